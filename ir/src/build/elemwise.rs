@@ -1,0 +1,408 @@
+//! Elementwise builders: `+ - * /` and unary `-` on every mix of `Var`, `&Var` and numbers,
+//! the math library (`exp`, `sigmoid`, …) as free functions and methods, comparisons,
+//! logic, `switch`, `clip` and casts.
+//!
+//! Operands of lower rank are padded with leading broadcastable axes (Theano's rule).
+//! A number takes the dtype of the tensors beside it when its kind allows (a float literal
+//! beside an f32 tensor is f32, an integer literal beside an int32 tensor is int32), like
+//! NumPy's weak scalars.
+
+use super::{apply, try_apply};
+use crate::dtype::DType;
+use crate::error::BuildError;
+use crate::op::{Op, ScalarOp};
+use crate::types::TensorType;
+use crate::value::Tensor;
+use crate::var::Var;
+
+/// An operand of an elementwise op: a variable or a number.
+#[derive(Clone, Debug)]
+pub enum Term {
+    /// A symbolic tensor.
+    Var(Var),
+    /// A float literal (weakly typed).
+    Float(f64),
+    /// An integer literal (weakly typed).
+    Int(i64),
+    /// A bool literal.
+    Bool(bool),
+}
+
+impl From<Var> for Term {
+    fn from(v: Var) -> Term {
+        Term::Var(v)
+    }
+}
+impl From<&Var> for Term {
+    fn from(v: &Var) -> Term {
+        Term::Var(v.clone())
+    }
+}
+impl From<f64> for Term {
+    fn from(v: f64) -> Term {
+        Term::Float(v)
+    }
+}
+impl From<f32> for Term {
+    fn from(v: f32) -> Term {
+        Term::Float(v as f64)
+    }
+}
+impl From<i64> for Term {
+    fn from(v: i64) -> Term {
+        Term::Int(v)
+    }
+}
+impl From<i32> for Term {
+    fn from(v: i32) -> Term {
+        Term::Int(v as i64)
+    }
+}
+impl From<bool> for Term {
+    fn from(v: bool) -> Term {
+        Term::Bool(v)
+    }
+}
+
+/// The constant of a literal: its dtype follows the tensors around it (`reference`), and it
+/// has `ndim` broadcastable axes.
+fn literal(t: &Term, reference: Option<DType>, ndim: usize) -> Var {
+    let dtype = match (t, reference) {
+        (Term::Float(_), Some(r)) if r.is_float() => r,
+        (Term::Float(_), _) => DType::F64,
+        (Term::Int(_), Some(r)) if r != DType::Bool => r,
+        (Term::Int(_), _) => DType::I64,
+        (Term::Bool(_), _) => DType::Bool,
+        (Term::Var(_), _) => unreachable!("not a literal"),
+    };
+    let shape = vec![1; ndim];
+    let value = match *t {
+        Term::Float(v) => Tensor::full(dtype, &shape, v),
+        Term::Int(v) => match dtype {
+            DType::I64 => Tensor::from(ndarray::ArrayD::from_elem(ndarray::IxDyn(&shape), v)),
+            _ => Tensor::full(dtype, &shape, v as f64),
+        },
+        Term::Bool(v) => Tensor::full(dtype, &shape, v as u8 as f64),
+        Term::Var(_) => unreachable!("not a literal"),
+    };
+    let ty = TensorType::fixed(dtype, &shape);
+    Var::from_parts(Op::Constant(value), vec![], ty, None)
+}
+
+/// Pads `v` to `ndim` axes with leading broadcastable ones.
+#[track_caller]
+pub(crate) fn pad_rank(v: Var, ndim: usize) -> Result<Var, BuildError> {
+    let n = v.ndim();
+    if n >= ndim {
+        return Ok(v);
+    }
+    let order = std::iter::repeat_n(None, ndim - n).chain((0..n).map(Some)).collect();
+    try_apply(Op::DimShuffle { order }, vec![v])
+}
+
+/// Builds `op(terms…)` with rank padding and literal typing.
+#[track_caller]
+pub fn try_elemwise(op: ScalarOp, terms: Vec<Term>) -> Result<Var, BuildError> {
+    let vars: Vec<&Var> = terms.iter().filter_map(|t| if let Term::Var(v) = t { Some(v) } else { None }).collect();
+    for v in &vars {
+        v.check()?;
+    }
+    let ndim = vars.iter().map(|v| v.ndim()).max().unwrap_or(0);
+    // Switch's condition does not take part in the dtype of its branches.
+    let data_vars = vars.iter().enumerate().filter(|(i, _)| !(op == ScalarOp::Switch && *i == 0 && matches!(terms[0], Term::Var(_))));
+    let reference = data_vars.map(|(_, v)| v.dtype()).reduce(DType::upcast);
+    let mut inputs = Vec::with_capacity(terms.len());
+    for t in &terms {
+        inputs.push(match t {
+            Term::Var(v) => pad_rank(v.clone(), ndim)?,
+            lit => literal(lit, reference, ndim),
+        });
+    }
+    try_apply(Op::Elemwise(op), inputs)
+}
+
+/// `try_elemwise` whose error is carried by the returned `Var`.
+#[track_caller]
+pub fn elemwise(op: ScalarOp, terms: Vec<Term>) -> Var {
+    Var::from_result(try_elemwise(op, terms))
+}
+
+macro_rules! binary_operator {
+    ($trait:ident, $method:ident, $op:expr) => {
+        impl<T: Into<Term>> std::ops::$trait<T> for Var {
+            type Output = Var;
+            #[track_caller]
+            fn $method(self, rhs: T) -> Var {
+                elemwise($op, vec![Term::Var(self), rhs.into()])
+            }
+        }
+        impl<T: Into<Term>> std::ops::$trait<T> for &Var {
+            type Output = Var;
+            #[track_caller]
+            fn $method(self, rhs: T) -> Var {
+                elemwise($op, vec![Term::Var(self.clone()), rhs.into()])
+            }
+        }
+        binary_operator!(@lhs $trait, $method, $op, f64, f32, i64, i32);
+    };
+    (@lhs $trait:ident, $method:ident, $op:expr, $($num:ty),*) => {
+        $(
+            impl std::ops::$trait<Var> for $num {
+                type Output = Var;
+                #[track_caller]
+                fn $method(self, rhs: Var) -> Var {
+                    elemwise($op, vec![Term::from(self), Term::Var(rhs)])
+                }
+            }
+            impl std::ops::$trait<&Var> for $num {
+                type Output = Var;
+                #[track_caller]
+                fn $method(self, rhs: &Var) -> Var {
+                    elemwise($op, vec![Term::from(self), Term::Var(rhs.clone())])
+                }
+            }
+        )*
+    };
+}
+
+binary_operator!(Add, add, ScalarOp::Add);
+binary_operator!(Sub, sub, ScalarOp::Sub);
+binary_operator!(Mul, mul, ScalarOp::Mul);
+binary_operator!(Div, div, ScalarOp::Div);
+
+impl std::ops::Neg for Var {
+    type Output = Var;
+    #[track_caller]
+    fn neg(self) -> Var {
+        elemwise(ScalarOp::Neg, vec![Term::Var(self)])
+    }
+}
+
+impl std::ops::Neg for &Var {
+    type Output = Var;
+    #[track_caller]
+    fn neg(self) -> Var {
+        elemwise(ScalarOp::Neg, vec![Term::Var(self.clone())])
+    }
+}
+
+macro_rules! unary_functions {
+    ($($(#[$doc:meta])* $name:ident => $op:ident;)*) => {
+        $(
+            $(#[$doc])*
+            #[track_caller]
+            pub fn $name(x: impl Into<Term>) -> Var {
+                elemwise(ScalarOp::$op, vec![x.into()])
+            }
+        )*
+        impl Var {
+            $(
+                $(#[$doc])*
+                #[track_caller]
+                pub fn $name(&self) -> Var {
+                    elemwise(ScalarOp::$op, vec![Term::Var(self.clone())])
+                }
+            )*
+        }
+    };
+}
+
+unary_functions! {
+    /// `|x|`.
+    abs => Abs;
+    /// -1, 0 or 1 by the sign of `x`.
+    sign => Sign;
+    /// `-x`.
+    neg => Neg;
+    /// `x * x`.
+    sqr => Sqr;
+    /// Square root.
+    sqrt => Sqrt;
+    /// `e^x`.
+    exp => Exp;
+    /// Natural logarithm.
+    log => Log;
+    /// `log(1 + x)`, accurate near 0.
+    log1p => Log1p;
+    /// `e^x - 1`, accurate near 0.
+    expm1 => Expm1;
+    /// Base-2 logarithm.
+    log2 => Log2;
+    /// Base-10 logarithm.
+    log10 => Log10;
+    /// Sine.
+    sin => Sin;
+    /// Cosine.
+    cos => Cos;
+    /// Tangent.
+    tan => Tan;
+    /// Hyperbolic tangent.
+    tanh => Tanh;
+    /// Inverse sine.
+    arcsin => Arcsin;
+    /// Inverse cosine.
+    arccos => Arccos;
+    /// Inverse tangent.
+    arctan => Arctan;
+    /// Hyperbolic sine.
+    sinh => Sinh;
+    /// Hyperbolic cosine.
+    cosh => Cosh;
+    /// Inverse hyperbolic sine.
+    arcsinh => Arcsinh;
+    /// Inverse hyperbolic cosine.
+    arccosh => Arccosh;
+    /// Inverse hyperbolic tangent.
+    arctanh => Arctanh;
+    /// `1 / (1 + e^-x)`.
+    sigmoid => Sigmoid;
+    /// `log(1 + e^x)`.
+    softplus => Softplus;
+    /// The error function.
+    erf => Erf;
+    /// Round toward -inf.
+    floor => Floor;
+    /// Round toward +inf.
+    ceil => Ceil;
+    /// Round half to even, as NumPy.
+    round => Round;
+    /// Round toward 0.
+    trunc => Trunc;
+    /// `1 / x`.
+    reciprocal => Reciprocal;
+}
+
+macro_rules! binary_functions {
+    ($($(#[$doc:meta])* $name:ident => $op:ident;)*) => {
+        $(
+            $(#[$doc])*
+            #[track_caller]
+            pub fn $name(a: impl Into<Term>, b: impl Into<Term>) -> Var {
+                elemwise(ScalarOp::$op, vec![a.into(), b.into()])
+            }
+        )*
+        impl Var {
+            $(
+                $(#[$doc])*
+                #[track_caller]
+                pub fn $name(&self, other: impl Into<Term>) -> Var {
+                    elemwise(ScalarOp::$op, vec![Term::Var(self.clone()), other.into()])
+                }
+            )*
+        }
+    };
+}
+
+binary_functions! {
+    /// `a ** b`; the exponent may be a number or a tensor.
+    pow => Pow;
+    /// Elementwise larger value (NaN wins).
+    maximum => Maximum;
+    /// Elementwise smaller value (NaN wins).
+    minimum => Minimum;
+    /// `a < b` (bool).
+    lt => Lt;
+    /// `a > b` (bool).
+    gt => Gt;
+    /// `a <= b` (bool).
+    le => Le;
+    /// `a >= b` (bool).
+    ge => Ge;
+    /// `a == b` (bool), elementwise.
+    eq => Eq;
+    /// `a != b` (bool), elementwise.
+    neq => Neq;
+    /// Logical and (bitwise on integers).
+    and => And;
+    /// Logical or (bitwise on integers).
+    or => Or;
+}
+
+/// Logical not (bitwise on integers).
+#[track_caller]
+pub fn not(x: impl Into<Term>) -> Var {
+    elemwise(ScalarOp::Not, vec![x.into()])
+}
+
+/// `a + b`, as a function.
+#[track_caller]
+pub fn add(a: impl Into<Term>, b: impl Into<Term>) -> Var {
+    elemwise(ScalarOp::Add, vec![a.into(), b.into()])
+}
+
+/// `a - b`, as a function.
+#[track_caller]
+pub fn sub(a: impl Into<Term>, b: impl Into<Term>) -> Var {
+    elemwise(ScalarOp::Sub, vec![a.into(), b.into()])
+}
+
+/// `a * b`, as a function.
+#[track_caller]
+pub fn mul(a: impl Into<Term>, b: impl Into<Term>) -> Var {
+    elemwise(ScalarOp::Mul, vec![a.into(), b.into()])
+}
+
+/// `a / b`, true division, as a function.
+#[track_caller]
+pub fn true_div(a: impl Into<Term>, b: impl Into<Term>) -> Var {
+    elemwise(ScalarOp::Div, vec![a.into(), b.into()])
+}
+
+/// `cond ? a : b` elementwise; `cond` is bool or integer (nonzero is true).
+#[track_caller]
+pub fn switch(cond: impl Into<Term>, a: impl Into<Term>, b: impl Into<Term>) -> Var {
+    elemwise(ScalarOp::Switch, vec![cond.into(), a.into(), b.into()])
+}
+
+/// `x` limited to `[lo, hi]`.
+#[track_caller]
+pub fn clip(x: impl Into<Term>, lo: impl Into<Term>, hi: impl Into<Term>) -> Var {
+    elemwise(ScalarOp::Clip, vec![x.into(), lo.into(), hi.into()])
+}
+
+/// `x` converted to `dtype` (NumPy's `astype`: floats to integers truncate toward 0).
+#[track_caller]
+pub fn cast(x: impl Into<Term>, dtype: DType) -> Var {
+    elemwise(ScalarOp::Cast(dtype), vec![x.into()])
+}
+
+impl Var {
+    /// Logical not (bitwise on integers).
+    #[track_caller]
+    pub fn not(&self) -> Var {
+        not(self)
+    }
+
+    /// `self` limited to `[lo, hi]`.
+    #[track_caller]
+    pub fn clip(&self, lo: impl Into<Term>, hi: impl Into<Term>) -> Var {
+        clip(self, lo, hi)
+    }
+
+    /// `self` converted to `dtype`.
+    #[track_caller]
+    pub fn cast(&self, dtype: DType) -> Var {
+        cast(self, dtype)
+    }
+
+    /// `self` converted to `dtype` (NumPy's spelling).
+    #[track_caller]
+    pub fn astype(&self, dtype: DType) -> Var {
+        cast(self, dtype)
+    }
+}
+
+/// A constant or error `Var` for any term (the builders of non-elementwise ops use it).
+#[track_caller]
+pub(crate) fn term_var(t: Term) -> Var {
+    match t {
+        Term::Var(v) => v,
+        lit => literal(&lit, None, 0),
+    }
+}
+
+/// Applies a unary elementwise op to a `Var` (used by graph-level helpers).
+#[track_caller]
+pub fn unary(op: ScalarOp, x: &Var) -> Var {
+    apply(Op::Elemwise(op), vec![x.clone()])
+}

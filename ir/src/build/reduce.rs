@@ -1,0 +1,170 @@
+//! Reduction builders: `sum mean prod max min all any argmax argmin` over all axes, one
+//! axis or a set of axes, with `keepdims`; `softmax`, `log_softmax`, `logsumexp`.
+
+use super::{norm_axis, try_apply};
+use crate::error::BuildError;
+use crate::op::{ArgOp, Op, ReduceOp};
+use crate::var::Var;
+
+/// Which axes a reduction runs over. Negative axes count from the end.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Axes {
+    /// Every axis.
+    All,
+    /// The listed axes.
+    These(Vec<isize>),
+}
+
+impl From<isize> for Axes {
+    fn from(a: isize) -> Axes {
+        Axes::These(vec![a])
+    }
+}
+impl From<i32> for Axes {
+    fn from(a: i32) -> Axes {
+        Axes::These(vec![a as isize])
+    }
+}
+impl From<usize> for Axes {
+    fn from(a: usize) -> Axes {
+        Axes::These(vec![a as isize])
+    }
+}
+impl From<&[isize]> for Axes {
+    fn from(a: &[isize]) -> Axes {
+        Axes::These(a.to_vec())
+    }
+}
+impl<const N: usize> From<[isize; N]> for Axes {
+    fn from(a: [isize; N]) -> Axes {
+        Axes::These(a.to_vec())
+    }
+}
+impl<const N: usize> From<[i32; N]> for Axes {
+    fn from(a: [i32; N]) -> Axes {
+        Axes::These(a.iter().map(|&x| x as isize).collect())
+    }
+}
+impl From<Option<isize>> for Axes {
+    fn from(a: Option<isize>) -> Axes {
+        a.map_or(Axes::All, Axes::from)
+    }
+}
+
+/// Resolves `axes` for `x`: sorted, distinct, non-negative.
+#[track_caller]
+pub(crate) fn resolve_axes(op: &str, x: &Var, axes: &Axes) -> Result<Vec<usize>, BuildError> {
+    x.check()?;
+    let mut out = match axes {
+        Axes::All => (0..x.ndim()).collect(),
+        Axes::These(list) => list.iter().map(|&a| norm_axis(op, a, x)).collect::<Result<Vec<_>, _>>()?,
+    };
+    let n = out.len();
+    out.sort_unstable();
+    out.dedup();
+    if out.len() != n {
+        return Err(BuildError::invalid(op, format!("repeated axis in {axes:?}")));
+    }
+    Ok(out)
+}
+
+#[track_caller]
+fn reduce(op: ReduceOp, x: &Var, axes: Axes, keepdims: bool) -> Var {
+    Var::from_result(resolve_axes(op.name(), x, &axes).and_then(|axes| try_apply(Op::Reduce { op, axes, keepdims }, vec![x.clone()])))
+}
+
+#[track_caller]
+fn arg_reduce(op: ArgOp, x: &Var, axes: Axes, keepdims: bool) -> Var {
+    Var::from_result(resolve_axes(op.name(), x, &axes).and_then(|axes| try_apply(Op::ArgReduce { op, axes, keepdims }, vec![x.clone()])))
+}
+
+macro_rules! kind_op {
+    (reduce, $op:ident) => {
+        ReduceOp::$op
+    };
+    (arg_reduce, $op:ident) => {
+        ArgOp::$op
+    };
+}
+
+macro_rules! reductions {
+    ($($(#[$doc:meta])* $name:ident, $axis:ident, $opts:ident => $kind:ident::$op:ident;)*) => {
+        $(
+            $(#[$doc])*
+            #[doc = ""]
+            #[doc = "Over every axis; see the methods for one axis, a set, and `keepdims`."]
+            #[track_caller]
+            pub fn $name(x: &Var) -> Var {
+                $kind(kind_op!($kind, $op), x, Axes::All, false)
+            }
+        )*
+        impl Var {
+            $(
+                $(#[$doc])*
+                #[doc = ""]
+                #[doc = "Over every axis."]
+                #[track_caller]
+                pub fn $name(&self) -> Var {
+                    $kind(kind_op!($kind, $op), self, Axes::All, false)
+                }
+
+                $(#[$doc])*
+                #[doc = ""]
+                #[doc = "Over one axis or a set of axes (`1`, `-1`, `[0, 2]`)."]
+                #[track_caller]
+                pub fn $axis(&self, axes: impl Into<Axes>) -> Var {
+                    $kind(kind_op!($kind, $op), self, axes.into(), false)
+                }
+
+                $(#[$doc])*
+                #[doc = ""]
+                #[doc = "With every option: the axes (`Axes::All` for all) and `keepdims`."]
+                #[track_caller]
+                pub fn $opts(&self, axes: impl Into<Axes>, keepdims: bool) -> Var {
+                    $kind(kind_op!($kind, $op), self, axes.into(), keepdims)
+                }
+            )*
+        }
+    };
+}
+
+
+reductions! {
+    /// Sum of the elements.
+    sum, sum_axis, sum_opts => reduce::Sum;
+    /// Arithmetic mean.
+    mean, mean_axis, mean_opts => reduce::Mean;
+    /// Product of the elements.
+    prod, prod_axis, prod_opts => reduce::Prod;
+    /// Largest element (NaN if any is NaN).
+    max, max_axis, max_opts => reduce::Max;
+    /// Smallest element (NaN if any is NaN).
+    min, min_axis, min_opts => reduce::Min;
+    /// True when every element is nonzero.
+    all, all_axis, all_opts => reduce::All;
+    /// True when some element is nonzero.
+    any, any_axis, any_opts => reduce::Any;
+    /// Index of the first largest element (flat over the reduced axes), as int64.
+    argmax, argmax_axis, argmax_opts => arg_reduce::ArgMax;
+    /// Index of the first smallest element (flat over the reduced axes), as int64.
+    argmin, argmin_axis, argmin_opts => arg_reduce::ArgMin;
+}
+
+/// Softmax along `axis` (`-1` for the last): `exp(x - max) / sum(exp(x - max))`.
+#[track_caller]
+pub fn softmax(x: &Var, axis: isize) -> Var {
+    Var::from_result(super::norm_axis("softmax", axis, x).and_then(|axis| try_apply(Op::Softmax { axis }, vec![x.clone()])))
+}
+
+/// Log of the softmax along `axis`, computed stably.
+#[track_caller]
+pub fn log_softmax(x: &Var, axis: isize) -> Var {
+    Var::from_result(super::norm_axis("log_softmax", axis, x).and_then(|axis| try_apply(Op::LogSoftmax { axis }, vec![x.clone()])))
+}
+
+/// `log(sum(exp(x)))` over `axes`, without overflow.
+#[track_caller]
+pub fn logsumexp(x: &Var, axes: impl Into<Axes>, keepdims: bool) -> Var {
+    let axes = axes.into();
+    Var::from_result(resolve_axes("logsumexp", x, &axes).and_then(|axes| try_apply(Op::LogSumExp { axes, keepdims }, vec![x.clone()])))
+}

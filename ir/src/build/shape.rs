@@ -1,0 +1,153 @@
+//! Builders that reshape or combine tensors: `dot`, `outer`, `dimshuffle`, `transpose`,
+//! `reshape`, `flatten`, `concatenate`, `stack`.
+
+use super::elemwise::{elemwise, term_var, Term};
+use super::{norm_axis, try_apply};
+use crate::error::BuildError;
+use crate::op::{Op, ReshapeDim, ScalarOp};
+use crate::var::Var;
+
+/// NumPy's `dot`: inner product of vectors, matrix-vector, vector-matrix, matrix-matrix;
+/// a 0-d operand multiplies elementwise.
+#[track_caller]
+pub fn dot(a: impl Into<Term>, b: impl Into<Term>) -> Var {
+    let (a, b) = (term_var(a.into()), term_var(b.into()));
+    if a.check().is_ok() && b.check().is_ok() && (a.ndim() == 0 || b.ndim() == 0) {
+        return elemwise(ScalarOp::Mul, vec![Term::Var(a), Term::Var(b)]);
+    }
+    super::apply(Op::Dot, vec![a, b])
+}
+
+/// Outer product of two vectors: `x[:, None] * y[None, :]`.
+#[track_caller]
+pub fn outer(x: &Var, y: &Var) -> Var {
+    let r = (|| {
+        for v in [x, y] {
+            v.check()?;
+            if v.ndim() != 1 {
+                return Err(BuildError::here(crate::error::BuildErrorKind::Rank {
+                    op: "outer".into(),
+                    operand: v.operand(),
+                    expected: "1".into(),
+                }));
+            }
+        }
+        let xc = try_apply(Op::DimShuffle { order: vec![Some(0), None] }, vec![x.clone()])?;
+        let yr = try_apply(Op::DimShuffle { order: vec![None, Some(0)] }, vec![y.clone()])?;
+        super::elemwise::try_elemwise(ScalarOp::Mul, vec![Term::Var(xc), Term::Var(yr)])
+    })();
+    Var::from_result(r)
+}
+
+/// Parses a Theano dimshuffle pattern such as `"0,x,1"` or `"x 0"`.
+fn parse_pattern(pattern: &str) -> Result<Vec<Option<usize>>, String> {
+    pattern
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|p| !p.is_empty())
+        .map(|p| match p {
+            "x" | "X" => Ok(None),
+            n => n.parse::<usize>().map(Some).map_err(|_| format!("bad dimshuffle entry {n:?}")),
+        })
+        .collect()
+}
+
+impl Var {
+    /// Theano's `dimshuffle`: `Some(i)` takes axis `i`, `None` inserts a broadcastable axis;
+    /// unlisted axes must be broadcastable and are dropped.
+    #[track_caller]
+    pub fn dimshuffle(&self, order: &[Option<usize>]) -> Var {
+        super::apply(Op::DimShuffle { order: order.to_vec() }, vec![self.clone()])
+    }
+
+    /// `dimshuffle` from Theano's spelling: `x.dimshuffle_pattern("0,x")`.
+    #[track_caller]
+    pub fn dimshuffle_pattern(&self, pattern: &str) -> Var {
+        match parse_pattern(pattern) {
+            Ok(order) => self.dimshuffle(&order),
+            Err(e) => Var::from_error(BuildError::invalid("dimshuffle", e)),
+        }
+    }
+
+    /// Reverses the axes (matrix transpose).
+    #[track_caller]
+    pub fn t(&self) -> Var {
+        let order: Vec<Option<usize>> = (0..self.ndim()).rev().map(Some).collect();
+        self.dimshuffle(&order)
+    }
+
+    /// Permutes the axes: `x.transpose(&[1, 0, 2])`.
+    #[track_caller]
+    pub fn transpose(&self, axes: &[usize]) -> Var {
+        if axes.len() != self.ndim() {
+            return Var::from_error(BuildError::invalid("transpose", format!("{} axes given for rank {}", axes.len(), self.ndim())));
+        }
+        let order: Vec<Option<usize>> = axes.iter().copied().map(Some).collect();
+        self.dimshuffle(&order)
+    }
+
+    /// The same elements in a new shape; one length may be `-1` (inferred).
+    #[track_caller]
+    pub fn reshape(&self, shape: &[isize]) -> Var {
+        let mut dims = Vec::with_capacity(shape.len());
+        for &d in shape {
+            dims.push(match d {
+                -1 => ReshapeDim::Infer,
+                n if n >= 0 => ReshapeDim::Fixed(n as usize),
+                n => return Var::from_error(BuildError::invalid("reshape", format!("invalid length {n}"))),
+            });
+        }
+        super::apply(Op::Reshape { shape: dims }, vec![self.clone()])
+    }
+
+    /// Flattens to `ndim` axes, keeping the leading `ndim - 1` and merging the rest.
+    #[track_caller]
+    pub fn flatten(&self, ndim: usize) -> Var {
+        if ndim == 0 || ndim > self.ndim().max(1) {
+            return Var::from_error(BuildError::invalid("flatten", format!("cannot flatten rank {} to {ndim} axes", self.ndim())));
+        }
+        let mut dims: Vec<ReshapeDim> = (0..ndim - 1).map(ReshapeDim::Keep).collect();
+        dims.push(ReshapeDim::Infer);
+        super::apply(Op::Reshape { shape: dims }, vec![self.clone()])
+    }
+
+    /// Matrix product with `other` (see `dot`).
+    #[track_caller]
+    pub fn dot(&self, other: impl Into<Term>) -> Var {
+        dot(self, other)
+    }
+}
+
+/// Joins tensors of equal rank along an existing axis.
+#[track_caller]
+pub fn concatenate(xs: &[Var], axis: isize) -> Var {
+    let r = (|| {
+        let first = xs.first().ok_or_else(|| BuildError::invalid("concatenate", "needs at least one tensor"))?;
+        first.check()?;
+        let axis = norm_axis("concatenate", axis, first)?;
+        try_apply(Op::Concatenate { axis }, xs.to_vec())
+    })();
+    Var::from_result(r)
+}
+
+/// Stacks tensors of equal shape along a new axis.
+#[track_caller]
+pub fn stack(xs: &[Var], axis: isize) -> Var {
+    let r = (|| {
+        let first = xs.first().ok_or_else(|| BuildError::invalid("stack", "needs at least one tensor"))?;
+        first.check()?;
+        let n = first.ndim() as isize + 1;
+        let a = if axis < 0 { axis + n } else { axis };
+        if a < 0 || a >= n {
+            return Err(BuildError::invalid("stack", format!("axis {axis} out of range for rank {n}")));
+        }
+        let a = a as usize;
+        let mut parts = Vec::with_capacity(xs.len());
+        for x in xs {
+            let mut order: Vec<Option<usize>> = (0..x.ndim()).map(Some).collect();
+            order.insert(a, None);
+            parts.push(try_apply(Op::DimShuffle { order }, vec![x.clone()])?);
+        }
+        try_apply(Op::Concatenate { axis: a }, parts)
+    })();
+    Var::from_result(r)
+}

@@ -1,0 +1,361 @@
+//! `FunctionGraph`: the arena form of a program that passes rewrite and backends run.
+//! Nodes live in a vector indexed by `NodeId`; each knows its op, inputs, type and name;
+//! use lists say who reads a node; equal nodes are hash-consed (constants by bits), so
+//! building the same expression twice yields one node. `replace` rewires users and merges
+//! nodes that become equal; `compact` renumbers the live nodes in topological order.
+
+use crate::error::{GraphError, Operand};
+use crate::op::Op;
+use crate::types::TensorType;
+use crate::value::Tensor;
+use crate::var::Var;
+use std::collections::HashMap;
+use std::fmt;
+
+/// The index of a node in a `FunctionGraph`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(pub u32);
+
+impl NodeId {
+    /// The index as `usize`.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl fmt::Display for NodeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "%{}", self.0)
+    }
+}
+
+/// One node of the arena.
+#[derive(Clone, Debug)]
+pub struct GraphNode {
+    /// The op.
+    pub op: Op,
+    /// Its inputs.
+    pub inputs: Vec<NodeId>,
+    /// Its result type.
+    pub ty: TensorType,
+    /// A user-given name, if any.
+    pub name: Option<String>,
+}
+
+/// A program: graph inputs, nodes, outputs.
+#[derive(Clone, Debug, Default)]
+pub struct FunctionGraph {
+    nodes: Vec<GraphNode>,
+    uses: Vec<Vec<NodeId>>,
+    inputs: Vec<NodeId>,
+    outputs: Vec<NodeId>,
+    memo: HashMap<(Op, Vec<NodeId>), NodeId>,
+}
+
+impl FunctionGraph {
+    /// An empty graph.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The graph computing `outputs` from `inputs`. Every input leaf reached from the
+    /// outputs must be listed in `inputs` (Theano's missing-input error); listed inputs that
+    /// are not reached stay as inputs. Build errors carried by the variables are returned.
+    pub fn from_vars(inputs: &[Var], outputs: &[Var]) -> Result<Self, GraphError> {
+        Self::build(inputs, outputs, false)
+    }
+
+    /// The graph of `outputs`, with every input leaf they reach as a graph input in the
+    /// order first reached (for printing and inspection).
+    pub fn from_outputs(outputs: &[Var]) -> Result<Self, GraphError> {
+        Self::build(&[], outputs, true)
+    }
+
+    fn build(inputs: &[Var], outputs: &[Var], collect_inputs: bool) -> Result<Self, GraphError> {
+        let mut g = FunctionGraph::new();
+        let mut map: HashMap<usize, NodeId> = HashMap::new();
+        for v in inputs.iter().chain(outputs) {
+            v.check()?;
+        }
+        for v in inputs {
+            if !matches!(v.op(), Op::Input) {
+                return Err(GraphError::Build(crate::BuildError::invalid(
+                    "function",
+                    format!("{} is not an input variable: inputs are variables made by dscalar(), vector(), …", v.describe()),
+                )));
+            }
+            if map.contains_key(&v.key()) {
+                return Err(GraphError::Build(crate::BuildError::invalid("function", format!("input {} is listed twice", v.describe()))));
+            }
+            let id = g.add_input(v.name().unwrap_or("input"), v.ty().clone());
+            map.insert(v.key(), id);
+        }
+        // Iterative post-order walk: deep graphs must not overflow the stack.
+        for out in outputs {
+            let mut stack: Vec<(Var, bool)> = vec![(out.clone(), false)];
+            while let Some((v, expanded)) = stack.pop() {
+                if map.contains_key(&v.key()) {
+                    continue;
+                }
+                if !expanded && !v.inputs().is_empty() {
+                    stack.push((v.clone(), true));
+                    for i in v.inputs().iter().rev() {
+                        if !map.contains_key(&i.key()) {
+                            stack.push((i.clone(), false));
+                        }
+                    }
+                    continue;
+                }
+                let id = match v.op() {
+                    Op::Input if collect_inputs => g.add_input(v.name().unwrap_or("input"), v.ty().clone()),
+                    Op::Input => {
+                        return Err(GraphError::Build(crate::BuildError::invalid(
+                            "function",
+                            format!("the graph needs input {} ({}), which is not in the list of inputs", v.describe(), v.ty()),
+                        )))
+                    }
+                    op => {
+                        let ins: Vec<NodeId> = v.inputs().iter().map(|i| map[&i.key()]).collect();
+                        g.add_typed(op.clone(), ins, v.ty().clone(), v.name().map(String::from))
+                    }
+                };
+                map.insert(v.key(), id);
+            }
+            let id = map[&out.key()];
+            g.outputs.push(id);
+        }
+        Ok(g)
+    }
+
+    fn push(&mut self, node: GraphNode) -> NodeId {
+        let id = NodeId(self.nodes.len() as u32);
+        for &i in &node.inputs {
+            self.uses[i.index()].push(id);
+        }
+        self.nodes.push(node);
+        self.uses.push(Vec::new());
+        id
+    }
+
+    /// Adds a graph input.
+    pub fn add_input(&mut self, name: &str, ty: TensorType) -> NodeId {
+        let id = self.push(GraphNode { op: Op::Input, inputs: vec![], ty, name: Some(name.into()) });
+        self.inputs.push(id);
+        id
+    }
+
+    /// Adds (or finds) a constant.
+    pub fn add_constant(&mut self, value: Tensor) -> NodeId {
+        let ty = TensorType::fixed(value.dtype(), value.shape());
+        self.add_typed(Op::Constant(value), vec![], ty, None)
+    }
+
+    /// Adds (or finds, when an equal node exists) the node `op(inputs)`, typed by the op's
+    /// rule.
+    pub fn add_node(&mut self, op: Op, inputs: Vec<NodeId>) -> Result<NodeId, GraphError> {
+        if let Some(&id) = self.memo.get(&(op.clone(), inputs.clone())) {
+            return Ok(id);
+        }
+        let ty = match &op {
+            Op::Constant(t) => TensorType::fixed(t.dtype(), t.shape()),
+            Op::Shared(s) => s.ty().clone(),
+            Op::Input => return Err(GraphError::Replace("use add_input for inputs".into())),
+            _ => op.infer(&self.operands(&inputs)).map_err(crate::BuildError::here)?,
+        };
+        Ok(self.add_typed(op, inputs, ty, None))
+    }
+
+    /// Adds a node whose type is already known (hash-consed like `add_node`).
+    pub(crate) fn add_typed(&mut self, op: Op, inputs: Vec<NodeId>, ty: TensorType, name: Option<String>) -> NodeId {
+        let key = (op, inputs);
+        if let Some(&id) = self.memo.get(&key) {
+            if self.nodes[id.index()].name.is_none() {
+                self.nodes[id.index()].name = name;
+            }
+            return id;
+        }
+        let (op, inputs) = key;
+        let id = self.push(GraphNode { op: op.clone(), inputs: inputs.clone(), ty, name });
+        self.memo.insert((op, inputs), id);
+        id
+    }
+
+    /// The operands of the given nodes, as type rules and error messages see them.
+    pub fn operands(&self, ids: &[NodeId]) -> Vec<Operand> {
+        ids.iter().map(|&i| Operand { name: self.describe(i), ty: self.nodes[i.index()].ty.clone() }).collect()
+    }
+
+    /// A node's name or a description of it.
+    pub fn describe(&self, id: NodeId) -> String {
+        let n = &self.nodes[id.index()];
+        match (&n.name, &n.op) {
+            (Some(name), _) => name.clone(),
+            (None, Op::Constant(t)) if t.len() == 1 => format!("constant {}", t.to_f64_vec()[0]),
+            (None, op) => format!("<{} result {id}>", op.name()),
+        }
+    }
+
+    /// The node with this id.
+    pub fn node(&self, id: NodeId) -> &GraphNode {
+        &self.nodes[id.index()]
+    }
+
+    /// The type of a node.
+    pub fn ty(&self, id: NodeId) -> &TensorType {
+        &self.nodes[id.index()].ty
+    }
+
+    /// Every node id, live or not, in arena order.
+    pub fn ids(&self) -> impl Iterator<Item = NodeId> {
+        (0..self.nodes.len() as u32).map(NodeId)
+    }
+
+    /// Number of nodes in the arena (dead ones included until `compact`).
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// True for a graph with no node.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// The nodes that read `id` (once per use).
+    pub fn uses(&self, id: NodeId) -> &[NodeId] {
+        &self.uses[id.index()]
+    }
+
+    /// The graph inputs, in order.
+    pub fn inputs(&self) -> &[NodeId] {
+        &self.inputs
+    }
+
+    /// The graph outputs, in order.
+    pub fn outputs(&self) -> &[NodeId] {
+        &self.outputs
+    }
+
+    /// Appends an output.
+    pub fn add_output(&mut self, id: NodeId) {
+        self.outputs.push(id);
+    }
+
+    /// Sets the outputs.
+    pub fn set_outputs(&mut self, outputs: Vec<NodeId>) {
+        self.outputs = outputs;
+    }
+
+    /// True when `a` is `b` or computed from `b`.
+    pub fn depends_on(&self, a: NodeId, b: NodeId) -> bool {
+        let mut seen = vec![false; self.nodes.len()];
+        let mut stack = vec![a];
+        while let Some(n) = stack.pop() {
+            if n == b {
+                return true;
+            }
+            if !std::mem::replace(&mut seen[n.index()], true) {
+                stack.extend(&self.nodes[n.index()].inputs);
+            }
+        }
+        false
+    }
+
+    /// Makes every user of `old` (and every output that is `old`) read `new` instead.
+    /// `new` must have the same dtype and rank and must not be computed from `old`.
+    /// Users that become equal to existing nodes are merged in turn.
+    pub fn replace(&mut self, old: NodeId, new: NodeId) -> Result<(), GraphError> {
+        let mut work = vec![(old, new)];
+        while let Some((old, new)) = work.pop() {
+            if old == new {
+                continue;
+            }
+            let (to, tn) = (self.ty(old), self.ty(new));
+            if to.dtype != tn.dtype || to.ndim() != tn.ndim() {
+                return Err(GraphError::Replace(format!("{old} has type {to}, {new} has type {tn}")));
+            }
+            if self.depends_on(new, old) {
+                return Err(GraphError::Replace(format!("{new} is computed from {old}: replacing would make a cycle")));
+            }
+            let users = std::mem::take(&mut self.uses[old.index()]);
+            let mut done: Vec<NodeId> = Vec::new();
+            for u in users {
+                if done.contains(&u) {
+                    continue;
+                }
+                done.push(u);
+                let key = (self.nodes[u.index()].op.clone(), self.nodes[u.index()].inputs.clone());
+                if self.memo.get(&key) == Some(&u) {
+                    self.memo.remove(&key);
+                }
+                for i in self.nodes[u.index()].inputs.iter_mut() {
+                    if *i == old {
+                        *i = new;
+                        self.uses[new.index()].push(u);
+                    }
+                }
+                let key = (self.nodes[u.index()].op.clone(), self.nodes[u.index()].inputs.clone());
+                match self.memo.get(&key) {
+                    Some(&other) if other != u => work.push((u, other)),
+                    _ => {
+                        self.memo.insert(key, u);
+                    }
+                }
+            }
+            for o in self.outputs.iter_mut() {
+                if *o == old {
+                    *o = new;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The live nodes (inputs, and everything the outputs need) in topological order:
+    /// graph inputs first, then each node after its inputs.
+    pub fn toposort(&self) -> Vec<NodeId> {
+        let mut order: Vec<NodeId> = self.inputs.clone();
+        let mut seen = vec![false; self.nodes.len()];
+        for &i in &self.inputs {
+            seen[i.index()] = true;
+        }
+        for &out in &self.outputs {
+            let mut stack = vec![(out, false)];
+            while let Some((n, expanded)) = stack.pop() {
+                if seen[n.index()] {
+                    continue;
+                }
+                if expanded {
+                    seen[n.index()] = true;
+                    order.push(n);
+                    continue;
+                }
+                stack.push((n, true));
+                for &i in self.nodes[n.index()].inputs.iter().rev() {
+                    if !seen[i.index()] {
+                        stack.push((i, false));
+                    }
+                }
+            }
+        }
+        order
+    }
+
+    /// A copy holding only the live nodes, renumbered in topological order, and the map
+    /// from old ids to new ones.
+    pub fn compact(&self) -> (FunctionGraph, HashMap<NodeId, NodeId>) {
+        let mut g = FunctionGraph::new();
+        let mut map = HashMap::new();
+        for id in self.toposort() {
+            let n = &self.nodes[id.index()];
+            let new = if matches!(n.op, Op::Input) {
+                g.add_input(n.name.as_deref().unwrap_or("input"), n.ty.clone())
+            } else {
+                let ins = n.inputs.iter().map(|i| map[i]).collect();
+                g.add_typed(n.op.clone(), ins, n.ty.clone(), n.name.clone())
+            };
+            map.insert(id, new);
+        }
+        g.outputs = self.outputs.iter().map(|o| map[o]).collect();
+        (g, map)
+    }
+}

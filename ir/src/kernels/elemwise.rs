@@ -1,0 +1,204 @@
+//! Elementwise kernels: inputs converted to the op's compute dtype, broadcast statically,
+//! then mapped with one scalar function chosen before the loop.
+
+use super::num::{sigmoid, softplus, FloatElem, Num};
+use super::{broadcast_runtime, KernelInput};
+use crate::dtype::DType;
+use crate::error::ValueError;
+use crate::op::ScalarOp;
+use crate::types::TensorType;
+use crate::value::{Tensor, TensorElement};
+use ndarray::{ArrayD, ArrayViewD, IxDyn, Zip};
+use std::borrow::Cow;
+
+pub(super) fn eval(op: ScalarOp, inputs: &[KernelInput<'_>], out: &TensorType) -> Result<Tensor, ValueError> {
+    let shape = broadcast_runtime(op.name(), inputs)?;
+    if let ScalarOp::Cast(d) = op {
+        return Ok(inputs[0].value.cast(d));
+    }
+    let dtypes: Vec<DType> = inputs.iter().map(|i| i.value.dtype()).collect();
+    let cd = op.compute_dtype(&dtypes);
+    if op == ScalarOp::Switch {
+        let cond = inputs[0].value.cast(DType::Bool);
+        let cond = cond.array::<bool>()?.broadcast(IxDyn(&shape)).expect("checked shape").to_owned();
+        let a = inputs[1].value.cast(cd);
+        let b = inputs[2].value.cast(cd);
+        return Ok(crate::map_array!(&a, av => {
+            let bv = b.array().expect("same dtype");
+            let av = av.broadcast(IxDyn(&shape)).expect("checked shape");
+            let bv = bv.broadcast(IxDyn(&shape)).expect("checked shape");
+            Zip::from(&cond).and(&av).and(&bv).map_collect(|&c, &x, &y| if c { x } else { y }).into_shared()
+        }));
+    }
+    let conv: Vec<Cow<'_, Tensor>> = inputs
+        .iter()
+        .map(|i| if i.value.dtype() == cd { Cow::Borrowed(i.value) } else { Cow::Owned(i.value.cast(cd)) })
+        .collect();
+    let ins: Vec<&Tensor> = conv.iter().map(|c| c.as_ref()).collect();
+    let result = match cd {
+        DType::F64 => float_kernel::<f64>(op, &ins, &shape),
+        DType::F32 => float_kernel::<f32>(op, &ins, &shape),
+        DType::I64 => int_kernel::<i64>(op, &ins, &shape),
+        DType::I32 => int_kernel::<i32>(op, &ins, &shape),
+        DType::Bool => bool_kernel(op, &ins, &shape),
+    };
+    let t = result.ok_or_else(|| ValueError::invalid(op.name(), format!("not defined for {cd}")))?;
+    debug_assert_eq!(t.dtype(), out.dtype, "{} result dtype", op.name());
+    Ok(t)
+}
+
+fn views<'a, T: TensorElement>(ins: &[&'a Tensor], shape: &[usize]) -> Vec<ArrayViewD<'a, T>> {
+    ins.iter()
+        .map(|&t| T::array(t).expect("converted to compute dtype").broadcast(IxDyn(shape)).expect("checked shape"))
+        .collect()
+}
+
+fn map1<T: Copy, U: TensorElement>(v: &[ArrayViewD<'_, T>], f: impl Fn(T) -> U) -> Tensor {
+    U::wrap(v[0].mapv(f).into_shared())
+}
+
+fn map2<T: Copy, U: TensorElement>(v: &[ArrayViewD<'_, T>], f: impl Fn(T, T) -> U) -> Tensor {
+    U::wrap(Zip::from(&v[0]).and(&v[1]).map_collect(|&a, &b| f(a, b)).into_shared())
+}
+
+fn map3<T: Copy, U: TensorElement>(v: &[ArrayViewD<'_, T>], f: impl Fn(T, T, T) -> U) -> Tensor {
+    U::wrap(Zip::from(&v[0]).and(&v[1]).and(&v[2]).map_collect(|&a, &b, &c| f(a, b, c)).into_shared())
+}
+
+/// n-ary fold for `add`/`mul`: one pass per extra operand.
+fn fold<T: TensorElement>(v: &[ArrayViewD<'_, T>], f: fn(T, T) -> T) -> Tensor {
+    let mut acc: ArrayD<T> = Zip::from(&v[0]).and(&v[1]).map_collect(|&a, &b| f(a, b));
+    for w in &v[2..] {
+        Zip::from(&mut acc).and(w).for_each(|a, &b| *a = f(*a, b));
+    }
+    T::wrap(acc.into_shared())
+}
+
+fn compare<T: TensorElement>(op: ScalarOp, v: &[ArrayViewD<'_, T>]) -> Option<Tensor> {
+    use ScalarOp::*;
+    Some(match op {
+        Lt => map2(v, |a: T, b: T| a < b),
+        Gt => map2(v, |a: T, b: T| a > b),
+        Le => map2(v, |a: T, b: T| a <= b),
+        Ge => map2(v, |a: T, b: T| a >= b),
+        Eq => map2(v, |a: T, b: T| a == b),
+        Neq => map2(v, |a: T, b: T| a != b),
+        _ => return None,
+    })
+}
+
+/// NaN-propagating maximum/minimum (NumPy's `maximum`/`minimum`).
+fn max_nan<T: TensorElement>(a: T, b: T) -> T {
+    if a.is_nan() || a >= b {
+        a
+    } else if b.is_nan() || b > a {
+        b
+    } else {
+        a
+    }
+}
+
+fn min_nan<T: TensorElement>(a: T, b: T) -> T {
+    if a.is_nan() || a <= b {
+        a
+    } else if b.is_nan() || b < a {
+        b
+    } else {
+        a
+    }
+}
+
+fn clip<T: TensorElement>(x: T, lo: T, hi: T) -> T {
+    min_nan(max_nan(x, lo), hi)
+}
+
+fn numeric<T: Num>(op: ScalarOp, v: &[ArrayViewD<'_, T>]) -> Option<Tensor> {
+    use ScalarOp::*;
+    Some(match op {
+        Add => fold(v, T::add),
+        Mul => fold(v, T::mul),
+        Sub => map2(v, T::sub),
+        Pow => map2(v, T::pow),
+        Maximum => map2(v, max_nan::<T>),
+        Minimum => map2(v, min_nan::<T>),
+        Neg => map1(v, T::neg),
+        Abs => map1(v, T::abs),
+        Sign => map1(v, T::sign),
+        Sqr => map1(v, |a| T::mul(a, a)),
+        Clip => map3(v, clip::<T>),
+        _ => return compare(op, v),
+    })
+}
+
+fn float_kernel<F: FloatElem>(op: ScalarOp, ins: &[&Tensor], shape: &[usize]) -> Option<Tensor> {
+    use ScalarOp::*;
+    let v = views::<F>(ins, shape);
+    let unary: fn(F) -> F = match op {
+        Div => return Some(map2(&v, |a: F, b: F| a / b)),
+        Sqrt => F::sqrt,
+        Reciprocal => F::recip,
+        Exp => F::exp,
+        Expm1 => F::exp_m1,
+        Log => F::ln,
+        Log1p => F::ln_1p,
+        Log2 => F::log2,
+        Log10 => F::log10,
+        Sin => F::sin,
+        Cos => F::cos,
+        Tan => F::tan,
+        Arcsin => F::asin,
+        Arccos => F::acos,
+        Arctan => F::atan,
+        Sinh => F::sinh,
+        Cosh => F::cosh,
+        Tanh => F::tanh,
+        Arcsinh => F::asinh,
+        Arccosh => F::acosh,
+        Arctanh => F::atanh,
+        Sigmoid => sigmoid::<F>,
+        Softplus => softplus::<F>,
+        Erf => F::erf,
+        Floor => F::floor,
+        Ceil => F::ceil,
+        Round => round_half_even::<F>,
+        Trunc => F::trunc,
+        _ => return numeric(op, &v),
+    };
+    Some(map1(&v, unary))
+}
+
+fn round_half_even<F: FloatElem>(x: F) -> F {
+    let r = x.round();
+    let half_unit: F = num_traits::cast(0.5).expect("0.5");
+    if (r - x).abs() == half_unit {
+        let half = r * half_unit;
+        if half.floor() != half {
+            return r - x.signum();
+        }
+    }
+    r
+}
+
+trait Bits: Num + std::ops::BitAnd<Output = Self> + std::ops::BitOr<Output = Self> + std::ops::Not<Output = Self> {}
+impl Bits for i32 {}
+impl Bits for i64 {}
+
+fn int_kernel<I: Bits>(op: ScalarOp, ins: &[&Tensor], shape: &[usize]) -> Option<Tensor> {
+    let v = views::<I>(ins, shape);
+    match op {
+        ScalarOp::And => Some(map2(&v, |a: I, b: I| a & b)),
+        ScalarOp::Or => Some(map2(&v, |a: I, b: I| a | b)),
+        ScalarOp::Not => Some(map1(&v, |a: I| !a)),
+        _ => numeric(op, &v),
+    }
+}
+
+fn bool_kernel(op: ScalarOp, ins: &[&Tensor], shape: &[usize]) -> Option<Tensor> {
+    let v = views::<bool>(ins, shape);
+    match op {
+        ScalarOp::And => Some(map2(&v, |a: bool, b: bool| a & b)),
+        ScalarOp::Or => Some(map2(&v, |a: bool, b: bool| a | b)),
+        ScalarOp::Not => Some(map1(&v, |a: bool| !a)),
+        _ => compare(op, &v),
+    }
+}

@@ -1,0 +1,47 @@
+//! `dot` with NumPy's rules for ranks 1 and 2, on ndarray's own matrix products.
+
+use super::KernelInput;
+use crate::error::ValueError;
+use crate::types::TensorType;
+use crate::value::{Tensor, TensorElement};
+use ndarray::{Ix1, Ix2, LinalgScalar};
+
+fn typed<T: TensorElement + LinalgScalar>(a: &Tensor, b: &Tensor) -> Tensor {
+    let (a, b) = (a.array::<T>().expect("cast"), b.array::<T>().expect("cast"));
+    fn v1<'a, T>(x: &ndarray::ArrayViewD<'a, T>) -> ndarray::ArrayView1<'a, T> {
+        x.clone().into_dimensionality::<Ix1>().expect("rank 1")
+    }
+    fn v2<'a, T>(x: &ndarray::ArrayViewD<'a, T>) -> ndarray::ArrayView2<'a, T> {
+        x.clone().into_dimensionality::<Ix2>().expect("rank 2")
+    }
+    let out = match (a.ndim(), b.ndim()) {
+        (1, 1) => ndarray::arr0(v1(&a).dot(&v1(&b))).into_dyn(),
+        (2, 1) => v2(&a).dot(&v1(&b)).into_dyn(),
+        (1, 2) => v1(&a).dot(&v2(&b)).into_dyn(),
+        _ => v2(&a).dot(&v2(&b)).into_dyn(),
+    };
+    T::wrap(out.into_shared())
+}
+
+pub(super) fn dot(inputs: &[KernelInput<'_>], out: &TensorType) -> Result<Tensor, ValueError> {
+    let (a, b) = (inputs[0], inputs[1]);
+    let k_a = a.value.shape().last().copied();
+    let k_b = b.value.shape().first().copied();
+    if k_a != k_b || !a.ty.accepts_shape(a.value.shape()) || !b.ty.accepts_shape(b.value.shape()) {
+        return Err(ValueError::ShapeMismatch {
+            op: "dot".into(),
+            operands: vec![
+                (a.name.to_string(), a.value.shape().to_vec()),
+                (b.name.to_string(), b.value.shape().to_vec()),
+            ],
+        });
+    }
+    let (x, y) = (a.value.cast(out.dtype), b.value.cast(out.dtype));
+    Ok(match out.dtype {
+        crate::DType::F64 => typed::<f64>(&x, &y),
+        crate::DType::F32 => typed::<f32>(&x, &y),
+        crate::DType::I64 => typed::<i64>(&x, &y),
+        crate::DType::I32 => typed::<i32>(&x, &y),
+        crate::DType::Bool => return Err(ValueError::invalid("dot", "bool dot is computed in int64")),
+    })
+}

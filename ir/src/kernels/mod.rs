@@ -1,0 +1,81 @@
+//! Reference kernels: the meaning of every op, written with ndarray. The interpreter calls
+//! `eval` node by node; constant folding and every differential test use it as the truth.
+//!
+//! Submodules follow the op families: `elemwise` (scalar ops with static broadcasting),
+//! `reduce` (reductions, arg-extrema, softmax family), `linalg` (`dot`), `shape`
+//! (dimshuffle, reshape, concatenate, indexing).
+
+mod elemwise;
+mod linalg;
+mod num;
+mod reduce;
+mod shape;
+
+use crate::error::ValueError;
+use crate::op::Op;
+use crate::types::TensorType;
+use crate::value::Tensor;
+
+pub use num::{erf, sigmoid, softplus};
+
+/// One input of a kernel: its value, its static type (which says which axes broadcast) and
+/// a name for error messages.
+#[derive(Clone, Copy, Debug)]
+pub struct KernelInput<'a> {
+    /// The value.
+    pub value: &'a Tensor,
+    /// The static type of the graph edge.
+    pub ty: &'a TensorType,
+    /// The variable's name (or a description) for messages.
+    pub name: &'a str,
+}
+
+/// Evaluates `op` on `inputs`; `out` is the node's static type. Leaves are not evaluated
+/// here (their values come from the caller).
+pub fn eval(op: &Op, inputs: &[KernelInput<'_>], out: &TensorType) -> Result<Tensor, ValueError> {
+    match op {
+        Op::Input | Op::Shared(_) => Err(ValueError::invalid(op.name(), "a leaf has no kernel")),
+        Op::Constant(t) => Ok(t.clone()),
+        Op::Elemwise(s) => elemwise::eval(*s, inputs, out),
+        Op::Reduce { op, axes, keepdims } => reduce::reduce(*op, inputs[0].value, axes, *keepdims, out),
+        Op::ArgReduce { op, axes, keepdims } => reduce::arg_reduce(*op, inputs[0].value, axes, *keepdims),
+        Op::Softmax { axis } => reduce::softmax(inputs[0].value, *axis, false, out),
+        Op::LogSoftmax { axis } => reduce::softmax(inputs[0].value, *axis, true, out),
+        Op::LogSumExp { axes, keepdims } => reduce::logsumexp(inputs[0].value, axes, *keepdims, out),
+        Op::Dot => linalg::dot(inputs, out),
+        Op::DimShuffle { order } => Ok(shape::dimshuffle(inputs[0].value, order)),
+        Op::Reshape { shape } => shape::reshape(inputs[0], shape),
+        Op::Concatenate { axis } => shape::concatenate(inputs, *axis, out),
+        Op::Subtensor { index } => shape::subtensor(inputs[0].value, index, &inputs[1..]),
+        Op::IncSubtensor { index, set } => shape::inc_subtensor(inputs, index, *set),
+    }
+}
+
+/// The run-time shape of an elementwise result: on each axis, the inputs whose static type
+/// does not mark it broadcastable must agree; an error names every input's shape otherwise.
+pub fn broadcast_runtime(op: &str, inputs: &[KernelInput<'_>]) -> Result<Vec<usize>, ValueError> {
+    let ndim = inputs.first().map_or(0, |i| i.value.ndim());
+    let mismatch = || ValueError::ShapeMismatch {
+        op: op.into(),
+        operands: inputs.iter().map(|i| (i.name.to_string(), i.value.shape().to_vec())).collect(),
+    };
+    if inputs.iter().any(|i| i.value.ndim() != ndim || !i.ty.accepts_shape(i.value.shape())) {
+        return Err(mismatch());
+    }
+    let mut shape = vec![1; ndim];
+    for (axis, len) in shape.iter_mut().enumerate() {
+        let mut seen: Option<usize> = None;
+        for i in inputs {
+            if i.ty.shape[axis] == Some(1) {
+                continue;
+            }
+            let n = i.value.shape()[axis];
+            match seen {
+                Some(m) if m != n => return Err(mismatch()),
+                _ => seen = Some(n),
+            }
+        }
+        *len = seen.unwrap_or(1);
+    }
+    Ok(shape)
+}

@@ -1,0 +1,134 @@
+//! Scalar arithmetic shared by the kernels: wrapping integer arithmetic (kernels never
+//! panic on overflow), float functions std lacks (`erf`), and the stable forms of
+//! `sigmoid` and `softplus`.
+
+use crate::value::TensorElement;
+use num_traits::Float;
+
+/// Arithmetic on a numeric element type: integers wrap, floats follow IEEE.
+pub trait Num: TensorElement {
+    /// `a + b`.
+    fn add(a: Self, b: Self) -> Self;
+    /// `a - b`.
+    fn sub(a: Self, b: Self) -> Self;
+    /// `a * b`.
+    fn mul(a: Self, b: Self) -> Self;
+    /// `-a`.
+    fn neg(a: Self) -> Self;
+    /// `|a|`.
+    fn abs(a: Self) -> Self;
+    /// -1, 0, 1 (NaN for NaN).
+    fn sign(a: Self) -> Self;
+    /// `a ** b`.
+    fn pow(a: Self, b: Self) -> Self;
+}
+
+macro_rules! int_num {
+    ($t:ty) => {
+        impl Num for $t {
+            fn add(a: Self, b: Self) -> Self {
+                a.wrapping_add(b)
+            }
+            fn sub(a: Self, b: Self) -> Self {
+                a.wrapping_sub(b)
+            }
+            fn mul(a: Self, b: Self) -> Self {
+                a.wrapping_mul(b)
+            }
+            fn neg(a: Self) -> Self {
+                a.wrapping_neg()
+            }
+            fn abs(a: Self) -> Self {
+                a.wrapping_abs()
+            }
+            fn sign(a: Self) -> Self {
+                a.signum()
+            }
+            fn pow(a: Self, b: Self) -> Self {
+                if b >= 0 {
+                    a.wrapping_pow(b.min(u32::MAX as $t) as u32)
+                } else {
+                    // Integer powers with negative exponents: exact where the result is an integer.
+                    match a {
+                        1 => 1,
+                        -1 => if b % 2 == 0 { 1 } else { -1 },
+                        _ => 0,
+                    }
+                }
+            }
+        }
+    };
+}
+int_num!(i32);
+int_num!(i64);
+
+macro_rules! float_num {
+    ($t:ty) => {
+        impl Num for $t {
+            fn add(a: Self, b: Self) -> Self {
+                a + b
+            }
+            fn sub(a: Self, b: Self) -> Self {
+                a - b
+            }
+            fn mul(a: Self, b: Self) -> Self {
+                a * b
+            }
+            fn neg(a: Self) -> Self {
+                -a
+            }
+            fn abs(a: Self) -> Self {
+                a.abs()
+            }
+            fn sign(a: Self) -> Self {
+                if a.is_nan() || a == 0.0 { a * 0.0 + a } else { a.signum() }
+            }
+            fn pow(a: Self, b: Self) -> Self {
+                a.powf(b)
+            }
+        }
+    };
+}
+float_num!(f32);
+float_num!(f64);
+
+/// A float element type with the functions std lacks.
+pub trait FloatElem: Num + Float {
+    /// The error function.
+    fn erf(self) -> Self;
+}
+
+impl FloatElem for f32 {
+    fn erf(self) -> Self {
+        libm::erff(self)
+    }
+}
+
+impl FloatElem for f64 {
+    fn erf(self) -> Self {
+        libm::erf(self)
+    }
+}
+
+/// The error function.
+pub fn erf<F: FloatElem>(x: F) -> F {
+    x.erf()
+}
+
+/// `1 / (1 + e^-x)`, finite for every finite `x`.
+pub fn sigmoid<F: Float>(x: F) -> F {
+    if x >= F::zero() {
+        F::one() / (F::one() + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (F::one() + e)
+    }
+}
+
+/// `log(1 + e^x)` without overflow: `max(x, 0) + log1p(e^-|x|)`.
+pub fn softplus<F: Float>(x: F) -> F {
+    if x.is_nan() {
+        return x;
+    }
+    x.max(F::zero()) + (-x.abs()).exp().ln_1p()
+}

@@ -1,0 +1,196 @@
+//! Kernels that move data without arithmetic: `dimshuffle`, `reshape`, `concatenate`,
+//! `subtensor` and `set/inc_subtensor`. Views stay views (the data is reference counted).
+
+use super::num::Num;
+use super::KernelInput;
+use crate::dtype::DType;
+use crate::error::ValueError;
+use crate::op::{normalize_slice, Idx, IndexEntry, ReshapeDim};
+use crate::types::TensorType;
+use crate::value::{Tensor, TensorElement};
+use ndarray::{ArrayViewMutD, Axis, IxDyn, Slice};
+
+pub(super) fn dimshuffle(x: &Tensor, order: &[Option<usize>]) -> Tensor {
+    crate::map_array!(x, a => {
+        let mut a = a.clone();
+        let n = a.ndim();
+        let kept: Vec<usize> = order.iter().flatten().copied().collect();
+        for i in (0..n).rev().filter(|i| !kept.contains(i)) {
+            a = a.index_axis_move(Axis(i), 0);
+        }
+        // Positions of the kept axes after dropping the others.
+        let mut sorted = kept.clone();
+        sorted.sort_unstable();
+        let perm: Vec<usize> = kept.iter().map(|k| sorted.binary_search(k).expect("kept")).collect();
+        let mut a = a.permuted_axes(IxDyn(&perm));
+        for (pos, o) in order.iter().enumerate() {
+            if o.is_none() {
+                a.insert_axis_inplace(Axis(pos));
+            }
+        }
+        a
+    })
+}
+
+pub(super) fn reshape(x: KernelInput<'_>, shape: &[ReshapeDim]) -> Result<Tensor, ValueError> {
+    let total = x.value.len();
+    let mut dims: Vec<usize> = shape
+        .iter()
+        .map(|d| match *d {
+            ReshapeDim::Fixed(n) => n,
+            ReshapeDim::Keep(i) => x.value.shape()[i],
+            ReshapeDim::Infer => 1,
+        })
+        .collect();
+    let known: usize = dims.iter().product();
+    let bad = || {
+        ValueError::invalid(
+            "reshape",
+            format!("cannot reshape {} of shape {:?} to {}", x.name, x.value.shape(), crate::op::fmt_reshape(shape)),
+        )
+    };
+    if let Some(pos) = shape.iter().position(|d| *d == ReshapeDim::Infer) {
+        if known == 0 || total % known != 0 {
+            return Err(bad());
+        }
+        dims[pos] = total / known;
+    } else if known != total {
+        return Err(bad());
+    }
+    Ok(crate::map_array!(x.value, a => {
+        let a = if a.is_standard_layout() { a.clone() } else { a.as_standard_layout().into_owned().into_shared() };
+        a.into_shape_with_order(IxDyn(&dims)).expect("standard layout, checked size")
+    }))
+}
+
+pub(super) fn concatenate(inputs: &[KernelInput<'_>], axis: usize, out: &TensorType) -> Result<Tensor, ValueError> {
+    let first = inputs[0].value.shape();
+    let fits = inputs.iter().all(|i| {
+        i.value.ndim() == first.len()
+            && i.value.shape().iter().enumerate().all(|(k, &n)| k == axis || n == first[k])
+    });
+    if !fits {
+        return Err(ValueError::ShapeMismatch {
+            op: "concatenate".into(),
+            operands: inputs.iter().map(|i| (i.name.to_string(), i.value.shape().to_vec())).collect(),
+        });
+    }
+    let cast: Vec<Tensor> = inputs.iter().map(|i| i.value.cast(out.dtype)).collect();
+    fn join<T: TensorElement>(ts: &[Tensor], axis: usize) -> Tensor {
+        let views: Vec<_> = ts.iter().map(|t| t.array::<T>().expect("cast")).collect();
+        T::wrap(ndarray::concatenate(Axis(axis), &views).expect("checked shapes").into_shared())
+    }
+    Ok(match out.dtype {
+        DType::Bool => join::<bool>(&cast, axis),
+        DType::I32 => join::<i32>(&cast, axis),
+        DType::I64 => join::<i64>(&cast, axis),
+        DType::F32 => join::<f32>(&cast, axis),
+        DType::F64 => join::<f64>(&cast, axis),
+    })
+}
+
+/// An index entry with its symbolic index resolved and checked against the axis length.
+enum Resolved {
+    At(usize),
+    Range(Slice),
+}
+
+fn resolve(index: &[IndexEntry], idx: &[KernelInput<'_>], shape: &[usize]) -> Result<Vec<Resolved>, ValueError> {
+    let mut symbolic = idx.iter();
+    index
+        .iter()
+        .enumerate()
+        .map(|(axis, e)| {
+            let n = shape[axis];
+            Ok(match *e {
+                IndexEntry::At(i) => {
+                    let i = match i {
+                        Idx::Const(c) => c as i64,
+                        Idx::Input => {
+                            let t = symbolic.next().expect("checked arity").value;
+                            t.cast(DType::I64).scalar::<i64>()?
+                        }
+                    };
+                    let j = if i < 0 { i + n as i64 } else { i };
+                    if j < 0 || j >= n as i64 {
+                        return Err(ValueError::IndexOutOfBounds { index: i, axis, size: n });
+                    }
+                    Resolved::At(j as usize)
+                }
+                IndexEntry::Slice { start, stop, step } => {
+                    let (s, count) = normalize_slice(start, stop, step, n);
+                    Resolved::Range(if count == 0 {
+                        Slice::new(0, Some(0), 1)
+                    } else if step > 0 {
+                        Slice::new(s, Some(s + (count as isize - 1) * step + 1), step)
+                    } else {
+                        Slice::new(s + (count as isize - 1) * step, Some(s + 1), step)
+                    })
+                }
+            })
+        })
+        .collect()
+}
+
+pub(super) fn subtensor(x: &Tensor, index: &[IndexEntry], idx: &[KernelInput<'_>]) -> Result<Tensor, ValueError> {
+    let res = resolve(index, idx, x.shape())?;
+    Ok(crate::map_array!(x, a => {
+        let mut a = a.clone();
+        for (axis, r) in res.iter().enumerate().rev() {
+            match r {
+                Resolved::At(i) => a = a.index_axis_move(Axis(axis), *i),
+                Resolved::Range(s) => a.slice_axis_inplace(Axis(axis), *s),
+            }
+        }
+        a
+    }))
+}
+
+fn region<'a, T>(mut v: ArrayViewMutD<'a, T>, res: &[Resolved]) -> ArrayViewMutD<'a, T> {
+    for (axis, r) in res.iter().enumerate().rev() {
+        match r {
+            Resolved::At(i) => v = v.index_axis_move(Axis(axis), *i),
+            Resolved::Range(s) => v.slice_axis_inplace(Axis(axis), *s),
+        }
+    }
+    v
+}
+
+fn typed_inc<T: TensorElement>(x: &Tensor, y: &Tensor, res: &[Resolved], set: bool, add: fn(T, T) -> T, y_name: &str) -> Result<Tensor, ValueError> {
+    let mut out = x.array::<T>()?.to_owned();
+    let y = y.cast(T::DTYPE);
+    let yv = y.array::<T>()?;
+    {
+        let mut r = region(out.view_mut(), res);
+        let pad = r.ndim().saturating_sub(yv.ndim());
+        let fits = yv.ndim() <= r.ndim()
+            && yv.shape().iter().zip(&r.shape()[pad..]).all(|(&p, &q)| p == q || p == 1);
+        if !fits {
+            return Err(ValueError::ShapeMismatch {
+                op: if set { "set_subtensor" } else { "inc_subtensor" }.into(),
+                operands: vec![("x[index]".into(), r.shape().to_vec()), (y_name.into(), yv.shape().to_vec())],
+            });
+        }
+        let shape = r.raw_dim();
+        let yb = yv.broadcast(shape).expect("checked broadcast");
+        if set {
+            r.assign(&yb);
+        } else {
+            r.zip_mut_with(&yb, |a, &b| *a = add(*a, b));
+        }
+    }
+    Ok(T::wrap(out.into_shared()))
+}
+
+pub(super) fn inc_subtensor(inputs: &[KernelInput<'_>], index: &[IndexEntry], set: bool) -> Result<Tensor, ValueError> {
+    let (x, y) = (inputs[0].value, inputs[1].value);
+    let res = resolve(index, &inputs[2..], x.shape())?;
+    let name = inputs[1].name;
+    match x.dtype() {
+        DType::Bool => typed_inc::<bool>(x, y, &res, set, |a, b| a | b, name),
+        DType::I32 => typed_inc::<i32>(x, y, &res, set, <i32 as Num>::add, name),
+        DType::I64 => typed_inc::<i64>(x, y, &res, set, <i64 as Num>::add, name),
+        DType::F32 => typed_inc::<f32>(x, y, &res, set, <f32 as Num>::add, name),
+        DType::F64 => typed_inc::<f64>(x, y, &res, set, <f64 as Num>::add, name),
+    }
+}

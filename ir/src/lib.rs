@@ -1,0 +1,41 @@
+//! `tensorlift-ir`: what a tensorlift program is.
+//!
+//! - `dtype`, `types`, `value`: element types, static tensor types, concrete tensors.
+//! - `op`: the closed set of ops and their type rules; `kernels`: their reference meaning.
+//! - `var` and `build`: the user's symbolic graph and every way to build it.
+//! - `graph`, `verify`, `text`: the arena `FunctionGraph` that passes and backends use, its
+//!   verifier, and its text form (printed and parsed back).
+//! - `print`: Theano's `pp` and `debugprint`.
+//! - `shared`, `config`: shared-variable storage and process-wide settings.
+#![warn(missing_docs)]
+
+pub mod build;
+pub mod config;
+pub mod dtype;
+pub mod error;
+pub mod graph;
+pub mod kernels;
+pub mod op;
+pub mod print;
+pub mod shared;
+pub mod text;
+pub mod types;
+pub mod value;
+pub mod var;
+mod verify;
+
+pub use build::elemwise::*;
+pub use build::index::{inc_subtensor, set_subtensor, Index};
+pub use build::leaf::*;
+pub use build::reduce::{all, any, argmax, argmin, log_softmax, logsumexp, max, mean, min, prod, softmax, sum, Axes};
+pub use build::shape::{concatenate, dot, outer, stack};
+pub use build::{apply, try_apply};
+pub use dtype::{DType, Element};
+pub use error::{BuildError, BuildErrorKind, GraphError, Operand, ValueError};
+pub use graph::{FunctionGraph, GraphNode, NodeId};
+pub use op::{ArgOp, Idx, IndexEntry, Op, ReduceOp, ReshapeDim, ScalarOp};
+pub use print::{debugprint, debugprint_graph, pp, pp_graph};
+pub use shared::SharedVar;
+pub use types::TensorType;
+pub use value::{Tensor, TensorElement};
+pub use var::Var;

@@ -1,0 +1,831 @@
+//! The closed set of ops. Each op's type rule lives here (`Op::infer`); its reference
+//! kernel lives in `kernels` and its printed forms in `print`/`text`, all dispatched by
+//! `match` on this enum, so a new op is one variant plus one arm in each of those places.
+
+use crate::dtype::DType;
+use crate::error::{BuildErrorKind, Operand};
+use crate::shared::SharedVar;
+use crate::types::{broadcast_shapes, TensorType};
+use crate::value::Tensor;
+
+/// A scalar operation, applied elementwise by `Op::Elemwise` with broadcasting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ScalarOp {
+    /// `a + b + …` (n-ary, at least two inputs).
+    Add,
+    /// `a - b`.
+    Sub,
+    /// `a * b * …` (n-ary, at least two inputs).
+    Mul,
+    /// `a / b`, true division (integers divide as floats).
+    Div,
+    /// `a ** b`.
+    Pow,
+    /// Larger of two, NaN if either is NaN.
+    Maximum,
+    /// Smaller of two, NaN if either is NaN.
+    Minimum,
+    /// `-a`.
+    Neg,
+    /// `|a|`.
+    Abs,
+    /// -1, 0 or 1 (NaN stays NaN).
+    Sign,
+    /// `a * a`.
+    Sqr,
+    /// Square root.
+    Sqrt,
+    /// `1 / a`.
+    Reciprocal,
+    /// `e^a`.
+    Exp,
+    /// `e^a - 1`, accurate near 0.
+    Expm1,
+    /// Natural logarithm.
+    Log,
+    /// `log(1 + a)`, accurate near 0.
+    Log1p,
+    /// Base-2 logarithm.
+    Log2,
+    /// Base-10 logarithm.
+    Log10,
+    /// Sine.
+    Sin,
+    /// Cosine.
+    Cos,
+    /// Tangent.
+    Tan,
+    /// Inverse sine.
+    Arcsin,
+    /// Inverse cosine.
+    Arccos,
+    /// Inverse tangent.
+    Arctan,
+    /// Hyperbolic sine.
+    Sinh,
+    /// Hyperbolic cosine.
+    Cosh,
+    /// Hyperbolic tangent.
+    Tanh,
+    /// Inverse hyperbolic sine.
+    Arcsinh,
+    /// Inverse hyperbolic cosine.
+    Arccosh,
+    /// Inverse hyperbolic tangent.
+    Arctanh,
+    /// `1 / (1 + e^-a)`.
+    Sigmoid,
+    /// `log(1 + e^a)`.
+    Softplus,
+    /// The error function.
+    Erf,
+    /// Round toward -inf.
+    Floor,
+    /// Round toward +inf.
+    Ceil,
+    /// Round half to even (NumPy's `round`).
+    Round,
+    /// Round toward 0.
+    Trunc,
+    /// `a < b`.
+    Lt,
+    /// `a > b`.
+    Gt,
+    /// `a <= b`.
+    Le,
+    /// `a >= b`.
+    Ge,
+    /// `a == b`.
+    Eq,
+    /// `a != b`.
+    Neq,
+    /// Logical and (bitwise on integers).
+    And,
+    /// Logical or (bitwise on integers).
+    Or,
+    /// Logical not (bitwise on integers).
+    Not,
+    /// `cond ? a : b`.
+    Switch,
+    /// `min(max(a, lo), hi)`.
+    Clip,
+    /// Conversion to another dtype, as Rust's `as` (NumPy's `astype`).
+    Cast(DType),
+}
+
+/// How a scalar op types its result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DTypeRule {
+    /// Upcast of the inputs; bool arithmetic computes in int64.
+    Arith,
+    /// Float of the upcast (integers compute in float64).
+    Float,
+    /// Bool result, inputs compared in their upcast.
+    Compare,
+    /// Bool or integer inputs only.
+    Logical,
+}
+
+impl ScalarOp {
+    /// The lower-case name used by `pp`, the text form and error messages.
+    pub fn name(self) -> &'static str {
+        use ScalarOp::*;
+        match self {
+            Add => "add",
+            Sub => "sub",
+            Mul => "mul",
+            Div => "true_div",
+            Pow => "pow",
+            Maximum => "maximum",
+            Minimum => "minimum",
+            Neg => "neg",
+            Abs => "abs",
+            Sign => "sign",
+            Sqr => "sqr",
+            Sqrt => "sqrt",
+            Reciprocal => "reciprocal",
+            Exp => "exp",
+            Expm1 => "expm1",
+            Log => "log",
+            Log1p => "log1p",
+            Log2 => "log2",
+            Log10 => "log10",
+            Sin => "sin",
+            Cos => "cos",
+            Tan => "tan",
+            Arcsin => "arcsin",
+            Arccos => "arccos",
+            Arctan => "arctan",
+            Sinh => "sinh",
+            Cosh => "cosh",
+            Tanh => "tanh",
+            Arcsinh => "arcsinh",
+            Arccosh => "arccosh",
+            Arctanh => "arctanh",
+            Sigmoid => "sigmoid",
+            Softplus => "softplus",
+            Erf => "erf",
+            Floor => "floor",
+            Ceil => "ceil",
+            Round => "round",
+            Trunc => "trunc",
+            Lt => "lt",
+            Gt => "gt",
+            Le => "le",
+            Ge => "ge",
+            Eq => "eq",
+            Neq => "neq",
+            And => "and",
+            Or => "or",
+            Not => "not",
+            Switch => "switch",
+            Clip => "clip",
+            Cast(_) => "cast",
+        }
+    }
+
+    /// Every scalar op but `Cast` (which carries a dtype): the parser's name table.
+    pub const ALL: [ScalarOp; 49] = {
+        use ScalarOp::*;
+        [
+            Add, Sub, Mul, Div, Pow, Maximum, Minimum, Neg, Abs, Sign, Sqr, Sqrt, Reciprocal, Exp,
+            Expm1, Log, Log1p, Log2, Log10, Sin, Cos, Tan, Arcsin, Arccos, Arctan, Sinh, Cosh,
+            Tanh, Arcsinh, Arccosh, Arctanh, Sigmoid, Softplus, Erf, Floor, Ceil, Round, Trunc, Lt,
+            Gt, Le, Ge, Eq, Neq, And, Or, Not, Switch, Clip,
+        ]
+    };
+
+    /// The number of inputs, `None` for the n-ary `Add` and `Mul` (two or more).
+    pub fn arity(self) -> Option<usize> {
+        use ScalarOp::*;
+        match self {
+            Add | Mul => None,
+            Sub | Div | Pow | Maximum | Minimum | Lt | Gt | Le | Ge | Eq | Neq | And | Or => Some(2),
+            Switch | Clip => Some(3),
+            _ => Some(1),
+        }
+    }
+
+    /// The infix symbol `pp` prints between operands, if the op has one.
+    pub fn infix(self) -> Option<&'static str> {
+        use ScalarOp::*;
+        Some(match self {
+            Add => "+",
+            Sub => "-",
+            Mul => "*",
+            Div => "/",
+            Pow => "**",
+            Lt => "<",
+            Gt => ">",
+            Le => "<=",
+            Ge => ">=",
+            Eq => "==",
+            Neq => "!=",
+            And => "&",
+            Or => "|",
+            _ => return None,
+        })
+    }
+
+    fn rule(self) -> DTypeRule {
+        use ScalarOp::*;
+        match self {
+            Add | Sub | Mul | Pow | Maximum | Minimum | Neg | Abs | Sign | Sqr | Clip | Switch => {
+                DTypeRule::Arith
+            }
+            Lt | Gt | Le | Ge | Eq | Neq => DTypeRule::Compare,
+            And | Or | Not => DTypeRule::Logical,
+            Cast(_) => DTypeRule::Arith,
+            _ => DTypeRule::Float,
+        }
+    }
+
+    /// The dtype the kernel computes in, given the input dtypes (the condition of `switch`
+    /// excluded): every other input is converted to it first.
+    pub fn compute_dtype(self, inputs: &[DType]) -> DType {
+        let data = if self == ScalarOp::Switch { &inputs[1..] } else { inputs };
+        let up = data.iter().copied().reduce(DType::upcast).unwrap_or(DType::F64);
+        match (self, self.rule()) {
+            (ScalarOp::Cast(_), _) => inputs[0],
+            (_, DTypeRule::Float) => up.to_float(),
+            (_, DTypeRule::Arith) if up == DType::Bool && self != ScalarOp::Switch => DType::I64,
+            _ => up,
+        }
+    }
+
+    /// The result dtype for the given input dtypes, or why they are refused.
+    pub fn out_dtype(self, inputs: &[DType]) -> Result<DType, String> {
+        match self {
+            ScalarOp::Cast(d) => return Ok(d),
+            ScalarOp::Switch if inputs[0].is_float() => {
+                return Err("the condition of switch must be bool or integer".into())
+            }
+            _ => {}
+        }
+        let cd = self.compute_dtype(inputs);
+        match self.rule() {
+            DTypeRule::Compare => Ok(DType::Bool),
+            DTypeRule::Logical if cd.is_float() => {
+                Err(format!("{} needs bool or integer inputs, got {cd}", self.name()))
+            }
+            _ => Ok(cd),
+        }
+    }
+}
+
+/// A reduction over a set of axes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ReduceOp {
+    /// Sum (integers accumulate in int64).
+    Sum,
+    /// Product (integers accumulate in int64).
+    Prod,
+    /// Maximum, NaN if any element is NaN.
+    Max,
+    /// Minimum, NaN if any element is NaN.
+    Min,
+    /// Arithmetic mean (integers average in float64).
+    Mean,
+    /// True if every element is nonzero.
+    All,
+    /// True if some element is nonzero.
+    Any,
+}
+
+impl ReduceOp {
+    /// The name used by `pp` and the text form.
+    pub fn name(self) -> &'static str {
+        match self {
+            ReduceOp::Sum => "sum",
+            ReduceOp::Prod => "prod",
+            ReduceOp::Max => "max",
+            ReduceOp::Min => "min",
+            ReduceOp::Mean => "mean",
+            ReduceOp::All => "all",
+            ReduceOp::Any => "any",
+        }
+    }
+
+    /// Every reduction, for the parser.
+    pub const ALL: [ReduceOp; 7] = [
+        ReduceOp::Sum,
+        ReduceOp::Prod,
+        ReduceOp::Max,
+        ReduceOp::Min,
+        ReduceOp::Mean,
+        ReduceOp::All,
+        ReduceOp::Any,
+    ];
+
+    /// The result dtype for an input dtype.
+    pub fn out_dtype(self, input: DType) -> DType {
+        match self {
+            ReduceOp::Sum | ReduceOp::Prod if !input.is_float() => DType::I64,
+            ReduceOp::Mean => input.to_float(),
+            ReduceOp::All | ReduceOp::Any => DType::Bool,
+            _ => input,
+        }
+    }
+}
+
+/// Which arg-extremum an `ArgReduce` finds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ArgOp {
+    /// Index of the first maximum (of the first NaN, if any).
+    ArgMax,
+    /// Index of the first minimum (of the first NaN, if any).
+    ArgMin,
+}
+
+impl ArgOp {
+    /// The name used by `pp` and the text form.
+    pub fn name(self) -> &'static str {
+        match self {
+            ArgOp::ArgMax => "argmax",
+            ArgOp::ArgMin => "argmin",
+        }
+    }
+}
+
+/// One axis of a `Subtensor` index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum IndexEntry {
+    /// A single position (negative counts from the end); the axis disappears.
+    At(Idx),
+    /// `start:stop:step` with NumPy's meaning of omitted and negative bounds.
+    Slice {
+        /// First position, `None` for the natural start.
+        start: Option<isize>,
+        /// One past the last position, `None` for the natural end.
+        stop: Option<isize>,
+        /// Stride, never 0.
+        step: isize,
+    },
+}
+
+/// A single index: a number fixed when building, or a symbolic integer scalar input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Idx {
+    /// A fixed position.
+    Const(isize),
+    /// The next index input of the node (after the data inputs).
+    Input,
+}
+
+/// One axis of a `Reshape` target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ReshapeDim {
+    /// A fixed length.
+    Fixed(usize),
+    /// The length of the input's axis with this number.
+    Keep(usize),
+    /// Whatever length makes the element count match (at most one per reshape).
+    Infer,
+}
+
+/// An operation: a node of the graph applies one op to its inputs.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Op {
+    /// An input of the graph (its name is on the node).
+    Input,
+    /// A constant value.
+    Constant(Tensor),
+    /// A shared variable, read at call time.
+    Shared(SharedVar),
+    /// A scalar op applied elementwise; inputs share their rank and broadcast statically.
+    Elemwise(ScalarOp),
+    /// A reduction over `axes` (sorted, distinct).
+    Reduce {
+        /// Which reduction.
+        op: ReduceOp,
+        /// The reduced axes.
+        axes: Vec<usize>,
+        /// Keep reduced axes with length 1.
+        keepdims: bool,
+    },
+    /// Index of the extremum over `axes`, counted over those axes flattened in order.
+    ArgReduce {
+        /// Which extremum.
+        op: ArgOp,
+        /// The reduced axes.
+        axes: Vec<usize>,
+        /// Keep reduced axes with length 1.
+        keepdims: bool,
+    },
+    /// `exp(x - max) / sum(exp(x - max))` along one axis.
+    Softmax {
+        /// The axis.
+        axis: usize,
+    },
+    /// `x - max - log(sum(exp(x - max)))` along one axis.
+    LogSoftmax {
+        /// The axis.
+        axis: usize,
+    },
+    /// `log(sum(exp(x)))` over `axes`, computed without overflow.
+    LogSumExp {
+        /// The reduced axes.
+        axes: Vec<usize>,
+        /// Keep reduced axes with length 1.
+        keepdims: bool,
+    },
+    /// NumPy's `dot` for ranks 1 and 2.
+    Dot,
+    /// Reorders axes: `Some(i)` takes input axis `i`, `None` inserts a broadcastable axis;
+    /// input axes not listed must be broadcastable and are dropped.
+    DimShuffle {
+        /// The new order.
+        order: Vec<Option<usize>>,
+    },
+    /// A new shape with the same elements in row-major order.
+    Reshape {
+        /// The target axes.
+        shape: Vec<ReshapeDim>,
+    },
+    /// Joins inputs along an existing axis.
+    Concatenate {
+        /// The axis.
+        axis: usize,
+    },
+    /// Basic indexing `x[i, a:b:c, …]`; the inputs are the data then the symbolic indices.
+    Subtensor {
+        /// One entry per indexed axis (trailing axes are taken whole).
+        index: Vec<IndexEntry>,
+    },
+    /// `x` with `x[index]` set to (or incremented by) `y`; inputs are `x`, `y`, then the
+    /// symbolic indices.
+    IncSubtensor {
+        /// The indexed region.
+        index: Vec<IndexEntry>,
+        /// Set (`true`) or increment (`false`).
+        set: bool,
+    },
+}
+
+impl Op {
+    /// The op's name as `pp`, the text form and errors use it.
+    pub fn name(&self) -> String {
+        match self {
+            Op::Input => "input".into(),
+            Op::Constant(_) => "constant".into(),
+            Op::Shared(_) => "shared".into(),
+            Op::Elemwise(s) => s.name().into(),
+            Op::Reduce { op, .. } => op.name().into(),
+            Op::ArgReduce { op, .. } => op.name().into(),
+            Op::Softmax { .. } => "softmax".into(),
+            Op::LogSoftmax { .. } => "log_softmax".into(),
+            Op::LogSumExp { .. } => "logsumexp".into(),
+            Op::Dot => "dot".into(),
+            Op::DimShuffle { .. } => "dimshuffle".into(),
+            Op::Reshape { .. } => "reshape".into(),
+            Op::Concatenate { .. } => "concatenate".into(),
+            Op::Subtensor { .. } => "subtensor".into(),
+            Op::IncSubtensor { set: true, .. } => "set_subtensor".into(),
+            Op::IncSubtensor { set: false, .. } => "inc_subtensor".into(),
+        }
+    }
+
+    /// True for the leaves of a graph: inputs, constants and shared variables.
+    pub fn is_leaf(&self) -> bool {
+        matches!(self, Op::Input | Op::Constant(_) | Op::Shared(_))
+    }
+
+    /// The type of this op's result for inputs of the given types, or why they don't fit.
+    /// Leaves have no rule (their type is given).
+    pub fn infer(&self, ins: &[Operand]) -> Result<TensorType, BuildErrorKind> {
+        let name = self.name();
+        let invalid = |reason: String| BuildErrorKind::Invalid { op: name.clone(), reason };
+        let rank = |o: &Operand, expected: &str| BuildErrorKind::Rank {
+            op: name.clone(),
+            operand: o.clone(),
+            expected: expected.into(),
+        };
+        match self {
+            Op::Input | Op::Constant(_) | Op::Shared(_) => {
+                Err(invalid("a leaf has no type rule".into()))
+            }
+            Op::Elemwise(s) => {
+                match s.arity() {
+                    Some(n) if n != ins.len() => {
+                        return Err(invalid(format!("takes {n} inputs, got {}", ins.len())))
+                    }
+                    None if ins.len() < 2 => {
+                        return Err(invalid(format!("takes 2 or more inputs, got {}", ins.len())))
+                    }
+                    _ => {}
+                }
+                let ndim = ins[0].ty.ndim();
+                if let Some(o) = ins.iter().find(|o| o.ty.ndim() != ndim) {
+                    return Err(rank(o, &format!("{ndim} like the other inputs")));
+                }
+                let dtypes: Vec<DType> = ins.iter().map(|o| o.ty.dtype).collect();
+                let dtype = s.out_dtype(&dtypes).map_err(invalid)?;
+                let shapes: Vec<&[Option<usize>]> = ins.iter().map(|o| &o.ty.shape[..]).collect();
+                let shape = broadcast_shapes(&shapes).map_err(|_| BuildErrorKind::ShapeMismatch {
+                    op: name.clone(),
+                    operands: ins.to_vec(),
+                })?;
+                Ok(TensorType::new(dtype, shape))
+            }
+            Op::Reduce { op, axes, keepdims } => {
+                let x = one(ins, &name)?;
+                check_axes(axes, x, &name)?;
+                Ok(TensorType::new(op.out_dtype(x.ty.dtype), reduced_shape(&x.ty, axes, *keepdims)))
+            }
+            Op::ArgReduce { axes, keepdims, .. } => {
+                let x = one(ins, &name)?;
+                check_axes(axes, x, &name)?;
+                Ok(TensorType::new(DType::I64, reduced_shape(&x.ty, axes, *keepdims)))
+            }
+            Op::Softmax { axis } | Op::LogSoftmax { axis } => {
+                let x = one(ins, &name)?;
+                check_axes(&[*axis], x, &name)?;
+                Ok(x.ty.with_dtype(x.ty.dtype.to_float()))
+            }
+            Op::LogSumExp { axes, keepdims } => {
+                let x = one(ins, &name)?;
+                check_axes(axes, x, &name)?;
+                Ok(TensorType::new(x.ty.dtype.to_float(), reduced_shape(&x.ty, axes, *keepdims)))
+            }
+            Op::Dot => {
+                if ins.len() != 2 {
+                    return Err(invalid(format!("takes 2 inputs, got {}", ins.len())));
+                }
+                let (a, b) = (&ins[0], &ins[1]);
+                for o in [a, b] {
+                    if !(1..=2).contains(&o.ty.ndim()) {
+                        return Err(rank(o, "1 or 2"));
+                    }
+                }
+                let ka = *a.ty.shape.last().expect("rank >= 1");
+                let kb = b.ty.shape[0];
+                if let (Some(p), Some(q)) = (ka, kb) {
+                    if p != q {
+                        return Err(BuildErrorKind::ShapeMismatch { op: name, operands: vec![a.clone(), b.clone()] });
+                    }
+                }
+                let mut shape = a.ty.shape[..a.ty.ndim() - 1].to_vec();
+                shape.extend_from_slice(&b.ty.shape[1..]);
+                let mut dtype = a.ty.dtype.upcast(b.ty.dtype);
+                if dtype == DType::Bool {
+                    dtype = DType::I64;
+                }
+                Ok(TensorType::new(dtype, shape))
+            }
+            Op::DimShuffle { order } => {
+                let x = one(ins, &name)?;
+                let n = x.ty.ndim();
+                let mut seen = vec![false; n];
+                for &i in order.iter().flatten() {
+                    if i >= n || seen[i] {
+                        return Err(BuildErrorKind::Axis { op: name, axis: i as isize, operand: x.clone() });
+                    }
+                    seen[i] = true;
+                }
+                if let Some(dropped) = (0..n).find(|&i| !seen[i] && !x.ty.is_broadcastable(i)) {
+                    return Err(invalid(format!(
+                        "cannot drop axis {dropped} of {x}: only broadcastable axes can be dropped"
+                    )));
+                }
+                let shape = order.iter().map(|o| o.map_or(Some(1), |i| x.ty.shape[i])).collect();
+                Ok(TensorType::new(x.ty.dtype, shape))
+            }
+            Op::Reshape { shape } => {
+                let x = one(ins, &name)?;
+                let infers = shape.iter().filter(|d| **d == ReshapeDim::Infer).count();
+                if infers > 1 {
+                    return Err(invalid("at most one axis can be inferred (-1)".into()));
+                }
+                let mut out = Vec::with_capacity(shape.len());
+                for d in shape {
+                    out.push(match *d {
+                        ReshapeDim::Fixed(n) => Some(n),
+                        ReshapeDim::Keep(i) if i < x.ty.ndim() => x.ty.shape[i],
+                        ReshapeDim::Keep(i) => {
+                            return Err(BuildErrorKind::Axis { op: name, axis: i as isize, operand: x.clone() })
+                        }
+                        ReshapeDim::Infer => None,
+                    });
+                }
+                let total: Option<usize> = x.ty.shape.iter().copied().product();
+                if let Some(total) = total {
+                    let known: usize = out.iter().flatten().product();
+                    if infers == 1 {
+                        if known == 0 || total % known != 0 {
+                            return Err(invalid(format!("cannot reshape {x} to {}", fmt_reshape(shape))));
+                        }
+                        let pos = shape.iter().position(|d| *d == ReshapeDim::Infer).expect("one infer");
+                        out[pos] = Some(total / known);
+                    } else if out.iter().all(Option::is_some) && known != total {
+                        return Err(invalid(format!("cannot reshape {x} to {}", fmt_reshape(shape))));
+                    }
+                }
+                Ok(TensorType::new(x.ty.dtype, out))
+            }
+            Op::Concatenate { axis } => {
+                if ins.is_empty() {
+                    return Err(invalid("needs at least one input".into()));
+                }
+                let ndim = ins[0].ty.ndim();
+                if *axis >= ndim {
+                    return Err(BuildErrorKind::Axis { op: name, axis: *axis as isize, operand: ins[0].clone() });
+                }
+                if let Some(o) = ins.iter().find(|o| o.ty.ndim() != ndim) {
+                    return Err(rank(o, &format!("{ndim} like the other inputs")));
+                }
+                let mut shape = ins[0].ty.shape.clone();
+                for o in &ins[1..] {
+                    for (i, d) in shape.iter_mut().enumerate() {
+                        if i == *axis {
+                            *d = match (*d, o.ty.shape[i]) {
+                                (Some(p), Some(q)) => Some(p + q),
+                                _ => None,
+                            };
+                        } else {
+                            match (*d, o.ty.shape[i]) {
+                                (Some(p), Some(q)) if p != q => {
+                                    return Err(BuildErrorKind::ShapeMismatch { op: name, operands: ins.to_vec() })
+                                }
+                                (None, q) => *d = q,
+                                _ => {}
+                            }
+                        }
+                    }
+                }
+                let dtype = ins.iter().map(|o| o.ty.dtype).reduce(DType::upcast).expect("non-empty");
+                Ok(TensorType::new(dtype, shape))
+            }
+            Op::Subtensor { index } => {
+                let x = ins.first().ok_or_else(|| invalid("needs an input".into()))?;
+                check_index_inputs(index, &ins[1..], &name)?;
+                Ok(TensorType::new(x.ty.dtype, subtensor_shape(&x.ty, index, &name, x)?))
+            }
+            Op::IncSubtensor { index, .. } => {
+                if ins.len() < 2 {
+                    return Err(invalid("needs the tensor and the value".into()));
+                }
+                let (x, y) = (&ins[0], &ins[1]);
+                check_index_inputs(index, &ins[2..], &name)?;
+                let region = subtensor_shape(&x.ty, index, &name, x)?;
+                if y.ty.ndim() > region.len() {
+                    return Err(rank(y, &format!("at most {} (the indexed region's)", region.len())));
+                }
+                let pad = region.len() - y.ty.ndim();
+                for (r, yd) in region[pad..].iter().zip(&y.ty.shape) {
+                    if let (Some(p), Some(q)) = (r, yd) {
+                        if p != q && *q != 1 {
+                            return Err(BuildErrorKind::ShapeMismatch { op: name, operands: vec![x.clone(), y.clone()] });
+                        }
+                    }
+                }
+                if y.ty.dtype.upcast(x.ty.dtype) != x.ty.dtype {
+                    return Err(BuildErrorKind::DType {
+                        op: name,
+                        operand: y.clone(),
+                        expected: format!("one that converts to {} without loss", x.ty.dtype),
+                    });
+                }
+                Ok(x.ty.clone())
+            }
+        }
+    }
+}
+
+fn one<'a>(ins: &'a [Operand], op: &str) -> Result<&'a Operand, BuildErrorKind> {
+    match ins {
+        [x] => Ok(x),
+        _ => Err(BuildErrorKind::Invalid { op: op.into(), reason: format!("takes 1 input, got {}", ins.len()) }),
+    }
+}
+
+fn check_axes(axes: &[usize], x: &Operand, op: &str) -> Result<(), BuildErrorKind> {
+    for (k, &a) in axes.iter().enumerate() {
+        if a >= x.ty.ndim() || axes[..k].contains(&a) {
+            return Err(BuildErrorKind::Axis { op: op.into(), axis: a as isize, operand: x.clone() });
+        }
+    }
+    Ok(())
+}
+
+/// The static shape after reducing `axes`.
+pub fn reduced_shape(ty: &TensorType, axes: &[usize], keepdims: bool) -> Vec<Option<usize>> {
+    ty.shape
+        .iter()
+        .enumerate()
+        .filter_map(|(i, &d)| match (axes.contains(&i), keepdims) {
+            (false, _) => Some(d),
+            (true, true) => Some(Some(1)),
+            (true, false) => None,
+        })
+        .collect()
+}
+
+fn check_index_inputs(index: &[IndexEntry], idx_ins: &[Operand], op: &str) -> Result<(), BuildErrorKind> {
+    let wanted = index.iter().filter(|e| matches!(e, IndexEntry::At(Idx::Input))).count();
+    if wanted != idx_ins.len() {
+        return Err(BuildErrorKind::Invalid {
+            op: op.into(),
+            reason: format!("{wanted} symbolic indices, {} index inputs", idx_ins.len()),
+        });
+    }
+    for o in idx_ins {
+        if o.ty.ndim() != 0 || !o.ty.dtype.is_int() {
+            return Err(BuildErrorKind::DType {
+                op: op.into(),
+                operand: o.clone(),
+                expected: "an integer scalar index".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Normalizes `start:stop:step` for an axis of length `n` as NumPy does: the first position,
+/// and the number of elements taken.
+pub fn normalize_slice(start: Option<isize>, stop: Option<isize>, step: isize, n: usize) -> (isize, usize) {
+    let n = n as isize;
+    let (lo, hi) = if step > 0 { (0, n) } else { (-1, n - 1) };
+    let fix = |v: isize| (if v < 0 { v + n } else { v }).clamp(lo, hi);
+    let s = start.map_or(if step > 0 { 0 } else { n - 1 }, fix);
+    let e = stop.map_or(if step > 0 { n } else { -1 }, fix);
+    let count = if step > 0 { (e - s + step - 1) / step } else { (s - e + (-step) - 1) / (-step) };
+    (s, count.max(0) as usize)
+}
+
+fn subtensor_shape(
+    ty: &TensorType,
+    index: &[IndexEntry],
+    op: &str,
+    x: &Operand,
+) -> Result<Vec<Option<usize>>, BuildErrorKind> {
+    if index.len() > ty.ndim() {
+        return Err(BuildErrorKind::Invalid {
+            op: op.into(),
+            reason: format!("{} indices for {x} of rank {}", index.len(), ty.ndim()),
+        });
+    }
+    let mut shape = Vec::new();
+    for (axis, e) in index.iter().enumerate() {
+        match *e {
+            IndexEntry::At(Idx::Const(i)) => {
+                if let Some(n) = ty.shape[axis] {
+                    if i >= n as isize || i < -(n as isize) {
+                        return Err(BuildErrorKind::Invalid {
+                            op: op.into(),
+                            reason: format!("index {i} is out of bounds for axis {axis} of {x}"),
+                        });
+                    }
+                }
+            }
+            IndexEntry::At(Idx::Input) => {}
+            IndexEntry::Slice { start, stop, step } => {
+                if step == 0 {
+                    return Err(BuildErrorKind::Invalid { op: op.into(), reason: "slice step cannot be zero".into() });
+                }
+                shape.push(ty.shape[axis].map(|n| normalize_slice(start, stop, step, n).1));
+            }
+        }
+    }
+    shape.extend_from_slice(&ty.shape[index.len()..]);
+    Ok(shape)
+}
+
+/// Formats a reshape target as `[2,-1,@0]` (`@i` keeps input axis `i`).
+pub fn fmt_reshape(shape: &[ReshapeDim]) -> String {
+    let parts: Vec<String> = shape
+        .iter()
+        .map(|d| match d {
+            ReshapeDim::Fixed(n) => n.to_string(),
+            ReshapeDim::Keep(i) => format!("@{i}"),
+            ReshapeDim::Infer => "-1".into(),
+        })
+        .collect();
+    format!("[{}]", parts.join(","))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numpy_slices() {
+        assert_eq!(normalize_slice(None, None, 1, 5), (0, 5));
+        assert_eq!(normalize_slice(None, None, -1, 5), (4, 5));
+        assert_eq!(normalize_slice(Some(1), Some(-1), 2, 5), (1, 2));
+        assert_eq!(normalize_slice(Some(-2), None, -2, 5), (3, 2));
+        assert_eq!(normalize_slice(Some(10), None, 1, 5), (5, 0));
+        assert_eq!(normalize_slice(Some(3), Some(1), 1, 5), (3, 0));
+        assert_eq!(normalize_slice(None, Some(-10), -1, 5), (4, 5));
+    }
+
+    #[test]
+    fn dtype_rules() {
+        use DType::*;
+        assert_eq!(ScalarOp::Div.out_dtype(&[I64, I64]), Ok(F64));
+        assert_eq!(ScalarOp::Exp.out_dtype(&[F32]), Ok(F32));
+        assert_eq!(ScalarOp::Add.out_dtype(&[Bool, Bool]), Ok(I64));
+        assert_eq!(ScalarOp::Lt.out_dtype(&[F32, I64]), Ok(Bool));
+        assert!(ScalarOp::And.out_dtype(&[F64, Bool]).is_err());
+        assert_eq!(ScalarOp::Switch.out_dtype(&[Bool, F32, F32]), Ok(F32));
+    }
+}

@@ -1,0 +1,220 @@
+//! Theano's two views of a graph: `pp` (fully parenthesized infix, constants visible,
+//! `exp(x)` for named ops) and `debugprint` (a tree with ids and types, a repeated node
+//! printed once). Both work on user `Var`s and on any `FunctionGraph`, such as a compiled
+//! function's optimized graph.
+
+use crate::graph::{FunctionGraph, NodeId};
+use crate::op::{Idx, IndexEntry, Op, ScalarOp};
+use crate::types::fmt_shape;
+use crate::value::Tensor;
+use crate::var::Var;
+use std::collections::HashMap;
+
+/// `pp` of a variable: `(TensorConstant{2.0} * x)`.
+pub fn pp(v: &Var) -> String {
+    match FunctionGraph::from_outputs(std::slice::from_ref(v)) {
+        Ok(g) => pp_graph(&g, g.outputs()[0]),
+        Err(e) => format!("<error: {e}>"),
+    }
+}
+
+/// `pp` of one node of a graph.
+pub fn pp_graph(g: &FunctionGraph, id: NodeId) -> String {
+    let mut memo = HashMap::new();
+    pp_node(g, id, &mut memo)
+}
+
+/// How `pp` and `debugprint` show a constant: `TensorConstant{2.0}`, or its array printed
+/// on one line, cut after 20 characters.
+pub fn constant_str(t: &Tensor) -> String {
+    let body = if t.len() == 1 {
+        let one = t.to_f64_vec()[0];
+        match t.dtype() {
+            crate::DType::F32 | crate::DType::F64 => format!("{one:?}"),
+            crate::DType::Bool => (one != 0.0).to_string(),
+            _ => format!("{one}"),
+        }
+    } else {
+        let s = t.to_string().replace('\n', "");
+        if s.len() > 20 {
+            format!("{:?} of {}", t.shape(), t.dtype())
+        } else {
+            s
+        }
+    };
+    format!("TensorConstant{{{body}}}")
+}
+
+fn index_str(g: &FunctionGraph, index: &[IndexEntry], idx_inputs: &[NodeId], memo: &mut HashMap<NodeId, String>) -> String {
+    let mut sym = idx_inputs.iter();
+    let parts: Vec<String> = index
+        .iter()
+        .map(|e| match e {
+            IndexEntry::At(Idx::Const(i)) => i.to_string(),
+            IndexEntry::At(Idx::Input) => pp_node(g, *sym.next().expect("index input"), memo),
+            IndexEntry::Slice { start, stop, step } => {
+                let b = |v: &Option<isize>| v.map_or(String::new(), |v| v.to_string());
+                if *step == 1 {
+                    format!("{}:{}", b(start), b(stop))
+                } else {
+                    format!("{}:{}:{}", b(start), b(stop), step)
+                }
+            }
+        })
+        .collect();
+    parts.join(", ")
+}
+
+fn axes_str(axes: &[usize]) -> String {
+    let parts: Vec<String> = axes.iter().map(|a| a.to_string()).collect();
+    if axes.len() == 1 {
+        format!("({},)", parts[0])
+    } else {
+        format!("({})", parts.join(", "))
+    }
+}
+
+fn pp_node(g: &FunctionGraph, id: NodeId, memo: &mut HashMap<NodeId, String>) -> String {
+    if let Some(s) = memo.get(&id) {
+        return s.clone();
+    }
+    let node = g.node(id);
+    let args: Vec<String> = match &node.op {
+        Op::Input | Op::Shared(_) | Op::Constant(_) => vec![],
+        _ => node.inputs.iter().map(|&i| pp_node(g, i, memo)).collect(),
+    };
+    let s = match &node.op {
+        Op::Input | Op::Shared(_) => node.name.clone().unwrap_or_else(|| format!("<{}>", node.ty)),
+        Op::Constant(t) => constant_str(t),
+        Op::Elemwise(ScalarOp::Neg) => format!("(-{})", args[0]),
+        Op::Elemwise(ScalarOp::Abs) => format!("|{}|", args[0]),
+        Op::Elemwise(ScalarOp::Cast(d)) => format!("cast{{{d}}}({})", args[0]),
+        Op::Elemwise(s) => match s.infix() {
+            Some(sym) => format!("({})", args.join(&format!(" {sym} "))),
+            None => format!("{}({})", s.name(), args.join(", ")),
+        },
+        Op::Reduce { axes, keepdims, .. } | Op::LogSumExp { axes, keepdims } | Op::ArgReduce { axes, keepdims, .. } => {
+            let all = axes.len() == g.ty(node.inputs[0]).ndim();
+            let mut s = format!("{}({}", node.op.name(), args[0]);
+            if !all {
+                s += &format!(", axis={}", axes_str(axes));
+            }
+            if *keepdims {
+                s += ", keepdims=True";
+            }
+            s + ")"
+        }
+        Op::Softmax { axis } | Op::LogSoftmax { axis } => format!("{}({}, axis={axis})", node.op.name(), args[0]),
+        Op::Dot => format!("({} \\dot {})", args[0], args[1]),
+        Op::DimShuffle { order } => {
+            let nin = g.ty(node.inputs[0]).ndim();
+            let reversed: Vec<Option<usize>> = (0..nin).rev().map(Some).collect();
+            let lead = order.iter().take_while(|o| o.is_none()).count();
+            let identity_after_lead = order[lead..].iter().enumerate().all(|(k, o)| *o == Some(k)) && order.len() - lead == nin;
+            if nin >= 2 && *order == reversed {
+                format!("{}.T", args[0])
+            } else if identity_after_lead {
+                args[0].clone()
+            } else {
+                let parts: Vec<String> = order.iter().map(|o| o.map_or("x".into(), |i| i.to_string())).collect();
+                format!("DimShuffle{{{}}}({})", parts.join(","), args[0])
+            }
+        }
+        Op::Reshape { shape } => format!("reshape({}, {})", args[0], crate::op::fmt_reshape(shape)),
+        Op::Concatenate { axis } => format!("join({axis}, {})", args.join(", ")),
+        Op::Subtensor { index } => format!("{}[{}]", args[0], index_str(g, index, &node.inputs[1..], memo)),
+        Op::IncSubtensor { index, .. } => {
+            format!("{}({}[{}], {})", node.op.name(), args[0], index_str(g, index, &node.inputs[2..], memo), args[1])
+        }
+    };
+    memo.insert(id, s.clone());
+    s
+}
+
+/// `debugprint` of variables: one tree per variable, each line `op [id X] <type> 'name'`,
+/// children drawn with `├─`/`└─`; a node seen before is printed once and then as `···`.
+pub fn debugprint(vars: &[Var]) -> String {
+    match FunctionGraph::from_outputs(vars) {
+        Ok(g) => debugprint_graph(&g),
+        Err(e) => format!("<error: {e}>"),
+    }
+}
+
+/// `debugprint` of a graph's outputs.
+pub fn debugprint_graph(g: &FunctionGraph) -> String {
+    let mut ids: HashMap<NodeId, String> = HashMap::new();
+    let mut expanded: Vec<NodeId> = Vec::new();
+    let mut out = String::new();
+    for &o in g.outputs() {
+        tree(g, o, "", "", &mut ids, &mut expanded, &mut out);
+    }
+    out
+}
+
+fn letter_id(mut k: usize) -> String {
+    let mut s = Vec::new();
+    loop {
+        s.push((b'A' + (k % 26) as u8) as char);
+        k /= 26;
+        if k == 0 {
+            break;
+        }
+    }
+    s.iter().rev().collect()
+}
+
+fn label(g: &FunctionGraph, id: NodeId) -> String {
+    let n = g.node(id);
+    match &n.op {
+        Op::Input | Op::Shared(_) => n.name.clone().unwrap_or_else(|| "input".into()),
+        Op::Constant(t) => constant_str(t),
+        Op::Elemwise(ScalarOp::Cast(d)) => format!("cast{{{d}}}"),
+        Op::Reduce { axes, keepdims, .. } | Op::ArgReduce { axes, keepdims, .. } | Op::LogSumExp { axes, keepdims } => {
+            format!("{}{{axes={:?}{}}}", n.op.name(), axes, if *keepdims { ", keepdims" } else { "" })
+        }
+        Op::Softmax { axis } | Op::LogSoftmax { axis } => format!("{}{{axis={axis}}}", n.op.name()),
+        Op::DimShuffle { order } => {
+            let parts: Vec<String> = order.iter().map(|o| o.map_or("x".into(), |i| i.to_string())).collect();
+            format!("DimShuffle{{{}}}", parts.join(","))
+        }
+        Op::Reshape { shape } => format!("reshape{{{}}}", crate::op::fmt_reshape(shape)),
+        Op::Concatenate { axis } => format!("join{{axis={axis}}}"),
+        Op::Subtensor { index } | Op::IncSubtensor { index, .. } => {
+            format!("{}{{{}}}", n.op.name(), crate::text::fmt_index(index))
+        }
+        op => op.name(),
+    }
+}
+
+fn tree(
+    g: &FunctionGraph,
+    id: NodeId,
+    first: &str,
+    rest: &str,
+    ids: &mut HashMap<NodeId, String>,
+    expanded: &mut Vec<NodeId>,
+    out: &mut String,
+) {
+    let next = ids.len();
+    let tag = ids.entry(id).or_insert_with(|| letter_id(next)).clone();
+    let n = g.node(id);
+    let name = match (&n.op, &n.name) {
+        (Op::Input | Op::Shared(_), _) | (_, None) => String::new(),
+        (_, Some(nm)) => format!(" '{nm}'"),
+    };
+    out.push_str(&format!("{first}{} [id {tag}] <{}{}>{name}\n", label(g, id), n.ty.dtype, fmt_shape(&n.ty.shape)));
+    if n.inputs.is_empty() {
+        return;
+    }
+    if expanded.contains(&id) {
+        out.push_str(&format!("{rest}└─ ···\n"));
+        return;
+    }
+    expanded.push(id);
+    let k = n.inputs.len();
+    for (j, &i) in n.inputs.iter().enumerate() {
+        let last = j + 1 == k;
+        let (f, r) = if last { ("└─ ", "   ") } else { ("├─ ", "│  ") };
+        tree(g, i, &format!("{rest}{f}"), &format!("{rest}{r}"), ids, expanded, out);
+    }
+}

@@ -1,0 +1,537 @@
+//! `Tensor`: a concrete value (a dtype-tagged, reference-counted ndarray), its conversions
+//! from Rust data, typed accessors, bit-exact hashing for constants, and NumPy-like printing.
+
+use crate::dtype::{DType, Element};
+use crate::error::ValueError;
+use ndarray::{ArcArray, ArrayD, ArrayViewD, IxDyn};
+use std::fmt;
+use std::hash::{Hash, Hasher};
+
+/// A concrete tensor value. Cloning is cheap: the data is reference counted and copied only
+/// when a unique owner is needed.
+#[derive(Clone, Debug)]
+pub enum Tensor {
+    /// `bool` data.
+    Bool(ArcArray<bool, IxDyn>),
+    /// `int32` data.
+    I32(ArcArray<i32, IxDyn>),
+    /// `int64` data.
+    I64(ArcArray<i64, IxDyn>),
+    /// `float32` data.
+    F32(ArcArray<f32, IxDyn>),
+    /// `float64` data.
+    F64(ArcArray<f64, IxDyn>),
+}
+
+/// Applies `$body` to the array inside a tensor, whatever its dtype.
+#[macro_export]
+macro_rules! with_array {
+    ($t:expr, $a:ident => $body:expr) => {
+        match $t {
+            $crate::Tensor::Bool($a) => $body,
+            $crate::Tensor::I32($a) => $body,
+            $crate::Tensor::I64($a) => $body,
+            $crate::Tensor::F32($a) => $body,
+            $crate::Tensor::F64($a) => $body,
+        }
+    };
+}
+
+/// Applies `$body` to the array inside a tensor and wraps the result in the same variant.
+#[macro_export]
+macro_rules! map_array {
+    ($t:expr, $a:ident => $body:expr) => {
+        match $t {
+            $crate::Tensor::Bool($a) => $crate::Tensor::Bool($body),
+            $crate::Tensor::I32($a) => $crate::Tensor::I32($body),
+            $crate::Tensor::I64($a) => $crate::Tensor::I64($body),
+            $crate::Tensor::F32($a) => $crate::Tensor::F32($body),
+            $crate::Tensor::F64($a) => $crate::Tensor::F64($body),
+        }
+    };
+}
+
+/// Connects an `Element` type with its `Tensor` variant.
+pub trait TensorElement: Element {
+    /// The array inside `t` when its dtype is `Self`.
+    fn array(t: &Tensor) -> Option<&ArcArray<Self, IxDyn>>;
+    /// Wraps an array.
+    fn wrap(a: ArcArray<Self, IxDyn>) -> Tensor;
+}
+
+macro_rules! tensor_element {
+    ($t:ty, $v:ident) => {
+        impl TensorElement for $t {
+            fn array(t: &Tensor) -> Option<&ArcArray<Self, IxDyn>> {
+                match t {
+                    Tensor::$v(a) => Some(a),
+                    _ => None,
+                }
+            }
+            fn wrap(a: ArcArray<Self, IxDyn>) -> Tensor {
+                Tensor::$v(a)
+            }
+        }
+        impl From<$t> for Tensor {
+            fn from(v: $t) -> Tensor {
+                Tensor::$v(ArrayD::from_elem(IxDyn(&[]), v).into_shared())
+            }
+        }
+        impl From<Vec<$t>> for Tensor {
+            fn from(v: Vec<$t>) -> Tensor {
+                Tensor::$v(ArrayD::from_shape_vec(IxDyn(&[v.len()]), v).expect("1-d shape").into_shared())
+            }
+        }
+        impl From<&[$t]> for Tensor {
+            fn from(v: &[$t]) -> Tensor {
+                Tensor::from(v.to_vec())
+            }
+        }
+        impl<const N: usize> From<[$t; N]> for Tensor {
+            fn from(v: [$t; N]) -> Tensor {
+                Tensor::from(v.to_vec())
+            }
+        }
+        impl<D: ndarray::Dimension> From<ndarray::Array<$t, D>> for Tensor {
+            fn from(a: ndarray::Array<$t, D>) -> Tensor {
+                Tensor::$v(a.into_dyn().into_shared())
+            }
+        }
+        impl<D: ndarray::Dimension> From<ndarray::ArcArray<$t, D>> for Tensor {
+            fn from(a: ndarray::ArcArray<$t, D>) -> Tensor {
+                Tensor::$v(a.into_dyn())
+            }
+        }
+        impl<D: ndarray::Dimension> From<ndarray::ArrayView<'_, $t, D>> for Tensor {
+            fn from(a: ndarray::ArrayView<'_, $t, D>) -> Tensor {
+                Tensor::$v(a.into_dyn().to_shared())
+            }
+        }
+        impl<D: ndarray::Dimension> From<&ndarray::Array<$t, D>> for Tensor {
+            fn from(a: &ndarray::Array<$t, D>) -> Tensor {
+                Tensor::$v(a.view().into_dyn().to_shared())
+            }
+        }
+        impl TryFrom<Vec<Vec<$t>>> for Tensor {
+            type Error = ValueError;
+            fn try_from(rows: Vec<Vec<$t>>) -> Result<Tensor, ValueError> {
+                nested2(rows)
+            }
+        }
+        impl TryFrom<Vec<Vec<Vec<$t>>>> for Tensor {
+            type Error = ValueError;
+            fn try_from(v: Vec<Vec<Vec<$t>>>) -> Result<Tensor, ValueError> {
+                nested3(v)
+            }
+        }
+    };
+}
+tensor_element!(bool, Bool);
+tensor_element!(i32, I32);
+tensor_element!(i64, I64);
+tensor_element!(f32, F32);
+tensor_element!(f64, F64);
+
+fn ragged(path: String, expected: usize, got: usize) -> ValueError {
+    ValueError::Ragged { path, expected, got }
+}
+
+fn nested2<T: TensorElement>(rows: Vec<Vec<T>>) -> Result<Tensor, ValueError> {
+    let cols = rows.first().map_or(0, Vec::len);
+    let n = rows.len();
+    let mut data = Vec::with_capacity(n * cols);
+    for (i, r) in rows.into_iter().enumerate() {
+        if r.len() != cols {
+            return Err(ragged(format!("row {i}"), cols, r.len()));
+        }
+        data.extend(r);
+    }
+    let a = ArrayD::from_shape_vec(IxDyn(&[n, cols]), data).expect("checked shape");
+    Ok(T::wrap(a.into_shared()))
+}
+
+fn nested3<T: TensorElement>(v: Vec<Vec<Vec<T>>>) -> Result<Tensor, ValueError> {
+    let d1 = v.first().map_or(0, Vec::len);
+    let d2 = v.first().and_then(|p| p.first()).map_or(0, Vec::len);
+    let d0 = v.len();
+    let mut data = Vec::with_capacity(d0 * d1 * d2);
+    for (i, p) in v.into_iter().enumerate() {
+        if p.len() != d1 {
+            return Err(ragged(format!("[{i}]"), d1, p.len()));
+        }
+        for (j, r) in p.into_iter().enumerate() {
+            if r.len() != d2 {
+                return Err(ragged(format!("[{i}][{j}]"), d2, r.len()));
+            }
+            data.extend(r);
+        }
+    }
+    let a = ArrayD::from_shape_vec(IxDyn(&[d0, d1, d2]), data).expect("checked shape");
+    Ok(T::wrap(a.into_shared()))
+}
+
+impl Tensor {
+    /// The dtype of the data.
+    pub fn dtype(&self) -> DType {
+        match self {
+            Tensor::Bool(_) => DType::Bool,
+            Tensor::I32(_) => DType::I32,
+            Tensor::I64(_) => DType::I64,
+            Tensor::F32(_) => DType::F32,
+            Tensor::F64(_) => DType::F64,
+        }
+    }
+
+    /// The concrete shape.
+    pub fn shape(&self) -> &[usize] {
+        with_array!(self, a => a.shape())
+    }
+
+    /// Number of axes.
+    pub fn ndim(&self) -> usize {
+        self.shape().len()
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        with_array!(self, a => a.len())
+    }
+
+    /// True when the tensor holds no element.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A tensor of zeros (false) of the given dtype and shape.
+    pub fn zeros(dtype: DType, shape: &[usize]) -> Tensor {
+        fn z<T: TensorElement>(shape: &[usize]) -> Tensor {
+            T::wrap(ArrayD::from_elem(IxDyn(shape), T::zero()).into_shared())
+        }
+        match dtype {
+            DType::Bool => z::<bool>(shape),
+            DType::I32 => z::<i32>(shape),
+            DType::I64 => z::<i64>(shape),
+            DType::F32 => z::<f32>(shape),
+            DType::F64 => z::<f64>(shape),
+        }
+    }
+
+    /// A 0-d tensor of `dtype` holding `v` converted as Rust's `as` does.
+    pub fn scalar_of(dtype: DType, v: f64) -> Tensor {
+        Tensor::full(dtype, &[], v)
+    }
+
+    /// A tensor filled with `v` (converted as Rust's `as` does).
+    pub fn full(dtype: DType, shape: &[usize], v: f64) -> Tensor {
+        fn f<T: TensorElement>(shape: &[usize], v: f64) -> Tensor {
+            T::wrap(ArrayD::from_elem(IxDyn(shape), T::from_f64(v)).into_shared())
+        }
+        match dtype {
+            DType::Bool => f::<bool>(shape, v),
+            DType::I32 => f::<i32>(shape, v),
+            DType::I64 => f::<i64>(shape, v),
+            DType::F32 => f::<f32>(shape, v),
+            DType::F64 => f::<f64>(shape, v),
+        }
+    }
+
+    /// A view of the data as `T`, or an error naming both dtypes.
+    pub fn array<T: TensorElement>(&self) -> Result<ArrayViewD<'_, T>, ValueError> {
+        T::array(self)
+            .map(|a| a.view())
+            .ok_or(ValueError::DType { expected: T::DTYPE, got: self.dtype() })
+    }
+
+    /// The data as an owned `ArrayD<T>` (no copy when this tensor is its only owner).
+    pub fn into_array<T: TensorElement>(self) -> Result<ArrayD<T>, ValueError> {
+        let got = self.dtype();
+        T::array(&self).ok_or(ValueError::DType { expected: T::DTYPE, got })?;
+        let arc = T::array(&self).expect("checked").clone();
+        drop(self);
+        Ok(arc.into_owned())
+    }
+
+    /// `ArrayD<f64>` of the data, converting any dtype.
+    pub fn to_f64_array(&self) -> ArrayD<f64> {
+        with_array!(self, a => a.mapv(|v| v.to_f64()))
+    }
+
+    /// The single value of a 0-d (or one-element) tensor as `T`.
+    pub fn scalar<T: TensorElement>(&self) -> Result<T, ValueError> {
+        let a = self.array::<T>()?;
+        if a.len() != 1 {
+            return Err(ValueError::NotScalar { shape: self.shape().to_vec() });
+        }
+        Ok(*a.iter().next().expect("one element"))
+    }
+
+    /// The single value of a 0-d tensor as f64, whatever its dtype.
+    pub fn to_f64(&self) -> Result<f64, ValueError> {
+        if self.len() != 1 {
+            return Err(ValueError::NotScalar { shape: self.shape().to_vec() });
+        }
+        Ok(with_array!(self, a => a.iter().next().expect("one element").to_f64()))
+    }
+
+    /// The elements in row-major order, converted to f64.
+    pub fn to_f64_vec(&self) -> Vec<f64> {
+        with_array!(self, a => a.iter().map(|v| v.to_f64()).collect())
+    }
+
+    /// The data in row-major order as `Vec<T>`.
+    pub fn to_vec<T: TensorElement>(&self) -> Result<Vec<T>, ValueError> {
+        Ok(self.array::<T>()?.iter().copied().collect())
+    }
+
+    /// The same values in another dtype, converted as Rust's `as` does (a cast).
+    pub fn cast(&self, dtype: DType) -> Tensor {
+        if self.dtype() == dtype {
+            return self.clone();
+        }
+        fn to<T: TensorElement>(t: &Tensor) -> Tensor {
+            let a: ArrayD<T> = match t {
+                Tensor::Bool(a) => a.mapv(|v| if v { T::one() } else { T::zero() }),
+                Tensor::I32(a) => a.mapv(|v| T::from_i64(v as i64)),
+                Tensor::I64(a) => a.mapv(T::from_i64),
+                Tensor::F32(a) => a.mapv(|v| T::from_f64(v as f64)),
+                Tensor::F64(a) => a.mapv(T::from_f64),
+            };
+            T::wrap(a.into_shared())
+        }
+        match dtype {
+            DType::Bool => to::<bool>(self),
+            DType::I32 => to::<i32>(self),
+            DType::I64 => to::<i64>(self),
+            DType::F32 => to::<f32>(self),
+            DType::F64 => to::<f64>(self),
+        }
+    }
+
+    /// Converts to `dtype` only when no value changes (Theano's `allow_input_downcast=False`):
+    /// never from float to integer or bool, nor from integer to bool; otherwise every value
+    /// must convert back to itself (NaN stays NaN).
+    pub fn convert_lossless(&self, dtype: DType) -> Result<Tensor, ValueError> {
+        let from = self.dtype();
+        if from == dtype {
+            return Ok(self.clone());
+        }
+        let refused = ValueError::LossyConversion { from, to: dtype };
+        if dtype.kind() < from.kind() {
+            return Err(refused);
+        }
+        let out = self.cast(dtype);
+        let back = out.cast(from);
+        if !back.bit_eq_or_nan(self) {
+            return Err(refused);
+        }
+        Ok(out)
+    }
+
+    fn bit_eq_or_nan(&self, other: &Tensor) -> bool {
+        match (self, other) {
+            (Tensor::F32(a), Tensor::F32(b)) => {
+                a.iter().zip(b.iter()).all(|(x, y)| x == y || (x.is_nan() && y.is_nan()))
+            }
+            (Tensor::F64(a), Tensor::F64(b)) => {
+                a.iter().zip(b.iter()).all(|(x, y)| x == y || (x.is_nan() && y.is_nan()))
+            }
+            (a, b) => a == b,
+        }
+    }
+
+    /// True when both tensors have the same dtype, shape and values, comparing floats within
+    /// `rtol`/`atol` (NumPy's `allclose`, with NaN equal to NaN).
+    pub fn allclose(&self, other: &Tensor, rtol: f64, atol: f64) -> bool {
+        if self.dtype() != other.dtype() || self.shape() != other.shape() {
+            return false;
+        }
+        let (a, b) = (self.to_f64_vec(), other.to_f64_vec());
+        a.iter().zip(&b).all(|(&x, &y)| {
+            (x.is_nan() && y.is_nan()) || x == y || (x - y).abs() <= atol + rtol * y.abs()
+        })
+    }
+}
+
+impl PartialEq for Tensor {
+    /// Equal dtype, shape and bit patterns (so a NaN constant equals itself).
+    fn eq(&self, other: &Tensor) -> bool {
+        fn bits<T: Element>(a: &ArcArray<T, IxDyn>, b: &ArcArray<T, IxDyn>, key: fn(&T) -> u64) -> bool {
+            a.shape() == b.shape() && a.iter().zip(b.iter()).all(|(x, y)| key(x) == key(y))
+        }
+        match (self, other) {
+            (Tensor::Bool(a), Tensor::Bool(b)) => bits(a, b, |v| *v as u64),
+            (Tensor::I32(a), Tensor::I32(b)) => bits(a, b, |v| *v as u64),
+            (Tensor::I64(a), Tensor::I64(b)) => bits(a, b, |v| *v as u64),
+            (Tensor::F32(a), Tensor::F32(b)) => bits(a, b, |v| v.to_bits() as u64),
+            (Tensor::F64(a), Tensor::F64(b)) => bits(a, b, |v| v.to_bits()),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Tensor {}
+
+impl Hash for Tensor {
+    /// Hashes dtype, shape and bit patterns, consistent with `eq`.
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.dtype().hash(state);
+        self.shape().hash(state);
+        match self {
+            Tensor::Bool(a) => a.iter().for_each(|v| v.hash(state)),
+            Tensor::I32(a) => a.iter().for_each(|v| v.hash(state)),
+            Tensor::I64(a) => a.iter().for_each(|v| v.hash(state)),
+            Tensor::F32(a) => a.iter().for_each(|v| v.to_bits().hash(state)),
+            Tensor::F64(a) => a.iter().for_each(|v| v.to_bits().hash(state)),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Printing
+
+/// Formats one element in the shortest form that reads back to the same value
+/// (`2.0`, `-0.5`, `inf`, `NaN`, `7`, `true`): the text form of constants uses it.
+pub fn fmt_elem_exact<T: Element>(v: T) -> String {
+    format!("{v:?}")
+}
+
+/// NumPy's printing of float elements: every value with the same number of decimals
+/// (at most 8), trailing zeros dropped, integral arrays as `1.`.
+fn numpy_floats(vals: &[f64], precision: usize) -> Vec<String> {
+    let finite: Vec<f64> = vals.iter().copied().filter(|v| v.is_finite()).collect();
+    let max_abs = finite.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let min_abs = finite.iter().filter(|v| **v != 0.0).fold(f64::INFINITY, |m, v| m.min(v.abs()));
+    let scientific = max_abs >= 1e16 || (min_abs < 1e-4 && min_abs.is_finite()) || max_abs / min_abs > 1e3 && min_abs < 1e-4;
+    let special = |v: f64| -> Option<String> {
+        if v.is_nan() {
+            Some("nan".into())
+        } else if v.is_infinite() {
+            Some(if v > 0.0 { "inf".into() } else { "-inf".into() })
+        } else {
+            None
+        }
+    };
+    if scientific {
+        let digits = finite
+            .iter()
+            .map(|v| {
+                let s = format!("{:.*e}", precision, v);
+                let (m, _) = s.split_once('e').expect("exponent");
+                m.trim_end_matches('0').split_once('.').map_or(0, |(_, f)| f.len())
+            })
+            .max()
+            .unwrap_or(0);
+        return vals
+            .iter()
+            .map(|&v| {
+                special(v).unwrap_or_else(|| {
+                    let s = format!("{:.*e}", digits, v);
+                    let (m, e) = s.split_once('e').expect("exponent");
+                    let m = if digits == 0 { format!("{m}.") } else { m.to_string() };
+                    let e: i32 = e.parse().expect("exponent digits");
+                    format!("{m}e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs())
+                })
+            })
+            .collect();
+    }
+    let digits = finite
+        .iter()
+        .map(|v| {
+            let s = format!("{:.*}", precision, v);
+            s.trim_end_matches('0').split_once('.').map_or(0, |(_, f)| f.len())
+        })
+        .max()
+        .unwrap_or(0);
+    vals.iter()
+        .map(|&v| {
+            special(v).unwrap_or_else(|| {
+                if digits == 0 {
+                    format!("{:.0}.", v)
+                } else {
+                    format!("{:.*}", digits, v)
+                }
+            })
+        })
+        .collect()
+}
+
+impl fmt::Display for Tensor {
+    /// Prints like NumPy's `print`: `[[0.5        0.73105858]\n [0.26894142 0.11920292]]`,
+    /// `[1. 4. 9.]`, `16.0` for a 0-d float.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shape = self.shape().to_vec();
+        let cells: Vec<String> = match self {
+            Tensor::F64(a) => numpy_floats(&a.iter().copied().collect::<Vec<_>>(), 8),
+            Tensor::F32(a) => numpy_floats(&a.iter().map(|&v| v as f64).collect::<Vec<_>>(), 8),
+            Tensor::I32(a) => a.iter().map(|v| v.to_string()).collect(),
+            Tensor::I64(a) => a.iter().map(|v| v.to_string()).collect(),
+            Tensor::Bool(a) => a.iter().map(|&v| if v { "True" } else { "False" }.into()).collect(),
+        };
+        if shape.is_empty() {
+            // NumPy prints a 0-d float by repr: 16.0, 0.5.
+            return match self {
+                Tensor::F64(a) => write!(f, "{:?}", a.iter().next().expect("one element")),
+                Tensor::F32(a) => write!(f, "{:?}", a.iter().next().expect("one element")),
+                _ => f.write_str(&cells[0]),
+            };
+        }
+        let width = cells.iter().map(String::len).max().unwrap_or(0);
+        fn rec(
+            f: &mut fmt::Formatter<'_>,
+            cells: &[String],
+            shape: &[usize],
+            width: usize,
+            depth: usize,
+        ) -> fmt::Result {
+            f.write_str("[")?;
+            if shape.len() == 1 {
+                for (i, c) in cells.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(" ")?;
+                    }
+                    write!(f, "{c:>width$}")?;
+                }
+            } else {
+                let step = cells.len().checked_div(shape[0]).unwrap_or(0);
+                for i in 0..shape[0] {
+                    if i > 0 {
+                        f.write_str(&"\n".repeat(shape.len() - 1))?;
+                        f.write_str(&" ".repeat(depth + 1))?;
+                    }
+                    rec(f, &cells[i * step..(i + 1) * step], &shape[1..], width, depth + 1)?;
+                }
+            }
+            f.write_str("]")
+        }
+        rec(f, &cells, &shape, width, 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prints_like_numpy() {
+        let t = Tensor::try_from(vec![vec![0.5, 0.7310585786300049], vec![0.2689414213699951, 0.11920292202211755]]).unwrap();
+        assert_eq!(t.to_string(), "[[0.5        0.73105858]\n [0.26894142 0.11920292]]");
+        assert_eq!(Tensor::from(vec![1.0, 4.0, 9.0]).to_string(), "[1. 4. 9.]");
+        assert_eq!(Tensor::from(16.0).to_string(), "16.0");
+        assert_eq!(Tensor::from(vec![7.0, 16.0]).to_string(), "[ 7. 16.]");
+    }
+
+    #[test]
+    fn ragged_rows_are_an_error() {
+        let err = Tensor::try_from(vec![vec![1.0, 2.0], vec![3.0]]).unwrap_err();
+        assert!(err.to_string().contains("row 1"), "{err}");
+    }
+
+    #[test]
+    fn lossless_conversion() {
+        let ints = Tensor::from(vec![1i64, 2, 3]);
+        assert_eq!(ints.convert_lossless(DType::F64).unwrap(), Tensor::from(vec![1.0, 2.0, 3.0]));
+        assert!(Tensor::from(vec![1.5]).convert_lossless(DType::I32).is_err());
+        assert!(Tensor::from(vec![0.1f64]).convert_lossless(DType::F32).is_err());
+        assert!(Tensor::from(vec![0.5f64]).convert_lossless(DType::F32).is_ok());
+    }
+}

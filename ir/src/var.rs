@@ -1,0 +1,161 @@
+//! `Var`: the user's handle on a symbolic tensor — an immutable, reference-counted node
+//! (op, inputs, type, name). A `Var` whose construction failed carries its `BuildError`
+//! instead, and every expression built from it inherits that error, so operators never panic;
+//! `function`, `grad` and `Var::check` report it.
+
+use crate::error::{BuildError, Operand};
+use crate::op::Op;
+use crate::types::TensorType;
+use crate::DType;
+use std::fmt;
+use std::sync::{Arc, LazyLock};
+
+/// A symbolic tensor: an input, a constant, a shared variable or an expression.
+///
+/// Cloning is cheap (a reference count). Two `Var`s are the same variable when they share
+/// a node (`Var::same`); building the same expression twice gives two equal graphs that the
+/// graph layer merges.
+#[derive(Clone)]
+pub struct Var(Arc<Node>);
+
+/// The node behind a `Var`.
+pub struct Node {
+    op: Op,
+    inputs: Vec<Var>,
+    ty: TensorType,
+    name: Option<String>,
+    error: Option<Arc<BuildError>>,
+}
+
+static ERROR_TYPE: LazyLock<TensorType> = LazyLock::new(|| TensorType::scalar(DType::F64));
+
+impl Var {
+    /// A node from its parts, with no checking: use the builders, which type-check.
+    pub(crate) fn from_parts(op: Op, inputs: Vec<Var>, ty: TensorType, name: Option<String>) -> Var {
+        Var(Arc::new(Node { op, inputs, ty, name, error: None }))
+    }
+
+    /// A `Var` that stands for a failed construction.
+    pub fn from_error(err: BuildError) -> Var {
+        Var(Arc::new(Node { op: Op::Input, inputs: vec![], ty: ERROR_TYPE.clone(), name: None, error: Some(Arc::new(err)) }))
+    }
+
+    /// Unwraps a builder result into a `Var`, carrying the error if any.
+    pub fn from_result(r: Result<Var, BuildError>) -> Var {
+        r.unwrap_or_else(Var::from_error)
+    }
+
+    /// `Ok(())` when this variable (and so everything it was built from) is well typed;
+    /// otherwise the first error, with the source location of the expression that caused it.
+    pub fn check(&self) -> Result<(), BuildError> {
+        match &self.0.error {
+            Some(e) => Err((**e).clone()),
+            None => Ok(()),
+        }
+    }
+
+    /// The op of this node.
+    pub fn op(&self) -> &Op {
+        &self.0.op
+    }
+
+    /// The inputs of this node.
+    pub fn inputs(&self) -> &[Var] {
+        &self.0.inputs
+    }
+
+    /// The static type.
+    pub fn ty(&self) -> &TensorType {
+        &self.0.ty
+    }
+
+    /// The dtype.
+    pub fn dtype(&self) -> DType {
+        self.0.ty.dtype
+    }
+
+    /// The number of axes.
+    pub fn ndim(&self) -> usize {
+        self.0.ty.ndim()
+    }
+
+    /// The name given at creation (`dscalar("x")`) or with `named`.
+    pub fn name(&self) -> Option<&str> {
+        self.0.name.as_deref()
+    }
+
+    /// The same expression under a name, shown by `pp` and `debugprint` and in errors.
+    /// Leaves (inputs, shared variables, constants) are named when they are created: a
+    /// renamed leaf would be a different variable, so this returns an error `Var` for them.
+    #[track_caller]
+    pub fn named(&self, name: impl Into<String>) -> Var {
+        if self.0.error.is_some() {
+            return self.clone();
+        }
+        if self.0.op.is_leaf() {
+            return Var::from_error(BuildError::invalid("named", "name inputs, constants and shared variables when you create them"));
+        }
+        Var::from_parts(self.0.op.clone(), self.0.inputs.clone(), self.0.ty.clone(), Some(name.into()))
+    }
+
+    /// True when both handles are the same node.
+    pub fn same(&self, other: &Var) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// A key identifying the node (its address), for maps from variables.
+    pub fn key(&self) -> usize {
+        Arc::as_ptr(&self.0) as usize
+    }
+
+    /// The variable as error messages name it: its name, or a description of its op.
+    pub fn describe(&self) -> String {
+        match (&self.0.name, &self.0.op) {
+            (Some(n), _) => n.clone(),
+            (None, Op::Constant(t)) if t.len() == 1 => format!("constant {}", t.to_f64_vec()[0]),
+            (None, op) => format!("<{} result>", op.name()),
+        }
+    }
+
+    /// The variable as an operand of an error message.
+    pub fn operand(&self) -> Operand {
+        Operand { name: self.describe(), ty: self.0.ty.clone() }
+    }
+}
+
+impl AsRef<Var> for Var {
+    fn as_ref(&self) -> &Var {
+        self
+    }
+}
+
+impl fmt::Debug for Var {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0.error {
+            Some(e) => write!(f, "Var(error: {e})"),
+            None => write!(f, "Var({}: {})", crate::print::pp(self), self.0.ty),
+        }
+    }
+}
+
+impl fmt::Display for Var {
+    /// The same as `pp`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0.error {
+            Some(e) => write!(f, "<error: {e}>"),
+            None => f.write_str(&crate::print::pp(self)),
+        }
+    }
+}
+
+impl Drop for Node {
+    /// Drops long chains of nodes iteratively, so a deep graph cannot overflow the stack.
+    fn drop(&mut self) {
+        let mut stack: Vec<Var> = std::mem::take(&mut self.inputs);
+        while let Some(v) = stack.pop() {
+            if let Ok(mut node) = Arc::try_unwrap(v.0) {
+                stack.append(&mut node.inputs);
+            }
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! The verifier: checks a `FunctionGraph` is well formed — ids in range, no cycle, use
+//! lists consistent with inputs, every node's type equal to what its op's rule gives.
+//! Passes run it after each step in tests.
+
+use crate::error::GraphError;
+use crate::graph::{FunctionGraph, NodeId};
+use crate::op::Op;
+
+impl FunctionGraph {
+    /// Checks the graph; the first inconsistency found is returned.
+    pub fn verify(&self) -> Result<(), GraphError> {
+        let err = |id: NodeId, reason: String| Err(GraphError::Verify { node: id.to_string(), reason });
+        let n = self.len();
+        for id in self.ids() {
+            let node = self.node(id);
+            for &i in &node.inputs {
+                if i.index() >= n {
+                    return err(id, format!("input {i} does not exist"));
+                }
+                let count_in = node.inputs.iter().filter(|&&x| x == i).count();
+                let count_use = self.uses(i).iter().filter(|&&u| u == id).count();
+                if count_in != count_use {
+                    return err(id, format!("reads {i} {count_in} times but the use list of {i} says {count_use}"));
+                }
+            }
+            for &u in self.uses(id) {
+                if u.index() >= n || !self.node(u).inputs.contains(&id) {
+                    return err(id, format!("use list names {u}, which does not read it"));
+                }
+            }
+            match &node.op {
+                Op::Input => {
+                    if !self.inputs().contains(&id) {
+                        return err(id, "an input node that is not a graph input".into());
+                    }
+                }
+                Op::Constant(t) => {
+                    if t.dtype() != node.ty.dtype || !node.ty.accepts_shape(t.shape()) {
+                        return err(id, format!("constant of {} {:?} typed {}", t.dtype(), t.shape(), node.ty));
+                    }
+                }
+                Op::Shared(s) => {
+                    if s.ty() != &node.ty {
+                        return err(id, format!("shared variable of type {} typed {}", s.ty(), node.ty));
+                    }
+                }
+                op => match op.infer(&self.operands(&node.inputs)) {
+                    Ok(ty) if ty == node.ty => {}
+                    Ok(ty) => return err(id, format!("typed {} but its rule gives {ty}", node.ty)),
+                    Err(e) => return err(id, format!("its inputs do not type: {e}")),
+                },
+            }
+        }
+        for &o in self.outputs() {
+            if o.index() >= n {
+                return err(o, "an output that does not exist".into());
+            }
+        }
+        // Cycles: a topological order must place every live node after its inputs.
+        let order = self.toposort();
+        let mut pos = vec![usize::MAX; n];
+        for (k, id) in order.iter().enumerate() {
+            pos[id.index()] = k;
+        }
+        for &id in &order {
+            for &i in &self.node(id).inputs {
+                if pos[i.index()] >= pos[id.index()] {
+                    return err(id, format!("cycle through {i}"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
