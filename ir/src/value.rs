@@ -434,23 +434,27 @@ fn numpy_floats(vals: &[f64], precision: usize) -> Vec<String> {
             })
             .collect();
     }
-    let digits = finite
+    // NumPy's "maxprec" mode: each value with up to `precision` decimals, trailing zeros
+    // dropped, then padded on the right so the decimal points align.
+    let trimmed: Vec<Option<String>> = vals
         .iter()
-        .map(|v| {
-            let s = format!("{:.*}", precision, v);
-            s.trim_end_matches('0').split_once('.').map_or(0, |(_, f)| f.len())
-        })
-        .max()
-        .unwrap_or(0);
-    vals.iter()
         .map(|&v| {
-            special(v).unwrap_or_else(|| {
-                if digits == 0 {
-                    format!("{:.0}.", v)
-                } else {
-                    format!("{:.*}", digits, v)
-                }
+            special(v).is_none().then(|| {
+                let s = format!("{:.*}", precision, v);
+                let s = s.trim_end_matches('0');
+                s.to_string()
             })
+        })
+        .collect();
+    let frac = trimmed.iter().flatten().map(|s| s.split_once('.').map_or(0, |(_, f)| f.len())).max().unwrap_or(0);
+    vals.iter()
+        .zip(trimmed)
+        .map(|(&v, t)| match t {
+            Some(s) => {
+                let f = s.split_once('.').map_or(0, |(_, f)| f.len());
+                format!("{s}{}", " ".repeat(frac - f))
+            }
+            None => special(v).expect("non-finite"),
         })
         .collect()
 }
@@ -522,7 +526,7 @@ mod tests {
 
     #[test]
     fn ragged_rows_are_an_error() {
-        let err = Tensor::try_from(vec![vec![1.0, 2.0], vec![3.0]]).unwrap_err();
+        let err: ValueError = Tensor::try_from(vec![vec![1.0, 2.0], vec![3.0]]).unwrap_err();
         assert!(err.to_string().contains("row 1"), "{err}");
     }
 
