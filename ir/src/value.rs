@@ -132,6 +132,76 @@ tensor_element!(i64, I64);
 tensor_element!(f32, F32);
 tensor_element!(f64, F64);
 
+impl From<&Tensor> for Tensor {
+    /// A cheap clone (the data is reference counted).
+    fn from(t: &Tensor) -> Tensor {
+        t.clone()
+    }
+}
+
+/// Anything that converts to a `Tensor`, possibly failing (ragged nested `Vec`s).
+pub trait IntoTensor {
+    /// The tensor, or why the data does not form one.
+    fn into_tensor(self) -> Result<Tensor, ValueError>;
+}
+
+impl<T: Into<Tensor>> IntoTensor for T {
+    fn into_tensor(self) -> Result<Tensor, ValueError> {
+        Ok(self.into())
+    }
+}
+
+macro_rules! nested_into_tensor {
+    ($($t:ty),*) => {
+        $(
+            impl IntoTensor for Vec<Vec<$t>> {
+                fn into_tensor(self) -> Result<Tensor, ValueError> {
+                    Tensor::try_from(self)
+                }
+            }
+            impl IntoTensor for Vec<Vec<Vec<$t>>> {
+                fn into_tensor(self) -> Result<Tensor, ValueError> {
+                    Tensor::try_from(self)
+                }
+            }
+        )*
+    };
+}
+nested_into_tensor!(bool, i32, i64, f32, f64);
+
+/// An argument of a compiled function: a tensor, or the reason the data given for it does
+/// not form one (reported when the function is called). Made `From` numbers, `Vec`s,
+/// slices, arrays, nested `Vec`s, ndarray arrays and views, and `Tensor`s.
+#[derive(Clone, Debug)]
+pub struct Arg(Result<Tensor, ValueError>);
+
+impl<T: IntoTensor> From<T> for Arg {
+    fn from(v: T) -> Arg {
+        Arg(v.into_tensor())
+    }
+}
+
+impl Arg {
+    /// The tensor or the conversion error.
+    pub fn into_result(self) -> Result<Tensor, ValueError> {
+        self.0
+    }
+
+    /// The tensor or the conversion error, by reference.
+    pub fn as_result(&self) -> Result<&Tensor, &ValueError> {
+        self.0.as_ref()
+    }
+}
+
+/// An array of function arguments from values of mixed types:
+/// `f.call(&args![2.0, vec![1.0, 2.0]])`.
+#[macro_export]
+macro_rules! args {
+    ($($e:expr),* $(,)?) => {
+        [$($crate::value::Arg::from($e)),*]
+    };
+}
+
 fn ragged(path: String, expected: usize, got: usize) -> ValueError {
     ValueError::Ragged { path, expected, got }
 }

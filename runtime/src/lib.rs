@@ -1,1 +1,15 @@
-//! placeholder
+//! `tensorlift-runtime`: calling compiled graphs.
+//!
+//! - `function`: `function(&inputs, &outputs)` and `Function::builder` (updates, givens,
+//!   mode, name), argument checking, all-or-nothing updates of shared variables.
+//! - `interp`: the op-by-op interpreter over a `FunctionGraph`.
+//! - `error`: the runtime's `Error`.
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod function;
+pub mod interp;
+
+pub use error::{Error, Result};
+pub use function::{function, Function, FunctionBuilder, Mode, OnUnusedInput};
+pub use interp::Interpreter;

@@ -7,7 +7,7 @@ use crate::error::ValueError;
 use crate::op::Op;
 use crate::shared::SharedVar;
 use crate::types::TensorType;
-use crate::value::Tensor;
+use crate::value::{IntoTensor, Tensor};
 use crate::var::Var;
 
 /// A graph input of any type: `tensor("x", DType::F64, &[None, Some(3)])`.
@@ -129,10 +129,16 @@ pub fn constant(value: impl Into<Tensor>) -> Var {
 /// A shared variable: state that lives outside every function, usable as a `Var`.
 /// Its type has the value's dtype and rank with no fixed axis length, so `set_value` may
 /// change lengths but not dtype or rank.
-pub fn shared(value: impl Into<Tensor>, name: &str) -> Var {
-    let t: Tensor = value.into();
-    let ty = TensorType::unknown(t.dtype(), t.ndim());
-    shared_with_type(t, name, ty).expect("the type is built from the value")
+/// Data that does not form a tensor (ragged nested `Vec`s) gives an error `Var`.
+#[track_caller]
+pub fn shared(value: impl IntoTensor, name: &str) -> Var {
+    match value.into_tensor() {
+        Ok(t) => {
+            let ty = TensorType::unknown(t.dtype(), t.ndim());
+            Var::from_result(shared_with_type(t, name, ty).map_err(|e| crate::BuildError::invalid("shared", e.to_string())))
+        }
+        Err(e) => Var::from_error(crate::BuildError::invalid("shared", e.to_string())),
+    }
 }
 
 /// A shared variable with an explicit type (e.g. static lengths or broadcastable axes).
@@ -159,10 +165,10 @@ impl Var {
 
     /// Sets a shared variable; a value of another dtype or rank is refused and the old
     /// value stays.
-    pub fn set_value(&self, value: impl Into<Tensor>) -> Result<(), ValueError> {
+    pub fn set_value(&self, value: impl IntoTensor) -> Result<(), ValueError> {
         self.as_shared()
             .ok_or_else(|| ValueError::invalid("set_value", format!("{} is not a shared variable", self.describe())))?
-            .set(value.into())
+            .set(value.into_tensor()?)
     }
 
     /// The value of a constant, `None` for other variables.

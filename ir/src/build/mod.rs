@@ -44,3 +44,52 @@ pub(crate) fn norm_axis(op: &str, axis: isize, x: &Var) -> Result<usize, BuildEr
     }
     Ok(a as usize)
 }
+
+/// Theano's `clone_replace`: `outputs` rebuilt with each `(old, new)` pair substituted.
+/// A replacement must have the same dtype and rank as what it replaces; nodes that do not
+/// depend on a replaced variable are shared with the original graph.
+#[track_caller]
+pub fn clone_replace(outputs: &[Var], replace: &[(Var, Var)]) -> Result<Vec<Var>, BuildError> {
+    use std::collections::HashMap;
+    let mut map: HashMap<usize, Var> = HashMap::new();
+    for (old, new) in replace {
+        old.check()?;
+        new.check()?;
+        if old.dtype() != new.dtype() || old.ndim() != new.ndim() {
+            return Err(BuildError::invalid(
+                "givens",
+                format!("{} ({}) cannot be replaced by {} ({})", old.describe(), old.ty(), new.describe(), new.ty()),
+            ));
+        }
+        map.insert(old.key(), new.clone());
+    }
+    let mut out = Vec::with_capacity(outputs.len());
+    for o in outputs {
+        o.check()?;
+        let mut stack: Vec<(Var, bool)> = vec![(o.clone(), false)];
+        while let Some((v, expanded)) = stack.pop() {
+            if map.contains_key(&v.key()) {
+                continue;
+            }
+            if !expanded && !v.inputs().is_empty() {
+                stack.push((v.clone(), true));
+                stack.extend(v.inputs().iter().map(|i| (i.clone(), false)));
+                continue;
+            }
+            let new_inputs: Vec<Var> = v.inputs().iter().map(|i| map[&i.key()].clone()).collect();
+            let changed = new_inputs.iter().zip(v.inputs()).any(|(a, b)| !a.same(b));
+            let nv = if changed {
+                let r = try_apply(v.op().clone(), new_inputs)?;
+                match v.name() {
+                    Some(n) => r.named(n),
+                    None => r,
+                }
+            } else {
+                v.clone()
+            };
+            map.insert(v.key(), nv);
+        }
+        out.push(map[&o.key()].clone());
+    }
+    Ok(out)
+}

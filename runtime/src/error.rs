@@ -1,0 +1,89 @@
+//! The runtime's error type: everything `function` and a call can report.
+
+use tensorlift_ir::{BuildError, DType, GraphError, ValueError};
+
+/// What can go wrong compiling or calling a function. Every variant names the variable
+/// concerned; nothing here is a panic.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A type error in the graph, found when it was built.
+    #[error("type error: {0}")]
+    Build(#[from] BuildError),
+    /// A malformed graph (missing input, bad replacement, …).
+    #[error("{0}")]
+    Graph(#[from] GraphError),
+    /// A call with the wrong number of arguments.
+    #[error("{function}: expected {expected} argument(s), got {got}")]
+    Arity {
+        /// The function's name.
+        function: String,
+        /// Number of declared inputs.
+        expected: usize,
+        /// Number given.
+        got: usize,
+    },
+    /// An argument of the wrong dtype that cannot be converted without loss.
+    #[error("{function}: argument {index} ({input}) must be {expected}: {source}")]
+    ArgDType {
+        /// The function's name.
+        function: String,
+        /// Argument position.
+        index: usize,
+        /// The input's name.
+        input: String,
+        /// The input's dtype.
+        expected: DType,
+        /// Why it was refused.
+        source: ValueError,
+    },
+    /// An argument whose rank or static lengths do not fit the input's type.
+    #[error("{function}: argument {index} ({input}) has shape {got:?}, which does not fit type {expected}")]
+    ArgShape {
+        /// The function's name.
+        function: String,
+        /// Argument position.
+        index: usize,
+        /// The input's name.
+        input: String,
+        /// The input's type.
+        expected: String,
+        /// The argument's shape.
+        got: Vec<usize>,
+    },
+    /// Data that is not a tensor (ragged nested `Vec`s).
+    #[error("{function}: argument {index} ({input}): {source}")]
+    ArgData {
+        /// The function's name.
+        function: String,
+        /// Argument position.
+        index: usize,
+        /// The input's name.
+        input: String,
+        /// Why.
+        source: ValueError,
+    },
+    /// An op failed at run time (shape mismatch, index out of range, …).
+    #[error("{source} (evaluating {node})")]
+    Eval {
+        /// The failing node, as `pp` shows it.
+        node: String,
+        /// What the kernel reported.
+        source: ValueError,
+    },
+    /// A bad `updates` entry.
+    #[error("updates: {0}")]
+    Update(String),
+    /// An input no output depends on (with the default `OnUnusedInput::Raise`).
+    #[error("input {0} is not used to compute any output; pass OnUnusedInput::Ignore to allow it")]
+    UnusedInput(String),
+    /// A convenience call used on a function of another shape.
+    #[error("{0}")]
+    Usage(String),
+    /// A value error outside of a node (e.g. an update result that does not fit).
+    #[error(transparent)]
+    Value(#[from] ValueError),
+}
+
+/// The runtime's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

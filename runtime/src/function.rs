@@ -1,0 +1,269 @@
+//! `function`: compiles inputs, outputs, `updates` and `givens` into a callable
+//! `Function`. A call checks every argument against its input's type before anything runs,
+//! computes all outputs and update values, and only then writes the shared variables, so a
+//! failed call changes nothing.
+
+use crate::error::{Error, Result};
+use crate::interp::Interpreter;
+use tensorlift_ir::{clone_replace, Arg, FunctionGraph, NodeId, Op, SharedVar, Tensor, Var};
+use tensorlift_opt::{optimize, OptConfig};
+
+/// How a compiled function runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Mode {
+    /// Op by op with the reference kernels.
+    #[default]
+    Interp,
+}
+
+/// What to do with an input that no output needs (Theano's `on_unused_input`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OnUnusedInput {
+    /// Refuse to compile (the default).
+    #[default]
+    Raise,
+    /// Accept it silently.
+    Ignore,
+}
+
+/// Options of a function under construction; `build` compiles it.
+#[derive(Clone, Debug)]
+pub struct FunctionBuilder {
+    inputs: Vec<Var>,
+    outputs: Vec<Var>,
+    updates: Vec<(Var, Var)>,
+    givens: Vec<(Var, Var)>,
+    mode: Mode,
+    name: String,
+    on_unused_input: OnUnusedInput,
+    opt: OptConfig,
+}
+
+/// Compiles a function of `inputs` computing `outputs`: `function(&[&x], &[&y])?`.
+/// For updates, givens, mode or a name use `Function::builder`.
+pub fn function<I: AsRef<Var>, O: AsRef<Var>>(inputs: &[I], outputs: &[O]) -> Result<Function> {
+    Function::builder(inputs, outputs).build()
+}
+
+impl FunctionBuilder {
+    /// Pairs `(shared variable, new value)` written after every output is computed.
+    pub fn updates<S: AsRef<Var>, E: AsRef<Var>>(mut self, updates: &[(S, E)]) -> Self {
+        self.updates.extend(updates.iter().map(|(s, e)| (s.as_ref().clone(), e.as_ref().clone())));
+        self
+    }
+
+    /// One update pair.
+    pub fn update(mut self, shared: &Var, value: &Var) -> Self {
+        self.updates.push((shared.clone(), value.clone()));
+        self
+    }
+
+    /// Substitutions applied to the graph before compiling: each `(var, replacement)`.
+    pub fn givens<A: AsRef<Var>, B: AsRef<Var>>(mut self, givens: &[(A, B)]) -> Self {
+        self.givens.extend(givens.iter().map(|(a, b)| (a.as_ref().clone(), b.as_ref().clone())));
+        self
+    }
+
+    /// The execution mode.
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// A name for messages.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// What to do with inputs no output needs.
+    pub fn on_unused_input(mut self, policy: OnUnusedInput) -> Self {
+        self.on_unused_input = policy;
+        self
+    }
+
+    /// Optimizer options.
+    pub fn optimizer(mut self, config: OptConfig) -> Self {
+        self.opt = config;
+        self
+    }
+
+    /// Checks everything and compiles.
+    pub fn build(self) -> Result<Function> {
+        let mut targets: Vec<SharedVar> = Vec::with_capacity(self.updates.len());
+        for (s, e) in &self.updates {
+            s.check()?;
+            e.check()?;
+            let cell = s.as_shared().ok_or_else(|| {
+                Error::Update(format!("{} is not a shared variable: only shared variables can be updated", s.describe()))
+            })?;
+            if targets.contains(cell) {
+                return Err(Error::Update(format!("{} is updated twice", s.describe())));
+            }
+            if e.dtype() != s.dtype() || e.ndim() != s.ndim() {
+                return Err(Error::Update(format!(
+                    "the update of {} has type {}, the variable has type {} (cast it explicitly)",
+                    s.describe(),
+                    e.ty(),
+                    s.ty()
+                )));
+            }
+            if e.ty().shape.iter().zip(&s.ty().shape).any(|(a, b)| matches!((a, b), (Some(p), Some(q)) if p != q)) {
+                return Err(Error::Update(format!("the update of {} has type {}, which does not fit {}", s.describe(), e.ty(), s.ty())));
+            }
+            targets.push(cell.clone());
+        }
+        let mut roots: Vec<Var> = self.outputs.clone();
+        roots.extend(self.updates.iter().map(|(_, e)| e.clone()));
+        if !self.givens.is_empty() {
+            roots = clone_replace(&roots, &self.givens)?;
+        }
+        let graph = FunctionGraph::from_vars(&self.inputs, &roots)?;
+        let graph = optimize(&graph, &self.opt);
+        if self.on_unused_input == OnUnusedInput::Raise {
+            for (k, &id) in graph.inputs().iter().enumerate() {
+                if graph.uses(id).is_empty() && !graph.outputs().contains(&id) {
+                    return Err(Error::UnusedInput(self.inputs[k].describe()));
+                }
+            }
+        }
+        let interp = Interpreter::new(&graph);
+        Ok(Function {
+            name: self.name,
+            inputs: self.inputs,
+            n_outputs: self.outputs.len(),
+            targets,
+            graph,
+            interp,
+            mode: self.mode,
+        })
+    }
+}
+
+/// A compiled function. Call it with `call`, `call1`, or `call_args`.
+#[derive(Clone, Debug)]
+pub struct Function {
+    name: String,
+    inputs: Vec<Var>,
+    n_outputs: usize,
+    targets: Vec<SharedVar>,
+    graph: FunctionGraph,
+    interp: Interpreter,
+    mode: Mode,
+}
+
+impl Function {
+    /// A builder for a function with options (`updates`, `givens`, `mode`, `name`).
+    pub fn builder<I: AsRef<Var>, O: AsRef<Var>>(inputs: &[I], outputs: &[O]) -> FunctionBuilder {
+        FunctionBuilder {
+            inputs: inputs.iter().map(|v| v.as_ref().clone()).collect(),
+            outputs: outputs.iter().map(|v| v.as_ref().clone()).collect(),
+            updates: Vec::new(),
+            givens: Vec::new(),
+            mode: Mode::default(),
+            name: "function".into(),
+            on_unused_input: OnUnusedInput::default(),
+            opt: OptConfig::default(),
+        }
+    }
+
+    /// Calls the function: one argument per input, converted to the input's dtype when
+    /// that loses nothing. Returns one tensor per output; then applies the updates.
+    pub fn call(&self, args: &[Arg]) -> Result<Vec<Tensor>> {
+        if args.len() != self.inputs.len() {
+            return Err(Error::Arity { function: self.name.clone(), expected: self.inputs.len(), got: args.len() });
+        }
+        let mut values = Vec::with_capacity(args.len());
+        for (index, (arg, input)) in args.iter().zip(&self.inputs).enumerate() {
+            let input_name = input.describe();
+            let t = arg.as_result().map_err(|e| Error::ArgData {
+                function: self.name.clone(),
+                index,
+                input: input_name.clone(),
+                source: e.clone(),
+            })?;
+            let ty = input.ty();
+            let t = t.convert_lossless(ty.dtype).map_err(|source| Error::ArgDType {
+                function: self.name.clone(),
+                index,
+                input: input_name.clone(),
+                expected: ty.dtype,
+                source,
+            })?;
+            if !ty.accepts_shape(t.shape()) {
+                return Err(Error::ArgShape {
+                    function: self.name.clone(),
+                    index,
+                    input: input_name,
+                    expected: ty.to_string(),
+                    got: t.shape().to_vec(),
+                });
+            }
+            values.push(t);
+        }
+        let mut results = match self.mode {
+            Mode::Interp => self.interp.run(&self.graph, &values)?,
+        };
+        let updates = results.split_off(self.n_outputs);
+        // All-or-nothing: check every update value before writing any.
+        for (cell, v) in self.targets.iter().zip(&updates) {
+            if !cell.ty().accepts_shape(v.shape()) || cell.ty().dtype != v.dtype() {
+                return Err(Error::Update(format!(
+                    "the new value of {} has shape {:?}, which does not fit {}",
+                    cell.name(),
+                    v.shape(),
+                    cell.ty()
+                )));
+            }
+        }
+        for (cell, v) in self.targets.iter().zip(updates) {
+            cell.set(v)?;
+        }
+        Ok(results)
+    }
+
+    /// Calls a function of one input and one output: `f.call1(2.0)?`.
+    pub fn call1(&self, arg: impl Into<Arg>) -> Result<Tensor> {
+        if self.n_outputs != 1 {
+            return Err(Error::Usage(format!("call1 needs exactly one output; {} has {}", self.name, self.n_outputs)));
+        }
+        Ok(self.call(&[arg.into()])?.pop().expect("one output"))
+    }
+
+    /// The optimized graph that runs (Theano's `f.maker.fgraph`): its outputs are the
+    /// function's outputs followed by the update values.
+    pub fn optimized_graph(&self) -> &FunctionGraph {
+        &self.graph
+    }
+
+    /// The graph nodes of the function's outputs (Theano's `f.maker.fgraph.outputs`).
+    pub fn outputs(&self) -> &[NodeId] {
+        &self.graph.outputs()[..self.n_outputs]
+    }
+
+    /// `pp` of output `k` of the optimized graph.
+    pub fn pp_output(&self, k: usize) -> String {
+        tensorlift_ir::pp_graph(&self.graph, self.graph.outputs()[k])
+    }
+
+    /// `debugprint` of the optimized graph.
+    pub fn debugprint(&self) -> String {
+        tensorlift_ir::debugprint_graph(&self.graph)
+    }
+
+    /// The declared inputs.
+    pub fn inputs(&self) -> &[Var] {
+        &self.inputs
+    }
+
+    /// The execution mode.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// True when the optimized graph reads shared variable `v`.
+    pub fn reads_shared(&self, v: &SharedVar) -> bool {
+        self.graph.ids().any(|id| matches!(&self.graph.node(id).op, Op::Shared(s) if s == v))
+    }
+}
