@@ -1,0 +1,107 @@
+//! The tutorial (`examples/tutorial.rs`), cell by cell: every value it prints, asserted.
+
+use tensorlift as tl;
+
+fn vals(t: &tl::Tensor) -> Vec<f64> {
+    t.to_vec::<f64>().expect("float64 result")
+}
+
+#[test]
+fn cell_1_1_scalar_square() -> tl::Result<()> {
+    let x = tl::dscalar("x");
+    let y = x.pow(2);
+    let f = tl::function(&[&x], &[&y])?;
+    for (arg, want) in [(1.0, 1.0), (2.0, 4.0), (3.0, 9.0), (4.0, 16.0)] {
+        let out = f.call1(arg)?;
+        assert_eq!(out.shape(), &[] as &[usize]);
+        assert_eq!(out.scalar::<f64>()?, want);
+        assert_eq!(out.to_string(), format!("{want:?}"));
+    }
+    // A symbol and an expression are both tensor variables of the same type.
+    assert_eq!(x.ty(), y.ty());
+    assert_eq!(x.dtype(), tl::DType::F64);
+    Ok(())
+}
+
+#[test]
+fn cell_1_2_vector_square() -> tl::Result<()> {
+    let x = tl::dvector("x");
+    let f = tl::function(&[&x], &[x.pow(2)])?;
+    let out = f.call1(vec![1, 2, 3])?;
+    assert_eq!(vals(&out), vec![1.0, 4.0, 9.0]);
+    assert_eq!(out.to_string(), "[1. 4. 9.]");
+    Ok(())
+}
+
+#[test]
+fn cell_1_3_matrix_square() -> tl::Result<()> {
+    let x = tl::dmatrix("x");
+    let f = tl::function(&[&x], &[x.pow(2)])?;
+    let out = f.call1(vec![vec![1, 2, 3], vec![4, 5, 6]])?;
+    assert_eq!(out.shape(), &[2, 3]);
+    assert_eq!(vals(&out), vec![1.0, 4.0, 9.0, 16.0, 25.0, 36.0]);
+    Ok(())
+}
+
+#[test]
+fn cell_1_types_follow_the_declaration_rule() {
+    assert_eq!(tl::dscalar("a").dtype(), tl::DType::F64);
+    assert_eq!(tl::fscalar("a").dtype(), tl::DType::F32);
+    assert_eq!(tl::lscalar("a").dtype(), tl::DType::I64);
+    assert_eq!(tl::dvector("a").ndim(), 1);
+    assert_eq!(tl::dmatrix("a").ndim(), 2);
+    assert_eq!(tl::vector("a").dtype(), tl::config::float_x());
+}
+
+#[test]
+fn cell_2_sigmoid() -> tl::Result<()> {
+    let x = tl::dmatrix("x");
+    let s = 1.0 / (1.0 + tl::exp(-&x));
+    let sigmoid = tl::function(&[&x], &[&s])?;
+    let out = sigmoid.call1(vec![vec![0.0, 1.0], vec![-1.0, -2.0]])?;
+    let want = [0.5, 0.73105858, 0.26894142, 0.11920292];
+    for (got, want) in vals(&out).iter().zip(want) {
+        assert!((got - want).abs() < 5e-9, "{got} vs {want}");
+    }
+    assert_eq!(out.to_string(), "[[0.5        0.73105858]\n [0.26894142 0.11920292]]");
+    Ok(())
+}
+
+#[test]
+fn cell_2_sigmoid_curve_is_monotone_from_0_to_1() -> tl::Result<()> {
+    let x = tl::dmatrix("x");
+    let sigmoid = tl::function(&[&x], &[1.0 / (1.0 + tl::exp(-&x))])?;
+    let grid: Vec<f64> = (0..=40).map(|i| -5.0 + 0.25 * i as f64).collect();
+    let out = vals(&sigmoid.call1(vec![grid])?);
+    assert!(out.windows(2).all(|w| w[0] < w[1]));
+    assert!((out[0] - 1.0 / (1.0 + 5f64.exp())).abs() < 1e-15);
+    assert!((out[20] - 0.5).abs() < 1e-15);
+    Ok(())
+}
+
+#[test]
+fn cell_3_shared_get_value() -> tl::Result<()> {
+    let data = vec![vec![1.0, 2.0, 3.0], vec![4.0, 5.0, 6.0]];
+    let big_x = tl::shared(data, "X");
+    let v = big_x.get_value()?;
+    assert_eq!(v.shape(), &[2, 3]);
+    assert_eq!(vals(&v), vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    assert_eq!(v.to_string(), "[[1. 2. 3.]\n [4. 5. 6.]]");
+    Ok(())
+}
+
+#[test]
+fn cell_4_linear_regression() -> tl::Result<()> {
+    let w = tl::shared(vec![vec![1.0, 2.0, 3.0], vec![4.0, 5.0, 6.0]], "W");
+    let b = tl::shared(vec![1.0, 1.0], "b");
+    let x = tl::vector("x");
+    let y = tl::dot(&w, &x) + &b;
+    let f = tl::function(&[&x], &[&y])?;
+    let out = f.call1(vec![1.0, 1.0, 1.0])?;
+    assert_eq!(vals(&out), vec![7.0, 16.0]);
+    assert_eq!(out.to_string(), "[ 7. 16.]");
+    // Shared state is read at call time.
+    b.set_value(vec![0.0, 0.0])?;
+    assert_eq!(vals(&f.call1(vec![1.0, 1.0, 1.0])?), vec![6.0, 15.0]);
+    Ok(())
+}
