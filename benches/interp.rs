@@ -22,7 +22,9 @@ fn square(c: &mut Criterion) {
 fn sigmoid(c: &mut Criterion) {
     let x = tl::dmatrix("x");
     let f = tl::function(&[&x], &[1.0 / (1.0 + tl::exp(-&x))]).expect("compiles");
-    let data = tl::Tensor::from(ndarray::Array2::from_shape_fn((1000, 1000), |(i, j)| (i as f64 - j as f64) / 500.0));
+    let data = tl::Tensor::from(ndarray::Array2::from_shape_fn((1000, 1000), |(i, j)| {
+        (i as f64 - j as f64) / 500.0
+    }));
     c.bench_function("W2 sigmoid 1000x1000/interp", |b| b.iter(|| f.call(&tl::args![&data]).expect("runs")));
 }
 

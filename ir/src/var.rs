@@ -37,7 +37,13 @@ impl Var {
 
     /// A `Var` that stands for a failed construction.
     pub fn from_error(err: BuildError) -> Var {
-        Var(Arc::new(Node { op: Op::Input, inputs: vec![], ty: ERROR_TYPE.clone(), name: None, error: Some(Arc::new(err)) }))
+        Var(Arc::new(Node {
+            op: Op::Input,
+            inputs: vec![],
+            ty: ERROR_TYPE.clone(),
+            name: None,
+            error: Some(Arc::new(err)),
+        }))
     }
 
     /// Unwraps a builder result into a `Var`, carrying the error if any.
@@ -93,7 +99,10 @@ impl Var {
             return self.clone();
         }
         if self.0.op.is_leaf() {
-            return Var::from_error(BuildError::invalid("named", "name inputs, constants and shared variables when you create them"));
+            return Var::from_error(BuildError::invalid(
+                "named",
+                "name inputs, constants and shared variables when you create them",
+            ));
         }
         Var::from_parts(self.0.op.clone(), self.0.inputs.clone(), self.0.ty.clone(), Some(name.into()))
     }
@@ -157,5 +166,13 @@ impl Drop for Node {
                 stack.append(&mut node.inputs);
             }
         }
+    }
+}
+
+impl Var {
+    /// The variable itself, or its build error at once: the `try_` form of any expression,
+    /// `let z = (&x + &y).checked()?;`.
+    pub fn checked(self) -> Result<Var, BuildError> {
+        self.check().map(|_| self)
     }
 }

@@ -9,10 +9,10 @@ use tensorlift_ir::{BuildError, DType, GraphError, ValueError};
 pub enum Error {
     /// A type error in the graph, found when it was built.
     #[error("type error: {0}")]
-    Build(#[from] BuildError),
+    Build(Box<BuildError>),
     /// A malformed graph (missing input, bad replacement, …).
     #[error("{0}")]
-    Graph(#[from] GraphError),
+    Graph(Box<GraphError>),
     /// A call with the wrong number of arguments.
     #[error("{function}: expected {expected} argument(s), got {got}")]
     Arity {
@@ -87,3 +87,18 @@ pub enum Error {
 
 /// The runtime's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<BuildError> for Error {
+    fn from(e: BuildError) -> Error {
+        Error::Build(Box::new(e))
+    }
+}
+
+impl From<GraphError> for Error {
+    fn from(e: GraphError) -> Error {
+        match e {
+            GraphError::Build(b) => Error::Build(Box::new(b)),
+            other => Error::Graph(Box::new(other)),
+        }
+    }
+}

@@ -96,7 +96,10 @@ impl FunctionBuilder {
             s.check()?;
             e.check()?;
             let cell = s.as_shared().ok_or_else(|| {
-                Error::Update(format!("{} is not a shared variable: only shared variables can be updated", s.describe()))
+                Error::Update(format!(
+                    "{} is not a shared variable: only shared variables can be updated",
+                    s.describe()
+                ))
             })?;
             if targets.contains(cell) {
                 return Err(Error::Update(format!("{} is updated twice", s.describe())));
@@ -109,8 +112,18 @@ impl FunctionBuilder {
                     s.ty()
                 )));
             }
-            if e.ty().shape.iter().zip(&s.ty().shape).any(|(a, b)| matches!((a, b), (Some(p), Some(q)) if p != q)) {
-                return Err(Error::Update(format!("the update of {} has type {}, which does not fit {}", s.describe(), e.ty(), s.ty())));
+            if e.ty()
+                .shape
+                .iter()
+                .zip(&s.ty().shape)
+                .any(|(a, b)| matches!((a, b), (Some(p), Some(q)) if p != q))
+            {
+                return Err(Error::Update(format!(
+                    "the update of {} has type {}, which does not fit {}",
+                    s.describe(),
+                    e.ty(),
+                    s.ty()
+                )));
             }
             targets.push(cell.clone());
         }
@@ -172,7 +185,11 @@ impl Function {
     /// that loses nothing. Returns one tensor per output; then applies the updates.
     pub fn call(&self, args: &[Arg]) -> Result<Vec<Tensor>> {
         if args.len() != self.inputs.len() {
-            return Err(Error::Arity { function: self.name.clone(), expected: self.inputs.len(), got: args.len() });
+            return Err(Error::Arity {
+                function: self.name.clone(),
+                expected: self.inputs.len(),
+                got: args.len(),
+            });
         }
         let mut values = Vec::with_capacity(args.len());
         for (index, (arg, input)) in args.iter().zip(&self.inputs).enumerate() {
@@ -226,7 +243,10 @@ impl Function {
     /// Calls a function of one input and one output: `f.call1(2.0)?`.
     pub fn call1(&self, arg: impl Into<Arg>) -> Result<Tensor> {
         if self.n_outputs != 1 {
-            return Err(Error::Usage(format!("call1 needs exactly one output; {} has {}", self.name, self.n_outputs)));
+            return Err(Error::Usage(format!(
+                "call1 needs exactly one output; {} has {}",
+                self.name, self.n_outputs
+            )));
         }
         Ok(self.call(&[arg.into()])?.pop().expect("one output"))
     }

@@ -72,6 +72,9 @@ impl Interpreter {
                 values[dead.index()] = None;
             }
         }
-        Ok(g.outputs().iter().map(|o| values[o.index()].as_deref().expect("outputs computed").clone()).collect())
+        Ok(g.outputs()
+            .iter()
+            .map(|o| values[o.index()].as_deref().expect("outputs computed").clone())
+            .collect())
     }
 }
