@@ -47,7 +47,10 @@ fn section2() -> tl::Result<()> {
     let s = 1.0 / (1.0 + tl::exp(-&x));
     let sigmoid = tl::function(&[&x], &[&s])?;
     println!("     s = {}", tl::pp(&s));
-    println!("2    sigmoid([[0, 1], [-1, -2]]) =\n{}", sigmoid.call1(vec![vec![0.0, 1.0], vec![-1.0, -2.0]])?);
+    println!(
+        "2    sigmoid([[0, 1], [-1, -2]]) =\n{}",
+        sigmoid.call1(vec![vec![0.0, 1.0], vec![-1.0, -2.0]])?
+    );
 
     // The notebook plots s(x) on [-5, 5]; here the same compiled function draws it.
     let grid: Vec<f64> = (0..=40).map(|i| -5.0 + 0.25 * i as f64).collect();

@@ -23,7 +23,9 @@
 
 pub use tensorlift_ir::*;
 pub use tensorlift_ir::{args, idx};
-pub use tensorlift_runtime::{function, Error, Function, FunctionBuilder, Interpreter, Mode, OnUnusedInput, Result};
+pub use tensorlift_runtime::{
+    function, Error, Function, FunctionBuilder, Interpreter, Mode, OnUnusedInput, Result,
+};
 
 /// Process-wide settings (`floatX`).
 pub mod config {

@@ -34,7 +34,10 @@ pub fn float_x() -> DType {
 /// Sets `floatX` for graphs built from now on. Only float dtypes are accepted.
 pub fn set_float_x(dtype: DType) -> Result<(), crate::BuildError> {
     if !dtype.is_float() {
-        return Err(crate::BuildError::invalid("set_float_x", format!("floatX must be a float dtype, got {dtype}")));
+        return Err(crate::BuildError::invalid(
+            "set_float_x",
+            format!("floatX must be a float dtype, got {dtype}"),
+        ));
     }
     FLOAT_X.store(encode(dtype), Ordering::Relaxed);
     Ok(())

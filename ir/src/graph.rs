@@ -81,11 +81,17 @@ impl FunctionGraph {
             if !matches!(v.op(), Op::Input) {
                 return Err(GraphError::Build(crate::BuildError::invalid(
                     "function",
-                    format!("{} is not an input variable: inputs are variables made by dscalar(), vector(), …", v.describe()),
+                    format!(
+                        "{} is not an input variable: inputs are variables made by dscalar(), vector(), …",
+                        v.describe()
+                    ),
                 )));
             }
             if map.contains_key(&v.key()) {
-                return Err(GraphError::Build(crate::BuildError::invalid("function", format!("input {} is listed twice", v.describe()))));
+                return Err(GraphError::Build(crate::BuildError::invalid(
+                    "function",
+                    format!("input {} is listed twice", v.describe()),
+                )));
             }
             let id = g.add_input(v.name().unwrap_or("input"), v.ty().clone());
             map.insert(v.key(), id);
@@ -111,7 +117,11 @@ impl FunctionGraph {
                     Op::Input => {
                         return Err(GraphError::Build(crate::BuildError::invalid(
                             "function",
-                            format!("the graph needs input {} ({}), which is not in the list of inputs", v.describe(), v.ty()),
+                            format!(
+                                "the graph needs input {} ({}), which is not in the list of inputs",
+                                v.describe(),
+                                v.ty()
+                            ),
                         )))
                     }
                     op => {
@@ -166,7 +176,13 @@ impl FunctionGraph {
     }
 
     /// Adds a node whose type is already known (hash-consed like `add_node`).
-    pub(crate) fn add_typed(&mut self, op: Op, inputs: Vec<NodeId>, ty: TensorType, name: Option<String>) -> NodeId {
+    pub(crate) fn add_typed(
+        &mut self,
+        op: Op,
+        inputs: Vec<NodeId>,
+        ty: TensorType,
+        name: Option<String>,
+    ) -> NodeId {
         let key = (op, inputs);
         if let Some(&id) = self.memo.get(&key) {
             if self.nodes[id.index()].name.is_none() {
@@ -182,7 +198,9 @@ impl FunctionGraph {
 
     /// The operands of the given nodes, as type rules and error messages see them.
     pub fn operands(&self, ids: &[NodeId]) -> Vec<Operand> {
-        ids.iter().map(|&i| Operand { name: self.describe(i), ty: self.nodes[i.index()].ty.clone() }).collect()
+        ids.iter()
+            .map(|&i| Operand { name: self.describe(i), ty: self.nodes[i.index()].ty.clone() })
+            .collect()
     }
 
     /// A node's name or a description of it.
@@ -274,7 +292,9 @@ impl FunctionGraph {
                 return Err(GraphError::Replace(format!("{old} has type {to}, {new} has type {tn}")));
             }
             if self.depends_on(new, old) {
-                return Err(GraphError::Replace(format!("{new} is computed from {old}: replacing would make a cycle")));
+                return Err(GraphError::Replace(format!(
+                    "{new} is computed from {old}: replacing would make a cycle"
+                )));
             }
             let users = std::mem::take(&mut self.uses[old.index()]);
             let mut done: Vec<NodeId> = Vec::new();

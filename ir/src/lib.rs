@@ -27,7 +27,9 @@ mod verify;
 pub use build::elemwise::*;
 pub use build::index::{inc_subtensor, set_subtensor, Index};
 pub use build::leaf::*;
-pub use build::reduce::{all, any, argmax, argmin, log_softmax, logsumexp, max, mean, min, prod, softmax, sum, Axes};
+pub use build::reduce::{
+    all, any, argmax, argmin, log_softmax, logsumexp, max, mean, min, prod, softmax, sum, Axes,
+};
 pub use build::shape::{concatenate, dot, outer, stack};
 pub use build::{apply, clone_replace, try_apply};
 pub use dtype::{DType, Element};

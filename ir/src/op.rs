@@ -188,10 +188,10 @@ impl ScalarOp {
     pub const ALL: [ScalarOp; 49] = {
         use ScalarOp::*;
         [
-            Add, Sub, Mul, Div, Pow, Maximum, Minimum, Neg, Abs, Sign, Sqr, Sqrt, Reciprocal, Exp,
-            Expm1, Log, Log1p, Log2, Log10, Sin, Cos, Tan, Arcsin, Arccos, Arctan, Sinh, Cosh,
-            Tanh, Arcsinh, Arccosh, Arctanh, Sigmoid, Softplus, Erf, Floor, Ceil, Round, Trunc, Lt,
-            Gt, Le, Ge, Eq, Neq, And, Or, Not, Switch, Clip,
+            Add, Sub, Mul, Div, Pow, Maximum, Minimum, Neg, Abs, Sign, Sqr, Sqrt, Reciprocal, Exp, Expm1,
+            Log, Log1p, Log2, Log10, Sin, Cos, Tan, Arcsin, Arccos, Arctan, Sinh, Cosh, Tanh, Arcsinh,
+            Arccosh, Arctanh, Sigmoid, Softplus, Erf, Floor, Ceil, Round, Trunc, Lt, Gt, Le, Ge, Eq, Neq,
+            And, Or, Not, Switch, Clip,
         ]
     };
 
@@ -501,9 +501,7 @@ impl Op {
             expected: expected.into(),
         };
         match self {
-            Op::Input | Op::Constant(_) | Op::Shared(_) => {
-                Err(invalid("a leaf has no type rule".into()))
-            }
+            Op::Input | Op::Constant(_) | Op::Shared(_) => Err(invalid("a leaf has no type rule".into())),
             Op::Elemwise(s) => {
                 match s.arity() {
                     Some(n) if n != ins.len() => {
@@ -561,7 +559,10 @@ impl Op {
                 let kb = b.ty.shape[0];
                 if let (Some(p), Some(q)) = (ka, kb) {
                     if p != q {
-                        return Err(BuildErrorKind::ShapeMismatch { op: name, operands: vec![a.clone(), b.clone()] });
+                        return Err(BuildErrorKind::ShapeMismatch {
+                            op: name,
+                            operands: vec![a.clone(), b.clone()],
+                        });
                     }
                 }
                 let mut shape = a.ty.shape[..a.ty.ndim() - 1].to_vec();
@@ -602,7 +603,11 @@ impl Op {
                         ReshapeDim::Fixed(n) => Some(n),
                         ReshapeDim::Keep(i) if i < x.ty.ndim() => x.ty.shape[i],
                         ReshapeDim::Keep(i) => {
-                            return Err(BuildErrorKind::Axis { op: name, axis: i as isize, operand: x.clone() })
+                            return Err(BuildErrorKind::Axis {
+                                op: name,
+                                axis: i as isize,
+                                operand: x.clone(),
+                            })
                         }
                         ReshapeDim::Infer => None,
                     });
@@ -628,7 +633,11 @@ impl Op {
                 }
                 let ndim = ins[0].ty.ndim();
                 if *axis >= ndim {
-                    return Err(BuildErrorKind::Axis { op: name, axis: *axis as isize, operand: ins[0].clone() });
+                    return Err(BuildErrorKind::Axis {
+                        op: name,
+                        axis: *axis as isize,
+                        operand: ins[0].clone(),
+                    });
                 }
                 if let Some(o) = ins.iter().find(|o| o.ty.ndim() != ndim) {
                     return Err(rank(o, &format!("{ndim} like the other inputs")));
@@ -644,7 +653,10 @@ impl Op {
                         } else {
                             match (*d, o.ty.shape[i]) {
                                 (Some(p), Some(q)) if p != q => {
-                                    return Err(BuildErrorKind::ShapeMismatch { op: name, operands: ins.to_vec() })
+                                    return Err(BuildErrorKind::ShapeMismatch {
+                                        op: name,
+                                        operands: ins.to_vec(),
+                                    })
                                 }
                                 (None, q) => *d = q,
                                 _ => {}
@@ -674,7 +686,10 @@ impl Op {
                 for (r, yd) in region[pad..].iter().zip(&y.ty.shape) {
                     if let (Some(p), Some(q)) = (r, yd) {
                         if p != q && *q != 1 {
-                            return Err(BuildErrorKind::ShapeMismatch { op: name, operands: vec![x.clone(), y.clone()] });
+                            return Err(BuildErrorKind::ShapeMismatch {
+                                op: name,
+                                operands: vec![x.clone(), y.clone()],
+                            });
                         }
                     }
                 }
@@ -694,7 +709,10 @@ impl Op {
 fn one<'a>(ins: &'a [Operand], op: &str) -> Result<&'a Operand, BuildErrorKind> {
     match ins {
         [x] => Ok(x),
-        _ => Err(BuildErrorKind::Invalid { op: op.into(), reason: format!("takes 1 input, got {}", ins.len()) }),
+        _ => Err(BuildErrorKind::Invalid {
+            op: op.into(),
+            reason: format!("takes 1 input, got {}", ins.len()),
+        }),
     }
 }
 
@@ -780,7 +798,10 @@ fn subtensor_shape(
             IndexEntry::At(Idx::Input) => {}
             IndexEntry::Slice { start, stop, step } => {
                 if step == 0 {
-                    return Err(BuildErrorKind::Invalid { op: op.into(), reason: "slice step cannot be zero".into() });
+                    return Err(BuildErrorKind::Invalid {
+                        op: op.into(),
+                        reason: "slice step cannot be zero".into(),
+                    });
                 }
                 shape.push(ty.shape[axis].map(|n| normalize_slice(start, stop, step, n).1));
             }

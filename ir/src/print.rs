@@ -45,7 +45,12 @@ pub fn constant_str(t: &Tensor) -> String {
     format!("TensorConstant{{{body}}}")
 }
 
-fn index_str(g: &FunctionGraph, index: &[IndexEntry], idx_inputs: &[NodeId], memo: &mut HashMap<NodeId, String>) -> String {
+fn index_str(
+    g: &FunctionGraph,
+    index: &[IndexEntry],
+    idx_inputs: &[NodeId],
+    memo: &mut HashMap<NodeId, String>,
+) -> String {
     let mut sym = idx_inputs.iter();
     let parts: Vec<String> = index
         .iter()
@@ -93,7 +98,9 @@ fn pp_node(g: &FunctionGraph, id: NodeId, memo: &mut HashMap<NodeId, String>) ->
             Some(sym) => format!("({})", args.join(&format!(" {sym} "))),
             None => format!("{}({})", s.name(), args.join(", ")),
         },
-        Op::Reduce { axes, keepdims, .. } | Op::LogSumExp { axes, keepdims } | Op::ArgReduce { axes, keepdims, .. } => {
+        Op::Reduce { axes, keepdims, .. }
+        | Op::LogSumExp { axes, keepdims }
+        | Op::ArgReduce { axes, keepdims, .. } => {
             let all = axes.len() == g.ty(node.inputs[0]).ndim();
             let mut s = format!("{}({}", node.op.name(), args[0]);
             if !all {
@@ -104,19 +111,23 @@ fn pp_node(g: &FunctionGraph, id: NodeId, memo: &mut HashMap<NodeId, String>) ->
             }
             s + ")"
         }
-        Op::Softmax { axis } | Op::LogSoftmax { axis } => format!("{}({}, axis={axis})", node.op.name(), args[0]),
+        Op::Softmax { axis } | Op::LogSoftmax { axis } => {
+            format!("{}({}, axis={axis})", node.op.name(), args[0])
+        }
         Op::Dot => format!("({} \\dot {})", args[0], args[1]),
         Op::DimShuffle { order } => {
             let nin = g.ty(node.inputs[0]).ndim();
             let reversed: Vec<Option<usize>> = (0..nin).rev().map(Some).collect();
             let lead = order.iter().take_while(|o| o.is_none()).count();
-            let identity_after_lead = order[lead..].iter().enumerate().all(|(k, o)| *o == Some(k)) && order.len() - lead == nin;
+            let identity_after_lead =
+                order[lead..].iter().enumerate().all(|(k, o)| *o == Some(k)) && order.len() - lead == nin;
             if nin >= 2 && *order == reversed {
                 format!("{}.T", args[0])
             } else if identity_after_lead {
                 args[0].clone()
             } else {
-                let parts: Vec<String> = order.iter().map(|o| o.map_or("x".into(), |i| i.to_string())).collect();
+                let parts: Vec<String> =
+                    order.iter().map(|o| o.map_or("x".into(), |i| i.to_string())).collect();
                 format!("DimShuffle{{{}}}({})", parts.join(","), args[0])
             }
         }
@@ -124,7 +135,13 @@ fn pp_node(g: &FunctionGraph, id: NodeId, memo: &mut HashMap<NodeId, String>) ->
         Op::Concatenate { axis } => format!("join({axis}, {})", args.join(", ")),
         Op::Subtensor { index } => format!("{}[{}]", args[0], index_str(g, index, &node.inputs[1..], memo)),
         Op::IncSubtensor { index, .. } => {
-            format!("{}({}[{}], {})", node.op.name(), args[0], index_str(g, index, &node.inputs[2..], memo), args[1])
+            format!(
+                "{}({}[{}], {})",
+                node.op.name(),
+                args[0],
+                index_str(g, index, &node.inputs[2..], memo),
+                args[1]
+            )
         }
     };
     memo.insert(id, s.clone());
@@ -169,7 +186,9 @@ fn label(g: &FunctionGraph, id: NodeId) -> String {
         Op::Input | Op::Shared(_) => n.name.clone().unwrap_or_else(|| "input".into()),
         Op::Constant(t) => constant_str(t),
         Op::Elemwise(ScalarOp::Cast(d)) => format!("cast{{{d}}}"),
-        Op::Reduce { axes, keepdims, .. } | Op::ArgReduce { axes, keepdims, .. } | Op::LogSumExp { axes, keepdims } => {
+        Op::Reduce { axes, keepdims, .. }
+        | Op::ArgReduce { axes, keepdims, .. }
+        | Op::LogSumExp { axes, keepdims } => {
             format!("{}{{axes={:?}{}}}", n.op.name(), axes, if *keepdims { ", keepdims" } else { "" })
         }
         Op::Softmax { axis } | Op::LogSoftmax { axis } => format!("{}{{axis={axis}}}", n.op.name()),
@@ -202,7 +221,12 @@ fn tree(
         (Op::Input | Op::Shared(_), _) | (_, None) => String::new(),
         (_, Some(nm)) => format!(" '{nm}'"),
     };
-    out.push_str(&format!("{first}{} [id {tag}] <{}{}>{name}\n", label(g, id), n.ty.dtype, fmt_shape(&n.ty.shape)));
+    out.push_str(&format!(
+        "{first}{} [id {tag}] <{}{}>{name}\n",
+        label(g, id),
+        n.ty.dtype,
+        fmt_shape(&n.ty.shape)
+    ));
     if n.inputs.is_empty() {
         return;
     }

@@ -71,10 +71,8 @@ impl TensorType {
 
 /// Formats a static shape as `[?,3]` (the text form of the graph uses it).
 pub fn fmt_shape(shape: &[Option<usize>]) -> String {
-    let dims: Vec<String> = shape
-        .iter()
-        .map(|d| d.map_or_else(|| "?".to_string(), |n| n.to_string()))
-        .collect();
+    let dims: Vec<String> =
+        shape.iter().map(|d| d.map_or_else(|| "?".to_string(), |n| n.to_string())).collect();
     format!("[{}]", dims.join(","))
 }
 

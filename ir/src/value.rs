@@ -307,9 +307,7 @@ impl Tensor {
 
     /// A view of the data as `T`, or an error naming both dtypes.
     pub fn array<T: TensorElement>(&self) -> Result<ArrayViewD<'_, T>, ValueError> {
-        T::array(self)
-            .map(|a| a.view())
-            .ok_or(ValueError::DType { expected: T::DTYPE, got: self.dtype() })
+        T::array(self).map(|a| a.view()).ok_or(ValueError::DType { expected: T::DTYPE, got: self.dtype() })
     }
 
     /// The data as an owned `ArrayD<T>` (no copy when this tensor is its only owner).
@@ -416,9 +414,9 @@ impl Tensor {
             return false;
         }
         let (a, b) = (self.to_f64_vec(), other.to_f64_vec());
-        a.iter().zip(&b).all(|(&x, &y)| {
-            (x.is_nan() && y.is_nan()) || x == y || (x - y).abs() <= atol + rtol * y.abs()
-        })
+        a.iter()
+            .zip(&b)
+            .all(|(&x, &y)| (x.is_nan() && y.is_nan()) || x == y || (x - y).abs() <= atol + rtol * y.abs())
     }
 }
 
@@ -471,7 +469,9 @@ fn numpy_floats(vals: &[f64], precision: usize) -> Vec<String> {
     let finite: Vec<f64> = vals.iter().copied().filter(|v| v.is_finite()).collect();
     let max_abs = finite.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     let min_abs = finite.iter().filter(|v| **v != 0.0).fold(f64::INFINITY, |m, v| m.min(v.abs()));
-    let scientific = max_abs >= 1e16 || (min_abs < 1e-4 && min_abs.is_finite()) || max_abs / min_abs > 1e3 && min_abs < 1e-4;
+    let scientific = max_abs >= 1e16
+        || (min_abs < 1e-4 && min_abs.is_finite())
+        || max_abs / min_abs > 1e3 && min_abs < 1e-4;
     let special = |v: f64| -> Option<String> {
         if v.is_nan() {
             Some("nan".into())
@@ -516,7 +516,8 @@ fn numpy_floats(vals: &[f64], precision: usize) -> Vec<String> {
             })
         })
         .collect();
-    let frac = trimmed.iter().flatten().map(|s| s.split_once('.').map_or(0, |(_, f)| f.len())).max().unwrap_or(0);
+    let frac =
+        trimmed.iter().flatten().map(|s| s.split_once('.').map_or(0, |(_, f)| f.len())).max().unwrap_or(0);
     vals.iter()
         .zip(trimmed)
         .map(|(&v, t)| match t {
@@ -587,7 +588,11 @@ mod tests {
 
     #[test]
     fn prints_like_numpy() {
-        let t = Tensor::try_from(vec![vec![0.5, 0.7310585786300049], vec![0.2689414213699951, 0.11920292202211755]]).unwrap();
+        let t = Tensor::try_from(vec![
+            vec![0.5, 0.7310585786300049],
+            vec![0.2689414213699951, 0.11920292202211755],
+        ])
+        .unwrap();
         assert_eq!(t.to_string(), "[[0.5        0.73105858]\n [0.26894142 0.11920292]]");
         assert_eq!(Tensor::from(vec![1.0, 4.0, 9.0]).to_string(), "[1. 4. 9.]");
         assert_eq!(Tensor::from(16.0).to_string(), "16.0");

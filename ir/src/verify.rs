@@ -20,7 +20,10 @@ impl FunctionGraph {
                 let count_in = node.inputs.iter().filter(|&&x| x == i).count();
                 let count_use = self.uses(i).iter().filter(|&&u| u == id).count();
                 if count_in != count_use {
-                    return err(id, format!("reads {i} {count_in} times but the use list of {i} says {count_use}"));
+                    return err(
+                        id,
+                        format!("reads {i} {count_in} times but the use list of {i} says {count_use}"),
+                    );
                 }
             }
             for &u in self.uses(id) {
@@ -36,7 +39,10 @@ impl FunctionGraph {
                 }
                 Op::Constant(t) => {
                     if t.dtype() != node.ty.dtype || !node.ty.accepts_shape(t.shape()) {
-                        return err(id, format!("constant of {} {:?} typed {}", t.dtype(), t.shape(), node.ty));
+                        return err(
+                            id,
+                            format!("constant of {} {:?} typed {}", t.dtype(), t.shape(), node.ty),
+                        );
                     }
                 }
                 Op::Shared(s) => {

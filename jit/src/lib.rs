@@ -60,12 +60,8 @@ pub struct HostTarget {
 /// Describes the host target.
 pub fn host_target() -> Result<HostTarget, JitError> {
     let isa = host_isa()?;
-    let features = isa
-        .isa_flags()
-        .iter()
-        .filter(|v| v.as_bool() == Some(true))
-        .map(|v| v.name.to_string())
-        .collect();
+    let features =
+        isa.isa_flags().iter().filter(|v| v.as_bool() == Some(true)).map(|v| v.name.to_string()).collect();
     Ok(HostTarget { triple: isa.triple().to_string(), features })
 }
 

@@ -103,13 +103,17 @@ pub(crate) fn pad_rank(v: Var, ndim: usize) -> Result<Var, BuildError> {
 /// Builds `op(terms…)` with rank padding and literal typing.
 #[track_caller]
 pub fn try_elemwise(op: ScalarOp, terms: Vec<Term>) -> Result<Var, BuildError> {
-    let vars: Vec<&Var> = terms.iter().filter_map(|t| if let Term::Var(v) = t { Some(v) } else { None }).collect();
+    let vars: Vec<&Var> =
+        terms.iter().filter_map(|t| if let Term::Var(v) = t { Some(v) } else { None }).collect();
     for v in &vars {
         v.check()?;
     }
     let ndim = vars.iter().map(|v| v.ndim()).max().unwrap_or(0);
     // Switch's condition does not take part in the dtype of its branches.
-    let data_vars = vars.iter().enumerate().filter(|(i, _)| !(op == ScalarOp::Switch && *i == 0 && matches!(terms[0], Term::Var(_))));
+    let data_vars = vars
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !(op == ScalarOp::Switch && *i == 0 && matches!(terms[0], Term::Var(_))));
     let reference = data_vars.map(|(_, v)| v.dtype()).reduce(DType::upcast);
     let mut inputs = Vec::with_capacity(terms.len());
     for t in &terms {

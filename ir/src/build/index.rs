@@ -105,7 +105,9 @@ fn entries(index: &[Index]) -> (Vec<IndexEntry>, Vec<Var>) {
                 vars.push(v.clone());
                 IndexEntry::At(Idx::Input)
             }
-            Index::Slice { start, stop, step } => IndexEntry::Slice { start: *start, stop: *stop, step: *step },
+            Index::Slice { start, stop, step } => {
+                IndexEntry::Slice { start: *start, stop: *stop, step: *step }
+            }
         })
         .collect();
     (e, vars)

@@ -135,7 +135,10 @@ pub fn shared(value: impl IntoTensor, name: &str) -> Var {
     match value.into_tensor() {
         Ok(t) => {
             let ty = TensorType::unknown(t.dtype(), t.ndim());
-            Var::from_result(shared_with_type(t, name, ty).map_err(|e| crate::BuildError::invalid("shared", e.to_string())))
+            Var::from_result(
+                shared_with_type(t, name, ty)
+                    .map_err(|e| crate::BuildError::invalid("shared", e.to_string())),
+            )
         }
         Err(e) => Var::from_error(crate::BuildError::invalid("shared", e.to_string())),
     }
@@ -158,16 +161,18 @@ impl Var {
 
     /// The current value of a shared variable.
     pub fn get_value(&self) -> Result<Tensor, ValueError> {
-        self.as_shared()
-            .map(SharedVar::get)
-            .ok_or_else(|| ValueError::invalid("get_value", format!("{} is not a shared variable", self.describe())))
+        self.as_shared().map(SharedVar::get).ok_or_else(|| {
+            ValueError::invalid("get_value", format!("{} is not a shared variable", self.describe()))
+        })
     }
 
     /// Sets a shared variable; a value of another dtype or rank is refused and the old
     /// value stays.
     pub fn set_value(&self, value: impl IntoTensor) -> Result<(), ValueError> {
         self.as_shared()
-            .ok_or_else(|| ValueError::invalid("set_value", format!("{} is not a shared variable", self.describe())))?
+            .ok_or_else(|| {
+                ValueError::invalid("set_value", format!("{} is not a shared variable", self.describe()))
+            })?
             .set(value.into_tensor()?)
     }
 

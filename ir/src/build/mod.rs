@@ -58,7 +58,13 @@ pub fn clone_replace(outputs: &[Var], replace: &[(Var, Var)]) -> Result<Vec<Var>
         if old.dtype() != new.dtype() || old.ndim() != new.ndim() {
             return Err(BuildError::invalid(
                 "givens",
-                format!("{} ({}) cannot be replaced by {} ({})", old.describe(), old.ty(), new.describe(), new.ty()),
+                format!(
+                    "{} ({}) cannot be replaced by {} ({})",
+                    old.describe(),
+                    old.ty(),
+                    new.describe(),
+                    new.ty()
+                ),
             ));
         }
         map.insert(old.key(), new.clone());

@@ -70,12 +70,18 @@ pub(crate) fn resolve_axes(op: &str, x: &Var, axes: &Axes) -> Result<Vec<usize>,
 
 #[track_caller]
 fn reduce(op: ReduceOp, x: &Var, axes: Axes, keepdims: bool) -> Var {
-    Var::from_result(resolve_axes(op.name(), x, &axes).and_then(|axes| try_apply(Op::Reduce { op, axes, keepdims }, vec![x.clone()])))
+    Var::from_result(
+        resolve_axes(op.name(), x, &axes)
+            .and_then(|axes| try_apply(Op::Reduce { op, axes, keepdims }, vec![x.clone()])),
+    )
 }
 
 #[track_caller]
 fn arg_reduce(op: ArgOp, x: &Var, axes: Axes, keepdims: bool) -> Var {
-    Var::from_result(resolve_axes(op.name(), x, &axes).and_then(|axes| try_apply(Op::ArgReduce { op, axes, keepdims }, vec![x.clone()])))
+    Var::from_result(
+        resolve_axes(op.name(), x, &axes)
+            .and_then(|axes| try_apply(Op::ArgReduce { op, axes, keepdims }, vec![x.clone()])),
+    )
 }
 
 macro_rules! kind_op {
@@ -128,7 +134,6 @@ macro_rules! reductions {
     };
 }
 
-
 reductions! {
     /// Sum of the elements.
     sum, sum_axis, sum_opts => reduce::Sum;
@@ -153,18 +158,27 @@ reductions! {
 /// Softmax along `axis` (`-1` for the last): `exp(x - max) / sum(exp(x - max))`.
 #[track_caller]
 pub fn softmax(x: &Var, axis: isize) -> Var {
-    Var::from_result(super::norm_axis("softmax", axis, x).and_then(|axis| try_apply(Op::Softmax { axis }, vec![x.clone()])))
+    Var::from_result(
+        super::norm_axis("softmax", axis, x)
+            .and_then(|axis| try_apply(Op::Softmax { axis }, vec![x.clone()])),
+    )
 }
 
 /// Log of the softmax along `axis`, computed stably.
 #[track_caller]
 pub fn log_softmax(x: &Var, axis: isize) -> Var {
-    Var::from_result(super::norm_axis("log_softmax", axis, x).and_then(|axis| try_apply(Op::LogSoftmax { axis }, vec![x.clone()])))
+    Var::from_result(
+        super::norm_axis("log_softmax", axis, x)
+            .and_then(|axis| try_apply(Op::LogSoftmax { axis }, vec![x.clone()])),
+    )
 }
 
 /// `log(sum(exp(x)))` over `axes`, without overflow.
 #[track_caller]
 pub fn logsumexp(x: &Var, axes: impl Into<Axes>, keepdims: bool) -> Var {
     let axes = axes.into();
-    Var::from_result(resolve_axes("logsumexp", x, &axes).and_then(|axes| try_apply(Op::LogSumExp { axes, keepdims }, vec![x.clone()])))
+    Var::from_result(
+        resolve_axes("logsumexp", x, &axes)
+            .and_then(|axes| try_apply(Op::LogSumExp { axes, keepdims }, vec![x.clone()])),
+    )
 }

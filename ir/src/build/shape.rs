@@ -79,7 +79,10 @@ impl Var {
     #[track_caller]
     pub fn transpose(&self, axes: &[usize]) -> Var {
         if axes.len() != self.ndim() {
-            return Var::from_error(BuildError::invalid("transpose", format!("{} axes given for rank {}", axes.len(), self.ndim())));
+            return Var::from_error(BuildError::invalid(
+                "transpose",
+                format!("{} axes given for rank {}", axes.len(), self.ndim()),
+            ));
         }
         let order: Vec<Option<usize>> = axes.iter().copied().map(Some).collect();
         self.dimshuffle(&order)
@@ -103,7 +106,10 @@ impl Var {
     #[track_caller]
     pub fn flatten(&self, ndim: usize) -> Var {
         if ndim == 0 || ndim > self.ndim().max(1) {
-            return Var::from_error(BuildError::invalid("flatten", format!("cannot flatten rank {} to {ndim} axes", self.ndim())));
+            return Var::from_error(BuildError::invalid(
+                "flatten",
+                format!("cannot flatten rank {} to {ndim} axes", self.ndim()),
+            ));
         }
         let mut dims: Vec<ReshapeDim> = (0..ndim - 1).map(ReshapeDim::Keep).collect();
         dims.push(ReshapeDim::Infer);
@@ -121,7 +127,8 @@ impl Var {
 #[track_caller]
 pub fn concatenate(xs: &[Var], axis: isize) -> Var {
     let r = (|| {
-        let first = xs.first().ok_or_else(|| BuildError::invalid("concatenate", "needs at least one tensor"))?;
+        let first =
+            xs.first().ok_or_else(|| BuildError::invalid("concatenate", "needs at least one tensor"))?;
         first.check()?;
         let axis = norm_axis("concatenate", axis, first)?;
         try_apply(Op::Concatenate { axis }, xs.to_vec())

@@ -49,7 +49,9 @@ pub(super) fn eval(op: ScalarOp, inputs: &[KernelInput<'_>], out: &TensorType) -
 
 fn views<'a, T: TensorElement>(ins: &[&'a Tensor], shape: &[usize]) -> Vec<ArrayViewD<'a, T>> {
     ins.iter()
-        .map(|&t| T::array(t).expect("converted to compute dtype").broadcast(IxDyn(shape)).expect("checked shape"))
+        .map(|&t| {
+            T::array(t).expect("converted to compute dtype").broadcast(IxDyn(shape)).expect("checked shape")
+        })
         .collect()
 }
 
@@ -179,7 +181,10 @@ fn round_half_even<F: FloatElem>(x: F) -> F {
     r
 }
 
-trait Bits: Num + std::ops::BitAnd<Output = Self> + std::ops::BitOr<Output = Self> + std::ops::Not<Output = Self> {}
+trait Bits:
+    Num + std::ops::BitAnd<Output = Self> + std::ops::BitOr<Output = Self> + std::ops::Not<Output = Self>
+{
+}
 impl Bits for i32 {}
 impl Bits for i64 {}
 

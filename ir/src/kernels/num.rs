@@ -51,7 +51,13 @@ macro_rules! int_num {
                     // Integer powers with negative exponents: exact where the result is an integer.
                     match a {
                         1 => 1,
-                        -1 => if b % 2 == 0 { 1 } else { -1 },
+                        -1 => {
+                            if b % 2 == 0 {
+                                1
+                            } else {
+                                -1
+                            }
+                        }
                         _ => 0,
                     }
                 }
@@ -81,7 +87,11 @@ macro_rules! float_num {
                 a.abs()
             }
             fn sign(a: Self) -> Self {
-                if a.is_nan() || a == 0.0 { a * 0.0 + a } else { a.signum() }
+                if a.is_nan() || a == 0.0 {
+                    a * 0.0 + a
+                } else {
+                    a.signum()
+                }
             }
             fn pow(a: Self, b: Self) -> Self {
                 a.powf(b)

@@ -11,7 +11,13 @@ use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
 
 /// Reduces `a` along every axis in `axes` with `f`, starting from `init`, then restores
 /// the reduced axes with length 1 when `keepdims`.
-fn fold_axes<T: TensorElement>(a: ArrayViewD<'_, T>, axes: &[usize], keepdims: bool, init: T, f: impl Fn(T, T) -> T + Copy) -> ArrayD<T> {
+fn fold_axes<T: TensorElement>(
+    a: ArrayViewD<'_, T>,
+    axes: &[usize],
+    keepdims: bool,
+    init: T,
+    f: impl Fn(T, T) -> T + Copy,
+) -> ArrayD<T> {
     let mut sorted = axes.to_vec();
     sorted.sort_unstable();
     let mut cur = a.to_owned();
@@ -31,14 +37,27 @@ fn count(shape: &[usize], axes: &[usize]) -> usize {
 }
 
 fn nan_max<T: TensorElement>(a: T, b: T) -> T {
-    if a.is_nan() || a >= b { a } else { b }
+    if a.is_nan() || a >= b {
+        a
+    } else {
+        b
+    }
 }
 
 fn nan_min<T: TensorElement>(a: T, b: T) -> T {
-    if a.is_nan() || a <= b { a } else { b }
+    if a.is_nan() || a <= b {
+        a
+    } else {
+        b
+    }
 }
 
-fn typed_reduce<T: Num>(op: ReduceOp, x: &Tensor, axes: &[usize], keepdims: bool) -> Result<Tensor, ValueError> {
+fn typed_reduce<T: Num>(
+    op: ReduceOp,
+    x: &Tensor,
+    axes: &[usize],
+    keepdims: bool,
+) -> Result<Tensor, ValueError> {
     let a = x.array::<T>()?;
     let out = match op {
         ReduceOp::Sum | ReduceOp::Mean => {
@@ -88,7 +107,13 @@ fn sum_all<T: Num>(a: ArrayViewD<'_, T>) -> T {
     }
 }
 
-pub(super) fn reduce(op: ReduceOp, x: &Tensor, axes: &[usize], keepdims: bool, out: &TensorType) -> Result<Tensor, ValueError> {
+pub(super) fn reduce(
+    op: ReduceOp,
+    x: &Tensor,
+    axes: &[usize],
+    keepdims: bool,
+    out: &TensorType,
+) -> Result<Tensor, ValueError> {
     match op {
         ReduceOp::All | ReduceOp::Any => {
             let b = x.cast(DType::Bool);
@@ -147,7 +172,12 @@ fn with_keepdims(kept_shape: Vec<usize>, ndim: usize, axes: &[usize], keepdims: 
     (0..ndim).map(|i| if axes.contains(&i) { 1 } else { it.next().expect("kept axis") }).collect()
 }
 
-fn typed_arg<T: TensorElement>(op: ArgOp, x: &Tensor, axes: &[usize], keepdims: bool) -> Result<Tensor, ValueError> {
+fn typed_arg<T: TensorElement>(
+    op: ArgOp,
+    x: &Tensor,
+    axes: &[usize],
+    keepdims: bool,
+) -> Result<Tensor, ValueError> {
     let a = x.array::<T>()?;
     if count(x.shape(), axes) == 0 {
         return Err(ValueError::invalid(op.name(), "attempt to get the arg-extremum of an empty sequence"));
@@ -176,7 +206,12 @@ fn typed_arg<T: TensorElement>(op: ArgOp, x: &Tensor, axes: &[usize], keepdims: 
     Ok(Tensor::I64(ArrayD::from_shape_vec(IxDyn(&shape), idx).expect("shape").into_shared()))
 }
 
-pub(super) fn arg_reduce(op: ArgOp, x: &Tensor, axes: &[usize], keepdims: bool) -> Result<Tensor, ValueError> {
+pub(super) fn arg_reduce(
+    op: ArgOp,
+    x: &Tensor,
+    axes: &[usize],
+    keepdims: bool,
+) -> Result<Tensor, ValueError> {
     match x {
         Tensor::Bool(_) => typed_arg::<bool>(op, x, axes, keepdims),
         Tensor::I32(_) => typed_arg::<i32>(op, x, axes, keepdims),
@@ -234,7 +269,12 @@ fn typed_lse<F: FloatElem>(x: &Tensor, axes: &[usize], keepdims: bool) -> Result
     Ok(F::wrap(s.into_shared()))
 }
 
-pub(super) fn logsumexp(x: &Tensor, axes: &[usize], keepdims: bool, out: &TensorType) -> Result<Tensor, ValueError> {
+pub(super) fn logsumexp(
+    x: &Tensor,
+    axes: &[usize],
+    keepdims: bool,
+    out: &TensorType,
+) -> Result<Tensor, ValueError> {
     let x = x.cast(out.dtype);
     match out.dtype {
         DType::F32 => typed_lse::<f32>(&x, axes, keepdims),

@@ -46,7 +46,12 @@ pub(super) fn reshape(x: KernelInput<'_>, shape: &[ReshapeDim]) -> Result<Tensor
     let bad = || {
         ValueError::invalid(
             "reshape",
-            format!("cannot reshape {} of shape {:?} to {}", x.name, x.value.shape(), crate::op::fmt_reshape(shape)),
+            format!(
+                "cannot reshape {} of shape {:?} to {}",
+                x.name,
+                x.value.shape(),
+                crate::op::fmt_reshape(shape)
+            ),
         )
     };
     if let Some(pos) = shape.iter().position(|d| *d == ReshapeDim::Infer) {
@@ -63,7 +68,11 @@ pub(super) fn reshape(x: KernelInput<'_>, shape: &[ReshapeDim]) -> Result<Tensor
     }))
 }
 
-pub(super) fn concatenate(inputs: &[KernelInput<'_>], axis: usize, out: &TensorType) -> Result<Tensor, ValueError> {
+pub(super) fn concatenate(
+    inputs: &[KernelInput<'_>],
+    axis: usize,
+    out: &TensorType,
+) -> Result<Tensor, ValueError> {
     let first = inputs[0].value.shape();
     let fits = inputs.iter().all(|i| {
         i.value.ndim() == first.len()
@@ -95,7 +104,11 @@ enum Resolved {
     Range(Slice),
 }
 
-fn resolve(index: &[IndexEntry], idx: &[KernelInput<'_>], shape: &[usize]) -> Result<Vec<Resolved>, ValueError> {
+fn resolve(
+    index: &[IndexEntry],
+    idx: &[KernelInput<'_>],
+    shape: &[usize],
+) -> Result<Vec<Resolved>, ValueError> {
     let mut symbolic = idx.iter();
     index
         .iter()
@@ -132,7 +145,11 @@ fn resolve(index: &[IndexEntry], idx: &[KernelInput<'_>], shape: &[usize]) -> Re
         .collect()
 }
 
-pub(super) fn subtensor(x: &Tensor, index: &[IndexEntry], idx: &[KernelInput<'_>]) -> Result<Tensor, ValueError> {
+pub(super) fn subtensor(
+    x: &Tensor,
+    index: &[IndexEntry],
+    idx: &[KernelInput<'_>],
+) -> Result<Tensor, ValueError> {
     let res = resolve(index, idx, x.shape())?;
     Ok(crate::map_array!(x, a => {
         let mut a = a.clone();
@@ -156,7 +173,14 @@ fn region<'a, T>(mut v: ArrayViewMutD<'a, T>, res: &[Resolved]) -> ArrayViewMutD
     v
 }
 
-fn typed_inc<T: TensorElement>(x: &Tensor, y: &Tensor, res: &[Resolved], set: bool, add: fn(T, T) -> T, y_name: &str) -> Result<Tensor, ValueError> {
+fn typed_inc<T: TensorElement>(
+    x: &Tensor,
+    y: &Tensor,
+    res: &[Resolved],
+    set: bool,
+    add: fn(T, T) -> T,
+    y_name: &str,
+) -> Result<Tensor, ValueError> {
     let mut out = x.array::<T>()?.to_owned();
     let y = y.cast(T::DTYPE);
     let yv = y.array::<T>()?;
@@ -182,7 +206,11 @@ fn typed_inc<T: TensorElement>(x: &Tensor, y: &Tensor, res: &[Resolved], set: bo
     Ok(T::wrap(out.into_shared()))
 }
 
-pub(super) fn inc_subtensor(inputs: &[KernelInput<'_>], index: &[IndexEntry], set: bool) -> Result<Tensor, ValueError> {
+pub(super) fn inc_subtensor(
+    inputs: &[KernelInput<'_>],
+    index: &[IndexEntry],
+    set: bool,
+) -> Result<Tensor, ValueError> {
     let (x, y) = (inputs[0].value, inputs[1].value);
     let res = resolve(index, &inputs[2..], x.shape())?;
     let name = inputs[1].name;
