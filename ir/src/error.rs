@@ -88,16 +88,34 @@ pub struct BuildError {
 }
 
 impl BuildError {
+    /// An error not yet located: the public builder that returns it stamps the location of
+    /// its caller (`at`).
+    pub fn new(kind: BuildErrorKind) -> Self {
+        BuildError { kind, location: None }
+    }
+
     /// An error located at the caller of the `#[track_caller]` chain.
     #[track_caller]
     pub fn here(kind: BuildErrorKind) -> Self {
         BuildError { kind, location: Some(Location::caller()) }
     }
 
-    /// An `Invalid` error.
-    #[track_caller]
+    /// An `Invalid` error, not yet located.
     pub fn invalid(op: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self::here(BuildErrorKind::Invalid { op: op.into(), reason: reason.into() })
+        Self::new(BuildErrorKind::Invalid { op: op.into(), reason: reason.into() })
+    }
+
+    /// The error with `location` if it has none yet (an error inherited from an operand
+    /// keeps the location of the expression that caused it).
+    pub fn at(mut self, location: &'static Location<'static>) -> Self {
+        self.location.get_or_insert(location);
+        self
+    }
+
+    /// `at` the caller's location.
+    #[track_caller]
+    pub fn located(self) -> Self {
+        self.at(Location::caller())
     }
 }
 

@@ -170,7 +170,7 @@ impl FunctionGraph {
             Op::Constant(t) => TensorType::fixed(t.dtype(), t.shape()),
             Op::Shared(s) => s.ty().clone(),
             Op::Input => return Err(GraphError::Replace("use add_input for inputs".into())),
-            _ => op.infer(&self.operands(&inputs)).map_err(crate::BuildError::here)?,
+            _ => op.infer(&self.operands(&inputs)).map_err(crate::BuildError::new)?,
         };
         Ok(self.add_typed(op, inputs, ty, None))
     }
@@ -296,13 +296,10 @@ impl FunctionGraph {
                     "{new} is computed from {old}: replacing would make a cycle"
                 )));
             }
-            let users = std::mem::take(&mut self.uses[old.index()]);
-            let mut done: Vec<NodeId> = Vec::new();
+            let mut users = std::mem::take(&mut self.uses[old.index()]);
+            users.sort_unstable();
+            users.dedup();
             for u in users {
-                if done.contains(&u) {
-                    continue;
-                }
-                done.push(u);
                 let key = (self.nodes[u.index()].op.clone(), self.nodes[u.index()].inputs.clone());
                 if self.memo.get(&key) == Some(&u) {
                     self.memo.remove(&key);

@@ -35,8 +35,11 @@ impl Var {
         Var(Arc::new(Node { op, inputs, ty, name, error: None }))
     }
 
-    /// A `Var` that stands for a failed construction.
+    /// A `Var` that stands for a failed construction; an error without a location gets the
+    /// caller's.
+    #[track_caller]
     pub fn from_error(err: BuildError) -> Var {
+        let err = err.located();
         Var(Arc::new(Node {
             op: Op::Input,
             inputs: vec![],
@@ -47,8 +50,12 @@ impl Var {
     }
 
     /// Unwraps a builder result into a `Var`, carrying the error if any.
+    #[track_caller]
     pub fn from_result(r: Result<Var, BuildError>) -> Var {
-        r.unwrap_or_else(Var::from_error)
+        match r {
+            Ok(v) => v,
+            Err(e) => Var::from_error(e),
+        }
     }
 
     /// `Ok(())` when this variable (and so everything it was built from) is well typed;
@@ -172,6 +179,7 @@ impl Drop for Node {
 impl Var {
     /// The variable itself, or its build error at once: the `try_` form of any expression,
     /// `let z = (&x + &y).checked()?;`.
+    #[track_caller]
     pub fn checked(self) -> Result<Var, BuildError> {
         self.check().map(|_| self)
     }

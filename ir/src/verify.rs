@@ -11,26 +11,25 @@ impl FunctionGraph {
     pub fn verify(&self) -> Result<(), GraphError> {
         let err = |id: NodeId, reason: String| Err(GraphError::Verify { node: id.to_string(), reason });
         let n = self.len();
+        // Use lists: what the inputs say, as a sorted multiset per node.
+        let mut expected: Vec<Vec<NodeId>> = vec![Vec::new(); n];
         for id in self.ids() {
-            let node = self.node(id);
-            for &i in &node.inputs {
+            for &i in &self.node(id).inputs {
                 if i.index() >= n {
                     return err(id, format!("input {i} does not exist"));
                 }
-                let count_in = node.inputs.iter().filter(|&&x| x == i).count();
-                let count_use = self.uses(i).iter().filter(|&&u| u == id).count();
-                if count_in != count_use {
-                    return err(
-                        id,
-                        format!("reads {i} {count_in} times but the use list of {i} says {count_use}"),
-                    );
-                }
+                expected[i.index()].push(id);
             }
-            for &u in self.uses(id) {
-                if u.index() >= n || !self.node(u).inputs.contains(&id) {
-                    return err(id, format!("use list names {u}, which does not read it"));
-                }
+        }
+        for id in self.ids() {
+            let mut uses = self.uses(id).to_vec();
+            uses.sort_unstable();
+            if uses != expected[id.index()] {
+                return err(id, format!("use list {uses:?} disagrees with its readers {:?}", expected[id.index()]));
             }
+        }
+        for id in self.ids() {
+            let node = self.node(id);
             match &node.op {
                 Op::Input => {
                     if !self.inputs().contains(&id) {

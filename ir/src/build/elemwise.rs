@@ -7,7 +7,7 @@
 //! beside an f32 tensor is f32, an integer literal beside an int32 tensor is int32), like
 //! NumPy's weak scalars.
 
-use super::{apply, try_apply};
+use super::{apply, apply_inner};
 use crate::dtype::DType;
 use crate::error::BuildError;
 use crate::op::{Op, ScalarOp};
@@ -97,12 +97,19 @@ pub(crate) fn pad_rank(v: Var, ndim: usize) -> Result<Var, BuildError> {
         return Ok(v);
     }
     let order = std::iter::repeat_n(None, ndim - n).chain((0..n).map(Some)).collect();
-    try_apply(Op::DimShuffle { order }, vec![v])
+    apply_inner(Op::DimShuffle { order }, vec![v])
 }
 
 /// Builds `op(terms…)` with rank padding and literal typing.
 #[track_caller]
 pub fn try_elemwise(op: ScalarOp, terms: Vec<Term>) -> Result<Var, BuildError> {
+    match elemwise_inner(op, terms) {
+        Ok(v) => Ok(v),
+        Err(e) => Err(e.located()),
+    }
+}
+
+pub(crate) fn elemwise_inner(op: ScalarOp, terms: Vec<Term>) -> Result<Var, BuildError> {
     let vars: Vec<&Var> =
         terms.iter().filter_map(|t| if let Term::Var(v) = t { Some(v) } else { None }).collect();
     for v in &vars {
@@ -122,7 +129,7 @@ pub fn try_elemwise(op: ScalarOp, terms: Vec<Term>) -> Result<Var, BuildError> {
             lit => literal(lit, reference, ndim),
         });
     }
-    try_apply(Op::Elemwise(op), inputs)
+    apply_inner(Op::Elemwise(op), inputs)
 }
 
 /// `try_elemwise` whose error is carried by the returned `Var`.

@@ -2,7 +2,7 @@
 //! slices (NumPy's meaning of negative and omitted bounds), and `set_subtensor` /
 //! `inc_subtensor` on such an index.
 
-use super::try_apply;
+use super::apply_inner;
 use crate::error::BuildError;
 use crate::op::{Idx, IndexEntry, Op};
 use crate::var::Var;
@@ -119,7 +119,10 @@ pub fn try_subtensor(x: &Var, index: &[Index]) -> Result<Var, BuildError> {
     let (index, vars) = entries(index);
     let mut inputs = vec![x.clone()];
     inputs.extend(vars);
-    try_apply(Op::Subtensor { index }, inputs)
+    match apply_inner(Op::Subtensor { index }, inputs) {
+        Ok(v) => Ok(v),
+        Err(e) => Err(e.located()),
+    }
 }
 
 #[track_caller]

@@ -20,11 +20,20 @@ use crate::var::Var;
 /// op's type rule gives the result type or an error located at the caller.
 #[track_caller]
 pub fn try_apply(op: Op, inputs: Vec<Var>) -> Result<Var, BuildError> {
+    match apply_inner(op, inputs) {
+        Ok(v) => Ok(v),
+        Err(e) => Err(e.located()),
+    }
+}
+
+/// `try_apply` for the builders: a new error is left unlocated, for the public entry point
+/// to stamp with its caller's location.
+pub(crate) fn apply_inner(op: Op, inputs: Vec<Var>) -> Result<Var, BuildError> {
     for v in &inputs {
         v.check()?;
     }
     let operands: Vec<Operand> = inputs.iter().map(Var::operand).collect();
-    let ty = op.infer(&operands).map_err(BuildError::here)?;
+    let ty = op.infer(&operands).map_err(BuildError::new)?;
     Ok(Var::from_parts(op, inputs, ty, None))
 }
 
@@ -40,7 +49,7 @@ pub(crate) fn norm_axis(op: &str, axis: isize, x: &Var) -> Result<usize, BuildEr
     let n = x.ndim() as isize;
     let a = if axis < 0 { axis + n } else { axis };
     if a < 0 || a >= n {
-        return Err(BuildError::here(BuildErrorKind::Axis { op: op.into(), axis, operand: x.operand() }));
+        return Err(BuildError::new(BuildErrorKind::Axis { op: op.into(), axis, operand: x.operand() }));
     }
     Ok(a as usize)
 }
@@ -85,7 +94,7 @@ pub fn clone_replace(outputs: &[Var], replace: &[(Var, Var)]) -> Result<Vec<Var>
             let new_inputs: Vec<Var> = v.inputs().iter().map(|i| map[&i.key()].clone()).collect();
             let changed = new_inputs.iter().zip(v.inputs()).any(|(a, b)| !a.same(b));
             let nv = if changed {
-                let r = try_apply(v.op().clone(), new_inputs)?;
+                let r = apply_inner(v.op().clone(), new_inputs)?;
                 match v.name() {
                     Some(n) => r.named(n),
                     None => r,

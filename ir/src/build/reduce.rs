@@ -1,7 +1,7 @@
 //! Reduction builders: `sum mean prod max min all any argmax argmin` over all axes, one
 //! axis or a set of axes, with `keepdims`; `softmax`, `log_softmax`, `logsumexp`.
 
-use super::{norm_axis, try_apply};
+use super::{apply_inner, norm_axis};
 use crate::error::BuildError;
 use crate::op::{ArgOp, Op, ReduceOp};
 use crate::var::Var;
@@ -72,7 +72,7 @@ pub(crate) fn resolve_axes(op: &str, x: &Var, axes: &Axes) -> Result<Vec<usize>,
 fn reduce(op: ReduceOp, x: &Var, axes: Axes, keepdims: bool) -> Var {
     Var::from_result(
         resolve_axes(op.name(), x, &axes)
-            .and_then(|axes| try_apply(Op::Reduce { op, axes, keepdims }, vec![x.clone()])),
+            .and_then(|axes| apply_inner(Op::Reduce { op, axes, keepdims }, vec![x.clone()])),
     )
 }
 
@@ -80,7 +80,7 @@ fn reduce(op: ReduceOp, x: &Var, axes: Axes, keepdims: bool) -> Var {
 fn arg_reduce(op: ArgOp, x: &Var, axes: Axes, keepdims: bool) -> Var {
     Var::from_result(
         resolve_axes(op.name(), x, &axes)
-            .and_then(|axes| try_apply(Op::ArgReduce { op, axes, keepdims }, vec![x.clone()])),
+            .and_then(|axes| apply_inner(Op::ArgReduce { op, axes, keepdims }, vec![x.clone()])),
     )
 }
 
@@ -160,7 +160,7 @@ reductions! {
 pub fn softmax(x: &Var, axis: isize) -> Var {
     Var::from_result(
         super::norm_axis("softmax", axis, x)
-            .and_then(|axis| try_apply(Op::Softmax { axis }, vec![x.clone()])),
+            .and_then(|axis| apply_inner(Op::Softmax { axis }, vec![x.clone()])),
     )
 }
 
@@ -169,7 +169,7 @@ pub fn softmax(x: &Var, axis: isize) -> Var {
 pub fn log_softmax(x: &Var, axis: isize) -> Var {
     Var::from_result(
         super::norm_axis("log_softmax", axis, x)
-            .and_then(|axis| try_apply(Op::LogSoftmax { axis }, vec![x.clone()])),
+            .and_then(|axis| apply_inner(Op::LogSoftmax { axis }, vec![x.clone()])),
     )
 }
 
@@ -179,6 +179,6 @@ pub fn logsumexp(x: &Var, axes: impl Into<Axes>, keepdims: bool) -> Var {
     let axes = axes.into();
     Var::from_result(
         resolve_axes("logsumexp", x, &axes)
-            .and_then(|axes| try_apply(Op::LogSumExp { axes, keepdims }, vec![x.clone()])),
+            .and_then(|axes| apply_inner(Op::LogSumExp { axes, keepdims }, vec![x.clone()])),
     )
 }

@@ -2,7 +2,7 @@
 //! `reshape`, `flatten`, `concatenate`, `stack`.
 
 use super::elemwise::{elemwise, term_var, Term};
-use super::{norm_axis, try_apply};
+use super::{apply_inner, norm_axis};
 use crate::error::BuildError;
 use crate::op::{Op, ReshapeDim, ScalarOp};
 use crate::var::Var;
@@ -25,16 +25,16 @@ pub fn outer(x: &Var, y: &Var) -> Var {
         for v in [x, y] {
             v.check()?;
             if v.ndim() != 1 {
-                return Err(BuildError::here(crate::error::BuildErrorKind::Rank {
+                return Err(BuildError::new(crate::error::BuildErrorKind::Rank {
                     op: "outer".into(),
                     operand: v.operand(),
                     expected: "1".into(),
                 }));
             }
         }
-        let xc = try_apply(Op::DimShuffle { order: vec![Some(0), None] }, vec![x.clone()])?;
-        let yr = try_apply(Op::DimShuffle { order: vec![None, Some(0)] }, vec![y.clone()])?;
-        super::elemwise::try_elemwise(ScalarOp::Mul, vec![Term::Var(xc), Term::Var(yr)])
+        let xc = apply_inner(Op::DimShuffle { order: vec![Some(0), None] }, vec![x.clone()])?;
+        let yr = apply_inner(Op::DimShuffle { order: vec![None, Some(0)] }, vec![y.clone()])?;
+        super::elemwise::elemwise_inner(ScalarOp::Mul, vec![Term::Var(xc), Term::Var(yr)])
     })();
     Var::from_result(r)
 }
@@ -131,7 +131,7 @@ pub fn concatenate(xs: &[Var], axis: isize) -> Var {
             xs.first().ok_or_else(|| BuildError::invalid("concatenate", "needs at least one tensor"))?;
         first.check()?;
         let axis = norm_axis("concatenate", axis, first)?;
-        try_apply(Op::Concatenate { axis }, xs.to_vec())
+        apply_inner(Op::Concatenate { axis }, xs.to_vec())
     })();
     Var::from_result(r)
 }
@@ -152,9 +152,9 @@ pub fn stack(xs: &[Var], axis: isize) -> Var {
         for x in xs {
             let mut order: Vec<Option<usize>> = (0..x.ndim()).map(Some).collect();
             order.insert(a, None);
-            parts.push(try_apply(Op::DimShuffle { order }, vec![x.clone()])?);
+            parts.push(apply_inner(Op::DimShuffle { order }, vec![x.clone()])?);
         }
-        try_apply(Op::Concatenate { axis: a }, parts)
+        apply_inner(Op::Concatenate { axis: a }, parts)
     })();
     Var::from_result(r)
 }

@@ -1,0 +1,134 @@
+//! `FunctionGraph`: hash-consing, use lists, `replace` (with merging of nodes that become
+//! equal), `compact`, the verifier, and the graph-building errors.
+
+use tensorlift_ir::*;
+
+fn ids_with_op(g: &FunctionGraph, name: &str) -> Vec<NodeId> {
+    g.toposort().into_iter().filter(|&id| g.node(id).op.name() == name).collect()
+}
+
+#[test]
+fn equal_subexpressions_are_one_node() {
+    let x = dvector("x");
+    let a = x.exp() + 1.0;
+    let b = x.exp() + 1.0; // built separately, equal
+    let g = FunctionGraph::from_vars(&[x], &[a * b]).unwrap();
+    assert_eq!(ids_with_op(&g, "exp").len(), 1);
+    assert_eq!(ids_with_op(&g, "add").len(), 1);
+    let mul = ids_with_op(&g, "mul")[0];
+    let add = ids_with_op(&g, "add")[0];
+    assert_eq!(g.node(mul).inputs, vec![add, add]);
+    assert_eq!(g.uses(add), &[mul, mul]);
+    g.verify().unwrap();
+}
+
+#[test]
+fn constants_merge_by_value_and_type() {
+    let x = dvector("x");
+    let g = FunctionGraph::from_vars(&[x.clone()], &[(&x + 2.0) * 2.0, &x * 2.0f32]).unwrap();
+    // Every 2.0 beside a float64 vector is the same float64 constant.
+    assert_eq!(ids_with_op(&g, "constant").len(), 1);
+    let xs = fvector("xs");
+    let g = FunctionGraph::from_vars(&[x.clone(), xs.clone()], &[&x * 2.0, &xs * 2.0]).unwrap();
+    assert_eq!(ids_with_op(&g, "constant").len(), 2, "float32 and float64 constants differ");
+}
+
+#[test]
+fn missing_and_misused_inputs_are_errors() {
+    let x = dscalar("x");
+    let y = dscalar("y");
+    let err = FunctionGraph::from_vars(&[x.clone()], &[&x + &y]).unwrap_err();
+    assert!(err.to_string().contains("needs input y"), "{err}");
+    let err = FunctionGraph::from_vars(&[x.exp()], &[x.exp()]).unwrap_err();
+    assert!(err.to_string().contains("not an input variable"), "{err}");
+    let err = FunctionGraph::from_vars(&[x.clone(), x.clone()], &[x.exp()]).unwrap_err();
+    assert!(err.to_string().contains("listed twice"), "{err}");
+}
+
+#[test]
+fn build_errors_surface_when_the_graph_is_made() {
+    let a = tensor("a", DType::F64, &[Some(3)]);
+    let b = tensor("b", DType::F64, &[Some(4)]);
+    let bad = (&a + &b).exp();
+    let err = FunctionGraph::from_vars(&[a, b], &[bad]).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("add") && msg.contains("float64[3]") && msg.contains("float64[4]"), "{msg}");
+    assert!(msg.contains("graph.rs"), "the location of the bad expression: {msg}");
+}
+
+#[test]
+fn replace_rewires_users_and_outputs() {
+    let x = dvector("x");
+    let y = x.exp().sin();
+    let mut g = FunctionGraph::from_vars(&[x.clone()], &[y]).unwrap();
+    let exp = ids_with_op(&g, "exp")[0];
+    let xin = g.inputs()[0];
+    let cos = g.add_node(Op::Elemwise(ScalarOp::Cos), vec![xin]).unwrap();
+    g.replace(exp, cos).unwrap();
+    g.verify().unwrap();
+    let (c, _) = g.compact();
+    assert!(ids_with_op(&c, "exp").is_empty(), "the exp node is dead after compaction");
+    assert_eq!(pp_graph(&c, c.outputs()[0]), "sin(cos(x))");
+    // Replacing an output rewires the output list.
+    let out = g.outputs()[0];
+    g.replace(out, cos).unwrap();
+    assert_eq!(g.outputs(), &[cos]);
+}
+
+#[test]
+fn replace_merges_nodes_that_become_equal() {
+    let x = dvector("x");
+    let a = x.exp().sin();
+    let b = x.cos().sin();
+    let mut g = FunctionGraph::from_vars(&[x], &[a + b]).unwrap();
+    let exp = ids_with_op(&g, "exp")[0];
+    let cos = ids_with_op(&g, "cos")[0];
+    g.replace(exp, cos).unwrap();
+    g.verify().unwrap();
+    let (c, _) = g.compact();
+    assert_eq!(ids_with_op(&c, "sin").len(), 1, "sin(exp x) became sin(cos x) and merged");
+    assert_eq!(pp_graph(&c, c.outputs()[0]), "(sin(cos(x)) + sin(cos(x)))");
+    c.verify().unwrap();
+}
+
+#[test]
+fn replace_refuses_cycles_and_type_changes() {
+    let x = dvector("x");
+    let m = dmatrix("m");
+    let y = x.exp();
+    let mut g = FunctionGraph::from_vars(&[x, m], &[y.sin()]).unwrap();
+    let exp = ids_with_op(&g, "exp")[0];
+    let sin = ids_with_op(&g, "sin")[0];
+    assert!(matches!(g.replace(exp, sin), Err(GraphError::Replace(_))));
+    let m_id = g.inputs()[1];
+    assert!(matches!(g.replace(exp, m_id), Err(GraphError::Replace(_))));
+    g.verify().unwrap();
+}
+
+#[test]
+fn toposort_puts_inputs_before_users() {
+    let x = dmatrix("x");
+    let w = shared(vec![vec![1.0, 2.0], vec![3.0, 4.0]], "w");
+    let y = softmax(&(dot(&x, &w) + 1.0), -1).sum_axis(1);
+    let g = FunctionGraph::from_vars(&[x], &[y]).unwrap();
+    let order = g.toposort();
+    let pos = |id: NodeId| order.iter().position(|&o| o == id).unwrap();
+    for &id in &order {
+        for &i in &g.node(id).inputs {
+            assert!(pos(i) < pos(id));
+        }
+    }
+    g.verify().unwrap();
+}
+
+#[test]
+fn a_long_chain_builds_and_drops_without_recursion() {
+    let x = dscalar("x");
+    let mut y = x.clone();
+    for _ in 0..200_000 {
+        y = &y + 1.0;
+    }
+    let g = FunctionGraph::from_vars(&[x], &[y]).unwrap();
+    assert_eq!(g.toposort().len(), 200_002);
+    g.verify().unwrap();
+}
