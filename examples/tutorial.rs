@@ -10,7 +10,7 @@ fn main() -> tl::Result<()> {
     section2()?;
     section3()?;
     section4()?;
-    section5();
+    section5()?;
     Ok(())
 }
 
@@ -89,10 +89,61 @@ fn section4() -> tl::Result<()> {
     Ok(())
 }
 
-/// 5. Automatic differentiation.
-fn section5() {
+/// Python 2's `str` of a float (12 significant digits), as the notebook printed values.
+fn py_str(v: f64) -> String {
+    let s = format!("{v:.11e}");
+    let (mantissa, exp) = s.split_once('e').expect("exponent");
+    let exp: i32 = exp.parse().expect("exponent digits");
+    let mantissa = mantissa.trim_end_matches('0').trim_end_matches('.');
+    if (-4..12).contains(&exp) {
+        let fixed = format!("{:.*}", (11 - exp).max(0) as usize, v);
+        let fixed = if fixed.contains('.') { fixed.trim_end_matches('0').to_string() } else { fixed };
+        if fixed.ends_with('.') { format!("{fixed}0") } else if fixed.contains('.') { fixed } else { format!("{fixed}.0") }
+    } else {
+        format!("{mantissa}e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs())
+    }
+}
+
+/// Evaluates a one-input function at each point, printed as the notebook did.
+fn at(f: &tl::Function, points: &[f64]) -> tl::Result<String> {
+    let vals: Vec<String> = points.iter().map(|&p| Ok(py_str(f.call1(p)?.to_f64()?))).collect::<tl::Result<_>>()?;
+    Ok(vals.join(" "))
+}
+
+/// 5. Automatic differentiation: each gradient is graph, optimized and compiled like any.
+fn section5() -> tl::Result<()> {
     println!("\n== 5. Automatic differentiation ==");
-    // Section 5 (grad, and the optimized graph of each gradient printed with pp) lands
-    // with reverse-mode differentiation.
-    println!("     (not yet: gradients arrive with `grad`)");
+    let x = tl::dscalar("x");
+
+    // 5.1  gy = T.grad(cost=x**2, wrt=x)
+    let gy = tl::grad1(&x.pow(2), &x)?;
+    let f = tl::function(&[&x], &[&gy])?;
+    println!("5.1  pp: {}", f.pp_output(0));
+    println!("     f(2), f(3), f(4) = {}", at(&f, &[2.0, 3.0, 4.0])?);
+
+    // 5.2  y = T.sin(x)
+    let gy = tl::grad1(&tl::sin(&x), &x)?;
+    let f = tl::function(&[&x], &[&gy])?;
+    println!("5.2  pp: {}", f.pp_output(0));
+    println!("     f(0), f(pi/2), f(pi) = {}", at(&f, &[0.0, std::f64::consts::FRAC_PI_2, std::f64::consts::PI])?);
+
+    // 5.3  y = (x - 4) * (x**2 + 6): the gradient is 3x² - 8x + 6
+    let y = (&x - 4.0) * (x.pow(2) + 6.0);
+    let gy = tl::grad1(&y, &x)?;
+    let f = tl::function(&[&x], &[&gy])?;
+    println!("5.3  pp: {}", f.pp_output(0));
+    println!("     f(0), f(1), f(2) = {}", at(&f, &[0.0, 1.0, 2.0])?);
+
+    // 5.4  z = (x + 2y)**2; gx = grad(z, x), gy = grad(z, y)
+    let y = tl::dscalar("y");
+    let z = (&x + 2.0 * &y).pow(2);
+    let g = tl::grad(&z, &[&x, &y])?;
+    let fgx = tl::function(&[&x, &y], &[&g[0]])?;
+    let fgy = tl::function(&[&x, &y], &[&g[1]])?;
+    println!("5.4  pp gx: {}", fgx.pp_output(0));
+    println!("     pp gy: {}", fgy.pp_output(0));
+    let eval = |f: &tl::Function, a: f64, b: f64| -> tl::Result<String> { Ok(py_str(f.call(&tl::args![a, b])?[0].to_f64()?)) };
+    println!("     fgx(1, 2), fgx(2, 2) = {} {}", eval(&fgx, 1.0, 2.0)?, eval(&fgx, 2.0, 2.0)?);
+    println!("     fgy(1, 2), fgy(2, 2) = {} {}", eval(&fgy, 1.0, 2.0)?, eval(&fgy, 2.0, 2.0)?);
+    Ok(())
 }

@@ -5,6 +5,7 @@
 //! - `var` and `build`: the user's symbolic graph and every way to build it.
 //! - `graph`, `verify`, `text`: the arena `FunctionGraph` that passes and backends use, its
 //!   verifier, and its text form (printed and parsed back).
+//! - `grad`: reverse-mode differentiation producing graph (`grad`, `jacobian`, `hessian`).
 //! - `print`: Theano's `pp` and `debugprint`.
 //! - `shared`, `config`: shared-variable storage and process-wide settings.
 #![warn(missing_docs)]
@@ -13,6 +14,7 @@ pub mod build;
 pub mod config;
 pub mod dtype;
 pub mod error;
+pub mod grad;
 pub mod graph;
 pub mod kernels;
 pub mod op;
@@ -34,6 +36,7 @@ pub use build::shape::{concatenate, dot, outer, stack};
 pub use build::{apply, clone_replace, try_apply};
 pub use dtype::{DType, Element};
 pub use error::{BuildError, BuildErrorKind, GraphError, Operand, ValueError};
+pub use grad::{grad, grad1, grad_with, hessian, jacobian, Disconnected, GradError, GradOptions};
 pub use graph::{FunctionGraph, GraphNode, NodeId};
 pub use op::{ArgOp, Idx, IndexEntry, Op, ReduceOp, ReshapeDim, ScalarOp};
 pub use print::{debugprint, debugprint_graph, pp, pp_graph};

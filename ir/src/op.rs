@@ -111,6 +111,9 @@ pub enum ScalarOp {
     Clip,
     /// Conversion to another dtype, as Rust's `as` (NumPy's `astype`).
     Cast(DType),
+    /// The second input broadcast to the shape of both (Theano's `fill`/`second`): how
+    /// `zeros_like` and `ones_like` are written, e.g. by `grad`.
+    Second,
 }
 
 /// How a scalar op types its result.
@@ -181,17 +184,18 @@ impl ScalarOp {
             Switch => "switch",
             Clip => "clip",
             Cast(_) => "cast",
+            Second => "second",
         }
     }
 
     /// Every scalar op but `Cast` (which carries a dtype): the parser's name table.
-    pub const ALL: [ScalarOp; 49] = {
+    pub const ALL: [ScalarOp; 50] = {
         use ScalarOp::*;
         [
             Add, Sub, Mul, Div, Pow, Maximum, Minimum, Neg, Abs, Sign, Sqr, Sqrt, Reciprocal, Exp, Expm1,
             Log, Log1p, Log2, Log10, Sin, Cos, Tan, Arcsin, Arccos, Arctan, Sinh, Cosh, Tanh, Arcsinh,
             Arccosh, Arctanh, Sigmoid, Softplus, Erf, Floor, Ceil, Round, Trunc, Lt, Gt, Le, Ge, Eq, Neq,
-            And, Or, Not, Switch, Clip,
+            And, Or, Not, Switch, Clip, Second,
         ]
     };
 
@@ -200,7 +204,9 @@ impl ScalarOp {
         use ScalarOp::*;
         match self {
             Add | Mul => None,
-            Sub | Div | Pow | Maximum | Minimum | Lt | Gt | Le | Ge | Eq | Neq | And | Or => Some(2),
+            Sub | Div | Pow | Maximum | Minimum | Lt | Gt | Le | Ge | Eq | Neq | And | Or | Second => {
+                Some(2)
+            }
             Switch | Clip => Some(3),
             _ => Some(1),
         }
@@ -247,6 +253,7 @@ impl ScalarOp {
         let up = data.iter().copied().reduce(DType::upcast).unwrap_or(DType::F64);
         match (self, self.rule()) {
             (ScalarOp::Cast(_), _) => inputs[0],
+            (ScalarOp::Second, _) => inputs[1],
             (_, DTypeRule::Float) => up.to_float(),
             (_, DTypeRule::Arith) if up == DType::Bool && self != ScalarOp::Switch => DType::I64,
             _ => up,
@@ -381,6 +388,9 @@ pub enum ReshapeDim {
     Keep(usize),
     /// Whatever length makes the element count match (at most one per reshape).
     Infer,
+    /// The length of axis `i` of the reshape's second input, a shape donor (how the
+    /// gradient of a reshape restores its input's run-time shape).
+    Like(usize),
 }
 
 /// An operation: a node of the graph applies one op to its inputs.
@@ -447,6 +457,15 @@ pub enum Op {
         /// The axis.
         axis: usize,
     },
+    /// Part `part` of the first input cut along `axis` into pieces as long as the other
+    /// inputs (the gradient of `concatenate`): inputs are the whole, then every piece's
+    /// shape donor.
+    SplitPart {
+        /// The axis.
+        axis: usize,
+        /// Which piece.
+        part: usize,
+    },
     /// Basic indexing `x[i, a:b:c, …]`; the inputs are the data then the symbolic indices.
     Subtensor {
         /// One entry per indexed axis (trailing axes are taken whole).
@@ -479,6 +498,7 @@ impl Op {
             Op::DimShuffle { .. } => "dimshuffle".into(),
             Op::Reshape { .. } => "reshape".into(),
             Op::Concatenate { .. } => "concatenate".into(),
+            Op::SplitPart { .. } => "split_part".into(),
             Op::Subtensor { .. } => "subtensor".into(),
             Op::IncSubtensor { set: true, .. } => "set_subtensor".into(),
             Op::IncSubtensor { set: false, .. } => "inc_subtensor".into(),
@@ -592,7 +612,11 @@ impl Op {
                 Ok(TensorType::new(x.ty.dtype, shape))
             }
             Op::Reshape { shape } => {
-                let x = one(ins, &name)?;
+                let uses_donor = shape.iter().any(|d| matches!(d, ReshapeDim::Like(_)));
+                if ins.len() != 1 + uses_donor as usize {
+                    return Err(invalid(format!("takes {} inputs, got {}", 1 + uses_donor as usize, ins.len())));
+                }
+                let x = &ins[0];
                 let infers = shape.iter().filter(|d| **d == ReshapeDim::Infer).count();
                 if infers > 1 {
                     return Err(invalid("at most one axis can be inferred (-1)".into()));
@@ -610,6 +634,10 @@ impl Op {
                             })
                         }
                         ReshapeDim::Infer => None,
+                        ReshapeDim::Like(i) if i < ins[ins.len() - 1].ty.ndim() => ins[1].ty.shape[i],
+                        ReshapeDim::Like(i) => {
+                            return Err(BuildErrorKind::Axis { op: name, axis: i as isize, operand: ins[1].clone() })
+                        }
                     });
                 }
                 let total: Option<usize> = x.ty.shape.iter().copied().product();
@@ -667,6 +695,22 @@ impl Op {
                 let dtype = ins.iter().map(|o| o.ty.dtype).reduce(DType::upcast).expect("non-empty");
                 Ok(TensorType::new(dtype, shape))
             }
+            Op::SplitPart { axis, part } => {
+                if ins.len() < 2 || *part + 1 >= ins.len() {
+                    return Err(invalid(format!("part {part} of {} pieces", ins.len().saturating_sub(1))));
+                }
+                let whole = &ins[0];
+                let ndim = whole.ty.ndim();
+                if *axis >= ndim {
+                    return Err(BuildErrorKind::Axis { op: name, axis: *axis as isize, operand: whole.clone() });
+                }
+                if let Some(o) = ins.iter().find(|o| o.ty.ndim() != ndim) {
+                    return Err(rank(o, &format!("{ndim} like the whole")));
+                }
+                let piece = &ins[1 + part];
+                let shape = (0..ndim).map(|a| if a == *axis { piece.ty.shape[a] } else { whole.ty.shape[a].or(piece.ty.shape[a]) }).collect();
+                Ok(TensorType::new(whole.ty.dtype, shape))
+            }
             Op::Subtensor { index } => {
                 let x = ins.first().ok_or_else(|| invalid("needs an input".into()))?;
                 check_index_inputs(index, &ins[1..], &name)?;
@@ -684,12 +728,10 @@ impl Op {
                 }
                 let pad = region.len() - y.ty.ndim();
                 for (r, yd) in region[pad..].iter().zip(&y.ty.shape) {
+                    // Only an axis of y whose type says length 1 stretches over the region.
                     if let (Some(p), Some(q)) = (r, yd) {
                         if p != q && *q != 1 {
-                            return Err(BuildErrorKind::ShapeMismatch {
-                                op: name,
-                                operands: vec![x.clone(), y.clone()],
-                            });
+                            return Err(BuildErrorKind::ShapeMismatch { op: name, operands: vec![x.clone(), y.clone()] });
                         }
                     }
                 }
@@ -811,7 +853,8 @@ fn subtensor_shape(
     Ok(shape)
 }
 
-/// Formats a reshape target as `[2,-1,@0]` (`@i` keeps input axis `i`).
+/// Formats a reshape target as `[2,-1,@0,^1]` (`@i` keeps input axis `i`, `^i` takes axis
+/// `i` of the shape donor).
 pub fn fmt_reshape(shape: &[ReshapeDim]) -> String {
     let parts: Vec<String> = shape
         .iter()
@@ -819,6 +862,7 @@ pub fn fmt_reshape(shape: &[ReshapeDim]) -> String {
             ReshapeDim::Fixed(n) => n.to_string(),
             ReshapeDim::Keep(i) => format!("@{i}"),
             ReshapeDim::Infer => "-1".into(),
+            ReshapeDim::Like(i) => format!("^{i}"),
         })
         .collect();
     format!("[{}]", parts.join(","))

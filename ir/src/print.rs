@@ -94,6 +94,7 @@ fn pp_node(g: &FunctionGraph, id: NodeId, memo: &mut HashMap<NodeId, String>) ->
         Op::Elemwise(ScalarOp::Neg) => format!("(-{})", args[0]),
         Op::Elemwise(ScalarOp::Abs) => format!("|{}|", args[0]),
         Op::Elemwise(ScalarOp::Cast(d)) => format!("cast{{{d}}}({})", args[0]),
+        Op::Elemwise(ScalarOp::Second) => format!("fill({}, {})", args[0], args[1]),
         Op::Elemwise(s) => match s.infix() {
             Some(sym) => format!("({})", args.join(&format!(" {sym} "))),
             None => format!("{}({})", s.name(), args.join(", ")),
@@ -133,6 +134,7 @@ fn pp_node(g: &FunctionGraph, id: NodeId, memo: &mut HashMap<NodeId, String>) ->
         }
         Op::Reshape { shape } => format!("reshape({}, {})", args[0], crate::op::fmt_reshape(shape)),
         Op::Concatenate { axis } => format!("join({axis}, {})", args.join(", ")),
+        Op::SplitPart { axis, part } => format!("split_part{{axis={axis}, part={part}}}({})", args.join(", ")),
         Op::Subtensor { index } => format!("{}[{}]", args[0], index_str(g, index, &node.inputs[1..], memo)),
         Op::IncSubtensor { index, .. } => {
             format!(
@@ -198,6 +200,7 @@ fn label(g: &FunctionGraph, id: NodeId) -> String {
         }
         Op::Reshape { shape } => format!("reshape{{{}}}", crate::op::fmt_reshape(shape)),
         Op::Concatenate { axis } => format!("join{{axis={axis}}}"),
+        Op::SplitPart { axis, part } => format!("split_part{{axis={axis}, part={part}}}"),
         Op::Subtensor { index } | Op::IncSubtensor { index, .. } => {
             format!("{}{{{}}}", n.op.name(), crate::text::fmt_index(index))
         }

@@ -80,6 +80,12 @@ pub enum Error {
     /// A convenience call used on a function of another shape.
     #[error("{0}")]
     Usage(String),
+    /// A gradient could not be built.
+    #[error(transparent)]
+    Grad(Box<tensorlift_ir::grad::GradError>),
+    /// `verify_grad` found the symbolic gradient and finite differences apart.
+    #[error("verify_grad: the gradient does not match finite differences: {0}")]
+    GradMismatch(Box<crate::verify_grad::GradReport>),
     /// A value error outside of a node (e.g. an update result that does not fit).
     #[error(transparent)]
     Value(#[from] ValueError),
@@ -100,5 +106,11 @@ impl From<GraphError> for Error {
             GraphError::Build(b) => Error::Build(Box::new(b)),
             other => Error::Graph(Box::new(other)),
         }
+    }
+}
+
+impl From<tensorlift_ir::grad::GradError> for Error {
+    fn from(e: tensorlift_ir::grad::GradError) -> Error {
+        Error::Grad(Box::new(e))
     }
 }

@@ -16,6 +16,10 @@ pub(super) fn eval(op: ScalarOp, inputs: &[KernelInput<'_>], out: &TensorType) -
     if let ScalarOp::Cast(d) = op {
         return Ok(inputs[0].value.cast(d));
     }
+    if op == ScalarOp::Second {
+        let v = inputs[1].value.cast(out.dtype);
+        return Ok(crate::map_array!(&v, a => a.broadcast(IxDyn(&shape)).expect("checked shape").to_shared()));
+    }
     let dtypes: Vec<DType> = inputs.iter().map(|i| i.value.dtype()).collect();
     let cd = op.compute_dtype(&dtypes);
     if op == ScalarOp::Switch {

@@ -32,7 +32,11 @@ pub(super) fn dimshuffle(x: &Tensor, order: &[Option<usize>]) -> Tensor {
     })
 }
 
-pub(super) fn reshape(x: KernelInput<'_>, shape: &[ReshapeDim]) -> Result<Tensor, ValueError> {
+pub(super) fn reshape(
+    x: KernelInput<'_>,
+    donor: Option<KernelInput<'_>>,
+    shape: &[ReshapeDim],
+) -> Result<Tensor, ValueError> {
     let total = x.value.len();
     let mut dims: Vec<usize> = shape
         .iter()
@@ -40,6 +44,7 @@ pub(super) fn reshape(x: KernelInput<'_>, shape: &[ReshapeDim]) -> Result<Tensor
             ReshapeDim::Fixed(n) => n,
             ReshapeDim::Keep(i) => x.value.shape()[i],
             ReshapeDim::Infer => 1,
+            ReshapeDim::Like(i) => donor.map_or(0, |d| d.value.shape()[i]),
         })
         .collect();
     let known: usize = dims.iter().product();
@@ -96,6 +101,30 @@ pub(super) fn concatenate(
         DType::F32 => join::<f32>(&cast, axis),
         DType::F64 => join::<f64>(&cast, axis),
     })
+}
+
+pub(super) fn split_part(inputs: &[KernelInput<'_>], axis: usize, part: usize) -> Result<Tensor, ValueError> {
+    let whole = inputs[0].value;
+    let pieces = &inputs[1..];
+    let total: usize = pieces.iter().map(|p| p.value.shape()[axis]).sum();
+    let fits = total == whole.shape()[axis]
+        && pieces.iter().all(|p| {
+            p.value.ndim() == whole.ndim()
+                && (0..whole.ndim()).all(|a| a == axis || p.value.shape()[a] == whole.shape()[a])
+        });
+    if !fits {
+        let mut operands = vec![(inputs[0].name.to_string(), whole.shape().to_vec())];
+        operands.extend(pieces.iter().map(|p| (p.name.to_string(), p.value.shape().to_vec())));
+        return Err(ValueError::ShapeMismatch { op: "split_part".into(), operands });
+    }
+    let start: usize = pieces[..part].iter().map(|p| p.value.shape()[axis]).sum();
+    let len = pieces[part].value.shape()[axis];
+    let s = Slice::new(start as isize, Some((start + len) as isize), 1);
+    Ok(crate::map_array!(whole, a => {
+        let mut a = a.clone();
+        a.slice_axis_inplace(Axis(axis), s);
+        a
+    }))
 }
 
 /// An index entry with its symbolic index resolved and checked against the axis length.
@@ -175,20 +204,21 @@ fn region<'a, T>(mut v: ArrayViewMutD<'a, T>, res: &[Resolved]) -> ArrayViewMutD
 
 fn typed_inc<T: TensorElement>(
     x: &Tensor,
-    y: &Tensor,
+    y: KernelInput<'_>,
     res: &[Resolved],
     set: bool,
     add: fn(T, T) -> T,
-    y_name: &str,
 ) -> Result<Tensor, ValueError> {
+    let (y_name, y_ty, y) = (y.name, y.ty, y.value);
     let mut out = x.array::<T>()?.to_owned();
     let y = y.cast(T::DTYPE);
     let yv = y.array::<T>()?;
     {
         let mut r = region(out.view_mut(), res);
         let pad = r.ndim().saturating_sub(yv.ndim());
+        // Static broadcasting: only axes whose type says length 1 stretch.
         let fits = yv.ndim() <= r.ndim()
-            && yv.shape().iter().zip(&r.shape()[pad..]).all(|(&p, &q)| p == q || p == 1);
+            && yv.shape().iter().zip(&r.shape()[pad..]).zip(&y_ty.shape).all(|((&p, &q), d)| p == q || *d == Some(1));
         if !fits {
             return Err(ValueError::ShapeMismatch {
                 op: if set { "set_subtensor" } else { "inc_subtensor" }.into(),
@@ -206,19 +236,14 @@ fn typed_inc<T: TensorElement>(
     Ok(T::wrap(out.into_shared()))
 }
 
-pub(super) fn inc_subtensor(
-    inputs: &[KernelInput<'_>],
-    index: &[IndexEntry],
-    set: bool,
-) -> Result<Tensor, ValueError> {
-    let (x, y) = (inputs[0].value, inputs[1].value);
+pub(super) fn inc_subtensor(inputs: &[KernelInput<'_>], index: &[IndexEntry], set: bool) -> Result<Tensor, ValueError> {
+    let (x, y) = (inputs[0].value, inputs[1]);
     let res = resolve(index, &inputs[2..], x.shape())?;
-    let name = inputs[1].name;
     match x.dtype() {
-        DType::Bool => typed_inc::<bool>(x, y, &res, set, |a, b| a | b, name),
-        DType::I32 => typed_inc::<i32>(x, y, &res, set, <i32 as Num>::add, name),
-        DType::I64 => typed_inc::<i64>(x, y, &res, set, <i64 as Num>::add, name),
-        DType::F32 => typed_inc::<f32>(x, y, &res, set, <f32 as Num>::add, name),
-        DType::F64 => typed_inc::<f64>(x, y, &res, set, <f64 as Num>::add, name),
+        DType::Bool => typed_inc::<bool>(x, y, &res, set, |a, b| a | b),
+        DType::I32 => typed_inc::<i32>(x, y, &res, set, <i32 as Num>::add),
+        DType::I64 => typed_inc::<i64>(x, y, &res, set, <i64 as Num>::add),
+        DType::F32 => typed_inc::<f32>(x, y, &res, set, <f32 as Num>::add),
+        DType::F64 => typed_inc::<f64>(x, y, &res, set, <f64 as Num>::add),
     }
 }

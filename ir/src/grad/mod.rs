@@ -1,0 +1,279 @@
+//! Reverse-mode differentiation on the symbolic graph: `grad` returns graph, so a gradient
+//! prints, optimizes, compiles and differentiates again like any expression.
+//!
+//! The driver walks the cost's graph once in reverse topological order, summing the
+//! contributions that reach each variable and asking each op's vector-Jacobian product
+//! (`rules::vjp`) for the contributions to its inputs. `jacobian` and `hessian` are built on
+//! `grad`.
+
+mod rules;
+
+use crate::build::apply_inner;
+use crate::build::elemwise::{elemwise_inner, Term};
+use crate::dtype::DType;
+use crate::error::BuildError;
+use crate::op::{Op, ScalarOp};
+use crate::types::TensorType;
+use crate::var::Var;
+use std::collections::{HashMap, HashSet};
+
+/// What `grad` does with a `wrt` variable the cost does not depend on (or an integer one).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Disconnected {
+    /// Report an error naming the variable (Theano's `disconnected_inputs='raise'`).
+    #[default]
+    Raise,
+    /// Return zeros of the variable's shape.
+    Zero,
+}
+
+/// Options of `grad_with`, as in Theano's `grad`.
+#[derive(Clone, Debug, Default)]
+pub struct GradOptions {
+    /// Expressions treated as constants: no gradient flows through them.
+    pub consider_constant: Vec<Var>,
+    /// What to do with disconnected or integer `wrt` variables.
+    pub disconnected: Disconnected,
+    /// Gradients injected for intermediate variables: `(variable, its gradient)`.
+    pub known_grads: Vec<(Var, Var)>,
+}
+
+/// Why a gradient could not be built.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum GradError {
+    /// The cost is not 0-d.
+    #[error("grad: the cost must be a 0-d tensor, got {ty} (take its sum or mean first)")]
+    NonScalarCost {
+        /// The cost's type.
+        ty: TensorType,
+    },
+    /// The cost is not a float.
+    #[error("grad: the cost must be a float tensor, got {ty}")]
+    NonFloatCost {
+        /// The cost's type.
+        ty: TensorType,
+    },
+    /// The cost does not depend on a `wrt` variable.
+    #[error("grad: the cost does not depend on {name}; pass Disconnected::Zero to get zeros")]
+    Disconnected {
+        /// The variable's name.
+        name: String,
+    },
+    /// A `wrt` variable of integer or bool dtype.
+    #[error("grad: {name} has dtype {dtype}: integer inputs have no gradient (Disconnected::Zero gives zeros)")]
+    IntegerWrt {
+        /// The variable's name.
+        name: String,
+        /// Its dtype.
+        dtype: DType,
+    },
+    /// A gradient of a size known only at run time where a static one is needed.
+    #[error("{op}: {reason}")]
+    Unsupported {
+        /// `jacobian` or `hessian`.
+        op: String,
+        /// Why.
+        reason: String,
+    },
+    /// A type error in the graph (the cost's own, or one found building the gradient).
+    #[error(transparent)]
+    Build(#[from] BuildError),
+}
+
+/// The gradient of a 0-d float `cost` with respect to each of `wrt` (reverse mode).
+/// Each result has the type of its variable.
+pub fn grad<W: AsRef<Var>>(cost: &Var, wrt: &[W]) -> Result<Vec<Var>, GradError> {
+    grad_with(cost, wrt, &GradOptions::default())
+}
+
+/// The gradient of `cost` with respect to one variable.
+pub fn grad1(cost: &Var, wrt: &Var) -> Result<Var, GradError> {
+    Ok(grad(cost, std::slice::from_ref(wrt))?.remove(0))
+}
+
+/// `grad` with Theano's options: `consider_constant`, `disconnected`, `known_grads`.
+pub fn grad_with<W: AsRef<Var>>(cost: &Var, wrt: &[W], opts: &GradOptions) -> Result<Vec<Var>, GradError> {
+    let wrt: Vec<Var> = wrt.iter().map(|w| w.as_ref().clone()).collect();
+    cost.check()?;
+    for v in wrt.iter().chain(&opts.consider_constant) {
+        v.check()?;
+    }
+    if cost.ndim() != 0 {
+        return Err(GradError::NonScalarCost { ty: cost.ty().clone() });
+    }
+    if !cost.dtype().is_float() {
+        return Err(GradError::NonFloatCost { ty: cost.ty().clone() });
+    }
+    let constant: HashSet<usize> = opts.consider_constant.iter().map(Var::key).collect();
+    let wrt_keys: HashSet<usize> = wrt.iter().map(Var::key).collect();
+
+    // Topological order of the cost's graph; considered-constant nodes are leaves.
+    let order = topo(cost, &constant);
+    let mut connected: HashSet<usize> = HashSet::new();
+    for v in &order {
+        let through_inputs = !constant.contains(&v.key()) && v.inputs().iter().any(|i| connected.contains(&i.key()));
+        if wrt_keys.contains(&v.key()) || through_inputs {
+            connected.insert(v.key());
+        }
+    }
+
+    let mut contribs: HashMap<usize, Vec<Var>> = HashMap::new();
+    let seed = crate::build::leaf::constant(crate::Tensor::scalar_of(cost.dtype(), 1.0));
+    contribs.entry(cost.key()).or_default().push(seed);
+    for (v, g) in &opts.known_grads {
+        v.check()?;
+        g.check()?;
+        contribs.entry(v.key()).or_default().push(g.clone());
+    }
+    let mut totals: HashMap<usize, Var> = HashMap::new();
+    for v in order.iter().rev() {
+        if !connected.contains(&v.key()) {
+            continue;
+        }
+        let Some(parts) = contribs.remove(&v.key()) else { continue };
+        let g = sum_parts(parts)?;
+        totals.insert(v.key(), g.clone());
+        if v.op().is_leaf() || constant.contains(&v.key()) {
+            continue;
+        }
+        let needed: Vec<bool> = v.inputs().iter().map(|i| connected.contains(&i.key())).collect();
+        let input_grads = rules::vjp(v, &g, &needed)?;
+        for ((input, gi), need) in v.inputs().iter().zip(input_grads).zip(needed) {
+            if let (Some(gi), true) = (gi, need) {
+                if input.dtype().is_float() {
+                    contribs.entry(input.key()).or_default().push(gi);
+                }
+            }
+        }
+    }
+
+    wrt.iter()
+        .map(|w| {
+            if !w.dtype().is_float() {
+                return match opts.disconnected {
+                    Disconnected::Raise => Err(GradError::IntegerWrt { name: w.describe(), dtype: w.dtype() }),
+                    Disconnected::Zero => Ok(zeros_like(w)?),
+                };
+            }
+            match totals.remove(&w.key()) {
+                Some(g) => Ok(fit(g, w.ty())?),
+                None if connected.contains(&w.key()) => Ok(zeros_like(w)?),
+                None => match opts.disconnected {
+                    Disconnected::Raise => Err(GradError::Disconnected { name: w.describe() }),
+                    Disconnected::Zero => Ok(zeros_like(w)?),
+                },
+            }
+        })
+        .collect()
+}
+
+/// Nodes reachable from `root` (not through `stop`), each after its inputs.
+fn topo(root: &Var, stop: &HashSet<usize>) -> Vec<Var> {
+    let mut order = Vec::new();
+    let mut seen: HashSet<usize> = HashSet::new();
+    let mut stack = vec![(root.clone(), false)];
+    while let Some((v, expanded)) = stack.pop() {
+        if expanded {
+            order.push(v);
+            continue;
+        }
+        if !seen.insert(v.key()) {
+            continue;
+        }
+        stack.push((v.clone(), true));
+        if !stop.contains(&v.key()) {
+            for i in v.inputs().iter().rev() {
+                if !seen.contains(&i.key()) {
+                    stack.push((i.clone(), false));
+                }
+            }
+        }
+    }
+    order
+}
+
+/// The sum of the gradient contributions reaching one variable.
+fn sum_parts(mut parts: Vec<Var>) -> Result<Var, BuildError> {
+    if parts.len() == 1 {
+        return Ok(parts.pop().expect("one part"));
+    }
+    let ndim = parts.iter().map(Var::ndim).max().unwrap_or(0);
+    let parts = parts
+        .into_iter()
+        .map(|p| crate::build::elemwise::pad_rank(p, ndim))
+        .collect::<Result<Vec<_>, _>>()?;
+    apply_inner(Op::Elemwise(ScalarOp::Add), parts)
+}
+
+/// Zeros of `x`'s shape and dtype: `fill(x, 0)`.
+pub(crate) fn zeros_like(x: &Var) -> Result<Var, BuildError> {
+    let zero = crate::build::leaf::constant(crate::Tensor::full(x.dtype(), &vec![1; x.ndim()], 0.0));
+    apply_inner(Op::Elemwise(ScalarOp::Second), vec![x.clone(), zero])
+}
+
+/// `g` summed over the axes where `ty` broadcasts and `g` does not, and over leading extra
+/// axes, then cast to `ty`'s dtype: the gradient of an input that was broadcast.
+pub(crate) fn fit(g: Var, ty: &TensorType) -> Result<Var, BuildError> {
+    let mut g = g;
+    if g.ndim() > ty.ndim() {
+        let lead: Vec<usize> = (0..g.ndim() - ty.ndim()).collect();
+        g = apply_inner(Op::Reduce { op: crate::op::ReduceOp::Sum, axes: lead, keepdims: false }, vec![g])?;
+    }
+    let axes: Vec<usize> =
+        (0..ty.ndim()).filter(|&a| ty.shape[a] == Some(1) && g.ty().shape[a] != Some(1)).collect();
+    if !axes.is_empty() {
+        g = apply_inner(Op::Reduce { op: crate::op::ReduceOp::Sum, axes, keepdims: true }, vec![g])?;
+    }
+    if g.dtype() != ty.dtype {
+        g = elemwise_inner(ScalarOp::Cast(ty.dtype), vec![Term::Var(g)])?;
+    }
+    Ok(g)
+}
+
+/// The Jacobian of `expr` with respect to `wrt`: shape `expr.shape + wrt.shape`.
+///
+/// Built as one `grad` per element of `expr`, so `expr` needs a static shape, and the
+/// result graph is about `len(expr)` times the size of the gradient graph: fine for the
+/// small Jacobians of tests and second-order checks, not for large outputs.
+pub fn jacobian(expr: &Var, wrt: &Var) -> Result<Var, GradError> {
+    expr.check()?;
+    let Some(shape) = expr.ty().shape.iter().copied().collect::<Option<Vec<usize>>>() else {
+        return Err(GradError::Unsupported {
+            op: "jacobian".into(),
+            reason: format!("needs the static shape of the expression, got {}", expr.ty()),
+        });
+    };
+    let n: usize = shape.iter().product();
+    let flat = if expr.ndim() == 1 {
+        expr.clone()
+    } else {
+        apply_inner(Op::Reshape { shape: vec![crate::op::ReshapeDim::Infer] }, vec![expr.clone()])?
+    };
+    let mut rows = Vec::with_capacity(n);
+    for i in 0..n {
+        let e = if expr.ndim() == 0 {
+            expr.clone()
+        } else {
+            crate::build::index::try_subtensor(&flat, &[crate::Index::At(i as isize)])?
+        };
+        let opts = GradOptions { disconnected: Disconnected::Zero, ..GradOptions::default() };
+        rows.push(grad_with(&e, std::slice::from_ref(wrt), &opts)?.remove(0));
+    }
+    if expr.ndim() == 0 {
+        return Ok(rows.remove(0));
+    }
+    let stacked = crate::build::shape::stack(&rows, 0).checked()?;
+    let mut target: Vec<isize> = shape.iter().map(|&d| d as isize).collect();
+    target.extend(wrt.ty().shape.iter().map(|d| d.map_or(-1, |d| d as isize)));
+    if target.iter().filter(|&&d| d == -1).count() > 1 {
+        return Ok(stacked); // wrt of several unknown lengths: stay (n, *wrt.shape)
+    }
+    Ok(stacked.reshape(&target).checked()?)
+}
+
+/// The Hessian of a 0-d `cost` with respect to a vector `wrt`: the Jacobian of its
+/// gradient. `wrt` needs a static length (see `jacobian`).
+pub fn hessian(cost: &Var, wrt: &Var) -> Result<Var, GradError> {
+    let g = grad1(cost, wrt)?;
+    jacobian(&g, wrt)
+}

@@ -1,0 +1,360 @@
+//! Vector-Jacobian products, one `match` arm per op: given a node `out = op(inputs)` and the
+//! gradient `g` of the cost with respect to `out`, the gradient with respect to each input
+//! (`None` where it is zero or not needed). Broadcasting is undone by `fit`.
+
+use super::{fit, zeros_like};
+use crate::build::apply_inner;
+use crate::build::elemwise::{elemwise_inner, Term};
+use crate::error::BuildError;
+use crate::op::{ArgOp, Op, ReduceOp, ReshapeDim, ScalarOp};
+use crate::var::Var;
+
+type R = Result<Var, BuildError>;
+
+fn el(op: ScalarOp, terms: Vec<Term>) -> R {
+    elemwise_inner(op, terms)
+}
+fn v(x: &Var) -> Term {
+    Term::Var(x.clone())
+}
+fn mul(a: impl Into<Term>, b: impl Into<Term>) -> R {
+    el(ScalarOp::Mul, vec![a.into(), b.into()])
+}
+fn add(a: impl Into<Term>, b: impl Into<Term>) -> R {
+    el(ScalarOp::Add, vec![a.into(), b.into()])
+}
+fn sub(a: impl Into<Term>, b: impl Into<Term>) -> R {
+    el(ScalarOp::Sub, vec![a.into(), b.into()])
+}
+fn div(a: impl Into<Term>, b: impl Into<Term>) -> R {
+    el(ScalarOp::Div, vec![a.into(), b.into()])
+}
+fn neg(a: impl Into<Term>) -> R {
+    el(ScalarOp::Neg, vec![a.into()])
+}
+fn un(op: ScalarOp, a: impl Into<Term>) -> R {
+    el(op, vec![a.into()])
+}
+fn switch(c: impl Into<Term>, a: impl Into<Term>, b: impl Into<Term>) -> R {
+    el(ScalarOp::Switch, vec![c.into(), a.into(), b.into()])
+}
+fn cmp(op: ScalarOp, a: impl Into<Term>, b: impl Into<Term>) -> R {
+    el(op, vec![a.into(), b.into()])
+}
+fn reduce(op: ReduceOp, x: Var, axes: Vec<usize>, keepdims: bool) -> R {
+    apply_inner(Op::Reduce { op, axes, keepdims }, vec![x])
+}
+fn dimshuffle(x: Var, order: Vec<Option<usize>>) -> R {
+    apply_inner(Op::DimShuffle { order }, vec![x])
+}
+fn dot(a: Var, b: Var) -> R {
+    apply_inner(Op::Dot, vec![a, b])
+}
+fn transpose(x: Var) -> R {
+    let order = (0..x.ndim()).rev().map(Some).collect();
+    dimshuffle(x, order)
+}
+
+/// `g` (reduced over `axes`, without keepdims) with the reduced axes put back as
+/// broadcastable ones.
+fn expand(g: &Var, axes: &[usize], keepdims: bool, ndim: usize) -> R {
+    if keepdims {
+        return Ok(g.clone());
+    }
+    let mut k = 0;
+    let order = (0..ndim)
+        .map(|a| {
+            if axes.contains(&a) {
+                None
+            } else {
+                k += 1;
+                Some(k - 1)
+            }
+        })
+        .collect();
+    dimshuffle(g.clone(), order)
+}
+
+/// Gradients of the inputs of `out`, given `g` = d cost / d out. `needed[i]` says whether
+/// input `i` leads to a variable being differentiated.
+pub(super) fn vjp(out: &Var, g: &Var, needed: &[bool]) -> Result<Vec<Option<Var>>, BuildError> {
+    let ins = out.inputs();
+    let need = |i: usize| needed[i];
+    let fitted = |gi: Var, i: usize| -> Result<Option<Var>, BuildError> { Ok(Some(fit(gi, ins[i].ty())?)) };
+    let mut grads: Vec<Option<Var>> = vec![None; ins.len()];
+    match out.op() {
+        Op::Input | Op::Constant(_) | Op::Shared(_) => {}
+        Op::Elemwise(s) => {
+            if !out.dtype().is_float() {
+                return Ok(grads); // bool or integer results carry no gradient
+            }
+            for i in 0..ins.len() {
+                if need(i) {
+                    if let Some(gi) = elemwise_partial(*s, out, ins, i, g)? {
+                        grads[i] = fitted(gi, i)?;
+                    }
+                }
+            }
+        }
+        Op::Reduce { op, axes, keepdims } => {
+            if !need(0) || !out.dtype().is_float() {
+                return Ok(grads);
+            }
+            let x = &ins[0];
+            let gb = expand(g, axes, *keepdims, x.ndim())?;
+            let ob = expand(out, axes, *keepdims, x.ndim())?;
+            let gx = match op {
+                ReduceOp::Sum => fill(x, &gb)?,
+                ReduceOp::Mean => {
+                    let ones = el(ScalarOp::Second, vec![v(x), Term::Float(1.0)])?;
+                    let count = reduce(ReduceOp::Sum, ones, axes.clone(), true)?;
+                    div(fill(x, &gb)?, count)?
+                }
+                ReduceOp::Max | ReduceOp::Min => {
+                    // Routed to the extremum (to every element equal to it, as Theano).
+                    let hit = cmp(ScalarOp::Eq, v(x), v(&ob))?;
+                    switch(hit, v(&gb), Term::Float(0.0))?
+                }
+                ReduceOp::Prod => prod_grad(x, &gb, &ob, axes)?,
+                ReduceOp::All | ReduceOp::Any => return Ok(grads),
+            };
+            grads[0] = fitted(gx, 0)?;
+        }
+        Op::ArgReduce { op: ArgOp::ArgMax | ArgOp::ArgMin, .. } => {}
+        Op::Softmax { axis } => {
+            if need(0) {
+                let gs = mul(v(g), v(out))?;
+                let s = reduce(ReduceOp::Sum, gs.clone(), vec![*axis], true)?;
+                grads[0] = fitted(sub(gs, mul(v(out), s)?)?, 0)?;
+            }
+        }
+        Op::LogSoftmax { axis } => {
+            if need(0) {
+                let s = reduce(ReduceOp::Sum, g.clone(), vec![*axis], true)?;
+                grads[0] = fitted(sub(v(g), mul(un(ScalarOp::Exp, v(out))?, s)?)?, 0)?;
+            }
+        }
+        Op::LogSumExp { axes, keepdims } => {
+            if need(0) {
+                let x = &ins[0];
+                let gb = expand(g, axes, *keepdims, x.ndim())?;
+                let ob = expand(out, axes, *keepdims, x.ndim())?;
+                grads[0] = fitted(mul(gb, un(ScalarOp::Exp, sub(v(x), ob)?)?)?, 0)?;
+            }
+        }
+        Op::Dot => {
+            let (a, b) = (&ins[0], &ins[1]);
+            let outer = |p: &Var, q: &Var| -> R {
+                let pc = dimshuffle(p.clone(), vec![Some(0), None])?;
+                let qr = dimshuffle(q.clone(), vec![None, Some(0)])?;
+                mul(pc, qr)
+            };
+            let (ga, gb) = match (a.ndim(), b.ndim()) {
+                (1, 1) => (mul(v(g), v(b))?, mul(v(g), v(a))?),
+                (2, 1) => (outer(g, b)?, dot(transpose(a.clone())?, g.clone())?),
+                (1, 2) => (dot(b.clone(), g.clone())?, outer(a, g)?),
+                _ => (dot(g.clone(), transpose(b.clone())?)?, dot(transpose(a.clone())?, g.clone())?),
+            };
+            if need(0) {
+                grads[0] = fitted(ga, 0)?;
+            }
+            if need(1) {
+                grads[1] = fitted(gb, 1)?;
+            }
+        }
+        Op::DimShuffle { order } => {
+            if need(0) {
+                // Drop the inserted axes, then undo the permutation and restore dropped ones.
+                let kept_pos: Vec<Option<usize>> =
+                    order.iter().enumerate().filter(|(_, o)| o.is_some()).map(|(p, _)| Some(p)).collect();
+                let kept: Vec<usize> = order.iter().flatten().copied().collect();
+                let g1 = dimshuffle(g.clone(), kept_pos)?;
+                let back = (0..ins[0].ndim()).map(|j| kept.iter().position(|&k| k == j)).collect();
+                grads[0] = fitted(dimshuffle(g1, back)?, 0)?;
+            }
+        }
+        Op::Reshape { .. } => {
+            if need(0) {
+                let x = &ins[0];
+                let shape = (0..x.ndim()).map(ReshapeDim::Like).collect();
+                grads[0] = fitted(apply_inner(Op::Reshape { shape }, vec![g.clone(), x.clone()])?, 0)?;
+            }
+        }
+        Op::Concatenate { axis } => {
+            for i in 0..ins.len() {
+                if need(i) {
+                    let mut split_ins = vec![g.clone()];
+                    split_ins.extend(ins.iter().cloned());
+                    let part = apply_inner(Op::SplitPart { axis: *axis, part: i }, split_ins)?;
+                    grads[i] = fitted(part, i)?;
+                }
+            }
+        }
+        Op::Subtensor { index } => {
+            if need(0) {
+                let x = &ins[0];
+                let mut inc_ins = vec![zeros_like(x)?, g.clone()];
+                inc_ins.extend(ins[1..].iter().cloned());
+                grads[0] = fitted(apply_inner(Op::IncSubtensor { index: index.clone(), set: false }, inc_ins)?, 0)?;
+            }
+        }
+        Op::IncSubtensor { index, set } => {
+            let idx = &ins[2..];
+            if need(0) {
+                grads[0] = Some(if *set {
+                    let zero = crate::build::leaf::constant(crate::Tensor::scalar_of(g.dtype(), 0.0));
+                    let mut set_ins = vec![g.clone(), zero];
+                    set_ins.extend(idx.iter().cloned());
+                    fit(apply_inner(Op::IncSubtensor { index: index.clone(), set: true }, set_ins)?, ins[0].ty())?
+                } else {
+                    fit(g.clone(), ins[0].ty())?
+                });
+            }
+            if need(1) {
+                let mut sub_ins = vec![g.clone()];
+                sub_ins.extend(idx.iter().cloned());
+                let region = apply_inner(Op::Subtensor { index: index.clone() }, sub_ins)?;
+                grads[1] = fitted(region, 1)?;
+            }
+        }
+        Op::SplitPart { axis, part } => {
+            // The gradient of a part of `g`: zeros elsewhere, `g` in the part's slot.
+            if need(0) {
+                let parts: Vec<Var> = ins[1..]
+                    .iter()
+                    .enumerate()
+                    .map(|(k, x)| if k == *part { Ok(g.clone()) } else { zeros_like(x) })
+                    .collect::<Result<_, _>>()?;
+                grads[0] = fitted(apply_inner(Op::Concatenate { axis: *axis }, parts)?, 0)?;
+            }
+        }
+    }
+    Ok(grads)
+}
+
+/// `value` broadcast to `x`'s shape.
+fn fill(x: &Var, value: &Var) -> R {
+    el(ScalarOp::Second, vec![v(x), v(value)])
+}
+
+/// The gradient of `prod` over `axes`, exact where elements are zero: the product of the
+/// other elements.
+fn prod_grad(x: &Var, gb: &Var, ob: &Var, axes: &[usize]) -> R {
+    let is_zero = cmp(ScalarOp::Eq, v(x), Term::Float(0.0))?;
+    let nonzero = switch(v(&is_zero), Term::Float(1.0), v(x))?;
+    let prod_nz = reduce(ReduceOp::Prod, nonzero, axes.to_vec(), true)?;
+    let zeros = reduce(ReduceOp::Sum, is_zero.clone(), axes.to_vec(), true)?;
+    let no_zero = cmp(ScalarOp::Eq, v(&zeros), Term::Int(0))?;
+    let one_zero = cmp(ScalarOp::Eq, v(&zeros), Term::Int(1))?;
+    let at_zero = switch(one_zero, v(&prod_nz), Term::Float(0.0))?;
+    let elsewhere = switch(no_zero, div(v(ob), v(x))?, Term::Float(0.0))?;
+    mul(v(gb), switch(is_zero, at_zero, elsewhere)?)
+}
+
+/// `g * d out / d input_i` for a scalar op, broadcast to the output's shape.
+fn elemwise_partial(s: ScalarOp, out: &Var, ins: &[Var], i: usize, g: &Var) -> Result<Option<Var>, BuildError> {
+    use ScalarOp::*;
+    let x = &ins[0];
+    let gx = |d: Var| mul(v(g), d);
+    let r = match s {
+        Add => g.clone(),
+        Sub => {
+            if i == 0 {
+                g.clone()
+            } else {
+                neg(v(g))?
+            }
+        }
+        Mul => {
+            let others: Vec<Term> = ins.iter().enumerate().filter(|(k, _)| *k != i).map(|(_, x)| v(x)).collect();
+            let mut terms = vec![v(g)];
+            terms.extend(others);
+            el(Mul, terms)?
+        }
+        Div => {
+            let b = &ins[1];
+            if i == 0 {
+                div(v(g), v(b))?
+            } else {
+                // -g * a / b² = -g * out / b
+                neg(div(mul(v(g), v(out))?, v(b))?)?
+            }
+        }
+        Pow => {
+            let (a, b) = (&ins[0], &ins[1]);
+            if i == 0 {
+                // g * b * a^(b-1)
+                gx(mul(v(b), el(Pow, vec![v(a), sub(v(b), Term::Float(1.0))?.into()])?)?)?
+            } else {
+                gx(mul(v(out), un(Log, v(a))?)?)?
+            }
+        }
+        Maximum | Minimum => {
+            let op = if s == Maximum { Ge } else { Le };
+            let a_wins = cmp(op, v(&ins[0]), v(&ins[1]))?;
+            if i == 0 {
+                switch(a_wins, v(g), Term::Float(0.0))?
+            } else {
+                switch(a_wins, Term::Float(0.0), v(g))?
+            }
+        }
+        Neg => neg(v(g))?,
+        Abs => gx(un(Sign, v(x))?)?,
+        Sign | Floor | Ceil | Round | Trunc => return Ok(None),
+        Sqr => gx(mul(Term::Float(2.0), v(x))?)?,
+        Sqrt => div(v(g), mul(Term::Float(2.0), v(out))?)?,
+        Reciprocal => neg(mul(v(g), un(Sqr, v(out))?)?)?,
+        Exp => gx(out.clone())?,
+        Expm1 => gx(add(v(out), Term::Float(1.0))?)?,
+        Log => div(v(g), v(x))?,
+        Log1p => div(v(g), add(v(x), Term::Float(1.0))?)?,
+        Log2 => div(v(g), mul(v(x), Term::Float(std::f64::consts::LN_2))?)?,
+        Log10 => div(v(g), mul(v(x), Term::Float(std::f64::consts::LN_10))?)?,
+        Sin => gx(un(Cos, v(x))?)?,
+        Cos => neg(mul(v(g), un(Sin, v(x))?)?)?,
+        Tan => gx(add(Term::Float(1.0), un(Sqr, v(out))?)?)?,
+        Arcsin => div(v(g), un(Sqrt, sub(Term::Float(1.0), un(Sqr, v(x))?)?)?)?,
+        Arccos => neg(div(v(g), un(Sqrt, sub(Term::Float(1.0), un(Sqr, v(x))?)?)?)?)?,
+        Arctan => div(v(g), add(Term::Float(1.0), un(Sqr, v(x))?)?)?,
+        Sinh => gx(un(Cosh, v(x))?)?,
+        Cosh => gx(un(Sinh, v(x))?)?,
+        Tanh => gx(sub(Term::Float(1.0), un(Sqr, v(out))?)?)?,
+        Arcsinh => div(v(g), un(Sqrt, add(un(Sqr, v(x))?, Term::Float(1.0))?)?)?,
+        Arccosh => div(v(g), un(Sqrt, sub(un(Sqr, v(x))?, Term::Float(1.0))?)?)?,
+        Arctanh => div(v(g), sub(Term::Float(1.0), un(Sqr, v(x))?)?)?,
+        Sigmoid => gx(mul(v(out), sub(Term::Float(1.0), v(out))?)?)?,
+        Softplus => gx(un(Sigmoid, v(x))?)?,
+        Erf => {
+            let c = 2.0 / std::f64::consts::PI.sqrt();
+            gx(mul(Term::Float(c), un(Exp, neg(un(Sqr, v(x))?)?)?)?)?
+        }
+        Lt | Gt | Le | Ge | Eq | Neq | And | Or | Not => return Ok(None),
+        Switch => match i {
+            0 => return Ok(None),
+            1 => switch(v(&ins[0]), v(g), Term::Float(0.0))?,
+            _ => switch(v(&ins[0]), Term::Float(0.0), v(g))?,
+        },
+        Clip => {
+            let (lo, hi) = (&ins[1], &ins[2]);
+            let mask = match i {
+                0 => el(And, vec![cmp(Ge, v(x), v(lo))?.into(), cmp(Le, v(x), v(hi))?.into()])?,
+                1 => cmp(Lt, v(x), v(lo))?,
+                _ => cmp(Gt, v(x), v(hi))?,
+            };
+            switch(mask, v(g), Term::Float(0.0))?
+        }
+        Cast(_) => {
+            if !x.dtype().is_float() {
+                return Ok(None);
+            }
+            g.clone()
+        }
+        Second => {
+            if i == 0 {
+                return Ok(None);
+            }
+            g.clone()
+        }
+    };
+    Ok(Some(r))
+}
