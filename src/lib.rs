@@ -24,7 +24,8 @@
 pub use tensorlift_ir::*;
 pub use tensorlift_ir::{args, idx};
 pub use tensorlift_runtime::{
-    function, Error, Function, FunctionBuilder, Interpreter, Mode, OnUnusedInput, Result,
+    function, verify_grad, Error, Function, FunctionBuilder, GradReport, Interpreter, Mode, OnUnusedInput,
+    Result, VerifyGradOptions, WorstElement,
 };
 
 /// Process-wide settings (`floatX`).

@@ -105,3 +105,56 @@ fn cell_4_linear_regression() -> tl::Result<()> {
     assert_eq!(vals(&f.call1(vec![1.0, 1.0, 1.0])?), vec![6.0, 15.0]);
     Ok(())
 }
+
+fn grad_fn(cost: &tl::Var, x: &tl::Var) -> tl::Result<tl::Function> {
+    let g = tl::grad1(cost, x)?;
+    tl::function(&[x], &[&g])
+}
+
+#[test]
+fn cell_5_1_gradient_of_square() -> tl::Result<()> {
+    let x = tl::dscalar("x");
+    let f = grad_fn(&x.pow(2), &x)?;
+    let got: Vec<f64> = [2.0, 3.0, 4.0]
+        .iter()
+        .map(|&v| f.call1(v)?.to_f64().map_err(tl::Error::from))
+        .collect::<tl::Result<_>>()?;
+    assert_eq!(got, vec![4.0, 6.0, 8.0]);
+    Ok(())
+}
+
+#[test]
+fn cell_5_2_gradient_of_sin() -> tl::Result<()> {
+    let x = tl::dscalar("x");
+    let f = grad_fn(&x.sin(), &x)?;
+    assert_eq!(f.call1(0.0)?.to_f64()?, 1.0);
+    // The notebook prints 6.12323399574e-17: cos(pi/2) in float64.
+    assert_eq!(f.call1(std::f64::consts::FRAC_PI_2)?.to_f64()?, 6.123233995736766e-17);
+    assert_eq!(f.call1(std::f64::consts::PI)?.to_f64()?, -1.0);
+    Ok(())
+}
+
+#[test]
+fn cell_5_3_gradient_of_a_cubic() -> tl::Result<()> {
+    let x = tl::dscalar("x");
+    let f = grad_fn(&((&x - 4.0) * (x.pow(2) + 6.0)), &x)?;
+    for (v, want) in [(0.0, 6.0), (1.0, 1.0), (2.0, 2.0), (-3.0, 57.0)] {
+        assert_eq!(f.call1(v)?.to_f64()?, want, "3x² - 8x + 6 at {v}");
+    }
+    Ok(())
+}
+
+#[test]
+fn cell_5_4_partial_derivatives() -> tl::Result<()> {
+    let x = tl::dscalar("x");
+    let y = tl::dscalar("y");
+    let z = (&x + 2.0 * &y).pow(2);
+    let g = tl::grad(&z, &[&x, &y])?;
+    let fgx = tl::function(&[&x, &y], &[&g[0]])?;
+    let fgy = tl::function(&[&x, &y], &[&g[1]])?;
+    let at =
+        |f: &tl::Function, a: f64, b: f64| -> tl::Result<f64> { Ok(f.call(&tl::args![a, b])?[0].to_f64()?) };
+    assert_eq!((at(&fgx, 1.0, 2.0)?, at(&fgx, 2.0, 2.0)?), (10.0, 12.0));
+    assert_eq!((at(&fgy, 1.0, 2.0)?, at(&fgy, 2.0, 2.0)?), (20.0, 24.0));
+    Ok(())
+}

@@ -1,0 +1,351 @@
+//! Gradients: every differentiable op checked against central finite differences with
+//! `verify_grad` (several points, shapes that broadcast), second derivatives, Hessians, the
+//! options of `grad`, and its errors.
+
+use ndarray::{Array2, ArrayD, IxDyn};
+use tensorlift as tl;
+use tl::{Index, Tensor, Var};
+
+/// Deterministic test data in `[lo, hi)`.
+fn data(shape: &[usize], seed: u64, lo: f64, hi: f64) -> Tensor {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let n: usize = shape.iter().product();
+    let v: Vec<f64> = (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            lo + (hi - lo) * ((s >> 11) as f64 / (1u64 << 53) as f64)
+        })
+        .collect();
+    Tensor::from(ArrayD::from_shape_vec(IxDyn(shape), v).unwrap())
+}
+
+/// `verify_grad` of `f` at three seeded points of the given shapes and range.
+fn check(f: impl Fn(&[Var]) -> Var + Copy, shapes: &[&[usize]], lo: f64, hi: f64) {
+    for seed in 1..=3 {
+        let points: Vec<Tensor> =
+            shapes.iter().enumerate().map(|(k, s)| data(s, seed * 10 + k as u64, lo, hi)).collect();
+        if let Err(e) = tl::verify_grad(f, &points, tl::VerifyGradOptions::default()) {
+            panic!("seed {seed}: {e}");
+        }
+    }
+}
+
+macro_rules! unary_grad_tests {
+    ($($name:ident: $f:expr, $lo:expr, $hi:expr;)*) => {
+        $(
+            #[test]
+            fn $name() {
+                check(|x| $f(&x[0]), &[&[5]], $lo, $hi);
+                check(|x| $f(&x[0]), &[&[2, 3]], $lo, $hi);
+            }
+        )*
+    };
+}
+
+unary_grad_tests! {
+    grad_neg: |x: &Var| -x, -2.0, 2.0;
+    grad_abs: |x: &Var| x.abs(), 0.1, 2.0;
+    grad_abs_negative: |x: &Var| x.abs(), -2.0, -0.1;
+    grad_sqr: |x: &Var| x.sqr(), -2.0, 2.0;
+    grad_sqrt: |x: &Var| x.sqrt(), 0.5, 3.0;
+    grad_reciprocal: |x: &Var| x.reciprocal(), 0.5, 3.0;
+    grad_exp: |x: &Var| x.exp(), -2.0, 2.0;
+    grad_expm1: |x: &Var| x.expm1(), -2.0, 2.0;
+    grad_log: |x: &Var| x.log(), 0.5, 3.0;
+    grad_log1p: |x: &Var| x.log1p(), -0.5, 3.0;
+    grad_log2: |x: &Var| x.log2(), 0.5, 3.0;
+    grad_log10: |x: &Var| x.log10(), 0.5, 3.0;
+    grad_sin: |x: &Var| x.sin(), -3.0, 3.0;
+    grad_cos: |x: &Var| x.cos(), -3.0, 3.0;
+    grad_tan: |x: &Var| x.tan(), -1.2, 1.2;
+    grad_tanh: |x: &Var| x.tanh(), -2.0, 2.0;
+    grad_arcsin: |x: &Var| x.arcsin(), -0.9, 0.9;
+    grad_arccos: |x: &Var| x.arccos(), -0.9, 0.9;
+    grad_arctan: |x: &Var| x.arctan(), -3.0, 3.0;
+    grad_sinh: |x: &Var| x.sinh(), -2.0, 2.0;
+    grad_cosh: |x: &Var| x.cosh(), -2.0, 2.0;
+    grad_arcsinh: |x: &Var| x.arcsinh(), -3.0, 3.0;
+    grad_arccosh: |x: &Var| x.arccosh(), 1.5, 4.0;
+    grad_arctanh: |x: &Var| x.arctanh(), -0.9, 0.9;
+    grad_sigmoid: |x: &Var| x.sigmoid(), -4.0, 4.0;
+    grad_softplus: |x: &Var| x.softplus(), -4.0, 4.0;
+    grad_erf: |x: &Var| x.erf(), -2.0, 2.0;
+    grad_pow_const: |x: &Var| x.pow(3), -2.0, 2.0;
+    grad_pow_fractional: |x: &Var| x.pow(2.5), 0.5, 2.0;
+    grad_clip: |x: &Var| x.clip(-0.5, 0.5), -1.0, 1.0;
+    grad_sum: |x: &Var| x.sum(), -1.0, 1.0;
+    grad_mean: |x: &Var| x.mean(), -1.0, 1.0;
+    grad_prod: |x: &Var| x.prod(), 0.5, 1.5;
+    grad_max: |x: &Var| x.max(), -1.0, 1.0;
+    grad_min: |x: &Var| x.min(), -1.0, 1.0;
+}
+
+fn two(shapes: &[&[usize]], f: impl Fn(&Var, &Var) -> Var + Copy, lo: f64, hi: f64) {
+    check(|x| f(&x[0], &x[1]), shapes, lo, hi);
+}
+
+#[test]
+fn grad_binary_arithmetic_with_broadcasting() {
+    for shapes in [&[&[4][..], &[4]][..], &[&[2, 3], &[3]], &[&[2, 3], &[]]] {
+        two(shapes, |a, b| a + b, -1.0, 1.0);
+        two(shapes, |a, b| a - b, -1.0, 1.0);
+        two(shapes, |a, b| a * b, -1.0, 1.0);
+        two(shapes, |a, b| a / b, 0.5, 2.0);
+        two(shapes, |a, b| a.pow(b), 0.5, 2.0);
+        two(shapes, |a, b| tl::maximum(a, b), -1.0, 1.0);
+        two(shapes, |a, b| tl::minimum(a, b), -1.0, 1.0);
+        two(shapes, |a, b| tl::switch(a.gt(b), a * 2.0, b * 3.0), -1.0, 1.0);
+    }
+}
+
+#[test]
+fn grad_static_broadcasting_of_row_and_column() {
+    // A column times a row: each input is summed over the axis it was broadcast along.
+    two(&[&[3], &[4]], |a, b| &a.dimshuffle(&[Some(0), None]) * &b.dimshuffle(&[None, Some(0)]), -1.0, 1.0);
+    two(&[&[3], &[4]], tl::outer, -1.0, 1.0);
+    two(&[&[2, 3, 4], &[3]], |a, b| a * &b.dimshuffle(&[Some(0), None]), -1.0, 1.0);
+}
+
+#[test]
+fn grad_reductions_over_axes_with_keepdims() {
+    for keepdims in [false, true] {
+        check(|x| x[0].sum_opts(1, keepdims), &[&[2, 3, 4]], -1.0, 1.0);
+        check(|x| x[0].mean_opts([0, 2], keepdims), &[&[2, 3, 4]], -1.0, 1.0);
+        check(|x| x[0].prod_opts(-1, keepdims), &[&[2, 3]], 0.5, 1.5);
+        check(|x| x[0].max_opts(0, keepdims), &[&[3, 4]], -1.0, 1.0);
+        check(|x| x[0].min_opts(1, keepdims), &[&[3, 4]], -1.0, 1.0);
+        check(|x| tl::logsumexp(&x[0], 1, keepdims), &[&[3, 4]], -2.0, 2.0);
+    }
+}
+
+#[test]
+fn grad_through_float_casts() {
+    // Through float32 the finite differences need a larger step to see past rounding.
+    let opts = tl::VerifyGradOptions { eps: 1e-2, rel_tol: 1e-5, ..Default::default() };
+    let f = |x: &[Var]| x[0].cast(tl::DType::F32).cast(tl::DType::F64) * 3.0;
+    tl::verify_grad(f, &[data(&[5], 7, -1.0, 1.0)], opts).unwrap();
+    // An integer cast blocks the gradient: zero, not an error.
+    let x = tl::dvector("x");
+    let g = tl::grad1(&(x.cast(tl::DType::I64).cast(tl::DType::F64) + &x).sum(), &x).unwrap();
+    let f = tl::function(&[&x], &[&g]).unwrap();
+    assert_eq!(f.call1(vec![1.5, 2.5]).unwrap().to_vec::<f64>().unwrap(), vec![1.0, 1.0]);
+}
+
+#[test]
+fn grad_prod_with_zeros_is_the_product_of_the_others() {
+    let x = tl::dvector("x");
+    let g = tl::grad1(&x.prod(), &x).unwrap();
+    let f = tl::function(&[&x], &[&g]).unwrap();
+    let v = f.call1(vec![2.0, 0.0, 3.0]).unwrap().to_vec::<f64>().unwrap();
+    assert_eq!(v, vec![0.0, 6.0, 0.0]);
+    let v = f.call1(vec![0.0, 0.0, 3.0]).unwrap().to_vec::<f64>().unwrap();
+    assert_eq!(v, vec![0.0, 0.0, 0.0]);
+}
+
+#[test]
+fn grad_softmax_family() {
+    check(|x| tl::softmax(&x[0], -1), &[&[3, 4]], -2.0, 2.0);
+    check(|x| tl::softmax(&x[0], 0), &[&[3, 4]], -2.0, 2.0);
+    check(|x| tl::log_softmax(&x[0], 1), &[&[3, 4]], -2.0, 2.0);
+    check(|x| tl::logsumexp(&x[0], tl::Axes::All, false), &[&[3, 4]], -2.0, 2.0);
+}
+
+#[test]
+fn grad_dot_every_rank_pair() {
+    two(&[&[4], &[4]], |a, b| tl::dot(a, b), -1.0, 1.0);
+    two(&[&[3, 4], &[4]], |a, b| tl::dot(a, b), -1.0, 1.0);
+    two(&[&[4], &[4, 2]], |a, b| tl::dot(a, b), -1.0, 1.0);
+    two(&[&[3, 4], &[4, 2]], |a, b| tl::dot(a, b), -1.0, 1.0);
+}
+
+#[test]
+fn grad_shape_ops() {
+    check(|x| x[0].t(), &[&[2, 3]], -1.0, 1.0);
+    check(|x| x[0].transpose(&[2, 0, 1]), &[&[2, 3, 4]], -1.0, 1.0);
+    check(|x| x[0].dimshuffle(&[Some(1), None, Some(0)]), &[&[2, 3]], -1.0, 1.0);
+    check(|x| x[0].reshape(&[3, -1]), &[&[2, 3]], -1.0, 1.0);
+    check(|x| x[0].flatten(1), &[&[2, 3, 2]], -1.0, 1.0);
+    check(|x| x[0].flatten(2), &[&[2, 3, 2]], -1.0, 1.0);
+    two(&[&[2, 3], &[4, 3]], |a, b| tl::concatenate(&[a.clone(), b.clone()], 0), -1.0, 1.0);
+    two(&[&[2, 3], &[2, 1]], |a, b| tl::concatenate(&[a.clone(), b.clone(), a.exp()], 1), -1.0, 1.0);
+    two(&[&[2, 3], &[2, 3]], |a, b| tl::stack(&[a.clone(), b.clone()], 1), -1.0, 1.0);
+}
+
+#[test]
+fn grad_indexing() {
+    check(|x| x[0].index(1), &[&[4, 3]], -1.0, 1.0);
+    check(|x| x[0].index(-1), &[&[4]], -1.0, 1.0);
+    check(|x| x[0].get(&[Index::slice(Some(1), None, 2), Index::rev()]), &[&[5, 3]], -1.0, 1.0);
+    check(|x| x[0].get(&[Index::from(..), Index::from(1)]), &[&[5, 3]], -1.0, 1.0);
+    check(|x| x[0].index(&tl::constant(2i64)), &[&[5]], -1.0, 1.0);
+    // set_subtensor: the overwritten region gets no gradient, the value gets it (summed where
+    // it was broadcast).
+    two(&[&[4, 3], &[3]], |a, b| tl::set_subtensor(a, &[Index::from(1..3)], b), -1.0, 1.0);
+    two(&[&[4, 3], &[3]], |a, b| tl::inc_subtensor(a, &[Index::from(1..3)], b), -1.0, 1.0);
+    two(&[&[4, 3], &[]], |a, b| tl::set_subtensor(a, &[Index::from(0), Index::from(2)], b), -1.0, 1.0);
+}
+
+#[test]
+fn grad_of_grad_second_derivatives() {
+    let x = tl::dscalar("x");
+    let y = tl::dscalar("y");
+    let d2 = |cost: &Var, wrt: &Var| tl::grad1(&tl::grad1(cost, wrt).unwrap(), wrt).unwrap();
+    let f = tl::function(&[&x], &[d2(&x.pow(3), &x), d2(&x.sin(), &x)]).unwrap();
+    for v in [-1.5, 0.3, 2.0] {
+        let out = f.call1_multi(v);
+        assert!((out[0] - 6.0 * v).abs() < 1e-10, "d²x³/dx² at {v}: {}", out[0]);
+        assert!((out[1] + v.sin()).abs() < 1e-10, "d²sin/dx² at {v}: {}", out[1]);
+    }
+    // exp(x*y): d²/dx² = y² e^{xy}, d²/dxdy = (1 + xy) e^{xy}
+    let e = (&x * &y).exp();
+    let gx = tl::grad1(&e, &x).unwrap();
+    let gxx = tl::grad1(&gx, &x).unwrap();
+    let gxy = tl::grad1(&gx, &y).unwrap();
+    let f = tl::function(&[&x, &y], &[gxx, gxy]).unwrap();
+    for (a, b) in [(0.5, -1.0), (1.2, 0.7)] {
+        let out = f.call(&tl::args![a, b]).unwrap();
+        let exy = f64::exp(a * b);
+        assert!((out[0].to_f64().unwrap() - b * b * exy).abs() < 1e-10);
+        assert!((out[1].to_f64().unwrap() - (1.0 + a * b) * exy).abs() < 1e-10);
+    }
+}
+
+trait CallMulti {
+    fn call1_multi(&self, v: f64) -> Vec<f64>;
+}
+
+impl CallMulti for tl::Function {
+    fn call1_multi(&self, v: f64) -> Vec<f64> {
+        self.call(&tl::args![v]).unwrap().iter().map(|t| t.to_f64().unwrap()).collect()
+    }
+}
+
+#[test]
+fn hessian_of_a_quadratic_form_is_the_symmetrized_matrix() {
+    let a = Array2::from_shape_vec((3, 3), vec![2.0, 1.0, 0.5, -1.0, 3.0, 0.25, 4.0, 0.0, 1.0]).unwrap();
+    let x = tl::tensor("x", tl::DType::F64, &[Some(3)]);
+    let am = tl::constant(a.clone());
+    let cost = 0.5 * tl::dot(&x, &tl::dot(&am, &x));
+    let h = tl::hessian(&cost, &x).unwrap();
+    let f = tl::function(&[&x], &[&h]).unwrap();
+    let got = f.call1(vec![0.3, -1.0, 2.0]).unwrap().into_array::<f64>().unwrap();
+    let want = (&a + &a.t()) * 0.5;
+    assert_eq!(got.shape(), &[3, 3]);
+    for (g, w) in got.iter().zip(want.iter()) {
+        assert!((g - w).abs() < 1e-10, "{got} vs {want}");
+    }
+}
+
+#[test]
+fn jacobian_of_an_elementwise_function_is_diagonal() {
+    let x = tl::tensor("x", tl::DType::F64, &[Some(3)]);
+    let j = tl::jacobian(&x.exp(), &x).unwrap();
+    let f = tl::function(&[&x], &[&j]).unwrap();
+    let got = f.call1(vec![0.0, 1.0, -1.0]).unwrap().into_array::<f64>().unwrap();
+    for i in 0..3 {
+        for k in 0..3 {
+            let want = if i == k { [0.0f64, 1.0, -1.0][i].exp() } else { 0.0 };
+            assert!((got[[i, k]] - want).abs() < 1e-15);
+        }
+    }
+    let y = tl::dvector("y");
+    assert!(matches!(tl::jacobian(&y.exp(), &y), Err(tl::GradError::Unsupported { .. })));
+}
+
+#[test]
+fn options_consider_constant_known_grads_and_zero() {
+    let x = tl::dscalar("x");
+    let y = tl::dscalar("y");
+    let inner = &x * &y;
+    let cost = &inner * &x; // x²y
+                            // consider_constant: inner is a constant, so d cost/dx = inner = xy.
+    let opts = tl::GradOptions { consider_constant: vec![inner.clone()], ..Default::default() };
+    let g = tl::grad_with(&cost, &[&x], &opts).unwrap();
+    let f = tl::function(&[&x, &y], &[&g[0]]).unwrap();
+    assert_eq!(f.call(&tl::args![3.0, 2.0]).unwrap()[0].to_f64().unwrap(), 6.0);
+    // known_grads: inject d cost/d inner = 10 for an intermediate with no cost.
+    let z = tl::dscalar("z");
+    let opts =
+        tl::GradOptions { known_grads: vec![(inner.clone(), tl::constant(10.0))], ..Default::default() };
+    let g = tl::grad_with(&(&z * 1.0), &[&x, &y], &opts).unwrap_err();
+    assert!(matches!(g, tl::GradError::Disconnected { .. }), "the cost does not reach inner");
+    let opts =
+        tl::GradOptions { known_grads: vec![(inner.clone(), tl::constant(10.0))], ..Default::default() };
+    let g = tl::grad_with(&(&inner * 0.0 + &z), &[&x, &y], &opts).unwrap();
+    let f = tl::function(&[&x, &y], &g).unwrap();
+    let out = f.call(&tl::args![3.0, 2.0]).unwrap();
+    assert_eq!((out[0].to_f64().unwrap(), out[1].to_f64().unwrap()), (20.0, 30.0));
+    // Disconnected::Zero gives zeros of the input's shape.
+    let v = tl::dvector("v");
+    let opts = tl::GradOptions { disconnected: tl::Disconnected::Zero, ..Default::default() };
+    let g = tl::grad_with(&x.sqr(), &[&v], &opts).unwrap();
+    let f = tl::function(&[&v], &g).unwrap();
+    assert_eq!(f.call1(vec![1.0, 2.0]).unwrap().to_vec::<f64>().unwrap(), vec![0.0, 0.0]);
+}
+
+#[test]
+fn grad_errors() {
+    let x = tl::dvector("x");
+    let s = tl::dscalar("s");
+    // Non-scalar cost: the error shows the cost's type.
+    let e = tl::grad(&x.exp(), &[&x]).unwrap_err();
+    assert!(matches!(e, tl::GradError::NonScalarCost { .. }) && e.to_string().contains("float64[?]"), "{e}");
+    // wrt not part of the graph.
+    let e = tl::grad(&x.sum(), &[&s]).unwrap_err();
+    assert!(matches!(&e, tl::GradError::Disconnected { name } if name == "s"), "{e}");
+    // Integer wrt.
+    let i = tl::lscalar("i");
+    let e = tl::grad(&(&x * &i).sum(), &[&i]).unwrap_err();
+    assert!(matches!(&e, tl::GradError::IntegerWrt { name, .. } if name == "i"), "{e}");
+    // Integer cost.
+    let e = tl::grad(&i.sqr(), &[&i]).unwrap_err();
+    assert!(matches!(e, tl::GradError::NonFloatCost { .. }), "{e}");
+    // A build error in the cost is reported as such.
+    let a = tl::tensor("a", tl::DType::F64, &[Some(3)]);
+    let b = tl::tensor("b", tl::DType::F64, &[Some(4)]);
+    let e = tl::grad(&(&a + &b).sum(), &[&a]).unwrap_err();
+    assert!(matches!(e, tl::GradError::Build(_)), "{e}");
+}
+
+#[test]
+fn grad_with_respect_to_a_constant_or_an_expression() {
+    let x = tl::dscalar("x");
+    let c = tl::constant(3.0);
+    let mid = x.sin();
+    let cost = &mid * &c;
+    let g = tl::grad(&cost, &[&c, &mid]).unwrap();
+    let f = tl::function(&[&x], &g).unwrap();
+    let out = f.call1_multi(0.5);
+    assert!((out[0] - 0.5f64.sin()).abs() < 1e-15);
+    assert_eq!(out[1], 3.0);
+}
+
+#[test]
+fn grad_through_argmax_is_zero() {
+    let x = tl::dvector("x");
+    let cost = x.argmax().cast(tl::DType::F64) * 2.0;
+    let g = tl::grad1(&cost, &x).unwrap();
+    let f = tl::function(&[&x], &[&g]).unwrap();
+    assert_eq!(f.call1(vec![1.0, 3.0, 2.0]).unwrap().to_vec::<f64>().unwrap(), vec![0.0; 3]);
+}
+
+#[test]
+fn nan_in_inputs_propagates_through_gradients() {
+    let x = tl::dvector("x");
+    let g = tl::grad1(&(x.exp() * &x).sum(), &x).unwrap();
+    let f = tl::function(&[&x], &[&g]).unwrap();
+    let v = f.call1(vec![f64::NAN, 1.0]).unwrap().to_vec::<f64>().unwrap();
+    assert!(v[0].is_nan());
+    assert!((v[1] - 2.0 * 1f64.exp()).abs() < 1e-14);
+}
+
+#[test]
+fn float32_gradients_stay_float32() {
+    let x = tl::fvector("x");
+    let g = tl::grad1(&(x.sqr() * 0.5).sum(), &x).unwrap();
+    assert_eq!(g.dtype(), tl::DType::F32);
+    let f = tl::function(&[&x], &[&g]).unwrap();
+    assert_eq!(f.call1(vec![1.5f32, -2.0]).unwrap().to_vec::<f32>().unwrap(), vec![1.5, -2.0]);
+}
