@@ -98,7 +98,13 @@ fn py_str(v: f64) -> String {
     if (-4..12).contains(&exp) {
         let fixed = format!("{:.*}", (11 - exp).max(0) as usize, v);
         let fixed = if fixed.contains('.') { fixed.trim_end_matches('0').to_string() } else { fixed };
-        if fixed.ends_with('.') { format!("{fixed}0") } else if fixed.contains('.') { fixed } else { format!("{fixed}.0") }
+        if fixed.ends_with('.') {
+            format!("{fixed}0")
+        } else if fixed.contains('.') {
+            fixed
+        } else {
+            format!("{fixed}.0")
+        }
     } else {
         format!("{mantissa}e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs())
     }
@@ -106,7 +112,8 @@ fn py_str(v: f64) -> String {
 
 /// Evaluates a one-input function at each point, printed as the notebook did.
 fn at(f: &tl::Function, points: &[f64]) -> tl::Result<String> {
-    let vals: Vec<String> = points.iter().map(|&p| Ok(py_str(f.call1(p)?.to_f64()?))).collect::<tl::Result<_>>()?;
+    let vals: Vec<String> =
+        points.iter().map(|&p| Ok(py_str(f.call1(p)?.to_f64()?))).collect::<tl::Result<_>>()?;
     Ok(vals.join(" "))
 }
 
@@ -125,7 +132,10 @@ fn section5() -> tl::Result<()> {
     let gy = tl::grad1(&tl::sin(&x), &x)?;
     let f = tl::function(&[&x], &[&gy])?;
     println!("5.2  pp: {}", f.pp_output(0));
-    println!("     f(0), f(pi/2), f(pi) = {}", at(&f, &[0.0, std::f64::consts::FRAC_PI_2, std::f64::consts::PI])?);
+    println!(
+        "     f(0), f(pi/2), f(pi) = {}",
+        at(&f, &[0.0, std::f64::consts::FRAC_PI_2, std::f64::consts::PI])?
+    );
 
     // 5.3  y = (x - 4) * (x**2 + 6): the gradient is 3x² - 8x + 6
     let y = (&x - 4.0) * (x.pow(2) + 6.0);
@@ -142,7 +152,9 @@ fn section5() -> tl::Result<()> {
     let fgy = tl::function(&[&x, &y], &[&g[1]])?;
     println!("5.4  pp gx: {}", fgx.pp_output(0));
     println!("     pp gy: {}", fgy.pp_output(0));
-    let eval = |f: &tl::Function, a: f64, b: f64| -> tl::Result<String> { Ok(py_str(f.call(&tl::args![a, b])?[0].to_f64()?)) };
+    let eval = |f: &tl::Function, a: f64, b: f64| -> tl::Result<String> {
+        Ok(py_str(f.call(&tl::args![a, b])?[0].to_f64()?))
+    };
     println!("     fgx(1, 2), fgx(2, 2) = {} {}", eval(&fgx, 1.0, 2.0)?, eval(&fgx, 2.0, 2.0)?);
     println!("     fgy(1, 2), fgy(2, 2) = {} {}", eval(&fgy, 1.0, 2.0)?, eval(&fgy, 2.0, 2.0)?);
     Ok(())

@@ -204,9 +204,7 @@ impl ScalarOp {
         use ScalarOp::*;
         match self {
             Add | Mul => None,
-            Sub | Div | Pow | Maximum | Minimum | Lt | Gt | Le | Ge | Eq | Neq | And | Or | Second => {
-                Some(2)
-            }
+            Sub | Div | Pow | Maximum | Minimum | Lt | Gt | Le | Ge | Eq | Neq | And | Or | Second => Some(2),
             Switch | Clip => Some(3),
             _ => Some(1),
         }
@@ -614,7 +612,11 @@ impl Op {
             Op::Reshape { shape } => {
                 let uses_donor = shape.iter().any(|d| matches!(d, ReshapeDim::Like(_)));
                 if ins.len() != 1 + uses_donor as usize {
-                    return Err(invalid(format!("takes {} inputs, got {}", 1 + uses_donor as usize, ins.len())));
+                    return Err(invalid(format!(
+                        "takes {} inputs, got {}",
+                        1 + uses_donor as usize,
+                        ins.len()
+                    )));
                 }
                 let x = &ins[0];
                 let infers = shape.iter().filter(|d| **d == ReshapeDim::Infer).count();
@@ -636,7 +638,11 @@ impl Op {
                         ReshapeDim::Infer => None,
                         ReshapeDim::Like(i) if i < ins[ins.len() - 1].ty.ndim() => ins[1].ty.shape[i],
                         ReshapeDim::Like(i) => {
-                            return Err(BuildErrorKind::Axis { op: name, axis: i as isize, operand: ins[1].clone() })
+                            return Err(BuildErrorKind::Axis {
+                                op: name,
+                                axis: i as isize,
+                                operand: ins[1].clone(),
+                            })
                         }
                     });
                 }
@@ -702,13 +708,26 @@ impl Op {
                 let whole = &ins[0];
                 let ndim = whole.ty.ndim();
                 if *axis >= ndim {
-                    return Err(BuildErrorKind::Axis { op: name, axis: *axis as isize, operand: whole.clone() });
+                    return Err(BuildErrorKind::Axis {
+                        op: name,
+                        axis: *axis as isize,
+                        operand: whole.clone(),
+                    });
                 }
                 if let Some(o) = ins.iter().find(|o| o.ty.ndim() != ndim) {
                     return Err(rank(o, &format!("{ndim} like the whole")));
                 }
                 let piece = &ins[1 + part];
-                let shape = (0..ndim).map(|a| if a == *axis { piece.ty.shape[a] } else { whole.ty.shape[a].or(piece.ty.shape[a]) }).collect();
+                let shape =
+                    (0..ndim)
+                        .map(|a| {
+                            if a == *axis {
+                                piece.ty.shape[a]
+                            } else {
+                                whole.ty.shape[a].or(piece.ty.shape[a])
+                            }
+                        })
+                        .collect();
                 Ok(TensorType::new(whole.ty.dtype, shape))
             }
             Op::Subtensor { index } => {
@@ -731,7 +750,10 @@ impl Op {
                     // Only an axis of y whose type says length 1 stretches over the region.
                     if let (Some(p), Some(q)) = (r, yd) {
                         if p != q && *q != 1 {
-                            return Err(BuildErrorKind::ShapeMismatch { op: name, operands: vec![x.clone(), y.clone()] });
+                            return Err(BuildErrorKind::ShapeMismatch {
+                                op: name,
+                                operands: vec![x.clone(), y.clone()],
+                            });
                         }
                     }
                 }

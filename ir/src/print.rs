@@ -134,7 +134,9 @@ fn pp_node(g: &FunctionGraph, id: NodeId, memo: &mut HashMap<NodeId, String>) ->
         }
         Op::Reshape { shape } => format!("reshape({}, {})", args[0], crate::op::fmt_reshape(shape)),
         Op::Concatenate { axis } => format!("join({axis}, {})", args.join(", ")),
-        Op::SplitPart { axis, part } => format!("split_part{{axis={axis}, part={part}}}({})", args.join(", ")),
+        Op::SplitPart { axis, part } => {
+            format!("split_part{{axis={axis}, part={part}}}({})", args.join(", "))
+        }
         Op::Subtensor { index } => format!("{}[{}]", args[0], index_str(g, index, &node.inputs[1..], memo)),
         Op::IncSubtensor { index, .. } => {
             format!(

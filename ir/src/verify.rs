@@ -25,7 +25,10 @@ impl FunctionGraph {
             let mut uses = self.uses(id).to_vec();
             uses.sort_unstable();
             if uses != expected[id.index()] {
-                return err(id, format!("use list {uses:?} disagrees with its readers {:?}", expected[id.index()]));
+                return err(
+                    id,
+                    format!("use list {uses:?} disagrees with its readers {:?}", expected[id.index()]),
+                );
             }
         }
         for id in self.ids() {

@@ -55,9 +55,17 @@ pub struct GradReport {
 
 impl std::fmt::Display for GradReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "max abs err {:.3e}, max rel err {:.3e} over {} elements", self.max_abs_err, self.max_rel_err, self.elements)?;
+        write!(
+            f,
+            "max abs err {:.3e}, max rel err {:.3e} over {} elements",
+            self.max_abs_err, self.max_rel_err, self.elements
+        )?;
         if let Some(w) = &self.worst {
-            write!(f, "; worst: input {} element {}: analytic {} vs numeric {}", w.input, w.index, w.analytic, w.numeric)?;
+            write!(
+                f,
+                "; worst: input {} element {}: analytic {} vs numeric {}",
+                w.input, w.index, w.analytic, w.numeric
+            )?;
         }
         Ok(())
     }
@@ -82,7 +90,11 @@ fn uniform(seed: u64, n: usize) -> Vec<f64> {
 /// symbolic gradient of `sum(f(x) * P)` (P a fixed random projection; `f(x)` itself when it
 /// is 0-d) must match central differences within the tolerances. Runs under the
 /// interpreter. On a mismatch the error carries the report.
-pub fn verify_grad(f: impl Fn(&[Var]) -> Var, points: &[Tensor], opts: VerifyGradOptions) -> Result<GradReport> {
+pub fn verify_grad(
+    f: impl Fn(&[Var]) -> Var,
+    points: &[Tensor],
+    opts: VerifyGradOptions,
+) -> Result<GradReport> {
     let inputs: Vec<Var> = points
         .iter()
         .enumerate()

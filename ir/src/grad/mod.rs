@@ -60,7 +60,9 @@ pub enum GradError {
         name: String,
     },
     /// A `wrt` variable of integer or bool dtype.
-    #[error("grad: {name} has dtype {dtype}: integer inputs have no gradient (Disconnected::Zero gives zeros)")]
+    #[error(
+        "grad: {name} has dtype {dtype}: integer inputs have no gradient (Disconnected::Zero gives zeros)"
+    )]
     IntegerWrt {
         /// The variable's name.
         name: String,
@@ -111,7 +113,8 @@ pub fn grad_with<W: AsRef<Var>>(cost: &Var, wrt: &[W], opts: &GradOptions) -> Re
     let order = topo(cost, &constant);
     let mut connected: HashSet<usize> = HashSet::new();
     for v in &order {
-        let through_inputs = !constant.contains(&v.key()) && v.inputs().iter().any(|i| connected.contains(&i.key()));
+        let through_inputs =
+            !constant.contains(&v.key()) && v.inputs().iter().any(|i| connected.contains(&i.key()));
         if wrt_keys.contains(&v.key()) || through_inputs {
             connected.insert(v.key());
         }
@@ -151,7 +154,9 @@ pub fn grad_with<W: AsRef<Var>>(cost: &Var, wrt: &[W], opts: &GradOptions) -> Re
         .map(|w| {
             if !w.dtype().is_float() {
                 return match opts.disconnected {
-                    Disconnected::Raise => Err(GradError::IntegerWrt { name: w.describe(), dtype: w.dtype() }),
+                    Disconnected::Raise => {
+                        Err(GradError::IntegerWrt { name: w.describe(), dtype: w.dtype() })
+                    }
                     Disconnected::Zero => Ok(zeros_like(w)?),
                 };
             }

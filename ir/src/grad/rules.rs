@@ -195,7 +195,8 @@ pub(super) fn vjp(out: &Var, g: &Var, needed: &[bool]) -> Result<Vec<Option<Var>
                 let x = &ins[0];
                 let mut inc_ins = vec![zeros_like(x)?, g.clone()];
                 inc_ins.extend(ins[1..].iter().cloned());
-                grads[0] = fitted(apply_inner(Op::IncSubtensor { index: index.clone(), set: false }, inc_ins)?, 0)?;
+                grads[0] =
+                    fitted(apply_inner(Op::IncSubtensor { index: index.clone(), set: false }, inc_ins)?, 0)?;
             }
         }
         Op::IncSubtensor { index, set } => {
@@ -205,7 +206,10 @@ pub(super) fn vjp(out: &Var, g: &Var, needed: &[bool]) -> Result<Vec<Option<Var>
                     let zero = crate::build::leaf::constant(crate::Tensor::scalar_of(g.dtype(), 0.0));
                     let mut set_ins = vec![g.clone(), zero];
                     set_ins.extend(idx.iter().cloned());
-                    fit(apply_inner(Op::IncSubtensor { index: index.clone(), set: true }, set_ins)?, ins[0].ty())?
+                    fit(
+                        apply_inner(Op::IncSubtensor { index: index.clone(), set: true }, set_ins)?,
+                        ins[0].ty(),
+                    )?
                 } else {
                     fit(g.clone(), ins[0].ty())?
                 });
@@ -252,7 +256,13 @@ fn prod_grad(x: &Var, gb: &Var, ob: &Var, axes: &[usize]) -> R {
 }
 
 /// `g * d out / d input_i` for a scalar op, broadcast to the output's shape.
-fn elemwise_partial(s: ScalarOp, out: &Var, ins: &[Var], i: usize, g: &Var) -> Result<Option<Var>, BuildError> {
+fn elemwise_partial(
+    s: ScalarOp,
+    out: &Var,
+    ins: &[Var],
+    i: usize,
+    g: &Var,
+) -> Result<Option<Var>, BuildError> {
     use ScalarOp::*;
     let x = &ins[0];
     let gx = |d: Var| mul(v(g), d);
@@ -266,7 +276,8 @@ fn elemwise_partial(s: ScalarOp, out: &Var, ins: &[Var], i: usize, g: &Var) -> R
             }
         }
         Mul => {
-            let others: Vec<Term> = ins.iter().enumerate().filter(|(k, _)| *k != i).map(|(_, x)| v(x)).collect();
+            let others: Vec<Term> =
+                ins.iter().enumerate().filter(|(k, _)| *k != i).map(|(_, x)| v(x)).collect();
             let mut terms = vec![v(g)];
             terms.extend(others);
             el(Mul, terms)?

@@ -18,7 +18,9 @@ pub(super) fn eval(op: ScalarOp, inputs: &[KernelInput<'_>], out: &TensorType) -
     }
     if op == ScalarOp::Second {
         let v = inputs[1].value.cast(out.dtype);
-        return Ok(crate::map_array!(&v, a => a.broadcast(IxDyn(&shape)).expect("checked shape").to_shared()));
+        return Ok(
+            crate::map_array!(&v, a => a.broadcast(IxDyn(&shape)).expect("checked shape").to_shared()),
+        );
     }
     let dtypes: Vec<DType> = inputs.iter().map(|i| i.value.dtype()).collect();
     let cd = op.compute_dtype(&dtypes);

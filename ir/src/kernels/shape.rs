@@ -218,7 +218,12 @@ fn typed_inc<T: TensorElement>(
         let pad = r.ndim().saturating_sub(yv.ndim());
         // Static broadcasting: only axes whose type says length 1 stretch.
         let fits = yv.ndim() <= r.ndim()
-            && yv.shape().iter().zip(&r.shape()[pad..]).zip(&y_ty.shape).all(|((&p, &q), d)| p == q || *d == Some(1));
+            && yv
+                .shape()
+                .iter()
+                .zip(&r.shape()[pad..])
+                .zip(&y_ty.shape)
+                .all(|((&p, &q), d)| p == q || *d == Some(1));
         if !fits {
             return Err(ValueError::ShapeMismatch {
                 op: if set { "set_subtensor" } else { "inc_subtensor" }.into(),
@@ -236,7 +241,11 @@ fn typed_inc<T: TensorElement>(
     Ok(T::wrap(out.into_shared()))
 }
 
-pub(super) fn inc_subtensor(inputs: &[KernelInput<'_>], index: &[IndexEntry], set: bool) -> Result<Tensor, ValueError> {
+pub(super) fn inc_subtensor(
+    inputs: &[KernelInput<'_>],
+    index: &[IndexEntry],
+    set: bool,
+) -> Result<Tensor, ValueError> {
     let (x, y) = (inputs[0].value, inputs[1]);
     let res = resolve(index, &inputs[2..], x.shape())?;
     match x.dtype() {
