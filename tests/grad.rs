@@ -179,7 +179,7 @@ fn grad_indexing() {
     check(|x| x[0].index(-1), &[&[4]], -1.0, 1.0);
     check(|x| x[0].get(&[Index::slice(Some(1), None, 2), Index::rev()]), &[&[5, 3]], -1.0, 1.0);
     check(|x| x[0].get(&[Index::from(..), Index::from(1)]), &[&[5, 3]], -1.0, 1.0);
-    check(|x| x[0].index(&tl::constant(2i64)), &[&[5]], -1.0, 1.0);
+    check(|x| x[0].index(tl::constant(2i64)), &[&[5]], -1.0, 1.0);
     // set_subtensor: the overwritten region gets no gradient, the value gets it (summed where
     // it was broadcast).
     two(&[&[4, 3], &[3]], |a, b| tl::set_subtensor(a, &[Index::from(1..3)], b), -1.0, 1.0);
@@ -227,7 +227,7 @@ fn hessian_of_a_quadratic_form_is_the_symmetrized_matrix() {
     let a = Array2::from_shape_vec((3, 3), vec![2.0, 1.0, 0.5, -1.0, 3.0, 0.25, 4.0, 0.0, 1.0]).unwrap();
     let x = tl::tensor("x", tl::DType::F64, &[Some(3)]);
     let am = tl::constant(a.clone());
-    let cost = 0.5 * tl::dot(&x, &tl::dot(&am, &x));
+    let cost = 0.5 * tl::dot(&x, tl::dot(&am, &x));
     let h = tl::hessian(&cost, &x).unwrap();
     let f = tl::function(&[&x], &[&h]).unwrap();
     let got = f.call1(vec![0.3, -1.0, 2.0]).unwrap().into_array::<f64>().unwrap();

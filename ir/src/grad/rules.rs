@@ -88,10 +88,10 @@ pub(super) fn vjp(out: &Var, g: &Var, needed: &[bool]) -> Result<Vec<Option<Var>
             if !out.dtype().is_float() {
                 return Ok(grads); // bool or integer results carry no gradient
             }
-            for i in 0..ins.len() {
+            for (i, slot) in grads.iter_mut().enumerate() {
                 if need(i) {
                     if let Some(gi) = elemwise_partial(*s, out, ins, i, g)? {
-                        grads[i] = fitted(gi, i)?;
+                        *slot = fitted(gi, i)?;
                     }
                 }
             }
@@ -181,12 +181,12 @@ pub(super) fn vjp(out: &Var, g: &Var, needed: &[bool]) -> Result<Vec<Option<Var>
             }
         }
         Op::Concatenate { axis } => {
-            for i in 0..ins.len() {
+            for (i, slot) in grads.iter_mut().enumerate() {
                 if need(i) {
                     let mut split_ins = vec![g.clone()];
                     split_ins.extend(ins.iter().cloned());
                     let part = apply_inner(Op::SplitPart { axis: *axis, part: i }, split_ins)?;
-                    grads[i] = fitted(part, i)?;
+                    *slot = fitted(part, i)?;
                 }
             }
         }
