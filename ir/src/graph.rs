@@ -61,14 +61,17 @@ impl FunctionGraph {
     /// The graph computing `outputs` from `inputs`. Every input leaf reached from the
     /// outputs must be listed in `inputs` (Theano's missing-input error); listed inputs that
     /// are not reached stay as inputs. Build errors carried by the variables are returned.
-    pub fn from_vars(inputs: &[Var], outputs: &[Var]) -> Result<Self, GraphError> {
-        Self::build(inputs, outputs, false)
+    pub fn from_vars<I: AsRef<Var>, O: AsRef<Var>>(inputs: &[I], outputs: &[O]) -> Result<Self, GraphError> {
+        let inputs: Vec<Var> = inputs.iter().map(|v| v.as_ref().clone()).collect();
+        let outputs: Vec<Var> = outputs.iter().map(|v| v.as_ref().clone()).collect();
+        Self::build(&inputs, &outputs, false)
     }
 
     /// The graph of `outputs`, with every input leaf they reach as a graph input in the
     /// order first reached (for printing and inspection).
-    pub fn from_outputs(outputs: &[Var]) -> Result<Self, GraphError> {
-        Self::build(&[], outputs, true)
+    pub fn from_outputs<O: AsRef<Var>>(outputs: &[O]) -> Result<Self, GraphError> {
+        let outputs: Vec<Var> = outputs.iter().map(|v| v.as_ref().clone()).collect();
+        Self::build(&[], &outputs, true)
     }
 
     fn build(inputs: &[Var], outputs: &[Var], collect_inputs: bool) -> Result<Self, GraphError> {

@@ -25,7 +25,7 @@ fn equal_subexpressions_are_one_node() {
 #[test]
 fn constants_merge_by_value_and_type() {
     let x = dvector("x");
-    let g = FunctionGraph::from_vars(&[x.clone()], &[(&x + 2.0) * 2.0, &x * 2.0f32]).unwrap();
+    let g = FunctionGraph::from_vars(&[&x], &[(&x + 2.0) * 2.0, &x * 2.0f32]).unwrap();
     // Every 2.0 beside a float64 vector is the same float64 constant.
     assert_eq!(ids_with_op(&g, "constant").len(), 1);
     let xs = fvector("xs");
@@ -37,7 +37,7 @@ fn constants_merge_by_value_and_type() {
 fn missing_and_misused_inputs_are_errors() {
     let x = dscalar("x");
     let y = dscalar("y");
-    let err = FunctionGraph::from_vars(&[x.clone()], &[&x + &y]).unwrap_err();
+    let err = FunctionGraph::from_vars(&[&x], &[&x + &y]).unwrap_err();
     assert!(err.to_string().contains("needs input y"), "{err}");
     let err = FunctionGraph::from_vars(&[x.exp()], &[x.exp()]).unwrap_err();
     assert!(err.to_string().contains("not an input variable"), "{err}");
@@ -60,7 +60,7 @@ fn build_errors_surface_when_the_graph_is_made() {
 fn replace_rewires_users_and_outputs() {
     let x = dvector("x");
     let y = x.exp().sin();
-    let mut g = FunctionGraph::from_vars(&[x.clone()], &[y]).unwrap();
+    let mut g = FunctionGraph::from_vars(&[&x], &[y]).unwrap();
     let exp = ids_with_op(&g, "exp")[0];
     let xin = g.inputs()[0];
     let cos = g.add_node(Op::Elemwise(ScalarOp::Cos), vec![xin]).unwrap();
