@@ -291,7 +291,9 @@ impl FunctionGraph {
                 continue;
             }
             let (to, tn) = (self.ty(old), self.ty(new));
-            if to.dtype != tn.dtype || to.ndim() != tn.ndim() {
+            let clash =
+                to.shape.iter().zip(&tn.shape).any(|(a, b)| matches!((a, b), (Some(p), Some(q)) if p != q));
+            if to.dtype != tn.dtype || to.ndim() != tn.ndim() || clash {
                 return Err(GraphError::Replace(format!("{old} has type {to}, {new} has type {tn}")));
             }
             if self.depends_on(new, old) {
@@ -313,6 +315,7 @@ impl FunctionGraph {
                         self.uses[new.index()].push(u);
                     }
                 }
+                self.retype(u)?;
                 let key = (self.nodes[u.index()].op.clone(), self.nodes[u.index()].inputs.clone());
                 match self.memo.get(&key) {
                     Some(&other) if other != u => work.push((u, other)),
@@ -325,6 +328,24 @@ impl FunctionGraph {
                 if *o == old {
                     *o = new;
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// Recomputes the type of `start` from its inputs and, where it changed (a replacement
+    /// can make a shape more specific), the types of everything computed from it.
+    fn retype(&mut self, start: NodeId) -> Result<(), GraphError> {
+        let mut work = vec![start];
+        while let Some(id) = work.pop() {
+            let node = &self.nodes[id.index()];
+            if node.op.is_leaf() {
+                continue;
+            }
+            let ty = node.op.infer(&self.operands(&node.inputs)).map_err(crate::BuildError::new)?;
+            if ty != self.nodes[id.index()].ty {
+                self.nodes[id.index()].ty = ty;
+                work.extend(self.uses[id.index()].iter().copied());
             }
         }
         Ok(())

@@ -636,7 +636,7 @@ impl Op {
                             })
                         }
                         ReshapeDim::Infer => None,
-                        ReshapeDim::Like(i) if i < ins[ins.len() - 1].ty.ndim() => ins[1].ty.shape[i],
+                        ReshapeDim::Like(i) if i < ins[1].ty.ndim() => ins[1].ty.shape[i],
                         ReshapeDim::Like(i) => {
                             return Err(BuildErrorKind::Axis {
                                 op: name,
@@ -646,9 +646,13 @@ impl Op {
                         }
                     });
                 }
-                let total: Option<usize> = x.ty.shape.iter().copied().product();
+                let total: Option<Option<usize>> =
+                    x.ty.shape.iter().copied().collect::<Option<Vec<usize>>>().map(checked_product);
+                let too_large =
+                    || invalid(format!("the length of {x} reshaped to {} overflows", fmt_reshape(shape)));
                 if let Some(total) = total {
-                    let known: usize = out.iter().flatten().product();
+                    let total = total.ok_or_else(too_large)?;
+                    let known = checked_product(out.iter().flatten().copied()).ok_or_else(too_large)?;
                     if infers == 1 {
                         if known == 0 || total % known != 0 {
                             return Err(invalid(format!("cannot reshape {x} to {}", fmt_reshape(shape))));
@@ -681,7 +685,12 @@ impl Op {
                     for (i, d) in shape.iter_mut().enumerate() {
                         if i == *axis {
                             *d = match (*d, o.ty.shape[i]) {
-                                (Some(p), Some(q)) => Some(p + q),
+                                (Some(p), Some(q)) => {
+                                    Some(p.checked_add(q).ok_or_else(|| BuildErrorKind::Invalid {
+                                        op: name.clone(),
+                                        reason: "the joined length overflows".into(),
+                                    })?)
+                                }
                                 _ => None,
                             };
                         } else {
@@ -781,12 +790,18 @@ fn one<'a>(ins: &'a [Operand], op: &str) -> Result<&'a Operand, BuildErrorKind> 
 }
 
 fn check_axes(axes: &[usize], x: &Operand, op: &str) -> Result<(), BuildErrorKind> {
+    // Sorted and distinct: one spelling per set of axes, so equal reductions merge.
     for (k, &a) in axes.iter().enumerate() {
-        if a >= x.ty.ndim() || axes[..k].contains(&a) {
+        if a >= x.ty.ndim() || (k > 0 && axes[k - 1] >= a) {
             return Err(BuildErrorKind::Axis { op: op.into(), axis: a as isize, operand: x.clone() });
         }
     }
     Ok(())
+}
+
+/// The product of lengths, `None` on overflow.
+pub fn checked_product(dims: impl IntoIterator<Item = usize>) -> Option<usize> {
+    dims.into_iter().try_fold(1usize, |acc, d| acc.checked_mul(d))
 }
 
 /// The static shape after reducing `axes`.
@@ -830,7 +845,10 @@ pub fn normalize_slice(start: Option<isize>, stop: Option<isize>, step: isize, n
     let fix = |v: isize| (if v < 0 { v + n } else { v }).clamp(lo, hi);
     let s = start.map_or(if step > 0 { 0 } else { n - 1 }, fix);
     let e = stop.map_or(if step > 0 { n } else { -1 }, fix);
-    let count = if step > 0 { (e - s + step - 1) / step } else { (s - e + (-step) - 1) / (-step) };
+    // In i128: no bound or step (even isize::MIN) can overflow.
+    let (s128, e128, step128) = (s as i128, e as i128, step as i128);
+    let count =
+        if step > 0 { (e128 - s128 + step128 - 1) / step128 } else { (s128 - e128 - step128 - 1) / -step128 };
     (s, count.max(0) as usize)
 }
 

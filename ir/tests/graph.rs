@@ -132,3 +132,19 @@ fn a_long_chain_builds_and_drops_without_recursion() {
     assert_eq!(g.toposort().len(), 200_002);
     g.verify().unwrap();
 }
+
+#[test]
+fn replace_with_a_more_specific_shape_retypes_the_users() {
+    let x = dvector("x");
+    let y = x.exp() * 2.0;
+    let mut g = FunctionGraph::from_vars(&[&x], &[y.sum_axis(0)]).unwrap();
+    let exp = ids_with_op(&g, "exp")[0];
+    let c = g.add_constant(Tensor::from(vec![1.0, 2.0, 3.0]));
+    g.replace(exp, c).unwrap();
+    g.verify().unwrap();
+    let mul = ids_with_op(&g, "mul")[0];
+    assert_eq!(g.ty(mul).shape, vec![Some(3)]);
+    // A replacement whose static length clashes is refused.
+    let d = g.add_constant(Tensor::from(vec![1.0, 2.0]));
+    assert!(matches!(g.replace(c, d), Err(GraphError::Replace(_))));
+}

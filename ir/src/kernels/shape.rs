@@ -47,7 +47,9 @@ pub(super) fn reshape(
             ReshapeDim::Like(i) => donor.map_or(0, |d| d.value.shape()[i]),
         })
         .collect();
-    let known: usize = dims.iter().product();
+    let Some(known) = crate::op::checked_product(dims.iter().copied()) else {
+        return Err(ValueError::invalid("reshape", format!("the target shape {dims:?} overflows")));
+    };
     let bad = || {
         ValueError::invalid(
             "reshape",
