@@ -19,6 +19,7 @@ pub mod graph;
 pub mod kernels;
 pub mod op;
 pub mod print;
+pub mod program;
 pub mod shared;
 pub mod text;
 pub mod types;
@@ -40,6 +41,7 @@ pub use grad::{grad, grad1, grad_with, hessian, jacobian, Disconnected, GradErro
 pub use graph::{FunctionGraph, GraphNode, NodeId};
 pub use op::{ArgOp, Idx, IndexEntry, Op, ReduceOp, ReshapeDim, ScalarOp};
 pub use print::{debugprint, debugprint_graph, pp, pp_graph};
+pub use program::{ScalarNode, ScalarProgram};
 pub use shared::SharedVar;
 pub use types::TensorType;
 pub use value::{Arg, IntoTensor, Tensor, TensorElement};

@@ -4,9 +4,11 @@
 
 use crate::dtype::DType;
 use crate::error::{BuildErrorKind, Operand};
+use crate::program::ScalarProgram;
 use crate::shared::SharedVar;
 use crate::types::{broadcast_shapes, TensorType};
 use crate::value::Tensor;
+use std::sync::Arc;
 
 /// A scalar operation, applied elementwise by `Op::Elemwise` with broadcasting.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -439,6 +441,24 @@ pub enum Op {
     },
     /// NumPy's `dot` for ranks 1 and 2.
     Dot,
+    /// `beta * z + alpha * dot(x, y)`: inputs `z, alpha, x, y, beta` (alpha and beta 0-d);
+    /// gemm for a matrix `y`, gemv for a vector. Made by the optimizer.
+    Gemm,
+    /// A fused elementwise kernel: the scalar program applied elementwise to the inputs,
+    /// which broadcast statically like any elementwise op's. Made by the optimizer.
+    Composite(Arc<ScalarProgram>),
+    /// A reduction of a fused elementwise kernel, computed without the intermediate:
+    /// `op(body(inputs…))` over `axes`. Made by the optimizer.
+    FusedReduce {
+        /// The reduction.
+        op: ReduceOp,
+        /// The reduced axes.
+        axes: Vec<usize>,
+        /// Keep reduced axes with length 1.
+        keepdims: bool,
+        /// The elementwise body.
+        body: Arc<ScalarProgram>,
+    },
     /// Reorders axes: `Some(i)` takes input axis `i`, `None` inserts a broadcastable axis;
     /// input axes not listed must be broadcastable and are dropped.
     DimShuffle {
@@ -493,6 +513,9 @@ impl Op {
             Op::LogSoftmax { .. } => "log_softmax".into(),
             Op::LogSumExp { .. } => "logsumexp".into(),
             Op::Dot => "dot".into(),
+            Op::Gemm => "gemm".into(),
+            Op::Composite(_) => "composite".into(),
+            Op::FusedReduce { op, .. } => format!("fused_{}", op.name()),
             Op::DimShuffle { .. } => "dimshuffle".into(),
             Op::Reshape { .. } => "reshape".into(),
             Op::Concatenate { .. } => "concatenate".into(),
@@ -588,6 +611,39 @@ impl Op {
                 let mut dtype = a.ty.dtype.upcast(b.ty.dtype);
                 if dtype == DType::Bool {
                     dtype = DType::I64;
+                }
+                Ok(TensorType::new(dtype, shape))
+            }
+            Op::Composite(p) => composite_type(p, ins, &name),
+            Op::FusedReduce { op, axes, keepdims, body } => {
+                let elem = composite_type(body, ins, &name)?;
+                let operand = Operand { name: "body".into(), ty: elem.clone() };
+                check_axes(axes, &operand, &name)?;
+                Ok(TensorType::new(op.out_dtype(elem.dtype), reduced_shape(&elem, axes, *keepdims)))
+            }
+            Op::Gemm => {
+                if ins.len() != 5 {
+                    return Err(invalid(format!("takes 5 inputs (z, alpha, x, y, beta), got {}", ins.len())));
+                }
+                for o in [&ins[1], &ins[4]] {
+                    if o.ty.ndim() != 0 {
+                        return Err(rank(o, "0 (a scalar factor)"));
+                    }
+                }
+                let d = Op::Dot.infer(&ins[2..4])?;
+                let z = &ins[0];
+                if z.ty.ndim() != d.ndim() {
+                    return Err(rank(z, &format!("{} like the product", d.ndim())));
+                }
+                let shape = broadcast_shapes(&[&z.ty.shape, &d.shape]).map_err(|_| {
+                    BuildErrorKind::ShapeMismatch {
+                        op: name.clone(),
+                        operands: vec![z.clone(), ins[2].clone(), ins[3].clone()],
+                    }
+                })?;
+                let dtype = ins.iter().map(|o| o.ty.dtype).reduce(DType::upcast).expect("five inputs");
+                if !dtype.is_float() {
+                    return Err(invalid(format!("needs float operands, got {dtype}")));
                 }
                 Ok(TensorType::new(dtype, shape))
             }
@@ -777,6 +833,33 @@ impl Op {
             }
         }
     }
+}
+
+/// The type of a composite's result: the inputs must have the program's dtypes and equal
+/// ranks, and broadcast as an elementwise op's.
+fn composite_type(p: &ScalarProgram, ins: &[Operand], op: &str) -> Result<TensorType, BuildErrorKind> {
+    let invalid = |reason: String| BuildErrorKind::Invalid { op: op.into(), reason };
+    p.validate().map_err(invalid)?;
+    if ins.len() != p.inputs.len() {
+        return Err(invalid(format!("the program takes {} inputs, got {}", p.inputs.len(), ins.len())));
+    }
+    for (o, &d) in ins.iter().zip(&p.inputs) {
+        if o.ty.dtype != d {
+            return Err(BuildErrorKind::DType { op: op.into(), operand: o.clone(), expected: d.to_string() });
+        }
+    }
+    let ndim = ins.first().map_or(0, |o| o.ty.ndim());
+    if let Some(o) = ins.iter().find(|o| o.ty.ndim() != ndim) {
+        return Err(BuildErrorKind::Rank {
+            op: op.into(),
+            operand: o.clone(),
+            expected: format!("{ndim} like the other inputs"),
+        });
+    }
+    let shapes: Vec<&[Option<usize>]> = ins.iter().map(|o| &o.ty.shape[..]).collect();
+    let shape = broadcast_shapes(&shapes)
+        .map_err(|_| BuildErrorKind::ShapeMismatch { op: op.into(), operands: ins.to_vec() })?;
+    Ok(TensorType::new(p.out_dtype(), shape))
 }
 
 fn one<'a>(ins: &'a [Operand], op: &str) -> Result<&'a Operand, BuildErrorKind> {

@@ -116,6 +116,19 @@ fn pp_node(g: &FunctionGraph, id: NodeId, memo: &mut HashMap<NodeId, String>) ->
             format!("{}({}, axis={axis})", node.op.name(), args[0])
         }
         Op::Dot => format!("({} \\dot {})", args[0], args[1]),
+        Op::Gemm => format!("{}({})", gemm_name(g, id), args.join(", ")),
+        Op::Composite(p) => format!("Composite{{{p}}}({})", args.join(", ")),
+        Op::FusedReduce { op, axes, keepdims, body } => {
+            let all = axes.len() == g.ty(node.inputs[0]).ndim();
+            let mut s = format!("{}(Composite{{{body}}}({})", op.name(), args.join(", "));
+            if !all {
+                s += &format!(", axis={}", axes_str(axes));
+            }
+            if *keepdims {
+                s += ", keepdims=True";
+            }
+            s + ")"
+        }
         Op::DimShuffle { order } => {
             let nin = g.ty(node.inputs[0]).ndim();
             let reversed: Vec<Option<usize>> = (0..nin).rev().map(Some).collect();
@@ -150,6 +163,15 @@ fn pp_node(g: &FunctionGraph, id: NodeId, memo: &mut HashMap<NodeId, String>) ->
     };
     memo.insert(id, s.clone());
     s
+}
+
+/// `gemv` when the product is matrix-vector, `gemm` otherwise.
+fn gemm_name(g: &FunctionGraph, id: NodeId) -> &'static str {
+    if g.ty(g.node(id).inputs[3]).ndim() == 1 {
+        "gemv"
+    } else {
+        "gemm"
+    }
 }
 
 /// `debugprint` of variables: one tree per variable, each line `op [id X] <type> 'name'`,
@@ -202,6 +224,14 @@ fn label(g: &FunctionGraph, id: NodeId) -> String {
         }
         Op::Reshape { shape } => format!("reshape{{{}}}", crate::op::fmt_reshape(shape)),
         Op::Concatenate { axis } => format!("join{{axis={axis}}}"),
+        Op::Gemm => gemm_name(g, id).into(),
+        Op::Composite(p) => format!("Composite{{{p}}}"),
+        Op::FusedReduce { op, axes, keepdims, body } => format!(
+            "{}{{axes={:?}{}}}(Composite{{{body}}})",
+            op.name(),
+            axes,
+            if *keepdims { ", keepdims" } else { "" }
+        ),
         Op::SplitPart { axis, part } => format!("split_part{{axis={axis}, part={part}}}"),
         Op::Subtensor { index } | Op::IncSubtensor { index, .. } => {
             format!("{}{{{}}}", n.op.name(), crate::text::fmt_index(index))

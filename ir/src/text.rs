@@ -75,6 +75,7 @@ use crate::dtype::DType;
 use crate::error::GraphError;
 use crate::graph::{FunctionGraph, NodeId};
 use crate::op::{fmt_reshape, ArgOp, Idx, IndexEntry, Op, ReduceOp, ReshapeDim, ScalarOp};
+use crate::program::ScalarProgram;
 use crate::shared::SharedVar;
 use crate::types::TensorType;
 use crate::value::{Tensor, TensorElement};
@@ -163,6 +164,11 @@ fn fmt_op(op: &Op) -> String {
         Op::Reshape { shape } => format!("reshape{{{}}}", fmt_reshape(shape)),
         Op::Concatenate { axis } => format!("concatenate{{axis={axis}}}"),
         Op::SplitPart { axis, part } => format!("split_part{{axis={axis}, part={part}}}"),
+        Op::Gemm => "gemm".into(),
+        Op::Composite(p) => format!("composite{{{}}}", p.to_text()),
+        Op::FusedReduce { op, axes, keepdims, body } => {
+            format!("fused_{}{{{} | {}}}", op.name(), axes_param(axes, *keepdims), body.to_text())
+        }
         Op::Subtensor { index } | Op::IncSubtensor { index, .. } => {
             format!("{}{{{}}}", op.name(), fmt_index(index))
         }
@@ -565,6 +571,21 @@ impl<'a> Cursor<'a> {
         Ok(op)
     }
 
+    /// A scalar program in braces: `{in float64 | t0 = … | return t0}`.
+    fn program(&mut self) -> Result<ScalarProgram, GraphError> {
+        self.expect('{')?;
+        self.program_body()
+    }
+
+    /// A scalar program's text up to and including the closing brace.
+    fn program_body(&mut self) -> Result<ScalarProgram, GraphError> {
+        let rest = self.rest();
+        let Some(end) = rest.find('}') else { return self.error("missing `}` after the program") };
+        let parsed = ScalarProgram::parse_text(&rest[..end]);
+        self.pos += end + 1;
+        parsed.or_else(|reason| self.error(format!("in the program: {reason}")))
+    }
+
     /// The parameters of op `name` in braces, giving the op.
     fn op(&mut self, name: &str) -> Result<Op, GraphError> {
         let index = |c: &mut Self| {
@@ -636,6 +657,26 @@ impl<'a> Cursor<'a> {
             "set_subtensor" => Op::IncSubtensor { index: index(self)?, set: true },
             "inc_subtensor" => Op::IncSubtensor { index: index(self)?, set: false },
             "dot" => Op::Dot,
+            "gemm" => Op::Gemm,
+            "composite" => {
+                let body = self.program()?;
+                Op::Composite(std::sync::Arc::new(body))
+            }
+            _ if name.starts_with("fused_") => {
+                let Some(op) =
+                    ReduceOp::ALL.into_iter().find(|r| Some(r.name()) == name.strip_prefix("fused_"))
+                else {
+                    return self.error(format!("unknown op `{name}`"));
+                };
+                self.expect('{')?;
+                let (axes, keepdims) = self.axes_param()?;
+                if !self.eat('|') {
+                    let found = self.found();
+                    return self.error(format!("expected `|` after the axes, found {found}"));
+                }
+                let body = std::sync::Arc::new(self.program_body()?);
+                Op::FusedReduce { op, axes, keepdims, body }
+            }
             _ => {
                 if let Some(op) = ReduceOp::ALL.into_iter().find(|r| r.name() == name) {
                     self.braced(|c| {

@@ -5,6 +5,7 @@
 //! `reduce` (reductions, arg-extrema, softmax family), `linalg` (`dot`), `shape`
 //! (dimshuffle, reshape, concatenate, indexing).
 
+mod composite;
 mod elemwise;
 mod linalg;
 mod num;
@@ -43,6 +44,15 @@ pub fn eval(op: &Op, inputs: &[KernelInput<'_>], out: &TensorType) -> Result<Ten
         Op::LogSoftmax { axis } => reduce::softmax(inputs[0].value, *axis, true, out),
         Op::LogSumExp { axes, keepdims } => reduce::logsumexp(inputs[0].value, axes, *keepdims, out),
         Op::Dot => linalg::dot(inputs, out),
+        Op::Gemm => composite::gemm(inputs, out),
+        Op::Composite(p) => {
+            broadcast_runtime("composite", inputs)?;
+            composite::composite(p, inputs)
+        }
+        Op::FusedReduce { op, axes, keepdims, body } => {
+            broadcast_runtime("composite", inputs)?;
+            composite::fused_reduce(*op, axes, *keepdims, body, inputs, out)
+        }
         Op::DimShuffle { order } => Ok(shape::dimshuffle(inputs[0].value, order)),
         Op::Reshape { shape } => shape::reshape(inputs[0], inputs.get(1).copied(), shape),
         Op::SplitPart { axis, part } => shape::split_part(inputs, *axis, *part),
