@@ -25,7 +25,7 @@ pub use tensorlift_ir::*;
 pub use tensorlift_ir::{args, idx};
 pub use tensorlift_runtime::{
     function, verify_grad, Error, Function, FunctionBuilder, GradReport, Interpreter, Mode, OnUnusedInput,
-    Result, VerifyGradOptions, WorstElement,
+    OptConfig, Phase, Result, RewriteTrace, TraceEntry, VerifyGradOptions, WorstElement,
 };
 
 /// Process-wide settings (`floatX`).

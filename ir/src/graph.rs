@@ -301,6 +301,11 @@ impl FunctionGraph {
                     "{new} is computed from {old}: replacing would make a cycle"
                 )));
             }
+            // `old` is going away: users rewired below must not merge into it.
+            let old_key = (self.nodes[old.index()].op.clone(), self.nodes[old.index()].inputs.clone());
+            if self.memo.get(&old_key) == Some(&old) {
+                self.memo.remove(&old_key);
+            }
             let mut users = std::mem::take(&mut self.uses[old.index()]);
             users.sort_unstable();
             users.dedup();
@@ -329,8 +334,36 @@ impl FunctionGraph {
                     *o = new;
                 }
             }
+            self.prune(old);
         }
         Ok(())
+    }
+
+    /// Detaches `id` if nothing reads it any more (and it is neither an output nor a graph
+    /// input), then its inputs in turn: use lists count live readers only, as rewrites that
+    /// ask "is this read once?" need.
+    fn prune(&mut self, id: NodeId) {
+        let mut work = vec![id];
+        while let Some(n) = work.pop() {
+            let dead = self.uses[n.index()].is_empty()
+                && !self.outputs.contains(&n)
+                && !self.inputs.contains(&n)
+                && !self.nodes[n.index()].inputs.is_empty();
+            if !dead {
+                continue;
+            }
+            let key = (self.nodes[n.index()].op.clone(), self.nodes[n.index()].inputs.clone());
+            if self.memo.get(&key) == Some(&n) {
+                self.memo.remove(&key);
+            }
+            for i in std::mem::take(&mut self.nodes[n.index()].inputs) {
+                let uses = &mut self.uses[i.index()];
+                if let Some(p) = uses.iter().position(|&u| u == n) {
+                    uses.swap_remove(p);
+                }
+                work.push(i);
+            }
+        }
     }
 
     /// Recomputes the type of `start` from its inputs and, where it changed (a replacement

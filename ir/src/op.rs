@@ -709,7 +709,17 @@ impl Op {
                 if let Some(total) = total {
                     let total = total.ok_or_else(too_large)?;
                     let known = checked_product(out.iter().flatten().copied()).ok_or_else(too_large)?;
-                    if infers == 1 {
+                    if infers == 1 && known == 0 && total == 0 {
+                        // An empty tensor: the inferred axis takes the input axes no other
+                        // target axis keeps (flatten of (0, 3, 4) is (0, 12)).
+                        let kept: Vec<usize> = shape
+                            .iter()
+                            .filter_map(|d| if let ReshapeDim::Keep(i) = d { Some(*i) } else { None })
+                            .collect();
+                        let rest = (0..x.ty.ndim()).filter(|i| !kept.contains(i)).map(|i| x.ty.shape[i]);
+                        let pos = shape.iter().position(|d| *d == ReshapeDim::Infer).expect("one infer");
+                        out[pos] = rest.collect::<Option<Vec<usize>>>().and_then(checked_product);
+                    } else if infers == 1 {
                         if known == 0 || total % known != 0 {
                             return Err(invalid(format!("cannot reshape {x} to {}", fmt_reshape(shape))));
                         }

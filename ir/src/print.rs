@@ -24,6 +24,31 @@ pub fn pp_graph(g: &FunctionGraph, id: NodeId) -> String {
     pp_node(g, id, &mut memo)
 }
 
+/// `pp` of one node, cut to `depth` levels of ops: deeper subexpressions print as `…`
+/// (leaves always print). For traces and messages about large graphs.
+pub fn pp_graph_depth(g: &FunctionGraph, id: NodeId, depth: usize) -> String {
+    let mut memo = HashMap::new();
+    let mut frontier = vec![id];
+    let mut seen = std::collections::HashSet::from([id]);
+    for level in 0..=depth {
+        let mut next = Vec::new();
+        for n in frontier {
+            let node = g.node(n);
+            if level == depth && !node.op.is_leaf() {
+                memo.insert(n, "…".to_string());
+                continue;
+            }
+            for &i in &node.inputs {
+                if seen.insert(i) {
+                    next.push(i);
+                }
+            }
+        }
+        frontier = next;
+    }
+    pp_node(g, id, &mut memo)
+}
+
 /// How `pp` and `debugprint` show a constant: `TensorConstant{2.0}`, or its array printed
 /// on one line, cut after 20 characters.
 pub fn constant_str(t: &Tensor) -> String {

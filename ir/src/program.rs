@@ -7,6 +7,9 @@ use crate::dtype::DType;
 use crate::op::ScalarOp;
 use std::fmt;
 
+/// Programs longer than this print as their size in `pp` (the text form is always complete).
+pub const PP_MAX_OPS: usize = 64;
+
 /// One instruction of a scalar program.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ScalarNode {
@@ -128,8 +131,12 @@ impl ScalarProgram {
 }
 
 impl fmt::Display for ScalarProgram {
-    /// The `pp` form of the result (`(i0 + sqr(i1))`).
+    /// The `pp` form of the result (`(i0 + sqr(i1))`); a program of more than
+    /// `PP_MAX_OPS` ops prints as its size.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.nodes.len() > PP_MAX_OPS {
+            return write!(f, "<{} ops>", self.op_count());
+        }
         f.write_str(&self.pp_value(self.output))
     }
 }

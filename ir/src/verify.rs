@@ -31,7 +31,8 @@ impl FunctionGraph {
                 );
             }
         }
-        for id in self.ids() {
+        // Types and ops: every live node (nodes detached by `replace` are skipped).
+        for id in self.toposort() {
             let node = self.node(id);
             match &node.op {
                 Op::Input => {

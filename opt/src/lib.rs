@@ -1,24 +1,114 @@
-//! `tensorlift-opt`: the graph optimizer. Passes are named and run in phases over a
-//! `FunctionGraph` (merge → canonicalize → stabilize → specialize → fusion → cleanup).
+//! `tensorlift-opt`: the graph optimizer.
 //!
-//! Today the pipeline holds the phase that every later one builds on: `merge`, which the
-//! arena already performs by hash-consing as nodes are added, followed by dead-node removal.
-//! The rewrite phases land behind the same entry point, so callers need not change.
+//! Named local rewrites over a `FunctionGraph`, run in phases as in Theano:
+//! merge (the arena hash-conses; equal constants and nodes are one) → `canonicalize` →
+//! `stabilize` → `specialize` → `fusion` → cleanup. Each phase runs its rules to a fixpoint
+//! under a step limit, and every rewrite that fires is recorded in a `RewriteTrace`.
+//!
+//! - `engine`: the rule type, the phase runner, the replacement guard.
+//! - `pattern`: helpers rules use to read and build nodes.
+//! - `canonicalize`, `stabilize`, `specialize`, `fusion`: the rules of each phase.
+//! - `trace`: the record of what fired.
+//!
+//! Rewrites that can change IEEE results beyond rounding (`x*0 → 0`, `x-x → 0`,
+//! `x/x → 1`) are marked `fast_math` and run only when `OptConfig::fast_math` is set
+//! (off by default, unlike Theano): NaN and infinity must keep flowing as IEEE says.
 #![warn(missing_docs)]
 
-use tensorlift_ir::FunctionGraph;
+pub mod canonicalize;
+pub mod engine;
+pub mod fusion;
+pub mod pattern;
+pub mod specialize;
+pub mod stabilize;
+pub mod trace;
+
+pub use engine::{Phase, Rule};
+pub use trace::{RewriteTrace, TraceEntry};
+
+use tensorlift_ir::{FunctionGraph, GraphError};
 
 /// Options of the pipeline.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct OptConfig {
     /// Skip every rewrite: the graph is only compacted (Theano's `optimizer=None`).
     pub disabled: bool,
+    /// Allow rewrites that may change results beyond rounding (`x*0 → 0`, `x-x → 0`).
+    pub fast_math: bool,
+    /// Rewrites switched off by name.
+    pub excluded: Vec<String>,
+    /// Phases switched off.
+    pub skipped_phases: Vec<Phase>,
+    /// Stop after this many rewrites in all (for bisecting a bad rewrite).
+    pub step_limit: usize,
+    /// Run the verifier after every phase.
+    pub verify: bool,
 }
 
-/// Runs the pipeline on `g` and returns the optimized graph, compacted (live nodes only,
-/// in topological order).
-pub fn optimize(g: &FunctionGraph, _config: &OptConfig) -> FunctionGraph {
-    // Merge happened while the graph was built (the arena hash-conses equal nodes);
-    // compacting drops nodes no output needs.
-    g.compact().0
+impl Default for OptConfig {
+    fn default() -> Self {
+        let excluded = std::env::var("TENSORLIFT_OPT_EXCLUDE")
+            .map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+            .unwrap_or_default();
+        OptConfig {
+            disabled: false,
+            fast_math: false,
+            excluded,
+            skipped_phases: Vec::new(),
+            step_limit: 1_000_000,
+            verify: cfg!(debug_assertions),
+        }
+    }
+}
+
+impl OptConfig {
+    /// The default options with `fast_math` on.
+    pub fn fast_math() -> Self {
+        OptConfig { fast_math: true, ..Self::default() }
+    }
+
+    /// The options with one rewrite switched off.
+    pub fn excluding(mut self, rule: &str) -> Self {
+        self.excluded.push(rule.to_string());
+        self
+    }
+
+    /// The options with one phase switched off.
+    pub fn skipping(mut self, phase: Phase) -> Self {
+        self.skipped_phases.push(phase);
+        self
+    }
+}
+
+/// The result of the pipeline: the optimized graph (compacted) and what fired.
+#[derive(Clone, Debug)]
+pub struct Optimized {
+    /// The optimized graph: live nodes only, in topological order.
+    pub graph: FunctionGraph,
+    /// Every rewrite that fired, in order.
+    pub trace: RewriteTrace,
+}
+
+/// Runs the pipeline on `g`. With `TENSORLIFT_OPT_TRACE=1` in the environment the trace is
+/// also printed to stderr.
+pub fn optimize(g: &FunctionGraph, config: &OptConfig) -> Result<Optimized, GraphError> {
+    let mut graph = g.compact().0;
+    let mut trace = RewriteTrace::default();
+    if !config.disabled {
+        let mut budget = config.step_limit;
+        for phase in Phase::ALL {
+            if config.skipped_phases.contains(&phase) {
+                continue;
+            }
+            engine::run_phase(&mut graph, phase, config, &mut trace, &mut budget)?;
+            graph = graph.compact().0;
+            if config.verify {
+                graph.verify()?;
+            }
+        }
+    }
+    if std::env::var_os("TENSORLIFT_OPT_TRACE").is_some_and(|v| v != "0") {
+        eprint!("{trace}");
+    }
+    Ok(Optimized { graph, trace })
 }

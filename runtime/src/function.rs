@@ -6,7 +6,7 @@
 use crate::error::{Error, Result};
 use crate::interp::Interpreter;
 use tensorlift_ir::{clone_replace, Arg, FunctionGraph, NodeId, Op, SharedVar, Tensor, Var};
-use tensorlift_opt::{optimize, OptConfig};
+use tensorlift_opt::{optimize, OptConfig, RewriteTrace};
 
 /// How a compiled function runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -133,7 +133,8 @@ impl FunctionBuilder {
             roots = clone_replace(&roots, &self.givens)?;
         }
         let graph = FunctionGraph::from_vars(&self.inputs, &roots)?;
-        let graph = optimize(&graph, &self.opt);
+        // Unused inputs are judged on the graph as written (as Theano does): an input the
+        // optimizer finds irrelevant (the gradient of a linear function) is still "used".
         if self.on_unused_input == OnUnusedInput::Raise {
             for (k, &id) in graph.inputs().iter().enumerate() {
                 if graph.uses(id).is_empty() && !graph.outputs().contains(&id) {
@@ -141,6 +142,8 @@ impl FunctionBuilder {
                 }
             }
         }
+        let optimized = optimize(&graph, &self.opt)?;
+        let (graph, trace) = (optimized.graph, optimized.trace);
         let interp = Interpreter::new(&graph);
         Ok(Function {
             name: self.name,
@@ -148,6 +151,7 @@ impl FunctionBuilder {
             n_outputs: self.outputs.len(),
             targets,
             graph,
+            trace,
             interp,
             mode: self.mode,
         })
@@ -162,6 +166,7 @@ pub struct Function {
     n_outputs: usize,
     targets: Vec<SharedVar>,
     graph: FunctionGraph,
+    trace: RewriteTrace,
     interp: Interpreter,
     mode: Mode,
 }
@@ -255,6 +260,11 @@ impl Function {
     /// function's outputs followed by the update values.
     pub fn optimized_graph(&self) -> &FunctionGraph {
         &self.graph
+    }
+
+    /// Every rewrite the optimizer applied to this function's graph.
+    pub fn rewrite_trace(&self) -> &RewriteTrace {
+        &self.trace
     }
 
     /// The graph nodes of the function's outputs (Theano's `f.maker.fgraph.outputs`).

@@ -15,4 +15,5 @@ pub mod verify_grad;
 pub use error::{Error, Result};
 pub use function::{function, Function, FunctionBuilder, Mode, OnUnusedInput};
 pub use interp::Interpreter;
+pub use tensorlift_opt::{OptConfig, Phase, RewriteTrace, TraceEntry};
 pub use verify_grad::{verify_grad, GradReport, VerifyGradOptions, WorstElement};

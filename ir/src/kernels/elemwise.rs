@@ -181,7 +181,8 @@ fn round_half_even<F: FloatElem>(x: F) -> F {
     if (r - x).abs() == half_unit {
         let half = r * half_unit;
         if half.floor() != half {
-            return r - x.signum();
+            // Toward the even neighbour, keeping the sign (round(-0.5) is -0.0).
+            return x.signum() * (r - x.signum()).abs();
         }
     }
     r

@@ -40,8 +40,31 @@ pub(super) fn dot(inputs: &[KernelInput<'_>], out: &TensorType) -> Result<Tensor
     Ok(match out.dtype {
         crate::DType::F64 => typed::<f64>(&x, &y),
         crate::DType::F32 => typed::<f32>(&x, &y),
-        crate::DType::I64 => typed::<i64>(&x, &y),
-        crate::DType::I32 => typed::<i32>(&x, &y),
+        crate::DType::I64 => int_dot::<i64>(&x, &y),
+        crate::DType::I32 => int_dot::<i32>(&x, &y),
         crate::DType::Bool => return Err(ValueError::invalid("dot", "bool dot is computed in int64")),
     })
+}
+
+/// Integer `dot` with wrapping arithmetic (ndarray's would panic on overflow in debug builds).
+fn int_dot<T: crate::kernels::num::Num>(a: &Tensor, b: &Tensor) -> Tensor {
+    let (a, b) = (a.array::<T>().expect("cast"), b.array::<T>().expect("cast"));
+    let (m, k) = if a.ndim() == 2 { (a.shape()[0], a.shape()[1]) } else { (1, a.shape()[0]) };
+    let n = if b.ndim() == 2 { b.shape()[1] } else { 1 };
+    let at = |i: usize, p: usize| if a.ndim() == 2 { a[[i, p]] } else { a[[p]] };
+    let bt = |p: usize, j: usize| if b.ndim() == 2 { b[[p, j]] } else { b[[p]] };
+    let mut out = Vec::with_capacity(m * n);
+    for i in 0..m {
+        for j in 0..n {
+            out.push((0..k).fold(T::zero(), |acc, p| T::add(acc, T::mul(at(i, p), bt(p, j)))));
+        }
+    }
+    let mut shape = Vec::new();
+    if a.ndim() == 2 {
+        shape.push(m);
+    }
+    if b.ndim() == 2 {
+        shape.push(n);
+    }
+    T::wrap(ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&shape), out).expect("shape").into_shared())
 }

@@ -8,7 +8,7 @@
 mod composite;
 mod elemwise;
 mod linalg;
-mod num;
+pub(crate) mod num;
 mod reduce;
 mod shape;
 

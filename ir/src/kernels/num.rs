@@ -46,7 +46,7 @@ macro_rules! int_num {
             }
             fn pow(a: Self, b: Self) -> Self {
                 if b >= 0 {
-                    a.wrapping_pow(b.min(u32::MAX as $t) as u32)
+                    a.wrapping_pow(u32::try_from(b).unwrap_or(u32::MAX))
                 } else {
                     // Integer powers with negative exponents: exact where the result is an integer.
                     match a {

@@ -62,6 +62,21 @@ pub(super) fn reshape(
         )
     };
     if let Some(pos) = shape.iter().position(|d| *d == ReshapeDim::Infer) {
+        if known == 0 && total == 0 {
+            // An empty tensor: the inferred axis takes the length of the input axes no other
+            // target axis keeps (what `flatten` of a (0, 3, 4) tensor means: (0, 12)).
+            let kept: Vec<usize> = shape
+                .iter()
+                .filter_map(|d| if let ReshapeDim::Keep(i) = d { Some(*i) } else { None })
+                .collect();
+            dims[pos] =
+                (0..x.value.ndim()).filter(|i| !kept.contains(i)).map(|i| x.value.shape()[i]).product();
+            if crate::op::checked_product(dims.iter().copied()) == Some(0) {
+                return Ok(crate::map_array!(x.value, a => {
+                    a.to_owned().into_shape_with_order(IxDyn(&dims)).expect("empty").into_shared()
+                }));
+            }
+        }
         if known == 0 || total % known != 0 {
             return Err(bad());
         }

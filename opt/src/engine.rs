@@ -1,0 +1,131 @@
+//! The rewrite engine: a `Rule` is a named local rewrite (`fn` from a node to its
+//! replacement); `run_phase` applies a phase's rules to every live node until nothing
+//! changes, guarding each replacement (same dtype, rank and broadcast pattern) and recording
+//! it in the trace.
+
+use crate::pattern::Rw;
+use crate::trace::{RewriteTrace, TraceEntry};
+use crate::OptConfig;
+use tensorlift_ir::{pp_graph_depth, FunctionGraph, GraphError, NodeId, TensorType};
+
+/// A phase of the pipeline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Phase {
+    /// Normal forms: n-ary add/mul, constants collected and folded, useless ops removed.
+    Canonicalize,
+    /// Numerically stable forms: log1p, expm1, sigmoid, softplus, log-softmax, logsumexp.
+    Stabilize,
+    /// Faster forms: pow → sqr/sqrt/mul chains, neg, sub, gemm/gemv.
+    Specialize,
+    /// Elementwise chains into `Composite` kernels; reductions of them fused.
+    Fusion,
+}
+
+impl Phase {
+    /// The phases in pipeline order.
+    pub const ALL: [Phase; 4] = [Phase::Canonicalize, Phase::Stabilize, Phase::Specialize, Phase::Fusion];
+
+    /// The phase's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Canonicalize => "canonicalize",
+            Phase::Stabilize => "stabilize",
+            Phase::Specialize => "specialize",
+            Phase::Fusion => "fusion",
+        }
+    }
+
+    /// The phase's rules, in the order they are tried on each node.
+    pub fn rules(self) -> &'static [Rule] {
+        match self {
+            Phase::Canonicalize => crate::canonicalize::RULES,
+            Phase::Stabilize => crate::stabilize::RULES,
+            Phase::Specialize => crate::specialize::RULES,
+            Phase::Fusion => crate::fusion::RULES,
+        }
+    }
+}
+
+/// A named local rewrite.
+#[derive(Clone, Copy)]
+pub struct Rule {
+    /// The name traces, exclusions and golden tests use.
+    pub name: &'static str,
+    /// True when the rewrite may change results beyond rounding (runs only with fast_math).
+    pub fast_math: bool,
+    /// The rewrite: `Some(replacement)` for a node it applies to. It may add nodes to the
+    /// graph (through `Rw`), but must not replace anything itself.
+    pub apply: fn(&mut Rw<'_>, NodeId) -> Option<NodeId>,
+}
+
+impl std::fmt::Debug for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Rule({})", self.name)
+    }
+}
+
+/// Every rule of every phase, for listing and validating exclusions.
+pub fn all_rules() -> impl Iterator<Item = (Phase, &'static Rule)> {
+    Phase::ALL.into_iter().flat_map(|p| p.rules().iter().map(move |r| (p, r)))
+}
+
+/// True when a node of type `new` may stand for one of type `old`: same dtype and rank, the
+/// same broadcastable axes, and no static length that disagrees.
+pub fn compatible(old: &TensorType, new: &TensorType) -> bool {
+    old.dtype == new.dtype
+        && old.ndim() == new.ndim()
+        && old.shape.iter().zip(&new.shape).all(|(a, b)| match (a, b) {
+            (Some(1), b) => *b == Some(1),
+            (a, Some(1)) => *a == Some(1),
+            (Some(p), Some(q)) => p == q,
+            _ => true,
+        })
+}
+
+/// Depth of the expressions shown in the trace.
+const TRACE_DEPTH: usize = 3;
+
+/// Runs one phase to a fixpoint (or until `budget` rewrites are used up).
+pub fn run_phase(
+    g: &mut FunctionGraph,
+    phase: Phase,
+    config: &OptConfig,
+    trace: &mut RewriteTrace,
+    budget: &mut usize,
+) -> Result<(), GraphError> {
+    let rules: Vec<&Rule> = phase
+        .rules()
+        .iter()
+        .filter(|r| (config.fast_math || !r.fast_math) && !config.excluded.iter().any(|e| e == r.name))
+        .collect();
+    loop {
+        let mut changed = false;
+        for id in g.toposort() {
+            if *budget == 0 {
+                return Ok(());
+            }
+            let live = !g.uses(id).is_empty() || g.outputs().contains(&id);
+            if !live || g.node(id).op.is_leaf() {
+                continue;
+            }
+
+            for rule in &rules {
+                let mut rw = Rw::new(g, config);
+                let Some(new) = (rule.apply)(&mut rw, id) else { continue };
+                if new == id || !compatible(g.ty(id), g.ty(new)) {
+                    continue;
+                }
+                let before = pp_graph_depth(g, id, TRACE_DEPTH);
+                let after = pp_graph_depth(g, new, TRACE_DEPTH);
+                g.replace(id, new)?;
+                trace.entries.push(TraceEntry { phase, rule: rule.name, before, after });
+                *budget -= 1;
+                changed = true;
+                break;
+            }
+        }
+        if !changed {
+            return Ok(());
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! What rules see: `Rw` wraps the graph being rewritten with helpers to read nodes
+//! (`scalar_op`, `const_value`, `terms`) and to build replacements (`el`, `konst`), each
+//! new node typed by its op's rule and merged with an equal existing one.
+
+use crate::OptConfig;
+use tensorlift_ir::{DType, FunctionGraph, GraphNode, NodeId, Op, ScalarOp, Tensor, TensorType};
+
+/// The graph under rewrite, as rules use it.
+pub struct Rw<'g> {
+    /// The graph.
+    pub g: &'g mut FunctionGraph,
+    /// The pipeline's options.
+    pub config: &'g OptConfig,
+}
+
+impl<'g> Rw<'g> {
+    /// Wraps a graph.
+    pub fn new(g: &'g mut FunctionGraph, config: &'g OptConfig) -> Self {
+        Rw { g, config }
+    }
+
+    /// A node.
+    pub fn node(&self, id: NodeId) -> &GraphNode {
+        self.g.node(id)
+    }
+
+    /// A node's op.
+    pub fn op(&self, id: NodeId) -> &Op {
+        &self.g.node(id).op
+    }
+
+    /// A node's inputs.
+    pub fn inputs(&self, id: NodeId) -> Vec<NodeId> {
+        self.g.node(id).inputs.clone()
+    }
+
+    /// A node's type.
+    pub fn ty(&self, id: NodeId) -> &TensorType {
+        self.g.ty(id)
+    }
+
+    /// The scalar op of an elementwise node.
+    pub fn scalar_op(&self, id: NodeId) -> Option<ScalarOp> {
+        match self.op(id) {
+            Op::Elemwise(s) => Some(*s),
+            _ => None,
+        }
+    }
+
+    /// The inputs of `id` when it applies scalar op `s`.
+    pub fn is(&self, id: NodeId, s: ScalarOp) -> Option<Vec<NodeId>> {
+        (self.scalar_op(id) == Some(s)).then(|| self.inputs(id))
+    }
+
+    /// The value of a constant whose elements are all equal, with a non-empty
+    /// broadcastable shape (a scalar in effect).
+    pub fn const_value(&self, id: NodeId) -> Option<f64> {
+        let Op::Constant(t) = self.op(id) else { return None };
+        if t.len() != 1 {
+            return None;
+        }
+        Some(t.to_f64_vec()[0])
+    }
+
+    /// True when `id` is a one-element constant equal to `v`.
+    pub fn is_const(&self, id: NodeId, v: f64) -> bool {
+        self.const_value(id) == Some(v)
+    }
+
+    /// Number of reads of `id` (a node used twice by one reader counts twice) plus one per
+    /// appearance among the outputs.
+    pub fn use_count(&self, id: NodeId) -> usize {
+        self.g.uses(id).len() + self.g.outputs().iter().filter(|&&o| o == id).count()
+    }
+
+    /// Adds (or finds) `op(inputs)`; `None` when the inputs do not type.
+    pub fn add(&mut self, op: Op, inputs: Vec<NodeId>) -> Option<NodeId> {
+        self.g.add_node(op, inputs).ok()
+    }
+
+    /// Adds (or finds) the elementwise node `s(inputs)`.
+    pub fn el(&mut self, s: ScalarOp, inputs: Vec<NodeId>) -> Option<NodeId> {
+        self.add(Op::Elemwise(s), inputs)
+    }
+
+    /// A constant `v` of `dtype` with `ndim` broadcastable axes.
+    pub fn konst(&mut self, v: f64, dtype: DType, ndim: usize) -> NodeId {
+        self.g.add_constant(Tensor::full(dtype, &vec![1; ndim], v))
+    }
+
+    /// A constant like `like` (its dtype and rank) holding `v`.
+    pub fn konst_like(&mut self, v: f64, like: NodeId) -> NodeId {
+        let (dtype, ndim) = (self.ty(like).dtype, self.ty(like).ndim());
+        self.konst(v, dtype, ndim)
+    }
+
+    /// `value` broadcast to the shape of `shape_of` (Theano's `fill`), or `value` itself when
+    /// it already has that broadcast pattern.
+    pub fn fill(&mut self, shape_of: NodeId, value: NodeId) -> Option<NodeId> {
+        if crate::engine::compatible(self.ty(shape_of), self.ty(value))
+            || same_pattern(self.ty(shape_of), self.ty(value))
+        {
+            return Some(value);
+        }
+        self.el(ScalarOp::Second, vec![shape_of, value])
+    }
+
+    /// The operands of an n-ary `op` tree rooted at `id`, flattening nested nodes of the
+    /// same op and dtype that nothing else reads.
+    pub fn terms(&self, id: NodeId, op: ScalarOp) -> Vec<NodeId> {
+        let dtype = self.ty(id).dtype;
+        let mut out = Vec::new();
+        let mut stack: Vec<NodeId> = self.inputs(id).into_iter().rev().collect();
+        while let Some(t) = stack.pop() {
+            if self.scalar_op(t) == Some(op) && self.ty(t).dtype == dtype && self.use_count(t) == 1 {
+                stack.extend(self.inputs(t).into_iter().rev());
+            } else {
+                out.push(t);
+            }
+        }
+        out
+    }
+}
+
+/// True when both types broadcast on exactly the same axes and have the same rank.
+pub fn same_pattern(a: &TensorType, b: &TensorType) -> bool {
+    a.ndim() == b.ndim() && a.shape.iter().zip(&b.shape).all(|(p, q)| (*p == Some(1)) == (*q == Some(1)))
+}
