@@ -9,7 +9,7 @@ use crate::op::Op;
 use crate::types::TensorType;
 use crate::value::Tensor;
 use crate::var::Var;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::fmt;
 
 /// The index of a node in a `FunctionGraph`.
@@ -50,6 +50,15 @@ pub struct FunctionGraph {
     inputs: Vec<NodeId>,
     outputs: Vec<NodeId>,
     memo: HashMap<(Op, Vec<NodeId>), NodeId>,
+    /// A level per node, greater than each of its inputs' levels: a node can only be
+    /// computed from nodes of lower level, which bounds the search for cycles.
+    levels: Vec<u32>,
+    /// Number of reads of each node by live nodes (use lists may also hold dead readers,
+    /// dropped lazily: removing them eagerly is quadratic on constants read thousands of
+    /// times).
+    live_uses: Vec<u32>,
+    /// Nodes detached by `replace`: no longer part of the graph.
+    dead: Vec<bool>,
 }
 
 impl FunctionGraph {
@@ -76,7 +85,7 @@ impl FunctionGraph {
 
     fn build(inputs: &[Var], outputs: &[Var], collect_inputs: bool) -> Result<Self, GraphError> {
         let mut g = FunctionGraph::new();
-        let mut map: HashMap<usize, NodeId> = HashMap::new();
+        let mut map: HashMap<usize, NodeId> = HashMap::default();
         for v in inputs.iter().chain(outputs) {
             v.check()?;
         }
@@ -142,8 +151,13 @@ impl FunctionGraph {
 
     fn push(&mut self, node: GraphNode) -> NodeId {
         let id = NodeId(self.nodes.len() as u32);
+        let level = node.inputs.iter().map(|i| self.levels[i.index()] + 1).max().unwrap_or(0);
+        self.levels.push(level);
+        self.live_uses.push(0);
+        self.dead.push(false);
         for &i in &node.inputs {
             self.uses[i.index()].push(id);
+            self.live_uses[i.index()] += 1;
         }
         self.nodes.push(node);
         self.uses.push(Vec::new());
@@ -242,8 +256,18 @@ impl FunctionGraph {
     }
 
     /// The nodes that read `id` (once per use).
-    pub fn uses(&self, id: NodeId) -> &[NodeId] {
-        &self.uses[id.index()]
+    pub fn uses(&self, id: NodeId) -> Vec<NodeId> {
+        self.uses[id.index()].iter().copied().filter(|u| !self.dead[u.index()]).collect()
+    }
+
+    /// How many times live nodes read `id` (a reader using it twice counts twice).
+    pub fn use_count(&self, id: NodeId) -> usize {
+        self.live_uses[id.index()] as usize
+    }
+
+    /// True for a node `replace` detached from the graph.
+    pub fn is_dead(&self, id: NodeId) -> bool {
+        self.dead[id.index()]
     }
 
     /// The graph inputs, in order.
@@ -268,17 +292,31 @@ impl FunctionGraph {
 
     /// True when `a` is `b` or computed from `b`.
     pub fn depends_on(&self, a: NodeId, b: NodeId) -> bool {
-        let mut seen = vec![false; self.nodes.len()];
+        // Only nodes of a higher level than `b` can be computed from it.
+        let floor = self.levels[b.index()];
+        let mut seen = rustc_hash::FxHashSet::default();
         let mut stack = vec![a];
         while let Some(n) = stack.pop() {
             if n == b {
                 return true;
             }
-            if !std::mem::replace(&mut seen[n.index()], true) {
+            if self.levels[n.index()] > floor && seen.insert(n) {
                 stack.extend(&self.nodes[n.index()].inputs);
             }
         }
         false
+    }
+
+    /// Restores `level(user) > level(input)` after `id` gained an input of level `min - 1`.
+    fn raise_level(&mut self, id: NodeId, min: u32) {
+        let mut work = vec![(id, min)];
+        while let Some((n, min)) = work.pop() {
+            if self.levels[n.index()] >= min {
+                continue;
+            }
+            self.levels[n.index()] = min;
+            work.extend(self.uses[n.index()].iter().map(|&u| (u, min + 1)));
+        }
     }
 
     /// Makes every user of `old` (and every output that is `old`) read `new` instead.
@@ -306,7 +344,11 @@ impl FunctionGraph {
             if self.memo.get(&old_key) == Some(&old) {
                 self.memo.remove(&old_key);
             }
-            let mut users = std::mem::take(&mut self.uses[old.index()]);
+            let mut users: Vec<NodeId> = std::mem::take(&mut self.uses[old.index()])
+                .into_iter()
+                .filter(|u| !self.dead[u.index()])
+                .collect();
+            self.live_uses[old.index()] = 0;
             users.sort_unstable();
             users.dedup();
             for u in users {
@@ -318,8 +360,11 @@ impl FunctionGraph {
                     if *i == old {
                         *i = new;
                         self.uses[new.index()].push(u);
+                        self.live_uses[new.index()] += 1;
                     }
                 }
+                let min = self.levels[new.index()] + 1;
+                self.raise_level(u, min);
                 self.retype(u)?;
                 let key = (self.nodes[u.index()].op.clone(), self.nodes[u.index()].inputs.clone());
                 match self.memo.get(&key) {
@@ -345,22 +390,21 @@ impl FunctionGraph {
     fn prune(&mut self, id: NodeId) {
         let mut work = vec![id];
         while let Some(n) = work.pop() {
-            let dead = self.uses[n.index()].is_empty()
+            let dead = self.live_uses[n.index()] == 0
+                && !self.dead[n.index()]
                 && !self.outputs.contains(&n)
                 && !self.inputs.contains(&n)
                 && !self.nodes[n.index()].inputs.is_empty();
             if !dead {
                 continue;
             }
+            self.dead[n.index()] = true;
             let key = (self.nodes[n.index()].op.clone(), self.nodes[n.index()].inputs.clone());
             if self.memo.get(&key) == Some(&n) {
                 self.memo.remove(&key);
             }
-            for i in std::mem::take(&mut self.nodes[n.index()].inputs) {
-                let uses = &mut self.uses[i.index()];
-                if let Some(p) = uses.iter().position(|&u| u == n) {
-                    uses.swap_remove(p);
-                }
+            for i in self.nodes[n.index()].inputs.clone() {
+                self.live_uses[i.index()] -= 1;
                 work.push(i);
             }
         }
@@ -418,7 +462,7 @@ impl FunctionGraph {
     /// from old ids to new ones.
     pub fn compact(&self) -> (FunctionGraph, HashMap<NodeId, NodeId>) {
         let mut g = FunctionGraph::new();
-        let mut map = HashMap::new();
+        let mut map = HashMap::default();
         for id in self.toposort() {
             let n = &self.nodes[id.index()];
             let new = if matches!(n.op, Op::Input) {

@@ -11,20 +11,24 @@ impl FunctionGraph {
     pub fn verify(&self) -> Result<(), GraphError> {
         let err = |id: NodeId, reason: String| Err(GraphError::Verify { node: id.to_string(), reason });
         let n = self.len();
-        // Use lists: what the inputs say, as a sorted multiset per node.
+        // Use lists: the live readers of each node, as a sorted multiset, must be what the
+        // live nodes' inputs say, and the counts must agree.
         let mut expected: Vec<Vec<NodeId>> = vec![Vec::new(); n];
-        for id in self.ids() {
+        for id in self.ids().filter(|&id| !self.is_dead(id)) {
             for &i in &self.node(id).inputs {
                 if i.index() >= n {
                     return err(id, format!("input {i} does not exist"));
                 }
+                if self.is_dead(i) {
+                    return err(id, format!("reads {i}, which was detached"));
+                }
                 expected[i.index()].push(id);
             }
         }
-        for id in self.ids() {
-            let mut uses = self.uses(id).to_vec();
+        for id in self.ids().filter(|&id| !self.is_dead(id)) {
+            let mut uses = self.uses(id);
             uses.sort_unstable();
-            if uses != expected[id.index()] {
+            if uses != expected[id.index()] || self.use_count(id) != uses.len() {
                 return err(
                     id,
                     format!("use list {uses:?} disagrees with its readers {:?}", expected[id.index()]),

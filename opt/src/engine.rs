@@ -104,7 +104,7 @@ pub fn run_phase(
             if *budget == 0 {
                 return Ok(());
             }
-            let live = !g.uses(id).is_empty() || g.outputs().contains(&id);
+            let live = g.use_count(id) > 0 || g.outputs().contains(&id);
             if !live || g.node(id).op.is_leaf() {
                 continue;
             }

@@ -70,7 +70,7 @@ impl<'g> Rw<'g> {
     /// Number of reads of `id` (a node used twice by one reader counts twice) plus one per
     /// appearance among the outputs.
     pub fn use_count(&self, id: NodeId) -> usize {
-        self.g.uses(id).len() + self.g.outputs().iter().filter(|&&o| o == id).count()
+        self.g.use_count(id) + self.g.outputs().iter().filter(|&&o| o == id).count()
     }
 
     /// Adds (or finds) `op(inputs)`; `None` when the inputs do not type.
