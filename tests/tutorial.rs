@@ -158,3 +158,25 @@ fn cell_5_4_partial_derivatives() -> tl::Result<()> {
     assert_eq!((at(&fgy, 1.0, 2.0)?, at(&fgy, 2.0, 2.0)?), (20.0, 24.0));
     Ok(())
 }
+
+/// The optimized graphs of section 5, as `pp` prints them: the gradient went through the
+/// same optimizer as everything else and its elementwise part became one fused kernel.
+#[test]
+fn cell_5_optimized_gradient_graphs() -> tl::Result<()> {
+    let x = tl::dscalar("x");
+    assert_eq!(grad_fn(&x.pow(2), &x)?.pp_output(0), "(TensorConstant{2.0} * x)");
+    assert_eq!(grad_fn(&x.sin(), &x)?.pp_output(0), "cos(x)");
+    // 3x² - 8x + 6 as one composite whose only input is x.
+    let f = grad_fn(&((&x - 4.0) * (x.pow(2) + 6.0)), &x)?;
+    assert_eq!(f.pp_output(0), "Composite{(6.0 + (2.0 * (-4.0 + i0) * i0) + sqr(i0))}(x)");
+    assert_eq!(f.optimized_graph().toposort().len(), 2, "x and one kernel");
+    // Both partials of (x + 2y)² are one composite each over x and y.
+    let y = tl::dscalar("y");
+    let z = (&x + 2.0 * &y).pow(2);
+    let g = tl::grad(&z, &[&x, &y])?;
+    let fgx = tl::function(&[&x, &y], &[&g[0]])?;
+    let fgy = tl::function(&[&x, &y], &[&g[1]])?;
+    assert_eq!(fgx.pp_output(0), "Composite{(2.0 * (i0 + (2.0 * i1)))}(x, y)");
+    assert_eq!(fgy.pp_output(0), "Composite{(4.0 * (i0 + (2.0 * i1)))}(x, y)");
+    Ok(())
+}

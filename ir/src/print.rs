@@ -216,6 +216,28 @@ pub fn debugprint_graph(g: &FunctionGraph) -> String {
     for &o in g.outputs() {
         tree(g, o, "", "", &mut ids, &mut expanded, &mut out);
     }
+    // Fused kernels: their scalar programs, one instruction per line (PyTensor's
+    // "Inner graphs" section).
+    let mut inner: Vec<(String, NodeId)> = ids
+        .iter()
+        .filter(|(&id, _)| matches!(g.node(id).op, Op::Composite(_) | Op::FusedReduce { .. }))
+        .map(|(&id, tag)| (tag.clone(), id))
+        .collect();
+    if !inner.is_empty() {
+        inner.sort_by_key(|(tag, _)| (tag.len(), tag.clone()));
+        out.push_str("\nInner graphs:\n");
+        for (tag, id) in inner {
+            let body = match &g.node(id).op {
+                Op::Composite(p) | Op::FusedReduce { body: p, .. } => p,
+                _ => unreachable!("filtered"),
+            };
+            out.push_str(&format!("\n{} [id {tag}]\n", label(g, id)));
+            for stmt in body.to_text().split(" | ") {
+                let arrow = if stmt.starts_with("return") { " ← " } else { "   " };
+                out.push_str(&format!("{arrow}{stmt}\n"));
+            }
+        }
+    }
     out
 }
 

@@ -71,9 +71,20 @@ fn program_of(rw: &Rw<'_>, root: NodeId, cluster: &HashSet<NodeId>) -> (ScalarPr
             }
         }
     }
-    // Inputs in first-use order: scan the nodes in order, operands left to right.
+    // Inputs numbered as a reader meets them: depth-first from the root, operands left to
+    // right (Theano's `i0, i1, …`).
     let mut input_index: HashMap<NodeId, usize> = HashMap::new();
-    for &n in &order {
+    let mut visited: HashSet<NodeId> = HashSet::new();
+    let mut pre: Vec<NodeId> = vec![root];
+    while let Some(n) = pre.pop() {
+        if !visited.insert(n) {
+            continue;
+        }
+        for i in rw.inputs(n).into_iter().rev() {
+            if cluster.contains(&i) {
+                pre.push(i);
+            }
+        }
         for i in rw.inputs(n) {
             if !cluster.contains(&i) && !scalar_const(rw, i) && !input_index.contains_key(&i) {
                 input_index.insert(i, inputs.len());
