@@ -349,3 +349,19 @@ fn float32_gradients_stay_float32() {
     let f = tl::function(&[&x], &[&g]).unwrap();
     assert_eq!(f.call1(vec![1.5f32, -2.0]).unwrap().to_vec::<f32>().unwrap(), vec![1.5, -2.0]);
 }
+
+#[test]
+fn piecewise_constant_ops_have_zero_gradient() {
+    // sign, floor, ceil, round and trunc are flat almost everywhere: their gradient is 0
+    // (connected, so no disconnected-input error), as in Theano.
+    let x = tl::dvector("x");
+    let cost = (x.sign() + x.floor() + x.ceil() + x.round() + x.trunc() + &x * 0.5).sum();
+    let g = tl::grad1(&cost, &x).unwrap();
+    let f = tl::function(&[&x], &[&g]).unwrap();
+    assert_eq!(f.call1(vec![-1.3, 0.2, 2.7]).unwrap().to_vec::<f64>().unwrap(), vec![0.5; 3]);
+    for op in [Var::sign, Var::floor, Var::ceil, Var::round, Var::trunc] {
+        let g = tl::grad1(&op(&x).sum(), &x).unwrap();
+        let f = tl::function(&[&x], &[&g]).unwrap();
+        assert_eq!(f.call1(vec![-1.3, 0.2]).unwrap().to_vec::<f64>().unwrap(), vec![0.0; 2]);
+    }
+}
