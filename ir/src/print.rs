@@ -18,35 +18,70 @@ pub fn pp(v: &Var) -> String {
     }
 }
 
-/// `pp` of one node of a graph.
+/// Subexpressions longer than this print as `…` inside larger ones, so printing stays
+/// linear on graphs thousands of levels deep.
+pub const PP_MAX_SUBEXPR: usize = 20_000;
+
+/// `pp` of one node of a graph. Works bottom-up without recursion, keeping only the strings
+/// still to be read, so graphs of any depth print (very long subexpressions are cut to `…`).
 pub fn pp_graph(g: &FunctionGraph, id: NodeId) -> String {
-    let mut memo = HashMap::new();
-    pp_node(g, id, &mut memo)
+    // The nodes `id` needs, inputs first, and how often each is read among them.
+    let mut order = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut stack = vec![(id, false)];
+    while let Some((n, expanded)) = stack.pop() {
+        if expanded {
+            order.push(n);
+            continue;
+        }
+        if !seen.insert(n) {
+            continue;
+        }
+        stack.push((n, true));
+        for &i in g.node(n).inputs.iter().rev() {
+            if !seen.contains(&i) {
+                stack.push((i, false));
+            }
+        }
+    }
+    let mut reads: HashMap<NodeId, usize> = HashMap::new();
+    for &n in &order {
+        for &i in &g.node(n).inputs {
+            *reads.entry(i).or_default() += 1;
+        }
+    }
+    let mut memo: HashMap<NodeId, String> = HashMap::new();
+    for &n in &order {
+        let args: Vec<String> = g
+            .node(n)
+            .inputs
+            .iter()
+            .map(|i| {
+                let left = reads.get_mut(i).expect("counted");
+                *left -= 1;
+                let s = if *left == 0 { memo.remove(i).expect("computed") } else { memo[i].clone() };
+                if s.len() > PP_MAX_SUBEXPR {
+                    "…".to_string()
+                } else {
+                    s
+                }
+            })
+            .collect();
+        memo.insert(n, format_node(g, n, &args));
+    }
+    memo.remove(&id).expect("computed last")
 }
 
 /// `pp` of one node, cut to `depth` levels of ops: deeper subexpressions print as `…`
 /// (leaves always print). For traces and messages about large graphs.
 pub fn pp_graph_depth(g: &FunctionGraph, id: NodeId, depth: usize) -> String {
-    let mut memo = HashMap::new();
-    let mut frontier = vec![id];
-    let mut seen = std::collections::HashSet::from([id]);
-    for level in 0..=depth {
-        let mut next = Vec::new();
-        for n in frontier {
-            let node = g.node(n);
-            if level == depth && !node.op.is_leaf() {
-                memo.insert(n, "…".to_string());
-                continue;
-            }
-            for &i in &node.inputs {
-                if seen.insert(i) {
-                    next.push(i);
-                }
-            }
-        }
-        frontier = next;
+    let node = g.node(id);
+    if depth == 0 && !node.op.is_leaf() {
+        return "…".to_string();
     }
-    pp_node(g, id, &mut memo)
+    let args: Vec<String> =
+        node.inputs.iter().map(|&i| pp_graph_depth(g, i, depth.saturating_sub(1))).collect();
+    format_node(g, id, &args)
 }
 
 /// How `pp` and `debugprint` show a constant: `TensorConstant{2.0}`, or its array printed
@@ -70,18 +105,13 @@ pub fn constant_str(t: &Tensor) -> String {
     format!("TensorConstant{{{body}}}")
 }
 
-fn index_str(
-    g: &FunctionGraph,
-    index: &[IndexEntry],
-    idx_inputs: &[NodeId],
-    memo: &mut HashMap<NodeId, String>,
-) -> String {
-    let mut sym = idx_inputs.iter();
+fn index_str(index: &[IndexEntry], idx_args: &[String]) -> String {
+    let mut sym = idx_args.iter();
     let parts: Vec<String> = index
         .iter()
         .map(|e| match e {
             IndexEntry::At(Idx::Const(i)) => i.to_string(),
-            IndexEntry::At(Idx::Input) => pp_node(g, *sym.next().expect("index input"), memo),
+            IndexEntry::At(Idx::Input) => sym.next().expect("index input").clone(),
             IndexEntry::Slice { start, stop, step } => {
                 let b = |v: &Option<isize>| v.map_or(String::new(), |v| v.to_string());
                 if *step == 1 {
@@ -104,16 +134,10 @@ fn axes_str(axes: &[usize]) -> String {
     }
 }
 
-fn pp_node(g: &FunctionGraph, id: NodeId, memo: &mut HashMap<NodeId, String>) -> String {
-    if let Some(s) = memo.get(&id) {
-        return s.clone();
-    }
+/// `pp` of one node given the printed forms of its inputs.
+fn format_node(g: &FunctionGraph, id: NodeId, args: &[String]) -> String {
     let node = g.node(id);
-    let args: Vec<String> = match &node.op {
-        Op::Input | Op::Shared(_) | Op::Constant(_) => vec![],
-        _ => node.inputs.iter().map(|&i| pp_node(g, i, memo)).collect(),
-    };
-    let s = match &node.op {
+    match &node.op {
         Op::Input | Op::Shared(_) => node.name.clone().unwrap_or_else(|| format!("<{}>", node.ty)),
         Op::Constant(t) => constant_str(t),
         Op::Elemwise(ScalarOp::Neg) => format!("(-{})", args[0]),
@@ -175,19 +199,11 @@ fn pp_node(g: &FunctionGraph, id: NodeId, memo: &mut HashMap<NodeId, String>) ->
         Op::SplitPart { axis, part } => {
             format!("split_part{{axis={axis}, part={part}}}({})", args.join(", "))
         }
-        Op::Subtensor { index } => format!("{}[{}]", args[0], index_str(g, index, &node.inputs[1..], memo)),
+        Op::Subtensor { index } => format!("{}[{}]", args[0], index_str(index, &args[1..])),
         Op::IncSubtensor { index, .. } => {
-            format!(
-                "{}({}[{}], {})",
-                node.op.name(),
-                args[0],
-                index_str(g, index, &node.inputs[2..], memo),
-                args[1]
-            )
+            format!("{}({}[{}], {})", node.op.name(), args[0], index_str(index, &args[2..]), args[1])
         }
-    };
-    memo.insert(id, s.clone());
-    s
+    }
 }
 
 /// `gemv` when the product is matrix-vector, `gemm` otherwise.
@@ -211,10 +227,10 @@ pub fn debugprint(vars: &[Var]) -> String {
 /// `debugprint` of a graph's outputs.
 pub fn debugprint_graph(g: &FunctionGraph) -> String {
     let mut ids: HashMap<NodeId, String> = HashMap::new();
-    let mut expanded: Vec<NodeId> = Vec::new();
+    let mut expanded = std::collections::HashSet::new();
     let mut out = String::new();
     for &o in g.outputs() {
-        tree(g, o, "", "", &mut ids, &mut expanded, &mut out);
+        tree(g, o, &mut ids, &mut expanded, &mut out);
     }
     // Fused kernels: their scalar programs, one instruction per line (PyTensor's
     // "Inner graphs" section).
@@ -287,40 +303,47 @@ fn label(g: &FunctionGraph, id: NodeId) -> String {
     }
 }
 
+/// Trees deeper than this print their deeper levels as `…`.
+const DEBUGPRINT_MAX_DEPTH: usize = 500;
+
 fn tree(
     g: &FunctionGraph,
-    id: NodeId,
-    first: &str,
-    rest: &str,
+    root: NodeId,
     ids: &mut HashMap<NodeId, String>,
-    expanded: &mut Vec<NodeId>,
+    expanded: &mut std::collections::HashSet<NodeId>,
     out: &mut String,
 ) {
-    let next = ids.len();
-    let tag = ids.entry(id).or_insert_with(|| letter_id(next)).clone();
-    let n = g.node(id);
-    let name = match (&n.op, &n.name) {
-        (Op::Input | Op::Shared(_), _) | (_, None) => String::new(),
-        (_, Some(nm)) => format!(" '{nm}'"),
-    };
-    out.push_str(&format!(
-        "{first}{} [id {tag}] <{}{}>{name}\n",
-        label(g, id),
-        n.ty.dtype,
-        fmt_shape(&n.ty.shape)
-    ));
-    if n.inputs.is_empty() {
-        return;
-    }
-    if expanded.contains(&id) {
-        out.push_str(&format!("{rest}└─ ···\n"));
-        return;
-    }
-    expanded.push(id);
-    let k = n.inputs.len();
-    for (j, &i) in n.inputs.iter().enumerate() {
-        let last = j + 1 == k;
-        let (f, r) = if last { ("└─ ", "   ") } else { ("├─ ", "│  ") };
-        tree(g, i, &format!("{rest}{f}"), &format!("{rest}{r}"), ids, expanded, out);
+    // (node, first-line prefix, prefix of its children's lines, depth), without recursion.
+    let mut stack = vec![(root, String::new(), String::new(), 0usize)];
+    while let Some((id, first, rest, depth)) = stack.pop() {
+        let next = ids.len();
+        let tag = ids.entry(id).or_insert_with(|| letter_id(next)).clone();
+        let n = g.node(id);
+        let name = match (&n.op, &n.name) {
+            (Op::Input | Op::Shared(_), _) | (_, None) => String::new(),
+            (_, Some(nm)) => format!(" '{nm}'"),
+        };
+        out.push_str(&format!(
+            "{first}{} [id {tag}] <{}{}>{name}\n",
+            label(g, id),
+            n.ty.dtype,
+            fmt_shape(&n.ty.shape)
+        ));
+        if n.inputs.is_empty() {
+            continue;
+        }
+        if !expanded.insert(id) {
+            out.push_str(&format!("{rest}└─ ···\n"));
+            continue;
+        }
+        if depth >= DEBUGPRINT_MAX_DEPTH {
+            out.push_str(&format!("{rest}└─ …\n"));
+            continue;
+        }
+        let k = n.inputs.len();
+        for (j, &i) in n.inputs.iter().enumerate().rev() {
+            let (f, r) = if j + 1 == k { ("└─ ", "   ") } else { ("├─ ", "│  ") };
+            stack.push((i, format!("{rest}{f}"), format!("{rest}{r}"), depth + 1));
+        }
     }
 }

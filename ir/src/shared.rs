@@ -5,7 +5,7 @@ use crate::error::ValueError;
 use crate::types::TensorType;
 use crate::value::Tensor;
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 /// A named, typed, mutable value cell. Clones share the cell; equality is identity.
 #[derive(Clone)]
@@ -15,13 +15,21 @@ struct SharedInner {
     name: String,
     ty: TensorType,
     value: RwLock<Tensor>,
+    /// Held by a call that updates this variable from reading it to writing it, so
+    /// concurrent read-modify-write updates are serialized and none is lost.
+    update: Mutex<()>,
 }
 
 impl SharedVar {
     /// A cell of type `ty` (dtype of the value, any axis lengths of its rank) holding `value`.
     pub fn new(name: impl Into<String>, ty: TensorType, value: Tensor) -> Result<Self, ValueError> {
         check_fits(&ty, &value)?;
-        Ok(SharedVar(Arc::new(SharedInner { name: name.into(), ty, value: RwLock::new(value) })))
+        Ok(SharedVar(Arc::new(SharedInner {
+            name: name.into(),
+            ty,
+            value: RwLock::new(value),
+            update: Mutex::new(()),
+        })))
     }
 
     /// The variable's name.
@@ -44,6 +52,12 @@ impl SharedVar {
         check_fits(&self.0.ty, &value)?;
         *self.0.value.write().unwrap_or_else(|e| e.into_inner()) = value;
         Ok(())
+    }
+
+    /// Locks the variable for a read-modify-write update (see `Function::call`). Lock several
+    /// variables in the order of their `id` to avoid deadlocks.
+    pub fn lock_for_update(&self) -> MutexGuard<'_, ()> {
+        self.0.update.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// A stable identity for hashing and printing.

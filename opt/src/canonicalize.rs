@@ -167,17 +167,27 @@ fn canonize(rw: &mut Rw<'_>, id: NodeId, op: ScalarOp, neutral: f64) -> Option<N
     let dtype = rw.ty(id).dtype;
     let (consts, vars): (Vec<NodeId>, Vec<NodeId>) =
         terms.iter().partition(|&&t| rw.const_value(t).is_some() && rw.ty(t).dtype == dtype);
-    let folded = match consts.len() {
-        0 => None,
-        1 => Some(consts[0]),
+    let mut folded: Vec<NodeId> = match consts.len() {
+        0 => vec![],
+        1 => vec![consts[0]],
         _ => {
             let node = rw.el(op, consts.clone())?;
             let r = constant_folding(rw, node)?;
-            Some(r)
+            // Collecting constants reassociates: never let it create an overflow or an
+            // underflow (1.5**2000 → inf, then 0 * inf = NaN). Then the node stays as
+            // written, in its own order.
+            let value = rw.const_value(r)?;
+            let inputs_normal =
+                consts.iter().all(|&c| rw.const_value(c).is_some_and(|v| v == 0.0 || v.is_normal()));
+            if !inputs_normal || (value == 0.0 && op == ScalarOp::Mul) || !(value == 0.0 || value.is_normal())
+            {
+                return None;
+            }
+            vec![r]
         }
     };
-    let folded = folded.filter(|&c| !rw.is_const(c, neutral));
-    let mut new_terms: Vec<NodeId> = folded.into_iter().collect();
+    folded.retain(|&c| !rw.is_const(c, neutral));
+    let mut new_terms: Vec<NodeId> = folded;
     new_terms.extend(vars);
     let unchanged = new_terms == root_ins;
     if unchanged {

@@ -224,6 +224,11 @@ impl Function {
             }
             values.push(t);
         }
+        // Updates are read-modify-write: hold every updated variable (in a global order, so
+        // concurrent calls cannot deadlock) from reading to writing, so no update is lost.
+        let mut order: Vec<&SharedVar> = self.targets.iter().collect();
+        order.sort_by_key(|s| s.id());
+        let _guards: Vec<_> = order.iter().map(|s| s.lock_for_update()).collect();
         let mut results = match self.mode {
             Mode::Interp => self.interp.run(&self.graph, &values)?,
         };

@@ -7,6 +7,9 @@ use std::borrow::Cow;
 use tensorlift_ir::kernels::{self, KernelInput};
 use tensorlift_ir::{FunctionGraph, NodeId, Op, Tensor};
 
+/// Levels of the failing expression an error message shows.
+const ERROR_DEPTH: usize = 4;
+
 /// A graph prepared for evaluation: its schedule and, per step, which values die there.
 #[derive(Clone, Debug)]
 pub struct Interpreter {
@@ -60,8 +63,10 @@ impl Interpreter {
                             name: &self.names[i.index()],
                         })
                         .collect();
-                    let t = kernels::eval(op, &ins, &node.ty)
-                        .map_err(|source| Error::Eval { node: tensorlift_ir::pp_graph(g, id), source })?;
+                    let t = kernels::eval(op, &ins, &node.ty).map_err(|source| Error::Eval {
+                        node: tensorlift_ir::pp_graph_depth(g, id, ERROR_DEPTH),
+                        source,
+                    })?;
                     Some(Cow::Owned(t))
                 }
             };

@@ -55,7 +55,8 @@ impl From<i32> for Index {
 }
 impl From<usize> for Index {
     fn from(i: usize) -> Index {
-        Index::At(i as isize)
+        // Past isize::MAX is out of range for any axis, not a negative index.
+        Index::At(isize::try_from(i).unwrap_or(isize::MAX))
     }
 }
 impl From<&Var> for Index {

@@ -46,6 +46,7 @@ pub fn apply(op: Op, inputs: Vec<Var>) -> Var {
 /// Normalizes a possibly negative axis for a tensor of `ndim` axes.
 #[track_caller]
 pub(crate) fn norm_axis(op: &str, axis: isize, x: &Var) -> Result<usize, BuildError> {
+    x.check()?;
     let n = x.ndim() as isize;
     let a = if axis < 0 { axis + n } else { axis };
     if a < 0 || a >= n {

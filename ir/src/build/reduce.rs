@@ -27,7 +27,8 @@ impl From<i32> for Axes {
 }
 impl From<usize> for Axes {
     fn from(a: usize) -> Axes {
-        Axes::These(vec![a as isize])
+        // Lengths past isize::MAX cannot exist: such an axis is out of range, not negative.
+        Axes::These(vec![isize::try_from(a).unwrap_or(isize::MAX)])
     }
 }
 impl From<&[isize]> for Axes {
@@ -158,6 +159,9 @@ reductions! {
 /// Softmax along `axis` (`-1` for the last): `exp(x - max) / sum(exp(x - max))`.
 #[track_caller]
 pub fn softmax(x: &Var, axis: isize) -> Var {
+    if let Err(e) = x.check() {
+        return Var::from_error(e);
+    }
     Var::from_result(
         super::norm_axis("softmax", axis, x)
             .and_then(|axis| apply_inner(Op::Softmax { axis }, vec![x.clone()])),
@@ -167,6 +171,9 @@ pub fn softmax(x: &Var, axis: isize) -> Var {
 /// Log of the softmax along `axis`, computed stably.
 #[track_caller]
 pub fn log_softmax(x: &Var, axis: isize) -> Var {
+    if let Err(e) = x.check() {
+        return Var::from_error(e);
+    }
     Var::from_result(
         super::norm_axis("log_softmax", axis, x)
             .and_then(|axis| apply_inner(Op::LogSoftmax { axis }, vec![x.clone()])),

@@ -62,6 +62,9 @@ impl Var {
     /// `dimshuffle` from Theano's spelling: `x.dimshuffle_pattern("0,x")`.
     #[track_caller]
     pub fn dimshuffle_pattern(&self, pattern: &str) -> Var {
+        if let Err(e) = self.check() {
+            return Var::from_error(e);
+        }
         match parse_pattern(pattern) {
             Ok(order) => self.dimshuffle(&order),
             Err(e) => Var::from_error(BuildError::invalid("dimshuffle", e)),
@@ -78,6 +81,9 @@ impl Var {
     /// Permutes the axes: `x.transpose(&[1, 0, 2])`.
     #[track_caller]
     pub fn transpose(&self, axes: &[usize]) -> Var {
+        if let Err(e) = self.check() {
+            return Var::from_error(e);
+        }
         if axes.len() != self.ndim() {
             return Var::from_error(BuildError::invalid(
                 "transpose",
@@ -91,6 +97,9 @@ impl Var {
     /// The same elements in a new shape; one length may be `-1` (inferred).
     #[track_caller]
     pub fn reshape(&self, shape: &[isize]) -> Var {
+        if let Err(e) = self.check() {
+            return Var::from_error(e);
+        }
         let mut dims = Vec::with_capacity(shape.len());
         for &d in shape {
             dims.push(match d {
@@ -105,6 +114,9 @@ impl Var {
     /// Flattens to `ndim` axes, keeping the leading `ndim - 1` and merging the rest.
     #[track_caller]
     pub fn flatten(&self, ndim: usize) -> Var {
+        if let Err(e) = self.check() {
+            return Var::from_error(e);
+        }
         if ndim == 0 || ndim > self.ndim().max(1) {
             return Var::from_error(BuildError::invalid(
                 "flatten",

@@ -1,0 +1,114 @@
+//! Criterion benchmarks of the optimizer's compile time: `tensorlift_opt::optimize` on a
+//! prebuilt `FunctionGraph` (graph construction is excluded; the verifier is off).
+//!
+//! Targets:
+//! - `mlp20_grad` (the gradient graph of a 20-layer, width-64 tanh MLP with a softmax
+//!   cross-entropy cost and an L2 term): under 5 ms.
+//! - `chain/10000` (10 000 elementwise ops on a vector): under 100 ms.
+//! - `chain/20000`: at most twice the time of `chain/10000` (optimization stays linear).
+//!
+//! The node counts of each graph before and after optimization are printed once before the
+//! measurements.
+
+use std::time::Duration;
+
+use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode};
+use tensorlift as tl;
+use tensorlift_opt::{optimize, OptConfig};
+
+/// Number of layers of the MLP.
+const LAYERS: usize = 20;
+/// Width of every layer of the MLP.
+const WIDTH: usize = 64;
+
+/// The options every benchmark uses: the default pipeline without the verifier.
+fn config() -> OptConfig {
+    OptConfig { verify: false, ..Default::default() }
+}
+
+/// The graph of a 20-layer tanh MLP's cost and the gradients of all its parameters.
+/// Layers 0‥18 are `tanh(h·W + b)`; layer 19 gives the logits of a softmax cross-entropy
+/// against the one-hot target `y`, plus `1e-4 · Σ‖W‖²`.
+fn mlp_grad_graph() -> tl::FunctionGraph {
+    let x = tl::dmatrix("x");
+    let y = tl::dmatrix("y");
+    let mut params = Vec::with_capacity(2 * LAYERS);
+    let mut weights = Vec::with_capacity(LAYERS);
+    let mut h = x.clone();
+    for k in 0..LAYERS {
+        let w = tl::shared(ndarray::Array2::<f64>::zeros((WIDTH, WIDTH)), &format!("w{k}"));
+        let b = tl::shared(ndarray::Array1::<f64>::zeros(WIDTH), &format!("b{k}"));
+        let z = tl::dot(&h, &w) + &b;
+        h = if k + 1 < LAYERS { tl::tanh(z) } else { z };
+        params.push(w.clone());
+        params.push(b);
+        weights.push(w);
+    }
+    let xent = -(&y * tl::log_softmax(&h, -1)).sum_axis(1).mean();
+    let l2 = weights.iter().map(|w| w.sqr().sum()).reduce(|a, b| a + b).expect("at least one layer");
+    let cost = xent + 1e-4 * l2;
+    let grads = tl::grad(&cost, &params).expect("the gradient builds");
+    let mut outputs = vec![cost];
+    outputs.extend(grads);
+    tl::FunctionGraph::from_vars(&[&x, &y], &outputs).expect("the graph builds")
+}
+
+/// A chain of `n` elementwise ops on a vector: `y*1.5`, `sin(y)`, `y+x` in rotation.
+fn chain_graph(n: usize) -> tl::FunctionGraph {
+    let x = tl::dvector("x");
+    let mut y = x.clone();
+    for i in 0..n {
+        y = match i % 3 {
+            0 => y * 1.5,
+            1 => tl::sin(y),
+            _ => y + &x,
+        };
+    }
+    tl::FunctionGraph::from_vars(&[&x], &[&y]).expect("the graph builds")
+}
+
+/// Prints the node count of `g` before and after optimization, and the rewrites that fired.
+fn report(name: &str, g: &tl::FunctionGraph) {
+    let opt = optimize(g, &config()).expect("optimizes");
+    println!(
+        "optimizer/{name}: {} nodes before, {} after ({} rewrites)",
+        g.len(),
+        opt.graph.len(),
+        opt.trace.entries.len()
+    );
+}
+
+fn mlp20_grad(c: &mut Criterion) {
+    let g = mlp_grad_graph();
+    report("mlp20_grad", &g);
+    let cfg = config();
+    let mut group = c.benchmark_group("optimizer");
+    group.sample_size(20).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
+    group.bench_function("mlp20_grad", |b| b.iter(|| optimize(black_box(&g), &cfg).expect("optimizes")));
+    group.finish();
+}
+
+fn chain(c: &mut Criterion) {
+    let graphs: Vec<(usize, tl::FunctionGraph)> =
+        [10_000usize, 20_000].into_iter().map(|n| (n, chain_graph(n))).collect();
+    for (n, g) in &graphs {
+        report(&format!("chain/{n}"), g);
+    }
+    let cfg = config();
+    let mut group = c.benchmark_group("optimizer");
+    // Flat sampling: tens of milliseconds per call, too slow for linear sampling's ramp.
+    group
+        .sample_size(20)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5));
+    for (n, g) in &graphs {
+        group.bench_with_input(BenchmarkId::new("chain", n), g, |b, g| {
+            b.iter(|| optimize(black_box(g), &cfg).expect("optimizes"))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, mlp20_grad, chain);
+criterion_main!(benches);
