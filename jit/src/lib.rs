@@ -1,12 +1,19 @@
 //! `tensorlift-jit`: native code generation with Cranelift.
 //!
 //! This crate owns every Cranelift type; nothing of Cranelift crosses its public API.
-//! Today it holds the host target: the ISA built from the CPU's own features (CPUID), with
-//! the settings every kernel is compiled with. Lowering of fused kernels builds on it.
+//! It holds the host target (the ISA built from the CPU's own features, with the settings
+//! every kernel is compiled with) and [`kernel`]: fused elementwise kernels
+//! ([`tensorlift_ir::ScalarProgram`]s) compiled to native loops and run through a safe API.
 #![warn(missing_docs)]
+
+pub mod kernel;
+
+pub use kernel::{compile_elementwise, ElementwiseKernel, KernelArg};
 
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
+use std::sync::OnceLock;
+use tensorlift_ir::DType;
 
 /// Why the JIT could not set up or compile.
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +31,65 @@ pub enum JitError {
         value: &'static str,
         /// Cranelift's message.
         reason: String,
+    },
+    /// The program uses an op, or a dtype, that the JIT does not lower (yet): the caller
+    /// should fall back to the interpreter.
+    #[error("not supported by the JIT: {op}")]
+    Unsupported {
+        /// The op's name, or a description of the unsupported value (`int64 input 0`).
+        op: String,
+    },
+    /// The program is malformed (`ScalarProgram::validate` refused it).
+    #[error("invalid scalar program: {0}")]
+    InvalidProgram(String),
+    /// Cranelift failed to compile or link the generated function.
+    #[error("cranelift: {0}")]
+    Compile(String),
+    /// A kernel was run with the wrong number of inputs.
+    #[error("the kernel takes {expected} inputs, got {got}")]
+    ArgCount {
+        /// The program's number of inputs.
+        expected: usize,
+        /// The number given.
+        got: usize,
+    },
+    /// An input of a kernel has the wrong dtype.
+    #[error("input {index} of the kernel is {expected}, got {got}")]
+    ArgDType {
+        /// Which input.
+        index: usize,
+        /// The program's dtype for it.
+        expected: DType,
+        /// The dtype given.
+        got: DType,
+    },
+    /// An input slice's length differs from the output's.
+    #[error("input {index} of the kernel has {got} elements, the output {expected}")]
+    ArgLength {
+        /// Which input.
+        index: usize,
+        /// The output's length.
+        expected: usize,
+        /// The input's length.
+        got: usize,
+    },
+    /// The output buffer has the wrong element type.
+    #[error("the kernel's output is {expected}, got a buffer of {got}")]
+    OutDType {
+        /// The program's result dtype.
+        expected: DType,
+        /// The buffer's element dtype.
+        got: DType,
+    },
+    /// The element range to compute is not inside the output.
+    #[error("range {begin}..{end} is not inside an output of {len} elements")]
+    Range {
+        /// First element.
+        begin: usize,
+        /// One past the last element.
+        end: usize,
+        /// The output's length.
+        len: usize,
     },
 }
 
@@ -45,6 +111,17 @@ pub(crate) fn host_isa() -> Result<OwnedTargetIsa, JitError> {
     }
     let isa = cranelift_native::builder().map_err(|e| JitError::UnsupportedHost(e.to_string()))?;
     isa.finish(settings::Flags::new(flags)).map_err(|e| JitError::UnsupportedHost(e.to_string()))
+}
+
+/// The host ISA, built once per process (building it costs about 80 µs) and shared: an
+/// `OwnedTargetIsa` is an `Arc`.
+pub(crate) fn shared_host_isa() -> Result<OwnedTargetIsa, JitError> {
+    static ISA: OnceLock<OwnedTargetIsa> = OnceLock::new();
+    if let Some(isa) = ISA.get() {
+        return Ok(isa.clone());
+    }
+    let isa = host_isa()?;
+    Ok(ISA.get_or_init(|| isa).clone())
 }
 
 /// What the JIT targets on this machine: the triple and the enabled ISA feature flags

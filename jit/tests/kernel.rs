@@ -1,0 +1,1010 @@
+//! The JIT's elementwise kernels against the reference: every supported op on f64 and f32,
+//! every loop shape (empty, scalar tail only, vector body + tail, broadcast inputs,
+//! sub-ranges), special values, mixed-dtype programs, and every error the safe API reports.
+//!
+//! Two references: hand-written Rust with the semantics of `tensorlift_ir::kernels` (and
+//! std's own functions for the ops the JIT calls), and `tensorlift_ir::kernels::eval` of an
+//! `Op::Composite` itself. Results must match bit for bit (any NaN matches any NaN, except in
+//! the tests that pin which NaN `maximum`/`minimum` return).
+
+use std::sync::Arc;
+use tensorlift_ir::kernels::{eval, KernelInput};
+use tensorlift_ir::{DType, Op, ScalarNode, ScalarOp, ScalarProgram, Tensor, TensorType};
+use tensorlift_jit::{compile_elementwise, ElementwiseKernel, JitError, KernelArg};
+
+use DType::{F32, F64};
+
+const LENS: [usize; 7] = [0, 1, 2, 3, 7, 64, 1001];
+
+const SPECIALS: [f64; 30] = [
+    0.0,
+    -0.0,
+    1.0,
+    -1.0,
+    0.5,
+    -0.5,
+    1.5,
+    -1.5,
+    2.5,
+    -2.5,
+    3.5,
+    0.49999999999999994,
+    f64::NAN,
+    -f64::NAN,
+    f64::INFINITY,
+    f64::NEG_INFINITY,
+    1e-310,
+    -1e-310,
+    f64::MIN_POSITIVE,
+    f64::MAX,
+    f64::MIN,
+    1e300,
+    -1e300,
+    4503599627370497.0,
+    -4503599627370495.5,
+    3.7,
+    -3.7,
+    100.25,
+    1e-30,
+    std::f64::consts::PI,
+];
+
+// ---------------------------------------------------------------------------------------
+// Programs.
+
+/// Builds a scalar program node by node, typing each op with `ScalarOp::out_dtype`.
+struct Builder {
+    p: ScalarProgram,
+}
+
+impl Builder {
+    fn new(inputs: &[DType]) -> Self {
+        Builder { p: ScalarProgram { inputs: inputs.to_vec(), nodes: Vec::new(), output: 0 } }
+    }
+
+    fn value(&mut self, node: ScalarNode) -> usize {
+        self.p.nodes.push(node);
+        self.p.inputs.len() + self.p.nodes.len() - 1
+    }
+
+    fn c(&mut self, dtype: DType, x: f64) -> usize {
+        self.value(ScalarNode::Const { dtype, bits: x.to_bits() })
+    }
+
+    fn op(&mut self, op: ScalarOp, args: &[usize]) -> usize {
+        let dts: Vec<DType> = args.iter().map(|&a| self.p.dtype_of(a)).collect();
+        let dtype = op.out_dtype(&dts).expect("well typed");
+        self.value(ScalarNode::Apply { op, args: args.to_vec(), dtype })
+    }
+
+    fn finish(mut self, output: usize) -> ScalarProgram {
+        self.p.output = output;
+        self.p.validate().expect("valid program");
+        self.p
+    }
+}
+
+/// `op(i0, i1, …)` over `n` inputs of dtype `d`.
+fn single(op: ScalarOp, d: DType, n: usize) -> ScalarProgram {
+    let mut b = Builder::new(&vec![d; n]);
+    let args: Vec<usize> = (0..n).collect();
+    let r = b.op(op, &args);
+    b.finish(r)
+}
+
+// ---------------------------------------------------------------------------------------
+// Data.
+
+/// Deterministic pseudo-random numbers (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    /// Mostly moderate values, some special ones, some tiny or huge ones.
+    fn value(&mut self) -> f64 {
+        match self.below(10) {
+            0 | 1 => SPECIALS[self.below(SPECIALS.len())],
+            2 => (self.unit() - 0.5) * 1e6,
+            3 => ((self.unit() - 0.5) * 40.0).round() / 2.0,
+            _ => (self.unit() - 0.5) * 8.0,
+        }
+    }
+}
+
+/// `n` values: the specials first (so short inputs hit them too), then random ones.
+fn data(n: usize, seed: u64) -> Vec<f64> {
+    let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let shift = seed as usize % SPECIALS.len();
+    (0..n)
+        .map(|i| if i < SPECIALS.len() { SPECIALS[(i + shift) % SPECIALS.len()] } else { rng.value() })
+        .collect()
+}
+
+/// A test input: a slice or a scalar, of either float dtype.
+#[derive(Clone, Debug)]
+enum In {
+    F64(Vec<f64>),
+    F32(Vec<f32>),
+    S64(f64),
+    S32(f32),
+}
+
+impl In {
+    fn vec(d: DType, n: usize, seed: u64) -> In {
+        let v = data(n, seed);
+        match d {
+            F32 => In::F32(v.into_iter().map(|x| x as f32).collect()),
+            _ => In::F64(v),
+        }
+    }
+
+    fn scalar(d: DType, x: f64) -> In {
+        match d {
+            F32 => In::S32(x as f32),
+            _ => In::S64(x),
+        }
+    }
+
+    fn arg(&self) -> KernelArg<'_> {
+        match self {
+            In::F64(v) => KernelArg::F64(v),
+            In::F32(v) => KernelArg::F32(v),
+            In::S64(x) => KernelArg::ScalarF64(*x),
+            In::S32(x) => KernelArg::ScalarF32(*x),
+        }
+    }
+
+    fn tensor(&self) -> Tensor {
+        match self {
+            In::F64(v) => Tensor::from(v.clone()),
+            In::F32(v) => Tensor::from(v.clone()),
+            In::S64(x) => Tensor::from(vec![*x]),
+            In::S32(x) => Tensor::from(vec![*x]),
+        }
+    }
+}
+
+/// The result's elements as bits (f32 bits widened), from the JIT.
+fn run_jit(k: &ElementwiseKernel, ins: &[In], n: usize) -> Vec<u64> {
+    let args: Vec<KernelArg<'_>> = ins.iter().map(In::arg).collect();
+    match k.out_dtype() {
+        F32 => {
+            let mut out = vec![f32::from_bits(0x7fc0_dead); n];
+            k.run(&args, &mut out).expect("run");
+            out.iter().map(|x| x.to_bits() as u64).collect()
+        }
+        _ => {
+            let mut out = vec![f64::from_bits(0x7ff8_dead_dead_dead); n];
+            k.run(&args, &mut out).expect("run");
+            out.iter().map(|x| x.to_bits()).collect()
+        }
+    }
+}
+
+/// The result's elements as bits, from the reference kernel of `Op::Composite`.
+fn run_reference(p: &ScalarProgram, ins: &[In], n: usize) -> Vec<u64> {
+    let tensors: Vec<Tensor> = ins.iter().map(In::tensor).collect();
+    let types: Vec<TensorType> = tensors.iter().map(|t| TensorType::fixed(t.dtype(), t.shape())).collect();
+    let names: Vec<String> = (0..ins.len()).map(|i| format!("i{i}")).collect();
+    let kin: Vec<KernelInput<'_>> =
+        (0..ins.len()).map(|i| KernelInput { value: &tensors[i], ty: &types[i], name: &names[i] }).collect();
+    let shape = if ins.iter().any(|i| matches!(i, In::F64(_) | In::F32(_))) { n } else { 1 };
+    let out_ty = TensorType::fixed(p.out_dtype(), &[shape]);
+    let t = eval(&Op::Composite(Arc::new(p.clone())), &kin, &out_ty).expect("reference");
+    let bits: Vec<u64> = match t.dtype() {
+        F32 => t.to_vec::<f32>().unwrap().iter().map(|x| x.to_bits() as u64).collect(),
+        _ => t.to_vec::<f64>().unwrap().iter().map(|x| x.to_bits()).collect(),
+    };
+    if bits.len() == 1 && n != 1 {
+        vec![bits[0]; n]
+    } else {
+        bits
+    }
+}
+
+fn is_nan(d: DType, bits: u64) -> bool {
+    match d {
+        F32 => f32::from_bits(bits as u32).is_nan(),
+        _ => f64::from_bits(bits).is_nan(),
+    }
+}
+
+fn show(d: DType, bits: u64) -> String {
+    match d {
+        F32 => format!("{:?} ({bits:#x})", f32::from_bits(bits as u32)),
+        _ => format!("{:?} ({bits:#x})", f64::from_bits(bits)),
+    }
+}
+
+/// Bit-exact equality, any NaN matching any NaN.
+fn assert_same(d: DType, got: &[u64], want: &[u64], ins: &[In], what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}: lengths");
+    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+        if g != w && !(is_nan(d, g) && is_nan(d, w)) {
+            let at: Vec<String> = ins
+                .iter()
+                .map(|x| match x {
+                    In::F64(v) => format!("{:?}", v[i]),
+                    In::F32(v) => format!("{:?}", v[i]),
+                    In::S64(s) => format!("{s:?}"),
+                    In::S32(s) => format!("{s:?}"),
+                })
+                .collect();
+            panic!(
+                "{what}: element {i} of {} (inputs {at:?}): got {}, want {}",
+                got.len(),
+                show(d, g),
+                show(d, w)
+            );
+        }
+    }
+}
+
+/// Compiles `p` and checks it against the reference on `ins`.
+fn check(p: &ScalarProgram, ins: &[In], n: usize, what: &str) {
+    let k = compile_elementwise(p).unwrap_or_else(|e| panic!("{what}: {e}"));
+    check_kernel(&k, p, ins, n, what);
+}
+
+fn check_kernel(k: &ElementwiseKernel, p: &ScalarProgram, ins: &[In], n: usize, what: &str) {
+    let got = run_jit(k, ins, n);
+    let want = run_reference(p, ins, n);
+    assert_same(p.out_dtype(), &got, &want, ins, &format!("{what} [{p}] n={n}"));
+}
+
+/// Slice inputs of every length in `LENS`.
+fn check_lengths(p: &ScalarProgram, what: &str) {
+    let k = compile_elementwise(p).unwrap_or_else(|e| panic!("{what}: {e}"));
+    for n in LENS {
+        let ins: Vec<In> =
+            p.inputs.iter().enumerate().map(|(j, &d)| In::vec(d, n, 7 * j as u64 + n as u64)).collect();
+        check_kernel(&k, p, &ins, n, what);
+    }
+}
+
+const INLINE_UNARY: [ScalarOp; 10] = [
+    ScalarOp::Neg,
+    ScalarOp::Abs,
+    ScalarOp::Sqr,
+    ScalarOp::Sqrt,
+    ScalarOp::Reciprocal,
+    ScalarOp::Floor,
+    ScalarOp::Ceil,
+    ScalarOp::Trunc,
+    ScalarOp::Round,
+    ScalarOp::Sign,
+];
+
+const INLINE_BINARY: [ScalarOp; 7] = [
+    ScalarOp::Add,
+    ScalarOp::Sub,
+    ScalarOp::Mul,
+    ScalarOp::Div,
+    ScalarOp::Maximum,
+    ScalarOp::Minimum,
+    ScalarOp::Second,
+];
+
+const CALLED_UNARY: [ScalarOp; 21] = [
+    ScalarOp::Exp,
+    ScalarOp::Expm1,
+    ScalarOp::Log,
+    ScalarOp::Log1p,
+    ScalarOp::Log2,
+    ScalarOp::Log10,
+    ScalarOp::Sin,
+    ScalarOp::Cos,
+    ScalarOp::Tan,
+    ScalarOp::Arcsin,
+    ScalarOp::Arccos,
+    ScalarOp::Arctan,
+    ScalarOp::Sinh,
+    ScalarOp::Cosh,
+    ScalarOp::Tanh,
+    ScalarOp::Arcsinh,
+    ScalarOp::Arccosh,
+    ScalarOp::Arctanh,
+    ScalarOp::Sigmoid,
+    ScalarOp::Softplus,
+    ScalarOp::Erf,
+];
+
+// ---------------------------------------------------------------------------------------
+// Every op.
+
+#[test]
+fn inline_ops_match_the_reference_at_every_length() {
+    for d in [F64, F32] {
+        for op in INLINE_UNARY {
+            check_lengths(&single(op, d, 1), &format!("{} {d}", op.name()));
+        }
+        for op in INLINE_BINARY {
+            check_lengths(&single(op, d, 2), &format!("{} {d}", op.name()));
+        }
+        check_lengths(&single(ScalarOp::Clip, d, 3), &format!("clip {d}"));
+        for n in [3, 4, 5] {
+            check_lengths(&single(ScalarOp::Add, d, n), &format!("add/{n} {d}"));
+            check_lengths(&single(ScalarOp::Mul, d, n), &format!("mul/{n} {d}"));
+        }
+        for to in [F64, F32] {
+            check_lengths(&single(ScalarOp::Cast(to), d, 1), &format!("cast {d} -> {to}"));
+        }
+    }
+}
+
+#[test]
+fn inline_programs_are_vectorized() {
+    for (d, w) in [(F64, 2), (F32, 4)] {
+        for op in INLINE_UNARY {
+            let k = compile_elementwise(&single(op, d, 1)).unwrap();
+            assert_eq!(k.vector_width(), Some(w), "{} {d}", op.name());
+            assert!(k.callees().is_empty());
+            let vty = if d == F64 { "f64x2" } else { "f32x4" };
+            assert!(k.clif().contains(vty), "{}: {}", op.name(), k.clif());
+        }
+    }
+    // Mixed programs use groups of 4: one f32x4 or two f64x2 per value.
+    let k = compile_elementwise(&single(ScalarOp::Add, F32, 2)).unwrap();
+    assert_eq!(k.vector_width(), Some(4));
+    let mut b = Builder::new(&[F32, F64]);
+    let r = b.op(ScalarOp::Mul, &[0, 1]);
+    let k = compile_elementwise(&b.finish(r)).unwrap();
+    assert_eq!(k.vector_width(), Some(4));
+    assert!(k.clif().contains("fvpromote_low"), "{}", k.clif());
+}
+
+/// The std functions the JIT calls, f64 and f32, for the hand-written reference.
+fn std_ref64(op: ScalarOp) -> fn(f64) -> f64 {
+    use tensorlift_ir::kernels::{erf, sigmoid, softplus};
+    use ScalarOp::*;
+    match op {
+        Exp => f64::exp,
+        Expm1 => f64::exp_m1,
+        Log => f64::ln,
+        Log1p => f64::ln_1p,
+        Log2 => f64::log2,
+        Log10 => f64::log10,
+        Sin => f64::sin,
+        Cos => f64::cos,
+        Tan => f64::tan,
+        Arcsin => f64::asin,
+        Arccos => f64::acos,
+        Arctan => f64::atan,
+        Sinh => f64::sinh,
+        Cosh => f64::cosh,
+        Tanh => f64::tanh,
+        Arcsinh => f64::asinh,
+        Arccosh => f64::acosh,
+        Arctanh => f64::atanh,
+        Sigmoid => sigmoid::<f64>,
+        Softplus => softplus::<f64>,
+        Erf => erf::<f64>,
+        _ => unreachable!(),
+    }
+}
+
+fn std_ref32(op: ScalarOp) -> fn(f32) -> f32 {
+    use tensorlift_ir::kernels::{erf, sigmoid, softplus};
+    use ScalarOp::*;
+    match op {
+        Exp => f32::exp,
+        Expm1 => f32::exp_m1,
+        Log => f32::ln,
+        Log1p => f32::ln_1p,
+        Log2 => f32::log2,
+        Log10 => f32::log10,
+        Sin => f32::sin,
+        Cos => f32::cos,
+        Tan => f32::tan,
+        Arcsin => f32::asin,
+        Arccos => f32::acos,
+        Arctan => f32::atan,
+        Sinh => f32::sinh,
+        Cosh => f32::cosh,
+        Tanh => f32::tanh,
+        Arcsinh => f32::asinh,
+        Arccosh => f32::acosh,
+        Arctanh => f32::atanh,
+        Sigmoid => sigmoid::<f32>,
+        Softplus => softplus::<f32>,
+        Erf => erf::<f32>,
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn std_called_ops_are_bit_exact_with_std() {
+    let x = data(1001, 3);
+    let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+    for op in CALLED_UNARY {
+        let k = compile_elementwise(&single(op, F64, 1)).unwrap();
+        assert_eq!(k.vector_width(), None, "{} calls std: scalar loop", op.name());
+        assert_eq!(k.callees(), [format!("tl_{}_f64", op.name())]);
+        let mut out = vec![0.0f64; x.len()];
+        k.run(&[KernelArg::F64(&x)], &mut out).unwrap();
+        let f = std_ref64(op);
+        for (i, (&g, &xi)) in out.iter().zip(&x).enumerate() {
+            let w = f(xi);
+            assert!(
+                g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan()),
+                "{}({xi:?}) [{i}]: {g:?} vs {w:?}",
+                op.name()
+            );
+        }
+
+        let k = compile_elementwise(&single(op, F32, 1)).unwrap();
+        assert_eq!(k.callees(), [format!("tl_{}_f32", op.name())]);
+        let mut out = vec![0.0f32; x32.len()];
+        k.run(&[KernelArg::F32(&x32)], &mut out).unwrap();
+        let f = std_ref32(op);
+        for (&g, &xi) in out.iter().zip(&x32) {
+            let w = f(xi);
+            assert!(
+                g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan()),
+                "{}({xi:?}) f32: {g:?} vs {w:?}",
+                op.name()
+            );
+        }
+        for n in [0, 1, 7] {
+            check(&single(op, F64, 1), &[In::vec(F64, n, 5)], n, op.name());
+            check(&single(op, F32, 1), &[In::vec(F32, n, 5)], n, op.name());
+        }
+    }
+}
+
+#[test]
+fn pow_is_bit_exact_with_powf() {
+    let x = data(1001, 11);
+    let y: Vec<f64> = data(1001, 12).iter().map(|v| v.clamp(-30.0, 30.0)).collect();
+    let k = compile_elementwise(&single(ScalarOp::Pow, F64, 2)).unwrap();
+    assert_eq!(k.callees(), ["tl_pow_f64"]);
+    let mut out = vec![0.0f64; x.len()];
+    k.run(&[KernelArg::F64(&x), KernelArg::F64(&y)], &mut out).unwrap();
+    for i in 0..x.len() {
+        let w = x[i].powf(y[i]);
+        assert!(
+            out[i].to_bits() == w.to_bits() || (out[i].is_nan() && w.is_nan()),
+            "pow({}, {})",
+            x[i],
+            y[i]
+        );
+    }
+    let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+    let k = compile_elementwise(&single(ScalarOp::Pow, F32, 2)).unwrap();
+    let mut out = vec![0.0f32; x.len()];
+    k.run(&[KernelArg::F32(&x32), KernelArg::ScalarF32(2.5)], &mut out).unwrap();
+    for i in 0..x.len() {
+        let w = x32[i].powf(2.5);
+        assert!(out[i].to_bits() == w.to_bits() || (out[i].is_nan() && w.is_nan()), "pow({}, 2.5)", x32[i]);
+    }
+    for d in [F64, F32] {
+        check_lengths(&single(ScalarOp::Pow, d, 2), "pow");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Semantics pinned by hand.
+
+/// The reference's NaN-propagating maximum (`tensorlift_ir::kernels::elemwise`).
+fn max_nan(a: f64, b: f64) -> f64 {
+    if a.is_nan() || a >= b {
+        a
+    } else if b.is_nan() || b > a {
+        b
+    } else {
+        a
+    }
+}
+
+fn min_nan(a: f64, b: f64) -> f64 {
+    if a.is_nan() || a <= b {
+        a
+    } else if b.is_nan() || b < a {
+        b
+    } else {
+        a
+    }
+}
+
+#[test]
+fn maximum_and_minimum_propagate_nan_from_either_side() {
+    // Two NaNs with different payloads, so the test sees which one comes out.
+    let nan1 = f64::from_bits(0x7ff8_0000_0000_0001);
+    let nan2 = f64::from_bits(0xfff8_0000_0000_0002);
+    let vals = [nan1, nan2, 0.0, -0.0, 1.0, -1.0, f64::INFINITY, f64::NEG_INFINITY, 2.5, 1e-310];
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for &x in &vals {
+        for &y in &vals {
+            a.push(x);
+            b.push(y);
+        }
+    }
+    // 100 pairs: the vector loop plus a tail; then each pair alone (the scalar loop).
+    for (op, f) in [(ScalarOp::Maximum, max_nan as fn(f64, f64) -> f64), (ScalarOp::Minimum, min_nan)] {
+        let k = compile_elementwise(&single(op, F64, 2)).unwrap();
+        let mut out = vec![0.0f64; a.len()];
+        k.run(&[KernelArg::F64(&a), KernelArg::F64(&b)], &mut out).unwrap();
+        for i in 0..a.len() {
+            assert_eq!(out[i].to_bits(), f(a[i], b[i]).to_bits(), "{}({:?}, {:?})", op.name(), a[i], b[i]);
+            let mut one = [0.0f64];
+            k.run(&[KernelArg::F64(&a[i..=i]), KernelArg::F64(&b[i..=i])], &mut one).unwrap();
+            assert_eq!(
+                one[0].to_bits(),
+                out[i].to_bits(),
+                "scalar loop {}({:?}, {:?})",
+                op.name(),
+                a[i],
+                b[i]
+            );
+        }
+        // f32: same rules.
+        let k = compile_elementwise(&single(op, F32, 2)).unwrap();
+        let a32: Vec<f32> = a.iter().map(|&x| x as f32).collect();
+        let b32: Vec<f32> = b.iter().map(|&x| x as f32).collect();
+        let mut out = vec![0.0f32; a.len()];
+        k.run(&[KernelArg::F32(&a32), KernelArg::F32(&b32)], &mut out).unwrap();
+        for i in 0..a.len() {
+            let (x, y) = (a32[i], b32[i]);
+            let w = f(x as f64, y as f64) as f32;
+            assert_eq!(out[i].to_bits(), w.to_bits(), "{}({x:?}, {y:?}) f32", op.name());
+        }
+    }
+    let k = compile_elementwise(&single(ScalarOp::Maximum, F64, 2)).unwrap();
+    let mut out = [0.0f64; 4];
+    k.run(
+        &[KernelArg::F64(&[f64::NAN, 1.0, 0.0, -0.0]), KernelArg::F64(&[1.0, f64::NAN, -0.0, 0.0])],
+        &mut out,
+    )
+    .unwrap();
+    assert!(out[0].is_nan() && out[1].is_nan());
+    assert_eq!(out[2].to_bits(), 0.0f64.to_bits());
+    assert_eq!(out[3].to_bits(), (-0.0f64).to_bits());
+}
+
+#[test]
+fn round_is_half_to_even_and_sign_keeps_zeros() {
+    let x = [0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 0.49999999999999994, 3.5, -0.0, 1e300, f64::NAN, -7.5];
+    let want_round = [0.0, 2.0, 2.0, -0.0, -2.0, -2.0, 0.0, 4.0, -0.0, 1e300, f64::NAN, -8.0];
+    let want_sign = [1.0, 1.0, 1.0, -1.0, -1.0, -1.0, 1.0, 1.0, -0.0, 1.0, f64::NAN, -1.0];
+    for (op, want) in [(ScalarOp::Round, want_round), (ScalarOp::Sign, want_sign)] {
+        let k = compile_elementwise(&single(op, F64, 1)).unwrap();
+        let mut out = [0.0f64; 12];
+        k.run(&[KernelArg::F64(&x)], &mut out).unwrap();
+        for i in 0..x.len() {
+            assert!(
+                out[i].to_bits() == want[i].to_bits() || (out[i].is_nan() && want[i].is_nan()),
+                "{}({:?}) = {:?}",
+                op.name(),
+                x[i],
+                out[i]
+            );
+        }
+    }
+    let k = compile_elementwise(&single(ScalarOp::Sign, F64, 1)).unwrap();
+    let mut out = [0.0f64; 3];
+    k.run(&[KernelArg::F64(&[0.0, -0.0, f64::NEG_INFINITY])], &mut out).unwrap();
+    assert_eq!(out.map(f64::to_bits), [0.0f64.to_bits(), (-0.0f64).to_bits(), (-1.0f64).to_bits()]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Broadcasting, ranges, mixed dtypes, constants.
+
+#[test]
+fn broadcast_scalar_inputs_in_every_position() {
+    for d in [F64, F32] {
+        for op in INLINE_BINARY.into_iter().chain([ScalarOp::Pow]) {
+            let p = single(op, d, 2);
+            let k = compile_elementwise(&p).unwrap();
+            for n in LENS {
+                for s in [-2.5, 0.0, -0.0, f64::NAN, f64::INFINITY, 3.0] {
+                    let v = In::vec(d, n, n as u64);
+                    check_kernel(&k, &p, &[v.clone(), In::scalar(d, s)], n, "scalar second");
+                    check_kernel(&k, &p, &[In::scalar(d, s), v], n, "scalar first");
+                    check_kernel(&k, &p, &[In::scalar(d, s), In::scalar(d, 1.5)], n, "both scalar");
+                }
+            }
+        }
+        let p = single(ScalarOp::Clip, d, 3);
+        let k = compile_elementwise(&p).unwrap();
+        for n in LENS {
+            let ins = [In::vec(d, n, 1), In::scalar(d, -1.0), In::scalar(d, 2.0)];
+            check_kernel(&k, &p, &ins, n, "clip(x, -1, 2)");
+            let ins = [In::scalar(d, 0.5), In::vec(d, n, 2), In::vec(d, n, 3)];
+            check_kernel(&k, &p, &ins, n, "clip(0.5, lo, hi)");
+        }
+    }
+}
+
+#[test]
+fn sub_ranges_compute_only_their_elements() {
+    let mut b = Builder::new(&[F64, F64]);
+    let m = b.op(ScalarOp::Mul, &[0, 1]);
+    let c = b.c(F64, 1.0);
+    let r = b.op(ScalarOp::Add, &[m, c]);
+    let p = b.finish(r);
+    let k = compile_elementwise(&p).unwrap();
+    let n = 101;
+    let x = data(n, 1);
+    let y = data(n, 2);
+    let full = run_reference(&p, &[In::F64(x.clone()), In::F64(y.clone())], n);
+    let sentinel = -12345.0f64;
+    for (lo, hi) in
+        [(0, 0), (5, 5), (0, 1), (3, 4), (1, 8), (7, 100), (13, 101), (0, 101), (2, 99), (100, 101)]
+    {
+        let mut out = vec![sentinel; n];
+        k.run_range(&[KernelArg::F64(&x), KernelArg::ScalarF64(2.0)], &mut out, lo..hi)
+            .unwrap_or_else(|e| panic!("{e}"));
+        k.run_range(&[KernelArg::F64(&x), KernelArg::F64(&y)], &mut out, lo..hi).unwrap();
+        for (i, o) in out.iter().enumerate() {
+            if (lo..hi).contains(&i) {
+                assert!(
+                    o.to_bits() == full[i] || (o.is_nan() && f64::from_bits(full[i]).is_nan()),
+                    "{lo}..{hi} [{i}]"
+                );
+            } else {
+                assert_eq!(*o, sentinel, "{lo}..{hi}: element {i} outside the range was written");
+            }
+        }
+    }
+    // f32 (vector groups of 4, two per iteration).
+    let p = single(ScalarOp::Sqr, F32, 1);
+    let k = compile_elementwise(&p).unwrap();
+    let x: Vec<f32> = (0..50).map(|i| i as f32).collect();
+    for (lo, hi) in [(1, 2), (1, 10), (3, 50), (0, 49), (9, 17)] {
+        let mut out = vec![-1.0f32; 50];
+        k.run_range(&[KernelArg::F32(&x)], &mut out, lo..hi).unwrap();
+        for (i, &o) in out.iter().enumerate() {
+            let want = if (lo..hi).contains(&i) { (i * i) as f32 } else { -1.0 };
+            assert_eq!(o, want, "{lo}..{hi} [{i}]");
+        }
+    }
+}
+
+#[test]
+fn mixed_f32_f64_programs_with_casts() {
+    // (f32 x) * (f64 y) upcasts to f64; cast back to f32; plus an f32 constant; max with x.
+    let mut b = Builder::new(&[F32, F64]);
+    let m = b.op(ScalarOp::Mul, &[0, 1]);
+    let c = b.op(ScalarOp::Cast(F32), &[m]);
+    let k1 = b.c(F32, 0.1);
+    let s = b.op(ScalarOp::Add, &[c, k1]);
+    let r = b.op(ScalarOp::Maximum, &[s, 0]);
+    let p = b.finish(r);
+    assert_eq!(p.out_dtype(), F32);
+    check_lengths(&p, "mixed to f32");
+    for n in LENS {
+        check(&p, &[In::vec(F32, n, 1), In::S64(1.0 / 3.0)], n, "mixed, scalar f64");
+        check(&p, &[In::S32(0.25), In::vec(F64, n, 2)], n, "mixed, scalar f32");
+    }
+
+    // f32 only through casts, result f64: sqrt(cast64(x32) + y64) - cast64(cast32(y64)).
+    let mut b = Builder::new(&[F32, F64]);
+    let x = b.op(ScalarOp::Cast(F64), &[0]);
+    let a = b.op(ScalarOp::Add, &[x, 1]);
+    let q = b.op(ScalarOp::Sqrt, &[a]);
+    let y32 = b.op(ScalarOp::Cast(F32), &[1]);
+    let y64 = b.op(ScalarOp::Cast(F64), &[y32]);
+    let r = b.op(ScalarOp::Sub, &[q, y64]);
+    let p = b.finish(r);
+    check_lengths(&p, "mixed to f64");
+
+    // A std call in a mixed program: scalar loop, both dtypes' functions.
+    let mut b = Builder::new(&[F32, F64]);
+    let e = b.op(ScalarOp::Exp, &[0]);
+    let l = b.op(ScalarOp::Log1p, &[1]);
+    let r = b.op(ScalarOp::Add, &[e, l]);
+    let p = b.finish(r);
+    let k = compile_elementwise(&p).unwrap();
+    assert_eq!(k.vector_width(), None);
+    assert_eq!(k.callees(), ["tl_exp_f32", "tl_log1p_f64"]);
+    check_lengths(&p, "mixed calls");
+}
+
+#[test]
+fn constants_of_every_dtype_convert_like_the_reference() {
+    for d in [F64, F32] {
+        let mut b = Builder::new(&[d]);
+        let i64c = b.c(DType::I64, 16777217.0); // not exact in f32: rounds once
+        let i32c = b.c(DType::I32, -3.0);
+        let bc = b.c(DType::Bool, 1.0);
+        let f32c = b.c(F32, 0.1);
+        let f64c = b.c(F64, 0.1);
+        let a = b.op(ScalarOp::Add, &[0, i32c]); // d
+        let m = b.op(ScalarOp::Mul, &[a, bc]); // d
+        let s = b.op(ScalarOp::Sub, &[m, f32c]); // d
+        let t = b.op(ScalarOp::Add, &[s, f64c]); // f64
+        let u = b.op(ScalarOp::Mul, &[0, i64c]); // f64 (an integer beside f32 needs f64)
+        let r = b.op(ScalarOp::Add, &[t, u]);
+        let p = b.finish(r);
+        check_lengths(&p, &format!("constants {d}"));
+        // A constant result, a fill, and an integer constant cast to float.
+        let mut b = Builder::new(&[d]);
+        let c = b.c(DType::I64, 7.0);
+        let f = b.op(ScalarOp::Cast(d), &[c]);
+        let r = b.op(ScalarOp::Second, &[0, f]);
+        check_lengths(&b.finish(r), "fill with a cast integer");
+        let mut b = Builder::new(&[d]);
+        let r = b.c(d, -2.75);
+        check_lengths(&b.finish(r), "constant result");
+    }
+}
+
+#[test]
+fn an_input_as_the_result_and_dead_nodes() {
+    let mut b = Builder::new(&[F64, F64]);
+    let _dead = b.op(ScalarOp::Lt, &[0, 1]); // unsupported, but not needed
+    let _dead2 = b.op(ScalarOp::Exp, &[0]);
+    let p = b.finish(1);
+    let k = compile_elementwise(&p).unwrap();
+    assert_eq!(k.vector_width(), Some(2), "dead std calls don't force the scalar loop");
+    assert!(k.callees().is_empty());
+    check_lengths(&p, "copy");
+    // No inputs: a constant fill.
+    let mut b = Builder::new(&[]);
+    let c = b.c(F32, 1.5);
+    let k = compile_elementwise(&b.finish(c)).unwrap();
+    for n in LENS {
+        let mut out = vec![0.0f32; n];
+        k.run(&[], &mut out).unwrap();
+        assert!(out.iter().all(|&x| x == 1.5));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Larger programs.
+
+/// About twenty ops: `(sqr(x) * y + |z| - clip(x, -1, 1)) / (1 + sqrt(|y|))`, then more.
+fn twenty_ops(d: DType) -> ScalarProgram {
+    let mut b = Builder::new(&[d, d, d]);
+    let (x, y, z) = (0, 1, 2);
+    let one = b.c(d, 1.0);
+    let m1 = b.c(d, -1.0);
+    let half = b.c(F64, 0.5);
+    let sx = b.op(ScalarOp::Sqr, &[x]);
+    let sxy = b.op(ScalarOp::Mul, &[sx, y]);
+    let az = b.op(ScalarOp::Abs, &[z]);
+    let cl = b.op(ScalarOp::Clip, &[x, m1, one]);
+    let s1 = b.op(ScalarOp::Add, &[sxy, az]);
+    let s2 = b.op(ScalarOp::Sub, &[s1, cl]);
+    let ay = b.op(ScalarOp::Abs, &[y]);
+    let qy = b.op(ScalarOp::Sqrt, &[ay]);
+    let den = b.op(ScalarOp::Add, &[one, qy]);
+    let q = b.op(ScalarOp::Div, &[s2, den]);
+    let fl = b.op(ScalarOp::Floor, &[q]);
+    let ce = b.op(ScalarOp::Ceil, &[z]);
+    let mx = b.op(ScalarOp::Maximum, &[fl, ce]);
+    let mn = b.op(ScalarOp::Minimum, &[mx, q]);
+    let ng = b.op(ScalarOp::Neg, &[mn]);
+    let sg = b.op(ScalarOp::Sign, &[y]);
+    let prod = b.op(ScalarOp::Mul, &[ng, sg, half]);
+    let rd = b.op(ScalarOp::Round, &[prod]);
+    let tr = b.op(ScalarOp::Trunc, &[s2]);
+    let rc = b.op(ScalarOp::Reciprocal, &[den]);
+    let r = b.op(ScalarOp::Add, &[rd, tr, rc, x]);
+    let p = b.finish(r);
+    assert!(p.op_count() >= 20);
+    p
+}
+
+#[test]
+fn a_twenty_op_program() {
+    for d in [F64, F32] {
+        let p = twenty_ops(d);
+        check_lengths(&p, &format!("twenty ops {d}"));
+        let k = compile_elementwise(&p).unwrap();
+        assert!(k.vector_width().is_some());
+        for n in [1, 9, 1001] {
+            check_kernel(
+                &k,
+                &p,
+                &[In::vec(d, n, 4), In::scalar(d, -0.75), In::vec(d, n, 5)],
+                n,
+                "twenty, scalar y",
+            );
+        }
+    }
+}
+
+#[test]
+fn random_programs_match_the_reference() {
+    let ops1 = [INLINE_UNARY.as_slice(), &[ScalarOp::Cast(F32), ScalarOp::Cast(F64)]].concat();
+    let ops2 = INLINE_BINARY;
+    let mut rng = Rng(0x1234_5678);
+    for case in 0..150 {
+        let n_in = 1 + rng.below(3);
+        let inputs: Vec<DType> = (0..n_in).map(|_| if rng.below(2) == 0 { F32 } else { F64 }).collect();
+        let mut b = Builder::new(&inputs);
+        let mut last = 0;
+        for _ in 0..1 + rng.below(12) {
+            let avail = b.p.inputs.len() + b.p.nodes.len();
+            let pick = |rng: &mut Rng| rng.below(avail);
+            last = match rng.below(8) {
+                0 => {
+                    let d = if rng.below(2) == 0 { F32 } else { F64 };
+                    let x = rng.value();
+                    b.c(d, x)
+                }
+                1..=3 => {
+                    let op = ops1[rng.below(ops1.len())];
+                    let a = pick(&mut rng);
+                    b.op(op, &[a])
+                }
+                4 => {
+                    let (a, c, e) = (pick(&mut rng), pick(&mut rng), pick(&mut rng));
+                    b.op(ScalarOp::Clip, &[a, c, e])
+                }
+                _ => {
+                    let op = ops2[rng.below(ops2.len())];
+                    let (a, c) = (pick(&mut rng), pick(&mut rng));
+                    b.op(op, &[a, c])
+                }
+            };
+        }
+        let p = b.finish(last);
+        let k = compile_elementwise(&p).unwrap_or_else(|e| panic!("case {case} [{}]: {e}", p.to_text()));
+        for n in [0, 3, 13, 64] {
+            let ins: Vec<In> =
+                inputs
+                    .iter()
+                    .map(|&d| {
+                        if rng.below(4) == 0 {
+                            In::scalar(d, rng.value())
+                        } else {
+                            In::vec(d, n, rng.next())
+                        }
+                    })
+                    .collect();
+            check_kernel(&k, &p, &ins, n, &format!("case {case} [{}]", p.to_text()));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Errors, introspection, lifetime.
+
+#[test]
+fn bad_calls_are_errors_not_panics() {
+    let k = compile_elementwise(&single(ScalarOp::Add, F64, 2)).unwrap();
+    let x = [1.0, 2.0, 3.0];
+    let x32 = [1.0f32, 2.0, 3.0];
+    let mut out = [0.0f64; 3];
+    let mut out32 = [0.0f32; 3];
+    let mut out_i = [0i64; 3];
+    assert!(matches!(
+        k.run(&[KernelArg::F64(&x)], &mut out),
+        Err(JitError::ArgCount { expected: 2, got: 1 })
+    ));
+    assert!(matches!(
+        k.run(&[KernelArg::F64(&x), KernelArg::F64(&x), KernelArg::F64(&x)], &mut out),
+        Err(JitError::ArgCount { expected: 2, got: 3 })
+    ));
+    assert!(matches!(
+        k.run(&[KernelArg::F64(&x), KernelArg::F32(&x32)], &mut out),
+        Err(JitError::ArgDType { index: 1, expected: F64, got: F32 })
+    ));
+    assert!(matches!(
+        k.run(&[KernelArg::ScalarF32(1.0), KernelArg::F64(&x)], &mut out),
+        Err(JitError::ArgDType { index: 0, .. })
+    ));
+    assert!(matches!(
+        k.run(&[KernelArg::F64(&x), KernelArg::F64(&x[..2])], &mut out),
+        Err(JitError::ArgLength { index: 1, expected: 3, got: 2 })
+    ));
+    assert!(matches!(
+        k.run(&[KernelArg::F64(&x), KernelArg::F64(&x)], &mut out32),
+        Err(JitError::OutDType { .. })
+    ));
+    assert!(matches!(
+        k.run(&[KernelArg::F64(&x), KernelArg::F64(&x)], &mut out_i),
+        Err(JitError::OutDType { expected: F64, got: DType::I64 })
+    ));
+    assert!(matches!(
+        k.run_range(&[KernelArg::F64(&x), KernelArg::F64(&x)], &mut out, 1..4),
+        Err(JitError::Range { begin: 1, end: 4, len: 3 })
+    ));
+    #[allow(clippy::reversed_empty_ranges)]
+    let backwards = 2..1;
+    assert!(matches!(
+        k.run_range(&[KernelArg::F64(&x), KernelArg::F64(&x)], &mut out, backwards),
+        Err(JitError::Range { .. })
+    ));
+    assert_eq!(out, [0.0; 3], "nothing ran");
+    // Error messages render.
+    let e = k.run(&[KernelArg::F64(&x)], &mut out).unwrap_err();
+    assert_eq!(e.to_string(), "the kernel takes 2 inputs, got 1");
+}
+
+#[test]
+fn unsupported_programs_are_reported() {
+    let unsupported = |p: &ScalarProgram| match compile_elementwise(p) {
+        Err(JitError::Unsupported { op }) => op,
+        other => panic!("{p}: expected Unsupported, got {other:?}"),
+    };
+    assert_eq!(unsupported(&single(ScalarOp::Lt, F64, 2)), "lt");
+    let mut b = Builder::new(&[F64, F64]);
+    let c = b.op(ScalarOp::Gt, &[0, 1]);
+    let r = b.op(ScalarOp::Switch, &[c, 0, 1]);
+    assert_eq!(unsupported(&b.finish(r)), "gt", "the first unsupported op");
+    let mut b = Builder::new(&[F64, F64]);
+    let r = b.op(ScalarOp::Eq, &[0, 1]);
+    let r = b.op(ScalarOp::Cast(F64), &[r]);
+    assert_eq!(unsupported(&b.finish(r)), "eq");
+    let mut b = Builder::new(&[DType::Bool, F64, F64]);
+    let r = b.op(ScalarOp::Switch, &[0, 1, 2]);
+    assert_eq!(unsupported(&b.finish(r)), "bool input 0");
+    let mut b = Builder::new(&[F64]);
+    let r = b.c(DType::I64, 3.0);
+    assert_eq!(unsupported(&b.finish(r)), "a int64 result");
+    assert_eq!(unsupported(&single(ScalarOp::Add, DType::I64, 2)), "int64 input 0");
+    assert_eq!(unsupported(&single(ScalarOp::Exp, DType::I32, 1)), "int32 input 0");
+    assert_eq!(unsupported(&single(ScalarOp::Cast(DType::I32), F64, 1)), "cast.int32");
+    let mut b = Builder::new(&[DType::Bool]);
+    let r = b.op(ScalarOp::Cast(F64), &[0]);
+    assert_eq!(unsupported(&b.finish(r)), "bool input 0");
+    // A malformed program.
+    let bad = ScalarProgram {
+        inputs: vec![F64],
+        nodes: vec![ScalarNode::Apply { op: ScalarOp::Neg, args: vec![5], dtype: F64 }],
+        output: 1,
+    };
+    assert!(matches!(compile_elementwise(&bad), Err(JitError::InvalidProgram(_))));
+}
+
+#[test]
+fn clif_text_before_and_after_optimization() {
+    let mut b = Builder::new(&[F64]);
+    let s = b.op(ScalarOp::Sqr, &[0]);
+    let one = b.c(F64, 1.0);
+    let r = b.op(ScalarOp::Add, &[s, one]);
+    let k = compile_elementwise(&b.finish(r)).unwrap();
+    let clif = k.clif();
+    assert!(clif.starts_with("function"), "{clif}");
+    for needle in ["load.f64x2", "fmul", "fadd", "splat.f64x2", "load.f64 ", "store", "return"] {
+        assert!(clif.contains(needle), "{needle} in {clif}");
+    }
+    let opt = k.optimized_clif().unwrap();
+    assert!(opt.contains("vconst.f64x2"), "the splatted constant becomes a vconst: {opt}");
+    let k = compile_elementwise(&single(ScalarOp::Exp, F32, 1)).unwrap();
+    assert!(k.clif().contains("call fn0"), "{}", k.clif());
+    assert!(format!("{k:?}").contains("tl_exp_f32"));
+}
+
+#[test]
+fn kernels_are_shared_across_threads_and_freed() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<ElementwiseKernel>();
+    let k = Arc::new(compile_elementwise(&single(ScalarOp::Mul, F64, 2)).unwrap());
+    let handles: Vec<_> = (0..4)
+        .map(|t| {
+            let k = Arc::clone(&k);
+            std::thread::spawn(move || {
+                let x: Vec<f64> = (0..1000).map(|i| (i + t) as f64).collect();
+                let mut out = vec![0.0f64; x.len()];
+                k.run(&[KernelArg::F64(&x), KernelArg::ScalarF64(2.0)], &mut out).unwrap();
+                assert!(out.iter().zip(&x).all(|(o, v)| *o == 2.0 * v));
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    // Compile and drop many kernels: each frees its code.
+    for i in 0..300 {
+        let k = compile_elementwise(&twenty_ops(if i % 2 == 0 { F64 } else { F32 })).unwrap();
+        drop(k);
+    }
+}
