@@ -8,13 +8,28 @@ use crate::interp::Interpreter;
 use tensorlift_ir::{clone_replace, Arg, FunctionGraph, NodeId, Op, SharedVar, Tensor, Var};
 use tensorlift_opt::{optimize, OptConfig, RewriteTrace};
 
-/// How a compiled function runs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// How a compiled function runs. The default is `Interp`, or what the environment variable
+/// `TENSORLIFT_MODE` says (`interp` or `jit`): running a whole test suite under either mode
+/// is one variable away.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Mode {
     /// Op by op with the reference kernels.
-    #[default]
     Interp,
+    /// Fused elementwise kernels compiled to native code with Cranelift; every other node
+    /// (and any kernel whose inputs are laid out in a way the native code does not take yet)
+    /// runs its reference kernel.
+    Jit,
+}
+
+impl Default for Mode {
+    fn default() -> Mode {
+        static MODE: std::sync::OnceLock<Mode> = std::sync::OnceLock::new();
+        *MODE.get_or_init(|| match std::env::var("TENSORLIFT_MODE").as_deref() {
+            Ok("jit") => Mode::Jit,
+            _ => Mode::Interp,
+        })
+    }
 }
 
 /// What to do with an input that no output needs (Theano's `on_unused_input`).
@@ -144,7 +159,10 @@ impl FunctionBuilder {
         }
         let optimized = optimize(&graph, &self.opt)?;
         let (graph, trace) = (optimized.graph, optimized.trace);
-        let interp = Interpreter::new(&graph);
+        let interp = match self.mode {
+            Mode::Interp => Interpreter::new(&graph),
+            Mode::Jit => Interpreter::with_native(&graph),
+        };
         Ok(Function {
             name: self.name,
             inputs: self.inputs,
@@ -230,7 +248,7 @@ impl Function {
         order.sort_by_key(|s| s.id());
         let _guards: Vec<_> = order.iter().map(|s| s.lock_for_update()).collect();
         let mut results = match self.mode {
-            Mode::Interp => self.interp.run(&self.graph, &values)?,
+            Mode::Interp | Mode::Jit => self.interp.run(&self.graph, &values)?,
         };
         let updates = results.split_off(self.n_outputs);
         // All-or-nothing: check every update value before writing any.
@@ -290,6 +308,16 @@ impl Function {
     /// The declared inputs.
     pub fn inputs(&self) -> &[Var] {
         &self.inputs
+    }
+
+    /// Number of fused nodes running as native code (0 unless `Mode::Jit`).
+    pub fn native_kernel_count(&self) -> usize {
+        self.interp.native().len()
+    }
+
+    /// The Cranelift IR of each native kernel, with the node it computes (`Mode::Jit`).
+    pub fn clif(&self) -> Vec<(String, String)> {
+        self.interp.native().clif(&self.graph)
     }
 
     /// The execution mode.

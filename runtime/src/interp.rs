@@ -13,6 +13,8 @@ const ERROR_DEPTH: usize = 4;
 /// A graph prepared for evaluation: its schedule and, per step, which values die there.
 #[derive(Clone, Debug)]
 pub struct Interpreter {
+    /// Native kernels for fused nodes (`Mode::Jit`); empty for the pure interpreter.
+    native: crate::native::NativeKernels,
     order: Vec<NodeId>,
     /// `frees[k]`: nodes whose last reader is step `k` (not outputs).
     frees: Vec<Vec<NodeId>>,
@@ -37,7 +39,17 @@ impl Interpreter {
             }
         }
         let names = g.ids().map(|id| g.describe(id)).collect();
-        Interpreter { order, frees, names }
+        Interpreter { native: Default::default(), order, frees, names }
+    }
+
+    /// Prepares `g` with its fused nodes compiled to native code (`Mode::Jit`).
+    pub fn with_native(g: &FunctionGraph) -> Interpreter {
+        Interpreter { native: crate::native::NativeKernels::compile(g), ..Interpreter::new(g) }
+    }
+
+    /// The native kernels (empty for the pure interpreter).
+    pub fn native(&self) -> &crate::native::NativeKernels {
+        &self.native
     }
 
     /// Evaluates the graph: `inputs[k]` is the value of graph input `k` (already checked
@@ -63,10 +75,11 @@ impl Interpreter {
                             name: &self.names[i.index()],
                         })
                         .collect();
-                    let t = kernels::eval(op, &ins, &node.ty).map_err(|source| Error::Eval {
-                        node: tensorlift_ir::pp_graph_depth(g, id, ERROR_DEPTH),
-                        source,
-                    })?;
+                    let native = self.native.eval(id, op, &ins, &node.ty);
+                    let t =
+                        native.unwrap_or_else(|| kernels::eval(op, &ins, &node.ty)).map_err(|source| {
+                            Error::Eval { node: tensorlift_ir::pp_graph_depth(g, id, ERROR_DEPTH), source }
+                        })?;
                     Some(Cow::Owned(t))
                 }
             };
