@@ -339,7 +339,13 @@ fn sum_of_scalar_mul(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
     if rw.use_count(m) != 1 || rw.ty(m).dtype != rw.ty(id).dtype {
         return None;
     }
-    let is_scalar = |rw: &Rw<'_>, t: NodeId| rw.ty(t).shape.iter().all(|&d| d == Some(1));
+    // Moving a factor out of the sum is exact only when it is a finite nonzero constant
+    // (inf * [0, 1] sums to NaN, inf * sum([0, 1]) is inf); other factors need fast_math.
+    let fast = rw.config.fast_math;
+    let is_scalar = |rw: &Rw<'_>, t: NodeId| {
+        rw.ty(t).shape.iter().all(|&d| d == Some(1))
+            && (fast || rw.const_value(t).is_some_and(|v| v.is_finite() && v != 0.0))
+    };
     let (scalars, rest): (Vec<NodeId>, Vec<NodeId>) = ins.iter().partition(|&&t| is_scalar(rw, t));
     if scalars.is_empty() || rest.is_empty() {
         return None;

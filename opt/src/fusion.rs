@@ -74,22 +74,21 @@ fn program_of(rw: &Rw<'_>, root: NodeId, cluster: &HashSet<NodeId>) -> (ScalarPr
     // Inputs numbered as a reader meets them: depth-first from the root, operands left to
     // right (Theano's `i0, i1, …`).
     let mut input_index: HashMap<NodeId, usize> = HashMap::new();
-    let mut visited: HashSet<NodeId> = HashSet::new();
-    let mut pre: Vec<NodeId> = vec![root];
-    while let Some(n) = pre.pop() {
-        if !visited.insert(n) {
-            continue;
-        }
-        for i in rw.inputs(n).into_iter().rev() {
-            if cluster.contains(&i) {
-                pre.push(i);
+    let mut visited: HashSet<NodeId> = HashSet::from([root]);
+    // (node, next operand to look at): operands left to right, each fused child explored
+    // before the operands after it.
+    let mut walk: Vec<(NodeId, usize)> = vec![(root, 0)];
+    while let Some((n, k)) = walk.pop() {
+        let ins = rw.inputs(n);
+        let Some(&i) = ins.get(k) else { continue };
+        walk.push((n, k + 1));
+        if cluster.contains(&i) {
+            if visited.insert(i) {
+                walk.push((i, 0));
             }
-        }
-        for i in rw.inputs(n) {
-            if !cluster.contains(&i) && !scalar_const(rw, i) && !input_index.contains_key(&i) {
-                input_index.insert(i, inputs.len());
-                inputs.push(i);
-            }
+        } else if !scalar_const(rw, i) && !input_index.contains_key(&i) {
+            input_index.insert(i, inputs.len());
+            inputs.push(i);
         }
     }
     let n_in = inputs.len();

@@ -1,5 +1,5 @@
 //! Specialization: faster forms once the graph is canonical and stable — powers as
-//! `sqr`/`sqrt`/`reciprocal` or multiplication chains, `x*x → sqr(x)`, `-1*x → -x`,
+//! `sqr`/`reciprocal` or multiplication chains (`sqrt` under fast_math), `x*x → sqr(x)`, `-1*x → -x`,
 //! `a + -b → a - b`, `1/x → reciprocal(x)`, and `dot(W, x) + b` as one `gemv`/`gemm` with
 //! its scalar factors folded into alpha and beta.
 
@@ -8,13 +8,16 @@ use crate::pattern::Rw;
 use tensorlift_ir::{NodeId, Op, ScalarOp};
 
 /// The rules of the phase, in the order they are tried.
+/// `local_gemm` comes first: it must see `b + (-1 * dot)` before the sign is turned into a
+/// subtraction.
 pub static RULES: &[Rule] = &[
+    Rule { name: "local_gemm", fast_math: false, apply: gemm },
     Rule { name: "local_pow_specialize", fast_math: false, apply: pow_specialize },
+    Rule { name: "local_pow_sqrt", fast_math: true, apply: pow_sqrt },
     Rule { name: "local_mul_to_sqr", fast_math: false, apply: mul_to_sqr },
     Rule { name: "local_mul_specialize", fast_math: false, apply: mul_specialize },
     Rule { name: "local_add_neg_to_sub", fast_math: false, apply: add_neg_to_sub },
     Rule { name: "local_div_to_reciprocal", fast_math: false, apply: div_to_reciprocal },
-    Rule { name: "local_gemm", fast_math: false, apply: gemm },
 ];
 
 /// The largest integer exponent turned into a multiplication chain.
@@ -35,22 +38,14 @@ fn power_chain(rw: &mut Rw<'_>, x: NodeId, n: u32) -> Option<NodeId> {
     }
 }
 
-/// `x**2 → sqr(x)`, `x**0.5 → sqrt(x)`, `x**-1 → reciprocal(x)`, `x**-0.5 →
-/// reciprocal(sqrt(x))`, and small integer powers → multiplication chains by squaring
-/// (`x**3 → sqr(x) * x`), over a reciprocal for negative ones.
+/// `x**2 → sqr(x)`, `x**-1 → reciprocal(x)`, and small integer powers → multiplication
+/// chains by squaring (`x**3 → sqr(x) * x`), over a reciprocal for negative ones: exact
+/// with IEEE `pow` at every input, ±0, ±inf and NaN included.
 fn pow_specialize(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
     let ins = rw.is(id, ScalarOp::Pow)?;
     let (x, e) = (ins[0], rw.const_value(ins[1])?);
     if !rw.ty(id).dtype.is_float() || rw.ty(x).dtype != rw.ty(id).dtype {
         return None;
-    }
-    match e {
-        0.5 => return rw.el(ScalarOp::Sqrt, vec![x]),
-        -0.5 => {
-            let s = rw.el(ScalarOp::Sqrt, vec![x])?;
-            return rw.el(ScalarOp::Reciprocal, vec![s]);
-        }
-        _ => {}
     }
     if e.fract() != 0.0 || e == 0.0 || e.abs() > MAX_CHAIN_POWER as f64 {
         return None;
@@ -60,6 +55,24 @@ fn pow_specialize(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
         Some(chain)
     } else {
         rw.el(ScalarOp::Reciprocal, vec![chain])
+    }
+}
+
+/// fast_math: `x**0.5 → sqrt(x)`, `x**-0.5 → reciprocal(sqrt(x))` (they differ from `pow` at
+/// -inf and -0.0).
+fn pow_sqrt(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
+    let ins = rw.is(id, ScalarOp::Pow)?;
+    let (x, e) = (ins[0], rw.const_value(ins[1])?);
+    if !rw.ty(id).dtype.is_float() || rw.ty(x).dtype != rw.ty(id).dtype {
+        return None;
+    }
+    match e {
+        0.5 => rw.el(ScalarOp::Sqrt, vec![x]),
+        -0.5 => {
+            let s = rw.el(ScalarOp::Sqrt, vec![x])?;
+            rw.el(ScalarOp::Reciprocal, vec![s])
+        }
+        _ => None,
     }
 }
 
