@@ -49,7 +49,7 @@ pub struct FunctionGraph {
     uses: Vec<Vec<NodeId>>,
     inputs: Vec<NodeId>,
     outputs: Vec<NodeId>,
-    memo: HashMap<(Op, Vec<NodeId>), NodeId>,
+    memo: Memo,
     /// A level per node, greater than each of its inputs' levels: a node can only be
     /// computed from nodes of lower level, which bounds the search for cycles.
     levels: Vec<u32>,
@@ -180,7 +180,7 @@ impl FunctionGraph {
     /// Adds (or finds, when an equal node exists) the node `op(inputs)`, typed by the op's
     /// rule.
     pub fn add_node(&mut self, op: Op, inputs: Vec<NodeId>) -> Result<NodeId, GraphError> {
-        if let Some(&id) = self.memo.get(&(op.clone(), inputs.clone())) {
+        if let Some(id) = self.memo.find(&self.nodes, &op, &inputs) {
             return Ok(id);
         }
         let ty = match &op {
@@ -200,16 +200,14 @@ impl FunctionGraph {
         ty: TensorType,
         name: Option<String>,
     ) -> NodeId {
-        let key = (op, inputs);
-        if let Some(&id) = self.memo.get(&key) {
+        if let Some(id) = self.memo.find(&self.nodes, &op, &inputs) {
             if self.nodes[id.index()].name.is_none() {
                 self.nodes[id.index()].name = name;
             }
             return id;
         }
-        let (op, inputs) = key;
-        let id = self.push(GraphNode { op: op.clone(), inputs: inputs.clone(), ty, name });
-        self.memo.insert((op, inputs), id);
+        let id = self.push(GraphNode { op, inputs, ty, name });
+        self.memo.insert(&self.nodes, id);
         id
     }
 
@@ -340,10 +338,7 @@ impl FunctionGraph {
                 )));
             }
             // `old` is going away: users rewired below must not merge into it.
-            let old_key = (self.nodes[old.index()].op.clone(), self.nodes[old.index()].inputs.clone());
-            if self.memo.get(&old_key) == Some(&old) {
-                self.memo.remove(&old_key);
-            }
+            self.memo.remove(&self.nodes, old);
             let mut users: Vec<NodeId> = std::mem::take(&mut self.uses[old.index()])
                 .into_iter()
                 .filter(|u| !self.dead[u.index()])
@@ -352,10 +347,7 @@ impl FunctionGraph {
             users.sort_unstable();
             users.dedup();
             for u in users {
-                let key = (self.nodes[u.index()].op.clone(), self.nodes[u.index()].inputs.clone());
-                if self.memo.get(&key) == Some(&u) {
-                    self.memo.remove(&key);
-                }
+                self.memo.remove(&self.nodes, u);
                 for i in self.nodes[u.index()].inputs.iter_mut() {
                     if *i == old {
                         *i = new;
@@ -366,12 +358,11 @@ impl FunctionGraph {
                 let min = self.levels[new.index()] + 1;
                 self.raise_level(u, min);
                 self.retype(u)?;
-                let key = (self.nodes[u.index()].op.clone(), self.nodes[u.index()].inputs.clone());
-                match self.memo.get(&key) {
-                    Some(&other) if other != u => work.push((u, other)),
-                    _ => {
-                        self.memo.insert(key, u);
-                    }
+                let node = &self.nodes[u.index()];
+                match self.memo.find(&self.nodes, &node.op, &node.inputs) {
+                    Some(other) if other != u => work.push((u, other)),
+                    Some(_) => {}
+                    None => self.memo.insert(&self.nodes, u),
                 }
             }
             for o in self.outputs.iter_mut() {
@@ -399,10 +390,7 @@ impl FunctionGraph {
                 continue;
             }
             self.dead[n.index()] = true;
-            let key = (self.nodes[n.index()].op.clone(), self.nodes[n.index()].inputs.clone());
-            if self.memo.get(&key) == Some(&n) {
-                self.memo.remove(&key);
-            }
+            self.memo.remove(&self.nodes, n);
             for i in self.nodes[n.index()].inputs.clone() {
                 self.live_uses[i.index()] -= 1;
                 work.push(i);
@@ -475,5 +463,45 @@ impl FunctionGraph {
         }
         g.outputs = self.outputs.iter().map(|o| map[o]).collect();
         (g, map)
+    }
+}
+
+/// The hash-consing table: node ids by the hash of their (op, inputs), compared against the
+/// nodes themselves, so no key is stored twice.
+#[derive(Clone, Debug, Default)]
+struct Memo {
+    table: hashbrown::HashTable<(u64, NodeId)>,
+}
+
+fn key_hash(op: &Op, inputs: &[NodeId]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    op.hash(&mut h);
+    inputs.hash(&mut h);
+    h.finish()
+}
+
+impl Memo {
+    /// The node equal to `op(inputs)`, if one is registered.
+    fn find(&self, nodes: &[GraphNode], op: &Op, inputs: &[NodeId]) -> Option<NodeId> {
+        let h = key_hash(op, inputs);
+        self.table
+            .find(h, |&(kh, id)| kh == h && nodes[id.index()].op == *op && nodes[id.index()].inputs == inputs)
+            .map(|&(_, id)| id)
+    }
+
+    /// Registers node `id` under its current (op, inputs).
+    fn insert(&mut self, nodes: &[GraphNode], id: NodeId) {
+        let n = &nodes[id.index()];
+        self.table.insert_unique(key_hash(&n.op, &n.inputs), (key_hash(&n.op, &n.inputs), id), |&(kh, _)| kh);
+    }
+
+    /// Unregisters node `id` (call before its inputs change), if it is the registered one.
+    fn remove(&mut self, nodes: &[GraphNode], id: NodeId) {
+        let n = &nodes[id.index()];
+        let h = key_hash(&n.op, &n.inputs);
+        if let Ok(entry) = self.table.find_entry(h, |&(kh, j)| kh == h && j == id) {
+            entry.remove();
+        }
     }
 }
