@@ -416,6 +416,30 @@ impl FunctionGraph {
         Ok(())
     }
 
+    /// The nodes `root` is computed from (itself included), each after its inputs, walking
+    /// only into inputs for which `enter` holds; iterative, so any depth works.
+    pub fn postorder(&self, root: NodeId, enter: impl Fn(NodeId) -> bool) -> Vec<NodeId> {
+        let mut order = Vec::new();
+        let mut seen = rustc_hash::FxHashSet::default();
+        let mut stack = vec![(root, false)];
+        while let Some((n, expanded)) = stack.pop() {
+            if expanded {
+                order.push(n);
+                continue;
+            }
+            if !seen.insert(n) {
+                continue;
+            }
+            stack.push((n, true));
+            for &i in self.nodes[n.index()].inputs.iter().rev() {
+                if !seen.contains(&i) && enter(i) {
+                    stack.push((i, false));
+                }
+            }
+        }
+        order
+    }
+
     /// The live nodes (inputs, and everything the outputs need) in topological order:
     /// graph inputs first, then each node after its inputs.
     pub fn toposort(&self) -> Vec<NodeId> {

@@ -26,24 +26,7 @@ pub const PP_MAX_SUBEXPR: usize = 20_000;
 /// still to be read, so graphs of any depth print (very long subexpressions are cut to `…`).
 pub fn pp_graph(g: &FunctionGraph, id: NodeId) -> String {
     // The nodes `id` needs, inputs first, and how often each is read among them.
-    let mut order = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    let mut stack = vec![(id, false)];
-    while let Some((n, expanded)) = stack.pop() {
-        if expanded {
-            order.push(n);
-            continue;
-        }
-        if !seen.insert(n) {
-            continue;
-        }
-        stack.push((n, true));
-        for &i in g.node(n).inputs.iter().rev() {
-            if !seen.contains(&i) {
-                stack.push((i, false));
-            }
-        }
-    }
+    let order = g.postorder(id, |_| true);
     let mut reads: HashMap<NodeId, usize> = HashMap::new();
     for &n in &order {
         for &i in &g.node(n).inputs {

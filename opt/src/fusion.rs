@@ -51,26 +51,9 @@ fn grow_cluster(rw: &Rw<'_>, root: NodeId) -> HashSet<NodeId> {
 /// The program computing `root` from its cluster, and its outside inputs (numbered in
 /// depth-first, left-to-right order of first use, as Theano numbers `i0, i1, …`).
 fn program_of(rw: &Rw<'_>, root: NodeId, cluster: &HashSet<NodeId>) -> (ScalarProgram, Vec<NodeId>) {
-    // Post-order walk of the cluster, iterative: programs can be thousands of ops deep.
-    let mut order: Vec<NodeId> = Vec::new();
+    // The cluster's nodes, each after its operands (programs can be thousands of ops deep).
+    let order = rw.g.postorder(root, |i| cluster.contains(&i));
     let mut inputs: Vec<NodeId> = Vec::new();
-    let mut seen: HashSet<NodeId> = HashSet::new();
-    let mut stack: Vec<(NodeId, bool)> = vec![(root, false)];
-    while let Some((n, expanded)) = stack.pop() {
-        if expanded {
-            order.push(n);
-            continue;
-        }
-        if !seen.insert(n) {
-            continue;
-        }
-        stack.push((n, true));
-        for i in rw.inputs(n).into_iter().rev() {
-            if cluster.contains(&i) && !seen.contains(&i) {
-                stack.push((i, false));
-            }
-        }
-    }
     // Inputs numbered as a reader meets them: depth-first from the root, operands left to
     // right (Theano's `i0, i1, …`).
     let mut input_index: HashMap<NodeId, usize> = HashMap::new();
