@@ -186,7 +186,9 @@ fn canonize(rw: &mut Rw<'_>, id: NodeId, op: ScalarOp, neutral: f64) -> Option<N
             vec![r]
         }
     };
-    folded.retain(|&c| !rw.is_const(c, neutral));
+    // Only an exact neutral element goes: x * 1 is x, and x + (-0.0) is x, but x + 0.0 turns
+    // -0.0 into +0.0.
+    folded.retain(|&c| !(rw.const_value(c).is_some_and(|v| v.to_bits() == neutral.to_bits())));
     let mut new_terms: Vec<NodeId> = folded;
     new_terms.extend(vars);
     let unchanged = new_terms == root_ins;
@@ -204,10 +206,10 @@ fn canonize(rw: &mut Rw<'_>, id: NodeId, op: ScalarOp, neutral: f64) -> Option<N
 }
 
 /// n-ary `add`: nested adds flattened (when nothing else reads them), constants summed
-/// and put first, `+ 0` dropped.
+/// and put first, `+ (-0.0)` dropped.
 fn add_canonizer(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
     rw.is(id, ScalarOp::Add)?;
-    canonize(rw, id, ScalarOp::Add, 0.0)
+    canonize(rw, id, ScalarOp::Add, -0.0)
 }
 
 /// n-ary `mul`: nested muls flattened, constants multiplied and put first, `* 1` dropped.

@@ -21,6 +21,9 @@ pub trait Num: TensorElement {
     fn sign(a: Self) -> Self;
     /// `a ** b`.
     fn pow(a: Self, b: Self) -> Self;
+    /// The identity of `add` that keeps every value, `-0.0` for floats (`-0.0 + x` is `x`
+    /// for every x, while `0.0 + -0.0` is `+0.0`), so `sum([-0.0])` is `-0.0` as in NumPy.
+    fn add_identity() -> Self;
 }
 
 macro_rules! int_num {
@@ -43,6 +46,9 @@ macro_rules! int_num {
             }
             fn sign(a: Self) -> Self {
                 a.signum()
+            }
+            fn add_identity() -> Self {
+                0
             }
             fn pow(a: Self, b: Self) -> Self {
                 if b >= 0 {
@@ -95,6 +101,9 @@ macro_rules! float_num {
             }
             fn pow(a: Self, b: Self) -> Self {
                 a.powf(b)
+            }
+            fn add_identity() -> Self {
+                -0.0
             }
         }
     };

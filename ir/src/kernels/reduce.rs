@@ -64,7 +64,7 @@ fn typed_reduce<T: Num>(
             if axes.len() == a.ndim() && !keepdims {
                 ArrayD::from_elem(IxDyn(&[]), sum_all(a.view()))
             } else {
-                fold_axes(a, axes, keepdims, T::zero(), T::add)
+                fold_axes(a, axes, keepdims, T::add_identity(), T::add)
             }
         }
         ReduceOp::Prod => fold_axes(a, axes, keepdims, T::one(), T::mul),
@@ -95,7 +95,7 @@ fn typed_reduce<T: Num>(
 fn sum_all<T: Num>(a: ArrayViewD<'_, T>) -> T {
     fn pairwise<T: Num>(v: &[T]) -> T {
         if v.len() <= 128 {
-            v.iter().fold(T::zero(), |acc, &x| T::add(acc, x))
+            v.iter().fold(T::add_identity(), |acc, &x| T::add(acc, x))
         } else {
             let (l, r) = v.split_at(v.len() / 2);
             T::add(pairwise(l), pairwise(r))
@@ -257,7 +257,7 @@ fn typed_lse<F: FloatElem>(x: &Tensor, axes: &[usize], keepdims: bool) -> Result
     let a = x.array::<F>()?;
     let m = shift(&a, axes);
     let e = (&a - &m).mapv(F::exp);
-    let mut s = fold_axes(e.view(), axes, true, <F as num_traits::Zero>::zero(), <F as Num>::add);
+    let mut s = fold_axes(e.view(), axes, true, F::add_identity(), <F as Num>::add);
     s.zip_mut_with(&m, |v, &mv| *v = v.ln() + mv);
     if !keepdims {
         let mut sorted = axes.to_vec();
