@@ -188,7 +188,7 @@ fn canonize(rw: &mut Rw<'_>, id: NodeId, op: ScalarOp, neutral: f64) -> Option<N
     };
     // Only an exact neutral element goes: x * 1 is x, and x + (-0.0) is x, but x + 0.0 turns
     // -0.0 into +0.0.
-    folded.retain(|&c| !(rw.const_value(c).is_some_and(|v| v.to_bits() == neutral.to_bits())));
+    folded.retain(|&c| rw.const_value(c).is_none_or(|v| v.to_bits() != neutral.to_bits()));
     let mut new_terms: Vec<NodeId> = folded;
     new_terms.extend(vars);
     let unchanged = new_terms == root_ins;
