@@ -339,6 +339,8 @@ impl FunctionGraph {
             }
             // `old` is going away: users rewired below must not merge into it.
             self.memo.remove(&self.nodes, old);
+            // Users' types can only change when the replacement's type differs.
+            let same_type = self.nodes[old.index()].ty == self.nodes[new.index()].ty;
             let mut users: Vec<NodeId> = std::mem::take(&mut self.uses[old.index()])
                 .into_iter()
                 .filter(|u| !self.dead[u.index()])
@@ -357,7 +359,9 @@ impl FunctionGraph {
                 }
                 let min = self.levels[new.index()] + 1;
                 self.raise_level(u, min);
-                self.retype(u)?;
+                if !same_type {
+                    self.retype(u)?;
+                }
                 let node = &self.nodes[u.index()];
                 match self.memo.find(&self.nodes, &node.op, &node.inputs) {
                     Some(other) if other != u => work.push((u, other)),
