@@ -2359,3 +2359,13 @@ fn nan_and_infinities_flow_like_ieee() {
     let sm = f64s(&eval1(&a, &tl::softmax(&a, 0), vec![0.0, f64::NEG_INFINITY]));
     assert_exact(&sm, &[1.0, 0.0], "softmax with -inf");
 }
+
+#[test]
+fn open_ranges_of_plain_integer_literals_index() {
+    // `1..` and `..-1` with unsuffixed literals (i32) index like their isize forms.
+    let x = tl::dvector("x");
+    let f = tl::function(&[&x], &[x.get(&[(1..).into()]), x.get(&[(..-1).into()])]).unwrap();
+    let out = f.call(&tl::args![vec![1.0, 2.0, 3.0]]).unwrap();
+    assert_eq!(out[0].to_vec::<f64>().unwrap(), vec![2.0, 3.0]);
+    assert_eq!(out[1].to_vec::<f64>().unwrap(), vec![1.0, 2.0]);
+}

@@ -94,6 +94,16 @@ impl From<Range<i32>> for Index {
         Index::slice(Some(r.start as isize), Some(r.end as isize), 1)
     }
 }
+impl From<RangeFrom<i32>> for Index {
+    fn from(r: RangeFrom<i32>) -> Index {
+        Index::slice(Some(r.start as isize), None, 1)
+    }
+}
+impl From<RangeTo<i32>> for Index {
+    fn from(r: RangeTo<i32>) -> Index {
+        Index::slice(None, Some(r.end as isize), 1)
+    }
+}
 
 /// Splits an index into the op's entries and its symbolic index inputs.
 fn entries(index: &[Index]) -> (Vec<IndexEntry>, Vec<Var>) {
