@@ -3,8 +3,10 @@
 //!
 //! Run with `cargo run --release --example logistic_regression`.
 
-#[path = "../tests/common/logreg.rs"]
-mod logreg;
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::logreg;
 
 use tensorlift as tl;
 

@@ -33,6 +33,9 @@
 //! with the actual output instead of failing; everything else in the file is kept.
 //! `TENSORLIFT_FILETEST=<substring>` runs only the cases whose path contains the substring.
 
+mod common;
+
+use common::rng::Rng;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -242,28 +245,14 @@ fn diff(expected: &str, actual: &str) -> String {
     out
 }
 
-/// SplitMix64: seeded pseudo-random numbers, the same on every machine.
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [-2.5, 2.5).
-    fn value(&mut self) -> f64 {
-        let u = (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
-        u * 5.0 - 2.5
-    }
+/// A test input value, uniform in [-2.5, 2.5).
+fn value(rng: &mut Rng) -> f64 {
+    rng.uniform() * 5.0 - 2.5
 }
 
 /// Seeded inputs for `g`, or `None` when some input is not a float tensor.
 fn random_inputs(g: &FunctionGraph) -> Option<Vec<Tensor>> {
-    let mut rng = Rng(0x5EED);
+    let mut rng = Rng::new(0x5EED);
     g.inputs()
         .iter()
         .map(|&i| {
@@ -273,7 +262,7 @@ fn random_inputs(g: &FunctionGraph) -> Option<Vec<Tensor>> {
             }
             let shape: Vec<usize> = ty.shape.iter().map(|d| d.unwrap_or(UNKNOWN_LEN)).collect();
             let n: usize = shape.iter().product();
-            let data: Vec<f64> = (0..n).map(|_| rng.value()).collect();
+            let data: Vec<f64> = (0..n).map(|_| value(&mut rng)).collect();
             let t =
                 Tensor::from(ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&shape), data).expect("shape"));
             Some(if ty.dtype == DType::F64 { t } else { t.cast(ty.dtype) })
