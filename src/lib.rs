@@ -24,11 +24,13 @@
 pub use tensorlift_ir::*;
 pub use tensorlift_ir::{args, idx};
 pub use tensorlift_runtime::{
-    function, verify_grad, Error, Function, FunctionBuilder, GradReport, Interpreter, Mode, OnUnusedInput,
-    OptConfig, Phase, Result, RewriteTrace, TraceEntry, VerifyGradOptions, WorstElement,
+    cache_stats, clear_cache, function, verify_grad, CacheStats, Error, Function, FunctionBuilder,
+    GradReport, Interpreter, Mode, OnUnusedInput, OptConfig, Phase, Result, RewriteTrace, Stage, TraceEntry,
+    VerifyGradOptions, WorstElement, GRAPH_CAPACITY,
 };
 
 /// Process-wide settings (`floatX`).
 pub mod config {
     pub use tensorlift_ir::config::{float_x, set_float_x};
 }
+

@@ -240,6 +240,49 @@ pub fn debugprint_graph(g: &FunctionGraph) -> String {
     out
 }
 
+/// Graphviz DOT of a graph's live nodes (`dot -Tsvg` draws it): one box per op (its
+/// `debugprint` label and type; a fused kernel shows its scalar program too), an ellipse per
+/// input, constant or shared variable, edges from each input to its reader numbered by
+/// position, and the outputs marked `out0`, `out1`, ….
+pub fn dot_graph(g: &FunctionGraph) -> String {
+    let esc = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+    let mut out = String::from("digraph tensorlift {\n  rankdir=BT;\n  node [fontname=\"monospace\"];\n");
+    let mut live = std::collections::HashSet::new();
+    let mut order = Vec::new();
+    for &o in g.outputs() {
+        for id in g.postorder(o, |_| true) {
+            if live.insert(id) {
+                order.push(id);
+            }
+        }
+    }
+    for &id in &order {
+        let n = g.node(id);
+        let ty = g.ty(id);
+        let (shape, text) = match &n.op {
+            Op::Input | Op::Shared(_) | Op::Constant(_) => ("ellipse", label(g, id)),
+            Op::Composite(p) | Op::FusedReduce { body: p, .. } => {
+                ("box", format!("{}\n{}", label(g, id), p.to_text().replace(" | ", "\n")))
+            }
+            _ => ("box", label(g, id)),
+        };
+        out.push_str(&format!(
+            "  n{} [shape={shape}, label=\"{}\\n{ty}\"];\n",
+            id.0,
+            esc(&text).replace('\n', "\\n")
+        ));
+        for (k, &i) in n.inputs.iter().enumerate() {
+            let tag = if n.inputs.len() > 1 { format!(" [label=\"{k}\"]") } else { String::new() };
+            out.push_str(&format!("  n{} -> n{}{tag};\n", i.0, id.0));
+        }
+    }
+    for (k, &o) in g.outputs().iter().enumerate() {
+        out.push_str(&format!("  out{k} [shape=plaintext];\n  n{} -> out{k};\n", o.0));
+    }
+    out.push_str("}\n");
+    out
+}
+
 fn letter_id(mut k: usize) -> String {
     let mut s = Vec::new();
     loop {

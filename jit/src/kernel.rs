@@ -194,8 +194,8 @@ pub struct ElementwiseKernel {
     vector_width: Option<usize>,
     callees: Vec<String>,
     clif: String,
-    ir: Function,
-    isa: OwnedTargetIsa,
+    pub(crate) ir: Function,
+    pub(crate) isa: OwnedTargetIsa,
     // Last: dropped (code freed) after everything else.
     _module: OwnedModule,
 }

@@ -3,9 +3,11 @@
 //! This crate owns every Cranelift type; nothing of Cranelift crosses its public API.
 //! It holds the host target (the ISA built from the CPU's own features, with the settings
 //! every kernel is compiled with) and [`kernel`]: fused elementwise kernels
-//! ([`tensorlift_ir::ScalarProgram`]s) compiled to native loops and run through a safe API.
+//! ([`tensorlift_ir::ScalarProgram`]s) compiled to native loops and run through a safe API,
+//! with their CLIF and machine code available as text (`disas`).
 #![warn(missing_docs)]
 
+mod disas;
 pub mod kernel;
 
 pub use kernel::{compile_elementwise, ElementwiseKernel, KernelArg};

@@ -71,6 +71,18 @@ pub enum Error {
         /// What the kernel reported.
         source: ValueError,
     },
+    /// `Mode::Debug`: a node's native result differs from its reference kernel's.
+    #[error("debug mode: native code and the reference kernel differ at element {index:?} of {node}: native {native}, reference {reference}")]
+    DebugMismatch {
+        /// The node, as `pp` shows it.
+        node: String,
+        /// The first differing element (empty when the shapes or dtypes differ).
+        index: Vec<usize>,
+        /// The native value.
+        native: String,
+        /// The reference kernel's value.
+        reference: String,
+    },
     /// A bad `updates` entry.
     #[error("updates: {0}")]
     Update(String),

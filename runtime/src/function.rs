@@ -3,15 +3,16 @@
 //! computes all outputs and update values, and only then writes the shared variables, so a
 //! failed call changes nothing.
 
+use crate::cache::Compiled;
 use crate::error::{Error, Result};
-use crate::interp::Interpreter;
-use tensorlift_ir::{clone_replace, Arg, FunctionGraph, NodeId, Op, SharedVar, Tensor, Var};
-use tensorlift_opt::{optimize, OptConfig, RewriteTrace};
+use std::sync::Arc;
+use tensorlift_ir::{clone_replace, Arg, FunctionGraph, NodeId, Op, ScalarProgram, SharedVar, Tensor, Var};
+use tensorlift_opt::{OptConfig, RewriteTrace};
 
 /// How a compiled function runs. The default is `Interp`, or what the environment variable
-/// `TENSORLIFT_MODE` says (`interp` or `jit`): running a whole test suite under either mode
-/// is one variable away.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// `TENSORLIFT_MODE` says (`interp`, `jit` or `debug`): running a whole test suite under
+/// any mode is one variable away.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Mode {
     /// Op by op with the reference kernels.
@@ -20,6 +21,11 @@ pub enum Mode {
     /// (and any kernel whose inputs are laid out in a way the native code does not take yet)
     /// runs its reference kernel.
     Jit,
+    /// Like `Jit`, and every node that runs natively is also computed by its reference
+    /// kernel; a difference beyond the tolerance (relative 1e-9 and absolute 1e-12 for
+    /// `float64`, 1e-4 and 1e-6 for `float32`; NaN equals NaN) fails the call with
+    /// [`Error::DebugMismatch`] naming the node, the element and both values.
+    Debug,
 }
 
 impl Default for Mode {
@@ -27,6 +33,7 @@ impl Default for Mode {
         static MODE: std::sync::OnceLock<Mode> = std::sync::OnceLock::new();
         *MODE.get_or_init(|| match std::env::var("TENSORLIFT_MODE").as_deref() {
             Ok("jit") => Mode::Jit,
+            Ok("debug") => Mode::Debug,
             _ => Mode::Interp,
         })
     }
@@ -157,20 +164,13 @@ impl FunctionBuilder {
                 }
             }
         }
-        let optimized = optimize(&graph, &self.opt)?;
-        let (graph, trace) = (optimized.graph, optimized.trace);
-        let interp = match self.mode {
-            Mode::Interp => Interpreter::new(&graph),
-            Mode::Jit => Interpreter::with_native(&graph),
-        };
+        let compiled = crate::cache::compiled(graph, &self.opt, self.mode)?;
         Ok(Function {
             name: self.name,
             inputs: self.inputs,
             n_outputs: self.outputs.len(),
             targets,
-            graph,
-            trace,
-            interp,
+            compiled,
             mode: self.mode,
         })
     }
@@ -183,9 +183,9 @@ pub struct Function {
     inputs: Vec<Var>,
     n_outputs: usize,
     targets: Vec<SharedVar>,
-    graph: FunctionGraph,
-    trace: RewriteTrace,
-    interp: Interpreter,
+    /// The optimized graph and its executor, shared with other functions of the same graph
+    /// through the JIT cache.
+    pub(crate) compiled: Arc<Compiled>,
     mode: Mode,
 }
 
@@ -248,7 +248,9 @@ impl Function {
         order.sort_by_key(|s| s.id());
         let _guards: Vec<_> = order.iter().map(|s| s.lock_for_update()).collect();
         let mut results = match self.mode {
-            Mode::Interp | Mode::Jit => self.interp.run(&self.graph, &values)?,
+            Mode::Interp | Mode::Jit | Mode::Debug => {
+                self.compiled.interp.run_checked(&self.compiled.graph, &values, self.mode == Mode::Debug)?
+            }
         };
         let updates = results.split_off(self.n_outputs);
         // All-or-nothing: check every update value before writing any.
@@ -282,27 +284,27 @@ impl Function {
     /// The optimized graph that runs (Theano's `f.maker.fgraph`): its outputs are the
     /// function's outputs followed by the update values.
     pub fn optimized_graph(&self) -> &FunctionGraph {
-        &self.graph
+        &self.compiled.graph
     }
 
     /// Every rewrite the optimizer applied to this function's graph.
     pub fn rewrite_trace(&self) -> &RewriteTrace {
-        &self.trace
+        &self.compiled.trace
     }
 
     /// The graph nodes of the function's outputs (Theano's `f.maker.fgraph.outputs`).
     pub fn outputs(&self) -> &[NodeId] {
-        &self.graph.outputs()[..self.n_outputs]
+        &self.compiled.graph.outputs()[..self.n_outputs]
     }
 
     /// `pp` of output `k` of the optimized graph.
     pub fn pp_output(&self, k: usize) -> String {
-        tensorlift_ir::pp_graph(&self.graph, self.graph.outputs()[k])
+        tensorlift_ir::pp_graph(&self.compiled.graph, self.compiled.graph.outputs()[k])
     }
 
     /// `debugprint` of the optimized graph.
     pub fn debugprint(&self) -> String {
-        tensorlift_ir::debugprint_graph(&self.graph)
+        tensorlift_ir::debugprint_graph(&self.compiled.graph)
     }
 
     /// The declared inputs.
@@ -310,14 +312,32 @@ impl Function {
         &self.inputs
     }
 
+    /// Test hook: compiles `program` and runs it in place of the native kernel of node
+    /// `node` of the optimized graph, in this function only (tests of `Mode::Debug` plant a
+    /// wrong kernel with it). Errors if the program does not compile.
+    #[doc(hidden)]
+    pub fn replace_native_kernel(&mut self, node: NodeId, program: &ScalarProgram) -> Result<()> {
+        let kernel = tensorlift_jit::compile_elementwise(program)
+            .map_err(|e| Error::Usage(format!("replace_native_kernel: {e}")))?;
+        let mut interp = self.compiled.interp.clone();
+        interp.native_mut().replace(node, kernel);
+        self.compiled = Arc::new(Compiled {
+            user_graph: self.compiled.user_graph.clone(),
+            graph: self.compiled.graph.clone(),
+            trace: self.compiled.trace.clone(),
+            interp,
+        });
+        Ok(())
+    }
+
     /// Number of fused nodes running as native code (0 unless `Mode::Jit`).
     pub fn native_kernel_count(&self) -> usize {
-        self.interp.native().len()
+        self.compiled.interp.native().len()
     }
 
     /// The Cranelift IR of each native kernel, with the node it computes (`Mode::Jit`).
     pub fn clif(&self) -> Vec<(String, String)> {
-        self.interp.native().clif(&self.graph)
+        self.compiled.interp.native().clif(&self.compiled.graph)
     }
 
     /// The execution mode.
@@ -327,6 +347,9 @@ impl Function {
 
     /// True when the optimized graph reads shared variable `v`.
     pub fn reads_shared(&self, v: &SharedVar) -> bool {
-        self.graph.ids().any(|id| matches!(&self.graph.node(id).op, Op::Shared(s) if s == v))
+        self.compiled
+            .graph
+            .ids()
+            .any(|id| matches!(&self.compiled.graph.node(id).op, Op::Shared(s) if s == v))
     }
 }

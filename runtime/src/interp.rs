@@ -52,9 +52,20 @@ impl Interpreter {
         &self.native
     }
 
+    /// The native kernels, to replace one (a test hook of `Function`).
+    pub(crate) fn native_mut(&mut self) -> &mut crate::native::NativeKernels {
+        &mut self.native
+    }
+
     /// Evaluates the graph: `inputs[k]` is the value of graph input `k` (already checked
     /// against its type). Returns one value per graph output.
     pub fn run(&self, g: &FunctionGraph, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+        self.run_checked(g, inputs, false)
+    }
+
+    /// Like [`run`](Self::run); with `check`, every node computed natively is computed by
+    /// its reference kernel too and the two compared (`Mode::Debug`).
+    pub fn run_checked(&self, g: &FunctionGraph, inputs: &[Tensor], check: bool) -> Result<Vec<Tensor>> {
         let mut values: Vec<Option<Cow<'_, Tensor>>> = vec![None; g.len()];
         for (k, &id) in g.inputs().iter().enumerate() {
             values[id.index()] = Some(Cow::Borrowed(&inputs[k]));
@@ -75,11 +86,23 @@ impl Interpreter {
                             name: &self.names[i.index()],
                         })
                         .collect();
-                    let native = self.native.eval(id, op, &ins, &node.ty);
-                    let t =
-                        native.unwrap_or_else(|| kernels::eval(op, &ins, &node.ty)).map_err(|source| {
-                            Error::Eval { node: tensorlift_ir::pp_graph_depth(g, id, ERROR_DEPTH), source }
-                        })?;
+                    let eval_error = |source| Error::Eval {
+                        node: tensorlift_ir::pp_graph_depth(g, id, ERROR_DEPTH),
+                        source,
+                    };
+                    let t = match self.native.eval(id, op, &ins, &node.ty) {
+                        Some(native) => {
+                            let t = native.map_err(eval_error)?;
+                            if check {
+                                let reference = kernels::eval(op, &ins, &node.ty).map_err(eval_error)?;
+                                crate::debug::compare(&t, &reference).map_err(|m| {
+                                    m.into_error(tensorlift_ir::pp_graph_depth(g, id, ERROR_DEPTH))
+                                })?;
+                            }
+                            t
+                        }
+                        None => kernels::eval(op, &ins, &node.ty).map_err(eval_error)?,
+                    };
                     Some(Cow::Owned(t))
                 }
             };

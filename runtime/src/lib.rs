@@ -5,15 +5,23 @@
 //! - `interp`: the op-by-op interpreter over a `FunctionGraph`.
 //! - `native`: fused nodes compiled to native code by the JIT (`Mode::Jit`).
 //! - `verify_grad`: symbolic gradients checked against finite differences.
+//! - `cache`: the process-wide JIT cache of compiled graphs and kernels.
+//! - `debug`: `Mode::Debug`'s comparison of native and reference values.
+//! - `dump`: every stage of a compiled function as text (`Function::dump`).
 //! - `error`: the runtime's `Error`.
 #![warn(missing_docs)]
 
+pub mod cache;
+mod debug;
+pub mod dump;
 pub mod error;
 pub mod function;
 pub mod interp;
 pub mod native;
 pub mod verify_grad;
 
+pub use cache::{cache_stats, clear_cache, CacheStats, GRAPH_CAPACITY};
+pub use dump::Stage;
 pub use error::{Error, Result};
 pub use function::{function, Function, FunctionBuilder, Mode, OnUnusedInput};
 pub use interp::Interpreter;

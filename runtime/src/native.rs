@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use tensorlift_ir::kernels::{self, KernelInput};
 use tensorlift_ir::{DType, FunctionGraph, NodeId, Op, Tensor, TensorType, ValueError};
-use tensorlift_jit::kernel::{compile_elementwise, ElementwiseKernel, KernelArg};
+use tensorlift_jit::kernel::{ElementwiseKernel, KernelArg};
 
 /// The compiled kernels of one graph, by node.
 #[derive(Clone, Default)]
@@ -36,11 +36,16 @@ impl NativeKernels {
                 _ => continue,
             };
             // A program the JIT cannot compile yet runs on the reference kernel.
-            if let Ok(k) = compile_elementwise(program) {
-                kernels.insert(id, Arc::new(k));
+            if let Ok(k) = crate::cache::kernel(program) {
+                kernels.insert(id, k);
             }
         }
         NativeKernels { kernels }
+    }
+
+    /// Runs `kernel` for node `id` from now on (a test hook).
+    pub(crate) fn replace(&mut self, id: NodeId, kernel: ElementwiseKernel) {
+        self.kernels.insert(id, Arc::new(kernel));
     }
 
     /// Number of compiled kernels.
@@ -53,15 +58,17 @@ impl NativeKernels {
         self.kernels.is_empty()
     }
 
+    /// Each kernel with the node it computes (`pp`, two levels deep), in node order.
+    pub fn kernels(&self, g: &FunctionGraph) -> Vec<(String, &ElementwiseKernel)> {
+        let mut out: Vec<(NodeId, &ElementwiseKernel)> =
+            self.kernels.iter().map(|(&id, k)| (id, &**k)).collect();
+        out.sort_by_key(|(id, _)| *id);
+        out.into_iter().map(|(id, k)| (tensorlift_ir::pp_graph_depth(g, id, 2), k)).collect()
+    }
+
     /// The CLIF of each kernel, with the node it computes.
     pub fn clif(&self, g: &FunctionGraph) -> Vec<(String, String)> {
-        let mut out: Vec<(NodeId, String, String)> = self
-            .kernels
-            .iter()
-            .map(|(&id, k)| (id, tensorlift_ir::pp_graph_depth(g, id, 2), k.clif().to_string()))
-            .collect();
-        out.sort_by_key(|(id, _, _)| *id);
-        out.into_iter().map(|(_, node, clif)| (node, clif)).collect()
+        self.kernels(g).into_iter().map(|(node, k)| (node, k.clif().to_string())).collect()
     }
 
     /// Evaluates node `id` natively, or `None` when it has no kernel or the layout does not

@@ -1,0 +1,254 @@
+//! The process-wide JIT cache: compiled graphs and native kernels, shared by every
+//! `Function` that needs them.
+//!
+//! Two levels, both thread-safe:
+//!
+//! - **Graphs.** Building a function optimizes its graph and compiles its fused nodes. The
+//!   result (optimized graph, rewrite trace, prepared executor with its kernels) is kept
+//!   under a structural key of the graph *as written*: every node's op and the positions of
+//!   its inputs, in a depth-first order from the outputs (so the order in which the user
+//!   built the expression does not matter), the declared input types, the node names (they
+//!   show in `pp` of the result), the optimizer options and the mode. Building the same
+//!   function again is a lookup. The graph cache keeps the [`GRAPH_CAPACITY`] most recently
+//!   used entries.
+//! - **Kernels.** A native kernel is compiled from a `ScalarProgram`, which has no names:
+//!   its inputs are numbered by position. Kernels are cached by the program's text plus the
+//!   host's CPU features, so the same fused expression in two functions, or in two graphs
+//!   that differ only in names or build order, compiles once. The kernel cache holds weak
+//!   references: a kernel lives while some compiled graph uses it, and its executable
+//!   memory is released (Cranelift's `free_memory`) when the last user drops and the graph
+//!   cache has evicted the entry.
+//!
+//! [`cache_stats`] reports hits, misses, compile counts and time; [`clear_cache`] empties
+//! both levels (functions alive keep their kernels).
+
+use crate::error::Result;
+use crate::function::Mode;
+use crate::interp::Interpreter;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::Instant;
+use tensorlift_ir::{FunctionGraph, NodeId, Op, ScalarProgram, TensorType};
+use tensorlift_jit::{compile_elementwise, ElementwiseKernel, JitError};
+use tensorlift_opt::{optimize, OptConfig, RewriteTrace};
+
+/// Compiled graphs kept by the graph cache (least recently used evicted first).
+pub const GRAPH_CAPACITY: usize = 256;
+
+/// What building a function produces: shared between functions of the same graph.
+#[derive(Debug)]
+pub(crate) struct Compiled {
+    /// The graph as written (after `givens`), for `Stage::Graph`.
+    pub(crate) user_graph: FunctionGraph,
+    /// The optimized graph that runs.
+    pub(crate) graph: FunctionGraph,
+    /// The rewrites that made it.
+    pub(crate) trace: RewriteTrace,
+    /// The executor, with native kernels in `Mode::Jit` and `Mode::Debug`.
+    pub(crate) interp: Interpreter,
+}
+
+/// Counters of the JIT cache since the process started (or the last [`clear_cache`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Function builds served from the graph cache (no optimization, no compilation).
+    pub graph_hits: u64,
+    /// Function builds that optimized and compiled their graph.
+    pub graph_misses: u64,
+    /// Graphs evicted from the graph cache.
+    pub graph_evictions: u64,
+    /// Kernels found compiled (by another graph still alive).
+    pub kernel_hits: u64,
+    /// Kernels compiled by Cranelift.
+    pub kernel_compiles: u64,
+    /// Total time spent compiling kernels, in nanoseconds.
+    pub kernel_compile_ns: u64,
+    /// Graphs in the graph cache now.
+    pub graphs: u64,
+    /// Kernels alive now (used by a cached graph or a live function).
+    pub kernels: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    graph_hits: AtomicU64,
+    graph_misses: AtomicU64,
+    graph_evictions: AtomicU64,
+    kernel_hits: AtomicU64,
+    kernel_compiles: AtomicU64,
+    kernel_compile_ns: AtomicU64,
+}
+
+/// The structural key of a graph as written; see the module documentation.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct GraphKey {
+    /// Per node in canonical order: its op, its inputs (positions in this list), its name.
+    nodes: Vec<(Op, Vec<u32>, Option<String>)>,
+    /// Positions of the graph's inputs and outputs in `nodes`.
+    inputs: Vec<u32>,
+    outputs: Vec<u32>,
+    /// Declared types of the inputs (their static shapes matter to the optimizer).
+    input_types: Vec<TensorType>,
+    options: String,
+    mode: Mode,
+}
+
+impl GraphKey {
+    fn new(g: &FunctionGraph, opt: &OptConfig, mode: Mode) -> GraphKey {
+        let order = g.toposort();
+        let mut pos = vec![u32::MAX; g.len()];
+        for (k, &id) in order.iter().enumerate() {
+            pos[id.index()] = k as u32;
+        }
+        let at = |id: NodeId| pos[id.index()];
+        let nodes = order
+            .iter()
+            .map(|&id| {
+                let n = g.node(id);
+                (n.op.clone(), n.inputs.iter().map(|&i| at(i)).collect(), n.name.clone())
+            })
+            .collect();
+        GraphKey {
+            nodes,
+            inputs: g.inputs().iter().map(|&i| at(i)).collect(),
+            outputs: g.outputs().iter().map(|&o| at(o)).collect(),
+            input_types: g.inputs().iter().map(|&i| g.ty(i).clone()).collect(),
+            options: format!("{opt:?}"),
+            mode,
+        }
+    }
+}
+
+#[derive(Default)]
+struct GraphCache {
+    /// Each entry with the tick of its last use.
+    map: HashMap<GraphKey, (Arc<Compiled>, u64)>,
+    tick: u64,
+}
+
+struct Cache {
+    graphs: Mutex<GraphCache>,
+    kernels: Mutex<HashMap<String, Weak<ElementwiseKernel>>>,
+    counters: Counters,
+    /// The CPU features kernels are compiled for (part of every kernel key).
+    host: String,
+}
+
+fn cache() -> &'static Cache {
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    CACHE.get_or_init(|| Cache {
+        graphs: Mutex::default(),
+        kernels: Mutex::default(),
+        counters: Counters::default(),
+        host: tensorlift_jit::host_target().map(|t| t.features.join(",")).unwrap_or_default(),
+    })
+}
+
+/// Locks a cache table; a panic elsewhere while holding it leaves a table that is still
+/// consistent (every update is a single insert or remove), so poisoning is ignored.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The compiled form of `graph` (as written) for `opt` and `mode`: from the cache, or
+/// optimized and compiled now and cached.
+pub(crate) fn compiled(graph: FunctionGraph, opt: &OptConfig, mode: Mode) -> Result<Arc<Compiled>> {
+    let c = cache();
+    let key = GraphKey::new(&graph, opt, mode);
+    {
+        let mut table = lock(&c.graphs);
+        table.tick += 1;
+        let tick = table.tick;
+        if let Some((hit, used)) = table.map.get_mut(&key) {
+            *used = tick;
+            c.counters.graph_hits.fetch_add(1, Relaxed);
+            return Ok(hit.clone());
+        }
+    }
+    c.counters.graph_misses.fetch_add(1, Relaxed);
+    // Compile outside the lock: other threads keep building other functions meanwhile (two
+    // threads building the same new graph both compile it; the second insert wins).
+    let optimized = optimize(&graph, opt)?;
+    let interp = match mode {
+        Mode::Interp => Interpreter::new(&optimized.graph),
+        Mode::Jit | Mode::Debug => Interpreter::with_native(&optimized.graph),
+    };
+    let compiled =
+        Arc::new(Compiled { user_graph: graph, graph: optimized.graph, trace: optimized.trace, interp });
+    let mut table = lock(&c.graphs);
+    table.tick += 1;
+    let tick = table.tick;
+    table.map.insert(key, (compiled.clone(), tick));
+    if table.map.len() > GRAPH_CAPACITY {
+        // Evict the least recently used (a scan, on misses only).
+        let oldest = table.map.iter().min_by_key(|(_, (_, used))| *used).map(|(k, _)| k.clone());
+        if let Some(old) = oldest {
+            table.map.remove(&old);
+            c.counters.graph_evictions.fetch_add(1, Relaxed);
+        }
+    }
+    Ok(compiled)
+}
+
+/// The native kernel of `program`: alive already (some compiled graph uses it), or compiled
+/// now.
+pub(crate) fn kernel(program: &ScalarProgram) -> std::result::Result<Arc<ElementwiseKernel>, JitError> {
+    let c = cache();
+    let key = format!("{}\n{}", program.to_text(), c.host);
+    if let Some(k) = lock(&c.kernels).get(&key).and_then(Weak::upgrade) {
+        c.counters.kernel_hits.fetch_add(1, Relaxed);
+        return Ok(k);
+    }
+    let start = Instant::now();
+    let k = Arc::new(compile_elementwise(program)?);
+    c.counters.kernel_compile_ns.fetch_add(start.elapsed().as_nanos() as u64, Relaxed);
+    c.counters.kernel_compiles.fetch_add(1, Relaxed);
+    let mut table = lock(&c.kernels);
+    // Forget kernels that died since the table last grew past a power of two (amortized
+    // O(1) per insert, and the table never holds many more dead entries than live ones).
+    if table.len() >= 64 && table.len().is_power_of_two() {
+        table.retain(|_, w| w.strong_count() > 0);
+    }
+    table.insert(key, Arc::downgrade(&k));
+    Ok(k)
+}
+
+/// The cache's counters and current sizes.
+pub fn cache_stats() -> CacheStats {
+    let c = cache();
+    let graphs = lock(&c.graphs).map.len() as u64;
+    let kernels = lock(&c.kernels).values().filter(|w| w.strong_count() > 0).count() as u64;
+    let n = &c.counters;
+    CacheStats {
+        graph_hits: n.graph_hits.load(Relaxed),
+        graph_misses: n.graph_misses.load(Relaxed),
+        graph_evictions: n.graph_evictions.load(Relaxed),
+        kernel_hits: n.kernel_hits.load(Relaxed),
+        kernel_compiles: n.kernel_compiles.load(Relaxed),
+        kernel_compile_ns: n.kernel_compile_ns.load(Relaxed),
+        graphs,
+        kernels,
+    }
+}
+
+/// Empties the cache and resets its counters. Functions alive keep what they use; their
+/// kernels are freed when they drop.
+pub fn clear_cache() {
+    let c = cache();
+    {
+        lock(&c.graphs).map.clear();
+    }
+    lock(&c.kernels).clear();
+    let n = &c.counters;
+    for a in [
+        &n.graph_hits,
+        &n.graph_misses,
+        &n.graph_evictions,
+        &n.kernel_hits,
+        &n.kernel_compiles,
+        &n.kernel_compile_ns,
+    ] {
+        a.store(0, Relaxed);
+    }
+}
