@@ -162,3 +162,41 @@ fn clif_of_the_kernels_is_available() {
     assert!(clif[0].0.starts_with("Composite{"), "{}", clif[0].0);
     assert!(clif[0].1.contains("function") && clif[0].1.contains("fmul"), "{}", clif[0].1);
 }
+
+#[test]
+fn large_kernels_split_over_threads_give_the_single_threaded_result() {
+    let x = tl::dvector("x");
+    let y = tl::fvector("y");
+    let n = 200_003;
+    let xs: Vec<f64> = (0..n).map(|i| (i as f64 * 0.37).sin() * 3.0).collect();
+    let ys: Vec<f32> = (0..n).map(|i| (i as f32 * 0.11).cos()).collect();
+    let outputs = [(&x * 1.5 + 0.25).sqr() - &x, tl::cast(&y, tl::DType::F64) * &x + 1.0];
+    let f = compile(&[&x, &y], &outputs, Mode::Jit);
+    assert_eq!(f.native_kernel_count(), 2, "{}", f.debugprint());
+    let before = tl::num_threads();
+    tl::set_num_threads(1);
+    let one = f.call(&tl::args![xs.clone(), ys.clone()]).unwrap();
+    tl::set_num_threads(2);
+    let two = f.call(&tl::args![xs.clone(), ys.clone()]).unwrap();
+    tl::set_num_threads(before);
+    assert_eq!(one, two);
+    let reference = compile(&[&x, &y], &outputs, Mode::Interp).call(&tl::args![xs, ys]).unwrap();
+    for (a, b) in one.iter().zip(&reference) {
+        assert!(same(a, b));
+    }
+}
+
+#[test]
+fn bias_rows_and_columns_broadcast_in_native_kernels() {
+    let x = tl::dmatrix("x");
+    let b = tl::dvector("b");
+    let c = tl::dcol("c");
+    let (rows, cols) = (301, 257);
+    let xs: Vec<Vec<f64>> =
+        (0..rows).map(|i| (0..cols).map(|j| ((i * cols + j) as f64 * 0.013).sin()).collect()).collect();
+    let bs: Vec<f64> = (0..cols).map(|j| j as f64 * 0.01 - 1.0).collect();
+    let cs: Vec<Vec<f64>> = (0..rows).map(|i| vec![1.0 + i as f64 * 0.001]).collect();
+    let args = tl::args![xs, bs, cs];
+    let out = both(&[&x, &b, &c], &[((&x * 2.0 + &b).tanh() * &c + &c).sqr()], &args, 1);
+    assert_eq!(out[0].shape(), &[rows, cols]);
+}

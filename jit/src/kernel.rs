@@ -70,6 +70,7 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, Linkage, Module};
 use std::collections::HashMap;
 use std::fmt;
+use std::mem::MaybeUninit;
 use std::ops::Range;
 use std::sync::Mutex;
 use tensorlift_ir::{DType, Element, ScalarNode, ScalarOp, ScalarProgram};
@@ -266,8 +267,39 @@ impl ElementwiseKernel {
         out: &mut [T],
         range: Range<usize>,
     ) -> Result<(), JitError> {
-        if T::DTYPE != self.output {
-            return Err(JitError::OutDType { expected: self.output, got: T::DTYPE });
+        // SAFETY: `out` is a valid, exclusively borrowed buffer of `out.len()` elements of `T`.
+        unsafe { self.run_raw(inputs, T::DTYPE, out.as_mut_ptr().cast(), out.len(), range) }
+    }
+
+    /// Like [`run`](Self::run), into an output that need not be initialized: on `Ok`, every
+    /// element of `out` is written (so a fresh `Vec::with_capacity` buffer skips the pass
+    /// that zeroes it).
+    pub fn run_uninit<T: Element>(
+        &self,
+        inputs: &[KernelArg<'_>],
+        out: &mut [MaybeUninit<T>],
+    ) -> Result<(), JitError> {
+        let len = out.len();
+        // SAFETY: `out` is a valid, exclusively borrowed buffer of `len` elements of `T`
+        // (`MaybeUninit<T>` has `T`'s layout); the kernel only writes to it.
+        unsafe { self.run_raw(inputs, T::DTYPE, out.as_mut_ptr().cast(), len, 0..len) }
+    }
+
+    /// Checks everything, then runs the native function over `range` of the output.
+    ///
+    /// # Safety
+    /// `out` must be valid for writes of `len` elements of `dtype`, and nothing else may
+    /// access it during the call.
+    unsafe fn run_raw(
+        &self,
+        inputs: &[KernelArg<'_>],
+        dtype: DType,
+        out: *mut u8,
+        len: usize,
+        range: Range<usize>,
+    ) -> Result<(), JitError> {
+        if dtype != self.output {
+            return Err(JitError::OutDType { expected: self.output, got: dtype });
         }
         if inputs.len() != self.inputs.len() {
             return Err(JitError::ArgCount { expected: self.inputs.len(), got: inputs.len() });
@@ -277,32 +309,38 @@ impl ElementwiseKernel {
                 return Err(JitError::ArgDType { index, expected: want, got: arg.dtype() });
             }
             if let Some(got) = arg.len() {
-                if got != out.len() {
-                    return Err(JitError::ArgLength { index, expected: out.len(), got });
+                if got != len {
+                    return Err(JitError::ArgLength { index, expected: len, got });
                 }
             }
         }
         let (begin, end) = (range.start, range.end);
-        if begin > end || end > out.len() {
-            return Err(JitError::Range { begin, end, len: out.len() });
+        if begin > end || end > len {
+            return Err(JitError::Range { begin, end, len });
         }
-        let mut ptrs: Vec<*const u8> = Vec::with_capacity(inputs.len());
-        let mut strides: Vec<usize> = Vec::with_capacity(inputs.len());
-        for arg in inputs {
-            let (p, s) = arg.raw();
-            ptrs.push(p);
-            strides.push(s);
+        // Up to 16 inputs without a heap allocation.
+        let mut ptrs = [std::ptr::null::<u8>(); 16];
+        let mut strides = [0usize; 16];
+        let mut heap: (Vec<*const u8>, Vec<usize>);
+        let (ptrs, strides): (&mut [*const u8], &mut [usize]) = if inputs.len() <= 16 {
+            (&mut ptrs[..inputs.len()], &mut strides[..inputs.len()])
+        } else {
+            heap = (vec![std::ptr::null(); inputs.len()], vec![0; inputs.len()]);
+            (&mut heap.0, &mut heap.1)
+        };
+        for (k, arg) in inputs.iter().enumerate() {
+            (ptrs[k], strides[k]) = arg.raw();
         }
         // SAFETY: the function was compiled from a program whose input dtypes are
         // `self.inputs` and whose result dtype is `self.output`, and we checked that each
-        // argument and `T` have those dtypes (so element sizes match). It reads element `i`
-        // of each slice input, for `i` in `begin..end` with `end <= out.len() == slice.len()`,
-        // and element 0 of each scalar, which lives in `inputs` (borrowed for the call);
-        // `ptrs`/`strides` hold one entry per input. It writes `out[i]` for `i` in
-        // `begin..end` only, and `out` is borrowed mutably, so nothing else reads or writes it.
-        // The code stays mapped while `self` lives, and it calls only Rust functions that
-        // cannot unwind.
-        unsafe { (self.func)(ptrs.as_ptr(), strides.as_ptr(), out.as_mut_ptr().cast(), begin, end) };
+        // argument and the output have those dtypes (so element sizes match). It reads
+        // element `i` of each slice input, for `i` in `begin..end` with `end <= len ==
+        // slice.len()`, and element 0 of each scalar, which lives in `inputs` (borrowed for
+        // the call); `ptrs`/`strides` hold one entry per input. It writes element `i` of
+        // `out` for `i` in `begin..end` only, and the caller guarantees `out` holds `len`
+        // elements that nothing else accesses. The code stays mapped while `self` lives, and
+        // it calls only Rust functions that cannot unwind.
+        unsafe { (self.func)(ptrs.as_ptr(), strides.as_ptr(), out, begin, end) };
         Ok(())
     }
 }

@@ -4,6 +4,7 @@
 //!   mode, name), argument checking, all-or-nothing updates of shared variables.
 //! - `interp`: the op-by-op interpreter over a `FunctionGraph`.
 //! - `native`: fused nodes compiled to native code by the JIT (`Mode::Jit`).
+//! - `threads`: how many threads large kernels are split over.
 //! - `verify_grad`: symbolic gradients checked against finite differences.
 //! - `cache`: the process-wide JIT cache of compiled graphs and kernels.
 //! - `debug`: `Mode::Debug`'s comparison of native and reference values.
@@ -18,6 +19,7 @@ pub mod error;
 pub mod function;
 pub mod interp;
 pub mod native;
+pub mod threads;
 pub mod verify_grad;
 
 pub use cache::{cache_stats, clear_cache, CacheStats, GRAPH_CAPACITY};
@@ -26,4 +28,5 @@ pub use error::{Error, Result};
 pub use function::{function, Function, FunctionBuilder, Mode, OnUnusedInput};
 pub use interp::Interpreter;
 pub use tensorlift_opt::{OptConfig, Phase, RewriteTrace, TraceEntry};
+pub use threads::{num_threads, set_num_threads};
 pub use verify_grad::{verify_grad, GradReport, VerifyGradOptions, WorstElement};

@@ -101,32 +101,180 @@ impl NativeKernels {
     }
 }
 
-/// Runs `kernel` over `shape` if every input is contiguous with that shape or one value.
-fn run(kernel: &ElementwiseKernel, inputs: &[KernelInput<'_>], shape: &[usize]) -> Option<Tensor> {
-    let mut args = Vec::with_capacity(inputs.len());
-    for i in inputs {
-        let arg = match i.value {
-            Tensor::F64(a) if a.len() == 1 => KernelArg::ScalarF64(*a.iter().next()?),
-            Tensor::F32(a) if a.len() == 1 => KernelArg::ScalarF32(*a.iter().next()?),
-            Tensor::F64(a) if a.shape() == shape => KernelArg::F64(a.as_slice()?),
-            Tensor::F32(a) if a.shape() == shape => KernelArg::F32(a.as_slice()?),
-            _ => return None,
-        };
-        args.push(arg);
-    }
-    let n: usize = shape.iter().product();
-    let dims = ndarray::IxDyn(shape);
-    match kernel.out_dtype() {
-        DType::F64 => {
-            let mut out = vec![0.0f64; n];
-            kernel.run(&args, &mut out).ok()?;
-            Some(Tensor::from(ndarray::ArrayD::from_shape_vec(dims, out).ok()?))
-        }
-        DType::F32 => {
-            let mut out = vec![0.0f32; n];
-            kernel.run(&args, &mut out).ok()?;
-            Some(Tensor::from(ndarray::ArrayD::from_shape_vec(dims, out).ok()?))
-        }
+/// How one input of a kernel run is laid out against the result's shape, split at axis
+/// `s` into `outer` rows of `inner` elements.
+#[derive(Clone, Copy)]
+enum Layout<'a> {
+    /// As many elements as the result, contiguous.
+    Full(KernelArg<'a>),
+    /// One value for every element.
+    Scalar(KernelArg<'a>),
+    /// The trailing axes `s..` only (a row bias): the same slice for every row.
+    Trailing(usize, KernelArg<'a>),
+    /// The leading axes `..s` only (a column): one value per row.
+    Leading(usize, &'a Tensor),
+}
+
+/// The contiguous data of a float tensor as a kernel argument.
+fn slice_arg(t: &Tensor) -> Option<KernelArg<'_>> {
+    match t {
+        Tensor::F64(a) => Some(KernelArg::F64(a.as_slice()?)),
+        Tensor::F32(a) => Some(KernelArg::F32(a.as_slice()?)),
         _ => None,
     }
+}
+
+/// Elements `r` of a slice argument (a scalar stays itself).
+fn sub(arg: KernelArg<'_>, r: std::ops::Range<usize>) -> KernelArg<'_> {
+    match arg {
+        KernelArg::F64(s) => KernelArg::F64(&s[r]),
+        KernelArg::F32(s) => KernelArg::F32(&s[r]),
+        scalar => scalar,
+    }
+}
+
+/// Element `k` of a contiguous float tensor, as a scalar argument.
+fn element(t: &Tensor, k: usize) -> Option<KernelArg<'static>> {
+    match t {
+        Tensor::F64(a) => Some(KernelArg::ScalarF64(*a.as_slice()?.get(k)?)),
+        Tensor::F32(a) => Some(KernelArg::ScalarF32(*a.as_slice()?.get(k)?)),
+        _ => None,
+    }
+}
+
+fn layout<'a>(t: &'a Tensor, shape: &[usize]) -> Option<Layout<'a>> {
+    let n = t.len();
+    if n == 1 {
+        return Some(Layout::Scalar(element(t, 0)?));
+    }
+    let arg = slice_arg(t)?;
+    if t.shape() == shape {
+        return Some(Layout::Full(arg));
+    }
+    // The input's shape, left-padded with 1s to the result's rank.
+    let nd = shape.len();
+    let mut p = vec![1; nd - t.ndim().min(nd)];
+    p.extend_from_slice(t.shape());
+    let ones_before = p.iter().take_while(|&&d| d == 1).count();
+    if p[ones_before..] == shape[ones_before..] {
+        return Some(Layout::Trailing(ones_before, arg));
+    }
+    let ones_after = p.iter().rev().take_while(|&&d| d == 1).count();
+    let s = nd - ones_after;
+    if p[..s] == shape[..s] {
+        return Some(Layout::Leading(s, t));
+    }
+    None
+}
+
+/// Runs `kernel` over `shape` if every input is contiguous and either has the result's
+/// shape, one element, only its trailing axes (a bias row) or only its leading axes (a
+/// column) — the last two with one split point between them. Large runs are split over
+/// the threads.
+fn run(kernel: &ElementwiseKernel, inputs: &[KernelInput<'_>], shape: &[usize]) -> Option<Tensor> {
+    let layouts: Vec<Layout<'_>> = inputs.iter().map(|i| layout(i.value, shape)).collect::<Option<_>>()?;
+    let mut split = None;
+    for l in &layouts {
+        if let Layout::Trailing(s, _) | Layout::Leading(s, _) = *l {
+            if split.is_some_and(|t| t != s) {
+                return None;
+            }
+            split = Some(s);
+        }
+    }
+    let s = split.unwrap_or(0);
+    let outer: usize = shape[..s].iter().product();
+    let inner: usize = shape[s..].iter().product();
+    let n = outer * inner;
+    // Without a split, a "row" is one element.
+    let unit = if split.is_some() { inner } else { 1 };
+    // The arguments for `count` rows from row `first`.
+    let args_for = |first: usize, count: usize| -> Option<Vec<KernelArg<'_>>> {
+        layouts
+            .iter()
+            .map(|l| {
+                Some(match *l {
+                    Layout::Full(a) => sub(a, first * unit..(first + count) * unit),
+                    Layout::Scalar(a) => a,
+                    Layout::Trailing(_, a) => a,
+                    Layout::Leading(_, t) => element(t, first)?,
+                })
+            })
+            .collect()
+    };
+    let dims = ndarray::IxDyn(shape);
+    match kernel.out_dtype() {
+        DType::F64 => Some(Tensor::from(
+            ndarray::ArrayD::from_shape_vec(
+                dims,
+                fill::<f64>(kernel, n, outer, inner, split.is_some(), &args_for)?,
+            )
+            .ok()?,
+        )),
+        DType::F32 => Some(Tensor::from(
+            ndarray::ArrayD::from_shape_vec(
+                dims,
+                fill::<f32>(kernel, n, outer, inner, split.is_some(), &args_for)?,
+            )
+            .ok()?,
+        )),
+        _ => None,
+    }
+}
+
+/// Elements above which a kernel run is split over the threads (measured: below it, waking
+/// a second thread costs more than it saves on the cheapest kernels).
+pub const PARALLEL_THRESHOLD: usize = 1 << 15;
+
+/// Computes the `n = outer * inner` elements of a fresh buffer: whole (`rows == false`) or
+/// row by row, each part's arguments from `args_for(first_row, rows)`, in parallel when
+/// large.
+fn fill<'a, T: tensorlift_ir::Element + Send>(
+    kernel: &ElementwiseKernel,
+    n: usize,
+    outer: usize,
+    inner: usize,
+    rows: bool,
+    args_for: &(dyn Fn(usize, usize) -> Option<Vec<KernelArg<'a>>> + Sync),
+) -> Option<Vec<T>> {
+    let mut out: Vec<T> = Vec::with_capacity(n);
+    let buf = &mut out.spare_capacity_mut()[..n];
+    let threads = if n >= PARALLEL_THRESHOLD { crate::threads::num_threads() } else { 1 };
+    // One part: rows `first..first + count` (all elements of them) into `part`.
+    let run_part = |first: usize, count: usize, part: &mut [std::mem::MaybeUninit<T>]| -> Option<()> {
+        if rows {
+            for r in 0..count {
+                let args = args_for(first + r, 1)?;
+                kernel.run_uninit(&args, &mut part[r * inner..(r + 1) * inner]).ok()?;
+            }
+            Some(())
+        } else {
+            kernel.run_uninit(&args_for(first, count)?, part).ok()
+        }
+    };
+    // Parts are ranges of rows; without a split, "rows" are single elements.
+    let (units, unit) = if rows { (outer, inner) } else { (n, 1) };
+    if threads <= 1 || units < 2 {
+        run_part(0, units, buf)?;
+    } else {
+        let per = units.div_ceil(threads);
+        let ok = std::sync::atomic::AtomicBool::new(true);
+        rayon::scope(|sc| {
+            for (k, part) in buf.chunks_mut(per * unit).enumerate() {
+                let (ok, run_part) = (&ok, &run_part);
+                sc.spawn(move |_| {
+                    if run_part(k * per, part.len() / unit, part).is_none() {
+                        ok.store(false, std::sync::atomic::Ordering::Relaxed);
+                    }
+                });
+            }
+        });
+        if !ok.into_inner() {
+            return None;
+        }
+    }
+    // SAFETY: every part ran successfully, and a successful `run_uninit` writes every
+    // element of its buffer; the parts cover `buf`, the first `n` elements of `out`.
+    unsafe { out.set_len(n) };
+    Some(out)
 }

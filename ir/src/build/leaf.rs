@@ -119,6 +119,26 @@ pub fn col(name: &str) -> Var {
     input(name, TensorType::new(float_x(), vec![None, Some(1)]))
 }
 
+/// A float64 row (Theano's `drow`): a matrix whose first axis has length 1.
+pub fn drow(name: &str) -> Var {
+    input(name, TensorType::new(DType::F64, vec![Some(1), None]))
+}
+
+/// A float64 column (Theano's `dcol`): a matrix whose second axis has length 1.
+pub fn dcol(name: &str) -> Var {
+    input(name, TensorType::new(DType::F64, vec![None, Some(1)]))
+}
+
+/// A float32 row (Theano's `frow`).
+pub fn frow(name: &str) -> Var {
+    input(name, TensorType::new(DType::F32, vec![Some(1), None]))
+}
+
+/// A float32 column (Theano's `fcol`).
+pub fn fcol(name: &str) -> Var {
+    input(name, TensorType::new(DType::F32, vec![None, Some(1)]))
+}
+
 /// A constant whose static shape is the value's shape.
 pub fn constant(value: impl Into<Tensor>) -> Var {
     let t: Tensor = value.into();
