@@ -332,7 +332,9 @@ fn erf_known_values() {
     let pos = f64s(&eval1(&x, &x.erf(), GENERAL.to_vec()));
     let neg = f64s(&eval1(&x, &(-&x).erf(), GENERAL.to_vec()));
     let minus_pos: Vec<f64> = pos.iter().map(|v| -v).collect();
-    assert_exact(&neg, &minus_pos, "erf(-x) = -erf(x)");
+    // Within one ulp: under `Mode::Jit` the fused `erf(-x)` runs natively and the lone
+    // `erf(x)` on the reference kernel.
+    assert_close(&neg, &minus_pos, 2.3e-16, "erf(-x) = -erf(x)");
 }
 
 #[test]

@@ -132,6 +132,31 @@ enum DTypeRule {
 }
 
 impl ScalarOp {
+    /// The transcendental unary ops (the JIT emits each as an inline polynomial).
+    pub const TRANSCENDENTAL: [ScalarOp; 21] = [
+        ScalarOp::Exp,
+        ScalarOp::Expm1,
+        ScalarOp::Log,
+        ScalarOp::Log1p,
+        ScalarOp::Log2,
+        ScalarOp::Log10,
+        ScalarOp::Sin,
+        ScalarOp::Cos,
+        ScalarOp::Tan,
+        ScalarOp::Arcsin,
+        ScalarOp::Arccos,
+        ScalarOp::Arctan,
+        ScalarOp::Sinh,
+        ScalarOp::Cosh,
+        ScalarOp::Tanh,
+        ScalarOp::Arcsinh,
+        ScalarOp::Arccosh,
+        ScalarOp::Arctanh,
+        ScalarOp::Sigmoid,
+        ScalarOp::Softplus,
+        ScalarOp::Erf,
+    ];
+
     /// The lower-case name used by `pp`, the text form and error messages.
     pub fn name(self) -> &'static str {
         use ScalarOp::*;

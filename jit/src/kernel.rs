@@ -28,8 +28,9 @@
 //!
 //! # Ops
 //!
-//! Each op computes exactly what `tensorlift_ir::kernels` computes (its inputs converted to
-//! the op's compute dtype first, as `ScalarOp::compute_dtype` says), bit for bit:
+//! Each op computes what `tensorlift_ir::kernels` computes (its inputs converted to the op's
+//! compute dtype first, as `ScalarOp::compute_dtype` says): bit for bit, except the inline
+//! transcendental functions, which are within a few ulp (below):
 //!
 //! * **inline** (with vector lowerings): `add` and `mul` (n-ary, folded left to right),
 //!   `sub`, `true_div`, `neg`, `abs`, `sqr`, `sqrt`, `reciprocal` (`1 / x`), `maximum` and
@@ -37,12 +38,21 @@
 //!   both are; ties give the first operand, so `maximum(0.0, -0.0)` is `0.0`), `floor`,
 //!   `ceil`, `trunc`, `round` (half to even: Cranelift's `nearest`), `sign`, `second`
 //!   (`fill`), `clip` (`minimum(maximum(x, lo), hi)`), `cast` between `float32` and
-//!   `float64`, and constants;
+//!   `float64`, and constants: all bit for bit;
+//! * **inline transcendentals** (`crate::vmath`, branch-free CLIF polynomials, vectorized):
+//!   `exp`, `expm1`, `log`, `log1p`, `log2`, `log10`, `sin`, `cos`, `tan`, `arcsin`,
+//!   `arccos`, `arctan`, `sinh`, `cosh`, `tanh`, `arcsinh`, `arccosh`, `arctanh`,
+//!   `sigmoid`, `softplus`, `erf`: within 2 ulp of Rust std (glibc) in `float64` and 1 ulp in
+//!   `float32` (2 where glibc's own `float` function is 2 ulp off), with exact special values
+//!   (±0, ±inf, NaN, overflow and underflow); the measured table is in `vmath`'s
+//!   documentation. `sin`, `cos` and `tan` keep one std call as a fallback: a vector with a
+//!   lane beyond |x| = 1.5·2^20 (or infinite) is recomputed lane by lane with `f64::sin`
+//!   (…) through the symbol `tl_<op>_f64` (which [`ElementwiseKernel::callees`] lists);
 //! * **calls to Rust std**, one per element, through symbols registered with the JIT
-//!   (`tl_<op>_f64`, `tl_<op>_f32`): `pow` (`powf`), `exp`, `expm1`, `log`, `log1p`,
-//!   `log2`, `log10`, `sin`, `cos`, `tan`, `arcsin`, `arccos`, `arctan`, `sinh`, `cosh`,
-//!   `tanh`, `arcsinh`, `arccosh`, `arctanh`, and `sigmoid`, `softplus`, `erf` (the
-//!   reference's own functions from `tensorlift_ir::kernels`);
+//!   (`tl_<op>_f64`, `tl_<op>_f32`): `pow` (`powf`) always (an accurate vector `pow` needs a
+//!   double-double `log`), and every transcendental op of a program with more than
+//!   `MAX_INLINE_VMATH` (32) live ones (inlining them all would make a function too big to
+//!   compile quickly); these are the remaining call-per-element fallbacks;
 //! * **unsupported**: comparisons (`lt`, `gt`, `le`, `ge`, `eq`, `neq`), `and`, `or`, `not`,
 //!   `switch`, casts to `bool` or integers.
 //!
@@ -52,8 +62,9 @@
 //! elements per iteration (unrolled twice), with `W = 2` (`F64X2`) for pure `float64`
 //! programs and `W = 4` otherwise (one `F32X4` or two `F64X2` registers per value), and a
 //! scalar loop does the remaining elements. A broadcast input is splatted once, before the
-//! loop, into a stack slot that the vector loads read from. A program with a std call runs
-//! the scalar loop only.
+//! loop, into a stack slot that the vector loads read from. A program with a std call
+//! (`pow`) runs the scalar loop only; the transcendental functions are inline and keep the
+//! vector loop (`sin`, `cos`, `tan` branch to their std fallback only for huge lanes).
 
 use crate::JitError;
 use cranelift_codegen::control::ControlPlane;
@@ -80,6 +91,10 @@ type RawKernel = unsafe extern "C" fn(*const *const u8, *const usize, *mut u8, u
 
 /// How many vector groups one iteration of the main loop computes.
 const UNROLL: usize = 2;
+
+/// The most transcendental ops (`vmath`) a kernel inlines: each is 50–300 instructions per
+/// vector group, so a program with more calls std for all of them (scalar loop).
+const MAX_INLINE_VMATH: usize = 32;
 
 /// One input of a kernel run: a slice as long as the output, or a scalar broadcast to every
 /// element. The variant is the input's dtype, so `float32` and `float64` inputs mix.
@@ -224,12 +239,13 @@ impl ElementwiseKernel {
     }
 
     /// Elements per vector group (2 or 4; the main loop does two groups per iteration), or
-    /// `None` when the kernel runs a scalar loop only (it calls a std function).
+    /// `None` when the kernel runs a scalar loop only (it calls `pow`'s std function).
     pub fn vector_width(&self) -> Option<usize> {
         self.vector_width
     }
 
-    /// The JIT symbols of the Rust functions the kernel calls (`tl_exp_f64`, …), sorted.
+    /// The JIT symbols of the Rust functions the kernel may call (`tl_pow_f64`, and the
+    /// huge-argument fallbacks `tl_sin_f64`, `tl_cos_f64`, `tl_tan_f64`), sorted.
     pub fn callees(&self) -> &[String] {
         &self.callees
     }
@@ -363,8 +379,9 @@ fn lowering(op: ScalarOp) -> Option<Lowering> {
         Add | Sub | Mul | Div | Neg | Abs | Sqr | Sqrt | Reciprocal | Maximum | Minimum | Floor | Ceil
         | Trunc | Round | Sign | Second | Clip => Some(Lowering::Inline),
         Cast(d) if d.is_float() => Some(Lowering::Inline),
-        Pow | Exp | Expm1 | Log | Log1p | Log2 | Log10 | Sin | Cos | Tan | Arcsin | Arccos | Arctan
-        | Sinh | Cosh | Tanh | Arcsinh | Arccosh | Arctanh | Sigmoid | Softplus | Erf => Some(Lowering::Call),
+        Exp | Expm1 | Log | Log1p | Log2 | Log10 | Sin | Cos | Tan | Arcsin | Arccos | Arctan | Sinh
+        | Cosh | Tanh | Arcsinh | Arccosh | Arctanh | Sigmoid | Softplus | Erf => Some(Lowering::Inline),
+        Pow => Some(Lowering::Call),
         Cast(_) | Lt | Gt | Le | Ge | Eq | Neq | And | Or | Not | Switch => None,
     }
 }
@@ -449,7 +466,10 @@ struct Plan {
     compute: Vec<DType>,
     /// Elements per vector group, or `None` for a scalar loop only.
     vector_width: Option<usize>,
-    /// The std functions called: (op, compute dtype).
+    /// The transcendental ops are calls to std (more than [`MAX_INLINE_VMATH`] of them).
+    call_vmath: bool,
+    /// The std functions called: (op, compute dtype); for `sin`, `cos`, `tan` (inline) the
+    /// `f64` function of their huge-argument fallback.
     callees: Vec<(ScalarOp, DType)>,
 }
 
@@ -466,6 +486,15 @@ fn plan(p: &ScalarProgram) -> Result<Plan, JitError> {
             }
         }
     }
+    // Past a budget, inline transcendentals would make the function too big to compile
+    // quickly (a 50 000-op `tanh` chain is tens of millions of instructions): call std.
+    let n_vmath = p
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(k, n)| matches!(n, ScalarNode::Apply { op, .. } if live[n_in + k] && crate::vmath::is_vmath(*op)))
+        .count();
+    let call_vmath = n_vmath > MAX_INLINE_VMATH;
     let mut any_f32 = false;
     let mut any_call = false;
     let mut callees = Vec::new();
@@ -487,7 +516,10 @@ fn plan(p: &ScalarProgram) -> Result<Plan, JitError> {
             ScalarOp::Cast(d) => format!("cast.{d}"),
             op => op.name().to_string(),
         };
-        let lowering = lowering(*op).ok_or_else(|| JitError::Unsupported { op: name() })?;
+        let mut lowering = lowering(*op).ok_or_else(|| JitError::Unsupported { op: name() })?;
+        if call_vmath && crate::vmath::is_vmath(*op) {
+            lowering = Lowering::Call;
+        }
         if !dtype.is_float() {
             return Err(JitError::Unsupported { op: format!("{} with a {dtype} result", name()) });
         }
@@ -502,6 +534,9 @@ fn plan(p: &ScalarProgram) -> Result<Plan, JitError> {
             if !callees.contains(&(*op, cd)) {
                 callees.push((*op, cd));
             }
+        } else if crate::vmath::needs_fallback(*op) && !callees.contains(&(*op, DType::F64)) {
+            // Huge arguments (rare) fall back to the f64 std function, for f32 too.
+            callees.push((*op, DType::F64));
         }
     }
     // Reached by a constant result (the ops' results were checked above).
@@ -515,7 +550,7 @@ fn plan(p: &ScalarProgram) -> Result<Plan, JitError> {
         (false, true) => Some(4),
         (false, false) => Some(2),
     };
-    Ok(Plan { live, compute, vector_width, callees })
+    Ok(Plan { live, compute, vector_width, callees, call_vmath })
 }
 
 /// The exact value of a constant of `dtype` converted to `cd` (a float dtype) as the
@@ -595,7 +630,8 @@ pub fn compile_elementwise(program: &ScalarProgram) -> Result<ElementwiseKernel,
 
     let mut fctx = FunctionBuilderContext::new();
     let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
-    Gen { p: program, plan: &plan, callees: &callees, ptr }.build(&mut b);
+    let fma = isa.has_native_fma();
+    Gen { p: program, plan: &plan, callees: &callees, ptr, fma }.build(&mut b);
     b.seal_all_blocks();
     b.finalize(module.target_config());
 
@@ -668,6 +704,8 @@ struct Gen<'a> {
     plan: &'a Plan,
     callees: &'a HashMap<(ScalarOp, DType), FuncRef>,
     ptr: Type,
+    /// Whether the ISA has a native `fma` (else `vmath` uses `fmul` + `fadd`).
+    fma: bool,
 }
 
 impl Gen<'_> {
@@ -880,11 +918,18 @@ impl Gen<'_> {
         let chunks: Vec<Value> = (0..n)
             .map(|c| {
                 let x: Vec<Value> = a.iter().map(|r| r.chunks[c]).collect();
+                let call = lowering(op) == Some(Lowering::Call)
+                    || (self.plan.call_vmath && crate::vmath::is_vmath(op));
                 match lowering(op) {
-                    Some(Lowering::Call) => {
+                    _ if call => {
                         let f = self.callees[&(op, cd)];
                         let call = e.b.ins().call(f, &x);
                         e.b.inst_results(call)[0]
+                    }
+                    _ if crate::vmath::is_vmath(op) => {
+                        let fallback = self.callees.get(&(op, DType::F64)).copied();
+                        let ty = e.ty(cd);
+                        crate::vmath::emit(e.b, op, ty, self.fma, fallback, x[0])
                     }
                     _ => e.inline(op, cd, &x),
                 }

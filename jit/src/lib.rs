@@ -4,11 +4,16 @@
 //! It holds the host target (the ISA built from the CPU's own features, with the settings
 //! every kernel is compiled with) and [`kernel`]: fused elementwise kernels
 //! ([`tensorlift_ir::ScalarProgram`]s) compiled to native loops and run through a safe API,
-//! with their CLIF and machine code available as text (`disas`).
+//! with their CLIF and machine code available as text (`disas`); `vmath` emits the inline
+//! vector math of those loops. [`bulk`] holds precompiled, runtime-dispatched
+//! (AVX-512/AVX2/baseline) transcendental functions over slices that JIT kernels call on
+//! chunks.
 #![warn(missing_docs)]
 
+pub mod bulk;
 mod disas;
 pub mod kernel;
+mod vmath;
 
 pub use kernel::{compile_elementwise, ElementwiseKernel, KernelArg};
 

@@ -138,11 +138,11 @@ fn numeric<T: Num>(op: ScalarOp, v: &[ArrayViewD<'_, T>]) -> Option<Tensor> {
     })
 }
 
-fn float_kernel<F: FloatElem>(op: ScalarOp, ins: &[&Tensor], shape: &[usize]) -> Option<Tensor> {
+/// The reference's own function of each unary float op (`exp` is `F::exp`, `sigmoid` the
+/// stable form, …): what every backend must match. `None` for other ops.
+pub fn float_unary<F: FloatElem>(op: ScalarOp) -> Option<fn(F) -> F> {
     use ScalarOp::*;
-    let v = views::<F>(ins, shape);
-    let unary: fn(F) -> F = match op {
-        Div => return Some(map2(&v, |a: F, b: F| a / b)),
+    Some(match op {
         Sqrt => F::sqrt,
         Reciprocal => F::recip,
         Exp => F::exp,
@@ -170,9 +170,19 @@ fn float_kernel<F: FloatElem>(op: ScalarOp, ins: &[&Tensor], shape: &[usize]) ->
         Ceil => F::ceil,
         Round => round_half_even::<F>,
         Trunc => F::trunc,
-        _ => return numeric(op, &v),
-    };
-    Some(map1(&v, unary))
+        _ => return None,
+    })
+}
+
+fn float_kernel<F: FloatElem>(op: ScalarOp, ins: &[&Tensor], shape: &[usize]) -> Option<Tensor> {
+    let v = views::<F>(ins, shape);
+    if op == ScalarOp::Div {
+        return Some(map2(&v, |a: F, b: F| a / b));
+    }
+    match float_unary::<F>(op) {
+        Some(unary) => Some(map1(&v, unary)),
+        None => numeric(op, &v),
+    }
 }
 
 fn round_half_even<F: FloatElem>(x: F) -> F {

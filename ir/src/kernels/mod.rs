@@ -17,7 +17,8 @@ use crate::op::Op;
 use crate::types::TensorType;
 use crate::value::Tensor;
 
-pub use num::{erf, sigmoid, softplus};
+pub use elemwise::float_unary;
+pub use num::{erf, sigmoid, softplus, FloatElem};
 
 /// One input of a kernel: its value, its static type (which says which axes broadcast) and
 /// a name for error messages.

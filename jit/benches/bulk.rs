@@ -1,0 +1,90 @@
+//! Bulk math routines (`tensorlift_jit::bulk`) against a Rust loop calling std, over
+//! n = 1e6 elements (f64 and f32), for exp, log, sin, tanh and sigmoid.
+//!
+//! Criterion reports the time per pass over 1e6 elements, so 1 ms is 1 ns per element.
+//! `bulk-<level>` rows run on a forced dispatch level (every level this CPU has).
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use tensorlift_jit::bulk::{self, Level, UnaryOp};
+
+const N: usize = 1_000_000;
+
+/// Deterministic inputs in [lo, hi].
+fn inputs(lo: f64, hi: f64) -> Vec<f64> {
+    let mut s: u64 = 0x1234_5678;
+    (0..N)
+        .map(|_| {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            lo + (hi - lo) * ((s >> 11) as f64 / (1u64 << 53) as f64)
+        })
+        .collect()
+}
+
+fn sigmoid64(x: f64) -> f64 {
+    tensorlift_ir::kernels::sigmoid(x)
+}
+
+fn sigmoid32(x: f32) -> f32 {
+    tensorlift_ir::kernels::sigmoid(x)
+}
+
+/// An op, its input range and its std versions (f64, f32).
+type Case = (UnaryOp, f64, f64, fn(f64) -> f64, fn(f32) -> f32);
+
+fn bench(c: &mut Criterion) {
+    let cases: [Case; 5] = [
+        (UnaryOp::Exp, -20.0, 20.0, f64::exp, f32::exp),
+        (UnaryOp::Log, 1e-3, 1e3, f64::ln, f32::ln),
+        (UnaryOp::Sin, -100.0, 100.0, f64::sin, f32::sin),
+        (UnaryOp::Tanh, -5.0, 5.0, f64::tanh, f32::tanh),
+        (UnaryOp::Sigmoid, -20.0, 20.0, sigmoid64, sigmoid32),
+    ];
+    for (op, lo, hi, std64, std32) in cases {
+        let x = inputs(lo, hi);
+        let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+        let mut out = vec![0.0f64; N];
+        let mut out32 = vec![0.0f32; N];
+
+        let mut g = c.benchmark_group(format!("{}_f64", op.name()));
+        g.throughput(Throughput::Elements(N as u64));
+        g.bench_function("std", |b| {
+            b.iter(|| {
+                for (o, &v) in out.iter_mut().zip(black_box(&x)) {
+                    *o = std64(v);
+                }
+            })
+        });
+        for level in Level::available() {
+            g.bench_function(format!("bulk-{}", level.name()), |b| {
+                b.iter(|| bulk::unary_f64_at(level, op, black_box(&x), &mut out))
+            });
+        }
+        g.finish();
+
+        let mut g = c.benchmark_group(format!("{}_f32", op.name()));
+        g.throughput(Throughput::Elements(N as u64));
+        g.bench_function("std", |b| {
+            b.iter(|| {
+                for (o, &v) in out32.iter_mut().zip(black_box(&x32)) {
+                    *o = std32(v);
+                }
+            })
+        });
+        for level in Level::available() {
+            g.bench_function(format!("bulk-{}", level.name()), |b| {
+                b.iter(|| bulk::unary_f32_at(level, op, black_box(&x32), &mut out32))
+            });
+        }
+        g.finish();
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .sample_size(10)
+        .warm_up_time(std::time::Duration::from_millis(500))
+        .measurement_time(std::time::Duration::from_secs(2));
+    targets = bench
+}
+criterion_main!(benches);

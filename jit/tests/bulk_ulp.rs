@@ -1,0 +1,483 @@
+//! Accuracy of the bulk math routines (`tensorlift_jit::bulk`) against Rust std (glibc), or
+//! against `tensorlift_ir`'s reference definitions for sigmoid, softplus and erf, on every
+//! dispatch level this CPU runs.
+//!
+//! Inputs are seeded (splitmix64) and deterministic; each range gets
+//! `TENSORLIFT_ULP_SAMPLES` samples (default 100 000; set millions for a thorough run).
+//! Bounds: 2 ulp for f64, 1 ulp for f32. The f32 reference of sigmoid and softplus is the
+//! reference definition evaluated in f64 and rounded once (the definition evaluated in f32
+//! has several roundings of its own). Special values (±0, ±inf, NaN and the listed edge
+//! cases) must match exactly. A table of the maximum errors is printed
+//! (`cargo test --release -p tensorlift-jit --test bulk_ulp -- --nocapture`).
+
+use tensorlift_jit::bulk::{self, Level, UnaryOp};
+
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1).
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+}
+
+/// How inputs of a range are drawn.
+#[derive(Clone, Copy)]
+enum Dist {
+    /// Uniform in [lo, hi].
+    U(f64, f64),
+    /// Log-uniform magnitude in [lo, hi], positive.
+    L(f64, f64),
+    /// Log-uniform magnitude in [lo, hi], random sign.
+    Ls(f64, f64),
+}
+
+impl Dist {
+    fn draw(self, rng: &mut SplitMix) -> f64 {
+        match self {
+            Dist::U(lo, hi) => lo + (hi - lo) * rng.unit(),
+            Dist::L(lo, hi) => (lo.ln() + (hi.ln() - lo.ln()) * rng.unit()).exp(),
+            Dist::Ls(lo, hi) => {
+                let m = Dist::L(lo, hi).draw(rng);
+                if rng.next() & 1 == 0 {
+                    m
+                } else {
+                    -m
+                }
+            }
+        }
+    }
+    fn label(self) -> String {
+        match self {
+            Dist::U(lo, hi) => format!("U[{lo:e}, {hi:e}]"),
+            Dist::L(lo, hi) => format!("logU[{lo:e}, {hi:e}]"),
+            Dist::Ls(lo, hi) => format!("±logU[{lo:e}, {hi:e}]"),
+        }
+    }
+}
+
+fn ref64(op: UnaryOp, x: f64) -> f64 {
+    match op {
+        UnaryOp::Exp => x.exp(),
+        UnaryOp::Expm1 => x.exp_m1(),
+        UnaryOp::Log => x.ln(),
+        UnaryOp::Log1p => x.ln_1p(),
+        UnaryOp::Log2 => x.log2(),
+        UnaryOp::Log10 => x.log10(),
+        UnaryOp::Sin => x.sin(),
+        UnaryOp::Cos => x.cos(),
+        UnaryOp::Tan => x.tan(),
+        UnaryOp::Tanh => x.tanh(),
+        UnaryOp::Sinh => x.sinh(),
+        UnaryOp::Cosh => x.cosh(),
+        UnaryOp::Arctan => x.atan(),
+        UnaryOp::Arcsin => x.asin(),
+        UnaryOp::Arccos => x.acos(),
+        // Rust std computes these three with formulas of its own (up to hundreds of ulps off
+        // near ±1, and acosh overflows above ~1e308): fdlibm's, as glibc has, is the reference.
+        UnaryOp::Arcsinh => libm::asinh(x),
+        UnaryOp::Arccosh => libm::acosh(x),
+        UnaryOp::Arctanh => libm::atanh(x),
+        UnaryOp::Sigmoid => tensorlift_ir::kernels::sigmoid(x),
+        UnaryOp::Softplus => tensorlift_ir::kernels::softplus(x),
+        UnaryOp::Erf => tensorlift_ir::kernels::erf(x),
+    }
+}
+
+/// Rust std's own f32 function (glibc's `*f`), or the f32 reference definition.
+fn std32(op: UnaryOp, x: f32) -> f32 {
+    match op {
+        UnaryOp::Exp => x.exp(),
+        UnaryOp::Expm1 => x.exp_m1(),
+        UnaryOp::Log => x.ln(),
+        UnaryOp::Log1p => x.ln_1p(),
+        UnaryOp::Log2 => x.log2(),
+        UnaryOp::Log10 => x.log10(),
+        UnaryOp::Sin => x.sin(),
+        UnaryOp::Cos => x.cos(),
+        UnaryOp::Tan => x.tan(),
+        UnaryOp::Tanh => x.tanh(),
+        UnaryOp::Sinh => x.sinh(),
+        UnaryOp::Cosh => x.cosh(),
+        UnaryOp::Arctan => x.atan(),
+        UnaryOp::Arcsin => x.asin(),
+        UnaryOp::Arccos => x.acos(),
+        UnaryOp::Arcsinh => x.asinh(),
+        UnaryOp::Arccosh => x.acosh(),
+        UnaryOp::Arctanh => x.atanh(),
+        UnaryOp::Sigmoid | UnaryOp::Softplus => ref64(op, x as f64) as f32,
+        UnaryOp::Erf => tensorlift_ir::kernels::erf(x),
+    }
+}
+
+/// The f64 reference rounded to f32 (nearly always the correctly rounded result).
+fn ref32(op: UnaryOp, x: f32) -> f32 {
+    ref64(op, x as f64) as f32
+}
+
+/// Ops whose std f32 version is itself more than ½ ulp off, so that a correctly rounded
+/// result can be 2 ulp from it: glibc 2.36's `tanhf`, `sinhf`, `coshf`, `log10f`, and Rust
+/// std's own asinh/acosh/atanh formulas. For these the f32 bound is checked against the
+/// rounded f64 reference only (the distance to std f32 is printed).
+fn std32_inexact(op: UnaryOp) -> bool {
+    matches!(
+        op,
+        UnaryOp::Tanh
+            | UnaryOp::Sinh
+            | UnaryOp::Cosh
+            | UnaryOp::Log10
+            | UnaryOp::Arcsinh
+            | UnaryOp::Arccosh
+            | UnaryOp::Arctanh
+    )
+}
+
+/// The input ranges of an op (f64 or f32).
+fn ranges(op: UnaryOp, f32: bool) -> Vec<Dist> {
+    use Dist::*;
+    // Positive magnitudes spanning the dtype, subnormals included.
+    let (tiny, huge, sub) = if f32 { (1e-45, 3e38, 1.1e-38) } else { (5e-324, 1.7e308, 2.2e-308) };
+    let (exp_lo, exp_hi) = if f32 { (-104.0, 88.8) } else { (-745.2, 709.8) };
+    match op {
+        UnaryOp::Exp => vec![U(-1.0, 1.0), U(exp_lo, exp_hi), U(exp_lo, exp_lo + 38.0), Ls(tiny, 1e-3)],
+        UnaryOp::Expm1 => vec![Ls(tiny, 1e-3), U(-1.0, 1.0), U(-5.0, 5.0), U(-45.0, 45.0), U(-60.0, exp_hi)],
+        UnaryOp::Log | UnaryOp::Log2 | UnaryOp::Log10 => {
+            vec![U(0.0, 2.0), U(0.7, 1.5), L(tiny, huge), L(tiny, sub)]
+        }
+        UnaryOp::Log1p => vec![U(-1.0, 1.0), Ls(tiny, 1e-3), U(-0.999, 10.0), L(1.0, huge)],
+        UnaryOp::Sin | UnaryOp::Cos | UnaryOp::Tan => vec![
+            U(-std::f64::consts::PI, std::f64::consts::PI),
+            U(-100.0, 100.0),
+            U(-1e6, 1e6),
+            Ls(tiny, 1e-3),
+            Ls(1e6, if f32 { 3e38 } else { 1e300 }),
+        ],
+        UnaryOp::Tanh => vec![U(-1.0, 1.0), U(-5.0, 5.0), U(-25.0, 25.0), Ls(tiny, 1e-3)],
+        UnaryOp::Sinh | UnaryOp::Cosh => {
+            let big = if f32 { 89.5 } else { 710.6 };
+            vec![U(-1.0, 1.0), U(-30.0, 30.0), U(-big, big), Ls(tiny, 1e-3)]
+        }
+        UnaryOp::Arctan => vec![U(-3.0, 3.0), Ls(tiny, huge), Ls(1e-10, 1e20)],
+        UnaryOp::Arcsin | UnaryOp::Arccos => {
+            vec![U(-1.0, 1.0), U(-0.5, 0.5), U(0.97, 1.0), U(-1.0, -0.97), Ls(tiny, 1e-3)]
+        }
+        UnaryOp::Arcsinh => vec![U(-3.0, 3.0), Ls(tiny, huge), Ls(1e-10, 1e10)],
+        UnaryOp::Arccosh => vec![U(1.0, 2.0), U(1.0, 1.2), L(1.0, huge), U(2.0, 10.0)],
+        UnaryOp::Arctanh => vec![U(-1.0, 1.0), U(-0.5, 0.5), U(0.9, 1.0), Ls(tiny, 1e-3)],
+        UnaryOp::Sigmoid | UnaryOp::Softplus => {
+            let big = if f32 { 110.0 } else { 750.0 };
+            vec![U(-1.0, 1.0), U(-40.0, 40.0), U(-big, big)]
+        }
+        UnaryOp::Erf => vec![U(-1.0, 1.0), U(-6.5, 6.5), U(-0.85, 0.85), U(1.2, 3.0), Ls(tiny, 1e-3)],
+    }
+}
+
+/// Distance in ulps (0 when both are NaN, u64::MAX when only one is).
+fn ulp64(a: f64, b: f64) -> u64 {
+    if a.is_nan() || b.is_nan() {
+        return if a.is_nan() && b.is_nan() { 0 } else { u64::MAX };
+    }
+    let key = |v: f64| {
+        let i = v.to_bits() as i64;
+        if i < 0 {
+            i64::MIN - i
+        } else {
+            i
+        }
+    };
+    key(a).abs_diff(key(b))
+}
+
+fn ulp32(a: f32, b: f32) -> u64 {
+    if a.is_nan() || b.is_nan() {
+        return if a.is_nan() && b.is_nan() { 0 } else { u64::MAX };
+    }
+    let key = |v: f32| {
+        let i = v.to_bits() as i32 as i64;
+        if i < 0 {
+            i32::MIN as i64 - i
+        } else {
+            i
+        }
+    };
+    key(a).abs_diff(key(b))
+}
+
+/// Bit-exact equality (any NaN equals any NaN).
+fn same64(a: f64, b: f64) -> bool {
+    (a.is_nan() && b.is_nan()) || a.to_bits() == b.to_bits()
+}
+
+fn samples() -> usize {
+    let n = std::env::var("TENSORLIFT_ULP_SAMPLES")
+        .ok()
+        .and_then(|s| s.parse::<usize>().ok())
+        .unwrap_or(100_000)
+        .max(32);
+    // Not a multiple of 16: exercises the loop tails.
+    n - n % 16 + 13
+}
+
+struct Row {
+    op: &'static str,
+    dtype: &'static str,
+    level: &'static str,
+    range: String,
+    max_ulp: u64,
+    worst_x: f64,
+    /// f32: max ulp from std f32 (`None` for f64).
+    std_ulp: Option<u64>,
+    /// Whether `std_ulp` is held to the bound too.
+    std_checked: bool,
+    n: usize,
+    bound: u64,
+}
+
+#[test]
+fn bulk_ulp_table() {
+    let n = samples();
+    let levels = Level::available();
+    let mut rows = Vec::new();
+    for (oi, &op) in UnaryOp::ALL.iter().enumerate() {
+        for (ri, dist) in ranges(op, false).into_iter().enumerate() {
+            let mut rng = SplitMix(0x5eed_0000 + (oi as u64) * 1000 + ri as u64);
+            let x: Vec<f64> = (0..n).map(|_| dist.draw(&mut rng)).collect();
+            let want: Vec<f64> = x.iter().map(|&v| ref64(op, v)).collect();
+            let mut got = vec![0.0; n];
+            for &level in &levels {
+                bulk::unary_f64_at(level, op, &x, &mut got);
+                let (mut max_ulp, mut worst_x) = (0, 0.0);
+                for i in 0..n {
+                    let u = ulp64(got[i], want[i]);
+                    if u > max_ulp {
+                        (max_ulp, worst_x) = (u, x[i]);
+                    }
+                }
+                rows.push(Row {
+                    op: op.name(),
+                    dtype: "f64",
+                    level: level.name(),
+                    range: dist.label(),
+                    max_ulp,
+                    worst_x,
+                    std_ulp: None,
+                    std_checked: false,
+                    n,
+                    bound: 2,
+                });
+            }
+        }
+        for (ri, dist) in ranges(op, true).into_iter().enumerate() {
+            let mut rng = SplitMix(0xf32_0000 + (oi as u64) * 1000 + ri as u64);
+            let x: Vec<f32> = (0..n).map(|_| dist.draw(&mut rng) as f32).collect();
+            let want: Vec<f32> = x.iter().map(|&v| ref32(op, v)).collect();
+            let want_std: Vec<f32> = x.iter().map(|&v| std32(op, v)).collect();
+            let mut got = vec![0.0f32; n];
+            for &level in &levels {
+                bulk::unary_f32_at(level, op, &x, &mut got);
+                let (mut max_ulp, mut worst_x, mut std_ulp) = (0, 0.0, 0);
+                for i in 0..n {
+                    let u = ulp32(got[i], want[i]);
+                    if u > max_ulp {
+                        (max_ulp, worst_x) = (u, x[i] as f64);
+                    }
+                    std_ulp = std_ulp.max(ulp32(got[i], want_std[i]));
+                }
+                rows.push(Row {
+                    op: op.name(),
+                    dtype: "f32",
+                    level: level.name(),
+                    range: dist.label(),
+                    max_ulp,
+                    worst_x,
+                    std_ulp: Some(std_ulp),
+                    std_checked: !std32_inexact(op),
+                    n,
+                    bound: 1,
+                });
+            }
+        }
+    }
+    println!(
+        "{:<9} {:<5} {:<9} {:<32} {:>7} {:>8} {:>9}  worst x",
+        "function", "dtype", "level", "range", "max ulp", "std f32", "samples"
+    );
+    let show = |u: u64| if u == u64::MAX { "NaN".to_string() } else { u.to_string() };
+    let failed = |r: &Row| r.max_ulp > r.bound || (r.std_checked && r.std_ulp.unwrap_or(0) > r.bound);
+    for r in &rows {
+        let std = match r.std_ulp {
+            Some(u) if r.std_checked => show(u),
+            Some(u) => format!("({})", show(u)),
+            None => "-".to_string(),
+        };
+        println!(
+            "{:<9} {:<5} {:<9} {:<32} {:>7} {:>8} {:>9}  {:e}{}",
+            r.op,
+            r.dtype,
+            r.level,
+            r.range,
+            show(r.max_ulp),
+            std,
+            r.n,
+            r.worst_x,
+            if failed(r) { "  <-- FAIL" } else { "" }
+        );
+    }
+    let fails: Vec<String> = rows
+        .iter()
+        .filter(|r| failed(r))
+        .map(|r| {
+            format!(
+                "{} {} {} {}: {} ulp (std f32: {:?}) at x = {:e}",
+                r.op, r.dtype, r.level, r.range, r.max_ulp, r.std_ulp, r.worst_x
+            )
+        })
+        .collect();
+    assert!(fails.is_empty(), "ulp bounds exceeded:\n{}", fails.join("\n"));
+}
+
+/// Inputs whose results must match std (or the reference) exactly.
+fn special_inputs(op: UnaryOp) -> Vec<f64> {
+    let mut v = vec![0.0, -0.0, f64::INFINITY, f64::NEG_INFINITY, f64::NAN];
+    v.extend(match op {
+        UnaryOp::Exp => vec![
+            709.78,
+            709.79,
+            710.0,
+            -745.13,
+            -745.1332191019411,
+            -745.2,
+            -746.0,
+            -1e300,
+            1e300,
+            5e-324,
+            -5e-324,
+        ],
+        UnaryOp::Expm1 => vec![709.78, 709.79, -1e300, 1e300, 5e-324, -5e-324, -100.0],
+        UnaryOp::Log | UnaryOp::Log2 | UnaryOp::Log10 => {
+            vec![1.0, -1.0, -5e-324, 2.0, 1024.0, 0.5, f64::MAX]
+        }
+        UnaryOp::Log1p => vec![-1.0, -2.0, 5e-324, -5e-324],
+        UnaryOp::Sin | UnaryOp::Tan | UnaryOp::Arctan | UnaryOp::Arcsinh | UnaryOp::Arctanh => {
+            vec![5e-324, -5e-324, 1e-310]
+        }
+        UnaryOp::Cos | UnaryOp::Cosh => vec![5e-324, -5e-324],
+        UnaryOp::Tanh => vec![5e-324, -5e-324, 30.0, -30.0, 1e300],
+        UnaryOp::Sinh => vec![5e-324, -5e-324, 711.0, -711.0, 1e300],
+        UnaryOp::Arcsin => vec![1.0, -1.0, 1.0000000000000002, -2.0, 5e-324],
+        UnaryOp::Arccos => vec![1.0, 1.0000000000000002, -2.0],
+        UnaryOp::Arccosh => vec![1.0, 0.5, -1.0, f64::MAX],
+        UnaryOp::Sigmoid => vec![800.0, -800.0, 5e-324],
+        UnaryOp::Softplus => vec![800.0, -800.0, 1e300],
+        UnaryOp::Erf => vec![5e-324, -5e-324, 6.0, -7.0, 100.0],
+    });
+    if matches!(op, UnaryOp::Arctanh) {
+        v.extend([1.0, -1.0, 2.0]);
+    }
+    v
+}
+
+#[test]
+fn bulk_special_values() {
+    let mut fails = Vec::new();
+    for &op in &UnaryOp::ALL {
+        // Repeat each special value so that both the vector body and the tail see it.
+        let sv = special_inputs(op);
+        let x: Vec<f64> = sv.iter().cycle().take(sv.len() * 17).copied().collect();
+        let mut got = vec![0.0; x.len()];
+        let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+        let mut got32 = vec![0.0f32; x.len()];
+        for level in Level::available() {
+            bulk::unary_f64_at(level, op, &x, &mut got);
+            bulk::unary_f32_at(level, op, &x32, &mut got32);
+            for i in 0..x.len() {
+                let want = ref64(op, x[i]);
+                if !same64(got[i], want) {
+                    fails.push(format!(
+                        "{} f64 {}: x = {:e}: got {:e}, want {:e}",
+                        op.name(),
+                        level.name(),
+                        x[i],
+                        got[i],
+                        want
+                    ));
+                }
+                let (x32v, want32) = (x32[i], ref32(op, x32[i]));
+                // f32 casts of the f64 edges are not edges: exact only for ±0, ±inf, NaN.
+                let strict = x32v == 0.0 || x32v.is_infinite() || x32v.is_nan();
+                let ok = if strict {
+                    same64(got32[i] as f64, want32 as f64)
+                } else {
+                    ulp32(got32[i], want32) <= 1
+                };
+                if !ok {
+                    fails.push(format!(
+                        "{} f32 {}: x = {:e}: got {:e}, want {:e}",
+                        op.name(),
+                        level.name(),
+                        x32v,
+                        got32[i],
+                        want32
+                    ));
+                }
+            }
+        }
+    }
+    fails.dedup();
+    assert!(fails.is_empty(), "special values:\n{}", fails.join("\n"));
+}
+
+#[test]
+fn bulk_c_entry_points_in_place_and_symbols() {
+    let syms = bulk::bulk_symbols();
+    assert_eq!(syms.len(), 2 * UnaryOp::ALL.len() + 2);
+    // Lengths crossing the in-place block size (512), not multiples of 16.
+    let n = 1237;
+    let x: Vec<f64> = (0..n).map(|i| (i as f64) * 0.0137 - 7.0).collect();
+    for &op in &UnaryOp::ALL {
+        let (name64, p64) =
+            syms.iter().copied().find(|(s, _)| *s == format!("tl_bulk_{}_f64", op.name())).unwrap();
+        assert!(!p64.is_null(), "{name64}");
+        let mut want = vec![0.0; n];
+        bulk::unary_f64(op, &x, &mut want);
+        let mut buf = x.clone();
+        // SAFETY: the symbol is `tl_bulk_<op>_f64`, whose signature is this one.
+        let f: unsafe extern "C" fn(*const f64, *mut f64, usize) = unsafe { std::mem::transmute(p64) };
+        // SAFETY: `buf` holds n elements; in place is allowed.
+        unsafe { f(buf.as_ptr(), buf.as_mut_ptr(), n) };
+        assert!(buf.iter().zip(&want).all(|(a, b)| same64(*a, *b)), "{name64} in place");
+        let mut out = vec![0.0; n];
+        // SAFETY: distinct buffers of n elements.
+        unsafe { f(x.as_ptr(), out.as_mut_ptr(), n) };
+        assert!(out.iter().zip(&want).all(|(a, b)| same64(*a, *b)), "{name64}");
+        // SAFETY: n = 0 touches nothing.
+        unsafe { f(std::ptr::null(), std::ptr::null_mut(), 0) };
+
+        let (name32, p32) =
+            syms.iter().copied().find(|(s, _)| *s == format!("tl_bulk_{}_f32", op.name())).unwrap();
+        let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+        let mut want32 = vec![0.0f32; n];
+        bulk::unary_f32(op, &x32, &mut want32);
+        let mut buf32 = x32.clone();
+        // SAFETY: the symbol is `tl_bulk_<op>_f32`, whose signature is this one.
+        let f32f: unsafe extern "C" fn(*const f32, *mut f32, usize) = unsafe { std::mem::transmute(p32) };
+        // SAFETY: `buf32` holds n elements; in place is allowed.
+        unsafe { f32f(buf32.as_ptr(), buf32.as_mut_ptr(), n) };
+        assert!(buf32.iter().zip(&want32).all(|(a, b)| same64(*a as f64, *b as f64)), "{name32} in place");
+    }
+    // pow: a std loop, in place on either input.
+    let y: Vec<f64> = (0..n).map(|i| (i as f64) * 0.001 - 0.5).collect();
+    let mut out = x.clone();
+    // SAFETY: all three hold n elements; `out` aliases x exactly.
+    unsafe { bulk::tl_bulk_pow_f64(out.as_ptr(), y.as_ptr(), out.as_mut_ptr(), n) };
+    for i in 0..n {
+        assert!(same64(out[i], x[i].powf(y[i])));
+    }
+}
