@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod bulk;
+mod chunked;
 mod disas;
 pub mod kernel;
 mod vmath;

@@ -1,0 +1,227 @@
+//! Chunked execution of kernels dominated by transcendental math.
+//!
+//! Cranelift's x86-64 vectors are 128 bits wide, so the inline polynomials of `vmath` run
+//! two f64 lanes at a time, about half the speed of the same polynomial compiled by LLVM
+//! for AVX-512. For long arrays a kernel whose program calls a transcendental function
+//! therefore runs in chunks of [`CHUNK`] elements instead: for each transcendental node, in
+//! program order, a JIT kernel computes its argument over the chunk into a buffer (unless
+//! the argument is an input already), and the runtime-dispatched Rust routine of
+//! [`crate::bulk`] applies the function to the whole buffer; a last JIT kernel computes the
+//! result from the inputs and those buffers. Buffers stay in L1/L2; the cheap arithmetic
+//! stays fused in native code.
+//!
+//! The plan is built (its kernels compiled) the first time a kernel runs over at least
+//! [`CHUNKED_MIN`] elements, and only for programs whose transcendental ops all have a bulk
+//! routine in their dtype.
+
+use crate::bulk::{self, UnaryOp};
+use crate::kernel::{compile_elementwise, ElementwiseKernel, KernelArg};
+use crate::JitError;
+use std::collections::HashMap;
+use tensorlift_ir::{DType, ScalarNode, ScalarOp, ScalarProgram};
+
+/// Elements per chunk: a few buffers of it fit in the L1 and L2 caches.
+pub const CHUNK: usize = 1024;
+
+/// Kernels over fewer elements than this run their inline code.
+pub const CHUNKED_MIN: usize = 4 * CHUNK;
+
+/// Where the argument of a transcendental step comes from.
+#[derive(Debug)]
+enum Source {
+    /// Input `k` of the program, already in the op's dtype.
+    Input(usize),
+    /// The result of step `k`.
+    Step(usize),
+    /// A kernel over the program's inputs and the earlier steps' results.
+    Kernel(Box<ElementwiseKernel>),
+}
+
+/// One transcendental node: its argument, and the bulk routine applied to it.
+#[derive(Debug)]
+struct Step {
+    source: Source,
+    op: UnaryOp,
+    dtype: DType,
+}
+
+/// A program split into bulk steps and a final kernel; see the module documentation.
+#[derive(Debug)]
+pub(crate) struct ChunkPlan {
+    steps: Vec<Step>,
+    /// The result, from the program's inputs followed by one input per step.
+    out: ElementwiseKernel,
+}
+
+/// A scratch buffer of one chunk.
+enum Buf {
+    F64(Vec<f64>),
+    F32(Vec<f32>),
+}
+
+impl Buf {
+    fn new(dtype: DType) -> Buf {
+        match dtype {
+            DType::F32 => Buf::F32(vec![0.0; CHUNK]),
+            _ => Buf::F64(vec![0.0; CHUNK]),
+        }
+    }
+
+    fn arg(&self, m: usize) -> KernelArg<'_> {
+        match self {
+            Buf::F64(v) => KernelArg::F64(&v[..m]),
+            Buf::F32(v) => KernelArg::F32(&v[..m]),
+        }
+    }
+}
+
+/// The sub-program computing value `target` of `p` (converted to `dtype`), with `p`'s
+/// inputs followed by one input per value of `materialized` (in that order) standing for
+/// those values.
+fn sub_program(p: &ScalarProgram, target: usize, dtype: DType, materialized: &[usize]) -> ScalarProgram {
+    let n_in = p.inputs.len();
+    let mut inputs = p.inputs.clone();
+    inputs.extend(materialized.iter().map(|&v| p.dtype_of(v)));
+    let mut map: HashMap<usize, usize> = (0..n_in).map(|i| (i, i)).collect();
+    for (k, &v) in materialized.iter().enumerate() {
+        map.insert(v, n_in + k);
+    }
+    let mut nodes = Vec::new();
+    // Values in increasing order are in dependency order (SSA).
+    let mut needed = vec![false; n_in + p.nodes.len()];
+    needed[target] = true;
+    for v in (n_in..=target).rev() {
+        if !needed[v] || map.contains_key(&v) {
+            continue;
+        }
+        if let ScalarNode::Apply { args, .. } = &p.nodes[v - n_in] {
+            for &a in args {
+                needed[a] = true;
+            }
+        }
+    }
+    for (v, _) in needed.iter().enumerate().take(target + 1).skip(n_in).filter(|(_, &n)| n) {
+        if map.contains_key(&v) {
+            continue;
+        }
+        let node = match &p.nodes[v - n_in] {
+            ScalarNode::Apply { op, args, dtype } => {
+                ScalarNode::Apply { op: *op, args: args.iter().map(|a| map[a]).collect(), dtype: *dtype }
+            }
+            c => c.clone(),
+        };
+        nodes.push(node);
+        map.insert(v, inputs.len() + nodes.len() - 1);
+    }
+    let mut output = map[&target];
+    if p.dtype_of(target) != dtype {
+        nodes.push(ScalarNode::Apply { op: ScalarOp::Cast(dtype), args: vec![output], dtype });
+        output = inputs.len() + nodes.len() - 1;
+    }
+    ScalarProgram { inputs, nodes, output }
+}
+
+/// The dtype of transcendental node `k`'s result.
+fn steps_dtype(t: &[(usize, usize, UnaryOp, DType)], k: usize) -> DType {
+    t[k].3
+}
+
+impl ChunkPlan {
+    /// The plan of `p`, or `None` when chunking does not apply (no transcendental op, or
+    /// one without a bulk routine). Errors only if a part fails to compile.
+    pub(crate) fn new(p: &ScalarProgram) -> Result<Option<ChunkPlan>, JitError> {
+        let n_in = p.inputs.len();
+        let mut transcendental = Vec::new();
+        for (k, node) in p.nodes.iter().enumerate() {
+            if let ScalarNode::Apply { op, args, dtype } = node {
+                if ScalarOp::TRANSCENDENTAL.contains(op) {
+                    let Some(u) = UnaryOp::from_scalar(*op) else { return Ok(None) };
+                    if !matches!(dtype, DType::F32 | DType::F64) {
+                        return Ok(None);
+                    }
+                    transcendental.push((n_in + k, args[0], u, *dtype));
+                }
+            }
+        }
+        if transcendental.is_empty() {
+            return Ok(None);
+        }
+        let mut steps = Vec::new();
+        let mut done: Vec<usize> = Vec::new();
+        for &(v, arg, op, dtype) in &transcendental {
+            let source = if arg < n_in && p.inputs[arg] == dtype {
+                Source::Input(arg)
+            } else if let Some(k) =
+                done.iter().position(|&d| d == arg).filter(|&k| steps_dtype(&transcendental, k) == dtype)
+            {
+                Source::Step(k)
+            } else {
+                Source::Kernel(Box::new(compile_elementwise(&sub_program(p, arg, dtype, &done))?))
+            };
+            steps.push(Step { source, op, dtype });
+            done.push(v);
+        }
+        let out = compile_elementwise(&sub_program(p, p.output, p.out_dtype(), &done))?;
+        Ok(Some(ChunkPlan { steps, out }))
+    }
+
+    /// Computes elements `begin..end` of the result into `out`, chunk by chunk.
+    ///
+    /// # Safety
+    /// As [`ElementwiseKernel`]'s `run_raw`: the arguments were checked against the
+    /// program, `out` is valid for writes of `len` elements of the result's dtype, nothing
+    /// else accesses it, and `begin <= end <= len`.
+    pub(crate) unsafe fn run(
+        &self,
+        inputs: &[KernelArg<'_>],
+        out: *mut u8,
+        len: usize,
+        begin: usize,
+        end: usize,
+    ) -> Result<(), JitError> {
+        let size = self.out.out_dtype().size();
+        let mut scratch: Vec<Buf> = self.steps.iter().map(|s| Buf::new(s.dtype)).collect();
+        let mut results: Vec<Buf> = self.steps.iter().map(|s| Buf::new(s.dtype)).collect();
+        let mut c0 = begin;
+        while c0 < end {
+            let c1 = (c0 + CHUNK).min(end);
+            let m = c1 - c0;
+            for (k, step) in self.steps.iter().enumerate() {
+                let (before, rest) = results.split_at_mut(k);
+                let mut args: Vec<KernelArg<'_>> = inputs.iter().map(|a| a.slice(c0..c1)).collect();
+                args.extend(before.iter().map(|b| b.arg(m)));
+                let x: KernelArg<'_> = match &step.source {
+                    Source::Input(i) => args[*i],
+                    Source::Step(j) => before[*j].arg(m),
+                    Source::Kernel(kernel) => {
+                        match &mut scratch[k] {
+                            Buf::F64(v) => kernel.run(&args, &mut v[..m])?,
+                            Buf::F32(v) => kernel.run(&args, &mut v[..m])?,
+                        }
+                        scratch[k].arg(m)
+                    }
+                };
+                match (x, &mut rest[0]) {
+                    (KernelArg::F64(x), Buf::F64(r)) => bulk::unary_f64(step.op, x, &mut r[..m]),
+                    (KernelArg::F32(x), Buf::F32(r)) => bulk::unary_f32(step.op, x, &mut r[..m]),
+                    (KernelArg::ScalarF64(x), Buf::F64(r)) => {
+                        bulk::unary_f64(step.op, &vec![x; m], &mut r[..m])
+                    }
+                    (KernelArg::ScalarF32(x), Buf::F32(r)) => {
+                        bulk::unary_f32(step.op, &vec![x; m], &mut r[..m])
+                    }
+                    _ => return Err(JitError::Compile("chunk plan: argument dtype".into())),
+                }
+            }
+            let mut args: Vec<KernelArg<'_>> = inputs.iter().map(|a| a.slice(c0..c1)).collect();
+            args.extend(results.iter().map(|b| b.arg(m)));
+            // SAFETY: elements `c0..c1` of `out` are inside its `len` elements (the caller
+            // guarantees `end <= len`), so the `m` elements from `out + c0 * size` are valid
+            // for writes and accessed by nothing else.
+            unsafe { self.out.run_raw(&args, self.out.out_dtype(), out.add(c0 * size), m, 0..m)? };
+            c0 = c1;
+        }
+        debug_assert!(end <= len);
+        Ok(())
+    }
+}
