@@ -11,8 +11,8 @@
 //! stays fused in native code.
 //!
 //! The plan is built (its kernels compiled) the first time a kernel runs over at least
-//! [`CHUNKED_MIN`] elements, and only for programs whose transcendental ops all have a bulk
-//! routine in their dtype.
+//! [`CHUNKED_MIN`] elements, for programs with at least one op that has a bulk routine
+//! (others, like `pow`, stay inside the chunk kernels).
 
 use crate::bulk::{self, UnaryOp};
 use crate::kernel::{compile_elementwise, ElementwiseKernel, KernelArg};
@@ -121,6 +121,18 @@ fn sub_program(p: &ScalarProgram, target: usize, dtype: DType, materialized: &[u
     ScalarProgram { inputs, nodes, output }
 }
 
+/// The bulk routine that computes `op` as the reference does, if any. `arcsinh`,
+/// `arccosh` and `arctanh` have none: the bulk routines follow glibc, more accurate than
+/// Rust std's formulas that the reference (and the inline code) compute, so these stay
+/// inline inside the chunk kernels.
+fn bulk_op(op: ScalarOp) -> Option<UnaryOp> {
+    match op {
+        ScalarOp::Arcsinh | ScalarOp::Arccosh | ScalarOp::Arctanh => None,
+        op if ScalarOp::TRANSCENDENTAL.contains(&op) => UnaryOp::from_scalar(op),
+        _ => None,
+    }
+}
+
 /// The dtype of transcendental node `k`'s result.
 fn steps_dtype(t: &[(usize, usize, UnaryOp, DType)], k: usize) -> DType {
     t[k].3
@@ -134,11 +146,7 @@ impl ChunkPlan {
         let mut transcendental = Vec::new();
         for (k, node) in p.nodes.iter().enumerate() {
             if let ScalarNode::Apply { op, args, dtype } = node {
-                if ScalarOp::TRANSCENDENTAL.contains(op) {
-                    let Some(u) = UnaryOp::from_scalar(*op) else { return Ok(None) };
-                    if !matches!(dtype, DType::F32 | DType::F64) {
-                        return Ok(None);
-                    }
+                if let Some(u) = bulk_op(*op).filter(|_| matches!(dtype, DType::F32 | DType::F64)) {
                     transcendental.push((n_in + k, args[0], u, *dtype));
                 }
             }
