@@ -64,6 +64,20 @@ fn section2() -> tl::Result<()> {
     }
     println!("          +{}", "-".repeat(grid.len()));
     println!("          -5{:>width$}", "5", width = grid.len() - 1);
+
+    // `TENSORLIFT_DUMP=clif,asm` (any of graph, opt, trace, clif, clif-opt, asm, dot, or
+    // `all`) prints what the compiler made of the sigmoid.
+    if let Ok(stages) = std::env::var("TENSORLIFT_DUMP") {
+        for name in stages.split(',').map(str::trim) {
+            let chosen: Vec<tl::Stage> = match name {
+                "all" => tl::Stage::ALL.to_vec(),
+                _ => vec![name.parse().map_err(tl::Error::Usage)?],
+            };
+            for stage in chosen {
+                println!("\n--- sigmoid: {} ---\n{}", stage.name(), sigmoid.dump(stage)?);
+            }
+        }
+    }
     Ok(())
 }
 

@@ -27,7 +27,7 @@ fn jit_cache() {
     let x = tl::dvector("x");
     let y = tl::dvector("y");
     let e = (&x * 2.0 + &y).exp() * &y;
-    let f1 = jit(&[&x, &y], &[e.clone()]);
+    let f1 = jit(&[&x, &y], std::slice::from_ref(&e));
     assert_eq!(f1.native_kernel_count(), 1, "{}", f1.debugprint());
     let s1 = tl::cache_stats();
     assert_eq!((s1.graph_misses, s1.graph_hits, s1.kernel_compiles), (1, 0, 1), "{s1:?}");

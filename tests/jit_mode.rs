@@ -207,3 +207,63 @@ fn bias_rows_and_columns_broadcast_in_native_kernels() {
     let out = both(&[&x, &b, &c], &[((&x * 2.0 + &b).tanh() * &c + &c).sqr()], &args, 1);
     assert_eq!(out[0].shape(), &[rows, cols]);
 }
+
+#[test]
+fn all_scalar_functions_match_the_interpreter() {
+    let x = tl::dscalar("x");
+    let y = tl::fscalar("y");
+    let z = tl::dscalar("z");
+    let outputs = [
+        x.pow(2),
+        (&x * tl::cast(&y, tl::DType::F64) + 1.0).exp() / (&z - 0.5),
+        tl::sigmoid(&(&z * 3.0)) + x.sin(),
+        y.clone() * 2.0,
+        x.clone(),
+    ];
+    let jit = compile(&[&x, &y, &z], &outputs, Mode::Jit);
+    let interp = compile(&[&x, &y, &z], &outputs, Mode::Interp);
+    for (a, b, c) in
+        [(2.0, 0.5f32, 1.0), (-0.0, -1.5, 0.5), (f64::NAN, 3.0, -2.0), (1e300, 1e30, f64::INFINITY)]
+    {
+        let args = tl::args![a, b, c];
+        let (p, q) = (jit.call(&args).unwrap(), interp.call(&args).unwrap());
+        for (u, v) in p.iter().zip(&q) {
+            assert!(same(u, v), "{u} vs {v} at {a}, {b}, {c}");
+        }
+    }
+    // Type errors are still errors.
+    assert!(jit.call(&tl::args![1.0, 0.1f64, 3.0]).is_err());
+}
+
+#[test]
+fn call_into_writes_into_the_callers_arrays() {
+    let x = tl::dvector("x");
+    let y = tl::dvector("y");
+    let c = tl::shared(0.0, "c");
+    let outputs = [(&x * 2.0 + &y).exp(), x.sum(), x.clone()];
+    for mode in [Mode::Jit, Mode::Interp, Mode::Debug] {
+        let f =
+            tl::Function::builder(&[&x, &y], &outputs).update(&c, &(&c + 1.0)).mode(mode).build().unwrap();
+        let args = tl::args![vec![0.5, -1.0, 2.0], vec![1.0, 0.0, -3.0]];
+        let want = f.call(&args).unwrap();
+        let mut outs = vec![Tensor::from(vec![0.0; 3]), Tensor::from(0.0), Tensor::from(vec![0.0; 3])];
+        let ptr = |t: &Tensor| match t {
+            Tensor::F64(a) => a.as_ptr(),
+            _ => unreachable!(),
+        };
+        let p0 = ptr(&outs[0]);
+        for _ in 0..3 {
+            f.call_into(&args, &mut outs).unwrap();
+            assert_eq!(outs, want, "{mode:?}");
+            assert_eq!(ptr(&outs[0]), p0, "{mode:?}: written in place");
+        }
+        let counter = c.as_shared().unwrap();
+        let before = counter.get();
+        // An array of the wrong shape is an error, and the update is not applied.
+        let mut bad = vec![Tensor::from(vec![0.0; 2]), Tensor::from(0.0), Tensor::from(vec![0.0; 3])];
+        let err = f.call_into(&args, &mut bad).unwrap_err();
+        assert!(err.to_string().contains("output 0"), "{err}");
+        assert_eq!(counter.get(), before);
+        assert!(f.call_into(&args, &mut outs[..2]).is_err());
+    }
+}

@@ -774,8 +774,11 @@ fn check_case(case: &Case, pipeline: Pipeline, counters: &Counters) -> Result<()
     let plain_cfg = OptConfig { disabled: true, ..OptConfig::default() };
     let opt_cfg =
         OptConfig { fast_math: pipeline == Pipeline::FastMath, verify: true, ..OptConfig::default() };
+    // The optimizer's semantics, measured on the reference interpreter (the JIT's own
+    // differences, within ulps, are tested against it elsewhere).
     let build = |cfg: OptConfig| {
         tl::Function::builder(&case.inputs, &case.outputs)
+            .mode(tl::Mode::Interp)
             .on_unused_input(tl::OnUnusedInput::Ignore)
             .optimizer(cfg)
             .build()
@@ -998,7 +1001,11 @@ fn fast_math_graphs_agree_on_finite_data() {
 /// its trace for the message.
 fn both_ways(inputs: &[&Var], out: &Var, args: &[tl::Arg]) -> (Vec<f64>, Vec<f64>, String) {
     let run = |cfg: OptConfig| {
-        let f = tl::Function::builder(inputs, &[out]).optimizer(cfg).build().expect("compiles");
+        let f = tl::Function::builder(inputs, &[out])
+            .mode(tl::Mode::Interp)
+            .optimizer(cfg)
+            .build()
+            .expect("compiles");
         let v = f.call(args).expect("runs").remove(0).to_f64_vec();
         (v, format!("{}{}", f.optimized_graph(), f.rewrite_trace()))
     };

@@ -74,7 +74,8 @@ macro_rules! tensor_element {
         }
         impl From<$t> for Tensor {
             fn from(v: $t) -> Tensor {
-                Tensor::$v(ArrayD::from_elem(IxDyn(&[]), v).into_shared())
+                // `arr0`: a static 0-d shape, converted without computing strides.
+                Tensor::$v(ndarray::arr0(v).into_dyn().into_shared())
             }
         }
         impl From<Vec<$t>> for Tensor {
@@ -250,6 +251,40 @@ impl Tensor {
             Tensor::F32(_) => DType::F32,
             Tensor::F64(_) => DType::F64,
         }
+    }
+
+    /// True when both tensors are views of the same memory (same dtype and first element).
+    pub fn shares_data(&self, other: &Tensor) -> bool {
+        self.dtype() == other.dtype()
+            && self.len() == other.len()
+            && with_array!(self, a => a.as_ptr() as *const u8)
+                == with_array!(other, b => b.as_ptr() as *const u8)
+    }
+
+    /// Copies `src`'s elements into this tensor's own memory (copied first if shared), in
+    /// place: same dtype and shape required.
+    pub fn assign(&mut self, src: &Tensor) -> Result<(), ValueError> {
+        if self.dtype() != src.dtype() || self.shape() != src.shape() {
+            return Err(ValueError::Invalid {
+                op: "assign".into(),
+                reason: format!(
+                    "cannot assign {} of shape {:?} to {} of shape {:?}",
+                    src.dtype(),
+                    src.shape(),
+                    self.dtype(),
+                    self.shape()
+                ),
+            });
+        }
+        match (self, src) {
+            (Tensor::Bool(a), Tensor::Bool(b)) => a.assign(b),
+            (Tensor::I32(a), Tensor::I32(b)) => a.assign(b),
+            (Tensor::I64(a), Tensor::I64(b)) => a.assign(b),
+            (Tensor::F32(a), Tensor::F32(b)) => a.assign(b),
+            (Tensor::F64(a), Tensor::F64(b)) => a.assign(b),
+            _ => unreachable!("dtypes checked equal"),
+        }
+        Ok(())
     }
 
     /// The concrete shape.

@@ -47,6 +47,8 @@ pub(crate) struct Compiled {
     pub(crate) trace: RewriteTrace,
     /// The executor, with native kernels in `Mode::Jit` and `Mode::Debug`.
     pub(crate) interp: Interpreter,
+    /// The whole graph as native scalar programs, for all-0-d functions in `Mode::Jit`.
+    pub(crate) scalar: Option<crate::scalar::ScalarPath>,
 }
 
 /// Counters of the JIT cache since the process started (or the last [`clear_cache`]).
@@ -174,8 +176,14 @@ pub(crate) fn compiled(graph: FunctionGraph, opt: &OptConfig, mode: Mode) -> Res
         Mode::Interp => Interpreter::new(&optimized.graph),
         Mode::Jit | Mode::Debug => Interpreter::with_native(&optimized.graph),
     };
-    let compiled =
-        Arc::new(Compiled { user_graph: graph, graph: optimized.graph, trace: optimized.trace, interp });
+    let scalar = if mode == Mode::Jit { crate::scalar::ScalarPath::new(&optimized.graph) } else { None };
+    let compiled = Arc::new(Compiled {
+        user_graph: graph,
+        graph: optimized.graph,
+        trace: optimized.trace,
+        interp,
+        scalar,
+    });
     let mut table = lock(&c.graphs);
     table.tick += 1;
     let tick = table.tick;

@@ -9,17 +9,17 @@ use std::sync::Arc;
 use tensorlift_ir::{clone_replace, Arg, FunctionGraph, NodeId, Op, ScalarProgram, SharedVar, Tensor, Var};
 use tensorlift_opt::{OptConfig, RewriteTrace};
 
-/// How a compiled function runs. The default is `Interp`, or what the environment variable
-/// `TENSORLIFT_MODE` says (`interp`, `jit` or `debug`): running a whole test suite under
+/// How a compiled function runs. The default is `Jit`, or what the environment variable
+/// `TENSORLIFT_MODE` says (`jit`, `interp` or `debug`): running a whole test suite under
 /// any mode is one variable away.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Mode {
     /// Op by op with the reference kernels.
     Interp,
-    /// Fused elementwise kernels compiled to native code with Cranelift; every other node
-    /// (and any kernel whose inputs are laid out in a way the native code does not take yet)
-    /// runs its reference kernel.
+    /// Elementwise kernels (fused or lone) compiled to native code with Cranelift, all-0-d
+    /// functions as one native program; every other node (and any kernel whose inputs are
+    /// laid out in a way the native code does not take) runs its reference kernel.
     Jit,
     /// Like `Jit`, and every node that runs natively is also computed by its reference
     /// kernel; a difference beyond the tolerance (relative 1e-9 and absolute 1e-12 for
@@ -32,9 +32,9 @@ impl Default for Mode {
     fn default() -> Mode {
         static MODE: std::sync::OnceLock<Mode> = std::sync::OnceLock::new();
         *MODE.get_or_init(|| match std::env::var("TENSORLIFT_MODE").as_deref() {
-            Ok("jit") => Mode::Jit,
+            Ok("interp") => Mode::Interp,
             Ok("debug") => Mode::Debug,
-            _ => Mode::Interp,
+            _ => Mode::Jit,
         })
     }
 }
@@ -207,6 +207,27 @@ impl Function {
     /// Calls the function: one argument per input, converted to the input's dtype when
     /// that loses nothing. Returns one tensor per output; then applies the updates.
     pub fn call(&self, args: &[Arg]) -> Result<Vec<Tensor>> {
+        self.call_impl(args, None)
+    }
+
+    /// Calls the function writing its outputs into `outputs`, arrays the caller owns (one
+    /// per output, each of the output's dtype and of the shape the call produces): a call
+    /// in a loop then allocates no output memory, and the native kernels write in place.
+    /// Errors if an array does not fit (then no shared variable changes; outputs written
+    /// before the failure keep their new values).
+    pub fn call_into(&self, args: &[Arg], outputs: &mut [Tensor]) -> Result<()> {
+        if outputs.len() != self.n_outputs {
+            return Err(Error::Usage(format!(
+                "call_into: {} has {} outputs, {} arrays were given",
+                self.name,
+                self.n_outputs,
+                outputs.len()
+            )));
+        }
+        self.call_impl(args, Some(outputs)).map(drop)
+    }
+
+    fn call_impl(&self, args: &[Arg], sinks: Option<&mut [Tensor]>) -> Result<Vec<Tensor>> {
         if args.len() != self.inputs.len() {
             return Err(Error::Arity {
                 function: self.name.clone(),
@@ -216,18 +237,17 @@ impl Function {
         }
         let mut values = Vec::with_capacity(args.len());
         for (index, (arg, input)) in args.iter().zip(&self.inputs).enumerate() {
-            let input_name = input.describe();
             let t = arg.as_result().map_err(|e| Error::ArgData {
                 function: self.name.clone(),
                 index,
-                input: input_name.clone(),
+                input: input.describe(),
                 source: e.clone(),
             })?;
             let ty = input.ty();
             let t = t.convert_lossless(ty.dtype).map_err(|source| Error::ArgDType {
                 function: self.name.clone(),
                 index,
-                input: input_name.clone(),
+                input: input.describe(),
                 expected: ty.dtype,
                 source,
             })?;
@@ -235,7 +255,7 @@ impl Function {
                 return Err(Error::ArgShape {
                     function: self.name.clone(),
                     index,
-                    input: input_name,
+                    input: input.describe(),
                     expected: ty.to_string(),
                     got: t.shape().to_vec(),
                 });
@@ -244,12 +264,44 @@ impl Function {
         }
         // Updates are read-modify-write: hold every updated variable (in a global order, so
         // concurrent calls cannot deadlock) from reading to writing, so no update is lost.
-        let mut order: Vec<&SharedVar> = self.targets.iter().collect();
-        order.sort_by_key(|s| s.id());
-        let _guards: Vec<_> = order.iter().map(|s| s.lock_for_update()).collect();
-        let mut results = match self.mode {
-            Mode::Interp | Mode::Jit | Mode::Debug => {
+        let _guards = if self.targets.is_empty() {
+            Vec::new()
+        } else {
+            let mut order: Vec<&SharedVar> = self.targets.iter().collect();
+            order.sort_by_key(|s| s.id());
+            order.iter().map(|s| s.lock_for_update()).collect()
+        };
+        let scalar = match (&self.compiled.scalar, self.mode, &sinks) {
+            (Some(path), Mode::Jit, None) => path.run(&values),
+            _ => None,
+        };
+        let mut results = match (scalar, sinks) {
+            (Some(results), _) => results,
+            (None, None) => {
                 self.compiled.interp.run_checked(&self.compiled.graph, &values, self.mode == Mode::Debug)?
+            }
+            (None, Some(outs)) => {
+                let mut offered: Vec<Option<&mut Tensor>> = outs.iter_mut().map(Some).collect();
+                let debug = self.mode == Mode::Debug;
+                let results =
+                    self.compiled.interp.run_into(&self.compiled.graph, &values, debug, &mut offered)?;
+                // Outputs not written in place are copied, after checking they fit.
+                for (k, (out, r)) in outs.iter_mut().zip(&results).enumerate() {
+                    if out.dtype() != r.dtype() || out.shape() != r.shape() {
+                        return Err(Error::Usage(format!(
+                            "call_into: output {k} of {} is {} of shape {:?}; the array given is {} of shape {:?}",
+                            self.name,
+                            r.dtype(),
+                            r.shape(),
+                            out.dtype(),
+                            out.shape()
+                        )));
+                    }
+                    if !out.shares_data(r) {
+                        out.assign(r)?;
+                    }
+                }
+                results
             }
         };
         let updates = results.split_off(self.n_outputs);
@@ -326,6 +378,7 @@ impl Function {
             graph: self.compiled.graph.clone(),
             trace: self.compiled.trace.clone(),
             interp,
+            scalar: None,
         });
         Ok(())
     }

@@ -66,6 +66,19 @@ impl Interpreter {
     /// Like [`run`](Self::run); with `check`, every node computed natively is computed by
     /// its reference kernel too and the two compared (`Mode::Debug`).
     pub fn run_checked(&self, g: &FunctionGraph, inputs: &[Tensor], check: bool) -> Result<Vec<Tensor>> {
+        self.run_into(g, inputs, check, &mut [])
+    }
+
+    /// Like [`run_checked`](Self::run_checked); `sinks[k]`, when given, is offered to the
+    /// native kernel of graph output `k` to write its result in place (the returned tensor
+    /// then shares its data). The caller copies the outputs computed elsewhere.
+    pub(crate) fn run_into(
+        &self,
+        g: &FunctionGraph,
+        inputs: &[Tensor],
+        check: bool,
+        sinks: &mut [Option<&mut Tensor>],
+    ) -> Result<Vec<Tensor>> {
         let mut values: Vec<Option<Cow<'_, Tensor>>> = vec![None; g.len()];
         for (k, &id) in g.inputs().iter().enumerate() {
             values[id.index()] = Some(Cow::Borrowed(&inputs[k]));
@@ -90,7 +103,11 @@ impl Interpreter {
                         node: tensorlift_ir::pp_graph_depth(g, id, ERROR_DEPTH),
                         source,
                     };
-                    let t = match self.native.eval(id, op, &ins, &node.ty) {
+                    let sink = match g.outputs().iter().position(|&o| o == id) {
+                        Some(k) if k < sinks.len() && !check => sinks[k].as_deref_mut(),
+                        _ => None,
+                    };
+                    let t = match self.native.eval_into(id, op, &ins, &node.ty, sink) {
                         Some(native) => {
                             let t = native.map_err(eval_error)?;
                             if check {

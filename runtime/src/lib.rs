@@ -4,14 +4,17 @@
 //!   mode, name), argument checking, all-or-nothing updates of shared variables.
 //! - `interp`: the op-by-op interpreter over a `FunctionGraph`.
 //! - `native`: fused nodes compiled to native code by the JIT (`Mode::Jit`).
+//! - `scalar`: all-0-d functions run as native scalar programs, without the interpreter.
 //! - `threads`: how many threads large kernels are split over.
 //! - `verify_grad`: symbolic gradients checked against finite differences.
+//! - `alloc`: output buffers of native kernels (huge pages for large ones).
 //! - `cache`: the process-wide JIT cache of compiled graphs and kernels.
 //! - `debug`: `Mode::Debug`'s comparison of native and reference values.
 //! - `dump`: every stage of a compiled function as text (`Function::dump`).
 //! - `error`: the runtime's `Error`.
 #![warn(missing_docs)]
 
+pub mod alloc;
 pub mod cache;
 mod debug;
 pub mod dump;
@@ -19,6 +22,7 @@ pub mod error;
 pub mod function;
 pub mod interp;
 pub mod native;
+mod scalar;
 pub mod threads;
 pub mod verify_grad;
 

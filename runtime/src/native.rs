@@ -1,8 +1,9 @@
-//! Native kernels for `Mode::Jit`: each fused elementwise node (`Composite`, and the body of
-//! a `FusedReduce`) of the optimized graph compiled once by `tensorlift-jit`, and run in
-//! place of its reference kernel when the run-time layout allows (inputs contiguous and of
-//! the result's shape, or single values). Anything else — other ops, programs the JIT does
-//! not support yet, broadcasting along some axes only — runs the reference kernel.
+//! Native kernels for `Mode::Jit`: each elementwise node (`Composite`, the body of a
+//! `FusedReduce`, or a lone elementwise op) of the optimized graph compiled once by
+//! `tensorlift-jit` (through the JIT cache), and run in place of its reference kernel when
+//! the run-time layout allows: inputs contiguous and of the result's shape, single values,
+//! bias rows or columns. Large runs are split over the threads. Anything else — other ops,
+//! programs the JIT does not support, other broadcasting — runs the reference kernel.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -28,11 +29,16 @@ impl NativeKernels {
         let mut kernels = HashMap::new();
         for id in g.toposort() {
             let node = g.node(id);
+            let lone;
             let program = match &node.op {
                 Op::Composite(p) | Op::FusedReduce { body: p, .. } => &**p,
-                // A lone elementwise op stays on the reference kernel: measured on W1 (x**2)
-                // and W2 (sigmoid) at 1e6 elements, the native call does not beat ndarray's
-                // own loop yet (see the note on Mode::Jit in the README).
+                Op::Elemwise(op) => match single_op(g, id, *op) {
+                    Some(p) => {
+                        lone = p;
+                        &lone
+                    }
+                    None => continue,
+                },
                 _ => continue,
             };
             // A program the JIT cannot compile yet runs on the reference kernel.
@@ -80,6 +86,19 @@ impl NativeKernels {
         inputs: &[KernelInput<'_>],
         out_ty: &TensorType,
     ) -> Option<Result<Tensor, ValueError>> {
+        self.eval_into(id, op, inputs, out_ty, None)
+    }
+
+    /// Like [`eval`](Self::eval), writing an elementwise result into `sink` when it has the
+    /// result's dtype and shape (the returned tensor then shares `sink`'s data).
+    pub fn eval_into(
+        &self,
+        id: NodeId,
+        op: &Op,
+        inputs: &[KernelInput<'_>],
+        out_ty: &TensorType,
+        sink: Option<&mut Tensor>,
+    ) -> Option<Result<Tensor, ValueError>> {
         let kernel = self.kernels.get(&id)?;
         let name = match op {
             Op::Elemwise(s) => s.name(),
@@ -89,7 +108,8 @@ impl NativeKernels {
             Ok(s) => s,
             Err(e) => return Some(Err(e)),
         };
-        let elem = run(kernel, inputs, &shape)?;
+        let sink = if matches!(op, Op::FusedReduce { .. }) { None } else { sink };
+        let elem = run(kernel, inputs, &shape, sink)?;
         Some(match op {
             Op::FusedReduce { op, axes, keepdims, .. } => {
                 let ty = TensorType::unknown(elem.dtype(), elem.ndim());
@@ -99,6 +119,23 @@ impl NativeKernels {
             _ => Ok(elem),
         })
     }
+}
+
+/// The program of a lone elementwise node: its op applied to its inputs.
+fn single_op(
+    g: &FunctionGraph,
+    id: NodeId,
+    op: tensorlift_ir::ScalarOp,
+) -> Option<tensorlift_ir::ScalarProgram> {
+    let node = g.node(id);
+    let inputs: Vec<DType> = node.inputs.iter().map(|&i| g.ty(i).dtype).collect();
+    let n = inputs.len();
+    let p = tensorlift_ir::ScalarProgram {
+        inputs,
+        nodes: vec![tensorlift_ir::ScalarNode::Apply { op, args: (0..n).collect(), dtype: node.ty.dtype }],
+        output: n,
+    };
+    p.validate().ok().map(|_| p)
 }
 
 /// How one input of a kernel run is laid out against the result's shape, split at axis
@@ -121,15 +158,6 @@ fn slice_arg(t: &Tensor) -> Option<KernelArg<'_>> {
         Tensor::F64(a) => Some(KernelArg::F64(a.as_slice()?)),
         Tensor::F32(a) => Some(KernelArg::F32(a.as_slice()?)),
         _ => None,
-    }
-}
-
-/// Elements `r` of a slice argument (a scalar stays itself).
-fn sub(arg: KernelArg<'_>, r: std::ops::Range<usize>) -> KernelArg<'_> {
-    match arg {
-        KernelArg::F64(s) => KernelArg::F64(&s[r]),
-        KernelArg::F32(s) => KernelArg::F32(&s[r]),
-        scalar => scalar,
     }
 }
 
@@ -171,7 +199,12 @@ fn layout<'a>(t: &'a Tensor, shape: &[usize]) -> Option<Layout<'a>> {
 /// shape, one element, only its trailing axes (a bias row) or only its leading axes (a
 /// column) — the last two with one split point between them. Large runs are split over
 /// the threads.
-fn run(kernel: &ElementwiseKernel, inputs: &[KernelInput<'_>], shape: &[usize]) -> Option<Tensor> {
+fn run(
+    kernel: &ElementwiseKernel,
+    inputs: &[KernelInput<'_>],
+    shape: &[usize],
+    sink: Option<&mut Tensor>,
+) -> Option<Tensor> {
     let layouts: Vec<Layout<'_>> = inputs.iter().map(|i| layout(i.value, shape)).collect::<Option<_>>()?;
     let mut split = None;
     for l in &layouts {
@@ -194,7 +227,7 @@ fn run(kernel: &ElementwiseKernel, inputs: &[KernelInput<'_>], shape: &[usize]) 
             .iter()
             .map(|l| {
                 Some(match *l {
-                    Layout::Full(a) => sub(a, first * unit..(first + count) * unit),
+                    Layout::Full(a) => a.slice(first * unit..(first + count) * unit),
                     Layout::Scalar(a) => a,
                     Layout::Trailing(_, a) => a,
                     Layout::Leading(_, t) => element(t, first)?,
@@ -202,33 +235,46 @@ fn run(kernel: &ElementwiseKernel, inputs: &[KernelInput<'_>], shape: &[usize]) 
             })
             .collect()
     };
+    let rows = split.is_some();
+    if let Some(sink) = sink {
+        // The caller's array, when it has the result's dtype and shape and owns its
+        // contiguous data (a shared one is copied first).
+        if sink.shape() != shape || sink.dtype() != kernel.out_dtype() {
+            return None;
+        }
+        match sink {
+            Tensor::F64(a) => fill_into(kernel, as_uninit(a.as_slice_mut()?), outer, inner, rows, &args_for)?,
+            Tensor::F32(a) => fill_into(kernel, as_uninit(a.as_slice_mut()?), outer, inner, rows, &args_for)?,
+            _ => return None,
+        }
+        return Some(sink.clone());
+    }
     let dims = ndarray::IxDyn(shape);
     match kernel.out_dtype() {
-        DType::F64 => Some(Tensor::from(
-            ndarray::ArrayD::from_shape_vec(
-                dims,
-                fill::<f64>(kernel, n, outer, inner, split.is_some(), &args_for)?,
-            )
-            .ok()?,
-        )),
-        DType::F32 => Some(Tensor::from(
-            ndarray::ArrayD::from_shape_vec(
-                dims,
-                fill::<f32>(kernel, n, outer, inner, split.is_some(), &args_for)?,
-            )
-            .ok()?,
-        )),
+        DType::F64 => {
+            let v = fill::<f64>(kernel, n, outer, inner, rows, &args_for)?;
+            Some(Tensor::from(ndarray::ArrayD::from_shape_vec(dims, v).ok()?))
+        }
+        DType::F32 => {
+            let v = fill::<f32>(kernel, n, outer, inner, rows, &args_for)?;
+            Some(Tensor::from(ndarray::ArrayD::from_shape_vec(dims, v).ok()?))
+        }
         _ => None,
     }
+}
+
+/// An initialized buffer seen as one the kernels may write.
+fn as_uninit<T>(s: &mut [T]) -> &mut [std::mem::MaybeUninit<T>] {
+    // SAFETY: `MaybeUninit<T>` has `T`'s layout, and the kernels only ever write
+    // initialized values of `T` (never uninitialized bytes) through the returned slice.
+    unsafe { &mut *(s as *mut [T] as *mut [std::mem::MaybeUninit<T>]) }
 }
 
 /// Elements above which a kernel run is split over the threads (measured: below it, waking
 /// a second thread costs more than it saves on the cheapest kernels).
 pub const PARALLEL_THRESHOLD: usize = 1 << 15;
 
-/// Computes the `n = outer * inner` elements of a fresh buffer: whole (`rows == false`) or
-/// row by row, each part's arguments from `args_for(first_row, rows)`, in parallel when
-/// large.
+/// Computes the `n = outer * inner` elements of a fresh buffer (see [`fill_into`]).
 fn fill<'a, T: tensorlift_ir::Element + Send>(
     kernel: &ElementwiseKernel,
     n: usize,
@@ -237,8 +283,25 @@ fn fill<'a, T: tensorlift_ir::Element + Send>(
     rows: bool,
     args_for: &(dyn Fn(usize, usize) -> Option<Vec<KernelArg<'a>>> + Sync),
 ) -> Option<Vec<T>> {
-    let mut out: Vec<T> = Vec::with_capacity(n);
-    let buf = &mut out.spare_capacity_mut()[..n];
+    let mut out: Vec<T> = crate::alloc::output_buffer(n);
+    fill_into(kernel, &mut out.spare_capacity_mut()[..n], outer, inner, rows, args_for)?;
+    // SAFETY: a successful `fill_into` wrote every element of the first `n`.
+    unsafe { out.set_len(n) };
+    Some(out)
+}
+
+/// Computes the `outer * inner` elements of `buf`: whole (`rows == false`) or row by row,
+/// each part's arguments from `args_for(first_row, rows)`, in parallel when large. On
+/// `Some`, every element is written.
+fn fill_into<'a, T: tensorlift_ir::Element + Send>(
+    kernel: &ElementwiseKernel,
+    buf: &mut [std::mem::MaybeUninit<T>],
+    outer: usize,
+    inner: usize,
+    rows: bool,
+    args_for: &(dyn Fn(usize, usize) -> Option<Vec<KernelArg<'a>>> + Sync),
+) -> Option<()> {
+    let n = buf.len();
     let threads = if n >= PARALLEL_THRESHOLD { crate::threads::num_threads() } else { 1 };
     // One part: rows `first..first + count` (all elements of them) into `part`.
     let run_part = |first: usize, count: usize, part: &mut [std::mem::MaybeUninit<T>]| -> Option<()> {
@@ -255,26 +318,19 @@ fn fill<'a, T: tensorlift_ir::Element + Send>(
     // Parts are ranges of rows; without a split, "rows" are single elements.
     let (units, unit) = if rows { (outer, inner) } else { (n, 1) };
     if threads <= 1 || units < 2 {
-        run_part(0, units, buf)?;
-    } else {
-        let per = units.div_ceil(threads);
-        let ok = std::sync::atomic::AtomicBool::new(true);
-        rayon::scope(|sc| {
-            for (k, part) in buf.chunks_mut(per * unit).enumerate() {
-                let (ok, run_part) = (&ok, &run_part);
-                sc.spawn(move |_| {
-                    if run_part(k * per, part.len() / unit, part).is_none() {
-                        ok.store(false, std::sync::atomic::Ordering::Relaxed);
-                    }
-                });
-            }
-        });
-        if !ok.into_inner() {
-            return None;
-        }
+        return run_part(0, units, buf);
     }
-    // SAFETY: every part ran successfully, and a successful `run_uninit` writes every
-    // element of its buffer; the parts cover `buf`, the first `n` elements of `out`.
-    unsafe { out.set_len(n) };
-    Some(out)
+    let per = units.div_ceil(threads);
+    let ok = std::sync::atomic::AtomicBool::new(true);
+    rayon::scope(|sc| {
+        for (k, part) in buf.chunks_mut(per * unit).enumerate() {
+            let (ok, run_part) = (&ok, &run_part);
+            sc.spawn(move |_| {
+                if run_part(k * per, part.len() / unit, part).is_none() {
+                    ok.store(false, std::sync::atomic::Ordering::Relaxed);
+                }
+            });
+        }
+    });
+    ok.into_inner().then_some(())
 }
