@@ -34,3 +34,6 @@ pub mod config {
     pub use tensorlift_ir::config::{float_x, set_float_x};
 }
 
+/// The benchmark workloads W1–W9 of the design, shared by the criterion benchmarks and
+/// `tensorlift bench`.
+pub mod workloads;

@@ -1,0 +1,1125 @@
+//! From syntax tree to graph: each node of an `Expr` becomes a `tensorlift::Var` built
+//! with the library's own builders, and each builder's type check runs at once, so a type
+//! error points at the part of the expression that caused it (with the library's message).
+//!
+//! Names resolve in this order: declared variables (`--var`), numbers (`inf`, `nan`, `pi`,
+//! `e`), modules (`T`, `tensor`, `theano`, `nnet`, `np`, … so `T.nnet.sigmoid(x)` pastes
+//! in), then the functions of `FUNCTIONS` under their `theano.tensor` names. An unknown name
+//! lists the closest known ones.
+
+use crate::parse::ast::{BinOp, Expr, ExprKind, Number, Subscript, UnOp};
+use crate::parse::{caret, parse, ParseError, Span};
+use crate::values::{self, Scalar};
+use tensorlift as tl;
+use tl::{Axes, DType, Index, ScalarOp, Term, Var};
+
+/// An error in an expression (syntax, name, argument or type), with where it is.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExprError {
+    /// The part of the expression it is about.
+    pub span: Span,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl ExprError {
+    fn new(span: Span, message: impl Into<String>) -> ExprError {
+        ExprError { span, message: message.into() }
+    }
+
+    /// The message, the expression, and a caret line under the offending part.
+    pub fn render(&self, source: &str) -> String {
+        format!("{}\n{}", self.message, caret(source, self.span))
+    }
+}
+
+impl From<ParseError> for ExprError {
+    fn from(e: ParseError) -> ExprError {
+        ExprError { span: e.span, message: format!("syntax error: {}", e.message) }
+    }
+}
+
+type R<T> = Result<T, ExprError>;
+
+/// The declared variables an expression may use.
+#[derive(Clone, Debug, Default)]
+pub struct Scope {
+    vars: Vec<(String, Var)>,
+}
+
+impl Scope {
+    /// An empty scope.
+    pub fn new() -> Scope {
+        Scope::default()
+    }
+
+    /// Declares `name` as `var` (a later declaration of the same name replaces it).
+    pub fn declare(&mut self, name: &str, var: Var) {
+        self.vars.retain(|(n, _)| n != name);
+        self.vars.push((name.to_string(), var));
+    }
+
+    /// The variable declared as `name`.
+    pub fn get(&self, name: &str) -> Option<&Var> {
+        self.vars.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    /// The declared names, in declaration order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.vars.iter().map(|(n, _)| n.as_str())
+    }
+}
+
+/// A built expression and the declared variables it reads, in declaration order.
+#[derive(Clone, Debug)]
+pub struct Built {
+    /// The graph of the expression.
+    pub var: Var,
+    /// Names of the variables it uses.
+    pub used: Vec<String>,
+}
+
+/// Parses and builds `src` with the variables of `scope`.
+pub fn build(src: &str, scope: &Scope) -> R<Built> {
+    let e = parse(src)?;
+    build_expr(&e, scope)
+}
+
+/// Builds a parsed expression.
+pub fn build_expr(e: &Expr, scope: &Scope) -> R<Built> {
+    let mut b = Builder { scope, used: vec![false; scope.vars.len()] };
+    let v = b.eval(e)?;
+    let var = b.to_var(v, e.span)?;
+    let used = scope.vars.iter().zip(&b.used).filter(|(_, u)| **u).map(|((n, _), _)| n.clone()).collect();
+    Ok(Built { var, used })
+}
+
+/// Module names stripped from dotted paths: `T.exp`, `theano.tensor.nnet.sigmoid`, `np.pi`.
+pub const MODULES: [&str; 14] = [
+    "T", "TT", "tt", "at", "pt", "tensor", "theano", "pytensor", "aesara", "nnet", "np", "numpy", "math",
+    "basic",
+];
+
+/// Every function name the expression language knows (besides the elementwise ops of
+/// `ScalarOp::ALL` under their `pp` names).
+pub const FUNCTIONS: &[&str] = &[
+    // aliases of elementwise ops (theano.tensor / NumPy spellings)
+    "abs_",
+    "sgn",
+    "inv",
+    "power",
+    "true_divide",
+    "divide",
+    "subtract",
+    "multiply",
+    "and_",
+    "or_",
+    "invert",
+    "bitwise_and",
+    "bitwise_or",
+    "bitwise_not",
+    "logical_and",
+    "logical_or",
+    "logical_not",
+    "where",
+    "fill",
+    "greater",
+    "less",
+    "greater_equal",
+    "less_equal",
+    "equal",
+    "not_equal",
+    "relu",
+    "zeros_like",
+    "ones_like",
+    // reductions
+    "sum",
+    "mean",
+    "prod",
+    "max",
+    "min",
+    "all",
+    "any",
+    "argmax",
+    "argmin",
+    "logsumexp",
+    // softmax family
+    "softmax",
+    "log_softmax",
+    "logsoftmax",
+    // shapes and linear algebra
+    "dot",
+    "outer",
+    "transpose",
+    "dimshuffle",
+    "reshape",
+    "flatten",
+    "concatenate",
+    "join",
+    "stack",
+    "set_subtensor",
+    "inc_subtensor",
+    "cast",
+    "astype",
+];
+
+/// Every known function name, for suggestions.
+pub fn known_functions() -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = ScalarOp::ALL.iter().map(|o| o.name()).collect();
+    v.extend_from_slice(FUNCTIONS);
+    v
+}
+
+/// The elementwise op a function name stands for.
+fn scalar_op(name: &str) -> Option<ScalarOp> {
+    use ScalarOp::*;
+    Some(match name {
+        "abs_" => Abs,
+        "sgn" => Sign,
+        "inv" => Reciprocal,
+        "power" => Pow,
+        "true_divide" | "divide" => Div,
+        "subtract" => Sub,
+        "multiply" => Mul,
+        "and_" | "bitwise_and" | "logical_and" => And,
+        "or_" | "bitwise_or" | "logical_or" => Or,
+        "invert" | "bitwise_not" | "logical_not" => Not,
+        "where" => Switch,
+        "fill" => Second,
+        "greater" => Gt,
+        "less" => Lt,
+        "greater_equal" => Ge,
+        "less_equal" => Le,
+        "equal" => Eq,
+        "not_equal" => Neq,
+        _ => return ScalarOp::ALL.into_iter().find(|o| o.name() == name),
+    })
+}
+
+/// Edit distance with transpositions (optimal string alignment): `epx` is one edit from
+/// `exp`. Case-insensitive.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().map(|c| c.to_ascii_lowercase()).collect();
+    let b: Vec<char> = b.chars().map(|c| c.to_ascii_lowercase()).collect();
+    let (n, m) = (a.len(), b.len());
+    let mut d = vec![vec![0usize; m + 1]; n + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=n {
+        for j in 1..=m {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[n][m]
+}
+
+/// Up to three candidates closest to `name`, best first.
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let limit = name.chars().count() / 3;
+    let mut scored: Vec<(usize, &str)> = candidates
+        .into_iter()
+        .map(|c| (edit_distance(name, c), c))
+        .filter(|(d, c)| (*d <= limit && limit > 0) || c.starts_with(name) && name.len() >= 2)
+        .collect();
+    scored.sort();
+    scored.dedup_by(|a, b| a.1 == b.1);
+    scored.into_iter().take(3).map(|(_, c)| c).collect()
+}
+
+fn did_you_mean(list: &[&str]) -> String {
+    match list {
+        [] => String::new(),
+        [one] => format!("; did you mean `{one}`?"),
+        many => format!(
+            "; did you mean one of {}?",
+            many.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
+/// A callable: a named function, or one of `pp`'s braced forms.
+#[derive(Clone, Debug)]
+enum Func {
+    Named(String),
+    Cast(DType),
+    DimShuffle(String),
+}
+
+/// The value of a subexpression while building.
+#[derive(Clone, Debug)]
+enum Val {
+    Tensor(Var),
+    Num(Number),
+    Bool(bool),
+    Str(String),
+    None,
+    List(Vec<(Val, Span)>),
+    Tuple(Vec<(Val, Span)>),
+    KeepAxis(usize),
+    Module,
+    Func(Func),
+    Method(Var, String),
+}
+
+impl Val {
+    fn describe(&self) -> &'static str {
+        match self {
+            Val::Tensor(_) => "a tensor",
+            Val::Num(_) => "a number",
+            Val::Bool(_) => "a boolean",
+            Val::Str(_) => "a string",
+            Val::None => "None",
+            Val::List(_) => "a list",
+            Val::Tuple(_) => "a tuple",
+            Val::KeepAxis(_) => "an `@axis` reshape entry",
+            Val::Module => "a module",
+            Val::Func(_) | Val::Method(..) => "a function",
+        }
+    }
+}
+
+struct Builder<'a> {
+    scope: &'a Scope,
+    used: Vec<bool>,
+}
+
+/// Checks a freshly built `Var`, reporting the library's type error at `span`.
+fn checked(v: Var, span: Span) -> R<Var> {
+    match v.check() {
+        Ok(()) => Ok(v),
+        Err(e) => Err(ExprError::new(span, format!("type error: {}", e.kind))),
+    }
+}
+
+/// Python's arithmetic on two number literals, so `x ** (1/2)` keeps `x`'s dtype.
+fn fold(op: BinOp, a: Number, b: Number) -> Option<Number> {
+    use Number::{Float, Int};
+    let f = |n: Number| match n {
+        Int(i) => i as f64,
+        Float(f) => f,
+    };
+    Some(match (op, a, b) {
+        (BinOp::Add, Int(x), Int(y)) => x.checked_add(y).map_or(Float(x as f64 + y as f64), Int),
+        (BinOp::Sub, Int(x), Int(y)) => x.checked_sub(y).map_or(Float(x as f64 - y as f64), Int),
+        (BinOp::Mul, Int(x), Int(y)) => x.checked_mul(y).map_or(Float(x as f64 * y as f64), Int),
+        (BinOp::Pow, Int(x), Int(y)) if y >= 0 => {
+            u32::try_from(y).ok().and_then(|y| x.checked_pow(y)).map_or(Float((x as f64).powf(y as f64)), Int)
+        }
+        (BinOp::Add, a, b) => Float(f(a) + f(b)),
+        (BinOp::Sub, a, b) => Float(f(a) - f(b)),
+        (BinOp::Mul, a, b) => Float(f(a) * f(b)),
+        (BinOp::Div, a, b) => Float(f(a) / f(b)),
+        (BinOp::Pow, a, b) => Float(f(a).powf(f(b))),
+        _ => return None,
+    })
+}
+
+/// Bound arguments of a call.
+struct Args {
+    fname: String,
+    call: Span,
+    pos: Vec<(Val, Span)>,
+    kw: Vec<(String, Span, Val, Span)>,
+}
+
+impl Args {
+    /// Binds to `params` (positional or by keyword); the first `required` are required.
+    fn bind(mut self, params: &[&str], required: usize) -> R<Vec<Option<(Val, Span)>>> {
+        let f = &self.fname;
+        if self.pos.len() > params.len() {
+            let extra = &self.pos[params.len()];
+            return Err(ExprError::new(
+                extra.1,
+                format!(
+                    "{f}() takes at most {} argument(s) ({}), got {}",
+                    params.len(),
+                    params.join(", "),
+                    self.pos.len()
+                ),
+            ));
+        }
+        let mut out: Vec<Option<(Val, Span)>> = vec![None; params.len()];
+        for (k, a) in self.pos.drain(..).enumerate() {
+            out[k] = Some(a);
+        }
+        for (name, nspan, v, vspan) in self.kw.drain(..) {
+            match params.iter().position(|p| *p == name) {
+                Some(k) if out[k].is_some() => {
+                    return Err(ExprError::new(nspan, format!("{f}() got argument `{name}` twice")))
+                }
+                Some(k) => out[k] = Some((v, vspan)),
+                None => {
+                    let accepted = params.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ");
+                    return Err(ExprError::new(
+                        nspan,
+                        format!(
+                            "{f}() has no argument `{name}`; it takes {accepted}{}",
+                            did_you_mean(&closest(&name, params.iter().copied()))
+                        ),
+                    ));
+                }
+            }
+        }
+        for (k, p) in params.iter().enumerate().take(required) {
+            if out[k].is_none() {
+                return Err(ExprError::new(
+                    self.call,
+                    format!("{f}() is missing argument `{p}`: it takes ({})", params.join(", ")),
+                ));
+            }
+        }
+        Ok(out)
+    }
+
+    /// No keywords allowed: the positional arguments.
+    fn positional(self, min: usize) -> R<Vec<(Val, Span)>> {
+        if let Some((name, span, ..)) = self.kw.first() {
+            return Err(ExprError::new(
+                *span,
+                format!("{}() takes no keyword argument `{name}`", self.fname),
+            ));
+        }
+        if self.pos.len() < min {
+            return Err(ExprError::new(
+                self.call,
+                format!("{}() needs at least {min} argument(s), got {}", self.fname, self.pos.len()),
+            ));
+        }
+        Ok(self.pos)
+    }
+}
+
+impl Builder<'_> {
+    fn eval(&mut self, e: &Expr) -> R<Val> {
+        let span = e.span;
+        match &e.kind {
+            ExprKind::Num(n) => Ok(Val::Num(*n)),
+            ExprKind::Bool(b) => Ok(Val::Bool(*b)),
+            ExprKind::None => Ok(Val::None),
+            ExprKind::Str(s) => Ok(Val::Str(s.clone())),
+            ExprKind::KeepAxis(i) => Ok(Val::KeepAxis(*i)),
+            ExprKind::Name(n) => self.name(n, span),
+            ExprKind::Braced(n, body) => self.braced(n, body, span),
+            ExprKind::List(items) => Ok(Val::List(self.eval_all(items)?)),
+            ExprKind::Tuple(items) => Ok(Val::Tuple(self.eval_all(items)?)),
+            ExprKind::Unary(op, x) => {
+                let v = self.eval(x)?;
+                match (op, v) {
+                    (UnOp::Pos, v @ (Val::Num(_) | Val::Tensor(_))) => Ok(v),
+                    (UnOp::Neg, Val::Num(Number::Int(i))) => {
+                        Ok(Val::Num(i.checked_neg().map_or(Number::Float(-(i as f64)), Number::Int)))
+                    }
+                    (UnOp::Neg, Val::Num(Number::Float(f))) => Ok(Val::Num(Number::Float(-f))),
+                    (op, v) => {
+                        let t = self.to_term(v, x.span)?;
+                        let sop = match op {
+                            UnOp::Neg => ScalarOp::Neg,
+                            UnOp::Pos => return self.to_term_val(t, span),
+                            UnOp::Invert => ScalarOp::Not,
+                            UnOp::Abs => ScalarOp::Abs,
+                        };
+                        self.elemwise(sop, vec![t], span)
+                    }
+                }
+            }
+            ExprKind::Binary(op, a, b) => {
+                let va = self.eval(a)?;
+                let vb = self.eval(b)?;
+                if let (Val::Num(x), Val::Num(y)) = (&va, &vb) {
+                    if let Some(n) = fold(*op, *x, *y) {
+                        return Ok(Val::Num(n));
+                    }
+                }
+                let ta = self.to_term(va, a.span)?;
+                let tb = self.to_term(vb, b.span)?;
+                let sop = match op {
+                    BinOp::Add => ScalarOp::Add,
+                    BinOp::Sub => ScalarOp::Sub,
+                    BinOp::Mul => ScalarOp::Mul,
+                    BinOp::Div => ScalarOp::Div,
+                    BinOp::Pow => ScalarOp::Pow,
+                    BinOp::Lt => ScalarOp::Lt,
+                    BinOp::Le => ScalarOp::Le,
+                    BinOp::Gt => ScalarOp::Gt,
+                    BinOp::Ge => ScalarOp::Ge,
+                    BinOp::Eq => ScalarOp::Eq,
+                    BinOp::Ne => ScalarOp::Neq,
+                    BinOp::And => ScalarOp::And,
+                    BinOp::Or => ScalarOp::Or,
+                    BinOp::Dot => return Ok(Val::Tensor(checked(tl::dot(ta, tb), span)?)),
+                };
+                self.elemwise(sop, vec![ta, tb], span)
+            }
+            ExprKind::Attr(base, name) => self.attr(base, name, span),
+            ExprKind::Call(callee, args, kwargs) => self.call(callee, args, kwargs, span),
+            ExprKind::Index(base, subs) => {
+                let bv = self.eval(base)?;
+                let x = self.to_var(bv, base.span)?;
+                let index = self.subscripts(subs)?;
+                Ok(Val::Tensor(checked(x.get(&index), span)?))
+            }
+        }
+    }
+
+    fn eval_all(&mut self, items: &[Expr]) -> R<Vec<(Val, Span)>> {
+        items.iter().map(|i| Ok((self.eval(i)?, i.span))).collect()
+    }
+
+    fn to_term_val(&self, t: Term, span: Span) -> R<Val> {
+        Ok(match t {
+            Term::Var(v) => Val::Tensor(checked(v, span)?),
+            Term::Int(i) => Val::Num(Number::Int(i)),
+            Term::Float(f) => Val::Num(Number::Float(f)),
+            Term::Bool(b) => Val::Bool(b),
+        })
+    }
+
+    fn elemwise(&self, op: ScalarOp, terms: Vec<Term>, span: Span) -> R<Val> {
+        match tl::try_elemwise(op, terms) {
+            Ok(v) => Ok(Val::Tensor(v)),
+            Err(e) => Err(ExprError::new(span, format!("type error: {}", e.kind))),
+        }
+    }
+
+    fn name(&mut self, n: &str, span: Span) -> R<Val> {
+        if let Some(k) = self.scope.vars.iter().position(|(name, _)| name == n) {
+            self.used[k] = true;
+            return Ok(Val::Tensor(self.scope.vars[k].1.clone()));
+        }
+        if let Some(v) = values::named_constant(n) {
+            return Ok(Val::Num(Number::Float(v)));
+        }
+        if MODULES.contains(&n) {
+            return Ok(Val::Module);
+        }
+        if scalar_op(n).is_some() || FUNCTIONS.contains(&n) {
+            return Ok(Val::Func(Func::Named(n.to_string())));
+        }
+        let mut candidates: Vec<&str> = self.scope.names().collect();
+        candidates.extend(known_functions());
+        candidates.extend(values::CONSTANT_NAMES.iter().map(|(c, _)| *c));
+        let near = closest(n, candidates);
+        Err(ExprError::new(
+            span,
+            format!(
+                "unknown name `{n}`: declare the variable with --var {n}:TYPE (e.g. --var {n}:dvector) or --var {n}=VALUE{}",
+                did_you_mean(&near)
+            ),
+        ))
+    }
+
+    fn braced(&mut self, n: &str, body: &str, span: Span) -> R<Val> {
+        match n {
+            "TensorConstant" | "Constant" | "ScalarConstant" => {
+                let lit = values::parse_constant_body(body).map_err(|m| ExprError::new(span, m))?;
+                if lit.shape.is_empty() {
+                    return Ok(match lit.data[0] {
+                        Scalar::Int(i) => Val::Num(Number::Int(i)),
+                        Scalar::Float(f) => Val::Num(Number::Float(f)),
+                        Scalar::Bool(b) => Val::Bool(b),
+                    });
+                }
+                Ok(Val::Tensor(tl::constant(lit.to_tensor())))
+            }
+            "cast" => match DType::from_name(body.trim()) {
+                Some(d) => Ok(Val::Func(Func::Cast(d))),
+                None => Err(ExprError::new(span, format!("unknown dtype `{body}` in cast{{…}}: expected one of bool, int32, int64, float32, float64"))),
+            },
+            "DimShuffle" => Ok(Val::Func(Func::DimShuffle(body.to_string()))),
+            "Composite" | "Elemwise" => Err(ExprError::new(
+                span,
+                format!("`{n}{{…}}` is a fused kernel made by the optimizer and cannot be rebuilt from text; use the expression before optimization"),
+            )),
+            _ => Err(ExprError::new(
+                span,
+                format!(
+                    "unknown form `{n}{{…}}`: expected `TensorConstant{{…}}`, `cast{{dtype}}` or `DimShuffle{{…}}`{}",
+                    did_you_mean(&closest(n, ["TensorConstant", "cast", "DimShuffle"]))
+                ),
+            )),
+        }
+    }
+
+    fn attr(&mut self, base: &Expr, name: &str, span: Span) -> R<Val> {
+        let bv = self.eval(base)?;
+        match bv {
+            Val::Module => {
+                if MODULES.contains(&name) {
+                    return Ok(Val::Module);
+                }
+                if let Some(v) = values::named_constant(name) {
+                    return Ok(Val::Num(Number::Float(v)));
+                }
+                if scalar_op(name).is_some() || FUNCTIONS.contains(&name) {
+                    return Ok(Val::Func(Func::Named(name.to_string())));
+                }
+                Err(ExprError::new(
+                    span,
+                    format!("unknown function `{name}`{}", did_you_mean(&closest(name, known_functions()))),
+                ))
+            }
+            Val::Tensor(v) => match name {
+                "T" => Ok(Val::Tensor(checked(v.t(), span)?)),
+                "ndim" => Ok(Val::Num(Number::Int(v.ndim() as i64))),
+                _ if scalar_op(name).is_some() || FUNCTIONS.contains(&name) => {
+                    Ok(Val::Method(v, name.to_string()))
+                }
+                _ => {
+                    let mut c = vec!["T", "ndim"];
+                    c.extend(known_functions());
+                    Err(ExprError::new(
+                        span,
+                        format!("unknown attribute `.{name}` of a tensor{}", did_you_mean(&closest(name, c))),
+                    ))
+                }
+            },
+            other => Err(ExprError::new(
+                span,
+                format!("`.{name}` of {}: expected a tensor or a module such as `T`", other.describe()),
+            )),
+        }
+    }
+
+    fn to_term(&self, v: Val, span: Span) -> R<Term> {
+        match v {
+            Val::Tensor(v) => Ok(Term::Var(v)),
+            Val::Num(Number::Int(i)) => Ok(Term::Int(i)),
+            Val::Num(Number::Float(f)) => Ok(Term::Float(f)),
+            Val::Bool(b) => Ok(Term::Bool(b)),
+            Val::List(_) | Val::Tuple(_) => Ok(Term::Var(self.list_constant(&v, span)?)),
+            Val::Func(Func::Named(n)) | Val::Method(_, n) => {
+                Err(ExprError::new(span, format!("`{n}` is a function: call it, as in `{n}(x)`")))
+            }
+            other => Err(ExprError::new(
+                span,
+                format!("expected a tensor or a number, found {}", other.describe()),
+            )),
+        }
+    }
+
+    fn to_var(&self, v: Val, span: Span) -> R<Var> {
+        match self.to_term(v, span)? {
+            Term::Var(v) => checked(v, span),
+            Term::Int(i) => Ok(tl::constant(i)),
+            Term::Float(f) => Ok(tl::constant(f)),
+            Term::Bool(b) => Ok(tl::constant(b)),
+        }
+    }
+
+    /// A nested list of numbers as a constant tensor.
+    fn list_constant(&self, v: &Val, span: Span) -> R<Var> {
+        fn lit(v: &Val, span: Span) -> R<values::Literal> {
+            match v {
+                Val::Num(Number::Int(i)) => {
+                    Ok(values::Literal { shape: vec![], data: vec![Scalar::Int(*i)] })
+                }
+                Val::Num(Number::Float(f)) => {
+                    Ok(values::Literal { shape: vec![], data: vec![Scalar::Float(*f)] })
+                }
+                Val::Bool(b) => Ok(values::Literal { shape: vec![], data: vec![Scalar::Bool(*b)] }),
+                Val::List(items) | Val::Tuple(items) => {
+                    let parts: Vec<(values::Literal, Span)> =
+                        items.iter().map(|(v, s)| Ok((lit(v, *s)?, *s))).collect::<R<_>>()?;
+                    let inner = parts.first().map(|p| p.0.shape.clone()).unwrap_or_default();
+                    let mut data = Vec::new();
+                    for (k, (p, s)) in parts.iter().enumerate() {
+                        if p.shape != inner {
+                            return Err(ExprError::new(
+                                *s,
+                                format!("ragged nested list: element {k} has shape {:?}, element 0 has shape {inner:?}", p.shape),
+                            ));
+                        }
+                        data.extend_from_slice(&p.data);
+                    }
+                    let mut shape = vec![parts.len()];
+                    shape.extend(inner);
+                    Ok(values::Literal { shape, data })
+                }
+                other => Err(ExprError::new(
+                    span,
+                    format!("a list constant holds numbers, found {}", other.describe()),
+                )),
+            }
+        }
+        Ok(tl::constant(lit(v, span)?.to_tensor()))
+    }
+
+    fn int(&self, v: &Val, span: Span, what: &str) -> R<i64> {
+        match v {
+            Val::Num(Number::Int(i)) => Ok(*i),
+            other => Err(ExprError::new(
+                span,
+                format!("{what} must be an integer number, found {}", other.describe()),
+            )),
+        }
+    }
+
+    fn isize(&self, v: &Val, span: Span, what: &str) -> R<isize> {
+        let i = self.int(v, span, what)?;
+        isize::try_from(i).map_err(|_| ExprError::new(span, format!("{what} out of range")))
+    }
+
+    fn boolean(&self, v: &Val, span: Span, what: &str) -> R<bool> {
+        match v {
+            Val::Bool(b) => Ok(*b),
+            Val::Num(Number::Int(i)) => Ok(*i != 0),
+            other => {
+                Err(ExprError::new(span, format!("{what} must be True or False, found {}", other.describe())))
+            }
+        }
+    }
+
+    fn axes(&self, v: Option<&(Val, Span)>) -> R<Axes> {
+        match v {
+            None | Some((Val::None, _)) => Ok(Axes::All),
+            Some((Val::Tuple(items) | Val::List(items), _)) => {
+                Ok(Axes::These(items.iter().map(|(v, s)| self.isize(v, *s, "an axis")).collect::<R<_>>()?))
+            }
+            Some((v, s)) => Ok(Axes::These(vec![self.isize(v, *s, "axis")?])),
+        }
+    }
+
+    fn tensors(&self, v: (Val, Span), what: &str) -> R<Vec<Var>> {
+        match v.0 {
+            Val::List(items) | Val::Tuple(items) => {
+                items.into_iter().map(|(v, s)| self.to_var(v, s)).collect()
+            }
+            other => Err(ExprError::new(
+                v.1,
+                format!("{what} takes a list of tensors such as `[a, b]`, found {}", other.describe()),
+            )),
+        }
+    }
+
+    fn subscripts(&mut self, subs: &[Subscript]) -> R<Vec<Index>> {
+        let mut out = Vec::with_capacity(subs.len());
+        for s in subs {
+            match s {
+                Subscript::At(e) => match self.eval(e)? {
+                    Val::Num(Number::Int(i)) => out.push(Index::At(
+                        isize::try_from(i).map_err(|_| ExprError::new(e.span, "index out of range"))?,
+                    )),
+                    Val::Tensor(v) => out.push(Index::AtVar(v)),
+                    other => {
+                        return Err(ExprError::new(
+                            e.span,
+                            format!(
+                                "an index must be an integer or an integer scalar variable, found {}",
+                                other.describe()
+                            ),
+                        ))
+                    }
+                },
+                Subscript::Slice(a, b, c) => {
+                    let mut bound = |p: &Option<Expr>, what: &str| -> R<Option<isize>> {
+                        match p {
+                            None => Ok(None),
+                            Some(e) => match self.eval(e)? {
+                                Val::None => Ok(None),
+                                v => Ok(Some(self.isize(&v, e.span, what)?)),
+                            },
+                        }
+                    };
+                    let start = bound(a, "a slice bound")?;
+                    let stop = bound(b, "a slice bound")?;
+                    let step = bound(c, "a slice step")?.unwrap_or(1);
+                    if step == 0 {
+                        let sp = c.as_ref().map_or(Span::default(), |e| e.span);
+                        return Err(ExprError::new(sp, "slice step cannot be zero"));
+                    }
+                    out.push(Index::slice(start, stop, step));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn call(
+        &mut self,
+        callee: &Expr,
+        args: &[Expr],
+        kwargs: &[crate::parse::ast::Kwarg],
+        span: Span,
+    ) -> R<Val> {
+        if let ExprKind::Name(n) = &callee.kind {
+            let known =
+                self.scope.get(n).is_some() || scalar_op(n).is_some() || FUNCTIONS.contains(&n.as_str());
+            if !known {
+                return Err(ExprError::new(
+                    callee.span,
+                    format!("unknown function `{n}`{}", did_you_mean(&closest(n, known_functions()))),
+                ));
+            }
+        }
+        let f = self.eval(callee)?;
+        let (func, this) = match f {
+            Val::Func(func) => (func, None),
+            Val::Method(v, name) => (Func::Named(name), Some((Val::Tensor(v), callee.span))),
+            other => {
+                return Err(ExprError::new(callee.span, format!("{} is not callable", other.describe())));
+            }
+        };
+        // set/inc_subtensor read their first argument as an indexed region, not a value.
+        if let Func::Named(n) = &func {
+            if n == "set_subtensor" || n == "inc_subtensor" {
+                return self.subtensor_update(n, args, kwargs, span);
+            }
+        }
+        let mut pos = Vec::with_capacity(args.len() + 1);
+        pos.extend(this);
+        pos.extend(self.eval_all(args)?);
+        let mut kw = Vec::with_capacity(kwargs.len());
+        for k in kwargs {
+            kw.push((k.name.clone(), k.name_span, self.eval(&k.value)?, k.value.span));
+        }
+        let fname = match &func {
+            Func::Named(n) => n.clone(),
+            Func::Cast(d) => format!("cast{{{d}}}"),
+            Func::DimShuffle(p) => format!("DimShuffle{{{p}}}"),
+        };
+        let args = Args { fname, call: span, pos, kw };
+        let v = match func {
+            Func::Cast(d) => {
+                let a = args.bind(&["x"], 1)?;
+                let x = self.to_term(a[0].clone().expect("required").0, span)?;
+                tl::cast(x, d)
+            }
+            Func::DimShuffle(p) => {
+                let a = args.bind(&["x"], 1)?;
+                let (x, s) = a[0].clone().expect("required");
+                self.to_var(x, s)?.dimshuffle_pattern(&p)
+            }
+            Func::Named(n) => self.named_call(&n, args, span)?,
+        };
+        Ok(Val::Tensor(checked(v, span)?))
+    }
+
+    fn named_call(&mut self, n: &str, args: Args, span: Span) -> R<Var> {
+        let reduce = |b: &Self, args: Args| -> R<(Var, Axes, bool)> {
+            let a = args.bind(&["x", "axis", "keepdims"], 1)?;
+            let (x, s) = a[0].clone().expect("required");
+            let x = b.to_var(x, s)?;
+            let axes = b.axes(a[1].as_ref())?;
+            let keep = match &a[2] {
+                Some((v, s)) => b.boolean(v, *s, "keepdims")?,
+                None => false,
+            };
+            Ok((x, axes, keep))
+        };
+        Ok(match n {
+            "sum" => {
+                let (x, a, k) = reduce(self, args)?;
+                x.sum_opts(a, k)
+            }
+            "mean" => {
+                let (x, a, k) = reduce(self, args)?;
+                x.mean_opts(a, k)
+            }
+            "prod" => {
+                let (x, a, k) = reduce(self, args)?;
+                x.prod_opts(a, k)
+            }
+            "max" => {
+                let (x, a, k) = reduce(self, args)?;
+                x.max_opts(a, k)
+            }
+            "min" => {
+                let (x, a, k) = reduce(self, args)?;
+                x.min_opts(a, k)
+            }
+            "all" => {
+                let (x, a, k) = reduce(self, args)?;
+                x.all_opts(a, k)
+            }
+            "any" => {
+                let (x, a, k) = reduce(self, args)?;
+                x.any_opts(a, k)
+            }
+            "argmax" => {
+                let (x, a, k) = reduce(self, args)?;
+                x.argmax_opts(a, k)
+            }
+            "argmin" => {
+                let (x, a, k) = reduce(self, args)?;
+                x.argmin_opts(a, k)
+            }
+            "logsumexp" => {
+                let (x, a, k) = reduce(self, args)?;
+                tl::logsumexp(&x, a, k)
+            }
+            "softmax" | "log_softmax" | "logsoftmax" => {
+                let a = args.bind(&["x", "axis"], 1)?;
+                let (x, s) = a[0].clone().expect("required");
+                let x = self.to_var(x, s)?;
+                let axis = match &a[1] {
+                    Some((v, s)) => self.isize(v, *s, "axis")?,
+                    None => -1,
+                };
+                if n == "softmax" {
+                    tl::softmax(&x, axis)
+                } else {
+                    tl::log_softmax(&x, axis)
+                }
+            }
+            "dot" => {
+                let a = args.bind(&["a", "b"], 2)?;
+                let (x, sx) = a[0].clone().expect("required");
+                let (y, sy) = a[1].clone().expect("required");
+                tl::dot(self.to_term(x, sx)?, self.to_term(y, sy)?)
+            }
+            "outer" => {
+                let a = args.bind(&["x", "y"], 2)?;
+                let (x, sx) = a[0].clone().expect("required");
+                let (y, sy) = a[1].clone().expect("required");
+                tl::outer(&self.to_var(x, sx)?, &self.to_var(y, sy)?)
+            }
+            "transpose" => {
+                let pos = args.positional(1)?;
+                let mut it = pos.into_iter();
+                let (x, s) = it.next().expect("min 1");
+                let x = self.to_var(x, s)?;
+                let rest: Vec<(Val, Span)> = it.collect();
+                let axes: Vec<(Val, Span)> = match rest.as_slice() {
+                    [(Val::Tuple(items) | Val::List(items), _)] => items.clone(),
+                    [(Val::None, _)] | [] => return checked(x.t(), span),
+                    _ => rest,
+                };
+                let axes: Vec<usize> = axes
+                    .iter()
+                    .map(|(v, s)| {
+                        let i = self.int(v, *s, "an axis")?;
+                        usize::try_from(i)
+                            .map_err(|_| ExprError::new(*s, "transpose axes must be non-negative"))
+                    })
+                    .collect::<R<_>>()?;
+                x.transpose(&axes)
+            }
+            "dimshuffle" => {
+                let pos = args.positional(1)?;
+                let mut it = pos.into_iter();
+                let (x, s) = it.next().expect("min 1");
+                let x = self.to_var(x, s)?;
+                let rest: Vec<(Val, Span)> = it.collect();
+                let entries: Vec<(Val, Span)> = match rest.as_slice() {
+                    [(Val::Str(p), _)] => return checked(x.dimshuffle_pattern(p), span),
+                    [(Val::Tuple(items) | Val::List(items), _)] => items.clone(),
+                    _ => rest,
+                };
+                let parts: Vec<String> = entries
+                    .iter()
+                    .map(|(v, s)| match v {
+                        Val::Str(p) if p == "x" => Ok("x".to_string()),
+                        Val::Num(Number::Int(i)) if *i >= 0 => Ok(i.to_string()),
+                        other => Err(ExprError::new(
+                            *s,
+                            format!(
+                                "a dimshuffle entry is an axis number or 'x', found {}",
+                                other.describe()
+                            ),
+                        )),
+                    })
+                    .collect::<R<_>>()?;
+                x.dimshuffle_pattern(&parts.join(","))
+            }
+            "reshape" => {
+                let pos = args.positional(2)?;
+                let mut it = pos.into_iter();
+                let (x, s) = it.next().expect("min 2");
+                let x = self.to_var(x, s)?;
+                let rest: Vec<(Val, Span)> = it.collect();
+                let entries: Vec<(Val, Span)> = match rest.as_slice() {
+                    [(Val::Tuple(items) | Val::List(items), _)] => items.clone(),
+                    _ => rest,
+                };
+                let mut dims = Vec::with_capacity(entries.len());
+                for (v, s) in &entries {
+                    dims.push(match v {
+                        Val::KeepAxis(i) => tl::ReshapeDim::Keep(*i),
+                        Val::Num(Number::Int(-1)) => tl::ReshapeDim::Infer,
+                        Val::Num(Number::Int(i)) if *i >= 0 => tl::ReshapeDim::Fixed(*i as usize),
+                        other => {
+                            return Err(ExprError::new(
+                                *s,
+                                format!(
+                                    "a reshape length is a non-negative integer or -1, found {}",
+                                    other.describe()
+                                ),
+                            ))
+                        }
+                    });
+                }
+                tl::apply(tl::Op::Reshape { shape: dims }, vec![x])
+            }
+            "flatten" => {
+                let a = args.bind(&["x", "ndim"], 1)?;
+                let (x, s) = a[0].clone().expect("required");
+                let x = self.to_var(x, s)?;
+                let nd = match &a[1] {
+                    Some((v, s)) => {
+                        let i = self.int(v, *s, "ndim")?;
+                        usize::try_from(i).map_err(|_| ExprError::new(*s, "ndim must be positive"))?
+                    }
+                    None => 1,
+                };
+                x.flatten(nd)
+            }
+            "concatenate" | "stack" => {
+                let a = args.bind(&["tensors", "axis"], 1)?;
+                let xs = self.tensors(a[0].clone().expect("required"), n)?;
+                let axis = match &a[1] {
+                    Some((v, s)) => self.isize(v, *s, "axis")?,
+                    None => 0,
+                };
+                if xs.is_empty() {
+                    return Err(ExprError::new(span, format!("{n}() needs at least one tensor")));
+                }
+                if n == "stack" {
+                    tl::stack(&xs, axis)
+                } else {
+                    tl::concatenate(&xs, axis)
+                }
+            }
+            "join" => {
+                let pos = args.positional(2)?;
+                let axis = self.isize(&pos[0].0, pos[0].1, "axis")?;
+                let xs: Vec<Var> =
+                    pos[1..].iter().map(|(v, s)| self.to_var(v.clone(), *s)).collect::<R<_>>()?;
+                tl::concatenate(&xs, axis)
+            }
+            "cast" | "astype" => {
+                let a = args.bind(&["x", "dtype"], 2)?;
+                let (x, s) = a[0].clone().expect("required");
+                let (d, ds) = a[1].clone().expect("required");
+                let dtype = match &d {
+                    Val::Str(name) => DType::from_name(name).or(match name.as_str() {
+                        "float" | "double" => Some(DType::F64),
+                        "int" => Some(DType::I64),
+                        "floatX" => Some(tl::config::float_x()),
+                        _ => None,
+                    }),
+                    _ => None,
+                }
+                .ok_or_else(|| {
+                    ExprError::new(ds, "dtype must be one of 'bool', 'int32', 'int64', 'float32', 'float64'")
+                })?;
+                tl::cast(self.to_term(x, s)?, dtype)
+            }
+            "relu" => {
+                let a = args.bind(&["x"], 1)?;
+                let (x, s) = a[0].clone().expect("required");
+                tl::maximum(self.to_term(x, s)?, 0)
+            }
+            "zeros_like" | "ones_like" => {
+                let a = args.bind(&["x"], 1)?;
+                let (x, s) = a[0].clone().expect("required");
+                let fill = if n == "zeros_like" { 0 } else { 1 };
+                tl::elemwise(ScalarOp::Second, vec![self.to_term(x, s)?, Term::Int(fill)])
+            }
+            _ => {
+                let Some(op) = scalar_op(n) else {
+                    return Err(ExprError::new(span, format!("unknown function `{n}`")));
+                };
+                let pos = args.positional(1)?;
+                match op.arity() {
+                    Some(k) if pos.len() != k => {
+                        return Err(ExprError::new(
+                            span,
+                            format!("{n}() takes {k} argument(s), got {}", pos.len()),
+                        ))
+                    }
+                    None if pos.len() < 2 => {
+                        return Err(ExprError::new(
+                            span,
+                            format!("{n}() takes two or more arguments, got {}", pos.len()),
+                        ))
+                    }
+                    _ => {}
+                }
+                let terms: Vec<Term> = pos.into_iter().map(|(v, s)| self.to_term(v, s)).collect::<R<_>>()?;
+                match self.elemwise(op, terms, span)? {
+                    Val::Tensor(v) => v,
+                    _ => unreachable!("elemwise builds a tensor"),
+                }
+            }
+        })
+    }
+
+    fn subtensor_update(
+        &mut self,
+        n: &str,
+        args: &[Expr],
+        kwargs: &[crate::parse::ast::Kwarg],
+        span: Span,
+    ) -> R<Val> {
+        if let Some(k) = kwargs.first() {
+            return Err(ExprError::new(k.name_span, format!("{n}() takes no keyword arguments")));
+        }
+        let [region, value] = args else {
+            return Err(ExprError::new(span, format!("{n}() takes 2 arguments, as in `{n}(x[1:], y)`")));
+        };
+        let ExprKind::Index(base, subs) = &region.kind else {
+            return Err(ExprError::new(
+                region.span,
+                format!("the first argument of {n}() is an indexed tensor, as in `x[1:]`"),
+            ));
+        };
+        let bv = self.eval(base)?;
+        let x = self.to_var(bv, base.span)?;
+        let index = self.subscripts(subs)?;
+        let vv = self.eval(value)?;
+        let y = self.to_term(vv, value.span)?;
+        let v = if n == "set_subtensor" {
+            tl::set_subtensor(&x, &index, y)
+        } else {
+            tl::inc_subtensor(&x, &index, y)
+        };
+        Ok(Val::Tensor(checked(v, span)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scope() -> Scope {
+        let mut s = Scope::new();
+        s.declare("x", tl::dvector("x"));
+        s.declare("m", tl::dmatrix("m"));
+        s
+    }
+
+    #[test]
+    fn builds_and_prints() {
+        let s = scope();
+        let b = build("1/(1+exp(-x))", &s).unwrap();
+        assert_eq!(b.used, vec!["x"]);
+        assert_eq!(tl::pp(&b.var), "(TensorConstant{1.0} / (TensorConstant{1.0} + exp((-x))))");
+        let b = build("T.sum(m, axis=1, keepdims=True)", &s).unwrap();
+        assert_eq!(tl::pp(&b.var), "sum(m, axis=(1,), keepdims=True)");
+        assert_eq!(tl::pp(&build("m.T", &s).unwrap().var), "m.T");
+        assert_eq!(tl::pp(&build("x ** (1/2)", &s).unwrap().var), "(x ** TensorConstant{0.5})");
+    }
+
+    #[test]
+    fn errors() {
+        let s = scope();
+        let e = build("epx(x)", &s).unwrap_err();
+        assert!(e.message.contains("unknown function `epx`; did you mean `exp`"), "{}", e.message);
+        let e = build("x + y", &s).unwrap_err();
+        assert!(e.message.contains("--var y"), "{}", e.message);
+        assert_eq!(e.span, Span::new(4, 5));
+        let e = build("dot(x, m, m)", &s).unwrap_err();
+        assert!(e.message.contains("at most 2"), "{}", e.message);
+        let e = build("sum(x, axis=3)", &s).unwrap_err();
+        assert!(e.message.starts_with("type error"), "{}", e.message);
+    }
+}

@@ -1,0 +1,384 @@
+//! Integration tests of the `tensorlift` binary (assert_cmd): every subcommand on the
+//! tutorial's expressions, JSON output parsed and checked, and the error cases with their
+//! messages and exit codes (0 success, 1 user error, 2 internal error).
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn tl() -> Command {
+    Command::cargo_bin("tensorlift").expect("the tensorlift binary is built")
+}
+
+/// Runs the command; returns (exit code, stdout, stderr).
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = tl().args(args).output().expect("runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn ok(args: &[&str]) -> String {
+    let (code, out, err) = run(args);
+    assert_eq!(code, 0, "{args:?} failed:\n{err}");
+    out
+}
+
+fn user_error(args: &[&str]) -> String {
+    let (code, out, err) = run(args);
+    assert_eq!(code, 1, "{args:?} should be a user error; stdout:\n{out}\nstderr:\n{err}");
+    assert!(out.is_empty(), "errors go to stderr, not stdout: {out}");
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+fn json(args: &[&str]) -> Value {
+    serde_json::from_str(&ok(args)).expect("valid JSON")
+}
+
+fn floats(v: &Value) -> Vec<f64> {
+    v.as_array().expect("a list").iter().map(|x| x.as_f64().expect("a number")).collect()
+}
+
+fn close(a: &[f64], b: &[f64]) {
+    assert_eq!(a.len(), b.len(), "{a:?} vs {b:?}");
+    for (x, y) in a.iter().zip(b) {
+        assert!((x - y).abs() <= 1e-8 * (1.0 + y.abs()), "{a:?} vs {b:?}");
+    }
+}
+
+const SIGMOID: [f64; 4] = [0.5, 0.73105858, 0.26894142, 0.11920292];
+
+#[test]
+fn eval_sigmoid_text_and_json() {
+    let out = ok(&["eval", "1/(1+exp(-x))", "--var", "x:dmatrix=[[0,1],[-1,-2]]"]);
+    assert_eq!(out, "[[0.5        0.73105858]\n [0.26894142 0.11920292]]\n");
+    let v = json(&["eval", "1/(1+exp(-x))", "--var", "x:dmatrix=[[0,1],[-1,-2]]", "--json"]);
+    let o = &v["outputs"][0];
+    assert_eq!(o["dtype"], "float64");
+    assert_eq!(o["shape"], serde_json::json!([2, 2]));
+    close(&floats(&o["data"]), &SIGMOID);
+    for mode in ["interp", "debug", "jit"] {
+        let v = json(&["eval", "sigmoid(x)", "--var", "x=[[0,1],[-1,-2]]", "--json", "--mode", mode]);
+        close(&floats(&v["outputs"][0]["data"]), &SIGMOID);
+    }
+}
+
+#[test]
+fn eval_tutorial_cells() {
+    for (x, want) in [("1", "1.0"), ("2", "4.0"), ("3", "9.0"), ("4", "16.0")] {
+        assert_eq!(ok(&["eval", "x ** 2", "--var", &format!("x:dscalar={x}")]).trim(), want);
+    }
+    assert_eq!(ok(&["eval", "x ** 2", "--var", "x:dvector=[1,2,3]"]).trim(), "[1. 4. 9.]");
+    let v = json(&["eval", "x ** 2", "--var", "x:dmatrix=[[1,2,3],[4,5,6]]", "--json"]);
+    assert_eq!(floats(&v["outputs"][0]["data"]), vec![1.0, 4.0, 9.0, 16.0, 25.0, 36.0]);
+    assert_eq!(v["outputs"][0]["shape"], serde_json::json!([2, 3]));
+    let out = ok(&[
+        "eval",
+        "T.dot(W, x) + b",
+        "--var",
+        "W=[[1,2,3],[4,5,6]]",
+        "--var",
+        "x=[1,1,1]",
+        "--var",
+        "b=[1,1]",
+    ]);
+    assert_eq!(out.trim(), "[ 7. 16.]");
+}
+
+#[test]
+fn eval_language_features() {
+    let v = |expr: &str, vars: &[&str]| -> Vec<f64> {
+        let mut args = vec!["eval", expr, "--json"];
+        for a in vars {
+            args.extend(["--var", a]);
+        }
+        floats(&json(&args)["outputs"][0]["data"])
+    };
+    assert_eq!(v("-x**2", &["x=3"]), vec![-9.0]);
+    assert_eq!(v("2**-1", &[]), vec![0.5]);
+    assert_eq!(v("sum(x, axis=1, keepdims=True)", &["x=[[1,2,3],[4,5,6]]"]), vec![6.0, 15.0]);
+    assert_eq!(v("x.sum(axis=0)", &["x=[[1,2,3],[4,5,6]]"]), vec![5.0, 7.0, 9.0]);
+    assert_eq!(v("x[1:, ::2]", &["x=[[1,2,3],[4,5,6]]"]), vec![4.0, 6.0]);
+    assert_eq!(v("x.T[0]", &["x=[[1,2,3],[4,5,6]]"]), vec![1.0, 4.0]);
+    assert_eq!(v("switch(x > 0, x, 0)", &["x=[-1,2]"]), vec![0.0, 2.0]);
+    assert_eq!(v("cast(x < 2, 'float64') + 1", &["x=[1,3]"]), vec![2.0, 1.0]);
+    close(&v("softmax(x)", &["x=[0,0]"]), &[0.5, 0.5]);
+    close(&v("T.nnet.sigmoid(0)", &[]), &[0.5]);
+    let out = json(&["eval", "x >= 2", "--var", "x=[1,2,3]", "--json"]);
+    assert_eq!(out["outputs"][0]["dtype"], "bool");
+    assert_eq!(out["outputs"][0]["data"], serde_json::json!([false, true, true]));
+    let out = json(&["eval", "x * 2", "--var", "x:lvector=[1,2]", "--json"]);
+    assert_eq!(out["outputs"][0]["dtype"], "int64");
+    assert_eq!(out["outputs"][0]["data"], serde_json::json!([2, 4]));
+}
+
+#[test]
+fn non_finite_numbers_are_strings_in_json() {
+    let v = json(&["eval", "log(x)", "--var", "x=[0,-1,1]", "--json"]);
+    assert_eq!(v["outputs"][0]["data"], serde_json::json!(["-inf", "nan", 0.0]));
+    let v = json(&["eval", "x", "--var", "x=[inf, -inf, nan]", "--json"]);
+    assert_eq!(v["outputs"][0]["data"], serde_json::json!(["inf", "-inf", "nan"]));
+}
+
+#[test]
+fn grad_of_the_tutorial() {
+    // d/dx (x-4)(x^2+6) = 3x^2 - 8x + 6: 6, 1, 2 at 0, 1, 2.
+    for (x, want) in [("0", 6.0), ("1", 1.0), ("2", 2.0)] {
+        let v = json(&[
+            "grad",
+            "(x - 4) * (x**2 + 6)",
+            "--wrt",
+            "x",
+            "--var",
+            &format!("x:dscalar={x}"),
+            "--json",
+        ]);
+        assert_eq!(v["grads"]["x"]["shape"], serde_json::json!([]));
+        assert_eq!(floats(&v["grads"]["x"]["data"]), vec![want]);
+        assert_eq!(v["value"]["dtype"], "float64");
+    }
+    let v = json(&["grad", "(x + 2*y)**2", "--wrt", "x,y", "--var", "x=1", "--var", "y=2", "--json"]);
+    assert_eq!(floats(&v["value"]["data"]), vec![25.0]);
+    assert_eq!(floats(&v["grads"]["x"]["data"]), vec![10.0]);
+    assert_eq!(floats(&v["grads"]["y"]["data"]), vec![20.0]);
+    let text = ok(&["grad", "sin(x)", "--wrt", "x", "--var", "x:dscalar=0"]);
+    assert!(text.contains("d/dx = cos(x)"), "{text}");
+    assert!(text.contains("d/dx = 1.0"), "{text}");
+    // Symbolic only: no values.
+    let text = ok(&["grad", "(x - 4) * (x**2 + 6)", "--wrt", "x", "--var", "x:dscalar"]);
+    assert!(text.contains("d/dx = Composite{"), "{text}");
+    assert!(!text.contains("values:"), "{text}");
+    let v = json(&["grad", "sigmoid(x)", "--wrt", "x", "--sum", "--var", "x=[0, 0]", "--json"]);
+    assert_eq!(floats(&v["grads"]["x"]["data"]), vec![0.25, 0.25]);
+}
+
+#[test]
+fn grad_errors() {
+    let err = user_error(&["grad", "x * 2", "--wrt", "x", "--var", "x=[1,2]"]);
+    assert!(err.contains("--sum"), "{err}");
+    let err = user_error(&["grad", "x * 2", "--wrt", "z", "--var", "x=1"]);
+    assert!(err.contains("`z` is not declared"), "{err}");
+    let err = user_error(&["grad", "x * y", "--wrt", "x", "--var", "x=1", "--var", "y:dscalar", "--json"]);
+    assert!(err.contains("no value for `y`"), "{err}");
+}
+
+#[test]
+fn show_every_stage() {
+    let all = ok(&["show", "(x - 4) * (x**2 + 6)", "--var", "x:dscalar", "--wrt", "x", "--stage", "all"]);
+    for header in ["graph:", "opt:", "trace:", "clif:", "clif-opt:", "asm:", "dot:"] {
+        assert!(all.contains(&format!("==================== {header}")), "{header} missing:\n{all}");
+    }
+    assert!(all.contains("Composite{"), "{all}");
+    assert!(all.contains("function "), "CLIF missing:\n{all}");
+    assert!(all.contains("digraph"), "{all}");
+    let opt = ok(&["show", "(x - 4) * (x**2 + 6)", "--var", "x:dscalar", "--wrt", "x", "--stage", "opt"]);
+    assert!(opt.starts_with("output 0: Composite{"), "{opt}");
+    let graph = ok(&["show", "1/(1+exp(-x))", "--var", "x:dmatrix", "--stage", "graph"]);
+    assert!(graph.contains("(TensorConstant{1.0} / (TensorConstant{1.0} + exp((-x))))"), "{graph}");
+    let clif = ok(&["show", "exp(x) * 2 + 1", "--var", "x:dmatrix", "--stage", "clif"]);
+    assert!(clif.contains("; kernel 0:"), "{clif}");
+    let asm = ok(&["show", "x * 2 + 1", "--var", "x:dvector", "--stage", "asm"]);
+    assert!(asm.contains("; kernel 0:"), "{asm}");
+    let dot = ok(&["show", "x * 2 + 1", "--var", "x:dvector", "--stage", "dot"]);
+    assert!(dot.starts_with("digraph"), "{dot}");
+    let trace = ok(&["show", "log(1 + x)", "--var", "x:dvector", "--stage", "trace"]);
+    assert!(trace.contains("log1p"), "{trace}");
+    // A graph with no fused kernel says so.
+    let none = ok(&["show", "dot(m, x)", "--var", "m:dmatrix", "--var", "x:dvector", "--stage", "clif"]);
+    assert!(none.contains("no native kernels"), "{none}");
+}
+
+#[test]
+fn plot_svg_and_png() {
+    let dir = std::env::temp_dir().join(format!("tensorlift-cli-plot-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let svg = dir.join("s.svg");
+    let (code, out, err) = run(&[
+        "plot",
+        "1/(1+exp(-x))",
+        "--var",
+        "x:dvector",
+        "--range",
+        "-5,5",
+        "--grad",
+        "-o",
+        svg.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.is_empty());
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.starts_with("<svg"), "{}", &text[..100.min(text.len())]);
+    assert!(text.contains("1/(1+exp(-x))"), "legend label of the function");
+    assert!(text.contains("d/dx"), "legend label of the derivative");
+    assert!(text.matches("<polyline").count() >= 2, "two curves");
+    let png = dir.join("s.png");
+    ok(&[
+        "plot",
+        "tanh(x)",
+        "--var",
+        "x:dvector",
+        "--range=-3,3",
+        "-o",
+        png.to_str().unwrap(),
+        "--points",
+        "50",
+    ]);
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    let err =
+        user_error(&["plot", "x", "--var", "x:dvector", "--range", "5,-5", "-o", svg.to_str().unwrap()]);
+    assert!(err.contains("--range"), "{err}");
+    let err =
+        user_error(&["plot", "sum(x)", "--var", "x:dvector", "--range", "0,1", "-o", svg.to_str().unwrap()]);
+    assert!(err.contains("elementwise"), "{err}");
+    let err = user_error(&[
+        "plot",
+        "x",
+        "--var",
+        "x:dvector",
+        "--range",
+        "0,1",
+        "-o",
+        dir.join("a.gif").to_str().unwrap(),
+    ]);
+    assert!(err.contains(".svg or .png"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bench_writes_the_pinned_json() {
+    let file = std::env::temp_dir().join(format!("tensorlift-cli-bench-{}.json", std::process::id()));
+    let out = ok(&[
+        "bench",
+        "W7",
+        "w1",
+        "--quick",
+        "--samples",
+        "2",
+        "--threads",
+        "1",
+        "--json",
+        file.to_str().unwrap(),
+    ]);
+    assert!(out.contains("jit/interp"), "{out}");
+    assert!(out.contains("W7"), "{out}");
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let rows = v.as_array().unwrap();
+    assert_eq!(rows.len(), 2 * 3, "W1 has two quick cases, W7 one; two engines each");
+    for r in rows {
+        for key in ["workload", "case", "engine", "threads", "median_ns", "min_ns", "max_ns", "samples"] {
+            assert!(r.get(key).is_some(), "{key} missing in {r}");
+        }
+        assert!(r["engine"] == "jit" || r["engine"] == "interp");
+        assert_eq!(r["samples"], 2);
+        assert_eq!(r["threads"], 1);
+        assert!(r["min_ns"].as_u64().unwrap() <= r["median_ns"].as_u64().unwrap());
+        assert!(r["median_ns"].as_u64().unwrap() <= r["max_ns"].as_u64().unwrap());
+    }
+    assert!(rows.iter().any(|r| r["workload"] == "W1" && r["case"] == "n=1e6"));
+    let _ = std::fs::remove_file(&file);
+    let err = user_error(&["bench", "W10"]);
+    assert!(err.contains("unknown workload"), "{err}");
+}
+
+#[test]
+fn parse_error_shows_a_caret() {
+    let err = user_error(&["eval", "1/(1+exp(-x)", "--var", "x=1"]);
+    assert!(err.contains("expected"), "{err}");
+    assert!(err.contains("to close the `(` at column 3"), "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    let src = lines.iter().position(|l| l.trim_start() == "1/(1+exp(-x)").expect("the expression is shown");
+    let caret = lines[src + 1];
+    assert_eq!(caret.find('^'), Some(2 + "1/(1+exp(-x)".len()), "caret under the end:\n{err}");
+    let err = user_error(&["eval", "x + * 2", "--var", "x=1"]);
+    assert!(err.contains("expected an expression"), "{err}");
+    assert!(err.lines().any(|l| l == "      ^"), "{err}");
+}
+
+#[test]
+fn unknown_function_suggests_the_closest() {
+    let err = user_error(&["eval", "sigmod(x)", "--var", "x=1"]);
+    assert!(err.contains("unknown function `sigmod`; did you mean `sigmoid`?"), "{err}");
+    let err = user_error(&["eval", "T.tahn(x)", "--var", "x=1"]);
+    assert!(err.contains("`tanh`"), "{err}");
+    let err = user_error(&["eval", "sum(x, axes=1)", "--var", "x=[1]"]);
+    assert!(err.contains("did you mean `axis`"), "{err}");
+}
+
+#[test]
+fn type_mismatch_is_the_library_message() {
+    let err = user_error(&["eval", "dot(x, x)", "--var", "x:dtensor3=[[[1]]]"]);
+    assert!(err.contains("type error: dot: x (float64[?,?,?]) has rank 3"), "{err}");
+    assert!(err.contains("^^^^^^^^^"), "{err}");
+    let err = user_error(&["eval", "switch(x, 1, 2)", "--var", "x=1.5"]);
+    assert!(err.contains("condition of switch must be bool or integer"), "{err}");
+    let err = user_error(&["eval", "x + y", "--var", "x=[1,2]", "--var", "y=[1,2,3]"]);
+    assert!(err.contains("shape"), "{err}");
+    let err = user_error(&["eval", "x", "--var", "x:lvector=[1.5]"]);
+    assert!(err.contains("int64"), "{err}");
+}
+
+#[test]
+fn ragged_list_and_bad_values() {
+    let err = user_error(&["eval", "x", "--var", "x=[[1,2],[3]]"]);
+    assert!(err.contains("ragged"), "{err}");
+    assert!(err.contains('^'), "{err}");
+    let err = user_error(&["eval", "x + [[1],[2,3]]", "--var", "x=1"]);
+    assert!(err.contains("ragged"), "{err}");
+    let err = user_error(&["eval", "x", "--var", "x:dmatrx=[[1]]"]);
+    assert!(err.contains("did you mean `dmatrix`"), "{err}");
+    let err = user_error(&["eval", "x", "--var", "x:dvector=[[1]]"]);
+    assert!(err.contains("does not fit"), "{err}");
+}
+
+#[test]
+fn missing_var() {
+    let err = user_error(&["eval", "x + 1"]);
+    assert!(err.contains("unknown name `x`"), "{err}");
+    assert!(err.contains("--var x:"), "{err}");
+    let err = user_error(&["eval", "x + 1", "--var", "x:dvector"]);
+    assert!(err.contains("no value for `x`"), "{err}");
+}
+
+#[test]
+fn command_line_errors_and_help() {
+    let err = user_error(&["eval", "x", "--frobnicate"]);
+    assert!(err.contains("--frobnicate"), "{err}");
+    let err = user_error(&["show", "x", "--var", "x=1", "--stage", "nope"]);
+    assert!(err.contains("nope"), "{err}");
+    let help = ok(&["--help"]);
+    assert!(help.contains("Examples:"), "{help}");
+    for sub in ["eval", "grad", "show", "plot", "bench"] {
+        let h = ok(&[sub, "--help"]);
+        assert!(h.contains("Examples:"), "{sub}: {h}");
+    }
+}
+
+#[test]
+fn hostile_inputs_never_panic() {
+    let cases: &[&[&str]] = &[
+        &["eval", "((((((((((((((((((((x", "--var", "x=1"],
+        &["eval", &"(".repeat(5000)],
+        &["eval", "x[99999999999999999999]", "--var", "x=[1]"],
+        &["eval", "x[9223372036854775807:]", "--var", "x=[1]"],
+        &["eval", "x[::0]", "--var", "x=[1]"],
+        &["eval", "reshape(x, (-5,))", "--var", "x=[1]"],
+        &["eval", "x.reshape(2, 3)", "--var", "x=[1]"],
+        &["eval", "sum(x, axis=(0, 0))", "--var", "x=[1]"],
+        &["eval", "TensorConstant{[2, 3] of float64}"],
+        &["eval", "Composite{(i0 + 1)}(x)", "--var", "x=1"],
+        &["eval", "\u{1F600} + 1"],
+        &["eval", ""],
+        &["eval", "x", "--var", "x="],
+        &["eval", "x", "--var", "=1"],
+        &["plot", "x", "--var", "x:dvector", "--range", "a,b"],
+        &["bench", "W1", "--threads", "0"],
+    ];
+    for args in cases {
+        let (code, _out, err) = run(args);
+        assert!(code == 0 || code == 1, "{args:?}: exit code {code}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
