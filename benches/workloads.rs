@@ -5,6 +5,9 @@
 //! cached). Sizes are `Size::Quick` (a run stays short); `TENSORLIFT_BENCH_FULL=1` selects
 //! the design's full sizes. `tensorlift bench` runs the same cases with its own timing loop.
 
+#[path = "common/baseline.rs"]
+mod baseline;
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::time::Duration;
 use tensorlift as tl;
@@ -33,9 +36,32 @@ fn workloads(c: &mut Criterion) {
                 let mut op = case.runner(mode).expect("the workload compiles");
                 group.bench_function(name, |b| b.iter(|| op().expect("runs")));
             }
+            if case.measure == Measure::Call && ["W1", "W2", "W9"].contains(&id) {
+                jit_variants(&mut group, &case);
+            }
+            if case.measure == Measure::Call {
+                let all = tl::num_threads();
+                for (name, threads, into) in [("rust", all, false), ("rust_1t", 1, false), ("rust_into", all, true)] {
+                    if let Some(mut op) = baseline::baseline(&case, threads, into) {
+                        group.bench_function(name, |b| b.iter(&mut op));
+                    }
+                }
+            }
             group.finish();
         }
     }
+}
+
+/// The JIT on one thread (`jit_1t`) and writing into a reused output (`jit_into`).
+fn jit_variants(group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, case: &tl::workloads::Case) {
+    let f = case.compile(Mode::Jit).expect("the workload compiles");
+    let args: Vec<tl::Arg> = case.args.iter().map(|t| tl::Arg::from(t.clone())).collect();
+    let all = tl::num_threads();
+    tl::set_num_threads(1);
+    group.bench_function("jit_1t", |b| b.iter(|| f.call(&args).expect("runs")));
+    tl::set_num_threads(all);
+    let mut outs = f.call(&args).expect("runs");
+    group.bench_function("jit_into", |b| b.iter(|| f.call_into(&args, &mut outs).expect("runs")));
 }
 
 criterion_group!(benches, workloads);

@@ -267,3 +267,28 @@ fn call_into_writes_into_the_callers_arrays() {
         assert!(f.call_into(&args, &mut outs[..2]).is_err());
     }
 }
+
+#[test]
+fn threaded_matrix_products_match_the_reference() {
+    let x = tl::dmatrix("x");
+    let w = tl::dmatrix("w");
+    let b = tl::dvector("b");
+    let v = tl::dvector("v");
+    let u = tl::dvector("u");
+    let (m, k, n) = (64, 300, 200);
+    let xs: Vec<Vec<f64>> =
+        (0..m).map(|i| (0..k).map(|j| ((i * 31 + j * 7) % 23) as f64 / 23.0 - 0.5).collect()).collect();
+    let ws: Vec<Vec<f64>> =
+        (0..k).map(|i| (0..n).map(|j| ((i * 13 + j * 3) % 19) as f64 / 19.0 - 0.5).collect()).collect();
+    let bs: Vec<f64> = (0..n).map(|j| j as f64 * 0.01).collect();
+    let vs: Vec<f64> = (0..m).map(|i| i as f64 * 0.1 - 3.0).collect();
+    let us: Vec<f64> = (0..k).map(|i| (i as f64 * 0.37).sin()).collect();
+    let outputs = [
+        tl::dot(&x, &w) + &b,    // gemm with a bias row
+        tl::dot(&x, &w) * 2.0,   // dot, alpha folded
+        tl::dot(&x.t(), &v),     // gemv of a transposed matrix
+        tl::dot(&x, &u) + 1.0,   // gemv
+        tl::dot(&w.t(), &x.t()), // both transposed, a tall result
+    ];
+    both(&[&x, &w, &b, &v, &u], &outputs, &tl::args![xs, ws, bs, vs, us], 0);
+}

@@ -51,6 +51,9 @@ pub(crate) struct ChunkPlan {
     steps: Vec<Step>,
     /// The result, from the program's inputs followed by one input per step.
     out: ElementwiseKernel,
+    /// The result is the last step's: that step writes the output directly (no final
+    /// kernel pass).
+    last_is_result: bool,
 }
 
 /// A scratch buffer of one chunk.
@@ -121,6 +124,37 @@ fn sub_program(p: &ScalarProgram, target: usize, dtype: DType, materialized: &[u
     ScalarProgram { inputs, nodes, output }
 }
 
+/// Applies the bulk routine `op` to `x` into elements `c0..c0 + m` of `out`.
+///
+/// # Safety
+/// `out` must be valid for writes of `c0 + m` elements of `x`'s dtype (of `size` bytes),
+/// with nothing else accessing elements `c0..c0 + m` during the call.
+unsafe fn direct(
+    op: UnaryOp,
+    x: KernelArg<'_>,
+    out: *mut u8,
+    size: usize,
+    c0: usize,
+    m: usize,
+) -> Result<(), JitError> {
+    // SAFETY: the caller guarantees the range is valid and exclusive; the element type is
+    // the one `x`'s variant names.
+    unsafe {
+        let at = out.add(c0 * size);
+        match x {
+            KernelArg::F64(x) => bulk::unary_f64(op, x, std::slice::from_raw_parts_mut(at.cast::<f64>(), m)),
+            KernelArg::F32(x) => bulk::unary_f32(op, x, std::slice::from_raw_parts_mut(at.cast::<f32>(), m)),
+            KernelArg::ScalarF64(v) => {
+                bulk::unary_f64(op, &vec![v; m], std::slice::from_raw_parts_mut(at.cast::<f64>(), m))
+            }
+            KernelArg::ScalarF32(v) => {
+                bulk::unary_f32(op, &vec![v; m], std::slice::from_raw_parts_mut(at.cast::<f32>(), m))
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The bulk routine that computes `op` as the reference does, if any. `arcsinh`,
 /// `arccosh` and `arctanh` have none: the bulk routines follow glibc, more accurate than
 /// Rust std's formulas that the reference (and the inline code) compute, so these stay
@@ -170,7 +204,9 @@ impl ChunkPlan {
             done.push(v);
         }
         let out = compile_elementwise(&sub_program(p, p.output, p.out_dtype(), &done))?;
-        Ok(Some(ChunkPlan { steps, out }))
+        let last_is_result =
+            done.last() == Some(&p.output) && steps.last().is_some_and(|s: &Step| s.dtype == p.out_dtype());
+        Ok(Some(ChunkPlan { steps, out, last_is_result }))
     }
 
     /// Computes elements `begin..end` of the result into `out`, chunk by chunk.
@@ -209,6 +245,13 @@ impl ChunkPlan {
                         scratch[k].arg(m)
                     }
                 };
+                if self.last_is_result && k + 1 == self.steps.len() {
+                    // SAFETY: as for the final kernel below: elements `c0..c1` of `out` are
+                    // valid for writes of the result's dtype (the step's, checked when the
+                    // plan was built) and accessed by nothing else during the call.
+                    unsafe { direct(step.op, x, out, size, c0, m)? };
+                    continue;
+                }
                 match (x, &mut rest[0]) {
                     (KernelArg::F64(x), Buf::F64(r)) => bulk::unary_f64(step.op, x, &mut r[..m]),
                     (KernelArg::F32(x), Buf::F32(r)) => bulk::unary_f32(step.op, x, &mut r[..m]),
@@ -220,6 +263,10 @@ impl ChunkPlan {
                     }
                     _ => return Err(JitError::Compile("chunk plan: argument dtype".into())),
                 }
+            }
+            if self.last_is_result {
+                c0 = c1;
+                continue;
             }
             let mut args: Vec<KernelArg<'_>> = inputs.iter().map(|a| a.slice(c0..c1)).collect();
             args.extend(results.iter().map(|b| b.arg(m)));

@@ -3,6 +3,7 @@
 //! - `function`: `function(&inputs, &outputs)` and `Function::builder` (updates, givens,
 //!   mode, name), argument checking, all-or-nothing updates of shared variables.
 //! - `interp`: the op-by-op interpreter over a `FunctionGraph`.
+//! - `matmul`: float `dot`/`gemm` with the rows split over the threads (`Mode::Jit`).
 //! - `native`: fused nodes compiled to native code by the JIT (`Mode::Jit`).
 //! - `scalar`: all-0-d functions run as native scalar programs, without the interpreter.
 //! - `threads`: how many threads large kernels are split over.
@@ -21,6 +22,7 @@ pub mod dump;
 pub mod error;
 pub mod function;
 pub mod interp;
+pub mod matmul;
 pub mod native;
 mod scalar;
 pub mod threads;

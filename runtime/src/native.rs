@@ -15,6 +15,8 @@ use tensorlift_jit::kernel::{ElementwiseKernel, KernelArg};
 #[derive(Clone, Default)]
 pub struct NativeKernels {
     kernels: HashMap<NodeId, Arc<ElementwiseKernel>>,
+    /// Float `dot`/`gemm` run threaded (`crate::matmul`).
+    matmul: bool,
 }
 
 impl std::fmt::Debug for NativeKernels {
@@ -46,7 +48,7 @@ impl NativeKernels {
                 kernels.insert(id, k);
             }
         }
-        NativeKernels { kernels }
+        NativeKernels { kernels, matmul: true }
     }
 
     /// Runs `kernel` for node `id` from now on (a test hook).
@@ -99,6 +101,9 @@ impl NativeKernels {
         out_ty: &TensorType,
         sink: Option<&mut Tensor>,
     ) -> Option<Result<Tensor, ValueError>> {
+        if self.matmul && matches!(op, Op::Dot | Op::Gemm) {
+            return crate::matmul::eval(op, inputs, out_ty.dtype).map(Ok);
+        }
         let kernel = self.kernels.get(&id)?;
         let name = match op {
             Op::Elemwise(s) => s.name(),
