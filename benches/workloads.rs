@@ -41,7 +41,9 @@ fn workloads(c: &mut Criterion) {
             }
             if case.measure == Measure::Call {
                 let all = tl::num_threads();
-                for (name, threads, into) in [("rust", all, false), ("rust_1t", 1, false), ("rust_into", all, true)] {
+                for (name, threads, into) in
+                    [("rust", all, false), ("rust_1t", 1, false), ("rust_into", all, true)]
+                {
                     if let Some(mut op) = baseline::baseline(&case, threads, into) {
                         group.bench_function(name, |b| b.iter(&mut op));
                     }
@@ -53,7 +55,10 @@ fn workloads(c: &mut Criterion) {
 }
 
 /// The JIT on one thread (`jit_1t`) and writing into a reused output (`jit_into`).
-fn jit_variants(group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, case: &tl::workloads::Case) {
+fn jit_variants(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    case: &tl::workloads::Case,
+) {
     let f = case.compile(Mode::Jit).expect("the workload compiles");
     let args: Vec<tl::Arg> = case.args.iter().map(|t| tl::Arg::from(t.clone())).collect();
     let all = tl::num_threads();

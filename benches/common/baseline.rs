@@ -166,9 +166,7 @@ pub fn baseline(case: &Case, threads: usize, into: bool) -> Option<Baseline<'_>>
                 let (x, y) = (slice(&case.args[0]), slice(&case.args[1]));
                 Box::new(move || {
                     let mut out = fresh64(&mut buf64);
-                    blocks(threads, &mut out, &|s, o| {
-                        w9_block64(&x[s..s + o.len()], &y[s..s + o.len()], o)
-                    });
+                    blocks(threads, &mut out, &|s, o| w9_block64(&x[s..s + o.len()], &y[s..s + o.len()], o));
                     std::hint::black_box(&out);
                     if into {
                         buf64 = out;
@@ -179,9 +177,7 @@ pub fn baseline(case: &Case, threads: usize, into: bool) -> Option<Baseline<'_>>
                 let (x, y) = (slice32(&case.args[0]), slice32(&case.args[1]));
                 Box::new(move || {
                     let mut out = if into { std::mem::take(&mut buf32) } else { vec![0.0f32; n] };
-                    blocks(threads, &mut out, &|s, o| {
-                        w9_block32(&x[s..s + o.len()], &y[s..s + o.len()], o)
-                    });
+                    blocks(threads, &mut out, &|s, o| w9_block32(&x[s..s + o.len()], &y[s..s + o.len()], o));
                     std::hint::black_box(&out);
                     if into {
                         buf32 = out;

@@ -50,7 +50,11 @@ pub(crate) fn eval(op: &Op, inputs: &[KernelInput<'_>], out: DType) -> Option<Te
     }
 }
 
-fn product<T: TensorElement + LinalgScalar + num_traits::NumCast + Send + Sync>(x: &Tensor, y: &Tensor, epi: &Epilogue<'_>) -> Option<Tensor> {
+fn product<T: TensorElement + LinalgScalar + num_traits::NumCast + Send + Sync>(
+    x: &Tensor,
+    y: &Tensor,
+    epi: &Epilogue<'_>,
+) -> Option<Tensor> {
     let (xa, ya) = (x.array::<T>().ok()?, y.array::<T>().ok()?);
     let alpha: T = num_traits::cast(epi.alpha)?;
     let beta: T = num_traits::cast(epi.beta)?;
@@ -157,7 +161,13 @@ fn mat_vec<T: LinalgScalar + Send + Sync>(
 /// `c = alpha·a·v + beta·c` for one block of rows. A column-major `a` (a transposed
 /// matrix, as in the gradient `dot(X.T, d)`) goes through the matrix kernel, which packs
 /// it, instead of strided row dot products.
-fn gemv_block<T: LinalgScalar>(alpha: T, a: ArrayView2<'_, T>, v: &ArrayView1<'_, T>, beta: T, c: &mut ArrayViewMut1<'_, T>) {
+fn gemv_block<T: LinalgScalar>(
+    alpha: T,
+    a: ArrayView2<'_, T>,
+    v: &ArrayView1<'_, T>,
+    beta: T,
+    c: &mut ArrayViewMut1<'_, T>,
+) {
     if a.t().is_standard_layout() && !a.is_standard_layout() {
         let vm = v.view().insert_axis(Axis(1));
         let mut cm = c.view_mut().insert_axis(Axis(1));
