@@ -284,11 +284,11 @@ fn threaded_matrix_products_match_the_reference() {
     let vs: Vec<f64> = (0..m).map(|i| i as f64 * 0.1 - 3.0).collect();
     let us: Vec<f64> = (0..k).map(|i| (i as f64 * 0.37).sin()).collect();
     let outputs = [
-        tl::dot(&x, &w) + &b,    // gemm with a bias row
-        tl::dot(&x, &w) * 2.0,   // dot, alpha folded
-        tl::dot(&x.t(), &v),     // gemv of a transposed matrix
-        tl::dot(&x, &u) + 1.0,   // gemv
-        tl::dot(&w.t(), &x.t()), // both transposed, a tall result
+        tl::dot(&x, &w) + &b,  // gemm with a bias row
+        tl::dot(&x, &w) * 2.0, // dot, alpha folded
+        tl::dot(x.t(), &v),    // gemv of a transposed matrix
+        tl::dot(&x, &u) + 1.0, // gemv
+        tl::dot(w.t(), x.t()), // both transposed, a tall result
     ];
     both(&[&x, &w, &b, &v, &u], &outputs, &tl::args![xs, ws, bs, vs, us], 0);
 }

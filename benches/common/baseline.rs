@@ -79,10 +79,11 @@ fn w9_block64(x: &[f64], y: &[f64], out: &mut [f64]) {
         c[i] = -x[i] * y[i];
         d[i] = x[i] - y[i];
     }
-    bulk::unary_f64(UnaryOp::Exp, &c[..m].to_owned(), &mut c[..m]);
-    bulk::unary_f64(UnaryOp::Tanh, &d[..m].to_owned(), &mut d[..m]);
+    let (mut e, mut t) = ([0.0; BLOCK], [0.0; BLOCK]);
+    bulk::unary_f64(UnaryOp::Exp, &c[..m], &mut e[..m]);
+    bulk::unary_f64(UnaryOp::Tanh, &d[..m], &mut t[..m]);
     for i in 0..m {
-        out[i] = (a[i] * b[i] + c[i]) * 0.5 + d[i];
+        out[i] = (a[i] * b[i] + e[i]) * 0.5 + t[i];
     }
 }
 
@@ -95,10 +96,11 @@ fn w9_block32(x: &[f32], y: &[f32], out: &mut [f32]) {
         c[i] = -x[i] * y[i];
         d[i] = x[i] - y[i];
     }
-    bulk::unary_f32(UnaryOp::Exp, &c[..m].to_owned(), &mut c[..m]);
-    bulk::unary_f32(UnaryOp::Tanh, &d[..m].to_owned(), &mut d[..m]);
+    let (mut e, mut t) = ([0.0; BLOCK], [0.0; BLOCK]);
+    bulk::unary_f32(UnaryOp::Exp, &c[..m], &mut e[..m]);
+    bulk::unary_f32(UnaryOp::Tanh, &d[..m], &mut t[..m]);
     for i in 0..m {
-        out[i] = (a[i] * b[i] + c[i]) * 0.5 + d[i];
+        out[i] = (a[i] * b[i] + e[i]) * 0.5 + t[i];
     }
 }
 

@@ -18,6 +18,9 @@
 //!   references: a kernel lives while some compiled graph uses it, and its executable
 //!   memory is released (Cranelift's `free_memory`) when the last user drops and the graph
 //!   cache has evicted the entry.
+//! - **Variables.** Rebuilding a function from the very same `Var`s (same inputs, outputs,
+//!   updates, options) skips even building the graph: a map keyed by the variables'
+//!   identities, holding them, in front of the graph cache.
 //!
 //! [`cache_stats`] reports hits, misses, compile counts and time; [`clear_cache`] empties
 //! both levels (functions alive keep their kernels).
@@ -29,7 +32,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Instant;
-use tensorlift_ir::{FunctionGraph, NodeId, Op, ScalarProgram, TensorType};
+use tensorlift_ir::{FunctionGraph, NodeId, Op, ScalarProgram, TensorType, Var};
 use tensorlift_jit::{compile_elementwise, ElementwiseKernel, JitError};
 use tensorlift_opt::{optimize, OptConfig, RewriteTrace};
 
@@ -122,10 +125,37 @@ impl GraphKey {
     }
 }
 
+/// The identity of a function's variables: building a function again from the very same
+/// `Var`s (the usual way to rebuild one) finds its compiled graph without even building
+/// the graph. The entry holds the variables, so their addresses stay theirs.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct VarsKey {
+    inputs: Vec<usize>,
+    roots: Vec<usize>,
+    options: String,
+    mode: Mode,
+    /// Whether unused inputs were refused (the build checks it once).
+    strict: bool,
+}
+
+impl VarsKey {
+    pub(crate) fn new(inputs: &[Var], roots: &[Var], opt: &OptConfig, mode: Mode, strict: bool) -> VarsKey {
+        VarsKey {
+            inputs: inputs.iter().map(Var::key).collect(),
+            roots: roots.iter().map(Var::key).collect(),
+            options: format!("{opt:?}"),
+            mode,
+            strict,
+        }
+    }
+}
+
 #[derive(Default)]
 struct GraphCache {
     /// Each entry with the tick of its last use.
     map: HashMap<GraphKey, (Arc<Compiled>, u64)>,
+    /// By variable identity, with the variables held and the tick of the last use.
+    by_vars: HashMap<VarsKey, (Vec<Var>, Arc<Compiled>, u64)>,
     tick: u64,
 }
 
@@ -151,6 +181,32 @@ fn cache() -> &'static Cache {
 /// consistent (every update is a single insert or remove), so poisoning is ignored.
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The compiled graph of a function built before from the same variables, if cached.
+pub(crate) fn by_vars(key: &VarsKey) -> Option<Arc<Compiled>> {
+    let c = cache();
+    let mut table = lock(&c.graphs);
+    table.tick += 1;
+    let tick = table.tick;
+    let (_, compiled, used) = table.by_vars.get_mut(key)?;
+    *used = tick;
+    c.counters.graph_hits.fetch_add(1, Relaxed);
+    Some(compiled.clone())
+}
+
+/// Remembers the compiled graph of the function built from `vars` (inputs and roots).
+pub(crate) fn remember_vars(key: VarsKey, vars: Vec<Var>, compiled: Arc<Compiled>) {
+    let mut table = lock(&cache().graphs);
+    table.tick += 1;
+    let tick = table.tick;
+    table.by_vars.insert(key, (vars, compiled, tick));
+    if table.by_vars.len() > GRAPH_CAPACITY {
+        let oldest = table.by_vars.iter().min_by_key(|(_, (_, _, used))| *used).map(|(k, _)| k.clone());
+        if let Some(old) = oldest {
+            table.by_vars.remove(&old);
+        }
+    }
 }
 
 /// The compiled form of `graph` (as written) for `opt` and `mode`: from the cache, or
@@ -245,7 +301,9 @@ pub fn cache_stats() -> CacheStats {
 pub fn clear_cache() {
     let c = cache();
     {
-        lock(&c.graphs).map.clear();
+        let mut table = lock(&c.graphs);
+        table.map.clear();
+        table.by_vars.clear();
     }
     lock(&c.kernels).clear();
     let n = &c.counters;

@@ -151,6 +151,22 @@ impl FunctionBuilder {
         }
         let mut roots: Vec<Var> = self.outputs.clone();
         roots.extend(self.updates.iter().map(|(_, e)| e.clone()));
+        let strict = self.on_unused_input == OnUnusedInput::Raise;
+        let vars_key = self
+            .givens
+            .is_empty()
+            .then(|| crate::cache::VarsKey::new(&self.inputs, &roots, &self.opt, self.mode, strict));
+        if let Some(compiled) = vars_key.as_ref().and_then(crate::cache::by_vars) {
+            return Ok(Function {
+                name: self.name,
+                inputs: self.inputs,
+                n_outputs: self.outputs.len(),
+                targets,
+                compiled,
+                mode: self.mode,
+            });
+        }
+        let held: Vec<Var> = self.inputs.iter().chain(&roots).cloned().collect();
         if !self.givens.is_empty() {
             roots = clone_replace(&roots, &self.givens)?;
         }
@@ -165,6 +181,9 @@ impl FunctionBuilder {
             }
         }
         let compiled = crate::cache::compiled(graph, &self.opt, self.mode)?;
+        if let Some(key) = vars_key {
+            crate::cache::remember_vars(key, held, compiled.clone());
+        }
         Ok(Function {
             name: self.name,
             inputs: self.inputs,
