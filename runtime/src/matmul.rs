@@ -11,7 +11,7 @@ use tensorlift_ir::kernels::KernelInput;
 use tensorlift_ir::{DType, Op, Tensor, TensorElement};
 
 /// Products of fewer multiply-adds than this run on one thread.
-pub const PARALLEL_FLOPS: usize = 1 << 17;
+pub const PARALLEL_FLOPS: usize = 1 << 19;
 
 /// `alpha`, `beta` and the bias of a product (`dot` is `1·A·B + 0`).
 struct Epilogue<'a> {
@@ -158,9 +158,10 @@ fn mat_vec<T: LinalgScalar + Send + Sync>(
     });
 }
 
-/// `c = alpha·a·v + beta·c` for one block of rows. A column-major `a` (a transposed
-/// matrix, as in the gradient `dot(X.T, d)`) goes through the matrix kernel, which packs
-/// it, instead of strided row dot products.
+/// `c = alpha·a·v + beta·c` for one block of rows. A transposed `a` (the gradient
+/// `dot(X.T, d)`) is walked along the rows of `X`, contiguous, as scaled additions into `c`
+/// (or through the matrix kernel when only its columns are contiguous), instead of strided
+/// row dot products.
 fn gemv_block<T: LinalgScalar>(
     alpha: T,
     a: ArrayView2<'_, T>,
@@ -168,7 +169,23 @@ fn gemv_block<T: LinalgScalar>(
     beta: T,
     c: &mut ArrayViewMut1<'_, T>,
 ) {
-    if a.t().is_standard_layout() && !a.is_standard_layout() {
+    let at = a.t();
+    if let (false, Some(cs)) = (a.is_standard_layout(), c.as_slice_mut()) {
+        if at.rows().into_iter().all(|r| r.as_slice().is_some()) {
+            // Rows of `a.t()` are contiguous: `c += (alpha·v[j])·a.t()[j, ..]`, streaming.
+            for y in cs.iter_mut() {
+                *y = *y * beta;
+            }
+            for (row, &vj) in at.rows().into_iter().zip(v.iter()) {
+                let s = alpha * vj;
+                for (y, &x) in cs.iter_mut().zip(row.as_slice().expect("checked contiguous")) {
+                    *y = *y + s * x;
+                }
+            }
+            return;
+        }
+    }
+    if !a.is_standard_layout() && at.is_standard_layout() {
         let vm = v.view().insert_axis(Axis(1));
         let mut cm = c.view_mut().insert_axis(Axis(1));
         ndarray::linalg::general_mat_mul(alpha, &a, &vm, beta, &mut cm);
