@@ -292,3 +292,42 @@ fn threaded_matrix_products_match_the_reference() {
     ];
     both(&[&x, &w, &b, &v, &u], &outputs, &tl::args![xs, ws, bs, vs, us], 0);
 }
+
+#[test]
+fn fused_full_reductions_are_blocked_accurate_and_thread_independent() {
+    // float32 sum of 1e7 squares: blocked summation stays within an ulp of the exact sum,
+    // on one thread or two (the same result bit for bit).
+    let x = tl::fvector("x");
+    let n = 10_000_000usize;
+    let xs: Vec<f32> = (0..n).map(|i| ((i % 1000) as f32) * 1e-3).collect();
+    let exact: f64 = xs.iter().map(|&v| (v as f64) * (v as f64)).sum();
+    let f = compile(&[&x], &[x.sqr().sum()], Mode::Jit);
+    assert_eq!(f.native_kernel_count(), 1, "{}", f.debugprint());
+    let before = tl::num_threads();
+    tl::set_num_threads(1);
+    let one = f.call1(xs.clone()).unwrap().scalar::<f32>().unwrap();
+    tl::set_num_threads(2);
+    let two = f.call1(xs).unwrap().scalar::<f32>().unwrap();
+    tl::set_num_threads(before);
+    assert_eq!(one.to_bits(), two.to_bits());
+    let err = (one as f64 - exact).abs() / exact;
+    assert!(err <= f32::EPSILON as f64, "relative error {err:e}: {one} vs {exact}");
+
+    // mean, max, min (NaN-propagating), keepdims, and -0.0 sums, against the interpreter.
+    let m = tl::dmatrix("m");
+    let outputs = [
+        (&m * 2.0).exp().mean(),
+        (&m + 1.0).max(),
+        (&m - 1.0).min(),
+        (&m * 3.0).sum_opts(tl::Axes::All, true),
+    ];
+    let big: Vec<Vec<f64>> =
+        (0..300).map(|i| (0..70).map(|j| ((i * 70 + j) as f64 * 0.001).sin()).collect()).collect();
+    both(&[&m], &outputs, &tl::args![big.clone()], 1);
+    let mut with_nan = big;
+    with_nan[123][45] = f64::NAN;
+    both(&[&m], &outputs, &tl::args![with_nan], 1);
+    let zeros = vec![vec![-0.0f64; 5000]; 2];
+    let neg_zero = compile(&[&m], &[(&m * 1.0 + -0.0).sum()], Mode::Jit).call1(zeros).unwrap();
+    assert!(neg_zero.scalar::<f64>().unwrap().is_sign_negative());
+}

@@ -5,6 +5,7 @@
 //! - `interp`: the op-by-op interpreter over a `FunctionGraph`.
 //! - `matmul`: float `dot`/`gemm` with the rows split over the threads (`Mode::Jit`).
 //! - `native`: fused nodes compiled to native code by the JIT (`Mode::Jit`).
+//! - `reduce`: fused full reductions, chunk by chunk with blocked summation.
 //! - `scalar`: all-0-d functions run as native scalar programs, without the interpreter.
 //! - `threads`: how many threads large kernels are split over.
 //! - `verify_grad`: symbolic gradients checked against finite differences.
@@ -24,6 +25,7 @@ pub mod function;
 pub mod interp;
 pub mod matmul;
 pub mod native;
+pub mod reduce;
 mod scalar;
 pub mod threads;
 pub mod verify_grad;

@@ -113,6 +113,26 @@ impl NativeKernels {
             Ok(s) => s,
             Err(e) => return Some(Err(e)),
         };
+        if let Op::FusedReduce { op: rop, axes, keepdims, .. } = op {
+            // A reduction over every axis runs chunk by chunk, without the temporary.
+            let nd = shape.len();
+            if axes.len() == nd && (0..nd).all(|a| axes.contains(&a)) && out_ty.dtype == kernel.out_dtype() {
+                let flat: Option<Vec<KernelArg<'_>>> = inputs
+                    .iter()
+                    .map(|i| match layout(i.value, &shape)? {
+                        Layout::Full(a) | Layout::Scalar(a) => Some(a),
+                        _ => None,
+                    })
+                    .collect();
+                if let Some(args) = flat {
+                    let out_shape = if *keepdims { vec![1; nd] } else { Vec::new() };
+                    let n = shape.iter().product();
+                    if let Some(t) = crate::reduce::full(kernel, *rop, &args, n, &out_shape) {
+                        return Some(Ok(t));
+                    }
+                }
+            }
+        }
         let sink = if matches!(op, Op::FusedReduce { .. }) { None } else { sink };
         let elem = run(kernel, inputs, &shape, sink)?;
         Some(match op {
