@@ -331,3 +331,30 @@ fn fused_full_reductions_are_blocked_accurate_and_thread_independent() {
     let neg_zero = compile(&[&m], &[(&m * 1.0 + -0.0).sum()], Mode::Jit).call1(zeros).unwrap();
     assert!(neg_zero.scalar::<f64>().unwrap().is_sign_negative());
 }
+
+#[test]
+fn fused_row_reductions_match_the_interpreter() {
+    let m = tl::dmatrix("m");
+    let b = tl::dvector("b");
+    let c = tl::dcol("c");
+    let t = tl::dtensor3("t");
+    let outputs = [
+        (&m * 2.0 + &b).exp().sum_axis(-1),
+        ((&m - &c).sqr() * 0.5).mean_opts(1, true),
+        (&m + 1.0).max_axis(1),
+        (&m * &c).min_axis(-1),
+    ];
+    let rows: Vec<Vec<f64>> =
+        (0..150).map(|i| (0..200).map(|j| ((i * 200 + j) as f64 * 0.003).cos()).collect()).collect();
+    let bs: Vec<f64> = (0..200).map(|j| j as f64 * -0.001).collect();
+    let cs: Vec<Vec<f64>> = (0..150).map(|i| vec![i as f64 * 0.01 - 0.5]).collect();
+    let out = both(&[&m, &b, &c], &outputs, &tl::args![rows.clone(), bs.clone(), cs.clone()], 4);
+    assert_eq!(out[1].shape(), &[150, 1]);
+    let mut with_nan = rows;
+    with_nan[7][9] = f64::NAN;
+    both(&[&m, &b, &c], &outputs, &tl::args![with_nan, bs, cs], 4);
+    let cube: Vec<Vec<Vec<f64>>> = (0..6)
+        .map(|i| (0..30).map(|j| (0..40).map(|k| ((i + j * k) as f64 * 0.01).sin()).collect()).collect())
+        .collect();
+    both(&[&t], &[(&t * 3.0).tanh().sum_axis([1, 2]), (&t + 0.5).sqr().sum_axis(2)], &tl::args![cube], 2);
+}

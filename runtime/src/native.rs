@@ -114,20 +114,51 @@ impl NativeKernels {
             Err(e) => return Some(Err(e)),
         };
         if let Op::FusedReduce { op: rop, axes, keepdims, .. } = op {
-            // A reduction over every axis runs chunk by chunk, without the temporary.
+            // A reduction over every axis, or over the trailing ones, runs chunk by chunk
+            // (row by row), without the temporary.
             let nd = shape.len();
-            if axes.len() == nd && (0..nd).all(|a| axes.contains(&a)) && out_ty.dtype == kernel.out_dtype() {
-                let flat: Option<Vec<KernelArg<'_>>> = inputs
-                    .iter()
-                    .map(|i| match layout(i.value, &shape)? {
-                        Layout::Full(a) | Layout::Scalar(a) => Some(a),
-                        _ => None,
-                    })
-                    .collect();
-                if let Some(args) = flat {
-                    let out_shape = if *keepdims { vec![1; nd] } else { Vec::new() };
-                    let n = shape.iter().product();
-                    if let Some(t) = crate::reduce::full(kernel, *rop, &args, n, &out_shape) {
+            let k = nd - axes.len();
+            let trailing = !axes.is_empty() && (k..nd).all(|a| axes.contains(&a));
+            // Rows shorter than this cost more in calls than the temporary does.
+            let long_rows = k == 0 || shape[k..].iter().product::<usize>() >= 64;
+            if trailing && long_rows && out_ty.dtype == kernel.out_dtype() {
+                let out_shape: Vec<usize> = if *keepdims {
+                    (0..nd).map(|a| if a < k { shape[a] } else { 1 }).collect()
+                } else {
+                    shape[..k].to_vec()
+                };
+                let outer: usize = shape[..k].iter().product();
+                let inner: usize = shape[k..].iter().product();
+                let layouts: Option<Vec<Layout<'_>>> =
+                    inputs.iter().map(|i| layout(i.value, &shape)).collect();
+                if let Some(layouts) = layouts {
+                    let result = if k == 0 {
+                        let flat: Option<Vec<KernelArg<'_>>> = layouts
+                            .iter()
+                            .map(|l| match *l {
+                                Layout::Full(a) | Layout::Scalar(a) => Some(a),
+                                _ => None,
+                            })
+                            .collect();
+                        flat.and_then(|args| crate::reduce::full(kernel, *rop, &args, inner, &out_shape))
+                    } else {
+                        // Row `r`: its slice of a full input, a bias over the reduced axes
+                        // whole, or its element of an input over the kept axes.
+                        let args_for = |r: usize| -> Option<Vec<KernelArg<'_>>> {
+                            layouts
+                                .iter()
+                                .map(|l| match *l {
+                                    Layout::Full(a) => Some(a.slice(r * inner..(r + 1) * inner)),
+                                    Layout::Scalar(a) => Some(a),
+                                    Layout::Trailing(s, a) if s == k => Some(a),
+                                    Layout::Leading(s, t) if s == k => element(t, r),
+                                    _ => None,
+                                })
+                                .collect()
+                        };
+                        crate::reduce::rows(kernel, *rop, &args_for, outer, inner, &out_shape)
+                    };
+                    if let Some(t) = result {
                         return Some(Ok(t));
                     }
                 }

@@ -1,5 +1,6 @@
-//! Fused full reductions for `Mode::Jit`: `sum`, `mean`, `max` and `min` over every axis of
-//! a fused elementwise body (`FusedReduce`, e.g. `sum(x**2)`, the mean cross-entropy of a
+//! Fused reductions for `Mode::Jit`: `sum`, `mean`, `max` and `min` over every axis, or
+//! over the trailing axes (row by row: `sum(e, axis=-1)` of a matrix), of a fused
+//! elementwise body (`FusedReduce`, e.g. `sum(x**2)`, the mean cross-entropy of a
 //! training step), computed chunk by chunk without the elementwise temporary: the native
 //! kernel fills an L1-sized buffer, which is reduced at once.
 //!
@@ -149,13 +150,73 @@ pub(crate) fn full(
         }
         all
     };
-    let value = match combine(&all) {
+    let value = finish(op, &all, n);
+    tensor(kernel.out_dtype(), shape, vec![value])
+}
+
+/// The reduction's value from its chunks' partials.
+fn finish(op: ReduceOp, partials: &[Partial], n: usize) -> f64 {
+    match combine(partials) {
         Partial::Sum(s) if op == ReduceOp::Mean => s / n as f64,
         Partial::Sum(v) | Partial::Max(v) | Partial::Min(v) => v,
-    };
+    }
+}
+
+fn tensor(dtype: DType, shape: &[usize], values: Vec<f64>) -> Option<Tensor> {
     let dims = ndarray::IxDyn(shape);
-    Some(match kernel.out_dtype() {
-        DType::F64 => Tensor::from(ndarray::ArrayD::from_elem(dims, value)),
-        _ => Tensor::from(ndarray::ArrayD::from_elem(dims, value as f32)),
+    Some(match dtype {
+        DType::F64 => Tensor::from(ndarray::ArrayD::from_shape_vec(dims, values).ok()?),
+        _ => Tensor::from(
+            ndarray::ArrayD::from_shape_vec(dims, values.into_iter().map(|v| v as f32).collect()).ok()?,
+        ),
     })
+}
+
+/// Reduces each of `outer` rows of `inner > 0` elements (the trailing axes) with `op`: row
+/// `r`'s arguments are `args_for(r)`. Rows are split over the threads when large; each
+/// row's value does not depend on the split. The result has `shape`.
+pub(crate) fn rows<'a>(
+    kernel: &ElementwiseKernel,
+    op: ReduceOp,
+    args_for: &(dyn Fn(usize) -> Option<Vec<KernelArg<'a>>> + Sync),
+    outer: usize,
+    inner: usize,
+    shape: &[usize],
+) -> Option<Tensor> {
+    if inner == 0 || !matches!(op, ReduceOp::Sum | ReduceOp::Mean | ReduceOp::Max | ReduceOp::Min) {
+        return None;
+    }
+    let chunks = inner.div_ceil(CHUNK);
+    let row = |r: usize| -> Option<f64> {
+        let args = args_for(r)?;
+        Some(finish(op, &partials(kernel, op, &args, inner, 0, chunks)?, inner))
+    };
+    let threads =
+        if outer * inner >= crate::native::PARALLEL_THRESHOLD { crate::threads::num_threads() } else { 1 };
+    let mut values = vec![0.0f64; outer];
+    if threads <= 1 || outer < 2 {
+        for (r, v) in values.iter_mut().enumerate() {
+            *v = row(r)?;
+        }
+    } else {
+        let per = outer.div_ceil(threads);
+        let ok = std::sync::atomic::AtomicBool::new(true);
+        rayon::scope(|s| {
+            for (t, part) in values.chunks_mut(per).enumerate() {
+                let (ok, row) = (&ok, &row);
+                s.spawn(move |_| {
+                    for (i, v) in part.iter_mut().enumerate() {
+                        match row(t * per + i) {
+                            Some(x) => *v = x,
+                            None => ok.store(false, std::sync::atomic::Ordering::Relaxed),
+                        }
+                    }
+                });
+            }
+        });
+        if !ok.into_inner() {
+            return None;
+        }
+    }
+    tensor(kernel.out_dtype(), shape, values)
 }
