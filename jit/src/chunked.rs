@@ -167,11 +167,6 @@ fn bulk_op(op: ScalarOp) -> Option<UnaryOp> {
     }
 }
 
-/// The dtype of transcendental node `k`'s result.
-fn steps_dtype(t: &[(usize, usize, UnaryOp, DType)], k: usize) -> DType {
-    t[k].3
-}
-
 impl ChunkPlan {
     /// The plan of `p`, or `None` when chunking does not apply (no transcendental op, or
     /// one without a bulk routine). Errors only if a part fails to compile.
@@ -188,14 +183,12 @@ impl ChunkPlan {
         if transcendental.is_empty() {
             return Ok(None);
         }
-        let mut steps = Vec::new();
+        let mut steps: Vec<Step> = Vec::new();
         let mut done: Vec<usize> = Vec::new();
         for &(v, arg, op, dtype) in &transcendental {
             let source = if arg < n_in && p.inputs[arg] == dtype {
                 Source::Input(arg)
-            } else if let Some(k) =
-                done.iter().position(|&d| d == arg).filter(|&k| steps_dtype(&transcendental, k) == dtype)
-            {
+            } else if let Some(k) = done.iter().position(|&d| d == arg).filter(|&k| steps[k].dtype == dtype) {
                 Source::Step(k)
             } else {
                 Source::Kernel(Box::new(compile_elementwise(&sub_program(p, arg, dtype, &done))?))
