@@ -10,23 +10,10 @@
 //! cases) must match exactly. A table of the maximum errors is printed
 //! (`cargo test --release -p tensorlift-jit --test bulk_ulp -- --nocapture`).
 
+mod common;
+
+use common::Rng;
 use tensorlift_jit::bulk::{self, Level, UnaryOp};
-
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-    }
-}
 
 /// How inputs of a range are drawn.
 #[derive(Clone, Copy)]
@@ -40,7 +27,7 @@ enum Dist {
 }
 
 impl Dist {
-    fn draw(self, rng: &mut SplitMix) -> f64 {
+    fn draw(self, rng: &mut Rng) -> f64 {
         match self {
             Dist::U(lo, hi) => lo + (hi - lo) * rng.unit(),
             Dist::L(lo, hi) => (lo.ln() + (hi.ln() - lo.ln()) * rng.unit()).exp(),
@@ -247,7 +234,7 @@ fn bulk_ulp_table() {
     let mut rows = Vec::new();
     for (oi, &op) in UnaryOp::ALL.iter().enumerate() {
         for (ri, dist) in ranges(op, false).into_iter().enumerate() {
-            let mut rng = SplitMix(0x5eed_0000 + (oi as u64) * 1000 + ri as u64);
+            let mut rng = Rng(0x5eed_0000 + (oi as u64) * 1000 + ri as u64);
             let x: Vec<f64> = (0..n).map(|_| dist.draw(&mut rng)).collect();
             let want: Vec<f64> = x.iter().map(|&v| ref64(op, v)).collect();
             let mut got = vec![0.0; n];
@@ -275,7 +262,7 @@ fn bulk_ulp_table() {
             }
         }
         for (ri, dist) in ranges(op, true).into_iter().enumerate() {
-            let mut rng = SplitMix(0xf32_0000 + (oi as u64) * 1000 + ri as u64);
+            let mut rng = Rng(0xf32_0000 + (oi as u64) * 1000 + ri as u64);
             let x: Vec<f32> = (0..n).map(|_| dist.draw(&mut rng) as f32).collect();
             let want: Vec<f32> = x.iter().map(|&v| ref32(op, v)).collect();
             let want_std: Vec<f32> = x.iter().map(|&v| std32(op, v)).collect();

@@ -42,22 +42,7 @@ const OPS: [ScalarOp; 21] = ScalarOp::TRANSCENDENTAL;
 // ---------------------------------------------------------------------------------------
 // Inputs.
 
-/// splitmix64.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
+use common::Rng;
 
 /// An input range: uniform in `[lo, hi]`, or log-uniform in magnitude over `[lo, hi]`
 /// (`lo > 0`), with a random sign when `signed`.
