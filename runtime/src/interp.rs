@@ -103,9 +103,14 @@ impl Interpreter {
                         node: tensorlift_ir::pp_graph_depth(g, id, ERROR_DEPTH),
                         source,
                     };
-                    let sink = match g.outputs().iter().position(|&o| o == id) {
-                        Some(k) if k < sinks.len() && !check => sinks[k].as_deref_mut(),
-                        _ => None,
+                    // Only `call_into` offers sinks: a plain call skips the output lookup.
+                    let sink = if sinks.is_empty() || check {
+                        None
+                    } else {
+                        match g.outputs().iter().position(|&o| o == id) {
+                            Some(k) if k < sinks.len() => sinks[k].as_deref_mut(),
+                            _ => None,
+                        }
                     };
                     let t = match self.native.eval_into(id, op, &ins, &node.ty, sink) {
                         Some(native) => {
