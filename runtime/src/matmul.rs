@@ -113,28 +113,23 @@ fn mat_mul<T: LinalgScalar + Send + Sync>(
     flops: usize,
 ) {
     // Split the longer side of the result: each block then packs less of the other operand.
+    // Columns of C = A·B are rows of Cᵀ = Bᵀ·Aᵀ (transposed views, no copies).
     let (m, n) = (a.nrows(), b.ncols());
-    let parts = blocks(m.max(n), flops);
+    if m < n {
+        let mut ct = c.view_mut().reversed_axes();
+        return mat_mul(alpha, b.reversed_axes(), a.reversed_axes(), beta, &mut ct, flops);
+    }
+    let parts = blocks(m, flops);
     if parts <= 1 {
         return ndarray::linalg::general_mat_mul(alpha, &a, &b, beta, c);
     }
-    if m >= n {
-        let per = m.div_ceil(parts);
-        rayon::scope(|s| {
-            for (ab, mut cb) in a.axis_chunks_iter(Axis(0), per).zip(c.axis_chunks_iter_mut(Axis(0), per)) {
-                let b = &b;
-                s.spawn(move |_| ndarray::linalg::general_mat_mul(alpha, &ab, b, beta, &mut cb));
-            }
-        });
-    } else {
-        let per = n.div_ceil(parts);
-        rayon::scope(|s| {
-            for (bb, mut cb) in b.axis_chunks_iter(Axis(1), per).zip(c.axis_chunks_iter_mut(Axis(1), per)) {
-                let a = &a;
-                s.spawn(move |_| ndarray::linalg::general_mat_mul(alpha, a, &bb, beta, &mut cb));
-            }
-        });
-    }
+    let per = m.div_ceil(parts);
+    rayon::scope(|s| {
+        for (ab, mut cb) in a.axis_chunks_iter(Axis(0), per).zip(c.axis_chunks_iter_mut(Axis(0), per)) {
+            let b = &b;
+            s.spawn(move |_| ndarray::linalg::general_mat_mul(alpha, &ab, b, beta, &mut cb));
+        }
+    });
 }
 
 fn mat_vec<T: LinalgScalar + Send + Sync>(
