@@ -621,7 +621,7 @@ fn eval_noisy(g: &FunctionGraph, inputs: &[Tensor], noise: Noise) -> Result<(Vec
         let node = g.node(id);
         let v = match &node.op {
             Op::Input => continue,
-            Op::Constant(t) => t.clone(),
+            Op::Constant(t) => (**t).clone(),
             Op::Shared(s) => s.get(),
             op => {
                 let names: Vec<String> = node.inputs.iter().map(|&i| g.describe(i)).collect();

@@ -29,13 +29,16 @@ impl fmt::Display for NodeId {
     }
 }
 
+/// The inputs of a node, stored inline up to four.
+pub type Inputs = smallvec::SmallVec<[NodeId; 4]>;
+
 /// One node of the arena.
 #[derive(Clone, Debug)]
 pub struct GraphNode {
     /// The op.
     pub op: Op,
     /// Its inputs.
-    pub inputs: Vec<NodeId>,
+    pub inputs: Inputs,
     /// Its result type.
     pub ty: TensorType,
     /// A user-given name, if any.
@@ -65,6 +68,19 @@ impl FunctionGraph {
     /// An empty graph.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty graph with room for `n` nodes.
+    pub fn with_capacity(n: usize) -> Self {
+        FunctionGraph {
+            nodes: Vec::with_capacity(n),
+            uses: Vec::with_capacity(n),
+            memo: Memo { table: hashbrown::HashTable::with_capacity(n) },
+            levels: Vec::with_capacity(n),
+            live_uses: Vec::with_capacity(n),
+            dead: Vec::with_capacity(n),
+            ..Self::default()
+        }
     }
 
     /// The graph computing `outputs` from `inputs`. Every input leaf reached from the
@@ -137,7 +153,7 @@ impl FunctionGraph {
                         )))
                     }
                     op => {
-                        let ins: Vec<NodeId> = v.inputs().iter().map(|i| map[&i.key()]).collect();
+                        let ins: Inputs = v.inputs().iter().map(|i| map[&i.key()]).collect();
                         g.add_typed(op.clone(), ins, v.ty().clone(), v.name().map(String::from))
                     }
                 };
@@ -166,7 +182,7 @@ impl FunctionGraph {
 
     /// Adds a graph input.
     pub fn add_input(&mut self, name: &str, ty: TensorType) -> NodeId {
-        let id = self.push(GraphNode { op: Op::Input, inputs: vec![], ty, name: Some(name.into()) });
+        let id = self.push(GraphNode { op: Op::Input, inputs: Inputs::new(), ty, name: Some(name.into()) });
         self.inputs.push(id);
         id
     }
@@ -174,7 +190,7 @@ impl FunctionGraph {
     /// Adds (or finds) a constant.
     pub fn add_constant(&mut self, value: Tensor) -> NodeId {
         let ty = TensorType::fixed(value.dtype(), value.shape());
-        self.add_typed(Op::Constant(value), vec![], ty, None)
+        self.add_typed(Op::Constant(Box::new(value)), Inputs::new(), ty, None)
     }
 
     /// Adds (or finds, when an equal node exists) the node `op(inputs)`, typed by the op's
@@ -189,14 +205,14 @@ impl FunctionGraph {
             Op::Input => return Err(GraphError::Replace("use add_input for inputs".into())),
             _ => op.infer(&self.operands(&inputs)).map_err(crate::BuildError::new)?,
         };
-        Ok(self.add_typed(op, inputs, ty, None))
+        Ok(self.add_typed(op, Inputs::from_vec(inputs), ty, None))
     }
 
     /// Adds a node whose type is already known (hash-consed like `add_node`).
     pub(crate) fn add_typed(
         &mut self,
         op: Op,
-        inputs: Vec<NodeId>,
+        inputs: Inputs,
         ty: TensorType,
         name: Option<String>,
     ) -> NodeId {
@@ -475,21 +491,23 @@ impl FunctionGraph {
     }
 
     /// A copy holding only the live nodes, renumbered in topological order, and the map
-    /// from old ids to new ones.
-    pub fn compact(&self) -> (FunctionGraph, HashMap<NodeId, NodeId>) {
-        let mut g = FunctionGraph::new();
-        let mut map = HashMap::default();
-        for id in self.toposort() {
+    /// from old ids to new ones (`map[old.index()]`, `None` for nodes left out).
+    pub fn compact(&self) -> (FunctionGraph, Vec<Option<NodeId>>) {
+        let order = self.toposort();
+        let mut g = FunctionGraph::with_capacity(order.len());
+        let mut map = vec![None; self.nodes.len()];
+        let new_id = |map: &[Option<NodeId>], i: &NodeId| map[i.index()].expect("inputs come first");
+        for id in order {
             let n = &self.nodes[id.index()];
             let new = if matches!(n.op, Op::Input) {
                 g.add_input(n.name.as_deref().unwrap_or("input"), n.ty.clone())
             } else {
-                let ins = n.inputs.iter().map(|i| map[i]).collect();
+                let ins = n.inputs.iter().map(|i| new_id(&map, i)).collect();
                 g.add_typed(n.op.clone(), ins, n.ty.clone(), n.name.clone())
             };
-            map.insert(id, new);
+            map[id.index()] = Some(new);
         }
-        g.outputs = self.outputs.iter().map(|o| map[o]).collect();
+        g.outputs = self.outputs.iter().map(|o| new_id(&map, o)).collect();
         (g, map)
     }
 }
@@ -498,15 +516,25 @@ impl FunctionGraph {
 /// nodes themselves, so no key is stored twice.
 #[derive(Clone, Debug, Default)]
 struct Memo {
-    table: hashbrown::HashTable<(u64, NodeId)>,
+    /// (32-bit key hash, node): 8 bytes an entry, so that the table of a graph of tens of
+    /// thousands of nodes stays in cache.
+    table: hashbrown::HashTable<(u32, NodeId)>,
 }
 
-fn key_hash(op: &Op, inputs: &[NodeId]) -> u64 {
+/// The 32-bit hash of a node's (op, inputs).
+fn key_hash(op: &Op, inputs: &[NodeId]) -> u32 {
     use std::hash::{Hash, Hasher};
     let mut h = rustc_hash::FxHasher::default();
     op.hash(&mut h);
     inputs.hash(&mut h);
-    h.finish()
+    let h = h.finish();
+    (h ^ (h >> 32)) as u32
+}
+
+/// The table's 64-bit hash of a 32-bit key hash (the table takes bucket and tag bits from
+/// both ends of it).
+fn spread(h: u32) -> u64 {
+    (h as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
 impl Memo {
@@ -514,21 +542,24 @@ impl Memo {
     fn find(&self, nodes: &[GraphNode], op: &Op, inputs: &[NodeId]) -> Option<NodeId> {
         let h = key_hash(op, inputs);
         self.table
-            .find(h, |&(kh, id)| kh == h && nodes[id.index()].op == *op && nodes[id.index()].inputs == inputs)
+            .find(spread(h), |&(kh, id)| {
+                kh == h && nodes[id.index()].op == *op && *nodes[id.index()].inputs == *inputs
+            })
             .map(|&(_, id)| id)
     }
 
     /// Registers node `id` under its current (op, inputs).
     fn insert(&mut self, nodes: &[GraphNode], id: NodeId) {
         let n = &nodes[id.index()];
-        self.table.insert_unique(key_hash(&n.op, &n.inputs), (key_hash(&n.op, &n.inputs), id), |&(kh, _)| kh);
+        let h = key_hash(&n.op, &n.inputs);
+        self.table.insert_unique(spread(h), (h, id), |&(kh, _)| spread(kh));
     }
 
     /// Unregisters node `id` (call before its inputs change), if it is the registered one.
     fn remove(&mut self, nodes: &[GraphNode], id: NodeId) {
         let n = &nodes[id.index()];
         let h = key_hash(&n.op, &n.inputs);
-        if let Ok(entry) = self.table.find_entry(h, |&(kh, j)| kh == h && j == id) {
+        if let Ok(entry) = self.table.find_entry(spread(h), |&(kh, j)| kh == h && j == id) {
             entry.remove();
         }
     }

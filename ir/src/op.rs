@@ -424,7 +424,7 @@ pub enum Op {
     /// An input of the graph (its name is on the node).
     Input,
     /// A constant value.
-    Constant(Tensor),
+    Constant(Box<Tensor>),
     /// A shared variable, read at call time.
     Shared(SharedVar),
     /// A scalar op applied elementwise; inputs share their rank and broadcast statically.

@@ -97,7 +97,7 @@ fn fill_sink(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
     let ins = rw.inputs(id);
     let k = ins.iter().position(|&i| rw.scalar_op(i) == Some(ScalarOp::Second) && rw.use_count(i) == 1)?;
     let fill = rw.inputs(ins[k]);
-    let mut new_ins = ins.clone();
+    let mut new_ins = ins.to_vec();
     new_ins[k] = fill[1];
     let inner = rw.el(s, new_ins)?;
     if same_pattern(rw.ty(inner), rw.ty(id)) {
@@ -191,7 +191,7 @@ fn canonize(rw: &mut Rw<'_>, id: NodeId, op: ScalarOp, neutral: f64) -> Option<N
     folded.retain(|&c| rw.const_value(c).is_none_or(|v| v.to_bits() != neutral.to_bits()));
     let mut new_terms: Vec<NodeId> = folded;
     new_terms.extend(vars);
-    let unchanged = new_terms == root_ins;
+    let unchanged = new_terms[..] == root_ins[..];
     if unchanged {
         return None;
     }

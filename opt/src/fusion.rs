@@ -142,7 +142,7 @@ fn fuse_reduce(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
         return None;
     }
     let (body, inputs) = match rw.op(x).clone() {
-        Op::Composite(p) => ((*p).clone(), rw.inputs(x)),
+        Op::Composite(p) => ((*p).clone(), rw.inputs(x).into_vec()),
         Op::Elemwise(s) if s != ScalarOp::Second => {
             let (p, ins) = program_of(rw, x, &HashSet::from([x]));
             if ins.is_empty() {

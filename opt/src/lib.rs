@@ -100,8 +100,12 @@ pub fn optimize(g: &FunctionGraph, config: &OptConfig) -> Result<Optimized, Grap
             if config.skipped_phases.contains(&phase) {
                 continue;
             }
+            let (fired, len) = (trace.entries.len(), graph.len());
             engine::run_phase(&mut graph, phase, config, &mut trace, &mut budget)?;
-            graph = graph.compact().0;
+            // A phase that neither rewrote nor added a node leaves the graph compact.
+            if trace.entries.len() > fired || graph.len() > len {
+                graph = graph.compact().0;
+            }
             if config.verify {
                 graph.verify()?;
             }

@@ -3,7 +3,7 @@
 //! new node typed by its op's rule and merged with an equal existing one.
 
 use crate::OptConfig;
-use tensorlift_ir::{DType, FunctionGraph, GraphNode, NodeId, Op, ScalarOp, Tensor, TensorType};
+use tensorlift_ir::{DType, FunctionGraph, GraphNode, Inputs, NodeId, Op, ScalarOp, Tensor, TensorType};
 
 /// The graph under rewrite, as rules use it.
 pub struct Rw<'g> {
@@ -30,7 +30,7 @@ impl<'g> Rw<'g> {
     }
 
     /// A node's inputs.
-    pub fn inputs(&self, id: NodeId) -> Vec<NodeId> {
+    pub fn inputs(&self, id: NodeId) -> Inputs {
         self.g.node(id).inputs.clone()
     }
 
@@ -48,7 +48,7 @@ impl<'g> Rw<'g> {
     }
 
     /// The inputs of `id` when it applies scalar op `s`.
-    pub fn is(&self, id: NodeId, s: ScalarOp) -> Option<Vec<NodeId>> {
+    pub fn is(&self, id: NodeId, s: ScalarOp) -> Option<Inputs> {
         (self.scalar_op(id) == Some(s)).then(|| self.inputs(id))
     }
 

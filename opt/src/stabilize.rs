@@ -35,7 +35,7 @@ fn negate(rw: &mut Rw<'_>, x: NodeId) -> Option<NodeId> {
 fn add_minus_const(rw: &Rw<'_>, id: NodeId, c: f64) -> Option<Vec<NodeId>> {
     let ins = rw.is(id, ScalarOp::Add)?;
     let k = ins.iter().position(|&t| rw.is_const(t, c))?;
-    let mut rest = ins;
+    let mut rest = ins.into_vec();
     rest.remove(k);
     Some(rest)
 }

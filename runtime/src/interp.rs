@@ -87,7 +87,7 @@ impl Interpreter {
             let node = g.node(id);
             let value = match &node.op {
                 Op::Input => None,
-                Op::Constant(t) => Some(Cow::Borrowed(t)),
+                Op::Constant(t) => Some(Cow::Borrowed(&**t)),
                 Op::Shared(s) => Some(Cow::Owned(s.get())),
                 op => {
                     let ins: Vec<KernelInput<'_>> = node

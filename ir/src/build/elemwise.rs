@@ -86,7 +86,7 @@ fn literal(t: &Term, reference: Option<DType>, ndim: usize) -> Var {
         Term::Var(_) => unreachable!("not a literal"),
     };
     let ty = TensorType::fixed(dtype, &shape);
-    Var::from_parts(Op::Constant(value), vec![], ty, None)
+    Var::from_parts(Op::Constant(Box::new(value)), vec![], ty, None)
 }
 
 /// Pads `v` to `ndim` axes with leading broadcastable ones.

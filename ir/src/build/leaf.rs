@@ -143,7 +143,7 @@ pub fn fcol(name: &str) -> Var {
 pub fn constant(value: impl Into<Tensor>) -> Var {
     let t: Tensor = value.into();
     let ty = TensorType::fixed(t.dtype(), t.shape());
-    Var::from_parts(Op::Constant(t), vec![], ty, None)
+    Var::from_parts(Op::Constant(Box::new(t)), vec![], ty, None)
 }
 
 /// A shared variable: state that lives outside every function, usable as a `Var`.

@@ -37,7 +37,7 @@ pub struct KernelInput<'a> {
 pub fn eval(op: &Op, inputs: &[KernelInput<'_>], out: &TensorType) -> Result<Tensor, ValueError> {
     match op {
         Op::Input | Op::Shared(_) => Err(ValueError::invalid(op.name(), "a leaf has no kernel")),
-        Op::Constant(t) => Ok(t.clone()),
+        Op::Constant(t) => Ok((**t).clone()),
         Op::Elemwise(s) => elemwise::eval(*s, inputs, out),
         Op::Reduce { op, axes, keepdims } => reduce::reduce(*op, inputs[0].value, axes, *keepdims, out),
         Op::ArgReduce { op, axes, keepdims } => reduce::arg_reduce(*op, inputs[0].value, axes, *keepdims),
