@@ -88,7 +88,8 @@ fn elementwise_expressions_with_special_values() {
         tl::softplus(&x) - tl::log1p(tl::abs(&y)) + tl::clip(&x, -1.0, 1.0),
         (&x - &y).pow(3) + x.pow(2.5).reciprocal(),
     ];
-    let out = both(&[&x, &y], &exprs, &tl::args![v.clone(), w.clone()], exprs.len());
+    // The first and third share |x|: one two-output kernel computes both.
+    let out = both(&[&x, &y], &exprs, &tl::args![v.clone(), w.clone()], exprs.len() - 1);
     assert_eq!(out[0].shape(), &[1001]);
 }
 

@@ -472,6 +472,14 @@ pub enum Op {
     /// A fused elementwise kernel: the scalar program applied elementwise to the inputs,
     /// which broadcast statically like any elementwise op's. Made by the optimizer.
     Composite(Arc<ScalarProgram>),
+    /// Output `index` (≥ 1) of the multi-output `Composite` that is its one input, which
+    /// computes it in the same pass as its result. Made by the optimizer.
+    CompositeOutput {
+        /// Which output of the program (`ScalarProgram::extra_outputs[index - 1]`).
+        index: usize,
+        /// Its dtype.
+        dtype: DType,
+    },
     /// A reduction of a fused elementwise kernel, computed without the intermediate:
     /// `op(body(inputs…))` over `axes`. Made by the optimizer.
     FusedReduce {
@@ -540,6 +548,7 @@ impl Op {
             Op::Dot => "dot".into(),
             Op::Gemm => "gemm".into(),
             Op::Composite(_) => "composite".into(),
+            Op::CompositeOutput { .. } => "composite_output".into(),
             Op::FusedReduce { op, .. } => format!("fused_{}", op.name()),
             Op::DimShuffle { .. } => "dimshuffle".into(),
             Op::Reshape { .. } => "reshape".into(),
@@ -640,6 +649,13 @@ impl Op {
                 Ok(TensorType::new(dtype, shape))
             }
             Op::Composite(p) => composite_type(p, ins, &name),
+            Op::CompositeOutput { index, dtype } => {
+                let [x] = ins else { return Err(invalid(format!("takes 1 input, got {}", ins.len()))) };
+                if *index == 0 {
+                    return Err(invalid("output 0 is the composite node itself".into()));
+                }
+                Ok(TensorType::new(*dtype, x.ty.shape.clone()))
+            }
             Op::FusedReduce { op, axes, keepdims, body } => {
                 let elem = composite_type(body, ins, &name)?;
                 let operand = Operand { name: "body".into(), ty: elem.clone() };

@@ -31,15 +31,19 @@ pub enum ScalarNode {
     },
 }
 
-/// A scalar program with one result.
+/// A scalar program: its result, and possibly further results computed in the same pass
+/// (a multi-output composite).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ScalarProgram {
     /// The dtype of each input.
     pub inputs: Vec<DType>,
     /// The instructions; value `inputs.len() + k` is the result of `nodes[k]`.
     pub nodes: Vec<ScalarNode>,
-    /// The value that is the result.
+    /// The value that is the result (output 0).
     pub output: usize,
+    /// The values of outputs `1..`: empty for a program with one result. A `Composite`
+    /// node yields output 0; `Op::CompositeOutput { index: k }` nodes read output `k`.
+    pub extra_outputs: Vec<usize>,
 }
 
 impl ScalarProgram {
@@ -56,6 +60,21 @@ impl ScalarProgram {
     /// The result's dtype.
     pub fn out_dtype(&self) -> DType {
         self.dtype_of(self.output)
+    }
+
+    /// Every output's value: the result, then the extra outputs.
+    pub fn outputs(&self) -> impl Iterator<Item = usize> + '_ {
+        std::iter::once(self.output).chain(self.extra_outputs.iter().copied())
+    }
+
+    /// Number of outputs (1 for a single-result program).
+    pub fn n_outputs(&self) -> usize {
+        1 + self.extra_outputs.len()
+    }
+
+    /// The dtype of output `k`.
+    pub fn output_dtype(&self, k: usize) -> Option<DType> {
+        self.outputs().nth(k).map(|v| self.dtype_of(v))
     }
 
     /// Number of scalar ops (constants excluded).
@@ -84,8 +103,8 @@ impl ScalarProgram {
                 }
             }
         }
-        if self.output >= n_in + self.nodes.len() {
-            return Err(format!("output {} does not exist", self.output));
+        if let Some(v) = self.outputs().find(|&v| v >= n_in + self.nodes.len()) {
+            return Err(format!("output {v} does not exist"));
         }
         Ok(())
     }
@@ -131,13 +150,15 @@ impl ScalarProgram {
 }
 
 impl fmt::Display for ScalarProgram {
-    /// The `pp` form of the result (`(i0 + sqr(i1))`); a program of more than
-    /// `PP_MAX_OPS` ops prints as its size.
+    /// The `pp` form of the result (`(i0 + sqr(i1))`), every output's separated by commas
+    /// for a multi-output program; a program of more than `PP_MAX_OPS` ops prints as its
+    /// size.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.nodes.len() > PP_MAX_OPS {
             return write!(f, "<{} ops>", self.op_count());
         }
-        f.write_str(&self.pp_value(self.output))
+        let outs: Vec<String> = self.outputs().map(|v| self.pp_value(v)).collect();
+        f.write_str(&outs.join(", "))
     }
 }
 
@@ -169,7 +190,8 @@ impl ScalarProgram {
                 }
             })
             .collect();
-        parts.push(format!("return {}", name(self.output)));
+        let outs: Vec<String> = self.outputs().map(name).collect();
+        parts.push(format!("return {}", outs.join(", ")));
         let ins: Vec<&str> = self.inputs.iter().map(|d| d.name()).collect();
         parts.insert(0, format!("in {}", ins.join(" ")).trim_end().to_string());
         parts.join(" | ")
@@ -186,7 +208,7 @@ impl ScalarProgram {
             .map(|d| DType::from_name(d).ok_or_else(|| format!("unknown dtype `{d}`")))
             .collect::<Result<Vec<_>, _>>()?;
         let n_in = inputs.len();
-        let mut p = ScalarProgram { inputs, nodes: Vec::new(), output: 0 };
+        let mut p = ScalarProgram { inputs, nodes: Vec::new(), output: 0, extra_outputs: Vec::new() };
         let value = |p: &ScalarProgram, tok: &str| -> Result<usize, String> {
             let tok = tok.trim();
             let (kind, num) = tok.split_at(1.min(tok.len()));
@@ -237,7 +259,9 @@ impl ScalarProgram {
         }
         let ret =
             last.strip_prefix("return ").ok_or_else(|| format!("expected `return tN`, found `{last}`"))?;
-        p.output = value(&p, ret)?;
+        let outs: Vec<usize> = ret.split(',').map(|v| value(&p, v)).collect::<Result<_, _>>()?;
+        p.output = outs[0];
+        p.extra_outputs = outs[1..].to_vec();
         p.validate()?;
         Ok(p)
     }

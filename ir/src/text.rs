@@ -166,6 +166,7 @@ fn fmt_op(op: &Op) -> String {
         Op::SplitPart { axis, part } => format!("split_part{{axis={axis}, part={part}}}"),
         Op::Gemm => "gemm".into(),
         Op::Composite(p) => format!("composite{{{}}}", p.to_text()),
+        Op::CompositeOutput { index, dtype } => format!("composite_output{{{index}, {dtype}}}"),
         Op::FusedReduce { op, axes, keepdims, body } => {
             format!("fused_{}{{{} | {}}}", op.name(), axes_param(axes, *keepdims), body.to_text())
         }
@@ -662,6 +663,18 @@ impl<'a> Cursor<'a> {
                 let body = self.program()?;
                 Op::Composite(std::sync::Arc::new(body))
             }
+            "composite_output" => self.braced(|c| {
+                let index = c.usize("an output number")?;
+                c.expect(',')?;
+                let Some(d) = c.ident() else {
+                    let found = c.found();
+                    return c.error(format!("expected a dtype, found {found}"));
+                };
+                match DType::from_name(d) {
+                    Some(dtype) => Ok(Op::CompositeOutput { index, dtype }),
+                    None => c.error(format!("unknown dtype `{d}`")),
+                }
+            })?,
             _ if name.starts_with("fused_") => {
                 let Some(op) =
                     ReduceOp::ALL.into_iter().find(|r| Some(r.name()) == name.strip_prefix("fused_"))

@@ -1,5 +1,6 @@
 //! The verifier: checks a `FunctionGraph` is well formed — ids in range, no cycle, use
-//! lists consistent with inputs, every node's type equal to what its op's rule gives.
+//! lists consistent with inputs, every node's type equal to what its op's rule gives, and
+//! every `CompositeOutput` reading an output its composite has.
 //! Passes run it after each step in tests.
 
 use crate::error::GraphError;
@@ -38,6 +39,21 @@ impl FunctionGraph {
         // Types and ops: every live node (nodes detached by `replace` are skipped).
         for id in self.toposort() {
             let node = self.node(id);
+            if let Op::CompositeOutput { index, dtype } = &node.op {
+                let source = &self.node(node.inputs[0]).op;
+                let Op::Composite(p) = source else {
+                    return err(
+                        id,
+                        format!("reads output {index} of a {}, not of a composite", source.name()),
+                    );
+                };
+                if p.output_dtype(*index) != Some(*dtype) || *index == 0 {
+                    return err(
+                        id,
+                        format!("output {index} of {dtype} of a composite with {} outputs", p.n_outputs()),
+                    );
+                }
+            }
             match &node.op {
                 Op::Input => {
                     if !self.inputs().contains(&id) {

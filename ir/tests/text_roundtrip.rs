@@ -857,3 +857,31 @@ fn mangled_text_never_panics() {
         }
     }
 }
+
+#[test]
+fn multi_output_composites_round_trip_and_verify() {
+    let text = "graph {
+  %0 = input \"x\" : float64[?]
+  %1 = composite{in float64 | t0 = exp(i0) | t1 = sin(t0) | return t1, t0}(%0) : float64[?]
+  %2 = composite_output{1, float64}(%1) : float64[?]
+  return %1, %2
+}
+";
+    let g = FunctionGraph::parse(text).unwrap();
+    g.verify().unwrap();
+    assert_eq!(g.to_string(), text);
+    assert_eq!(tensorlift_ir::pp_graph_depth(&g, g.outputs()[1], 3), "Composite{sin(exp(i0)), exp(i0)}(x).1");
+    assert_eq!(tensorlift_ir::pp_graph_depth(&g, g.outputs()[0], 3), "Composite{sin(exp(i0)), exp(i0)}(x).0");
+    // An output the composite does not have, or of the wrong dtype, or of a node that is not
+    // a composite, is refused.
+    for bad in [
+        "composite_output{2, float64}(%1)",
+        "composite_output{1, float32}(%1)",
+        "composite_output{1, float64}(%0)",
+    ] {
+        let ty = if bad.contains("float32") { "float32" } else { "float64" };
+        let t = text.replace("composite_output{1, float64}(%1) : float64", &format!("{bad} : {ty}"));
+        let verified = FunctionGraph::parse(&t).and_then(|g| g.verify());
+        assert!(verified.is_err(), "{t}");
+    }
+}

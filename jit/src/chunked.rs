@@ -121,7 +121,7 @@ fn sub_program(p: &ScalarProgram, target: usize, dtype: DType, materialized: &[u
         nodes.push(ScalarNode::Apply { op: ScalarOp::Cast(dtype), args: vec![output], dtype });
         output = inputs.len() + nodes.len() - 1;
     }
-    ScalarProgram { inputs, nodes, output }
+    ScalarProgram { inputs, nodes, output, extra_outputs: Vec::new() }
 }
 
 /// Applies the bulk routine `op` to `x` into elements `c0..c0 + m` of `out`.

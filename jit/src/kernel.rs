@@ -7,13 +7,14 @@
 //! the C signature
 //!
 //! ```text
-//! extern "C" fn(inputs: *const *const u8, strides: *const usize, out: *mut u8,
+//! extern "C" fn(inputs: *const *const u8, strides: *const usize, outs: *const *mut u8,
 //!               begin: usize, end: usize)
 //! ```
 //!
 //! Element `i` of input `k` is at `inputs[k] + i * strides[k] * size`, where a stride is 0
 //! (a broadcast scalar) or 1 (contiguous; any non-zero stride counts as 1), and `size` is the
-//! byte size of the input's dtype. Element `i` of the result goes to `out + i * size`. The
+//! byte size of the input's dtype. Element `i` of output `k` goes to `outs[k] + i * size`
+//! (one output per program output: a multi-output program writes all of them). The
 //! loop covers `begin..end` (nothing when `begin >= end`). Only [`ElementwiseKernel::run`]
 //! and [`ElementwiseKernel::run_range`] call it, after checking every count, dtype, length
 //! and bound.
@@ -93,7 +94,7 @@ use std::sync::{Mutex, OnceLock};
 use tensorlift_ir::{DType, Element, ScalarNode, ScalarOp, ScalarProgram};
 
 /// The native entry point; see the module documentation.
-type RawKernel = unsafe extern "C" fn(*const *const u8, *const usize, *mut u8, usize, usize);
+type RawKernel = unsafe extern "C" fn(*const *const u8, *const usize, *const *mut u8, usize, usize);
 
 /// How many vector groups one iteration of the main loop computes.
 const UNROLL: usize = 2;
@@ -162,6 +163,46 @@ impl<'a> KernelArg<'a> {
     }
 }
 
+/// One output buffer of a multi-output kernel run ([`ElementwiseKernel::run_outputs_uninit`]);
+/// it need not be initialized.
+#[derive(Debug)]
+pub enum KernelOut<'a> {
+    /// A `float64` output.
+    F64(&'a mut [MaybeUninit<f64>]),
+    /// A `float32` output.
+    F32(&'a mut [MaybeUninit<f32>]),
+}
+
+impl KernelOut<'_> {
+    /// The buffer's dtype.
+    pub fn dtype(&self) -> DType {
+        match self {
+            KernelOut::F64(_) => DType::F64,
+            KernelOut::F32(_) => DType::F32,
+        }
+    }
+
+    /// The buffer's length.
+    pub fn len(&self) -> usize {
+        match self {
+            KernelOut::F64(s) => s.len(),
+            KernelOut::F32(s) => s.len(),
+        }
+    }
+
+    /// True for an empty buffer.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn as_mut_ptr(&mut self) -> *mut u8 {
+        match self {
+            KernelOut::F64(s) => s.as_mut_ptr().cast(),
+            KernelOut::F32(s) => s.as_mut_ptr().cast(),
+        }
+    }
+}
+
 impl<'a> From<&'a [f64]> for KernelArg<'a> {
     fn from(s: &'a [f64]) -> Self {
         KernelArg::F64(s)
@@ -225,6 +266,8 @@ pub struct ElementwiseKernel {
     func: RawKernel,
     inputs: Vec<DType>,
     output: DType,
+    /// The dtypes of outputs `1..` of a multi-output program.
+    extra: Vec<DType>,
     vector_width: Option<usize>,
     callees: Vec<String>,
     clif: String,
@@ -260,6 +303,12 @@ impl ElementwiseKernel {
     /// The result's dtype.
     pub fn out_dtype(&self) -> DType {
         self.output
+    }
+
+    /// The dtype of every output: the result's, then the extra outputs' of a multi-output
+    /// program.
+    pub fn output_dtypes(&self) -> Vec<DType> {
+        std::iter::once(self.output).chain(self.extra.iter().copied()).collect()
     }
 
     /// Elements per vector group (2 or 4; the main loop does two groups per iteration), or
@@ -325,22 +374,46 @@ impl ElementwiseKernel {
         unsafe { self.run_raw(inputs, T::DTYPE, out.as_mut_ptr().cast(), len, 0..len) }
     }
 
-    /// Checks everything, then runs the native function over `range` of the output.
+    /// Computes every element of every output of a multi-output program in one pass:
+    /// `outs[k][i]` is output `k` of the program at element `i` (output 0 is the result).
+    /// On `Ok`, every element of every output is written.
     ///
-    /// # Safety
-    /// `out` must be valid for writes of `len` elements of `dtype`, and nothing else may
-    /// access it during the call.
-    pub(crate) unsafe fn run_raw(
+    /// Errors (and nothing runs) as [`run`](Self::run) does, and when the number of outputs,
+    /// an output's dtype or length (all as long as the first) is wrong.
+    pub fn run_outputs_uninit(
         &self,
         inputs: &[KernelArg<'_>],
-        dtype: DType,
-        out: *mut u8,
+        outs: &mut [KernelOut<'_>],
+    ) -> Result<(), JitError> {
+        let dtypes = self.output_dtypes();
+        if outs.len() != dtypes.len() {
+            return Err(JitError::OutCount { expected: dtypes.len(), got: outs.len() });
+        }
+        let len = outs.first().map_or(0, KernelOut::len);
+        for (out, &want) in outs.iter().zip(&dtypes) {
+            if out.dtype() != want {
+                return Err(JitError::OutDType { expected: want, got: out.dtype() });
+            }
+            if out.len() != len {
+                return Err(JitError::Range { begin: 0, end: len, len: out.len() });
+            }
+        }
+        self.check_inputs(inputs, len, 0..len)?;
+        let ptrs: Vec<*mut u8> = outs.iter_mut().map(KernelOut::as_mut_ptr).collect();
+        // SAFETY: the inputs were checked; each output is an exclusively borrowed buffer of
+        // `len` elements of its dtype, which the kernel only writes, at `0..len`.
+        unsafe { self.call(inputs, &ptrs, 0..len) };
+        Ok(())
+    }
+
+    /// Checks the inputs' count, dtypes and lengths, and the range, for a run over outputs
+    /// of `len` elements.
+    fn check_inputs(
+        &self,
+        inputs: &[KernelArg<'_>],
         len: usize,
         range: Range<usize>,
     ) -> Result<(), JitError> {
-        if dtype != self.output {
-            return Err(JitError::OutDType { expected: self.output, got: dtype });
-        }
         if inputs.len() != self.inputs.len() {
             return Err(JitError::ArgCount { expected: self.inputs.len(), got: inputs.len() });
         }
@@ -358,6 +431,30 @@ impl ElementwiseKernel {
         if begin > end || end > len {
             return Err(JitError::Range { begin, end, len });
         }
+        Ok(())
+    }
+
+    /// Checks everything, then runs the native function over `range` of the output.
+    ///
+    /// # Safety
+    /// `out` must be valid for writes of `len` elements of `dtype`, and nothing else may
+    /// access it during the call.
+    pub(crate) unsafe fn run_raw(
+        &self,
+        inputs: &[KernelArg<'_>],
+        dtype: DType,
+        out: *mut u8,
+        len: usize,
+        range: Range<usize>,
+    ) -> Result<(), JitError> {
+        if dtype != self.output {
+            return Err(JitError::OutDType { expected: self.output, got: dtype });
+        }
+        if !self.extra.is_empty() {
+            return Err(JitError::OutCount { expected: 1 + self.extra.len(), got: 1 });
+        }
+        self.check_inputs(inputs, len, range.clone())?;
+        let (begin, end) = (range.start, range.end);
         if self.transcendental && end - begin >= CHUNKED_MIN {
             // A plan that fails to compile leaves the inline code in charge.
             let plan =
@@ -368,6 +465,20 @@ impl ElementwiseKernel {
                 return unsafe { plan.run(inputs, out, len, begin, end) };
             }
         }
+        // SAFETY: the arguments were checked above; the caller's guarantees on `out` are
+        // passed on.
+        unsafe { self.call(inputs, &[out], range) };
+        Ok(())
+    }
+
+    /// Calls the native function over `range`.
+    ///
+    /// # Safety
+    /// The inputs must have been checked against the kernel and the range (`check_inputs`),
+    /// and `outs` must hold one pointer per output, each valid for writes of the elements
+    /// `range` of its dtype, that nothing else accesses during the call.
+    unsafe fn call(&self, inputs: &[KernelArg<'_>], outs: &[*mut u8], range: Range<usize>) {
+        let (begin, end) = (range.start, range.end);
         // Up to 16 inputs without a heap allocation.
         let mut ptrs = [std::ptr::null::<u8>(); 16];
         let mut strides = [0usize; 16];
@@ -382,16 +493,15 @@ impl ElementwiseKernel {
             (ptrs[k], strides[k]) = arg.raw();
         }
         // SAFETY: the function was compiled from a program whose input dtypes are
-        // `self.inputs` and whose result dtype is `self.output`, and we checked that each
-        // argument and the output have those dtypes (so element sizes match). It reads
-        // element `i` of each slice input, for `i` in `begin..end` with `end <= len ==
-        // slice.len()`, and element 0 of each scalar, which lives in `inputs` (borrowed for
-        // the call); `ptrs`/`strides` hold one entry per input. It writes element `i` of
-        // `out` for `i` in `begin..end` only, and the caller guarantees `out` holds `len`
-        // elements that nothing else accesses. The code stays mapped while `self` lives, and
-        // it calls only Rust functions that cannot unwind.
-        unsafe { (self.func)(ptrs.as_ptr(), strides.as_ptr(), out, begin, end) };
-        Ok(())
+        // `self.inputs` and whose output dtypes are `self.output_dtypes()`, and the caller
+        // checked that each argument and output has those dtypes (so element sizes match).
+        // It reads element `i` of each slice input, for `i` in `begin..end` with `end <= len
+        // == slice.len()`, and element 0 of each scalar, which lives in `inputs` (borrowed for
+        // the call); `ptrs`/`strides` hold one entry per input and `outs` one per output. It
+        // writes element `i` of each output for `i` in `begin..end` only, which the caller
+        // guarantees is valid and unaliased. The code stays mapped while `self` lives, and it
+        // calls only Rust functions that cannot unwind.
+        unsafe { (self.func)(ptrs.as_ptr(), strides.as_ptr(), outs.as_ptr(), begin, end) };
     }
 }
 
@@ -512,7 +622,9 @@ fn plan(p: &ScalarProgram) -> Result<Plan, JitError> {
     let n_in = p.inputs.len();
     let total = n_in + p.nodes.len();
     let mut live = vec![false; total];
-    live[p.output] = true;
+    for v in p.outputs() {
+        live[v] = true;
+    }
     for v in (n_in..total).rev() {
         if let (true, ScalarNode::Apply { args, .. }) = (live[v], &p.nodes[v - n_in]) {
             for &a in args {
@@ -574,11 +686,12 @@ fn plan(p: &ScalarProgram) -> Result<Plan, JitError> {
         }
     }
     // Reached by a constant result (the ops' results were checked above).
-    let out = p.out_dtype();
-    if !out.is_float() {
-        return Err(JitError::Unsupported { op: format!("a {out} result") });
+    for out in p.outputs().map(|v| p.dtype_of(v)) {
+        if !out.is_float() {
+            return Err(JitError::Unsupported { op: format!("a {out} result") });
+        }
+        any_f32 |= out == DType::F32;
     }
-    any_f32 |= out == DType::F32;
     let vector_width = match (any_call, any_f32) {
         (true, _) => None,
         (false, true) => Some(4),
@@ -687,6 +800,7 @@ pub fn compile_elementwise(program: &ScalarProgram) -> Result<ElementwiseKernel,
         func,
         inputs: program.inputs.clone(),
         output: program.out_dtype(),
+        extra: program.extra_outputs.iter().map(|&v| program.dtype_of(v)).collect(),
         vector_width: plan.vector_width,
         callees: callee_names,
         clif,
@@ -762,7 +876,7 @@ impl Gen<'_> {
 
         b.switch_to_block(entry);
         let params = b.block_params(entry).to_vec();
-        let (in_pp, strides_p, out_p, begin, end) = (params[0], params[1], params[2], params[3], params[4]);
+        let (in_pp, strides_p, outs_pp, begin, end) = (params[0], params[1], params[2], params[3], params[4]);
         let empty = b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, begin, end);
         b.ins().brif(empty, exit, &[], setup, &[]);
 
@@ -801,7 +915,15 @@ impl Gen<'_> {
             };
             addrs[k] = Some(InputAddr { dtype, base, mask });
         }
-        let out_dtype = self.p.out_dtype();
+        // Each output's base address and dtype.
+        let outs: Vec<(Value, DType)> = self
+            .p
+            .outputs()
+            .enumerate()
+            .map(|(k, v)| {
+                (b.ins().load(ptr, mem(), outs_pp, (k * ptr.bytes() as usize) as i32), self.p.dtype_of(v))
+            })
+            .collect();
 
         if let Some(w) = width {
             let step = (UNROLL * w) as i64;
@@ -819,9 +941,10 @@ impl Gen<'_> {
             for u in 0..UNROLL {
                 let first = u * w;
                 let inputs = self.load_inputs(b, &addrs, i, first, Some(w));
-                let r = self.emit_body(b, inputs, Some(w));
-                debug_assert_eq!(r.dtype, out_dtype);
-                self.store(b, out_p, out_dtype, i, first, &r.chunks);
+                let results = self.emit_body(b, inputs, Some(w));
+                for (r, &(out_p, d)) in results.iter().zip(&outs) {
+                    self.store(b, out_p, d, i, first, &r.chunks);
+                }
             }
             let i2 = b.ins().iadd_imm_s(i, step);
             let more = b.ins().icmp(IntCC::UnsignedLessThan, i2, vend);
@@ -837,8 +960,10 @@ impl Gen<'_> {
 
         b.switch_to_block(tail_body);
         let inputs = self.load_inputs(b, &addrs, i, 0, None);
-        let r = self.emit_body(b, inputs, None);
-        self.store(b, out_p, out_dtype, i, 0, &r.chunks);
+        let results = self.emit_body(b, inputs, None);
+        for (r, &(out_p, d)) in results.iter().zip(&outs) {
+            self.store(b, out_p, d, i, 0, &r.chunks);
+        }
         let i1 = b.ins().iadd_imm_s(i, 1);
         b.ins().jump(tail_hdr, &[BlockArg::Value(i1)]);
 
@@ -901,13 +1026,13 @@ impl Gen<'_> {
     }
 
     /// Emits the live program on one element group (`width` elements, or one when `None`)
-    /// and returns the result.
+    /// and returns every output, in its dtype.
     fn emit_body(
         &self,
         b: &mut FunctionBuilder<'_>,
         inputs: Vec<Option<Repr>>,
         width: Option<usize>,
-    ) -> Repr {
+    ) -> Vec<Repr> {
         let n_in = self.p.inputs.len();
         let mut vals: Vec<Option<Repr>> = inputs;
         let mut e = Emit { b, width };
@@ -922,8 +1047,7 @@ impl Gen<'_> {
             };
             vals.push(repr);
         }
-        let out = self.p.out_dtype();
-        self.arg(&mut e, &vals, self.p.output, out)
+        self.p.outputs().map(|v| self.arg(&mut e, &vals, v, self.p.dtype_of(v))).collect()
     }
 
     /// Value `v` converted to `d`.

@@ -16,7 +16,7 @@ mod disas;
 pub mod kernel;
 mod vmath;
 
-pub use kernel::{compile_elementwise, ElementwiseKernel, KernelArg};
+pub use kernel::{compile_elementwise, ElementwiseKernel, KernelArg, KernelOut};
 
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
@@ -79,6 +79,14 @@ pub enum JitError {
         /// The output's length.
         expected: usize,
         /// The input's length.
+        got: usize,
+    },
+    /// A kernel was run with the wrong number of outputs.
+    #[error("the kernel has {expected} outputs, got {got} buffers")]
+    OutCount {
+        /// The program's number of outputs.
+        expected: usize,
+        /// The number given.
         got: usize,
     },
     /// The output buffer has the wrong element type.

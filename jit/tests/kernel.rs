@@ -61,7 +61,14 @@ struct Builder {
 
 impl Builder {
     fn new(inputs: &[DType]) -> Self {
-        Builder { p: ScalarProgram { inputs: inputs.to_vec(), nodes: Vec::new(), output: 0 } }
+        Builder {
+            p: ScalarProgram {
+                inputs: inputs.to_vec(),
+                nodes: Vec::new(),
+                output: 0,
+                extra_outputs: Vec::new(),
+            },
+        }
     }
 
     fn value(&mut self, node: ScalarNode) -> usize {
@@ -905,6 +912,7 @@ fn unsupported_programs_are_reported() {
         inputs: vec![F64],
         nodes: vec![ScalarNode::Apply { op: ScalarOp::Neg, args: vec![5], dtype: F64 }],
         output: 1,
+        extra_outputs: Vec::new(),
     };
     assert!(matches!(compile_elementwise(&bad), Err(JitError::InvalidProgram(_))));
 }
@@ -967,4 +975,55 @@ fn many_transcendentals_call_std_instead_of_inlining() {
     assert_eq!(k.vector_width(), None);
     assert_eq!(k.callees(), ["tl_tanh_f64"]);
     check_lengths(&p, "40 tanh");
+}
+
+#[test]
+fn multi_output_kernels_write_every_output_in_one_pass() {
+    use std::mem::MaybeUninit;
+    use tensorlift_jit::KernelOut;
+    // Output 0 is float32, output 1 (a value the first is computed from) float64, output 2
+    // an input passed through.
+    let p = ScalarProgram::parse_text(
+        "in float64 float32 | t0 = mul(i0, i0) | t1 = cast.float32(t0) | t2 = add(t1, i1) | return t2, t0, i1",
+    )
+    .unwrap();
+    let k = compile_elementwise(&p).unwrap();
+    assert_eq!(k.output_dtypes(), [F32, F64, F32]);
+    for n in LENS {
+        let x: Vec<f64> = (0..n).map(|i| i as f64 * 0.37 - 2.0).collect();
+        let y: Vec<f32> = (0..n).map(|i| 1.0 - i as f32 * 0.11).collect();
+        let mut o0 = vec![MaybeUninit::<f32>::uninit(); n];
+        let mut o1 = vec![MaybeUninit::<f64>::uninit(); n];
+        let mut o2 = vec![MaybeUninit::<f32>::uninit(); n];
+        let args = [KernelArg::F64(&x), KernelArg::F32(&y)];
+        let mut outs = [KernelOut::F32(&mut o0), KernelOut::F64(&mut o1), KernelOut::F32(&mut o2)];
+        k.run_outputs_uninit(&args, &mut outs).unwrap();
+        for i in 0..n {
+            // SAFETY: a successful run wrote every element.
+            let (a, b, c) = unsafe { (o0[i].assume_init(), o1[i].assume_init(), o2[i].assume_init()) };
+            assert_eq!(b, x[i] * x[i]);
+            assert_eq!(a, (x[i] * x[i]) as f32 + y[i]);
+            assert_eq!(c, y[i]);
+        }
+    }
+    // The single-output API refuses a multi-output kernel; wrong counts, dtypes and lengths
+    // are errors, and nothing runs.
+    let x = [1.0f64, 2.0];
+    let y = [1.0f32, 2.0];
+    let args = [KernelArg::F64(&x), KernelArg::F32(&y)];
+    let mut single = [0f32; 2];
+    assert!(matches!(k.run(&args, &mut single), Err(JitError::OutCount { expected: 3, got: 1 })));
+    let (mut a, mut b, mut c) = (
+        vec![MaybeUninit::<f32>::uninit(); 2],
+        vec![MaybeUninit::<f64>::uninit(); 2],
+        vec![MaybeUninit::<f32>::uninit(); 2],
+    );
+    let mut two = [KernelOut::F32(&mut a), KernelOut::F64(&mut b)];
+    assert!(matches!(k.run_outputs_uninit(&args, &mut two), Err(JitError::OutCount { expected: 3, got: 2 })));
+    let mut swapped = vec![MaybeUninit::<f64>::uninit(); 2];
+    let mut wrong_dtype = [KernelOut::F64(&mut swapped), KernelOut::F64(&mut b), KernelOut::F32(&mut c)];
+    assert!(matches!(k.run_outputs_uninit(&args, &mut wrong_dtype), Err(JitError::OutDType { .. })));
+    let mut short = vec![MaybeUninit::<f32>::uninit(); 1];
+    let mut wrong_len = [KernelOut::F32(&mut a), KernelOut::F64(&mut b), KernelOut::F32(&mut short)];
+    assert!(k.run_outputs_uninit(&args, &mut wrong_len).is_err());
 }

@@ -32,6 +32,7 @@ fn single(op: ScalarOp, d: DType) -> ScalarProgram {
         inputs: vec![d],
         nodes: vec![ScalarNode::Apply { op, args: vec![0], dtype }],
         output: 1,
+        extra_outputs: Vec::new(),
     };
     p.validate().unwrap();
     p

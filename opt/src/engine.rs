@@ -19,11 +19,16 @@ pub enum Phase {
     Specialize,
     /// Elementwise chains into `Composite` kernels; reductions of them fused.
     Fusion,
+    /// A fused node also read elsewhere taken into its elementwise reader as an extra output
+    /// (multi-output composites). After `Fusion`, so that only nodes fusion had to leave
+    /// as boundaries are taken.
+    MultiOutput,
 }
 
 impl Phase {
     /// The phases in pipeline order.
-    pub const ALL: [Phase; 4] = [Phase::Canonicalize, Phase::Stabilize, Phase::Specialize, Phase::Fusion];
+    pub const ALL: [Phase; 5] =
+        [Phase::Canonicalize, Phase::Stabilize, Phase::Specialize, Phase::Fusion, Phase::MultiOutput];
 
     /// The phase's name.
     pub fn name(self) -> &'static str {
@@ -32,6 +37,7 @@ impl Phase {
             Phase::Stabilize => "stabilize",
             Phase::Specialize => "specialize",
             Phase::Fusion => "fusion",
+            Phase::MultiOutput => "multi_output",
         }
     }
 
@@ -42,6 +48,7 @@ impl Phase {
             Phase::Stabilize => crate::stabilize::RULES,
             Phase::Specialize => crate::specialize::RULES,
             Phase::Fusion => crate::fusion::RULES,
+            Phase::MultiOutput => crate::fusion::MULTI_OUTPUT_RULES,
         }
     }
 }
@@ -112,13 +119,18 @@ pub fn run_phase(
             for rule in &rules {
                 let mut rw = Rw::new(g, config);
                 let Some(new) = (rule.apply)(&mut rw, id) else { continue };
-                if new == id || !compatible(g.ty(id), g.ty(new)) {
+                let also = std::mem::take(&mut rw.also);
+                let pairs = std::iter::once((id, new)).chain(also);
+                let pairs: Vec<(NodeId, NodeId)> = pairs.collect();
+                if pairs.iter().any(|&(old, new)| new == old || !compatible(g.ty(old), g.ty(new))) {
                     continue;
                 }
-                let before = pp_graph_depth(g, id, TRACE_DEPTH);
-                let after = pp_graph_depth(g, new, TRACE_DEPTH);
-                g.replace(id, new)?;
-                trace.entries.push(TraceEntry { phase, rule: rule.name, before, after });
+                for (old, new) in pairs {
+                    let before = pp_graph_depth(g, old, TRACE_DEPTH);
+                    let after = pp_graph_depth(g, new, TRACE_DEPTH);
+                    g.replace(old, new)?;
+                    trace.entries.push(TraceEntry { phase, rule: rule.name, before, after });
+                }
                 *budget -= 1;
                 changed = true;
                 break;

@@ -5,9 +5,15 @@
 //! A cluster grows from its output toward its inputs and absorbs an elementwise node only
 //! when every reader of that node is already in the cluster: nothing is computed twice, and
 //! no path leaves the cluster and comes back (the cluster is convex).
+//!
+//! A node that is also read outside (or is a graph output) is then taken into its
+//! elementwise reader as an extra output: one multi-output `Composite` computes both in one
+//! pass, and the outside readers read `CompositeOutput` of it. This applies when the node
+//! has the reader's shape, and only when no other input of the reader is computed from the
+//! node (which would make a cycle).
 
 use crate::engine::Rule;
-use crate::pattern::Rw;
+use crate::pattern::{same_pattern, Rw};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use tensorlift_ir::{DType, NodeId, Op, ReduceOp, ScalarNode, ScalarOp, ScalarProgram};
@@ -17,6 +23,10 @@ pub static RULES: &[Rule] = &[
     Rule { name: "elemwise_fusion", fast_math: false, apply: fuse_elemwise },
     Rule { name: "local_careduce_fusion", fast_math: false, apply: fuse_reduce },
 ];
+
+/// The rules of the multi-output phase, which runs after fusion.
+pub static MULTI_OUTPUT_RULES: &[Rule] =
+    &[Rule { name: "composite_extra_output", fast_math: false, apply: fuse_extra_output }];
 
 /// True for nodes a composite can hold.
 fn fusible(rw: &Rw<'_>, id: NodeId) -> bool {
@@ -79,6 +89,7 @@ fn program_of(rw: &Rw<'_>, root: NodeId, cluster: &HashSet<NodeId>) -> (ScalarPr
         inputs: inputs.iter().map(|&i| rw.ty(i).dtype).collect(),
         nodes: Vec::new(),
         output: 0,
+        extra_outputs: Vec::new(),
     };
     let mut values: HashMap<NodeId, usize> = input_index;
     let mut consts: HashMap<(u64, DType), usize> = HashMap::new();
@@ -153,4 +164,137 @@ fn fuse_reduce(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
         _ => return None,
     };
     rw.add(Op::FusedReduce { op, axes, keepdims, body: Arc::new(body) }, inputs)
+}
+
+/// The program of an elementwise node (a composite's own, or a lone op's with its scalar
+/// constants inlined) and its inputs.
+fn elementwise_program(rw: &Rw<'_>, id: NodeId) -> Option<(ScalarProgram, Vec<NodeId>)> {
+    match rw.op(id) {
+        Op::Composite(p) => Some(((**p).clone(), rw.inputs(id).into_vec())),
+        Op::Elemwise(_) => Some(program_of(rw, id, &HashSet::from([id]))),
+        _ => None,
+    }
+}
+
+/// The elementwise node whose output `x` is (itself, or the composite a `CompositeOutput`
+/// reads) and which output of it (0 for the result).
+fn source_of(rw: &Rw<'_>, x: NodeId) -> Option<(NodeId, usize)> {
+    match rw.op(x) {
+        Op::Composite(_) | Op::Elemwise(_) => Some((x, 0)),
+        Op::CompositeOutput { index, .. } => Some((rw.inputs(x)[0], *index)),
+        _ => None,
+    }
+}
+
+/// The node holding output `k` of the elementwise node `c` (`c` itself for 0), if any.
+fn output_node(rw: &Rw<'_>, c: NodeId, k: usize) -> Option<NodeId> {
+    if k == 0 {
+        return Some(c);
+    }
+    rw.g.uses(c).into_iter().find(|&u| matches!(rw.op(u), Op::CompositeOutput { index, .. } if *index == k))
+}
+
+/// An elementwise node `id` (composite or lone op) reading outputs of an elementwise node
+/// `c` that is also read elsewhere, with `id`'s shape → one composite computing `id`'s
+/// outputs, then those of `c`'s outputs read elsewhere; these are replaced by
+/// `CompositeOutput`s of it.
+fn fuse_extra_output(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
+    let ndim = rw.ty(id).ndim();
+    // 0-d values live in registers: there is no memory pass to save (and the executor runs
+    // an all-0-d graph as one program anyway).
+    if ndim == 0 {
+        return None;
+    }
+    let (outer, outer_ins) = elementwise_program(rw, id)?;
+    let reads = |x: NodeId| outer_ins.iter().filter(|&&i| i == x).count();
+    let c = outer_ins.iter().find_map(|&x| {
+        let (c, _) = source_of(rw, x)?;
+        let n_out = match rw.op(c) {
+            Op::Composite(p) => p.n_outputs(),
+            _ => 1,
+        };
+        let outputs: Vec<NodeId> = (0..n_out).filter_map(|k| output_node(rw, c, k)).collect();
+        let read_elsewhere = outputs.iter().any(|&o| rw.use_count(o) > reads(o));
+        let acyclic = outer_ins
+            .iter()
+            .all(|&y| source_of(rw, y).is_some_and(|(s, _)| s == c) || !rw.g.depends_on(y, c));
+        (c != id && rw.ty(c).ndim() == ndim && same_pattern(rw.ty(c), rw.ty(id)) && read_elsewhere && acyclic)
+            .then_some(c)
+    })?;
+    let (inner, inner_ins) = elementwise_program(rw, c)?;
+    if inner_ins.is_empty() {
+        return None;
+    }
+    let in_c = |rw: &Rw<'_>, x: NodeId| source_of(rw, x).filter(|&(s, _)| s == c).map(|(_, k)| k);
+    // Inputs: the outer node's other inputs, then `c`'s (each once).
+    let mut inputs: Vec<NodeId> = Vec::new();
+    for &x in outer_ins.iter().filter(|&&x| in_c(rw, x).is_none()).chain(&inner_ins) {
+        if !inputs.contains(&x) {
+            inputs.push(x);
+        }
+    }
+    let index_of = |x: NodeId| inputs.iter().position(|&y| y == x).expect("listed");
+    let mut p = ScalarProgram {
+        inputs: inputs.iter().map(|&x| rw.ty(x).dtype).collect(),
+        nodes: Vec::with_capacity(inner.nodes.len() + outer.nodes.len()),
+        output: 0,
+        extra_outputs: Vec::new(),
+    };
+    // `c`'s program first, then the outer one reading `c`'s outputs in place of its inputs.
+    let inner_value = inline(&mut p, &inner, &inner_ins.iter().map(|&x| index_of(x)).collect::<Vec<_>>());
+    let inner_outputs: Vec<usize> = inner.outputs().map(|v| inner_value[v]).collect();
+    let outer_args: Vec<usize> = outer_ins
+        .iter()
+        .map(|&x| match in_c(rw, x) {
+            Some(k) => inner_outputs[k],
+            None => index_of(x),
+        })
+        .collect();
+    let outer_value = inline(&mut p, &outer, &outer_args);
+    p.output = outer_value[outer.output];
+    p.extra_outputs = outer.extra_outputs.iter().map(|&v| outer_value[v]).collect();
+    // `c`'s outputs read elsewhere become extra outputs; the others are not written.
+    let mut taken: Vec<(NodeId, usize)> = Vec::new();
+    for (k, &v) in inner_outputs.iter().enumerate() {
+        if let Some(o) = output_node(rw, c, k) {
+            if rw.use_count(o) > reads(o) {
+                p.extra_outputs.push(v);
+                taken.push((o, p.extra_outputs.len()));
+            }
+        }
+    }
+    debug_assert!(p.validate().is_ok(), "{:?}", p.validate());
+    let merged = rw.add(Op::Composite(Arc::new(p)), inputs)?;
+    // `c` itself last: its `CompositeOutput` readers are replaced first.
+    taken.sort_by_key(|&(o, _)| o == c);
+    for (o, index) in taken {
+        let dtype = rw.ty(o).dtype;
+        let out = rw.add(Op::CompositeOutput { index, dtype }, vec![merged])?;
+        rw.also_replace(o, out);
+    }
+    Some(merged)
+}
+
+/// Appends `q`'s nodes to `p`, its input `k` standing for `p`'s value `args[k]` and its
+/// constants merged with equal ones of `p`; returns the value in `p` of each value of `q`.
+fn inline(p: &mut ScalarProgram, q: &ScalarProgram, args: &[usize]) -> Vec<usize> {
+    let base = p.inputs.len();
+    let mut value: Vec<usize> = args.to_vec();
+    for node in &q.nodes {
+        let node = match node {
+            ScalarNode::Const { .. } => {
+                if let Some(k) = p.nodes.iter().position(|n| n == node) {
+                    value.push(base + k);
+                    continue;
+                }
+                node.clone()
+            }
+            ScalarNode::Apply { op, args, dtype } => {
+                ScalarNode::Apply { op: *op, args: args.iter().map(|&v| value[v]).collect(), dtype: *dtype }
+            }
+        };
+        p.nodes.push(node);
+        value.push(base + p.nodes.len() - 1);
+    }
+    value
 }

@@ -2,7 +2,7 @@
 //!
 //! Named local rewrites over a `FunctionGraph`, run in phases as in Theano:
 //! merge (the arena hash-conses; equal constants and nodes are one) → `canonicalize` →
-//! `stabilize` → `specialize` → `fusion` → cleanup. Each phase runs its rules to a fixpoint
+//! `stabilize` → `specialize` → `fusion` → `multi_output` → cleanup. Each phase runs its rules to a fixpoint
 //! under a step limit, and every rewrite that fires is recorded in a `RewriteTrace`.
 //!
 //! - `engine`: the rule type, the phase runner, the replacement guard.

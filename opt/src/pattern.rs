@@ -11,12 +11,20 @@ pub struct Rw<'g> {
     pub g: &'g mut FunctionGraph,
     /// The pipeline's options.
     pub config: &'g OptConfig,
+    /// Further (old, new) replacements the rule asks for, made after its main one.
+    pub(crate) also: Vec<(NodeId, NodeId)>,
 }
 
 impl<'g> Rw<'g> {
     /// Wraps a graph.
     pub fn new(g: &'g mut FunctionGraph, config: &'g OptConfig) -> Self {
-        Rw { g, config }
+        Rw { g, config, also: Vec::new() }
+    }
+
+    /// Asks for `old` to be replaced by `new` too, once the rule's own replacement is made
+    /// (a rule that computes two nodes at once replaces both). The same guard applies.
+    pub fn also_replace(&mut self, old: NodeId, new: NodeId) {
+        self.also.push((old, new));
     }
 
     /// A node.

@@ -1,4 +1,6 @@
-//! The interpreter: evaluates a `FunctionGraph` node by node with the reference kernels.
+//! The interpreter: evaluates a `FunctionGraph` node by node with the reference kernels
+//! (a multi-output composite computes all its outputs at once; `CompositeOutput` nodes read
+//! them).
 //! It is the meaning every backend must match and the baseline of every benchmark. Values
 //! are dropped after their last use, and views stay views (no needless copies).
 
@@ -80,6 +82,8 @@ impl Interpreter {
         sinks: &mut [Option<&mut Tensor>],
     ) -> Result<Vec<Tensor>> {
         let mut values: Vec<Option<Cow<'_, Tensor>>> = vec![None; g.len()];
+        // The outputs `1..` of each multi-output composite, until the composite dies.
+        let mut extras: Vec<Vec<Tensor>> = vec![Vec::new(); g.len()];
         for (k, &id) in g.inputs().iter().enumerate() {
             values[id.index()] = Some(Cow::Borrowed(&inputs[k]));
         }
@@ -89,6 +93,18 @@ impl Interpreter {
                 Op::Input => None,
                 Op::Constant(t) => Some(Cow::Borrowed(&**t)),
                 Op::Shared(s) => Some(Cow::Owned(s.get())),
+                Op::CompositeOutput { index, .. } => {
+                    let t = extras[node.inputs[0].index()].get(index - 1).cloned().ok_or_else(|| {
+                        Error::Eval {
+                            node: tensorlift_ir::pp_graph_depth(g, id, ERROR_DEPTH),
+                            source: tensorlift_ir::ValueError::invalid(
+                                "composite_output",
+                                "its composite has no such output",
+                            ),
+                        }
+                    })?;
+                    Some(Cow::Owned(t))
+                }
                 op => {
                     let ins: Vec<KernelInput<'_>> = node
                         .inputs
@@ -112,6 +128,18 @@ impl Interpreter {
                             _ => None,
                         }
                     };
+                    if let Op::Composite(p) = op {
+                        if !p.extra_outputs.is_empty() {
+                            let mut outs = self.eval_outputs(g, id, p, &ins, check)?;
+                            extras[id.index()] = outs.split_off(1);
+                            values[id.index()] = outs.pop().map(Cow::Owned);
+                            for &dead in &self.frees[step] {
+                                values[dead.index()] = None;
+                                extras[dead.index()] = Vec::new();
+                            }
+                            continue;
+                        }
+                    }
                     let t = match self.native.eval_into(id, op, &ins, &node.ty, sink) {
                         Some(native) => {
                             let t = native.map_err(eval_error)?;
@@ -133,11 +161,38 @@ impl Interpreter {
             }
             for &dead in &self.frees[step] {
                 values[dead.index()] = None;
+                extras[dead.index()] = Vec::new();
             }
         }
         Ok(g.outputs()
             .iter()
             .map(|o| values[o.index()].as_deref().expect("outputs computed").clone())
             .collect())
+    }
+
+    /// Every output of the multi-output composite `id` (program `p`), natively when it can,
+    /// compared with the reference kernel under `check`.
+    fn eval_outputs(
+        &self,
+        g: &FunctionGraph,
+        id: NodeId,
+        p: &tensorlift_ir::ScalarProgram,
+        ins: &[KernelInput<'_>],
+        check: bool,
+    ) -> Result<Vec<Tensor>> {
+        let eval_error =
+            |source| Error::Eval { node: tensorlift_ir::pp_graph_depth(g, id, ERROR_DEPTH), source };
+        let Some(native) = self.native.eval_outputs(id, ins) else {
+            return kernels::composite_outputs(p, ins).map_err(eval_error);
+        };
+        let outs = native.map_err(eval_error)?;
+        if check {
+            let reference = kernels::composite_outputs(p, ins).map_err(eval_error)?;
+            for (t, r) in outs.iter().zip(&reference) {
+                crate::debug::compare(t, r)
+                    .map_err(|m| m.into_error(tensorlift_ir::pp_graph_depth(g, id, ERROR_DEPTH)))?;
+            }
+        }
+        Ok(outs)
     }
 }

@@ -2,14 +2,15 @@
 //! `FusedReduce`, or a lone elementwise op) of the optimized graph compiled once by
 //! `tensorlift-jit` (through the JIT cache), and run in place of its reference kernel when
 //! the run-time layout allows: inputs contiguous and of the result's shape, single values,
-//! bias rows or columns. Large runs are split over the threads. Anything else — other ops,
+//! bias rows or columns. A multi-output composite writes all its outputs in one pass
+//! (inputs contiguous or single values). Large runs are split over the threads. Anything else — other ops,
 //! programs the JIT does not support, other broadcasting — runs the reference kernel.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use tensorlift_ir::kernels::{self, KernelInput};
 use tensorlift_ir::{DType, FunctionGraph, NodeId, Op, Tensor, TensorType, ValueError};
-use tensorlift_jit::kernel::{ElementwiseKernel, KernelArg};
+use tensorlift_jit::kernel::{ElementwiseKernel, KernelArg, KernelOut};
 
 /// The compiled kernels of one graph, by node.
 #[derive(Clone, Default)]
@@ -89,6 +90,29 @@ impl NativeKernels {
         out_ty: &TensorType,
     ) -> Option<Result<Tensor, ValueError>> {
         self.eval_into(id, op, inputs, out_ty, None)
+    }
+
+    /// Evaluates the multi-output composite `id` natively: every output, in order, computed
+    /// in one pass. `None` when it has no kernel or an input is neither contiguous with the
+    /// result's shape nor a single value (the caller then runs the reference kernel).
+    pub fn eval_outputs(
+        &self,
+        id: NodeId,
+        inputs: &[KernelInput<'_>],
+    ) -> Option<Result<Vec<Tensor>, ValueError>> {
+        let kernel = self.kernels.get(&id)?;
+        let shape = match kernels::broadcast_runtime("composite", inputs) {
+            Ok(s) => s,
+            Err(e) => return Some(Err(e)),
+        };
+        let args: Vec<KernelArg<'_>> = inputs
+            .iter()
+            .map(|i| match layout(i.value, &shape)? {
+                Layout::Full(a) | Layout::Scalar(a) => Some(a),
+                _ => None,
+            })
+            .collect::<Option<_>>()?;
+        run_outputs(kernel, &args, &shape).map(Ok)
     }
 
     /// Like [`eval`](Self::eval), writing an elementwise result into `sink` when it has the
@@ -190,6 +214,7 @@ fn single_op(
         inputs,
         nodes: vec![tensorlift_ir::ScalarNode::Apply { op, args: (0..n).collect(), dtype: node.ty.dtype }],
         output: n,
+        extra_outputs: Vec::new(),
     };
     p.validate().ok().map(|_| p)
 }
@@ -317,6 +342,87 @@ fn run(
         }
         _ => None,
     }
+}
+
+/// A fresh output buffer of either float dtype.
+enum Buf {
+    F64(Vec<f64>),
+    F32(Vec<f32>),
+}
+
+/// Computes every output of a multi-output kernel over `shape` (its arguments contiguous
+/// over the whole result, or single values), split over the threads when large.
+fn run_outputs(kernel: &ElementwiseKernel, args: &[KernelArg<'_>], shape: &[usize]) -> Option<Vec<Tensor>> {
+    let n: usize = shape.iter().product();
+    let mut bufs: Vec<Buf> = kernel
+        .output_dtypes()
+        .into_iter()
+        .map(|d| match d {
+            DType::F64 => Some(Buf::F64(crate::alloc::output_buffer(n))),
+            DType::F32 => Some(Buf::F32(crate::alloc::output_buffer(n))),
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
+    let threads = if n >= PARALLEL_THRESHOLD { crate::threads::num_threads() } else { 1 };
+    let per = n.div_ceil(threads).max(1);
+    // parts[t]: part `t` of every output.
+    let mut parts: Vec<Vec<KernelOut<'_>>> = (0..n.div_ceil(per)).map(|_| Vec::new()).collect();
+    for buf in &mut bufs {
+        match buf {
+            Buf::F64(v) => {
+                for (t, c) in v.spare_capacity_mut()[..n].chunks_mut(per).enumerate() {
+                    parts[t].push(KernelOut::F64(c));
+                }
+            }
+            Buf::F32(v) => {
+                for (t, c) in v.spare_capacity_mut()[..n].chunks_mut(per).enumerate() {
+                    parts[t].push(KernelOut::F32(c));
+                }
+            }
+        }
+    }
+    let run_part = |t: usize, outs: &mut [KernelOut<'_>]| -> Option<()> {
+        let range = t * per..(t * per + outs.first().map_or(0, KernelOut::len));
+        let args: Vec<KernelArg<'_>> = args.iter().map(|a| a.slice(range.clone())).collect();
+        kernel.run_outputs_uninit(&args, outs).ok()
+    };
+    let ok = if parts.len() <= 1 {
+        parts.iter_mut().enumerate().all(|(t, outs)| run_part(t, outs).is_some())
+    } else {
+        let ok = std::sync::atomic::AtomicBool::new(true);
+        rayon::scope(|sc| {
+            for (t, outs) in parts.iter_mut().enumerate() {
+                let (ok, run_part) = (&ok, &run_part);
+                sc.spawn(move |_| {
+                    if run_part(t, outs).is_none() {
+                        ok.store(false, std::sync::atomic::Ordering::Relaxed);
+                    }
+                });
+            }
+        });
+        ok.into_inner()
+    };
+    drop(parts);
+    if !ok {
+        return None;
+    }
+    let dims = ndarray::IxDyn(shape);
+    bufs.into_iter()
+        .map(|b| {
+            Some(match b {
+                Buf::F64(mut v) => {
+                    // SAFETY: a successful run wrote every element of the first `n`.
+                    unsafe { v.set_len(n) };
+                    Tensor::from(ndarray::ArrayD::from_shape_vec(dims.clone(), v).ok()?)
+                }
+                Buf::F32(mut v) => {
+                    // SAFETY: as above.
+                    unsafe { v.set_len(n) };
+                    Tensor::from(ndarray::ArrayD::from_shape_vec(dims.clone(), v).ok()?)
+                }
+            })
+        })
+        .collect()
 }
 
 /// An initialized buffer seen as one the kernels may write.

@@ -1,18 +1,18 @@
 //! The scalar path: a function whose inputs, outputs and every node are 0-d floats and
 //! whose optimized graph is elementwise only (Theano's `f(2.0)` on `dscalar`s) runs as one
-//! native program per output, called on the argument values directly, without the
-//! interpreter's per-node bookkeeping. It is what makes a scalar call cost about as much as
+//! native program computing every output, called on the argument values directly, without
+//! the interpreter's per-node bookkeeping. It is what makes a scalar call cost about as much as
 //! its argument checks (workload W7).
 
 use crate::cache;
 use std::sync::Arc;
 use tensorlift_ir::{DType, FunctionGraph, Op, ScalarNode, ScalarProgram, Tensor};
-use tensorlift_jit::{ElementwiseKernel, KernelArg};
+use tensorlift_jit::{ElementwiseKernel, KernelArg, KernelOut};
 
-/// One native kernel per graph output, each a program over the graph's inputs.
+/// One native kernel over the graph's inputs with one output per graph output.
 #[derive(Debug)]
 pub(crate) struct ScalarPath {
-    kernels: Vec<Arc<ElementwiseKernel>>,
+    kernel: Arc<ElementwiseKernel>,
 }
 
 fn is_float(d: DType) -> bool {
@@ -29,6 +29,8 @@ fn whole_program(g: &FunctionGraph) -> Option<(ScalarProgram, Vec<usize>)> {
         value[i.index()] = k;
     }
     let mut nodes: Vec<ScalarNode> = Vec::new();
+    // The values of the extra outputs of each multi-output composite.
+    let mut extras: std::collections::HashMap<tensorlift_ir::NodeId, Vec<usize>> = Default::default();
     let n_in = inputs.len();
     for id in g.toposort() {
         let node = g.node(id);
@@ -59,6 +61,13 @@ fn whole_program(g: &FunctionGraph) -> Option<(ScalarProgram, Vec<usize>)> {
                     });
                 }
                 value[id.index()] = map(p.output);
+                if !p.extra_outputs.is_empty() {
+                    extras.insert(id, p.extra_outputs.iter().map(|&v| map(v)).collect());
+                }
+                continue;
+            }
+            Op::CompositeOutput { index, .. } => {
+                value[id.index()] = *extras.get(&node.inputs[0])?.get(index - 1)?;
                 continue;
             }
             _ => return None,
@@ -69,7 +78,7 @@ fn whole_program(g: &FunctionGraph) -> Option<(ScalarProgram, Vec<usize>)> {
     if outputs.contains(&usize::MAX) {
         return None;
     }
-    Some((ScalarProgram { inputs, nodes, output: 0 }, outputs))
+    Some((ScalarProgram { inputs, nodes, output: 0, extra_outputs: Vec::new() }, outputs))
 }
 
 impl ScalarPath {
@@ -79,13 +88,10 @@ impl ScalarPath {
             return None;
         }
         let (program, outputs) = whole_program(g)?;
-        let mut kernels = Vec::with_capacity(outputs.len());
-        for out in outputs {
-            let p = ScalarProgram { output: out, ..program.clone() };
-            p.validate().ok()?;
-            kernels.push(cache::kernel(&p).ok()?);
-        }
-        Some(ScalarPath { kernels })
+        let (&first, rest) = outputs.split_first()?;
+        let p = ScalarProgram { output: first, extra_outputs: rest.to_vec(), ..program };
+        p.validate().ok()?;
+        Some(ScalarPath { kernel: cache::kernel(&p).ok()? })
     }
 
     /// Computes every output from the (checked) 0-d input values.
@@ -107,22 +113,48 @@ impl ScalarPath {
             };
         }
         let args = &*args;
-        let mut out = Vec::with_capacity(self.kernels.len());
-        for k in &self.kernels {
-            out.push(match k.out_dtype() {
+        let k = &self.kernel;
+        let dtypes = k.output_dtypes();
+        if let [d] = dtypes[..] {
+            return Some(match d {
                 DType::F64 => {
                     let mut r = [0f64];
                     k.run(args, &mut r).ok()?;
                     Tensor::from(r[0])
                 }
-                DType::F32 => {
+                _ => {
                     let mut r = [0f32];
                     k.run(args, &mut r).ok()?;
                     Tensor::from(r[0])
                 }
-                _ => return None,
-            });
+            })
+            .map(|t| vec![t]);
         }
-        Some(out)
+        let mut f64s = vec![std::mem::MaybeUninit::<f64>::uninit(); dtypes.len()];
+        let mut f32s = vec![std::mem::MaybeUninit::<f32>::uninit(); dtypes.len()];
+        let mut outs: Vec<KernelOut<'_>> = f64s
+            .chunks_mut(1)
+            .zip(f32s.chunks_mut(1))
+            .zip(&dtypes)
+            .map(|((a, b), &d)| if d == DType::F64 { KernelOut::F64(a) } else { KernelOut::F32(b) })
+            .collect();
+        k.run_outputs_uninit(args, &mut outs).ok()?;
+        drop(outs);
+        Some(
+            dtypes
+                .iter()
+                .enumerate()
+                .map(|(j, &d)| {
+                    // SAFETY: a successful run wrote element 0 of every output buffer.
+                    unsafe {
+                        if d == DType::F64 {
+                            Tensor::from(f64s[j].assume_init())
+                        } else {
+                            Tensor::from(f32s[j].assume_init())
+                        }
+                    }
+                })
+                .collect(),
+        )
     }
 }

@@ -84,7 +84,7 @@ pub(super) fn vjp(out: &Var, g: &Var, needed: &[bool]) -> Result<Vec<Option<Var>
     let mut grads: Vec<Option<Var>> = vec![None; ins.len()];
     match out.op() {
         Op::Input | Op::Constant(_) | Op::Shared(_) => {}
-        Op::Gemm | Op::Composite(_) | Op::FusedReduce { .. } => {
+        Op::Gemm | Op::Composite(_) | Op::CompositeOutput { .. } | Op::FusedReduce { .. } => {
             return Err(BuildError::invalid(
                 out.op().name(),
                 "fused ops of an optimized graph are not differentiated: take the gradient first",

@@ -1,7 +1,8 @@
 //! Kernels of the optimizer's fused ops, defined by the unfused ops they replace: a
 //! `Composite` evaluates its scalar program op by op with the elementwise kernels (so a fused
 //! graph computes exactly what the unfused one did), `FusedReduce` reduces that result, and
-//! `Gemm` is `beta * z + alpha * dot(x, y)`.
+//! `Gemm` is `beta * z + alpha * dot(x, y)`. A multi-output composite computes all its
+//! outputs in the same pass (`composite_outputs`).
 
 use super::{eval, KernelInput};
 use crate::error::{Operand, ValueError};
@@ -11,6 +12,12 @@ use crate::types::TensorType;
 use crate::value::Tensor;
 
 pub(super) fn composite(p: &ScalarProgram, inputs: &[KernelInput<'_>]) -> Result<Tensor, ValueError> {
+    Ok(composite_outputs(p, inputs)?.swap_remove(0))
+}
+
+/// Every output of a (multi-output) composite, in order: the result, then the extras.
+pub fn composite_outputs(p: &ScalarProgram, inputs: &[KernelInput<'_>]) -> Result<Vec<Tensor>, ValueError> {
+    super::broadcast_runtime("composite", inputs)?;
     let ndim = inputs.first().map_or(0, |i| i.value.ndim());
     let mut values: Vec<(Tensor, TensorType, String)> =
         inputs.iter().map(|i| (i.value.clone(), i.ty.clone(), i.name.to_string())).collect();
@@ -38,7 +45,7 @@ pub(super) fn composite(p: &ScalarProgram, inputs: &[KernelInput<'_>]) -> Result
         };
         values.push(v);
     }
-    Ok(values.swap_remove(p.output).0)
+    Ok(p.outputs().map(|v| values[v].0.clone()).collect())
 }
 
 pub(super) fn fused_reduce(

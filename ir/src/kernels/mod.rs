@@ -17,6 +17,7 @@ use crate::op::Op;
 use crate::types::TensorType;
 use crate::value::Tensor;
 
+pub use composite::composite_outputs;
 pub use elemwise::float_unary;
 pub use num::{erf, sigmoid, softplus, FloatElem};
 
@@ -49,6 +50,9 @@ pub fn eval(op: &Op, inputs: &[KernelInput<'_>], out: &TensorType) -> Result<Ten
         Op::Composite(p) => {
             broadcast_runtime("composite", inputs)?;
             composite::composite(p, inputs)
+        }
+        Op::CompositeOutput { .. } => {
+            Err(ValueError::invalid(op.name(), "read from its composite's outputs (see `composite_outputs`)"))
         }
         Op::FusedReduce { op, axes, keepdims, body } => {
             broadcast_runtime("composite", inputs)?;
