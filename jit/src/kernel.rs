@@ -266,8 +266,8 @@ pub struct ElementwiseKernel {
     func: RawKernel,
     inputs: Vec<DType>,
     output: DType,
-    /// The dtypes of outputs `1..` of a multi-output program.
-    extra: Vec<DType>,
+    /// The dtype of every output (one for a single-output program).
+    outputs: Vec<DType>,
     vector_width: Option<usize>,
     callees: Vec<String>,
     clif: String,
@@ -307,8 +307,8 @@ impl ElementwiseKernel {
 
     /// The dtype of every output: the result's, then the extra outputs' of a multi-output
     /// program.
-    pub fn output_dtypes(&self) -> Vec<DType> {
-        std::iter::once(self.output).chain(self.extra.iter().copied()).collect()
+    pub fn output_dtypes(&self) -> &[DType] {
+        &self.outputs
     }
 
     /// Elements per vector group (2 or 4; the main loop does two groups per iteration), or
@@ -390,7 +390,7 @@ impl ElementwiseKernel {
             return Err(JitError::OutCount { expected: dtypes.len(), got: outs.len() });
         }
         let len = outs.first().map_or(0, KernelOut::len);
-        for (out, &want) in outs.iter().zip(&dtypes) {
+        for (out, &want) in outs.iter().zip(dtypes) {
             if out.dtype() != want {
                 return Err(JitError::OutDType { expected: want, got: out.dtype() });
             }
@@ -450,8 +450,8 @@ impl ElementwiseKernel {
         if dtype != self.output {
             return Err(JitError::OutDType { expected: self.output, got: dtype });
         }
-        if !self.extra.is_empty() {
-            return Err(JitError::OutCount { expected: 1 + self.extra.len(), got: 1 });
+        if self.outputs.len() != 1 {
+            return Err(JitError::OutCount { expected: self.outputs.len(), got: 1 });
         }
         self.check_inputs(inputs, len, range.clone())?;
         let (begin, end) = (range.start, range.end);
@@ -800,7 +800,7 @@ pub fn compile_elementwise(program: &ScalarProgram) -> Result<ElementwiseKernel,
         func,
         inputs: program.inputs.clone(),
         output: program.out_dtype(),
-        extra: program.extra_outputs.iter().map(|&v| program.dtype_of(v)).collect(),
+        outputs: program.outputs().map(|v| program.dtype_of(v)).collect(),
         vector_width: plan.vector_width,
         callees: callee_names,
         clif,

@@ -356,7 +356,7 @@ fn run_outputs(kernel: &ElementwiseKernel, args: &[KernelArg<'_>], shape: &[usiz
     let n: usize = shape.iter().product();
     let mut bufs: Vec<Buf> = kernel
         .output_dtypes()
-        .into_iter()
+        .iter()
         .map(|d| match d {
             DType::F64 => Some(Buf::F64(crate::alloc::output_buffer(n))),
             DType::F32 => Some(Buf::F32(crate::alloc::output_buffer(n))),

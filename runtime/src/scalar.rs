@@ -135,7 +135,7 @@ impl ScalarPath {
         let mut outs: Vec<KernelOut<'_>> = f64s
             .chunks_mut(1)
             .zip(f32s.chunks_mut(1))
-            .zip(&dtypes)
+            .zip(dtypes)
             .map(|((a, b), &d)| if d == DType::F64 { KernelOut::F64(a) } else { KernelOut::F32(b) })
             .collect();
         k.run_outputs_uninit(args, &mut outs).ok()?;
