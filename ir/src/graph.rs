@@ -75,7 +75,7 @@ impl FunctionGraph {
         FunctionGraph {
             nodes: Vec::with_capacity(n),
             uses: Vec::with_capacity(n),
-            memo: Memo { table: hashbrown::HashTable::with_capacity(n) },
+            memo: Memo { table: hashbrown::HashTable::with_capacity(n), registered: Vec::with_capacity(n) },
             levels: Vec::with_capacity(n),
             live_uses: Vec::with_capacity(n),
             dead: Vec::with_capacity(n),
@@ -494,7 +494,8 @@ impl FunctionGraph {
     /// from old ids to new ones (`map[old.index()]`, `None` for nodes left out).
     pub fn compact(&self) -> (FunctionGraph, Vec<Option<NodeId>>) {
         let order = self.toposort();
-        let mut g = FunctionGraph::with_capacity(order.len());
+        // Room for the nodes rewrites add, so that the arena rarely moves.
+        let mut g = FunctionGraph::with_capacity(order.len() + order.len() / 2);
         let mut map = vec![None; self.nodes.len()];
         let new_id = |map: &[Option<NodeId>], i: &NodeId| map[i.index()].expect("inputs come first");
         for id in order {
@@ -519,6 +520,9 @@ struct Memo {
     /// (32-bit key hash, node): 8 bytes an entry, so that the table of a graph of tens of
     /// thousands of nodes stays in cache.
     table: hashbrown::HashTable<(u32, NodeId)>,
+    /// Whether each node is registered: a node merged into an equal one never is, and
+    /// looking it up to remove it would walk a whole probe sequence for nothing.
+    registered: Vec<bool>,
 }
 
 /// The 32-bit hash of a node's (op, inputs).
@@ -550,6 +554,10 @@ impl Memo {
 
     /// Registers node `id` under its current (op, inputs).
     fn insert(&mut self, nodes: &[GraphNode], id: NodeId) {
+        if self.registered.len() <= id.index() {
+            self.registered.resize(nodes.len().max(id.index() + 1), false);
+        }
+        self.registered[id.index()] = true;
         let n = &nodes[id.index()];
         let h = key_hash(&n.op, &n.inputs);
         self.table.insert_unique(spread(h), (h, id), |&(kh, _)| spread(kh));
@@ -557,6 +565,10 @@ impl Memo {
 
     /// Unregisters node `id` (call before its inputs change), if it is the registered one.
     fn remove(&mut self, nodes: &[GraphNode], id: NodeId) {
+        match self.registered.get_mut(id.index()) {
+            Some(r) if *r => *r = false,
+            _ => return,
+        }
         let n = &nodes[id.index()];
         let h = key_hash(&n.op, &n.inputs);
         if let Ok(entry) = self.table.find_entry(spread(h), |&(kh, j)| kh == h && j == id) {
