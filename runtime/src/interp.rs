@@ -82,8 +82,9 @@ impl Interpreter {
         sinks: &mut [Option<&mut Tensor>],
     ) -> Result<Vec<Tensor>> {
         let mut values: Vec<Option<Cow<'_, Tensor>>> = vec![None; g.len()];
-        // The outputs `1..` of each multi-output composite, until the composite dies.
-        let mut extras: Vec<Vec<Tensor>> = vec![Vec::new(); g.len()];
+        // The outputs `1..` of each multi-output composite, until the composite dies (sized
+        // on first use: most graphs have none).
+        let mut extras: Vec<Vec<Tensor>> = Vec::new();
         for (k, &id) in g.inputs().iter().enumerate() {
             values[id.index()] = Some(Cow::Borrowed(&inputs[k]));
         }
@@ -94,14 +95,13 @@ impl Interpreter {
                 Op::Constant(t) => Some(Cow::Borrowed(&**t)),
                 Op::Shared(s) => Some(Cow::Owned(s.get())),
                 Op::CompositeOutput { index, .. } => {
-                    let t = extras[node.inputs[0].index()].get(index - 1).cloned().ok_or_else(|| {
-                        Error::Eval {
-                            node: tensorlift_ir::pp_graph_depth(g, id, ERROR_DEPTH),
-                            source: tensorlift_ir::ValueError::invalid(
-                                "composite_output",
-                                "its composite has no such output",
-                            ),
-                        }
+                    let extra = extras.get(node.inputs[0].index()).and_then(|e| e.get(index - 1));
+                    let t = extra.cloned().ok_or_else(|| Error::Eval {
+                        node: tensorlift_ir::pp_graph_depth(g, id, ERROR_DEPTH),
+                        source: tensorlift_ir::ValueError::invalid(
+                            "composite_output",
+                            "its composite has no such output",
+                        ),
                     })?;
                     Some(Cow::Owned(t))
                 }
@@ -131,11 +131,14 @@ impl Interpreter {
                     if let Op::Composite(p) = op {
                         if !p.extra_outputs.is_empty() {
                             let mut outs = self.eval_outputs(g, id, p, &ins, check)?;
+                            extras.resize(g.len(), Vec::new());
                             extras[id.index()] = outs.split_off(1);
                             values[id.index()] = outs.pop().map(Cow::Owned);
                             for &dead in &self.frees[step] {
                                 values[dead.index()] = None;
-                                extras[dead.index()] = Vec::new();
+                                if let Some(e) = extras.get_mut(dead.index()) {
+                                    *e = Vec::new();
+                                }
                             }
                             continue;
                         }
@@ -161,7 +164,9 @@ impl Interpreter {
             }
             for &dead in &self.frees[step] {
                 values[dead.index()] = None;
-                extras[dead.index()] = Vec::new();
+                if let Some(e) = extras.get_mut(dead.index()) {
+                    *e = Vec::new();
+                }
             }
         }
         Ok(g.outputs()

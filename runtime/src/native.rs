@@ -6,7 +6,6 @@
 //! (inputs contiguous or single values). Large runs are split over the threads. Anything else — other ops,
 //! programs the JIT does not support, other broadcasting — runs the reference kernel.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use tensorlift_ir::kernels::{self, KernelInput};
 use tensorlift_ir::{DType, FunctionGraph, NodeId, Op, Tensor, TensorType, ValueError};
@@ -15,21 +14,22 @@ use tensorlift_jit::kernel::{ElementwiseKernel, KernelArg, KernelOut};
 /// The compiled kernels of one graph, by node.
 #[derive(Clone, Default)]
 pub struct NativeKernels {
-    kernels: HashMap<NodeId, Arc<ElementwiseKernel>>,
+    /// By node index (a lookup per node and call: no hashing).
+    kernels: Vec<Option<Arc<ElementwiseKernel>>>,
     /// Float `dot`/`gemm` run threaded (`crate::matmul`).
     matmul: bool,
 }
 
 impl std::fmt::Debug for NativeKernels {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "NativeKernels({} kernels)", self.kernels.len())
+        write!(f, "NativeKernels({} kernels)", self.len())
     }
 }
 
 impl NativeKernels {
     /// Compiles every fused node of `g` the JIT supports.
     pub fn compile(g: &FunctionGraph) -> NativeKernels {
-        let mut kernels = HashMap::new();
+        let mut kernels = vec![None; g.len()];
         for id in g.toposort() {
             let node = g.node(id);
             let lone;
@@ -46,7 +46,7 @@ impl NativeKernels {
             };
             // A program the JIT cannot compile yet runs on the reference kernel.
             if let Ok(k) = crate::cache::kernel(program) {
-                kernels.insert(id, k);
+                kernels[id.index()] = Some(k);
             }
         }
         NativeKernels { kernels, matmul: true }
@@ -54,25 +54,30 @@ impl NativeKernels {
 
     /// Runs `kernel` for node `id` from now on (a test hook).
     pub(crate) fn replace(&mut self, id: NodeId, kernel: ElementwiseKernel) {
-        self.kernels.insert(id, Arc::new(kernel));
+        if self.kernels.len() <= id.index() {
+            self.kernels.resize(id.index() + 1, None);
+        }
+        self.kernels[id.index()] = Some(Arc::new(kernel));
     }
 
     /// Number of compiled kernels.
     pub fn len(&self) -> usize {
-        self.kernels.len()
+        self.kernels.iter().flatten().count()
     }
 
     /// True when nothing was compiled.
     pub fn is_empty(&self) -> bool {
-        self.kernels.is_empty()
+        self.len() == 0
     }
 
     /// Each kernel with the node it computes (`pp`, two levels deep), in node order.
     pub fn kernels(&self, g: &FunctionGraph) -> Vec<(String, &ElementwiseKernel)> {
-        let mut out: Vec<(NodeId, &ElementwiseKernel)> =
-            self.kernels.iter().map(|(&id, k)| (id, &**k)).collect();
-        out.sort_by_key(|(id, _)| *id);
-        out.into_iter().map(|(id, k)| (tensorlift_ir::pp_graph_depth(g, id, 2), k)).collect()
+        let out = self
+            .kernels
+            .iter()
+            .enumerate()
+            .filter_map(|(k, kernel)| Some((NodeId(k as u32), &**kernel.as_ref()?)));
+        out.map(|(id, k)| (tensorlift_ir::pp_graph_depth(g, id, 2), k)).collect()
     }
 
     /// The CLIF of each kernel, with the node it computes.
@@ -100,7 +105,7 @@ impl NativeKernels {
         id: NodeId,
         inputs: &[KernelInput<'_>],
     ) -> Option<Result<Vec<Tensor>, ValueError>> {
-        let kernel = self.kernels.get(&id)?;
+        let kernel = self.kernels.get(id.index())?.as_ref()?;
         let shape = match kernels::broadcast_runtime("composite", inputs) {
             Ok(s) => s,
             Err(e) => return Some(Err(e)),
@@ -128,7 +133,7 @@ impl NativeKernels {
         if self.matmul && matches!(op, Op::Dot | Op::Gemm) {
             return crate::matmul::eval(op, inputs, out_ty.dtype).map(Ok);
         }
-        let kernel = self.kernels.get(&id)?;
+        let kernel = self.kernels.get(id.index())?.as_ref()?;
         let name = match op {
             Op::Elemwise(s) => s.name(),
             _ => "composite",
