@@ -143,53 +143,9 @@ impl NativeKernels {
             Err(e) => return Some(Err(e)),
         };
         if let Op::FusedReduce { op: rop, axes, keepdims, .. } = op {
-            // A reduction over every axis, or over the trailing ones, runs chunk by chunk
-            // (row by row), without the temporary.
-            let nd = shape.len();
-            let k = nd - axes.len();
-            let trailing = !axes.is_empty() && (k..nd).all(|a| axes.contains(&a));
-            // Rows shorter than this cost more in calls than the temporary does.
-            let long_rows = k == 0 || shape[k..].iter().product::<usize>() >= 64;
-            if trailing && long_rows && out_ty.dtype == kernel.out_dtype() {
-                let out_shape: Vec<usize> = if *keepdims {
-                    (0..nd).map(|a| if a < k { shape[a] } else { 1 }).collect()
-                } else {
-                    shape[..k].to_vec()
-                };
-                let outer: usize = shape[..k].iter().product();
-                let inner: usize = shape[k..].iter().product();
-                let layouts: Option<Vec<Layout<'_>>> =
-                    inputs.iter().map(|i| layout(i.value, &shape)).collect();
-                if let Some(layouts) = layouts {
-                    let result = if k == 0 {
-                        let flat: Option<Vec<KernelArg<'_>>> = layouts
-                            .iter()
-                            .map(|l| match *l {
-                                Layout::Full(a) | Layout::Scalar(a) => Some(a),
-                                _ => None,
-                            })
-                            .collect();
-                        flat.and_then(|args| crate::reduce::full(kernel, *rop, &args, inner, &out_shape))
-                    } else {
-                        // Row `r`: its slice of a full input, a bias over the reduced axes
-                        // whole, or its element of an input over the kept axes.
-                        let args_for = |r: usize| -> Option<Vec<KernelArg<'_>>> {
-                            layouts
-                                .iter()
-                                .map(|l| match *l {
-                                    Layout::Full(a) => Some(a.slice(r * inner..(r + 1) * inner)),
-                                    Layout::Scalar(a) => Some(a),
-                                    Layout::Trailing(s, a) if s == k => Some(a),
-                                    Layout::Leading(s, t) if s == k => element(t, r),
-                                    _ => None,
-                                })
-                                .collect()
-                        };
-                        crate::reduce::rows(kernel, *rop, &args_for, outer, inner, &out_shape)
-                    };
-                    if let Some(t) = result {
-                        return Some(Ok(t));
-                    }
+            if out_ty.dtype == kernel.out_dtype() {
+                if let Some(t) = crate::reduce::fused(kernel, *rop, axes, *keepdims, inputs, &shape) {
+                    return Some(Ok(t));
                 }
             }
         }
@@ -227,7 +183,7 @@ fn single_op(
 /// How one input of a kernel run is laid out against the result's shape, split at axis
 /// `s` into `outer` rows of `inner` elements.
 #[derive(Clone, Copy)]
-enum Layout<'a> {
+pub(crate) enum Layout<'a> {
     /// As many elements as the result, contiguous.
     Full(KernelArg<'a>),
     /// One value for every element.
@@ -248,7 +204,7 @@ fn slice_arg(t: &Tensor) -> Option<KernelArg<'_>> {
 }
 
 /// Element `k` of a contiguous float tensor, as a scalar argument.
-fn element(t: &Tensor, k: usize) -> Option<KernelArg<'static>> {
+pub(crate) fn element(t: &Tensor, k: usize) -> Option<KernelArg<'static>> {
     match t {
         Tensor::F64(a) => Some(KernelArg::ScalarF64(*a.as_slice()?.get(k)?)),
         Tensor::F32(a) => Some(KernelArg::ScalarF32(*a.as_slice()?.get(k)?)),
@@ -256,7 +212,7 @@ fn element(t: &Tensor, k: usize) -> Option<KernelArg<'static>> {
     }
 }
 
-fn layout<'a>(t: &'a Tensor, shape: &[usize]) -> Option<Layout<'a>> {
+pub(crate) fn layout<'a>(t: &'a Tensor, shape: &[usize]) -> Option<Layout<'a>> {
     let n = t.len();
     if n == 1 {
         return Some(Layout::Scalar(element(t, 0)?));
