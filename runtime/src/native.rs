@@ -145,6 +145,7 @@ impl NativeKernels {
         if let Op::FusedReduce { op: rop, axes, keepdims, .. } = op {
             if out_ty.dtype == kernel.out_dtype() {
                 if let Some(t) = crate::reduce::fused(kernel, *rop, axes, *keepdims, inputs, &shape) {
+                    crate::reduce::count_native();
                     return Some(Ok(t));
                 }
             }

@@ -273,6 +273,11 @@ pub fn native_count() -> usize {
     NATIVE.with(|c| c.get())
 }
 
+/// Counts one fused reduction computed here (for [`native_count`]).
+pub(crate) fn count_native() {
+    NATIVE.with(|c| c.set(c.get() + 1));
+}
+
 /// Rows of a leading or middle-axes reduction whose partial results are summed in order
 /// before the blocks' partials are combined pairwise.
 pub const ROW_BLOCK: usize = 256;
@@ -290,19 +295,6 @@ const MIN_ROW: usize = 64;
 /// reduction's shape (with `keepdims`). `None` when the op, the axes or an input's layout
 /// is not handled here (the caller computes the temporary and reduces it).
 pub(crate) fn fused(
-    kernel: &ElementwiseKernel,
-    op: ReduceOp,
-    axes: &[usize],
-    keepdims: bool,
-    inputs: &[KernelInput<'_>],
-    shape: &[usize],
-) -> Option<Tensor> {
-    let t = fused_any(kernel, op, axes, keepdims, inputs, shape)?;
-    NATIVE.with(|c| c.set(c.get() + 1));
-    Some(t)
-}
-
-fn fused_any(
     kernel: &ElementwiseKernel,
     op: ReduceOp,
     axes: &[usize],
