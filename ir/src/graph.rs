@@ -354,7 +354,7 @@ impl FunctionGraph {
                 )));
             }
             // `old` is going away: users rewired below must not merge into it.
-            self.memo.remove(&self.nodes, old);
+            self.memo.remove(old);
             // Users' types can only change when the replacement's type differs.
             let same_type = self.nodes[old.index()].ty == self.nodes[new.index()].ty;
             let mut users: Vec<NodeId> = std::mem::take(&mut self.uses[old.index()])
@@ -365,7 +365,7 @@ impl FunctionGraph {
             users.sort_unstable();
             users.dedup();
             for u in users {
-                self.memo.remove(&self.nodes, u);
+                self.memo.remove(u);
                 for i in self.nodes[u.index()].inputs.iter_mut() {
                     if *i == old {
                         *i = new;
@@ -410,7 +410,7 @@ impl FunctionGraph {
                 continue;
             }
             self.dead[n.index()] = true;
-            self.memo.remove(&self.nodes, n);
+            self.memo.remove(n);
             for i in self.nodes[n.index()].inputs.clone() {
                 self.live_uses[i.index()] -= 1;
                 work.push(i);
@@ -520,9 +520,10 @@ struct Memo {
     /// (32-bit key hash, node): 8 bytes an entry, so that the table of a graph of tens of
     /// thousands of nodes stays in cache.
     table: hashbrown::HashTable<(u32, NodeId)>,
-    /// Whether each node is registered: a node merged into an equal one never is, and
-    /// looking it up to remove it would walk a whole probe sequence for nothing.
-    registered: Vec<bool>,
+    /// The key hash each node is registered under, if it is: removing a node then reads
+    /// neither the node nor its key (a node merged into an equal one is never registered,
+    /// and looking it up would walk a whole probe sequence for nothing).
+    registered: Vec<Option<u32>>,
 }
 
 /// The 32-bit hash of a node's (op, inputs).
@@ -555,22 +556,17 @@ impl Memo {
     /// Registers node `id` under its current (op, inputs).
     fn insert(&mut self, nodes: &[GraphNode], id: NodeId) {
         if self.registered.len() <= id.index() {
-            self.registered.resize(nodes.len().max(id.index() + 1), false);
+            self.registered.resize(nodes.len().max(id.index() + 1), None);
         }
-        self.registered[id.index()] = true;
         let n = &nodes[id.index()];
         let h = key_hash(&n.op, &n.inputs);
+        self.registered[id.index()] = Some(h);
         self.table.insert_unique(spread(h), (h, id), |&(kh, _)| spread(kh));
     }
 
     /// Unregisters node `id` (call before its inputs change), if it is the registered one.
-    fn remove(&mut self, nodes: &[GraphNode], id: NodeId) {
-        match self.registered.get_mut(id.index()) {
-            Some(r) if *r => *r = false,
-            _ => return,
-        }
-        let n = &nodes[id.index()];
-        let h = key_hash(&n.op, &n.inputs);
+    fn remove(&mut self, id: NodeId) {
+        let Some(h) = self.registered.get_mut(id.index()).and_then(Option::take) else { return };
         if let Ok(entry) = self.table.find_entry(spread(h), |&(kh, j)| kh == h && j == id) {
             entry.remove();
         }

@@ -14,7 +14,8 @@
 
 use crate::engine::Rule;
 use crate::pattern::{same_pattern, Rw};
-use std::collections::{HashMap, HashSet};
+// Fx hashing: fusion maps every node of a cluster (tens of thousands in long chains).
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::Arc;
 use tensorlift_ir::{DType, NodeId, Op, ReduceOp, ScalarNode, ScalarOp, ScalarProgram};
 
@@ -40,7 +41,7 @@ fn scalar_const(rw: &Rw<'_>, id: NodeId) -> bool {
 
 /// The cluster of fusible nodes that can be computed inside one kernel ending at `root`.
 fn grow_cluster(rw: &Rw<'_>, root: NodeId) -> HashSet<NodeId> {
-    let mut cluster = HashSet::from([root]);
+    let mut cluster = HashSet::from_iter([root]);
     let mut work = vec![root];
     while let Some(n) = work.pop() {
         for i in rw.inputs(n) {
@@ -66,8 +67,8 @@ fn program_of(rw: &Rw<'_>, root: NodeId, cluster: &HashSet<NodeId>) -> (ScalarPr
     let mut inputs: Vec<NodeId> = Vec::new();
     // Inputs numbered as a reader meets them: depth-first from the root, operands left to
     // right (Theano's `i0, i1, …`).
-    let mut input_index: HashMap<NodeId, usize> = HashMap::new();
-    let mut visited: HashSet<NodeId> = HashSet::from([root]);
+    let mut input_index: HashMap<NodeId, usize> = HashMap::default();
+    let mut visited: HashSet<NodeId> = HashSet::from_iter([root]);
     // (node, next operand to look at): operands left to right, each fused child explored
     // before the operands after it.
     let mut walk: Vec<(NodeId, usize)> = vec![(root, 0)];
@@ -92,7 +93,7 @@ fn program_of(rw: &Rw<'_>, root: NodeId, cluster: &HashSet<NodeId>) -> (ScalarPr
         extra_outputs: Vec::new(),
     };
     let mut values: HashMap<NodeId, usize> = input_index;
-    let mut consts: HashMap<(u64, DType), usize> = HashMap::new();
+    let mut consts: HashMap<(u64, DType), usize> = HashMap::default();
     for &n in &order {
         let mut args = Vec::new();
         for i in rw.inputs(n) {
@@ -155,7 +156,7 @@ fn fuse_reduce(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
     let (body, inputs) = match rw.op(x).clone() {
         Op::Composite(p) => ((*p).clone(), rw.inputs(x).into_vec()),
         Op::Elemwise(s) if s != ScalarOp::Second => {
-            let (p, ins) = program_of(rw, x, &HashSet::from([x]));
+            let (p, ins) = program_of(rw, x, &HashSet::from_iter([x]));
             if ins.is_empty() {
                 return None;
             }
@@ -171,7 +172,7 @@ fn fuse_reduce(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
 fn elementwise_program(rw: &Rw<'_>, id: NodeId) -> Option<(ScalarProgram, Vec<NodeId>)> {
     match rw.op(id) {
         Op::Composite(p) => Some(((**p).clone(), rw.inputs(id).into_vec())),
-        Op::Elemwise(_) => Some(program_of(rw, id, &HashSet::from([id]))),
+        Op::Elemwise(_) => Some(program_of(rw, id, &HashSet::from_iter([id]))),
         _ => None,
     }
 }
