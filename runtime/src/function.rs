@@ -164,6 +164,7 @@ impl FunctionBuilder {
                 targets,
                 compiled,
                 mode: self.mode,
+                pool: Arc::default(),
             });
         }
         let held: Vec<Var> = self.inputs.iter().chain(&roots).cloned().collect();
@@ -191,6 +192,7 @@ impl FunctionBuilder {
             targets,
             compiled,
             mode: self.mode,
+            pool: Arc::default(),
         })
     }
 }
@@ -206,6 +208,9 @@ pub struct Function {
     /// through the JIT cache.
     pub(crate) compiled: Arc<Compiled>,
     mode: Mode,
+    /// The storage of dead intermediates, kept across calls (`crate::pool`); shared by the
+    /// clones of this function, freed with the last.
+    pool: Arc<crate::pool::BufferPool>,
 }
 
 impl Function {
@@ -297,13 +302,25 @@ impl Function {
         let mut results = match (scalar, sinks) {
             (Some(results), _) => results,
             (None, None) => {
-                self.compiled.interp.run_checked(&self.compiled.graph, &values, self.mode == Mode::Debug)?
+                let debug = self.mode == Mode::Debug;
+                self.compiled.interp.run_into(
+                    &self.compiled.graph,
+                    &values,
+                    debug,
+                    &mut [],
+                    Some(&self.pool),
+                )?
             }
             (None, Some(outs)) => {
                 let mut offered: Vec<Option<&mut Tensor>> = outs.iter_mut().map(Some).collect();
                 let debug = self.mode == Mode::Debug;
-                let results =
-                    self.compiled.interp.run_into(&self.compiled.graph, &values, debug, &mut offered)?;
+                let results = self.compiled.interp.run_into(
+                    &self.compiled.graph,
+                    &values,
+                    debug,
+                    &mut offered,
+                    Some(&self.pool),
+                )?;
                 // Outputs not written in place are copied, after checking they fit.
                 for (k, (out, r)) in outs.iter_mut().zip(&results).enumerate() {
                     if out.dtype() != r.dtype() || out.shape() != r.shape() {
@@ -400,6 +417,13 @@ impl Function {
             scalar: None,
         });
         Ok(())
+    }
+
+    /// How many native results reused the storage of a dead intermediate (kept across
+    /// calls) and how many were allocated, over every call so far of this function and its
+    /// clones (`Mode::Jit`; zero for the interpreter).
+    pub fn buffer_stats(&self) -> crate::BufferStats {
+        self.pool.stats()
     }
 
     /// Number of fused nodes running as native code (0 unless `Mode::Jit`).

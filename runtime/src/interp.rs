@@ -5,7 +5,9 @@
 //! are dropped after their last use, and views stay views (no needless copies).
 
 use crate::error::{Error, Result};
+use crate::pool::BufferPool;
 use std::borrow::Cow;
+use std::sync::Arc;
 use tensorlift_ir::kernels::{self, KernelInput};
 use tensorlift_ir::{FunctionGraph, NodeId, Op, Tensor};
 
@@ -68,18 +70,37 @@ impl Interpreter {
     /// Like [`run`](Self::run); with `check`, every node computed natively is computed by
     /// its reference kernel too and the two compared (`Mode::Debug`).
     pub fn run_checked(&self, g: &FunctionGraph, inputs: &[Tensor], check: bool) -> Result<Vec<Tensor>> {
-        self.run_into(g, inputs, check, &mut [])
+        self.run_into(g, inputs, check, &mut [], None)
     }
 
     /// Like [`run_checked`](Self::run_checked); `sinks[k]`, when given, is offered to the
     /// native kernel of graph output `k` to write its result in place (the returned tensor
-    /// then shares its data). The caller copies the outputs computed elsewhere.
+    /// then shares its data). The caller copies the outputs computed elsewhere. With a
+    /// `pool`, dead intermediates go to it and native results come from it.
     pub(crate) fn run_into(
         &self,
         g: &FunctionGraph,
         inputs: &[Tensor],
         check: bool,
         sinks: &mut [Option<&mut Tensor>],
+        pool: Option<&Arc<BufferPool>>,
+    ) -> Result<Vec<Tensor>> {
+        match pool {
+            Some(p) if !self.native.is_empty() => {
+                crate::pool::with_pool(p, || self.run_steps(g, inputs, check, sinks, Some(p)))
+            }
+            _ => self.run_steps(g, inputs, check, sinks, None),
+        }
+    }
+
+    /// [`run_into`](Self::run_into)'s loop over the steps.
+    fn run_steps(
+        &self,
+        g: &FunctionGraph,
+        inputs: &[Tensor],
+        check: bool,
+        sinks: &mut [Option<&mut Tensor>],
+        pool: Option<&Arc<BufferPool>>,
     ) -> Result<Vec<Tensor>> {
         let mut values: Vec<Option<Cow<'_, Tensor>>> = vec![None; g.len()];
         // The outputs `1..` of each multi-output composite, until the composite dies (sized
@@ -134,12 +155,7 @@ impl Interpreter {
                             extras.resize(g.len(), Vec::new());
                             extras[id.index()] = outs.split_off(1);
                             values[id.index()] = outs.pop().map(Cow::Owned);
-                            for &dead in &self.frees[step] {
-                                values[dead.index()] = None;
-                                if let Some(e) = extras.get_mut(dead.index()) {
-                                    *e = Vec::new();
-                                }
-                            }
+                            self.free(step, &mut values, &mut extras, pool);
                             continue;
                         }
                     }
@@ -162,17 +178,34 @@ impl Interpreter {
             if value.is_some() {
                 values[id.index()] = value;
             }
-            for &dead in &self.frees[step] {
-                values[dead.index()] = None;
-                if let Some(e) = extras.get_mut(dead.index()) {
-                    *e = Vec::new();
-                }
-            }
+            self.free(step, &mut values, &mut extras, pool);
         }
         Ok(g.outputs()
             .iter()
             .map(|o| values[o.index()].as_deref().expect("outputs computed").clone())
             .collect())
+    }
+
+    /// Drops the values whose last reader is step `step`, their storage to the pool.
+    fn free(
+        &self,
+        step: usize,
+        values: &mut [Option<Cow<'_, Tensor>>],
+        extras: &mut [Vec<Tensor>],
+        pool: Option<&Arc<BufferPool>>,
+    ) {
+        for &dead in &self.frees[step] {
+            let value = values[dead.index()].take();
+            let extra = extras.get_mut(dead.index()).map(std::mem::take).unwrap_or_default();
+            if let Some(pool) = pool {
+                if let Some(Cow::Owned(t)) = value {
+                    pool.recycle(t);
+                }
+                for t in extra {
+                    pool.recycle(t);
+                }
+            }
+        }
     }
 
     /// Every output of the multi-output composite `id` (program `p`), natively when it can,

@@ -10,6 +10,7 @@
 //! - `threads`: how many threads large kernels are split over.
 //! - `verify_grad`: symbolic gradients checked against finite differences.
 //! - `alloc`: output buffers of native kernels (huge pages for large ones).
+//! - `pool`: the storage of dead intermediates, kept across calls and reused.
 //! - `cache`: the process-wide JIT cache of compiled graphs and kernels.
 //! - `debug`: `Mode::Debug`'s comparison of native and reference values.
 //! - `dump`: every stage of a compiled function as text (`Function::dump`).
@@ -25,6 +26,7 @@ pub mod function;
 pub mod interp;
 pub mod matmul;
 pub mod native;
+pub mod pool;
 pub mod reduce;
 mod scalar;
 pub mod threads;
@@ -35,6 +37,7 @@ pub use dump::Stage;
 pub use error::{Error, Result};
 pub use function::{function, Function, FunctionBuilder, Mode, OnUnusedInput};
 pub use interp::Interpreter;
+pub use pool::BufferStats;
 pub use tensorlift_opt::{OptConfig, Phase, RewriteTrace, TraceEntry};
 pub use threads::{num_threads, set_num_threads};
 pub use verify_grad::{verify_grad, GradReport, VerifyGradOptions, WorstElement};

@@ -320,8 +320,8 @@ fn run_outputs(kernel: &ElementwiseKernel, args: &[KernelArg<'_>], shape: &[usiz
         .output_dtypes()
         .iter()
         .map(|d| match d {
-            DType::F64 => Some(Buf::F64(crate::alloc::output_buffer(n))),
-            DType::F32 => Some(Buf::F32(crate::alloc::output_buffer(n))),
+            DType::F64 => Some(Buf::F64(crate::pool::buffer(n))),
+            DType::F32 => Some(Buf::F32(crate::pool::buffer(n))),
             _ => None,
         })
         .collect::<Option<_>>()?;
@@ -399,7 +399,7 @@ fn as_uninit<T>(s: &mut [T]) -> &mut [std::mem::MaybeUninit<T>] {
 pub const PARALLEL_THRESHOLD: usize = 1 << 15;
 
 /// Computes the `n = outer * inner` elements of a fresh buffer (see [`fill_into`]).
-fn fill<'a, T: tensorlift_ir::Element + Send>(
+fn fill<'a, T: tensorlift_ir::Element + Send + crate::pool::Pooled>(
     kernel: &ElementwiseKernel,
     n: usize,
     outer: usize,
@@ -407,7 +407,7 @@ fn fill<'a, T: tensorlift_ir::Element + Send>(
     rows: bool,
     args_for: &(dyn Fn(usize, usize) -> Option<Vec<KernelArg<'a>>> + Sync),
 ) -> Option<Vec<T>> {
-    let mut out: Vec<T> = crate::alloc::output_buffer(n);
+    let mut out: Vec<T> = crate::pool::buffer(n);
     fill_into(kernel, &mut out.spare_capacity_mut()[..n], outer, inner, rows, args_for)?;
     // SAFETY: a successful `fill_into` wrote every element of the first `n`.
     unsafe { out.set_len(n) };
