@@ -85,23 +85,8 @@ impl Interpreter {
         sinks: &mut [Option<&mut Tensor>],
         pool: Option<&Arc<BufferPool>>,
     ) -> Result<Vec<Tensor>> {
-        match pool {
-            Some(p) if !self.native.is_empty() => {
-                crate::pool::with_pool(p, || self.run_steps(g, inputs, check, sinks, Some(p)))
-            }
-            _ => self.run_steps(g, inputs, check, sinks, None),
-        }
-    }
-
-    /// [`run_into`](Self::run_into)'s loop over the steps.
-    fn run_steps(
-        &self,
-        g: &FunctionGraph,
-        inputs: &[Tensor],
-        check: bool,
-        sinks: &mut [Option<&mut Tensor>],
-        pool: Option<&Arc<BufferPool>>,
-    ) -> Result<Vec<Tensor>> {
+        let pool = pool.filter(|_| !self.native.is_empty());
+        let _pool = pool.map(crate::pool::enter);
         let mut values: Vec<Option<Cow<'_, Tensor>>> = vec![None; g.len()];
         // The outputs `1..` of each multi-output composite, until the composite dies (sized
         // on first use: most graphs have none).

@@ -128,16 +128,19 @@ thread_local! {
     static CURRENT: RefCell<Option<Arc<BufferPool>>> = const { RefCell::new(None) };
 }
 
-/// Runs `f` with `pool` as this thread's pool (restored after, even on panic).
-pub(crate) fn with_pool<R>(pool: &Arc<BufferPool>, f: impl FnOnce() -> R) -> R {
-    struct Restore(Option<Arc<BufferPool>>);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            CURRENT.with(|c| *c.borrow_mut() = self.0.take());
-        }
+/// Makes `pool` this thread's pool until the returned guard drops (which restores the
+/// previous one, even on panic).
+pub(crate) fn enter(pool: &Arc<BufferPool>) -> PoolGuard {
+    PoolGuard(CURRENT.with(|c| c.borrow_mut().replace(pool.clone())))
+}
+
+/// Restores the thread's previous pool when dropped.
+pub(crate) struct PoolGuard(Option<Arc<BufferPool>>);
+
+impl Drop for PoolGuard {
+    fn drop(&mut self) {
+        CURRENT.with(|c| *c.borrow_mut() = self.0.take());
     }
-    let _restore = Restore(CURRENT.with(|c| c.borrow_mut().replace(pool.clone())));
-    f()
 }
 
 /// A buffer with room for `n` elements: a pooled one of this thread's pool, or a fresh one.
