@@ -147,6 +147,8 @@ pub enum StageArg {
     Opt,
     /// Every rewrite the optimizer applied.
     Trace,
+    /// The steps the executor runs and the values that die after each.
+    Schedule,
     /// Cranelift IR of each native kernel, before Cranelift's optimizer.
     Clif,
     /// Cranelift IR after Cranelift's optimizer.

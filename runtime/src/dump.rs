@@ -1,6 +1,7 @@
 //! Every stage of a compiled function as text: the graph as written, the optimized graph,
-//! the rewrite trace, the Cranelift IR of each native kernel before and after Cranelift's
-//! optimizer, its machine code, and Graphviz DOT. `f.dump(Stage::Clif)`.
+//! the rewrite trace, the schedule the executor runs, the Cranelift IR of each native kernel
+//! before and after Cranelift's optimizer, its machine code, and Graphviz DOT.
+//! `f.dump(Stage::Clif)`.
 
 use crate::error::{Error, Result};
 use crate::function::Function;
@@ -17,6 +18,9 @@ pub enum Stage {
     Optimized,
     /// Every rewrite the optimizer applied, in order.
     Trace,
+    /// The steps the executor runs, in order: how each value is computed (native kernel,
+    /// matrix kernel, view, reference kernel) and which values die after it.
+    Schedule,
     /// The CLIF of each native kernel as generated, headed by the node it computes.
     Clif,
     /// The CLIF of each native kernel after Cranelift's mid-end optimizer.
@@ -30,8 +34,16 @@ pub enum Stage {
 
 impl Stage {
     /// Every stage, in pipeline order.
-    pub const ALL: [Stage; 7] =
-        [Stage::Graph, Stage::Optimized, Stage::Trace, Stage::Clif, Stage::ClifOpt, Stage::Asm, Stage::Dot];
+    pub const ALL: [Stage; 8] = [
+        Stage::Graph,
+        Stage::Optimized,
+        Stage::Trace,
+        Stage::Schedule,
+        Stage::Clif,
+        Stage::ClifOpt,
+        Stage::Asm,
+        Stage::Dot,
+    ];
 
     /// The stage's name as the command line spells it (`clif-opt`).
     pub fn name(self) -> &'static str {
@@ -39,6 +51,7 @@ impl Stage {
             Stage::Graph => "graph",
             Stage::Optimized => "opt",
             Stage::Trace => "trace",
+            Stage::Schedule => "schedule",
             Stage::Clif => "clif",
             Stage::ClifOpt => "clif-opt",
             Stage::Asm => "asm",
@@ -95,6 +108,7 @@ impl Function {
             Stage::Graph => Ok(graph_text(&c.user_graph, n_outputs)),
             Stage::Optimized => Ok(graph_text(&c.graph, n_outputs)),
             Stage::Trace => Ok(c.trace.to_string()),
+            Stage::Schedule => Ok(c.interp.schedule_text(&c.graph)),
             Stage::Clif => per_kernel(&|k| Ok(k.clif().to_string())),
             Stage::ClifOpt => per_kernel(&|k| k.optimized_clif().map_err(jit)),
             Stage::Asm => per_kernel(&|k| k.disassembly().map_err(jit)),

@@ -7,6 +7,7 @@
 use crate::error::{Error, Result};
 use crate::pool::BufferPool;
 use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::sync::Arc;
 use tensorlift_ir::kernels::{self, KernelInput};
 use tensorlift_ir::{FunctionGraph, NodeId, Op, Tensor};
@@ -49,6 +50,51 @@ impl Interpreter {
     /// Prepares `g` with its fused nodes compiled to native code (`Mode::Jit`).
     pub fn with_native(g: &FunctionGraph) -> Interpreter {
         Interpreter { native: crate::native::NativeKernels::compile(g), ..Interpreter::new(g) }
+    }
+
+    /// The schedule as text: one line per step, in order — the value it computes, how
+    /// (`native` kernel, `native reduce` without the temporary where the layout allows,
+    /// `matmul`, `view`, `reference` kernel, or an input, constant, shared variable or
+    /// output of a multi-output kernel), its inputs, and the values that die after it (their
+    /// storage goes back to the pool).
+    pub fn schedule_text(&self, g: &FunctionGraph) -> String {
+        let mut out = String::new();
+        for (step, &id) in self.order.iter().enumerate() {
+            let node = g.node(id);
+            let native = self.native.has_kernel(id);
+            let how = match &node.op {
+                Op::Input => "input".to_string(),
+                Op::Constant(_) => "constant".to_string(),
+                Op::Shared(_) => "shared".to_string(),
+                Op::CompositeOutput { index, .. } => format!("output {index} of {}", node.inputs[0]),
+                Op::FusedReduce { op, .. } if native => format!("native reduce {}", op.name()),
+                Op::Composite(p) if native && p.n_outputs() > 1 => {
+                    format!("native composite ({} outputs)", p.n_outputs())
+                }
+                Op::Composite(_) if native => "native composite".to_string(),
+                Op::Elemwise(s) if native => format!("native {}", s.name()),
+                Op::Dot | Op::Gemm if self.native.matmul() && node.ty.dtype.is_float() => {
+                    format!("matmul {}", node.op.name())
+                }
+                Op::DimShuffle { .. } => "view dimshuffle".to_string(),
+                op => format!("reference {}", op.name()),
+            };
+            let args: Vec<String> = node.inputs.iter().map(|i| i.to_string()).collect();
+            let args = match &node.op {
+                _ if args.is_empty() => String::new(),
+                Op::CompositeOutput { .. } => String::new(),
+                _ => format!("({})", args.join(", ")),
+            };
+            let _ = write!(out, "{id} = {how}{args} : {}", node.ty);
+            if !self.frees[step].is_empty() {
+                let dead: Vec<String> = self.frees[step].iter().map(|d| d.to_string()).collect();
+                let _ = write!(out, "  ; frees {}", dead.join(", "));
+            }
+            out.push('\n');
+        }
+        let outs: Vec<String> = g.outputs().iter().map(|o| o.to_string()).collect();
+        let _ = writeln!(out, "return {}", outs.join(", "));
+        out
     }
 
     /// The native kernels (empty for the pure interpreter).

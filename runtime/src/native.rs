@@ -60,6 +60,16 @@ impl NativeKernels {
         self.kernels[id.index()] = Some(Arc::new(kernel));
     }
 
+    /// True when node `id` has a native kernel.
+    pub fn has_kernel(&self, id: NodeId) -> bool {
+        self.kernels.get(id.index()).is_some_and(Option::is_some)
+    }
+
+    /// True when float matrix products run on the threaded matrix kernel.
+    pub fn matmul(&self) -> bool {
+        self.matmul
+    }
+
     /// Number of compiled kernels.
     pub fn len(&self) -> usize {
         self.kernels.iter().flatten().count()
