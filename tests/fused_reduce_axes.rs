@@ -145,3 +145,20 @@ fn a_long_float32_column_sum_stays_accurate_and_thread_independent() {
         assert!((got - want).abs() <= 6e-8 * want, "{got} vs {want}");
     }
 }
+
+#[test]
+fn products_over_any_run_of_axes() {
+    for dtype in [DType::F64, DType::F32] {
+        let x = tl::tensor("x", dtype, &[None, None, None]);
+        // Factors near 1, so that products of thousands stay finite.
+        let body = |k: f64| tl::exp(&x * k);
+        let outs = vec![
+            body(0.01).prod(),
+            body(0.02).prod_axis(0),
+            body(0.03).prod_opts(1, true),
+            body(0.04).prod_axis([1, 2]),
+        ];
+        let tol = if dtype == DType::F32 { 1e-4 } else { 1e-12 };
+        check(&[&x], &outs, &[data(&[20, 30, 70], 11, dtype)], 4, tol);
+    }
+}

@@ -1,4 +1,4 @@
-//! Fused reductions for `Mode::Jit`: `sum`, `mean`, `max` and `min` of a fused elementwise
+//! Fused reductions for `Mode::Jit`: `sum`, `mean`, `prod`, `max` and `min` of a fused elementwise
 //! body (`FusedReduce`, e.g. `sum(x**2)`, the mean cross-entropy of a training step, the
 //! bias gradient `sum(g * (1 - h*h), axis=0)`), computed without the elementwise
 //! temporary: the native kernel fills an L1-sized buffer, which is reduced at once. Over
@@ -14,6 +14,10 @@
 //! result's magnitude scale even at 1e7 elements (a sequential `float32` sum can be off by
 //! `n · ε32`). Chunk boundaries do not depend on the number of threads, so the result is
 //! the same on one thread or several. `max`/`min` propagate NaN as NumPy does.
+//!
+//! `prod` multiplies in `float64` too (pairwise over chunks), so a `float32` product that
+//! a `float32` running product would overflow or underflow midway stays finite when its
+//! value is.
 //!
 //! Over leading or middle axes, each output element sums its `m` rows in `float64`, in
 //! blocks of [`ROW_BLOCK`] rows whose partial sums are added pairwise: an error of at most
@@ -34,6 +38,7 @@ pub const CHUNK: usize = 4096;
 #[derive(Clone, Copy, Debug)]
 enum Partial {
     Sum(f64),
+    Prod(f64),
     Max(f64),
     Min(f64),
 }
@@ -65,6 +70,7 @@ fn chunk_partial(op: ReduceOp, v: &[f64]) -> Partial {
     match op {
         ReduceOp::Max => Partial::Max(extreme(v.iter().copied(), true)),
         ReduceOp::Min => Partial::Min(extreme(v.iter().copied(), false)),
+        ReduceOp::Prod => Partial::Prod(v.iter().product()),
         _ => Partial::Sum(sum8(v.iter().copied())),
     }
 }
@@ -74,6 +80,7 @@ fn chunk_partial32(op: ReduceOp, v: &[f32]) -> Partial {
     match op {
         ReduceOp::Max => Partial::Max(extreme(it, true)),
         ReduceOp::Min => Partial::Min(extreme(it, false)),
+        ReduceOp::Prod => Partial::Prod(it.product()),
         _ => Partial::Sum(sum8(it)),
     }
 }
@@ -86,6 +93,7 @@ fn combine(p: &[Partial]) -> Partial {
             let (a, b) = (combine(&p[..n / 2]), combine(&p[n / 2..]));
             match (a, b) {
                 (Partial::Sum(x), Partial::Sum(y)) => Partial::Sum(x + y),
+                (Partial::Prod(x), Partial::Prod(y)) => Partial::Prod(x * y),
                 (Partial::Max(x), Partial::Max(y)) => Partial::Max(extreme([x, y].into_iter(), true)),
                 (Partial::Min(x), Partial::Min(y)) => Partial::Min(extreme([x, y].into_iter(), false)),
                 _ => unreachable!("one reduction per call"),
@@ -136,7 +144,9 @@ pub(crate) fn full(
     n: usize,
     shape: &[usize],
 ) -> Option<Tensor> {
-    if n == 0 || !matches!(op, ReduceOp::Sum | ReduceOp::Mean | ReduceOp::Max | ReduceOp::Min) {
+    if n == 0
+        || !matches!(op, ReduceOp::Sum | ReduceOp::Mean | ReduceOp::Prod | ReduceOp::Max | ReduceOp::Min)
+    {
         return None;
     }
     let chunks = n.div_ceil(CHUNK);
@@ -170,7 +180,7 @@ pub(crate) fn full(
 fn finish(op: ReduceOp, partials: &[Partial], n: usize) -> f64 {
     match combine(partials) {
         Partial::Sum(s) if op == ReduceOp::Mean => s / n as f64,
-        Partial::Sum(v) | Partial::Max(v) | Partial::Min(v) => v,
+        Partial::Sum(v) | Partial::Prod(v) | Partial::Max(v) | Partial::Min(v) => v,
     }
 }
 
@@ -198,7 +208,9 @@ pub(crate) fn rows<'a>(
     inner: usize,
     shape: &[usize],
 ) -> Option<Tensor> {
-    if inner == 0 || !matches!(op, ReduceOp::Sum | ReduceOp::Mean | ReduceOp::Max | ReduceOp::Min) {
+    if inner == 0
+        || !matches!(op, ReduceOp::Sum | ReduceOp::Mean | ReduceOp::Prod | ReduceOp::Max | ReduceOp::Min)
+    {
         return None;
     }
     let chunks = inner.div_ceil(CHUNK);
@@ -306,7 +318,7 @@ pub(crate) fn fused(
     let (&k0, &last) = (axes.first()?, axes.last()?);
     let k1 = last + 1;
     let n: usize = shape.iter().product();
-    if !matches!(op, ReduceOp::Sum | ReduceOp::Mean | ReduceOp::Max | ReduceOp::Min)
+    if !matches!(op, ReduceOp::Sum | ReduceOp::Mean | ReduceOp::Prod | ReduceOp::Max | ReduceOp::Min)
         || k1 - k0 != axes.len()
         || n == 0
     {
@@ -397,6 +409,7 @@ fn accumulate(op: ReduceOp, acc: &mut [f64], v: impl Iterator<Item = f64>) {
         *a = match op {
             ReduceOp::Max => pick(*a, x, x > *a),
             ReduceOp::Min => pick(*a, x, x < *a),
+            ReduceOp::Prod => *a * x,
             _ => *a + x,
         };
     }
@@ -416,6 +429,7 @@ fn identity(op: ReduceOp) -> f64 {
     match op {
         ReduceOp::Max => f64::NEG_INFINITY,
         ReduceOp::Min => f64::INFINITY,
+        ReduceOp::Prod => 1.0,
         _ => -0.0,
     }
 }
