@@ -45,9 +45,9 @@ fn a_training_step_allocates_only_what_it_returns_in_the_steady_state() {
     let build = || {
         let x = tl::dmatrix("x");
         let t = tl::dmatrix("t");
-        let w1 = tl::shared(matrix(64, 32, 0.5), "w1");
-        let b1 = tl::shared(Array1::<f64>::zeros(32), "b1");
-        let w2 = tl::shared(matrix(32, 10, 0.25), "w2");
+        let w1 = tl::shared(matrix(64, 128, 0.5), "w1");
+        let b1 = tl::shared(Array1::<f64>::zeros(128), "b1");
+        let w2 = tl::shared(matrix(128, 10, 0.25), "w2");
         let h = tl::tanh(tl::dot(&x, &w1) + &b1);
         let cost = -(&t * tl::log_softmax(&tl::dot(&h, &w2), -1)).sum_axis(1).mean();
         let params = [&w1, &b1, &w2];
@@ -57,8 +57,9 @@ fn a_training_step_allocates_only_what_it_returns_in_the_steady_state() {
         (x, t, cost, updates, w1)
     };
     let args = {
-        let t = Array2::from_shape_fn((128, 10), |(i, j)| if i % 10 == j { 1.0 } else { 0.0 });
-        tl::args![matrix(128, 64, 2.0), t]
+        // 256 × 128 hidden values: buffers of 256 KiB, above the pool's minimum.
+        let t = Array2::from_shape_fn((256, 10), |(i, j)| if i % 10 == j { 1.0 } else { 0.0 });
+        tl::args![matrix(256, 64, 2.0), t]
     };
     let run = |mode: Mode| -> (Vec<f64>, Vec<f64>, Vec<tl::BufferStats>) {
         let (x, t, cost, updates, w1) = build();
@@ -95,6 +96,7 @@ fn concurrent_calls_share_the_pool_safely() {
     let x = tl::dvector("x");
     let y = tl::dot(tl::exp(&x * 0.5), tl::sin(&x));
     let z = tl::sqrt(tl::abs(&x)) * y.clone();
+    // 50 000 doubles: 400 KB buffers, pooled.
     let f = tl::Function::builder(&[&x], &[z]).mode(Mode::Jit).build().unwrap();
     let v: Vec<f64> = (0..50_000).map(|i| (i as f64 * 1e-3).cos()).collect();
     let want: Tensor = f.call1(v.clone()).unwrap();

@@ -6,8 +6,9 @@
 //! reference kernels allocate for themselves): no fresh pages for intermediates, whose
 //! first touch costs more than the arithmetic on large arrays.
 //!
-//! The pool is bounded ([`MAX_BUFFERS`], [`MAX_BYTES`]); beyond that, dying buffers are
-//! freed as before. A value shared with anything else (a view, a shared variable, an
+//! Only buffers of [`MIN_BYTES`] or more are pooled (the allocator recycles small ones
+//! itself). The pool is bounded ([`MAX_BUFFERS`], [`MAX_BYTES`]); beyond that, dying
+//! buffers are freed as before. A value shared with anything else (a view, a shared variable, an
 //! output) is never taken. Concurrent calls share the pool under a lock; each buffer is
 //! taken out by exactly one of them.
 
@@ -21,6 +22,11 @@ pub const MAX_BUFFERS: usize = 64;
 
 /// Most bytes a pool keeps.
 pub const MAX_BYTES: usize = 1 << 30;
+
+/// Buffers smaller than this are left to the allocator, which recycles small blocks itself
+/// (glibc serves them from its free lists, without fresh pages); pooling them would only
+/// add a lock to every small call.
+pub const MIN_BYTES: usize = 128 << 10;
 
 /// The buffers of one compiled function.
 #[derive(Debug, Default)]
@@ -38,7 +44,8 @@ pub(crate) struct Slots {
     bytes: usize,
 }
 
-/// How many native result buffers were allocated fresh and how many reused a pooled one.
+/// How many native result buffers (of [`MIN_BYTES`] or more) were allocated fresh and how
+/// many reused a pooled one.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct BufferStats {
     /// Buffers allocated.
@@ -84,8 +91,11 @@ impl BufferPool {
 
     fn put<T: Pooled>(&self, v: Vec<T>) {
         let bytes = v.capacity() * std::mem::size_of::<T>();
+        if bytes < MIN_BYTES {
+            return;
+        }
         let mut s = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-        if s.bytes + bytes > MAX_BYTES || s.f64s.len() + s.f32s.len() >= MAX_BUFFERS || bytes == 0 {
+        if s.bytes + bytes > MAX_BYTES || s.f64s.len() + s.f32s.len() >= MAX_BUFFERS {
             return;
         }
         s.bytes += bytes;
@@ -145,6 +155,9 @@ impl Drop for PoolGuard {
 
 /// A buffer with room for `n` elements: a pooled one of this thread's pool, or a fresh one.
 pub(crate) fn buffer<T: Pooled>(n: usize) -> Vec<T> {
+    if n * std::mem::size_of::<T>() < MIN_BYTES {
+        return crate::alloc::output_buffer(n);
+    }
     let pooled = CURRENT.with(|c| {
         let pool = c.borrow();
         let pool = pool.as_ref()?;
