@@ -25,8 +25,8 @@ pub use tensorlift_ir::*;
 pub use tensorlift_ir::{args, idx};
 pub use tensorlift_runtime::{
     cache_stats, clear_cache, function, num_threads, set_num_threads, verify_grad, BufferStats, CacheStats,
-    Error, Function, FunctionBuilder, GradReport, Interpreter, Mode, OnUnusedInput, OptConfig, Phase, Result,
-    RewriteTrace, Stage, TraceEntry, VerifyGradOptions, WorstElement, GRAPH_CAPACITY,
+    Error, Function, FunctionBuilder, GradReport, Interpreter, Mode, NativeRuns, OnUnusedInput, OptConfig,
+    Phase, Result, RewriteTrace, Stage, TraceEntry, VerifyGradOptions, WorstElement, GRAPH_CAPACITY,
 };
 
 /// Process-wide settings (`floatX`).

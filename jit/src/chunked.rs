@@ -76,6 +76,38 @@ impl Buf {
             Buf::F32(v) => KernelArg::F32(&v[..m]),
         }
     }
+
+    /// Copies elements `0..m` of strided input `index` (`arg`, of the buffer's dtype) into
+    /// the buffer's first `m` elements.
+    fn gather(&mut self, index: usize, arg: KernelArg<'_>, m: usize) -> Result<(), JitError> {
+        match (self, arg) {
+            (Buf::F64(v), KernelArg::StridedF64 { data, first, stride }) => {
+                gather(index, &mut v[..m], data, first, stride)
+            }
+            (Buf::F32(v), KernelArg::StridedF32 { data, first, stride }) => {
+                gather(index, &mut v[..m], data, first, stride)
+            }
+            _ => Err(JitError::Compile("chunk plan: argument dtype".into())),
+        }
+    }
+}
+
+/// `out[j] = data[first + j * stride]` for every `j`; an element outside `data` (which the
+/// run's checks exclude) is an error, never a read.
+fn gather<T: Copy>(
+    index: usize,
+    out: &mut [T],
+    data: &[T],
+    first: usize,
+    stride: isize,
+) -> Result<(), JitError> {
+    for (j, o) in out.iter_mut().enumerate() {
+        let at = (j as i128).checked_mul(stride as i128).and_then(|d| d.checked_add(first as i128));
+        let bounds = || JitError::ArgBounds { index, position: at.unwrap_or(i128::MAX), len: data.len() };
+        let at = at.and_then(|p| usize::try_from(p).ok()).ok_or_else(bounds)?;
+        *o = *data.get(at).ok_or_else(bounds)?;
+    }
+    Ok(())
 }
 
 /// The sub-program computing value `target` of `p` (converted to `dtype`), with `p`'s
@@ -149,6 +181,10 @@ unsafe fn direct(
             }
             KernelArg::ScalarF32(v) => {
                 bulk::unary_f32(op, &vec![v; m], std::slice::from_raw_parts_mut(at.cast::<f32>(), m))
+            }
+            // Strided inputs are copied into a buffer first.
+            KernelArg::StridedF64 { .. } | KernelArg::StridedF32 { .. } => {
+                return Err(JitError::Compile("chunk plan: a strided bulk argument".into()))
             }
         }
     }
@@ -228,6 +264,16 @@ impl ChunkPlan {
                 let mut args: Vec<KernelArg<'_>> = inputs.iter().map(|a| a.slice(c0..c1)).collect();
                 args.extend(before.iter().map(|b| b.arg(m)));
                 let x: KernelArg<'_> = match &step.source {
+                    // A bulk routine reads a slice: a strided input is copied into one.
+                    Source::Input(i)
+                        if matches!(
+                            args[*i],
+                            KernelArg::StridedF64 { .. } | KernelArg::StridedF32 { .. }
+                        ) =>
+                    {
+                        scratch[k].gather(*i, args[*i], m)?;
+                        scratch[k].arg(m)
+                    }
                     Source::Input(i) => args[*i],
                     Source::Step(j) => before[*j].arg(m),
                     Source::Kernel(kernel) => {

@@ -7,17 +7,19 @@
 //! the C signature
 //!
 //! ```text
-//! extern "C" fn(inputs: *const *const u8, strides: *const usize, outs: *const *mut u8,
+//! extern "C" fn(inputs: *const *const u8, strides: *const isize, outs: *const *mut u8,
 //!               begin: usize, end: usize)
 //! ```
 //!
-//! Element `i` of input `k` is at `inputs[k] + i * strides[k] * size`, where a stride is 0
-//! (a broadcast scalar) or 1 (contiguous; any non-zero stride counts as 1), and `size` is the
-//! byte size of the input's dtype. Element `i` of output `k` goes to `outs[k] + i * size`
-//! (one output per program output: a multi-output program writes all of them). The
-//! loop covers `begin..end` (nothing when `begin >= end`). Only [`ElementwiseKernel::run`]
-//! and [`ElementwiseKernel::run_range`] call it, after checking every count, dtype, length
-//! and bound.
+//! Element `i` of input `k` is at `inputs[k] + i * strides[k] * size`, where `size` is the
+//! byte size of the input's dtype and a stride, in elements, is any signed number: 0 for a
+//! broadcast scalar, 1 for a contiguous slice, anything else for a strided view (a column
+//! of a matrix, every other element, a reversed slice). Element `i` of output `k` goes to
+//! `outs[k] + i * size` (one output per program output: a multi-output program writes all
+//! of them). The loop covers `begin..end` (nothing when `begin >= end`). Only
+//! [`ElementwiseKernel::run`] and its siblings call it, after checking every count, dtype,
+//! length and bound: for a strided input ([`KernelArg::StridedF64`]), that its first and
+//! last element of the range (hence every element between) lie inside its slice.
 //!
 //! # Dtypes
 //!
@@ -67,10 +69,17 @@
 //! (`pow`) runs the scalar loop only; the transcendental functions are inline and keep the
 //! vector loop (`sin`, `cos`, `tan` branch to their std fallback only for huge lanes).
 //!
+//! The vector loop runs when every input's stride is 0 or 1 (checked once, on entry).
+//! Otherwise the scalar loop does every element, each input loaded from
+//! `inputs[k] + i * strides[k] * size` (128-bit x86 vectors have no gather; a strided
+//! input's elements sit in different cache lines anyway). The same scalar loop is the
+//! tail of the vector loop, so a kernel carries one vector body and one scalar body.
+//!
 //! A run of at least `CHUNKED_MIN` elements of a program with transcendental functions goes
 //! through `crate::chunked` instead: chunk by chunk, JIT kernels compute the functions'
 //! arguments and the result, and the AVX-512/AVX2 routines of [`crate::bulk`] compute the
 //! functions (within the same ulp bounds), about twice as fast as 128-bit inline code.
+//! A strided input is copied chunk by chunk into a buffer where a bulk routine reads it.
 
 use crate::chunked::{ChunkPlan, CHUNKED_MIN};
 use crate::JitError;
@@ -94,7 +103,7 @@ use std::sync::{Mutex, OnceLock};
 use tensorlift_ir::{DType, Element, ScalarNode, ScalarOp, ScalarProgram};
 
 /// The native entry point; see the module documentation.
-type RawKernel = unsafe extern "C" fn(*const *const u8, *const usize, *const *mut u8, usize, usize);
+type RawKernel = unsafe extern "C" fn(*const *const u8, *const isize, *const *mut u8, usize, usize);
 
 /// How many vector groups one iteration of the main loop computes.
 const UNROLL: usize = 2;
@@ -103,8 +112,9 @@ const UNROLL: usize = 2;
 /// vector group, so a program with more calls std for all of them (scalar loop).
 const MAX_INLINE_VMATH: usize = 32;
 
-/// One input of a kernel run: a slice as long as the output, or a scalar broadcast to every
-/// element. The variant is the input's dtype, so `float32` and `float64` inputs mix.
+/// One input of a kernel run: a slice as long as the output, a scalar broadcast to every
+/// element, or a strided view into a slice. The variant is the input's dtype, so `float32`
+/// and `float64` inputs mix.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum KernelArg<'a> {
     /// A contiguous `float64` input.
@@ -115,17 +125,53 @@ pub enum KernelArg<'a> {
     ScalarF64(f64),
     /// A `float32` scalar, the same for every element.
     ScalarF32(f32),
+    /// A `float64` input read with a stride: element `i` of the result reads
+    /// `data[first + i * stride]`, which must lie inside `data` for every computed `i`.
+    StridedF64 {
+        /// The memory the elements are read from.
+        data: &'a [f64],
+        /// Where element 0 is (it need not exist when the run starts later).
+        first: usize,
+        /// Elements from one element to the next: negative walks backwards, 0 repeats one.
+        stride: isize,
+    },
+    /// A `float32` input read with a stride, as [`KernelArg::StridedF64`].
+    StridedF32 {
+        /// The memory the elements are read from.
+        data: &'a [f32],
+        /// Where element 0 is (it need not exist when the run starts later).
+        first: usize,
+        /// Elements from one element to the next: negative walks backwards, 0 repeats one.
+        stride: isize,
+    },
 }
 
 impl<'a> KernelArg<'a> {
-    /// Elements `range` of a slice argument; a scalar stays itself.
+    /// Elements `range` of a slice argument; a strided one starting at its element
+    /// `range.start`; a scalar stays itself.
     ///
     /// # Panics
-    /// If `range` is not inside the slice.
+    /// If `range` is not inside the slice, or a strided argument's element `range.start`
+    /// is before the start of its data.
     pub fn slice(self, range: Range<usize>) -> KernelArg<'a> {
+        let shift = |first: usize, stride: isize| {
+            isize::try_from(range.start)
+                .ok()
+                .and_then(|r| r.checked_mul(stride))
+                .and_then(|d| first.checked_add_signed(d))
+                .unwrap_or_else(|| {
+                    panic!("element {} of a strided argument is outside its data", range.start)
+                })
+        };
         match self {
             KernelArg::F64(s) => KernelArg::F64(&s[range]),
             KernelArg::F32(s) => KernelArg::F32(&s[range]),
+            KernelArg::StridedF64 { data, first, stride } => {
+                KernelArg::StridedF64 { data, first: shift(first, stride), stride }
+            }
+            KernelArg::StridedF32 { data, first, stride } => {
+                KernelArg::StridedF32 { data, first: shift(first, stride), stride }
+            }
             scalar => scalar,
         }
     }
@@ -133,32 +179,78 @@ impl<'a> KernelArg<'a> {
     /// The input's dtype.
     pub fn dtype(&self) -> DType {
         match self {
-            KernelArg::F64(_) | KernelArg::ScalarF64(_) => DType::F64,
-            KernelArg::F32(_) | KernelArg::ScalarF32(_) => DType::F32,
+            KernelArg::F64(_) | KernelArg::ScalarF64(_) | KernelArg::StridedF64 { .. } => DType::F64,
+            KernelArg::F32(_) | KernelArg::ScalarF32(_) | KernelArg::StridedF32 { .. } => DType::F32,
         }
     }
 
-    /// The slice's length; `None` for a scalar.
+    /// The slice's length; `None` for a scalar or a strided argument (whose data need not
+    /// be as long as the output).
     pub fn len(&self) -> Option<usize> {
         match self {
             KernelArg::F64(s) => Some(s.len()),
             KernelArg::F32(s) => Some(s.len()),
-            KernelArg::ScalarF64(_) | KernelArg::ScalarF32(_) => None,
+            _ => None,
         }
     }
 
-    /// True for an empty slice (never for a scalar).
+    /// True for an empty slice (never for a scalar or a strided argument).
     pub fn is_empty(&self) -> bool {
         self.len() == Some(0)
     }
 
-    /// The address of element 0 and the stride (0 for a scalar, 1 for a slice).
-    fn raw(&self) -> (*const u8, usize) {
+    /// The argument as data length, first element and stride: a slice `(len, 0, 1)`, a
+    /// scalar `(1, 0, 0)`.
+    fn extent(&self) -> (usize, usize, isize) {
+        match *self {
+            KernelArg::F64(s) => (s.len(), 0, 1),
+            KernelArg::F32(s) => (s.len(), 0, 1),
+            KernelArg::ScalarF64(_) | KernelArg::ScalarF32(_) => (1, 0, 0),
+            KernelArg::StridedF64 { data, first, stride } => (data.len(), first, stride),
+            KernelArg::StridedF32 { data, first, stride } => (data.len(), first, stride),
+        }
+    }
+
+    /// Row `r` of a [`run_rows`](ElementwiseKernel::run_rows) argument as a strided one
+    /// (a scalar stays itself); its first position must have been checked.
+    fn row(self, r: usize, row_stride: isize) -> KernelArg<'a> {
+        let at = |first: usize| (first as isize).wrapping_add((r as isize).wrapping_mul(row_stride)) as usize;
+        match self {
+            KernelArg::F64(data) => KernelArg::StridedF64 { data, first: at(0), stride: 1 },
+            KernelArg::F32(data) => KernelArg::StridedF32 { data, first: at(0), stride: 1 },
+            KernelArg::StridedF64 { data, first, stride } => {
+                KernelArg::StridedF64 { data, first: at(first), stride }
+            }
+            KernelArg::StridedF32 { data, first, stride } => {
+                KernelArg::StridedF32 { data, first: at(first), stride }
+            }
+            scalar => scalar,
+        }
+    }
+
+    /// A strided argument's data length, first element and stride.
+    fn strided(&self) -> Option<(usize, usize, isize)> {
+        match *self {
+            KernelArg::StridedF64 { data, first, stride } => Some((data.len(), first, stride)),
+            KernelArg::StridedF32 { data, first, stride } => Some((data.len(), first, stride)),
+            _ => None,
+        }
+    }
+
+    /// The address of element 0 (computed without dereferencing: it need not exist) and
+    /// the stride in elements (0 for a scalar, 1 for a slice).
+    fn raw(&self) -> (*const u8, isize) {
         match self {
             KernelArg::F64(s) => (s.as_ptr().cast(), 1),
             KernelArg::F32(s) => (s.as_ptr().cast(), 1),
             KernelArg::ScalarF64(x) => ((x as *const f64).cast(), 0),
             KernelArg::ScalarF32(x) => ((x as *const f32).cast(), 0),
+            KernelArg::StridedF64 { data, first, stride } => {
+                (data.as_ptr().wrapping_add(*first).cast(), *stride)
+            }
+            KernelArg::StridedF32 { data, first, stride } => {
+                (data.as_ptr().wrapping_add(*first).cast(), *stride)
+            }
         }
     }
 }
@@ -201,6 +293,30 @@ impl KernelOut<'_> {
             KernelOut::F32(s) => s.as_mut_ptr().cast(),
         }
     }
+}
+
+/// A position `first + r * row_stride + i * stride`, for `r` in `0..rows` and `i` in
+/// `range`, that is outside `0..len`, if any: the first such corner of that rectangle
+/// (`i128::MAX` for one that overflows). The position is linear in `r` and `i`, so
+/// checking the four corners checks every position.
+fn outside(
+    len: usize,
+    first: usize,
+    stride: isize,
+    row_stride: isize,
+    rows: usize,
+    range: Range<usize>,
+) -> Option<i128> {
+    if rows == 0 || range.is_empty() {
+        return None;
+    }
+    let at = |r: usize, i: usize| {
+        let down = (r as i128).checked_mul(row_stride as i128)?;
+        let across = (i as i128).checked_mul(stride as i128)?;
+        (first as i128).checked_add(down)?.checked_add(across)
+    };
+    let corners = [(0, range.start), (0, range.end - 1), (rows - 1, range.start), (rows - 1, range.end - 1)];
+    corners.into_iter().map(|(r, i)| at(r, i).unwrap_or(i128::MAX)).find(|&p| p < 0 || p >= len as i128)
 }
 
 impl<'a> From<&'a [f64]> for KernelArg<'a> {
@@ -338,10 +454,13 @@ impl ElementwiseKernel {
     }
 
     /// Computes every element: `out[i] = program(inputs[0][i], inputs[1][i], …)`, a scalar
-    /// input standing for itself at every `i`.
+    /// input standing for itself at every `i`, a strided input reading
+    /// `data[first + i * stride]`.
     ///
     /// Errors (and nothing runs) when the number of inputs, an input's dtype, a slice's
-    /// length (it must equal `out.len()`) or `T` (it must be the result's dtype) is wrong.
+    /// length (it must equal `out.len()`), a strided input's bounds (every element read
+    /// must be inside its data: [`JitError::ArgBounds`]) or `T` (it must be the result's
+    /// dtype) is wrong.
     pub fn run<T: Element>(&self, inputs: &[KernelArg<'_>], out: &mut [T]) -> Result<(), JitError> {
         let len = out.len();
         self.run_range(inputs, out, 0..len)
@@ -349,7 +468,8 @@ impl ElementwiseKernel {
 
     /// Like [`run`](Self::run), but computes only the elements `range` of `out` (the other
     /// elements are left untouched). Slices are still as long as `out`: element `i` of the
-    /// result reads element `i` of each input.
+    /// result reads element `i` of each input (element `first + i * stride` of a strided
+    /// one).
     pub fn run_range<T: Element>(
         &self,
         inputs: &[KernelArg<'_>],
@@ -400,20 +520,101 @@ impl ElementwiseKernel {
         }
         self.check_inputs(inputs, len, 0..len)?;
         let ptrs: Vec<*mut u8> = outs.iter_mut().map(KernelOut::as_mut_ptr).collect();
-        // SAFETY: the inputs were checked; each output is an exclusively borrowed buffer of
-        // `len` elements of its dtype, which the kernel only writes, at `0..len`.
-        unsafe { self.call(inputs, &ptrs, 0..len) };
+        with_raw_args(inputs, |args, strides| {
+            // SAFETY: as in `run_checked`: the inputs were checked against the kernel and the
+            // range; `ptrs` holds one pointer per program output, each an exclusively
+            // borrowed buffer of `len` elements of its dtype (checked), which the function
+            // only writes, at `0..len`.
+            unsafe { (self.func)(args.as_ptr(), strides.as_ptr(), ptrs.as_ptr(), 0, len) };
+        });
         Ok(())
     }
 
-    /// Checks the inputs' count, dtypes and lengths, and the range, for a run over outputs
-    /// of `len` elements.
-    fn check_inputs(
+    /// Computes `rows` rows of `out.len() / rows` elements each, stored one after the
+    /// other in `out`: element `i` of row `r` is computed from each input `k` moved by
+    /// `r * row_strides[k]` elements — a slice's element `r * row_strides[k] + i`, a strided
+    /// input's `data[first + r * row_strides[k] + i * stride]`, a scalar itself (its row
+    /// stride must then be 0 unless there is one row). The same as one
+    /// [`run_uninit`](Self::run_uninit) per row, with the checks done once: a run of short
+    /// rows (a broadcast along a middle axis, a strided view) costs one native call per
+    /// row and nothing more. On `Ok`, every element of `out` is written.
+    ///
+    /// Errors (and nothing runs) as [`run`](Self::run), except that slices need not be as
+    /// long as a row: every element read, of every input, must lie inside it
+    /// ([`JitError::ArgBounds`]); [`JitError::Rows`] when `rows` does not divide
+    /// `out.len()`.
+    pub fn run_rows<T: Element>(
         &self,
         inputs: &[KernelArg<'_>],
-        len: usize,
-        range: Range<usize>,
+        row_strides: &[isize],
+        rows: usize,
+        out: &mut [MaybeUninit<T>],
     ) -> Result<(), JitError> {
+        let n = out.len();
+        if rows == 0 || n % rows != 0 {
+            return Err(JitError::Rows { rows, len: n });
+        }
+        let len = n / rows;
+        self.check_args(inputs, T::DTYPE)?;
+        if row_strides.len() != inputs.len() {
+            return Err(JitError::ArgCount { expected: inputs.len(), got: row_strides.len() });
+        }
+        for (index, (arg, &row_stride)) in inputs.iter().zip(row_strides).enumerate() {
+            let (data_len, first, stride) = arg.extent();
+            if let Some(position) = outside(data_len, first, stride, row_stride, rows, 0..len) {
+                return Err(JitError::ArgBounds { index, position, len: data_len });
+            }
+        }
+        if len == 0 {
+            return Ok(());
+        }
+        let out = out.as_mut_ptr().cast::<u8>();
+        let row_bytes = len * self.output.size();
+        if self.transcendental && len >= CHUNKED_MIN {
+            // Long rows: each row on its own, through the chunked plan if it applies.
+            for r in 0..rows {
+                let args: Vec<KernelArg<'_>> =
+                    inputs.iter().zip(row_strides).map(|(a, &row_stride)| a.row(r, row_stride)).collect();
+                // SAFETY: row `r` of `out` is its `len` elements from element `r * len`
+                // (`rows * len == n`), exclusively borrowed; each row argument reads the
+                // elements checked above.
+                unsafe { self.run_checked(&args, out.wrapping_add(r * row_bytes), len, 0..len)? };
+            }
+            return Ok(());
+        }
+        with_raw_args(inputs, |ptrs, strides| {
+            for r in 0..rows {
+                // SAFETY: as in `run_checked`: dtypes, count and element sizes were checked.
+                // For row `r`, `ptrs[k]` is input `k`'s element `first + r * row_strides[k]`
+                // (a scalar's own value, its row stride 0 or `r == 0`), and the function
+                // reads its elements `first + r * row_strides[k] + i * stride` for `i` in
+                // `0..len`: a position linear in `r` and `i`, so between the four corners
+                // checked inside the data above. It writes elements `r * len..(r + 1) * len`
+                // of `out`, which holds `rows * len` elements, exclusively borrowed.
+                let outs = [out.wrapping_add(r * row_bytes)];
+                unsafe { (self.func)(ptrs.as_ptr(), strides.as_ptr(), outs.as_ptr(), 0, len) };
+                for ((p, arg), &row_stride) in ptrs.iter_mut().zip(inputs).zip(row_strides) {
+                    *p = p.wrapping_offset(row_stride.wrapping_mul(arg.dtype().size() as isize));
+                }
+            }
+        });
+        Ok(())
+    }
+
+    /// Checks the output's dtype (a single-output kernel's) and the number and dtypes of
+    /// the inputs.
+    fn check_args(&self, inputs: &[KernelArg<'_>], dtype: DType) -> Result<(), JitError> {
+        if dtype != self.output {
+            return Err(JitError::OutDType { expected: self.output, got: dtype });
+        }
+        if self.outputs.len() != 1 {
+            return Err(JitError::OutCount { expected: self.outputs.len(), got: 1 });
+        }
+        self.check_input_dtypes(inputs)
+    }
+
+    /// Checks the number and dtypes of the inputs.
+    fn check_input_dtypes(&self, inputs: &[KernelArg<'_>]) -> Result<(), JitError> {
         if inputs.len() != self.inputs.len() {
             return Err(JitError::ArgCount { expected: self.inputs.len(), got: inputs.len() });
         }
@@ -421,6 +622,21 @@ impl ElementwiseKernel {
             if arg.dtype() != want {
                 return Err(JitError::ArgDType { index, expected: want, got: arg.dtype() });
             }
+        }
+        Ok(())
+    }
+
+    /// Checks the inputs for a run over `range` of outputs of `len` elements: their number
+    /// and dtypes, every slice as long as the outputs, every strided input inside its data
+    /// over the range, and the range itself.
+    fn check_inputs(
+        &self,
+        inputs: &[KernelArg<'_>],
+        len: usize,
+        range: Range<usize>,
+    ) -> Result<(), JitError> {
+        self.check_input_dtypes(inputs)?;
+        for (index, arg) in inputs.iter().enumerate() {
             if let Some(got) = arg.len() {
                 if got != len {
                     return Err(JitError::ArgLength { index, expected: len, got });
@@ -430,6 +646,13 @@ impl ElementwiseKernel {
         let (begin, end) = (range.start, range.end);
         if begin > end || end > len {
             return Err(JitError::Range { begin, end, len });
+        }
+        for (index, arg) in inputs.iter().enumerate() {
+            if let Some((data_len, first, stride)) = arg.strided() {
+                if let Some(position) = outside(data_len, first, stride, 0, 1, begin..end) {
+                    return Err(JitError::ArgBounds { index, position, len: data_len });
+                }
+            }
         }
         Ok(())
     }
@@ -447,62 +670,71 @@ impl ElementwiseKernel {
         len: usize,
         range: Range<usize>,
     ) -> Result<(), JitError> {
-        if dtype != self.output {
-            return Err(JitError::OutDType { expected: self.output, got: dtype });
-        }
-        if self.outputs.len() != 1 {
-            return Err(JitError::OutCount { expected: self.outputs.len(), got: 1 });
-        }
+        self.check_args(inputs, dtype)?;
         self.check_inputs(inputs, len, range.clone())?;
+        // SAFETY: checked above; the caller's guarantees on `out` are passed on.
+        unsafe { self.run_checked(inputs, out, len, range) }
+    }
+
+    /// Runs the native function over `range` of the output, through the chunked plan when
+    /// it applies.
+    ///
+    /// # Safety
+    /// As [`run_raw`](Self::run_raw), and the arguments passed its checks.
+    unsafe fn run_checked(
+        &self,
+        inputs: &[KernelArg<'_>],
+        out: *mut u8,
+        len: usize,
+        range: Range<usize>,
+    ) -> Result<(), JitError> {
         let (begin, end) = (range.start, range.end);
         if self.transcendental && end - begin >= CHUNKED_MIN {
             // A plan that fails to compile leaves the inline code in charge.
             let plan =
                 self.chunk_plan.get_or_init(|| ChunkPlan::new(&self.program).ok().flatten().map(Box::new));
             if let Some(plan) = plan {
-                // SAFETY: the arguments were checked above, and the caller's guarantees on
-                // `out`, `len` and the range are passed on.
+                // SAFETY: the arguments were checked, and the caller's guarantees on `out`,
+                // `len` and the range are passed on.
                 return unsafe { plan.run(inputs, out, len, begin, end) };
             }
         }
-        // SAFETY: the arguments were checked above; the caller's guarantees on `out` are
-        // passed on.
-        unsafe { self.call(inputs, &[out], range) };
+        let outs = [out];
+        with_raw_args(inputs, |ptrs, strides| {
+            // SAFETY: the function was compiled from a program whose input dtypes are
+            // `self.inputs` and whose one output's dtype is `self.output`, and the caller
+            // checked that each argument and the output have those dtypes (so element sizes
+            // match). It reads element `i` of each slice input, for `i` in `begin..end` with
+            // `end <= len == slice.len()`; element `first + i * stride` of each strided
+            // input's data, inside it for every such `i` (checked); and element 0 of each
+            // scalar, which lives in `inputs` (borrowed for the call); `ptrs`/`strides` hold
+            // one entry per input, each pointer at its input's element 0 with the stride of
+            // `raw`. It writes element `i` of `out` (`outs[0]`) for `i` in `begin..end` only,
+            // and the caller guarantees `out` holds `len` elements that nothing else
+            // accesses. The code stays mapped while `self` lives, and it calls only Rust
+            // functions that cannot unwind.
+            unsafe { (self.func)(ptrs.as_ptr(), strides.as_ptr(), outs.as_ptr(), begin, end) };
+        });
         Ok(())
     }
+}
 
-    /// Calls the native function over `range`.
-    ///
-    /// # Safety
-    /// The inputs must have been checked against the kernel and the range (`check_inputs`),
-    /// and `outs` must hold one pointer per output, each valid for writes of the elements
-    /// `range` of its dtype, that nothing else accesses during the call.
-    unsafe fn call(&self, inputs: &[KernelArg<'_>], outs: &[*mut u8], range: Range<usize>) {
-        let (begin, end) = (range.start, range.end);
-        // Up to 16 inputs without a heap allocation.
-        let mut ptrs = [std::ptr::null::<u8>(); 16];
-        let mut strides = [0usize; 16];
-        let mut heap: (Vec<*const u8>, Vec<usize>);
-        let (ptrs, strides): (&mut [*const u8], &mut [usize]) = if inputs.len() <= 16 {
-            (&mut ptrs[..inputs.len()], &mut strides[..inputs.len()])
-        } else {
-            heap = (vec![std::ptr::null(); inputs.len()], vec![0; inputs.len()]);
-            (&mut heap.0, &mut heap.1)
-        };
-        for (k, arg) in inputs.iter().enumerate() {
-            (ptrs[k], strides[k]) = arg.raw();
-        }
-        // SAFETY: the function was compiled from a program whose input dtypes are
-        // `self.inputs` and whose output dtypes are `self.output_dtypes()`, and the caller
-        // checked that each argument and output has those dtypes (so element sizes match).
-        // It reads element `i` of each slice input, for `i` in `begin..end` with `end <= len
-        // == slice.len()`, and element 0 of each scalar, which lives in `inputs` (borrowed for
-        // the call); `ptrs`/`strides` hold one entry per input and `outs` one per output. It
-        // writes element `i` of each output for `i` in `begin..end` only, which the caller
-        // guarantees is valid and unaliased. The code stays mapped while `self` lives, and it
-        // calls only Rust functions that cannot unwind.
-        unsafe { (self.func)(ptrs.as_ptr(), strides.as_ptr(), outs.as_ptr(), begin, end) };
+/// Calls `f` with each input's element-0 address and stride (`KernelArg::raw`), held on the
+/// stack for up to 16 inputs.
+fn with_raw_args<R>(inputs: &[KernelArg<'_>], f: impl FnOnce(&mut [*const u8], &[isize]) -> R) -> R {
+    let mut ptrs = [std::ptr::null::<u8>(); 16];
+    let mut strides = [0isize; 16];
+    let mut heap: (Vec<*const u8>, Vec<isize>);
+    let (ptrs, strides): (&mut [*const u8], &mut [isize]) = if inputs.len() <= 16 {
+        (&mut ptrs[..inputs.len()], &mut strides[..inputs.len()])
+    } else {
+        heap = (vec![std::ptr::null(); inputs.len()], vec![0; inputs.len()]);
+        (&mut heap.0, &mut heap.1)
+    };
+    for (k, arg) in inputs.iter().enumerate() {
+        (ptrs[k], strides[k]) = arg.raw();
     }
+    f(ptrs, strides)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -846,10 +1078,16 @@ struct Repr {
 #[derive(Clone, Copy)]
 struct InputAddr {
     dtype: DType,
-    /// Where element 0 is read (for a broadcast input in vector mode: the splat slot).
+    /// Where the vector loop reads element 0 (for a broadcast input: the splat slot).
     base: Value,
-    /// All ones for a contiguous input, zero for a broadcast one: masks the element offset.
+    /// All ones for a contiguous input, zero for a broadcast one: masks the vector loop's
+    /// element offset.
     mask: Value,
+    /// Element 0 as the caller passed it: where the scalar loop's offsets start.
+    ptr: Value,
+    /// Bytes from one element to the next (the stride times the element size), for the
+    /// scalar loop.
+    step: Value,
 }
 
 /// The code generator of one kernel function.
@@ -883,6 +1121,8 @@ impl Gen<'_> {
         b.switch_to_block(setup);
         let width = self.plan.vector_width;
         let mut addrs: Vec<Option<InputAddr>> = vec![None; n_in];
+        // Whether every live input's stride is 0 or 1 (the vector loop's condition).
+        let mut unit_strides = b.ins().iconst(types::I8, 1);
         for (k, &dtype) in self.p.inputs.iter().enumerate() {
             if !self.plan.live[k] {
                 continue;
@@ -890,7 +1130,11 @@ impl Gen<'_> {
             let off = (k * ptr.bytes() as usize) as i32;
             let p = b.ins().load(ptr, mem(), in_pp, off);
             let stride = b.ins().load(ptr, mem(), strides_p, off);
+            let step = b.ins().ishl_imm_u(stride, dtype.size().trailing_zeros() as i64);
             let bcast = b.ins().icmp_imm_u(IntCC::Equal, stride, 0i64);
+            let unit = b.ins().icmp_imm_u(IntCC::Equal, stride, 1i64);
+            let either = b.ins().bor(bcast, unit);
+            unit_strides = b.ins().band(unit_strides, either);
             let zero = b.ins().iconst(ptr, 0);
             let ones = b.ins().iconst(ptr, -1);
             let mask = b.ins().select(bcast, zero, ones);
@@ -913,7 +1157,7 @@ impl Gen<'_> {
                     b.ins().select(bcast, slot_addr, p)
                 }
             };
-            addrs[k] = Some(InputAddr { dtype, base, mask });
+            addrs[k] = Some(InputAddr { dtype, base, mask, ptr: p, step });
         }
         // Each output's base address and dtype.
         let outs: Vec<(Value, DType)> = self
@@ -933,6 +1177,8 @@ impl Gen<'_> {
             let minus_step = b.ins().iconst(ptr, -step);
             let nv = b.ins().band(n, minus_step);
             let vend = b.ins().iadd(begin, nv);
+            // Another stride: the scalar loop does every element.
+            let vend = b.ins().select(unit_strides, vend, begin);
             let go = b.ins().icmp(IntCC::UnsignedLessThan, begin, vend);
             b.ins().brif(go, vloop, &[BlockArg::Value(begin)], tail_hdr, &[BlockArg::Value(begin)]);
 
@@ -976,7 +1222,8 @@ impl Gen<'_> {
         b.ins().ishl_imm_u(i, size.trailing_zeros() as i64)
     }
 
-    /// Loads the live inputs of the group starting at element `i + first`.
+    /// Loads the live inputs of the group starting at element `i + first` (vectors, every
+    /// stride 0 or 1), or of element `i` alone (`width == None`, any stride).
     fn load_inputs(
         &self,
         b: &mut FunctionBuilder<'_>,
@@ -990,17 +1237,23 @@ impl Gen<'_> {
             .map(|a| {
                 let a = (*a)?;
                 let size = a.dtype.size();
-                let off = self.byte_offset(b, i, size);
-                let off = b.ins().band(off, a.mask);
-                let addr = b.ins().iadd(a.base, off);
                 let chunks = match width {
-                    None => vec![b.ins().load(scalar_type(a.dtype), mem(), addr, (first * size) as i32)],
-                    Some(w) => (0..w / lanes(a.dtype))
-                        .map(|c| {
-                            let o = ((first + c * lanes(a.dtype)) * size) as i32;
-                            b.ins().load(vector_type(a.dtype), mem(), addr, o)
-                        })
-                        .collect(),
+                    None => {
+                        let off = b.ins().imul(i, a.step);
+                        let addr = b.ins().iadd(a.ptr, off);
+                        vec![b.ins().load(scalar_type(a.dtype), mem(), addr, (first * size) as i32)]
+                    }
+                    Some(w) => {
+                        let off = self.byte_offset(b, i, size);
+                        let off = b.ins().band(off, a.mask);
+                        let addr = b.ins().iadd(a.base, off);
+                        (0..w / lanes(a.dtype))
+                            .map(|c| {
+                                let o = ((first + c * lanes(a.dtype)) * size) as i32;
+                                b.ins().load(vector_type(a.dtype), mem(), addr, o)
+                            })
+                            .collect()
+                    }
                 };
                 Some(Repr { dtype: a.dtype, chunks })
             })

@@ -89,6 +89,25 @@ pub enum JitError {
         /// The number given.
         got: usize,
     },
+    /// An input would be read outside its data (a strided input, or any input of
+    /// `run_rows`).
+    #[error("input {index} of the kernel would read element {position} of its {len} elements")]
+    ArgBounds {
+        /// Which input.
+        index: usize,
+        /// A position read outside `0..len` (`i128::MAX` when it overflows).
+        position: i128,
+        /// The length of its data.
+        len: usize,
+    },
+    /// The output of `run_rows` does not split into the number of rows given.
+    #[error("an output of {len} elements does not split into {rows} rows")]
+    Rows {
+        /// The number of rows.
+        rows: usize,
+        /// The output's length.
+        len: usize,
+    },
     /// The output buffer has the wrong element type.
     #[error("the kernel's output is {expected}, got a buffer of {got}")]
     OutDType {

@@ -1,6 +1,7 @@
 //! The JIT's elementwise kernels against the reference: every supported op on f64 and f32,
 //! every loop shape (empty, scalar tail only, vector body + tail, broadcast inputs,
-//! sub-ranges), special values, mixed-dtype programs, and every error the safe API reports.
+//! sub-ranges, strided inputs of any sign, runs of rows), special values, mixed-dtype
+//! programs, and every error the safe API reports.
 //!
 //! Two references: hand-written Rust with the semantics of `tensorlift_ir::kernels` (and
 //! std's own functions for the ops the JIT calls), and `tensorlift_ir::kernels::eval` of an
@@ -190,15 +191,20 @@ impl In {
 /// The result's elements as bits (f32 bits widened), from the JIT.
 fn run_jit(k: &ElementwiseKernel, ins: &[In], n: usize) -> Vec<u64> {
     let args: Vec<KernelArg<'_>> = ins.iter().map(In::arg).collect();
+    run_args(k, &args, n)
+}
+
+/// The result's elements as bits (f32 bits widened), from the JIT run on `args`.
+fn run_args(k: &ElementwiseKernel, args: &[KernelArg<'_>], n: usize) -> Vec<u64> {
     match k.out_dtype() {
         F32 => {
             let mut out = vec![f32::from_bits(0x7fc0_dead); n];
-            k.run(&args, &mut out).expect("run");
+            k.run(args, &mut out).expect("run");
             out.iter().map(|x| x.to_bits() as u64).collect()
         }
         _ => {
             let mut out = vec![f64::from_bits(0x7ff8_dead_dead_dead); n];
-            k.run(&args, &mut out).expect("run");
+            k.run(args, &mut out).expect("run");
             out.iter().map(|x| x.to_bits()).collect()
         }
     }
@@ -823,6 +829,298 @@ fn random_programs_match_the_reference() {
             check_kernel(&k, &p, &ins, n, &format!("case {case} [{}]", p.to_text()));
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Strided inputs and runs of rows.
+
+/// A strided kernel input: values laid out every `stride` elements of `buf` from `first`,
+/// with gaps and margins holding a value that no result may show (777).
+struct Strided {
+    buf: In,
+    first: usize,
+    stride: isize,
+}
+
+impl Strided {
+    /// The values of `plain` (a slice input) laid out with `stride` (for stride 0, `plain`
+    /// must repeat one value).
+    fn of(plain: &In, stride: isize) -> Strided {
+        let vals: Vec<f64> = match plain {
+            In::F64(v) => v.clone(),
+            In::F32(v) => v.iter().map(|&x| x as f64).collect(),
+            _ => panic!("a slice input"),
+        };
+        let reach = vals.len().saturating_sub(1) * stride.unsigned_abs();
+        let first = 2 + if stride < 0 { reach } else { 0 };
+        let mut buf = vec![777.0; reach + 5];
+        for (i, &x) in vals.iter().enumerate() {
+            buf[(first as isize + i as isize * stride) as usize] = x;
+        }
+        let buf = match plain {
+            In::F32(_) => In::F32(buf.iter().map(|&x| x as f32).collect()),
+            _ => In::F64(buf),
+        };
+        Strided { buf, first, stride }
+    }
+
+    fn arg(&self) -> KernelArg<'_> {
+        let (first, stride) = (self.first, self.stride);
+        match &self.buf {
+            In::F64(data) => KernelArg::StridedF64 { data, first, stride },
+            In::F32(data) => KernelArg::StridedF32 { data, first, stride },
+            _ => unreachable!("a slice buffer"),
+        }
+    }
+}
+
+const STRIDES: [isize; 6] = [2, -1, -3, 0, 7, 1];
+
+/// `n` values of `d` for an input of `stride` (one value repeated for stride 0).
+fn plain_input(d: DType, n: usize, stride: isize, seed: u64) -> In {
+    if stride != 0 {
+        return In::vec(d, n, seed);
+    }
+    match In::vec(d, 1, seed + 3) {
+        In::F64(v) => In::F64(vec![v[0]; n]),
+        In::F32(v) => In::F32(vec![v[0]; n]),
+        other => other,
+    }
+}
+
+/// Runs `p` with strided inputs (every input strided, then input 0 strided and the others
+/// slices) at every length and against the reference on the same values.
+fn check_strided(p: &ScalarProgram, what: &str) {
+    let k = compile_elementwise(p).unwrap_or_else(|e| panic!("{what}: {e}"));
+    for n in LENS {
+        for j in 0..STRIDES.len() {
+            let strides: Vec<isize> = (0..p.inputs.len()).map(|i| STRIDES[(j + i) % STRIDES.len()]).collect();
+            let plain: Vec<In> = p
+                .inputs
+                .iter()
+                .zip(&strides)
+                .enumerate()
+                .map(|(i, (&d, &s))| plain_input(d, n, s, (n * 31 + i) as u64))
+                .collect();
+            let laid: Vec<Strided> = plain.iter().zip(&strides).map(|(v, &s)| Strided::of(v, s)).collect();
+            let want = run_reference(p, &plain, n);
+            let all: Vec<KernelArg<'_>> = laid.iter().map(Strided::arg).collect();
+            let w = format!("{what} [{p}] n={n} strides {strides:?}");
+            assert_same(p.out_dtype(), &run_args(&k, &all, n), &want, &plain, &w);
+            let mixed: Vec<KernelArg<'_>> =
+                std::iter::once(laid[0].arg()).chain(plain[1..].iter().map(In::arg)).collect();
+            assert_same(p.out_dtype(), &run_args(&k, &mixed, n), &want, &plain, &format!("{w}, mixed"));
+        }
+    }
+}
+
+#[test]
+fn strided_inputs_match_the_reference() {
+    for d in [F64, F32] {
+        for op in INLINE_BINARY.into_iter().chain([ScalarOp::Pow]) {
+            check_strided(&single(op, d, 2), "binary");
+        }
+        check_strided(&single(ScalarOp::Sign, d, 1), "unary");
+        check_strided(&twenty_ops(d), "twenty ops");
+    }
+    // Mixed dtypes: (f32 x) * (f64 y) cast to f32, plus x.
+    let mut b = Builder::new(&[F32, F64]);
+    let m = b.op(ScalarOp::Mul, &[0, 1]);
+    let c = b.op(ScalarOp::Cast(F32), &[m]);
+    let r = b.op(ScalarOp::Add, &[c, 0]);
+    check_strided(&b.finish(r), "mixed");
+}
+
+#[test]
+fn strided_transcendentals_are_close_to_std() {
+    // Short runs (the scalar loop) and long ones (the chunked plan copies the strided
+    // input for the bulk routine), f64 and f32.
+    for (op, n) in
+        [(ScalarOp::Exp, 1001), (ScalarOp::Tanh, 1001), (ScalarOp::Exp, 9000), (ScalarOp::Log, 9000)]
+    {
+        for stride in [2isize, -1, -5] {
+            let x = In::vec(F64, n, 9);
+            let laid = Strided::of(&x, stride);
+            let In::F64(xs) = &x else { unreachable!() };
+            let mut out = vec![0.0f64; n];
+            compile_elementwise(&single(op, F64, 1)).unwrap().run(&[laid.arg()], &mut out).unwrap();
+            let f = common::std64(op);
+            for (i, (&g, &xi)) in out.iter().zip(xs).enumerate() {
+                assert!(
+                    ulp_distance(g, f(xi), false) <= 2,
+                    "{}({xi:?}) [{i}] stride {stride}: {g:?}",
+                    op.name()
+                );
+            }
+            let x = In::vec(F32, n, 10);
+            let laid = Strided::of(&x, stride);
+            let In::F32(xs) = &x else { unreachable!() };
+            let mut out = vec![0.0f32; n];
+            compile_elementwise(&single(op, F32, 1)).unwrap().run(&[laid.arg()], &mut out).unwrap();
+            let f = common::std32(op);
+            for (i, (&g, &xi)) in out.iter().zip(xs).enumerate() {
+                let d = ulp_distance(g as f64, f(xi) as f64, true);
+                assert!(d <= 2, "{}({xi:?}) f32 [{i}] stride {stride}: {g:?}", op.name());
+            }
+        }
+    }
+    // An argument computed by a chunk kernel from a strided input: the same as the run on
+    // the same values laid out contiguously.
+    let mut b = Builder::new(&[F64, F64]);
+    let two = b.c(F64, 2.0);
+    let a = b.op(ScalarOp::Mul, &[0, two]);
+    let e = b.op(ScalarOp::Exp, &[a]);
+    let r = b.op(ScalarOp::Add, &[e, 1]);
+    let p = b.finish(r);
+    let k = compile_elementwise(&p).unwrap();
+    let (x, y) = (In::vec(F64, 9000, 11), In::vec(F64, 9000, 12));
+    let (lx, ly) = (Strided::of(&x, -2), Strided::of(&y, 3));
+    assert_same(
+        F64,
+        &run_args(&k, &[lx.arg(), ly.arg()], 9000),
+        &run_jit(&k, &[x.clone(), y.clone()], 9000),
+        &[x, y],
+        "chunked exp(2x) + y",
+    );
+}
+
+#[test]
+fn sub_ranges_of_strided_inputs_read_only_their_elements() {
+    let p = single(ScalarOp::Mul, F64, 2);
+    let k = compile_elementwise(&p).unwrap();
+    let (n, lo, hi) = (40, 13, 29);
+    // Elements lo..hi of a reversed input stored in exactly hi - lo values: element i is
+    // at position hi - 1 - i, so elements before `lo` would be past the end.
+    let x = data(n, 5);
+    let rev: Vec<f64> = (lo..hi).rev().map(|i| x[i]).collect();
+    let arg = KernelArg::StridedF64 { data: &rev, first: hi - 1, stride: -1 };
+    let mut out = vec![-1.0f64; n];
+    k.run_range(&[arg, KernelArg::ScalarF64(3.0)], &mut out, lo..hi).unwrap();
+    for (i, &o) in out.iter().enumerate() {
+        let want = if (lo..hi).contains(&i) { x[i] * 3.0 } else { -1.0 };
+        assert_eq!(o.to_bits(), want.to_bits(), "[{i}]");
+    }
+    assert!(matches!(
+        k.run_range(&[arg, KernelArg::ScalarF64(3.0)], &mut out, lo - 1..hi),
+        Err(JitError::ArgBounds { index: 0, position: 16, len: 16 })
+    ));
+}
+
+#[test]
+fn run_rows_matches_one_run_per_row() {
+    // x (f64, strided, rows walking backwards) * y (f32 rows of a matrix) + z (a scalar).
+    let mut b = Builder::new(&[F64, F32, F64]);
+    let m = b.op(ScalarOp::Mul, &[0, 1]);
+    let r = b.op(ScalarOp::Add, &[m, 2]);
+    let p = b.finish(r);
+    let k = compile_elementwise(&p).unwrap();
+    for (rows, len) in [(1, 0), (1, 5), (3, 7), (64, 3), (5, 1001)] {
+        let row_x = -(2 * len as isize + 1);
+        let first_x = (rows - 1) * (2 * len + 1) + 1;
+        let x = data(first_x + 2 * len + 2, 7);
+        let y: Vec<f32> = data(rows * len, 8).iter().map(|&v| v as f32).collect();
+        let args = [
+            KernelArg::StridedF64 { data: &x, first: first_x, stride: 2 },
+            KernelArg::F32(&y),
+            KernelArg::ScalarF64(0.25),
+        ];
+        let mut got = vec![std::mem::MaybeUninit::new(-1.0f64); rows * len];
+        k.run_rows(&args, &[row_x, len as isize, 0], rows, &mut got).unwrap();
+        for r in 0..rows {
+            let first = (first_x as isize + r as isize * row_x) as usize;
+            let row_args = [
+                KernelArg::StridedF64 { data: &x, first, stride: 2 },
+                KernelArg::F32(&y[r * len..(r + 1) * len]),
+                KernelArg::ScalarF64(0.25),
+            ];
+            let mut want = vec![0.0f64; len];
+            k.run(&row_args, &mut want).unwrap();
+            for (i, w) in want.iter().enumerate() {
+                // SAFETY: `run_rows` returned `Ok`, so every element is written.
+                let g = unsafe { got[r * len + i].assume_init() };
+                assert!(g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan()), "{rows}x{len} [{r}, {i}]");
+            }
+        }
+    }
+    // Long rows of a transcendental program run through the chunked plan row by row.
+    let p = single(ScalarOp::Exp, F64, 1);
+    let k = compile_elementwise(&p).unwrap();
+    let (rows, len) = (3, 5000);
+    let x = data(rows * len, 9);
+    let mut got = vec![std::mem::MaybeUninit::new(0.0f64); rows * len];
+    // Row r reads row `rows - 1 - r` of x reversed.
+    let arg = KernelArg::StridedF64 { data: &x, first: rows * len - 1, stride: -1 };
+    k.run_rows(&[arg], &[-(len as isize)], rows, &mut got).unwrap();
+    let mut want = vec![0.0f64; rows * len];
+    let reversed: Vec<f64> = x.iter().rev().copied().collect();
+    k.run(&[KernelArg::F64(&reversed)], &mut want).unwrap();
+    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+        // SAFETY: `run_rows` returned `Ok`, so every element is written.
+        let g = unsafe { g.assume_init() };
+        assert!(g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan()), "exp rows [{i}]");
+    }
+}
+
+#[test]
+fn reads_outside_the_data_are_errors_not_panics() {
+    let k = compile_elementwise(&single(ScalarOp::Add, F64, 2)).unwrap();
+    let d = [1.0, 2.0, 3.0, 4.0, 5.0];
+    let x = [10.0, 20.0, 30.0];
+    let st = |first: usize, stride: isize| KernelArg::StridedF64 { data: &d, first, stride };
+    let mut out = [-7.0f64; 3];
+    let bounds = |r: Result<(), JitError>| match r {
+        Err(JitError::ArgBounds { index, position, len }) => (index, position, len),
+        other => panic!("expected ArgBounds, got {other:?}"),
+    };
+    assert_eq!(bounds(k.run(&[st(1, 2), KernelArg::F64(&x)], &mut out)), (0, 5, 5));
+    assert_eq!(bounds(k.run(&[st(2, -2), KernelArg::F64(&x)], &mut out)), (0, -2, 5));
+    assert_eq!(bounds(k.run(&[KernelArg::F64(&x), st(5, 0)], &mut out)), (1, 5, 5));
+    assert_eq!(bounds(k.run(&[KernelArg::F64(&x), st(usize::MAX, 1)], &mut out)).0, 1);
+    assert_eq!(bounds(k.run(&[st(0, isize::MAX), KernelArg::F64(&x)], &mut out)).1, 2 * isize::MAX as i128);
+    assert_eq!(
+        bounds(k.run(&[st(4, isize::MIN), KernelArg::F64(&x)], &mut out)).1,
+        4 + 2 * isize::MIN as i128
+    );
+    assert_eq!(bounds(k.run_range(&[st(3, -2), KernelArg::F64(&x)], &mut out, 1..3)), (0, -1, 5));
+    let e = k.run(&[st(1, 2), KernelArg::F64(&x)], &mut out).unwrap_err();
+    assert_eq!(e.to_string(), "input 0 of the kernel would read element 5 of its 5 elements");
+    assert!(matches!(
+        k.run(&[KernelArg::StridedF32 { data: &[1.0], first: 0, stride: 0 }, KernelArg::F64(&x)], &mut out),
+        Err(JitError::ArgDType { index: 0, expected: F64, got: F32 })
+    ));
+    assert_eq!(out, [-7.0; 3], "nothing ran");
+    // The edges themselves are inside; a sub-range needs only its own elements.
+    k.run_range(&[st(3, -2), KernelArg::F64(&x)], &mut out, 0..2).unwrap();
+    assert_eq!(out, [14.0, 22.0, -7.0]);
+    k.run(&[st(0, 2), st(4, -2)], &mut out).unwrap();
+    assert_eq!(out, [6.0, 6.0, 6.0]);
+    k.run(&[st(4, 0), st(2, 1)], &mut out).unwrap();
+    assert_eq!(out, [8.0, 9.0, 10.0]);
+
+    // Runs of rows: every input checked over every row.
+    let mut rows_out = [std::mem::MaybeUninit::new(-7.0f64); 6];
+    let s = KernelArg::ScalarF64(1.0);
+    assert!(matches!(
+        k.run_rows(&[s, s], &[0, 0], 0, &mut rows_out),
+        Err(JitError::Rows { rows: 0, len: 6 })
+    ));
+    assert!(matches!(
+        k.run_rows(&[s, s], &[0, 0], 4, &mut rows_out),
+        Err(JitError::Rows { rows: 4, len: 6 })
+    ));
+    assert!(matches!(
+        k.run_rows(&[s, s], &[0], 3, &mut rows_out),
+        Err(JitError::ArgCount { expected: 2, got: 1 })
+    ));
+    assert_eq!(bounds(k.run_rows(&[s, s], &[0, 1], 3, &mut rows_out)), (1, 2, 1));
+    assert_eq!(bounds(k.run_rows(&[KernelArg::F64(&x), s], &[1, 0], 3, &mut rows_out)), (0, 3, 3));
+    assert_eq!(bounds(k.run_rows(&[st(4, -1), s], &[-3, 0], 2, &mut rows_out)), (0, -1, 5));
+    // SAFETY: every element was initialized above.
+    assert!(rows_out.iter().all(|v| unsafe { v.assume_init() } == -7.0), "nothing ran");
+    k.run_rows(&[st(0, 1), KernelArg::F64(&x)], &[3, 1], 2, &mut rows_out[..4]).unwrap();
+    // SAFETY: `run_rows` returned `Ok`: the first four elements are written.
+    let got: Vec<f64> = rows_out[..4].iter().map(|v| unsafe { v.assume_init() }).collect();
+    assert_eq!(got, [11.0, 22.0, 24.0, 35.0]);
 }
 
 // ---------------------------------------------------------------------------------------

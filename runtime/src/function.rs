@@ -431,6 +431,14 @@ impl Function {
         self.compiled.interp.native().len()
     }
 
+    /// How often this function's native elementwise kernels ran, by the path the layout of
+    /// their inputs took (all zero unless `Mode::Jit` or `Mode::Debug`). The counts belong
+    /// to the compiled graph, which functions built from the same graph share (the JIT
+    /// cache), and cover every call since it was compiled.
+    pub fn native_runs(&self) -> crate::NativeRuns {
+        self.compiled.interp.native().runs()
+    }
+
     /// The Cranelift IR of each native kernel, with the node it computes (`Mode::Jit`).
     pub fn clif(&self) -> Vec<(String, String)> {
         self.compiled.interp.native().clif(&self.compiled.graph)

@@ -4,7 +4,10 @@
 //!   mode, name), argument checking, all-or-nothing updates of shared variables.
 //! - `interp`: the op-by-op interpreter over a `FunctionGraph`.
 //! - `matmul`: float `dot`/`gemm` with the rows split over the threads (`Mode::Jit`).
-//! - `native`: fused nodes compiled to native code by the JIT (`Mode::Jit`).
+//! - `native`: fused nodes compiled to native code by the JIT (`Mode::Jit`), and their fast
+//!   layouts (contiguous inputs, single values, bias rows, columns).
+//! - `strided`: the native kernels' general path over any layout (strided, transposed,
+//!   reversed views, broadcasting along any axes).
 //! - `reduce`: fused full reductions, chunk by chunk with blocked summation.
 //! - `scalar`: all-0-d functions run as native scalar programs, without the interpreter.
 //! - `threads`: how many threads large kernels are split over.
@@ -29,6 +32,7 @@ pub mod native;
 pub mod pool;
 pub mod reduce;
 mod scalar;
+mod strided;
 pub mod threads;
 pub mod verify_grad;
 
@@ -37,6 +41,7 @@ pub use dump::Stage;
 pub use error::{Error, Result};
 pub use function::{function, Function, FunctionBuilder, Mode, OnUnusedInput};
 pub use interp::Interpreter;
+pub use native::NativeRuns;
 pub use pool::BufferStats;
 pub use tensorlift_opt::{OptConfig, Phase, RewriteTrace, TraceEntry};
 pub use threads::{num_threads, set_num_threads};

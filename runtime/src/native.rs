@@ -1,11 +1,16 @@
 //! Native kernels for `Mode::Jit`: each elementwise node (`Composite`, the body of a
 //! `FusedReduce`, or a lone elementwise op) of the optimized graph compiled once by
-//! `tensorlift-jit` (through the JIT cache), and run in place of its reference kernel when
-//! the run-time layout allows: inputs contiguous and of the result's shape, single values,
-//! bias rows or columns. A multi-output composite writes all its outputs in one pass
-//! (inputs contiguous or single values). Large runs are split over the threads. Anything else — other ops,
-//! programs the JIT does not support, other broadcasting — runs the reference kernel.
+//! `tensorlift-jit` (through the JIT cache), and run in place of its reference kernel.
+//! The fast layouts run here: inputs contiguous and of the result's shape, single values,
+//! bias rows or columns, as whole slices or row by row. Any other layout (transposed,
+//! stepped or reversed views, broadcasting along any mix of axes) takes the general path
+//! of `crate::strided`. A multi-output composite writes all its outputs in one pass (inputs
+//! contiguous or single values). Large runs are split over the threads. Other ops,
+//! programs the JIT does not support and non-float inputs run the reference kernel.
+//! [`NativeRuns`] counts which path each run took.
 
+use std::mem::MaybeUninit;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use tensorlift_ir::kernels::{self, KernelInput};
 use tensorlift_ir::{DType, FunctionGraph, NodeId, Op, Tensor, TensorType, ValueError};
@@ -18,6 +23,51 @@ pub struct NativeKernels {
     kernels: Vec<Option<Arc<ElementwiseKernel>>>,
     /// Float `dot`/`gemm` run threaded (`crate::matmul`).
     matmul: bool,
+    /// Which path the kernels' runs took (shared by clones).
+    runs: Arc<RunCounters>,
+}
+
+/// How often the native elementwise kernels of a compiled graph ran, by the path the
+/// layout of their inputs took (`Function::native_runs`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NativeRuns {
+    /// Runs over inputs contiguous and of the result's shape, single values, bias rows or
+    /// columns (whole, row by row, or as a fused reduction chunk by chunk).
+    pub contiguous: u64,
+    /// Runs through the general path: transposed, stepped or reversed views, broadcasting
+    /// along any mix of axes.
+    pub strided: u64,
+    /// Nodes with a native kernel that ran their reference kernel instead (inputs the
+    /// kernel cannot read, such as `bool` or integer tensors).
+    pub reference: u64,
+}
+
+/// The atomic counters behind [`NativeRuns`].
+#[derive(Debug, Default)]
+struct RunCounters {
+    contiguous: AtomicU64,
+    strided: AtomicU64,
+    reference: AtomicU64,
+}
+
+/// Which path a native run took.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Path {
+    /// The fast layouts of this module.
+    Contiguous,
+    /// `crate::strided`.
+    Strided,
+}
+
+impl RunCounters {
+    fn count(&self, path: Option<Path>) {
+        let counter = match path {
+            Some(Path::Contiguous) => &self.contiguous,
+            Some(Path::Strided) => &self.strided,
+            None => &self.reference,
+        };
+        counter.fetch_add(1, Relaxed);
+    }
 }
 
 impl std::fmt::Debug for NativeKernels {
@@ -49,7 +99,16 @@ impl NativeKernels {
                 kernels[id.index()] = Some(k);
             }
         }
-        NativeKernels { kernels, matmul: true }
+        NativeKernels { kernels, matmul: true, runs: Arc::default() }
+    }
+
+    /// How often the kernels ran, by path, since the graph was compiled.
+    pub fn runs(&self) -> NativeRuns {
+        NativeRuns {
+            contiguous: self.runs.contiguous.load(Relaxed),
+            strided: self.runs.strided.load(Relaxed),
+            reference: self.runs.reference.load(Relaxed),
+        }
     }
 
     /// Runs `kernel` for node `id` from now on (a test hook).
@@ -156,12 +215,15 @@ impl NativeKernels {
             if out_ty.dtype == kernel.out_dtype() {
                 if let Some(t) = crate::reduce::fused(kernel, *rop, axes, *keepdims, inputs, &shape) {
                     crate::reduce::count_native();
+                    self.runs.count(Some(Path::Contiguous));
                     return Some(Ok(t));
                 }
             }
         }
         let sink = if matches!(op, Op::FusedReduce { .. }) { None } else { sink };
-        let elem = run(kernel, inputs, &shape, sink)?;
+        let ran = run(kernel, inputs, &shape, sink);
+        self.runs.count(ran.as_ref().map(|(_, path)| *path));
+        let (elem, _) = ran?;
         Some(match op {
             Op::FusedReduce { op, axes, keepdims, .. } => {
                 let ty = TensorType::unknown(elem.dtype(), elem.ndim());
@@ -248,30 +310,24 @@ pub(crate) fn layout<'a>(t: &'a Tensor, shape: &[usize]) -> Option<Layout<'a>> {
     None
 }
 
-/// Runs `kernel` over `shape` if every input is contiguous and either has the result's
-/// shape, one element, only its trailing axes (a bias row) or only its leading axes (a
-/// column) — the last two with one split point between them. Large runs are split over
-/// the threads.
+/// Runs `kernel` over `shape`: through the fast layouts when every input is contiguous and
+/// either has the result's shape, one element, only its trailing axes (a bias row) or only
+/// its leading axes (a column) — the last two with one split point between them —, else
+/// through the general strided path. `None` (the reference kernel runs) for inputs neither
+/// can read and for a `sink` that does not fit.
 fn run(
     kernel: &ElementwiseKernel,
     inputs: &[KernelInput<'_>],
     shape: &[usize],
     sink: Option<&mut Tensor>,
-) -> Option<Tensor> {
-    let layouts: Vec<Layout<'_>> = inputs.iter().map(|i| layout(i.value, shape)).collect::<Option<_>>()?;
-    let mut split = None;
-    for l in &layouts {
-        if let Layout::Trailing(s, _) | Layout::Leading(s, _) = *l {
-            if split.is_some_and(|t| t != s) {
-                return None;
-            }
-            split = Some(s);
-        }
-    }
+) -> Option<(Tensor, Path)> {
+    let Some((layouts, split)) = fast_layouts(inputs, shape) else {
+        let walk = crate::strided::Walk::new(kernel, inputs, shape)?;
+        return Some((write_result(kernel.out_dtype(), shape, sink, &walk)?, Path::Strided));
+    };
     let s = split.unwrap_or(0);
     let outer: usize = shape[..s].iter().product();
     let inner: usize = shape[s..].iter().product();
-    let n = outer * inner;
     // Without a split, a "row" is one element.
     let unit = if split.is_some() { inner } else { 1 };
     // The arguments for `count` rows from row `first`.
@@ -288,30 +344,56 @@ fn run(
             })
             .collect()
     };
-    let rows = split.is_some();
+    let parts = Parts { kernel, outer, inner, rows: split.is_some(), args_for: &args_for };
+    Some((write_result(kernel.out_dtype(), shape, sink, &parts)?, Path::Contiguous))
+}
+
+/// The fast layout of every input and their common split point, if they have one.
+fn fast_layouts<'a>(inputs: &[KernelInput<'a>], shape: &[usize]) -> Option<(Vec<Layout<'a>>, Option<usize>)> {
+    let layouts: Vec<Layout<'a>> = inputs.iter().map(|i| layout(i.value, shape)).collect::<Option<_>>()?;
+    let mut split = None;
+    for l in &layouts {
+        if let Layout::Trailing(s, _) | Layout::Leading(s, _) = *l {
+            if split.is_some_and(|t| t != s) {
+                return None;
+            }
+            split = Some(s);
+        }
+    }
+    Some((layouts, split))
+}
+
+/// Computes every element of a result buffer (C order).
+pub(crate) trait Fill {
+    /// Writes every element of `buf` when it returns `Some`.
+    fn fill<T: tensorlift_ir::Element + Send>(&self, buf: &mut [MaybeUninit<T>]) -> Option<()>;
+}
+
+/// The result of `fill` over `shape` in `dtype`: written into `sink` when it has the
+/// result's dtype and shape and owns its contiguous data (a shared one is copied first;
+/// else `None`), otherwise into a new array.
+fn write_result(
+    dtype: DType,
+    shape: &[usize],
+    sink: Option<&mut Tensor>,
+    fill: &impl Fill,
+) -> Option<Tensor> {
     if let Some(sink) = sink {
-        // The caller's array, when it has the result's dtype and shape and owns its
-        // contiguous data (a shared one is copied first).
-        if sink.shape() != shape || sink.dtype() != kernel.out_dtype() {
+        if sink.shape() != shape || sink.dtype() != dtype {
             return None;
         }
         match sink {
-            Tensor::F64(a) => fill_into(kernel, as_uninit(a.as_slice_mut()?), outer, inner, rows, &args_for)?,
-            Tensor::F32(a) => fill_into(kernel, as_uninit(a.as_slice_mut()?), outer, inner, rows, &args_for)?,
+            Tensor::F64(a) => fill.fill(as_uninit(a.as_slice_mut()?))?,
+            Tensor::F32(a) => fill.fill(as_uninit(a.as_slice_mut()?))?,
             _ => return None,
         }
         return Some(sink.clone());
     }
     let dims = ndarray::IxDyn(shape);
-    match kernel.out_dtype() {
-        DType::F64 => {
-            let v = fill::<f64>(kernel, n, outer, inner, rows, &args_for)?;
-            Some(Tensor::from(ndarray::ArrayD::from_shape_vec(dims, v).ok()?))
-        }
-        DType::F32 => {
-            let v = fill::<f32>(kernel, n, outer, inner, rows, &args_for)?;
-            Some(Tensor::from(ndarray::ArrayD::from_shape_vec(dims, v).ok()?))
-        }
+    let n = shape.iter().product();
+    match dtype {
+        DType::F64 => Some(Tensor::from(ndarray::ArrayD::from_shape_vec(dims, fresh::<f64>(n, fill)?).ok()?)),
+        DType::F32 => Some(Tensor::from(ndarray::ArrayD::from_shape_vec(dims, fresh::<f32>(n, fill)?).ok()?)),
         _ => None,
     }
 }
@@ -397,74 +479,90 @@ fn run_outputs(kernel: &ElementwiseKernel, args: &[KernelArg<'_>], shape: &[usiz
         .collect()
 }
 
+/// A buffer of `n` elements (from the call's pool, or new) computed by `fill`.
+fn fresh<T: tensorlift_ir::Element + Send + crate::pool::Pooled>(
+    n: usize,
+    fill: &impl Fill,
+) -> Option<Vec<T>> {
+    let mut out: Vec<T> = crate::pool::buffer(n);
+    fill.fill(&mut out.spare_capacity_mut()[..n])?;
+    // SAFETY: a successful `fill` wrote every element of the first `n`.
+    unsafe { out.set_len(n) };
+    Some(out)
+}
+
 /// An initialized buffer seen as one the kernels may write.
-fn as_uninit<T>(s: &mut [T]) -> &mut [std::mem::MaybeUninit<T>] {
+fn as_uninit<T>(s: &mut [T]) -> &mut [MaybeUninit<T>] {
     // SAFETY: `MaybeUninit<T>` has `T`'s layout, and the kernels only ever write
     // initialized values of `T` (never uninitialized bytes) through the returned slice.
-    unsafe { &mut *(s as *mut [T] as *mut [std::mem::MaybeUninit<T>]) }
+    unsafe { &mut *(s as *mut [T] as *mut [MaybeUninit<T>]) }
 }
 
 /// Elements above which a kernel run is split over the threads (measured: below it, waking
 /// a second thread costs more than it saves on the cheapest kernels).
 pub const PARALLEL_THRESHOLD: usize = 1 << 15;
 
-/// Computes the `n = outer * inner` elements of a fresh buffer (see [`fill_into`]).
-fn fill<'a, T: tensorlift_ir::Element + Send + crate::pool::Pooled>(
-    kernel: &ElementwiseKernel,
-    n: usize,
-    outer: usize,
-    inner: usize,
-    rows: bool,
-    args_for: &(dyn Fn(usize, usize) -> Option<Vec<KernelArg<'a>>> + Sync),
-) -> Option<Vec<T>> {
-    let mut out: Vec<T> = crate::pool::buffer(n);
-    fill_into(kernel, &mut out.spare_capacity_mut()[..n], outer, inner, rows, args_for)?;
-    // SAFETY: a successful `fill_into` wrote every element of the first `n`.
-    unsafe { out.set_len(n) };
-    Some(out)
-}
-
-/// Computes the `outer * inner` elements of `buf`: whole (`rows == false`) or row by row,
-/// each part's arguments from `args_for(first_row, rows)`, in parallel when large. On
-/// `Some`, every element is written.
-fn fill_into<'a, T: tensorlift_ir::Element + Send>(
-    kernel: &ElementwiseKernel,
-    buf: &mut [std::mem::MaybeUninit<T>],
-    outer: usize,
-    inner: usize,
-    rows: bool,
-    args_for: &(dyn Fn(usize, usize) -> Option<Vec<KernelArg<'a>>> + Sync),
+/// Runs `part(first, chunk)` over consecutive chunks of `buf` that cover it, each a whole
+/// number of `unit` elements (`first`: the chunk's first element in `buf`), one chunk per
+/// thread when `buf` has [`PARALLEL_THRESHOLD`] elements or more. `Some` when every part
+/// succeeded.
+pub(crate) fn in_parts<T: Send>(
+    buf: &mut [MaybeUninit<T>],
+    unit: usize,
+    part: impl Fn(usize, &mut [MaybeUninit<T>]) -> Option<()> + Sync,
 ) -> Option<()> {
     let n = buf.len();
     let threads = if n >= PARALLEL_THRESHOLD { crate::threads::num_threads() } else { 1 };
-    // One part: rows `first..first + count` (all elements of them) into `part`.
-    let run_part = |first: usize, count: usize, part: &mut [std::mem::MaybeUninit<T>]| -> Option<()> {
-        if rows {
-            for r in 0..count {
-                let args = args_for(first + r, 1)?;
-                kernel.run_uninit(&args, &mut part[r * inner..(r + 1) * inner]).ok()?;
-            }
-            Some(())
-        } else {
-            kernel.run_uninit(&args_for(first, count)?, part).ok()
-        }
-    };
-    // Parts are ranges of rows; without a split, "rows" are single elements.
-    let (units, unit) = if rows { (outer, inner) } else { (n, 1) };
+    let units = n / unit.max(1);
     if threads <= 1 || units < 2 {
-        return run_part(0, units, buf);
+        return part(0, buf);
     }
-    let per = units.div_ceil(threads);
+    let per = units.div_ceil(threads) * unit;
     let ok = std::sync::atomic::AtomicBool::new(true);
     rayon::scope(|sc| {
-        for (k, part) in buf.chunks_mut(per * unit).enumerate() {
-            let (ok, run_part) = (&ok, &run_part);
+        for (k, chunk) in buf.chunks_mut(per).enumerate() {
+            let (ok, part) = (&ok, &part);
             sc.spawn(move |_| {
-                if run_part(k * per, part.len() / unit, part).is_none() {
-                    ok.store(false, std::sync::atomic::Ordering::Relaxed);
+                if part(k * per, chunk).is_none() {
+                    ok.store(false, Relaxed);
                 }
             });
         }
     });
     ok.into_inner().then_some(())
+}
+
+/// The fast layouts' run: whole (`rows == false`) or row by row, each part's arguments
+/// from `args_for(first_row, rows)`; without a split, "rows" are single elements.
+struct Parts<'k, 'a> {
+    kernel: &'k ElementwiseKernel,
+    outer: usize,
+    inner: usize,
+    rows: bool,
+    args_for: &'k (dyn Fn(usize, usize) -> Option<Vec<KernelArg<'a>>> + Sync),
+}
+
+impl Fill for Parts<'_, '_> {
+    fn fill<T: tensorlift_ir::Element + Send>(&self, buf: &mut [MaybeUninit<T>]) -> Option<()> {
+        let (kernel, inner, args_for) = (self.kernel, self.inner, self.args_for);
+        debug_assert_eq!(buf.len(), self.outer * inner);
+        if buf.is_empty() {
+            return Some(());
+        }
+        let unit = if self.rows { inner } else { 1 };
+        let rows = self.rows;
+        // One part: from element `first` (a whole number of rows), all elements of its rows.
+        in_parts(buf, unit, |first, part| {
+            if rows {
+                let first = first / inner;
+                for r in 0..part.len() / inner {
+                    let args = args_for(first + r, 1)?;
+                    kernel.run_uninit(&args, &mut part[r * inner..(r + 1) * inner]).ok()?;
+                }
+                Some(())
+            } else {
+                kernel.run_uninit(&args_for(first, part.len())?, part).ok()
+            }
+        })
+    }
 }
