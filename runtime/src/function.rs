@@ -157,15 +157,7 @@ impl FunctionBuilder {
             .is_empty()
             .then(|| crate::cache::VarsKey::new(&self.inputs, &roots, &self.opt, self.mode, strict));
         if let Some(compiled) = vars_key.as_ref().and_then(crate::cache::by_vars) {
-            return Ok(Function {
-                name: self.name,
-                inputs: self.inputs,
-                n_outputs: self.outputs.len(),
-                targets,
-                compiled,
-                mode: self.mode,
-                pool: Arc::default(),
-            });
+            return Ok(self.finish(targets, compiled));
         }
         let held: Vec<Var> = self.inputs.iter().chain(&roots).cloned().collect();
         if !self.givens.is_empty() {
@@ -185,7 +177,12 @@ impl FunctionBuilder {
         if let Some(key) = vars_key {
             crate::cache::remember_vars(key, held, compiled.clone());
         }
-        Ok(Function {
+        Ok(self.finish(targets, compiled))
+    }
+
+    /// The function of these options around `compiled`, with an empty buffer pool.
+    fn finish(self, targets: Vec<SharedVar>, compiled: Arc<Compiled>) -> Function {
+        Function {
             name: self.name,
             inputs: self.inputs,
             n_outputs: self.outputs.len(),
@@ -193,7 +190,7 @@ impl FunctionBuilder {
             compiled,
             mode: self.mode,
             pool: Arc::default(),
-        })
+        }
     }
 }
 
