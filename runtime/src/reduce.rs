@@ -135,20 +135,15 @@ fn partials(
 }
 
 /// Reduces the `n > 0` elements the kernel computes from `args` (contiguous slices of `n`
-/// elements or scalars) with `op`, into a tensor of `shape` (all 1s, or 0-d); `None` when
-/// the op is not handled here.
-pub(crate) fn full(
+/// elements or scalars) with `op` (one `fused` handles), into a tensor of `shape` (all
+/// 1s, or 0-d); `None` when a kernel run fails.
+fn full(
     kernel: &ElementwiseKernel,
     op: ReduceOp,
     args: &[KernelArg<'_>],
     n: usize,
     shape: &[usize],
 ) -> Option<Tensor> {
-    if n == 0
-        || !matches!(op, ReduceOp::Sum | ReduceOp::Mean | ReduceOp::Prod | ReduceOp::Max | ReduceOp::Min)
-    {
-        return None;
-    }
     let chunks = n.div_ceil(CHUNK);
     let threads = if n >= crate::native::PARALLEL_THRESHOLD { crate::threads::num_threads() } else { 1 };
     let all = if threads <= 1 || chunks < 2 {
@@ -199,7 +194,7 @@ fn tensor(dtype: DType, shape: &[usize], values: Vec<f64>) -> Option<Tensor> {
 /// shorter than a chunk go several to a kernel call, each still reduced as one chunk).
 /// Rows are split over the threads when large; each row's value does not depend on the
 /// split. The result has `shape`.
-pub(crate) fn rows<'a>(
+fn rows<'a>(
     kernel: &ElementwiseKernel,
     op: ReduceOp,
     args_for: &(dyn Fn(Range<usize>) -> Option<Vec<KernelArg<'a>>> + Sync),
@@ -208,11 +203,6 @@ pub(crate) fn rows<'a>(
     inner: usize,
     shape: &[usize],
 ) -> Option<Tensor> {
-    if inner == 0
-        || !matches!(op, ReduceOp::Sum | ReduceOp::Mean | ReduceOp::Prod | ReduceOp::Max | ReduceOp::Min)
-    {
-        return None;
-    }
     let chunks = inner.div_ceil(CHUNK);
     let span = if flat && inner < CHUNK { CHUNK.div_ceil(inner) } else { 1 };
     // The values of rows `first..first + part.len()`, into `part`.
