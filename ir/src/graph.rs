@@ -32,6 +32,10 @@ impl fmt::Display for NodeId {
 /// The inputs of a node, stored inline up to four.
 pub type Inputs = smallvec::SmallVec<[NodeId; 4]>;
 
+/// The readers of a node, stored inline up to four (most nodes have one or two, and a heap
+/// list per node costs an allocation and a cache miss per visit).
+pub type Users = smallvec::SmallVec<[NodeId; 4]>;
+
 /// One node of the arena.
 #[derive(Clone, Debug)]
 pub struct GraphNode {
@@ -49,7 +53,7 @@ pub struct GraphNode {
 #[derive(Clone, Debug, Default)]
 pub struct FunctionGraph {
     nodes: Vec<GraphNode>,
-    uses: Vec<Vec<NodeId>>,
+    uses: Vec<Users>,
     inputs: Vec<NodeId>,
     outputs: Vec<NodeId>,
     memo: Memo,
@@ -176,7 +180,7 @@ impl FunctionGraph {
             self.live_uses[i.index()] += 1;
         }
         self.nodes.push(node);
-        self.uses.push(Vec::new());
+        self.uses.push(Users::new());
         id
     }
 
@@ -270,7 +274,7 @@ impl FunctionGraph {
     }
 
     /// The nodes that read `id` (once per use).
-    pub fn uses(&self, id: NodeId) -> Vec<NodeId> {
+    pub fn uses(&self, id: NodeId) -> Users {
         self.uses[id.index()].iter().copied().filter(|u| !self.dead[u.index()]).collect()
     }
 
@@ -357,7 +361,7 @@ impl FunctionGraph {
             self.memo.remove(old);
             // Users' types can only change when the replacement's type differs.
             let same_type = self.nodes[old.index()].ty == self.nodes[new.index()].ty;
-            let mut users: Vec<NodeId> = std::mem::take(&mut self.uses[old.index()])
+            let mut users: Users = std::mem::take(&mut self.uses[old.index()])
                 .into_iter()
                 .filter(|u| !self.dead[u.index()])
                 .collect();
@@ -503,8 +507,14 @@ impl FunctionGraph {
             let new = if matches!(n.op, Op::Input) {
                 g.add_input(n.name.as_deref().unwrap_or("input"), n.ty.clone())
             } else {
-                let ins = n.inputs.iter().map(|i| new_id(&map, i)).collect();
-                g.add_typed(n.op.clone(), ins, n.ty.clone(), n.name.clone())
+                // Live nodes are already unique (hash-consing merges equal ones, and renaming
+                // inputs one-to-one keeps them apart): registered without a lookup.
+                let inputs = n.inputs.iter().map(|i| new_id(&map, i)).collect();
+                let node = GraphNode { op: n.op.clone(), inputs, ty: n.ty.clone(), name: n.name.clone() };
+                debug_assert!(g.memo.find(&g.nodes, &node.op, &node.inputs).is_none(), "{id} is a duplicate");
+                let new = g.push(node);
+                g.memo.insert(&g.nodes, new);
+                new
             };
             map[id.index()] = Some(new);
         }

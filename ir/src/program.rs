@@ -6,9 +6,14 @@
 use crate::dtype::DType;
 use crate::op::ScalarOp;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 
 /// Programs longer than this print as their size in `pp` (the text form is always complete).
 pub const PP_MAX_OPS: usize = 64;
+
+/// The arguments of a scalar op, inline up to three: programs of fused chains hold
+/// thousands of nodes, and a heap list per node would cost an allocation each.
+pub type ScalarArgs = smallvec::SmallVec<[usize; 3]>;
 
 /// One instruction of a scalar program.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -25,7 +30,7 @@ pub enum ScalarNode {
         /// The op.
         op: ScalarOp,
         /// Value indices: `0..n_inputs` are the inputs, then one per earlier node.
-        args: Vec<usize>,
+        args: ScalarArgs,
         /// The result's dtype.
         dtype: DType,
     },
@@ -33,7 +38,7 @@ pub enum ScalarNode {
 
 /// A scalar program: its result, and possibly further results computed in the same pass
 /// (a multi-output composite).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScalarProgram {
     /// The dtype of each input.
     pub inputs: Vec<DType>,
@@ -44,6 +49,23 @@ pub struct ScalarProgram {
     /// The values of outputs `1..`: empty for a program with one result. A `Composite`
     /// node yields output 0; `Op::CompositeOutput { index: k }` nodes read output `k`.
     pub extra_outputs: Vec<usize>,
+}
+
+/// Nodes hashed at each end of a program.
+const HASH_ENDS: usize = 8;
+
+impl Hash for ScalarProgram {
+    /// Hashes the signature, the size and the nodes at both ends, not every node: equal
+    /// programs still hash equal, and hash-consing a composite of a fused chain thousands of
+    /// ops long costs the same as a short one (equality, checked on a hash match, reads all).
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        self.inputs.hash(h);
+        self.output.hash(h);
+        self.extra_outputs.hash(h);
+        self.nodes.len().hash(h);
+        let tail = self.nodes.len().saturating_sub(HASH_ENDS).max(HASH_ENDS);
+        self.nodes.iter().take(HASH_ENDS).chain(self.nodes.iter().skip(tail)).for_each(|n| n.hash(h));
+    }
 }
 
 impl ScalarProgram {
@@ -96,7 +118,7 @@ impl ScalarProgram {
                     None if args.len() < 2 => return Err(format!("{} takes 2 or more arguments", op.name())),
                     _ => {}
                 }
-                let dts: Vec<DType> = args.iter().map(|&a| self.dtype_of(a)).collect();
+                let dts: smallvec::SmallVec<[DType; 4]> = args.iter().map(|&a| self.dtype_of(a)).collect();
                 let want = op.out_dtype(&dts)?;
                 if want != *dtype {
                     return Err(format!("node {k}: {} gives {want}, typed {dtype}", op.name()));
@@ -250,7 +272,7 @@ impl ScalarProgram {
                         .find(|s| s.name() == name)
                         .ok_or_else(|| format!("unknown scalar op `{name}`"))?,
                 };
-                let args: Vec<usize> = args.split(',').map(|a| value(&p, a)).collect::<Result<_, _>>()?;
+                let args: ScalarArgs = args.split(',').map(|a| value(&p, a)).collect::<Result<_, _>>()?;
                 let dts: Vec<DType> = args.iter().map(|&a| p.dtype_of(a)).collect();
                 let dtype = op.out_dtype(&dts)?;
                 ScalarNode::Apply { op, args, dtype }

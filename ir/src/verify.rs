@@ -29,7 +29,7 @@ impl FunctionGraph {
         for id in self.ids().filter(|&id| !self.is_dead(id)) {
             let mut uses = self.uses(id);
             uses.sort_unstable();
-            if uses != expected[id.index()] || self.use_count(id) != uses.len() {
+            if *uses != *expected[id.index()] || self.use_count(id) != uses.len() {
                 return err(
                     id,
                     format!("use list {uses:?} disagrees with its readers {:?}", expected[id.index()]),

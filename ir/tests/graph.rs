@@ -18,7 +18,7 @@ fn equal_subexpressions_are_one_node() {
     let mul = ids_with_op(&g, "mul")[0];
     let add = ids_with_op(&g, "add")[0];
     assert_eq!(g.node(mul).inputs[..], [add, add]);
-    assert_eq!(g.uses(add), vec![mul, mul]);
+    assert_eq!(g.uses(add).to_vec(), vec![mul, mul]);
     assert_eq!(g.use_count(add), 2);
     g.verify().unwrap();
 }

@@ -18,7 +18,7 @@ use crate::bulk::{self, UnaryOp};
 use crate::kernel::{compile_elementwise, ElementwiseKernel, KernelArg};
 use crate::JitError;
 use std::collections::HashMap;
-use tensorlift_ir::{DType, ScalarNode, ScalarOp, ScalarProgram};
+use tensorlift_ir::{DType, ScalarArgs, ScalarNode, ScalarOp, ScalarProgram};
 
 /// Elements per chunk: a few buffers of it fit in the L1 and L2 caches.
 pub const CHUNK: usize = 1024;
@@ -150,7 +150,11 @@ fn sub_program(p: &ScalarProgram, target: usize, dtype: DType, materialized: &[u
     }
     let mut output = map[&target];
     if p.dtype_of(target) != dtype {
-        nodes.push(ScalarNode::Apply { op: ScalarOp::Cast(dtype), args: vec![output], dtype });
+        nodes.push(ScalarNode::Apply {
+            op: ScalarOp::Cast(dtype),
+            args: ScalarArgs::from_slice(&[output]),
+            dtype,
+        });
         output = inputs.len() + nodes.len() - 1;
     }
     ScalarProgram { inputs, nodes, output, extra_outputs: Vec::new() }

@@ -84,7 +84,7 @@ impl Builder {
     fn op(&mut self, op: ScalarOp, args: &[usize]) -> usize {
         let dts: Vec<DType> = args.iter().map(|&a| self.p.dtype_of(a)).collect();
         let dtype = op.out_dtype(&dts).expect("well typed");
-        self.value(ScalarNode::Apply { op, args: args.to_vec(), dtype })
+        self.value(ScalarNode::Apply { op, args: args.iter().copied().collect(), dtype })
     }
 
     fn finish(mut self, output: usize) -> ScalarProgram {
@@ -1208,7 +1208,7 @@ fn unsupported_programs_are_reported() {
     // A malformed program.
     let bad = ScalarProgram {
         inputs: vec![F64],
-        nodes: vec![ScalarNode::Apply { op: ScalarOp::Neg, args: vec![5], dtype: F64 }],
+        nodes: vec![ScalarNode::Apply { op: ScalarOp::Neg, args: [5].into_iter().collect(), dtype: F64 }],
         output: 1,
         extra_outputs: Vec::new(),
     };

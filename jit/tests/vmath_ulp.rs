@@ -30,7 +30,7 @@ fn single(op: ScalarOp, d: DType) -> ScalarProgram {
     let dtype = op.out_dtype(&[d]).unwrap();
     let p = ScalarProgram {
         inputs: vec![d],
-        nodes: vec![ScalarNode::Apply { op, args: vec![0], dtype }],
+        nodes: vec![ScalarNode::Apply { op, args: [0].into_iter().collect(), dtype }],
         output: 1,
         extra_outputs: Vec::new(),
     };

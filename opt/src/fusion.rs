@@ -17,7 +17,7 @@ use crate::pattern::{same_pattern, Rw};
 // Fx hashing: fusion maps every node of a cluster (tens of thousands in long chains).
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::Arc;
-use tensorlift_ir::{DType, NodeId, Op, ReduceOp, ScalarNode, ScalarOp, ScalarProgram};
+use tensorlift_ir::{DType, NodeId, Op, ReduceOp, ScalarArgs, ScalarNode, ScalarOp, ScalarProgram};
 
 /// The rules of the phase, in the order they are tried.
 pub static RULES: &[Rule] = &[
@@ -95,7 +95,7 @@ fn program_of(rw: &Rw<'_>, root: NodeId, cluster: &HashSet<NodeId>) -> (ScalarPr
     let mut values: HashMap<NodeId, usize> = input_index;
     let mut consts: HashMap<(u64, DType), usize> = HashMap::default();
     for &n in &order {
-        let mut args = Vec::new();
+        let mut args = ScalarArgs::new();
         for i in rw.inputs(n) {
             let v = match values.get(&i) {
                 Some(&v) => v,

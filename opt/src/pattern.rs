@@ -64,10 +64,7 @@ impl<'g> Rw<'g> {
     /// broadcastable shape (a scalar in effect).
     pub fn const_value(&self, id: NodeId) -> Option<f64> {
         let Op::Constant(t) = self.op(id) else { return None };
-        if t.len() != 1 {
-            return None;
-        }
-        Some(t.to_f64_vec()[0])
+        t.to_f64().ok()
     }
 
     /// True when `id` is a one-element constant equal to `v`.

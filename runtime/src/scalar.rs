@@ -37,7 +37,7 @@ fn whole_program(g: &FunctionGraph) -> Option<(ScalarProgram, Vec<usize>)> {
         if node.ty.ndim() != 0 || !is_float(node.ty.dtype) {
             return None;
         }
-        let args: Vec<usize> = node.inputs.iter().map(|i| value[i.index()]).collect();
+        let args: tensorlift_ir::ScalarArgs = node.inputs.iter().map(|i| value[i.index()]).collect();
         match &node.op {
             Op::Input => continue,
             Op::Constant(t) => {
