@@ -627,7 +627,7 @@ fn eval_noisy(g: &FunctionGraph, inputs: &[Tensor], noise: Noise) -> Result<(Vec
                 let names: Vec<String> = node.inputs.iter().map(|&i| g.describe(i)).collect();
                 let vals: Vec<&Tensor> =
                     node.inputs.iter().map(|&i| values[i.index()].as_ref().expect("inputs first")).collect();
-                let t = tl::kernels::eval(op, &kernel_inputs(g, &node.inputs, &vals, &names), &node.ty)
+                let t = tl::kernels::eval(op, &kernel_inputs(g, &node.inputs, &vals, &names), g.ty(id))
                     .map_err(|e| e.to_string())?;
                 let Tensor::F64(a) = t else {
                     values[id.index()] = Some(t);
@@ -652,7 +652,7 @@ fn eval_noisy(g: &FunctionGraph, inputs: &[Tensor], noise: Noise) -> Result<(Vec
                         Op::Elemwise(tl::ScalarOp::Sub) => Op::Elemwise(tl::ScalarOp::Add),
                         op => op.clone(),
                     };
-                    tl::kernels::eval(&op, &kernel_inputs(g, &node.inputs, &refs, &names), &node.ty)
+                    tl::kernels::eval(&op, &kernel_inputs(g, &node.inputs, &refs, &names), g.ty(id))
                         .map_err(|e| e.to_string())?
                 } else {
                     abs(&Tensor::F64(a.clone()))

@@ -36,6 +36,36 @@ pub type Inputs = smallvec::SmallVec<[NodeId; 4]>;
 /// list per node costs an allocation and a cache miss per visit).
 pub type Users = smallvec::SmallVec<[NodeId; 4]>;
 
+/// A node's type: an index into its graph's table of distinct types (`FunctionGraph::ty`
+/// reads it). A graph holds few distinct types, so nodes carry four bytes instead of a shape
+/// each, and own no heap memory of their own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TypeId(u32);
+
+/// The distinct types of a graph's nodes, each stored once.
+#[derive(Clone, Debug, Default)]
+struct TypeTable {
+    types: Vec<TensorType>,
+    ids: HashMap<TensorType, TypeId>,
+}
+
+impl TypeTable {
+    /// The id of `ty`, added if new.
+    fn intern(&mut self, ty: TensorType) -> TypeId {
+        if let Some(&id) = self.ids.get(&ty) {
+            return id;
+        }
+        let id = TypeId(self.types.len() as u32);
+        self.types.push(ty.clone());
+        self.ids.insert(ty, id);
+        id
+    }
+
+    fn get(&self, id: TypeId) -> &TensorType {
+        &self.types[id.0 as usize]
+    }
+}
+
 /// One node of the arena.
 #[derive(Clone, Debug)]
 pub struct GraphNode {
@@ -43,8 +73,8 @@ pub struct GraphNode {
     pub op: Op,
     /// Its inputs.
     pub inputs: Inputs,
-    /// Its result type.
-    pub ty: TensorType,
+    /// Its result type (`FunctionGraph::ty` gives the `TensorType`).
+    pub ty: TypeId,
     /// A user-given name, if any.
     pub name: Option<String>,
 }
@@ -57,6 +87,7 @@ pub struct FunctionGraph {
     inputs: Vec<NodeId>,
     outputs: Vec<NodeId>,
     memo: Memo,
+    types: TypeTable,
     /// A level per node, greater than each of its inputs' levels: a node can only be
     /// computed from nodes of lower level, which bounds the search for cycles.
     levels: Vec<u32>,
@@ -186,6 +217,7 @@ impl FunctionGraph {
 
     /// Adds a graph input.
     pub fn add_input(&mut self, name: &str, ty: TensorType) -> NodeId {
+        let ty = self.types.intern(ty);
         let id = self.push(GraphNode { op: Op::Input, inputs: Inputs::new(), ty, name: Some(name.into()) });
         self.inputs.push(id);
         id
@@ -200,7 +232,7 @@ impl FunctionGraph {
     /// Adds (or finds, when an equal node exists) the node `op(inputs)`, typed by the op's
     /// rule.
     pub fn add_node(&mut self, op: Op, inputs: Vec<NodeId>) -> Result<NodeId, GraphError> {
-        if let Some(id) = self.memo.find(&self.nodes, &op, &inputs) {
+        if let Some(id) = self.memo.find(&self.nodes, &self.dead, &op, &inputs) {
             return Ok(id);
         }
         let ty = match &op {
@@ -220,12 +252,13 @@ impl FunctionGraph {
         ty: TensorType,
         name: Option<String>,
     ) -> NodeId {
-        if let Some(id) = self.memo.find(&self.nodes, &op, &inputs) {
+        if let Some(id) = self.memo.find(&self.nodes, &self.dead, &op, &inputs) {
             if self.nodes[id.index()].name.is_none() {
                 self.nodes[id.index()].name = name;
             }
             return id;
         }
+        let ty = self.types.intern(ty);
         let id = self.push(GraphNode { op, inputs, ty, name });
         self.memo.insert(&self.nodes, id);
         id
@@ -233,9 +266,7 @@ impl FunctionGraph {
 
     /// The operands of the given nodes, as type rules and error messages see them.
     pub fn operands(&self, ids: &[NodeId]) -> Vec<Operand> {
-        ids.iter()
-            .map(|&i| Operand { name: self.describe(i), ty: self.nodes[i.index()].ty.clone() })
-            .collect()
+        ids.iter().map(|&i| Operand { name: self.describe(i), ty: self.ty(i).clone() }).collect()
     }
 
     /// A node's name or a description of it.
@@ -255,7 +286,7 @@ impl FunctionGraph {
 
     /// The type of a node.
     pub fn ty(&self, id: NodeId) -> &TensorType {
-        &self.nodes[id.index()].ty
+        self.types.get(self.nodes[id.index()].ty)
     }
 
     /// Every node id, live or not, in arena order.
@@ -383,7 +414,7 @@ impl FunctionGraph {
                     self.retype(u)?;
                 }
                 let node = &self.nodes[u.index()];
-                match self.memo.find(&self.nodes, &node.op, &node.inputs) {
+                match self.memo.find(&self.nodes, &self.dead, &node.op, &node.inputs) {
                     Some(other) if other != u => work.push((u, other)),
                     Some(_) => {}
                     None => self.memo.insert(&self.nodes, u),
@@ -413,8 +444,9 @@ impl FunctionGraph {
             if !dead {
                 continue;
             }
+            // Its table entry stays until the next compaction: lookups skip dead nodes, and
+            // pruning a fused chain of thousands of nodes then probes the table not once.
             self.dead[n.index()] = true;
-            self.memo.remove(n);
             for i in self.nodes[n.index()].inputs.clone() {
                 self.live_uses[i.index()] -= 1;
                 work.push(i);
@@ -432,8 +464,8 @@ impl FunctionGraph {
                 continue;
             }
             let ty = node.op.infer(&self.operands(&node.inputs)).map_err(crate::BuildError::new)?;
-            if ty != self.nodes[id.index()].ty {
-                self.nodes[id.index()].ty = ty;
+            if ty != *self.ty(id) {
+                self.nodes[id.index()].ty = self.types.intern(ty);
                 work.extend(self.uses[id.index()].iter().copied());
             }
         }
@@ -494,24 +526,77 @@ impl FunctionGraph {
         order
     }
 
+    /// `compact` in place: the same renumbering (live nodes only, in topological order),
+    /// moving the nodes within this graph's own storage instead of copying them, so that a
+    /// pipeline compacting between phases allocates nothing the size of the graph. Returns
+    /// the map from old ids to new ones.
+    pub fn compact_in_place(&mut self) -> Vec<Option<NodeId>> {
+        let order = self.toposort();
+        let n_old = self.nodes.len();
+        let mut map: Vec<Option<NodeId>> = vec![None; n_old];
+        for (k, id) in order.iter().enumerate() {
+            map[id.index()] = Some(NodeId(k as u32));
+        }
+        // New position k takes old node `src[k]`: the live nodes in order, then the others.
+        let mut src: Vec<u32> = order.iter().map(|i| i.0).collect();
+        src.extend((0..n_old as u32).filter(|&i| map[i as usize].is_none()));
+        permute(&mut self.nodes, &src);
+        self.nodes.truncate(order.len());
+        let new_id = |i: &mut NodeId| *i = map[i.index()].expect("inputs come first");
+        for node in &mut self.nodes {
+            node.inputs.iter_mut().for_each(new_id);
+        }
+        self.inputs.iter_mut().for_each(new_id);
+        self.outputs.iter_mut().for_each(new_id);
+        // Use lists, levels, counts and the hash-consing table, rebuilt in the storage they had.
+        let n = self.nodes.len();
+        self.uses.truncate(n);
+        self.uses.iter_mut().for_each(Users::clear);
+        self.levels.clear();
+        self.live_uses.clear();
+        self.live_uses.resize(n, 0);
+        self.dead.clear();
+        self.dead.resize(n, false);
+        self.memo.clear();
+        for k in 0..n {
+            let id = NodeId(k as u32);
+            let node = &self.nodes[k];
+            let level = node.inputs.iter().map(|i| self.levels[i.index()] + 1).max().unwrap_or(0);
+            self.levels.push(level);
+            for &i in &node.inputs {
+                self.uses[i.index()].push(id);
+                self.live_uses[i.index()] += 1;
+            }
+            if !matches!(node.op, Op::Input) {
+                self.memo.insert(&self.nodes, id);
+            }
+        }
+        map
+    }
+
     /// A copy holding only the live nodes, renumbered in topological order, and the map
     /// from old ids to new ones (`map[old.index()]`, `None` for nodes left out).
     pub fn compact(&self) -> (FunctionGraph, Vec<Option<NodeId>>) {
         let order = self.toposort();
         // Room for the nodes rewrites add, so that the arena rarely moves.
         let mut g = FunctionGraph::with_capacity(order.len() + order.len() / 2);
+        // The same type table: nodes keep their type ids.
+        g.types = self.types.clone();
         let mut map = vec![None; self.nodes.len()];
         let new_id = |map: &[Option<NodeId>], i: &NodeId| map[i.index()].expect("inputs come first");
         for id in order {
             let n = &self.nodes[id.index()];
             let new = if matches!(n.op, Op::Input) {
-                g.add_input(n.name.as_deref().unwrap_or("input"), n.ty.clone())
+                g.add_input(n.name.as_deref().unwrap_or("input"), self.ty(id).clone())
             } else {
                 // Live nodes are already unique (hash-consing merges equal ones, and renaming
                 // inputs one-to-one keeps them apart): registered without a lookup.
                 let inputs = n.inputs.iter().map(|i| new_id(&map, i)).collect();
-                let node = GraphNode { op: n.op.clone(), inputs, ty: n.ty.clone(), name: n.name.clone() };
-                debug_assert!(g.memo.find(&g.nodes, &node.op, &node.inputs).is_none(), "{id} is a duplicate");
+                let node = GraphNode { op: n.op.clone(), inputs, ty: n.ty, name: n.name.clone() };
+                debug_assert!(
+                    g.memo.find(&g.nodes, &g.dead, &node.op, &node.inputs).is_none(),
+                    "{id} is a duplicate"
+                );
                 let new = g.push(node);
                 g.memo.insert(&g.nodes, new);
                 new
@@ -520,6 +605,30 @@ impl FunctionGraph {
         }
         g.outputs = self.outputs.iter().map(|o| new_id(&map, o)).collect();
         (g, map)
+    }
+}
+
+/// Reorders `v` in place so that `v[k]` becomes the old `v[src[k]]`; `src` is a permutation
+/// of `0..v.len()`. Follows each cycle once, moving every node once.
+fn permute(v: &mut [GraphNode], src: &[u32]) {
+    let hole = || GraphNode { op: Op::Input, inputs: Inputs::new(), ty: TypeId(0), name: None };
+    let mut done = vec![false; v.len()];
+    for start in 0..v.len() {
+        if done[start] || src[start] as usize == start {
+            continue;
+        }
+        let first = std::mem::replace(&mut v[start], hole());
+        let mut j = start;
+        loop {
+            done[j] = true;
+            let s = src[j] as usize;
+            if s == start {
+                v[j] = first;
+                break;
+            }
+            v[j] = std::mem::replace(&mut v[s], hole());
+            j = s;
+        }
     }
 }
 
@@ -553,14 +662,22 @@ fn spread(h: u32) -> u64 {
 }
 
 impl Memo {
-    /// The node equal to `op(inputs)`, if one is registered.
-    fn find(&self, nodes: &[GraphNode], op: &Op, inputs: &[NodeId]) -> Option<NodeId> {
+    /// The live node equal to `op(inputs)`, if one is registered. Entries of nodes since
+    /// detached, or whose inputs have changed, compare unequal and are passed over.
+    fn find(&self, nodes: &[GraphNode], dead: &[bool], op: &Op, inputs: &[NodeId]) -> Option<NodeId> {
         let h = key_hash(op, inputs);
         self.table
             .find(spread(h), |&(kh, id)| {
-                kh == h && nodes[id.index()].op == *op && *nodes[id.index()].inputs == *inputs
+                let n = &nodes[id.index()];
+                kh == h && !dead[id.index()] && n.op == *op && *n.inputs == *inputs
             })
             .map(|&(_, id)| id)
+    }
+
+    /// Forgets every entry, keeping the storage.
+    fn clear(&mut self) {
+        self.table.clear();
+        self.registered.clear();
     }
 
     /// Registers node `id` under its current (op, inputs).

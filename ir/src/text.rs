@@ -108,25 +108,25 @@ impl fmt::Display for FunctionGraph {
         let (g, _) = self.compact();
         writeln!(f, "graph {{")?;
         for id in g.ids() {
-            let n = g.node(id);
+            let (n, ty) = (g.node(id), g.ty(id));
             write!(f, "  {id} = ")?;
             // The name written after the type, if any.
             let extra_name = match &n.op {
                 Op::Input => {
-                    write!(f, "input {:?} : {}", n.name.as_deref().unwrap_or("input"), n.ty)?;
+                    write!(f, "input {:?} : {}", n.name.as_deref().unwrap_or("input"), ty)?;
                     None
                 }
                 Op::Shared(s) => {
-                    write!(f, "shared {:?} : {}", s.name(), n.ty)?;
+                    write!(f, "shared {:?} : {}", s.name(), ty)?;
                     n.name.as_deref().filter(|&name| name != s.name())
                 }
                 Op::Constant(t) => {
-                    write!(f, "constant {} : {}", fmt_constant(t), n.ty)?;
+                    write!(f, "constant {} : {}", fmt_constant(t), ty)?;
                     n.name.as_deref()
                 }
                 op => {
                     let args: Vec<String> = n.inputs.iter().map(NodeId::to_string).collect();
-                    write!(f, "{}({}) : {}", fmt_op(op), args.join(", "), n.ty)?;
+                    write!(f, "{}({}) : {}", fmt_op(op), args.join(", "), ty)?;
                     n.name.as_deref()
                 }
             };
@@ -930,7 +930,7 @@ fn at_line(c: &Cursor<'_>, e: GraphError) -> GraphError {
 /// names the existing node when it has no name yet).
 fn name_node(g: &mut FunctionGraph, id: NodeId, name: String) {
     let n = g.node(id).clone();
-    g.add_typed(n.op, n.inputs, n.ty, Some(name));
+    g.add_typed(n.op, n.inputs, g.ty(id).clone(), Some(name));
 }
 
 /// One `%N = …` line; returns the node.

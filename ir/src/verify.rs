@@ -54,6 +54,7 @@ impl FunctionGraph {
                     );
                 }
             }
+            let ty = self.ty(id);
             match &node.op {
                 Op::Input => {
                     if !self.inputs().contains(&id) {
@@ -61,21 +62,18 @@ impl FunctionGraph {
                     }
                 }
                 Op::Constant(t) => {
-                    if t.dtype() != node.ty.dtype || !node.ty.accepts_shape(t.shape()) {
-                        return err(
-                            id,
-                            format!("constant of {} {:?} typed {}", t.dtype(), t.shape(), node.ty),
-                        );
+                    if t.dtype() != ty.dtype || !ty.accepts_shape(t.shape()) {
+                        return err(id, format!("constant of {} {:?} typed {}", t.dtype(), t.shape(), ty));
                     }
                 }
                 Op::Shared(s) => {
-                    if s.ty() != &node.ty {
-                        return err(id, format!("shared variable of type {} typed {}", s.ty(), node.ty));
+                    if s.ty() != ty {
+                        return err(id, format!("shared variable of type {} typed {}", s.ty(), ty));
                     }
                 }
                 op => match op.infer(&self.operands(&node.inputs)) {
-                    Ok(ty) if ty == node.ty => {}
-                    Ok(ty) => return err(id, format!("typed {} but its rule gives {ty}", node.ty)),
+                    Ok(inferred) if inferred == *ty => {}
+                    Ok(inferred) => return err(id, format!("typed {ty} but its rule gives {inferred}")),
                     Err(e) => return err(id, format!("its inputs do not type: {e}")),
                 },
             }

@@ -19,7 +19,7 @@ fn roundtrip_graph(g: &FunctionGraph) -> String {
     for id in c.ids() {
         let (a, b) = (c.node(id), g2.node(id));
         assert_eq!(a.inputs, b.inputs, "{id}");
-        assert_eq!(a.ty, b.ty, "{id}");
+        assert_eq!(c.ty(id), g2.ty(id), "{id}");
         assert_eq!(a.name, b.name, "{id}");
         match (&a.op, &b.op) {
             (Op::Shared(x), Op::Shared(y)) => {

@@ -42,7 +42,7 @@ fn constant_folding(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
     if node.op.is_leaf() || node.inputs.iter().any(|&i| !matches!(rw.op(i), Op::Constant(_))) {
         return None;
     }
-    if node.ty.shape.iter().map(|d| d.unwrap_or(usize::MAX)).try_fold(1usize, |a, d| a.checked_mul(d))?
+    if rw.ty(id).shape.iter().map(|d| d.unwrap_or(usize::MAX)).try_fold(1usize, |a, d| a.checked_mul(d))?
         > FOLD_LIMIT
     {
         return None;
@@ -58,7 +58,7 @@ fn constant_folding(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
         })
         .collect();
     // An op that fails on these constants is left for run time to report.
-    let value: Tensor = kernels::eval(&node.op, &ins, &node.ty).ok()?;
+    let value: Tensor = kernels::eval(&node.op, &ins, rw.ty(id)).ok()?;
     Some(rw.g.add_constant(value))
 }
 

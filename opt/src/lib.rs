@@ -7,6 +7,7 @@
 //!
 //! - `engine`: the rule type, the phase runner, the replacement guard.
 //! - `pattern`: helpers rules use to read and build nodes.
+//! - `scratch`: per-node working storage rules borrow from their phase.
 //! - `canonicalize`, `stabilize`, `specialize`, `fusion`: the rules of each phase.
 //! - `trace`: the record of what fired.
 //!
@@ -19,6 +20,7 @@ pub mod canonicalize;
 pub mod engine;
 pub mod fusion;
 pub mod pattern;
+pub mod scratch;
 pub mod specialize;
 pub mod stabilize;
 pub mod trace;
@@ -104,7 +106,7 @@ pub fn optimize(g: &FunctionGraph, config: &OptConfig) -> Result<Optimized, Grap
             engine::run_phase(&mut graph, phase, config, &mut trace, &mut budget)?;
             // A phase that neither rewrote nor added a node leaves the graph compact.
             if trace.entries.len() > fired || graph.len() > len {
-                graph = graph.compact().0;
+                graph.compact_in_place();
             }
             if config.verify {
                 graph.verify()?;

@@ -73,7 +73,7 @@ impl Interpreter {
                 }
                 Op::Composite(_) if native => "native composite".to_string(),
                 Op::Elemwise(s) if native => format!("native {}", s.name()),
-                Op::Dot | Op::Gemm if self.native.matmul() && node.ty.dtype.is_float() => {
+                Op::Dot | Op::Gemm if self.native.matmul() && g.ty(id).dtype.is_float() => {
                     format!("matmul {}", node.op.name())
                 }
                 Op::DimShuffle { .. } => "view dimshuffle".to_string(),
@@ -85,7 +85,7 @@ impl Interpreter {
                 Op::CompositeOutput { .. } => String::new(),
                 _ => format!("({})", args.join(", ")),
             };
-            let _ = write!(out, "{id} = {how}{args} : {}", node.ty);
+            let _ = write!(out, "{id} = {how}{args} : {}", g.ty(id));
             if !self.frees[step].is_empty() {
                 let dead: Vec<String> = self.frees[step].iter().map(|d| d.to_string()).collect();
                 let _ = write!(out, "  ; frees {}", dead.join(", "));
@@ -190,18 +190,18 @@ impl Interpreter {
                             continue;
                         }
                     }
-                    let t = match self.native.eval_into(id, op, &ins, &node.ty, sink) {
+                    let t = match self.native.eval_into(id, op, &ins, g.ty(id), sink) {
                         Some(native) => {
                             let t = native.map_err(eval_error)?;
                             if check {
-                                let reference = kernels::eval(op, &ins, &node.ty).map_err(eval_error)?;
+                                let reference = kernels::eval(op, &ins, g.ty(id)).map_err(eval_error)?;
                                 crate::debug::compare(&t, &reference).map_err(|m| {
                                     m.into_error(tensorlift_ir::pp_graph_depth(g, id, ERROR_DEPTH))
                                 })?;
                             }
                             t
                         }
-                        None => kernels::eval(op, &ins, &node.ty).map_err(eval_error)?,
+                        None => kernels::eval(op, &ins, g.ty(id)).map_err(eval_error)?,
                     };
                     Some(Cow::Owned(t))
                 }

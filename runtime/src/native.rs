@@ -246,7 +246,7 @@ fn single_op(
     let n = inputs.len();
     let p = tensorlift_ir::ScalarProgram {
         inputs,
-        nodes: vec![tensorlift_ir::ScalarNode::Apply { op, args: (0..n).collect(), dtype: node.ty.dtype }],
+        nodes: vec![tensorlift_ir::ScalarNode::Apply { op, args: (0..n).collect(), dtype: g.ty(id).dtype }],
         output: n,
         extra_outputs: Vec::new(),
     };

@@ -34,7 +34,7 @@ fn whole_program(g: &FunctionGraph) -> Option<(ScalarProgram, Vec<usize>)> {
     let n_in = inputs.len();
     for id in g.toposort() {
         let node = g.node(id);
-        if node.ty.ndim() != 0 || !is_float(node.ty.dtype) {
+        if g.ty(id).ndim() != 0 || !is_float(g.ty(id).dtype) {
             return None;
         }
         let args: tensorlift_ir::ScalarArgs = node.inputs.iter().map(|i| value[i.index()]).collect();
@@ -44,7 +44,7 @@ fn whole_program(g: &FunctionGraph) -> Option<(ScalarProgram, Vec<usize>)> {
                 let v = t.to_f64_vec();
                 nodes.push(ScalarNode::Const { dtype: t.dtype(), bits: v.first()?.to_bits() });
             }
-            Op::Elemwise(op) => nodes.push(ScalarNode::Apply { op: *op, args, dtype: node.ty.dtype }),
+            Op::Elemwise(op) => nodes.push(ScalarNode::Apply { op: *op, args, dtype: g.ty(id).dtype }),
             Op::Composite(p) => {
                 // Inline the program: its input k is `args[k]`, its values renumbered.
                 let base = n_in + nodes.len();
