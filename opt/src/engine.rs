@@ -105,6 +105,7 @@ pub fn run_phase(
         .iter()
         .filter(|r| (config.fast_math || !r.fast_math) && !config.excluded.iter().any(|e| e == r.name))
         .collect();
+    let scratch = std::cell::RefCell::new(crate::scratch::Scratch::default());
     loop {
         let mut changed = false;
         for id in g.toposort() {
@@ -117,7 +118,7 @@ pub fn run_phase(
             }
 
             for rule in &rules {
-                let mut rw = Rw::new(g, config);
+                let mut rw = Rw::new(g, config, &scratch);
                 let Some(new) = (rule.apply)(&mut rw, id) else { continue };
                 let also = std::mem::take(&mut rw.also);
                 let pairs = std::iter::once((id, new)).chain(also);

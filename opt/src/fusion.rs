@@ -14,8 +14,8 @@
 
 use crate::engine::Rule;
 use crate::pattern::{same_pattern, Rw};
-// Fx hashing: fusion maps every node of a cluster (tens of thousands in long chains).
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use crate::scratch::{NodeSet, Scratch};
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 use tensorlift_ir::{DType, NodeId, Op, ReduceOp, ScalarArgs, ScalarNode, ScalarOp, ScalarProgram};
 
@@ -39,66 +39,82 @@ fn scalar_const(rw: &Rw<'_>, id: NodeId) -> bool {
     rw.const_value(id).is_some() && rw.ty(id).shape.iter().all(|&d| d == Some(1))
 }
 
-/// The cluster of fusible nodes that can be computed inside one kernel ending at `root`.
-fn grow_cluster(rw: &Rw<'_>, root: NodeId) -> HashSet<NodeId> {
-    let mut cluster = HashSet::from_iter([root]);
+/// The cluster of fusible nodes that can be computed inside one kernel ending at `root`,
+/// left in `cluster`.
+fn grow_cluster(rw: &Rw<'_>, root: NodeId, cluster: &mut NodeSet) {
+    cluster.clear(rw.g.len());
+    cluster.insert(root, ());
+    let ndim = rw.ty(root).ndim();
     let mut work = vec![root];
     while let Some(n) = work.pop() {
-        for i in rw.inputs(n) {
-            if cluster.contains(&i) || !fusible(rw, i) || rw.ty(i).ndim() != rw.ty(root).ndim() {
+        for &i in &rw.node(n).inputs {
+            if cluster.contains(i) || !fusible(rw, i) || rw.ty(i).ndim() != ndim {
                 continue;
             }
             let readers_inside =
-                rw.g.uses(i).iter().all(|u| cluster.contains(u)) && !rw.g.outputs().contains(&i);
+                rw.g.uses(i).iter().all(|&u| cluster.contains(u)) && !rw.g.outputs().contains(&i);
             if readers_inside {
-                cluster.insert(i);
+                cluster.insert(i, ());
                 work.push(i);
             }
         }
     }
-    cluster
 }
 
-/// The program computing `root` from its cluster, and its outside inputs (numbered in
-/// depth-first, left-to-right order of first use, as Theano numbers `i0, i1, …`).
-fn program_of(rw: &Rw<'_>, root: NodeId, cluster: &HashSet<NodeId>) -> (ScalarProgram, Vec<NodeId>) {
+/// The program computing `root` from the cluster in `s.cluster`, and its outside inputs
+/// (numbered in depth-first, left-to-right order of first use, as Theano numbers
+/// `i0, i1, …`).
+fn program_of(rw: &Rw<'_>, root: NodeId, s: &mut Scratch) -> (ScalarProgram, Vec<NodeId>) {
+    let len = rw.g.len();
     // The cluster's nodes, each after its operands (programs can be thousands of ops deep).
-    let order = rw.g.postorder(root, |i| cluster.contains(&i));
-    let mut inputs: Vec<NodeId> = Vec::new();
+    let mut order = Vec::new();
+    s.visited.clear(len);
+    let mut stack = vec![(root, false)];
+    while let Some((n, expanded)) = stack.pop() {
+        if expanded {
+            order.push(n);
+        } else if s.visited.insert(n, ()).is_none() {
+            stack.push((n, true));
+            let inside =
+                rw.node(n).inputs.iter().rev().filter(|&&i| s.cluster.contains(i) && !s.visited.contains(i));
+            stack.extend(inside.map(|&i| (i, false)));
+        }
+    }
     // Inputs numbered as a reader meets them: depth-first from the root, operands left to
-    // right (Theano's `i0, i1, …`).
-    let mut input_index: HashMap<NodeId, usize> = HashMap::default();
-    let mut visited: HashSet<NodeId> = HashSet::from_iter([root]);
+    // right (Theano's `i0, i1, …`); every node then gets its value number in `s.values`.
+    let mut inputs: Vec<NodeId> = Vec::new();
+    s.values.clear(len);
+    s.visited.clear(len);
+    s.visited.insert(root, ());
     // (node, next operand to look at): operands left to right, each fused child explored
     // before the operands after it.
     let mut walk: Vec<(NodeId, usize)> = vec![(root, 0)];
     while let Some((n, k)) = walk.pop() {
-        let ins = rw.inputs(n);
-        let Some(&i) = ins.get(k) else { continue };
+        let Some(&i) = rw.node(n).inputs.get(k) else { continue };
         walk.push((n, k + 1));
-        if cluster.contains(&i) {
-            if visited.insert(i) {
+        if s.cluster.contains(i) {
+            if s.visited.insert(i, ()).is_none() {
                 walk.push((i, 0));
             }
-        } else if !scalar_const(rw, i) && !input_index.contains_key(&i) {
-            input_index.insert(i, inputs.len());
+        } else if !scalar_const(rw, i) && !s.values.contains(i) {
+            s.values.insert(i, inputs.len() as u32);
             inputs.push(i);
         }
     }
     let n_in = inputs.len();
     let mut program = ScalarProgram {
         inputs: inputs.iter().map(|&i| rw.ty(i).dtype).collect(),
-        nodes: Vec::new(),
+        // Sized up front: a fused chain holds tens of thousands of nodes.
+        nodes: Vec::with_capacity(order.len() + 1),
         output: 0,
         extra_outputs: Vec::new(),
     };
-    let mut values: HashMap<NodeId, usize> = input_index;
     let mut consts: HashMap<(u64, DType), usize> = HashMap::default();
     for &n in &order {
         let mut args = ScalarArgs::new();
-        for i in rw.inputs(n) {
-            let v = match values.get(&i) {
-                Some(&v) => v,
+        for &i in &rw.node(n).inputs {
+            let v = match s.values.get(i) {
+                Some(v) => v as usize,
                 None => {
                     let key = (rw.const_value(i).expect("inlined constant").to_bits(), rw.ty(i).dtype);
                     *consts.entry(key).or_insert_with(|| {
@@ -111,10 +127,18 @@ fn program_of(rw: &Rw<'_>, root: NodeId, cluster: &HashSet<NodeId>) -> (ScalarPr
         }
         let op = rw.scalar_op(n).expect("elementwise");
         program.nodes.push(ScalarNode::Apply { op, args, dtype: rw.ty(n).dtype });
-        values.insert(n, n_in + program.nodes.len() - 1);
+        s.values.insert(n, (n_in + program.nodes.len() - 1) as u32);
     }
-    program.output = values[&root];
+    program.output = s.values.get(root).expect("computed") as usize;
     (program, inputs)
+}
+
+/// The program of one elementwise node (its scalar constants inlined) and its inputs.
+fn program_of_node(rw: &Rw<'_>, id: NodeId) -> (ScalarProgram, Vec<NodeId>) {
+    let mut s = rw.scratch.borrow_mut();
+    s.cluster.clear(rw.g.len());
+    s.cluster.insert(id, ());
+    program_of(rw, id, &mut s)
 }
 
 /// Fuses the largest cluster of elementwise nodes ending at `id` (two ops or more) into
@@ -134,8 +158,11 @@ fn fuse_elemwise(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
     {
         return None;
     }
-    let cluster = grow_cluster(rw, id);
-    let (program, inputs) = program_of(rw, id, &cluster);
+    let (program, inputs) = {
+        let mut s = rw.scratch.borrow_mut();
+        grow_cluster(rw, id, &mut s.cluster);
+        program_of(rw, id, &mut s)
+    };
     if program.op_count() < 2 || inputs.is_empty() {
         return None;
     }
@@ -156,7 +183,7 @@ fn fuse_reduce(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
     let (body, inputs) = match rw.op(x).clone() {
         Op::Composite(p) => ((*p).clone(), rw.inputs(x).into_vec()),
         Op::Elemwise(s) if s != ScalarOp::Second => {
-            let (p, ins) = program_of(rw, x, &HashSet::from_iter([x]));
+            let (p, ins) = program_of_node(rw, x);
             if ins.is_empty() {
                 return None;
             }
@@ -172,7 +199,7 @@ fn fuse_reduce(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
 fn elementwise_program(rw: &Rw<'_>, id: NodeId) -> Option<(ScalarProgram, Vec<NodeId>)> {
     match rw.op(id) {
         Op::Composite(p) => Some(((**p).clone(), rw.inputs(id).into_vec())),
-        Op::Elemwise(_) => Some(program_of(rw, id, &HashSet::from_iter([id]))),
+        Op::Elemwise(_) => Some(program_of_node(rw, id)),
         _ => None,
     }
 }

@@ -2,7 +2,9 @@
 //! (`scalar_op`, `const_value`, `terms`) and to build replacements (`el`, `konst`), each
 //! new node typed by its op's rule and merged with an equal existing one.
 
+use crate::scratch::Scratch;
 use crate::OptConfig;
+use std::cell::RefCell;
 use tensorlift_ir::{DType, FunctionGraph, GraphNode, Inputs, NodeId, Op, ScalarOp, Tensor, TensorType};
 
 /// The graph under rewrite, as rules use it.
@@ -13,12 +15,14 @@ pub struct Rw<'g> {
     pub config: &'g OptConfig,
     /// Further (old, new) replacements the rule asks for, made after its main one.
     pub(crate) also: Vec<(NodeId, NodeId)>,
+    /// Working storage lent by the phase (per-node marks and values).
+    pub scratch: &'g RefCell<Scratch>,
 }
 
 impl<'g> Rw<'g> {
-    /// Wraps a graph.
-    pub fn new(g: &'g mut FunctionGraph, config: &'g OptConfig) -> Self {
-        Rw { g, config, also: Vec::new() }
+    /// Wraps a graph, with the phase's working storage.
+    pub fn new(g: &'g mut FunctionGraph, config: &'g OptConfig, scratch: &'g RefCell<Scratch>) -> Self {
+        Rw { g, config, also: Vec::new(), scratch }
     }
 
     /// Asks for `old` to be replaced by `new` too, once the rule's own replacement is made
