@@ -58,13 +58,55 @@ pub fn pp_graph(g: &FunctionGraph, id: NodeId) -> String {
 /// `pp` of one node, cut to `depth` levels of ops: deeper subexpressions print as `…`
 /// (leaves always print). For traces and messages about large graphs.
 pub fn pp_graph_depth(g: &FunctionGraph, id: NodeId, depth: usize) -> String {
+    let mut out = String::with_capacity(64);
+    write_depth(g, id, depth, &mut out);
+    out
+}
+
+/// Appends `pp_graph_depth(g, id, depth)` to `out`. Elementwise ops and leaves (what
+/// rewrite traces mostly print) are written in place; other ops go through `format_node`.
+fn write_depth(g: &FunctionGraph, id: NodeId, depth: usize, out: &mut String) {
     let node = g.node(id);
     if depth == 0 && !node.op.is_leaf() {
-        return "…".to_string();
+        out.push('…');
+        return;
     }
-    let args: Vec<String> =
-        node.inputs.iter().map(|&i| pp_graph_depth(g, i, depth.saturating_sub(1))).collect();
-    format_node(g, id, &args)
+    let below = depth.saturating_sub(1);
+    // The operands, each after `sep` but the first (`sep` in pieces: no string is built).
+    let args = |out: &mut String, sep: &[&str]| {
+        for (k, &i) in node.inputs.iter().enumerate() {
+            if k > 0 {
+                sep.iter().for_each(|p| out.push_str(p));
+            }
+            write_depth(g, i, below, out);
+        }
+    };
+    match &node.op {
+        Op::Input | Op::Shared(_) if node.name.is_some() => {
+            out.push_str(node.name.as_deref().unwrap_or_default())
+        }
+        Op::Elemwise(ScalarOp::Neg) => {
+            out.push_str("(-");
+            args(out, &[]);
+            out.push(')');
+        }
+        Op::Elemwise(s) if s.infix().is_some() => {
+            let sym = s.infix().unwrap_or_default();
+            out.push('(');
+            args(out, &[" ", sym, " "]);
+            out.push(')');
+        }
+        Op::Elemwise(s) if !matches!(s, ScalarOp::Abs | ScalarOp::Cast(_) | ScalarOp::Second) => {
+            out.push_str(s.name());
+            out.push('(');
+            args(out, &[", "]);
+            out.push(')');
+        }
+        _ => {
+            let strings: Vec<String> = node.inputs.iter().map(|&i| pp_graph_depth(g, i, below)).collect();
+            out.push_str(&format_node(g, id, &strings));
+        }
+    }
 }
 
 /// How `pp` and `debugprint` show a constant: `TensorConstant{2.0}`, or its array printed
@@ -121,7 +163,7 @@ fn axes_str(axes: &[usize]) -> String {
 fn format_node(g: &FunctionGraph, id: NodeId, args: &[String]) -> String {
     let node = g.node(id);
     match &node.op {
-        Op::Input | Op::Shared(_) => node.name.clone().unwrap_or_else(|| format!("<{}>", node.ty)),
+        Op::Input | Op::Shared(_) => node.name.clone().unwrap_or_else(|| format!("<{}>", g.ty(id))),
         Op::Constant(t) => constant_str(t),
         Op::Elemwise(ScalarOp::Neg) => format!("(-{})", args[0]),
         Op::Elemwise(ScalarOp::Abs) => format!("|{}|", args[0]),
@@ -359,8 +401,8 @@ fn tree(
         out.push_str(&format!(
             "{first}{} [id {tag}] <{}{}>{name}\n",
             label(g, id),
-            n.ty.dtype,
-            fmt_shape(&n.ty.shape)
+            g.ty(id).dtype,
+            fmt_shape(&g.ty(id).shape)
         ));
         if n.inputs.is_empty() {
             continue;

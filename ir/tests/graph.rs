@@ -149,3 +149,27 @@ fn replace_with_a_more_specific_shape_retypes_the_users() {
     let d = g.add_constant(Tensor::from(vec![1.0, 2.0]));
     assert!(matches!(g.replace(c, d), Err(GraphError::Replace(_))));
 }
+
+/// `pp_graph_depth`, which writes elementwise ops in place, prints what `pp_graph` prints
+/// when the depth cuts nothing, and `…` below the depth.
+#[test]
+fn pp_graph_depth_agrees_with_pp_graph() {
+    let x = dvector("x");
+    let y = dvector("y");
+    let m = dmatrix("m");
+    let exprs = vec![
+        -(&x * 2.0) + y.exp() / (&x - 1.0),
+        (x.abs() + x.cast(DType::F32).cast(DType::F64)).sqr(),
+        x.maximum(&y).sigmoid() * (&y * &x * 3.0),
+        m.sum_axis(1) + &x,
+        m.t().dot(&x).tanh(),
+    ];
+    for e in &exprs {
+        let g = FunctionGraph::from_vars(&[&x, &y, &m], std::slice::from_ref(e)).unwrap();
+        let out = g.outputs()[0];
+        assert_eq!(pp_graph_depth(&g, out, 50), pp_graph(&g, out));
+    }
+    let g = FunctionGraph::from_vars(&[&x, &y], &[(&x + &y).exp() * 2.0]).unwrap();
+    assert_eq!(pp_graph_depth(&g, g.outputs()[0], 1), "(… * TensorConstant{2.0})");
+    assert_eq!(pp_graph_depth(&g, g.outputs()[0], 2), "(exp(…) * TensorConstant{2.0})");
+}
