@@ -97,6 +97,9 @@ pub struct FunctionGraph {
     live_uses: Vec<u32>,
     /// Nodes detached by `replace`: no longer part of the graph.
     dead: Vec<bool>,
+    /// True from a compaction until the next change: every node is live and the arena order
+    /// is the topological order `toposort` would give.
+    compacted: bool,
 }
 
 impl FunctionGraph {
@@ -201,6 +204,7 @@ impl FunctionGraph {
     }
 
     fn push(&mut self, node: GraphNode) -> NodeId {
+        self.compacted = false;
         let id = NodeId(self.nodes.len() as u32);
         let level = node.inputs.iter().map(|i| self.levels[i.index()] + 1).max().unwrap_or(0);
         self.levels.push(level);
@@ -239,7 +243,7 @@ impl FunctionGraph {
             Op::Constant(t) => TensorType::fixed(t.dtype(), t.shape()),
             Op::Shared(s) => s.ty().clone(),
             Op::Input => return Err(GraphError::Replace("use add_input for inputs".into())),
-            _ => op.infer(&self.operands(&inputs)).map_err(crate::BuildError::new)?,
+            _ => self.infer(&op, &inputs)?,
         };
         Ok(self.add_typed(op, Inputs::from_vec(inputs), ty, None))
     }
@@ -264,6 +268,17 @@ impl FunctionGraph {
         id
     }
 
+    /// The type `op` gives to `inputs`. Operands are named only when the rule fails: names
+    /// are for the error message, and formatting them for every node a rewrite builds would
+    /// cost more than the type rule itself.
+    fn infer(&self, op: &Op, inputs: &[NodeId]) -> Result<TensorType, GraphError> {
+        let unnamed: Vec<Operand> =
+            inputs.iter().map(|&i| Operand { name: String::new(), ty: self.ty(i).clone() }).collect();
+        op.infer(&unnamed)
+            .or_else(|_| op.infer(&self.operands(inputs)))
+            .map_err(|e| GraphError::Build(crate::BuildError::new(e)))
+    }
+
     /// The operands of the given nodes, as type rules and error messages see them.
     pub fn operands(&self, ids: &[NodeId]) -> Vec<Operand> {
         ids.iter().map(|&i| Operand { name: self.describe(i), ty: self.ty(i).clone() }).collect()
@@ -274,7 +289,7 @@ impl FunctionGraph {
         let n = &self.nodes[id.index()];
         match (&n.name, &n.op) {
             (Some(name), _) => name.clone(),
-            (None, Op::Constant(t)) if t.len() == 1 => format!("constant {}", t.to_f64_vec()[0]),
+            (None, Op::Constant(t)) if t.len() == 1 => format!("constant {}", t.to_f64().unwrap_or(f64::NAN)),
             (None, op) => format!("<{} result {id}>", op.name()),
         }
     }
@@ -331,11 +346,13 @@ impl FunctionGraph {
 
     /// Appends an output.
     pub fn add_output(&mut self, id: NodeId) {
+        self.compacted = false;
         self.outputs.push(id);
     }
 
     /// Sets the outputs.
     pub fn set_outputs(&mut self, outputs: Vec<NodeId>) {
+        self.compacted = false;
         self.outputs = outputs;
     }
 
@@ -372,6 +389,7 @@ impl FunctionGraph {
     /// `new` must have the same dtype and rank and must not be computed from `old`.
     /// Users that become equal to existing nodes are merged in turn.
     pub fn replace(&mut self, old: NodeId, new: NodeId) -> Result<(), GraphError> {
+        self.compacted = false;
         let mut work = vec![(old, new)];
         while let Some((old, new)) = work.pop() {
             if old == new {
@@ -463,7 +481,7 @@ impl FunctionGraph {
             if node.op.is_leaf() {
                 continue;
             }
-            let ty = node.op.infer(&self.operands(&node.inputs)).map_err(crate::BuildError::new)?;
+            let ty = self.infer(&node.op, &node.inputs)?;
             if ty != *self.ty(id) {
                 self.nodes[id.index()].ty = self.types.intern(ty);
                 work.extend(self.uses[id.index()].iter().copied());
@@ -499,6 +517,17 @@ impl FunctionGraph {
     /// The live nodes (inputs, and everything the outputs need) in topological order:
     /// graph inputs first, then each node after its inputs.
     pub fn toposort(&self) -> Vec<NodeId> {
+        if self.compacted {
+            // Compaction numbered the nodes in this very order (the same walk over the same
+            // graph), so no walk is needed until something changes.
+            debug_assert!(self.ids().eq(self.walk_order()), "a compacted graph is in walk order");
+            return self.ids().collect();
+        }
+        self.walk_order()
+    }
+
+    /// The order `toposort` gives, found by walking from the outputs.
+    fn walk_order(&self) -> Vec<NodeId> {
         let mut order: Vec<NodeId> = self.inputs.clone();
         let mut seen = vec![false; self.nodes.len()];
         for &i in &self.inputs {
@@ -558,6 +587,7 @@ impl FunctionGraph {
         self.dead.clear();
         self.dead.resize(n, false);
         self.memo.clear();
+        self.compacted = true;
         for k in 0..n {
             let id = NodeId(k as u32);
             let node = &self.nodes[k];
@@ -580,6 +610,9 @@ impl FunctionGraph {
         let order = self.toposort();
         // Room for the nodes rewrites add, so that the arena rarely moves.
         let mut g = FunctionGraph::with_capacity(order.len() + order.len() / 2);
+        // The table sized for the live nodes only: a denser table touches fewer cache lines,
+        // and the few nodes rewrites add grow it at most once.
+        g.memo.table = hashbrown::HashTable::with_capacity(order.len());
         // The same type table: nodes keep their type ids.
         g.types = self.types.clone();
         let mut map = vec![None; self.nodes.len()];
@@ -604,6 +637,7 @@ impl FunctionGraph {
             map[id.index()] = Some(new);
         }
         g.outputs = self.outputs.iter().map(|o| new_id(&map, o)).collect();
+        g.compacted = true;
         (g, map)
     }
 }
@@ -636,12 +670,13 @@ fn permute(v: &mut [GraphNode], src: &[u32]) {
 /// nodes themselves, so no key is stored twice.
 #[derive(Clone, Debug, Default)]
 struct Memo {
-    /// (32-bit key hash, node): 8 bytes an entry, so that the table of a graph of tens of
-    /// thousands of nodes stays in cache.
-    table: hashbrown::HashTable<(u32, NodeId)>,
+    /// Node ids only, 4 bytes an entry, so that the table of a graph of tens of thousands of
+    /// nodes stays in cache (the key hash of an entry is `registered[id]`).
+    table: hashbrown::HashTable<NodeId>,
     /// The key hash each node is registered under, if it is: removing a node then reads
     /// neither the node nor its key (a node merged into an equal one is never registered,
-    /// and looking it up would walk a whole probe sequence for nothing).
+    /// and looking it up would walk a whole probe sequence for nothing), and the table
+    /// rehashes without reading nodes.
     registered: Vec<Option<u32>>,
 }
 
@@ -667,11 +702,14 @@ impl Memo {
     fn find(&self, nodes: &[GraphNode], dead: &[bool], op: &Op, inputs: &[NodeId]) -> Option<NodeId> {
         let h = key_hash(op, inputs);
         self.table
-            .find(spread(h), |&(kh, id)| {
+            .find(spread(h), |&id| {
                 let n = &nodes[id.index()];
-                kh == h && !dead[id.index()] && n.op == *op && *n.inputs == *inputs
+                self.registered[id.index()] == Some(h)
+                    && !dead[id.index()]
+                    && n.op == *op
+                    && *n.inputs == *inputs
             })
-            .map(|&(_, id)| id)
+            .copied()
     }
 
     /// Forgets every entry, keeping the storage.
@@ -688,14 +726,48 @@ impl Memo {
         let n = &nodes[id.index()];
         let h = key_hash(&n.op, &n.inputs);
         self.registered[id.index()] = Some(h);
-        self.table.insert_unique(spread(h), (h, id), |&(kh, _)| spread(kh));
+        let registered = &self.registered;
+        // Every entry's node is registered (entries go with their registration, or stay
+        // with their dead node's); a missing one would only make its entry unreachable.
+        self.table.insert_unique(spread(h), id, |&j| spread(registered[j.index()].unwrap_or_default()));
     }
 
     /// Unregisters node `id` (call before its inputs change), if it is the registered one.
     fn remove(&mut self, id: NodeId) {
         let Some(h) = self.registered.get_mut(id.index()).and_then(Option::take) else { return };
-        if let Ok(entry) = self.table.find_entry(spread(h), |&(kh, j)| kh == h && j == id) {
+        if let Ok(entry) = self.table.find_entry(spread(h), |&j| j == id) {
             entry.remove();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ScalarOp;
+
+    /// After either compaction the arena order is the walk's order, which `toposort` then
+    /// returns without walking; a change brings the walk back.
+    #[test]
+    fn compacted_graphs_are_in_walk_order() {
+        let mut g = FunctionGraph::new();
+        let x = g.add_input("x", TensorType::unknown(crate::DType::F64, 1));
+        let y = g.add_input("y", TensorType::unknown(crate::DType::F64, 1));
+        let e = g.add_node(Op::Elemwise(ScalarOp::Exp), vec![y]).unwrap();
+        let a = g.add_node(Op::Elemwise(ScalarOp::Add), vec![e, x]).unwrap();
+        let m = g.add_node(Op::Elemwise(ScalarOp::Mul), vec![a, e]).unwrap();
+        let s = g.add_node(Op::Elemwise(ScalarOp::Sin), vec![x]).unwrap();
+        g.set_outputs(vec![m, s, a]);
+        let (c, _) = g.compact();
+        assert!(c.compacted);
+        assert_eq!(c.walk_order(), c.ids().collect::<Vec<_>>());
+        let n = g.add_node(Op::Elemwise(ScalarOp::Neg), vec![x]).unwrap();
+        g.replace(s, n).unwrap();
+        assert!(!g.compacted);
+        g.compact_in_place();
+        assert!(g.compacted);
+        assert_eq!(g.walk_order(), g.ids().collect::<Vec<_>>());
+        assert_eq!(g.len(), 6);
+        g.verify().unwrap();
     }
 }
