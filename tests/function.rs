@@ -363,7 +363,7 @@ fn the_optimized_graph_is_consistent() {
         assert!(live.contains(o), "output {o} is reachable");
     }
     assert_eq!(g.inputs().len(), 1);
-    assert_eq!(g.node(g.inputs()[0]).name.as_deref(), Some("x"));
+    assert_eq!(g.name(g.inputs()[0]), Some("x"));
     // The optimizer may rewrite (fuse, reorder) the expression; its printed form still
     // shows what it computes from what.
     let pp0 = f.pp_output(0);

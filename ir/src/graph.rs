@@ -75,8 +75,6 @@ pub struct GraphNode {
     pub inputs: Inputs,
     /// Its result type (`FunctionGraph::ty` gives the `TensorType`).
     pub ty: TypeId,
-    /// A user-given name, if any.
-    pub name: Option<String>,
 }
 
 /// A program: graph inputs, nodes, outputs.
@@ -88,6 +86,9 @@ pub struct FunctionGraph {
     outputs: Vec<NodeId>,
     memo: Memo,
     types: TypeTable,
+    /// User-given names (`FunctionGraph::name`): few nodes have one, so they live beside the
+    /// nodes rather than in each.
+    names: HashMap<NodeId, String>,
     /// A level per node, greater than each of its inputs' levels: a node can only be
     /// computed from nodes of lower level, which bounds the search for cycles.
     levels: Vec<u32>,
@@ -222,7 +223,8 @@ impl FunctionGraph {
     /// Adds a graph input.
     pub fn add_input(&mut self, name: &str, ty: TensorType) -> NodeId {
         let ty = self.types.intern(ty);
-        let id = self.push(GraphNode { op: Op::Input, inputs: Inputs::new(), ty, name: Some(name.into()) });
+        let id = self.push(GraphNode { op: Op::Input, inputs: Inputs::new(), ty });
+        self.names.insert(id, name.into());
         self.inputs.push(id);
         id
     }
@@ -257,13 +259,16 @@ impl FunctionGraph {
         name: Option<String>,
     ) -> NodeId {
         if let Some(id) = self.memo.find(&self.nodes, &self.dead, &op, &inputs) {
-            if self.nodes[id.index()].name.is_none() {
-                self.nodes[id.index()].name = name;
+            if let Some(name) = name {
+                self.names.entry(id).or_insert(name);
             }
             return id;
         }
         let ty = self.types.intern(ty);
-        let id = self.push(GraphNode { op, inputs, ty, name });
+        let id = self.push(GraphNode { op, inputs, ty });
+        if let Some(name) = name {
+            self.names.insert(id, name);
+        }
         self.memo.insert(&self.nodes, id);
         id
     }
@@ -287,11 +292,16 @@ impl FunctionGraph {
     /// A node's name or a description of it.
     pub fn describe(&self, id: NodeId) -> String {
         let n = &self.nodes[id.index()];
-        match (&n.name, &n.op) {
-            (Some(name), _) => name.clone(),
+        match (self.name(id), &n.op) {
+            (Some(name), _) => name.to_string(),
             (None, Op::Constant(t)) if t.len() == 1 => format!("constant {}", t.to_f64().unwrap_or(f64::NAN)),
             (None, op) => format!("<{} result {id}>", op.name()),
         }
+    }
+
+    /// The user-given name of a node, if it has one.
+    pub fn name(&self, id: NodeId) -> Option<&str> {
+        self.names.get(&id).map(String::as_str)
     }
 
     /// The node with this id.
@@ -577,6 +587,10 @@ impl FunctionGraph {
         }
         self.inputs.iter_mut().for_each(new_id);
         self.outputs.iter_mut().for_each(new_id);
+        self.names = std::mem::take(&mut self.names)
+            .into_iter()
+            .filter_map(|(id, name)| Some((map[id.index()]?, name)))
+            .collect();
         // Use lists, levels, counts and the hash-consing table, rebuilt in the storage they had.
         let n = self.nodes.len();
         self.uses.truncate(n);
@@ -604,6 +618,20 @@ impl FunctionGraph {
         map
     }
 
+    /// Returns the storage beyond the nodes in use (rewrites leave room to grow, and a fused
+    /// graph keeps a fraction of the nodes it started with).
+    pub fn shrink_to_fit(&mut self) {
+        self.nodes.shrink_to_fit();
+        self.uses.iter_mut().for_each(Users::shrink_to_fit);
+        self.uses.shrink_to_fit();
+        self.levels.shrink_to_fit();
+        self.live_uses.shrink_to_fit();
+        self.dead.shrink_to_fit();
+        self.memo.registered.shrink_to_fit();
+        let registered = &self.memo.registered;
+        self.memo.table.shrink_to_fit(|&j| spread(registered[j.index()].unwrap_or_default()));
+    }
+
     /// A copy holding only the live nodes, renumbered in topological order, and the map
     /// from old ids to new ones (`map[old.index()]`, `None` for nodes left out).
     pub fn compact(&self) -> (FunctionGraph, Vec<Option<NodeId>>) {
@@ -620,18 +648,21 @@ impl FunctionGraph {
         for id in order {
             let n = &self.nodes[id.index()];
             let new = if matches!(n.op, Op::Input) {
-                g.add_input(n.name.as_deref().unwrap_or("input"), self.ty(id).clone())
+                g.add_input(self.name(id).unwrap_or("input"), self.ty(id).clone())
             } else {
                 // Live nodes are already unique (hash-consing merges equal ones, and renaming
                 // inputs one-to-one keeps them apart): registered without a lookup.
                 let inputs = n.inputs.iter().map(|i| new_id(&map, i)).collect();
-                let node = GraphNode { op: n.op.clone(), inputs, ty: n.ty, name: n.name.clone() };
+                let node = GraphNode { op: n.op.clone(), inputs, ty: n.ty };
                 debug_assert!(
                     g.memo.find(&g.nodes, &g.dead, &node.op, &node.inputs).is_none(),
                     "{id} is a duplicate"
                 );
                 let new = g.push(node);
                 g.memo.insert(&g.nodes, new);
+                if let Some(name) = self.name(id) {
+                    g.names.insert(new, name.to_string());
+                }
                 new
             };
             map[id.index()] = Some(new);
@@ -645,7 +676,7 @@ impl FunctionGraph {
 /// Reorders `v` in place so that `v[k]` becomes the old `v[src[k]]`; `src` is a permutation
 /// of `0..v.len()`. Follows each cycle once, moving every node once.
 fn permute(v: &mut [GraphNode], src: &[u32]) {
-    let hole = || GraphNode { op: Op::Input, inputs: Inputs::new(), ty: TypeId(0), name: None };
+    let hole = || GraphNode { op: Op::Input, inputs: Inputs::new(), ty: TypeId(0) };
     let mut done = vec![false; v.len()];
     for start in 0..v.len() {
         if done[start] || src[start] as usize == start {

@@ -82,9 +82,7 @@ fn write_depth(g: &FunctionGraph, id: NodeId, depth: usize, out: &mut String) {
         }
     };
     match &node.op {
-        Op::Input | Op::Shared(_) if node.name.is_some() => {
-            out.push_str(node.name.as_deref().unwrap_or_default())
-        }
+        Op::Input | Op::Shared(_) if g.name(id).is_some() => out.push_str(g.name(id).unwrap_or_default()),
         Op::Elemwise(ScalarOp::Neg) => {
             out.push_str("(-");
             args(out, &[]);
@@ -163,7 +161,7 @@ fn axes_str(axes: &[usize]) -> String {
 fn format_node(g: &FunctionGraph, id: NodeId, args: &[String]) -> String {
     let node = g.node(id);
     match &node.op {
-        Op::Input | Op::Shared(_) => node.name.clone().unwrap_or_else(|| format!("<{}>", g.ty(id))),
+        Op::Input | Op::Shared(_) => g.name(id).map_or_else(|| format!("<{}>", g.ty(id)), String::from),
         Op::Constant(t) => constant_str(t),
         Op::Elemwise(ScalarOp::Neg) => format!("(-{})", args[0]),
         Op::Elemwise(ScalarOp::Abs) => format!("|{}|", args[0]),
@@ -345,7 +343,7 @@ fn letter_id(mut k: usize) -> String {
 fn label(g: &FunctionGraph, id: NodeId) -> String {
     let n = g.node(id);
     match &n.op {
-        Op::Input | Op::Shared(_) => n.name.clone().unwrap_or_else(|| "input".into()),
+        Op::Input | Op::Shared(_) => g.name(id).unwrap_or("input").to_string(),
         Op::Constant(t) => constant_str(t),
         Op::Elemwise(ScalarOp::Cast(d)) => format!("cast{{{d}}}"),
         Op::Reduce { axes, keepdims, .. }
@@ -394,7 +392,7 @@ fn tree(
         let next = ids.len();
         let tag = ids.entry(id).or_insert_with(|| letter_id(next)).clone();
         let n = g.node(id);
-        let name = match (&n.op, &n.name) {
+        let name = match (&n.op, g.name(id)) {
             (Op::Input | Op::Shared(_), _) | (_, None) => String::new(),
             (_, Some(nm)) => format!(" '{nm}'"),
         };

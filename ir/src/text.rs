@@ -113,21 +113,21 @@ impl fmt::Display for FunctionGraph {
             // The name written after the type, if any.
             let extra_name = match &n.op {
                 Op::Input => {
-                    write!(f, "input {:?} : {}", n.name.as_deref().unwrap_or("input"), ty)?;
+                    write!(f, "input {:?} : {}", g.name(id).unwrap_or("input"), ty)?;
                     None
                 }
                 Op::Shared(s) => {
                     write!(f, "shared {:?} : {}", s.name(), ty)?;
-                    n.name.as_deref().filter(|&name| name != s.name())
+                    g.name(id).filter(|&name| name != s.name())
                 }
                 Op::Constant(t) => {
                     write!(f, "constant {} : {}", fmt_constant(t), ty)?;
-                    n.name.as_deref()
+                    g.name(id)
                 }
                 op => {
                     let args: Vec<String> = n.inputs.iter().map(NodeId::to_string).collect();
                     write!(f, "{}({}) : {}", fmt_op(op), args.join(", "), ty)?;
-                    n.name.as_deref()
+                    g.name(id)
                 }
             };
             if let Some(name) = extra_name {

@@ -20,7 +20,7 @@ fn roundtrip_graph(g: &FunctionGraph) -> String {
         let (a, b) = (c.node(id), g2.node(id));
         assert_eq!(a.inputs, b.inputs, "{id}");
         assert_eq!(c.ty(id), g2.ty(id), "{id}");
-        assert_eq!(a.name, b.name, "{id}");
+        assert_eq!(c.name(id), g2.name(id), "{id}");
         match (&a.op, &b.op) {
             (Op::Shared(x), Op::Shared(y)) => {
                 assert_eq!(x.name(), y.name());
@@ -309,7 +309,7 @@ fn parsed_shared_variables_are_fresh_zeros() {
     let Op::Shared(w) = &g.node(g.outputs()[0]).op else { panic!("not shared") };
     assert_eq!(w.name(), "W");
     assert_eq!(w.get(), Tensor::zeros(DType::F32, &[0, 3]));
-    assert_eq!(g.node(g.outputs()[0]).name.as_deref(), Some("W"));
+    assert_eq!(g.name(g.outputs()[0]), Some("W"));
     let Op::Shared(s) = &g.node(g.outputs()[1]).op else { panic!("not shared") };
     assert_eq!(s.get(), Tensor::zeros(DType::I32, &[]));
 }
@@ -644,10 +644,10 @@ fn golden_text_prints_as_written() {
     g.verify().unwrap();
     assert_eq!(g.to_string(), GOLDEN);
     // Names land where `from_vars` would put them.
-    assert_eq!(g.node(NodeId(10)).name.as_deref(), Some("y"));
-    assert_eq!(g.node(NodeId(5)).name.as_deref(), Some("b"));
-    assert_eq!(g.node(NodeId(15)).name.as_deref(), Some("n"));
-    assert_eq!(g.node(NodeId(16)).name.as_deref(), Some("specials"));
+    assert_eq!(g.name(NodeId(10)), Some("y"));
+    assert_eq!(g.name(NodeId(5)), Some("b"));
+    assert_eq!(g.name(NodeId(15)), Some("n"));
+    assert_eq!(g.name(NodeId(16)), Some("specials"));
     assert_eq!(g.ty(NodeId(12)), &TensorType::new(DType::F64, vec![None, Some(1)]));
 }
 

@@ -113,6 +113,7 @@ pub fn optimize(g: &FunctionGraph, config: &OptConfig) -> Result<Optimized, Grap
             }
         }
     }
+    graph.shrink_to_fit();
     if std::env::var_os("TENSORLIFT_OPT_TRACE").is_some_and(|v| v != "0") {
         eprint!("{trace}");
     }

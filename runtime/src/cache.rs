@@ -111,7 +111,7 @@ impl GraphKey {
             .iter()
             .map(|&id| {
                 let n = g.node(id);
-                (n.op.clone(), n.inputs.iter().map(|&i| at(i)).collect(), n.name.clone())
+                (n.op.clone(), n.inputs.iter().map(|&i| at(i)).collect(), g.name(id).map(String::from))
             })
             .collect();
         GraphKey {
