@@ -538,7 +538,8 @@ impl FunctionGraph {
 
     /// The order `toposort` gives, found by walking from the outputs.
     fn walk_order(&self) -> Vec<NodeId> {
-        let mut order: Vec<NodeId> = self.inputs.clone();
+        let mut order: Vec<NodeId> = Vec::with_capacity(self.nodes.len());
+        order.extend(&self.inputs);
         let mut seen = vec![false; self.nodes.len()];
         for &i in &self.inputs {
             seen[i.index()] = true;
@@ -629,7 +630,7 @@ impl FunctionGraph {
         self.dead.shrink_to_fit();
         self.memo.registered.shrink_to_fit();
         let registered = &self.memo.registered;
-        self.memo.table.shrink_to_fit(|&j| spread(registered[j.index()].unwrap_or_default()));
+        self.memo.table.shrink_to_fit(|&j| spread(registered[j.index()]));
     }
 
     /// A copy holding only the live nodes, renumbered in topological order, and the map
@@ -707,8 +708,8 @@ struct Memo {
     /// The key hash each node is registered under, if it is: removing a node then reads
     /// neither the node nor its key (a node merged into an equal one is never registered,
     /// and looking it up would walk a whole probe sequence for nothing), and the table
-    /// rehashes without reading nodes.
-    registered: Vec<Option<u32>>,
+    /// rehashes without reading nodes. `UNREGISTERED` for none: key hashes are odd.
+    registered: Vec<u32>,
 }
 
 /// The 32-bit hash of a node's (op, inputs).
@@ -718,8 +719,11 @@ fn key_hash(op: &Op, inputs: &[NodeId]) -> u32 {
     op.hash(&mut h);
     inputs.hash(&mut h);
     let h = h.finish();
-    (h ^ (h >> 32)) as u32
+    (h ^ (h >> 32)) as u32 | 1
 }
+
+/// `Memo::registered` of a node that is not in the table (key hashes are odd).
+const UNREGISTERED: u32 = 0;
 
 /// The table's 64-bit hash of a 32-bit key hash (the table takes bucket and tag bits from
 /// both ends of it).
@@ -735,10 +739,7 @@ impl Memo {
         self.table
             .find(spread(h), |&id| {
                 let n = &nodes[id.index()];
-                self.registered[id.index()] == Some(h)
-                    && !dead[id.index()]
-                    && n.op == *op
-                    && *n.inputs == *inputs
+                self.registered[id.index()] == h && !dead[id.index()] && n.op == *op && *n.inputs == *inputs
             })
             .copied()
     }
@@ -752,20 +753,25 @@ impl Memo {
     /// Registers node `id` under its current (op, inputs).
     fn insert(&mut self, nodes: &[GraphNode], id: NodeId) {
         if self.registered.len() <= id.index() {
-            self.registered.resize(nodes.len().max(id.index() + 1), None);
+            self.registered.resize(nodes.len().max(id.index() + 1), UNREGISTERED);
         }
         let n = &nodes[id.index()];
         let h = key_hash(&n.op, &n.inputs);
-        self.registered[id.index()] = Some(h);
+        self.registered[id.index()] = h;
         let registered = &self.registered;
         // Every entry's node is registered (entries go with their registration, or stay
         // with their dead node's); a missing one would only make its entry unreachable.
-        self.table.insert_unique(spread(h), id, |&j| spread(registered[j.index()].unwrap_or_default()));
+        self.table.insert_unique(spread(h), id, |&j| spread(registered[j.index()]));
     }
 
     /// Unregisters node `id` (call before its inputs change), if it is the registered one.
     fn remove(&mut self, id: NodeId) {
-        let Some(h) = self.registered.get_mut(id.index()).and_then(Option::take) else { return };
+        let Some(h) = self.registered.get_mut(id.index()).map(|r| std::mem::replace(r, UNREGISTERED)) else {
+            return;
+        };
+        if h == UNREGISTERED {
+            return;
+        }
         if let Ok(entry) = self.table.find_entry(spread(h), |&j| j == id) {
             entry.remove();
         }
