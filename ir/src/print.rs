@@ -83,6 +83,11 @@ fn write_depth(g: &FunctionGraph, id: NodeId, depth: usize, out: &mut String) {
     };
     match &node.op {
         Op::Input | Op::Shared(_) if g.name(id).is_some() => out.push_str(g.name(id).unwrap_or_default()),
+        // A one-element float constant, as `constant_str` prints it, without its two strings.
+        Op::Constant(t) if t.len() == 1 && t.dtype().is_float() => {
+            use std::fmt::Write;
+            let _ = write!(out, "TensorConstant{{{:?}}}", t.to_f64().unwrap_or(f64::NAN));
+        }
         Op::Elemwise(ScalarOp::Neg) => {
             out.push_str("(-");
             args(out, &[]);

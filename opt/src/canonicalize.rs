@@ -4,7 +4,7 @@
 //! removed, dimshuffles composed and lifted, constant folding with the reference kernels.
 
 use crate::engine::Rule;
-use crate::pattern::{same_pattern, Rw};
+use crate::pattern::{same_pattern, Rw, Terms};
 use tensorlift_ir::kernels::{self, KernelInput};
 use tensorlift_ir::{NodeId, Op, ReduceOp, ScalarOp, Tensor};
 
@@ -165,13 +165,13 @@ fn canonize(rw: &mut Rw<'_>, id: NodeId, op: ScalarOp, neutral: f64) -> Option<N
     let root_ins = rw.inputs(id);
     let terms = rw.terms(id, op);
     let dtype = rw.ty(id).dtype;
-    let (consts, vars): (Vec<NodeId>, Vec<NodeId>) =
-        terms.iter().partition(|&&t| rw.const_value(t).is_some() && rw.ty(t).dtype == dtype);
-    let mut folded: Vec<NodeId> = match consts.len() {
-        0 => vec![],
-        1 => vec![consts[0]],
+    let (consts, vars): (Terms, Terms) =
+        terms.iter().copied().partition(|&t| rw.const_value(t).is_some() && rw.ty(t).dtype == dtype);
+    let mut folded: Terms = match consts.len() {
+        0 => Terms::new(),
+        1 => Terms::from_slice(&consts[..1]),
         _ => {
-            let node = rw.el(op, consts.clone())?;
+            let node = rw.el(op, consts.to_vec())?;
             let r = constant_folding(rw, node)?;
             // Collecting constants reassociates: never let it create an overflow or an
             // underflow (1.5**2000 → inf, then 0 * inf = NaN). Then the node stays as
@@ -183,13 +183,13 @@ fn canonize(rw: &mut Rw<'_>, id: NodeId, op: ScalarOp, neutral: f64) -> Option<N
             {
                 return None;
             }
-            vec![r]
+            Terms::from_slice(&[r])
         }
     };
     // Only an exact neutral element goes: x * 1 is x, and x + (-0.0) is x, but x + 0.0 turns
     // -0.0 into +0.0.
-    folded.retain(|&c| rw.const_value(c).is_none_or(|v| v.to_bits() != neutral.to_bits()));
-    let mut new_terms: Vec<NodeId> = folded;
+    folded.retain(|c| rw.const_value(*c).is_none_or(|v| v.to_bits() != neutral.to_bits()));
+    let mut new_terms: Terms = folded;
     new_terms.extend(vars);
     let unchanged = new_terms[..] == root_ins[..];
     if unchanged {
@@ -201,7 +201,7 @@ fn canonize(rw: &mut Rw<'_>, id: NodeId, op: ScalarOp, neutral: f64) -> Option<N
             rw.fill(id, k).filter(|&r| r != id)
         }
         1 => Some(new_terms[0]),
-        _ => rw.el(op, new_terms),
+        _ => rw.el(op, new_terms.into_vec()),
     }
 }
 

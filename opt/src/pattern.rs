@@ -7,6 +7,10 @@ use crate::OptConfig;
 use std::cell::RefCell;
 use tensorlift_ir::{DType, FunctionGraph, GraphNode, Inputs, NodeId, Op, ScalarOp, Tensor, TensorType};
 
+/// The operands of an n-ary add or mul (`Rw::terms`), inline up to eight: canonicalization
+/// lists them for every add and mul of the graph, on every pass.
+pub type Terms = smallvec::SmallVec<[NodeId; 8]>;
+
 /// The graph under rewrite, as rules use it.
 pub struct Rw<'g> {
     /// The graph.
@@ -116,10 +120,10 @@ impl<'g> Rw<'g> {
 
     /// The operands of an n-ary `op` tree rooted at `id`, flattening nested nodes of the
     /// same op and dtype that nothing else reads.
-    pub fn terms(&self, id: NodeId, op: ScalarOp) -> Vec<NodeId> {
+    pub fn terms(&self, id: NodeId, op: ScalarOp) -> Terms {
         let dtype = self.ty(id).dtype;
-        let mut out = Vec::new();
-        let mut stack: Vec<NodeId> = self.inputs(id).into_iter().rev().collect();
+        let mut out = Terms::new();
+        let mut stack: Terms = self.inputs(id).into_iter().rev().collect();
         while let Some(t) = stack.pop() {
             if self.scalar_op(t) == Some(op) && self.ty(t).dtype == dtype && self.use_count(t) == 1 {
                 stack.extend(self.inputs(t).into_iter().rev());
