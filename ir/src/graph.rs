@@ -201,6 +201,9 @@ impl FunctionGraph {
             let id = map[&out.key()];
             g.outputs.push(id);
         }
+        // Built inputs first, then each node after its operands: usually the walk's order
+        // already, and then compacting it is a plain copy.
+        g.compacted = g.ids().eq(g.walk_order());
         Ok(g)
     }
 
@@ -633,9 +636,35 @@ impl FunctionGraph {
         self.memo.table.shrink_to_fit(|&j| spread(registered[j.index()]));
     }
 
+    /// A copy of a compacted graph (every node live, in walk order), field by field: the
+    /// same ids, so nothing is rehashed. Like `compact`, with room for the nodes rewrites add.
+    fn copy_with_room(&self) -> FunctionGraph {
+        fn copy<T: Clone>(v: &[T]) -> Vec<T> {
+            let mut out = Vec::with_capacity(v.len() + v.len() / 2);
+            out.extend_from_slice(v);
+            out
+        }
+        FunctionGraph {
+            nodes: copy(&self.nodes),
+            uses: copy(&self.uses),
+            inputs: self.inputs.clone(),
+            outputs: self.outputs.clone(),
+            memo: self.memo.clone(),
+            types: self.types.clone(),
+            names: self.names.clone(),
+            levels: copy(&self.levels),
+            live_uses: copy(&self.live_uses),
+            dead: copy(&self.dead),
+            compacted: true,
+        }
+    }
+
     /// A copy holding only the live nodes, renumbered in topological order, and the map
     /// from old ids to new ones (`map[old.index()]`, `None` for nodes left out).
     pub fn compact(&self) -> (FunctionGraph, Vec<Option<NodeId>>) {
+        if self.compacted {
+            return (self.copy_with_room(), self.ids().map(Some).collect());
+        }
         let order = self.toposort();
         // Room for the nodes rewrites add, so that the arena rarely moves.
         let mut g = FunctionGraph::with_capacity(order.len() + order.len() / 2);
