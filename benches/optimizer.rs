@@ -9,7 +9,10 @@
 //!   `chain/40000` shows the ratio once the graph no longer fits in cache either way.
 //!
 //! The node counts of each graph before and after optimization are printed once before the
-//! measurements.
+//! measurements, and so are the doubling ratios measured with the sizes interleaved (one call
+//! of each size per round, medians over the rounds): criterion measures one size after the
+//! other, seconds apart, and on a shared machine the load can change in between; interleaving
+//! takes that drift out of the ratio.
 
 use std::time::Duration;
 
@@ -89,12 +92,44 @@ fn mlp20_grad(c: &mut Criterion) {
     group.finish();
 }
 
+/// Rounds of the interleaved measurement.
+const ROUNDS: usize = 15;
+
+/// Prints the median time of each graph over `ROUNDS` rounds that optimize every graph once,
+/// and the ratio of each median to the one before.
+fn interleaved(graphs: &[(usize, tl::FunctionGraph)]) {
+    let mut times: Vec<Vec<f64>> = vec![Vec::with_capacity(ROUNDS); graphs.len()];
+    for _ in 0..ROUNDS {
+        for ((_, g), t) in graphs.iter().zip(&mut times) {
+            let start = std::time::Instant::now();
+            black_box(optimize(black_box(g), &config()).expect("optimizes"));
+            t.push(start.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    let medians: Vec<f64> = times
+        .iter_mut()
+        .map(|t| {
+            t.sort_by(f64::total_cmp);
+            t[t.len() / 2]
+        })
+        .collect();
+    for (k, ((n, _), m)) in graphs.iter().zip(&medians).enumerate() {
+        let ratio = if k > 0 {
+            format!(", {:.3}× the chain of half its length", m / medians[k - 1])
+        } else {
+            String::new()
+        };
+        println!("optimizer/chain/{n} interleaved: median {m:.2} ms over {ROUNDS} rounds{ratio}");
+    }
+}
+
 fn chain(c: &mut Criterion) {
     let graphs: Vec<(usize, tl::FunctionGraph)> =
         [10_000usize, 20_000, 40_000].into_iter().map(|n| (n, chain_graph(n))).collect();
     for (n, g) in &graphs {
         report(&format!("chain/{n}"), g);
     }
+    interleaved(&graphs);
     let cfg = config();
     let mut group = c.benchmark_group("optimizer");
     // Flat sampling: tens of milliseconds per call, too slow for linear sampling's ramp.
