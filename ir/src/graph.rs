@@ -77,6 +77,19 @@ pub struct GraphNode {
     pub ty: TypeId,
 }
 
+/// What the graph keeps per node beside the node itself.
+#[derive(Clone, Copy, Debug, Default)]
+struct Meta {
+    /// Greater than each input's level: a node can only be computed from nodes of lower
+    /// level, which bounds the search for cycles.
+    level: u32,
+    /// Reads of the node by live nodes (use lists may also hold dead readers, dropped
+    /// lazily: removing them eagerly is quadratic on constants read thousands of times).
+    live_uses: u32,
+    /// Detached by `replace`: no longer part of the graph.
+    dead: bool,
+}
+
 /// A program: graph inputs, nodes, outputs.
 #[derive(Clone, Debug, Default)]
 pub struct FunctionGraph {
@@ -89,15 +102,9 @@ pub struct FunctionGraph {
     /// User-given names (`FunctionGraph::name`): few nodes have one, so they live beside the
     /// nodes rather than in each.
     names: HashMap<NodeId, String>,
-    /// A level per node, greater than each of its inputs' levels: a node can only be
-    /// computed from nodes of lower level, which bounds the search for cycles.
-    levels: Vec<u32>,
-    /// Number of reads of each node by live nodes (use lists may also hold dead readers,
-    /// dropped lazily: removing them eagerly is quadratic on constants read thousands of
-    /// times).
-    live_uses: Vec<u32>,
-    /// Nodes detached by `replace`: no longer part of the graph.
-    dead: Vec<bool>,
+    /// Per node: level, live reads, detached (see `Meta`), side by side so that a visit
+    /// touches one cache line for all three.
+    meta: Vec<Meta>,
     /// True from a compaction until the next change: every node is live and the arena order
     /// is the topological order `toposort` would give.
     compacted: bool,
@@ -115,9 +122,7 @@ impl FunctionGraph {
             nodes: Vec::with_capacity(n),
             uses: Vec::with_capacity(n),
             memo: Memo { table: hashbrown::HashTable::with_capacity(n), registered: Vec::with_capacity(n) },
-            levels: Vec::with_capacity(n),
-            live_uses: Vec::with_capacity(n),
-            dead: Vec::with_capacity(n),
+            meta: Vec::with_capacity(n),
             ..Self::default()
         }
     }
@@ -210,13 +215,11 @@ impl FunctionGraph {
     fn push(&mut self, node: GraphNode) -> NodeId {
         self.compacted = false;
         let id = NodeId(self.nodes.len() as u32);
-        let level = node.inputs.iter().map(|i| self.levels[i.index()] + 1).max().unwrap_or(0);
-        self.levels.push(level);
-        self.live_uses.push(0);
-        self.dead.push(false);
+        let level = node.inputs.iter().map(|i| self.meta[i.index()].level + 1).max().unwrap_or(0);
+        self.meta.push(Meta { level, live_uses: 0, dead: false });
         for &i in &node.inputs {
             self.uses[i.index()].push(id);
-            self.live_uses[i.index()] += 1;
+            self.meta[i.index()].live_uses += 1;
         }
         self.nodes.push(node);
         self.uses.push(Users::new());
@@ -241,7 +244,7 @@ impl FunctionGraph {
     /// Adds (or finds, when an equal node exists) the node `op(inputs)`, typed by the op's
     /// rule.
     pub fn add_node(&mut self, op: Op, inputs: Vec<NodeId>) -> Result<NodeId, GraphError> {
-        if let Some(id) = self.memo.find(&self.nodes, &self.dead, &op, &inputs) {
+        if let Some(id) = self.memo.find(&self.nodes, &self.meta, &op, &inputs) {
             return Ok(id);
         }
         let ty = match &op {
@@ -261,7 +264,7 @@ impl FunctionGraph {
         ty: TensorType,
         name: Option<String>,
     ) -> NodeId {
-        if let Some(id) = self.memo.find(&self.nodes, &self.dead, &op, &inputs) {
+        if let Some(id) = self.memo.find(&self.nodes, &self.meta, &op, &inputs) {
             if let Some(name) = name {
                 self.names.entry(id).or_insert(name);
             }
@@ -334,17 +337,17 @@ impl FunctionGraph {
 
     /// The nodes that read `id` (once per use).
     pub fn uses(&self, id: NodeId) -> Users {
-        self.uses[id.index()].iter().copied().filter(|u| !self.dead[u.index()]).collect()
+        self.uses[id.index()].iter().copied().filter(|u| !self.meta[u.index()].dead).collect()
     }
 
     /// How many times live nodes read `id` (a reader using it twice counts twice).
     pub fn use_count(&self, id: NodeId) -> usize {
-        self.live_uses[id.index()] as usize
+        self.meta[id.index()].live_uses as usize
     }
 
     /// True for a node `replace` detached from the graph.
     pub fn is_dead(&self, id: NodeId) -> bool {
-        self.dead[id.index()]
+        self.meta[id.index()].dead
     }
 
     /// The graph inputs, in order.
@@ -372,14 +375,14 @@ impl FunctionGraph {
     /// True when `a` is `b` or computed from `b`.
     pub fn depends_on(&self, a: NodeId, b: NodeId) -> bool {
         // Only nodes of a higher level than `b` can be computed from it.
-        let floor = self.levels[b.index()];
+        let floor = self.meta[b.index()].level;
         let mut seen = rustc_hash::FxHashSet::default();
         let mut stack = vec![a];
         while let Some(n) = stack.pop() {
             if n == b {
                 return true;
             }
-            if self.levels[n.index()] > floor && seen.insert(n) {
+            if self.meta[n.index()].level > floor && seen.insert(n) {
                 stack.extend(&self.nodes[n.index()].inputs);
             }
         }
@@ -390,10 +393,10 @@ impl FunctionGraph {
     fn raise_level(&mut self, id: NodeId, min: u32) {
         let mut work = vec![(id, min)];
         while let Some((n, min)) = work.pop() {
-            if self.levels[n.index()] >= min {
+            if self.meta[n.index()].level >= min {
                 continue;
             }
-            self.levels[n.index()] = min;
+            self.meta[n.index()].level = min;
             work.extend(self.uses[n.index()].iter().map(|&u| (u, min + 1)));
         }
     }
@@ -425,9 +428,9 @@ impl FunctionGraph {
             let same_type = self.nodes[old.index()].ty == self.nodes[new.index()].ty;
             let mut users: Users = std::mem::take(&mut self.uses[old.index()])
                 .into_iter()
-                .filter(|u| !self.dead[u.index()])
+                .filter(|u| !self.meta[u.index()].dead)
                 .collect();
-            self.live_uses[old.index()] = 0;
+            self.meta[old.index()].live_uses = 0;
             users.sort_unstable();
             users.dedup();
             for u in users {
@@ -436,16 +439,16 @@ impl FunctionGraph {
                     if *i == old {
                         *i = new;
                         self.uses[new.index()].push(u);
-                        self.live_uses[new.index()] += 1;
+                        self.meta[new.index()].live_uses += 1;
                     }
                 }
-                let min = self.levels[new.index()] + 1;
+                let min = self.meta[new.index()].level + 1;
                 self.raise_level(u, min);
                 if !same_type {
                     self.retype(u)?;
                 }
                 let node = &self.nodes[u.index()];
-                match self.memo.find(&self.nodes, &self.dead, &node.op, &node.inputs) {
+                match self.memo.find(&self.nodes, &self.meta, &node.op, &node.inputs) {
                     Some(other) if other != u => work.push((u, other)),
                     Some(_) => {}
                     None => self.memo.insert(&self.nodes, u),
@@ -467,8 +470,8 @@ impl FunctionGraph {
     fn prune(&mut self, id: NodeId) {
         let mut work = vec![id];
         while let Some(n) = work.pop() {
-            let dead = self.live_uses[n.index()] == 0
-                && !self.dead[n.index()]
+            let dead = self.meta[n.index()].live_uses == 0
+                && !self.meta[n.index()].dead
                 && !self.outputs.contains(&n)
                 && !self.inputs.contains(&n)
                 && !self.nodes[n.index()].inputs.is_empty();
@@ -477,9 +480,9 @@ impl FunctionGraph {
             }
             // Its table entry stays until the next compaction: lookups skip dead nodes, and
             // pruning a fused chain of thousands of nodes then probes the table not once.
-            self.dead[n.index()] = true;
+            self.meta[n.index()].dead = true;
             for i in self.nodes[n.index()].inputs.clone() {
-                self.live_uses[i.index()] -= 1;
+                self.meta[i.index()].live_uses -= 1;
                 work.push(i);
             }
         }
@@ -599,21 +602,18 @@ impl FunctionGraph {
         let n = self.nodes.len();
         self.uses.truncate(n);
         self.uses.iter_mut().for_each(Users::clear);
-        self.levels.clear();
-        self.live_uses.clear();
-        self.live_uses.resize(n, 0);
-        self.dead.clear();
-        self.dead.resize(n, false);
+        self.meta.clear();
+        self.meta.resize(n, Meta::default());
         self.memo.clear();
         self.compacted = true;
         for k in 0..n {
             let id = NodeId(k as u32);
             let node = &self.nodes[k];
-            let level = node.inputs.iter().map(|i| self.levels[i.index()] + 1).max().unwrap_or(0);
-            self.levels.push(level);
+            self.meta[k].level =
+                node.inputs.iter().map(|i| self.meta[i.index()].level + 1).max().unwrap_or(0);
             for &i in &node.inputs {
                 self.uses[i.index()].push(id);
-                self.live_uses[i.index()] += 1;
+                self.meta[i.index()].live_uses += 1;
             }
             if !matches!(node.op, Op::Input) {
                 self.memo.insert(&self.nodes, id);
@@ -628,9 +628,7 @@ impl FunctionGraph {
         self.nodes.shrink_to_fit();
         self.uses.iter_mut().for_each(Users::shrink_to_fit);
         self.uses.shrink_to_fit();
-        self.levels.shrink_to_fit();
-        self.live_uses.shrink_to_fit();
-        self.dead.shrink_to_fit();
+        self.meta.shrink_to_fit();
         self.memo.registered.shrink_to_fit();
         let registered = &self.memo.registered;
         self.memo.table.shrink_to_fit(|&j| spread(registered[j.index()]));
@@ -652,9 +650,7 @@ impl FunctionGraph {
             memo: self.memo.clone(),
             types: self.types.clone(),
             names: self.names.clone(),
-            levels: copy(&self.levels),
-            live_uses: copy(&self.live_uses),
-            dead: copy(&self.dead),
+            meta: copy(&self.meta),
             compacted: true,
         }
     }
@@ -685,7 +681,7 @@ impl FunctionGraph {
                 let inputs = n.inputs.iter().map(|i| new_id(&map, i)).collect();
                 let node = GraphNode { op: n.op.clone(), inputs, ty: n.ty };
                 debug_assert!(
-                    g.memo.find(&g.nodes, &g.dead, &node.op, &node.inputs).is_none(),
+                    g.memo.find(&g.nodes, &g.meta, &node.op, &node.inputs).is_none(),
                     "{id} is a duplicate"
                 );
                 let new = g.push(node);
@@ -763,12 +759,15 @@ fn spread(h: u32) -> u64 {
 impl Memo {
     /// The live node equal to `op(inputs)`, if one is registered. Entries of nodes since
     /// detached, or whose inputs have changed, compare unequal and are passed over.
-    fn find(&self, nodes: &[GraphNode], dead: &[bool], op: &Op, inputs: &[NodeId]) -> Option<NodeId> {
+    fn find(&self, nodes: &[GraphNode], meta: &[Meta], op: &Op, inputs: &[NodeId]) -> Option<NodeId> {
         let h = key_hash(op, inputs);
         self.table
             .find(spread(h), |&id| {
                 let n = &nodes[id.index()];
-                self.registered[id.index()] == h && !dead[id.index()] && n.op == *op && *n.inputs == *inputs
+                self.registered[id.index()] == h
+                    && !meta[id.index()].dead
+                    && n.op == *op
+                    && *n.inputs == *inputs
             })
             .copied()
     }
