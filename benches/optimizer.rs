@@ -98,28 +98,40 @@ const ROUNDS: usize = 15;
 /// Prints the median time of each graph over `ROUNDS` rounds that optimize every graph once,
 /// and the ratio of each median to the one before.
 fn interleaved(graphs: &[(usize, tl::FunctionGraph)]) {
+    // Per graph: the total times, and each phase's times (from the trace's profile).
     let mut times: Vec<Vec<f64>> = vec![Vec::with_capacity(ROUNDS); graphs.len()];
+    let mut phases: Vec<Vec<(&'static str, Vec<f64>)>> = vec![Vec::new(); graphs.len()];
     for _ in 0..ROUNDS {
-        for ((_, g), t) in graphs.iter().zip(&mut times) {
+        for (k, (_, g)) in graphs.iter().enumerate() {
             let start = std::time::Instant::now();
-            black_box(optimize(black_box(g), &config()).expect("optimizes"));
-            t.push(start.elapsed().as_secs_f64() * 1e3);
+            let opt = black_box(optimize(black_box(g), &config()).expect("optimizes"));
+            times[k].push(start.elapsed().as_secs_f64() * 1e3);
+            for (i, p) in opt.trace.phases.iter().enumerate() {
+                if phases[k].len() <= i {
+                    phases[k].push((p.phase.name(), Vec::new()));
+                }
+                phases[k][i].1.push(p.time.as_secs_f64() * 1e3);
+            }
         }
     }
-    let medians: Vec<f64> = times
-        .iter_mut()
-        .map(|t| {
-            t.sort_by(f64::total_cmp);
-            t[t.len() / 2]
-        })
-        .collect();
+    let median = |t: &mut Vec<f64>| {
+        t.sort_by(f64::total_cmp);
+        t[t.len() / 2]
+    };
+    let medians: Vec<f64> = times.iter_mut().map(median).collect();
     for (k, ((n, _), m)) in graphs.iter().zip(&medians).enumerate() {
         let ratio = if k > 0 {
             format!(", {:.3}× the chain of half its length", m / medians[k - 1])
         } else {
             String::new()
         };
+        // Each phase's median time per 10 000 ops: equal columns mean linear phases.
+        let per_phase: Vec<String> = phases[k]
+            .iter_mut()
+            .map(|(name, t)| format!("{name} {:.2}", median(t) * 1e4 / *n as f64))
+            .collect();
         println!("optimizer/chain/{n} interleaved: median {m:.2} ms over {ROUNDS} rounds{ratio}");
+        println!("  ms per 10 000 ops by phase: {}", per_phase.join(", "));
     }
 }
 

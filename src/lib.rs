@@ -26,7 +26,8 @@ pub use tensorlift_ir::{args, idx};
 pub use tensorlift_runtime::{
     cache_stats, clear_cache, function, num_threads, set_num_threads, verify_grad, BufferStats, CacheStats,
     Error, Function, FunctionBuilder, GradReport, Interpreter, Mode, NativeRuns, OnUnusedInput, OptConfig,
-    Phase, Result, RewriteTrace, Stage, TraceEntry, VerifyGradOptions, WorstElement, GRAPH_CAPACITY,
+    Phase, PhaseStats, Result, RewriteTrace, Stage, TraceEntry, VerifyGradOptions, WorstElement,
+    GRAPH_CAPACITY,
 };
 
 /// Process-wide settings (`floatX`).

@@ -92,25 +92,28 @@ pub fn compatible(old: &TensorType, new: &TensorType) -> bool {
 /// Depth of the expressions shown in the trace.
 const TRACE_DEPTH: usize = 3;
 
-/// Runs one phase to a fixpoint (or until `budget` rewrites are used up).
+/// Runs one phase to a fixpoint (or until `budget` rewrites are used up); returns the
+/// number of passes over the graph.
 pub fn run_phase(
     g: &mut FunctionGraph,
     phase: Phase,
     config: &OptConfig,
     trace: &mut RewriteTrace,
     budget: &mut usize,
-) -> Result<(), GraphError> {
+) -> Result<usize, GraphError> {
     let rules: Vec<&Rule> = phase
         .rules()
         .iter()
         .filter(|r| (config.fast_math || !r.fast_math) && !config.excluded.iter().any(|e| e == r.name))
         .collect();
     let scratch = std::cell::RefCell::new(crate::scratch::Scratch::default());
+    let mut passes = 0;
     loop {
+        passes += 1;
         let mut changed = false;
         for id in g.toposort() {
             if *budget == 0 {
-                return Ok(());
+                return Ok(passes);
             }
             let live = g.use_count(id) > 0 || g.outputs().contains(&id);
             if !live || g.node(id).op.is_leaf() {
@@ -138,7 +141,7 @@ pub fn run_phase(
             }
         }
         if !changed {
-            return Ok(());
+            return Ok(passes);
         }
     }
 }

@@ -26,7 +26,7 @@ pub mod stabilize;
 pub mod trace;
 
 pub use engine::{Phase, Rule};
-pub use trace::{RewriteTrace, TraceEntry};
+pub use trace::{PhaseStats, RewriteTrace, TraceEntry};
 
 use tensorlift_ir::{FunctionGraph, GraphError};
 
@@ -102,12 +102,14 @@ pub fn optimize(g: &FunctionGraph, config: &OptConfig) -> Result<Optimized, Grap
             if config.skipped_phases.contains(&phase) {
                 continue;
             }
-            let (fired, len) = (trace.entries.len(), graph.len());
-            engine::run_phase(&mut graph, phase, config, &mut trace, &mut budget)?;
+            let (fired, len, start) = (trace.entries.len(), graph.len(), std::time::Instant::now());
+            let passes = engine::run_phase(&mut graph, phase, config, &mut trace, &mut budget)?;
             // A phase that neither rewrote nor added a node leaves the graph compact.
             if trace.entries.len() > fired || graph.len() > len {
                 graph.compact_in_place();
             }
+            let rewrites = trace.entries.len() - fired;
+            trace.phases.push(PhaseStats { phase, passes, rewrites, nodes: len, time: start.elapsed() });
             if config.verify {
                 graph.verify()?;
             }
@@ -115,7 +117,31 @@ pub fn optimize(g: &FunctionGraph, config: &OptConfig) -> Result<Optimized, Grap
     }
     graph.shrink_to_fit();
     if std::env::var_os("TENSORLIFT_OPT_TRACE").is_some_and(|v| v != "0") {
-        eprint!("{trace}");
+        eprint!("{trace}{}", trace.profile());
     }
     Ok(Optimized { graph, trace })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The profile has one record per phase run, in order, whose rewrites add up to the
+    /// trace and whose node counts are the graph's as each phase began.
+    #[test]
+    fn the_profile_accounts_for_every_phase_and_rewrite() {
+        let x = tensorlift_ir::dvector("x");
+        let y = ((&x * 2.0).exp() - 1.0) * (&x - &x * 1.0);
+        let g = FunctionGraph::from_vars(&[&x], &[y]).expect("builds");
+        let config = OptConfig { excluded: Vec::new(), ..OptConfig::default() }.skipping(Phase::Stabilize);
+        let opt = optimize(&g, &config).expect("optimizes");
+        let phases: Vec<Phase> = opt.trace.phases.iter().map(|p| p.phase).collect();
+        assert_eq!(phases, [Phase::Canonicalize, Phase::Specialize, Phase::Fusion, Phase::MultiOutput]);
+        assert_eq!(opt.trace.phases.iter().map(|p| p.rewrites).sum::<usize>(), opt.trace.len());
+        assert!(opt.trace.phases.iter().all(|p| p.passes >= 1));
+        assert!(opt.trace.phases[0].rewrites > 0 && opt.trace.phases[2].rewrites == 1);
+        assert_eq!(opt.trace.phases[0].nodes, g.len());
+        assert_eq!(opt.trace.profile().lines().count(), 4);
+        assert!(opt.trace.profile().starts_with("canonicalize: "), "{}", opt.trace.profile());
+    }
 }

@@ -43,6 +43,6 @@ pub use function::{function, Function, FunctionBuilder, Mode, OnUnusedInput};
 pub use interp::Interpreter;
 pub use native::NativeRuns;
 pub use pool::BufferStats;
-pub use tensorlift_opt::{OptConfig, Phase, RewriteTrace, TraceEntry};
+pub use tensorlift_opt::{OptConfig, Phase, PhaseStats, RewriteTrace, TraceEntry};
 pub use threads::{num_threads, set_num_threads};
 pub use verify_grad::{verify_grad, GradReport, VerifyGradOptions, WorstElement};
