@@ -1,8 +1,10 @@
 //! `FunctionGraph`: the arena form of a program that passes rewrite and backends run.
-//! Nodes live in a vector indexed by `NodeId`; each knows its op, inputs, type and name;
-//! use lists say who reads a node; equal nodes are hash-consed (constants by bits), so
+//! Nodes live in a vector indexed by `NodeId`; each knows its op, its inputs and its type
+//! (an index into the graph's table of distinct types); names, few, live in a map beside
+//! them. Use lists say who reads a node; equal nodes are hash-consed (constants by bits), so
 //! building the same expression twice yields one node. `replace` rewires users and merges
-//! nodes that become equal; `compact` renumbers the live nodes in topological order.
+//! nodes that become equal; `compact` renumbers the live nodes in topological order into a
+//! copy, `compact_in_place` within the graph's own storage.
 
 use crate::error::{GraphError, Operand};
 use crate::op::Op;

@@ -9,7 +9,7 @@
 //! - `pattern`: helpers rules use to read and build nodes.
 //! - `scratch`: per-node working storage rules borrow from their phase.
 //! - `canonicalize`, `stabilize`, `specialize`, `fusion`: the rules of each phase.
-//! - `trace`: the record of what fired.
+//! - `trace`: the record of what fired, and of what each phase cost.
 //!
 //! Rewrites that can change IEEE results beyond rounding (`x*0 → 0`, `x-x → 0`,
 //! `x/x → 1`) are marked `fast_math` and run only when `OptConfig::fast_math` is set
