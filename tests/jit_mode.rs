@@ -269,6 +269,32 @@ fn call_into_writes_into_the_callers_arrays() {
     }
 }
 
+/// #12 item 13: an output array that shares the input's buffer, asked for a permuted view
+/// of that input, receives the permuted elements (not the untouched input).
+#[test]
+fn call_into_an_array_sharing_the_input_buffer_gets_the_permuted_view() {
+    let x = tl::dmatrix("x");
+    let t3 = tl::dtensor3("t3");
+    for mode in [Mode::Jit, Mode::Interp, Mode::Debug] {
+        let f = tl::Function::builder(&[&x], &[x.t()]).mode(mode).build().unwrap();
+        let matrix = |rows: [[f64; 2]; 2]| Tensor::from(ndarray::arr2(&rows).into_dyn());
+        let input = matrix([[1.0, 2.0], [3.0, 4.0]]);
+        let mut outs = [input.clone()];
+        f.call_into(&[input.clone().into()], &mut outs).unwrap();
+        assert_eq!(outs[0], matrix([[1.0, 3.0], [2.0, 4.0]]), "{mode:?}");
+        assert_eq!(input, matrix([[1.0, 2.0], [3.0, 4.0]]), "{mode:?}: input kept");
+
+        let g = tl::Function::builder(&[&t3], &[t3.dimshuffle_pattern("2,0,1")]).mode(mode).build().unwrap();
+        let data: Vec<f64> = (0..8).map(f64::from).collect();
+        let input = Tensor::from(ndarray::ArrayD::from_shape_vec(vec![2, 2, 2], data).unwrap());
+        let want = g.call(&[input.clone().into()]).unwrap().remove(0);
+        assert_ne!(want, input, "a permutation that moves elements");
+        let mut outs = [input.clone()];
+        g.call_into(&[input.into()], &mut outs).unwrap();
+        assert_eq!(outs[0], want, "{mode:?}");
+    }
+}
+
 #[test]
 fn threaded_matrix_products_match_the_reference() {
     let x = tl::dmatrix("x");

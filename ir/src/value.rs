@@ -253,10 +253,13 @@ impl Tensor {
         }
     }
 
-    /// True when both tensors are views of the same memory (same dtype and first element).
+    /// True when both tensors are the same view of the same memory: same dtype, shape,
+    /// strides and first element, so every element of one is the element of the other at
+    /// the same index (a transposed view of the same buffer is not).
     pub fn shares_data(&self, other: &Tensor) -> bool {
         self.dtype() == other.dtype()
-            && self.len() == other.len()
+            && self.shape() == other.shape()
+            && with_array!(self, a => a.strides()) == with_array!(other, b => b.strides())
             && with_array!(self, a => a.as_ptr() as *const u8)
                 == with_array!(other, b => b.as_ptr() as *const u8)
     }
