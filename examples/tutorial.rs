@@ -139,13 +139,13 @@ fn section5() -> tl::Result<()> {
     // 5.1  gy = T.grad(cost=x**2, wrt=x)
     let gy = tl::grad1(&x.pow(2), &x)?;
     let f = tl::function(&[&x], &[&gy])?;
-    println!("5.1  pp: {}", f.pp_output(0));
+    println!("5.1  pp: {}", f.pp_output(0)?);
     println!("     f(2), f(3), f(4) = {}", at(&f, &[2.0, 3.0, 4.0])?);
 
     // 5.2  y = T.sin(x)
     let gy = tl::grad1(&tl::sin(&x), &x)?;
     let f = tl::function(&[&x], &[&gy])?;
-    println!("5.2  pp: {}", f.pp_output(0));
+    println!("5.2  pp: {}", f.pp_output(0)?);
     println!(
         "     f(0), f(pi/2), f(pi) = {}",
         at(&f, &[0.0, std::f64::consts::FRAC_PI_2, std::f64::consts::PI])?
@@ -155,7 +155,7 @@ fn section5() -> tl::Result<()> {
     let y = (&x - 4.0) * (x.pow(2) + 6.0);
     let gy = tl::grad1(&y, &x)?;
     let f = tl::function(&[&x], &[&gy])?;
-    println!("5.3  pp: {}", f.pp_output(0));
+    println!("5.3  pp: {}", f.pp_output(0)?);
     println!("     f(0), f(1), f(2) = {}", at(&f, &[0.0, 1.0, 2.0])?);
 
     // 5.4  z = (x + 2y)**2; gx = grad(z, x), gy = grad(z, y)
@@ -164,8 +164,8 @@ fn section5() -> tl::Result<()> {
     let g = tl::grad(&z, &[&x, &y])?;
     let fgx = tl::function(&[&x, &y], &[&g[0]])?;
     let fgy = tl::function(&[&x, &y], &[&g[1]])?;
-    println!("5.4  pp gx: {}", fgx.pp_output(0));
-    println!("     pp gy: {}", fgy.pp_output(0));
+    println!("5.4  pp gx: {}", fgx.pp_output(0)?);
+    println!("     pp gy: {}", fgy.pp_output(0)?);
     let eval = |f: &tl::Function, a: f64, b: f64| -> tl::Result<String> {
         Ok(py_str(f.call(&tl::args![a, b])?[0].to_f64()?))
     };

@@ -366,10 +366,10 @@ fn the_optimized_graph_is_consistent() {
     assert_eq!(g.name(g.inputs()[0]), Some("x"));
     // The optimizer may rewrite (fuse, reorder) the expression; its printed form still
     // shows what it computes from what.
-    let pp0 = f.pp_output(0);
+    let pp0 = f.pp_output(0).unwrap();
     assert!(pp0.contains("exp(") && pp0.contains('x') && pp0.contains('w'), "{pp0}");
-    assert_eq!(f.pp_output(1), "sum(x)");
-    let pp2 = f.pp_output(2);
+    assert_eq!(f.pp_output(1).unwrap(), "sum(x)");
+    let pp2 = f.pp_output(2).unwrap();
     assert!(pp2.contains("TensorConstant{1.0}") && pp2.contains('w') && pp2.contains('+'), "{pp2}");
     let dp = f.debugprint();
     assert!(dp.lines().next().unwrap().contains("[id A]"), "{dp}");
@@ -385,9 +385,9 @@ fn the_optimized_graph_is_consistent() {
         .build()
         .unwrap();
     f_raw.optimized_graph().verify().unwrap();
-    assert_eq!(f_raw.pp_output(0), "(exp(x) * w)");
-    assert_eq!(f_raw.pp_output(1), "sum(x)");
-    assert_eq!(f_raw.pp_output(2), "(w + TensorConstant{1.0})");
+    assert_eq!(f_raw.pp_output(0).unwrap(), "(exp(x) * w)");
+    assert_eq!(f_raw.pp_output(1).unwrap(), "sum(x)");
+    assert_eq!(f_raw.pp_output(2).unwrap(), "(w + TensorConstant{1.0})");
     assert!(f_raw.debugprint().starts_with("mul [id A] <float64[?]>"), "{}", f_raw.debugprint());
     // Both compute the same, and update the same variable.
     let out = f_raw.call(&tl::args![vec![0.0, 0.0]]).unwrap();
@@ -581,4 +581,16 @@ fn concurrent_calls_do_not_lose_updates() {
         }
     });
     assert_eq!(n.get_value().unwrap().scalar::<i64>().unwrap(), 8 * 20_000);
+}
+
+/// #12 item 8: `pp_output` of an output that does not exist is an error, not a panic.
+#[test]
+fn pp_output_past_the_last_output_is_an_error() {
+    let x = tl::dscalar("x");
+    let c = tl::shared(0.0, "c");
+    let f = tl::Function::builder(&[&x], &[&x * 2.0]).update(&c, &(&c + &x)).build().unwrap();
+    assert_eq!(f.pp_output(1).unwrap(), "(c + x)", "the update value follows the outputs");
+    let err = f.pp_output(2).unwrap_err();
+    assert!(err.to_string().contains("pp_output(2)"), "{err}");
+    assert!(f.pp_output(usize::MAX).is_err());
 }

@@ -42,7 +42,7 @@ pub use graph::{FunctionGraph, GraphNode, Inputs, NodeId, TypeId, Users};
 pub use op::{ArgOp, Idx, IndexEntry, Op, ReduceOp, ReshapeDim, ScalarOp};
 pub use print::{debugprint, debugprint_graph, dot_graph, pp, pp_graph, pp_graph_depth};
 pub use program::{ScalarArgs, ScalarNode, ScalarProgram};
-pub use shared::SharedVar;
+pub use shared::{SharedVar, Snapshot};
 pub use types::TensorType;
 pub use value::{Arg, IntoTensor, Tensor, TensorElement};
 pub use var::Var;

@@ -1,11 +1,26 @@
 //! `SharedVar`: the storage cell behind a shared variable — state that lives outside every
 //! compiled function, read at call time and written by `updates`.
+//!
+//! # What concurrent users see
+//! Every cell carries a version, bumped by each write. Reading and writing follow one
+//! protocol, so that every call, `get` and `set` is linearizable (it takes effect at one
+//! instant between its start and its end):
+//! - [`SharedVar::snapshot`] reads several cells at one instant: it holds the read locks of
+//!   all of them together (taken in the order of [`SharedVar::id`]), so it never sees half
+//!   of another call's updates.
+//! - [`SharedVar::commit`] publishes several new values at one instant, holding the write
+//!   locks of every cell involved together, and only if none of the cells the values were
+//!   computed from changed since they were read. Otherwise nothing is written and the
+//!   caller computes again from a fresh snapshot (optimistic concurrency: no update and no
+//!   `set` is ever lost, and a call that retries does so because another one published).
+//! - No lock is held while anything is computed: a call may run on a thread pool, and jobs
+//!   that call the same function from that pool's workers cannot deadlock.
 
 use crate::error::ValueError;
 use crate::types::TensorType;
 use crate::value::Tensor;
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// A named, typed, mutable value cell. Clones share the cell; equality is identity.
 #[derive(Clone)]
@@ -14,10 +29,43 @@ pub struct SharedVar(Arc<SharedInner>);
 struct SharedInner {
     name: String,
     ty: TensorType,
-    value: RwLock<Tensor>,
-    /// Held by a call that updates this variable from reading it to writing it, so
-    /// concurrent read-modify-write updates are serialized and none is lost.
-    update: Mutex<()>,
+    cell: RwLock<Versioned>,
+}
+
+/// A value and the number of writes that came before it.
+struct Versioned {
+    value: Tensor,
+    version: u64,
+}
+
+/// The values of several shared variables read at one instant (see
+/// [`SharedVar::snapshot`]), with the version each was read at.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    /// `(variable, value, version)`, in the order the variables were given.
+    entries: Vec<(SharedVar, Tensor, u64)>,
+}
+
+impl Snapshot {
+    /// The value read of the `k`-th variable given to `snapshot`.
+    pub fn value(&self, k: usize) -> &Tensor {
+        &self.entries[k].1
+    }
+
+    /// The values read, in the order the variables were given.
+    pub fn values(&self) -> impl Iterator<Item = &Tensor> {
+        self.entries.iter().map(|e| &e.1)
+    }
+
+    /// How many variables were read.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when no variable was read.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
 }
 
 impl SharedVar {
@@ -27,8 +75,7 @@ impl SharedVar {
         Ok(SharedVar(Arc::new(SharedInner {
             name: name.into(),
             ty,
-            value: RwLock::new(value),
-            update: Mutex::new(()),
+            cell: RwLock::new(Versioned { value, version: 0 }),
         })))
     }
 
@@ -44,26 +91,93 @@ impl SharedVar {
 
     /// The current value (cheap: the data is reference counted).
     pub fn get(&self) -> Tensor {
-        self.0.value.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.read().value.clone()
+    }
+
+    /// How many times the value was written (by `set` or by a call's updates).
+    pub fn version(&self) -> u64 {
+        self.read().version
     }
 
     /// Replaces the value; on a wrong dtype or shape the old value stays and an error says why.
     pub fn set(&self, value: Tensor) -> Result<(), ValueError> {
         check_fits(&self.0.ty, &value)?;
-        *self.0.value.write().unwrap_or_else(|e| e.into_inner()) = value;
+        let old = {
+            let mut cell = self.write();
+            cell.version += 1;
+            std::mem::replace(&mut cell.value, value)
+        };
+        drop(old); // freed outside the lock
         Ok(())
     }
 
-    /// Locks the variable for a read-modify-write update (see `Function::call`). Lock several
-    /// variables in the order of their `id` to avoid deadlocks.
-    pub fn lock_for_update(&self) -> MutexGuard<'_, ()> {
-        self.0.update.lock().unwrap_or_else(|e| e.into_inner())
+    /// Reads the values of `vars` at one instant: no other call's updates are half seen.
+    pub fn snapshot(vars: &[SharedVar]) -> Snapshot {
+        let order = order_by_id(vars.iter());
+        let guards: Vec<RwLockReadGuard<'_, Versioned>> = order.iter().map(|v| v.read()).collect();
+        let mut read: Vec<Option<(Tensor, u64)>> = vec![None; vars.len()];
+        for (v, g) in order.iter().zip(&guards) {
+            for (k, w) in vars.iter().enumerate() {
+                if w == *v {
+                    read[k] = Some((g.value.clone(), g.version));
+                }
+            }
+        }
+        drop(guards);
+        let entries = vars.iter().zip(read).map(|(v, r)| {
+            let (t, version) = r.expect("every variable was read");
+            (v.clone(), t, version)
+        });
+        Snapshot { entries: entries.collect() }
+    }
+
+    /// Publishes `writes` at one instant if no variable of `read` changed since it was read;
+    /// returns false (and writes nothing) otherwise. Every value must fit its variable
+    /// (checked first: a value that does not fit is an error and nothing is written). A
+    /// variable written twice takes the last value.
+    pub fn commit(read: &Snapshot, writes: Vec<(SharedVar, Tensor)>) -> Result<bool, ValueError> {
+        for (v, t) in &writes {
+            check_fits(&v.0.ty, t)?;
+        }
+        let (targets, values): (Vec<SharedVar>, Vec<Tensor>) = writes.into_iter().unzip();
+        let order = order_by_id(read.entries.iter().map(|e| &e.0).chain(&targets));
+        let mut guards: Vec<RwLockWriteGuard<'_, Versioned>> = order.iter().map(|v| v.write()).collect();
+        let slot = |v: &SharedVar| order.iter().position(|o| *o == v).expect("locked");
+        if read.entries.iter().any(|(v, _, version)| guards[slot(v)].version != *version) {
+            return Ok(false);
+        }
+        let mut old = Vec::with_capacity(values.len());
+        for (v, t) in targets.iter().zip(values) {
+            let g = &mut guards[slot(v)];
+            g.version += 1;
+            old.push(std::mem::replace(&mut g.value, t));
+        }
+        drop(guards);
+        drop(old); // freed outside the locks
+        Ok(true)
     }
 
     /// A stable identity for hashing and printing.
     pub fn id(&self) -> usize {
         Arc::as_ptr(&self.0) as usize
     }
+
+    fn read(&self) -> RwLockReadGuard<'_, Versioned> {
+        self.0.cell.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Versioned> {
+        self.0.cell.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The distinct variables of `vars` in the order of their ids: the one order in which every
+/// reader and writer takes several locks, so none waits for another in a circle.
+fn order_by_id<'a>(vars: impl Iterator<Item = &'a SharedVar>) -> Vec<&'a SharedVar> {
+    let mut order: Vec<&SharedVar> = vars.collect();
+    order.sort_by_key(|v| v.id());
+    order.dedup_by_key(|v| v.id());
+    order
 }
 
 fn check_fits(ty: &TensorType, value: &Tensor) -> Result<(), ValueError> {

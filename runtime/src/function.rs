@@ -182,7 +182,16 @@ impl FunctionBuilder {
 
     /// The function of these options around `compiled`, with an empty buffer pool.
     fn finish(self, targets: Vec<SharedVar>, compiled: Arc<Compiled>) -> Function {
+        let g = &compiled.graph;
+        let (nodes, vars) = g
+            .ids()
+            .filter_map(|id| match &g.node(id).op {
+                Op::Shared(s) => Some((id, s.clone())),
+                _ => None,
+            })
+            .unzip();
         Function {
+            reads: SharedReads { nodes, vars },
             name: self.name,
             inputs: self.inputs,
             n_outputs: self.outputs.len(),
@@ -201,6 +210,8 @@ pub struct Function {
     inputs: Vec<Var>,
     n_outputs: usize,
     targets: Vec<SharedVar>,
+    /// The shared variables the optimized graph reads.
+    reads: SharedReads,
     /// The optimized graph and its executor, shared with other functions of the same graph
     /// through the JIT cache.
     pub(crate) compiled: Arc<Compiled>,
@@ -208,6 +219,13 @@ pub struct Function {
     /// The storage of dead intermediates, kept across calls (`crate::pool`); shared by the
     /// clones of this function, freed with the last.
     pool: Arc<crate::pool::BufferPool>,
+}
+
+/// The `Op::Shared` nodes of a graph and their variables (`nodes[k]` reads `vars[k]`).
+#[derive(Clone, Debug, Default)]
+struct SharedReads {
+    nodes: Vec<NodeId>,
+    vars: Vec<SharedVar>,
 }
 
 impl Function {
@@ -283,40 +301,65 @@ impl Function {
             }
             values.push(t);
         }
-        // Updates are read-modify-write: hold every updated variable (in a global order, so
-        // concurrent calls cannot deadlock) from reading to writing, so no update is lost.
-        let _guards = if self.targets.is_empty() {
-            Vec::new()
-        } else {
-            let mut order: Vec<&SharedVar> = self.targets.iter().collect();
-            order.sort_by_key(|s| s.id());
-            order.iter().map(|s| s.lock_for_update()).collect()
-        };
+        // Optimistic updates (see `SharedVar`'s module doc): read every shared variable at
+        // one instant, compute with no lock held, publish every update at one instant if
+        // nothing read changed meanwhile, and compute again otherwise.
+        let mut sinks = sinks;
+        loop {
+            let snapshot = SharedVar::snapshot(&self.reads.vars);
+            let shared: Vec<(NodeId, Tensor)> =
+                self.reads.nodes.iter().copied().zip(snapshot.values().cloned()).collect();
+            let mut results = self.run(&values, &shared, sinks.as_deref_mut())?;
+            if self.targets.is_empty() {
+                return Ok(results);
+            }
+            let updates = results.split_off(self.n_outputs);
+            // All-or-nothing: check every update value before writing any.
+            for (cell, v) in self.targets.iter().zip(&updates) {
+                if !cell.ty().accepts_shape(v.shape()) || cell.ty().dtype != v.dtype() {
+                    return Err(Error::Update(format!(
+                        "the new value of {} has shape {:?}, which does not fit {}",
+                        cell.name(),
+                        v.shape(),
+                        cell.ty()
+                    )));
+                }
+            }
+            let writes = self.targets.iter().cloned().zip(updates).collect();
+            if SharedVar::commit(&snapshot, writes).map_err(|e| Error::Update(e.to_string()))? {
+                return Ok(results);
+            }
+        }
+    }
+
+    /// Runs the graph once on checked arguments and the shared values read: the outputs,
+    /// then the update values.
+    fn run(
+        &self,
+        values: &[Tensor],
+        shared: &[(NodeId, Tensor)],
+        sinks: Option<&mut [Tensor]>,
+    ) -> Result<Vec<Tensor>> {
         let scalar = match (&self.compiled.scalar, self.mode, &sinks) {
-            (Some(path), Mode::Jit, None) => path.run(&values),
+            (Some(path), Mode::Jit, None) => path.run(values),
             _ => None,
         };
-        let mut results = match (scalar, sinks) {
-            (Some(results), _) => results,
+        let debug = self.mode == Mode::Debug;
+        let pool = Some(&self.pool);
+        match (scalar, sinks) {
+            (Some(results), _) => Ok(results),
             (None, None) => {
-                let debug = self.mode == Mode::Debug;
-                self.compiled.interp.run_into(
-                    &self.compiled.graph,
-                    &values,
-                    debug,
-                    &mut [],
-                    Some(&self.pool),
-                )?
+                self.compiled.interp.run_into(&self.compiled.graph, values, shared, debug, &mut [], pool)
             }
             (None, Some(outs)) => {
                 let mut offered: Vec<Option<&mut Tensor>> = outs.iter_mut().map(Some).collect();
-                let debug = self.mode == Mode::Debug;
                 let results = self.compiled.interp.run_into(
                     &self.compiled.graph,
-                    &values,
+                    values,
+                    shared,
                     debug,
                     &mut offered,
-                    Some(&self.pool),
+                    pool,
                 )?;
                 // Outputs not written in place are copied, after checking they fit.
                 for (k, (out, r)) in outs.iter_mut().zip(&results).enumerate() {
@@ -334,25 +377,9 @@ impl Function {
                         out.assign(r)?;
                     }
                 }
-                results
-            }
-        };
-        let updates = results.split_off(self.n_outputs);
-        // All-or-nothing: check every update value before writing any.
-        for (cell, v) in self.targets.iter().zip(&updates) {
-            if !cell.ty().accepts_shape(v.shape()) || cell.ty().dtype != v.dtype() {
-                return Err(Error::Update(format!(
-                    "the new value of {} has shape {:?}, which does not fit {}",
-                    cell.name(),
-                    v.shape(),
-                    cell.ty()
-                )));
+                Ok(results)
             }
         }
-        for (cell, v) in self.targets.iter().zip(updates) {
-            cell.set(v)?;
-        }
-        Ok(results)
     }
 
     /// Calls a function of one input and one output: `f.call1(2.0)?`.
@@ -382,9 +409,19 @@ impl Function {
         &self.compiled.graph.outputs()[..self.n_outputs]
     }
 
-    /// `pp` of output `k` of the optimized graph.
-    pub fn pp_output(&self, k: usize) -> String {
-        tensorlift_ir::pp_graph(&self.compiled.graph, self.compiled.graph.outputs()[k])
+    /// `pp` of output `k` of the optimized graph: the function's outputs, then its update
+    /// values. Errors if there is no output `k`.
+    pub fn pp_output(&self, k: usize) -> Result<String> {
+        let g = &self.compiled.graph;
+        let &id = g.outputs().get(k).ok_or_else(|| {
+            Error::Usage(format!(
+                "pp_output({k}): {} has {} outputs and {} updates",
+                self.name,
+                self.n_outputs,
+                self.targets.len()
+            ))
+        })?;
+        Ok(tensorlift_ir::pp_graph(g, id))
     }
 
     /// `debugprint` of the optimized graph.

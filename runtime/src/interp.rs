@@ -116,10 +116,12 @@ impl Interpreter {
     /// Like [`run`](Self::run); with `check`, every node computed natively is computed by
     /// its reference kernel too and the two compared (`Mode::Debug`).
     pub fn run_checked(&self, g: &FunctionGraph, inputs: &[Tensor], check: bool) -> Result<Vec<Tensor>> {
-        self.run_into(g, inputs, check, &mut [], None)
+        self.run_into(g, inputs, &[], check, &mut [], None)
     }
 
-    /// Like [`run_checked`](Self::run_checked); `sinks[k]`, when given, is offered to the
+    /// Like [`run_checked`](Self::run_checked), with the values of shared variables read
+    /// beforehand: `shared` gives the value of some `Op::Shared` nodes (a snapshot read at
+    /// one instant), and the others are read when reached. `sinks[k]`, when given, is offered to the
     /// native kernel of graph output `k` to write its result in place (the returned tensor
     /// then shares its data). The caller copies the outputs computed elsewhere. With a
     /// `pool`, dead intermediates go to it and native results come from it.
@@ -127,6 +129,7 @@ impl Interpreter {
         &self,
         g: &FunctionGraph,
         inputs: &[Tensor],
+        shared: &[(NodeId, Tensor)],
         check: bool,
         sinks: &mut [Option<&mut Tensor>],
         pool: Option<&Arc<BufferPool>>,
@@ -140,11 +143,15 @@ impl Interpreter {
         for (k, &id) in g.inputs().iter().enumerate() {
             values[id.index()] = Some(Cow::Borrowed(&inputs[k]));
         }
+        for (id, t) in shared {
+            values[id.index()] = Some(Cow::Borrowed(t));
+        }
         for (step, &id) in self.order.iter().enumerate() {
             let node = g.node(id);
             let value = match &node.op {
                 Op::Input => None,
                 Op::Constant(t) => Some(Cow::Borrowed(&**t)),
+                Op::Shared(_) if values[id.index()].is_some() => None,
                 Op::Shared(s) => Some(Cow::Owned(s.get())),
                 Op::CompositeOutput { index, .. } => {
                     let extra = extras.get(node.inputs[0].index()).and_then(|e| e.get(index - 1));

@@ -34,7 +34,7 @@ pub fn run(a: &GradArgs) -> CliResult<String> {
     let what = if a.sum { format!("sum({})", a.expr.expr) } else { a.expr.expr.clone() };
     let _ = writeln!(out, "gradient of {what}, optimized:");
     for (k, n) in names.iter().enumerate() {
-        let _ = writeln!(out, "  d/d{n} = {}", symbolic.pp_output(k));
+        let _ = writeln!(out, "  d/d{n} = {}", symbolic.pp_output(k)?);
     }
     if p.all_valued() {
         let f = compile(&p.inputs(), &outputs, a.mode.mode())?;
