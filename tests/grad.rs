@@ -152,6 +152,39 @@ fn grad_softmax_family() {
     check(|x| tl::logsumexp(&x[0], tl::Axes::All, false), &[&[3, 4]], -2.0, 2.0);
 }
 
+/// `f`'s outputs at 0-d float64 inputs, as `f64`s.
+fn call_scalars(f: &tl::Function, args: &[f64]) -> Vec<f64> {
+    let args: Vec<tl::Arg> = args.iter().map(|&a| a.into()).collect();
+    f.call(&args).unwrap().iter().map(|t| t.to_f64().unwrap()).collect()
+}
+
+#[test]
+fn grad_with_respect_to_a_variable_listed_twice() {
+    // #12 item 14: every occurrence gets the gradient, as in Theano ([6, 6], not [6, 0]).
+    let x = tl::dscalar("x");
+    let y = tl::dscalar("y");
+    let g = tl::grad(&(&x * &x), &[&x, &x]).unwrap();
+    let f = tl::function(&[&x], &g).unwrap();
+    assert_eq!(call_scalars(&f, &[3.0]), vec![6.0, 6.0]);
+    let g = tl::grad(&(&x * &y), &[&x, &y, &x, &y]).unwrap();
+    let f = tl::function(&[&x, &y], &g).unwrap();
+    assert_eq!(call_scalars(&f, &[3.0, 5.0]), vec![5.0, 3.0, 5.0, 3.0]);
+    let v = tl::dvector("v");
+    let g = tl::grad(&v.exp().sum(), &[&v, &v]).unwrap();
+    let f = tl::function(&[&v], &g).unwrap();
+    let out = f.call(&tl::args![vec![0.0, 1.0]]).unwrap();
+    for o in &out {
+        assert_eq!(o.to_vec::<f64>().unwrap(), vec![1.0, 1f64.exp()]);
+    }
+    // A disconnected variable listed twice: zeros twice, or the error.
+    let opts = tl::GradOptions { disconnected: tl::Disconnected::Zero, ..Default::default() };
+    let g = tl::grad_with(&x.sqr(), &[&y, &x, &y], &opts).unwrap();
+    let f = tl::function(&[&x, &y], &g).unwrap();
+    assert_eq!(call_scalars(&f, &[3.0, 5.0]), vec![0.0, 6.0, 0.0]);
+    let e = tl::grad(&x.sqr(), &[&x, &y, &y]).unwrap_err();
+    assert!(matches!(&e, tl::GradError::Disconnected { name } if name == "y"), "{e}");
+}
+
 #[test]
 fn grad_dot_every_rank_pair() {
     two(&[&[4], &[4]], |a, b| tl::dot(a, b), -1.0, 1.0);
