@@ -159,6 +159,57 @@ fn call_scalars(f: &tl::Function, args: &[f64]) -> Vec<f64> {
 }
 
 #[test]
+fn grad_pow_at_a_zero_base_is_guarded_as_theano() {
+    // #12 item 11: d(x**y)/dy = log(x) * x**y is 0 where x == 0 (Theano's switch), not
+    // log(0) * 0**y (NaN for y > 0, -inf for y < 0); d/dx stays y * x**(y-1) as in Theano.
+    let (x, y) = (tl::dscalar("x"), tl::dscalar("y"));
+    let cost = x.pow(&y);
+    let f = tl::function(&[&x, &y], &tl::grad(&cost, &[&x, &y]).unwrap()).unwrap();
+    let value = tl::function(&[&x, &y], &[&cost]).unwrap();
+    for (base, exponent, dx) in [
+        (0.0, 2.0, 0.0),
+        (0.0, 3.0, 0.0),
+        (0.0, 1.0, 1.0),
+        (0.0, 2.5, 0.0),
+        (-0.0, 2.0, -0.0),
+        (0.0, -0.5, f64::NEG_INFINITY),
+    ] {
+        let got = call_scalars(&f, &[base, exponent]);
+        assert_eq!(got[0], dx, "d/dx of {base}**{exponent}");
+        assert_eq!(got[1].to_bits(), 0f64.to_bits(), "d/dy of {base}**{exponent}: {got:?}");
+        if exponent > 0.0 {
+            // 0**y is 0 for every y > 0: the central difference in y is exactly 0 too.
+            let h = 1e-6;
+            let up = call_scalars(&value, &[base, exponent + h])[0];
+            let down = call_scalars(&value, &[base, exponent - h])[0];
+            assert_eq!((up - down) / (2.0 * h), 0.0);
+        }
+    }
+    // Theano's d/dx at 0**0 is 0 * 0**-1 = NaN; d/dy is guarded to 0.
+    let got = call_scalars(&f, &[0.0, 0.0]);
+    assert!(got[0].is_nan() && got[1] == 0.0, "{got:?}");
+    // Away from zero the unguarded value: log(2) * 2**3.
+    let got = call_scalars(&f, &[2.0, 3.0]);
+    assert_eq!(got, vec![12.0, 8.0 * std::f64::consts::LN_2]);
+    // Broadcast: a vector of bases, some zero, and a 0-d exponent summed over them.
+    let v = tl::dvector("v");
+    let g = tl::grad1(&v.pow(&y).sum(), &y).unwrap();
+    let f = tl::function(&[&v, &y], &[&g]).unwrap();
+    let got = f.call(&tl::args![vec![0.0, 2.0, 0.0, 3.0], 2.0]).unwrap()[0].to_f64().unwrap();
+    let want = 4.0 * 2f64.ln() + 9.0 * 3f64.ln();
+    assert!((got - want).abs() <= 1e-15 * want, "{got} vs {want}");
+    // float32 keeps its dtype and the guard.
+    let (a, b) = (tl::fscalar("a"), tl::fscalar("b"));
+    let g = tl::grad1(&a.pow(&b), &b).unwrap();
+    assert_eq!(g.dtype(), tl::DType::F32);
+    let f = tl::function(&[&a, &b], &[&g]).unwrap();
+    assert_eq!(f.call(&tl::args![0.0f32, -0.5f32]).unwrap()[0].to_f64().unwrap(), 0.0);
+    // Finite differences where it is smooth, with bases both sides of 1.
+    two(&[&[5], &[5]], |a, b| a.pow(b), 0.2, 3.0);
+    two(&[&[2, 3], &[]], |a, b| a.pow(b), 0.2, 3.0);
+}
+
+#[test]
 fn grad_with_respect_to_a_variable_listed_twice() {
     // #12 item 14: every occurrence gets the gradient, as in Theano ([6, 6], not [6, 0]).
     let x = tl::dscalar("x");

@@ -303,7 +303,10 @@ fn elemwise_partial(
                 // g * b * a^(b-1)
                 gx(mul(v(b), el(Pow, vec![v(a), sub(v(b), Term::Float(1.0))?.into()])?)?)?
             } else {
-                gx(mul(v(out), un(Log, v(a))?)?)?
+                // g * log(a) * a^b, and 0 where a == 0 as in Theano: 0^b is constant in b
+                // (0 for b > 0, inf for b < 0), where log(0) * 0^b would be NaN or -inf.
+                let is_zero = cmp(Eq, v(a), Term::Float(0.0))?;
+                switch(is_zero, Term::Float(0.0), gx(mul(v(out), un(Log, v(a))?)?)?)?
             }
         }
         Maximum | Minimum => {
