@@ -210,6 +210,72 @@ fn grad_pow_at_a_zero_base_is_guarded_as_theano() {
 }
 
 #[test]
+fn grad_logsumexp_is_the_softmax_of_its_input() {
+    // #12 item 12: at [1e16, 1e16] logsumexp rounds to 1e16, so exp(x - logsumexp(x)) was
+    // [1, 1]; the softmax of x is [0.5, 0.5].
+    let x = tl::dvector("x");
+    let g = tl::grad1(&tl::logsumexp(&x, tl::Axes::All, false), &x).unwrap();
+    let f = tl::function(&[&x], &[&g]).unwrap();
+    assert_eq!(f.call1(vec![1e16, 1e16]).unwrap().to_vec::<f64>().unwrap(), vec![0.5, 0.5]);
+    assert_eq!(f.call1(vec![1e16, 1e16, 1e16, 1e16]).unwrap().to_vec::<f64>().unwrap(), vec![0.25; 4]);
+    let got = f.call1(vec![1e300, -1e300, 1e300]).unwrap().to_vec::<f64>().unwrap();
+    assert_eq!(got, vec![0.5, 0.0, 0.5]);
+    assert_eq!(f.call1(vec![0.0, f64::NEG_INFINITY]).unwrap().to_vec::<f64>().unwrap(), vec![1.0, 0.0]);
+    assert_eq!(f.call1(Vec::<f64>::new()).unwrap().to_vec::<f64>().unwrap(), Vec::<f64>::new());
+
+    // Every way of choosing axes: one axis, several (leading, middle, trailing), all;
+    // compared with the softmax over those axes computed here.
+    let t = tl::dtensor3("t");
+    let shape = [2, 3, 4];
+    // 1e16 plus 0, 2, 4 or 6: exact (the spacing there is 2), so are their differences.
+    let tv =
+        ArrayD::from_shape_fn(IxDyn(&shape), |ix| 1e16 + 2.0 * ((ix[0] * 5 + ix[1] * 3 + ix[2]) % 4) as f64);
+    let all_axes: [&[isize]; 7] = [&[0], &[1], &[2], &[0, 2], &[1, 2], &[0, 1], &[0, 1, 2]];
+    for axes in all_axes {
+        for keepdims in [false, true] {
+            let g = tl::grad1(&tl::logsumexp(&t, axes, keepdims).sum(), &t).unwrap();
+            let f = tl::function(&[&t], &[&g]).unwrap();
+            let got = f.call1(tv.clone()).unwrap().into_array::<f64>().unwrap();
+            assert_eq!(got.shape(), &shape);
+            // The softmax of each group of elements that share their kept coordinates.
+            let mut groups: std::collections::HashMap<Vec<usize>, Vec<(f64, f64)>> = Default::default();
+            for (ix, &g) in got.indexed_iter() {
+                let key: Vec<usize> =
+                    (0..3).map(|a| if axes.contains(&(a as isize)) { 0 } else { ix[a] }).collect();
+                groups.entry(key).or_default().push((tv[ix.clone()], g));
+            }
+            for members in groups.values() {
+                let m = members.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
+                let s: f64 = members.iter().map(|p| (p.0 - m).exp()).sum();
+                for &(xv, gv) in members {
+                    let want = (xv - m).exp() / s;
+                    assert!((gv - want).abs() <= 1e-15, "axes {axes:?} keepdims {keepdims}: {gv} vs {want}");
+                }
+            }
+        }
+    }
+    // Finite differences over several axes, with and without keepdims, and of the
+    // second derivative (the gradient of the softmax).
+    for keepdims in [false, true] {
+        check(|x| tl::logsumexp(&x[0], [0, 2], keepdims), &[&[2, 3, 4]], -2.0, 2.0);
+        check(|x| tl::logsumexp(&x[0], tl::Axes::All, keepdims), &[&[2, 3]], -2.0, 2.0);
+    }
+    check(|x| tl::grad1(&tl::logsumexp(&x[0], [0, 1], false).sum(), &x[0]).unwrap(), &[&[2, 3]], -2.0, 2.0);
+    // The Hessian diag(p) - p p^T, at values whose logsumexp rounds.
+    let v = tl::tensor("v", tl::DType::F64, &[Some(2)]);
+    let h = tl::hessian(&tl::logsumexp(&v, tl::Axes::All, false), &v).unwrap();
+    let f = tl::function(&[&v], &[&h]).unwrap();
+    let got = f.call1(vec![1e16, 1e16]).unwrap().to_vec::<f64>().unwrap();
+    assert_eq!(got, vec![0.25, -0.25, -0.25, 0.25]);
+    // float32: [1e8, 1e8] rounds the same way.
+    let x = tl::fvector("x");
+    let g = tl::grad1(&tl::logsumexp(&x, 0, false), &x).unwrap();
+    assert_eq!(g.dtype(), tl::DType::F32);
+    let f = tl::function(&[&x], &[&g]).unwrap();
+    assert_eq!(f.call1(vec![1e8f32, 1e8]).unwrap().to_vec::<f32>().unwrap(), vec![0.5, 0.5]);
+}
+
+#[test]
 fn grad_with_respect_to_a_variable_listed_twice() {
     // #12 item 14: every occurrence gets the gradient, as in Theano ([6, 6], not [6, 0]).
     let x = tl::dscalar("x");
