@@ -152,6 +152,156 @@ fn grad_softmax_family() {
     check(|x| tl::logsumexp(&x[0], tl::Axes::All, false), &[&[3, 4]], -2.0, 2.0);
 }
 
+/// `f`'s outputs at 0-d float64 inputs, as `f64`s.
+fn call_scalars(f: &tl::Function, args: &[f64]) -> Vec<f64> {
+    let args: Vec<tl::Arg> = args.iter().map(|&a| a.into()).collect();
+    f.call(&args).unwrap().iter().map(|t| t.to_f64().unwrap()).collect()
+}
+
+#[test]
+fn grad_pow_at_a_zero_base_is_guarded_as_theano() {
+    // #12 item 11: d(x**y)/dy = log(x) * x**y is 0 where x == 0 (Theano's switch), not
+    // log(0) * 0**y (NaN for y > 0, -inf for y < 0); d/dx stays y * x**(y-1) as in Theano.
+    let (x, y) = (tl::dscalar("x"), tl::dscalar("y"));
+    let cost = x.pow(&y);
+    let f = tl::function(&[&x, &y], &tl::grad(&cost, &[&x, &y]).unwrap()).unwrap();
+    let value = tl::function(&[&x, &y], &[&cost]).unwrap();
+    for (base, exponent, dx) in [
+        (0.0, 2.0, 0.0),
+        (0.0, 3.0, 0.0),
+        (0.0, 1.0, 1.0),
+        (0.0, 2.5, 0.0),
+        (-0.0, 2.0, -0.0),
+        (0.0, -0.5, f64::NEG_INFINITY),
+    ] {
+        let got = call_scalars(&f, &[base, exponent]);
+        assert_eq!(got[0], dx, "d/dx of {base}**{exponent}");
+        assert_eq!(got[1].to_bits(), 0f64.to_bits(), "d/dy of {base}**{exponent}: {got:?}");
+        if exponent > 0.0 {
+            // 0**y is 0 for every y > 0: the central difference in y is exactly 0 too.
+            let h = 1e-6;
+            let up = call_scalars(&value, &[base, exponent + h])[0];
+            let down = call_scalars(&value, &[base, exponent - h])[0];
+            assert_eq!((up - down) / (2.0 * h), 0.0);
+        }
+    }
+    // Theano's d/dx at 0**0 is 0 * 0**-1 = NaN; d/dy is guarded to 0.
+    let got = call_scalars(&f, &[0.0, 0.0]);
+    assert!(got[0].is_nan() && got[1] == 0.0, "{got:?}");
+    // Away from zero the unguarded value: log(2) * 2**3.
+    let got = call_scalars(&f, &[2.0, 3.0]);
+    assert_eq!(got, vec![12.0, 8.0 * std::f64::consts::LN_2]);
+    // Broadcast: a vector of bases, some zero, and a 0-d exponent summed over them.
+    let v = tl::dvector("v");
+    let g = tl::grad1(&v.pow(&y).sum(), &y).unwrap();
+    let f = tl::function(&[&v, &y], &[&g]).unwrap();
+    let got = f.call(&tl::args![vec![0.0, 2.0, 0.0, 3.0], 2.0]).unwrap()[0].to_f64().unwrap();
+    let want = 4.0 * 2f64.ln() + 9.0 * 3f64.ln();
+    assert!((got - want).abs() <= 1e-15 * want, "{got} vs {want}");
+    // float32 keeps its dtype and the guard.
+    let (a, b) = (tl::fscalar("a"), tl::fscalar("b"));
+    let g = tl::grad1(&a.pow(&b), &b).unwrap();
+    assert_eq!(g.dtype(), tl::DType::F32);
+    let f = tl::function(&[&a, &b], &[&g]).unwrap();
+    assert_eq!(f.call(&tl::args![0.0f32, -0.5f32]).unwrap()[0].to_f64().unwrap(), 0.0);
+    // Finite differences where it is smooth, with bases both sides of 1.
+    two(&[&[5], &[5]], |a, b| a.pow(b), 0.2, 3.0);
+    two(&[&[2, 3], &[]], |a, b| a.pow(b), 0.2, 3.0);
+}
+
+#[test]
+fn grad_logsumexp_is_the_softmax_of_its_input() {
+    // #12 item 12: at [1e16, 1e16] logsumexp rounds to 1e16, so exp(x - logsumexp(x)) was
+    // [1, 1]; the softmax of x is [0.5, 0.5].
+    let x = tl::dvector("x");
+    let g = tl::grad1(&tl::logsumexp(&x, tl::Axes::All, false), &x).unwrap();
+    let f = tl::function(&[&x], &[&g]).unwrap();
+    assert_eq!(f.call1(vec![1e16, 1e16]).unwrap().to_vec::<f64>().unwrap(), vec![0.5, 0.5]);
+    assert_eq!(f.call1(vec![1e16, 1e16, 1e16, 1e16]).unwrap().to_vec::<f64>().unwrap(), vec![0.25; 4]);
+    let got = f.call1(vec![1e300, -1e300, 1e300]).unwrap().to_vec::<f64>().unwrap();
+    assert_eq!(got, vec![0.5, 0.0, 0.5]);
+    assert_eq!(f.call1(vec![0.0, f64::NEG_INFINITY]).unwrap().to_vec::<f64>().unwrap(), vec![1.0, 0.0]);
+    assert_eq!(f.call1(Vec::<f64>::new()).unwrap().to_vec::<f64>().unwrap(), Vec::<f64>::new());
+
+    // Every way of choosing axes: one axis, several (leading, middle, trailing), all;
+    // compared with the softmax over those axes computed here.
+    let t = tl::dtensor3("t");
+    let shape = [2, 3, 4];
+    // 1e16 plus 0, 2, 4 or 6: exact (the spacing there is 2), so are their differences.
+    let tv =
+        ArrayD::from_shape_fn(IxDyn(&shape), |ix| 1e16 + 2.0 * ((ix[0] * 5 + ix[1] * 3 + ix[2]) % 4) as f64);
+    let all_axes: [&[isize]; 7] = [&[0], &[1], &[2], &[0, 2], &[1, 2], &[0, 1], &[0, 1, 2]];
+    for axes in all_axes {
+        for keepdims in [false, true] {
+            let g = tl::grad1(&tl::logsumexp(&t, axes, keepdims).sum(), &t).unwrap();
+            let f = tl::function(&[&t], &[&g]).unwrap();
+            let got = f.call1(tv.clone()).unwrap().into_array::<f64>().unwrap();
+            assert_eq!(got.shape(), &shape);
+            // The softmax of each group of elements that share their kept coordinates.
+            let mut groups: std::collections::HashMap<Vec<usize>, Vec<(f64, f64)>> = Default::default();
+            for (ix, &g) in got.indexed_iter() {
+                let key: Vec<usize> =
+                    (0..3).map(|a| if axes.contains(&(a as isize)) { 0 } else { ix[a] }).collect();
+                groups.entry(key).or_default().push((tv[ix.clone()], g));
+            }
+            for members in groups.values() {
+                let m = members.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
+                let s: f64 = members.iter().map(|p| (p.0 - m).exp()).sum();
+                for &(xv, gv) in members {
+                    let want = (xv - m).exp() / s;
+                    assert!((gv - want).abs() <= 1e-15, "axes {axes:?} keepdims {keepdims}: {gv} vs {want}");
+                }
+            }
+        }
+    }
+    // Finite differences over several axes, with and without keepdims, and of the
+    // second derivative (the gradient of the softmax).
+    for keepdims in [false, true] {
+        check(|x| tl::logsumexp(&x[0], [0, 2], keepdims), &[&[2, 3, 4]], -2.0, 2.0);
+        check(|x| tl::logsumexp(&x[0], tl::Axes::All, keepdims), &[&[2, 3]], -2.0, 2.0);
+    }
+    check(|x| tl::grad1(&tl::logsumexp(&x[0], [0, 1], false).sum(), &x[0]).unwrap(), &[&[2, 3]], -2.0, 2.0);
+    // The Hessian diag(p) - p p^T, at values whose logsumexp rounds.
+    let v = tl::tensor("v", tl::DType::F64, &[Some(2)]);
+    let h = tl::hessian(&tl::logsumexp(&v, tl::Axes::All, false), &v).unwrap();
+    let f = tl::function(&[&v], &[&h]).unwrap();
+    let got = f.call1(vec![1e16, 1e16]).unwrap().to_vec::<f64>().unwrap();
+    assert_eq!(got, vec![0.25, -0.25, -0.25, 0.25]);
+    // float32: [1e8, 1e8] rounds the same way.
+    let x = tl::fvector("x");
+    let g = tl::grad1(&tl::logsumexp(&x, 0, false), &x).unwrap();
+    assert_eq!(g.dtype(), tl::DType::F32);
+    let f = tl::function(&[&x], &[&g]).unwrap();
+    assert_eq!(f.call1(vec![1e8f32, 1e8]).unwrap().to_vec::<f32>().unwrap(), vec![0.5, 0.5]);
+}
+
+#[test]
+fn grad_with_respect_to_a_variable_listed_twice() {
+    // #12 item 14: every occurrence gets the gradient, as in Theano ([6, 6], not [6, 0]).
+    let x = tl::dscalar("x");
+    let y = tl::dscalar("y");
+    let g = tl::grad(&(&x * &x), &[&x, &x]).unwrap();
+    let f = tl::function(&[&x], &g).unwrap();
+    assert_eq!(call_scalars(&f, &[3.0]), vec![6.0, 6.0]);
+    let g = tl::grad(&(&x * &y), &[&x, &y, &x, &y]).unwrap();
+    let f = tl::function(&[&x, &y], &g).unwrap();
+    assert_eq!(call_scalars(&f, &[3.0, 5.0]), vec![5.0, 3.0, 5.0, 3.0]);
+    let v = tl::dvector("v");
+    let g = tl::grad(&v.exp().sum(), &[&v, &v]).unwrap();
+    let f = tl::function(&[&v], &g).unwrap();
+    let out = f.call(&tl::args![vec![0.0, 1.0]]).unwrap();
+    for o in &out {
+        assert_eq!(o.to_vec::<f64>().unwrap(), vec![1.0, 1f64.exp()]);
+    }
+    // A disconnected variable listed twice: zeros twice, or the error.
+    let opts = tl::GradOptions { disconnected: tl::Disconnected::Zero, ..Default::default() };
+    let g = tl::grad_with(&x.sqr(), &[&y, &x, &y], &opts).unwrap();
+    let f = tl::function(&[&x, &y], &g).unwrap();
+    assert_eq!(call_scalars(&f, &[3.0, 5.0]), vec![0.0, 6.0, 0.0]);
+    let e = tl::grad(&x.sqr(), &[&x, &y, &y]).unwrap_err();
+    assert!(matches!(&e, tl::GradError::Disconnected { name } if name == "y"), "{e}");
+}
+
 #[test]
 fn grad_dot_every_rank_pair() {
     two(&[&[4], &[4]], |a, b| tl::dot(a, b), -1.0, 1.0);

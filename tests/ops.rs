@@ -1603,6 +1603,58 @@ fn log_softmax_each_axis() {
 }
 
 #[test]
+fn softmax_of_a_lane_holding_inf_or_nan_is_nan_throughout() {
+    // #12 item 16: [1, inf, 1] gave [0, nan, 0] and log_softmax [-inf, nan, -inf]; Theano,
+    // NumPy and JAX shift by the lane's maximum, inf - inf is NaN, and the lane's sum
+    // carries it to every element. Other lanes keep their values.
+    let (inf, nan) = (f64::INFINITY, f64::NAN);
+    let x = tl::dmatrix("x");
+    let rows = vec![
+        vec![1.0, inf, 1.0],
+        vec![1.0, f64::NEG_INFINITY, 1.0],
+        vec![f64::NEG_INFINITY; 3],
+        vec![inf, inf, 0.0],
+        vec![nan, 0.0, 1.0],
+        vec![inf, f64::NEG_INFINITY, 0.0],
+        vec![0.0, 0.0, 0.0],
+    ];
+    let third = 1.0 / 3.0;
+    let want_softmax = [[nan; 3], [0.5, 0.0, 0.5], [nan; 3], [nan; 3], [nan; 3], [nan; 3], [third; 3]];
+    let ln2 = std::f64::consts::LN_2;
+    let want_log = [
+        [nan; 3],
+        [-ln2, f64::NEG_INFINITY, -ln2],
+        [nan; 3],
+        [nan; 3],
+        [nan; 3],
+        [nan; 3],
+        [-(3f64.ln()); 3],
+    ];
+    let flat = |w: &[[f64; 3]]| w.iter().flatten().copied().collect::<Vec<f64>>();
+    // log(softmax(x)) goes through the optimizer's rewrite to log_softmax: the same NaNs.
+    for (what, y, want) in [
+        ("softmax", tl::softmax(&x, 1), flat(&want_softmax)),
+        ("log_softmax", tl::log_softmax(&x, -1), flat(&want_log)),
+        ("log(softmax)", tl::log(tl::softmax(&x, 1)), flat(&want_log)),
+    ] {
+        assert_close(&f64s(&eval1(&x, &y, rows.clone())), &want, 1e-15, what);
+    }
+    // Along axis 0: the lanes are the columns.
+    let cols = vec![vec![1.0, 0.0], vec![inf, 0.0], vec![1.0, 0.0]];
+    let got = f64s(&eval1(&x, &tl::softmax(&x, 0), cols.clone()));
+    assert_close(&got, &[nan, third, nan, third, nan, third], 1e-15, "softmax axis 0");
+    let got = f64s(&eval1(&x, &tl::log_softmax(&x, 0), cols));
+    let l3 = -(3f64.ln());
+    assert_close(&got, &[nan, l3, nan, l3, nan, l3], 1e-15, "log_softmax axis 0");
+    // float32.
+    let f = tl::fvector("f");
+    let got = f32s(&eval1(&f, &tl::softmax(&f, 0), vec![1.0f32, f32::INFINITY, 1.0]));
+    assert!(got.iter().all(|v| v.is_nan()), "{got:?}");
+    let got = f32s(&eval1(&f, &tl::log_softmax(&f, 0), vec![1.0f32, f32::INFINITY, 1.0]));
+    assert!(got.iter().all(|v| v.is_nan()), "{got:?}");
+}
+
+#[test]
 fn logsumexp_axes() {
     let x = tl::dtensor3("x");
     let data: Vec<f64> = (0..24).map(|k| ((k * 5) % 9) as f64 * 0.5 - 2.0).collect();

@@ -165,6 +165,41 @@ fn grad_errors() {
 }
 
 #[test]
+fn grad_numerical_edge_cases() {
+    // #12 item 11: d(x**y)/dy at x = 0 is 0 (Theano's guard), not NaN or -inf; d/dx is
+    // y * x**(y-1).
+    for (y, dx) in [("2.0", serde_json::json!([0.0])), ("-0.5", serde_json::json!(["-inf"]))] {
+        let v = json(&[
+            "grad",
+            "x ** y",
+            "--wrt",
+            "x,y",
+            "--var",
+            "x:dscalar=0.0",
+            "--var",
+            &format!("y:dscalar={y}"),
+            "--json",
+        ]);
+        assert_eq!(v["grads"]["x"]["data"], dx, "y = {y}");
+        assert_eq!(v["grads"]["y"]["data"], serde_json::json!([0.0]), "y = {y}");
+    }
+    // #12 item 12: the gradient of logsumexp is the softmax, exact where logsumexp rounds.
+    let v = json(&["grad", "logsumexp(x)", "--wrt", "x", "--var", "x=[1e16, 1e16]", "--json"]);
+    assert_eq!(floats(&v["grads"]["x"]["data"]), vec![0.5, 0.5]);
+    // #12 item 14: a variable listed twice gets its gradient twice.
+    let text = ok(&["grad", "x", "--wrt", "x,x", "--var", "x:dscalar=3"]);
+    assert_eq!(text.matches("d/dx = TensorConstant{1.0}\n").count(), 2, "{text}");
+    assert_eq!(text.matches("d/dx = 1.0\n").count(), 2, "{text}");
+    let text = ok(&["grad", "x*x", "--wrt", "x,x", "--var", "x:dscalar=3"]);
+    assert_eq!(text.matches("d/dx = 6.0\n").count(), 2, "{text}");
+    // #12 item 16: a lane holding inf is NaN throughout.
+    for f in ["softmax(x)", "log_softmax(x)"] {
+        let v = json(&["eval", f, "--var", "x=[1, inf, 1]", "--json"]);
+        assert_eq!(v["outputs"][0]["data"], serde_json::json!(["nan", "nan", "nan"]), "{f}");
+    }
+}
+
+#[test]
 fn show_every_stage() {
     let all = ok(&["show", "(x - 4) * (x**2 + 6)", "--var", "x:dscalar", "--wrt", "x", "--stage", "all"]);
     for header in ["graph:", "opt:", "trace:", "clif:", "clif-opt:", "asm:", "dot:"] {

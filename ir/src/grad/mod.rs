@@ -160,8 +160,9 @@ pub fn grad_with<W: AsRef<Var>>(cost: &Var, wrt: &[W], opts: &GradOptions) -> Re
                     Disconnected::Zero => Ok(zeros_like(w)?),
                 };
             }
-            match totals.remove(&w.key()) {
-                Some(g) => Ok(fit(g, w.ty())?),
+            // `get`, not `remove`: a variable listed twice in `wrt` gets its gradient twice.
+            match totals.get(&w.key()) {
+                Some(g) => Ok(fit(g.clone(), w.ty())?),
                 None if connected.contains(&w.key()) => Ok(zeros_like(w)?),
                 None => match opts.disconnected {
                     Disconnected::Raise => Err(GradError::Disconnected { name: w.describe() }),

@@ -144,8 +144,7 @@ pub(super) fn vjp(out: &Var, g: &Var, needed: &[bool]) -> Result<Vec<Option<Var>
             if need(0) {
                 let x = &ins[0];
                 let gb = expand(g, axes, *keepdims, x.ndim())?;
-                let ob = expand(out, axes, *keepdims, x.ndim())?;
-                grads[0] = fitted(mul(gb, un(ScalarOp::Exp, sub(v(x), ob)?)?)?, 0)?;
+                grads[0] = fitted(mul(gb, softmax_over(x, axes)?)?, 0)?;
             }
         }
         Op::Dot => {
@@ -242,6 +241,32 @@ pub(super) fn vjp(out: &Var, g: &Var, needed: &[bool]) -> Result<Vec<Option<Var>
     Ok(grads)
 }
 
+/// The softmax of `x` over `axes` taken together: the gradient of `logsumexp`. Written as
+/// `exp(x - logsumexp(x))` it would lose the differences the rounded logsumexp absorbs
+/// (`[0.5, 0.5]` at `[1e16, 1e16]` would be `[1, 1]`). Several axes are moved last and
+/// flattened into one, which the `softmax` op then normalizes.
+fn softmax_over(x: &Var, axes: &[usize]) -> R {
+    if let [axis] = axes {
+        return apply_inner(Op::Softmax { axis: *axis }, vec![x.clone()]);
+    }
+    let kept: Vec<usize> = (0..x.ndim()).filter(|a| !axes.contains(a)).collect();
+    let perm: Vec<usize> = kept.iter().chain(axes).copied().collect();
+    let in_place = perm.iter().copied().eq(0..x.ndim());
+    let moved =
+        if in_place { x.clone() } else { dimshuffle(x.clone(), perm.iter().copied().map(Some).collect())? };
+    let mut flat_shape: Vec<ReshapeDim> = (0..kept.len()).map(ReshapeDim::Keep).collect();
+    flat_shape.push(ReshapeDim::Infer);
+    let flat = apply_inner(Op::Reshape { shape: flat_shape }, vec![moved.clone()])?;
+    let sm = apply_inner(Op::Softmax { axis: kept.len() }, vec![flat])?;
+    let unflat = (0..x.ndim()).map(ReshapeDim::Like).collect();
+    let sm = apply_inner(Op::Reshape { shape: unflat }, vec![sm, moved])?;
+    if in_place {
+        return Ok(sm);
+    }
+    let back = (0..x.ndim()).map(|a| perm.iter().position(|&p| p == a)).collect();
+    dimshuffle(sm, back)
+}
+
 /// `value` broadcast to `x`'s shape.
 fn fill(x: &Var, value: &Var) -> R {
     el(ScalarOp::Second, vec![v(x), v(value)])
@@ -303,7 +328,10 @@ fn elemwise_partial(
                 // g * b * a^(b-1)
                 gx(mul(v(b), el(Pow, vec![v(a), sub(v(b), Term::Float(1.0))?.into()])?)?)?
             } else {
-                gx(mul(v(out), un(Log, v(a))?)?)?
+                // g * log(a) * a^b, and 0 where a == 0 as in Theano: 0^b is constant in b
+                // (0 for b > 0, inf for b < 0), where log(0) * 0^b would be NaN or -inf.
+                let is_zero = cmp(Eq, v(a), Term::Float(0.0))?;
+                switch(is_zero, Term::Float(0.0), gx(mul(v(out), un(Log, v(a))?)?)?)?
             }
         }
         Maximum | Minimum => {

@@ -221,8 +221,8 @@ pub(super) fn arg_reduce(
     }
 }
 
-/// The shift used by the stable forms: the maximum, or 0 where the maximum is not finite.
-fn shift<F: FloatElem>(a: &ArrayViewD<'_, F>, axes: &[usize]) -> ArrayD<F> {
+/// The maximum over `axes` (NaN if a lane holds one), with the reduced axes kept.
+fn lane_max<F: FloatElem>(a: &ArrayViewD<'_, F>, axes: &[usize]) -> ArrayD<F> {
     let mut m = a.to_owned();
     let mut sorted = axes.to_vec();
     sorted.sort_unstable();
@@ -232,12 +232,21 @@ fn shift<F: FloatElem>(a: &ArrayViewD<'_, F>, axes: &[usize]) -> ArrayD<F> {
     for &ax in &sorted {
         m.insert_axis_inplace(Axis(ax));
     }
-    m.mapv_into(|v| if v.is_finite() { v } else { <F as num_traits::Zero>::zero() })
+    m
 }
 
+/// The shift used by `logsumexp`: the maximum, or 0 where the maximum is not finite, so a
+/// lane of `-inf` gives `-inf` and a lane holding `+inf` gives `+inf` (as SciPy).
+fn shift<F: FloatElem>(a: &ArrayViewD<'_, F>, axes: &[usize]) -> ArrayD<F> {
+    lane_max(a, axes).mapv_into(|v| if v.is_finite() { v } else { <F as num_traits::Zero>::zero() })
+}
+
+/// Softmax (or its log) along `axis`, shifted by the lane's maximum as written, whatever it
+/// is: a lane holding `+inf` (or NaN), or only `-inf`, is NaN throughout, as in Theano,
+/// NumPy and JAX (`inf - inf` is NaN and the lane's sum carries it to every element).
 fn typed_softmax<F: FloatElem>(x: &Tensor, axis: usize, log: bool) -> Result<Tensor, ValueError> {
     let a = x.array::<F>()?;
-    let m = shift(&a, &[axis]);
+    let m = lane_max(&a, &[axis]);
     let z = &a - &m;
     let e = z.mapv(F::exp);
     let s = e.sum_axis(Axis(axis)).insert_axis(Axis(axis));
