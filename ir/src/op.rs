@@ -745,8 +745,16 @@ impl Op {
                 }
                 let total: Option<Option<usize>> =
                     x.ty.shape.iter().copied().collect::<Option<Vec<usize>>>().map(checked_product);
-                let too_large =
-                    || invalid(format!("the length of {x} reshaped to {} overflows", fmt_reshape(shape)));
+                let too_large = || {
+                    invalid(format!(
+                        "cannot reshape {x} to {}: the shape is too large (its size overflows)",
+                        fmt_reshape(shape)
+                    ))
+                };
+                let known_dims: Vec<usize> = out.iter().flatten().copied().collect();
+                if !shape_fits(&known_dims) {
+                    return Err(too_large());
+                }
                 if let Some(total) = total {
                     let total = total.ok_or_else(too_large)?;
                     let known = checked_product(out.iter().flatten().copied()).ok_or_else(too_large)?;
@@ -768,6 +776,9 @@ impl Op {
                         out[pos] = Some(total / known);
                     } else if out.iter().all(Option::is_some) && known != total {
                         return Err(invalid(format!("cannot reshape {x} to {}", fmt_reshape(shape))));
+                    }
+                    if !shape_fits(&out.iter().flatten().copied().collect::<Vec<_>>()) {
+                        return Err(too_large());
                     }
                 }
                 Ok(TensorType::new(x.ty.dtype, out))
@@ -936,6 +947,12 @@ fn check_axes(axes: &[usize], x: &Operand, op: &str) -> Result<(), BuildErrorKin
 /// The product of lengths, `None` on overflow.
 pub fn checked_product(dims: impl IntoIterator<Item = usize>) -> Option<usize> {
     dims.into_iter().try_fold(1usize, |acc, d| acc.checked_mul(d))
+}
+
+/// True when an array can have this shape: the product of its nonzero lengths is at most
+/// `isize::MAX` (ndarray's limit, which holds even for an empty array).
+pub fn shape_fits(dims: &[usize]) -> bool {
+    checked_product(dims.iter().copied().filter(|&d| d != 0)).is_some_and(|n| n <= isize::MAX as usize)
 }
 
 /// The static shape after reducing `axes`.

@@ -13,6 +13,7 @@ use std::borrow::Cow;
 
 pub(super) fn eval(op: ScalarOp, inputs: &[KernelInput<'_>], out: &TensorType) -> Result<Tensor, ValueError> {
     let shape = broadcast_runtime(op.name(), inputs)?;
+    crate::value::check_alloc(op.name(), &shape, out.dtype)?;
     if let ScalarOp::Cast(d) = op {
         return Ok(inputs[0].value.cast(d));
     }
