@@ -42,6 +42,13 @@ pub(super) fn eval(op: ScalarOp, inputs: &[KernelInput<'_>], out: &TensorType) -
         .map(|i| if i.value.dtype() == cd { Cow::Borrowed(i.value) } else { Cow::Owned(i.value.cast(cd)) })
         .collect();
     let ins: Vec<&Tensor> = conv.iter().map(|c| c.as_ref()).collect();
+    if op == ScalarOp::Pow {
+        match cd {
+            DType::I64 => check_int_pow::<i64>(&ins, &shape)?,
+            DType::I32 => check_int_pow::<i32>(&ins, &shape)?,
+            _ => {}
+        }
+    }
     let result = match cd {
         DType::F64 => float_kernel::<f64>(op, &ins, &shape),
         DType::F32 => float_kernel::<f32>(op, &ins, &shape),
@@ -205,6 +212,20 @@ trait Bits:
 }
 impl Bits for i32 {}
 impl Bits for i64 {}
+
+/// Integer `0 ** -n` has no value (NumPy: "Integers to negative integer powers are not
+/// allowed"): an error before anything is computed.
+fn check_int_pow<I: Bits>(ins: &[&Tensor], shape: &[usize]) -> Result<(), ValueError> {
+    let v = views::<I>(ins, shape);
+    let zero = I::zero();
+    if Zip::from(&v[0]).and(&v[1]).all(|&a, &b| a != zero || b >= zero) {
+        return Ok(());
+    }
+    Err(ValueError::invalid(
+        "pow",
+        "integer 0 cannot be raised to a negative power (integers to negative integer powers have no value at 0)",
+    ))
+}
 
 fn int_kernel<I: Bits>(op: ScalarOp, ins: &[&Tensor], shape: &[usize]) -> Option<Tensor> {
     let v = views::<I>(ins, shape);
