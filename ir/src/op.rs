@@ -121,7 +121,8 @@ pub enum ScalarOp {
 /// How a scalar op types its result.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum DTypeRule {
-    /// Upcast of the inputs; bool arithmetic computes in int64.
+    /// Upcast of the inputs; bool arithmetic computes in int64 unless the op is closed on
+    /// bools (`ScalarOp::closed_on_bool`).
     Arith,
     /// Float of the upcast (integers compute in float64).
     Float,
@@ -280,9 +281,18 @@ impl ScalarOp {
             (ScalarOp::Cast(_), _) => inputs[0],
             (ScalarOp::Second, _) => inputs[1],
             (_, DTypeRule::Float) => up.to_float(),
-            (_, DTypeRule::Arith) if up == DType::Bool && self != ScalarOp::Switch => DType::I64,
+            (_, DTypeRule::Arith) if up == DType::Bool && !self.closed_on_bool() => DType::I64,
             _ => up,
         }
+    }
+
+    /// The arithmetic ops whose result on bools is a bool, as in Theano and NumPy: `add` is
+    /// logical or, `mul` logical and, `maximum`/`minimum` or/and, `abs` and `sqr` the
+    /// identity, `clip` and `switch` pick a value. The others (`sub`, `neg`, `sign`, `pow`)
+    /// compute bools in int64.
+    pub fn closed_on_bool(self) -> bool {
+        use ScalarOp::*;
+        matches!(self, Add | Mul | Maximum | Minimum | Abs | Sqr | Clip | Switch)
     }
 
     /// The result dtype for the given input dtypes, or why they are refused.
@@ -1079,7 +1089,10 @@ mod tests {
         use DType::*;
         assert_eq!(ScalarOp::Div.out_dtype(&[I64, I64]), Ok(F64));
         assert_eq!(ScalarOp::Exp.out_dtype(&[F32]), Ok(F32));
-        assert_eq!(ScalarOp::Add.out_dtype(&[Bool, Bool]), Ok(I64));
+        assert_eq!(ScalarOp::Add.out_dtype(&[Bool, Bool]), Ok(Bool));
+        assert_eq!(ScalarOp::Mul.out_dtype(&[Bool, Bool]), Ok(Bool));
+        assert_eq!(ScalarOp::Sub.out_dtype(&[Bool, Bool]), Ok(I64));
+        assert_eq!(ScalarOp::Add.out_dtype(&[Bool, I32]), Ok(I32));
         assert_eq!(ScalarOp::Lt.out_dtype(&[F32, I64]), Ok(Bool));
         assert!(ScalarOp::And.out_dtype(&[F64, Bool]).is_err());
         assert_eq!(ScalarOp::Switch.out_dtype(&[Bool, F32, F32]), Ok(F32));

@@ -237,11 +237,17 @@ fn int_kernel<I: Bits>(op: ScalarOp, ins: &[&Tensor], shape: &[usize]) -> Option
     }
 }
 
+/// Bool kernels: logic, comparisons, and the arithmetic closed on bools (NumPy's: `add` and
+/// `maximum` are or, `mul` and `minimum` and, `abs` and `sqr` the identity).
 fn bool_kernel(op: ScalarOp, ins: &[&Tensor], shape: &[usize]) -> Option<Tensor> {
     let v = views::<bool>(ins, shape);
     match op {
-        ScalarOp::And => Some(map2(&v, |a: bool, b: bool| a & b)),
-        ScalarOp::Or => Some(map2(&v, |a: bool, b: bool| a | b)),
+        ScalarOp::And | ScalarOp::Minimum => Some(map2(&v, |a: bool, b: bool| a & b)),
+        ScalarOp::Or | ScalarOp::Maximum => Some(map2(&v, |a: bool, b: bool| a | b)),
+        ScalarOp::Add => Some(fold(&v, |a: bool, b: bool| a | b)),
+        ScalarOp::Mul => Some(fold(&v, |a: bool, b: bool| a & b)),
+        ScalarOp::Abs | ScalarOp::Sqr => Some(map1(&v, |a: bool| a)),
+        ScalarOp::Clip => Some(map3(&v, |x: bool, lo: bool, hi: bool| (x | lo) & hi)),
         ScalarOp::Not => Some(map1(&v, |a: bool| !a)),
         _ => compare(op, &v),
     }
