@@ -51,51 +51,34 @@ fn outer_sum(x: &Var, n: usize) -> Var {
 // ------------------------------------------------------------------------------------------
 
 #[test]
-fn broadcast_count_overflow_is_a_memory_error() {
+fn broadcast_too_large_is_a_memory_error() {
     let x = tl::dvector("x");
-    // 256^8 = 2^64 elements: the count overflows.
-    let y = outer_sum(&x, 8);
-    for mode in MODES {
-        let err = call(mode, &[&x], &y, &tl::args![vec![1.0; 256]]).unwrap_err();
-        assert_memory_error(err, "add");
-    }
-}
-
-#[test]
-fn broadcast_size_overflow_is_a_memory_error() {
-    let x = tl::dvector("x");
-    // 4096^5 = 2^60 float64 elements: 2^63 bytes, past `isize::MAX`.
-    let y = outer_sum(&x, 5);
-    for mode in MODES {
-        let err = call(mode, &[&x], &y, &tl::args![vec![1.0; 4096]]).unwrap_err();
-        assert_eq!(err_shape(&err), vec![4096; 5]);
-        assert_memory_error(err, "add");
-    }
-}
-
-#[test]
-fn broadcast_the_allocator_refuses_is_a_memory_error() {
-    let x = tl::dvector("x");
-    // 2048^5 = 2^55 float64 elements: 256 PiB, a size that fits `isize` but no address space.
-    let y = outer_sum(&x, 5);
-    for mode in MODES {
-        let err = call(mode, &[&x], &y, &tl::args![vec![1.0; 2048]]).unwrap_err();
-        assert!(err.to_string().contains("256.00 PiB"), "{err}");
-        assert_memory_error(err, "add");
+    let cases = [
+        // 256^8 = 2^64 elements: the count overflows.
+        (8, 256, "unable to allocate"),
+        // 4096^5 = 2^60 float64 elements: 2^63 bytes, past `isize::MAX`.
+        (5, 4096, "8.00 EiB"),
+        // 2048^5 = 2^55 float64 elements: 256 PiB, a size that fits `isize` but no address
+        // space (the allocator refuses it).
+        (5, 2048, "256.00 PiB"),
+    ];
+    for (axes, len, words) in cases {
+        let y = outer_sum(&x, axes);
+        for mode in MODES {
+            let err = call(mode, &[&x], &y, &tl::args![vec![1.0; len]]).unwrap_err();
+            assert!(err.to_string().contains(words), "{err}");
+            assert!(
+                matches!(&err, Error::Eval { source: ValueError::Memory { shape, .. }, .. } if *shape == vec![len; axes]),
+                "{err:?}"
+            );
+            assert_memory_error(err, "add");
+        }
     }
     // The same function still runs on inputs whose broadcast fits.
-    let f = tl::function(&[&x], &[&y]).unwrap();
+    let f = tl::function(&[&x], &[&outer_sum(&x, 5)]).unwrap();
     let t = f.call1(vec![1.0, 2.0]).unwrap();
     assert_eq!(t.shape(), &[2; 5]);
     assert_eq!(t.to_vec::<f64>().unwrap()[31], 10.0);
-}
-
-/// The shape a memory error names.
-fn err_shape(err: &Error) -> Vec<usize> {
-    match err {
-        Error::Eval { source: ValueError::Memory { shape, .. }, .. } => shape.clone(),
-        _ => panic!("expected a memory error, got {err:?}"),
-    }
 }
 
 // ------------------------------------------------------------------------------------------
@@ -159,7 +142,7 @@ fn reduction_of_empty_to_a_huge_result_is_a_memory_error() {
             x.reshape(&[1 << 31, 1 << 31, 0]).prod_axis(2),
             x.reshape(&[1 << 31, 1 << 31, 0]).mean_axis(2),
             tl::logsumexp(&x.reshape(&[1 << 31, 1 << 31, 0]), 2, false),
-            tl::dot(&x.reshape(&[1 << 31, 0]), &x.reshape(&[0, 1 << 31])),
+            tl::dot(x.reshape(&[1 << 31, 0]), x.reshape(&[0, 1 << 31])),
         ] {
             let err = call(mode, &[&x], &w, &empty()).unwrap_err();
             assert!(matches!(&err, Error::Eval { source: ValueError::Memory { .. }, .. }), "{w}: {err:?}");
@@ -379,7 +362,7 @@ fn sum_of_nothing_is_positive_zero() {
         ] {
             let t = call(mode, &inputs, &y, &args).unwrap();
             assert!(
-                t.len() > 0 && t.to_f64_vec().iter().all(|v| *v == 0.0 && v.is_sign_positive()),
+                !t.is_empty() && t.to_f64_vec().iter().all(|v| *v == 0.0 && v.is_sign_positive()),
                 "{y}: {t:?}"
             );
         }
