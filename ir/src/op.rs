@@ -318,15 +318,15 @@ impl ScalarOp {
 /// A reduction over a set of axes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ReduceOp {
-    /// Sum (integers accumulate in int64).
+    /// Sum (integers accumulate in int64, floats in float64; the sum of nothing is `+0.0`).
     Sum,
-    /// Product (integers accumulate in int64).
+    /// Product (integers accumulate in int64, floats in float64).
     Prod,
     /// Maximum, NaN if any element is NaN.
     Max,
     /// Minimum, NaN if any element is NaN.
     Min,
-    /// Arithmetic mean (integers average in float64).
+    /// Arithmetic mean (integers average in float64; float32 accumulates in float64).
     Mean,
     /// True if every element is nonzero.
     All,
