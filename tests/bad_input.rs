@@ -1002,7 +1002,10 @@ fn extreme_symbolic_indices_are_out_of_bounds() {
 #[test]
 fn a_reshape_whose_size_overflows_is_an_error() {
     let m = tl::dmatrix("m");
-    let f = tl::function(&[&m], &[m.reshape(&[isize::MAX, 2])]).unwrap();
+    // No array has lengths whose product exceeds isize::MAX: refused when built.
+    let err = build_err(&m.reshape(&[isize::MAX, 2]));
+    assert_names(&err.to_string(), &["reshape", "m", "too large"]);
+    let f = tl::function(&[&m], &[m.reshape(&[isize::MAX, -1])]).unwrap();
     let err = f.call1(Tensor::zeros(DType::F64, &[2, 3])).unwrap_err();
     assert!(matches!(&err, Error::Eval { .. }), "{err:?}");
     assert_names(&err.to_string(), &["reshape", "m"]);

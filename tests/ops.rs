@@ -977,7 +977,7 @@ fn upcasting_rules() {
         ("int64 + float32", &l + &f, DType::F64),
         ("float32 + float64", &f + &d, DType::F64),
         ("bool + float32", &b + &f, DType::F32),
-        ("bool + bool", &b + &b, DType::I64),
+        ("bool + bool", &b + &b, DType::Bool),
         ("bool + int32", &b + &i, DType::I32),
         ("int32 + int64", &i + &l, DType::I64),
         ("float32 + 2.0", &f + 2.0, DType::F32),

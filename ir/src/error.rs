@@ -184,6 +184,20 @@ pub enum ValueError {
         /// The axis length.
         size: usize,
     },
+    /// A result too large to allocate: its size overflows the address space, or the
+    /// allocator refused it (NumPy's `MemoryError`).
+    #[error(
+        "{op}: unable to allocate {} for an array with shape {shape:?} and data type {dtype}",
+        fmt_bytes(.shape, *.dtype)
+    )]
+    Memory {
+        /// The op whose result it is.
+        op: String,
+        /// The result's shape.
+        shape: Vec<usize>,
+        /// The result's dtype.
+        dtype: DType,
+    },
     /// Anything else an op refuses at run time.
     #[error("{op}: {reason}")]
     Invalid {
@@ -192,6 +206,23 @@ pub enum ValueError {
         /// Why.
         reason: String,
     },
+}
+
+/// The size of an array as NumPy's `MemoryError` prints it (`8.00 TiB`).
+fn fmt_bytes(shape: &[usize], dtype: DType) -> String {
+    let bytes = shape.iter().fold(dtype.size() as f64, |acc, &d| acc * d as f64);
+    let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    let mut v = bytes;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < units.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.2} {}", units[unit])
+    }
 }
 
 fn shapes(ops: &[(String, Vec<usize>)]) -> String {

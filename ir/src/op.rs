@@ -121,7 +121,8 @@ pub enum ScalarOp {
 /// How a scalar op types its result.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum DTypeRule {
-    /// Upcast of the inputs; bool arithmetic computes in int64.
+    /// Upcast of the inputs; bool arithmetic computes in int64 unless the op is closed on
+    /// bools (`ScalarOp::closed_on_bool`).
     Arith,
     /// Float of the upcast (integers compute in float64).
     Float,
@@ -280,9 +281,18 @@ impl ScalarOp {
             (ScalarOp::Cast(_), _) => inputs[0],
             (ScalarOp::Second, _) => inputs[1],
             (_, DTypeRule::Float) => up.to_float(),
-            (_, DTypeRule::Arith) if up == DType::Bool && self != ScalarOp::Switch => DType::I64,
+            (_, DTypeRule::Arith) if up == DType::Bool && !self.closed_on_bool() => DType::I64,
             _ => up,
         }
+    }
+
+    /// The arithmetic ops whose result on bools is a bool, as in Theano and NumPy: `add` is
+    /// logical or, `mul` logical and, `maximum`/`minimum` or/and, `abs` and `sqr` the
+    /// identity, `clip` and `switch` pick a value. The others (`sub`, `neg`, `sign`, `pow`)
+    /// compute bools in int64.
+    pub fn closed_on_bool(self) -> bool {
+        use ScalarOp::*;
+        matches!(self, Add | Mul | Maximum | Minimum | Abs | Sqr | Clip | Switch)
     }
 
     /// The result dtype for the given input dtypes, or why they are refused.
@@ -308,15 +318,15 @@ impl ScalarOp {
 /// A reduction over a set of axes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ReduceOp {
-    /// Sum (integers accumulate in int64).
+    /// Sum (integers accumulate in int64, floats in float64; the sum of nothing is `+0.0`).
     Sum,
-    /// Product (integers accumulate in int64).
+    /// Product (integers accumulate in int64, floats in float64).
     Prod,
     /// Maximum, NaN if any element is NaN.
     Max,
     /// Minimum, NaN if any element is NaN.
     Min,
-    /// Arithmetic mean (integers average in float64).
+    /// Arithmetic mean (integers average in float64; float32 accumulates in float64).
     Mean,
     /// True if every element is nonzero.
     All,
@@ -745,8 +755,16 @@ impl Op {
                 }
                 let total: Option<Option<usize>> =
                     x.ty.shape.iter().copied().collect::<Option<Vec<usize>>>().map(checked_product);
-                let too_large =
-                    || invalid(format!("the length of {x} reshaped to {} overflows", fmt_reshape(shape)));
+                let too_large = || {
+                    invalid(format!(
+                        "cannot reshape {x} to {}: the shape is too large (its size overflows)",
+                        fmt_reshape(shape)
+                    ))
+                };
+                let known_dims: Vec<usize> = out.iter().flatten().copied().collect();
+                if !shape_fits(&known_dims) {
+                    return Err(too_large());
+                }
                 if let Some(total) = total {
                     let total = total.ok_or_else(too_large)?;
                     let known = checked_product(out.iter().flatten().copied()).ok_or_else(too_large)?;
@@ -768,6 +786,9 @@ impl Op {
                         out[pos] = Some(total / known);
                     } else if out.iter().all(Option::is_some) && known != total {
                         return Err(invalid(format!("cannot reshape {x} to {}", fmt_reshape(shape))));
+                    }
+                    if !shape_fits(&out.iter().flatten().copied().collect::<Vec<_>>()) {
+                        return Err(too_large());
                     }
                 }
                 Ok(TensorType::new(x.ty.dtype, out))
@@ -938,6 +959,12 @@ pub fn checked_product(dims: impl IntoIterator<Item = usize>) -> Option<usize> {
     dims.into_iter().try_fold(1usize, |acc, d| acc.checked_mul(d))
 }
 
+/// True when an array can have this shape: the product of its nonzero lengths is at most
+/// `isize::MAX` (ndarray's limit, which holds even for an empty array).
+pub fn shape_fits(dims: &[usize]) -> bool {
+    checked_product(dims.iter().copied().filter(|&d| d != 0)).is_some_and(|n| n <= isize::MAX as usize)
+}
+
 /// The static shape after reducing `axes`.
 pub fn reduced_shape(ty: &TensorType, axes: &[usize], keepdims: bool) -> Vec<Option<usize>> {
     ty.shape
@@ -1062,7 +1089,10 @@ mod tests {
         use DType::*;
         assert_eq!(ScalarOp::Div.out_dtype(&[I64, I64]), Ok(F64));
         assert_eq!(ScalarOp::Exp.out_dtype(&[F32]), Ok(F32));
-        assert_eq!(ScalarOp::Add.out_dtype(&[Bool, Bool]), Ok(I64));
+        assert_eq!(ScalarOp::Add.out_dtype(&[Bool, Bool]), Ok(Bool));
+        assert_eq!(ScalarOp::Mul.out_dtype(&[Bool, Bool]), Ok(Bool));
+        assert_eq!(ScalarOp::Sub.out_dtype(&[Bool, Bool]), Ok(I64));
+        assert_eq!(ScalarOp::Add.out_dtype(&[Bool, I32]), Ok(I32));
         assert_eq!(ScalarOp::Lt.out_dtype(&[F32, I64]), Ok(Bool));
         assert!(ScalarOp::And.out_dtype(&[F64, Bool]).is_err());
         assert_eq!(ScalarOp::Switch.out_dtype(&[Bool, F32, F32]), Ok(F32));

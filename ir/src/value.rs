@@ -493,6 +493,57 @@ impl Hash for Tensor {
 }
 
 // ---------------------------------------------------------------------------------------
+// Allocation
+
+/// Results at least this large (in bytes) are reserved once by [`check_alloc`] before a
+/// kernel allocates them itself: below it the allocator does not refuse memory the
+/// machine has, and the probe would only cost a call.
+pub const PROBE_BYTES: usize = 64 << 20;
+
+/// The element count of a `dtype` array of `shape`, or [`ValueError::Memory`] when it does
+/// not fit the address space: the count overflows, or its size exceeds `isize::MAX` bytes
+/// (the most one allocation, and an ndarray, can hold), or the product of its nonzero
+/// lengths does (no array, even an empty one, has that shape).
+pub fn checked_len(op: &str, shape: &[usize], dtype: DType) -> Result<usize, ValueError> {
+    crate::op::checked_product(shape.iter().copied())
+        .filter(|&n| n.checked_mul(dtype.size()).is_some_and(|b| b <= isize::MAX as usize))
+        .filter(|_| crate::op::shape_fits(shape))
+        .ok_or_else(|| ValueError::Memory { op: op.into(), shape: shape.to_vec(), dtype })
+}
+
+/// An empty vector with room for exactly the elements of a `T` array of `shape`, or
+/// [`ValueError::Memory`] when the count does not fit ([`checked_len`]) or the allocator
+/// refuses the memory, as NumPy raises `MemoryError`: never an abort. Every result whose
+/// size comes from input shapes is allocated through here (or checked by [`check_alloc`]).
+pub fn try_buffer<T: Element>(op: &str, shape: &[usize]) -> Result<Vec<T>, ValueError> {
+    let n = checked_len(op, shape, T::DTYPE)?;
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| ValueError::Memory {
+        op: op.into(),
+        shape: shape.to_vec(),
+        dtype: T::DTYPE,
+    })?;
+    Ok(v)
+}
+
+/// Checks that a `dtype` array of `shape` can be allocated, before a kernel that allocates
+/// it itself (through ndarray, which aborts on failure) runs: the count is checked, and a
+/// result of [`PROBE_BYTES`] or more is reserved once with [`try_buffer`] and released.
+pub fn check_alloc(op: &str, shape: &[usize], dtype: DType) -> Result<(), ValueError> {
+    let n = checked_len(op, shape, dtype)?;
+    if n * dtype.size() >= PROBE_BYTES {
+        match dtype {
+            DType::Bool => drop(try_buffer::<bool>(op, shape)?),
+            DType::I32 => drop(try_buffer::<i32>(op, shape)?),
+            DType::I64 => drop(try_buffer::<i64>(op, shape)?),
+            DType::F32 => drop(try_buffer::<f32>(op, shape)?),
+            DType::F64 => drop(try_buffer::<f64>(op, shape)?),
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
 // Printing
 
 /// Formats one element in the shortest form that reads back to the same value
@@ -588,6 +639,10 @@ impl fmt::Display for Tensor {
                 _ => f.write_str(&cells[0]),
             };
         }
+        if cells.is_empty() {
+            // NumPy prints every empty array as `[]` (its shape can be any length of zeros).
+            return f.write_str("[]");
+        }
         let width = cells.iter().map(String::len).max().unwrap_or(0);
         fn rec(
             f: &mut fmt::Formatter<'_>,
@@ -635,6 +690,11 @@ mod tests {
         assert_eq!(Tensor::from(vec![1.0, 4.0, 9.0]).to_string(), "[1. 4. 9.]");
         assert_eq!(Tensor::from(16.0).to_string(), "16.0");
         assert_eq!(Tensor::from(vec![7.0, 16.0]).to_string(), "[ 7. 16.]");
+        assert_eq!(Tensor::zeros(DType::F64, &[2, 0]).to_string(), "[]");
+        // An empty array of any shape prints at once.
+        let huge = Tensor::zeros(DType::F64, &[0]).cast(DType::I32);
+        let huge = crate::map_array!(&huge, a => a.clone().into_shape_with_order(IxDyn(&[isize::MAX as usize, 0, 0])).unwrap());
+        assert_eq!(huge.to_string(), "[]");
     }
 
     #[test]

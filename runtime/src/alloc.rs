@@ -3,17 +3,22 @@
 //! of [`HUGE_PAGE_MIN`] bytes or more are marked for transparent huge pages
 //! (`madvise(MADV_HUGEPAGE)`, Linux), which fault 2 MiB at a time.
 
+use tensorlift_ir::value::try_buffer;
+use tensorlift_ir::{Element, ValueError};
+
 /// Buffers at least this large (in bytes) ask for huge pages.
 pub const HUGE_PAGE_MIN: usize = 4 << 20;
 
-/// An empty vector with room for `n` elements, its pages marked for huge pages when large.
-pub(crate) fn output_buffer<T>(n: usize) -> Vec<T> {
-    let v: Vec<T> = Vec::with_capacity(n);
-    let bytes = n * std::mem::size_of::<T>();
+/// An empty vector with room for the elements of an array of `shape`, its pages marked for
+/// huge pages when large; `ValueError::Memory` (never an abort) when it cannot be had
+/// (`tensorlift_ir::value::try_buffer`).
+pub(crate) fn output_buffer<T: Element>(op: &str, shape: &[usize]) -> Result<Vec<T>, ValueError> {
+    let v: Vec<T> = try_buffer(op, shape)?;
+    let bytes = v.capacity() * std::mem::size_of::<T>();
     if bytes >= HUGE_PAGE_MIN {
         advise_huge(v.as_ptr() as usize, bytes);
     }
-    v
+    Ok(v)
 }
 
 #[cfg(target_os = "linux")]

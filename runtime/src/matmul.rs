@@ -67,7 +67,7 @@ fn product<T: TensorElement + LinalgScalar + num_traits::NumCast + Send + Sync>(
             }
             let mut c = start::<T>(&[m, n], epi)?;
             let mut c2 = c.view_mut().into_dimensionality::<Ix2>().ok()?;
-            mat_mul(alpha, a, b, beta, &mut c2, m * k * n);
+            mat_mul(alpha, a, b, beta, &mut c2, m.saturating_mul(k).saturating_mul(n));
             Some(T::wrap(c.into_shared()))
         }
         (2, 1) => {
@@ -85,8 +85,10 @@ fn product<T: TensorElement + LinalgScalar + num_traits::NumCast + Send + Sync>(
     }
 }
 
-/// The output before the product: the bias broadcast to `shape` (or zeros).
+/// The output before the product: the bias broadcast to `shape` (or zeros). `None` (the
+/// reference kernel then reports `ValueError::Memory`) when it cannot be allocated.
 fn start<T: TensorElement + LinalgScalar>(shape: &[usize], epi: &Epilogue<'_>) -> Option<ndarray::ArrayD<T>> {
+    tensorlift_ir::value::check_alloc("dot", shape, T::DTYPE).ok()?;
     match epi.bias {
         Some(z) => {
             let z = z.array::<T>().ok()?;

@@ -13,7 +13,7 @@ use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use tensorlift_ir::kernels::{self, KernelInput};
-use tensorlift_ir::{DType, FunctionGraph, NodeId, Op, Tensor, TensorType, ValueError};
+use tensorlift_ir::{DType, FunctionGraph, NodeId, Op, Tensor, TensorElement, TensorType, ValueError};
 use tensorlift_jit::kernel::{ElementwiseKernel, KernelArg, KernelOut};
 
 /// The compiled kernels of one graph, by node.
@@ -179,6 +179,9 @@ impl NativeKernels {
             Ok(s) => s,
             Err(e) => return Some(Err(e)),
         };
+        if let Err(e) = tensorlift_ir::value::checked_len("composite", &shape, kernel.out_dtype()) {
+            return Some(Err(e));
+        }
         let args: Vec<KernelArg<'_>> = inputs
             .iter()
             .map(|i| match layout(i.value, &shape)? {
@@ -186,7 +189,7 @@ impl NativeKernels {
                 _ => None,
             })
             .collect::<Option<_>>()?;
-        run_outputs(kernel, &args, &shape).map(Ok)
+        run_outputs(kernel, &args, &shape)
     }
 
     /// Like [`eval`](Self::eval), writing an elementwise result into `sink` when it has the
@@ -211,19 +214,27 @@ impl NativeKernels {
             Ok(s) => s,
             Err(e) => return Some(Err(e)),
         };
+        // A size that does not fit the address space is an error before anything runs (the
+        // layouts below multiply lengths).
+        if let Err(e) = tensorlift_ir::value::checked_len(name, &shape, kernel.out_dtype()) {
+            return Some(Err(e));
+        }
         if let Op::FusedReduce { op: rop, axes, keepdims, .. } = op {
             if out_ty.dtype == kernel.out_dtype() {
                 if let Some(t) = crate::reduce::fused(kernel, *rop, axes, *keepdims, inputs, &shape) {
                     crate::reduce::count_native();
                     self.runs.count(Some(Path::Contiguous));
-                    return Some(Ok(t));
+                    return Some(t);
                 }
             }
         }
         let sink = if matches!(op, Op::FusedReduce { .. }) { None } else { sink };
-        let ran = run(kernel, inputs, &shape, sink);
+        let ran = run(kernel, name, inputs, &shape, sink);
         self.runs.count(ran.as_ref().map(|(_, path)| *path));
-        let (elem, _) = ran?;
+        let elem = match ran?.0 {
+            Ok(t) => t,
+            Err(e) => return Some(Err(e)),
+        };
         Some(match op {
             Op::FusedReduce { op, axes, keepdims, .. } => {
                 let ty = TensorType::unknown(elem.dtype(), elem.ndim());
@@ -314,16 +325,18 @@ pub(crate) fn layout<'a>(t: &'a Tensor, shape: &[usize]) -> Option<Layout<'a>> {
 /// either has the result's shape, one element, only its trailing axes (a bias row) or only
 /// its leading axes (a column) — the last two with one split point between them —, else
 /// through the general strided path. `None` (the reference kernel runs) for inputs neither
-/// can read and for a `sink` that does not fit.
+/// can read and for a `sink` that does not fit; an error (`ValueError::Memory` of `op`)
+/// when the result cannot be allocated.
 fn run(
     kernel: &ElementwiseKernel,
+    op: &str,
     inputs: &[KernelInput<'_>],
     shape: &[usize],
     sink: Option<&mut Tensor>,
-) -> Option<(Tensor, Path)> {
+) -> Option<(Result<Tensor, ValueError>, Path)> {
     let Some((layouts, split)) = fast_layouts(inputs, shape) else {
         let walk = crate::strided::Walk::new(kernel, inputs, shape)?;
-        return Some((write_result(kernel.out_dtype(), shape, sink, &walk)?, Path::Strided));
+        return Some((write_result(kernel.out_dtype(), op, shape, sink, &walk)?, Path::Strided));
     };
     let s = split.unwrap_or(0);
     let outer: usize = shape[..s].iter().product();
@@ -345,7 +358,7 @@ fn run(
             .collect()
     };
     let parts = Parts { kernel, outer, inner, rows: split.is_some(), args_for: &args_for };
-    Some((write_result(kernel.out_dtype(), shape, sink, &parts)?, Path::Contiguous))
+    Some((write_result(kernel.out_dtype(), op, shape, sink, &parts)?, Path::Contiguous))
 }
 
 /// The fast layout of every input and their common split point, if they have one.
@@ -371,13 +384,15 @@ pub(crate) trait Fill {
 
 /// The result of `fill` over `shape` in `dtype`: written into `sink` when it has the
 /// result's dtype and shape and owns its contiguous data (a shared one is copied first;
-/// else `None`), otherwise into a new array.
+/// else `None`), otherwise into a new array (`ValueError::Memory` of `op` when it cannot
+/// be allocated).
 fn write_result(
     dtype: DType,
+    op: &str,
     shape: &[usize],
     sink: Option<&mut Tensor>,
     fill: &impl Fill,
-) -> Option<Tensor> {
+) -> Option<Result<Tensor, ValueError>> {
     if let Some(sink) = sink {
         if sink.shape() != shape || sink.dtype() != dtype {
             return None;
@@ -387,13 +402,11 @@ fn write_result(
             Tensor::F32(a) => fill.fill(as_uninit(a.as_slice_mut()?))?,
             _ => return None,
         }
-        return Some(sink.clone());
+        return Some(Ok(sink.clone()));
     }
-    let dims = ndarray::IxDyn(shape);
-    let n = shape.iter().product();
     match dtype {
-        DType::F64 => Some(Tensor::from(ndarray::ArrayD::from_shape_vec(dims, fresh::<f64>(n, fill)?).ok()?)),
-        DType::F32 => Some(Tensor::from(ndarray::ArrayD::from_shape_vec(dims, fresh::<f32>(n, fill)?).ok()?)),
+        DType::F64 => fresh::<f64>(op, shape, fill),
+        DType::F32 => fresh::<f32>(op, shape, fill),
         _ => None,
     }
 }
@@ -406,17 +419,29 @@ enum Buf {
 
 /// Computes every output of a multi-output kernel over `shape` (its arguments contiguous
 /// over the whole result, or single values), split over the threads when large.
-fn run_outputs(kernel: &ElementwiseKernel, args: &[KernelArg<'_>], shape: &[usize]) -> Option<Vec<Tensor>> {
+/// `None` when a run fails (the reference kernel then runs), `ValueError::Memory` when an
+/// output cannot be allocated.
+fn run_outputs(
+    kernel: &ElementwiseKernel,
+    args: &[KernelArg<'_>],
+    shape: &[usize],
+) -> Option<Result<Vec<Tensor>, ValueError>> {
+    if kernel.output_dtypes().iter().any(|d| !d.is_float()) {
+        return None;
+    }
+    let mut bufs: Vec<Buf> = Vec::with_capacity(kernel.output_dtypes().len());
+    for &d in kernel.output_dtypes() {
+        let buf = match d {
+            DType::F64 => crate::pool::buffer("composite", shape).map(Buf::F64),
+            _ => crate::pool::buffer("composite", shape).map(Buf::F32),
+        };
+        match buf {
+            Ok(b) => bufs.push(b),
+            Err(e) => return Some(Err(e)),
+        }
+    }
+    // The count fits: `buffer` checked it.
     let n: usize = shape.iter().product();
-    let mut bufs: Vec<Buf> = kernel
-        .output_dtypes()
-        .iter()
-        .map(|d| match d {
-            DType::F64 => Some(Buf::F64(crate::pool::buffer(n))),
-            DType::F32 => Some(Buf::F32(crate::pool::buffer(n))),
-            _ => None,
-        })
-        .collect::<Option<_>>()?;
     let threads = if n >= PARALLEL_THRESHOLD { crate::threads::num_threads() } else { 1 };
     let per = n.div_ceil(threads).max(1);
     // parts[t]: part `t` of every output.
@@ -461,7 +486,8 @@ fn run_outputs(kernel: &ElementwiseKernel, args: &[KernelArg<'_>], shape: &[usiz
         return None;
     }
     let dims = ndarray::IxDyn(shape);
-    bufs.into_iter()
+    let outputs = bufs
+        .into_iter()
         .map(|b| {
             Some(match b {
                 Buf::F64(mut v) => {
@@ -476,19 +502,27 @@ fn run_outputs(kernel: &ElementwiseKernel, args: &[KernelArg<'_>], shape: &[usiz
                 }
             })
         })
-        .collect()
+        .collect::<Option<Vec<Tensor>>>();
+    outputs.map(Ok)
 }
 
-/// A buffer of `n` elements (from the call's pool, or new) computed by `fill`.
-fn fresh<T: tensorlift_ir::Element + Send + crate::pool::Pooled>(
-    n: usize,
+/// An array of `shape` (its buffer from the call's pool, or new) computed by `fill`;
+/// `None` when `fill` fails, `ValueError::Memory` of `op` when the buffer cannot be had.
+fn fresh<T: TensorElement + Send + crate::pool::Pooled>(
+    op: &str,
+    shape: &[usize],
     fill: &impl Fill,
-) -> Option<Vec<T>> {
-    let mut out: Vec<T> = crate::pool::buffer(n);
+) -> Option<Result<Tensor, ValueError>> {
+    let mut out: Vec<T> = match crate::pool::buffer(op, shape) {
+        Ok(v) => v,
+        Err(e) => return Some(Err(e)),
+    };
+    // The count fits: `buffer` checked it.
+    let n: usize = shape.iter().product();
     fill.fill(&mut out.spare_capacity_mut()[..n])?;
     // SAFETY: a successful `fill` wrote every element of the first `n`.
     unsafe { out.set_len(n) };
-    Some(out)
+    Some(Ok(T::wrap(ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(shape), out).ok()?.into_shared())))
 }
 
 /// An initialized buffer seen as one the kernels may write.

@@ -15,7 +15,7 @@
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
-use tensorlift_ir::Tensor;
+use tensorlift_ir::{Element, Tensor, ValueError};
 
 /// Most buffers a pool keeps.
 pub const MAX_BUFFERS: usize = 64;
@@ -153,10 +153,13 @@ impl Drop for PoolGuard {
     }
 }
 
-/// A buffer with room for `n` elements: a pooled one of this thread's pool, or a fresh one.
-pub(crate) fn buffer<T: Pooled>(n: usize) -> Vec<T> {
+/// A buffer with room for the elements of an array of `shape` (the result of `op`): a
+/// pooled one of this thread's pool, or a fresh one; `ValueError::Memory` when the size
+/// does not fit or the allocator refuses it.
+pub(crate) fn buffer<T: Pooled + Element>(op: &str, shape: &[usize]) -> Result<Vec<T>, ValueError> {
+    let n = tensorlift_ir::value::checked_len(op, shape, T::DTYPE)?;
     if n * std::mem::size_of::<T>() < MIN_BYTES {
-        return crate::alloc::output_buffer(n);
+        return crate::alloc::output_buffer(op, shape);
     }
     let pooled = CURRENT.with(|c| {
         let pool = c.borrow();
@@ -172,5 +175,8 @@ pub(crate) fn buffer<T: Pooled>(n: usize) -> Vec<T> {
             }
         }
     });
-    pooled.unwrap_or_else(|| crate::alloc::output_buffer(n))
+    match pooled {
+        Some(v) => Ok(v),
+        None => crate::alloc::output_buffer(op, shape),
+    }
 }

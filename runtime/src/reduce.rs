@@ -28,7 +28,7 @@
 use crate::native::{element, layout, Layout};
 use std::ops::Range;
 use tensorlift_ir::kernels::KernelInput;
-use tensorlift_ir::{DType, ReduceOp, Tensor};
+use tensorlift_ir::{DType, ReduceOp, Tensor, ValueError};
 use tensorlift_jit::kernel::{ElementwiseKernel, KernelArg};
 
 /// Elements per chunk.
@@ -295,7 +295,8 @@ const MIN_ROW: usize = 64;
 /// `op` over `axes` (sorted, distinct) of the elementwise `kernel` applied to `inputs`
 /// (broadcasting to `shape`), natively and without the temporary; the result has the
 /// reduction's shape (with `keepdims`). `None` when the op, the axes or an input's layout
-/// is not handled here (the caller computes the temporary and reduces it).
+/// is not handled here (the caller computes the temporary and reduces it);
+/// `ValueError::Memory` when the result cannot be allocated.
 pub(crate) fn fused(
     kernel: &ElementwiseKernel,
     op: ReduceOp,
@@ -303,7 +304,7 @@ pub(crate) fn fused(
     keepdims: bool,
     inputs: &[KernelInput<'_>],
     shape: &[usize],
-) -> Option<Tensor> {
+) -> Option<Result<Tensor, ValueError>> {
     let nd = shape.len();
     let (&k0, &last) = (axes.first()?, axes.last()?);
     let k1 = last + 1;
@@ -319,6 +320,10 @@ pub(crate) fn fused(
     } else {
         shape[..k0].iter().chain(&shape[k1..]).copied().collect()
     };
+    // The values are computed in float64 first.
+    if let Err(e) = tensorlift_ir::value::check_alloc(op.name(), &out_shape, DType::F64) {
+        return Some(Err(e));
+    }
     let layouts: Vec<Layout<'_>> = inputs.iter().map(|i| layout(i.value, shape)).collect::<Option<_>>()?;
     let groups: usize = shape[..k0].iter().product();
     let rows: usize = shape[k0..k1].iter().product();
@@ -331,7 +336,7 @@ pub(crate) fn fused(
                 _ => None,
             })
             .collect::<Option<_>>()?;
-        return full(kernel, op, &flat, n, &out_shape);
+        return full(kernel, op, &flat, n, &out_shape).map(Ok);
     }
     if k1 == nd {
         let flat = layouts.iter().all(|l| matches!(l, Layout::Full(_) | Layout::Scalar(_)));
@@ -352,7 +357,7 @@ pub(crate) fn fused(
                 })
                 .collect()
         };
-        return self::rows(kernel, op, &args_for, flat, groups, rows, &out_shape);
+        return self::rows(kernel, op, &args_for, flat, groups, rows, &out_shape).map(Ok);
     }
     if cols < MIN_COLUMNS {
         return None;
@@ -390,7 +395,7 @@ pub(crate) fn fused(
             .collect()
     };
     let values = columns(kernel, op, &args_for, flat, groups, rows, cols)?;
-    tensor(kernel.out_dtype(), &out_shape, values)
+    tensor(kernel.out_dtype(), &out_shape, values).map(Ok)
 }
 
 /// A running reduction of one column range over some rows.

@@ -5,7 +5,9 @@
 //! Operands of lower rank are padded with leading broadcastable axes (Theano's rule).
 //! A number takes the dtype of the tensors beside it when its kind allows (a float literal
 //! beside an f32 tensor is f32, an integer literal beside an int32 tensor is int32), like
-//! NumPy's weak scalars.
+//! NumPy's weak scalars, as long as its value fits: an integer literal has, as in Theano,
+//! the smallest integer dtype that holds it before upcasting (`int32 + 3000000000` is int64;
+//! beside float32, one past the int16 range makes float64).
 
 use super::{apply, apply_inner};
 use crate::dtype::DType;
@@ -70,7 +72,16 @@ fn literal(t: &Term, reference: Option<DType>, ndim: usize) -> Var {
     let dtype = match (t, reference) {
         (Term::Float(_), Some(r)) if r.is_float() => r,
         (Term::Float(_), _) => DType::F64,
-        (Term::Int(_), Some(r)) if r != DType::Bool => r,
+        (Term::Int(v), Some(r)) if r != DType::Bool => {
+            // Theano's int8/int16 literals keep every other dtype; wider ones upcast it.
+            if i16::try_from(*v).is_ok() {
+                r
+            } else if i32::try_from(*v).is_ok() {
+                r.upcast(DType::I32)
+            } else {
+                r.upcast(DType::I64)
+            }
+        }
         (Term::Int(_), _) => DType::I64,
         (Term::Bool(_), _) => DType::Bool,
         (Term::Var(_), _) => unreachable!("not a literal"),

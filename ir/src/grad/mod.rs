@@ -236,11 +236,15 @@ pub(crate) fn fit(g: Var, ty: &TensorType) -> Result<Var, BuildError> {
     Ok(g)
 }
 
+/// The most elements an expression can have for `jacobian` (one gradient graph each).
+pub const MAX_JACOBIAN_ROWS: usize = 1 << 16;
+
 /// The Jacobian of `expr` with respect to `wrt`: shape `expr.shape + wrt.shape`.
 ///
 /// Built as one `grad` per element of `expr`, so `expr` needs a static shape, and the
 /// result graph is about `len(expr)` times the size of the gradient graph: fine for the
-/// small Jacobians of tests and second-order checks, not for large outputs.
+/// small Jacobians of tests and second-order checks, not for large outputs. An expression
+/// of more than [`MAX_JACOBIAN_ROWS`] elements is refused (`GradError::Unsupported`).
 pub fn jacobian(expr: &Var, wrt: &Var) -> Result<Var, GradError> {
     expr.check()?;
     let Some(shape) = expr.ty().shape.iter().copied().collect::<Option<Vec<usize>>>() else {
@@ -249,7 +253,19 @@ pub fn jacobian(expr: &Var, wrt: &Var) -> Result<Var, GradError> {
             reason: format!("needs the static shape of the expression, got {}", expr.ty()),
         });
     };
-    let n: usize = shape.iter().product();
+    let n = crate::op::checked_product(shape.iter().copied()).filter(|&n| n <= MAX_JACOBIAN_ROWS);
+    let Some(n) = n else {
+        let count = shape.iter().map(|&d| d as u128).try_fold(1u128, |a, d| a.checked_mul(d));
+        return Err(GradError::Unsupported {
+            op: "jacobian".into(),
+            reason: format!(
+                "the expression {} has {} elements: one gradient graph per element is built, \
+                 at most {MAX_JACOBIAN_ROWS}",
+                expr.ty(),
+                count.map_or_else(|| "more than 2^128".to_string(), |c| c.to_string())
+            ),
+        });
+    };
     let flat = if expr.ndim() == 1 {
         expr.clone()
     } else {

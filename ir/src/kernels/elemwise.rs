@@ -13,6 +13,7 @@ use std::borrow::Cow;
 
 pub(super) fn eval(op: ScalarOp, inputs: &[KernelInput<'_>], out: &TensorType) -> Result<Tensor, ValueError> {
     let shape = broadcast_runtime(op.name(), inputs)?;
+    crate::value::check_alloc(op.name(), &shape, out.dtype)?;
     if let ScalarOp::Cast(d) = op {
         return Ok(inputs[0].value.cast(d));
     }
@@ -41,6 +42,13 @@ pub(super) fn eval(op: ScalarOp, inputs: &[KernelInput<'_>], out: &TensorType) -
         .map(|i| if i.value.dtype() == cd { Cow::Borrowed(i.value) } else { Cow::Owned(i.value.cast(cd)) })
         .collect();
     let ins: Vec<&Tensor> = conv.iter().map(|c| c.as_ref()).collect();
+    if op == ScalarOp::Pow {
+        match cd {
+            DType::I64 => check_int_pow::<i64>(&ins, &shape)?,
+            DType::I32 => check_int_pow::<i32>(&ins, &shape)?,
+            _ => {}
+        }
+    }
     let result = match cd {
         DType::F64 => float_kernel::<f64>(op, &ins, &shape),
         DType::F32 => float_kernel::<f32>(op, &ins, &shape),
@@ -205,6 +213,20 @@ trait Bits:
 impl Bits for i32 {}
 impl Bits for i64 {}
 
+/// Integer `0 ** -n` has no value (NumPy: "Integers to negative integer powers are not
+/// allowed"): an error before anything is computed.
+fn check_int_pow<I: Bits>(ins: &[&Tensor], shape: &[usize]) -> Result<(), ValueError> {
+    let v = views::<I>(ins, shape);
+    let zero = I::zero();
+    if Zip::from(&v[0]).and(&v[1]).all(|&a, &b| a != zero || b >= zero) {
+        return Ok(());
+    }
+    Err(ValueError::invalid(
+        "pow",
+        "integer 0 cannot be raised to a negative power (integers to negative integer powers have no value at 0)",
+    ))
+}
+
 fn int_kernel<I: Bits>(op: ScalarOp, ins: &[&Tensor], shape: &[usize]) -> Option<Tensor> {
     let v = views::<I>(ins, shape);
     match op {
@@ -215,11 +237,17 @@ fn int_kernel<I: Bits>(op: ScalarOp, ins: &[&Tensor], shape: &[usize]) -> Option
     }
 }
 
+/// Bool kernels: logic, comparisons, and the arithmetic closed on bools (NumPy's: `add` and
+/// `maximum` are or, `mul` and `minimum` and, `abs` and `sqr` the identity).
 fn bool_kernel(op: ScalarOp, ins: &[&Tensor], shape: &[usize]) -> Option<Tensor> {
     let v = views::<bool>(ins, shape);
     match op {
-        ScalarOp::And => Some(map2(&v, |a: bool, b: bool| a & b)),
-        ScalarOp::Or => Some(map2(&v, |a: bool, b: bool| a | b)),
+        ScalarOp::And | ScalarOp::Minimum => Some(map2(&v, |a: bool, b: bool| a & b)),
+        ScalarOp::Or | ScalarOp::Maximum => Some(map2(&v, |a: bool, b: bool| a | b)),
+        ScalarOp::Add => Some(fold(&v, |a: bool, b: bool| a | b)),
+        ScalarOp::Mul => Some(fold(&v, |a: bool, b: bool| a & b)),
+        ScalarOp::Abs | ScalarOp::Sqr => Some(map1(&v, |a: bool| a)),
+        ScalarOp::Clip => Some(map3(&v, |x: bool, lo: bool, hi: bool| (x | lo) & hi)),
         ScalarOp::Not => Some(map1(&v, |a: bool| !a)),
         _ => compare(op, &v),
     }

@@ -36,6 +36,9 @@ pub(super) fn dot(inputs: &[KernelInput<'_>], out: &TensorType) -> Result<Tensor
             ],
         });
     }
+    let rows = &a.value.shape()[..a.value.ndim() - 1];
+    let shape: Vec<usize> = rows.iter().chain(b.value.shape().iter().skip(1)).copied().collect();
+    crate::value::check_alloc("dot", &shape, out.dtype)?;
     let (x, y) = (a.value.cast(out.dtype), b.value.cast(out.dtype));
     Ok(match out.dtype {
         crate::DType::F64 => typed::<f64>(&x, &y),

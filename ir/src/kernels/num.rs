@@ -52,9 +52,21 @@ macro_rules! int_num {
             }
             fn pow(a: Self, b: Self) -> Self {
                 if b >= 0 {
-                    a.wrapping_pow(u32::try_from(b).unwrap_or(u32::MAX))
+                    // Square-and-multiply over the whole exponent, wrapping like NumPy's
+                    // integer arithmetic.
+                    let (mut base, mut e, mut acc): (Self, u64, Self) = (a, b as u64, 1);
+                    while e > 0 {
+                        if e & 1 == 1 {
+                            acc = acc.wrapping_mul(base);
+                        }
+                        base = base.wrapping_mul(base);
+                        e >>= 1;
+                    }
+                    acc
                 } else {
-                    // Integer powers with negative exponents: exact where the result is an integer.
+                    // Integer powers with negative exponents: exact where the result is an
+                    // integer, truncated toward 0 otherwise. `0 ** -n` has no value: the
+                    // elementwise kernel refuses it before computing (here it is 0).
                     match a {
                         1 => 1,
                         -1 => {

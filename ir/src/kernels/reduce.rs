@@ -64,7 +64,10 @@ fn typed_reduce<T: Num>(
             if axes.len() == a.ndim() && !keepdims {
                 ArrayD::from_elem(IxDyn(&[]), sum_all(a.view()))
             } else {
-                fold_axes(a, axes, keepdims, T::add_identity(), T::add)
+                // `-0.0` keeps every value (`sum([-0.0])` is `-0.0`), but the sum of
+                // nothing is `+0.0`, as in NumPy.
+                let identity = if count(x.shape(), axes) == 0 { T::zero() } else { T::add_identity() };
+                fold_axes(a, axes, keepdims, identity, T::add)
             }
         }
         ReduceOp::Prod => fold_axes(a, axes, keepdims, T::one(), T::mul),
@@ -101,10 +104,24 @@ fn sum_all<T: Num>(a: ArrayViewD<'_, T>) -> T {
             T::add(pairwise(l), pairwise(r))
         }
     }
+    if a.is_empty() {
+        return T::zero();
+    }
     match a.as_slice_memory_order() {
         Some(s) => pairwise(s),
         None => pairwise(&a.iter().copied().collect::<Vec<_>>()),
     }
+}
+
+/// The shape of the result of reducing `axes` of `shape`.
+fn reduced(shape: &[usize], axes: &[usize], keepdims: bool) -> Vec<usize> {
+    (0..shape.len())
+        .filter_map(|i| match (axes.contains(&i), keepdims) {
+            (false, _) => Some(shape[i]),
+            (true, true) => Some(1),
+            (true, false) => None,
+        })
+        .collect()
 }
 
 pub(super) fn reduce(
@@ -114,6 +131,14 @@ pub(super) fn reduce(
     keepdims: bool,
     out: &TensorType,
 ) -> Result<Tensor, ValueError> {
+    crate::value::check_alloc(op.name(), &reduced(x.shape(), axes, keepdims), out.dtype)?;
+    // Float sums, products and means accumulate in float64, for float32 data too (Theano's
+    // `acc_dtype`); the result is rounded to the output dtype once.
+    if out.dtype == DType::F32 && matches!(op, ReduceOp::Sum | ReduceOp::Prod | ReduceOp::Mean) {
+        crate::value::check_alloc(op.name(), x.shape(), DType::F64)?;
+        let wide = TensorType::new(DType::F64, out.shape.clone());
+        return Ok(reduce(op, &x.cast(DType::F64), axes, keepdims, &wide)?.cast(DType::F32));
+    }
     match op {
         ReduceOp::All | ReduceOp::Any => {
             let b = x.cast(DType::Bool);
@@ -263,6 +288,7 @@ pub(super) fn softmax(x: &Tensor, axis: usize, log: bool, out: &TensorType) -> R
 }
 
 fn typed_lse<F: FloatElem>(x: &Tensor, axes: &[usize], keepdims: bool) -> Result<Tensor, ValueError> {
+    crate::value::check_alloc("logsumexp", &reduced(x.shape(), axes, true), F::DTYPE)?;
     let a = x.array::<F>()?;
     let m = shift(&a, axes);
     let e = (&a - &m).mapv(F::exp);

@@ -47,8 +47,14 @@ pub(super) fn reshape(
             ReshapeDim::Like(i) => donor.map_or(0, |d| d.value.shape()[i]),
         })
         .collect();
+    let too_large = |dims: &[usize]| {
+        ValueError::invalid(
+            "reshape",
+            format!("cannot reshape {} to {:?}: the shape is too large (its size overflows)", x.name, dims),
+        )
+    };
     let Some(known) = crate::op::checked_product(dims.iter().copied()) else {
-        return Err(ValueError::invalid("reshape", format!("the target shape {dims:?} overflows")));
+        return Err(too_large(&dims));
     };
     let bad = || {
         ValueError::invalid(
@@ -71,6 +77,9 @@ pub(super) fn reshape(
                 .collect();
             dims[pos] =
                 (0..x.value.ndim()).filter(|i| !kept.contains(i)).map(|i| x.value.shape()[i]).product();
+            if !crate::op::shape_fits(&dims) {
+                return Err(too_large(&dims));
+            }
             if crate::op::checked_product(dims.iter().copied()) == Some(0) {
                 return Ok(crate::map_array!(x.value, a => {
                     a.to_owned().into_shape_with_order(IxDyn(&dims)).expect("empty").into_shared()
@@ -83,6 +92,9 @@ pub(super) fn reshape(
         dims[pos] = total / known;
     } else if known != total {
         return Err(bad());
+    }
+    if !crate::op::shape_fits(&dims) {
+        return Err(too_large(&dims));
     }
     Ok(crate::map_array!(x.value, a => {
         let a = if a.is_standard_layout() { a.clone() } else { a.as_standard_layout().into_owned().into_shared() };
@@ -106,6 +118,13 @@ pub(super) fn concatenate(
             operands: inputs.iter().map(|i| (i.name.to_string(), i.value.shape().to_vec())).collect(),
         });
     }
+    let mut shape = first.to_vec();
+    shape[axis] =
+        inputs.iter().try_fold(0usize, |n, i| n.checked_add(i.value.shape()[axis])).unwrap_or(usize::MAX);
+    if !crate::op::shape_fits(&shape) {
+        return Err(ValueError::invalid("concatenate", format!("the joined shape {shape:?} is too large")));
+    }
+    crate::value::check_alloc("concatenate", &shape, out.dtype)?;
     let cast: Vec<Tensor> = inputs.iter().map(|i| i.value.cast(out.dtype)).collect();
     fn join<T: TensorElement>(ts: &[Tensor], axis: usize) -> Tensor {
         let views: Vec<_> = ts.iter().map(|t| t.array::<T>().expect("cast")).collect();
