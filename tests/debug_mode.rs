@@ -78,34 +78,33 @@ fn debug_mode_tolerance_follows_the_narrowest_float_dtype_of_the_kernel() {
     f.call(&[xs.into(), ys.into()]).expect("no mismatch over the sweep");
 }
 
+/// Replaces the native kernel of `f`'s single fused output with its program where the
+/// first constant `from` is `to` (a planted wrong kernel).
+fn plant(f: &mut tl::Function, from: &str, to: &str) {
+    let node = f.outputs()[0];
+    let Op::Composite(program) = &f.optimized_graph().node(node).op else {
+        panic!("expected one fused kernel:\n{}", f.debugprint());
+    };
+    let text = program.to_text();
+    assert!(text.contains(from), "{text}");
+    let wrong = ScalarProgram::parse_text(&text.replacen(from, to, 1)).expect("parses");
+    f.replace_native_kernel(node, &wrong).expect("compiles");
+}
+
 // #12 item 23: the looser tolerance is only for kernels that pass through float32; a planted
 // error far beyond float32 rounding in a mixed kernel, and a tiny one in a pure float64
 // kernel, are still caught.
 #[test]
 fn debug_mode_still_catches_errors_beyond_the_kernels_precision() {
     let (x, y) = (tl::fvector("x"), tl::dvector("y"));
-    let mixed = (x.exp() + &y) * 3.0;
-    let mut f = tl::Function::builder(&[&x, &y], &[&mixed]).mode(Mode::Debug).build().unwrap();
-    let node = f.outputs()[0];
-    let Op::Composite(program) = &f.optimized_graph().node(node).op else {
-        panic!("expected one fused kernel:\n{}", f.debugprint());
-    };
-    let text = program.to_text();
-    assert!(text.contains("3.0"), "{text}");
-    let wrong = ScalarProgram::parse_text(&text.replacen("3.0", "3.01", 1)).expect("parses");
-    f.replace_native_kernel(node, &wrong).expect("compiles");
+    let mut f = tl::Function::builder(&[&x, &y], &[(x.exp() + &y) * 3.0]).mode(Mode::Debug).build().unwrap();
+    plant(&mut f, "3.0", "3.01");
     let err = f.call(&[vec![0.5f32].into(), vec![1.0f64].into()]).expect_err("caught");
     assert!(matches!(err, Error::DebugMismatch { .. }), "{err}");
 
     let d = tl::dvector("d");
     let mut g = debug_fn(&d, &(&d * 2.0 + 1.0).exp());
-    let node = g.outputs()[0];
-    let Op::Composite(program) = &g.optimized_graph().node(node).op else {
-        panic!("expected one fused kernel:\n{}", g.debugprint());
-    };
-    let text = program.to_text();
-    let wrong = ScalarProgram::parse_text(&text.replacen("1.0", "1.0000001", 1)).expect("parses");
-    g.replace_native_kernel(node, &wrong).expect("compiles");
+    plant(&mut g, "1.0", "1.0000001");
     let err = g.call1(vec![0.0, 1.0]).expect_err("a 1e-7 error in float64 is caught");
     assert!(matches!(err, Error::DebugMismatch { .. }), "{err}");
 }
