@@ -1149,6 +1149,20 @@ mod tests {
     }
 
     #[test]
+    fn flat_chains_build_without_recursion() {
+        // #12 item 24: 5000 terms, on a test thread's stack.
+        let s = scope();
+        let b = build(&vec!["x"; 5000].join(" + "), &s).unwrap();
+        assert_eq!(b.var.ndim(), 1);
+        let src = vec!["x"; 3000].join(" - ") + " - y";
+        let e = build(&src, &s).unwrap_err();
+        assert_eq!(e.span, Span::new(src.len() - 1, src.len()), "{}", e.message);
+        // Left-associative binary nodes, as before.
+        let b = build("x - x * 2 - 1", &s).unwrap();
+        assert_eq!(tl::pp(&b.var), "((x - (x * TensorConstant{2.0})) - TensorConstant{1.0})");
+    }
+
+    #[test]
     fn errors() {
         let s = scope();
         let e = build("epx(x)", &s).unwrap_err();
