@@ -431,34 +431,7 @@ impl Builder<'_> {
                     }
                 }
             }
-            ExprKind::Binary(op, a, b) => {
-                let va = self.eval(a)?;
-                let vb = self.eval(b)?;
-                if let (Val::Num(x), Val::Num(y)) = (&va, &vb) {
-                    if let Some(n) = fold(*op, *x, *y) {
-                        return Ok(Val::Num(n));
-                    }
-                }
-                let ta = self.to_term(va, a.span)?;
-                let tb = self.to_term(vb, b.span)?;
-                let sop = match op {
-                    BinOp::Add => ScalarOp::Add,
-                    BinOp::Sub => ScalarOp::Sub,
-                    BinOp::Mul => ScalarOp::Mul,
-                    BinOp::Div => ScalarOp::Div,
-                    BinOp::Pow => ScalarOp::Pow,
-                    BinOp::Lt => ScalarOp::Lt,
-                    BinOp::Le => ScalarOp::Le,
-                    BinOp::Gt => ScalarOp::Gt,
-                    BinOp::Ge => ScalarOp::Ge,
-                    BinOp::Eq => ScalarOp::Eq,
-                    BinOp::Ne => ScalarOp::Neq,
-                    BinOp::And => ScalarOp::And,
-                    BinOp::Or => ScalarOp::Or,
-                    BinOp::Dot => return Ok(Val::Tensor(checked(tl::dot(ta, tb), span)?)),
-                };
-                self.elemwise(sop, vec![ta, tb], span)
-            }
+            ExprKind::Binary(..) => self.chain(e),
             ExprKind::Attr(base, name) => self.attr(base, name, span),
             ExprKind::Call(callee, args, kwargs) => self.call(callee, args, kwargs, span),
             ExprKind::Index(base, subs) => {
@@ -468,6 +441,68 @@ impl Builder<'_> {
                 Ok(Val::Tensor(checked(x.get(&index), span)?))
             }
         }
+    }
+
+    /// A binary operation and the binary operations down its left operands (a flat chain
+    /// such as `x + x + … + x` is a tree as deep as it is long), walked without recursion:
+    /// the innermost left operand first, then each right operand applied in turn.
+    fn chain(&mut self, e: &Expr) -> R<Val> {
+        let mut spine = Vec::new();
+        let mut bottom = e;
+        while let ExprKind::Binary(op, a, b) = &bottom.kind {
+            spine.push((*op, b.as_ref(), bottom.span));
+            bottom = a;
+        }
+        let mut acc = self.eval(bottom)?;
+        let mut acc_span = bottom.span;
+        for (op, b, span) in spine.into_iter().rev() {
+            let vb = self.eval(b)?;
+            acc = self.binary(op, (acc, acc_span), (vb, b.span), span)?;
+            acc_span = span;
+        }
+        Ok(acc)
+    }
+
+    /// `a op b` of two built operands.
+    fn binary(
+        &mut self,
+        op: BinOp,
+        (va, a_span): (Val, Span),
+        (vb, b_span): (Val, Span),
+        span: Span,
+    ) -> R<Val> {
+        if let (Val::Num(x), Val::Num(y)) = (&va, &vb) {
+            if let Some(n) = fold(op, *x, *y) {
+                return Ok(Val::Num(n));
+            }
+        }
+        let ta = self.to_term(va, a_span)?;
+        let tb = self.to_term(vb, b_span)?;
+        let sop = match op {
+            BinOp::Add => ScalarOp::Add,
+            BinOp::Sub => ScalarOp::Sub,
+            BinOp::Mul => ScalarOp::Mul,
+            BinOp::Div => ScalarOp::Div,
+            BinOp::Pow => ScalarOp::Pow,
+            BinOp::Lt => ScalarOp::Lt,
+            BinOp::Le => ScalarOp::Le,
+            BinOp::Gt => ScalarOp::Gt,
+            BinOp::Ge => ScalarOp::Ge,
+            BinOp::Eq => ScalarOp::Eq,
+            BinOp::Ne => ScalarOp::Neq,
+            BinOp::And => ScalarOp::And,
+            BinOp::Or => ScalarOp::Or,
+            BinOp::FloorDiv => return Err(ExprError::new(
+                span,
+                "`//` (integer division) is not supported yet; `floor(a / b)` computes it in floating point",
+            )),
+            BinOp::Mod => return Err(ExprError::new(
+                span,
+                "`%` (remainder) is not supported yet; `a - floor(a / b) * b` computes it in floating point",
+            )),
+            BinOp::Dot => return Ok(Val::Tensor(checked(tl::dot(ta, tb), span)?)),
+        };
+        self.elemwise(sop, vec![ta, tb], span)
     }
 
     fn eval_all(&mut self, items: &[Expr]) -> R<Vec<(Val, Span)>> {
@@ -570,6 +605,10 @@ impl Builder<'_> {
             Val::Tensor(v) => match name {
                 "T" => Ok(Val::Tensor(checked(v.t(), span)?)),
                 "ndim" => Ok(Val::Num(Number::Int(v.ndim() as i64))),
+                "shape" => Err(ExprError::new(
+                    span,
+                    "`.shape` (the shape of a tensor as a symbolic value) is not supported yet; `.ndim` gives the rank",
+                )),
                 _ if scalar_op(name).is_some() || FUNCTIONS.contains(&name) => {
                     Ok(Val::Method(v, name.to_string()))
                 }
@@ -1107,6 +1146,20 @@ mod tests {
         assert_eq!(tl::pp(&b.var), "sum(m, axis=(1,), keepdims=True)");
         assert_eq!(tl::pp(&build("m.T", &s).unwrap().var), "m.T");
         assert_eq!(tl::pp(&build("x ** (1/2)", &s).unwrap().var), "(x ** TensorConstant{0.5})");
+    }
+
+    #[test]
+    fn flat_chains_build_without_recursion() {
+        // #12 item 24: 5000 terms, on a test thread's stack.
+        let s = scope();
+        let b = build(&vec!["x"; 5000].join(" + "), &s).unwrap();
+        assert_eq!(b.var.ndim(), 1);
+        let src = vec!["x"; 3000].join(" - ") + " - y";
+        let e = build(&src, &s).unwrap_err();
+        assert_eq!(e.span, Span::new(src.len() - 1, src.len()), "{}", e.message);
+        // Left-associative binary nodes, as before.
+        let b = build("x - x * 2 - 1", &s).unwrap();
+        assert_eq!(tl::pp(&b.var), "((x - (x * TensorConstant{2.0})) - TensorConstant{1.0})");
     }
 
     #[test]

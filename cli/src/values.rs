@@ -4,6 +4,7 @@
 //! `TensorConstant{[1. 2.]}`.
 
 use crate::parse::ast::{Expr, ExprKind, Number, UnOp};
+use crate::parse::parser::MAX_DEPTH;
 use crate::parse::{ParseError, Span};
 use tensorlift as tl;
 
@@ -30,6 +31,17 @@ pub const CONSTANT_NAMES: [(&str, f64); 5] = [
 /// The number a name stands for (`inf`, `nan`, `pi`, `e`), if any.
 pub fn named_constant(name: &str) -> Option<f64> {
     CONSTANT_NAMES.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+}
+
+/// True when the integer `i` converts to the float dtype `dtype` without rounding (for a
+/// non-float dtype: true).
+pub fn exact_in_float(i: i64, dtype: tl::DType) -> bool {
+    // Through i128: `2^63 as i64` would saturate back to `i64::MAX` and look exact.
+    match dtype {
+        tl::DType::F32 => (i as f32) as i128 == i as i128,
+        tl::DType::F64 => (i as f64) as i128 == i as i128,
+        _ => true,
+    }
 }
 
 /// A rectangular array of scalars, row-major.
@@ -151,7 +163,7 @@ pub fn parse_constant_body(body: &str) -> Result<Literal, String> {
             ));
         }
         let mut chars = b.chars().peekable();
-        let lit = numpy_array(&mut chars)?;
+        let lit = numpy_array(&mut chars, 1)?;
         if chars.any(|c| !c.is_whitespace()) {
             return Err(format!("unexpected text after the array in `TensorConstant{{{b}}}`"));
         }
@@ -178,7 +190,15 @@ fn constant_scalar(s: &str) -> Result<Scalar, String> {
     Ok(Scalar::Float(f))
 }
 
-fn numpy_array(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Result<Literal, String> {
+/// The array at a `[` that opens nesting level `depth` (1 for the outermost): deeper than
+/// the parser's limit is an error, as for a nested list written in an expression.
+fn numpy_array(
+    chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
+    depth: usize,
+) -> Result<Literal, String> {
+    if depth > MAX_DEPTH {
+        return Err(format!("printed array nested too deeply (more than {MAX_DEPTH} levels)"));
+    }
     // At '['.
     chars.next();
     let mut rows: Vec<(Literal, Span)> = Vec::new();
@@ -193,7 +213,7 @@ fn numpy_array(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Result<L
                 chars.next();
                 break;
             }
-            Some('[') => rows.push((numpy_array(chars)?, Span::default())),
+            Some('[') => rows.push((numpy_array(chars, depth + 1)?, Span::default())),
             Some(_) => {
                 let mut tok = String::new();
                 while chars.peek().is_some_and(|c| !c.is_whitespace() && *c != ']' && *c != '[' && *c != ',')
@@ -249,5 +269,21 @@ mod tests {
         assert_eq!(l.shape, vec![2, 2]);
         assert_eq!(l.to_f64(), vec![1.0, 2.0, 3.0, 4.0]);
         assert!(parse_constant_body("[2, 3] of float64").is_err());
+        // #12 item 7: nesting beyond the parser's limit is an error, not a stack overflow.
+        let deep = "[".repeat(30_000) + "1" + &"]".repeat(30_000);
+        assert!(parse_constant_body(&deep).unwrap_err().contains("nested too deeply"));
+        let ok = "[".repeat(MAX_DEPTH) + "1" + &"]".repeat(MAX_DEPTH);
+        assert_eq!(parse_constant_body(&ok).unwrap().shape, vec![1; MAX_DEPTH]);
+    }
+
+    #[test]
+    fn integers_exact_in_floats() {
+        assert!(exact_in_float(1 << 53, tl::DType::F64));
+        assert!(!exact_in_float((1 << 53) + 1, tl::DType::F64));
+        assert!(exact_in_float(1 << 24, tl::DType::F32));
+        assert!(!exact_in_float((1 << 24) + 1, tl::DType::F32));
+        assert!(exact_in_float(i64::MIN, tl::DType::F64));
+        assert!(!exact_in_float(i64::MAX, tl::DType::F64));
+        assert!(!exact_in_float(i64::MAX, tl::DType::F32));
     }
 }

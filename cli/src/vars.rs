@@ -62,6 +62,17 @@ pub fn type_of(name: &str) -> Option<TensorType> {
     })
 }
 
+/// The int64 constructor of the same kind as `ty_name` (or of rank `rank`): `lvector` for
+/// `dvector`, `lscalar` for a 0-d value.
+fn integer_type_name(ty_name: Option<&str>, rank: usize) -> String {
+    let kind = ty_name
+        .and_then(|t| KINDS.iter().find(|k| t.ends_with(*k)))
+        .or_else(|| KINDS.get(rank))
+        .copied()
+        .unwrap_or("tensor4");
+    format!("l{kind}")
+}
+
 fn valid_name(n: &str) -> bool {
     let mut cs = n.chars();
     cs.next().is_some_and(|c| c.is_alphabetic() || c == '_') && cs.all(|c| c.is_alphanumeric() || c == '_')
@@ -108,8 +119,27 @@ pub fn parse_decl(spec: &str) -> CliResult<VarDecl> {
             )))
         }
     };
-    // Decimal text for a float type is rounded to it (`x:fvector=[0.1]`); any other
-    // conversion is the library's lossless one, checked when the function is called.
+    // Decimal text for a float type is rounded to it (`x:fvector=[0.1]`), but an integer is
+    // converted only when the float type holds it exactly (the library's rule for every
+    // other conversion, checked when the function is called).
+    if let (Some(v), true) = (&value, ty.dtype.is_float()) {
+        let inexact = v.data.iter().find_map(|s| match *s {
+            values::Scalar::Int(i) if !values::exact_in_float(i, ty.dtype) => Some(i),
+            _ => None,
+        });
+        if let Some(i) = inexact {
+            let nearest =
+                if ty.dtype == DType::F32 { format!("{:?}", i as f32) } else { format!("{:?}", i as f64) };
+            let default = if ty_name.is_none() { " (the type of NAME=VALUE)" } else { "" };
+            let int_ty = integer_type_name(ty_name, v.shape.len());
+            return Err(CliError::user(format!(
+                "--var {name}: the integer {i} is not exactly representable in {}{default}, which would round it to {nearest}; \
+                 declare an integer type to keep it exact (--var {name}:{int_ty}={}) or write the float you mean ({nearest})",
+                ty.dtype,
+                value_src.unwrap_or_default().trim(),
+            )));
+        }
+    }
     let tensor = value.map(|v| {
         let t = v.to_tensor();
         if ty.dtype.is_float() {

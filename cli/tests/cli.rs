@@ -417,3 +417,149 @@ fn hostile_inputs_never_panic() {
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
 }
+
+// #12 item 7: a printed constant nested 30 000 levels deep overflowed the stack in the
+// NumPy-array reader; it now has the parser's depth limit.
+#[test]
+fn deeply_nested_printed_constant_is_refused_not_a_stack_overflow() {
+    let deep = format!("TensorConstant{{{}1{}}}", "[".repeat(30_000), "]".repeat(30_000));
+    let err = user_error(&["eval", &deep]);
+    assert!(err.contains("printed array nested too deeply (more than 200 levels)"), "{}", &err[..200]);
+    // Within the limit it still reads.
+    let v = json(&["eval", "TensorConstant{[[[1. 2.]]]} + 1", "--json"]);
+    assert_eq!(v["outputs"][0]["shape"], serde_json::json!([1, 1, 2]));
+    assert_eq!(floats(&v["outputs"][0]["data"]), vec![2.0, 3.0]);
+}
+
+// #12 item 23: a float64 kernel that computes part of its value in float32 is checked with
+// float32's tolerance (no false mismatch), and a real mismatch is a finding (exit 1), not an
+// internal error (exit 2).
+#[test]
+fn debug_mode_on_a_mixed_float32_float64_kernel() {
+    let out = ok(&[
+        "eval",
+        "exp(x) + y",
+        "--var",
+        "x:fvector=[-0.3840999901294708]",
+        "--var",
+        "y:dvector=[0]",
+        "--mode",
+        "debug",
+    ]);
+    assert_eq!(out.trim(), "[0.68106329]");
+    let mismatch = tensorlift::Error::DebugMismatch {
+        node: "Composite{(exp(i0) + i1)}(x, y)".into(),
+        index: vec![0],
+        native: "0.6810632944107056".into(),
+        reference: "0.6810633540153503".into(),
+    };
+    let e = tensorlift_cli::CliError::from(mismatch);
+    assert_eq!(e.code(), 1, "{e}");
+    let msg = e.to_string();
+    assert!(msg.starts_with("finding: debug mode:") && !msg.contains("internal error"), "{msg}");
+    assert!(msg.contains("element [0]") && msg.contains("0.6810633540153503"), "{msg}");
+}
+
+// #12 item 24: a flat chain of binary operators is not nesting.
+#[test]
+fn a_flat_sum_of_5000_terms_evaluates_and_real_nesting_is_refused() {
+    let sum = vec!["x"; 5000].join(" + ");
+    let v = json(&["eval", &sum, "--var", "x=[1,2]", "--json"]);
+    assert_eq!(floats(&v["outputs"][0]["data"]), vec![5000.0, 10000.0]);
+    let chain = vec!["x"; 3000].join(" * 1 - ");
+    let v = json(&["eval", &chain, "--var", "x=2", "--json"]);
+    assert_eq!(floats(&v["outputs"][0]["data"]), vec![-5996.0]);
+    for deep in [
+        format!("{}x{}", "(x + ".repeat(5000), ")".repeat(5000)),
+        format!("{}x", "x ** ".repeat(5000)),
+        format!("{}x", "-".repeat(5000)),
+        format!("x{}", ".T".repeat(5000)),
+    ] {
+        let err = user_error(&["eval", &deep, "--var", "x=1"]);
+        assert!(err.contains("nested too deeply (more than 200 levels)"), "{}", &err[..120]);
+    }
+}
+
+// #12 item 24: one `grad:` prefix, and advice a command-line user can follow.
+#[test]
+fn grad_messages_speak_to_the_command_line() {
+    let err = user_error(&["grad", "y * 2", "--wrt", "x", "--var", "x=1", "--var", "y=2"]);
+    assert!(err.starts_with("error: grad: the expression does not depend on `x`"), "{err}");
+    assert!(!err.contains("grad: grad:"), "{err}");
+    assert!(!err.contains("Disconnected"), "{err}");
+    assert!(err.contains("remove `x` from --wrt"), "{err}");
+}
+
+// #12 item 24: a plot that cannot be drawn leaves no file behind.
+#[test]
+fn a_failed_plot_leaves_no_file() {
+    let dir = std::env::temp_dir().join(format!("tensorlift-cli-plot-fail-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in ["p.svg", "p.png"] {
+        let out = dir.join(name);
+        let err = user_error(&[
+            "plot",
+            "log(x)",
+            "--var",
+            "x:dvector",
+            "--range",
+            "-5,-1",
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert!(err.contains("cannot write") && err.contains("no finite value"), "{err}");
+        let left: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert!(left.is_empty(), "{name}: files left behind: {left:?}");
+    }
+    // An existing file is left as it was.
+    let out = dir.join("keep.svg");
+    std::fs::write(&out, "old").unwrap();
+    user_error(&["plot", "log(x)", "--var", "x:dvector", "--range", "-5,-1", "-o", out.to_str().unwrap()]);
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "old");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// #12 item 24: an integer a float type cannot hold exactly is refused, not rounded; an
+// integer type keeps it exact.
+#[test]
+fn integers_are_never_rounded_silently() {
+    let err = user_error(&["eval", "x", "--var", "x=9007199254740993"]);
+    assert!(err.contains("9007199254740993 is not exactly representable in float64"), "{err}");
+    assert!(err.contains("x:lscalar=9007199254740993"), "{err}");
+    let err = user_error(&["eval", "x", "--var", "x:fvector=[1, 16777217]"]);
+    assert!(err.contains("16777217 is not exactly representable in float32"), "{err}");
+    assert!(err.contains("x:lvector=[1, 16777217]"), "{err}");
+    let v = json(&["eval", "x", "--var", "x:lscalar=9007199254740993", "--json"]);
+    assert_eq!(v["outputs"][0]["data"], serde_json::json!([9007199254740993i64]));
+    // Exact integers still convert, and decimal text is still rounded to the float type.
+    let v = json(&["eval", "x", "--var", "x=[9007199254740992, 3]", "--var", "y:fscalar=0.1", "--json"]);
+    assert_eq!(floats(&v["outputs"][0]["data"]), vec![9007199254740992.0, 3.0]);
+}
+
+// #12 item 24: int64's minimum can be written.
+#[test]
+fn int64_minimum_literal() {
+    let v = json(&["eval", "x", "--var", "x:lscalar=-9223372036854775808", "--json"]);
+    assert_eq!(v["outputs"][0]["data"], serde_json::json!([i64::MIN]));
+    let v = json(&["eval", "x + -9223372036854775808", "--var", "x:lvector=[1, 2]", "--json"]);
+    assert_eq!(v["outputs"][0]["data"], serde_json::json!([i64::MIN + 1, i64::MIN + 2]));
+    let v = json(&["eval", "x", "--var", "x=-9223372036854775808", "--json"]);
+    assert_eq!(floats(&v["outputs"][0]["data"]), vec![-9223372036854775808.0]);
+    let err = user_error(&["eval", "9223372036854775808"]);
+    assert!(err.contains("out of range of int64"), "{err}");
+}
+
+// #12 item 24: Python operators and attributes the language lacks say so.
+#[test]
+fn unsupported_python_spellings_say_not_supported_yet() {
+    for (expr, what) in [
+        ("x // 2", "`//` (integer division) is not supported yet"),
+        ("x % 2", "`%` (remainder) is not supported yet"),
+        ("x.shape", "`.shape` (the shape of a tensor as a symbolic value) is not supported yet"),
+        ("x.shape[0] + 1", "`.shape`"),
+    ] {
+        let err = user_error(&["eval", expr, "--var", "x=[3, 4]"]);
+        assert!(err.contains(what), "{expr}: {err}");
+        assert!(!err.contains("syntax error") && !err.contains("unknown attribute"), "{expr}: {err}");
+    }
+}

@@ -202,7 +202,8 @@ impl Interpreter {
                             let t = native.map_err(eval_error)?;
                             if check {
                                 let reference = kernels::eval(op, &ins, g.ty(id)).map_err(eval_error)?;
-                                crate::debug::compare(&t, &reference).map_err(|m| {
+                                let tol = crate::debug::Tolerance::for_node(op, &ins, g.ty(id).dtype);
+                                crate::debug::compare(&t, &reference, tol).map_err(|m| {
                                     m.into_error(tensorlift_ir::pp_graph_depth(g, id, ERROR_DEPTH))
                                 })?;
                             }
@@ -264,8 +265,10 @@ impl Interpreter {
         let outs = native.map_err(eval_error)?;
         if check {
             let reference = kernels::composite_outputs(p, ins).map_err(eval_error)?;
+            // Every output is computed in the same pass: the whole program sets the tolerance.
+            let tol = crate::debug::Tolerance::for_node(&g.node(id).op, ins, p.dtype_of(p.output));
             for (t, r) in outs.iter().zip(&reference) {
-                crate::debug::compare(t, r)
+                crate::debug::compare(t, r, tol)
                     .map_err(|m| m.into_error(tensorlift_ir::pp_graph_depth(g, id, ERROR_DEPTH)))?;
             }
         }

@@ -76,12 +76,20 @@ impl std::fmt::Debug for NativeKernels {
     }
 }
 
+/// Nodes with more inputs than this run on the reference kernel: the register allocator's
+/// time for a kernel that reads thousands of arrays (a flat sum `x + x + … + x` written out
+/// term by term) grows much faster than the count, and far beyond what the kernel saves.
+const MAX_NATIVE_INPUTS: usize = 256;
+
 impl NativeKernels {
     /// Compiles every fused node of `g` the JIT supports.
     pub fn compile(g: &FunctionGraph) -> NativeKernels {
         let mut kernels = vec![None; g.len()];
         for id in g.toposort() {
             let node = g.node(id);
+            if node.inputs.len() > MAX_NATIVE_INPUTS {
+                continue;
+            }
             let lone;
             let program = match &node.op {
                 Op::Composite(p) | Op::FusedReduce { body: p, .. } => &**p,

@@ -166,14 +166,8 @@ pub fn run(a: &PlotArgs) -> CliResult<String> {
     let dys = if a.grad { Some(flat(&outs[1], "the derivative")?) } else { None };
     let curves = Curves { var: xd.name.clone(), expr: a.expr.expr.clone(), xs, ys, dys };
     register_font()?;
-    let draw_err = |e: String| CliError::user(format!("plot: cannot write {}: {e}", a.output.display()));
-    if png {
-        let root = BitMapBackend::new(&a.output, size).into_drawing_area();
-        draw(root, &curves).map_err(draw_err)?;
-    } else {
-        let root = SVGBackend::new(&a.output, size).into_drawing_area();
-        draw(root, &curves).map_err(draw_err)?;
-    }
+    write_plot(&a.output, png, size, &curves)
+        .map_err(|e| CliError::user(format!("plot: cannot write {}: {e}", a.output.display())))?;
     eprintln!(
         "wrote {} ({} points of {} on [{lo}, {hi}]{})",
         a.output.display(),
@@ -182,6 +176,26 @@ pub fn run(a: &PlotArgs) -> CliResult<String> {
         if a.grad { ", with the derivative" } else { "" }
     );
     Ok(String::new())
+}
+
+/// Draws the curves into a file next to `output` and renames it to `output` once it is
+/// complete: a plot that fails leaves no file behind (and an existing `output` untouched).
+fn write_plot(output: &std::path::Path, png: bool, size: (u32, u32), curves: &Curves) -> Result<(), String> {
+    let name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let ext = if png { "png" } else { "svg" };
+    let tmp = output.with_file_name(format!(".{name}.{}.partial.{ext}", std::process::id()));
+    // Each backend writes its file when it is dropped, also after an error: the block ends
+    // before the partial file is removed.
+    let drawn = if png {
+        draw(BitMapBackend::new(&tmp, size).into_drawing_area(), curves)
+    } else {
+        draw(SVGBackend::new(&tmp, size).into_drawing_area(), curves)
+    };
+    let done = drawn.and_then(|()| std::fs::rename(&tmp, output).map_err(|e| e.to_string()));
+    if done.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    done
 }
 
 /// Runs of consecutive finite points (a NaN or infinity breaks the line).

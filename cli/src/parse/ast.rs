@@ -33,6 +33,10 @@ pub enum BinOp {
     Mul,
     /// `/`
     Div,
+    /// `//` (parsed so that the builder can say it is not supported yet)
+    FloorDiv,
+    /// `%` (parsed so that the builder can say it is not supported yet)
+    Mod,
     /// `**`
     Pow,
     /// `@` or `\dot`
@@ -63,6 +67,8 @@ impl BinOp {
             BinOp::Sub => "-",
             BinOp::Mul => "*",
             BinOp::Div => "/",
+            BinOp::FloorDiv => "//",
+            BinOp::Mod => "%",
             BinOp::Pow => "**",
             BinOp::Dot => "@",
             BinOp::Lt => "<",
@@ -171,5 +177,24 @@ impl Expr {
     /// A node.
     pub fn new(kind: ExprKind, span: Span) -> Expr {
         Expr { kind, span }
+    }
+}
+
+impl Drop for Expr {
+    /// Drops a flat chain of binary operations (`x + x + … + x`, a tree as deep as it is
+    /// long) along its left operands without recursion; everything else nests no deeper
+    /// than the parser's limit.
+    fn drop(&mut self) {
+        let ExprKind::Binary(_, lhs, _) = &mut self.kind else { return };
+        if !matches!(lhs.kind, ExprKind::Binary(..)) {
+            return;
+        }
+        let mut next = std::mem::replace(&mut **lhs, Expr::new(ExprKind::None, Span::default()));
+        // Each step detaches the left operand before the node is dropped, so dropping the
+        // node recurses only into its right operand.
+        while let ExprKind::Binary(_, lhs, _) = &mut next.kind {
+            let inner = std::mem::replace(&mut **lhs, Expr::new(ExprKind::None, Span::default()));
+            next = inner;
+        }
     }
 }

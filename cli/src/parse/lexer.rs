@@ -10,6 +10,10 @@ use super::ParseError;
 pub enum Tok {
     /// An integer literal.
     Int(i64),
+    /// The integer literal `9223372036854775808` (2^63): out of int64's range by itself, it
+    /// is the magnitude of int64's minimum and stands only after a unary minus
+    /// (`-9223372036854775808`).
+    IntMinMagnitude,
     /// A float literal.
     Float(f64),
     /// A name.
@@ -29,6 +33,7 @@ impl Tok {
     pub fn describe(&self) -> String {
         match self {
             Tok::Int(v) => format!("number `{v}`"),
+            Tok::IntMinMagnitude => format!("number `{}`", INT_MIN_MAGNITUDE),
             Tok::Float(v) => format!("number `{v}`"),
             Tok::Ident(s) => format!("name `{s}`"),
             Tok::Braced(n, b) => format!("`{n}{{{b}}}`"),
@@ -48,10 +53,13 @@ pub struct Token {
     pub span: Span,
 }
 
-/// Operators and punctuation, longest first so that `**` wins over `*`.
-const SYMBOLS: [&str; 24] = [
-    "**", "<=", ">=", "==", "!=", "\\dot", "+", "-", "*", "/", "<", ">", "(", ")", "[", "]", ",", ":", ".",
-    "=", "&", "|", "~", "@",
+/// The digits of 2^63, the magnitude of int64's minimum.
+pub const INT_MIN_MAGNITUDE: &str = "9223372036854775808";
+
+/// Operators and punctuation, longest first so that `**` wins over `*` and `//` over `/`.
+const SYMBOLS: [&str; 26] = [
+    "**", "//", "<=", ">=", "==", "!=", "\\dot", "+", "-", "*", "/", "%", "<", ">", "(", ")", "[", "]", ",",
+    ":", ".", "=", "&", "|", "~", "@",
 ];
 
 /// Splits `src` into tokens, ending with `Tok::Eof`.
@@ -178,6 +186,7 @@ fn number(src: &str, start: usize) -> Result<(Tok, usize), ParseError> {
     } else {
         match text.parse::<i64>() {
             Ok(v) => Tok::Int(v),
+            Err(_) if text.trim_start_matches('0') == INT_MIN_MAGNITUDE => Tok::IntMinMagnitude,
             Err(_) => {
                 return Err(ParseError::new(
                     Span::new(start, i),

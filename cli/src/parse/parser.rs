@@ -1,10 +1,10 @@
 //! A Pratt parser with Python's precedence, lowest first: comparisons (not chained), `|`,
-//! `&`, `+ -`, `* / @ \dot`, unary `- + ~`, `**` (right-associative, and binding tighter
+//! `&`, `+ -`, `* / // % @ \dot`, unary `- + ~`, `**` (right-associative, and binding tighter
 //! than a unary minus on its left: `-x**2` is `-(x**2)`, `2**-1` is `2**(-1)`), then calls,
 //! subscripts and attributes (`f(x, axis=1)`, `x[1:, ::2]`, `x.T`).
 
 use super::ast::{BinOp, Expr, ExprKind, Kwarg, Number, Span, Subscript, UnOp};
-use super::lexer::{lex, Tok, Token};
+use super::lexer::{lex, Tok, Token, INT_MIN_MAGNITUDE};
 use super::ParseError;
 
 /// Deepest nesting accepted: deeper input is refused with an error instead of risking the
@@ -58,6 +58,8 @@ fn infix(tok: &Tok) -> Option<(BinOp, u8, u8)> {
         Tok::Sym("*") => (BinOp::Mul, 50, 51),
         Tok::Sym("/") => (BinOp::Div, 50, 51),
         Tok::Sym("@") | Tok::Sym("\\dot") => (BinOp::Dot, 50, 51),
+        Tok::Sym("//") => (BinOp::FloorDiv, 50, 51),
+        Tok::Sym("%") => (BinOp::Mod, 50, 51),
         // Right-associative; the right side is a unary expression (`2**-1`).
         Tok::Sym("**") => (BinOp::Pow, 70, UNARY_BP),
         _ => return None,
@@ -193,7 +195,10 @@ impl Parser<'_> {
             self.pos += 1;
             let (rhs, d) = self.expr(rbp, nesting + 1)?;
             let span = lhs.span.to(rhs.span);
-            depth = depth.max(d) + 1;
+            // A left operand continues a flat chain (`x + x + … + x`, which the builder
+            // walks without recursion and `Expr` drops without recursion); only the right
+            // operand nests.
+            depth = depth.max(d + 1);
             lhs = Expr::new(ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span);
             self.check_depth(depth, span)?;
             lhs_is_comparison = op.is_comparison();
@@ -215,6 +220,21 @@ impl Parser<'_> {
                 "None" => leaf(ExprKind::None),
                 _ => leaf(ExprKind::Name(s.clone())),
             },
+            Tok::IntMinMagnitude => Err(ParseError::new(
+                t.span,
+                format!(
+                    "integer literal {INT_MIN_MAGNITUDE} out of range of int64 (only -{INT_MIN_MAGNITUDE}, int64's minimum, is in range; write it as a float, e.g. `9.223372036854775808e18`)"
+                ),
+            )),
+            // `-9223372036854775808` is one literal, int64's minimum (unless `**` binds the
+            // magnitude first: `-a**b` is `-(a**b)`).
+            Tok::Sym("-")
+                if self.peek().tok == Tok::IntMinMagnitude
+                    && self.tokens.get(self.pos + 1).is_none_or(|n| n.tok != Tok::Sym("**")) =>
+            {
+                let n = self.next();
+                Ok((Expr::new(ExprKind::Num(Number::Int(i64::MIN)), t.span.to(n.span)), 1))
+            }
             Tok::Sym(sym @ ("-" | "+" | "~")) => {
                 let op = match sym {
                     "-" => UnOp::Neg,
@@ -465,7 +485,18 @@ mod tests {
         assert!(parse("x[]").is_err());
         let deep = "(".repeat(10_000) + "x" + &")".repeat(10_000);
         assert!(parse(&deep).is_err());
+        // A flat chain is not nesting (#12 item 24); a right-nested one is.
         let long = vec!["x"; 10_000].join("+");
-        assert!(parse(&long).is_err());
+        assert!(parse(&long).is_ok());
+        assert!(parse(&vec!["x"; 10_000].join("**")).is_err());
+    }
+
+    #[test]
+    fn int64_minimum_and_unsupported_operators() {
+        assert_eq!(p("-9223372036854775808"), "-9223372036854775808");
+        assert_eq!(p("x - -9223372036854775808"), "(x - -9223372036854775808)");
+        assert!(parse("9223372036854775808").unwrap_err().message.contains("out of range of int64"));
+        assert!(parse("-9223372036854775808 ** 2").is_err());
+        assert_eq!(p("a // b % c + d"), "(((a // b) % c) + d)");
     }
 }
