@@ -51,7 +51,8 @@ fn graphs_of(text: &str) -> Vec<String> {
 }
 
 fn collect(dir: &Path, out: &mut Vec<String>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).expect("the filetests exist").map(|e| e.unwrap().path()).collect();
+    let mut entries: Vec<_> =
+        std::fs::read_dir(dir).expect("the filetests exist").map(|e| e.unwrap().path()).collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {
@@ -86,14 +87,63 @@ fn corpus() -> Vec<String> {
 }
 
 const DICTIONARY: &[&str] = &[
-    "graph {", "}", "return", "input", "shared", "constant", "%0", "%1", "%7", "float64", "float32", "int64", "int32",
-    "bool", "[?]", "[?,?]", "[1,?]", "[]", "[0]", "add", "sub", "mul", "true_div", "pow", "exp", "log", "sqrt", "neg",
-    "switch", "gt", "cast{int32}", "sum{axes=[0]}", "max{axes=[0, 1], keepdims}", "argmax{axes=[1]}",
-    "logsumexp{axes=[0]}", "softmax{axis=1}", "log_softmax{axis=0}", "dot", "gemm", "concatenate{axis=0}",
-    "split_part{axis=0, part=0}", "dimshuffle{1,0}", "dimshuffle{x}", "dimshuffle{}", "reshape{[2,-1]}",
-    "reshape{[@0,^1]}", "subtensor{1:2:1, ?}", "subtensor{::-1}", "set_subtensor{0}", "inc_subtensor{?}",
-    "composite{in float64 | t0 = exp(i0) | return t0}", "composite_output{1, float64}",
-    "fused_sum{axes=[0], in float64 | t0 = sqr(i0) | return t0}", "t0", "i0", "i9", "const float64 1.0",
+    "graph {",
+    "}",
+    "return",
+    "input",
+    "shared",
+    "constant",
+    "%0",
+    "%1",
+    "%7",
+    "float64",
+    "float32",
+    "int64",
+    "int32",
+    "bool",
+    "[?]",
+    "[?,?]",
+    "[1,?]",
+    "[]",
+    "[0]",
+    "add",
+    "sub",
+    "mul",
+    "true_div",
+    "pow",
+    "exp",
+    "log",
+    "sqrt",
+    "neg",
+    "switch",
+    "gt",
+    "cast{int32}",
+    "sum{axes=[0]}",
+    "max{axes=[0, 1], keepdims}",
+    "argmax{axes=[1]}",
+    "logsumexp{axes=[0]}",
+    "softmax{axis=1}",
+    "log_softmax{axis=0}",
+    "dot",
+    "gemm",
+    "concatenate{axis=0}",
+    "split_part{axis=0, part=0}",
+    "dimshuffle{1,0}",
+    "dimshuffle{x}",
+    "dimshuffle{}",
+    "reshape{[2,-1]}",
+    "reshape{[@0,^1]}",
+    "subtensor{1:2:1, ?}",
+    "subtensor{::-1}",
+    "set_subtensor{0}",
+    "inc_subtensor{?}",
+    "composite{in float64 | t0 = exp(i0) | return t0}",
+    "composite_output{1, float64}",
+    "fused_sum{axes=[0], in float64 | t0 = sqr(i0) | return t0}",
+    "t0",
+    "i0",
+    "i9",
+    "const float64 1.0",
 ];
 
 /// Parses `text` and checks the properties: `Ok(true)` when it parsed, `Ok(false)` for a
@@ -107,7 +157,8 @@ fn check(text: &str) -> Result<bool, String> {
         };
         let _ = g.verify();
         let printed = g.to_string();
-        let again = FunctionGraph::parse(&printed).map_err(|e| format!("the printed graph does not parse: {e}\n{printed}"))?;
+        let again = FunctionGraph::parse(&printed)
+            .map_err(|e| format!("the printed graph does not parse: {e}\n{printed}"))?;
         let reprinted = again.to_string();
         if reprinted != printed {
             return Err(format!("print → parse → print differs:\n{printed}---\n{reprinted}"));
@@ -127,9 +178,8 @@ const AVOID_NON_ASCII_VALUE_TOKEN: bool = true;
 /// True when a line with a scalar program (`composite{` or `fused_`) has a non-ASCII
 /// character after it.
 fn non_ascii_in_program(text: &str) -> bool {
-    text.lines().any(|l| {
-        ["composite{", "fused_"].iter().any(|k| l.find(k).is_some_and(|i| !l[i..].is_ascii()))
-    })
+    text.lines()
+        .any(|l| ["composite{", "fused_"].iter().any(|k| l.find(k).is_some_and(|i| !l[i..].is_ascii())))
 }
 
 #[test]
@@ -137,7 +187,11 @@ fn non_ascii_in_program(text: &str) -> bool {
 fn non_ascii_value_token_in_a_composite_is_a_parse_error() {
     let text = "graph {\n  %0 = input \"x\" : float64[?]\n  %1 = composite{in float64 | return é}(%0) : float64[?]\n  return %1\n}\n";
     let r = catch_unwind(|| FunctionGraph::parse(text));
-    assert!(matches!(r, Ok(Err(GraphError::Parse { .. }))), "{:?}", r.map_err(|p| mutate::panic_message(&*p)));
+    assert!(
+        matches!(r, Ok(Err(GraphError::Parse { .. }))),
+        "{:?}",
+        r.map_err(|p| mutate::panic_message(&*p))
+    );
 }
 
 #[test]
@@ -168,14 +222,9 @@ fn mutated_graphs_never_panic() {
         match check(&text) {
             Ok(true) => parsed += 1,
             Ok(false) => {}
-            Err(e) => 
-failures.push(format!("input {k} (TENSORLIFT_FUZZ_SEED={seed}): {e}\ninput: {text:?}")),
+            Err(e) => failures.push(format!("input {k} (TENSORLIFT_FUZZ_SEED={seed}): {e}\ninput: {text:?}")),
         }
     }
-    println!(
-        "fuzz_text: {n} inputs in {:.1} s, {parsed} parsed, {} failures",
-        start.elapsed().as_secs_f64(),
-        failures.len()
-    );
-    assert!(failures.is_empty(), "{} failures; the first:\n{}", failures.len(), failures[..failures.len().min(5)].join("\n\n"));
+    let summary = format!("fuzz_text: {n} inputs in {:.1} s, {parsed} parsed", start.elapsed().as_secs_f64());
+    mutate::finish(&summary, &failures);
 }

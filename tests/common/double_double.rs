@@ -302,24 +302,25 @@ impl Dd {
         m.add(self.abs().neg().exp().ln_1p())
     }
 
-    fn max_nan(self, o: Dd) -> Dd {
+    /// The larger of two (`max`) or the smaller, NaN if either is NaN.
+    fn extremum(self, o: Dd, max: bool) -> Dd {
         if self.is_nan() || o.is_nan() {
-            Dd::new(f64::NAN)
-        } else if self.lt(o) {
+            return Dd::new(f64::NAN);
+        }
+        let o_wins = if max { self.lt(o) } else { o.lt(self) };
+        if o_wins {
             o
         } else {
             self
         }
     }
 
+    fn max_nan(self, o: Dd) -> Dd {
+        self.extremum(o, true)
+    }
+
     fn min_nan(self, o: Dd) -> Dd {
-        if self.is_nan() || o.is_nan() {
-            Dd::new(f64::NAN)
-        } else if o.lt(self) {
-            o
-        } else {
-            self
-        }
+        self.extremum(o, false)
     }
 }
 
@@ -405,16 +406,25 @@ fn broadcast_shape(shapes: &[&[usize]]) -> Vec<usize> {
     let n = shapes.iter().map(|s| s.len()).max().unwrap_or(0);
     (0..n)
         .map(|i| {
-            shapes
-                .iter()
-                .filter_map(|s| (i + s.len()).checked_sub(n).map(|j| s[j]))
-                .fold(1, |acc, l| if l == 1 { acc } else { l })
+            shapes.iter().filter_map(|s| (i + s.len()).checked_sub(n).map(|j| s[j])).fold(1, |acc, l| {
+                if l == 1 {
+                    acc
+                } else {
+                    l
+                }
+            })
         })
         .collect()
 }
 
 /// Reduces `a` over `axes` with `f` from `init`, keeping the axes when `keepdims`.
-fn fold_axes(a: &ArrayD<Dd>, axes: &[usize], keepdims: bool, init: Dd, f: impl Fn(Dd, Dd) -> Dd) -> ArrayD<Dd> {
+fn fold_axes(
+    a: &ArrayD<Dd>,
+    axes: &[usize],
+    keepdims: bool,
+    init: Dd,
+    f: impl Fn(Dd, Dd) -> Dd,
+) -> ArrayD<Dd> {
     let mut sorted = axes.to_vec();
     sorted.sort_unstable();
     let mut cur = a.clone();
@@ -431,35 +441,39 @@ fn fold_axes(a: &ArrayD<Dd>, axes: &[usize], keepdims: bool, init: Dd, f: impl F
 
 /// The softmax family's shift: the maximum over `axes` (kept), 0 where it is not finite.
 fn shift(a: &ArrayD<Dd>, axes: &[usize]) -> ArrayD<Dd> {
-    fold_axes(a, axes, true, Dd::new(f64::NEG_INFINITY), Dd::max_nan)
-        .mapv(|m| if m.finite() { m } else { Dd::new(0.0) })
+    fold_axes(a, axes, true, Dd::new(f64::NEG_INFINITY), Dd::max_nan).mapv(|m| {
+        if m.finite() {
+            m
+        } else {
+            Dd::new(0.0)
+        }
+    })
 }
 
 fn zip2(a: &ArrayD<Dd>, b: &ArrayD<Dd>, f: impl Fn(Dd, Dd) -> Dd) -> ArrayD<Dd> {
     let shape = broadcast_shape(&[a.shape(), b.shape()]);
-    let (a, b) = (a.broadcast(IxDyn(&shape)).expect("broadcasts"), b.broadcast(IxDyn(&shape)).expect("broadcasts"));
+    let (a, b) =
+        (a.broadcast(IxDyn(&shape)).expect("broadcasts"), b.broadcast(IxDyn(&shape)).expect("broadcasts"));
     ndarray::Zip::from(&a).and(&b).map_collect(|&x, &y| f(x, y))
 }
 
+/// `dot` of vectors and matrices: `a` as rows of length `k`, `b` as `k` rows.
 fn dot(a: &ArrayD<Dd>, b: &ArrayD<Dd>) -> ArrayD<Dd> {
-    let (m, k) = if a.ndim() == 2 { (a.shape()[0], a.shape()[1]) } else { (1, a.shape()[0]) };
-    let n = if b.ndim() == 2 { b.shape()[1] } else { 1 };
-    let at = |i: usize, p: usize| if a.ndim() == 2 { a[[i, p]] } else { a[[p]] };
-    let bt = |p: usize, j: usize| if b.ndim() == 2 { b[[p, j]] } else { b[[p]] };
-    let mut out = Vec::with_capacity(m * n);
-    for i in 0..m {
-        for j in 0..n {
-            out.push((0..k).fold(Dd::new(0.0), |s, p| s.add(at(i, p).mul(bt(p, j)))));
-        }
-    }
-    let mut shape = Vec::new();
-    if a.ndim() == 2 {
-        shape.push(m);
-    }
-    if b.ndim() == 2 {
-        shape.push(n);
-    }
-    ArrayD::from_shape_vec(IxDyn(&shape), out).expect("shape")
+    let k = b.shape()[0];
+    let a2 = a.to_shape((a.len() / k.max(1), k)).expect("rows of a");
+    let b2 = b.to_shape((k, b.len() / k.max(1))).expect("rows of b");
+    let mut shape: Vec<usize> = a.shape()[..a.ndim() - 1].to_vec();
+    shape.extend_from_slice(&b.shape()[1..]);
+    let cells: Vec<Dd> = a2
+        .rows()
+        .into_iter()
+        .flat_map(|row| {
+            b2.columns()
+                .into_iter()
+                .map(move |col| row.iter().zip(col.iter()).fold(Dd::new(0.0), |s, (&x, &y)| s.add(x.mul(y))))
+        })
+        .collect();
+    ArrayD::from_shape_vec(IxDyn(&shape), cells).expect("shape")
 }
 
 /// The outcome of a double-double evaluation.
@@ -484,14 +498,16 @@ pub fn eval_graph(g: &FunctionGraph, inputs: &[Tensor]) -> Option<DdEval> {
             continue;
         }
         let node = g.node(id);
-        let ins: Vec<&ArrayD<Dd>> = node.inputs.iter().map(|i| &vals[i.index()].as_ref().expect("topological").0).collect();
+        let ins: Vec<&ArrayD<Dd>> =
+            node.inputs.iter().map(|i| &vals[i.index()].as_ref().expect("topological").0).collect();
         let all_finite = ins.iter().all(|a| a.iter().all(|d| d.finite()));
         let out: ArrayD<Dd> = match &node.op {
             Op::Constant(t) => DdArray::of(t).0,
             Op::Elemwise(s) => {
                 let shapes: Vec<&[usize]> = ins.iter().map(|a| a.shape()).collect();
                 let shape = broadcast_shape(&shapes);
-                let views: Vec<_> = ins.iter().map(|a| a.broadcast(IxDyn(&shape)).expect("broadcasts")).collect();
+                let views: Vec<_> =
+                    ins.iter().map(|a| a.broadcast(IxDyn(&shape)).expect("broadcasts")).collect();
                 let mut out = Vec::with_capacity(shape.iter().product());
                 let mut args = Vec::with_capacity(views.len());
                 for idx in ndarray::indices(IxDyn(&shape)) {
@@ -514,7 +530,8 @@ pub fn eval_graph(g: &FunctionGraph, inputs: &[Tensor]) -> Option<DdEval> {
                     ReduceOp::Sum => fold_axes(a, axes, *keepdims, Dd::new(0.0), Dd::add),
                     ReduceOp::Mean => {
                         let n: usize = axes.iter().map(|&ax| a.shape()[ax]).product();
-                        fold_axes(a, axes, *keepdims, Dd::new(0.0), Dd::add).mapv(|s| s.div(Dd::new(n as f64)))
+                        fold_axes(a, axes, *keepdims, Dd::new(0.0), Dd::add)
+                            .mapv(|s| s.div(Dd::new(n as f64)))
                     }
                     ReduceOp::Prod => fold_axes(a, axes, *keepdims, Dd::new(1.0), Dd::mul),
                     ReduceOp::Max => fold_axes(a, axes, *keepdims, Dd::new(f64::NEG_INFINITY), Dd::max_nan),
@@ -551,12 +568,18 @@ pub fn eval_graph(g: &FunctionGraph, inputs: &[Tensor]) -> Option<DdEval> {
             Op::Dot => dot(ins[0], ins[1]),
             Op::DimShuffle { .. } | Op::Subtensor { .. } | Op::Reshape { .. } => {
                 // Moves elements only: the high and low parts separately.
-                let parts: Vec<(Tensor, Tensor)> =
-                    node.inputs.iter().map(|i| vals[i.index()].as_ref().expect("topological").parts()).collect();
+                let parts: Vec<(Tensor, Tensor)> = node
+                    .inputs
+                    .iter()
+                    .map(|i| vals[i.index()].as_ref().expect("topological").parts())
+                    .collect();
                 let tys: Vec<&TensorType> = node.inputs.iter().map(|&i| g.ty(i)).collect();
                 let run = |pick: fn(&(Tensor, Tensor)) -> &Tensor| {
-                    let kin: Vec<KernelInput<'_>> =
-                        parts.iter().zip(&tys).map(|(p, ty)| KernelInput { value: pick(p), ty, name: "" }).collect();
+                    let kin: Vec<KernelInput<'_>> = parts
+                        .iter()
+                        .zip(&tys)
+                        .map(|(p, ty)| KernelInput { value: pick(p), ty, name: "" })
+                        .collect();
                     tl::kernels::eval(&node.op, &kin, g.ty(id)).ok().map(|t| t.to_f64_array())
                 };
                 let (hi, lo) = (run(|p| &p.0)?, run(|p| &p.1)?);
