@@ -6,7 +6,8 @@
 //! transformations (two-sum, FMA two-product); `exp` reduces by `ln 2` and `2^10` and runs a
 //! Taylor series, `log` and `log1p` are Newton iterations on `expm1`, `expm1` a Taylor series
 //! near 0. The exponent range is `f64`'s: a result that overflows or underflows (where the
-//! low part loses its bits) marks the evaluation *tainted*, and then it is no reference.
+//! low part loses its bits) marks the evaluation *tainted*, and then it is no reference; so
+//! does an invalid operation (`inf/inf`), whose limit the stable forms compute.
 //!
 //! The evaluator covers the ops the fuzz generator emits (elementwise arithmetic and
 //! transcendental functions, comparisons, `switch`, reductions, the softmax family, `dot`);
@@ -514,6 +515,9 @@ pub fn eval_graph(g: &FunctionGraph, inputs: &[Tensor]) -> Option<DdEval> {
                     args.clear();
                     args.extend(views.iter().map(|v| v[&idx]));
                     let r = scalar(*s, &args)?;
+                    // An invalid operation (`inf/inf`, `0·inf`) has no value where its limit
+                    // may have one: the formula is then no reference either.
+                    tainted |= r.is_nan() && !args.iter().any(|d| d.is_nan());
                     if args.iter().all(|d| d.finite()) {
                         tainted |= !r.finite();
                         if scales(*s) && args.iter().all(|d| d.hi != 0.0) {
