@@ -233,7 +233,8 @@ impl ScalarProgram {
         let mut p = ScalarProgram { inputs, nodes: Vec::new(), output: 0, extra_outputs: Vec::new() };
         let value = |p: &ScalarProgram, tok: &str| -> Result<usize, String> {
             let tok = tok.trim();
-            let (kind, num) = tok.split_at(1.min(tok.len()));
+            // The first character, whatever its width (a token may start with any text).
+            let (kind, num) = tok.split_at(tok.chars().next().map_or(0, char::len_utf8));
             let k: usize = num.parse().map_err(|_| format!("bad value `{tok}`"))?;
             let v = match kind {
                 "i" if k < n_in => k,
