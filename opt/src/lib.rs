@@ -13,7 +13,9 @@
 //!
 //! Rewrites that can change IEEE results beyond rounding (`x*0 → 0`, `x-x → 0`,
 //! `x/x → 1`) are marked `fast_math` and run only when `OptConfig::fast_math` is set
-//! (off by default, unlike Theano): NaN and infinity must keep flowing as IEEE says.
+//! (off by default, unlike Theano): NaN and infinity must keep flowing as IEEE says. So does
+//! regrouping the non-constant terms of a sum or product (`a + (b + c) → a + b + c`, see
+//! `pattern::Rw::terms`).
 #![warn(missing_docs)]
 
 pub mod canonicalize;
@@ -29,6 +31,18 @@ pub use engine::{Phase, Rule};
 pub use trace::{PhaseStats, RewriteTrace, TraceEntry};
 
 use tensorlift_ir::{FunctionGraph, GraphError};
+
+/// Most inputs of one kernel the optimizer builds: an n-ary add or mul with more terms
+/// becomes a left-nested chain of nodes of at most this many (the same order of
+/// evaluation), and fusion stops growing a `Composite` before it reads more. Every input
+/// of a native kernel is a live pointer and a slot of its frame: compile time grows faster
+/// than the input count, and so does the stack the kernel needs.
+pub const MAX_KERNEL_INPUTS: usize = 32;
+
+/// Most scalar ops of a multi-output `Composite` built by merging two kernels
+/// (`composite_extra_output`): each merge copies both programs, so without a bound a chain
+/// of kernels would merge into one in time quadratic in its length.
+pub const MAX_MERGED_OPS: usize = 64;
 
 /// Options of the pipeline.
 #[derive(Clone, Debug)]
