@@ -108,3 +108,28 @@ fn item21_chain_gradient_rewrites_grow_linearly() {
         assert!((p - q).abs() <= 1e-9 * (1.0 + q.abs()), "{p} vs {q}");
     }
 }
+
+/// The input cap counts distinct inputs: a chain that reads `x` a thousand times is still
+/// one kernel of one input.
+#[test]
+fn item22_the_input_cap_counts_each_input_once() {
+    let x = tl::dvector("x");
+    let mut y = x.clone();
+    for i in 0..3000 {
+        y = match i % 3 {
+            0 => y * 1.5,
+            1 => tl::sin(y),
+            _ => y + &x,
+        };
+    }
+    let g = FunctionGraph::from_vars(&[&x], &[y]).expect("builds");
+    let opt = optimize(&g, &OptConfig { verify: false, ..OptConfig::default() }).expect("optimizes");
+    let kernels: Vec<usize> = opt
+        .graph
+        .toposort()
+        .into_iter()
+        .filter(|&id| matches!(opt.graph.node(id).op, Op::Composite(_) | Op::Elemwise(_)))
+        .map(|id| opt.graph.node(id).inputs.len())
+        .collect();
+    assert_eq!(kernels, [1]);
+}

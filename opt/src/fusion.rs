@@ -14,7 +14,7 @@
 
 use crate::engine::Rule;
 use crate::pattern::{same_pattern, Rw};
-use crate::scratch::{NodeSet, Scratch};
+use crate::scratch::{NodeMap, NodeSet, Scratch};
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 use tensorlift_ir::{DType, NodeId, Op, ReduceOp, ScalarArgs, ScalarNode, ScalarOp, ScalarProgram};
@@ -40,17 +40,20 @@ fn scalar_const(rw: &Rw<'_>, id: NodeId) -> bool {
 }
 
 /// The cluster of fusible nodes that can be computed inside one kernel ending at `root`,
-/// left in `cluster`.
-/// The cluster reads at most `MAX_KERNEL_INPUTS` values from outside.
-fn grow_cluster(rw: &Rw<'_>, root: NodeId, cluster: &mut NodeSet) {
+/// left in `cluster`. The cluster reads at most `MAX_KERNEL_INPUTS` distinct values from
+/// outside (`reads` counts, per outside value, the cluster's reads of it).
+fn grow_cluster(rw: &Rw<'_>, root: NodeId, cluster: &mut NodeSet, reads: &mut NodeMap<u32>) {
     cluster.clear(rw.g.len());
+    reads.clear(rw.g.len());
     cluster.insert(root, ());
     let ndim = rw.ty(root).ndim();
-    // Reads of outside values by the cluster's nodes (a bound on its distinct inputs): a
-    // node absorbed stops being read from outside and reads its own operands instead.
-    let operands = |n: NodeId| rw.node(n).inputs.iter().filter(|&&i| !scalar_const(rw, i)).count();
-    let mut reads = operands(root);
+    let outside = |n: NodeId| rw.node(n).inputs.iter().copied().filter(move |&i| !scalar_const(rw, i));
+    let mut distinct = 0;
+    for i in outside(root) {
+        distinct += usize::from(reads.insert(i, reads.get(i).unwrap_or(0) + 1).is_none());
+    }
     let mut work = vec![root];
+    let mut fresh: Vec<NodeId> = Vec::new();
     while let Some(n) = work.pop() {
         for &i in &rw.node(n).inputs {
             if cluster.contains(i) || !fusible(rw, i) || rw.ty(i).ndim() != ndim {
@@ -58,12 +61,24 @@ fn grow_cluster(rw: &Rw<'_>, root: NodeId, cluster: &mut NodeSet) {
             }
             let readers_inside =
                 rw.g.uses(i).iter().all(|&u| cluster.contains(u)) && !rw.g.outputs().contains(&i);
-            let after = (reads + operands(i)).saturating_sub(rw.use_count(i));
-            if readers_inside && after <= crate::MAX_KERNEL_INPUTS {
-                reads = after;
-                cluster.insert(i, ());
-                work.push(i);
+            if !readers_inside {
+                continue;
             }
+            // Taking `i` in: it is no longer read from outside, its operands are.
+            fresh.clear();
+            fresh.extend(outside(i).filter(|&j| reads.get(j).is_none_or(|r| r == 0)));
+            fresh.sort_unstable();
+            fresh.dedup();
+            if distinct - 1 + fresh.len() > crate::MAX_KERNEL_INPUTS {
+                continue;
+            }
+            distinct = distinct - 1 + fresh.len();
+            reads.insert(i, 0);
+            for j in outside(i) {
+                reads.insert(j, reads.get(j).unwrap_or(0) + 1);
+            }
+            cluster.insert(i, ());
+            work.push(i);
         }
     }
 }
@@ -170,7 +185,8 @@ fn fuse_elemwise(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
     }
     let (program, inputs) = {
         let mut s = rw.scratch.borrow_mut();
-        grow_cluster(rw, id, &mut s.cluster);
+        let Scratch { cluster, reads, .. } = &mut *s;
+        grow_cluster(rw, id, cluster, reads);
         program_of(rw, id, &mut s)
     };
     if program.op_count() < 2 || inputs.is_empty() {
