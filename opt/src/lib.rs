@@ -111,6 +111,7 @@ pub fn optimize(g: &FunctionGraph, config: &OptConfig) -> Result<Optimized, Grap
     let mut graph = g.compact().0;
     let mut trace = RewriteTrace::default();
     if !config.disabled {
+        split_wide_nodes(&mut graph)?;
         let mut budget = config.step_limit;
         for phase in Phase::ALL {
             if config.skipped_phases.contains(&phase) {
@@ -136,9 +137,57 @@ pub fn optimize(g: &FunctionGraph, config: &OptConfig) -> Result<Optimized, Grap
     Ok(Optimized { graph, trace })
 }
 
+/// Splits every elementwise add or mul of more than `MAX_KERNEL_INPUTS` operands (a
+/// gradient's accumulated sum can have thousands) into a left-nested chain of nodes of at
+/// most that many, which evaluates in the same order. Done once before the phases: every
+/// replacement of an operand rehashes its readers, so one node with n operands would make
+/// the phases quadratic in n.
+fn split_wide_nodes(g: &mut FunctionGraph) -> Result<(), GraphError> {
+    use tensorlift_ir::{Op, ScalarOp};
+    for id in g.toposort() {
+        let node = g.node(id);
+        let wide = matches!(node.op, Op::Elemwise(ScalarOp::Add | ScalarOp::Mul))
+            && node.inputs.len() > MAX_KERNEL_INPUTS;
+        if !wide {
+            continue;
+        }
+        let (op, terms) = (node.op.clone(), node.inputs.to_vec());
+        let mut acc = g.add_node(op.clone(), terms[..MAX_KERNEL_INPUTS].to_vec())?;
+        for chunk in terms[MAX_KERNEL_INPUTS..].chunks(MAX_KERNEL_INPUTS - 1) {
+            let mut ins = Vec::with_capacity(chunk.len() + 1);
+            ins.push(acc);
+            ins.extend_from_slice(chunk);
+            acc = g.add_node(op.clone(), ins)?;
+        }
+        g.replace(id, acc)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// #12 item 21: an add of 100 operands is a left-nested chain of nodes of at most
+    /// `MAX_KERNEL_INPUTS` operands before any phase runs, in the same order.
+    #[test]
+    fn wide_sums_are_split_before_the_phases() {
+        let mut text = String::from("graph {\n");
+        for i in 0..100 {
+            text.push_str(&format!("  %{i} = input \"x{i}\" : float64[?]\n"));
+        }
+        let all: Vec<String> = (0..100).map(|i| format!("%{i}")).collect();
+        text.push_str(&format!("  %100 = add({}) : float64[?]\n  return %100\n}}\n", all.join(", ")));
+        let g = FunctionGraph::parse(&text).expect("parses");
+        let mut config = OptConfig::default();
+        config.skipped_phases = Phase::ALL.to_vec();
+        let opt = optimize(&g, &config).expect("optimizes");
+        let ids = opt.graph.toposort();
+        let adds: Vec<usize> =
+            ids.iter().map(|&id| opt.graph.node(id).inputs.len()).filter(|&n| n > 0).collect();
+        assert_eq!(adds, [32, 32, 32, 7]);
+        assert!(opt.trace.is_empty());
+    }
 
     /// The profile has one record per phase run, in order, whose rewrites add up to the
     /// trace and whose node counts are the graph's as each phase began.
