@@ -179,8 +179,7 @@ mod tests {
         let all: Vec<String> = (0..100).map(|i| format!("%{i}")).collect();
         text.push_str(&format!("  %100 = add({}) : float64[?]\n  return %100\n}}\n", all.join(", ")));
         let g = FunctionGraph::parse(&text).expect("parses");
-        let mut config = OptConfig::default();
-        config.skipped_phases = Phase::ALL.to_vec();
+        let config = OptConfig { skipped_phases: Phase::ALL.to_vec(), ..OptConfig::default() };
         let opt = optimize(&g, &config).expect("optimizes");
         let ids = opt.graph.toposort();
         let adds: Vec<usize> =
