@@ -8,12 +8,23 @@
 //! - `chain/20000`: at most twice the time of `chain/10000` (optimization stays linear);
 //!   `chain/40000` shows the ratio once the graph no longer fits in cache either way.
 //!
+//! - `compile/chain_grad/10000` (`tl::function` of the gradient of a 10 000-op chain
+//!   alternating `sin(y + x)` and `y*1.5 - x`, JIT included): under 1 s;
+//!   `compile/chain_grad/20000` at most 2.2 times that.
+//! - `compile/sum_exp/3000` (`tl::function` of `exp(x0) + … + exp(x2999)`): under 100 ms.
+//!
+//! The `compile` group empties the JIT cache before each call, so every call compiles.
+//!
 //! The node counts of each graph before and after optimization are printed once before the
 //! measurements, and so are the doubling ratios measured with the sizes interleaved (one call
 //! of each size per round, medians over the rounds): criterion measures one size after the
 //! other, seconds apart, and on a shared machine the load can change in between; interleaving
 //! takes that drift out of the ratio.
 
+#[path = "../tests/common/scaling.rs"]
+mod scaling;
+
+use scaling::{chain_gradient, sum_of_exps};
 use std::time::Duration;
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode};
@@ -158,5 +169,30 @@ fn chain(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, mlp20_grad, chain);
+/// `tl::function` from scratch (the cache emptied first): optimizer and JIT.
+fn compile_fresh(inputs: &[&tl::Var], outputs: &[&tl::Var]) -> tl::Function {
+    tl::clear_cache();
+    tl::function(inputs, outputs).expect("compiles")
+}
+
+fn compile(c: &mut Criterion) {
+    let mut group = c.benchmark_group("compile");
+    group
+        .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(10));
+    for n in [10_000usize, 20_000] {
+        let (x, g) = chain_gradient(n);
+        group.bench_with_input(BenchmarkId::new("chain_grad", n), &n, |b, _| {
+            b.iter(|| compile_fresh(&[&x], &[&g]))
+        });
+    }
+    let (xs, s) = sum_of_exps(3000);
+    let refs: Vec<&tl::Var> = xs.iter().collect();
+    group.bench_function(BenchmarkId::new("sum_exp", 3000), |b| b.iter(|| compile_fresh(&refs, &[&s])));
+    group.finish();
+}
+
+criterion_group!(benches, mlp20_grad, chain, compile);
 criterion_main!(benches);

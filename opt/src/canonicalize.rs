@@ -162,6 +162,9 @@ fn div_by_const(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
 /// Combines the constant terms of an n-ary add or mul into one (computed with the op's own
 /// kernel, so exactly as the graph would), put first; drops the neutral element.
 fn canonize(rw: &mut Rw<'_>, id: NodeId, op: ScalarOp, neutral: f64) -> Option<NodeId> {
+    if flattened_by_reader(rw, id, op) {
+        return None;
+    }
     let root_ins = rw.inputs(id);
     let terms = rw.terms(id, op);
     let dtype = rw.ty(id).dtype;
@@ -191,7 +194,8 @@ fn canonize(rw: &mut Rw<'_>, id: NodeId, op: ScalarOp, neutral: f64) -> Option<N
     folded.retain(|c| rw.const_value(*c).is_none_or(|v| v.to_bits() != neutral.to_bits()));
     let mut new_terms: Terms = folded;
     new_terms.extend(vars);
-    let unchanged = new_terms[..] == root_ins[..];
+    // A node wider than a kernel may read is split even when nothing else changes.
+    let unchanged = new_terms[..] == root_ins[..] && new_terms.len() <= crate::MAX_KERNEL_INPUTS;
     if unchanged {
         return None;
     }
@@ -201,18 +205,49 @@ fn canonize(rw: &mut Rw<'_>, id: NodeId, op: ScalarOp, neutral: f64) -> Option<N
             rw.fill(id, k).filter(|&r| r != id)
         }
         1 => Some(new_terms[0]),
-        _ => rw.el(op, new_terms.into_vec()),
+        _ => left_nested(rw, op, &new_terms),
     }
 }
 
-/// n-ary `add`: nested adds flattened (when nothing else reads them), constants summed
+/// `op(terms…)` as a left-nested chain of nodes of at most `MAX_KERNEL_INPUTS` operands
+/// each: `op(op(t0, …, t31), t32, …)`, which evaluates left to right exactly as one node.
+fn left_nested(rw: &mut Rw<'_>, op: ScalarOp, terms: &[NodeId]) -> Option<NodeId> {
+    let first = terms.len().min(crate::MAX_KERNEL_INPUTS);
+    let mut acc = rw.el(op, terms[..first].to_vec())?;
+    for chunk in terms[first..].chunks(crate::MAX_KERNEL_INPUTS - 1) {
+        let mut ins = Vec::with_capacity(chunk.len() + 1);
+        ins.push(acc);
+        ins.extend_from_slice(chunk);
+        acc = rw.el(op, ins)?;
+    }
+    Some(acc)
+}
+
+/// True when the only reader of `id` is an n-ary `op` that flattens it (`Rw::terms`): `id`
+/// is then left for the reader, so a chain `((a + b) + c) + …` is flattened once, at its
+/// root, instead of once per link (quadratic in its length).
+fn flattened_by_reader(rw: &Rw<'_>, id: NodeId, op: ScalarOp) -> bool {
+    let dtype = rw.ty(id).dtype;
+    if rw.use_count(id) != 1 {
+        return false;
+    }
+    let Some(&r) = rw.g.uses(id).first() else { return false };
+    if rw.scalar_op(r) != Some(op) || rw.ty(r).dtype != dtype {
+        return false;
+    }
+    let leading_consts = |t: &NodeId| *t != id && rw.const_value(*t).is_some() && rw.ty(*t).dtype == dtype;
+    rw.config.fast_math || rw.node(r).inputs.iter().find(|t| !leading_consts(t)) == Some(&id)
+}
+
+/// n-ary `add`: nested adds flattened (when nothing else reads them and the grouping of the
+/// other terms is kept, see `Rw::terms`), constants summed
 /// and put first, `+ (-0.0)` dropped.
 fn add_canonizer(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
     rw.is(id, ScalarOp::Add)?;
     canonize(rw, id, ScalarOp::Add, -0.0)
 }
 
-/// n-ary `mul`: nested muls flattened, constants multiplied and put first, `* 1` dropped.
+/// n-ary `mul`: nested muls flattened (as for `add`), constants multiplied and put first, `* 1` dropped.
 fn mul_canonizer(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
     rw.is(id, ScalarOp::Mul)?;
     canonize(rw, id, ScalarOp::Mul, 1.0)

@@ -6,7 +6,7 @@
 use crate::pattern::Rw;
 use crate::trace::{RewriteTrace, TraceEntry};
 use crate::OptConfig;
-use tensorlift_ir::{pp_graph_depth, FunctionGraph, GraphError, NodeId, TensorType};
+use tensorlift_ir::{pp_graph_depth, FunctionGraph, GraphError, NodeId, Op, TensorType};
 
 /// A phase of the pipeline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -92,6 +92,35 @@ pub fn compatible(old: &TensorType, new: &TensorType) -> bool {
 /// Depth of the expressions shown in the trace.
 const TRACE_DEPTH: usize = 3;
 
+/// Largest scalar program the trace prints in full; a node whose expression holds a larger
+/// one is shown by its description (`<composite result %12>`): printing it would cost more
+/// than the rewrite.
+const TRACE_PROGRAM_OPS: usize = 32;
+
+/// Most nodes `trace_text` looks at for large programs before it shows the description.
+const TRACE_WALK_LIMIT: usize = 64;
+
+/// The text of `id` in the trace: its expression to `TRACE_DEPTH` levels, or its
+/// description when that would print a program of more than `TRACE_PROGRAM_OPS` ops.
+fn trace_text(g: &FunctionGraph, id: NodeId) -> String {
+    let mut walk = vec![(id, TRACE_DEPTH)];
+    let mut seen = 0;
+    while let Some((n, depth)) = walk.pop() {
+        seen += 1;
+        let big = match &g.node(n).op {
+            Op::Composite(p) | Op::FusedReduce { body: p, .. } => p.nodes.len() > TRACE_PROGRAM_OPS,
+            _ => false,
+        };
+        if big || seen > TRACE_WALK_LIMIT {
+            return g.describe(id);
+        }
+        if depth > 0 {
+            walk.extend(g.node(n).inputs.iter().map(|&i| (i, depth - 1)));
+        }
+    }
+    pp_graph_depth(g, id, TRACE_DEPTH)
+}
+
 /// Runs one phase to a fixpoint (or until `budget` rewrites are used up); returns the
 /// number of passes over the graph.
 pub fn run_phase(
@@ -130,8 +159,7 @@ pub fn run_phase(
                     continue;
                 }
                 for (old, new) in pairs {
-                    let before = pp_graph_depth(g, old, TRACE_DEPTH);
-                    let after = pp_graph_depth(g, new, TRACE_DEPTH);
+                    let (before, after) = (trace_text(g, old), trace_text(g, new));
                     g.replace(old, new)?;
                     trace.entries.push(TraceEntry { phase, rule: rule.name, before, after });
                 }

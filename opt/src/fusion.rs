@@ -14,7 +14,7 @@
 
 use crate::engine::Rule;
 use crate::pattern::{same_pattern, Rw};
-use crate::scratch::{NodeSet, Scratch};
+use crate::scratch::{NodeMap, NodeSet, Scratch};
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 use tensorlift_ir::{DType, NodeId, Op, ReduceOp, ScalarArgs, ScalarNode, ScalarOp, ScalarProgram};
@@ -40,12 +40,20 @@ fn scalar_const(rw: &Rw<'_>, id: NodeId) -> bool {
 }
 
 /// The cluster of fusible nodes that can be computed inside one kernel ending at `root`,
-/// left in `cluster`.
-fn grow_cluster(rw: &Rw<'_>, root: NodeId, cluster: &mut NodeSet) {
+/// left in `cluster`. The cluster reads at most `MAX_KERNEL_INPUTS` distinct values from
+/// outside (`reads` counts, per outside value, the cluster's reads of it).
+fn grow_cluster(rw: &Rw<'_>, root: NodeId, cluster: &mut NodeSet, reads: &mut NodeMap<u32>) {
     cluster.clear(rw.g.len());
+    reads.clear(rw.g.len());
     cluster.insert(root, ());
     let ndim = rw.ty(root).ndim();
+    let outside = |n: NodeId| rw.node(n).inputs.iter().copied().filter(move |&i| !scalar_const(rw, i));
+    let mut distinct = 0;
+    for i in outside(root) {
+        distinct += usize::from(reads.insert(i, reads.get(i).unwrap_or(0) + 1).is_none());
+    }
     let mut work = vec![root];
+    let mut fresh: Vec<NodeId> = Vec::new();
     while let Some(n) = work.pop() {
         for &i in &rw.node(n).inputs {
             if cluster.contains(i) || !fusible(rw, i) || rw.ty(i).ndim() != ndim {
@@ -53,10 +61,24 @@ fn grow_cluster(rw: &Rw<'_>, root: NodeId, cluster: &mut NodeSet) {
             }
             let readers_inside =
                 rw.g.uses(i).iter().all(|&u| cluster.contains(u)) && !rw.g.outputs().contains(&i);
-            if readers_inside {
-                cluster.insert(i, ());
-                work.push(i);
+            if !readers_inside {
+                continue;
             }
+            // Taking `i` in: it is no longer read from outside, its operands are.
+            fresh.clear();
+            fresh.extend(outside(i).filter(|&j| reads.get(j).is_none_or(|r| r == 0)));
+            fresh.sort_unstable();
+            fresh.dedup();
+            if distinct - 1 + fresh.len() > crate::MAX_KERNEL_INPUTS {
+                continue;
+            }
+            distinct = distinct - 1 + fresh.len();
+            reads.insert(i, 0);
+            for j in outside(i) {
+                reads.insert(j, reads.get(j).unwrap_or(0) + 1);
+            }
+            cluster.insert(i, ());
+            work.push(i);
         }
     }
 }
@@ -149,18 +171,22 @@ fn fuse_elemwise(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
     }
     // Grow from the last node of a chain only: a node whose every reader is one fusible
     // node will be absorbed by it.
+    // (Unless the reader could not take it in without reading too many inputs.)
     let users = rw.g.uses(id);
+    let operands = |n: NodeId| rw.node(n).inputs.iter().filter(|&&i| !scalar_const(rw, i)).count();
     if !users.is_empty()
         && !rw.g.outputs().contains(&id)
         && users.iter().all(|&u| u == users[0])
         && fusible(rw, users[0])
         && rw.ty(users[0]).ndim() == rw.ty(id).ndim()
+        && operands(users[0]) + operands(id) - rw.use_count(id) <= crate::MAX_KERNEL_INPUTS
     {
         return None;
     }
     let (program, inputs) = {
         let mut s = rw.scratch.borrow_mut();
-        grow_cluster(rw, id, &mut s.cluster);
+        let Scratch { cluster, reads, .. } = &mut *s;
+        grow_cluster(rw, id, cluster, reads);
         program_of(rw, id, &mut s)
     };
     if program.op_count() < 2 || inputs.is_empty() {
@@ -243,14 +269,21 @@ fn fuse_extra_output(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
         };
         let outputs: Vec<NodeId> = (0..n_out).filter_map(|k| output_node(rw, c, k)).collect();
         let read_elsewhere = outputs.iter().any(|&o| rw.use_count(o) > reads(o));
-        let acyclic = outer_ins
-            .iter()
-            .all(|&y| source_of(rw, y).is_some_and(|(s, _)| s == c) || !rw.g.depends_on(y, c));
-        (c != id && rw.ty(c).ndim() == ndim && same_pattern(rw.ty(c), rw.ty(id)) && read_elsewhere && acyclic)
-            .then_some(c)
+        // The walks last: only for a candidate that passes every other test.
+        let acyclic = || {
+            outer_ins
+                .iter()
+                .all(|&y| source_of(rw, y).is_some_and(|(s, _)| s == c) || !may_depend_on(rw, y, c))
+        };
+        (c != id
+            && rw.ty(c).ndim() == ndim
+            && same_pattern(rw.ty(c), rw.ty(id))
+            && read_elsewhere
+            && acyclic())
+        .then_some(c)
     })?;
     let (inner, inner_ins) = elementwise_program(rw, c)?;
-    if inner_ins.is_empty() {
+    if inner_ins.is_empty() || inner.nodes.len() + outer.nodes.len() > crate::MAX_MERGED_OPS {
         return None;
     }
     let in_c = |rw: &Rw<'_>, x: NodeId| source_of(rw, x).filter(|&(s, _)| s == c).map(|(_, k)| k);
@@ -260,6 +293,9 @@ fn fuse_extra_output(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
         if !inputs.contains(&x) {
             inputs.push(x);
         }
+    }
+    if inputs.len() > crate::MAX_KERNEL_INPUTS {
+        return None;
     }
     let index_of = |x: NodeId| inputs.iter().position(|&y| y == x).expect("listed");
     let mut p = ScalarProgram {
@@ -291,6 +327,10 @@ fn fuse_extra_output(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
             }
         }
     }
+    // Every output is a pointer the kernel keeps live, like every input.
+    if p.inputs.len() + p.n_outputs() > crate::MAX_KERNEL_INPUTS {
+        return None;
+    }
     debug_assert!(p.validate().is_ok(), "{:?}", p.validate());
     let merged = rw.add(Op::Composite(Arc::new(p)), inputs)?;
     // `c` itself last: its `CompositeOutput` readers are replaced first.
@@ -301,6 +341,32 @@ fn fuse_extra_output(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
         rw.also_replace(o, out);
     }
     Some(merged)
+}
+
+/// Most nodes `may_depend_on` visits before it gives up.
+const DEPENDENCE_WALK_LIMIT: usize = 2 * crate::MAX_MERGED_OPS;
+
+/// True when `a` is (or may be) computed from `b`: a walk from `a` toward the inputs that
+/// answers true, to be safe, once it has visited `DEPENDENCE_WALK_LIMIT` nodes, so that a
+/// merge costs the same however large the graph behind it.
+fn may_depend_on(rw: &Rw<'_>, a: NodeId, b: NodeId) -> bool {
+    let mut s = rw.scratch.borrow_mut();
+    s.visited.clear(rw.g.len());
+    let mut stack = vec![a];
+    let mut visited = 0;
+    while let Some(n) = stack.pop() {
+        if n == b {
+            return true;
+        }
+        if s.visited.insert(n, ()).is_none() {
+            visited += 1;
+            if visited > DEPENDENCE_WALK_LIMIT {
+                return true;
+            }
+            stack.extend(rw.node(n).inputs.iter().copied());
+        }
+    }
+    false
 }
 
 /// Appends `q`'s nodes to `p`, its input `k` standing for `p`'s value `args[k]` and its

@@ -13,7 +13,9 @@
 //!
 //! Rewrites that can change IEEE results beyond rounding (`x*0 → 0`, `x-x → 0`,
 //! `x/x → 1`) are marked `fast_math` and run only when `OptConfig::fast_math` is set
-//! (off by default, unlike Theano): NaN and infinity must keep flowing as IEEE says.
+//! (off by default, unlike Theano): NaN and infinity must keep flowing as IEEE says. So does
+//! regrouping the non-constant terms of a sum or product (`a + (b + c) → a + b + c`, see
+//! `pattern::Rw::terms`).
 #![warn(missing_docs)]
 
 pub mod canonicalize;
@@ -29,6 +31,18 @@ pub use engine::{Phase, Rule};
 pub use trace::{PhaseStats, RewriteTrace, TraceEntry};
 
 use tensorlift_ir::{FunctionGraph, GraphError};
+
+/// Most inputs of one kernel the optimizer builds: an n-ary add or mul with more terms
+/// becomes a left-nested chain of nodes of at most this many (the same order of
+/// evaluation), and fusion stops growing a `Composite` before it reads more. Every input
+/// of a native kernel is a live pointer and a slot of its frame: compile time grows faster
+/// than the input count, and so does the stack the kernel needs.
+pub const MAX_KERNEL_INPUTS: usize = 32;
+
+/// Most scalar ops of a multi-output `Composite` built by merging two kernels
+/// (`composite_extra_output`): each merge copies both programs, so without a bound a chain
+/// of kernels would merge into one in time quadratic in its length.
+pub const MAX_MERGED_OPS: usize = 64;
 
 /// Options of the pipeline.
 #[derive(Clone, Debug)]
@@ -97,6 +111,7 @@ pub fn optimize(g: &FunctionGraph, config: &OptConfig) -> Result<Optimized, Grap
     let mut graph = g.compact().0;
     let mut trace = RewriteTrace::default();
     if !config.disabled {
+        split_wide_nodes(&mut graph)?;
         let mut budget = config.step_limit;
         for phase in Phase::ALL {
             if config.skipped_phases.contains(&phase) {
@@ -122,9 +137,56 @@ pub fn optimize(g: &FunctionGraph, config: &OptConfig) -> Result<Optimized, Grap
     Ok(Optimized { graph, trace })
 }
 
+/// Splits every elementwise add or mul of more than `MAX_KERNEL_INPUTS` operands (a
+/// gradient's accumulated sum can have thousands) into a left-nested chain of nodes of at
+/// most that many, which evaluates in the same order. Done once before the phases: every
+/// replacement of an operand rehashes its readers, so one node with n operands would make
+/// the phases quadratic in n.
+fn split_wide_nodes(g: &mut FunctionGraph) -> Result<(), GraphError> {
+    use tensorlift_ir::{Op, ScalarOp};
+    for id in g.toposort() {
+        let node = g.node(id);
+        let wide = matches!(node.op, Op::Elemwise(ScalarOp::Add | ScalarOp::Mul))
+            && node.inputs.len() > MAX_KERNEL_INPUTS;
+        if !wide {
+            continue;
+        }
+        let (op, terms) = (node.op.clone(), node.inputs.to_vec());
+        let mut acc = g.add_node(op.clone(), terms[..MAX_KERNEL_INPUTS].to_vec())?;
+        for chunk in terms[MAX_KERNEL_INPUTS..].chunks(MAX_KERNEL_INPUTS - 1) {
+            let mut ins = Vec::with_capacity(chunk.len() + 1);
+            ins.push(acc);
+            ins.extend_from_slice(chunk);
+            acc = g.add_node(op.clone(), ins)?;
+        }
+        g.replace(id, acc)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// #12 item 21: an add of 100 operands is a left-nested chain of nodes of at most
+    /// `MAX_KERNEL_INPUTS` operands before any phase runs, in the same order.
+    #[test]
+    fn wide_sums_are_split_before_the_phases() {
+        let mut text = String::from("graph {\n");
+        for i in 0..100 {
+            text.push_str(&format!("  %{i} = input \"x{i}\" : float64[?]\n"));
+        }
+        let all: Vec<String> = (0..100).map(|i| format!("%{i}")).collect();
+        text.push_str(&format!("  %100 = add({}) : float64[?]\n  return %100\n}}\n", all.join(", ")));
+        let g = FunctionGraph::parse(&text).expect("parses");
+        let config = OptConfig { skipped_phases: Phase::ALL.to_vec(), ..OptConfig::default() };
+        let opt = optimize(&g, &config).expect("optimizes");
+        let ids = opt.graph.toposort();
+        let adds: Vec<usize> =
+            ids.iter().map(|&id| opt.graph.node(id).inputs.len()).filter(|&n| n > 0).collect();
+        assert_eq!(adds, [32, 32, 32, 7]);
+        assert!(opt.trace.is_empty());
+    }
 
     /// The profile has one record per phase run, in order, whose rewrites add up to the
     /// trace and whose node counts are the graph's as each phase began.

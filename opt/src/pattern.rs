@@ -119,19 +119,53 @@ impl<'g> Rw<'g> {
     }
 
     /// The operands of an n-ary `op` tree rooted at `id`, flattening nested nodes of the
-    /// same op and dtype that nothing else reads.
+    /// same op and dtype that nothing else reads, where that keeps the grouping of the
+    /// non-constant terms (an n-ary node is evaluated left to right, constants collected
+    /// first): a nested node before every non-constant term (`(a + b) + c`), or one holding
+    /// at most one non-constant term (`a * (2 * b)`). `a + (b + c)` keeps its inner node:
+    /// `(a + b) + c` can differ beyond rounding (`1 + (1e17 - 1e17)`). Under `fast_math`
+    /// every nested node is flattened, as in Theano.
     pub fn terms(&self, id: NodeId, op: ScalarOp) -> Terms {
-        let dtype = self.ty(id).dtype;
         let mut out = Terms::new();
+        let mut vars = 0;
+        self.expand_terms(id, op, &mut out, &mut vars, 0);
+        out
+    }
+
+    /// True when `t` may be flattened into an n-ary `op` of `dtype`: the same op and dtype,
+    /// read once.
+    fn nested(&self, t: NodeId, op: ScalarOp, dtype: DType) -> bool {
+        self.scalar_op(t) == Some(op) && self.ty(t).dtype == dtype && self.use_count(t) == 1
+    }
+
+    /// Appends the operands of `id` to `out` (see `terms`); `vars` counts the non-constant
+    /// terms in `out`. `depth` bounds the nested expansions of non-leading nodes.
+    fn expand_terms(&self, id: NodeId, op: ScalarOp, out: &mut Terms, vars: &mut usize, depth: usize) {
+        /// Deepest nesting of non-leading nodes looked into.
+        const MAX_DEPTH: usize = 8;
+        let dtype = self.ty(id).dtype;
         let mut stack: Terms = self.inputs(id).into_iter().rev().collect();
         while let Some(t) = stack.pop() {
-            if self.scalar_op(t) == Some(op) && self.ty(t).dtype == dtype && self.use_count(t) == 1 {
-                stack.extend(self.inputs(t).into_iter().rev());
-            } else {
-                out.push(t);
+            if self.nested(t, op, dtype) {
+                if *vars == 0 || self.config.fast_math {
+                    stack.extend(self.inputs(t).into_iter().rev());
+                    continue;
+                }
+                if depth < MAX_DEPTH {
+                    let (mut sub, mut n) = (Terms::new(), 0);
+                    self.expand_terms(t, op, &mut sub, &mut n, depth + 1);
+                    if n <= 1 {
+                        out.extend(sub);
+                        *vars += n;
+                        continue;
+                    }
+                }
             }
+            if self.const_value(t).is_none() || self.ty(t).dtype != dtype {
+                *vars += 1;
+            }
+            out.push(t);
         }
-        out
     }
 }
 

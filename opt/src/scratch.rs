@@ -67,6 +67,8 @@ pub struct Scratch {
     pub visited: NodeSet,
     /// The value number of each node in the program being built.
     pub values: NodeMap<u32>,
+    /// How many times the cluster being grown reads each outside value.
+    pub reads: NodeMap<u32>,
 }
 
 #[cfg(test)]

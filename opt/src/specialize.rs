@@ -76,11 +76,17 @@ fn pow_sqrt(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
     }
 }
 
-/// `x * x → sqr(x)` (in an n-ary product, each repeated pair).
+/// `x * x → sqr(x)` (in an n-ary product, each repeated pair). Without fast_math only the
+/// first two non-constant factors, when they are the same: `(a * x) * x` is not
+/// `a * sqr(x)` beyond rounding (`sqr(x)` can overflow where `a * x * x` does not).
 fn mul_to_sqr(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
     let ins = rw.is(id, ScalarOp::Mul)?;
-    let (k, j) =
-        (0..ins.len()).find_map(|k| ((k + 1)..ins.len()).find(|&j| ins[j] == ins[k]).map(|j| (k, j)))?;
+    let (k, j) = if rw.config.fast_math {
+        (0..ins.len()).find_map(|k| ((k + 1)..ins.len()).find(|&j| ins[j] == ins[k]).map(|j| (k, j)))?
+    } else {
+        let k = ins.iter().position(|&t| rw.const_value(t).is_none())?;
+        (ins.get(k + 1) == Some(&ins[k])).then_some((k, k + 1))?
+    };
     let sq = rw.el(ScalarOp::Sqr, vec![ins[k]])?;
     let mut rest: Vec<NodeId> =
         ins.iter().enumerate().filter(|&(i, _)| i != k && i != j).map(|(_, &t)| t).collect();

@@ -1,0 +1,72 @@
+//! #12 item 9: canonicalization keeps the grouping of non-constant terms. An n-ary add or
+//! mul is evaluated left to right, so flattening `x + (y - y)` into one sum, or
+//! `x * (y * z)` into one product, changes the result beyond rounding (cancellation lost,
+//! an overflow created). Without `fast_math` only the groupings that evaluate the same are
+//! flattened; with it the optimizer regroups as Theano does.
+
+use tensorlift as tl;
+use tl::{Mode, OptConfig};
+
+/// `f` of scalar `vars` at `values`, in `mode`, with the optimizer options `opt`.
+fn eval(vars: &[&tl::Var], y: &tl::Var, values: &[f64], mode: Mode, opt: OptConfig) -> f64 {
+    let f = tl::Function::builder(vars, &[y]).mode(mode).optimizer(opt).build().expect("compiles");
+    let args: Vec<tl::Arg> = values.iter().map(|&v| v.into()).collect();
+    let out = f.call(&args).expect("runs");
+    out[0].to_f64_vec()[0]
+}
+
+#[test]
+fn item9_cancellation_inside_a_nested_sum_is_kept() {
+    let (x, y) = (tl::dscalar("x"), tl::dscalar("y"));
+    let e = &x + (&y - &y);
+    for mode in [Mode::Jit, Mode::Interp] {
+        assert_eq!(eval(&[&x, &y], &e, &[1.0, 1e17], mode, OptConfig::default()), 1.0);
+    }
+}
+
+#[test]
+fn item9_nested_product_does_not_overflow() {
+    let (x, y, z) = (tl::dscalar("x"), tl::dscalar("y"), tl::dscalar("z"));
+    let e = &x * (&y * &z);
+    for mode in [Mode::Jit, Mode::Interp] {
+        assert_eq!(eval(&[&x, &y, &z], &e, &[1e300, 1e300, 1e-300], mode, OptConfig::default()), 1e300);
+    }
+    // The same on vectors: one fused kernel, same grouping.
+    let (a, b, c) = (tl::dvector("a"), tl::dvector("b"), tl::dvector("c"));
+    let f = tl::function(&[&a, &b, &c], &[&a * (&b * &c)]).expect("compiles");
+    let out = f.call(&tl::args![vec![1e300, 2.0], vec![1e300, 3.0], vec![1e-300, 4.0]]).expect("runs");
+    assert_eq!(out[0].to_f64_vec(), [1e300, 24.0]);
+}
+
+#[test]
+fn item9_gradient_through_an_underflow_stays_infinite() {
+    let x = tl::dscalar("x");
+    let g = tl::grad1(&tl::sqrt(tl::sqr(tl::exp(&x))), &x).expect("differentiates");
+    for mode in [Mode::Jit, Mode::Interp] {
+        assert_eq!(eval(&[&x], &g, &[-702.0], mode, OptConfig::default()), f64::INFINITY);
+    }
+}
+
+/// With fast_math the nested product is one n-ary product, evaluated left to right: the
+/// documented price of regrouping.
+#[test]
+fn item9_fast_math_regroups() {
+    let (x, y, z) = (tl::dscalar("x"), tl::dscalar("y"), tl::dscalar("z"));
+    let e = &x * (&y * &z);
+    let v = eval(&[&x, &y, &z], &e, &[1e300, 1e300, 1e-300], Mode::Interp, OptConfig::fast_math());
+    assert_eq!(v, f64::INFINITY);
+}
+
+/// Flattening that keeps the order of evaluation still happens: a leading nested sum, and
+/// a nested product holding one non-constant term with constants.
+#[test]
+fn item9_order_preserving_flattening_still_applies() {
+    let (x, y, z) = (tl::dvector("x"), tl::dvector("y"), tl::dvector("z"));
+    let f = tl::Function::builder(&[&x, &y, &z], &[(&x + &y) + &z, &x * ((&y * 2.0) * 3.0)])
+        .mode(Mode::Interp)
+        .build()
+        .expect("compiles");
+    let (sum, product) = (f.pp_output(0), f.pp_output(1));
+    assert!(sum.contains("x + y + z") || sum.contains("i0 + i1 + i2"), "{sum}");
+    assert!(product.contains("6.0"), "{product}");
+}
