@@ -120,7 +120,7 @@ use tl::{
 /// The canonicalizer regroups sums and products of non-constant terms (`x + (y - y)` is
 /// evaluated as `(x + y) - y`, `x*(y*z)` as `(x*y)*z`): no add/sub directly under an
 /// add/sub, no mul/div directly under a mul/div.
-const AVOID_SUM_REGROUPING: bool = true;
+const AVOID_SUM_REGROUPING: bool = false;
 
 // ------------------------------------------------------------------------------------------
 // Settings.

@@ -66,7 +66,7 @@ fn item9_order_preserving_flattening_still_applies() {
         .mode(Mode::Interp)
         .build()
         .expect("compiles");
-    let (sum, product) = (f.pp_output(0), f.pp_output(1));
+    let (sum, product) = (f.pp_output(0).unwrap(), f.pp_output(1).unwrap());
     assert!(sum.contains("x + y + z") || sum.contains("i0 + i1 + i2"), "{sum}");
     assert!(product.contains("6.0"), "{product}");
 }

@@ -111,7 +111,10 @@ pub fn optimize(g: &FunctionGraph, config: &OptConfig) -> Result<Optimized, Grap
     let mut graph = g.compact().0;
     let mut trace = RewriteTrace::default();
     if !config.disabled {
-        split_wide_nodes(&mut graph)?;
+        if split_wide_nodes(&mut graph)? {
+            // The split nodes are detached: the phases (and the executor) see only live ones.
+            graph.compact_in_place();
+        }
         let mut budget = config.step_limit;
         for phase in Phase::ALL {
             if config.skipped_phases.contains(&phase) {
@@ -141,9 +144,10 @@ pub fn optimize(g: &FunctionGraph, config: &OptConfig) -> Result<Optimized, Grap
 /// gradient's accumulated sum can have thousands) into a left-nested chain of nodes of at
 /// most that many, which evaluates in the same order. Done once before the phases: every
 /// replacement of an operand rehashes its readers, so one node with n operands would make
-/// the phases quadratic in n.
-fn split_wide_nodes(g: &mut FunctionGraph) -> Result<(), GraphError> {
+/// the phases quadratic in n. True when some node was split.
+fn split_wide_nodes(g: &mut FunctionGraph) -> Result<bool, GraphError> {
     use tensorlift_ir::{Op, ScalarOp};
+    let mut split = false;
     for id in g.toposort() {
         let node = g.node(id);
         let wide = matches!(node.op, Op::Elemwise(ScalarOp::Add | ScalarOp::Mul))
@@ -160,8 +164,9 @@ fn split_wide_nodes(g: &mut FunctionGraph) -> Result<(), GraphError> {
             acc = g.add_node(op.clone(), ins)?;
         }
         g.replace(id, acc)?;
+        split = true;
     }
-    Ok(())
+    Ok(split)
 }
 
 #[cfg(test)]
