@@ -166,10 +166,22 @@ fn canonize(rw: &mut Rw<'_>, id: NodeId, op: ScalarOp, neutral: f64) -> Option<N
         return None;
     }
     let root_ins = rw.inputs(id);
-    let terms = rw.terms(id, op);
+    let mut terms = rw.terms(id, op);
     let dtype = rw.ty(id).dtype;
-    let (consts, vars): (Terms, Terms) =
-        terms.iter().copied().partition(|&t| rw.const_value(t).is_some() && rw.ty(t).dtype == dtype);
+    let is_const = |rw: &Rw<'_>, t: NodeId| rw.const_value(t).is_some() && rw.ty(t).dtype == dtype;
+    if !rw.config.fast_math && const_after_second_var(rw, &terms, is_const) {
+        // Putting this constant first would regroup the terms before it (`(x + y) + c` is
+        // not `(c + x) + y` in IEEE arithmetic): the terms keep their order, and only exact
+        // neutral elements go.
+        terms.retain(|t| rw.const_value(*t).is_none_or(|v| v.to_bits() != neutral.to_bits()));
+        let unchanged = terms[..] == root_ins[..] && terms.len() <= crate::MAX_KERNEL_INPUTS;
+        return match terms.len() {
+            _ if unchanged => None,
+            1 => Some(terms[0]),
+            _ => left_nested(rw, op, &terms),
+        };
+    }
+    let (consts, vars): (Terms, Terms) = terms.iter().copied().partition(|&t| is_const(rw, t));
     let mut folded: Terms = match consts.len() {
         0 => Terms::new(),
         1 => Terms::from_slice(&consts[..1]),
@@ -207,6 +219,22 @@ fn canonize(rw: &mut Rw<'_>, id: NodeId, op: ScalarOp, neutral: f64) -> Option<N
         1 => Some(new_terms[0]),
         _ => left_nested(rw, op, &new_terms),
     }
+}
+
+/// True when a constant term comes after the second non-constant one: moving it first would
+/// regroup non-constant terms. (Before that, only one non-constant term is crossed, and
+/// `c + x` is `x + c` exactly; collecting constants around it is the documented
+/// reassociation of constants.)
+fn const_after_second_var(rw: &Rw<'_>, terms: &[NodeId], is_const: impl Fn(&Rw<'_>, NodeId) -> bool) -> bool {
+    let mut vars = 0;
+    terms.iter().any(|&t| {
+        if is_const(rw, t) {
+            vars >= 2
+        } else {
+            vars += 1;
+            false
+        }
+    })
 }
 
 /// `op(terms…)` as a left-nested chain of nodes of at most `MAX_KERNEL_INPUTS` operands
