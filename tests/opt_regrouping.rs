@@ -70,3 +70,15 @@ fn item9_order_preserving_flattening_still_applies() {
     assert!(sum.contains("x + y + z") || sum.contains("i0 + i1 + i2"), "{sum}");
     assert!(product.contains("6.0"), "{product}");
 }
+
+/// A constant after two non-constant terms stays last: `(x + y) + c` is not `(c + x) + y`
+/// (found by the differential fuzz as `(m - m) + 2.5e-310` → 0).
+#[test]
+fn item9_a_trailing_constant_is_not_moved_across_two_terms() {
+    let (x, y) = (tl::dscalar("x"), tl::dscalar("y"));
+    let (sum, product) = ((&x + &y) + 1e-20, (&x * &y) * 1e10);
+    for mode in [Mode::Jit, Mode::Interp] {
+        assert_eq!(eval(&[&x, &y], &sum, &[1.0, -1.0], mode, OptConfig::default()), 1e-20);
+        assert_eq!(eval(&[&x, &y], &product, &[1e300, 1e-300], mode, OptConfig::default()), 1e10);
+    }
+}
