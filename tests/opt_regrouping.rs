@@ -82,3 +82,14 @@ fn item9_a_trailing_constant_is_not_moved_across_two_terms() {
         assert_eq!(eval(&[&x, &y], &product, &[1e300, 1e-300], mode, OptConfig::default()), 1e10);
     }
 }
+
+/// A nested sum after a constant is not flattened: `c + (x - x)` is not `(c + x) - x`
+/// (found by the differential fuzz as `2.5e-310 + (m - m)` → 0).
+#[test]
+fn item9_a_nested_sum_after_a_constant_is_kept() {
+    let (x, y) = (tl::dscalar("x"), tl::dscalar("y"));
+    let e = tl::elemwise(tl::ScalarOp::Add, vec![tl::Term::Float(1e-20), tl::Term::Var(&x + &y)]);
+    for mode in [Mode::Jit, Mode::Interp] {
+        assert_eq!(eval(&[&x, &y], &e, &[1.0, -1.0], mode, OptConfig::default()), 1e-20);
+    }
+}

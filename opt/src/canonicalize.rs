@@ -263,8 +263,7 @@ fn flattened_by_reader(rw: &Rw<'_>, id: NodeId, op: ScalarOp) -> bool {
     if rw.scalar_op(r) != Some(op) || rw.ty(r).dtype != dtype {
         return false;
     }
-    let leading_consts = |t: &NodeId| *t != id && rw.const_value(*t).is_some() && rw.ty(*t).dtype == dtype;
-    rw.config.fast_math || rw.node(r).inputs.iter().find(|t| !leading_consts(t)) == Some(&id)
+    rw.config.fast_math || rw.node(r).inputs.first() == Some(&id)
 }
 
 /// n-ary `add`: nested adds flattened (when nothing else reads them and the grouping of the

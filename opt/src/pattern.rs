@@ -121,8 +121,9 @@ impl<'g> Rw<'g> {
     /// The operands of an n-ary `op` tree rooted at `id`, flattening nested nodes of the
     /// same op and dtype that nothing else reads, where that keeps the grouping of the
     /// non-constant terms (an n-ary node is evaluated left to right, constants collected
-    /// first): a nested node before every non-constant term (`(a + b) + c`), or one holding
-    /// at most one non-constant term (`a * (2 * b)`). `a + (b + c)` keeps its inner node:
+    /// first): a nested node that is the first term (`(a + b) + c`), or one holding at most
+    /// one non-constant term (`a * (2 * b)`). `a + (b + c)` and `2 + (b + c)` keep their
+    /// inner node:
     /// `(a + b) + c` can differ beyond rounding (`1 + (1e17 - 1e17)`). Under `fast_math`
     /// every nested node is flattened, as in Theano.
     pub fn terms(&self, id: NodeId, op: ScalarOp) -> Terms {
@@ -147,7 +148,9 @@ impl<'g> Rw<'g> {
         let mut stack: Terms = self.inputs(id).into_iter().rev().collect();
         while let Some(t) = stack.pop() {
             if self.nested(t, op, dtype) {
-                if *vars == 0 || self.config.fast_math {
+                // The first term of all folds the same nested or flattened; after any term,
+                // even a constant, `c + (x + y)` would become `(c + x) + y`.
+                if out.is_empty() || self.config.fast_math {
                     stack.extend(self.inputs(t).into_iter().rev());
                     continue;
                 }
