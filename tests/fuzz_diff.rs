@@ -985,11 +985,12 @@ fn check_grad(
     let skip = g.ids().any(|id| {
         let n = g.node(id);
         match n.op {
-            // `pow(0, c)` for `0 < c < 1` and `sqrt(0)` have an infinite derivative (inf·0 = NaN
-            // through `sqrt(x - x)`): singular points, not smooth ones.
+            // `pow(0, c)` for `c < 1` and `sqrt(0)` are singular points, not smooth ones: an
+            // infinite derivative for `0 < c < 1` or `c < 0` (inf·0 = NaN through
+            // `sqrt(x - x)`), and Theano's `0 * 0**-1` = NaN at `c = 0`.
             Op::Elemwise(ScalarOp::Pow) => {
                 let c = value_of(n.inputs[1]);
-                value_of(n.inputs[0]).contains(&0.0) && c.iter().any(|&c| 0.0 < c && c < 1.0)
+                value_of(n.inputs[0]).contains(&0.0) && c.iter().any(|&c| c < 1.0)
             }
             Op::Elemwise(ScalarOp::Sqrt) => value_of(n.inputs[0]).contains(&0.0),
             // Theano's gradient of a maximum or minimum gives each tied element the whole
