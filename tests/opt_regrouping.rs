@@ -93,3 +93,16 @@ fn item9_a_nested_sum_after_a_constant_is_kept() {
         assert_eq!(eval(&[&x, &y], &e, &[1.0, -1.0], mode, OptConfig::default()), 1e-20);
     }
 }
+
+/// `(x * c) * x` is not `c * sqr(x)`: `x * x` underflows where `(x * 1e300) * x` does not
+/// (found by the differential fuzz).
+#[test]
+fn item9_a_square_after_a_constant_is_not_formed() {
+    let x = tl::dscalar("x");
+    let e = (&x * 1e300) * &x;
+    for mode in [Mode::Jit, Mode::Interp] {
+        let want = (1e-160 * 1e300) * 1e-160;
+        assert_eq!(eval(&[&x], &e, &[1e-160], mode, OptConfig::default()), want);
+        assert!(want > 0.0);
+    }
+}

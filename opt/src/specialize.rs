@@ -77,15 +77,17 @@ fn pow_sqrt(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
 }
 
 /// `x * x → sqr(x)` (in an n-ary product, each repeated pair). Without fast_math only the
-/// first two non-constant factors, when they are the same: `(a * x) * x` is not
+/// first two factors, when they are the same: `(a * x) * x` (`a` a constant or not) is not
 /// `a * sqr(x)` beyond rounding (`sqr(x)` can overflow where `a * x * x` does not).
 fn mul_to_sqr(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
     let ins = rw.is(id, ScalarOp::Mul)?;
     let (k, j) = if rw.config.fast_math {
         (0..ins.len()).find_map(|k| ((k + 1)..ins.len()).find(|&j| ins[j] == ins[k]).map(|j| (k, j)))?
     } else {
-        let k = ins.iter().position(|&t| rw.const_value(t).is_none())?;
-        (ins.get(k + 1) == Some(&ins[k])).then_some((k, k + 1))?
+        // Only the first product of the left-to-right evaluation: `c * x * x` is `(c * x) * x`,
+        // which `c * sqr(x)` is not at the edges of the float range (`x * x` underflows
+        // where `(1e300 * x) * x` does not).
+        (ins.len() >= 2 && ins[1] == ins[0] && rw.const_value(ins[0]).is_none()).then_some((0, 1))?
     };
     let sq = rw.el(ScalarOp::Sqr, vec![ins[k]])?;
     let mut rest: Vec<NodeId> =
