@@ -106,3 +106,16 @@ fn item9_a_square_after_a_constant_is_not_formed() {
         assert!(want > 0.0);
     }
 }
+
+/// `a * (b * c)` with a constant `c` is neither `(a * b) * c` nor flattened at all once the
+/// constant would have to stay last (found by the differential fuzz: `a * (b * 1e-300)`).
+#[test]
+fn item9_a_nested_product_ending_in_a_constant_is_kept() {
+    let (a, b) = (tl::dscalar("a"), tl::dscalar("b"));
+    let e = &a * (&b * 1e-300);
+    for mode in [Mode::Jit, Mode::Interp] {
+        let want = 1e300 * (1e300 * 1e-300);
+        assert_eq!(eval(&[&a, &b], &e, &[1e300, 1e300], mode, OptConfig::default()), want);
+        assert!(want.is_finite());
+    }
+}

@@ -170,6 +170,11 @@ fn canonize(rw: &mut Rw<'_>, id: NodeId, op: ScalarOp, neutral: f64) -> Option<N
     let dtype = rw.ty(id).dtype;
     let is_const = |rw: &Rw<'_>, t: NodeId| rw.const_value(t).is_some() && rw.ty(t).dtype == dtype;
     if !rw.config.fast_math && const_after_second_var(rw, &terms, is_const) {
+        // Flattening a later nested node is exact only if its constants then go first:
+        // `a * (b * c)` must not become `(a * b) * c`. Only the leading chain is flattened.
+        terms = rw.leading_terms(id, op);
+    }
+    if !rw.config.fast_math && const_after_second_var(rw, &terms, is_const) {
         // Putting this constant first would regroup the terms before it (`(x + y) + c` is
         // not `(c + x) + y` in IEEE arithmetic): the terms keep their order, and only exact
         // neutral elements go.

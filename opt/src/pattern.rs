@@ -133,6 +133,26 @@ impl<'g> Rw<'g> {
         out
     }
 
+    /// The operands of the n-ary `op` rooted at `id` with only its leading chain flattened
+    /// (`((a + b) + c) + d` → `a, b, c, d`; `a + (b + c)` stays two terms): the same left
+    /// fold, exactly.
+    pub fn leading_terms(&self, id: NodeId, op: ScalarOp) -> Terms {
+        let dtype = self.ty(id).dtype;
+        let mut chain = vec![id];
+        while let Some(&first) = self.inputs(*chain.last().expect("not empty")).first() {
+            if !self.nested(first, op, dtype) {
+                break;
+            }
+            chain.push(first);
+        }
+        let mut out = Terms::new();
+        for (k, &n) in chain.iter().rev().enumerate() {
+            let ins = self.inputs(n);
+            out.extend(ins.into_iter().skip(usize::from(k > 0)));
+        }
+        out
+    }
+
     /// True when `t` may be flattened into an n-ary `op` of `dtype`: the same op and dtype,
     /// read once.
     fn nested(&self, t: NodeId, op: ScalarOp, dtype: DType) -> bool {
