@@ -38,6 +38,22 @@ fn item9_nested_product_does_not_overflow() {
     assert_eq!(out[0].to_f64_vec(), [1e300, 24.0]);
 }
 
+/// A constant of a nested product is not moved across the term before it unless it is a
+/// power of two: `a * (b * 1e-300)` as `(1e-300 * a) * b` underflows to zero for ordinary
+/// values (found by the differential fuzzer, seed 12).
+#[test]
+fn item9_a_tiny_constant_is_not_moved_across_a_product() {
+    let (a, b) = (tl::dscalar("a"), tl::dscalar("b"));
+    let e = &a * (&b * tl::constant(1e-300));
+    let (va, vb) = (-1e-24, 1.46e19);
+    for mode in [Mode::Jit, Mode::Interp] {
+        assert_eq!(eval(&[&a, &b], &e, &[va, vb], mode, OptConfig::default()), va * (vb * 1e-300));
+    }
+    // A power of two moves: `a * (2 * b)` is one product, `2 * a * b`.
+    let f = tl::function(&[&a, &b], &[&a * (&b * 2.0)]).expect("compiles");
+    assert_eq!(f.pp_output(0).expect("prints"), "(TensorConstant{2.0} * a * b)");
+}
+
 #[test]
 fn item9_gradient_through_an_underflow_stays_infinite() {
     let x = tl::dscalar("x");

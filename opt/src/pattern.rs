@@ -122,8 +122,9 @@ impl<'g> Rw<'g> {
     /// same op and dtype that nothing else reads, where that keeps the grouping of the
     /// non-constant terms (an n-ary node is evaluated left to right, constants collected
     /// first): a nested node that is the first term (`(a + b) + c`), or one holding at most
-    /// one non-constant term (`a * (2 * b)`). `a + (b + c)` and `2 + (b + c)` keep their
-    /// inner node:
+    /// one non-constant term (`a + (1 + b)`), whose constants, in a product, are powers of
+    /// two when it follows a non-constant term (`a * (2 * b)`, but not `a * (3 * b)`).
+    /// `a + (b + c)` and `2 + (b + c)` keep their inner node:
     /// `(a + b) + c` can differ beyond rounding (`1 + (1e17 - 1e17)`). Under `fast_math`
     /// every nested node is flattened, as in Theano.
     pub fn terms(&self, id: NodeId, op: ScalarOp) -> Terms {
@@ -159,6 +160,18 @@ impl<'g> Rw<'g> {
         self.scalar_op(t) == Some(op) && self.ty(t).dtype == dtype && self.use_count(t) == 1
     }
 
+    /// True when the constants of a nested node may move across a non-constant term before
+    /// it. In a sum, `a + (1 + b)` as `(1 + a) + b` changes rounding only. In a product only
+    /// power-of-two factors move: `a * (2 * b)` as `(2 * a) * b` is exact unless a partial
+    /// product leaves the normal range, while `a * (b * 1e-300)` as `(1e-300 * a) * b` would
+    /// underflow for ordinary values.
+    fn movable_constants(&self, terms: &[NodeId], op: ScalarOp) -> bool {
+        op != ScalarOp::Mul
+            || terms
+                .iter()
+                .all(|&t| self.const_value(t).is_none_or(|c| c.is_normal() && c.abs().log2().fract() == 0.0))
+    }
+
     /// Appends the operands of `id` to `out` (see `terms`); `vars` counts the non-constant
     /// terms in `out`. `depth` bounds the nested expansions of non-leading nodes.
     fn expand_terms(&self, id: NodeId, op: ScalarOp, out: &mut Terms, vars: &mut usize, depth: usize) {
@@ -177,7 +190,7 @@ impl<'g> Rw<'g> {
                 if depth < MAX_DEPTH {
                     let (mut sub, mut n) = (Terms::new(), 0);
                     self.expand_terms(t, op, &mut sub, &mut n, depth + 1);
-                    if n <= 1 {
+                    if n == 0 || (n == 1 && (*vars == 0 || self.movable_constants(&sub, op))) {
                         out.extend(sub);
                         *vars += n;
                         continue;
