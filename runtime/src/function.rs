@@ -429,6 +429,11 @@ impl Function {
         tensorlift_ir::debugprint_graph(&self.compiled.graph)
     }
 
+    /// The function's name (`"function"` unless the builder gave one).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// The declared inputs.
     pub fn inputs(&self) -> &[Var] {
         &self.inputs

@@ -1,0 +1,134 @@
+//! Values across the boundary: Python numbers, nested lists and numpy arrays into
+//! `Tensor`s, and `Tensor`s out as numpy arrays that own the Rust buffer.
+
+use crate::errors::raise;
+use ndarray::IxDyn;
+use numpy::{
+    PyArray, PyArrayDescrMethods, PyArrayDyn, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods,
+};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyFloat, PyInt};
+use tensorlift as tl;
+use tl::{DType, Tensor};
+
+/// A tensorlift dtype from a name or a numpy dtype object (`'float32'`, `np.float64`, `'floatX'`).
+pub fn parse_dtype(obj: &Bound<'_, PyAny>) -> PyResult<DType> {
+    let name: String = match obj.extract::<String>() {
+        Ok(s) => s,
+        Err(_) => {
+            let np = PyModule::import(obj.py(), "numpy")?;
+            np.call_method1("dtype", (obj,))?.getattr("name")?.extract()?
+        }
+    };
+    let name = if name == "floatX" { tl::config::float_x().name().to_string() } else { name };
+    match name.as_str() {
+        "int8" | "int16" | "uint8" | "uint16" | "uint32" | "uint64" | "float16" | "complex64"
+        | "complex128" => Err(raise(
+            "DTypeNotSupported",
+            format!(
+                "dtype {name} is not supported by tensorlift (bool, int32, int64, float32 and float64 are)"
+            ),
+        )),
+        _ => DType::from_name(&name)
+            .ok_or_else(|| raise("DTypeNotSupported", format!("unknown dtype {name:?}"))),
+    }
+}
+
+/// A tensor from a numpy array of a supported dtype (copied; `None` for other dtypes).
+fn from_numpy(a: &Bound<'_, PyUntypedArray>) -> PyResult<Option<Tensor>> {
+    fn take<T: numpy::Element + Clone>(
+        a: &Bound<'_, PyUntypedArray>,
+    ) -> PyResult<ndarray::ArcArray<T, IxDyn>> {
+        let a = a.cast::<PyArrayDyn<T>>()?.readonly();
+        Ok(a.as_array().to_owned().into_shared())
+    }
+    let dt = a.dtype();
+    let py = a.py();
+    Ok(Some(if dt.is_equiv_to(&numpy::dtype::<f64>(py)) {
+        Tensor::F64(take(a)?)
+    } else if dt.is_equiv_to(&numpy::dtype::<f32>(py)) {
+        Tensor::F32(take(a)?)
+    } else if dt.is_equiv_to(&numpy::dtype::<i64>(py)) {
+        Tensor::I64(take(a)?)
+    } else if dt.is_equiv_to(&numpy::dtype::<i32>(py)) {
+        Tensor::I32(take(a)?)
+    } else if dt.is_equiv_to(&numpy::dtype::<bool>(py)) {
+        Tensor::Bool(take(a)?)
+    } else {
+        return Ok(None);
+    }))
+}
+
+/// The dtype a numpy array of an unsupported dtype is widened to without loss.
+fn widened(kind: char, size: usize) -> Option<&'static str> {
+    match (kind, size) {
+        ('i', 1 | 2) | ('u', 1 | 2) => Some("int32"),
+        ('u', 4) => Some("int64"),
+        ('f', 2) => Some("float32"),
+        _ => None,
+    }
+}
+
+/// A tensor from any value numpy can turn into an array: numbers, nested lists, numpy
+/// scalars and arrays. Python `int` is int64 and `float` float64, as in numpy.
+pub fn to_tensor(obj: &Bound<'_, PyAny>) -> PyResult<Tensor> {
+    let py = obj.py();
+    // The common scalar cases without a trip through numpy.
+    if obj.is_exact_instance_of::<PyFloat>() {
+        return Ok(Tensor::from(obj.extract::<f64>()?));
+    }
+    if obj.is_exact_instance_of::<PyBool>() {
+        return Ok(Tensor::from(obj.extract::<bool>()?));
+    }
+    if obj.is_exact_instance_of::<PyInt>() {
+        return match obj.extract::<i64>() {
+            Ok(v) => Ok(Tensor::from(v)),
+            Err(_) => Err(raise("LossyConversion", format!("the integer {obj} does not fit int64"))),
+        };
+    }
+    let arr = match obj.cast::<PyUntypedArray>() {
+        Ok(a) => a.clone(),
+        Err(_) => {
+            let np = PyModule::import(py, "numpy")?;
+            let a = np.call_method1("asarray", (obj,)).map_err(|e| {
+                raise("Ragged", format!("cannot make an array of {}: {}", short_repr(obj), e.value(py)))
+            })?;
+            a.cast_into::<PyUntypedArray>()?
+        }
+    };
+    if let Some(t) = from_numpy(&arr)? {
+        return Ok(t);
+    }
+    let dt = arr.dtype();
+    let (kind, size) = (dt.kind() as char, dt.itemsize());
+    match widened(kind, size) {
+        Some(to) => {
+            let wide = arr.call_method1("astype", (to,))?.cast_into::<PyUntypedArray>()?;
+            Ok(from_numpy(&wide)?.expect("a supported dtype"))
+        }
+        None => Err(raise(
+            "DTypeNotSupported",
+            format!("arrays of dtype {} are not supported by tensorlift", dt.str()?),
+        )),
+    }
+}
+
+fn short_repr(obj: &Bound<'_, PyAny>) -> String {
+    let s = obj.repr().map(|r| r.to_string()).unwrap_or_else(|_| "<value>".into());
+    if s.chars().count() > 60 {
+        format!("{}…", s.chars().take(60).collect::<String>())
+    } else {
+        s
+    }
+}
+
+/// A numpy array owning the tensor's buffer: no copy when nothing else holds it.
+pub fn to_numpy(py: Python<'_>, t: Tensor) -> Bound<'_, PyAny> {
+    match t {
+        Tensor::F64(a) => PyArray::from_owned_array(py, a.into_owned()).into_any(),
+        Tensor::F32(a) => PyArray::from_owned_array(py, a.into_owned()).into_any(),
+        Tensor::I64(a) => PyArray::from_owned_array(py, a.into_owned()).into_any(),
+        Tensor::I32(a) => PyArray::from_owned_array(py, a.into_owned()).into_any(),
+        Tensor::Bool(a) => PyArray::from_owned_array(py, a.into_owned()).into_any(),
+    }
+}

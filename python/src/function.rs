@@ -1,0 +1,274 @@
+//! Compiled functions in Python: `Function` (called positionally or by input name, with
+//! defaults, the GIL released while it runs) and the compile entry point behind
+//! `tensorlift.function`.
+
+use crate::convert::{to_numpy, to_tensor};
+use crate::errors::{raise, IntoPy};
+use crate::var::{as_var, var_of};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyFloat, PyList, PyTuple};
+use tensorlift as tl;
+use tl::{Tensor, Var};
+
+/// The value of a Python argument for input `var`. A Python `float` given for a float32
+/// input is rounded to float32, as Theano does for `floatX` inputs; everything else must
+/// convert without loss (checked by the runtime).
+pub fn arg_for(obj: &Bound<'_, PyAny>, var: &Var) -> PyResult<Tensor> {
+    let t = to_tensor(obj)?;
+    if obj.is_exact_instance_of::<PyFloat>() && var.dtype() == tl::DType::F32 {
+        return Ok(t.cast(tl::DType::F32));
+    }
+    Ok(t)
+}
+
+/// A compiled function (Theano's `Function`).
+#[pyclass(name = "Function", module = "tensorlift.compile", frozen)]
+pub struct PyFunction {
+    /// The compiled function.
+    pub f: tl::Function,
+    /// Input names, for keyword calls.
+    names: Vec<Option<String>>,
+    /// Default values of trailing inputs (`In(x, value=…)`).
+    defaults: Vec<Option<Tensor>>,
+    /// Convert any argument to its input's dtype, even with loss.
+    downcast: bool,
+    /// One output returned bare (not in a list).
+    single: bool,
+}
+
+impl PyFunction {
+    fn arg(&self, obj: &Bound<'_, PyAny>, k: usize) -> PyResult<Tensor> {
+        let var = &self.f.inputs()[k];
+        let t = arg_for(obj, var)?;
+        if self.downcast && t.dtype() != var.dtype() {
+            return Ok(t.cast(var.dtype()));
+        }
+        Ok(t)
+    }
+
+    fn collect_args(
+        &self,
+        args: &Bound<'_, PyTuple>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Vec<tl::Arg>> {
+        let n = self.names.len();
+        if args.len() > n {
+            return Err(raise(
+                "Arity",
+                format!("{}: expected {} argument(s), got {}", self.f.name(), n, args.len()),
+            ));
+        }
+        let mut values: Vec<Option<Tensor>> = Vec::with_capacity(n);
+        for (k, a) in args.iter().enumerate() {
+            values.push(Some(self.arg(&a, k)?));
+        }
+        values.resize(n, None);
+        if let Some(kw) = kwargs {
+            for (key, v) in kw.iter() {
+                let key: String = key.extract()?;
+                let Some(k) = self.names.iter().position(|n| n.as_deref() == Some(key.as_str())) else {
+                    return Err(PyTypeError::new_err(format!(
+                        "{}: unknown keyword argument {key:?} (the inputs are {})",
+                        self.f.name(),
+                        self.names
+                            .iter()
+                            .map(|n| n.as_deref().unwrap_or("<unnamed>"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )));
+                };
+                if values[k].is_some() {
+                    return Err(PyTypeError::new_err(format!(
+                        "{}: argument {key:?} given twice",
+                        self.f.name()
+                    )));
+                }
+                values[k] = Some(self.arg(&v, k)?);
+            }
+        }
+        values
+            .into_iter()
+            .enumerate()
+            .map(|(k, v)| match v.or_else(|| self.defaults[k].clone()) {
+                Some(t) => Ok(tl::Arg::from(t)),
+                None => Err(raise(
+                    "Arity",
+                    format!(
+                        "{}: missing argument {} ({})",
+                        self.f.name(),
+                        k,
+                        self.names[k].as_deref().unwrap_or("unnamed input")
+                    ),
+                )),
+            })
+            .collect()
+    }
+}
+
+#[pymethods]
+impl PyFunction {
+    #[pyo3(signature = (*args, **kwargs))]
+    fn __call__<'py>(
+        &self,
+        py: Python<'py>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let args = self.collect_args(args, kwargs)?;
+        let f = &self.f;
+        let out = py.detach(|| f.call(&args)).py()?;
+        if self.single {
+            return Ok(to_numpy(py, out.into_iter().next().expect("one output")));
+        }
+        let list = PyList::empty(py);
+        for t in out {
+            list.append(to_numpy(py, t))?;
+        }
+        Ok(list.into_any())
+    }
+
+    /// `pp` of optimized output `k`.
+    fn pp_output(&self, k: usize) -> PyResult<String> {
+        self.f.pp_output(k).py()
+    }
+
+    /// The number of outputs.
+    #[getter]
+    fn n_outputs(&self) -> usize {
+        self.f.outputs().len()
+    }
+
+    /// The input variables.
+    #[getter]
+    fn inputs<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        self.f.inputs().iter().map(|v| crate::var::wrap(py, v.clone())).collect()
+    }
+
+    /// Theano's `debugprint` of the optimized graph.
+    fn debugprint(&self) -> String {
+        self.f.debugprint()
+    }
+
+    /// One line per node of the optimized graph, in execution order.
+    fn toposort(&self) -> Vec<String> {
+        let g = self.f.optimized_graph();
+        g.toposort()
+            .into_iter()
+            .filter(|&id| !g.node(id).op.is_leaf())
+            .map(|id| tl::pp_graph_depth(g, id, 1))
+            .collect()
+    }
+
+    /// A stage of compilation as text: `'graph'`, `'optimized'`, `'schedule'`, `'clif'`, `'asm'`.
+    fn dump(&self, stage: &str) -> PyResult<String> {
+        let stage: tl::Stage = stage.parse().map_err(|e: String| raise("InvalidValue", e))?;
+        self.f.dump(stage).py()
+    }
+
+    /// Theano's `f.maker`: `f.maker.fgraph.outputs` are the optimized outputs.
+    #[getter]
+    fn maker<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let module = PyModule::import(slf.py(), "tensorlift.compile.function_module")?;
+        module.getattr("FunctionMaker")?.call1((slf,))
+    }
+
+    /// The function's name.
+    #[getter]
+    fn name(&self) -> String {
+        self.f.name().to_string()
+    }
+
+    /// The execution mode's name.
+    #[getter]
+    fn mode(&self) -> String {
+        format!("{:?}", self.f.mode())
+    }
+}
+
+/// An input as `tensorlift.function` passes it: the variable, its default, its keyword.
+type InputSpec<'py> = (Bound<'py, PyAny>, Option<Bound<'py, PyAny>>, Option<String>);
+
+/// Compiles a function; `tensorlift.function` prepares the arguments.
+#[pyfunction]
+#[pyo3(signature = (inputs, outputs, updates, givens, mode, name, on_unused_input, allow_input_downcast, single))]
+#[allow(clippy::too_many_arguments)]
+pub fn compile(
+    py: Python<'_>,
+    inputs: Vec<InputSpec<'_>>,
+    outputs: Vec<Bound<'_, PyAny>>,
+    updates: Vec<(Bound<'_, PyAny>, Bound<'_, PyAny>)>,
+    givens: Vec<(Bound<'_, PyAny>, Bound<'_, PyAny>)>,
+    mode: &str,
+    name: Option<String>,
+    on_unused_input: &str,
+    allow_input_downcast: bool,
+    single: bool,
+) -> PyResult<PyFunction> {
+    let mut vars = Vec::with_capacity(inputs.len());
+    let mut names = Vec::with_capacity(inputs.len());
+    let mut defaults = Vec::with_capacity(inputs.len());
+    for (v, default, n) in &inputs {
+        let var = var_of(v)?;
+        if !matches!(var.op(), tl::Op::Input) {
+            return Err(PyTypeError::new_err(format!(
+                "function inputs must be symbolic inputs (from T.dscalar(...) etc.), got {}{}",
+                var.describe(),
+                if matches!(var.op(), tl::Op::Shared(_)) {
+                    "; a shared variable is read by the function without being an input"
+                } else {
+                    ""
+                }
+            )));
+        }
+        defaults.push(match default {
+            Some(d) if !d.is_none() => Some(arg_for(d, &var)?),
+            _ => None,
+        });
+        names.push(n.clone().or_else(|| var.name().filter(|s| !s.is_empty()).map(str::to_string)));
+        vars.push(var);
+    }
+    let outs = outputs.iter().map(as_var).collect::<PyResult<Vec<_>>>()?;
+    let mut pairs = Vec::with_capacity(updates.len());
+    for (s, e) in &updates {
+        let shared = var_of(s)?;
+        let mut e = as_var(e)?;
+        // Theano casts an update to the variable's dtype when that loses nothing.
+        if e.dtype() != shared.dtype() && e.dtype().upcast(shared.dtype()) == shared.dtype() {
+            e = e.cast(shared.dtype());
+        }
+        pairs.push((shared, e));
+    }
+    let givens = givens.iter().map(|(a, b)| Ok((var_of(a)?, as_var(b)?))).collect::<PyResult<Vec<_>>>()?;
+    let mode = match mode {
+        "FAST_RUN" | "JIT" => tl::Mode::Jit,
+        "FAST_COMPILE" | "py" | "INTERP" => tl::Mode::Interp,
+        "DebugMode" | "DEBUG_MODE" => tl::Mode::Debug,
+        other => {
+            return Err(raise(
+                "InvalidValue",
+                format!("unknown mode {other:?} (FAST_RUN, FAST_COMPILE, py, DebugMode)"),
+            ))
+        }
+    };
+    let on_unused = match on_unused_input {
+        "raise" => tl::OnUnusedInput::Raise,
+        "ignore" | "warn" => tl::OnUnusedInput::Ignore,
+        other => {
+            return Err(raise(
+                "InvalidValue",
+                format!("on_unused_input must be 'raise', 'warn' or 'ignore', got {other:?}"),
+            ))
+        }
+    };
+    let mut b = tl::Function::builder(&vars, &outs)
+        .updates(&pairs)
+        .givens(&givens)
+        .mode(mode)
+        .on_unused_input(on_unused);
+    if let Some(n) = name {
+        b = b.name(n);
+    }
+    let f = py.detach(|| b.build()).py()?;
+    Ok(PyFunction { f, names, defaults, downcast: allow_input_downcast, single })
+}

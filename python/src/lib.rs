@@ -1,0 +1,433 @@
+//! `tensorlift._core`, the extension module of the Python package: symbolic variables,
+//! builders, gradients, printing and compiled functions, each a thin call into the Rust
+//! library. The Python modules of the package (`tensorlift.tensor`, …) arrange them in
+//! Theano's layout.
+
+mod convert;
+mod errors;
+mod function;
+mod var;
+
+use convert::{parse_dtype, to_numpy, to_tensor};
+use errors::{raise, IntoPy};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+use tensorlift as tl;
+use tl::build::elemwise::Term;
+use tl::{Index, IndexEntry, Op, ScalarOp, Var};
+use var::{as_var, term_req, var_of, wrap, PyVar};
+
+/// The names of the elementwise ops, from the library's op table.
+#[pyfunction]
+fn scalar_ops() -> Vec<&'static str> {
+    ScalarOp::ALL.iter().map(|op| op.name()).collect()
+}
+
+/// Applies the elementwise op named `name` to `operands`.
+#[pyfunction]
+#[pyo3(signature = (name, *operands))]
+fn elemwise<'py>(py: Python<'py>, name: &str, operands: &Bound<'py, PyTuple>) -> PyResult<Bound<'py, PyAny>> {
+    let op = ScalarOp::ALL
+        .into_iter()
+        .find(|op| op.name() == name)
+        .ok_or_else(|| PyTypeError::new_err(format!("unknown elementwise op {name:?}")))?;
+    let terms = operands.iter().map(|o| term_req(&o)).collect::<PyResult<Vec<Term>>>()?;
+    if let Some(n) = op.arity() {
+        if terms.len() != n {
+            return Err(PyTypeError::new_err(format!("{name} takes {n} operand(s), got {}", terms.len())));
+        }
+    }
+    wrap(py, tl::elemwise(op, terms))
+}
+
+/// A new symbolic input of `dtype` and static `shape` (`None` entries are unknown lengths).
+#[pyfunction]
+#[pyo3(signature = (name, dtype, shape))]
+fn tensor<'py>(
+    py: Python<'py>,
+    name: Option<&str>,
+    dtype: &Bound<'py, PyAny>,
+    shape: Vec<Option<usize>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    wrap(py, tl::tensor(name.unwrap_or(""), parse_dtype(dtype)?, &shape))
+}
+
+/// A constant of `value` (cast to `dtype` if given).
+#[pyfunction]
+#[pyo3(signature = (value, name=None, dtype=None))]
+fn constant<'py>(
+    py: Python<'py>,
+    value: &Bound<'py, PyAny>,
+    name: Option<&str>,
+    dtype: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let mut t = to_tensor(value)?;
+    if let Some(d) = dtype {
+        t = t.cast(parse_dtype(d)?);
+    }
+    let v = tl::constant(t);
+    wrap(
+        py,
+        match name {
+            Some(n) => v.named(n),
+            None => v,
+        },
+    )
+}
+
+/// A variable of any operand (Theano's `as_tensor_variable`).
+#[pyfunction]
+fn as_tensor_variable<'py>(py: Python<'py>, x: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    if x.cast::<PyVar>().is_ok() {
+        return Ok(x.clone());
+    }
+    wrap(py, as_var(x)?)
+}
+
+/// A shared variable holding a copy of `value`, of `dtype` if given.
+#[pyfunction]
+#[pyo3(signature = (value, name=None, dtype=None))]
+fn shared<'py>(
+    py: Python<'py>,
+    value: &Bound<'py, PyAny>,
+    name: Option<&str>,
+    dtype: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let mut t = to_tensor(value)?;
+    if let Some(d) = dtype {
+        t = t.cast(parse_dtype(d)?);
+    }
+    wrap(py, tl::shared(t, name.unwrap_or("")))
+}
+
+/// `x` cast to `dtype`.
+#[pyfunction]
+fn cast<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyAny>,
+    dtype: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    wrap(py, tl::cast(term_req(x)?, parse_dtype(dtype)?))
+}
+
+/// Matrix, matrix-vector or inner product.
+#[pyfunction]
+fn dot<'py>(py: Python<'py>, a: &Bound<'py, PyAny>, b: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    wrap(py, tl::dot(term_req(a)?, term_req(b)?))
+}
+
+/// Outer product of two vectors.
+#[pyfunction]
+fn outer<'py>(py: Python<'py>, a: &Bound<'py, PyAny>, b: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    wrap(py, tl::outer(&as_var(a)?, &as_var(b)?))
+}
+
+/// Joins tensors along an existing axis.
+#[pyfunction]
+#[pyo3(signature = (xs, axis=0))]
+fn concatenate<'py>(py: Python<'py>, xs: Vec<Bound<'py, PyAny>>, axis: isize) -> PyResult<Bound<'py, PyAny>> {
+    let vs = xs.iter().map(as_var).collect::<PyResult<Vec<_>>>()?;
+    wrap(py, tl::concatenate(&vs, axis))
+}
+
+/// Joins tensors along a new axis.
+#[pyfunction]
+#[pyo3(signature = (xs, axis=0))]
+fn stack<'py>(py: Python<'py>, xs: Vec<Bound<'py, PyAny>>, axis: isize) -> PyResult<Bound<'py, PyAny>> {
+    let vs = xs.iter().map(as_var).collect::<PyResult<Vec<_>>>()?;
+    wrap(py, tl::stack(&vs, axis))
+}
+
+/// A reduction by name over `axis`.
+#[pyfunction]
+#[pyo3(signature = (x, op, axis=None, keepdims=false))]
+fn reduce<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyAny>,
+    op: &str,
+    axis: Option<&Bound<'py, PyAny>>,
+    keepdims: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    var::reduce(py, &as_var(x)?, op, axis, keepdims)
+}
+
+/// Softmax along `axis`.
+#[pyfunction]
+#[pyo3(signature = (x, axis=-1))]
+fn softmax<'py>(py: Python<'py>, x: &Bound<'py, PyAny>, axis: isize) -> PyResult<Bound<'py, PyAny>> {
+    wrap(py, tl::softmax(&as_var(x)?, axis))
+}
+
+/// Log-softmax along `axis`.
+#[pyfunction]
+#[pyo3(signature = (x, axis=-1))]
+fn log_softmax<'py>(py: Python<'py>, x: &Bound<'py, PyAny>, axis: isize) -> PyResult<Bound<'py, PyAny>> {
+    wrap(py, tl::log_softmax(&as_var(x)?, axis))
+}
+
+/// `log(sum(exp(x)))` over `axis`, computed stably.
+#[pyfunction]
+#[pyo3(signature = (x, axis=None, keepdims=false))]
+fn logsumexp<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyAny>,
+    axis: Option<&Bound<'py, PyAny>>,
+    keepdims: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    wrap(py, tl::logsumexp(&as_var(x)?, var::axes(axis)?, keepdims))
+}
+
+/// The base and index of `x[...]`, for `set_subtensor`/`inc_subtensor`.
+fn subtensor_parts(sub: &Var) -> PyResult<(Var, Vec<Index>)> {
+    let Op::Subtensor { index } = sub.op() else {
+        return Err(PyTypeError::new_err(format!(
+            "set_subtensor/inc_subtensor take an indexed variable x[...] as first argument, got {}",
+            sub.describe()
+        )));
+    };
+    let ins = sub.inputs();
+    let mut symbolic = ins[1..].iter();
+    let entries = index
+        .iter()
+        .map(|e| match *e {
+            IndexEntry::At(tl::Idx::Const(i)) => Index::At(i),
+            IndexEntry::At(tl::Idx::Input) => {
+                Index::AtVar(symbolic.next().expect("one input per symbolic index").clone())
+            }
+            IndexEntry::Slice { start, stop, step } => Index::slice(start, stop, step),
+        })
+        .collect();
+    Ok((ins[0].clone(), entries))
+}
+
+/// `x` with `x[index]` set to `y` (`sub` is `x[index]`).
+#[pyfunction]
+fn set_subtensor<'py>(
+    py: Python<'py>,
+    sub: &Bound<'py, PyAny>,
+    y: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let (x, index) = subtensor_parts(&var_of(sub)?)?;
+    wrap(py, tl::set_subtensor(&x, &index, term_req(y)?))
+}
+
+/// `x` with `y` added to `x[index]` (`sub` is `x[index]`).
+#[pyfunction]
+fn inc_subtensor<'py>(
+    py: Python<'py>,
+    sub: &Bound<'py, PyAny>,
+    y: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let (x, index) = subtensor_parts(&var_of(sub)?)?;
+    wrap(py, tl::inc_subtensor(&x, &index, term_req(y)?))
+}
+
+/// Reverse-mode gradients of a 0-d `cost` with respect to each of `wrt`.
+#[pyfunction]
+#[pyo3(signature = (cost, wrt, consider_constant, disconnected_inputs, known_grads))]
+fn grad<'py>(
+    py: Python<'py>,
+    cost: &Bound<'py, PyAny>,
+    wrt: Vec<Bound<'py, PyAny>>,
+    consider_constant: Vec<Bound<'py, PyAny>>,
+    disconnected_inputs: &str,
+    known_grads: Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)>,
+) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    let cost = as_var(cost)?;
+    let wrt = wrt.iter().map(var_of).collect::<PyResult<Vec<_>>>()?;
+    let disconnected = match disconnected_inputs {
+        "raise" => tl::Disconnected::Raise,
+        "ignore" | "warn" => tl::Disconnected::Zero,
+        other => {
+            return Err(raise(
+                "InvalidValue",
+                format!("disconnected_inputs must be 'raise', 'warn' or 'ignore', got {other:?}"),
+            ))
+        }
+    };
+    let opts = tl::GradOptions {
+        consider_constant: consider_constant.iter().map(var_of).collect::<PyResult<_>>()?,
+        disconnected,
+        known_grads: known_grads
+            .iter()
+            .map(|(v, g)| Ok((var_of(v)?, as_var(g)?)))
+            .collect::<PyResult<_>>()?,
+    };
+    let gs = tl::grad_with(&cost, &wrt, &opts).py()?;
+    gs.into_iter().map(|g| wrap(py, g)).collect()
+}
+
+/// The Jacobian of `expr` with respect to `wrt`.
+#[pyfunction]
+fn jacobian<'py>(
+    py: Python<'py>,
+    expr: &Bound<'py, PyAny>,
+    wrt: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    wrap(py, tl::jacobian(&as_var(expr)?, &var_of(wrt)?).py()?)
+}
+
+/// The Hessian of a 0-d `cost` with respect to `wrt`.
+#[pyfunction]
+fn hessian<'py>(
+    py: Python<'py>,
+    cost: &Bound<'py, PyAny>,
+    wrt: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    wrap(py, tl::hessian(&as_var(cost)?, &var_of(wrt)?).py()?)
+}
+
+/// `outputs` with the variables of `replace` substituted (Theano's `clone`).
+#[pyfunction]
+fn clone_replace<'py>(
+    py: Python<'py>,
+    outputs: Vec<Bound<'py, PyAny>>,
+    replace: Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)>,
+) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    let outs = outputs.iter().map(as_var).collect::<PyResult<Vec<_>>>()?;
+    let rep = replace.iter().map(|(a, b)| Ok((var_of(a)?, as_var(b)?))).collect::<PyResult<Vec<_>>>()?;
+    let cloned = tl::clone_replace(&outs, &rep).py()?;
+    cloned.into_iter().map(|v| wrap(py, v)).collect()
+}
+
+/// Theano's `pp`: the expression in infix form.
+#[pyfunction]
+fn pp(x: &Bound<'_, PyAny>) -> PyResult<String> {
+    Ok(tl::pp(&var_of(x)?))
+}
+
+/// Theano's `debugprint` of the graph of `outputs`.
+#[pyfunction]
+fn debugprint(outputs: Vec<Bound<'_, PyAny>>) -> PyResult<String> {
+    let vs = outputs.iter().map(var_of).collect::<PyResult<Vec<_>>>()?;
+    Ok(tl::debugprint(&vs))
+}
+
+/// The graph of `outputs` in Graphviz's DOT language.
+#[pyfunction]
+fn dot_graph(outputs: Vec<Bound<'_, PyAny>>) -> PyResult<String> {
+    let vs = outputs.iter().map(var_of).collect::<PyResult<Vec<_>>>()?;
+    let g = tl::FunctionGraph::from_outputs(&vs).map_err(|e| raise("InvalidGraph", e.to_string()))?;
+    Ok(tl::dot_graph(&g))
+}
+
+/// The optimized graph of a compiled function in DOT.
+#[pyfunction]
+fn function_dot_graph(f: &Bound<'_, function::PyFunction>) -> String {
+    tl::dot_graph(f.get().f.optimized_graph())
+}
+
+/// The configured `floatX`.
+#[pyfunction]
+fn float_x() -> &'static str {
+    tl::config::float_x().name()
+}
+
+/// Sets `floatX` (`'float32'` or `'float64'`).
+#[pyfunction]
+fn set_float_x(dtype: &Bound<'_, PyAny>) -> PyResult<()> {
+    tl::config::set_float_x(parse_dtype(dtype)?).py()
+}
+
+/// Checks the gradient of the Python function `fun` at the points `pt` against finite
+/// differences; raises `GradMismatch` with the report when they differ.
+#[pyfunction]
+#[pyo3(signature = (fun, pt, rel_tol=None, abs_tol=None, eps=None, seed=None))]
+fn verify_grad(
+    py: Python<'_>,
+    fun: Bound<'_, PyAny>,
+    pt: Vec<Bound<'_, PyAny>>,
+    rel_tol: Option<f64>,
+    abs_tol: Option<f64>,
+    eps: Option<f64>,
+    seed: Option<u64>,
+) -> PyResult<()> {
+    let points = pt.iter().map(to_tensor).collect::<PyResult<Vec<_>>>()?;
+    let mut opts = tl::VerifyGradOptions::default();
+    if let Some(v) = rel_tol {
+        opts.rel_tol = v;
+    }
+    if let Some(v) = abs_tol {
+        opts.abs_tol = v;
+    }
+    if let Some(v) = eps {
+        opts.eps = v;
+    }
+    if let Some(v) = seed {
+        opts.seed = v;
+    }
+    let failure = std::cell::RefCell::new(None);
+    let build = |vars: &[Var]| -> Var {
+        let result = (|| -> PyResult<Var> {
+            let args = vars.iter().map(|v| wrap(py, v.clone())).collect::<PyResult<Vec<_>>>()?;
+            as_var(&fun.call1(PyTuple::new(py, args)?)?)
+        })();
+        result.unwrap_or_else(|e| {
+            *failure.borrow_mut() = Some(e);
+            Var::from_error(tl::BuildError::invalid("verify_grad", "the function raised"))
+        })
+    };
+    let r = tl::verify_grad(build, &points, opts);
+    if let Some(e) = failure.into_inner() {
+        return Err(e);
+    }
+    r.py().map(drop)
+}
+
+/// Evaluates a constant-only expression (used by `get_scalar_constant_value`).
+#[pyfunction]
+fn constant_value<'py>(py: Python<'py>, x: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyAny>>> {
+    Ok(var_of(x)?.constant_value().cloned().map(|t| to_numpy(py, t)))
+}
+
+/// Registers each function in the module.
+macro_rules! add_functions {
+    ($m:expr, $($f:path),* $(,)?) => {
+        $($m.add_function(wrap_pyfunction!($f, $m)?)?;)*
+    };
+}
+
+/// The module.
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyVar>()?;
+    m.add_class::<var::PyShared>()?;
+    m.add_class::<var::PyConstant>()?;
+    m.add_class::<var::PyTensorType>()?;
+    m.add_class::<function::PyFunction>()?;
+    add_functions!(
+        m,
+        scalar_ops,
+        elemwise,
+        tensor,
+        constant,
+        as_tensor_variable,
+        shared,
+        cast,
+        dot,
+        outer,
+        concatenate,
+        stack,
+        reduce,
+        softmax,
+        log_softmax,
+        logsumexp,
+        set_subtensor,
+        inc_subtensor,
+        grad,
+        jacobian,
+        hessian,
+        clone_replace,
+        pp,
+        debugprint,
+        dot_graph,
+        function_dot_graph,
+        float_x,
+        set_float_x,
+        verify_grad,
+        constant_value,
+        function::compile
+    );
+    Ok(())
+}

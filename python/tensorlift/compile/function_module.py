@@ -1,0 +1,149 @@
+"""``function``: compiles inputs, outputs, updates and givens into a callable, with
+Theano's argument conventions. The call itself runs in Rust (``_core.Function``)."""
+
+from collections.abc import Mapping
+
+from .. import _core
+from .._core import Function
+
+_MODES = {"FAST_RUN", "FAST_COMPILE", "py", "DebugMode", "JIT", "INTERP", "DEBUG_MODE"}
+
+
+class Mode:
+    """An execution mode: ``'FAST_RUN'`` (native code, the default), ``'FAST_COMPILE'`` or
+    ``'py'`` (the op-by-op interpreter) and ``'DebugMode'`` (both, compared)."""
+
+    def __init__(self, linker=None, optimizer="default", name=None):
+        name = name or linker or "FAST_RUN"
+        if name in ("cvm", "c", "c|py", "vm", "cvm_nogc"):
+            name = "FAST_RUN"
+        if name not in _MODES:
+            raise ValueError(f"unknown mode {name!r} (FAST_RUN, FAST_COMPILE, py, DebugMode)")
+        self.name = name
+        self.optimizer = optimizer
+        self.linker = linker
+
+    def including(self, *tags):
+        return self
+
+    def excluding(self, *tags):
+        return self
+
+    def __repr__(self):
+        return f"Mode({self.name!r})"
+
+
+class In:
+    """An input with options: ``In(x, value=1.0)`` gives ``x`` a default, so the function
+    can be called without it; ``name`` is the keyword it is passed by."""
+
+    def __init__(self, variable, name=None, value=None, update=None, mutable=False,
+                 strict=False, allow_downcast=None, autoname=True, implicit=False, borrow=False):
+        if update is not None:
+            raise NotImplementedError("In(update=...) is not supported; pass updates= to function")
+        self.variable = variable
+        self.name = name
+        self.value = value
+        self.strict = strict
+        self.allow_downcast = allow_downcast
+        self.borrow = borrow
+
+
+class Out:
+    """An output with options (``borrow`` is accepted: returned arrays are always owned by
+    the caller)."""
+
+    def __init__(self, variable, borrow=False):
+        self.variable = variable
+        self.borrow = borrow
+
+
+class FGraphOutput:
+    """Output ``index`` of a compiled function's optimized graph; ``pp`` prints it."""
+
+    def __init__(self, function, index):
+        self.function = function
+        self.index = index
+
+    def __str__(self):
+        return self.function.pp_output(self.index)
+
+    __repr__ = __str__
+
+
+class FunctionGraph:
+    """The optimized graph of a compiled function (Theano's ``f.maker.fgraph``)."""
+
+    def __init__(self, function):
+        self._f = function
+
+    @property
+    def outputs(self):
+        return [FGraphOutput(self._f, k) for k in range(self._f.n_outputs)]
+
+    @property
+    def inputs(self):
+        return self._f.inputs
+
+    def toposort(self):
+        """The nodes in execution order, one line each."""
+        return self._f.toposort()
+
+
+class FunctionMaker:
+    """Theano's ``f.maker``: holds the optimized graph ``fgraph``."""
+
+    def __init__(self, function):
+        self.function = function
+        self.fgraph = FunctionGraph(function)
+
+
+def _pairs(obj, what):
+    if obj is None:
+        return []
+    if isinstance(obj, Mapping):
+        return list(obj.items())
+    pairs = list(obj)
+    for p in pairs:
+        if not (isinstance(p, (tuple, list)) and len(p) == 2):
+            raise TypeError(f"{what} must be a dict or a list of (variable, expression) pairs, got {p!r}")
+    return [tuple(p) for p in pairs]
+
+
+def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_default_updates=False,
+             accept_inplace=False, name=None, rebuild_strict=True, allow_input_downcast=None,
+             profile=None, on_unused_input=None):
+    """Compiles a function of ``inputs`` computing ``outputs``, as Theano's ``function``.
+
+    A single output (not in a list) is returned as one array, a list as a list.
+    ``updates`` (a dict or a list of pairs) are written to their shared variables after each
+    call, all together; ``givens`` substitutes expressions for variables before compiling.
+    """
+    if not isinstance(inputs, (list, tuple)):
+        raise TypeError("function: inputs must be a list of variables (e.g. [x])")
+    ins = []
+    for i in inputs:
+        if isinstance(i, In):
+            ins.append((i.variable, i.value, i.name))
+        else:
+            ins.append((i, None, None))
+    single = outputs is not None and not isinstance(outputs, (list, tuple))
+    outs = [] if outputs is None else ([outputs] if single else list(outputs))
+    outs = [o.variable if isinstance(o, Out) else o for o in outs]
+    if isinstance(mode, Mode):
+        mode_name = mode.name
+    else:
+        mode_name = mode or "FAST_RUN"
+    if profile:
+        raise NotImplementedError("profile=True is not supported yet")
+    return _core.compile(ins, outs, _pairs(updates, "updates"), _pairs(givens, "givens"), mode_name,
+                         name, on_unused_input or "raise", bool(allow_input_downcast), single)
+
+
+def shared(value, name=None, strict=False, allow_downcast=None, borrow=False, **kwargs):
+    """A shared variable holding ``value`` (copied): functions read it and ``updates``
+    write it. ``get_value()``/``set_value(v)`` read and replace it."""
+    return _core.shared(value, name)
+
+
+__all__ = ["function", "Function", "FunctionMaker", "In", "Out", "Mode", "shared"]

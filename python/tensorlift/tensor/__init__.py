@@ -1,0 +1,302 @@
+"""``tensorlift.tensor`` (Theano's ``theano.tensor``, imported as ``T``): typed symbolic
+tensors, the elementwise math library, reductions, shapes and products.
+
+Every function here builds through the Rust library; the elementwise functions are made
+from its op table, so each op of the library is here under its Theano name.
+"""
+
+import builtins as _builtins
+
+from .. import _core
+from .._core import TensorConstant, TensorSharedVariable, TensorType, TensorVariable
+from ..gradient import grad
+from . import nnet
+
+__all__ = []  # filled below
+
+
+def _export(name, fn):
+    fn.__name__ = name
+    fn.__qualname__ = name
+    globals()[name] = fn
+    __all__.append(name)
+    return fn
+
+
+# --------------------------------------------------------------------------------------
+# Constructors: dscalar, fvector, lmatrix, ... (Theano's table), `floatX` without a prefix.
+# --------------------------------------------------------------------------------------
+
+_KINDS = {
+    "scalar": (),
+    "vector": (False,),
+    "row": (True, False),
+    "col": (False, True),
+    "matrix": (False, False),
+    "tensor3": (False, False, False),
+    "tensor4": (False, False, False, False),
+}
+_PREFIXES = {"i": "int32", "l": "int64", "f": "float32", "d": "float64", "": None}
+_UNSUPPORTED = {"b": "int8", "w": "int16", "c": "complex64", "z": "complex128"}
+
+
+def _constructor(dtype, broadcastable, kind):
+    def make(name=None, dtype_=None):
+        d = dtype_ or dtype or _core.float_x()
+        return _core.tensor(name, d, [1 if b else None for b in broadcastable])
+
+    make.__doc__ = f"A symbolic {kind} of dtype {dtype or 'floatX'}."
+    return make
+
+
+def _unsupported(prefix, dtype, kind):
+    def make(name=None):
+        raise NotImplementedError(
+            f"{prefix}{kind}: dtype {dtype} is not supported by tensorlift "
+            "(bool, int32, int64, float32 and float64 are)"
+        )
+
+    return make
+
+
+for _kind, _bc in _KINDS.items():
+    for _p, _dt in _PREFIXES.items():
+        _export(_p + _kind, _constructor(_dt, _bc, _kind))
+    for _p, _dt in _UNSUPPORTED.items():
+        _export(_p + _kind, _unsupported(_p, _dt, _kind))
+
+
+def tensor(dtype=None, broadcastable=None, name=None, shape=None):
+    """A symbolic tensor of ``dtype`` with the given broadcastable pattern (or static shape)."""
+    if shape is None:
+        shape = [1 if b else None for b in (broadcastable or ())]
+    return _core.tensor(name, dtype or _core.float_x(), list(shape))
+
+
+__all__.append("tensor")
+
+
+def as_tensor_variable(x, name=None, ndim=None):
+    """A symbolic variable for ``x``: variables pass through, values become constants."""
+    v = _core.as_tensor_variable(x)
+    if ndim is not None and v.ndim != ndim:
+        raise TypeError(f"as_tensor_variable: expected {ndim} dimensions, got {v.ndim}")
+    return v.named(name) if name is not None else v
+
+
+def constant(x, name=None, ndim=None, dtype=None):
+    """A constant holding ``x``."""
+    v = _core.constant(x, name, dtype)
+    if ndim is not None and v.ndim != ndim:
+        raise TypeError(f"constant: expected {ndim} dimensions, got {v.ndim}")
+    return v
+
+
+__all__ += ["as_tensor_variable", "constant", "TensorType", "TensorVariable", "TensorConstant",
+            "TensorSharedVariable", "grad", "nnet"]
+
+# --------------------------------------------------------------------------------------
+# The elementwise library, from the op table.
+# --------------------------------------------------------------------------------------
+
+# Theano's names where they differ from the library's.
+_THEANO_NAMES = {
+    "abs": ["abs_", "abs"],
+    "and": ["and_", "bitwise_and"],
+    "or": ["or_", "bitwise_or"],
+    "not": ["invert", "bitwise_not"],
+    "reciprocal": ["inv", "reciprocal"],
+    "second": ["second", "fill"],
+    "pow": ["pow", "power"],
+    "true_div": ["true_div", "true_divide", "divide"],
+    "sub": ["sub", "subtract"],
+    "mul": ["mul", "multiply"],
+    "neg": ["neg", "negative"],
+}
+
+
+def _elemwise_fn(op):
+    def fn(*operands):
+        return _core.elemwise(op, *operands)
+
+    fn.__doc__ = f"Elementwise ``{op}`` of the operands (broadcast, Theano's dtype rules)."
+    return fn
+
+
+for _op in _core.scalar_ops():
+    if _op == "clip":
+        continue
+    for _name in _THEANO_NAMES.get(_op, [_op]):
+        _export(_name, _elemwise_fn(_op))
+
+
+def add(*operands):
+    """The sum of two or more operands."""
+    if len(operands) < 2:
+        raise TypeError("add takes at least 2 operands")
+    return _core.elemwise("add", *operands)
+
+
+def mul(*operands):
+    """The product of two or more operands."""
+    if len(operands) < 2:
+        raise TypeError("mul takes at least 2 operands")
+    return _core.elemwise("mul", *operands)
+
+
+def clip(x, min, max):
+    """``x`` clipped to ``[min, max]``."""
+    return _core.elemwise("clip", x, min, max)
+
+
+def cast(x, dtype):
+    """``x`` converted to ``dtype`` (as numpy's ``astype``)."""
+    return _core.cast(x, dtype)
+
+
+def zeros_like(x, dtype=None):
+    """Zeros of the shape (and dtype) of ``x``."""
+    x = as_tensor_variable(x)
+    return second(x, constant(0, dtype=dtype or x.dtype))
+
+
+def ones_like(x, dtype=None):
+    """Ones of the shape (and dtype) of ``x``."""
+    x = as_tensor_variable(x)
+    return second(x, constant(1, dtype=dtype or x.dtype))
+
+
+def exp2(x):
+    """``2 ** x``."""
+    return 2.0 ** as_tensor_variable(x)
+
+
+def sgn(x):
+    """The sign of ``x``."""
+    return sign(x)  # noqa: F821 (made from the op table)
+
+
+for _f in [add, mul, clip, cast, zeros_like, ones_like, exp2, sgn]:
+    _export(_f.__name__, _f)
+
+# --------------------------------------------------------------------------------------
+# Reductions.
+# --------------------------------------------------------------------------------------
+
+
+def _reduction(op):
+    def fn(input, axis=None, keepdims=False, dtype=None, acc_dtype=None):
+        out = _core.reduce(input, op, axis, keepdims)
+        return out.astype(dtype) if dtype is not None else out
+
+    fn.__doc__ = f"``{op}`` over ``axis`` (all axes when ``None``), keeping them with ``keepdims``."
+    return fn
+
+
+for _op in ["sum", "prod", "mean", "max", "min", "all", "any", "argmax", "argmin"]:
+    _export(_op, _reduction(_op))
+
+
+def max_and_argmax(a, axis=None, keepdims=False):
+    """The maximum and its position along ``axis``."""
+    return max(a, axis, keepdims), argmax(a, axis, keepdims)  # noqa: F821
+
+
+def var(input, axis=None, ddof=0, keepdims=False):
+    """The variance over ``axis`` (``ddof=0``)."""
+    if ddof:
+        raise NotImplementedError("var/std with ddof need symbolic shapes (not supported yet)")
+    input = as_tensor_variable(input)
+    centered = input - mean(input, axis, keepdims=True)  # noqa: F821
+    return mean(sqr(centered), axis, keepdims)  # noqa: F821
+
+
+def std(input, axis=None, ddof=0, keepdims=False):
+    """The standard deviation over ``axis``."""
+    return sqrt(var(input, axis, ddof, keepdims))  # noqa: F821
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    """``log(sum(exp(x)))`` over ``axis``, computed stably."""
+    return _core.logsumexp(x, axis, keepdims)
+
+
+for _f in [max_and_argmax, var, std, logsumexp]:
+    _export(_f.__name__, _f)
+
+# --------------------------------------------------------------------------------------
+# Shapes, products, indexing.
+# --------------------------------------------------------------------------------------
+
+
+def dot(a, b):
+    """Matrix, matrix-vector or inner product."""
+    return _core.dot(a, b)
+
+
+def outer(x, y):
+    """The outer product of two vectors."""
+    return _core.outer(x, y)
+
+
+def tensordot(a, b, axes=2):
+    raise NotImplementedError("tensordot is not supported yet")
+
+
+def concatenate(tensor_list, axis=0):
+    """Joins tensors along an existing axis."""
+    return _core.concatenate(list(tensor_list), axis)
+
+
+def join(axis, *tensors):
+    """Theano's ``join(axis, *tensors)``: ``concatenate`` with the axis first."""
+    return _core.concatenate(list(tensors), axis)
+
+
+def stack(*tensors, axis=0):
+    """Joins tensors along a new axis (``stack([a, b])`` or ``stack(a, b)``)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tensors[0]
+    return _core.stack(list(tensors), axis)
+
+
+def transpose(x, axes=None):
+    """Permutes the axes of ``x`` (reverses them by default)."""
+    x = as_tensor_variable(x)
+    return x.transpose() if axes is None else x.transpose(*axes)
+
+
+def reshape(x, newshape, ndim=None):
+    """``x`` with shape ``newshape``."""
+    return as_tensor_variable(x).reshape(newshape, ndim)
+
+
+def flatten(x, ndim=1, outdim=None):
+    """``x`` with its trailing axes collapsed so that ``ndim`` remain."""
+    return as_tensor_variable(x).flatten(outdim or ndim)
+
+
+def set_subtensor(x, y, inplace=False, tolerate_inplace_aliasing=False):
+    """The tensor indexed by ``x`` (an ``a[...]`` expression) with that region set to ``y``."""
+    return _core.set_subtensor(x, y)
+
+
+def inc_subtensor(x, y, inplace=False, set_instead_of_inc=False, tolerate_inplace_aliasing=False):
+    """The tensor indexed by ``x`` (an ``a[...]`` expression) with ``y`` added to that region."""
+    if set_instead_of_inc:
+        return _core.set_subtensor(x, y)
+    return _core.inc_subtensor(x, y)
+
+
+def shape(x):
+    raise NotImplementedError("symbolic shapes (x.shape) are not supported yet")
+
+
+for _f in [dot, outer, tensordot, concatenate, join, stack, transpose, reshape, flatten,
+           set_subtensor, inc_subtensor, shape]:
+    _export(_f.__name__, _f)
+
+# Theano's sigmoid family also lives in nnet; `T.nnet.sigmoid` and `T.sigmoid` are one op.
+from .nnet import relu, softmax  # noqa: E402
+
+del _kind, _bc, _p, _dt, _op, _name, _f

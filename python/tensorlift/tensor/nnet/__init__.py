@@ -1,0 +1,86 @@
+"""``tensorlift.tensor.nnet`` (Theano's ``theano.tensor.nnet``): activations, softmax and
+the cross-entropies, built from the library's ops."""
+
+from ... import _core
+
+
+def sigmoid(x):
+    """``1 / (1 + exp(-x))``, computed stably."""
+    return _core.elemwise("sigmoid", x)
+
+
+def softplus(x):
+    """``log(1 + exp(x))``, computed stably."""
+    return _core.elemwise("softplus", x)
+
+
+def ultra_fast_sigmoid(x):
+    """Theano's fast approximation of the sigmoid; here the exact sigmoid."""
+    return sigmoid(x)
+
+
+hard_sigmoid = None  # defined below
+
+
+def hard_sigmoid(x):  # noqa: F811
+    """``clip(0.2 * x + 0.5, 0, 1)``."""
+    return _core.elemwise("clip", 0.2 * _core.as_tensor_variable(x) + 0.5, 0.0, 1.0)
+
+
+def relu(x, alpha=0):
+    """``max(x, 0)``, or ``x`` scaled by ``alpha`` where negative (leaky)."""
+    x = _core.as_tensor_variable(x)
+    if alpha == 0:
+        return _core.elemwise("maximum", x, 0)
+    return _core.elemwise("switch", x > 0, x, alpha * x)
+
+
+def softmax(c, axis=-1):
+    """The softmax of each row (along ``axis``)."""
+    return _core.softmax(c, axis)
+
+
+def logsoftmax(c, axis=-1):
+    """The log of the softmax, computed stably."""
+    return _core.log_softmax(c, axis)
+
+
+log_softmax = logsoftmax
+
+
+def binary_crossentropy(output, target):
+    """``-(target * log(output) + (1 - target) * log(1 - output))``."""
+    output = _core.as_tensor_variable(output)
+    return -(target * _core.elemwise("log", output) + (1.0 - target) * _core.elemwise("log", 1.0 - output))
+
+
+def sigmoid_binary_crossentropy(output, target):
+    """``binary_crossentropy(sigmoid(output), target)``, computed stably from the logits."""
+    output = _core.as_tensor_variable(output)
+    return softplus(-output) * target + softplus(output) * (1.0 - target)
+
+
+def categorical_crossentropy(coding_dist, true_dist):
+    """``-sum(true_dist * log(coding_dist), axis=-1)`` for one-hot (or soft) targets."""
+    coding_dist = _core.as_tensor_variable(coding_dist)
+    true_dist = _core.as_tensor_variable(true_dist)
+    if true_dist.ndim != coding_dist.ndim:
+        raise NotImplementedError("categorical_crossentropy with integer labels needs advanced indexing (not supported yet)")
+    return -_core.reduce(true_dist * _core.elemwise("log", coding_dist), "sum", coding_dist.ndim - 1)
+
+
+def elu(x, alpha=1):
+    """``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere."""
+    x = _core.as_tensor_variable(x)
+    return _core.elemwise("switch", x > 0, x, alpha * _core.elemwise("expm1", x))
+
+
+def selu(x):
+    """The scaled ELU."""
+    alpha, scale = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+    return scale * elu(x, alpha)
+
+
+__all__ = ["sigmoid", "softplus", "ultra_fast_sigmoid", "hard_sigmoid", "relu", "softmax",
+           "logsoftmax", "log_softmax", "binary_crossentropy", "sigmoid_binary_crossentropy",
+           "categorical_crossentropy", "elu", "selu"]
