@@ -18,6 +18,7 @@ pub mod grad;
 pub mod graph;
 pub mod kernels;
 pub mod op;
+pub mod persist;
 pub mod print;
 pub mod program;
 pub mod shared;

@@ -122,8 +122,16 @@ fn short_repr(obj: &Bound<'_, PyAny>) -> String {
     }
 }
 
-/// A numpy array owning the tensor's buffer: no copy when nothing else holds it.
+/// Outputs of at most this many elements are copied into an array numpy allocates: cheaper
+/// than handing over the Rust buffer, which costs a keeper object per array.
+const COPY_BELOW: usize = 16;
+
+/// A numpy array owning the tensor's buffer (no copy when nothing else holds it); small
+/// arrays are copied.
 pub fn to_numpy(py: Python<'_>, t: Tensor) -> Bound<'_, PyAny> {
+    if t.len() <= COPY_BELOW {
+        return tl::with_array!(t, a => PyArray::from_array(py, &a).into_any());
+    }
     match t {
         Tensor::F64(a) => PyArray::from_owned_array(py, a.into_owned()).into_any(),
         Tensor::F32(a) => PyArray::from_owned_array(py, a.into_owned()).into_any(),

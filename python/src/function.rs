@@ -35,6 +35,21 @@ pub struct PyFunction {
     downcast: bool,
     /// One output returned bare (not in a list).
     single: bool,
+    /// Every value is 0-d: calls run without releasing the GIL (releasing and taking it
+    /// back would cost more than the call).
+    scalar: bool,
+    /// What the function was compiled from, for `pickle` and `deepcopy`.
+    spec: Spec,
+}
+
+/// The arguments of `compile`, kept to compile the function again after unpickling.
+struct Spec {
+    outputs: Vec<Var>,
+    updates: Vec<(Var, Var)>,
+    givens: Vec<(Var, Var)>,
+    mode: String,
+    name: Option<String>,
+    on_unused_input: String,
 }
 
 impl PyFunction {
@@ -117,7 +132,7 @@ impl PyFunction {
     ) -> PyResult<Bound<'py, PyAny>> {
         let args = self.collect_args(args, kwargs)?;
         let f = &self.f;
-        let out = py.detach(|| f.call(&args)).py()?;
+        let out = if self.scalar { f.call(&args) } else { py.detach(|| f.call(&args)) }.py()?;
         if self.single {
             return Ok(to_numpy(py, out.into_iter().next().expect("one output")));
         }
@@ -126,6 +141,38 @@ impl PyFunction {
             list.append(to_numpy(py, t))?;
         }
         Ok(list.into_any())
+    }
+
+    /// Pickling: the graphs the function was compiled from (outputs, update values and
+    /// givens, over shared leaves) and its options; unpickling compiles it again.
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
+        let sp = &self.spec;
+        let mut exprs = sp.outputs.clone();
+        exprs.extend(sp.updates.iter().map(|(_, e)| e.clone()));
+        exprs.extend(sp.givens.iter().map(|(_, e)| e.clone()));
+        let (text, graph_inputs, graph_shared) = crate::var::save_graph(py, &exprs)?;
+        let wrap_all = |vs: &mut dyn Iterator<Item = &Var>| -> PyResult<Vec<Bound<'py, PyAny>>> {
+            vs.map(|v| crate::var::wrap(py, v.clone())).collect()
+        };
+        let state = PyDict::new(py);
+        state.set_item("text", text)?;
+        state.set_item("graph_inputs", graph_inputs)?;
+        state.set_item("graph_shared", graph_shared)?;
+        state.set_item("inputs", wrap_all(&mut self.f.inputs().iter())?)?;
+        let defaults: Vec<Option<Bound<'py, PyAny>>> =
+            self.defaults.iter().map(|d| d.clone().map(|t| to_numpy(py, t))).collect();
+        state.set_item("defaults", defaults)?;
+        state.set_item("names", self.names.clone())?;
+        state.set_item("n_outputs", sp.outputs.len())?;
+        state.set_item("update_targets", wrap_all(&mut sp.updates.iter().map(|(t, _)| t))?)?;
+        state.set_item("givens_keys", wrap_all(&mut sp.givens.iter().map(|(k, _)| k))?)?;
+        state.set_item("mode", &sp.mode)?;
+        state.set_item("name", &sp.name)?;
+        state.set_item("on_unused_input", &sp.on_unused_input)?;
+        state.set_item("allow_input_downcast", self.downcast)?;
+        state.set_item("single", self.single)?;
+        let module = PyModule::import(py, "tensorlift.compile.function_module")?;
+        Ok((module.getattr("_restore_function")?, (state,).into_pyobject(py)?))
     }
 
     /// `pp` of optimized output `k`.
@@ -240,6 +287,7 @@ pub fn compile(
         pairs.push((shared, e));
     }
     let givens = givens.iter().map(|(a, b)| Ok((var_of(a)?, as_var(b)?))).collect::<PyResult<Vec<_>>>()?;
+    let mode_name = mode.to_string();
     let mode = match mode {
         "FAST_RUN" | "JIT" => tl::Mode::Jit,
         "FAST_COMPILE" | "py" | "INTERP" => tl::Mode::Interp,
@@ -266,9 +314,18 @@ pub fn compile(
         .givens(&givens)
         .mode(mode)
         .on_unused_input(on_unused);
-    if let Some(n) = name {
-        b = b.name(n);
+    if let Some(n) = &name {
+        b = b.name(n.clone());
     }
     let f = py.detach(|| b.build()).py()?;
-    Ok(PyFunction { f, names, defaults, downcast: allow_input_downcast, single })
+    let scalar = f.is_scalar();
+    let spec = Spec {
+        outputs: outs,
+        updates: pairs,
+        givens,
+        mode: mode_name,
+        name,
+        on_unused_input: on_unused_input.to_string(),
+    };
+    Ok(PyFunction { f, names, defaults, downcast: allow_input_downcast, single, scalar, spec })
 }

@@ -381,6 +381,53 @@ fn constant_value<'py>(py: Python<'py>, x: &Bound<'py, PyAny>) -> PyResult<Optio
     Ok(var_of(x)?.constant_value().cloned().map(|t| to_numpy(py, t)))
 }
 
+/// Unpickles an input variable.
+#[pyfunction]
+fn _restore_input<'py>(
+    py: Python<'py>,
+    name: &str,
+    dtype: &Bound<'py, PyAny>,
+    shape: Vec<Option<usize>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    wrap(py, tl::tensor(name, parse_dtype(dtype)?, &shape))
+}
+
+/// Unpickles a shared variable.
+#[pyfunction]
+fn _restore_shared<'py>(
+    py: Python<'py>,
+    name: &str,
+    value: &Bound<'py, PyAny>,
+    shape: Vec<Option<usize>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let t = to_tensor(value)?;
+    let ty = tl::TensorType::new(t.dtype(), shape);
+    wrap(py, tl::shared_with_type(t, name, ty).py()?)
+}
+
+/// Unpickles an expression (see `TensorVariable.__reduce__`).
+#[pyfunction]
+fn _restore_var<'py>(
+    py: Python<'py>,
+    text: &str,
+    inputs: Vec<Bound<'py, PyAny>>,
+    shared: Vec<Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let v = var::load_graph(text, &inputs, &shared)?.remove(0);
+    wrap(py, v)
+}
+
+/// Unpickles several expressions saved together.
+#[pyfunction]
+fn _restore_vars<'py>(
+    py: Python<'py>,
+    text: &str,
+    inputs: Vec<Bound<'py, PyAny>>,
+    shared: Vec<Bound<'py, PyAny>>,
+) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    var::load_graph(text, &inputs, &shared)?.into_iter().map(|v| wrap(py, v)).collect()
+}
+
 /// Registers each function in the module.
 macro_rules! add_functions {
     ($m:expr, $($f:path),* $(,)?) => {
@@ -398,6 +445,10 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<function::PyFunction>()?;
     add_functions!(
         m,
+        _restore_input,
+        _restore_shared,
+        _restore_var,
+        _restore_vars,
         scalar_ops,
         elemwise,
         tensor,

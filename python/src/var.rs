@@ -7,6 +7,7 @@ use crate::convert::{parse_dtype, to_numpy, to_tensor};
 use crate::errors::{build_error, raise, IntoPy};
 use pyo3::exceptions::{PyNotImplementedError, PyTypeError};
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyEllipsis, PyFloat, PyInt, PyNone, PySlice, PyTuple};
 use tensorlift as tl;
 use tl::build::elemwise::Term;
@@ -35,10 +36,31 @@ pub fn wrap(py: Python<'_>, var: Var) -> PyResult<Bound<'_, PyAny>> {
     wrap_flag(py, var, true)
 }
 
+/// The live Python object of each input and shared variable, by the variable's identity:
+/// one variable is one Python object (what `pickle` needs to keep leaves shared).
+static LEAVES: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+fn leaves(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    LEAVES
+        .get_or_try_init(py, || {
+            Ok::<_, PyErr>(PyModule::import(py, "weakref")?.getattr("WeakValueDictionary")?.call0()?.unbind())
+        })
+        .map(|d| d.bind(py))
+}
+
 fn wrap_flag(py: Python<'_>, var: Var, nonzero: bool) -> PyResult<Bound<'_, PyAny>> {
     if let Err(e) = var.check() {
         return Err(build_error(&e));
     }
+    let leaf = matches!(var.op(), Op::Input | Op::Shared(_));
+    if leaf {
+        if let Ok(obj) = leaves(py)?.call_method1("get", (var.key(),))?.cast::<PyVar>() {
+            if obj.get().var.same(&var) {
+                return Ok(obj.clone().into_any());
+            }
+        }
+    }
+    let key = var.key();
     let base = PyVar { var, nonzero };
     let obj = match base.var.op() {
         Op::Shared(_) => Bound::new(py, PyClassInitializer::from(base).add_subclass(PyShared))?.into_any(),
@@ -47,6 +69,9 @@ fn wrap_flag(py: Python<'_>, var: Var, nonzero: bool) -> PyResult<Bound<'_, PyAn
         }
         _ => Bound::new(py, base)?.into_any(),
     };
+    if leaf {
+        leaves(py)?.set_item(key, &obj)?;
+    }
     Ok(obj)
 }
 
@@ -397,6 +422,29 @@ impl PyVar {
         slf
     }
 
+    /// Pickling: an input by its name and type, a shared variable with its value, any other
+    /// expression as graph text over its leaves (pickled as objects, so expressions pickled
+    /// together share them again).
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
+        let core = PyModule::import(py, "tensorlift._core")?;
+        let ty = self.var.ty();
+        match self.var.op() {
+            Op::Input => Ok((
+                core.getattr("_restore_input")?,
+                (self.var.name().unwrap_or(""), ty.dtype.name(), ty.shape.clone()).into_pyobject(py)?,
+            )),
+            Op::Shared(_) => Ok((
+                core.getattr("_restore_shared")?,
+                (self.var.name().unwrap_or(""), to_numpy(py, self.var.get_value().py()?), ty.shape.clone())
+                    .into_pyobject(py)?,
+            )),
+            _ => {
+                let (text, inputs, shared) = save_graph(py, std::slice::from_ref(&self.var))?;
+                Ok((core.getattr("_restore_var")?, (text, inputs, shared).into_pyobject(py)?))
+            }
+        }
+    }
+
     fn __len__(&self) -> PyResult<usize> {
         Err(PyTypeError::new_err("a symbolic variable has no len(); use x.shape[0]"))
     }
@@ -725,4 +773,27 @@ impl PyTensorType {
         self.ty.shape.hash(&mut h);
         h.finish()
     }
+}
+
+/// The graph text of `vars` and the Python objects of its inputs and shared variables.
+#[allow(clippy::type_complexity)]
+pub fn save_graph<'py>(
+    py: Python<'py>,
+    vars: &[Var],
+) -> PyResult<(String, Vec<Bound<'py, PyAny>>, Vec<Bound<'py, PyAny>>)> {
+    let saved = tl::persist::save(vars).map_err(|e| raise("InvalidGraph", e.to_string()))?;
+    let inputs = saved.inputs.into_iter().map(|v| wrap(py, v)).collect::<PyResult<Vec<_>>>()?;
+    let shared = saved.shared.into_iter().map(|v| wrap(py, v)).collect::<PyResult<Vec<_>>>()?;
+    Ok((saved.text, inputs, shared))
+}
+
+/// The expressions saved by `save_graph`, over the given leaves.
+pub fn load_graph(
+    text: &str,
+    inputs: &[Bound<'_, PyAny>],
+    shared: &[Bound<'_, PyAny>],
+) -> PyResult<Vec<Var>> {
+    let inputs = inputs.iter().map(var_of).collect::<PyResult<Vec<_>>>()?;
+    let shared = shared.iter().map(var_of).collect::<PyResult<Vec<_>>>()?;
+    tl::persist::load(text, &inputs, &shared).map_err(|e| raise("InvalidGraph", e.to_string()))
 }

@@ -399,6 +399,14 @@ impl Function {
         &self.compiled.graph
     }
 
+    /// True when every value of the optimized graph is 0-d: a call is then a few hundred
+    /// nanoseconds of work whatever its arguments (a binding need not release a lock
+    /// around it).
+    pub fn is_scalar(&self) -> bool {
+        let g = &self.compiled.graph;
+        g.toposort().into_iter().all(|id| g.ty(id).ndim() == 0)
+    }
+
     /// Every rewrite the optimizer applied to this function's graph.
     pub fn rewrite_trace(&self) -> &RewriteTrace {
         &self.compiled.trace

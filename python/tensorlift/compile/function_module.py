@@ -147,3 +147,15 @@ def shared(value, name=None, strict=False, allow_downcast=None, borrow=False, **
 
 
 __all__ = ["function", "Function", "FunctionMaker", "In", "Out", "Mode", "shared"]
+
+
+def _restore_function(state):
+    """Unpickles a compiled function: restores its graphs and compiles them again."""
+    exprs = _core._restore_vars(state["text"], state["graph_inputs"], state["graph_shared"])
+    n_out, targets = state["n_outputs"], state["update_targets"]
+    outputs = exprs[:n_out]
+    updates = list(zip(targets, exprs[n_out:n_out + len(targets)]))
+    givens = list(zip(state["givens_keys"], exprs[n_out + len(targets):]))
+    inputs = list(zip(state["inputs"], state["defaults"], state["names"]))
+    return _core.compile(inputs, outputs, updates, givens, state["mode"], state["name"],
+                         state["on_unused_input"], state["allow_input_downcast"], state["single"])
