@@ -371,3 +371,18 @@ fn sum_of_nothing_is_positive_zero() {
         assert!(t.to_f64().unwrap().is_sign_negative(), "{t:?}");
     }
 }
+
+/// `allow_input_downcast`: arguments that lose precision convert as NumPy's `astype`;
+/// without it they are refused with a typed error.
+#[test]
+fn allow_input_downcast_converts_with_loss_only_when_asked() {
+    let x = tl::fvector("x");
+    let strict = tl::function(&[&x], &[&x * 2.0]).unwrap();
+    assert!(matches!(strict.call1(vec![0.1f64, 2.0]), Err(tl::Error::ArgDType { .. })));
+    let loose = tl::Function::builder(&[&x], &[&x * 2.0]).allow_input_downcast(true).build().unwrap();
+    let out = loose.call1(vec![0.1f64, 2.0]).unwrap();
+    assert_eq!(out.to_vec::<f32>().unwrap(), vec![0.1f32 * 2.0, 4.0]);
+    let n = tl::lscalar("n");
+    let trunc = tl::Function::builder(&[&n], &[&n + 1]).allow_input_downcast(true).build().unwrap();
+    assert_eq!(trunc.call1(2.75).unwrap().to_vec::<i64>().unwrap(), vec![3]);
+}

@@ -31,7 +31,8 @@ pub struct PyFunction {
     names: Vec<Option<String>>,
     /// Default values of trailing inputs (`In(x, value=…)`).
     defaults: Vec<Option<Tensor>>,
-    /// Convert any argument to its input's dtype, even with loss.
+    /// Arguments are converted to their input's dtype even with loss (kept for pickling;
+    /// the runtime converts).
     downcast: bool,
     /// One output returned bare (not in a list).
     single: bool,
@@ -54,12 +55,7 @@ struct Spec {
 
 impl PyFunction {
     fn arg(&self, obj: &Bound<'_, PyAny>, k: usize) -> PyResult<Tensor> {
-        let var = &self.f.inputs()[k];
-        let t = arg_for(obj, var)?;
-        if self.downcast && t.dtype() != var.dtype() {
-            return Ok(t.cast(var.dtype()));
-        }
-        Ok(t)
+        arg_for(obj, &self.f.inputs()[k])
     }
 
     fn collect_args(
@@ -313,7 +309,8 @@ pub fn compile(
         .updates(&pairs)
         .givens(&givens)
         .mode(mode)
-        .on_unused_input(on_unused);
+        .on_unused_input(on_unused)
+        .allow_input_downcast(allow_input_downcast);
     if let Some(n) = &name {
         b = b.name(n.clone());
     }

@@ -89,3 +89,16 @@ def test_floatx_constructors():
     assert T.vector("v").dtype == theano.config.floatX == "float64"
     with pytest.raises(NotImplementedError):
         T.bscalar("b")
+
+
+def test_allow_input_downcast():
+    x = T.fvector("x")
+    strict = theano.function([x], x * 2)
+    with pytest.raises(errors.ArgDType):
+        strict(np.array([0.1, 2.0]))
+    # A Python float for a float32 input is rounded, as Theano does for floatX.
+    fs = T.fscalar("s")
+    assert theano.function([fs], fs * 2)(0.1).dtype == np.float32
+    loose = theano.function([x], x * 2, allow_input_downcast=True)
+    out = loose(np.array([0.1, 2.0]))
+    assert out.dtype == np.float32 and out.tolist() == [np.float32(0.1) * 2, 4.0]

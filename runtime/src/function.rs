@@ -59,6 +59,7 @@ pub struct FunctionBuilder {
     mode: Mode,
     name: String,
     on_unused_input: OnUnusedInput,
+    allow_input_downcast: bool,
     opt: OptConfig,
 }
 
@@ -102,6 +103,15 @@ impl FunctionBuilder {
     /// What to do with inputs no output needs.
     pub fn on_unused_input(mut self, policy: OnUnusedInput) -> Self {
         self.on_unused_input = policy;
+        self
+    }
+
+    /// Accept arguments that lose precision or range when converted to their input's dtype
+    /// (Theano's `allow_input_downcast=True`): an f64 array for an `fvector` is rounded to
+    /// f32, a float for an integer input truncated, as NumPy's `astype`. By default an
+    /// argument must convert without loss.
+    pub fn allow_input_downcast(mut self, allow: bool) -> Self {
+        self.allow_input_downcast = allow;
         self
     }
 
@@ -198,6 +208,7 @@ impl FunctionBuilder {
             targets,
             compiled,
             mode: self.mode,
+            allow_input_downcast: self.allow_input_downcast,
             pool: Arc::default(),
         }
     }
@@ -216,6 +227,8 @@ pub struct Function {
     /// through the JIT cache.
     pub(crate) compiled: Arc<Compiled>,
     mode: Mode,
+    /// Arguments are converted to their input's dtype even with loss.
+    allow_input_downcast: bool,
     /// The storage of dead intermediates, kept across calls (`crate::pool`); shared by the
     /// clones of this function, freed with the last.
     pool: Arc<crate::pool::BufferPool>,
@@ -239,6 +252,7 @@ impl Function {
             mode: Mode::default(),
             name: "function".into(),
             on_unused_input: OnUnusedInput::default(),
+            allow_input_downcast: false,
             opt: OptConfig::default(),
         }
     }
@@ -283,7 +297,11 @@ impl Function {
                 source: e.clone(),
             })?;
             let ty = input.ty();
-            let t = t.convert_lossless(ty.dtype).map_err(|source| Error::ArgDType {
+            let t = match t.convert_lossless(ty.dtype) {
+                Err(_) if self.allow_input_downcast => Ok(t.cast(ty.dtype)),
+                converted => converted,
+            };
+            let t = t.map_err(|source| Error::ArgDType {
                 function: self.name.clone(),
                 index,
                 input: input.describe(),
