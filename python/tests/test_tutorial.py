@@ -220,9 +220,19 @@ def executed(tmp_path_factory):
     pytest.importorskip("sympy", reason="the notebook checks with sympy (pip install sympy)")
     nb = nbformat.read(NOTEBOOK, as_version=4)
     cwd = tmp_path_factory.mktemp("notebook")
-    client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
-                                     resources={"metadata": {"path": str(cwd)}})
-    client.execute()  # raises CellExecutionError, with the cell and traceback, if a cell fails
+    # A kernel of this interpreter (the one tensorlift is installed in), whatever other
+    # `python3` kernels the machine has.
+    spec = cwd / "jupyter" / "kernels" / "tensorlift-tests"
+    spec.mkdir(parents=True)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "tensorlift tests",
+                                                  "language": "python"}))
+    path = os.pathsep.join(filter(None, [str(cwd / "jupyter"), os.environ.get("JUPYTER_PATH")]))
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("JUPYTER_PATH", path)
+        client = nbclient.NotebookClient(nb, timeout=300, kernel_name="tensorlift-tests",
+                                         resources={"metadata": {"path": str(cwd)}})
+        client.execute()  # raises CellExecutionError, with the cell and traceback, if a cell fails
     return nb
 
 
