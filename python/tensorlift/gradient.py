@@ -54,6 +54,10 @@ class DisconnectedType:
     """Theano's marker type of a disconnected gradient (kept for imports)."""
 
 
+def consider_constant(x):
+    raise NotImplementedError("consider_constant(x) is not supported yet; use grad(..., consider_constant=[x])")
+
+
 def disconnected_grad(x):
     raise NotImplementedError("disconnected_grad is not supported yet; use grad(..., consider_constant=[x])")
 
@@ -62,5 +66,6 @@ def zero_grad(x):
     raise NotImplementedError("zero_grad is not supported yet; use grad(..., consider_constant=[x])")
 
 
-__all__ = ["grad", "jacobian", "hessian", "verify_grad", "disconnected_grad", "zero_grad"]
+__all__ = ["grad", "jacobian", "hessian", "verify_grad", "consider_constant", "disconnected_grad",
+           "zero_grad"]
 _ = _OrderedDict

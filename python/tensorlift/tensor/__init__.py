@@ -9,7 +9,7 @@ import builtins as _builtins
 
 from .. import _core
 from .._core import TensorConstant, TensorSharedVariable, TensorType, TensorVariable
-from ..gradient import grad
+from ..gradient import consider_constant, grad, hessian, jacobian, verify_grad
 from . import nnet
 
 __all__ = []  # filled below
@@ -93,7 +93,8 @@ def constant(x, name=None, ndim=None, dtype=None):
 
 
 __all__ += ["as_tensor_variable", "constant", "TensorType", "TensorVariable", "TensorConstant",
-            "TensorSharedVariable", "grad", "nnet"]
+            "TensorSharedVariable", "grad", "jacobian", "hessian", "verify_grad",
+            "consider_constant", "nnet"]
 
 # --------------------------------------------------------------------------------------
 # The elementwise library, from the op table.
