@@ -386,3 +386,21 @@ fn allow_input_downcast_converts_with_loss_only_when_asked() {
     let trunc = tl::Function::builder(&[&n], &[&n + 1]).allow_input_downcast(true).build().unwrap();
     assert_eq!(trunc.call1(2.75).unwrap().to_vec::<i64>().unwrap(), vec![3]);
 }
+
+/// `profile(true)`: every node of the optimized graph that ran is timed, per call.
+#[test]
+fn a_profiled_function_counts_calls_and_node_runs() {
+    let x = tl::dvector("x");
+    let y = (tl::exp(&x) + 1.0).sum();
+    let f = tl::Function::builder(&[&x], &[&y]).profile(true).build().unwrap();
+    assert!(tl::function(&[&x], &[&y]).unwrap().profile().is_none());
+    for _ in 0..3 {
+        f.call1(vec![0.0, 1.0, 2.0]).unwrap();
+    }
+    let p = f.profile().expect("profiled");
+    assert_eq!(p.calls().0, 3);
+    let nodes = p.nodes();
+    assert!(!nodes.is_empty() && nodes.iter().all(|n| n.runs == 3), "{nodes:?}");
+    let summary = f.profile_summary().unwrap();
+    assert!(summary.contains("Time in 3 calls to Function.__call__"), "{summary}");
+}

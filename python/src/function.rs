@@ -171,6 +171,13 @@ impl PyFunction {
         Ok((module.getattr("_restore_function")?, (state,).into_pyobject(py)?))
     }
 
+    /// The timings of a function compiled with `profile=True` (`None` otherwise).
+    #[getter]
+    fn profile(slf: &Bound<'_, Self>) -> Option<ProfileStats> {
+        let f = slf.get();
+        f.f.profile().map(|_| ProfileStats { f: f.f.clone() })
+    }
+
     /// `pp` of optimized output `k`.
     fn pp_output(&self, k: usize) -> PyResult<String> {
         self.f.pp_output(k).py()
@@ -229,12 +236,72 @@ impl PyFunction {
     }
 }
 
+/// Per-node timings of a profiled function (Theano's `ProfileStats`).
+#[pyclass(name = "ProfileStats", module = "tensorlift.compile", frozen)]
+pub struct ProfileStats {
+    f: tl::Function,
+}
+
+#[pymethods]
+impl ProfileStats {
+    /// The number of calls profiled.
+    #[getter]
+    fn fct_callcount(&self) -> u64 {
+        self.f.profile().map_or(0, |p| p.calls().0)
+    }
+
+    /// The total time of the profiled calls, in seconds.
+    #[getter]
+    fn fct_call_time(&self) -> f64 {
+        self.f.profile().map_or(0.0, |p| p.calls().1.as_secs_f64())
+    }
+
+    /// `(node, seconds, runs)` for each node that ran, slowest first.
+    fn apply_time(&self) -> Vec<(String, f64, u64)> {
+        let g = self.f.optimized_graph();
+        self.f
+            .profile()
+            .map(|p| p.nodes())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|n| (tl::pp_graph_depth(g, n.node, 1), n.time.as_secs_f64(), n.runs))
+            .collect()
+    }
+
+    /// The summary as text.
+    fn summary_text(&self) -> String {
+        self.f.profile_summary().unwrap_or_default()
+    }
+
+    /// Prints Theano's profile summary to `file` (standard output by default).
+    #[pyo3(signature = (file=None, n_ops_to_print=20, n_apply_to_print=20))]
+    fn summary(
+        &self,
+        py: Python<'_>,
+        file: Option<Bound<'_, PyAny>>,
+        n_ops_to_print: usize,
+        n_apply_to_print: usize,
+    ) -> PyResult<()> {
+        let _ = n_ops_to_print;
+        let text = self.summary_text();
+        let mut lines: Vec<&str> = text.lines().collect();
+        let header = lines.iter().position(|l| l.starts_with("<% time>")).map_or(lines.len(), |k| k + 1);
+        lines.truncate((header + n_apply_to_print).min(lines.len()));
+        let file = match file {
+            Some(f) if !f.is_none() => f,
+            _ => PyModule::import(py, "sys")?.getattr("stdout")?,
+        };
+        file.call_method1("write", (lines.join("\n") + "\n",))?;
+        Ok(())
+    }
+}
+
 /// An input as `tensorlift.function` passes it: the variable, its default, its keyword.
 type InputSpec<'py> = (Bound<'py, PyAny>, Option<Bound<'py, PyAny>>, Option<String>);
 
 /// Compiles a function; `tensorlift.function` prepares the arguments.
 #[pyfunction]
-#[pyo3(signature = (inputs, outputs, updates, givens, mode, name, on_unused_input, allow_input_downcast, single))]
+#[pyo3(signature = (inputs, outputs, updates, givens, mode, name, on_unused_input, allow_input_downcast, single, profile=false))]
 #[allow(clippy::too_many_arguments)]
 pub fn compile(
     py: Python<'_>,
@@ -247,6 +314,7 @@ pub fn compile(
     on_unused_input: &str,
     allow_input_downcast: bool,
     single: bool,
+    profile: bool,
 ) -> PyResult<PyFunction> {
     let mut vars = Vec::with_capacity(inputs.len());
     let mut names = Vec::with_capacity(inputs.len());
@@ -310,7 +378,8 @@ pub fn compile(
         .givens(&givens)
         .mode(mode)
         .on_unused_input(on_unused)
-        .allow_input_downcast(allow_input_downcast);
+        .allow_input_downcast(allow_input_downcast)
+        .profile(profile);
     if let Some(n) = &name {
         b = b.name(n.clone());
     }

@@ -443,6 +443,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<var::PyConstant>()?;
     m.add_class::<var::PyTensorType>()?;
     m.add_class::<function::PyFunction>()?;
+    m.add_class::<function::ProfileStats>()?;
     add_functions!(
         m,
         _restore_input,

@@ -102,3 +102,18 @@ def test_allow_input_downcast():
     loose = theano.function([x], x * 2, allow_input_downcast=True)
     out = loose(np.array([0.1, 2.0]))
     assert out.dtype == np.float32 and out.tolist() == [np.float32(0.1) * 2, 4.0]
+
+
+def test_profile_counts_calls_and_times_nodes(capsys):
+    x = T.dvector("x")
+    f = theano.function([x], (T.exp(x) + 1).sum(), profile=True)
+    assert theano.function([x], x * 2).profile is None
+    for _ in range(4):
+        f(np.arange(5.0))
+    p = f.profile
+    assert p.fct_callcount == 4 and p.fct_call_time > 0
+    rows = p.apply_time()
+    assert rows and all(runs == 4 for _, _, runs in rows)
+    p.summary()
+    out = capsys.readouterr().out
+    assert "Time in 4 calls to Function.__call__" in out and "<% time>" in out

@@ -60,6 +60,7 @@ pub struct FunctionBuilder {
     name: String,
     on_unused_input: OnUnusedInput,
     allow_input_downcast: bool,
+    profile: bool,
     opt: OptConfig,
 }
 
@@ -112,6 +113,13 @@ impl FunctionBuilder {
     /// argument must convert without loss.
     pub fn allow_input_downcast(mut self, allow: bool) -> Self {
         self.allow_input_downcast = allow;
+        self
+    }
+
+    /// Time every node of every call (Theano's `profile=True`); `Function::profile` reads
+    /// the timings. Profiled calls run node by node (no all-0-d fast path).
+    pub fn profile(mut self, profile: bool) -> Self {
+        self.profile = profile;
         self
     }
 
@@ -209,6 +217,7 @@ impl FunctionBuilder {
             compiled,
             mode: self.mode,
             allow_input_downcast: self.allow_input_downcast,
+            profile: self.profile.then(Arc::default),
             pool: Arc::default(),
         }
     }
@@ -229,6 +238,8 @@ pub struct Function {
     mode: Mode,
     /// Arguments are converted to their input's dtype even with loss.
     allow_input_downcast: bool,
+    /// The timings of a profiled function, shared by its clones.
+    profile: Option<Arc<crate::profile::Profile>>,
     /// The storage of dead intermediates, kept across calls (`crate::pool`); shared by the
     /// clones of this function, freed with the last.
     pool: Arc<crate::pool::BufferPool>,
@@ -253,6 +264,7 @@ impl Function {
             name: "function".into(),
             on_unused_input: OnUnusedInput::default(),
             allow_input_downcast: false,
+            profile: false,
             opt: OptConfig::default(),
         }
     }
@@ -281,6 +293,16 @@ impl Function {
     }
 
     fn call_impl(&self, args: &[Arg], sinks: Option<&mut [Tensor]>) -> Result<Vec<Tensor>> {
+        let Some(profile) = &self.profile else {
+            return self.call_checked(args, sinks);
+        };
+        let started = std::time::Instant::now();
+        let result = self.call_checked(args, sinks);
+        profile.add_call(started.elapsed());
+        result
+    }
+
+    fn call_checked(&self, args: &[Arg], sinks: Option<&mut [Tensor]>) -> Result<Vec<Tensor>> {
         if args.len() != self.inputs.len() {
             return Err(Error::Arity {
                 function: self.name.clone(),
@@ -358,16 +380,17 @@ impl Function {
         shared: &[(NodeId, Tensor)],
         sinks: Option<&mut [Tensor]>,
     ) -> Result<Vec<Tensor>> {
-        let scalar = match (&self.compiled.scalar, self.mode, &sinks) {
-            (Some(path), Mode::Jit, None) => path.run(values),
+        let profile = self.profile.as_deref();
+        let scalar = match (&self.compiled.scalar, self.mode, &sinks, profile) {
+            (Some(path), Mode::Jit, None, None) => path.run(values),
             _ => None,
         };
-        let debug = self.mode == Mode::Debug;
-        let pool = Some(&self.pool);
+        let opts =
+            crate::interp::RunOptions { check: self.mode == Mode::Debug, pool: Some(&self.pool), profile };
         match (scalar, sinks) {
             (Some(results), _) => Ok(results),
             (None, None) => {
-                self.compiled.interp.run_into(&self.compiled.graph, values, shared, debug, &mut [], pool)
+                self.compiled.interp.run_into(&self.compiled.graph, values, shared, &mut [], opts)
             }
             (None, Some(outs)) => {
                 let mut offered: Vec<Option<&mut Tensor>> = outs.iter_mut().map(Some).collect();
@@ -375,9 +398,8 @@ impl Function {
                     &self.compiled.graph,
                     values,
                     shared,
-                    debug,
                     &mut offered,
-                    pool,
+                    opts,
                 )?;
                 // Outputs not written in place are copied, after checking they fit.
                 for (k, (out, r)) in outs.iter_mut().zip(&results).enumerate() {
@@ -415,6 +437,16 @@ impl Function {
     /// function's outputs followed by the update values.
     pub fn optimized_graph(&self) -> &FunctionGraph {
         &self.compiled.graph
+    }
+
+    /// The timings of a function built with `FunctionBuilder::profile(true)`.
+    pub fn profile(&self) -> Option<&crate::profile::Profile> {
+        self.profile.as_deref()
+    }
+
+    /// Theano's profile summary of a profiled function (`None` if it is not profiled).
+    pub fn profile_summary(&self) -> Option<String> {
+        self.profile.as_ref().map(|p| p.summary(&self.name, &self.compiled.graph))
     }
 
     /// True when every value of the optimized graph is 0-d: a call is then a few hundred

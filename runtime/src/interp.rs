@@ -15,6 +15,17 @@ use tensorlift_ir::{FunctionGraph, NodeId, Op, Tensor};
 /// Levels of the failing expression an error message shows.
 const ERROR_DEPTH: usize = 4;
 
+/// How `Interpreter::run_into` runs a graph.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct RunOptions<'a> {
+    /// Compare every native result with the reference kernel (`Mode::Debug`).
+    pub check: bool,
+    /// Where dead intermediates' storage goes, to be reused by later nodes and calls.
+    pub pool: Option<&'a Arc<BufferPool>>,
+    /// Where each node's time is added (a profiled function).
+    pub profile: Option<&'a crate::profile::Profile>,
+}
+
 /// A graph prepared for evaluation: its schedule and, per step, which values die there.
 #[derive(Clone, Debug)]
 pub struct Interpreter {
@@ -116,7 +127,7 @@ impl Interpreter {
     /// Like [`run`](Self::run); with `check`, every node computed natively is computed by
     /// its reference kernel too and the two compared (`Mode::Debug`).
     pub fn run_checked(&self, g: &FunctionGraph, inputs: &[Tensor], check: bool) -> Result<Vec<Tensor>> {
-        self.run_into(g, inputs, &[], check, &mut [], None)
+        self.run_into(g, inputs, &[], &mut [], RunOptions { check, ..RunOptions::default() })
     }
 
     /// Like [`run_checked`](Self::run_checked), with the values of shared variables read
@@ -130,10 +141,10 @@ impl Interpreter {
         g: &FunctionGraph,
         inputs: &[Tensor],
         shared: &[(NodeId, Tensor)],
-        check: bool,
         sinks: &mut [Option<&mut Tensor>],
-        pool: Option<&Arc<BufferPool>>,
+        opts: RunOptions<'_>,
     ) -> Result<Vec<Tensor>> {
+        let RunOptions { check, pool, profile } = opts;
         let pool = pool.filter(|_| !self.native.is_empty());
         let _pool = pool.map(crate::pool::enter);
         let mut values: Vec<Option<Cow<'_, Tensor>>> = vec![None; g.len()];
@@ -148,6 +159,7 @@ impl Interpreter {
         }
         for (step, &id) in self.order.iter().enumerate() {
             let node = g.node(id);
+            let started = profile.map(|_| std::time::Instant::now());
             let value = match &node.op {
                 Op::Input => None,
                 Op::Constant(t) => Some(Cow::Borrowed(&**t)),
@@ -193,6 +205,9 @@ impl Interpreter {
                             extras.resize(g.len(), Vec::new());
                             extras[id.index()] = outs.split_off(1);
                             values[id.index()] = outs.pop().map(Cow::Owned);
+                            if let (Some(p), Some(t0)) = (profile, started) {
+                                p.add_node(id, t0.elapsed());
+                            }
                             self.free(step, &mut values, &mut extras, pool);
                             continue;
                         }
@@ -215,6 +230,9 @@ impl Interpreter {
                 }
             };
             if value.is_some() {
+                if let (Some(p), Some(t0), false) = (profile, started, node.op.is_leaf()) {
+                    p.add_node(id, t0.elapsed());
+                }
                 values[id.index()] = value;
             }
             self.free(step, &mut values, &mut extras, pool);

@@ -30,6 +30,7 @@ pub mod interp;
 pub mod matmul;
 pub mod native;
 pub mod pool;
+pub mod profile;
 pub mod reduce;
 mod scalar;
 mod strided;

@@ -1,6 +1,7 @@
 """``function``: compiles inputs, outputs, updates and givens into a callable, with
 Theano's argument conventions. The call itself runs in Rust (``_core.Function``)."""
 
+import atexit
 from collections.abc import Mapping
 
 from .. import _core
@@ -134,10 +135,24 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_defa
         mode_name = mode.name
     else:
         mode_name = mode or "FAST_RUN"
+    f = _core.compile(ins, outs, _pairs(updates, "updates"), _pairs(givens, "givens"), mode_name,
+                      name, on_unused_input or "raise", bool(allow_input_downcast), single,
+                      bool(profile))
     if profile:
-        raise NotImplementedError("profile=True is not supported yet")
-    return _core.compile(ins, outs, _pairs(updates, "updates"), _pairs(givens, "givens"), mode_name,
-                         name, on_unused_input or "raise", bool(allow_input_downcast), single)
+        # As Theano: the summaries of profiled functions are printed when the program ends.
+        _PROFILED.append(f)
+        if len(_PROFILED) == 1:
+            atexit.register(_print_profiles)
+    return f
+
+
+_PROFILED = []
+
+
+def _print_profiles():
+    for f in _PROFILED:
+        if f.profile.fct_callcount:
+            f.profile.summary()
 
 
 def shared(value, name=None, strict=False, allow_downcast=None, borrow=False, **kwargs):
