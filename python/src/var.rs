@@ -734,7 +734,9 @@ impl PyTensorType {
 impl PyVar {
     /// NumPy defers binary operators to the variable (`np.arange(3.) * x` is `x.__rmul__`).
     #[classattr]
-    const __array_priority__: f64 = 1000.0;
+    fn __array_priority__() -> f64 {
+        1000.0
+    }
 
     /// NumPy ufuncs and operators never take a variable as an array of objects.
     #[classattr]
