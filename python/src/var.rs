@@ -210,7 +210,7 @@ impl PyVar {
     /// The variable's name, or `None`.
     #[getter]
     fn name(&self) -> Option<String> {
-        self.var.name().map(str::to_string)
+        self.var.name().filter(|n| !n.is_empty()).map(str::to_string)
     }
 
     /// The number of dimensions.
@@ -626,11 +626,12 @@ binary_operators! {
 
 /// Theano's `str` of a variable: its name, or the op that computes it.
 fn describe(v: &Var) -> String {
-    if let Some(n) = v.name() {
+    if let Some(n) = v.name().filter(|n| !n.is_empty()) {
         return n.to_string();
     }
     match v.op() {
         Op::Constant(_) => tl::pp(v),
+        Op::Input | Op::Shared(_) => format!("<{}>", PyTensorType { ty: v.ty().clone() }.__repr__()),
         op => format!("{}.0", op.name()),
     }
 }
@@ -796,4 +797,27 @@ pub fn load_graph(
     let inputs = inputs.iter().map(var_of).collect::<PyResult<Vec<_>>>()?;
     let shared = shared.iter().map(var_of).collect::<PyResult<Vec<_>>>()?;
     tl::persist::load(text, &inputs, &shared).map_err(|e| raise("InvalidGraph", e.to_string()))
+}
+
+/// Theano's class attributes of `TensorVariable` that numpy reads, and the attributes of
+/// features tensorlift does not have yet.
+#[pymethods]
+impl PyVar {
+    /// NumPy defers binary operators to the variable (`np.arange(3.) * x` is `x.__rmul__`).
+    #[classattr]
+    fn __array_priority__() -> f64 {
+        1000.0
+    }
+
+    /// NumPy ufuncs and operators never take a variable as an array of objects.
+    #[classattr]
+    fn __array_ufunc__(py: Python<'_>) -> Py<PyAny> {
+        py.None()
+    }
+
+    /// Symbolic shapes are not supported yet.
+    #[getter]
+    fn shape(&self) -> PyResult<()> {
+        Err(PyNotImplementedError::new_err("symbolic shapes (x.shape) are not supported yet"))
+    }
 }

@@ -12,7 +12,8 @@ class TensorliftError(Exception):
 
 
 def _define(name, base, doc):
-    cls = type(name, (TensorliftError, base), {"__doc__": doc, "__module__": __name__})
+    bases = base if isinstance(base, tuple) else (base,)
+    cls = type(name, (TensorliftError,) + bases, {"__doc__": doc, "__module__": __name__})
     globals()[name] = cls
     return cls
 
@@ -24,7 +25,8 @@ for _name, _base, _doc in [
     ("DTypeError", TypeError, "An operand of a dtype the op does not accept."),
     ("AxisError", ValueError, "An axis out of range."),
     ("InvalidGraph", ValueError, "A graph that cannot be built or typed."),
-    ("DTypeNotSupported", TypeError, "A dtype tensorlift does not have (int8, complex, ...)."),
+    ("DTypeNotSupported", (TypeError, NotImplementedError),
+     "A dtype tensorlift does not have (int8, complex, ...): also a ``NotImplementedError``."),
     # Gradients.
     ("NonScalarCost", TypeError, "grad of a cost that is not 0-d."),
     ("NonFloatCost", TypeError, "grad of a cost that is not a float."),

@@ -46,7 +46,9 @@ def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, out_type=None, abs_tol=N
     ``GradMismatch`` with the worst element when they differ."""
     seed = None
     if rng is not None:
-        seed = int(rng.randint(0, 2**31 - 1))
+        # numpy's RandomState (Theano's convention) or a Generator.
+        draw = getattr(rng, "randint", None) or rng.integers
+        seed = int(draw(0, 2**31 - 1))
     _core.verify_grad(fun, list(pt), rel_tol, abs_tol, eps, seed)
 
 
@@ -59,10 +61,12 @@ def consider_constant(x):
 
 
 def disconnected_grad(x):
+    """Theano's ``disconnected_grad``: not supported yet (raises ``NotImplementedError``)."""
     raise NotImplementedError("disconnected_grad is not supported yet; use grad(..., consider_constant=[x])")
 
 
 def zero_grad(x):
+    """Theano's ``zero_grad``: not supported yet (raises ``NotImplementedError``)."""
     raise NotImplementedError("zero_grad is not supported yet; use grad(..., consider_constant=[x])")
 
 

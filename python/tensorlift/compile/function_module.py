@@ -5,6 +5,7 @@ import atexit
 from collections.abc import Mapping
 
 from .. import _core
+from .. import errors as _errors
 from .._core import Function
 
 _MODES = {"FAST_RUN", "FAST_COMPILE", "py", "DebugMode", "JIT", "INTERP", "DEBUG_MODE"}
@@ -19,7 +20,7 @@ class Mode:
         if name in ("cvm", "c", "c|py", "vm", "cvm_nogc"):
             name = "FAST_RUN"
         if name not in _MODES:
-            raise ValueError(f"unknown mode {name!r} (FAST_RUN, FAST_COMPILE, py, DebugMode)")
+            raise _errors.InvalidValue(f"unknown mode {name!r} (FAST_RUN, FAST_COMPILE, py, DebugMode)")
         self.name = name
         self.optimizer = optimizer
         self.linker = linker

@@ -8,6 +8,7 @@ from its op table, so each op of the library is here under its Theano name.
 import builtins as _builtins
 
 from .. import _core
+from .. import errors as _errors
 from .._core import TensorConstant, TensorSharedVariable, TensorType, TensorVariable
 from ..gradient import consider_constant, grad, hessian, jacobian, verify_grad
 from . import nnet
@@ -51,11 +52,12 @@ def _constructor(dtype, broadcastable, kind):
 
 def _unsupported(prefix, dtype, kind):
     def make(name=None):
-        raise NotImplementedError(
+        raise _errors.DTypeNotSupported(
             f"{prefix}{kind}: dtype {dtype} is not supported by tensorlift "
             "(bool, int32, int64, float32 and float64 are)"
         )
 
+    make.__doc__ = f"Theano's {prefix}{kind}: raises ``DTypeNotSupported`` ({dtype} is not supported)."
     return make
 
 
@@ -125,7 +127,7 @@ def _elemwise_fn(op):
 
 
 for _op in _core.scalar_ops():
-    if _op == "clip":
+    if _op in ("clip", "add", "mul"):  # defined below (n-ary, at least 2 operands)
         continue
     for _name in _THEANO_NAMES.get(_op, [_op]):
         _export(_name, _elemwise_fn(_op))
@@ -179,6 +181,8 @@ def sgn(x):
 
 for _f in [add, mul, clip, cast, zeros_like, ones_like, exp2, sgn]:
     _export(_f.__name__, _f)
+multiply = mul
+__all__.append("multiply")
 
 # --------------------------------------------------------------------------------------
 # Reductions.
@@ -241,6 +245,7 @@ def outer(x, y):
 
 
 def tensordot(a, b, axes=2):
+    """Theano's ``tensordot``: not supported yet (raises ``NotImplementedError``)."""
     raise NotImplementedError("tensordot is not supported yet")
 
 
@@ -290,6 +295,7 @@ def inc_subtensor(x, y, inplace=False, set_instead_of_inc=False, tolerate_inplac
 
 
 def shape(x):
+    """Theano's symbolic ``shape``: not supported yet (raises ``NotImplementedError``)."""
     raise NotImplementedError("symbolic shapes (x.shape) are not supported yet")
 
 
