@@ -415,12 +415,20 @@ fn options_consider_constant_known_grads_and_zero() {
     let g = tl::grad_with(&cost, &[&x], &opts).unwrap();
     let f = tl::function(&[&x, &y], &[&g[0]]).unwrap();
     assert_eq!(f.call(&tl::args![3.0, 2.0]).unwrap()[0].to_f64().unwrap(), 6.0);
-    // known_grads: inject d cost/d inner = 10 for an intermediate with no cost.
+    // known_grads: inject d cost/d inner = 10 for an intermediate the cost does not reach
+    // (Theano walks the graphs of the cost and of every known variable).
     let z = tl::dscalar("z");
     let opts =
         tl::GradOptions { known_grads: vec![(inner.clone(), tl::constant(10.0))], ..Default::default() };
-    let g = tl::grad_with(&(&z * 1.0), &[&x, &y], &opts).unwrap_err();
-    assert!(matches!(g, tl::GradError::Disconnected { .. }), "the cost does not reach inner");
+    let g = tl::grad_with(&(&z * 1.0), &[&x, &y], &opts).unwrap();
+    let f = tl::function(&[&x, &y], &g).unwrap();
+    let out = f.call(&tl::args![3.0, 2.0]).unwrap();
+    assert_eq!((out[0].to_f64().unwrap(), out[1].to_f64().unwrap()), (20.0, 30.0));
+    // A known gradient replaces what the cost contributes to its variable: d(inner * x)/dx
+    // is inner (direct) + 10 * y (through inner), not inner + (10 + x) * y.
+    let g = tl::grad_with(&cost, &[&x], &opts).unwrap();
+    let f = tl::function(&[&x, &y], &g).unwrap();
+    assert_eq!(f.call(&tl::args![2.0, 3.0]).unwrap()[0].to_f64().unwrap(), 6.0 + 30.0);
     let opts =
         tl::GradOptions { known_grads: vec![(inner.clone(), tl::constant(10.0))], ..Default::default() };
     let g = tl::grad_with(&(&inner * 0.0 + &z), &[&x, &y], &opts).unwrap();
@@ -514,4 +522,18 @@ fn piecewise_constant_ops_have_zero_gradient() {
         let f = tl::function(&[&x], &[&g]).unwrap();
         assert_eq!(f.call1(vec![-1.3, 0.2]).unwrap().to_vec::<f64>().unwrap(), vec![0.0; 2]);
     }
+}
+
+/// The gradient of a linear cost is a constant, still written over its variable: a function
+/// of that variable computing it compiles (Theano's gradient reads `ones_like(cost)`).
+#[test]
+fn the_gradient_of_a_linear_cost_keeps_its_input_used() {
+    let a = tl::dscalar("a");
+    let g = tl::grad1(&(&a * 2.0), &a).unwrap();
+    let f = tl::function(&[&a], &[&g]).unwrap();
+    assert_eq!(f.call1(5.0).unwrap().to_f64().unwrap(), 2.0);
+    let v = tl::dvector("v");
+    let g = tl::grad1(&(&v * 3.0).sum(), &v).unwrap();
+    let f = tl::function(&[&v], &[&g]).unwrap();
+    assert_eq!(f.call1(vec![1.0, 2.0]).unwrap().to_vec::<f64>().unwrap(), vec![3.0, 3.0]);
 }

@@ -82,7 +82,9 @@ fn write_depth(g: &FunctionGraph, id: NodeId, depth: usize, out: &mut String) {
         }
     };
     match &node.op {
-        Op::Input | Op::Shared(_) if g.name(id).is_some() => out.push_str(g.name(id).unwrap_or_default()),
+        Op::Input | Op::Shared(_) | Op::Constant(_) if g.name(id).is_some() => {
+            out.push_str(g.name(id).unwrap_or_default())
+        }
         // A one-element float constant, as `constant_str` prints it, without its two strings.
         Op::Constant(t) if t.len() == 1 && t.dtype().is_float() => {
             use std::fmt::Write;
@@ -167,7 +169,7 @@ fn format_node(g: &FunctionGraph, id: NodeId, args: &[String]) -> String {
     let node = g.node(id);
     match &node.op {
         Op::Input | Op::Shared(_) => g.name(id).map_or_else(|| format!("<{}>", g.ty(id)), String::from),
-        Op::Constant(t) => constant_str(t),
+        Op::Constant(t) => g.name(id).map_or_else(|| constant_str(t), String::from),
         Op::Elemwise(ScalarOp::Neg) => format!("(-{})", args[0]),
         Op::Elemwise(ScalarOp::Abs) => format!("|{}|", args[0]),
         Op::Elemwise(ScalarOp::Cast(d)) => format!("cast{{{d}}}({})", args[0]),

@@ -173,3 +173,14 @@ fn pp_graph_depth_agrees_with_pp_graph() {
     assert_eq!(pp_graph_depth(&g, g.outputs()[0], 1), "(… * TensorConstant{2.0})");
     assert_eq!(pp_graph_depth(&g, g.outputs()[0], 2), "(exp(…) * TensorConstant{2.0})");
 }
+
+/// A named constant keeps its value and prints by name.
+#[test]
+fn a_named_constant_prints_by_its_name() {
+    let c = tensorlift_ir::named_constant(2.0, "two");
+    assert_eq!(c.name(), Some("two"));
+    assert_eq!(c.constant_value().unwrap().to_f64_vec(), vec![2.0]);
+    let x = tensorlift_ir::dscalar("x");
+    let p = tensorlift_ir::pp(&(&x * &c));
+    assert!(p.contains("two"), "{p}");
+}

@@ -66,12 +66,11 @@ fn constant<'py>(
     if let Some(d) = dtype {
         t = t.cast(parse_dtype(d)?);
     }
-    let v = tl::constant(t);
     wrap(
         py,
         match name {
-            Some(n) => v.named(n),
-            None => v,
+            Some(n) => tl::named_constant(t, n),
+            None => tl::constant(t),
         },
     )
 }

@@ -347,8 +347,6 @@ def test_grad_disconnected_inputs_ignore_gives_zeros():
         T.grad(a ** 2, [a, b])
 
 
-@pytest.mark.xfail(strict=True, reason="a known_grads variable the cost does not reach is skipped: "
-                   "the gradient is 0 where Theano and PyTensor give 30")
 def test_grad_known_grads_of_a_variable_the_cost_does_not_reach():
     a, b = T.dscalar("a"), T.dscalar("b")
     m = a * b
@@ -356,8 +354,6 @@ def test_grad_known_grads_of_a_variable_the_cost_does_not_reach():
     assert float(theano.function([a, b], g, on_unused_input="ignore")(2.0, 3.0)) == 30.0
 
 
-@pytest.mark.xfail(strict=True, reason="known_grads are added to the gradient the cost sends to the "
-                   "variable (42 here); Theano and PyTensor replace it (36)")
 def test_grad_known_grads():
     a, b = T.dscalar("a"), T.dscalar("b")
     m = a * b
@@ -374,9 +370,6 @@ def test_grad_of_a_list():
     np.testing.assert_array_equal(out[1], 2 * 11.0 * np.array([1.0, 2.0]))
 
 
-@pytest.mark.xfail(strict=True, raises=errors.UnusedInputError,
-                   reason="the gradient of a cost linear in x does not reference x (Theano's seed "
-                          "ones_like(cost) does), so function([x], grad) finds x unused")
 def test_grad_of_a_linear_cost_compiles_with_its_input():
     a = T.dscalar("a")
     assert float(theano.function([a], T.grad(2 * a, a))(1.0)) == 2.0

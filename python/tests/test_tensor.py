@@ -116,17 +116,12 @@ def test_as_tensor_variable_passes_variables_and_checks_ndim():
         T.as_tensor_variable(x, ndim=2)
 
 
-NAMED_CONSTANT = ("the library names a leaf only when it creates it and has no public constructor "
-                  "of a named constant, so the binding's named() of a new constant raises InvalidGraph")
 
-
-@pytest.mark.xfail(strict=True, raises=errors.InvalidGraph, reason=NAMED_CONSTANT)
 def test_named_constant():
     c = T.constant(2.0, name="two")
     assert c.name == "two" and str(c) == "two"
 
 
-@pytest.mark.xfail(strict=True, raises=errors.InvalidGraph, reason=NAMED_CONSTANT)
 def test_as_tensor_variable_of_a_value_with_a_name():
     assert T.as_tensor_variable(np.ones(3), name="ones").name == "ones"
 

@@ -146,6 +146,14 @@ pub fn constant(value: impl Into<Tensor>) -> Var {
     Var::from_parts(Op::Constant(Box::new(t)), vec![], ty, None)
 }
 
+/// A constant with a name, shown by `pp` and `debugprint` (Theano's
+/// `constant(value, name=…)`).
+pub fn named_constant(value: impl Into<Tensor>, name: &str) -> Var {
+    let t: Tensor = value.into();
+    let ty = TensorType::fixed(t.dtype(), t.shape());
+    Var::from_parts(Op::Constant(Box::new(t)), vec![], ty, Some(name.to_string()))
+}
+
 /// A shared variable: state that lives outside every function, usable as a `Var`.
 /// Its type has the value's dtype and rank with no fixed axis length, so `set_value` may
 /// change lengths but not dtype or rank.

@@ -109,8 +109,11 @@ pub fn grad_with<W: AsRef<Var>>(cost: &Var, wrt: &[W], opts: &GradOptions) -> Re
     let constant: HashSet<usize> = opts.consider_constant.iter().map(Var::key).collect();
     let wrt_keys: HashSet<usize> = wrt.iter().map(Var::key).collect();
 
-    // Topological order of the cost's graph; considered-constant nodes are leaves.
-    let order = topo(cost, &constant);
+    // Topological order of the graphs of the cost and of the variables with known
+    // gradients; considered-constant nodes are leaves.
+    let mut roots = vec![cost.clone()];
+    roots.extend(opts.known_grads.iter().map(|(v, _)| v.clone()));
+    let order = topo(&roots, &constant);
     let mut connected: HashSet<usize> = HashSet::new();
     for v in &order {
         let through_inputs =
@@ -123,10 +126,13 @@ pub fn grad_with<W: AsRef<Var>>(cost: &Var, wrt: &[W], opts: &GradOptions) -> Re
     let mut contribs: HashMap<usize, Vec<Var>> = HashMap::new();
     let seed = crate::build::leaf::constant(crate::Tensor::scalar_of(cost.dtype(), 1.0));
     contribs.entry(cost.key()).or_default().push(seed);
+    // A known gradient replaces what the cost would contribute to its variable (Theano).
+    let mut known: HashSet<usize> = HashSet::new();
     for (v, g) in &opts.known_grads {
         v.check()?;
         g.check()?;
-        contribs.entry(v.key()).or_default().push(g.clone());
+        known.insert(v.key());
+        contribs.insert(v.key(), vec![g.clone()]);
     }
     let mut totals: HashMap<usize, Var> = HashMap::new();
     for v in order.iter().rev() {
@@ -143,7 +149,7 @@ pub fn grad_with<W: AsRef<Var>>(cost: &Var, wrt: &[W], opts: &GradOptions) -> Re
         let input_grads = rules::vjp(v, &g, &needed)?;
         for ((input, gi), need) in v.inputs().iter().zip(input_grads).zip(needed) {
             if let (Some(gi), true) = (gi, need) {
-                if input.dtype().is_float() {
+                if input.dtype().is_float() && !known.contains(&input.key()) {
                     contribs.entry(input.key()).or_default().push(gi);
                 }
             }
@@ -162,6 +168,12 @@ pub fn grad_with<W: AsRef<Var>>(cost: &Var, wrt: &[W], opts: &GradOptions) -> Re
             }
             // `get`, not `remove`: a variable listed twice in `wrt` gets its gradient twice.
             match totals.get(&w.key()) {
+                // A gradient that reads no variable (that of a linear cost) is still written
+                // over `w`, as Theano's is over the cost: the function computing it has `w`
+                // as a used input.
+                Some(g) if !reads_variable(g) => {
+                    Ok(apply_inner(Op::Elemwise(ScalarOp::Second), vec![w.clone(), fit(g.clone(), w.ty())?])?)
+                }
                 Some(g) => Ok(fit(g.clone(), w.ty())?),
                 None if connected.contains(&w.key()) => Ok(zeros_like(w)?),
                 None => match opts.disconnected {
@@ -173,11 +185,16 @@ pub fn grad_with<W: AsRef<Var>>(cost: &Var, wrt: &[W], opts: &GradOptions) -> Re
         .collect()
 }
 
-/// Nodes reachable from `root` (not through `stop`), each after its inputs.
-fn topo(root: &Var, stop: &HashSet<usize>) -> Vec<Var> {
+/// True when `g` reads an input or a shared variable (is not a constant expression).
+fn reads_variable(g: &Var) -> bool {
+    topo(std::slice::from_ref(g), &HashSet::new()).iter().any(|v| matches!(v.op(), Op::Input | Op::Shared(_)))
+}
+
+/// Nodes reachable from `roots` (not through `stop`), each after its inputs.
+fn topo(roots: &[Var], stop: &HashSet<usize>) -> Vec<Var> {
     let mut order = Vec::new();
     let mut seen: HashSet<usize> = HashSet::new();
-    let mut stack = vec![(root.clone(), false)];
+    let mut stack: Vec<(Var, bool)> = roots.iter().rev().map(|r| (r.clone(), false)).collect();
     while let Some((v, expanded)) = stack.pop() {
         if expanded {
             order.push(v);

@@ -80,10 +80,14 @@ __all__.append("tensor")
 
 def as_tensor_variable(x, name=None, ndim=None):
     """A symbolic variable for ``x``: variables pass through, values become constants."""
-    v = _core.as_tensor_variable(x)
+    if name is not None and not isinstance(x, TensorVariable):
+        v = _core.constant(x, name)
+    else:
+        v = _core.as_tensor_variable(x)
+        v = v.named(name) if name is not None else v
     if ndim is not None and v.ndim != ndim:
         raise TypeError(f"as_tensor_variable: expected {ndim} dimensions, got {v.ndim}")
-    return v.named(name) if name is not None else v
+    return v
 
 
 def constant(x, name=None, ndim=None, dtype=None):
