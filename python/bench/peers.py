@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Same-run measurements of the ``tensorlift`` Python package beside numpy, PyTensor and JAX.
 
-Three sections, all on one core (every thread pool is limited to one thread before numpy,
+Four sections, all on one core (every thread pool is limited to one thread before numpy,
 JAX or tensorlift is imported):
 
 ``overhead``
     The per-call cost of ``f(2.0)`` for ``f = function([x], x**2)`` (``x = T.dscalar('x')``),
     against ``np.square(2.0)``, PyTensor's C backend (``CVM``; ``trust_input``) and its Numba
     backend, and ``jax.jit``. Ratio tensorlift / ``np.square(2.0)`` (target <= 1.5).
+``anatomy``
+    Pieces of tensorlift's ``f(2.0)``: the floor of a call into the extension, a fresh 0-d
+    numpy array, a function without inputs, a second input, keywords, the interpreter.
 ``W5``
     The logistic-regression SGD step of the Theano tutorial (400x784, shared ``w``, ``b``),
     written once for each peer; numpy is the hand-written step. Ratio tensorlift / numpy.
@@ -45,6 +48,7 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import platform  # noqa: E402
+import resource  # noqa: E402
 import shutil  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
@@ -118,8 +122,28 @@ class Peer:
         self.fn = None
         self.k = 1
         self.samples = []
+        self.cpu = []          # process CPU seconds per wall second of each batch (cores busy)
+        self.faults = []       # minor page faults per call
         self.ok = None
         self.err = None
+
+
+def calibrate(fn):
+    """The number of calls of ``fn`` that lasts ``TARGET_BATCH_S``, measured after a warm-up
+    (the first calls of a function can be much slower than the rest: lazy set-up, cold
+    allocator), from the fastest of three calls."""
+    t_end = perf() + 5 * TARGET_BATCH_S
+    n = 0
+    while n < 3 or perf() < t_end:
+        fn()
+        n += 1
+    ts = []
+    for _ in range(3):
+        t0 = perf()
+        fn()
+        ts.append(perf() - t0)
+    dt = max(min(ts), 1e-9)
+    return 1 if dt >= TARGET_BATCH_S else max(1, int(TARGET_BATCH_S / dt))
 
 
 def run_case(section, peers, reps, check):
@@ -135,10 +159,7 @@ def run_case(section, peers, reps, check):
         try:
             p.fn = p.setup()
             p.ok = bool(check(p.name, p.fn()))
-            t0 = perf()
-            p.fn()
-            dt = max(perf() - t0, 1e-9)
-            p.k = 1 if dt >= TARGET_BATCH_S else max(1, int(TARGET_BATCH_S / dt))
+            p.k = calibrate(p.fn)
             prepared.append(p)
         except Exception as e:  # noqa: BLE001
             p.err = f"failed: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:300]
@@ -146,23 +167,35 @@ def run_case(section, peers, reps, check):
     for _ in range(reps):
         for p in prepared:
             fn, k = p.fn, p.k
+            f0 = minor_faults()
+            c0 = time.process_time()
             t0 = perf()
             for _ in range(k):
                 fn()
-            p.samples.append((perf() - t0) / k)
+            t1 = perf()
+            p.cpu.append((time.process_time() - c0) / (t1 - t0))
+            p.faults.append((minor_faults() - f0) / k)
+            p.samples.append((t1 - t0) / k)
     load1 = os.getloadavg()[0]
     for p in peers:
         row = dict(section=section, peer=p.name, note=p.note)
         if p.samples:
             s = p.samples
             row.update(median_s=statistics.median(s), min_s=min(s), max_s=max(s), reps=len(s),
-                       inner=p.k, ok=p.ok, loadavg_1m=[load0, load1])
+                       inner=p.k, ok=p.ok, cores_used=statistics.median(p.cpu),
+                       page_faults_per_call=statistics.median(p.faults), loadavg_1m=[load0, load1])
             log(f"  [{section}] {p.name:44s} median {fmt_t(row['median_s'])} (min {fmt_t(row['min_s'])},"
-                f" max {fmt_t(row['max_s'])}, k={p.k}, ok={p.ok})")
+                f" max {fmt_t(row['max_s'])}, k={p.k}, cpu={row['cores_used']:.2f},"
+                f" faults/call={row['page_faults_per_call']:.0f}, ok={p.ok})")
         else:
             row["error"] = p.err
         RESULTS.append(row)
         p.fn = None
+
+
+def minor_faults():
+    """The process's minor page faults so far."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
 def fmt_t(s):
@@ -196,11 +229,6 @@ def bench_overhead():
             return lambda: f(arg)
         return setup
 
-    def tl_no_input():
-        theano = MODULES["tensorlift"]
-        f = theano.function([], theano.tensor.constant(2.0) ** 2)
-        return f
-
     def pt_setup(mode, trust):
         def setup():
             pytensor = MODULES["pytensor"]
@@ -231,7 +259,6 @@ def bench_overhead():
         Peer("tensorlift f(2.0)", tl_call(2.0), needs="tensorlift"),
         Peer("tensorlift f(np.float64(2.0))", tl_call(np.float64(2.0)), needs="tensorlift"),
         Peer("tensorlift f(0-d array)", tl_call(a0), needs="tensorlift"),
-        Peer("tensorlift g() (no input, 2.0**2)", tl_no_input, needs="tensorlift"),
         Peer(f"{PT_C[0]} f(2.0)", pt_setup(PT_C[1], False), needs="pytensor"),
         Peer(f"{PT_C[0]} trust_input f(0-d array)", pt_setup(PT_C[1], True), needs="pytensor"),
         Peer(f"{PT_NUMBA[0]} trust_input f(0-d array)", pt_setup(PT_NUMBA[1], True), needs="pytensor"),
@@ -240,6 +267,48 @@ def bench_overhead():
     ]
     run_case("overhead", peers, reps=3 if QUICK else 21,
              check=lambda name, out: float(np.asarray(out)) == 4.0)
+
+
+def bench_anatomy():
+    """Pieces of tensorlift's ``f(2.0)``: the floor of a call into the extension, a fresh
+    0-d numpy array, a function with no input, one input more, keywords, the interpreter."""
+    log("== anatomy of tensorlift's f(2.0)")
+
+    def tl(build, call):
+        def setup():
+            theano = MODULES["tensorlift"]
+            T = theano.tensor
+            return call(build(theano, T))
+        return setup
+
+    def xsq(mode="FAST_RUN"):
+        def build(theano, T):
+            x = T.dscalar("x")
+            return theano.function([x], x ** 2, mode=mode)
+        return build
+
+    def const(theano, T):
+        return theano.function([], T.constant(2.0) ** 2)
+
+    def xy(theano, T):
+        x, y = T.dscalar("x"), T.dscalar("y")
+        return theano.function([x, y], x * y)
+
+    peers = [
+        Peer("numpy np.square(2.0)", lambda: lambda: np.square(2.0)),
+        Peer("numpy np.array(2.0) (a fresh 0-d array)", lambda: lambda: np.array(2.0)),
+        Peer("tensorlift _core.float_x() (call floor)", lambda: MODULES["tensorlift"]._core.float_x,
+             needs="tensorlift"),
+        Peer("tensorlift f(2.0)", tl(xsq(), lambda f: lambda: f(2.0)), needs="tensorlift"),
+        Peer("tensorlift g() (no input: 2.0**2)", tl(const, lambda f: f), needs="tensorlift"),
+        Peer("tensorlift f(x=2.0)", tl(xsq(), lambda f: lambda: f(x=2.0)), needs="tensorlift"),
+        Peer("tensorlift h(2.0, 2.0) of x*y", tl(xy, lambda f: lambda: f(2.0, 2.0)), needs="tensorlift"),
+        Peer("tensorlift f(2.0), FAST_COMPILE (interpreter)", tl(xsq("FAST_COMPILE"), lambda f: lambda: f(2.0)),
+             needs="tensorlift"),
+    ]
+    run_case("anatomy", peers, reps=3 if QUICK else 15,
+             check=lambda name, out: out == "float64" if "float_x" in name else
+             float(np.asarray(out)) == (2.0 if "np.array" in name else 4.0))
 
 
 # --------------------------------------------------------------------------------------
@@ -559,29 +628,35 @@ def ratio(section, num, den):
 def cell(r):
     """``median (min–max)`` of a row, or its error."""
     if "median_s" not in r:
-        return r.get("error", "-"), "", ""
+        return r.get("error", "-"), "", "", "", ""
     ok = str(r.get("ok")) + (f" ({r['note']})" if r.get("note") else "")
-    return fmt_t(r["median_s"]), f"{fmt_t(r['min_s'])} – {fmt_t(r['max_s'])}", ok
+    return (fmt_t(r["median_s"]), f"{fmt_t(r['min_s'])} – {fmt_t(r['max_s'])}", f"{r['cores_used']:.2f}",
+            f"{r['page_faults_per_call']:.0f}", ok)
 
 
 def table():
     """The results as markdown."""
     lines = [f"Machine: {machine()}; Python {platform.python_version()}; {versions()}", ""]
     titles = {"overhead": "Call overhead `f(2.0)` of `x**2` (per call)",
+              "anatomy": "Anatomy of tensorlift's `f(2.0)` (per call)",
               "W5": "W5 logistic-regression SGD step 400×784 (per step)"}
     for section, base, tl in (("overhead", "numpy np.square(2.0)", "tensorlift f(2.0)"),
+                              ("anatomy", "numpy np.square(2.0)", "tensorlift f(2.0)"),
                               ("W5", "numpy (hand-written step)", "tensorlift [prediction, xent]")):
         rows = [r for r in RESULTS if r["section"] == section]
         if not rows:
             continue
-        lines += [f"### {titles[section]}", "", "| peer | median | min – max | checked | / numpy |",
-                  "|---|---|---|---|---|"]
+        lines += [f"### {titles[section]}", "", "| peer | median | min – max | cores busy | page faults/call | checked | / numpy |",
+                  "|---|---|---|---|---|---|---|"]
         for r in rows:
             rr = ratio(section, r["peer"], base)
             lines.append(f"| {r['peer']} | {' | '.join(cell(r))} | {f'{rr:.2f}' if rr else ''} |")
         rr = ratio(section, tl, base)
         target = " (target ≤ 1.5)" if section == "overhead" else ""
-        lines += ["", f"**{tl} / {base} = {rr:.2f}**{target}" if rr else "", ""]
+        if section == "anatomy":
+            lines.append("")
+        else:
+            lines += ["", f"**{tl} / {base} = {rr:.2f}**{target}" if rr else "", ""]
     rows = [r for r in RESULTS if r["section"] == "W6c"]
     if rows:
         lines += ["### W6 compile, cold (784-512-10, batch 256; a fresh process per sample)", "",
@@ -631,7 +706,8 @@ def main():
     """Parses the options and runs the sections."""
     global QUICK
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--only", default="overhead,W5,W6c", help="sections: overhead, W5, W6c (comma list)")
+    ap.add_argument("--only", default="overhead,anatomy,W5,W6c",
+                    help="sections: overhead, anatomy, W5, W6c (comma list)")
     ap.add_argument("--quick", action="store_true", help="a smoke test: few samples")
     ap.add_argument("--out", help="write the results as JSON to this file")
     ap.add_argument("--samples", type=int, default=None, help="fresh processes per peer for W6c (default 7)")
@@ -645,14 +721,16 @@ def main():
         return
     QUICK = args.quick
     sections = [s.strip() for s in args.only.split(",") if s.strip()]
-    unknown = set(sections) - {"overhead", "W5", "W6c"}
+    unknown = set(sections) - {"overhead", "anatomy", "W5", "W6c"}
     if unknown:
-        ap.error(f"unknown sections {sorted(unknown)} (overhead, W5, W6c)")
+        ap.error(f"unknown sections {sorted(unknown)} (overhead, anatomy, W5, W6c)")
     started = time.time()
     for name in ("tensorlift", "pytensor", "jax"):
         load(name)
     if "overhead" in sections:
         bench_overhead()
+    if "anatomy" in sections:
+        bench_anatomy()
     if "W5" in sections:
         bench_w5()
     if "W6c" in sections:
