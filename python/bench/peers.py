@@ -6,8 +6,9 @@ JAX or tensorlift is imported):
 
 ``overhead``
     The per-call cost of ``f(2.0)`` for ``f = function([x], x**2)`` (``x = T.dscalar('x')``),
-    against ``np.square(2.0)``, PyTensor's C backend (``CVM``; ``trust_input``) and its Numba
-    backend, and ``jax.jit``. Ratio tensorlift / ``np.square(2.0)`` (target <= 1.5).
+    against ``np.square(2.0)``, PyTensor's C backend (mode ``CVM``: in PyTensor 3 ``FAST_RUN``
+    is the Numba backend, timed too; ``trust_input``) and ``jax.jit``. Ratio tensorlift /
+    ``np.square(2.0)`` (target <= 1.5).
 ``anatomy``
     Pieces of tensorlift's ``f(2.0)``: the floor of a call into the extension, a fresh 0-d
     numpy array, a function without inputs, a second input, keywords, the interpreter.
@@ -17,7 +18,9 @@ JAX or tensorlift is imported):
 ``W6c``
     Compiling the W6 MLP training step (784-512-10, tanh, softmax cross-entropy with one-hot
     targets, batch 256, gradients and SGD updates), cold: every sample is a fresh process
-    that builds the graph, compiles it and calls it once, timed inside the process.
+    that builds the graph, compiles it and calls it once, timed inside the process. PyTensor
+    gets a fresh compile cache: its first process fills it (one sample, "empty cache"), the
+    others read it ("warm cache", what a second run of a program sees).
 
 The timing method is the one of ``peers_bench.py``: every peer of a case is prepared and its
 result checked against numpy first; then the peers are timed round-robin, every sample a
