@@ -594,3 +594,27 @@ fn pp_output_past_the_last_output_is_an_error() {
     assert!(err.to_string().contains("pp_output(2)"), "{err}");
     assert!(f.pp_output(usize::MAX).is_err());
 }
+
+/// `call_f64`: a function of float64 scalars called on plain numbers gives what `call`
+/// gives; other functions have no such path.
+#[test]
+fn call_f64_matches_call_and_applies_only_to_plain_scalar_functions() {
+    let (x, y) = (tl::dscalar("x"), tl::dscalar("y"));
+    let f = tl::function(&[&x, &y], &[(&x - 4.0) * (x.pow(2) + &y)]).unwrap();
+    for (a, b) in [(2.0, 6.0), (-1.5, 0.25), (1e300, 3.0)] {
+        let fast = f.call_f64(&[a, b]).expect("a plain scalar function").unwrap();
+        let slow = f.call(&tl::args![a, b]).unwrap()[0].to_f64().unwrap();
+        assert_eq!(fast.to_bits(), slow.to_bits());
+    }
+    assert!(matches!(f.call_f64(&[1.0]), Some(Err(tl::Error::Arity { .. }))));
+    // float32 inputs, vectors, shared variables and updates take the general path.
+    let s = tl::fscalar("s");
+    assert!(tl::function(&[&s], &[&s * 2.0]).unwrap().call_f64(&[1.0]).is_none());
+    let v = tl::dvector("v");
+    assert!(tl::function(&[&v], &[&v * 2.0]).unwrap().call_f64(&[1.0]).is_none());
+    let w = tl::shared(1.0, "w");
+    let g = tl::Function::builder(&[&x], &[&x * 2.0]).updates(&[(&w, &w + 1.0)]).build().unwrap();
+    assert!(g.call_f64(&[1.0]).is_none());
+    let profiled = tl::Function::builder(&[&x], &[&x * 2.0]).profile(true).build().unwrap();
+    assert!(profiled.call_f64(&[1.0]).is_none());
+}

@@ -74,7 +74,8 @@ fn widened(kind: char, size: usize) -> Option<&'static str> {
 pub fn to_tensor(obj: &Bound<'_, PyAny>) -> PyResult<Tensor> {
     let py = obj.py();
     // The common scalar cases without a trip through numpy.
-    if obj.is_exact_instance_of::<PyFloat>() {
+    // `float` and its subclasses (`np.float64`).
+    if obj.is_instance_of::<PyFloat>() {
         return Ok(Tensor::from(obj.extract::<f64>()?));
     }
     if obj.is_exact_instance_of::<PyBool>() {

@@ -5,9 +5,10 @@
 use crate::convert::{to_numpy, to_tensor};
 use crate::errors::{raise, IntoPy};
 use crate::var::{as_var, var_of};
+use numpy::ToPyArray;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyFloat, PyList, PyTuple};
+use pyo3::types::{PyDict, PyFloat, PyFloatMethods, PyList, PyTuple};
 use tensorlift as tl;
 use tl::{Tensor, Var};
 
@@ -54,6 +55,28 @@ struct Spec {
 }
 
 impl PyFunction {
+    /// The call of a function of float64 scalars on Python floats, with no tensor made
+    /// (`Function::call_f64`); `None` when the function or the arguments are of another
+    /// kind.
+    fn call_plain_f64<'py>(
+        &self,
+        py: Python<'py>,
+        args: &Bound<'py, PyTuple>,
+    ) -> Option<PyResult<Bound<'py, PyAny>>> {
+        const MAX: usize = 8;
+        let n = args.len();
+        // Fewer arguments (defaults) or more (an error) take the general path.
+        if n > MAX || n != self.names.len() || !self.single {
+            return None;
+        }
+        let mut values = [0f64; MAX];
+        for (slot, a) in values.iter_mut().zip(args.iter()) {
+            *slot = a.cast::<PyFloat>().ok()?.value();
+        }
+        let out = self.f.call_f64(&values[..n])?;
+        Some(out.py().map(|v| ndarray::arr0(v).to_pyarray(py).into_any()))
+    }
+
     fn arg(&self, obj: &Bound<'_, PyAny>, k: usize) -> PyResult<Tensor> {
         arg_for(obj, &self.f.inputs()[k])
     }
@@ -126,6 +149,11 @@ impl PyFunction {
         args: &Bound<'py, PyTuple>,
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        if kwargs.is_none() {
+            if let Some(out) = self.call_plain_f64(py, args) {
+                return out;
+            }
+        }
         let args = self.collect_args(args, kwargs)?;
         let f = &self.f;
         let out = if self.scalar { f.call(&args) } else { py.detach(|| f.call(&args)) }.py()?;

@@ -6,7 +6,9 @@
 use crate::cache::Compiled;
 use crate::error::{Error, Result};
 use std::sync::Arc;
-use tensorlift_ir::{clone_replace, Arg, FunctionGraph, NodeId, Op, ScalarProgram, SharedVar, Tensor, Var};
+use tensorlift_ir::{
+    clone_replace, Arg, DType, FunctionGraph, NodeId, Op, ScalarProgram, SharedVar, Tensor, Var,
+};
 use tensorlift_opt::{OptConfig, RewriteTrace};
 
 /// How a compiled function runs. The default is `Jit`, or what the environment variable
@@ -208,7 +210,15 @@ impl FunctionBuilder {
                 _ => None,
             })
             .unzip();
+        let plain_f64 = self.mode == Mode::Jit
+            && !self.profile
+            && compiled.scalar.is_some()
+            && targets.is_empty()
+            && g.outputs().len() == 1
+            && g.outputs().iter().all(|&o| g.ty(o).dtype == DType::F64)
+            && self.inputs.iter().all(|v| v.dtype() == DType::F64);
         Function {
+            plain_f64,
             reads: SharedReads { nodes, vars },
             name: self.name,
             inputs: self.inputs,
@@ -238,6 +248,8 @@ pub struct Function {
     mode: Mode,
     /// Arguments are converted to their input's dtype even with loss.
     allow_input_downcast: bool,
+    /// `call_f64` applies: float64 numbers in, one float64 number out, one native program.
+    plain_f64: bool,
     /// The timings of a profiled function, shared by its clones.
     profile: Option<Arc<crate::profile::Profile>>,
     /// The storage of dead intermediates, kept across calls (`crate::pool`); shared by the
@@ -273,6 +285,24 @@ impl Function {
     /// that loses nothing. Returns one tensor per output; then applies the updates.
     pub fn call(&self, args: &[Arg]) -> Result<Vec<Tensor>> {
         self.call_impl(args, None)
+    }
+
+    /// Calls a function of 0-d float64 inputs with one 0-d float64 output, no shared
+    /// variable and no update on plain numbers, through its one native program: the
+    /// cheapest call there is (a binding's `f(2.0)`). `None` when the function is not of
+    /// that kind (or is profiled); then `call` it. The result is the one `call` gives.
+    pub fn call_f64(&self, args: &[f64]) -> Option<Result<f64>> {
+        if !self.plain_f64 || !self.reads.vars.is_empty() {
+            return None;
+        }
+        if args.len() != self.inputs.len() {
+            return Some(Err(Error::Arity {
+                function: self.name.clone(),
+                expected: self.inputs.len(),
+                got: args.len(),
+            }));
+        }
+        self.compiled.scalar.as_ref()?.run_f64(args).map(Ok)
     }
 
     /// Calls the function writing its outputs into `outputs`, arrays the caller owns (one

@@ -94,6 +94,22 @@ impl ScalarPath {
         Some(ScalarPath { kernel: cache::kernel(&p).ok()? })
     }
 
+    /// The one output of a float64 program from float64 values, with no tensor made
+    /// (`None` if the program has another signature).
+    pub(crate) fn run_f64(&self, args: &[f64]) -> Option<f64> {
+        let k = &self.kernel;
+        let mut stack = [KernelArg::ScalarF64(0.0); 8];
+        if k.output_dtypes() != [DType::F64] || args.len() > stack.len() {
+            return None;
+        }
+        for (a, &v) in stack.iter_mut().zip(args) {
+            *a = KernelArg::ScalarF64(v);
+        }
+        let mut r = [0f64];
+        k.run(&stack[..args.len()], &mut r).ok()?;
+        Some(r[0])
+    }
+
     /// Computes every output from the (checked) 0-d input values.
     pub(crate) fn run(&self, inputs: &[Tensor]) -> Option<Vec<Tensor>> {
         // Up to 8 arguments on the stack (this path is all call overhead).
