@@ -600,7 +600,15 @@ fn pp_output_past_the_last_output_is_an_error() {
 #[test]
 fn call_f64_matches_call_and_applies_only_to_plain_scalar_functions() {
     let (x, y) = (tl::dscalar("x"), tl::dscalar("y"));
-    let f = tl::function(&[&x, &y], &[(&x - 4.0) * (x.pow(2) + &y)]).unwrap();
+    // The path is the JIT's (the suite also runs with the interpreter as default mode).
+    let jit = |ins: &[&tl::Var], outs: &[tl::Var]| tl::Function::builder(ins, outs).mode(tl::Mode::Jit);
+    let f = jit(&[&x, &y], &[(&x - 4.0) * (x.pow(2) + &y)]).build().unwrap();
+    assert!(tl::Function::builder(&[&x], &[&x * 2.0])
+        .mode(tl::Mode::Interp)
+        .build()
+        .unwrap()
+        .call_f64(&[1.0])
+        .is_none());
     for (a, b) in [(2.0, 6.0), (-1.5, 0.25), (1e300, 3.0)] {
         let fast = f.call_f64(&[a, b]).expect("a plain scalar function").unwrap();
         let slow = f.call(&tl::args![a, b]).unwrap()[0].to_f64().unwrap();
@@ -609,12 +617,12 @@ fn call_f64_matches_call_and_applies_only_to_plain_scalar_functions() {
     assert!(matches!(f.call_f64(&[1.0]), Some(Err(tl::Error::Arity { .. }))));
     // float32 inputs, vectors, shared variables and updates take the general path.
     let s = tl::fscalar("s");
-    assert!(tl::function(&[&s], &[&s * 2.0]).unwrap().call_f64(&[1.0]).is_none());
+    assert!(jit(&[&s], &[&s * 2.0]).build().unwrap().call_f64(&[1.0]).is_none());
     let v = tl::dvector("v");
-    assert!(tl::function(&[&v], &[&v * 2.0]).unwrap().call_f64(&[1.0]).is_none());
+    assert!(jit(&[&v], &[&v * 2.0]).build().unwrap().call_f64(&[1.0]).is_none());
     let w = tl::shared(1.0, "w");
-    let g = tl::Function::builder(&[&x], &[&x * 2.0]).updates(&[(&w, &w + 1.0)]).build().unwrap();
+    let g = jit(&[&x], &[&x * 2.0]).updates(&[(&w, &w + 1.0)]).build().unwrap();
     assert!(g.call_f64(&[1.0]).is_none());
-    let profiled = tl::Function::builder(&[&x], &[&x * 2.0]).profile(true).build().unwrap();
+    let profiled = jit(&[&x], &[&x * 2.0]).profile(true).build().unwrap();
     assert!(profiled.call_f64(&[1.0]).is_none());
 }
