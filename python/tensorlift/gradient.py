@@ -19,7 +19,8 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
     if cost is None:
         if not known_grads:
             raise ValueError("grad: cost is None and there are no known_grads")
-        raise NotImplementedError("grad without a cost (known_grads only) is not supported yet")
+        # Only the known gradients flow: a constant cost contributes nothing.
+        cost = _core.constant(0.0)
     kg = list(known_grads.items()) if known_grads else []
     gs = _core.grad(cost, wrt_list, list(consider_constant or []), disconnected_inputs, kg)
     return gs[0] if single else gs

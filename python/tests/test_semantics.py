@@ -420,5 +420,13 @@ def test_known_missing_gradient_features():
         theano.gradient.zero_grad(x)
     with pytest.raises(NotImplementedError, match="disconnected_grad"):
         theano.gradient.disconnected_grad(x)
-    with pytest.raises(NotImplementedError, match="known_grads only"):
-        T.grad(None, x, known_grads={x: T.constant(1.0)})
+
+
+def test_grad_without_a_cost_from_known_grads_only():
+    a, b = T.dscalar("a"), T.dscalar("b")
+    m = a * b
+    ga, gb = T.grad(None, [a, b], known_grads={m: T.constant(10.0)})
+    f = theano.function([a, b], [ga, gb])
+    assert [float(v) for v in f(2.0, 3.0)] == [30.0, 20.0]
+    with pytest.raises(ValueError):
+        T.grad(None, a)
