@@ -737,6 +737,11 @@ impl PyTensorType {
         Ok(PyTensorType { ty: tl::TensorType::new(dtype, shape) })
     }
 
+    /// Pickling: the constructor's arguments.
+    fn __getnewargs__(&self) -> (&'static str, Vec<bool>, Vec<Option<usize>>) {
+        (self.ty.dtype.name(), self.broadcastable(), self.ty.shape.clone())
+    }
+
     /// A new input variable of this type.
     #[pyo3(signature = (name=None))]
     fn __call__<'py>(&self, py: Python<'py>, name: Option<&str>) -> PyResult<Bound<'py, PyAny>> {

@@ -88,3 +88,11 @@ def test_one_shared_variable_is_one_python_object():
     g = theano.function([x], x + 1)
     assert g.maker.fgraph.inputs[0] is x
     assert float(f().sum()) == 6.0
+
+
+def test_types_and_functions_with_givens_pickle():
+    tt = T.TensorType("float64", (False, True))
+    assert pickle.loads(pickle.dumps(tt)) == tt and copy.deepcopy(tt) == tt
+    x, y = T.dscalar("x"), T.dscalar("y")
+    f = theano.function([y], x * 2, givens={x: y + 1})
+    assert float(pickle.loads(pickle.dumps(f))(3.0)) == 8.0
