@@ -310,7 +310,7 @@ impl ProfileStats {
         n_ops_to_print: usize,
         n_apply_to_print: usize,
     ) -> PyResult<()> {
-        let _ = n_ops_to_print;
+        let _ = n_ops_to_print; // accepted for Theano's signature: there is no per-op table
         let text = self.summary_text();
         let mut lines: Vec<&str> = text.lines().collect();
         let header = lines.iter().position(|l| l.starts_with("<% time>")).map_or(lines.len(), |k| k + 1);

@@ -275,7 +275,7 @@ impl PyVar {
         wrap(py, self.var.dimshuffle(&order))
     }
 
-    /// Reshape to `shape` (one entry may be -1).
+    /// Reshape to `shape` (one entry may be -1); `ndim`, if given, must be its length.
     #[pyo3(signature = (shape, ndim=None))]
     fn reshape<'py>(
         &self,
@@ -283,13 +283,18 @@ impl PyVar {
         shape: &Bound<'py, PyAny>,
         ndim: Option<usize>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let _ = ndim;
         let dims: Vec<isize> = match shape.extract::<isize>() {
             Ok(d) => vec![d],
             Err(_) => shape.extract().map_err(|_| {
                 PyNotImplementedError::new_err("reshape: the target shape must be integers for now (symbolic shapes are not supported yet)")
             })?,
         };
+        if ndim.is_some_and(|n| n != dims.len()) {
+            return Err(raise(
+                "InvalidGraph",
+                format!("reshape: ndim={} does not match the shape {dims:?}", ndim.unwrap_or_default()),
+            ));
+        }
         wrap(py, self.var.reshape(&dims))
     }
 
@@ -576,7 +581,7 @@ macro_rules! reduction_methods {
                     dtype: Option<&Bound<'py, PyAny>>,
                     acc_dtype: Option<&Bound<'py, PyAny>>,
                 ) -> PyResult<Bound<'py, PyAny>> {
-                    let _ = acc_dtype;
+                    let _ = acc_dtype; // accepted for Theano's signature: sums accumulate as the library does
                     let out = reduce(py, &self.var, stringify!($name), axis, keepdims)?;
                     match dtype {
                         Some(d) if !d.is_none() => out.call_method1("astype", (d,)),
@@ -662,8 +667,8 @@ pub fn reduce<'py>(
 
 #[pymethods]
 impl PyShared {
-    /// The current value: a copy unless `borrow=True` (then a read-only view of the
-    /// variable's own buffer, valid until the next `set_value` or update replaces it).
+    /// The current value, always a copy the caller owns (Theano allows a copy for any
+    /// `borrow`; `return_internal_type` changes nothing, the value is a numpy array).
     #[pyo3(signature = (borrow=false, return_internal_type=false))]
     fn get_value<'py>(
         slf: PyRef<'py, Self>,
@@ -671,7 +676,7 @@ impl PyShared {
         borrow: bool,
         return_internal_type: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let _ = (borrow, return_internal_type);
+        let _ = (borrow, return_internal_type); // accepted for Theano's signature
         let t = slf.as_super().var.get_value().py()?;
         // The tensor shares its buffer with the variable: `to_numpy` copies it into an array
         // the caller owns, so writes to it never reach the variable.
@@ -679,10 +684,11 @@ impl PyShared {
     }
 
     /// Replaces the value (of the variable's dtype and a shape its type accepts; Python
-    /// numbers and lists are converted).
+    /// numbers and lists are converted). The value is copied for any `borrow`: later writes
+    /// to the caller's array do not reach the variable.
     #[pyo3(signature = (value, borrow=false))]
     fn set_value(slf: PyRef<'_, Self>, value: &Bound<'_, PyAny>, borrow: bool) -> PyResult<()> {
-        let _ = borrow;
+        let _ = borrow; // accepted for Theano's signature
         let var = &slf.as_super().var;
         let t = to_tensor(value)?;
         var.set_value(t).py()
