@@ -206,6 +206,21 @@ impl PyFunction {
         f.f.profile().map(|_| ProfileStats { f: f.f.clone() })
     }
 
+    /// Theano's `f.copy(share_memory=False, swap=None, delete_updates=False, name=None)`:
+    /// the function compiled again; `swap` maps shared variables to their replacements, and
+    /// the others are copied unless `share_memory`.
+    #[pyo3(signature = (share_memory=false, swap=None, delete_updates=false, name=None))]
+    fn copy<'py>(
+        slf: &Bound<'py, Self>,
+        share_memory: bool,
+        swap: Option<Bound<'py, PyAny>>,
+        delete_updates: bool,
+        name: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let module = PyModule::import(slf.py(), "tensorlift.compile.function_module")?;
+        module.getattr("_copy_function")?.call1((slf, share_memory, swap, delete_updates, name))
+    }
+
     /// `pp` of optimized output `k`.
     fn pp_output(&self, k: usize) -> PyResult<String> {
         self.f.pp_output(k).py()

@@ -430,3 +430,36 @@ def test_grad_without_a_cost_from_known_grads_only():
     assert [float(v) for v in f(2.0, 3.0)] == [30.0, 20.0]
     with pytest.raises(ValueError):
         T.grad(None, a)
+
+
+def test_the_tutorial_s_accumulator_and_function_copies():
+    state = theano.shared(0)
+    inc = T.iscalar("inc")
+    accumulator = theano.function([inc], state, updates=[(state, state + inc)])
+    accumulator(1)
+    accumulator(300)
+    assert state.get_value() == 301
+    foo = T.scalar(dtype=state.dtype)
+    skip_shared = theano.function([inc, foo], state * 2 + inc, givens=[(state, foo)])
+    assert int(skip_shared(1, 3)) == 7 and state.get_value() == 301
+    new_state = theano.shared(0)
+    new_accumulator = accumulator.copy(swap={state: new_state})
+    new_accumulator(100)
+    assert (new_state.get_value(), state.get_value()) == (100, 301)
+    null_accumulator = accumulator.copy(delete_updates=True)
+    assert int(null_accumulator(9000)) == 301 and state.get_value() == 301
+    # share_memory=False (the default): the copy updates its own copy of `state`.
+    private = accumulator.copy()
+    private(5)
+    assert state.get_value() == 301
+    shared_copy = accumulator.copy(share_memory=True)
+    shared_copy(5)
+    assert state.get_value() == 306
+
+
+def test_plural_constructors():
+    a, b = T.dmatrices("a", "b")
+    assert (a.name, b.name, a.ndim) == ("a", "b", 2)
+    xs = T.fscalars(3)
+    assert len(xs) == 3 and all(x.dtype == "float32" for x in xs)
+    assert T.lvectors("v").name == "v"

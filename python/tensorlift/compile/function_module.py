@@ -168,6 +168,9 @@ __all__ = ["function", "Function", "FunctionMaker", "In", "Out", "Mode", "shared
 def _restore_function(state):
     """Unpickles a compiled function: restores its graphs and compiles them again."""
     exprs = _core._restore_vars(state["text"], state["graph_inputs"], state["graph_shared"])
+    if "text_drop" in state:
+        n_out, n_upd = state["text_drop"]
+        exprs = exprs[:n_out] + exprs[n_out + n_upd:]
     n_out, targets = state["n_outputs"], state["update_targets"]
     outputs = exprs[:n_out]
     updates = list(zip(targets, exprs[n_out:n_out + len(targets)]))
@@ -175,3 +178,31 @@ def _restore_function(state):
     inputs = list(zip(state["inputs"], state["defaults"], state["names"]))
     return _core.compile(inputs, outputs, updates, givens, state["mode"], state["name"],
                          state["on_unused_input"], state["allow_input_downcast"], state["single"])
+
+
+def _copy_function(f, share_memory=False, swap=None, delete_updates=False, name=None):
+    """``f.copy(...)``: the function compiled again, its shared variables replaced as ``swap``
+    says and, unless ``share_memory``, the others copied."""
+    import copy as _copy
+
+    _, (state,) = f.__reduce__()
+    state = dict(state)
+    memo = {}
+    for old, new in (swap or {}).items():
+        memo[id(old)] = new
+    if not share_memory:
+        state["graph_shared"] = _copy.deepcopy(state["graph_shared"], memo)
+        state["update_targets"] = _copy.deepcopy(state["update_targets"], memo)
+    else:
+        state["graph_shared"] = [memo.get(id(v), v) for v in state["graph_shared"]]
+        state["update_targets"] = [memo.get(id(v), v) for v in state["update_targets"]]
+    if delete_updates:
+        n_out, n_upd = state["n_outputs"], len(state["update_targets"])
+        state["update_targets"] = []
+        # The update expressions follow the outputs in the saved graph; drop their roots.
+        state["text_drop"] = (n_out, n_upd)
+        # An input only the updates read is no longer an error (as Theano's copy).
+        state["on_unused_input"] = "ignore"
+    if name is not None:
+        state["name"] = name
+    return _restore_function(state)

@@ -41,12 +41,16 @@ _PREFIXES = {"i": "int32", "l": "int64", "f": "float32", "d": "float64", "": Non
 _UNSUPPORTED = {"b": "int8", "w": "int16", "c": "complex64", "z": "complex128"}
 
 
-def _constructor(dtype, broadcastable, kind):
-    def make(name=None, dtype_=None):
-        d = dtype_ or dtype or _core.float_x()
-        return _core.tensor(name, d, [1 if b else None for b in broadcastable])
+def _constructor(fixed_dtype, broadcastable, kind):
+    if fixed_dtype is None:
+        # `T.scalar(name, dtype=...)`: floatX unless a dtype is given.
+        def make(name=None, dtype=None):
+            return _core.tensor(name, dtype or _core.float_x(), [1 if b else None for b in broadcastable])
+    else:
+        def make(name=None):
+            return _core.tensor(name, fixed_dtype, [1 if b else None for b in broadcastable])
 
-    make.__doc__ = f"A symbolic {kind} of dtype {dtype or 'floatX'}."
+    make.__doc__ = f"A symbolic {kind} of dtype {fixed_dtype or 'floatX'}."
     return make
 
 
@@ -61,9 +65,25 @@ def _unsupported(prefix, dtype, kind):
     return make
 
 
+def _plural(single):
+    def make(*names, **kwargs):
+        if len(names) == 1 and isinstance(names[0], int):
+            return [single(**kwargs) for _ in range(names[0])]
+        if len(names) == 1:
+            return single(names[0], **kwargs)
+        return [single(n, **kwargs) for n in names]
+
+    make.__doc__ = f"Several variables at once: ``{single.__name__}s('a', 'b')`` (or a count)."
+    return make
+
+
+_PLURALS = {"scalar": "scalars", "vector": "vectors", "row": "rows", "col": "cols",
+            "matrix": "matrices", "tensor3": "tensor3s", "tensor4": "tensor4s"}
+
 for _kind, _bc in _KINDS.items():
     for _p, _dt in _PREFIXES.items():
-        _export(_p + _kind, _constructor(_dt, _bc, _kind))
+        _single = _export(_p + _kind, _constructor(_dt, _bc, _kind))
+        _export(_p + _PLURALS[_kind], _plural(_single))
     for _p, _dt in _UNSUPPORTED.items():
         _export(_p + _kind, _unsupported(_p, _dt, _kind))
 
@@ -310,4 +330,4 @@ for _f in [dot, outer, tensordot, concatenate, join, stack, transpose, reshape, 
 # Theano's sigmoid family also lives in nnet; `T.nnet.sigmoid` and `T.sigmoid` are one op.
 from .nnet import relu, softmax  # noqa: E402
 
-del _kind, _bc, _p, _dt, _op, _name, _f
+del _kind, _bc, _p, _dt, _op, _name, _f, _single
