@@ -22,6 +22,7 @@ from . import compile
 from .compile import Function, In, Mode, Out, function, shared
 from . import tensor
 from . import scalar
+from . import ifelse
 
 
 def clone(output, replace=None, strict=True, share_inputs=True, copy_inputs=None):
@@ -41,4 +42,4 @@ Constant = tensor.TensorConstant
 __version__ = "0.1.0"
 __all__ = ["function", "shared", "In", "Out", "Mode", "Function", "config", "pp", "debugprint",
            "pydotprint", "grad", "clone", "printing", "gradient", "tensor", "compile", "errors",
-           "scalar", "SharedVariable", "Variable", "Constant"]
+           "scalar", "ifelse", "SharedVariable", "Variable", "Constant"]

@@ -771,3 +771,35 @@ def test_length_and_iteration_are_type_errors():
         len(x)
     with pytest.raises(TypeError, match="cannot be iterated"):
         list(x)
+
+
+def test_constant_shape_constructors_match_numpy():
+    f = theano.function([], [T.arange(5), T.arange(1.0, 2.0, 0.25), T.zeros((2, 3)), T.ones(4, dtype="int32"),
+                             T.eye(3, k=1), T.alloc(2.5, 2, 2)])
+    a, b, z, o, e, al = f()
+    np.testing.assert_array_equal(a, np.arange(5))
+    assert a.dtype == np.int64 and b.dtype == np.float64
+    np.testing.assert_array_equal(b, np.arange(1.0, 2.0, 0.25))
+    np.testing.assert_array_equal(z, np.zeros((2, 3)))
+    assert o.dtype == np.int32 and o.tolist() == [1, 1, 1, 1]
+    np.testing.assert_array_equal(e, np.eye(3, k=1))
+    np.testing.assert_array_equal(al, np.full((2, 2), 2.5))
+    x = T.dscalar("x")
+    with pytest.raises(NotImplementedError, match="symbolic"):
+        T.arange(x)
+    with pytest.raises(NotImplementedError, match="symbolic"):
+        T.zeros((x, 2))
+
+
+def test_ifelse_selects_a_branch():
+    from tensorlift.ifelse import ifelse
+
+    a, b = T.dscalars("a", "b")
+    x, y = T.dmatrices("x", "y")
+    f = theano.function([a, b, x, y], ifelse(T.lt(a, b), T.mean(x), T.mean(y)))
+    ones, twos = np.ones((2, 2)), 2 * np.ones((2, 2))
+    assert float(f(1.0, 2.0, ones, twos)) == 1.0 and float(f(3.0, 2.0, ones, twos)) == 2.0
+    g = theano.function([a, b], ifelse(a > b, [a, b], [b, a]))
+    assert [float(v) for v in g(1.0, 2.0)] == [2.0, 1.0]
+    with pytest.raises(TypeError):
+        ifelse(x, a, b)

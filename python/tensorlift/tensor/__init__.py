@@ -7,6 +7,8 @@ from its op table, so each op of the library is here under its Theano name.
 
 import builtins as _builtins
 
+import numpy as _np
+
 from .. import _core
 from .. import errors as _errors
 from .._core import TensorConstant, TensorSharedVariable, TensorType, TensorVariable
@@ -318,13 +320,61 @@ def inc_subtensor(x, y, inplace=False, set_instead_of_inc=False, tolerate_inplac
     return _core.inc_subtensor(x, y)
 
 
+def _static_ints(what, values):
+    """``values`` as Python ints, or ``NotImplementedError`` if one is symbolic."""
+    out = []
+    for v in values:
+        if isinstance(v, TensorVariable):
+            raise NotImplementedError(f"{what} with symbolic arguments is not supported yet (symbolic shapes)")
+        out.append(int(v))
+    return out
+
+
+def arange(start, stop=None, step=1, dtype=None):
+    """``numpy.arange`` as a constant (the arguments must be numbers for now)."""
+    if stop is None:
+        start, stop = 0, start
+    for v in (start, stop, step):
+        if isinstance(v, TensorVariable):
+            raise NotImplementedError("arange with symbolic arguments is not supported yet (symbolic shapes)")
+    if dtype is None:
+        floats = _builtins.any(isinstance(v, float) for v in (start, stop, step))
+        dtype = _core.float_x() if floats else "int64"
+    return constant(_np.arange(start, stop, step, dtype=dtype))
+
+
+def zeros(shape, dtype=None):
+    """Zeros of a fixed ``shape`` (numbers for now), of ``dtype`` or floatX."""
+    shape = _static_ints("zeros", shape if isinstance(shape, (list, tuple)) else [shape])
+    return constant(_np.zeros(shape, dtype=dtype or _core.float_x()))
+
+
+def ones(shape, dtype=None):
+    """Ones of a fixed ``shape`` (numbers for now), of ``dtype`` or floatX."""
+    shape = _static_ints("ones", shape if isinstance(shape, (list, tuple)) else [shape])
+    return constant(_np.ones(shape, dtype=dtype or _core.float_x()))
+
+
+def eye(n, m=None, k=0, dtype=None):
+    """The identity-like matrix ``numpy.eye(n, m, k)`` (numbers for now)."""
+    n, m, k = _static_ints("eye", [n, n if m is None else m, k])
+    return constant(_np.eye(n, m, k, dtype=dtype or _core.float_x()))
+
+
+def alloc(value, *shape):
+    """``value`` broadcast to a fixed ``shape`` (numbers for now)."""
+    shape = _static_ints("alloc", shape)
+    value = as_tensor_variable(value)
+    return second(constant(_np.zeros(shape, dtype=value.dtype)), value)  # noqa: F821
+
+
 def shape(x):
     """Theano's symbolic ``shape``: not supported yet (raises ``NotImplementedError``)."""
     raise NotImplementedError("symbolic shapes (x.shape) are not supported yet")
 
 
 for _f in [dot, outer, tensordot, concatenate, join, stack, transpose, reshape, flatten,
-           set_subtensor, inc_subtensor, shape]:
+           set_subtensor, inc_subtensor, arange, zeros, ones, eye, alloc, shape]:
     _export(_f.__name__, _f)
 
 # Theano's sigmoid family also lives in nnet; `T.nnet.sigmoid` and `T.sigmoid` are one op.
