@@ -233,8 +233,8 @@ impl PyVar {
 
     /// Which axes have length 1 by type (broadcast against any length).
     #[getter]
-    fn broadcastable(&self) -> Vec<bool> {
-        (0..self.var.ndim()).map(|a| self.var.ty().is_broadcastable(a)).collect()
+    fn broadcastable<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, pattern(self.var.ty()))
     }
 
     /// The transpose (all axes reversed).
@@ -717,6 +717,11 @@ impl PyConstant {
     }
 }
 
+/// Which axes of `ty` have length 1 by type (Theano's broadcastable pattern).
+fn pattern(ty: &tl::TensorType) -> Vec<bool> {
+    (0..ty.ndim()).map(|a| ty.is_broadcastable(a)).collect()
+}
+
 /// A tensor type (Theano's `TensorType(dtype, broadcastable)`): calling it with a name makes
 /// a variable of the type.
 #[pyclass(name = "TensorType", module = "tensorlift.tensor", frozen, eq)]
@@ -745,7 +750,7 @@ impl PyTensorType {
 
     /// Pickling: the constructor's arguments.
     fn __getnewargs__(&self) -> (&'static str, Vec<bool>, Vec<Option<usize>>) {
-        (self.ty.dtype.name(), self.broadcastable(), self.ty.shape.clone())
+        (self.ty.dtype.name(), pattern(&self.ty), self.ty.shape.clone())
     }
 
     /// A new input variable of this type.
@@ -762,8 +767,8 @@ impl PyTensorType {
 
     /// The broadcastable pattern.
     #[getter]
-    fn broadcastable(&self) -> Vec<bool> {
-        (0..self.ty.ndim()).map(|a| self.ty.is_broadcastable(a)).collect()
+    fn broadcastable<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, pattern(&self.ty))
     }
 
     /// The number of dimensions.
@@ -773,7 +778,7 @@ impl PyTensorType {
     }
 
     fn __repr__(&self) -> String {
-        let b: Vec<&str> = self.broadcastable().iter().map(|&b| if b { "True" } else { "False" }).collect();
+        let b: Vec<&str> = pattern(&self.ty).iter().map(|&b| if b { "True" } else { "False" }).collect();
         let inner = if b.len() == 1 { format!("{},", b[0]) } else { b.join(", ") };
         format!("TensorType({}, ({}))", self.ty.dtype.name(), inner)
     }

@@ -621,7 +621,7 @@ def test_attributes():
     assert list(T.frow().broadcastable) == [True, False]
     assert list(T.fcol().broadcastable) == [False, True]
     assert x.T.ndim == 2 and x.sum().ndim == 0 and x.sum(axis=0).ndim == 1
-    assert x.sum(axis=0, keepdims=True).broadcastable == [True, False]
+    assert x.sum(axis=0, keepdims=True).broadcastable == (True, False)
 
 
 def test_str_and_repr():
@@ -803,3 +803,14 @@ def test_ifelse_selects_a_branch():
     assert [float(v) for v in g(1.0, 2.0)] == [2.0, 1.0]
     with pytest.raises(TypeError):
         ifelse(x, a, b)
+
+
+def test_padding_and_squeezing_axes():
+    v = T.dvector("v")
+    f = theano.function([v], [T.shape_padleft(v), T.shape_padright(v, 2), T.shape_padaxis(v, -1),
+                              T.squeeze(T.shape_padleft(v))])
+    left, right, axis, sq = f(np.arange(3.0))
+    assert (left.shape, right.shape, axis.shape, sq.shape) == ((1, 3), (3, 1, 1), (3, 1), (3,))
+    assert T.shape_padleft(v).broadcastable == (True, False)
+    with pytest.raises(IndexError):
+        T.shape_padaxis(v, 3)

@@ -368,13 +368,44 @@ def alloc(value, *shape):
     return second(constant(_np.zeros(shape, dtype=value.dtype)), value)  # noqa: F821
 
 
+def shape_padleft(t, n_ones=1):
+    """``t`` with ``n_ones`` broadcastable axes added in front."""
+    t = as_tensor_variable(t)
+    return t.dimshuffle(["x"] * n_ones + list(range(t.ndim)))
+
+
+def shape_padright(t, n_ones=1):
+    """``t`` with ``n_ones`` broadcastable axes added at the end."""
+    t = as_tensor_variable(t)
+    return t.dimshuffle(list(range(t.ndim)) + ["x"] * n_ones)
+
+
+def shape_padaxis(t, axis):
+    """``t`` with a broadcastable axis inserted at ``axis`` (negative counts from the end)."""
+    t = as_tensor_variable(t)
+    if not -t.ndim - 1 <= axis <= t.ndim:
+        raise IndexError(f"axis {axis} is out of bounds for a tensor of {t.ndim} dimensions")
+    if axis < 0:
+        axis += t.ndim + 1
+    pattern = list(range(t.ndim))
+    pattern.insert(axis, "x")
+    return t.dimshuffle(pattern)
+
+
+def squeeze(t):
+    """``t`` without its broadcastable (length-1 by type) axes."""
+    t = as_tensor_variable(t)
+    return t.dimshuffle([i for i, b in enumerate(t.broadcastable) if not b])
+
+
 def shape(x):
     """Theano's symbolic ``shape``: not supported yet (raises ``NotImplementedError``)."""
     raise NotImplementedError("symbolic shapes (x.shape) are not supported yet")
 
 
 for _f in [dot, outer, tensordot, concatenate, join, stack, transpose, reshape, flatten,
-           set_subtensor, inc_subtensor, arange, zeros, ones, eye, alloc, shape]:
+           set_subtensor, inc_subtensor, arange, zeros, ones, eye, alloc, shape_padleft,
+           shape_padright, shape_padaxis, squeeze, shape]:
     _export(_f.__name__, _f)
 
 # Theano's sigmoid family also lives in nnet; `T.nnet.sigmoid` and `T.sigmoid` are one op.
