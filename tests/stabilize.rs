@@ -248,3 +248,182 @@ fn cross_entropy_of_spelled_out_sigmoid_is_stable() {
         explain(&opt)
     );
 }
+
+/// The logistic function, computed stably in f64.
+fn logistic(x: f64) -> f64 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        x.exp() / (1.0 + x.exp())
+    }
+}
+
+/// Logits across [-1e4, 1e4]: where `exp(-x)` overflows, where the sigmoid underflows
+/// (f64 and f32), where it rounds to 1, and ordinary ones.
+const LOGITS: [f64; 24] = [
+    -1e4, -1000.0, -745.5, -700.0, -104.0, -88.5, -40.0, -30.0, -17.0, -1.0, -1e-3, 0.0, 1e-3, 0.5, 1.0,
+    17.0, 30.0, 37.0, 88.5, 104.0, 700.0, 745.5, 1000.0, 1e4,
+];
+
+/// Targets 1 and 0 in turn, so that every logit is seen with both far from its target.
+fn targets(n: usize, flip: bool) -> Vec<f64> {
+    (0..n).map(|k| f64::from(u8::from((k % 2 == 0) != flip))).collect()
+}
+
+/// `grad(sum(xent), z)` of the binary cross-entropy of `p = 1 / (1 + exp(-z))` (or
+/// `sigmoid(z)`), written as Theano's logistic-regression tutorial does, compiled in `mode`
+/// with the default pipeline (`disabled`: with none); its value at `z`, `y` as f64.
+fn xent_grad(
+    dtype: tl::DType,
+    mode: tl::Mode,
+    spelled_out: bool,
+    disabled: bool,
+    z: &[f64],
+    y: &[f64],
+) -> Run {
+    let (x, t) = match dtype {
+        tl::DType::F32 => (tl::fvector("z"), tl::fvector("y")),
+        _ => (tl::dvector("z"), tl::dvector("y")),
+    };
+    let p = if spelled_out { 1.0 / (1.0 + tl::exp(-&x)) } else { x.sigmoid() };
+    let xent = -&t * tl::log(&p) - (1.0 - &t) * tl::log(1.0 - &p);
+    let g = tl::grad(&xent.sum(), &[&x]).expect("differentiates").remove(0);
+    let config = OptConfig { disabled, excluded: Vec::new(), verify: true, ..OptConfig::default() };
+    let f = tl::Function::builder(&[&x, &t], &[g]).mode(mode).optimizer(config).build().expect("compiles");
+    let args: Vec<tl::Arg> = match dtype {
+        tl::DType::F32 => vec![
+            z.iter().map(|&v| v as f32).collect::<Vec<f32>>().into(),
+            y.iter().map(|&v| v as f32).collect::<Vec<f32>>().into(),
+        ],
+        _ => vec![z.to_vec().into(), y.to_vec().into()],
+    };
+    let values = f.call(&args).expect("runs").remove(0).to_f64_vec();
+    Run { values, f }
+}
+
+/// `p - y` for targets 0 and 1, exactly: `sigmoid(z)` or `-sigmoid(-z)`, rounded to `dtype`.
+fn p_minus_y(dtype: tl::DType, z: &[f64], y: &[f64]) -> Vec<f64> {
+    let round = |v: f64| if dtype == tl::DType::F32 { f64::from(v as f32) } else { v };
+    z.iter()
+        .zip(y)
+        .map(|(&z, &y)| round(if y == 1.0 { -logistic(-round(z)) } else { logistic(round(z)) }))
+        .collect()
+}
+
+/// Every value within `ulps` units in the last place of `dtype` of the expected one (zero
+/// only for zero, NaN never).
+#[track_caller]
+fn assert_ulps(r: &Run, expected: &[f64], dtype: tl::DType, ulps: f64) {
+    let eps = if dtype == tl::DType::F32 { f64::from(f32::EPSILON) } else { f64::EPSILON };
+    assert_eq!(r.values.len(), expected.len());
+    for (k, (&v, &e)) in r.values.iter().zip(expected).enumerate() {
+        let ok = v == e || (v - e).abs() <= ulps * eps * e.abs();
+        assert!(ok, "element {k} (z = {}): got {v:e}, expected {e:e}\n{}", LOGITS[k], explain(r));
+    }
+}
+
+/// #13: the gradient of Theano's logistic-regression cross-entropy of
+/// `p = 1 / (1 + exp(-z))` is `p - y`, exactly finite across [-1e4, 1e4] in f64 and f32, in
+/// both modes: the quotient `c / (1 + exp(-z))` becomes `c * sigmoid(z)`, `exp(-z) *
+/// sigmoid(z)` becomes `sigmoid(-z)`, and the divisions by `p` and `1 - p` cancel against
+/// them. Unoptimized, it is NaN where a sigmoid underflows or `exp(-z)` overflows.
+#[test]
+fn gradient_of_cross_entropy_of_spelled_out_sigmoid_is_p_minus_y() {
+    for dtype in [tl::DType::F64, tl::DType::F32] {
+        for mode in [tl::Mode::Jit, tl::Mode::Interp] {
+            for flip in [false, true] {
+                let y = targets(LOGITS.len(), flip);
+                let plain = xent_grad(dtype, mode, true, true, &LOGITS, &y);
+                assert_unstable(&plain, "NaN at z = ±1e4", |v| {
+                    v[0].is_nan() && v[LOGITS.len() - 1].is_nan()
+                });
+                let opt = xent_grad(dtype, mode, true, false, &LOGITS, &y);
+                assert_ulps(&opt, &p_minus_y(dtype, &LOGITS, &y), dtype, 4.0);
+                for rule in ["local_div_1_plus_exp", "local_sigm_times_exp", "local_sigm_div_cancel"] {
+                    assert_fired(&opt, rule);
+                }
+            }
+        }
+    }
+}
+
+/// #13: the same with the `sigmoid` op, whose gradient `sigmoid(z) * (1 - sigmoid(z))` the
+/// divisions cancel against.
+#[test]
+fn gradient_of_cross_entropy_of_sigmoid_is_p_minus_y() {
+    for dtype in [tl::DType::F64, tl::DType::F32] {
+        for mode in [tl::Mode::Jit, tl::Mode::Interp] {
+            let y = targets(LOGITS.len(), false);
+            let plain = xent_grad(dtype, mode, false, true, &LOGITS, &y);
+            assert_unstable(&plain, "NaN at z = ±1e4", |v| v[0].is_nan() && v[LOGITS.len() - 1].is_nan());
+            let opt = xent_grad(dtype, mode, false, false, &LOGITS, &y);
+            assert_ulps(&opt, &p_minus_y(dtype, &LOGITS, &y), dtype, 4.0);
+            assert_fired(&opt, "local_sigm_div_cancel");
+        }
+    }
+}
+
+/// #13: with targets strictly between 0 and 1 the stabilized gradient is
+/// `(1 - y) * p - y * (1 - p)`; it agrees with central finite differences of the (stable)
+/// cost at ordinary logits.
+#[test]
+fn gradient_of_cross_entropy_with_soft_targets_matches_finite_differences() {
+    let z = [-3.0, -0.5, 0.0, 0.75, 2.5];
+    let y = [0.25, 0.9, 0.5, 0.1, 0.6];
+    let cost = |z: f64, y: f64| softplus(z) - y * z;
+    for mode in [tl::Mode::Jit, tl::Mode::Interp] {
+        let opt = xent_grad(tl::DType::F64, mode, true, false, &z, &y);
+        for (k, (&zk, &yk)) in z.iter().zip(&y).enumerate() {
+            let h = 1e-6;
+            let fd = (cost(zk + h, yk) - cost(zk - h, yk)) / (2.0 * h);
+            assert!(
+                (opt.values[k] - fd).abs() <= 1e-8,
+                "z = {zk}: {} vs {fd}\n{}",
+                opt.values[k],
+                explain(&opt)
+            );
+            assert!((opt.values[k] - (logistic(zk) - yk)).abs() <= 4.0 * f64::EPSILON);
+        }
+    }
+}
+
+/// #13: the full logistic regression of Theano's tutorial (`dot(x, w) + b`, the mean
+/// cross-entropy plus an L2 penalty) has finite gradients equal to the hand-derived ones
+/// when the logits reach ±2000 (the unoptimized gradient is NaN): `gw = x^T (p - y) / n + 0.02 w`, `gb = mean(p - y)`.
+#[test]
+fn logistic_regression_gradient_is_finite_at_huge_logits() {
+    let (x, y) = (tl::dmatrix("x"), tl::dvector("y"));
+    let (w, b) = (tl::dvector("w"), tl::dscalar("b"));
+    let p = 1.0 / (1.0 + tl::exp(-tl::dot(&x, &w) - &b));
+    let xent = -&y * tl::log(&p) - (1.0 - &y) * tl::log(1.0 - &p);
+    let cost = xent.mean() + 0.01 * (&w * &w).sum();
+    let g = tl::grad(&cost, &[&w, &b]).expect("differentiates");
+    let xs = vec![vec![1.0, 2.0], vec![-3.0, 1.0], vec![2.0, -1.0], vec![-1.0, -1.0]];
+    let (ys, ws, bs) = (vec![1.0, 0.0, 0.0, 1.0], vec![600.0, -500.0], 10.0);
+    let z: Vec<f64> = xs.iter().map(|r| r[0] * ws[0] + r[1] * ws[1] + bs).collect();
+    assert_eq!(z, [-390.0, -2290.0, 1710.0, -90.0]);
+    let r: Vec<f64> = z.iter().zip(&ys).map(|(&z, &y)| logistic(z) - y).collect();
+    let n = ys.len() as f64;
+    let gw: Vec<f64> = (0..2)
+        .map(|j| xs.iter().zip(&r).map(|(row, r)| row[j] * r).sum::<f64>() / n + 0.02 * ws[j])
+        .collect();
+    let gb = r.iter().sum::<f64>() / n;
+    let args =
+        || -> Vec<tl::Arg> { vec![xs.clone().into(), ys.clone().into(), ws.clone().into(), bs.into()] };
+    let plain = OptConfig { disabled: true, ..OptConfig::default() };
+    let f = tl::Function::builder(&[&x, &y, &w, &b], &g).optimizer(plain).build().expect("compiles");
+    assert!(f.call(&args()).expect("runs")[1].to_f64_vec()[0].is_nan(), "unoptimized: gb is NaN");
+    for mode in [tl::Mode::Jit, tl::Mode::Interp] {
+        let config = OptConfig { excluded: Vec::new(), verify: true, ..OptConfig::default() };
+        let f = tl::Function::builder(&[&x, &y, &w, &b], &g)
+            .mode(mode)
+            .optimizer(config)
+            .build()
+            .expect("compiles");
+        let out = f.call(&args()).expect("runs");
+        let (got_w, got_b) = (out[0].to_f64_vec(), out[1].to_f64_vec());
+        let close = |a: f64, e: f64| (a - e).abs() <= 1e-14 * e.abs().max(1.0);
+        assert!(got_w.iter().zip(&gw).all(|(&a, &e)| close(a, e)), "gw {got_w:?} vs {gw:?}");
+        assert!(close(got_b[0], gb), "gb {got_b:?} vs {gb}");
+    }
+}
