@@ -41,3 +41,14 @@ def test_logistic_regression_matches_numpy_and_fits_its_data(capsys):
     np.testing.assert_array_equal(predicted, 1 / (1 + np.exp(-X @ w - b)) > 0.5)
     # 784 features for 400 examples: training fits the data.
     assert (predicted == (Y == 1)).mean() > 0.95
+
+
+def test_the_cross_entropy_gradient_is_finite_at_huge_logits():
+    import tensorlift as theano
+    import tensorlift.tensor as T
+
+    x, y = T.dvector("x"), T.dvector("y")
+    p = 1 / (1 + T.exp(-x))
+    xent = -y * T.log(p) - (1 - y) * T.log(1 - p)
+    g = theano.function([x, y], T.grad(xent.sum(), x))
+    np.testing.assert_array_equal(g(np.array([-1000.0, 30.0, 1000.0]), np.array([1.0, 0.0, 0.0])), [-1.0, 1.0, 1.0])
