@@ -52,4 +52,6 @@ def test_the_cross_entropy_gradient_is_finite_at_huge_logits():
     xent = -y * T.log(p) - (1 - y) * T.log(1 - p)
     g = theano.function([x, y], T.grad(xent.sum(), x))
     z = np.array([-1000.0, 30.0, 1000.0])
-    np.testing.assert_allclose(g(z, np.array([1.0, 0.0, 0.0])), 1 / (1 + np.exp(-z)) - [1.0, 0.0, 0.0], rtol=1e-15)
+    with np.errstate(over="ignore"):
+        p_minus_y = 1 / (1 + np.exp(-z)) - [1.0, 0.0, 0.0]
+    np.testing.assert_allclose(g(z, np.array([1.0, 0.0, 0.0])), p_minus_y, rtol=1e-15)
