@@ -174,6 +174,18 @@ pub enum ValueError {
         /// The tensor's shape.
         shape: Vec<usize>,
     },
+    /// A conversion to a Rust value of fixed rank (`Vec<T>`, `Array2<T>`, …) from a tensor
+    /// of another rank.
+    #[error("expected a {expected}-d tensor, got a tensor of shape {shape:?}")]
+    Ndim {
+        /// The rank asked for.
+        expected: usize,
+        /// The tensor's shape.
+        shape: Vec<usize>,
+    },
+    /// An ndarray shape error (e.g. `from_shape_vec` with a length that is not the shape's).
+    #[error("ndarray: {0}")]
+    Shape(#[from] ndarray::ShapeError),
     /// An index past the end of an axis.
     #[error("index {index} is out of bounds for axis {axis} with size {size}")]
     IndexOutOfBounds {

@@ -9,6 +9,26 @@ use std::hash::{Hash, Hasher};
 
 /// A concrete tensor value. Cloning is cheap: the data is reference counted and copied only
 /// when a unique owner is needed.
+///
+/// Made `From` Rust data (`2.0`, `vec![1.0, 2.0]`, `[1.0, 2.0]`, `[[1.0, 2.0], [3.0, 4.0]]`,
+/// a 3-level nested array, `TryFrom` nested `Vec`s) and ndarray arrays. An owned `Array` or
+/// `ArcArray` is moved in without a copy; everything else is copied: Rust arrays, `Vec`s of
+/// `Vec`s, slices, `&Array` and `ArrayView`.
+///
+/// Back to Rust with `TryFrom` (a `ValueError` when the dtype or rank does not fit, never a
+/// panic): `f64`/`f32`/`i64`/`i32`/`bool` from a one-element tensor, `Vec<T>` from a vector,
+/// `Vec<Vec<T>>` from a matrix (copies), and `Array1<T>` … `ArrayD<T>` (from an owned
+/// `Tensor` without a copy when it is the data's only owner; from `&Tensor` a copy). Also
+/// `to_vec` (any rank, flattened), `to_vec2`, `to_vec3`, `into_array1`, `into_array2`.
+///
+/// ```
+/// use tensorlift_ir::Tensor;
+/// let m = Tensor::from([[1.0, 2.0], [3.0, 4.0]]);
+/// let rows: Vec<Vec<f64>> = m.to_vec2().unwrap();
+/// assert_eq!(rows, vec![vec![1.0, 2.0], vec![3.0, 4.0]]);
+/// let x: f64 = Tensor::from(2.5).try_into().unwrap();
+/// assert_eq!(x, 2.5);
+/// ```
 #[derive(Clone, Debug)]
 pub enum Tensor {
     /// `bool` data.
@@ -93,6 +113,32 @@ macro_rules! tensor_element {
                 Tensor::from(v.to_vec())
             }
         }
+        impl<const N: usize, const M: usize> From<[[$t; N]; M]> for Tensor {
+            /// A matrix from nested arrays: `[[1.0, 2.0], [3.0, 4.0]]` (copies the data).
+            fn from(v: [[$t; N]; M]) -> Tensor {
+                from_flat(&[M, N], v.as_flattened().to_vec())
+            }
+        }
+        impl<const N: usize, const M: usize, const K: usize> From<[[[$t; N]; M]; K]> for Tensor {
+            /// A 3-d tensor from nested arrays (copies the data).
+            fn from(v: [[[$t; N]; M]; K]) -> Tensor {
+                from_flat(&[K, M, N], v.as_flattened().as_flattened().to_vec())
+            }
+        }
+        impl TryFrom<Tensor> for $t {
+            type Error = ValueError;
+            /// The single value of a 0-d (or one-element) tensor of this dtype.
+            fn try_from(t: Tensor) -> Result<$t, ValueError> {
+                t.scalar()
+            }
+        }
+        impl TryFrom<&Tensor> for $t {
+            type Error = ValueError;
+            /// The single value of a 0-d (or one-element) tensor of this dtype.
+            fn try_from(t: &Tensor) -> Result<$t, ValueError> {
+                t.scalar()
+            }
+        }
         impl<D: ndarray::Dimension> From<ndarray::Array<$t, D>> for Tensor {
             fn from(a: ndarray::Array<$t, D>) -> Tensor {
                 Tensor::$v(a.into_dyn().into_shared())
@@ -132,6 +178,63 @@ tensor_element!(i32, I32);
 tensor_element!(i64, I64);
 tensor_element!(f32, F32);
 tensor_element!(f64, F64);
+
+/// A tensor of `shape` over row-major `data` whose length is the shape's product.
+fn from_flat<T: TensorElement>(shape: &[usize], data: Vec<T>) -> Tensor {
+    T::wrap(
+        ArrayD::from_shape_vec(IxDyn(shape), data).expect("length is the product of the shape").into_shared(),
+    )
+}
+
+impl<T: TensorElement> TryFrom<Tensor> for Vec<T> {
+    type Error = ValueError;
+    /// The elements of a 1-d tensor of dtype `T` (copies; see `Tensor::to_vec` for any rank).
+    fn try_from(t: Tensor) -> Result<Vec<T>, ValueError> {
+        Vec::try_from(&t)
+    }
+}
+
+impl<T: TensorElement> TryFrom<&Tensor> for Vec<T> {
+    type Error = ValueError;
+    /// The elements of a 1-d tensor of dtype `T` (copies; see `Tensor::to_vec` for any rank).
+    fn try_from(t: &Tensor) -> Result<Vec<T>, ValueError> {
+        t.check_ndim(1)?;
+        t.to_vec()
+    }
+}
+
+impl<T: TensorElement> TryFrom<Tensor> for Vec<Vec<T>> {
+    type Error = ValueError;
+    /// The rows of a 2-d tensor of dtype `T` (copies).
+    fn try_from(t: Tensor) -> Result<Vec<Vec<T>>, ValueError> {
+        t.to_vec2()
+    }
+}
+
+impl<T: TensorElement> TryFrom<&Tensor> for Vec<Vec<T>> {
+    type Error = ValueError;
+    /// The rows of a 2-d tensor of dtype `T` (copies).
+    fn try_from(t: &Tensor) -> Result<Vec<Vec<T>>, ValueError> {
+        t.to_vec2()
+    }
+}
+
+impl<T: TensorElement, D: ndarray::Dimension> TryFrom<Tensor> for ndarray::Array<T, D> {
+    type Error = ValueError;
+    /// The data as an `Array1<T>`, `Array2<T>`, …, `ArrayD<T>`: no copy when this tensor is
+    /// the only owner of its data.
+    fn try_from(t: Tensor) -> Result<ndarray::Array<T, D>, ValueError> {
+        t.into_array_dim()
+    }
+}
+
+impl<T: TensorElement, D: ndarray::Dimension> TryFrom<&Tensor> for ndarray::Array<T, D> {
+    type Error = ValueError;
+    /// A copy of the data as an `Array1<T>`, `Array2<T>`, …, `ArrayD<T>`.
+    fn try_from(t: &Tensor) -> Result<ndarray::Array<T, D>, ValueError> {
+        t.clone().into_array_dim()
+    }
+}
 
 impl From<&Tensor> for Tensor {
     /// A cheap clone (the data is reference counted).
@@ -355,6 +458,53 @@ impl Tensor {
         let arc = T::array(&self).expect("checked").clone();
         drop(self);
         Ok(arc.into_owned())
+    }
+
+    /// The data as an owned array of static rank (`Array1<T>`, `Array2<T>`, …, or `ArrayD<T>`),
+    /// without a copy when this tensor is its only owner. A dtype other than `T` or a rank
+    /// other than `D`'s is an error.
+    pub fn into_array_dim<T: TensorElement, D: ndarray::Dimension>(
+        self,
+    ) -> Result<ndarray::Array<T, D>, ValueError> {
+        if let Some(n) = D::NDIM {
+            self.check_ndim(n)?;
+        }
+        Ok(self.into_array::<T>()?.into_dimensionality::<D>()?)
+    }
+
+    /// `into_array_dim` for a vector: the data as `Array1<T>`.
+    pub fn into_array1<T: TensorElement>(self) -> Result<ndarray::Array1<T>, ValueError> {
+        self.into_array_dim()
+    }
+
+    /// `into_array_dim` for a matrix: the data as `Array2<T>`.
+    pub fn into_array2<T: TensorElement>(self) -> Result<ndarray::Array2<T>, ValueError> {
+        self.into_array_dim()
+    }
+
+    /// The rows of a matrix as `Vec<Vec<T>>` (a copy).
+    pub fn to_vec2<T: TensorElement>(&self) -> Result<Vec<Vec<T>>, ValueError> {
+        self.check_ndim(2)?;
+        let a = self.array::<T>()?;
+        Ok(a.outer_iter().map(|row| row.iter().copied().collect()).collect())
+    }
+
+    /// The data of a 3-d tensor as `Vec<Vec<Vec<T>>>` (a copy).
+    pub fn to_vec3<T: TensorElement>(&self) -> Result<Vec<Vec<Vec<T>>>, ValueError> {
+        self.check_ndim(3)?;
+        let a = self.array::<T>()?;
+        Ok(a.outer_iter()
+            .map(|m| m.outer_iter().map(|row| row.iter().copied().collect()).collect())
+            .collect())
+    }
+
+    /// `Ok` when the tensor has `ndim` axes, else `ValueError::Ndim`.
+    fn check_ndim(&self, ndim: usize) -> Result<(), ValueError> {
+        if self.ndim() == ndim {
+            Ok(())
+        } else {
+            Err(ValueError::Ndim { expected: ndim, shape: self.shape().to_vec() })
+        }
     }
 
     /// `ArrayD<f64>` of the data, converting any dtype.

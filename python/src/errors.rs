@@ -58,6 +58,7 @@ fn value_class(e: &ValueError) -> &'static str {
         ValueError::Ragged { .. } => "Ragged",
         ValueError::NotScalar { .. } => "NotScalar",
         ValueError::IndexOutOfBounds { .. } => "IndexOutOfBounds",
+        ValueError::Ndim { .. } | ValueError::Shape(_) => "InvalidValue",
         ValueError::Memory { .. } => "OutOfMemory",
         ValueError::Invalid { .. } => "InvalidValue",
     }

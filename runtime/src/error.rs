@@ -126,3 +126,10 @@ impl From<tensorlift_ir::grad::GradError> for Error {
         Error::Grad(Box::new(e))
     }
 }
+
+impl From<ndarray::ShapeError> for Error {
+    /// An ndarray shape error, as a value error (so `?` works on ndarray's constructors).
+    fn from(e: ndarray::ShapeError) -> Error {
+        Error::Value(ValueError::Shape(e))
+    }
+}
