@@ -252,7 +252,7 @@ fn w2_vector(n: usize) -> Case {
 fn w3(n: usize) -> Case {
     let x = crate::dvector("x");
     let y = (&x - 4.0) * (x.pow(2) + 6.0);
-    let g = crate::grad1(&y.sum(), &x).expect("the gradient of a sum of an elementwise expression");
+    let g = crate::grad(&y.sum(), &x).expect("the gradient of a sum of an elementwise expression");
     Case {
         workload: "W3",
         case: format!("n={}", fmt_count(n)),
