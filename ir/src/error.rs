@@ -71,6 +71,15 @@ pub enum BuildErrorKind {
         /// Why.
         reason: String,
     },
+    /// A list of inputs that does not fit the graph (not a type error): an input the
+    /// outputs need is missing, one is listed twice, or one is not an input variable.
+    #[error("{op}: {reason}")]
+    Inputs {
+        /// What was being built (`function`).
+        op: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 fn list(ops: &[Operand]) -> String {
@@ -103,6 +112,11 @@ impl BuildError {
     /// An `Invalid` error, not yet located.
     pub fn invalid(op: impl Into<String>, reason: impl Into<String>) -> Self {
         Self::new(BuildErrorKind::Invalid { op: op.into(), reason: reason.into() })
+    }
+
+    /// An `Inputs` error (a list of inputs that does not fit the graph), not yet located.
+    pub fn inputs(op: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::new(BuildErrorKind::Inputs { op: op.into(), reason: reason.into() })
     }
 
     /// The error with `location` if it has none yet (an error inherited from an operand

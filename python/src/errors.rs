@@ -35,7 +35,7 @@ fn build_class(kind: &BuildErrorKind) -> &'static str {
         BuildErrorKind::Rank { .. } => "RankError",
         BuildErrorKind::DType { .. } => "DTypeError",
         BuildErrorKind::Axis { .. } => "AxisError",
-        BuildErrorKind::Invalid { .. } => "InvalidGraph",
+        BuildErrorKind::Invalid { .. } | BuildErrorKind::Inputs { .. } => "InvalidGraph",
     }
 }
 

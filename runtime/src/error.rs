@@ -4,11 +4,15 @@ use tensorlift_ir::{BuildError, DType, GraphError, ValueError};
 
 /// What can go wrong compiling or calling a function. Every variant names the variable
 /// concerned; nothing here is a panic.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Debug` prints the same message as `Display`, so an error returned from
+/// `fn main() -> tl::Result<()>` reads as its message; match on the variants for the fields.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// A type error in the graph, found when it was built.
-    #[error("type error: {0}")]
+    /// A type error in the graph, found when it was built (`type error: …`), or a list of
+    /// inputs that does not fit the graph (an input missing, listed twice, or not an input).
+    #[error("{}{}", build_label(.0), .0)]
     Build(Box<BuildError>),
     /// A malformed graph (missing input, bad replacement, …).
     #[error("{0}")]
@@ -101,6 +105,21 @@ pub enum Error {
     /// A value error outside of a node (e.g. an update result that does not fit).
     #[error(transparent)]
     Value(#[from] ValueError),
+}
+
+impl std::fmt::Debug for Error {
+    /// The `Display` message (as `anyhow` does): what `main` prints for a returned error.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}
+
+/// The label of a build error: a type error, except a list of inputs that does not fit.
+fn build_label(e: &BuildError) -> &'static str {
+    match e.kind {
+        tensorlift_ir::BuildErrorKind::Inputs { .. } => "",
+        _ => "type error: ",
+    }
 }
 
 /// The runtime's result type.
