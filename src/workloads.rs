@@ -1,7 +1,7 @@
 //! The benchmark workloads of the design (W1–W9), in one place for the criterion benchmarks
-//! (`benches/workloads.rs`) and `tensorlift bench`: each workload is a list of [`Case`]s —
+//! (`benches/workloads.rs`) and `tensorlift bench`: each workload is a list of `Case`s —
 //! a graph ready to compile (inputs, outputs, updates) with deterministic inputs — at one of
-//! two [`Size`]s.
+//! two `Size`s.
 //!
 //! | id | workload | `Size::Full` | `Size::Quick` |
 //! |---|---|---|---|

@@ -193,7 +193,8 @@ impl Var {
     }
 }
 
-/// `x[i0, i1, …]` for the index entries given: `idx![x; 1, 0..2, ..]`.
+/// The index entries of `x[i0, i1, …]`, for `Var::get`, `set_subtensor` and
+/// `inc_subtensor`: `x.get(idx![1, 0..2])` is `x[1, 0:2]`.
 #[macro_export]
 macro_rules! idx {
     ($($e:expr),* $(,)?) => {
