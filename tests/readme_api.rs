@@ -58,3 +58,87 @@ fn a_missing_input_is_not_a_type_error() {
     let err = tl::function(&[&a], &[a.dot(a.dimshuffle(&[Some(0), None, None]))]).unwrap_err();
     assert!(format!("{err:?}").starts_with("type error: "), "{err:?}");
 }
+
+/// The four lines a new user wrote first (#19), each compiling and giving the right value.
+#[test]
+fn the_first_five_minutes() -> tl::Result<()> {
+    // A nested Rust array is a matrix argument.
+    let m = tl::dmatrix("m");
+    let f = tl::function(&[&m], &[m.sum_axis(1)])?;
+    let rows = f.call1([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])?;
+    assert_eq!(rows.to_vec::<f64>()?, vec![6.0, 15.0]);
+
+    // A 0-d result converts to f64 (fallibly: a wrong dtype or shape is an error, not a panic).
+    let x = tl::dscalar("x");
+    let y = (&x - 4.0) * (x.pow(2) + 6.0);
+    let f = tl::function(&[&x], &[&y])?;
+    let v: f64 = f.call1(2.0)?.try_into()?;
+    assert_eq!(v, -20.0);
+
+    // One grad: a Var for one variable.
+    let gy = tl::grad(&y, &x)?;
+    let g = tl::function(&[&x], &[&gy])?;
+    let dv: f64 = g.call1(2.0)?.try_into()?;
+    assert_eq!(dv, 2.0); // 3x² - 8x + 6 at 2
+
+    // Builders take owned expressions.
+    let xv = tl::dvector("x");
+    let s = tl::sum(xv.pow(2));
+    let f = tl::function(&[&xv], &[&s, &tl::grad(&s, &xv)?])?;
+    let out = f.call(&tl::args![[1.0, 2.0, 3.0]])?;
+    assert_eq!(f64::try_from(&out[0])?, 14.0);
+    assert_eq!(Vec::<f64>::try_from(&out[1])?, vec![2.0, 4.0, 6.0]);
+    Ok(())
+}
+
+#[test]
+fn values_round_trip_through_rust_types() -> tl::Result<()> {
+    use tl::ndarray::{array, Array2};
+    let m = tl::dmatrix("m");
+    let f = tl::function(&[&m], &[m.t()])?;
+    let t: Array2<f64> = f.call1(array![[1.0, 2.0], [3.0, 4.0]])?.try_into()?;
+    assert_eq!(t, array![[1.0, 3.0], [2.0, 4.0]]);
+    let rows: Vec<Vec<f64>> = f.call1([[1.0, 2.0, 3.0]])?.try_into()?;
+    assert_eq!(rows, vec![vec![1.0], vec![2.0], vec![3.0]]);
+    // ndarray's ShapeError goes through `?` into tl::Error.
+    let bad = || -> tl::Result<tl::Tensor> {
+        Ok(tl::ndarray::Array2::from_shape_vec((2, 2), vec![1.0, 2.0, 3.0])?.into())
+    };
+    assert!(matches!(bad(), Err(tl::Error::Value(tl::ValueError::Shape(_)))));
+    // A result of the wrong rank for the Rust type is a typed error.
+    let err = Vec::<f64>::try_from(f.call1([[1.0]])?).unwrap_err();
+    assert_eq!(err, tl::ValueError::Ndim { expected: 1, shape: vec![1, 1] });
+    Ok(())
+}
+
+#[test]
+fn results_debug_print_as_numpy_repr() -> tl::Result<()> {
+    let x = tl::dvector("x");
+    let f = tl::function(
+        &[&x],
+        &[x.pow(2), x.sum(), x.astype(tl::DType::I32), x.astype(tl::DType::F32) * 0.8f32],
+    )?;
+    let out = f.call(&tl::args![[1.0, 2.0]])?;
+    let reprs: Vec<String> = out.iter().map(|t| format!("{t:?}")).collect();
+    assert_eq!(
+        reprs,
+        ["array([1., 4.])", "array(3.)", "array([1, 2], dtype=int32)", "array([0.8, 1.6], dtype=float32)"]
+    );
+    assert_eq!(format!("{:?}", tl::Tensor::from([[true, false]])), "array([[ True, False]])");
+    Ok(())
+}
+
+#[test]
+fn the_prelude_is_enough() -> Result<(), tl::Error> {
+    use tl::prelude::*;
+    let x = dvector("x");
+    let w = shared(vec![0.5, 0.5], "w");
+    let cost = sum(&x * &w);
+    let gw: Var = grad(&cost, &w)?;
+    let gs: Vec<Var> = grad(&cost, &[&x, &w])?;
+    let f: Function = function(&[&x], &[&gw, &gs[0]])?;
+    let out: Vec<Tensor> = f.call(&args![[3.0, 4.0]])?;
+    assert_eq!(Vec::<f64>::try_from(&out[0])?, vec![3.0, 4.0]);
+    assert_eq!(Vec::<f64>::try_from(&out[1])?, vec![0.5, 0.5]);
+    Ok(())
+}
