@@ -142,3 +142,22 @@ fn the_prelude_is_enough() -> Result<(), tl::Error> {
     assert_eq!(Vec::<f64>::try_from(&out[1])?, vec![0.5, 0.5]);
     Ok(())
 }
+
+#[test]
+fn a_lossy_argument_says_how_to_convert_it() -> tl::Result<()> {
+    let v = tl::fvector("v");
+    let f = tl::function(&[&v], &[v.exp()])?;
+    let err = f.call1(vec![0.1]).unwrap_err();
+    assert_eq!(
+        format!("{err:?}"),
+        "function: argument 0 (v) must be float32: cannot convert float64 data to float32 without loss \
+         (cast it explicitly); build the function with .allow_input_downcast(true) to convert it, or pass \
+         float32 data (0.1f32, vec![0.1f32])"
+    );
+    // Both ways it suggests work.
+    let g = tl::Function::builder(&[&v], &[&v * 2.0f32]).allow_input_downcast(true).build()?;
+    assert_eq!(g.call1(vec![0.1])?.to_vec::<f32>()?, vec![0.2f32]);
+    let h = tl::function(&[&v], &[&v * 2.0f32])?;
+    assert_eq!(h.call1(vec![0.1f32])?.to_vec::<f32>()?, vec![0.2f32]);
+    Ok(())
+}

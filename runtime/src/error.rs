@@ -27,8 +27,9 @@ pub enum Error {
         /// Number given.
         got: usize,
     },
-    /// An argument of the wrong dtype that cannot be converted without loss.
-    #[error("{function}: argument {index} ({input}) must be {expected}: {source}")]
+    /// An argument of the wrong dtype that cannot be converted without loss (the message
+    /// says how to convert it anyway, or how to write data of the right dtype).
+    #[error("{function}: argument {index} ({input}) must be {expected}: {source}{}", downcast_hint(.source, *.expected))]
     ArgDType {
         /// The function's name.
         function: String,
@@ -112,6 +113,23 @@ impl std::fmt::Debug for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self, f)
     }
+}
+
+/// The advice of an `ArgDType` error whose data only converts with a loss: the option that
+/// converts it (Theano's `allow_input_downcast`) and the literal of the right dtype.
+const DOWNCAST_HINT: &str = "; build the function with .allow_input_downcast(true) to convert it";
+
+fn downcast_hint(source: &ValueError, expected: DType) -> String {
+    if !matches!(source, ValueError::LossyConversion { .. }) {
+        return String::new();
+    }
+    let literal = match expected {
+        DType::F32 => " (0.1f32, vec![0.1f32])",
+        DType::I32 => " (1i32, vec![1i32])",
+        DType::I64 => " (1i64, vec![1i64])",
+        _ => "",
+    };
+    format!("{DOWNCAST_HINT}, or pass {expected} data{literal}")
 }
 
 /// The label of a build error: a type error, except a list of inputs that does not fit.
