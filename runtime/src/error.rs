@@ -14,7 +14,7 @@ pub enum Error {
     /// inputs that does not fit the graph (an input missing, listed twice, or not an input).
     #[error("{}{}", build_label(.0), .0)]
     Build(Box<BuildError>),
-    /// A malformed graph (missing input, bad replacement, …).
+    /// A malformed graph (a verifier finding, a bad replacement, unparsable graph text).
     #[error("{0}")]
     Graph(Box<GraphError>),
     /// A call with the wrong number of arguments.
