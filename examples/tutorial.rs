@@ -137,13 +137,13 @@ fn section5() -> tl::Result<()> {
     let x = tl::dscalar("x");
 
     // 5.1  gy = T.grad(cost=x**2, wrt=x)
-    let gy = tl::grad1(&x.pow(2), &x)?;
+    let gy = tl::grad(&x.pow(2), &x)?;
     let f = tl::function(&[&x], &[&gy])?;
     println!("5.1  pp: {}", f.pp_output(0)?);
     println!("     f(2), f(3), f(4) = {}", at(&f, &[2.0, 3.0, 4.0])?);
 
     // 5.2  y = T.sin(x)
-    let gy = tl::grad1(&tl::sin(&x), &x)?;
+    let gy = tl::grad(&tl::sin(&x), &x)?;
     let f = tl::function(&[&x], &[&gy])?;
     println!("5.2  pp: {}", f.pp_output(0)?);
     println!(
@@ -153,7 +153,7 @@ fn section5() -> tl::Result<()> {
 
     // 5.3  y = (x - 4) * (x**2 + 6): the gradient is 3x² - 8x + 6
     let y = (&x - 4.0) * (x.pow(2) + 6.0);
-    let gy = tl::grad1(&y, &x)?;
+    let gy = tl::grad(&y, &x)?;
     let f = tl::function(&[&x], &[&gy])?;
     println!("5.3  pp: {}", f.pp_output(0)?);
     println!("     f(0), f(1), f(2) = {}", at(&f, &[0.0, 1.0, 2.0])?);

@@ -25,10 +25,53 @@ pub use tensorlift_ir::*;
 pub use tensorlift_ir::{args, idx};
 pub use tensorlift_runtime::{
     cache_stats, clear_cache, function, num_threads, set_num_threads, verify_grad, BufferStats, CacheStats,
-    Error, Function, FunctionBuilder, GradReport, Interpreter, Mode, NativeRuns, OnUnusedInput, OptConfig,
-    Phase, PhaseStats, Result, RewriteTrace, Stage, TraceEntry, VerifyGradOptions, WorstElement,
-    GRAPH_CAPACITY,
+    Error, Function, FunctionBuilder, GradReport, Mode, NativeRuns, OnUnusedInput, OptConfig, Phase,
+    PhaseStats, Result, RewriteTrace, Stage, TraceEntry, VerifyGradOptions, WorstElement,
 };
+
+/// The ndarray crate tensorlift is built on (0.16): use `tl::ndarray` to build arrays that
+/// convert into `Tensor`s, so the two always agree on the version.
+pub use ndarray;
+
+// Internals: public for the other crates of the workspace, the benchmarks and tests, but no
+// part of the user's API (their own crates document them). These names shadow the glob
+// re-export above, so the crate root lists only what a user needs.
+#[doc(hidden)]
+pub use tensorlift_ir::{
+    apply, build, graph, kernels, op, persist, program, text, try_apply, ArgOp, GraphNode, Idx, IndexEntry,
+    Inputs, NodeId, Op, ReduceOp, ReshapeDim, ScalarArgs, ScalarNode, ScalarOp, ScalarProgram, TypeId, Users,
+};
+#[doc(hidden)]
+pub use tensorlift_runtime::{Interpreter, GRAPH_CAPACITY};
+
+/// Everything a program usually needs, in one import: `use tensorlift::prelude::*;`.
+///
+/// The typed constructors (`dscalar`, `fvector`, `matrix`, …, `shared`, `constant`),
+/// `function`, `grad`, the math library and reductions, `Tensor`, `Var`, `Function`,
+/// `Result`, `Error`, `DType`, and the traits the API's conversions rely on
+/// (`IntoTensor`, `Wrt`).
+///
+/// ```
+/// use tensorlift::prelude::*;
+///
+/// fn main() -> Result<()> {
+///     let x = dvector("x");
+///     let f = function(&[&x], &[sum(x.pow(2))])?;
+///     let v: f64 = f.call1([1.0, 2.0])?.try_into()?;
+///     assert_eq!(v, 5.0);
+///     Ok(())
+/// }
+/// ```
+pub mod prelude {
+    pub use tensorlift_ir::build::elemwise::*;
+    pub use tensorlift_ir::build::leaf::*;
+    pub use tensorlift_ir::{
+        all, any, argmax, argmin, args, concatenate, dot, grad, idx, inc_subtensor, log_softmax, logsumexp,
+        max, mean, min, outer, pp, prod, set_subtensor, softmax, stack, sum, Arg, DType, Index, IntoTensor,
+        Tensor, Var, Wrt,
+    };
+    pub use tensorlift_runtime::{function, Error, Function, Mode, Result};
+}
 
 /// Process-wide settings (`floatX`).
 pub mod config {
@@ -37,4 +80,5 @@ pub mod config {
 
 /// The benchmark workloads W1–W9 of the design, shared by the criterion benchmarks and
 /// `tensorlift bench`.
+#[doc(hidden)]
 pub mod workloads;

@@ -1,7 +1,7 @@
 //! The benchmark workloads of the design (W1–W9), in one place for the criterion benchmarks
-//! (`benches/workloads.rs`) and `tensorlift bench`: each workload is a list of [`Case`]s —
+//! (`benches/workloads.rs`) and `tensorlift bench`: each workload is a list of `Case`s —
 //! a graph ready to compile (inputs, outputs, updates) with deterministic inputs — at one of
-//! two [`Size`]s.
+//! two `Size`s.
 //!
 //! | id | workload | `Size::Full` | `Size::Quick` |
 //! |---|---|---|---|
@@ -252,7 +252,7 @@ fn w2_vector(n: usize) -> Case {
 fn w3(n: usize) -> Case {
     let x = crate::dvector("x");
     let y = (&x - 4.0) * (x.pow(2) + 6.0);
-    let g = crate::grad1(&y.sum(), &x).expect("the gradient of a sum of an elementwise expression");
+    let g = crate::grad(&y.sum(), &x).expect("the gradient of a sum of an elementwise expression");
     Case {
         workload: "W3",
         case: format!("n={}", fmt_count(n)),

@@ -558,7 +558,7 @@ fn concatenate_of_mismatched_shapes() {
         &build_err(&tl::concatenate(&[a.clone(), b.clone()], 2)).to_string(),
         &["concatenate", "axis 2"],
     );
-    assert_names(&build_err(&tl::concatenate(&[], 0)).to_string(), &["concatenate"]);
+    assert_names(&build_err(&tl::concatenate::<tl::Var>(&[], 0)).to_string(), &["concatenate"]);
     assert_names(&build_err(&tl::stack(&[a.clone(), b.clone()], 0)).to_string(), &["concatenate"]);
     assert_names(&build_err(&tl::stack(&[a, v], 5)).to_string(), &["stack", "axis 5"]);
 }

@@ -49,7 +49,7 @@ fn a_training_step_allocates_only_what_it_returns_in_the_steady_state() {
         let b1 = tl::shared(Array1::<f64>::zeros(128), "b1");
         let w2 = tl::shared(matrix(128, 10, 0.25), "w2");
         let h = tl::tanh(tl::dot(&x, &w1) + &b1);
-        let cost = -(&t * tl::log_softmax(&tl::dot(&h, &w2), -1)).sum_axis(1).mean();
+        let cost = -(&t * tl::log_softmax(tl::dot(&h, &w2), -1)).sum_axis(1).mean();
         let params = [&w1, &b1, &w2];
         let grads = tl::grad(&cost, &params).unwrap();
         let updates: Vec<(tl::Var, tl::Var)> =

@@ -225,7 +225,7 @@ fn stress_eight_threads_of_mixed_calls() {
             let mut k = 0u64;
             while !stop.load(Relaxed) {
                 k += 1;
-                if k % 3 == 0 {
+                if k.is_multiple_of(3) {
                     add_vec.call(&tl::args![vec![1.0; 7]]).unwrap();
                     added.fetch_add(1, Relaxed);
                     // A vector where a scalar goes: an error, and nothing changes.

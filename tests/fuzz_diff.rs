@@ -442,7 +442,7 @@ impl Gen<'_> {
                 (e(Div, vec![t(&ex), t(&e(Add, vec![Term::Float(1.0), t(&ex)]))]), Family::MulDiv)
             }
             7 if !a.shape.is_empty() => {
-                let s = tl::sum(&e(Exp, vec![t(x)]));
+                let s = tl::sum(e(Exp, vec![t(x)]));
                 return Some(Node { var: e(Log, vec![t(&s)]), shape: vec![], family: Family::Other });
             }
             8 if (1..=2).contains(&a.shape.len()) => (e(Log, vec![t(&tl::softmax(x, -1))]), Family::Other),

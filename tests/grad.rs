@@ -104,7 +104,7 @@ fn grad_binary_arithmetic_with_broadcasting() {
 fn grad_static_broadcasting_of_row_and_column() {
     // A column times a row: each input is summed over the axis it was broadcast along.
     two(&[&[3], &[4]], |a, b| &a.dimshuffle(&[Some(0), None]) * &b.dimshuffle(&[None, Some(0)]), -1.0, 1.0);
-    two(&[&[3], &[4]], tl::outer, -1.0, 1.0);
+    two(&[&[3], &[4]], |a, b| tl::outer(a, b), -1.0, 1.0);
     two(&[&[2, 3, 4], &[3]], |a, b| a * &b.dimshuffle(&[Some(0), None]), -1.0, 1.0);
 }
 
@@ -128,7 +128,7 @@ fn grad_through_float_casts() {
     tl::verify_grad(f, &[data(&[5], 7, -1.0, 1.0)], opts).unwrap();
     // An integer cast blocks the gradient: zero, not an error.
     let x = tl::dvector("x");
-    let g = tl::grad1(&(x.cast(tl::DType::I64).cast(tl::DType::F64) + &x).sum(), &x).unwrap();
+    let g = tl::grad(&(x.cast(tl::DType::I64).cast(tl::DType::F64) + &x).sum(), &x).unwrap();
     let f = tl::function(&[&x], &[&g]).unwrap();
     assert_eq!(f.call1(vec![1.5, 2.5]).unwrap().to_vec::<f64>().unwrap(), vec![1.0, 1.0]);
 }
@@ -136,7 +136,7 @@ fn grad_through_float_casts() {
 #[test]
 fn grad_prod_with_zeros_is_the_product_of_the_others() {
     let x = tl::dvector("x");
-    let g = tl::grad1(&x.prod(), &x).unwrap();
+    let g = tl::grad(&x.prod(), &x).unwrap();
     let f = tl::function(&[&x], &[&g]).unwrap();
     let v = f.call1(vec![2.0, 0.0, 3.0]).unwrap().to_vec::<f64>().unwrap();
     assert_eq!(v, vec![0.0, 6.0, 0.0]);
@@ -193,14 +193,14 @@ fn grad_pow_at_a_zero_base_is_guarded_as_theano() {
     assert_eq!(got, vec![12.0, 8.0 * std::f64::consts::LN_2]);
     // Broadcast: a vector of bases, some zero, and a 0-d exponent summed over them.
     let v = tl::dvector("v");
-    let g = tl::grad1(&v.pow(&y).sum(), &y).unwrap();
+    let g = tl::grad(&v.pow(&y).sum(), &y).unwrap();
     let f = tl::function(&[&v, &y], &[&g]).unwrap();
     let got = f.call(&tl::args![vec![0.0, 2.0, 0.0, 3.0], 2.0]).unwrap()[0].to_f64().unwrap();
     let want = 4.0 * 2f64.ln() + 9.0 * 3f64.ln();
     assert!((got - want).abs() <= 1e-15 * want, "{got} vs {want}");
     // float32 keeps its dtype and the guard.
     let (a, b) = (tl::fscalar("a"), tl::fscalar("b"));
-    let g = tl::grad1(&a.pow(&b), &b).unwrap();
+    let g = tl::grad(&a.pow(&b), &b).unwrap();
     assert_eq!(g.dtype(), tl::DType::F32);
     let f = tl::function(&[&a, &b], &[&g]).unwrap();
     assert_eq!(f.call(&tl::args![0.0f32, -0.5f32]).unwrap()[0].to_f64().unwrap(), 0.0);
@@ -214,7 +214,7 @@ fn grad_logsumexp_is_the_softmax_of_its_input() {
     // #12 item 12: at [1e16, 1e16] logsumexp rounds to 1e16, so exp(x - logsumexp(x)) was
     // [1, 1]; the softmax of x is [0.5, 0.5].
     let x = tl::dvector("x");
-    let g = tl::grad1(&tl::logsumexp(&x, tl::Axes::All, false), &x).unwrap();
+    let g = tl::grad(&tl::logsumexp(&x, tl::Axes::All, false), &x).unwrap();
     let f = tl::function(&[&x], &[&g]).unwrap();
     assert_eq!(f.call1(vec![1e16, 1e16]).unwrap().to_vec::<f64>().unwrap(), vec![0.5, 0.5]);
     assert_eq!(f.call1(vec![1e16, 1e16, 1e16, 1e16]).unwrap().to_vec::<f64>().unwrap(), vec![0.25; 4]);
@@ -233,7 +233,7 @@ fn grad_logsumexp_is_the_softmax_of_its_input() {
     let all_axes: [&[isize]; 7] = [&[0], &[1], &[2], &[0, 2], &[1, 2], &[0, 1], &[0, 1, 2]];
     for axes in all_axes {
         for keepdims in [false, true] {
-            let g = tl::grad1(&tl::logsumexp(&t, axes, keepdims).sum(), &t).unwrap();
+            let g = tl::grad(&tl::logsumexp(&t, axes, keepdims).sum(), &t).unwrap();
             let f = tl::function(&[&t], &[&g]).unwrap();
             let got = f.call1(tv.clone()).unwrap().into_array::<f64>().unwrap();
             assert_eq!(got.shape(), &shape);
@@ -260,7 +260,7 @@ fn grad_logsumexp_is_the_softmax_of_its_input() {
         check(|x| tl::logsumexp(&x[0], [0, 2], keepdims), &[&[2, 3, 4]], -2.0, 2.0);
         check(|x| tl::logsumexp(&x[0], tl::Axes::All, keepdims), &[&[2, 3]], -2.0, 2.0);
     }
-    check(|x| tl::grad1(&tl::logsumexp(&x[0], [0, 1], false).sum(), &x[0]).unwrap(), &[&[2, 3]], -2.0, 2.0);
+    check(|x| tl::grad(&tl::logsumexp(&x[0], [0, 1], false).sum(), &x[0]).unwrap(), &[&[2, 3]], -2.0, 2.0);
     // The Hessian diag(p) - p p^T, at values whose logsumexp rounds.
     let v = tl::tensor("v", tl::DType::F64, &[Some(2)]);
     let h = tl::hessian(&tl::logsumexp(&v, tl::Axes::All, false), &v).unwrap();
@@ -269,7 +269,7 @@ fn grad_logsumexp_is_the_softmax_of_its_input() {
     assert_eq!(got, vec![0.25, -0.25, -0.25, 0.25]);
     // float32: [1e8, 1e8] rounds the same way.
     let x = tl::fvector("x");
-    let g = tl::grad1(&tl::logsumexp(&x, 0, false), &x).unwrap();
+    let g = tl::grad(&tl::logsumexp(&x, 0, false), &x).unwrap();
     assert_eq!(g.dtype(), tl::DType::F32);
     let f = tl::function(&[&x], &[&g]).unwrap();
     assert_eq!(f.call1(vec![1e8f32, 1e8]).unwrap().to_vec::<f32>().unwrap(), vec![0.5, 0.5]);
@@ -341,7 +341,7 @@ fn grad_indexing() {
 fn grad_of_grad_second_derivatives() {
     let x = tl::dscalar("x");
     let y = tl::dscalar("y");
-    let d2 = |cost: &Var, wrt: &Var| tl::grad1(&tl::grad1(cost, wrt).unwrap(), wrt).unwrap();
+    let d2 = |cost: &Var, wrt: &Var| tl::grad(&tl::grad(cost, wrt).unwrap(), wrt).unwrap();
     let f = tl::function(&[&x], &[d2(&x.pow(3), &x), d2(&x.sin(), &x)]).unwrap();
     for v in [-1.5, 0.3, 2.0] {
         let out = f.call1_multi(v);
@@ -350,9 +350,9 @@ fn grad_of_grad_second_derivatives() {
     }
     // exp(x*y): d²/dx² = y² e^{xy}, d²/dxdy = (1 + xy) e^{xy}
     let e = (&x * &y).exp();
-    let gx = tl::grad1(&e, &x).unwrap();
-    let gxx = tl::grad1(&gx, &x).unwrap();
-    let gxy = tl::grad1(&gx, &y).unwrap();
+    let gx = tl::grad(&e, &x).unwrap();
+    let gxx = tl::grad(&gx, &x).unwrap();
+    let gxy = tl::grad(&gx, &y).unwrap();
     let f = tl::function(&[&x, &y], &[gxx, gxy]).unwrap();
     for (a, b) in [(0.5, -1.0), (1.2, 0.7)] {
         let out = f.call(&tl::args![a, b]).unwrap();
@@ -484,7 +484,7 @@ fn grad_with_respect_to_a_constant_or_an_expression() {
 fn grad_through_argmax_is_zero() {
     let x = tl::dvector("x");
     let cost = x.argmax().cast(tl::DType::F64) * 2.0;
-    let g = tl::grad1(&cost, &x).unwrap();
+    let g = tl::grad(&cost, &x).unwrap();
     let f = tl::function(&[&x], &[&g]).unwrap();
     assert_eq!(f.call1(vec![1.0, 3.0, 2.0]).unwrap().to_vec::<f64>().unwrap(), vec![0.0; 3]);
 }
@@ -492,7 +492,7 @@ fn grad_through_argmax_is_zero() {
 #[test]
 fn nan_in_inputs_propagates_through_gradients() {
     let x = tl::dvector("x");
-    let g = tl::grad1(&(x.exp() * &x).sum(), &x).unwrap();
+    let g = tl::grad(&(x.exp() * &x).sum(), &x).unwrap();
     let f = tl::function(&[&x], &[&g]).unwrap();
     let v = f.call1(vec![f64::NAN, 1.0]).unwrap().to_vec::<f64>().unwrap();
     assert!(v[0].is_nan());
@@ -502,7 +502,7 @@ fn nan_in_inputs_propagates_through_gradients() {
 #[test]
 fn float32_gradients_stay_float32() {
     let x = tl::fvector("x");
-    let g = tl::grad1(&(x.sqr() * 0.5).sum(), &x).unwrap();
+    let g = tl::grad(&(x.sqr() * 0.5).sum(), &x).unwrap();
     assert_eq!(g.dtype(), tl::DType::F32);
     let f = tl::function(&[&x], &[&g]).unwrap();
     assert_eq!(f.call1(vec![1.5f32, -2.0]).unwrap().to_vec::<f32>().unwrap(), vec![1.5, -2.0]);
@@ -514,11 +514,11 @@ fn piecewise_constant_ops_have_zero_gradient() {
     // (connected, so no disconnected-input error), as in Theano.
     let x = tl::dvector("x");
     let cost = (x.sign() + x.floor() + x.ceil() + x.round() + x.trunc() + &x * 0.5).sum();
-    let g = tl::grad1(&cost, &x).unwrap();
+    let g = tl::grad(&cost, &x).unwrap();
     let f = tl::function(&[&x], &[&g]).unwrap();
     assert_eq!(f.call1(vec![-1.3, 0.2, 2.7]).unwrap().to_vec::<f64>().unwrap(), vec![0.5; 3]);
     for op in [Var::sign, Var::floor, Var::ceil, Var::round, Var::trunc] {
-        let g = tl::grad1(&op(&x).sum(), &x).unwrap();
+        let g = tl::grad(&op(&x).sum(), &x).unwrap();
         let f = tl::function(&[&x], &[&g]).unwrap();
         assert_eq!(f.call1(vec![-1.3, 0.2]).unwrap().to_vec::<f64>().unwrap(), vec![0.0; 2]);
     }
@@ -529,11 +529,38 @@ fn piecewise_constant_ops_have_zero_gradient() {
 #[test]
 fn the_gradient_of_a_linear_cost_keeps_its_input_used() {
     let a = tl::dscalar("a");
-    let g = tl::grad1(&(&a * 2.0), &a).unwrap();
+    let g = tl::grad(&(&a * 2.0), &a).unwrap();
     let f = tl::function(&[&a], &[&g]).unwrap();
     assert_eq!(f.call1(5.0).unwrap().to_f64().unwrap(), 2.0);
     let v = tl::dvector("v");
-    let g = tl::grad1(&(&v * 3.0).sum(), &v).unwrap();
+    let g = tl::grad(&(&v * 3.0).sum(), &v).unwrap();
     let f = tl::function(&[&v], &[&g]).unwrap();
     assert_eq!(f.call1(vec![1.0, 2.0]).unwrap().to_vec::<f64>().unwrap(), vec![3.0, 3.0]);
+}
+
+#[test]
+fn grad_takes_one_variable_or_a_list() {
+    // #19: one `grad`, as Theano's T.grad: a Var for a variable, a Vec<Var> for a list.
+    let (x, y) = (tl::dscalar("x"), tl::dscalar("y"));
+    let z = (&x + 2.0 * &y).pow(2);
+    let gx: tl::Var = tl::grad(&z, &x).unwrap();
+    let gs: Vec<tl::Var> = tl::grad(&z, &[&x, &y]).unwrap();
+    let owned: Vec<tl::Var> = tl::grad(&z, &vec![x.clone(), y.clone()]).unwrap();
+    let slice: &[tl::Var] = std::slice::from_ref(&y);
+    let from_slice: Vec<tl::Var> = tl::grad(&z, slice).unwrap();
+    let alias = tl::grad1(&z, &x).unwrap();
+    let f = tl::function(&[&x, &y], &[&gx, &gs[0], &gs[1], &owned[1], &from_slice[0], &alias]).unwrap();
+    let out: Vec<f64> = f.call(&tl::args![1.0, 2.0]).unwrap().iter().map(|t| t.to_f64().unwrap()).collect();
+    // z = (x + 2y)^2: dz/dx = 2(x + 2y) = 10, dz/dy = 4(x + 2y) = 20.
+    assert_eq!(out, vec![10.0, 10.0, 20.0, 20.0, 20.0, 10.0]);
+    // Builders take owned expressions as well as references.
+    let s = tl::sum(x.pow(2));
+    let g = tl::grad(&s, &x).unwrap();
+    let f = tl::function(&[&x], &[&s, &g]).unwrap();
+    let out = f.call1(3.0);
+    assert!(out.is_err(), "two outputs: call1 refuses");
+    let out = f.call(&tl::args![3.0]).unwrap();
+    assert_eq!((out[0].to_f64().unwrap(), out[1].to_f64().unwrap()), (9.0, 6.0));
+    let e = tl::grad(&tl::sum(tl::dvector("v")), &x).unwrap_err();
+    assert!(e.to_string().contains("does not depend on x"), "{e}");
 }

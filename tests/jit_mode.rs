@@ -60,7 +60,7 @@ fn tutorial_cells_under_the_jit() {
     assert_eq!(out[0].to_string(), "[[0.5        0.73105858]\n [0.26894142 0.11920292]]");
 
     let x = tl::dscalar("x");
-    let g = tl::grad1(&((&x - 4.0) * (x.pow(2) + 6.0)), &x).unwrap();
+    let g = tl::grad(&((&x - 4.0) * (x.pow(2) + 6.0)), &x).unwrap();
     for (v, want) in [(0.0, 6.0), (1.0, 1.0), (2.0, 2.0)] {
         assert_eq!(both(&[&x], std::slice::from_ref(&g), &tl::args![v], 1)[0].to_f64().unwrap(), want);
     }

@@ -1792,7 +1792,7 @@ fn outer_product() {
     assert_eq!(o.ndim(), 2);
     let want = grid(&[3, 4], |ix| xv[ix[0]] * yv[ix[1]]);
     assert_array(&eval(&[&x, &y], &o, &tl::args![xv, yv]), &want, "outer");
-    assert!(tl::outer(&x, &tl::dmatrix("m")).check().is_err());
+    assert!(tl::outer(&x, tl::dmatrix("m")).check().is_err());
 }
 
 // ------------------------------------------------------------------------------------------

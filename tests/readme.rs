@@ -23,7 +23,7 @@ fn readme_first_example() -> tl::Result<()> {
 fn readme_gradient_example() -> tl::Result<()> {
     let x = tl::dscalar("x");
     let y = (&x - 4.0) * (x.pow(2) + 6.0);
-    let f = tl::function(&[&x], &[tl::grad1(&y, &x)?])?;
+    let f = tl::function(&[&x], &[tl::grad(&y, &x)?])?;
     assert_eq!(f.pp_output(0)?, "Composite{(6.0 + (2.0 * (-4.0 + i0) * i0) + sqr(i0))}(x)");
     assert_eq!(f.call1(2.0)?.to_string(), "2.0");
     Ok(())

@@ -107,7 +107,7 @@ fn cell_4_linear_regression() -> tl::Result<()> {
 }
 
 fn grad_fn(cost: &tl::Var, x: &tl::Var) -> tl::Result<tl::Function> {
-    let g = tl::grad1(cost, x)?;
+    let g = tl::grad(cost, x)?;
     tl::function(&[x], &[&g])
 }
 

@@ -100,7 +100,7 @@ pub struct ExprArgs {
     pub expr: String,
     /// A variable: NAME:TYPE, NAME:TYPE=VALUE or NAME=VALUE (float64). TYPE is a Theano
     /// constructor (dscalar, fvector, dmatrix, lvector, itensor3, ...); VALUE a number or a
-    /// nested list such as [[1,2,3],[4,5,6]]. Repeat for several variables.
+    /// nested list such as `[[1,2,3],[4,5,6]]`. Repeat for several variables.
     #[arg(long = "var", value_name = "NAME[:TYPE][=VALUE]")]
     pub vars: Vec<String>,
 }

@@ -71,6 +71,15 @@ pub enum BuildErrorKind {
         /// Why.
         reason: String,
     },
+    /// A list of inputs that does not fit the graph (not a type error): an input the
+    /// outputs need is missing, one is listed twice, or one is not an input variable.
+    #[error("{op}: {reason}")]
+    Inputs {
+        /// What was being built (`function`).
+        op: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 fn list(ops: &[Operand]) -> String {
@@ -103,6 +112,11 @@ impl BuildError {
     /// An `Invalid` error, not yet located.
     pub fn invalid(op: impl Into<String>, reason: impl Into<String>) -> Self {
         Self::new(BuildErrorKind::Invalid { op: op.into(), reason: reason.into() })
+    }
+
+    /// An `Inputs` error (a list of inputs that does not fit the graph), not yet located.
+    pub fn inputs(op: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::new(BuildErrorKind::Inputs { op: op.into(), reason: reason.into() })
     }
 
     /// The error with `location` if it has none yet (an error inherited from an operand
@@ -174,6 +188,18 @@ pub enum ValueError {
         /// The tensor's shape.
         shape: Vec<usize>,
     },
+    /// A conversion to a Rust value of fixed rank (`Vec<T>`, `Array2<T>`, …) from a tensor
+    /// of another rank.
+    #[error("expected a {expected}-d tensor, got a tensor of shape {shape:?}")]
+    Ndim {
+        /// The rank asked for.
+        expected: usize,
+        /// The tensor's shape.
+        shape: Vec<usize>,
+    },
+    /// An ndarray shape error (e.g. `from_shape_vec` with a length that is not the shape's).
+    #[error("ndarray: {0}")]
+    Shape(#[from] ndarray::ShapeError),
     /// An index past the end of an axis.
     #[error("index {index} is out of bounds for axis {axis} with size {size}")]
     IndexOutOfBounds {

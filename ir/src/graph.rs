@@ -153,7 +153,7 @@ impl FunctionGraph {
         }
         for v in inputs {
             if !matches!(v.op(), Op::Input) {
-                return Err(GraphError::Build(crate::BuildError::invalid(
+                return Err(GraphError::Build(crate::BuildError::inputs(
                     "function",
                     format!(
                         "{} is not an input variable: inputs are variables made by dscalar(), vector(), …",
@@ -162,7 +162,7 @@ impl FunctionGraph {
                 )));
             }
             if map.contains_key(&v.key()) {
-                return Err(GraphError::Build(crate::BuildError::invalid(
+                return Err(GraphError::Build(crate::BuildError::inputs(
                     "function",
                     format!("input {} is listed twice", v.describe()),
                 )));
@@ -189,7 +189,7 @@ impl FunctionGraph {
                 let id = match v.op() {
                     Op::Input if collect_inputs => g.add_input(v.name().unwrap_or("input"), v.ty().clone()),
                     Op::Input => {
-                        return Err(GraphError::Build(crate::BuildError::invalid(
+                        return Err(GraphError::Build(crate::BuildError::inputs(
                             "function",
                             format!(
                                 "the graph needs input {} ({}), which is not in the list of inputs",

@@ -38,7 +38,7 @@ pub use build::shape::{concatenate, dot, outer, stack};
 pub use build::{apply, clone_replace, try_apply};
 pub use dtype::{DType, Element};
 pub use error::{BuildError, BuildErrorKind, GraphError, Operand, ValueError};
-pub use grad::{grad, grad1, grad_with, hessian, jacobian, Disconnected, GradError, GradOptions};
+pub use grad::{grad, grad1, grad_with, hessian, jacobian, Disconnected, GradError, GradOptions, Wrt};
 pub use graph::{FunctionGraph, GraphNode, Inputs, NodeId, TypeId, Users};
 pub use op::{ArgOp, Idx, IndexEntry, Op, ReduceOp, ReshapeDim, ScalarOp};
 pub use print::{debugprint, debugprint_graph, dot_graph, pp, pp_graph, pp_graph_depth};

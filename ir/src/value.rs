@@ -9,7 +9,27 @@ use std::hash::{Hash, Hasher};
 
 /// A concrete tensor value. Cloning is cheap: the data is reference counted and copied only
 /// when a unique owner is needed.
-#[derive(Clone, Debug)]
+///
+/// Made `From` Rust data (`2.0`, `vec![1.0, 2.0]`, `[1.0, 2.0]`, `[[1.0, 2.0], [3.0, 4.0]]`,
+/// a 3-level nested array, `TryFrom` nested `Vec`s) and ndarray arrays. An owned `Array` or
+/// `ArcArray` is moved in without a copy; everything else is copied: Rust arrays, `Vec`s of
+/// `Vec`s, slices, `&Array` and `ArrayView`.
+///
+/// Back to Rust with `TryFrom` (a `ValueError` when the dtype or rank does not fit, never a
+/// panic): `f64`/`f32`/`i64`/`i32`/`bool` from a one-element tensor, `Vec<T>` from a vector,
+/// `Vec<Vec<T>>` from a matrix (copies), and `Array1<T>` … `ArrayD<T>` (from an owned
+/// `Tensor` without a copy when it is the data's only owner; from `&Tensor` a copy). Also
+/// `to_vec` (any rank, flattened), `to_vec2`, `to_vec3`, `into_array1`, `into_array2`.
+///
+/// ```
+/// use tensorlift_ir::Tensor;
+/// let m = Tensor::from([[1.0, 2.0], [3.0, 4.0]]);
+/// let rows: Vec<Vec<f64>> = m.to_vec2().unwrap();
+/// assert_eq!(rows, vec![vec![1.0, 2.0], vec![3.0, 4.0]]);
+/// let x: f64 = Tensor::from(2.5).try_into().unwrap();
+/// assert_eq!(x, 2.5);
+/// ```
+#[derive(Clone)]
 pub enum Tensor {
     /// `bool` data.
     Bool(ArcArray<bool, IxDyn>),
@@ -93,6 +113,32 @@ macro_rules! tensor_element {
                 Tensor::from(v.to_vec())
             }
         }
+        impl<const N: usize, const M: usize> From<[[$t; N]; M]> for Tensor {
+            /// A matrix from nested arrays: `[[1.0, 2.0], [3.0, 4.0]]` (copies the data).
+            fn from(v: [[$t; N]; M]) -> Tensor {
+                from_flat(&[M, N], v.as_flattened().to_vec())
+            }
+        }
+        impl<const N: usize, const M: usize, const K: usize> From<[[[$t; N]; M]; K]> for Tensor {
+            /// A 3-d tensor from nested arrays (copies the data).
+            fn from(v: [[[$t; N]; M]; K]) -> Tensor {
+                from_flat(&[K, M, N], v.as_flattened().as_flattened().to_vec())
+            }
+        }
+        impl TryFrom<Tensor> for $t {
+            type Error = ValueError;
+            /// The single value of a 0-d (or one-element) tensor of this dtype.
+            fn try_from(t: Tensor) -> Result<$t, ValueError> {
+                t.scalar()
+            }
+        }
+        impl TryFrom<&Tensor> for $t {
+            type Error = ValueError;
+            /// The single value of a 0-d (or one-element) tensor of this dtype.
+            fn try_from(t: &Tensor) -> Result<$t, ValueError> {
+                t.scalar()
+            }
+        }
         impl<D: ndarray::Dimension> From<ndarray::Array<$t, D>> for Tensor {
             fn from(a: ndarray::Array<$t, D>) -> Tensor {
                 Tensor::$v(a.into_dyn().into_shared())
@@ -132,6 +178,63 @@ tensor_element!(i32, I32);
 tensor_element!(i64, I64);
 tensor_element!(f32, F32);
 tensor_element!(f64, F64);
+
+/// A tensor of `shape` over row-major `data` whose length is the shape's product.
+fn from_flat<T: TensorElement>(shape: &[usize], data: Vec<T>) -> Tensor {
+    T::wrap(
+        ArrayD::from_shape_vec(IxDyn(shape), data).expect("length is the product of the shape").into_shared(),
+    )
+}
+
+impl<T: TensorElement> TryFrom<Tensor> for Vec<T> {
+    type Error = ValueError;
+    /// The elements of a 1-d tensor of dtype `T` (copies; see `Tensor::to_vec` for any rank).
+    fn try_from(t: Tensor) -> Result<Vec<T>, ValueError> {
+        Vec::try_from(&t)
+    }
+}
+
+impl<T: TensorElement> TryFrom<&Tensor> for Vec<T> {
+    type Error = ValueError;
+    /// The elements of a 1-d tensor of dtype `T` (copies; see `Tensor::to_vec` for any rank).
+    fn try_from(t: &Tensor) -> Result<Vec<T>, ValueError> {
+        t.check_ndim(1)?;
+        t.to_vec()
+    }
+}
+
+impl<T: TensorElement> TryFrom<Tensor> for Vec<Vec<T>> {
+    type Error = ValueError;
+    /// The rows of a 2-d tensor of dtype `T` (copies).
+    fn try_from(t: Tensor) -> Result<Vec<Vec<T>>, ValueError> {
+        t.to_vec2()
+    }
+}
+
+impl<T: TensorElement> TryFrom<&Tensor> for Vec<Vec<T>> {
+    type Error = ValueError;
+    /// The rows of a 2-d tensor of dtype `T` (copies).
+    fn try_from(t: &Tensor) -> Result<Vec<Vec<T>>, ValueError> {
+        t.to_vec2()
+    }
+}
+
+impl<T: TensorElement, D: ndarray::Dimension> TryFrom<Tensor> for ndarray::Array<T, D> {
+    type Error = ValueError;
+    /// The data as an `Array1<T>`, `Array2<T>`, …, `ArrayD<T>`: no copy when this tensor is
+    /// the only owner of its data.
+    fn try_from(t: Tensor) -> Result<ndarray::Array<T, D>, ValueError> {
+        t.into_array_dim()
+    }
+}
+
+impl<T: TensorElement, D: ndarray::Dimension> TryFrom<&Tensor> for ndarray::Array<T, D> {
+    type Error = ValueError;
+    /// A copy of the data as an `Array1<T>`, `Array2<T>`, …, `ArrayD<T>`.
+    fn try_from(t: &Tensor) -> Result<ndarray::Array<T, D>, ValueError> {
+        t.clone().into_array_dim()
+    }
+}
 
 impl From<&Tensor> for Tensor {
     /// A cheap clone (the data is reference counted).
@@ -357,6 +460,53 @@ impl Tensor {
         Ok(arc.into_owned())
     }
 
+    /// The data as an owned array of static rank (`Array1<T>`, `Array2<T>`, …, or `ArrayD<T>`),
+    /// without a copy when this tensor is its only owner. A dtype other than `T` or a rank
+    /// other than `D`'s is an error.
+    pub fn into_array_dim<T: TensorElement, D: ndarray::Dimension>(
+        self,
+    ) -> Result<ndarray::Array<T, D>, ValueError> {
+        if let Some(n) = D::NDIM {
+            self.check_ndim(n)?;
+        }
+        Ok(self.into_array::<T>()?.into_dimensionality::<D>()?)
+    }
+
+    /// `into_array_dim` for a vector: the data as `Array1<T>`.
+    pub fn into_array1<T: TensorElement>(self) -> Result<ndarray::Array1<T>, ValueError> {
+        self.into_array_dim()
+    }
+
+    /// `into_array_dim` for a matrix: the data as `Array2<T>`.
+    pub fn into_array2<T: TensorElement>(self) -> Result<ndarray::Array2<T>, ValueError> {
+        self.into_array_dim()
+    }
+
+    /// The rows of a matrix as `Vec<Vec<T>>` (a copy).
+    pub fn to_vec2<T: TensorElement>(&self) -> Result<Vec<Vec<T>>, ValueError> {
+        self.check_ndim(2)?;
+        let a = self.array::<T>()?;
+        Ok(a.outer_iter().map(|row| row.iter().copied().collect()).collect())
+    }
+
+    /// The data of a 3-d tensor as `Vec<Vec<Vec<T>>>` (a copy).
+    pub fn to_vec3<T: TensorElement>(&self) -> Result<Vec<Vec<Vec<T>>>, ValueError> {
+        self.check_ndim(3)?;
+        let a = self.array::<T>()?;
+        Ok(a.outer_iter()
+            .map(|m| m.outer_iter().map(|row| row.iter().copied().collect()).collect())
+            .collect())
+    }
+
+    /// `Ok` when the tensor has `ndim` axes, else `ValueError::Ndim`.
+    fn check_ndim(&self, ndim: usize) -> Result<(), ValueError> {
+        if self.ndim() == ndim {
+            Ok(())
+        } else {
+            Err(ValueError::Ndim { expected: ndim, shape: self.shape().to_vec() })
+        }
+    }
+
     /// `ArrayD<f64>` of the data, converting any dtype.
     pub fn to_f64_array(&self) -> ArrayD<f64> {
         with_array!(self, a => a.mapv(|v| v.to_f64()))
@@ -552,15 +702,20 @@ pub fn fmt_elem_exact<T: Element>(v: T) -> String {
     format!("{v:?}")
 }
 
-/// NumPy's printing of float elements: every value with the same number of decimals
-/// (at most 8), trailing zeros dropped, integral arrays as `1.`.
-fn numpy_floats(vals: &[f64], precision: usize) -> Vec<String> {
-    let finite: Vec<f64> = vals.iter().copied().filter(|v| v.is_finite()).collect();
-    let max_abs = finite.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let min_abs = finite.iter().filter(|v| **v != 0.0).fold(f64::INFINITY, |m, v| m.min(v.abs()));
-    let scientific = max_abs >= 1e16
-        || (min_abs < 1e-4 && min_abs.is_finite())
-        || max_abs / min_abs > 1e3 && min_abs < 1e-4;
+/// NumPy's printing of float elements (`floatmode='maxprec'`): each value in its shortest
+/// form that reads back as the same value of its own type (`0.8` for an f32 0.8), rounded to
+/// at most `precision` decimals; then every value with the same number of decimals, trailing
+/// zeros dropped (`1.`); scientific notation when a value is at least 1e8, below 1e-4, or the
+/// largest is more than 1000 times the smallest nonzero one.
+fn numpy_floats<T: Copy + fmt::Display + fmt::LowerExp + Into<f64>>(
+    vals: &[T],
+    precision: usize,
+) -> Vec<String> {
+    let as_f64: Vec<f64> = vals.iter().map(|&v| v.into()).collect();
+    let nonzero: Vec<f64> = as_f64.iter().filter(|v| v.is_finite() && **v != 0.0).map(|v| v.abs()).collect();
+    let max_abs = nonzero.iter().fold(0.0f64, |m, &v| m.max(v));
+    let min_abs = nonzero.iter().fold(f64::INFINITY, |m, &v| m.min(v));
+    let scientific = !nonzero.is_empty() && (max_abs >= 1e8 || min_abs < 1e-4 || max_abs / min_abs > 1e3);
     let special = |v: f64| -> Option<String> {
         if v.is_nan() {
             Some("nan".into())
@@ -570,20 +725,25 @@ fn numpy_floats(vals: &[f64], precision: usize) -> Vec<String> {
             None
         }
     };
+    let frac_len = |s: &str| s.split_once('.').map_or(0, |(_, f)| f.len());
     if scientific {
-        let digits = finite
+        // The decimals of each mantissa in its shortest form, at most `precision`.
+        let digits = vals
             .iter()
-            .map(|v| {
-                let s = format!("{:.*e}", precision, v);
+            .zip(&as_f64)
+            .filter(|(_, f)| f.is_finite())
+            .map(|(&v, _)| {
+                let s = format!("{v:e}");
                 let (m, _) = s.split_once('e').expect("exponent");
-                m.trim_end_matches('0').split_once('.').map_or(0, |(_, f)| f.len())
+                frac_len(m).min(precision)
             })
             .max()
             .unwrap_or(0);
         return vals
             .iter()
-            .map(|&v| {
-                special(v).unwrap_or_else(|| {
+            .zip(&as_f64)
+            .map(|(&v, &f)| {
+                special(f).unwrap_or_else(|| {
                     let s = format!("{:.*e}", digits, v);
                     let (m, e) = s.split_once('e').expect("exponent");
                     let m = if digits == 0 { format!("{m}.") } else { m.to_string() };
@@ -593,85 +753,201 @@ fn numpy_floats(vals: &[f64], precision: usize) -> Vec<String> {
             })
             .collect();
     }
-    // NumPy's "maxprec" mode: each value with up to `precision` decimals, trailing zeros
-    // dropped, then padded on the right so the decimal points align.
     let trimmed: Vec<Option<String>> = vals
         .iter()
-        .map(|&v| {
-            special(v).is_none().then(|| {
-                let s = format!("{:.*}", precision, v);
-                let s = s.trim_end_matches('0');
-                s.to_string()
+        .zip(&as_f64)
+        .map(|(&v, &f)| {
+            special(f).is_none().then(|| {
+                let mut s = format!("{v}");
+                if frac_len(&s) > precision {
+                    s = format!("{:.*}", precision, v).trim_end_matches('0').to_string();
+                }
+                if !s.contains('.') {
+                    s.push('.');
+                }
+                s
             })
         })
         .collect();
-    let frac =
-        trimmed.iter().flatten().map(|s| s.split_once('.').map_or(0, |(_, f)| f.len())).max().unwrap_or(0);
-    vals.iter()
+    let frac = trimmed.iter().flatten().map(|s| frac_len(s)).max().unwrap_or(0);
+    as_f64
+        .iter()
         .zip(trimmed)
-        .map(|(&v, t)| match t {
+        .map(|(&f, t)| match t {
             Some(s) => {
-                let f = s.split_once('.').map_or(0, |(_, f)| f.len());
-                format!("{s}{}", " ".repeat(frac - f))
+                let pad = frac - frac_len(&s);
+                format!("{s}{}", " ".repeat(pad))
             }
-            None => special(v).expect("non-finite"),
+            None => special(f).expect("non-finite"),
         })
         .collect()
 }
 
+/// NumPy prints at most this many elements before it summarizes (`threshold`).
+const PRINT_THRESHOLD: usize = 1000;
+/// Elements shown at each end of a summarized axis (`edgeitems`).
+const EDGE_ITEMS: usize = 3;
+/// NumPy's line width (`linewidth`).
+const LINE_WIDTH: usize = 75;
+
+/// The indices of an axis of length `n` that are printed, and whether `...` stands between
+/// the leading and the trailing ones.
+fn shown_items(n: usize, summarize: bool) -> (Vec<usize>, bool) {
+    if summarize && n > 2 * EDGE_ITEMS {
+        ((0..EDGE_ITEMS).chain(n - EDGE_ITEMS..n).collect(), true)
+    } else {
+        ((0..n).collect(), false)
+    }
+}
+
+/// Every printed multi-index, in row-major order.
+fn shown_indices(shape: &[usize], summarize: bool) -> Vec<Vec<usize>> {
+    let mut out = vec![vec![]];
+    for &n in shape {
+        let (items, _) = shown_items(n, summarize);
+        out =
+            out.into_iter().flat_map(|p| items.iter().map(move |&i| [p.as_slice(), &[i]].concat())).collect();
+    }
+    out
+}
+
+impl Tensor {
+    /// The printed elements as NumPy formats them (all of the same width), in row-major
+    /// order of the shown indices.
+    fn cells(&self, summarize: bool) -> Vec<String> {
+        let idx = shown_indices(self.shape(), summarize);
+        fn pick<T: Copy>(a: &ArcArray<T, IxDyn>, idx: &[Vec<usize>]) -> Vec<T> {
+            idx.iter().map(|i| a[IxDyn(i)]).collect()
+        }
+        let cells: Vec<String> = match self {
+            Tensor::F64(a) => numpy_floats(&pick(a, &idx), 8),
+            Tensor::F32(a) => numpy_floats(&pick(a, &idx), 8),
+            Tensor::I32(a) => pick(a, &idx).iter().map(ToString::to_string).collect(),
+            Tensor::I64(a) => pick(a, &idx).iter().map(ToString::to_string).collect(),
+            Tensor::Bool(a) => {
+                pick(a, &idx).iter().map(|&v| if v { "True" } else { "False" }.into()).collect()
+            }
+        };
+        let width = cells.iter().map(String::len).max().unwrap_or(0);
+        cells.into_iter().map(|c| format!("{c:>width$}")).collect()
+    }
+
+    /// NumPy's `array2string`: nested brackets, `sep` between elements, lines wrapped at
+    /// `width` and continued under `hanging`, `...` for the elided middle.
+    fn array_string(&self, sep: &str, hanging: &str, width: usize) -> String {
+        let summarize = self.len() > PRINT_THRESHOLD;
+        let cells = self.cells(summarize);
+        let mut cells = cells.iter();
+        format_axes(&mut cells, self.shape(), summarize, sep, hanging, width)
+    }
+}
+
+/// NumPy's `_formatArray` (non-legacy), over the formatted cells in order.
+fn format_axes<'a>(
+    cells: &mut impl Iterator<Item = &'a String>,
+    shape: &[usize],
+    summarize: bool,
+    sep: &str,
+    hanging: &str,
+    width: usize,
+) -> String {
+    let Some((&n, rest)) = shape.split_first() else {
+        return cells.next().cloned().unwrap_or_default();
+    };
+    let next_hanging = format!("{hanging} ");
+    let (items, gap) = shown_items(n, summarize);
+    let mut words: Vec<String> = items
+        .iter()
+        .map(|_| format_axes(cells, rest, summarize, sep, &next_hanging, width.saturating_sub(1)))
+        .collect();
+    if gap {
+        words.insert(EDGE_ITEMS, "...".into());
+    }
+    let mut s = String::new();
+    if rest.is_empty() {
+        let elem_width = width.saturating_sub(sep.trim_end().len().max(1));
+        let mut line = hanging.to_string();
+        for (k, word) in words.iter().enumerate() {
+            let wrap = line.len() + word.len() > elem_width && line.len() > hanging.len();
+            if wrap {
+                s.push_str(line.trim_end());
+                s.push('\n');
+                line = hanging.to_string();
+            }
+            line.push_str(word);
+            if k + 1 < words.len() {
+                line.push_str(sep);
+            }
+        }
+        s.push_str(&line);
+    } else {
+        let line_sep = format!("{}{}", sep.trim_end(), "\n".repeat(rest.len()));
+        for (k, word) in words.iter().enumerate() {
+            s.push_str(hanging);
+            s.push_str(word);
+            if k + 1 < words.len() {
+                s.push_str(&line_sep);
+            }
+        }
+    }
+    format!("[{}]", &s[hanging.len()..])
+}
+
 impl fmt::Display for Tensor {
     /// Prints like NumPy's `print`: `[[0.5        0.73105858]\n [0.26894142 0.11920292]]`,
-    /// `[1. 4. 9.]`, `16.0` for a 0-d float.
+    /// `[1. 4. 9.]`, `16.0` for a 0-d float; more than 1000 elements are summarized with
+    /// `...` and long lines wrap at 75 columns.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let shape = self.shape().to_vec();
-        let cells: Vec<String> = match self {
-            Tensor::F64(a) => numpy_floats(&a.iter().copied().collect::<Vec<_>>(), 8),
-            Tensor::F32(a) => numpy_floats(&a.iter().map(|&v| v as f64).collect::<Vec<_>>(), 8),
-            Tensor::I32(a) => a.iter().map(|v| v.to_string()).collect(),
-            Tensor::I64(a) => a.iter().map(|v| v.to_string()).collect(),
-            Tensor::Bool(a) => a.iter().map(|&v| if v { "True" } else { "False" }.into()).collect(),
-        };
-        if shape.is_empty() {
+        if self.ndim() == 0 {
             // NumPy prints a 0-d float by repr: 16.0, 0.5.
             return match self {
                 Tensor::F64(a) => write!(f, "{:?}", a.iter().next().expect("one element")),
                 Tensor::F32(a) => write!(f, "{:?}", a.iter().next().expect("one element")),
-                _ => f.write_str(&cells[0]),
+                _ => f.write_str(&self.cells(false)[0]),
             };
         }
-        if cells.is_empty() {
+        if self.is_empty() {
             // NumPy prints every empty array as `[]` (its shape can be any length of zeros).
             return f.write_str("[]");
         }
-        let width = cells.iter().map(String::len).max().unwrap_or(0);
-        fn rec(
-            f: &mut fmt::Formatter<'_>,
-            cells: &[String],
-            shape: &[usize],
-            width: usize,
-            depth: usize,
-        ) -> fmt::Result {
-            f.write_str("[")?;
-            if shape.len() == 1 {
-                for (i, c) in cells.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(" ")?;
-                    }
-                    write!(f, "{c:>width$}")?;
-                }
-            } else {
-                let step = cells.len().checked_div(shape[0]).unwrap_or(0);
-                for i in 0..shape[0] {
-                    if i > 0 {
-                        f.write_str(&"\n".repeat(shape.len() - 1))?;
-                        f.write_str(&" ".repeat(depth + 1))?;
-                    }
-                    rec(f, &cells[i * step..(i + 1) * step], &shape[1..], width, depth + 1)?;
-                }
-            }
-            f.write_str("]")
+        f.write_str(&self.array_string(" ", " ", LINE_WIDTH))
+    }
+}
+
+impl fmt::Debug for Tensor {
+    /// NumPy's `repr`: `array([1., 2.])`, `array([1, 2], dtype=int32)`,
+    /// `array([0.8], dtype=float32)`, `array(2.)`; the dtype is shown unless it is float64,
+    /// int64 or bool, and the shape when the array is summarized or empty (not `(0,)`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const PREFIX: &str = "array(";
+        let body = if self.is_empty() {
+            "[]".to_string()
+        } else {
+            self.array_string(", ", "       ", LINE_WIDTH - 1)
+        };
+        let mut extras = Vec::new();
+        if (self.is_empty() && self.shape() != [0]) || self.len() > PRINT_THRESHOLD {
+            let dims: Vec<String> = self.shape().iter().map(ToString::to_string).collect();
+            let tuple =
+                if dims.len() == 1 { format!("({},)", dims[0]) } else { format!("({})", dims.join(", ")) };
+            extras.push(format!("shape={tuple}"));
         }
-        rec(f, &cells, &shape, width, 0)
+        let implied = matches!(self.dtype(), DType::F64 | DType::I64 | DType::Bool);
+        if !implied || self.is_empty() {
+            extras.push(format!("dtype={}", self.dtype()));
+        }
+        if extras.is_empty() {
+            return write!(f, "{PREFIX}{body})");
+        }
+        let head = format!("{PREFIX}{body},");
+        let extra = format!("{})", extras.join(", "));
+        let last_line = head.len() - head.rfind('\n').map_or(0, |i| i + 1);
+        let spacer = if last_line + extra.len() + 1 > LINE_WIDTH {
+            format!("\n{}", " ".repeat(PREFIX.len()))
+        } else {
+            " ".into()
+        };
+        write!(f, "{head}{spacer}{extra}")
     }
 }
 
@@ -695,6 +971,65 @@ mod tests {
         let huge = Tensor::zeros(DType::F64, &[0]).cast(DType::I32);
         let huge = crate::map_array!(&huge, a => a.clone().into_shape_with_order(IxDyn(&[isize::MAX as usize, 0, 0])).unwrap());
         assert_eq!(huge.to_string(), "[]");
+    }
+
+    #[test]
+    fn debug_is_numpy_repr() {
+        // Pinned from NumPy 2.4's repr of the same arrays.
+        let cases: Vec<(Tensor, &str)> = vec![
+            (Tensor::from([1.0, 2.0]), "array([1., 2.])"),
+            (Tensor::from([1i64, 2]), "array([1, 2])"),
+            (Tensor::from([1i32, 2]), "array([1, 2], dtype=int32)"),
+            (Tensor::from([0.8f32]), "array([0.8], dtype=float32)"),
+            (Tensor::from(2.0), "array(2.)"),
+            (Tensor::from(2i64), "array(2)"),
+            (Tensor::from(2.0f32), "array(2., dtype=float32)"),
+            (Tensor::from([true, false]), "array([ True, False])"),
+            (Tensor::from([[1.0, 2.0], [3.0, 4.5]]), "array([[1. , 2. ],\n       [3. , 4.5]])"),
+            (
+                Tensor::from([[[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]], [[6.0, 7.0, 8.0], [9.0, 10.0, 11.0]]]),
+                "array([[[ 0.,  1.,  2.],\n        [ 3.,  4.,  5.]],\n\n       [[ 6.,  7.,  8.],\n        [ 9., 10., 11.]]])",
+            ),
+            (
+                Tensor::from((0..2000).map(f64::from).collect::<Vec<_>>()),
+                "array([0.000e+00, 1.000e+00, 2.000e+00, ..., 1.997e+03, 1.998e+03,\n       1.999e+03], shape=(2000,))",
+            ),
+            (
+                Tensor::from((0..1001).map(i64::from).collect::<Vec<_>>()),
+                "array([   0,    1,    2, ...,  998,  999, 1000], shape=(1001,))",
+            ),
+            (Tensor::zeros(DType::F64, &[0]), "array([], dtype=float64)"),
+            (Tensor::zeros(DType::F64, &[2, 0]), "array([], shape=(2, 0), dtype=float64)"),
+            (Tensor::from([0.5, 0.7310585786300049, 0.2689414213699951]), "array([0.5       , 0.73105858, 0.26894142])"),
+            (
+                Tensor::from((0..30).map(|i| f64::from(i) * 1.5).collect::<Vec<_>>()),
+                "array([ 0. ,  1.5,  3. ,  4.5,  6. ,  7.5,  9. , 10.5, 12. , 13.5, 15. ,\n       16.5, 18. , 19.5, 21. , 22.5, 24. , 25.5, 27. , 28.5, 30. , 31.5,\n       33. , 34.5, 36. , 37.5, 39. , 40.5, 42. , 43.5])",
+            ),
+            (Tensor::from([1e-5, 1.0]), "array([1.e-05, 1.e+00])"),
+            (Tensor::from([f64::NAN, f64::NEG_INFINITY, 1.0]), "array([ nan, -inf,   1.])"),
+            (
+                Tensor::from((0..40).collect::<Vec<i32>>()),
+                "array([ 0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14, 15, 16,\n       17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33,\n       34, 35, 36, 37, 38, 39], dtype=int32)",
+            ),
+            (
+                Tensor::from((0..25).map(|i| f64::from(i) * 0.1).collect::<Vec<_>>()),
+                "array([0. , 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1. , 1.1, 1.2,\n       1.3, 1.4, 1.5, 1.6, 1.7, 1.8, 1.9, 2. , 2.1, 2.2, 2.3, 2.4])",
+            ),
+            (Tensor::from([1.5, 10.25]), "array([ 1.5 , 10.25])"),
+            (
+                Tensor::from(ndarray::Array::from_shape_fn((3, 1000), |(i, j)| (i * 1000 + j) as f64)),
+                "array([[0.000e+00, 1.000e+00, 2.000e+00, ..., 9.970e+02, 9.980e+02,\n        9.990e+02],\n       [1.000e+03, 1.001e+03, 1.002e+03, ..., 1.997e+03, 1.998e+03,\n        1.999e+03],\n       [2.000e+03, 2.001e+03, 2.002e+03, ..., 2.997e+03, 2.998e+03,\n        2.999e+03]], shape=(3, 1000))",
+            ),
+            (Tensor::from([0.1f32 * 3.0, 0.2f32 * 3.0]), "array([0.3, 0.6], dtype=float32)"),
+        ];
+        for (t, repr) in cases {
+            assert_eq!(format!("{t:?}"), repr);
+        }
+    }
+
+    #[test]
+    fn f32_prints_as_f32() {
+        assert_eq!(Tensor::from([0.8f32, 0.1]).to_string(), "[0.8 0.1]");
     }
 
     #[test]

@@ -551,7 +551,7 @@ impl ElementwiseKernel {
         out: &mut [MaybeUninit<T>],
     ) -> Result<(), JitError> {
         let n = out.len();
-        if rows == 0 || n % rows != 0 {
+        if rows == 0 || !n.is_multiple_of(rows) {
             return Err(JitError::Rows { rows, len: n });
         }
         let len = n / rows;

@@ -27,7 +27,7 @@ const MAX_CHAIN_POWER: u32 = 16;
 fn power_chain(rw: &mut Rw<'_>, x: NodeId, n: u32) -> Option<NodeId> {
     match n {
         1 => Some(x),
-        _ if n % 2 == 0 => {
+        _ if n.is_multiple_of(2) => {
             let h = power_chain(rw, x, n / 2)?;
             rw.el(ScalarOp::Sqr, vec![h])
         }

@@ -35,7 +35,7 @@ fn build_class(kind: &BuildErrorKind) -> &'static str {
         BuildErrorKind::Rank { .. } => "RankError",
         BuildErrorKind::DType { .. } => "DTypeError",
         BuildErrorKind::Axis { .. } => "AxisError",
-        BuildErrorKind::Invalid { .. } => "InvalidGraph",
+        BuildErrorKind::Invalid { .. } | BuildErrorKind::Inputs { .. } => "InvalidGraph",
     }
 }
 
@@ -58,6 +58,7 @@ fn value_class(e: &ValueError) -> &'static str {
         ValueError::Ragged { .. } => "Ragged",
         ValueError::NotScalar { .. } => "NotScalar",
         ValueError::IndexOutOfBounds { .. } => "IndexOutOfBounds",
+        ValueError::Ndim { .. } | ValueError::Shape(_) => "InvalidValue",
         ValueError::Memory { .. } => "OutOfMemory",
         ValueError::Invalid { .. } => "InvalidValue",
     }
@@ -103,7 +104,18 @@ pub fn error(e: &tl::Error) -> PyErr {
         E::GradMismatch(_) => "GradMismatch",
         _ => "TensorliftError",
     };
-    let message = e.to_string().replace("pass OnUnusedInput::Ignore", "pass on_unused_input='ignore'");
+    let message = match e {
+        // The Rust API's advice, in Python's words.
+        E::ArgDType { function, index, input, expected, source } => format!(
+            "{function}: argument {index} ({input}) must be {expected}: {source}{}",
+            if matches!(source, ValueError::LossyConversion { .. }) {
+                "; pass allow_input_downcast=True to theano.function to convert it"
+            } else {
+                ""
+            }
+        ),
+        _ => e.to_string().replace("pass OnUnusedInput::Ignore", "pass on_unused_input='ignore'"),
+    };
     raise(class, message)
 }
 

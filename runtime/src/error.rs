@@ -4,13 +4,17 @@ use tensorlift_ir::{BuildError, DType, GraphError, ValueError};
 
 /// What can go wrong compiling or calling a function. Every variant names the variable
 /// concerned; nothing here is a panic.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Debug` prints the same message as `Display`, so an error returned from
+/// `fn main() -> tl::Result<()>` reads as its message; match on the variants for the fields.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// A type error in the graph, found when it was built.
-    #[error("type error: {0}")]
+    /// A type error in the graph, found when it was built (`type error: …`), or a list of
+    /// inputs that does not fit the graph (an input missing, listed twice, or not an input).
+    #[error("{}{}", build_label(.0), .0)]
     Build(Box<BuildError>),
-    /// A malformed graph (missing input, bad replacement, …).
+    /// A malformed graph (a verifier finding, a bad replacement, unparsable graph text).
     #[error("{0}")]
     Graph(Box<GraphError>),
     /// A call with the wrong number of arguments.
@@ -23,8 +27,9 @@ pub enum Error {
         /// Number given.
         got: usize,
     },
-    /// An argument of the wrong dtype that cannot be converted without loss.
-    #[error("{function}: argument {index} ({input}) must be {expected}: {source}")]
+    /// An argument of the wrong dtype that cannot be converted without loss (the message
+    /// says how to convert it anyway, or how to write data of the right dtype).
+    #[error("{function}: argument {index} ({input}) must be {expected}: {source}{}", downcast_hint(.source, *.expected))]
     ArgDType {
         /// The function's name.
         function: String,
@@ -103,6 +108,38 @@ pub enum Error {
     Value(#[from] ValueError),
 }
 
+impl std::fmt::Debug for Error {
+    /// The `Display` message (as `anyhow` does): what `main` prints for a returned error.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}
+
+/// The advice of an `ArgDType` error whose data only converts with a loss: the option that
+/// converts it (Theano's `allow_input_downcast`) and the literal of the right dtype.
+const DOWNCAST_HINT: &str = "; build the function with .allow_input_downcast(true) to convert it";
+
+fn downcast_hint(source: &ValueError, expected: DType) -> String {
+    if !matches!(source, ValueError::LossyConversion { .. }) {
+        return String::new();
+    }
+    let literal = match expected {
+        DType::F32 => " (0.1f32, vec![0.1f32])",
+        DType::I32 => " (1i32, vec![1i32])",
+        DType::I64 => " (1i64, vec![1i64])",
+        _ => "",
+    };
+    format!("{DOWNCAST_HINT}, or pass {expected} data{literal}")
+}
+
+/// The label of a build error: a type error, except a list of inputs that does not fit.
+fn build_label(e: &BuildError) -> &'static str {
+    match e.kind {
+        tensorlift_ir::BuildErrorKind::Inputs { .. } => "",
+        _ => "type error: ",
+    }
+}
+
 /// The runtime's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -124,5 +161,12 @@ impl From<GraphError> for Error {
 impl From<tensorlift_ir::grad::GradError> for Error {
     fn from(e: tensorlift_ir::grad::GradError) -> Error {
         Error::Grad(Box::new(e))
+    }
+}
+
+impl From<ndarray::ShapeError> for Error {
+    /// An ndarray shape error, as a value error (so `?` works on ndarray's constructors).
+    fn from(e: ndarray::ShapeError) -> Error {
+        Error::Value(ValueError::Shape(e))
     }
 }

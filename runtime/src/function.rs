@@ -233,7 +233,7 @@ impl FunctionBuilder {
     }
 }
 
-/// A compiled function. Call it with `call`, `call1`, or `call_args`.
+/// A compiled function. Call it with `call`, `call1`, `call_into` or `call_f64`.
 #[derive(Clone, Debug)]
 pub struct Function {
     name: String,

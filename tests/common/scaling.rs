@@ -19,6 +19,6 @@ pub fn chain_gradient(n: usize) -> (Var, Var) {
     for i in 0..n {
         y = if i % 2 == 0 { tl::sin(&y + &x) } else { &y * 1.5 - &x };
     }
-    let g = tl::grad1(&y.sum(), &x).expect("differentiates");
+    let g = tl::grad(&y.sum(), &x).expect("differentiates");
     (x, g)
 }

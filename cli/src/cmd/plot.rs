@@ -138,7 +138,7 @@ pub fn run(a: &PlotArgs) -> CliResult<String> {
     let y = p.built.var.clone();
     let mut outputs = vec![y.clone()];
     if a.grad {
-        outputs.push(tl::grad1(&y.sum(), &xd.var)?);
+        outputs.push(tl::grad(&y.sum(), &xd.var)?);
     }
     let inputs: Vec<tl::Var> = used.iter().map(|d| d.var.clone()).collect();
     let n = a.points;

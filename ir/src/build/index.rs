@@ -126,7 +126,8 @@ fn entries(index: &[Index]) -> (Vec<IndexEntry>, Vec<Var>) {
 
 /// Builds `x[index]`.
 #[track_caller]
-pub fn try_subtensor(x: &Var, index: &[Index]) -> Result<Var, BuildError> {
+pub fn try_subtensor(x: impl AsRef<Var>, index: &[Index]) -> Result<Var, BuildError> {
+    let x = x.as_ref();
     let (index, vars) = entries(index);
     let mut inputs = vec![x.clone()];
     inputs.extend(vars);
@@ -146,14 +147,16 @@ fn inc(x: &Var, y: &Var, index: &[Index], set: bool) -> Var {
 
 /// `x` with `x[index]` replaced by `y` (broadcast to the region), as a new tensor.
 #[track_caller]
-pub fn set_subtensor(x: &Var, index: &[Index], y: impl Into<super::elemwise::Term>) -> Var {
+pub fn set_subtensor(x: impl AsRef<Var>, index: &[Index], y: impl Into<super::elemwise::Term>) -> Var {
+    let x = x.as_ref();
     let y = lit_like(x, y.into());
     inc(x, &y, index, true)
 }
 
 /// `x` with `y` added to `x[index]`, as a new tensor.
 #[track_caller]
-pub fn inc_subtensor(x: &Var, index: &[Index], y: impl Into<super::elemwise::Term>) -> Var {
+pub fn inc_subtensor(x: impl AsRef<Var>, index: &[Index], y: impl Into<super::elemwise::Term>) -> Var {
+    let x = x.as_ref();
     let y = lit_like(x, y.into());
     inc(x, &y, index, false)
 }
@@ -190,7 +193,8 @@ impl Var {
     }
 }
 
-/// `x[i0, i1, …]` for the index entries given: `idx![x; 1, 0..2, ..]`.
+/// The index entries of `x[i0, i1, …]`, for `Var::get`, `set_subtensor` and
+/// `inc_subtensor`: `x.get(idx![1, 0..2])` is `x[1, 0:2]`.
 #[macro_export]
 macro_rules! idx {
     ($($e:expr),* $(,)?) => {

@@ -101,8 +101,8 @@ macro_rules! reductions {
             #[doc = ""]
             #[doc = "Over every axis; see the methods for one axis, a set, and `keepdims`."]
             #[track_caller]
-            pub fn $name(x: &Var) -> Var {
-                $kind(kind_op!($kind, $op), x, Axes::All, false)
+            pub fn $name(x: impl AsRef<Var>) -> Var {
+                $kind(kind_op!($kind, $op), x.as_ref(), Axes::All, false)
             }
         )*
         impl Var {
@@ -158,7 +158,8 @@ reductions! {
 
 /// Softmax along `axis` (`-1` for the last): `exp(x - max) / sum(exp(x - max))`.
 #[track_caller]
-pub fn softmax(x: &Var, axis: isize) -> Var {
+pub fn softmax(x: impl AsRef<Var>, axis: isize) -> Var {
+    let x = x.as_ref();
     if let Err(e) = x.check() {
         return Var::from_error(e);
     }
@@ -170,7 +171,8 @@ pub fn softmax(x: &Var, axis: isize) -> Var {
 
 /// Log of the softmax along `axis`, computed stably.
 #[track_caller]
-pub fn log_softmax(x: &Var, axis: isize) -> Var {
+pub fn log_softmax(x: impl AsRef<Var>, axis: isize) -> Var {
+    let x = x.as_ref();
     if let Err(e) = x.check() {
         return Var::from_error(e);
     }
@@ -182,7 +184,8 @@ pub fn log_softmax(x: &Var, axis: isize) -> Var {
 
 /// `log(sum(exp(x)))` over `axes`, without overflow.
 #[track_caller]
-pub fn logsumexp(x: &Var, axes: impl Into<Axes>, keepdims: bool) -> Var {
+pub fn logsumexp(x: impl AsRef<Var>, axes: impl Into<Axes>, keepdims: bool) -> Var {
+    let x = x.as_ref();
     let axes = axes.into();
     Var::from_result(
         resolve_axes("logsumexp", x, &axes)

@@ -20,7 +20,8 @@ pub fn dot(a: impl Into<Term>, b: impl Into<Term>) -> Var {
 
 /// Outer product of two vectors: `x[:, None] * y[None, :]`.
 #[track_caller]
-pub fn outer(x: &Var, y: &Var) -> Var {
+pub fn outer(x: impl AsRef<Var>, y: impl AsRef<Var>) -> Var {
+    let (x, y) = (x.as_ref(), y.as_ref());
     let r = (|| {
         for v in [x, y] {
             v.check()?;
@@ -137,20 +138,22 @@ impl Var {
 
 /// Joins tensors of equal rank along an existing axis.
 #[track_caller]
-pub fn concatenate(xs: &[Var], axis: isize) -> Var {
+pub fn concatenate<V: AsRef<Var>>(xs: &[V], axis: isize) -> Var {
+    let xs: Vec<Var> = xs.iter().map(|x| x.as_ref().clone()).collect();
     let r = (|| {
         let first =
             xs.first().ok_or_else(|| BuildError::invalid("concatenate", "needs at least one tensor"))?;
         first.check()?;
         let axis = norm_axis("concatenate", axis, first)?;
-        apply_inner(Op::Concatenate { axis }, xs.to_vec())
+        apply_inner(Op::Concatenate { axis }, xs.clone())
     })();
     Var::from_result(r)
 }
 
 /// Stacks tensors of equal shape along a new axis.
 #[track_caller]
-pub fn stack(xs: &[Var], axis: isize) -> Var {
+pub fn stack<V: AsRef<Var>>(xs: &[V], axis: isize) -> Var {
+    let xs: Vec<Var> = xs.iter().map(|x| x.as_ref().clone()).collect();
     let r = (|| {
         let first = xs.first().ok_or_else(|| BuildError::invalid("stack", "needs at least one tensor"))?;
         first.check()?;
@@ -161,7 +164,7 @@ pub fn stack(xs: &[Var], axis: isize) -> Var {
         }
         let a = a as usize;
         let mut parts = Vec::with_capacity(xs.len());
-        for x in xs {
+        for x in &xs {
             let mut order: Vec<Option<usize>> = (0..x.ndim()).map(Some).collect();
             order.insert(a, None);
             parts.push(apply_inner(Op::DimShuffle { order }, vec![x.clone()])?);

@@ -82,15 +82,70 @@ pub enum GradError {
     Build(#[from] BuildError),
 }
 
-/// The gradient of a 0-d float `cost` with respect to each of `wrt` (reverse mode).
-/// Each result has the type of its variable.
-pub fn grad<W: AsRef<Var>>(cost: &Var, wrt: &[W]) -> Result<Vec<Var>, GradError> {
-    grad_with(cost, wrt, &GradOptions::default())
+/// What `grad` differentiates with respect to: one variable (the gradient is a `Var`) or a
+/// list of them (a slice, array or `Vec` of `Var`s or `&Var`s; the gradients are a
+/// `Vec<Var>` in the same order), as Theano's `T.grad` takes one variable or a list.
+pub trait Wrt {
+    /// `Var` for one variable, `Vec<Var>` for a list.
+    type Output;
+    /// The gradient of `cost` with respect to these variables, with `opts`.
+    fn grad_of(&self, cost: &Var, opts: &GradOptions) -> Result<Self::Output, GradError>;
 }
 
-/// The gradient of `cost` with respect to one variable.
+impl Wrt for Var {
+    type Output = Var;
+    fn grad_of(&self, cost: &Var, opts: &GradOptions) -> Result<Var, GradError> {
+        Ok(grad_with(cost, std::slice::from_ref(self), opts)?.remove(0))
+    }
+}
+
+impl<W: AsRef<Var>> Wrt for [W] {
+    type Output = Vec<Var>;
+    fn grad_of(&self, cost: &Var, opts: &GradOptions) -> Result<Vec<Var>, GradError> {
+        grad_with(cost, self, opts)
+    }
+}
+
+impl<W: AsRef<Var>, const N: usize> Wrt for [W; N] {
+    type Output = Vec<Var>;
+    fn grad_of(&self, cost: &Var, opts: &GradOptions) -> Result<Vec<Var>, GradError> {
+        grad_with(cost, self, opts)
+    }
+}
+
+impl<W: AsRef<Var>> Wrt for Vec<W> {
+    type Output = Vec<Var>;
+    fn grad_of(&self, cost: &Var, opts: &GradOptions) -> Result<Vec<Var>, GradError> {
+        grad_with(cost, self, opts)
+    }
+}
+
+impl<T: Wrt + ?Sized> Wrt for &T {
+    type Output = T::Output;
+    fn grad_of(&self, cost: &Var, opts: &GradOptions) -> Result<T::Output, GradError> {
+        (**self).grad_of(cost, opts)
+    }
+}
+
+/// The gradient of a 0-d float `cost` (reverse mode) with respect to one variable — a
+/// `Var` of its type — or to each of a list — a `Vec<Var>`, one per variable:
+///
+/// ```
+/// use tensorlift_ir as tl;
+/// let (x, y) = (tl::dscalar("x"), tl::dscalar("y"));
+/// let z = (&x * &y).pow(2);
+/// let gx: tl::Var = tl::grad(&z, &x).unwrap();
+/// let gs: Vec<tl::Var> = tl::grad(&z, &[&x, &y]).unwrap();
+/// assert_eq!((gx.ndim(), gs.len()), (0, 2));
+/// ```
+pub fn grad<W: Wrt + ?Sized>(cost: &Var, wrt: &W) -> Result<W::Output, GradError> {
+    wrt.grad_of(cost, &GradOptions::default())
+}
+
+/// The gradient of `cost` with respect to one variable: the same as `grad(cost, wrt)` with
+/// one variable, kept for the code written before `grad` took either.
 pub fn grad1(cost: &Var, wrt: &Var) -> Result<Var, GradError> {
-    Ok(grad(cost, std::slice::from_ref(wrt))?.remove(0))
+    grad(cost, wrt)
 }
 
 /// `grad` with Theano's options: `consider_constant`, `disconnected`, `known_grads`.
@@ -313,6 +368,6 @@ pub fn jacobian(expr: &Var, wrt: &Var) -> Result<Var, GradError> {
 /// The Hessian of a 0-d `cost` with respect to a vector `wrt`: the Jacobian of its
 /// gradient. `wrt` needs a static length (see `jacobian`).
 pub fn hessian(cost: &Var, wrt: &Var) -> Result<Var, GradError> {
-    let g = grad1(cost, wrt)?;
+    let g = grad(cost, wrt)?;
     jacobian(&g, wrt)
 }

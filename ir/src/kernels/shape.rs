@@ -86,7 +86,7 @@ pub(super) fn reshape(
                 }));
             }
         }
-        if known == 0 || total % known != 0 {
+        if known == 0 || !total.is_multiple_of(known) {
             return Err(bad());
         }
         dims[pos] = total / known;
