@@ -10,7 +10,8 @@
 //!
 //! - `compile/chain_grad/10000` (`tl::function` of the gradient of a 10 000-op chain
 //!   alternating `sin(y + x)` and `y*1.5 - x`, JIT included): under 1 s;
-//!   `compile/chain_grad/20000` at most 2.2 times that.
+//!   `compile/chain_grad/20000` at most 2.2 times that; the ratio is printed from an
+//!   interleaved run of both sizes (`compile/chain_grad/… interleaved`).
 //! - `compile/sum_exp/3000` (`tl::function` of `exp(x0) + … + exp(x2999)`): under 100 ms.
 //!
 //! The `compile` group empties the JIT cache before each call, so every call compiles.
@@ -175,7 +176,48 @@ fn compile_fresh(inputs: &[&tl::Var], outputs: &[&tl::Var]) -> tl::Function {
     tl::function(inputs, outputs).expect("compiles")
 }
 
+/// Rounds of the interleaved compile measurement.
+const COMPILE_ROUNDS: usize = 9;
+
+/// The compile of the chain gradients of 10 000 and 20 000 ops, alternated round by round:
+/// the doubling ratio from medians taken under the same machine conditions (separate
+/// criterion runs of one size, then the other, drift apart on a shared machine).
+fn interleaved_compile(chains: &[(usize, tl::Var, tl::Var)]) {
+    let mut times: Vec<Vec<f64>> = vec![Vec::with_capacity(COMPILE_ROUNDS); chains.len()];
+    for _ in 0..COMPILE_ROUNDS {
+        for (k, (_, x, g)) in chains.iter().enumerate() {
+            let start = std::time::Instant::now();
+            black_box(compile_fresh(&[x], &[g]));
+            times[k].push(start.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    let mut medians = Vec::new();
+    for (k, ((n, _, _), t)) in chains.iter().zip(&mut times).enumerate() {
+        t.sort_by(f64::total_cmp);
+        let m = t[t.len() / 2];
+        medians.push(m);
+        let ratio = if k > 0 {
+            format!(", {:.3}× the chain of half its length", m / medians[k - 1])
+        } else {
+            String::new()
+        };
+        println!(
+            "compile/chain_grad/{n} interleaved: median {m:.1} ms (min {:.1}, max {:.1}) over {COMPILE_ROUNDS} rounds{ratio}",
+            t[0],
+            t[t.len() - 1]
+        );
+    }
+}
+
 fn compile(c: &mut Criterion) {
+    let chains: Vec<(usize, tl::Var, tl::Var)> = [10_000usize, 20_000]
+        .into_iter()
+        .map(|n| {
+            let (x, g) = chain_gradient(n);
+            (n, x, g)
+        })
+        .collect();
+    interleaved_compile(&chains);
     let mut group = c.benchmark_group("compile");
     group
         .sample_size(10)
