@@ -203,7 +203,7 @@ impl FunctionBuilder {
     /// The function of these options around `compiled`, with an empty buffer pool.
     fn finish(self, targets: Vec<SharedVar>, compiled: Arc<Compiled>) -> Function {
         let g = &compiled.graph;
-        let (nodes, vars) = g
+        let (nodes, vars): (Vec<NodeId>, Vec<SharedVar>) = g
             .ids()
             .filter_map(|id| match &g.node(id).op {
                 Op::Shared(s) => Some((id, s.clone())),
@@ -214,6 +214,7 @@ impl FunctionBuilder {
             && !self.profile
             && compiled.scalar.is_some()
             && targets.is_empty()
+            && vars.is_empty()
             && g.outputs().len() == 1
             && g.outputs().iter().all(|&o| g.ty(o).dtype == DType::F64)
             && self.inputs.iter().all(|v| v.dtype() == DType::F64);
@@ -292,7 +293,7 @@ impl Function {
     /// cheapest call there is (a binding's `f(2.0)`). `None` when the function is not of
     /// that kind (or is profiled); then `call` it. The result is the one `call` gives.
     pub fn call_f64(&self, args: &[f64]) -> Option<Result<f64>> {
-        if !self.plain_f64 || !self.reads.vars.is_empty() {
+        if !self.plain_f64 {
             return None;
         }
         if args.len() != self.inputs.len() {
