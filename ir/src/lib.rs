@@ -1,7 +1,8 @@
 //! `tensorlift-ir`: what a tensorlift program is.
 //!
 //! - `dtype`, `types`, `value`: element types, static tensor types, concrete tensors.
-//! - `op`: the closed set of ops and their type rules; `kernels`: their reference meaning.
+//! - `scalar`: the op table, every elementwise op declared once; `op`: the closed set of
+//!   graph ops and their type rules; `kernels`: their reference meaning.
 //! - `var` and `build`: the user's symbolic graph and every way to build it.
 //! - `graph`, `verify`, `text`: the arena `FunctionGraph` that passes and backends use, its
 //!   verifier, and its text form (printed and parsed back).
@@ -21,6 +22,7 @@ pub mod op;
 pub mod persist;
 pub mod print;
 pub mod program;
+pub mod scalar;
 pub mod shared;
 pub mod text;
 pub mod types;
@@ -40,9 +42,10 @@ pub use dtype::{DType, Element};
 pub use error::{BuildError, BuildErrorKind, GraphError, Operand, ValueError};
 pub use grad::{grad, grad1, grad_with, hessian, jacobian, Disconnected, GradError, GradOptions, Wrt};
 pub use graph::{FunctionGraph, GraphNode, Inputs, NodeId, TypeId, Users};
-pub use op::{ArgOp, Idx, IndexEntry, Op, ReduceOp, ReshapeDim, ScalarOp};
+pub use op::{ArgOp, Idx, IndexEntry, Op, ReduceOp, ReshapeDim};
 pub use print::{debugprint, debugprint_graph, dot_graph, pp, pp_graph, pp_graph_depth};
 pub use program::{ScalarArgs, ScalarNode, ScalarProgram};
+pub use scalar::{DTypeRule, Lowering, MathFn, ScalarOp};
 pub use shared::{SharedVar, Snapshot};
 pub use types::TensorType;
 pub use value::{Arg, IntoTensor, Tensor, TensorElement};

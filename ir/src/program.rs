@@ -4,7 +4,7 @@
 //! them with the same per-op semantics as the unfused graph, and the JIT lowers them.
 
 use crate::dtype::DType;
-use crate::op::ScalarOp;
+use crate::scalar::ScalarOp;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 

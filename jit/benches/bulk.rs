@@ -21,11 +21,11 @@ fn inputs(lo: f64, hi: f64) -> Vec<f64> {
 }
 
 fn sigmoid64(x: f64) -> f64 {
-    tensorlift_ir::kernels::sigmoid(x)
+    tensorlift_ir::scalar::reference::sigmoid(x)
 }
 
 fn sigmoid32(x: f32) -> f32 {
-    tensorlift_ir::kernels::sigmoid(x)
+    tensorlift_ir::scalar::reference::sigmoid(x)
 }
 
 /// An op, its input range and its std versions (f64, f32).

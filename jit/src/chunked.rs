@@ -202,7 +202,7 @@ unsafe fn direct(
 fn bulk_op(op: ScalarOp) -> Option<UnaryOp> {
     match op {
         ScalarOp::Arcsinh | ScalarOp::Arccosh | ScalarOp::Arctanh => None,
-        op if ScalarOp::TRANSCENDENTAL.contains(&op) => UnaryOp::from_scalar(op),
+        op if op.math_fn().is_some() => UnaryOp::from_scalar(op),
         _ => None,
     }
 }

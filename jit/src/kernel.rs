@@ -750,15 +750,10 @@ enum Lowering {
 }
 
 fn lowering(op: ScalarOp) -> Option<Lowering> {
-    use ScalarOp::*;
-    match op {
-        Add | Sub | Mul | Div | Neg | Abs | Sqr | Sqrt | Reciprocal | Maximum | Minimum | Floor | Ceil
-        | Trunc | Round | Sign | Second | Clip => Some(Lowering::Inline),
-        Cast(d) if d.is_float() => Some(Lowering::Inline),
-        Exp | Expm1 | Log | Log1p | Log2 | Log10 | Sin | Cos | Tan | Arcsin | Arccos | Arctan | Sinh
-        | Cosh | Tanh | Arcsinh | Arccosh | Arctanh | Sigmoid | Softplus | Erf => Some(Lowering::Inline),
-        Pow => Some(Lowering::Call),
-        Cast(_) | Lt | Gt | Le | Ge | Eq | Neq | And | Or | Not | Switch => None,
+    match op.lowering() {
+        tensorlift_ir::Lowering::Inline | tensorlift_ir::Lowering::Math(_) => Some(Lowering::Inline),
+        tensorlift_ir::Lowering::Call => Some(Lowering::Call),
+        tensorlift_ir::Lowering::Reference => None,
     }
 }
 
@@ -768,69 +763,20 @@ fn symbol_name(op: ScalarOp, dtype: DType) -> String {
     format!("tl_{}_{suffix}", op.name())
 }
 
-macro_rules! std_fns {
-    (methods { $($op:ident => $m:ident),* $(,)? } functions { $($fop:ident => $f:path),* $(,)? }) => {
-        /// The address of the `extern "C"` Rust function computing `op` in `dtype` (`f64` or
-        /// `f32`), the same function the reference kernel uses.
-        fn std_fn(op: ScalarOp, dtype: DType) -> Option<*const u8> {
-            match (op, dtype) {
-                $(
-                    (ScalarOp::$op, DType::F64) => {
-                        extern "C" fn f(x: f64) -> f64 {
-                            x.$m()
-                        }
-                        Some(f as *const u8)
-                    }
-                    (ScalarOp::$op, DType::F32) => {
-                        extern "C" fn f(x: f32) -> f32 {
-                            x.$m()
-                        }
-                        Some(f as *const u8)
-                    }
-                )*
-                $(
-                    (ScalarOp::$fop, DType::F64) => {
-                        extern "C" fn f(x: f64) -> f64 {
-                            $f(x)
-                        }
-                        Some(f as *const u8)
-                    }
-                    (ScalarOp::$fop, DType::F32) => {
-                        extern "C" fn f(x: f32) -> f32 {
-                            $f(x)
-                        }
-                        Some(f as *const u8)
-                    }
-                )*
-                (ScalarOp::Pow, DType::F64) => {
-                    extern "C" fn f(x: f64, y: f64) -> f64 {
-                        x.powf(y)
-                    }
-                    Some(f as *const u8)
-                }
-                (ScalarOp::Pow, DType::F32) => {
-                    extern "C" fn f(x: f32, y: f32) -> f32 {
-                        x.powf(y)
-                    }
-                    Some(f as *const u8)
-                }
-                _ => None,
-            }
-        }
-    };
-}
-
-std_fns! {
-    methods {
-        Exp => exp, Expm1 => exp_m1, Log => ln, Log1p => ln_1p, Log2 => log2, Log10 => log10,
-        Sin => sin, Cos => cos, Tan => tan, Arcsin => asin, Arccos => acos, Arctan => atan,
-        Sinh => sinh, Cosh => cosh, Tanh => tanh, Arcsinh => asinh, Arccosh => acosh,
-        Arctanh => atanh,
+/// The address of the `extern "C"` function computing `op` in `dtype` (`f64` or `f32`):
+/// the op table's reference function of a unary op, `powf` for `pow`.
+fn std_fn(op: ScalarOp, dtype: DType) -> Option<*const u8> {
+    extern "C" fn pow_f64(x: f64, y: f64) -> f64 {
+        x.powf(y)
     }
-    functions {
-        Sigmoid => tensorlift_ir::kernels::sigmoid,
-        Softplus => tensorlift_ir::kernels::softplus,
-        Erf => tensorlift_ir::kernels::erf,
+    extern "C" fn pow_f32(x: f32, y: f32) -> f32 {
+        x.powf(y)
+    }
+    match (op, dtype) {
+        (ScalarOp::Pow, DType::F32) => Some(pow_f32 as *const u8),
+        (ScalarOp::Pow, _) => Some(pow_f64 as *const u8),
+        (_, DType::F32) => op.unary_c_f32().map(|f| f as *const u8),
+        _ => op.unary_c_f64().map(|f| f as *const u8),
     }
 }
 
@@ -1042,7 +988,7 @@ pub fn compile_elementwise(program: &ScalarProgram) -> Result<ElementwiseKernel,
         transcendental: program
             .nodes
             .iter()
-            .any(|n| matches!(n, ScalarNode::Apply { op, .. } if ScalarOp::TRANSCENDENTAL.contains(op))),
+            .any(|n| matches!(n, ScalarNode::Apply { op, .. } if op.math_fn().is_some())),
         chunk_plan: OnceLock::new(),
         _module: owner,
     })

@@ -72,9 +72,9 @@ fn ref64(op: UnaryOp, x: f64) -> f64 {
         UnaryOp::Arcsinh => libm::asinh(x),
         UnaryOp::Arccosh => libm::acosh(x),
         UnaryOp::Arctanh => libm::atanh(x),
-        UnaryOp::Sigmoid => tensorlift_ir::kernels::sigmoid(x),
-        UnaryOp::Softplus => tensorlift_ir::kernels::softplus(x),
-        UnaryOp::Erf => tensorlift_ir::kernels::erf(x),
+        UnaryOp::Sigmoid => tensorlift_ir::scalar::reference::sigmoid(x),
+        UnaryOp::Softplus => tensorlift_ir::scalar::reference::softplus(x),
+        UnaryOp::Erf => libm::erf(x),
     }
 }
 
@@ -100,7 +100,7 @@ fn std32(op: UnaryOp, x: f32) -> f32 {
         UnaryOp::Arccosh => x.acosh(),
         UnaryOp::Arctanh => x.atanh(),
         UnaryOp::Sigmoid | UnaryOp::Softplus => ref64(op, x as f64) as f32,
-        UnaryOp::Erf => tensorlift_ir::kernels::erf(x),
+        UnaryOp::Erf => libm::erff(x),
     }
 }
 

@@ -386,7 +386,7 @@ fn ulp_distance(g: f64, w: f64, f32_bits: bool) -> u64 {
 fn vmath_ops_are_vectorized_and_close_to_std() {
     let x = data(1001, 3);
     let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
-    for op in ScalarOp::TRANSCENDENTAL {
+    for op in tensorlift_ir::MathFn::ALL.map(|f| f.op()) {
         let fallback = matches!(op, ScalarOp::Sin | ScalarOp::Cos | ScalarOp::Tan);
         let want_callees: Vec<String> =
             if fallback { vec![format!("tl_{}_f64", op.name())] } else { Vec::new() };

@@ -18,8 +18,9 @@
 
 mod common;
 
+use libm::erf;
 use std::time::Instant;
-use tensorlift_ir::kernels::{erf, sigmoid};
+use tensorlift_ir::scalar::reference::sigmoid;
 use tensorlift_ir::{DType, ScalarNode, ScalarOp, ScalarProgram};
 use tensorlift_jit::{compile_elementwise, ElementwiseKernel, KernelArg};
 
@@ -38,7 +39,15 @@ fn single(op: ScalarOp, d: DType) -> ScalarProgram {
     p
 }
 
-const OPS: [ScalarOp; 21] = ScalarOp::TRANSCENDENTAL;
+const OPS: [ScalarOp; 21] = {
+    let mut ops = [ScalarOp::Exp; 21];
+    let mut i = 0;
+    while i < 21 {
+        ops[i] = tensorlift_ir::MathFn::ALL[i].op();
+        i += 1;
+    }
+    ops
+};
 
 // ---------------------------------------------------------------------------------------
 // Inputs.

@@ -12,7 +12,8 @@
 use super::{apply, apply_inner};
 use crate::dtype::DType;
 use crate::error::BuildError;
-use crate::op::{Op, ScalarOp};
+use crate::op::Op;
+use crate::scalar::ScalarOp;
 use crate::types::TensorType;
 use crate::value::Tensor;
 use crate::var::Var;
@@ -229,6 +230,23 @@ macro_rules! unary_functions {
     };
 }
 
+/// The op table's callback: a builder function and a `Var` method for every unary float
+/// function (the `inline` and `math` sections), named as the op.
+macro_rules! unary_float_builders {
+    (
+        ops { $($ops:tt)* }
+        inline { $( $(#[$im:meta])* $i:ident($iname:ident, $if64:path, $if32:path); )* }
+        math { $( $(#[$mm:meta])* $m:ident($mname:ident, $mf64:path, $mf32:path); )* }
+    ) => {
+        unary_functions! {
+            $( $(#[$im])* $iname => $i; )*
+            $( $(#[$mm])* $mname => $m; )*
+        }
+    };
+}
+
+crate::scalar::scalar_op_table!(unary_float_builders);
+
 unary_functions! {
     /// `|x|`.
     abs => Abs;
@@ -238,60 +256,6 @@ unary_functions! {
     neg => Neg;
     /// `x * x`.
     sqr => Sqr;
-    /// Square root.
-    sqrt => Sqrt;
-    /// `e^x`.
-    exp => Exp;
-    /// Natural logarithm.
-    log => Log;
-    /// `log(1 + x)`, accurate near 0.
-    log1p => Log1p;
-    /// `e^x - 1`, accurate near 0.
-    expm1 => Expm1;
-    /// Base-2 logarithm.
-    log2 => Log2;
-    /// Base-10 logarithm.
-    log10 => Log10;
-    /// Sine.
-    sin => Sin;
-    /// Cosine.
-    cos => Cos;
-    /// Tangent.
-    tan => Tan;
-    /// Hyperbolic tangent.
-    tanh => Tanh;
-    /// Inverse sine.
-    arcsin => Arcsin;
-    /// Inverse cosine.
-    arccos => Arccos;
-    /// Inverse tangent.
-    arctan => Arctan;
-    /// Hyperbolic sine.
-    sinh => Sinh;
-    /// Hyperbolic cosine.
-    cosh => Cosh;
-    /// Inverse hyperbolic sine.
-    arcsinh => Arcsinh;
-    /// Inverse hyperbolic cosine.
-    arccosh => Arccosh;
-    /// Inverse hyperbolic tangent.
-    arctanh => Arctanh;
-    /// `1 / (1 + e^-x)`.
-    sigmoid => Sigmoid;
-    /// `log(1 + e^x)`.
-    softplus => Softplus;
-    /// The error function.
-    erf => Erf;
-    /// Round toward -inf.
-    floor => Floor;
-    /// Round toward +inf.
-    ceil => Ceil;
-    /// Round half to even, as NumPy.
-    round => Round;
-    /// Round toward 0.
-    trunc => Trunc;
-    /// `1 / x`.
-    reciprocal => Reciprocal;
 }
 
 macro_rules! binary_functions {

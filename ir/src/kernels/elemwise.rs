@@ -1,11 +1,11 @@
 //! Elementwise kernels: inputs converted to the op's compute dtype, broadcast statically,
 //! then mapped with one scalar function chosen before the loop.
 
-use super::num::{sigmoid, softplus, FloatElem, Num};
+use super::num::{FloatElem, Num};
 use super::{broadcast_runtime, KernelInput};
 use crate::dtype::DType;
 use crate::error::ValueError;
-use crate::op::ScalarOp;
+use crate::scalar::ScalarOp;
 use crate::types::TensorType;
 use crate::value::{Tensor, TensorElement};
 use ndarray::{ArrayD, ArrayViewD, IxDyn, Zip};
@@ -146,64 +146,15 @@ fn numeric<T: Num>(op: ScalarOp, v: &[ArrayViewD<'_, T>]) -> Option<Tensor> {
     })
 }
 
-/// The reference's own function of each unary float op (`exp` is `F::exp`, `sigmoid` the
-/// stable form, …): what every backend must match. `None` for other ops.
-pub fn float_unary<F: FloatElem>(op: ScalarOp) -> Option<fn(F) -> F> {
-    use ScalarOp::*;
-    Some(match op {
-        Sqrt => F::sqrt,
-        Reciprocal => F::recip,
-        Exp => F::exp,
-        Expm1 => F::exp_m1,
-        Log => F::ln,
-        Log1p => F::ln_1p,
-        Log2 => F::log2,
-        Log10 => F::log10,
-        Sin => F::sin,
-        Cos => F::cos,
-        Tan => F::tan,
-        Arcsin => F::asin,
-        Arccos => F::acos,
-        Arctan => F::atan,
-        Sinh => F::sinh,
-        Cosh => F::cosh,
-        Tanh => F::tanh,
-        Arcsinh => F::asinh,
-        Arccosh => F::acosh,
-        Arctanh => F::atanh,
-        Sigmoid => sigmoid::<F>,
-        Softplus => softplus::<F>,
-        Erf => F::erf,
-        Floor => F::floor,
-        Ceil => F::ceil,
-        Round => round_half_even::<F>,
-        Trunc => F::trunc,
-        _ => return None,
-    })
-}
-
 fn float_kernel<F: FloatElem>(op: ScalarOp, ins: &[&Tensor], shape: &[usize]) -> Option<Tensor> {
     let v = views::<F>(ins, shape);
     if op == ScalarOp::Div {
         return Some(map2(&v, |a: F, b: F| a / b));
     }
-    match float_unary::<F>(op) {
+    match op.unary::<F>() {
         Some(unary) => Some(map1(&v, unary)),
         None => numeric(op, &v),
     }
-}
-
-fn round_half_even<F: FloatElem>(x: F) -> F {
-    let r = x.round();
-    let half_unit: F = num_traits::cast(0.5).expect("0.5");
-    if (r - x).abs() == half_unit {
-        let half = r * half_unit;
-        if half.floor() != half {
-            // Toward the even neighbour, keeping the sign (round(-0.5) is -0.0).
-            return x.signum() * (r - x.signum()).abs();
-        }
-    }
-    r
 }
 
 trait Bits:

@@ -18,8 +18,7 @@ use crate::types::TensorType;
 use crate::value::Tensor;
 
 pub use composite::composite_outputs;
-pub use elemwise::float_unary;
-pub use num::{erf, sigmoid, softplus, FloatElem};
+pub use num::FloatElem;
 
 /// One input of a kernel: its value, its static type (which says which axes broadcast) and
 /// a name for error messages.

@@ -1,7 +1,7 @@
 //! Scalar arithmetic shared by the kernels: wrapping integer arithmetic (kernels never
-//! panic on overflow), float functions std lacks (`erf`), and the stable forms of
-//! `sigmoid` and `softplus`.
+//! panic on overflow) and IEEE float arithmetic.
 
+use crate::scalar::reference::UnaryFloat;
 use crate::value::TensorElement;
 use num_traits::Float;
 
@@ -123,43 +123,8 @@ macro_rules! float_num {
 float_num!(f32);
 float_num!(f64);
 
-/// A float element type with the functions std lacks.
-pub trait FloatElem: Num + Float {
-    /// The error function.
-    fn erf(self) -> Self;
-}
+/// A float element type: arithmetic, and the reference functions of the unary float ops.
+pub trait FloatElem: Num + Float + UnaryFloat {}
 
-impl FloatElem for f32 {
-    fn erf(self) -> Self {
-        libm::erff(self)
-    }
-}
-
-impl FloatElem for f64 {
-    fn erf(self) -> Self {
-        libm::erf(self)
-    }
-}
-
-/// The error function.
-pub fn erf<F: FloatElem>(x: F) -> F {
-    x.erf()
-}
-
-/// `1 / (1 + e^-x)`, finite for every finite `x`.
-pub fn sigmoid<F: Float>(x: F) -> F {
-    if x >= F::zero() {
-        F::one() / (F::one() + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (F::one() + e)
-    }
-}
-
-/// `log(1 + e^x)` without overflow: `max(x, 0) + log1p(e^-|x|)`.
-pub fn softplus<F: Float>(x: F) -> F {
-    if x.is_nan() {
-        return x;
-    }
-    x.max(F::zero()) + (-x.abs()).exp().ln_1p()
-}
+impl FloatElem for f32 {}
+impl FloatElem for f64 {}
