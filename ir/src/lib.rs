@@ -34,7 +34,8 @@ pub use build::elemwise::*;
 pub use build::index::{inc_subtensor, set_subtensor, Index};
 pub use build::leaf::*;
 pub use build::reduce::{
-    all, any, argmax, argmin, log_softmax, logsumexp, max, mean, min, prod, softmax, sum, Axes,
+    all, any, arg_reduce, argmax, argmin, log_softmax, logsumexp, max, mean, min, prod, reduce, softmax, sum,
+    Axes,
 };
 pub use build::shape::{concatenate, dot, outer, stack};
 pub use build::{apply, clone_replace, try_apply};
@@ -42,7 +43,7 @@ pub use dtype::{DType, Element};
 pub use error::{BuildError, BuildErrorKind, GraphError, Operand, ValueError};
 pub use grad::{grad, grad1, grad_with, hessian, jacobian, Disconnected, GradError, GradOptions, Wrt};
 pub use graph::{FunctionGraph, GraphNode, Inputs, NodeId, TypeId, Users};
-pub use op::{ArgOp, Idx, IndexEntry, Op, ReduceOp, ReshapeDim};
+pub use op::{ArgOp, GradKind, Idx, IndexEntry, Op, OpInfo, OpKind, ReduceOp, ReshapeDim};
 pub use print::{debugprint, debugprint_graph, dot_graph, pp, pp_graph, pp_graph_depth};
 pub use program::{ScalarArgs, ScalarNode, ScalarProgram};
 pub use scalar::{DTypeRule, Lowering, MathFn, ScalarOp};

@@ -69,16 +69,20 @@ pub(crate) fn resolve_axes(op: &str, x: &Var, axes: &Axes) -> Result<Vec<usize>,
     Ok(out)
 }
 
+/// The reduction `op` of `x` over `axes` (negative axes count from the end), keeping the
+/// reduced axes with length 1 if `keepdims`: what `sum`, `max`, … build.
 #[track_caller]
-fn reduce(op: ReduceOp, x: &Var, axes: Axes, keepdims: bool) -> Var {
+pub fn reduce(op: ReduceOp, x: &Var, axes: Axes, keepdims: bool) -> Var {
     Var::from_result(
         resolve_axes(op.name(), x, &axes)
             .and_then(|axes| apply_inner(Op::Reduce { op, axes, keepdims }, vec![x.clone()])),
     )
 }
 
+/// The index of the extremum `op` of `x` over `axes` (flattened in order): what `argmax`
+/// and `argmin` build.
 #[track_caller]
-fn arg_reduce(op: ArgOp, x: &Var, axes: Axes, keepdims: bool) -> Var {
+pub fn arg_reduce(op: ArgOp, x: &Var, axes: Axes, keepdims: bool) -> Var {
     Var::from_result(
         resolve_axes(op.name(), x, &axes)
             .and_then(|axes| apply_inner(Op::ArgReduce { op, axes, keepdims }, vec![x.clone()])),

@@ -4,7 +4,7 @@
 //!
 //! Names resolve in this order: declared variables (`--var`), numbers (`inf`, `nan`, `pi`,
 //! `e`), modules (`T`, `tensor`, `theano`, `nnet`, `np`, … so `T.nnet.sigmoid(x)` pastes
-//! in), then the functions of `FUNCTIONS` under their `theano.tensor` names. An unknown name
+//! in), then the functions of the `functions` table under their `theano.tensor` names. An unknown name
 //! lists the closest known ones.
 
 use crate::parse::ast::{BinOp, Expr, ExprKind, Number, Subscript, UnOp};
@@ -12,6 +12,14 @@ use crate::parse::{caret, parse, ParseError, Span};
 use crate::values::{self, Scalar};
 use tensorlift as tl;
 use tl::{Axes, DType, Index, ScalarOp, Term, Var};
+
+mod args;
+mod functions;
+
+pub use args::{closest, edit_distance};
+use args::{did_you_mean, Args};
+
+pub use functions::{is_function, known_functions, ALIASES};
 
 /// An error in an expression (syntax, name, argument or type), with where it is.
 #[derive(Clone, Debug, PartialEq)]
@@ -100,152 +108,6 @@ pub const MODULES: [&str; 14] = [
     "basic",
 ];
 
-/// Every function name the expression language knows (besides the elementwise ops of
-/// `ScalarOp::ALL` under their `pp` names).
-pub const FUNCTIONS: &[&str] = &[
-    // aliases of elementwise ops (theano.tensor / NumPy spellings)
-    "abs_",
-    "sgn",
-    "inv",
-    "power",
-    "true_divide",
-    "divide",
-    "subtract",
-    "multiply",
-    "and_",
-    "or_",
-    "invert",
-    "bitwise_and",
-    "bitwise_or",
-    "bitwise_not",
-    "logical_and",
-    "logical_or",
-    "logical_not",
-    "where",
-    "fill",
-    "greater",
-    "less",
-    "greater_equal",
-    "less_equal",
-    "equal",
-    "not_equal",
-    "relu",
-    "zeros_like",
-    "ones_like",
-    // reductions
-    "sum",
-    "mean",
-    "prod",
-    "max",
-    "min",
-    "all",
-    "any",
-    "argmax",
-    "argmin",
-    "logsumexp",
-    // softmax family
-    "softmax",
-    "log_softmax",
-    "logsoftmax",
-    // shapes and linear algebra
-    "dot",
-    "outer",
-    "transpose",
-    "dimshuffle",
-    "reshape",
-    "flatten",
-    "concatenate",
-    "join",
-    "stack",
-    "set_subtensor",
-    "inc_subtensor",
-    "cast",
-    "astype",
-];
-
-/// Every known function name, for suggestions.
-pub fn known_functions() -> Vec<&'static str> {
-    let mut v: Vec<&'static str> = ScalarOp::ALL.iter().map(|o| o.name()).collect();
-    v.extend_from_slice(FUNCTIONS);
-    v
-}
-
-/// The elementwise op a function name stands for.
-fn scalar_op(name: &str) -> Option<ScalarOp> {
-    use ScalarOp::*;
-    Some(match name {
-        "abs_" => Abs,
-        "sgn" => Sign,
-        "inv" => Reciprocal,
-        "power" => Pow,
-        "true_divide" | "divide" => Div,
-        "subtract" => Sub,
-        "multiply" => Mul,
-        "and_" | "bitwise_and" | "logical_and" => And,
-        "or_" | "bitwise_or" | "logical_or" => Or,
-        "invert" | "bitwise_not" | "logical_not" => Not,
-        "where" => Switch,
-        "fill" => Second,
-        "greater" => Gt,
-        "less" => Lt,
-        "greater_equal" => Ge,
-        "less_equal" => Le,
-        "equal" => Eq,
-        "not_equal" => Neq,
-        _ => return ScalarOp::ALL.into_iter().find(|o| o.name() == name),
-    })
-}
-
-/// Edit distance with transpositions (optimal string alignment): `epx` is one edit from
-/// `exp`. Case-insensitive.
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().map(|c| c.to_ascii_lowercase()).collect();
-    let b: Vec<char> = b.chars().map(|c| c.to_ascii_lowercase()).collect();
-    let (n, m) = (a.len(), b.len());
-    let mut d = vec![vec![0usize; m + 1]; n + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=n {
-        for j in 1..=m {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = v;
-        }
-    }
-    d[n][m]
-}
-
-/// Up to three candidates closest to `name`, best first.
-pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
-    let limit = name.chars().count() / 3;
-    let mut scored: Vec<(usize, &str)> = candidates
-        .into_iter()
-        .map(|c| (edit_distance(name, c), c))
-        .filter(|(d, c)| (*d <= limit && limit > 0) || c.starts_with(name) && name.len() >= 2)
-        .collect();
-    scored.sort();
-    scored.dedup_by(|a, b| a.1 == b.1);
-    scored.into_iter().take(3).map(|(_, c)| c).collect()
-}
-
-fn did_you_mean(list: &[&str]) -> String {
-    match list {
-        [] => String::new(),
-        [one] => format!("; did you mean `{one}`?"),
-        many => format!(
-            "; did you mean one of {}?",
-            many.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
-        ),
-    }
-}
-
 /// A callable: a named function, or one of `pp`'s braced forms.
 #[derive(Clone, Debug)]
 enum Func {
@@ -321,81 +183,6 @@ fn fold(op: BinOp, a: Number, b: Number) -> Option<Number> {
         (BinOp::Pow, a, b) => Float(f(a).powf(f(b))),
         _ => return None,
     })
-}
-
-/// Bound arguments of a call.
-struct Args {
-    fname: String,
-    call: Span,
-    pos: Vec<(Val, Span)>,
-    kw: Vec<(String, Span, Val, Span)>,
-}
-
-impl Args {
-    /// Binds to `params` (positional or by keyword); the first `required` are required.
-    fn bind(mut self, params: &[&str], required: usize) -> R<Vec<Option<(Val, Span)>>> {
-        let f = &self.fname;
-        if self.pos.len() > params.len() {
-            let extra = &self.pos[params.len()];
-            return Err(ExprError::new(
-                extra.1,
-                format!(
-                    "{f}() takes at most {} argument(s) ({}), got {}",
-                    params.len(),
-                    params.join(", "),
-                    self.pos.len()
-                ),
-            ));
-        }
-        let mut out: Vec<Option<(Val, Span)>> = vec![None; params.len()];
-        for (k, a) in self.pos.drain(..).enumerate() {
-            out[k] = Some(a);
-        }
-        for (name, nspan, v, vspan) in self.kw.drain(..) {
-            match params.iter().position(|p| *p == name) {
-                Some(k) if out[k].is_some() => {
-                    return Err(ExprError::new(nspan, format!("{f}() got argument `{name}` twice")))
-                }
-                Some(k) => out[k] = Some((v, vspan)),
-                None => {
-                    let accepted = params.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ");
-                    return Err(ExprError::new(
-                        nspan,
-                        format!(
-                            "{f}() has no argument `{name}`; it takes {accepted}{}",
-                            did_you_mean(&closest(&name, params.iter().copied()))
-                        ),
-                    ));
-                }
-            }
-        }
-        for (k, p) in params.iter().enumerate().take(required) {
-            if out[k].is_none() {
-                return Err(ExprError::new(
-                    self.call,
-                    format!("{f}() is missing argument `{p}`: it takes ({})", params.join(", ")),
-                ));
-            }
-        }
-        Ok(out)
-    }
-
-    /// No keywords allowed: the positional arguments.
-    fn positional(self, min: usize) -> R<Vec<(Val, Span)>> {
-        if let Some((name, span, ..)) = self.kw.first() {
-            return Err(ExprError::new(
-                *span,
-                format!("{}() takes no keyword argument `{name}`", self.fname),
-            ));
-        }
-        if self.pos.len() < min {
-            return Err(ExprError::new(
-                self.call,
-                format!("{}() needs at least {min} argument(s), got {}", self.fname, self.pos.len()),
-            ));
-        }
-        Ok(self.pos)
-    }
 }
 
 impl Builder<'_> {
@@ -536,7 +323,7 @@ impl Builder<'_> {
         if MODULES.contains(&n) {
             return Ok(Val::Module);
         }
-        if scalar_op(n).is_some() || FUNCTIONS.contains(&n) {
+        if functions::is_function(n) {
             return Ok(Val::Func(Func::Named(n.to_string())));
         }
         let mut candidates: Vec<&str> = self.scope.names().collect();
@@ -594,7 +381,7 @@ impl Builder<'_> {
                 if let Some(v) = values::named_constant(name) {
                     return Ok(Val::Num(Number::Float(v)));
                 }
-                if scalar_op(name).is_some() || FUNCTIONS.contains(&name) {
+                if functions::is_function(name) {
                     return Ok(Val::Func(Func::Named(name.to_string())));
                 }
                 Err(ExprError::new(
@@ -609,7 +396,7 @@ impl Builder<'_> {
                     span,
                     "`.shape` (the shape of a tensor as a symbolic value) is not supported yet; `.ndim` gives the rank",
                 )),
-                _ if scalar_op(name).is_some() || FUNCTIONS.contains(&name) => {
+                _ if functions::is_function(name) => {
                     Ok(Val::Method(v, name.to_string()))
                 }
                 _ => {
@@ -790,8 +577,7 @@ impl Builder<'_> {
         span: Span,
     ) -> R<Val> {
         if let ExprKind::Name(n) = &callee.kind {
-            let known =
-                self.scope.get(n).is_some() || scalar_op(n).is_some() || FUNCTIONS.contains(&n.as_str());
+            let known = self.scope.get(n).is_some() || functions::is_function(n);
             if !known {
                 return Err(ExprError::new(
                     callee.span,
@@ -809,7 +595,7 @@ impl Builder<'_> {
         };
         // set/inc_subtensor read their first argument as an indexed region, not a value.
         if let Func::Named(n) = &func {
-            if n == "set_subtensor" || n == "inc_subtensor" {
+            if functions::REGION_FUNCTIONS.contains(&n.as_str()) {
                 return self.subtensor_update(n, args, kwargs, span);
             }
         }
@@ -843,253 +629,10 @@ impl Builder<'_> {
     }
 
     fn named_call(&mut self, n: &str, args: Args, span: Span) -> R<Var> {
-        let reduce = |b: &Self, args: Args| -> R<(Var, Axes, bool)> {
-            let a = args.bind(&["x", "axis", "keepdims"], 1)?;
-            let (x, s) = a[0].clone().expect("required");
-            let x = b.to_var(x, s)?;
-            let axes = b.axes(a[1].as_ref())?;
-            let keep = match &a[2] {
-                Some((v, s)) => b.boolean(v, *s, "keepdims")?,
-                None => false,
-            };
-            Ok((x, axes, keep))
-        };
-        Ok(match n {
-            "sum" => {
-                let (x, a, k) = reduce(self, args)?;
-                x.sum_opts(a, k)
-            }
-            "mean" => {
-                let (x, a, k) = reduce(self, args)?;
-                x.mean_opts(a, k)
-            }
-            "prod" => {
-                let (x, a, k) = reduce(self, args)?;
-                x.prod_opts(a, k)
-            }
-            "max" => {
-                let (x, a, k) = reduce(self, args)?;
-                x.max_opts(a, k)
-            }
-            "min" => {
-                let (x, a, k) = reduce(self, args)?;
-                x.min_opts(a, k)
-            }
-            "all" => {
-                let (x, a, k) = reduce(self, args)?;
-                x.all_opts(a, k)
-            }
-            "any" => {
-                let (x, a, k) = reduce(self, args)?;
-                x.any_opts(a, k)
-            }
-            "argmax" => {
-                let (x, a, k) = reduce(self, args)?;
-                x.argmax_opts(a, k)
-            }
-            "argmin" => {
-                let (x, a, k) = reduce(self, args)?;
-                x.argmin_opts(a, k)
-            }
-            "logsumexp" => {
-                let (x, a, k) = reduce(self, args)?;
-                tl::logsumexp(&x, a, k)
-            }
-            "softmax" | "log_softmax" | "logsoftmax" => {
-                let a = args.bind(&["x", "axis"], 1)?;
-                let (x, s) = a[0].clone().expect("required");
-                let x = self.to_var(x, s)?;
-                let axis = match &a[1] {
-                    Some((v, s)) => self.isize(v, *s, "axis")?,
-                    None => -1,
-                };
-                if n == "softmax" {
-                    tl::softmax(&x, axis)
-                } else {
-                    tl::log_softmax(&x, axis)
-                }
-            }
-            "dot" => {
-                let a = args.bind(&["a", "b"], 2)?;
-                let (x, sx) = a[0].clone().expect("required");
-                let (y, sy) = a[1].clone().expect("required");
-                tl::dot(self.to_term(x, sx)?, self.to_term(y, sy)?)
-            }
-            "outer" => {
-                let a = args.bind(&["x", "y"], 2)?;
-                let (x, sx) = a[0].clone().expect("required");
-                let (y, sy) = a[1].clone().expect("required");
-                tl::outer(&self.to_var(x, sx)?, &self.to_var(y, sy)?)
-            }
-            "transpose" => {
-                let pos = args.positional(1)?;
-                let mut it = pos.into_iter();
-                let (x, s) = it.next().expect("min 1");
-                let x = self.to_var(x, s)?;
-                let rest: Vec<(Val, Span)> = it.collect();
-                let axes: Vec<(Val, Span)> = match rest.as_slice() {
-                    [(Val::Tuple(items) | Val::List(items), _)] => items.clone(),
-                    [(Val::None, _)] | [] => return checked(x.t(), span),
-                    _ => rest,
-                };
-                let axes: Vec<usize> = axes
-                    .iter()
-                    .map(|(v, s)| {
-                        let i = self.int(v, *s, "an axis")?;
-                        usize::try_from(i)
-                            .map_err(|_| ExprError::new(*s, "transpose axes must be non-negative"))
-                    })
-                    .collect::<R<_>>()?;
-                x.transpose(&axes)
-            }
-            "dimshuffle" => {
-                let pos = args.positional(1)?;
-                let mut it = pos.into_iter();
-                let (x, s) = it.next().expect("min 1");
-                let x = self.to_var(x, s)?;
-                let rest: Vec<(Val, Span)> = it.collect();
-                let entries: Vec<(Val, Span)> = match rest.as_slice() {
-                    [(Val::Str(p), _)] => return checked(x.dimshuffle_pattern(p), span),
-                    [(Val::Tuple(items) | Val::List(items), _)] => items.clone(),
-                    _ => rest,
-                };
-                let parts: Vec<String> = entries
-                    .iter()
-                    .map(|(v, s)| match v {
-                        Val::Str(p) if p == "x" => Ok("x".to_string()),
-                        Val::Num(Number::Int(i)) if *i >= 0 => Ok(i.to_string()),
-                        other => Err(ExprError::new(
-                            *s,
-                            format!(
-                                "a dimshuffle entry is an axis number or 'x', found {}",
-                                other.describe()
-                            ),
-                        )),
-                    })
-                    .collect::<R<_>>()?;
-                x.dimshuffle_pattern(&parts.join(","))
-            }
-            "reshape" => {
-                let pos = args.positional(2)?;
-                let mut it = pos.into_iter();
-                let (x, s) = it.next().expect("min 2");
-                let x = self.to_var(x, s)?;
-                let rest: Vec<(Val, Span)> = it.collect();
-                let entries: Vec<(Val, Span)> = match rest.as_slice() {
-                    [(Val::Tuple(items) | Val::List(items), _)] => items.clone(),
-                    _ => rest,
-                };
-                let mut dims = Vec::with_capacity(entries.len());
-                for (v, s) in &entries {
-                    dims.push(match v {
-                        Val::KeepAxis(i) => tl::ReshapeDim::Keep(*i),
-                        Val::Num(Number::Int(-1)) => tl::ReshapeDim::Infer,
-                        Val::Num(Number::Int(i)) if *i >= 0 => tl::ReshapeDim::Fixed(*i as usize),
-                        other => {
-                            return Err(ExprError::new(
-                                *s,
-                                format!(
-                                    "a reshape length is a non-negative integer or -1, found {}",
-                                    other.describe()
-                                ),
-                            ))
-                        }
-                    });
-                }
-                tl::apply(tl::Op::Reshape { shape: dims }, vec![x])
-            }
-            "flatten" => {
-                let a = args.bind(&["x", "ndim"], 1)?;
-                let (x, s) = a[0].clone().expect("required");
-                let x = self.to_var(x, s)?;
-                let nd = match &a[1] {
-                    Some((v, s)) => {
-                        let i = self.int(v, *s, "ndim")?;
-                        usize::try_from(i).map_err(|_| ExprError::new(*s, "ndim must be positive"))?
-                    }
-                    None => 1,
-                };
-                x.flatten(nd)
-            }
-            "concatenate" | "stack" => {
-                let a = args.bind(&["tensors", "axis"], 1)?;
-                let xs = self.tensors(a[0].clone().expect("required"), n)?;
-                let axis = match &a[1] {
-                    Some((v, s)) => self.isize(v, *s, "axis")?,
-                    None => 0,
-                };
-                if xs.is_empty() {
-                    return Err(ExprError::new(span, format!("{n}() needs at least one tensor")));
-                }
-                if n == "stack" {
-                    tl::stack(&xs, axis)
-                } else {
-                    tl::concatenate(&xs, axis)
-                }
-            }
-            "join" => {
-                let pos = args.positional(2)?;
-                let axis = self.isize(&pos[0].0, pos[0].1, "axis")?;
-                let xs: Vec<Var> =
-                    pos[1..].iter().map(|(v, s)| self.to_var(v.clone(), *s)).collect::<R<_>>()?;
-                tl::concatenate(&xs, axis)
-            }
-            "cast" | "astype" => {
-                let a = args.bind(&["x", "dtype"], 2)?;
-                let (x, s) = a[0].clone().expect("required");
-                let (d, ds) = a[1].clone().expect("required");
-                let dtype = match &d {
-                    Val::Str(name) => DType::from_name(name).or(match name.as_str() {
-                        "float" | "double" => Some(DType::F64),
-                        "int" => Some(DType::I64),
-                        "floatX" => Some(tl::config::float_x()),
-                        _ => None,
-                    }),
-                    _ => None,
-                }
-                .ok_or_else(|| {
-                    ExprError::new(ds, "dtype must be one of 'bool', 'int32', 'int64', 'float32', 'float64'")
-                })?;
-                tl::cast(self.to_term(x, s)?, dtype)
-            }
-            "relu" => {
-                let a = args.bind(&["x"], 1)?;
-                let (x, s) = a[0].clone().expect("required");
-                tl::maximum(self.to_term(x, s)?, 0)
-            }
-            "zeros_like" | "ones_like" => {
-                let a = args.bind(&["x"], 1)?;
-                let (x, s) = a[0].clone().expect("required");
-                let fill = if n == "zeros_like" { 0 } else { 1 };
-                tl::elemwise(ScalarOp::Second, vec![self.to_term(x, s)?, Term::Int(fill)])
-            }
-            _ => {
-                let Some(op) = scalar_op(n) else {
-                    return Err(ExprError::new(span, format!("unknown function `{n}`")));
-                };
-                let pos = args.positional(1)?;
-                match op.arity() {
-                    Some(k) if pos.len() != k => {
-                        return Err(ExprError::new(
-                            span,
-                            format!("{n}() takes {k} argument(s), got {}", pos.len()),
-                        ))
-                    }
-                    None if pos.len() < 2 => {
-                        return Err(ExprError::new(
-                            span,
-                            format!("{n}() takes two or more arguments, got {}", pos.len()),
-                        ))
-                    }
-                    _ => {}
-                }
-                let terms: Vec<Term> = pos.into_iter().map(|(v, s)| self.to_term(v, s)).collect::<R<_>>()?;
-                match self.elemwise(op, terms, span)? {
-                    Val::Tensor(v) => v,
-                    _ => unreachable!("elemwise builds a tensor"),
-                }
-            }
-        })
+        match functions::handler(n) {
+            Some(h) => h(self, n, args, span),
+            None => Err(ExprError::new(span, format!("unknown function `{n}`"))),
+        }
     }
 
     fn subtensor_update(

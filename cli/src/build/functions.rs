@@ -1,0 +1,321 @@
+//! The expression language's functions: one table from each name to the handler that
+//! builds it. The elementwise ops come from the op table (`ScalarOp::ALL` under their `pp`
+//! names, and [`ALIASES`] under NumPy's and Theano's other spellings); the reductions from
+//! `ReduceOp::ALL` and `ArgOp`; every other op kind's names are its `OpInfo::cli`, checked
+//! against [`FUNCTIONS`] by the conformance test. Lookup ([`handler`]) and the list of names
+//! ([`known_functions`]) read the same tables, so they cannot disagree.
+
+use super::{checked, Args, Builder, ExprError, Val, R};
+use crate::parse::ast::Number;
+use crate::parse::Span;
+use tensorlift as tl;
+use tl::{ArgOp, Axes, DType, ReduceOp, ScalarOp, Term, Var};
+
+/// Builds a call's result from its bound arguments; `n` is the name it was called by.
+pub(super) type Handler = fn(&mut Builder<'_>, &str, Args, Span) -> R<Var>;
+
+/// The functions that are neither elementwise ops nor reductions, by name.
+pub(super) const FUNCTIONS: &[(&str, Handler)] = &[
+    ("logsumexp", logsumexp),
+    ("softmax", softmax),
+    ("log_softmax", softmax),
+    ("logsoftmax", softmax),
+    ("dot", dot),
+    ("outer", outer),
+    ("transpose", transpose),
+    ("dimshuffle", dimshuffle),
+    ("reshape", reshape),
+    ("flatten", flatten),
+    ("concatenate", concatenate),
+    ("stack", concatenate),
+    ("join", join),
+    ("cast", cast),
+    ("astype", cast),
+    ("relu", relu),
+    ("zeros_like", zeros_like),
+    ("ones_like", zeros_like),
+];
+
+/// Functions whose first argument is an indexed region (`x[1:]`), not a value: the
+/// builder reads their arguments itself.
+pub(super) const REGION_FUNCTIONS: [&str; 2] = ["set_subtensor", "inc_subtensor"];
+
+/// Other names of elementwise ops (`theano.tensor` and NumPy spellings).
+pub const ALIASES: &[(&str, ScalarOp)] = &[
+    ("abs_", ScalarOp::Abs),
+    ("sgn", ScalarOp::Sign),
+    ("inv", ScalarOp::Reciprocal),
+    ("power", ScalarOp::Pow),
+    ("true_divide", ScalarOp::Div),
+    ("divide", ScalarOp::Div),
+    ("subtract", ScalarOp::Sub),
+    ("multiply", ScalarOp::Mul),
+    ("and_", ScalarOp::And),
+    ("bitwise_and", ScalarOp::And),
+    ("logical_and", ScalarOp::And),
+    ("or_", ScalarOp::Or),
+    ("bitwise_or", ScalarOp::Or),
+    ("logical_or", ScalarOp::Or),
+    ("invert", ScalarOp::Not),
+    ("bitwise_not", ScalarOp::Not),
+    ("logical_not", ScalarOp::Not),
+    ("where", ScalarOp::Switch),
+    ("fill", ScalarOp::Second),
+    ("greater", ScalarOp::Gt),
+    ("less", ScalarOp::Lt),
+    ("greater_equal", ScalarOp::Ge),
+    ("less_equal", ScalarOp::Le),
+    ("equal", ScalarOp::Eq),
+    ("not_equal", ScalarOp::Neq),
+];
+
+/// The elementwise op a function name stands for.
+pub(super) fn scalar_op(name: &str) -> Option<ScalarOp> {
+    ALIASES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, op)| *op)
+        .or_else(|| ScalarOp::ALL.into_iter().find(|o| o.name() == name))
+}
+
+/// The handler of a function name, if it is one.
+pub(super) fn handler(name: &str) -> Option<Handler> {
+    if scalar_op(name).is_some() {
+        return Some(elementwise);
+    }
+    if ReduceOp::ALL.iter().any(|r| r.name() == name) || ArgOp::ALL.iter().any(|a| a.name() == name) {
+        return Some(reduction);
+    }
+    FUNCTIONS.iter().find(|(n, _)| *n == name).map(|(_, h)| *h)
+}
+
+/// True when `name` is a function of the expression language.
+pub fn is_function(name: &str) -> bool {
+    handler(name).is_some() || REGION_FUNCTIONS.contains(&name)
+}
+
+/// Every function name the expression language knows, for suggestions.
+pub fn known_functions() -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = ScalarOp::ALL.iter().map(|o| o.name()).collect();
+    v.extend(ALIASES.iter().map(|(n, _)| *n));
+    v.extend(ReduceOp::ALL.iter().map(|r| r.name()));
+    v.extend(ArgOp::ALL.iter().map(|a| a.name()));
+    v.extend(FUNCTIONS.iter().map(|(n, _)| *n));
+    v.extend(REGION_FUNCTIONS);
+    v
+}
+
+/// `x, axis=None, keepdims=False`: the arguments of every reduction.
+fn reduce_args(b: &mut Builder<'_>, args: Args) -> R<(Var, Axes, bool)> {
+    let a = args.bind(&["x", "axis", "keepdims"], 1)?;
+    let (x, s) = a[0].clone().expect("required");
+    let x = b.to_var(x, s)?;
+    let axes = b.axes(a[1].as_ref())?;
+    let keep = match &a[2] {
+        Some((v, s)) => b.boolean(v, *s, "keepdims")?,
+        None => false,
+    };
+    Ok((x, axes, keep))
+}
+
+/// `sum`, `max`, …, `argmax`, `argmin`: the reduction of that name.
+fn reduction(b: &mut Builder<'_>, n: &str, args: Args, _span: Span) -> R<Var> {
+    let (x, a, k) = reduce_args(b, args)?;
+    match ReduceOp::ALL.into_iter().find(|r| r.name() == n) {
+        Some(op) => Ok(tl::reduce(op, &x, a, k)),
+        None => {
+            let op = ArgOp::ALL.into_iter().find(|o| o.name() == n).expect("a reduction's name");
+            Ok(tl::arg_reduce(op, &x, a, k))
+        }
+    }
+}
+
+fn logsumexp(b: &mut Builder<'_>, _n: &str, args: Args, _span: Span) -> R<Var> {
+    let (x, a, k) = reduce_args(b, args)?;
+    Ok(tl::logsumexp(&x, a, k))
+}
+
+fn softmax(b: &mut Builder<'_>, n: &str, args: Args, _span: Span) -> R<Var> {
+    let a = args.bind(&["x", "axis"], 1)?;
+    let (x, s) = a[0].clone().expect("required");
+    let x = b.to_var(x, s)?;
+    let axis = match &a[1] {
+        Some((v, s)) => b.isize(v, *s, "axis")?,
+        None => -1,
+    };
+    Ok(if n == "softmax" { tl::softmax(&x, axis) } else { tl::log_softmax(&x, axis) })
+}
+
+fn dot(b: &mut Builder<'_>, _n: &str, args: Args, _span: Span) -> R<Var> {
+    let a = args.bind(&["a", "b"], 2)?;
+    let (x, sx) = a[0].clone().expect("required");
+    let (y, sy) = a[1].clone().expect("required");
+    Ok(tl::dot(b.to_term(x, sx)?, b.to_term(y, sy)?))
+}
+
+fn outer(b: &mut Builder<'_>, _n: &str, args: Args, _span: Span) -> R<Var> {
+    let a = args.bind(&["x", "y"], 2)?;
+    let (x, sx) = a[0].clone().expect("required");
+    let (y, sy) = a[1].clone().expect("required");
+    Ok(tl::outer(&b.to_var(x, sx)?, &b.to_var(y, sy)?))
+}
+
+fn transpose(b: &mut Builder<'_>, _n: &str, args: Args, span: Span) -> R<Var> {
+    let pos = args.positional(1)?;
+    let mut it = pos.into_iter();
+    let (x, s) = it.next().expect("min 1");
+    let x = b.to_var(x, s)?;
+    let rest: Vec<(Val, Span)> = it.collect();
+    let axes: Vec<(Val, Span)> = match rest.as_slice() {
+        [(Val::Tuple(items) | Val::List(items), _)] => items.clone(),
+        [(Val::None, _)] | [] => return checked(x.t(), span),
+        _ => rest,
+    };
+    let axes: Vec<usize> = axes
+        .iter()
+        .map(|(v, s)| {
+            let i = b.int(v, *s, "an axis")?;
+            usize::try_from(i).map_err(|_| ExprError::new(*s, "transpose axes must be non-negative"))
+        })
+        .collect::<R<_>>()?;
+    Ok(x.transpose(&axes))
+}
+
+fn dimshuffle(b: &mut Builder<'_>, _n: &str, args: Args, span: Span) -> R<Var> {
+    let pos = args.positional(1)?;
+    let mut it = pos.into_iter();
+    let (x, s) = it.next().expect("min 1");
+    let x = b.to_var(x, s)?;
+    let rest: Vec<(Val, Span)> = it.collect();
+    let entries: Vec<(Val, Span)> = match rest.as_slice() {
+        [(Val::Str(p), _)] => return checked(x.dimshuffle_pattern(p), span),
+        [(Val::Tuple(items) | Val::List(items), _)] => items.clone(),
+        _ => rest,
+    };
+    let parts: Vec<String> = entries
+        .iter()
+        .map(|(v, s)| match v {
+            Val::Str(p) if p == "x" => Ok("x".to_string()),
+            Val::Num(Number::Int(i)) if *i >= 0 => Ok(i.to_string()),
+            other => Err(ExprError::new(
+                *s,
+                format!("a dimshuffle entry is an axis number or 'x', found {}", other.describe()),
+            )),
+        })
+        .collect::<R<_>>()?;
+    Ok(x.dimshuffle_pattern(&parts.join(",")))
+}
+
+fn reshape(b: &mut Builder<'_>, _n: &str, args: Args, _span: Span) -> R<Var> {
+    let pos = args.positional(2)?;
+    let mut it = pos.into_iter();
+    let (x, s) = it.next().expect("min 2");
+    let x = b.to_var(x, s)?;
+    let rest: Vec<(Val, Span)> = it.collect();
+    let entries: Vec<(Val, Span)> = match rest.as_slice() {
+        [(Val::Tuple(items) | Val::List(items), _)] => items.clone(),
+        _ => rest,
+    };
+    let mut dims = Vec::with_capacity(entries.len());
+    for (v, s) in &entries {
+        dims.push(match v {
+            Val::KeepAxis(i) => tl::ReshapeDim::Keep(*i),
+            Val::Num(Number::Int(-1)) => tl::ReshapeDim::Infer,
+            Val::Num(Number::Int(i)) if *i >= 0 => tl::ReshapeDim::Fixed(*i as usize),
+            other => {
+                return Err(ExprError::new(
+                    *s,
+                    format!("a reshape length is a non-negative integer or -1, found {}", other.describe()),
+                ))
+            }
+        });
+    }
+    Ok(tl::apply(tl::Op::Reshape { shape: dims }, vec![x]))
+}
+
+fn flatten(b: &mut Builder<'_>, _n: &str, args: Args, _span: Span) -> R<Var> {
+    let a = args.bind(&["x", "ndim"], 1)?;
+    let (x, s) = a[0].clone().expect("required");
+    let x = b.to_var(x, s)?;
+    let nd = match &a[1] {
+        Some((v, s)) => {
+            let i = b.int(v, *s, "ndim")?;
+            usize::try_from(i).map_err(|_| ExprError::new(*s, "ndim must be positive"))?
+        }
+        None => 1,
+    };
+    Ok(x.flatten(nd))
+}
+
+fn concatenate(b: &mut Builder<'_>, n: &str, args: Args, span: Span) -> R<Var> {
+    let a = args.bind(&["tensors", "axis"], 1)?;
+    let xs = b.tensors(a[0].clone().expect("required"), n)?;
+    let axis = match &a[1] {
+        Some((v, s)) => b.isize(v, *s, "axis")?,
+        None => 0,
+    };
+    if xs.is_empty() {
+        return Err(ExprError::new(span, format!("{n}() needs at least one tensor")));
+    }
+    Ok(if n == "stack" { tl::stack(&xs, axis) } else { tl::concatenate(&xs, axis) })
+}
+
+fn join(b: &mut Builder<'_>, _n: &str, args: Args, _span: Span) -> R<Var> {
+    let pos = args.positional(2)?;
+    let axis = b.isize(&pos[0].0, pos[0].1, "axis")?;
+    let xs: Vec<Var> = pos[1..].iter().map(|(v, s)| b.to_var(v.clone(), *s)).collect::<R<_>>()?;
+    Ok(tl::concatenate(&xs, axis))
+}
+
+fn cast(b: &mut Builder<'_>, _n: &str, args: Args, _span: Span) -> R<Var> {
+    let a = args.bind(&["x", "dtype"], 2)?;
+    let (x, s) = a[0].clone().expect("required");
+    let (d, ds) = a[1].clone().expect("required");
+    let dtype = match &d {
+        Val::Str(name) => DType::from_name(name).or(match name.as_str() {
+            "float" | "double" => Some(DType::F64),
+            "int" => Some(DType::I64),
+            "floatX" => Some(tl::config::float_x()),
+            _ => None,
+        }),
+        _ => None,
+    }
+    .ok_or_else(|| {
+        ExprError::new(ds, "dtype must be one of 'bool', 'int32', 'int64', 'float32', 'float64'")
+    })?;
+    Ok(tl::cast(b.to_term(x, s)?, dtype))
+}
+
+fn relu(b: &mut Builder<'_>, _n: &str, args: Args, _span: Span) -> R<Var> {
+    let a = args.bind(&["x"], 1)?;
+    let (x, s) = a[0].clone().expect("required");
+    Ok(tl::maximum(b.to_term(x, s)?, 0))
+}
+
+fn zeros_like(b: &mut Builder<'_>, n: &str, args: Args, _span: Span) -> R<Var> {
+    let a = args.bind(&["x"], 1)?;
+    let (x, s) = a[0].clone().expect("required");
+    let fill = if n == "zeros_like" { 0 } else { 1 };
+    Ok(tl::elemwise(ScalarOp::Second, vec![b.to_term(x, s)?, Term::Int(fill)]))
+}
+
+fn elementwise(b: &mut Builder<'_>, n: &str, args: Args, span: Span) -> R<Var> {
+    let Some(op) = scalar_op(n) else {
+        return Err(ExprError::new(span, format!("unknown function `{n}`")));
+    };
+    let pos = args.positional(1)?;
+    match op.arity() {
+        Some(k) if pos.len() != k => {
+            return Err(ExprError::new(span, format!("{n}() takes {k} argument(s), got {}", pos.len())))
+        }
+        None if pos.len() < 2 => {
+            return Err(ExprError::new(span, format!("{n}() takes two or more arguments, got {}", pos.len())))
+        }
+        _ => {}
+    }
+    let terms: Vec<Term> = pos.into_iter().map(|(v, s)| b.to_term(v, s)).collect::<R<_>>()?;
+    Ok(match b.elemwise(op, terms, span)? {
+        Val::Tensor(v) => v,
+        _ => unreachable!("elemwise builds a tensor"),
+    })
+}

@@ -1,0 +1,512 @@
+//! The closed set of graph ops, and what each kind of op declares about itself.
+//!
+//! Elementwise ops are declared in the scalar op table (`crate::scalar`). Every other op is
+//! a variant of [`Op`] with a row in [`OpKind::info`] (its text spelling, its number of
+//! outputs, how it differentiates, how the CLI spells it). Its type rule lives in the family
+//! module here (`elemwise`, `reduce`, `linalg`, `shape`), its reference kernel in the
+//! family module of the same name under `kernels`, its gradient in `grad::rules`; each is an
+//! exhaustive `match`, so the compiler lists every place a new op must be added, and the
+//! conformance test (`tests/op_conformance.rs`) checks the declared paths.
+//!
+//! # Several outputs
+//!
+//! A node has one result. An op with several results (a multi-output `Composite` today;
+//! `max_and_argmax`, `scan` and random draws later) is one node whose result is output 0,
+//! and one projection node per further output (`Op::CompositeOutput { index }`) whose only
+//! input is that node. Every pass, the verifier, the text form and the interpreter then deal
+//! in single-result nodes; the backends compute all outputs of the producer in one pass and
+//! hand each projection its buffer. [`OpInfo::outputs`] says how many results a kind has.
+
+use crate::dtype::DType;
+use crate::error::{BuildErrorKind, Operand};
+use crate::program::ScalarProgram;
+pub use crate::scalar::ScalarOp;
+use crate::shared::SharedVar;
+use crate::types::TensorType;
+use crate::value::Tensor;
+use std::sync::Arc;
+
+mod elemwise;
+mod linalg;
+mod reduce;
+mod shape;
+
+pub use reduce::reduced_shape;
+pub use shape::{checked_product, fmt_reshape, normalize_slice, shape_fits};
+
+/// A reduction over a set of axes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ReduceOp {
+    /// Sum (integers accumulate in int64, floats in float64; the sum of nothing is `+0.0`).
+    Sum,
+    /// Product (integers accumulate in int64, floats in float64).
+    Prod,
+    /// Maximum, NaN if any element is NaN.
+    Max,
+    /// Minimum, NaN if any element is NaN.
+    Min,
+    /// Arithmetic mean (integers average in float64; float32 accumulates in float64).
+    Mean,
+    /// True if every element is nonzero.
+    All,
+    /// True if some element is nonzero.
+    Any,
+}
+
+impl ReduceOp {
+    /// The name used by `pp` and the text form.
+    pub fn name(self) -> &'static str {
+        match self {
+            ReduceOp::Sum => "sum",
+            ReduceOp::Prod => "prod",
+            ReduceOp::Max => "max",
+            ReduceOp::Min => "min",
+            ReduceOp::Mean => "mean",
+            ReduceOp::All => "all",
+            ReduceOp::Any => "any",
+        }
+    }
+
+    /// Every reduction, for the parser.
+    pub const ALL: [ReduceOp; 7] = [
+        ReduceOp::Sum,
+        ReduceOp::Prod,
+        ReduceOp::Max,
+        ReduceOp::Min,
+        ReduceOp::Mean,
+        ReduceOp::All,
+        ReduceOp::Any,
+    ];
+
+    /// The result dtype for an input dtype.
+    pub fn out_dtype(self, input: DType) -> DType {
+        match self {
+            ReduceOp::Sum | ReduceOp::Prod if !input.is_float() => DType::I64,
+            ReduceOp::Mean => input.to_float(),
+            ReduceOp::All | ReduceOp::Any => DType::Bool,
+            _ => input,
+        }
+    }
+}
+
+/// Which arg-extremum an `ArgReduce` finds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ArgOp {
+    /// Index of the first maximum (of the first NaN, if any).
+    ArgMax,
+    /// Index of the first minimum (of the first NaN, if any).
+    ArgMin,
+}
+
+impl ArgOp {
+    /// Both arg-extrema, for the parser.
+    pub const ALL: [ArgOp; 2] = [ArgOp::ArgMax, ArgOp::ArgMin];
+
+    /// The name used by `pp` and the text form.
+    pub fn name(self) -> &'static str {
+        match self {
+            ArgOp::ArgMax => "argmax",
+            ArgOp::ArgMin => "argmin",
+        }
+    }
+}
+
+/// One axis of a `Subtensor` index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum IndexEntry {
+    /// A single position (negative counts from the end); the axis disappears.
+    At(Idx),
+    /// `start:stop:step` with NumPy's meaning of omitted and negative bounds.
+    Slice {
+        /// First position, `None` for the natural start.
+        start: Option<isize>,
+        /// One past the last position, `None` for the natural end.
+        stop: Option<isize>,
+        /// Stride, never 0.
+        step: isize,
+    },
+}
+
+/// A single index: a number fixed when building, or a symbolic integer scalar input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Idx {
+    /// A fixed position.
+    Const(isize),
+    /// The next index input of the node (after the data inputs).
+    Input,
+}
+
+/// One axis of a `Reshape` target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ReshapeDim {
+    /// A fixed length.
+    Fixed(usize),
+    /// The length of the input's axis with this number.
+    Keep(usize),
+    /// Whatever length makes the element count match (at most one per reshape).
+    Infer,
+    /// The length of axis `i` of the reshape's second input, a shape donor (how the
+    /// gradient of a reshape restores its input's run-time shape).
+    Like(usize),
+}
+
+/// An operation: a node of the graph applies one op to its inputs.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Op {
+    /// An input of the graph (its name is on the node).
+    Input,
+    /// A constant value.
+    Constant(Box<Tensor>),
+    /// A shared variable, read at call time.
+    Shared(SharedVar),
+    /// A scalar op applied elementwise; inputs share their rank and broadcast statically.
+    Elemwise(ScalarOp),
+    /// A reduction over `axes` (sorted, distinct).
+    Reduce {
+        /// Which reduction.
+        op: ReduceOp,
+        /// The reduced axes.
+        axes: Vec<usize>,
+        /// Keep reduced axes with length 1.
+        keepdims: bool,
+    },
+    /// Index of the extremum over `axes`, counted over those axes flattened in order.
+    ArgReduce {
+        /// Which extremum.
+        op: ArgOp,
+        /// The reduced axes.
+        axes: Vec<usize>,
+        /// Keep reduced axes with length 1.
+        keepdims: bool,
+    },
+    /// `exp(x - max) / sum(exp(x - max))` along one axis.
+    Softmax {
+        /// The axis.
+        axis: usize,
+    },
+    /// `x - max - log(sum(exp(x - max)))` along one axis.
+    LogSoftmax {
+        /// The axis.
+        axis: usize,
+    },
+    /// `log(sum(exp(x)))` over `axes`, computed without overflow.
+    LogSumExp {
+        /// The reduced axes.
+        axes: Vec<usize>,
+        /// Keep reduced axes with length 1.
+        keepdims: bool,
+    },
+    /// NumPy's `dot` for ranks 1 and 2.
+    Dot,
+    /// `beta * z + alpha * dot(x, y)`: inputs `z, alpha, x, y, beta` (alpha and beta 0-d);
+    /// gemm for a matrix `y`, gemv for a vector. Made by the optimizer.
+    Gemm,
+    /// A fused elementwise kernel: the scalar program applied elementwise to the inputs,
+    /// which broadcast statically like any elementwise op's. Made by the optimizer.
+    Composite(Arc<ScalarProgram>),
+    /// Output `index` (≥ 1) of the multi-output `Composite` that is its one input, which
+    /// computes it in the same pass as its result. Made by the optimizer.
+    CompositeOutput {
+        /// Which output of the program (`ScalarProgram::extra_outputs[index - 1]`).
+        index: usize,
+        /// Its dtype.
+        dtype: DType,
+    },
+    /// A reduction of a fused elementwise kernel, computed without the intermediate:
+    /// `op(body(inputs…))` over `axes`. Made by the optimizer.
+    FusedReduce {
+        /// The reduction.
+        op: ReduceOp,
+        /// The reduced axes.
+        axes: Vec<usize>,
+        /// Keep reduced axes with length 1.
+        keepdims: bool,
+        /// The elementwise body.
+        body: Arc<ScalarProgram>,
+    },
+    /// Reorders axes: `Some(i)` takes input axis `i`, `None` inserts a broadcastable axis;
+    /// input axes not listed must be broadcastable and are dropped.
+    DimShuffle {
+        /// The new order.
+        order: Vec<Option<usize>>,
+    },
+    /// A new shape with the same elements in row-major order.
+    Reshape {
+        /// The target axes.
+        shape: Vec<ReshapeDim>,
+    },
+    /// Joins inputs along an existing axis.
+    Concatenate {
+        /// The axis.
+        axis: usize,
+    },
+    /// Part `part` of the first input cut along `axis` into pieces as long as the other
+    /// inputs (the gradient of `concatenate`): inputs are the whole, then every piece's
+    /// shape donor.
+    SplitPart {
+        /// The axis.
+        axis: usize,
+        /// Which piece.
+        part: usize,
+    },
+    /// Basic indexing `x[i, a:b:c, …]`; the inputs are the data then the symbolic indices.
+    Subtensor {
+        /// One entry per indexed axis (trailing axes are taken whole).
+        index: Vec<IndexEntry>,
+    },
+    /// `x` with `x[index]` set to (or incremented by) `y`; inputs are `x`, `y`, then the
+    /// symbolic indices.
+    IncSubtensor {
+        /// The indexed region.
+        index: Vec<IndexEntry>,
+        /// Set (`true`) or increment (`false`).
+        set: bool,
+    },
+}
+
+impl Op {
+    /// The op's name as `pp`, the text form and errors use it.
+    pub fn name(&self) -> String {
+        match self {
+            Op::Input => "input".into(),
+            Op::Constant(_) => "constant".into(),
+            Op::Shared(_) => "shared".into(),
+            Op::Elemwise(s) => s.name().into(),
+            Op::Reduce { op, .. } => op.name().into(),
+            Op::ArgReduce { op, .. } => op.name().into(),
+            Op::Softmax { .. } => "softmax".into(),
+            Op::LogSoftmax { .. } => "log_softmax".into(),
+            Op::LogSumExp { .. } => "logsumexp".into(),
+            Op::Dot => "dot".into(),
+            Op::Gemm => "gemm".into(),
+            Op::Composite(_) => "composite".into(),
+            Op::CompositeOutput { .. } => "composite_output".into(),
+            Op::FusedReduce { op, .. } => format!("fused_{}", op.name()),
+            Op::DimShuffle { .. } => "dimshuffle".into(),
+            Op::Reshape { .. } => "reshape".into(),
+            Op::Concatenate { .. } => "concatenate".into(),
+            Op::SplitPart { .. } => "split_part".into(),
+            Op::Subtensor { .. } => "subtensor".into(),
+            Op::IncSubtensor { set: true, .. } => "set_subtensor".into(),
+            Op::IncSubtensor { set: false, .. } => "inc_subtensor".into(),
+        }
+    }
+
+    /// The op's kind, without its parameters.
+    pub fn kind(&self) -> OpKind {
+        match self {
+            Op::Input => OpKind::Input,
+            Op::Constant(_) => OpKind::Constant,
+            Op::Shared(_) => OpKind::Shared,
+            Op::Elemwise(_) => OpKind::Elemwise,
+            Op::Reduce { .. } => OpKind::Reduce,
+            Op::ArgReduce { .. } => OpKind::ArgReduce,
+            Op::Softmax { .. } => OpKind::Softmax,
+            Op::LogSoftmax { .. } => OpKind::LogSoftmax,
+            Op::LogSumExp { .. } => OpKind::LogSumExp,
+            Op::Dot => OpKind::Dot,
+            Op::Gemm => OpKind::Gemm,
+            Op::Composite(_) => OpKind::Composite,
+            Op::CompositeOutput { .. } => OpKind::CompositeOutput,
+            Op::FusedReduce { .. } => OpKind::FusedReduce,
+            Op::DimShuffle { .. } => OpKind::DimShuffle,
+            Op::Reshape { .. } => OpKind::Reshape,
+            Op::Concatenate { .. } => OpKind::Concatenate,
+            Op::SplitPart { .. } => OpKind::SplitPart,
+            Op::Subtensor { .. } => OpKind::Subtensor,
+            Op::IncSubtensor { .. } => OpKind::IncSubtensor,
+        }
+    }
+
+    /// True for the leaves of a graph: inputs, constants and shared variables.
+    pub fn is_leaf(&self) -> bool {
+        matches!(self, Op::Input | Op::Constant(_) | Op::Shared(_))
+    }
+
+    /// The type of this op's result for inputs of the given types, or why they don't fit.
+    /// Leaves have no rule (their type is given). Each family's rules live in its module.
+    pub fn infer(&self, ins: &[Operand]) -> Result<TensorType, BuildErrorKind> {
+        let r = &Rule { name: self.name(), ins };
+        match self {
+            Op::Input | Op::Constant(_) | Op::Shared(_) => {
+                Err(BuildErrorKind::Invalid { op: r.name.clone(), reason: "a leaf has no type rule".into() })
+            }
+            Op::Elemwise(s) => elemwise::elemwise(r, s),
+            Op::Composite(p) => elemwise::composite_type(p, ins, &r.name),
+            Op::CompositeOutput { index, dtype } => elemwise::composite_output(r, index, dtype),
+            Op::Reduce { op, axes, keepdims } => reduce::reduce(r, op, axes, keepdims),
+            Op::ArgReduce { axes, keepdims, .. } => reduce::arg_reduce(r, axes, keepdims),
+            Op::Softmax { axis } | Op::LogSoftmax { axis } => reduce::softmax(r, axis),
+            Op::LogSumExp { axes, keepdims } => reduce::logsumexp(r, axes, keepdims),
+            Op::FusedReduce { op, axes, keepdims, body } => reduce::fused_reduce(r, op, axes, keepdims, body),
+            Op::Dot => linalg::dot(r),
+            Op::Gemm => linalg::gemm(r),
+            Op::DimShuffle { order } => shape::dimshuffle(r, order),
+            Op::Reshape { shape } => shape::reshape(r, shape),
+            Op::Concatenate { axis } => shape::concatenate(r, axis),
+            Op::SplitPart { axis, part } => shape::split_part(r, axis, part),
+            Op::Subtensor { index } => shape::subtensor(r, index),
+            Op::IncSubtensor { index, .. } => shape::inc_subtensor(r, index),
+        }
+    }
+}
+
+/// The kind of an [`Op`]: its variant without parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OpKind {
+    /// [`Op::Input`].
+    Input,
+    /// [`Op::Constant`].
+    Constant,
+    /// [`Op::Shared`].
+    Shared,
+    /// [`Op::Elemwise`]: see the scalar op table.
+    Elemwise,
+    /// [`Op::Reduce`].
+    Reduce,
+    /// [`Op::ArgReduce`].
+    ArgReduce,
+    /// [`Op::Softmax`].
+    Softmax,
+    /// [`Op::LogSoftmax`].
+    LogSoftmax,
+    /// [`Op::LogSumExp`].
+    LogSumExp,
+    /// [`Op::Dot`].
+    Dot,
+    /// [`Op::Gemm`].
+    Gemm,
+    /// [`Op::Composite`].
+    Composite,
+    /// [`Op::CompositeOutput`].
+    CompositeOutput,
+    /// [`Op::FusedReduce`].
+    FusedReduce,
+    /// [`Op::DimShuffle`].
+    DimShuffle,
+    /// [`Op::Reshape`].
+    Reshape,
+    /// [`Op::Concatenate`].
+    Concatenate,
+    /// [`Op::SplitPart`].
+    SplitPart,
+    /// [`Op::Subtensor`].
+    Subtensor,
+    /// [`Op::IncSubtensor`].
+    IncSubtensor,
+}
+
+/// How an op kind differentiates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GradKind {
+    /// Gradients flow to its float inputs (`grad::rules` has the rule).
+    Differentiable,
+    /// Its result is piecewise constant or an index: gradients of its inputs are zero.
+    Zero,
+    /// A leaf: where gradients end.
+    Leaf,
+    /// Made by the optimizer after differentiation; `grad` never meets it.
+    Optimized,
+}
+
+/// What an op kind declares about itself: the conformance test checks every entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpInfo {
+    /// Its spelling in the text form and `pp` (parameterized kinds spell each instance by
+    /// [`Op::name`]: a reduction by its [`ReduceOp`], an elementwise op by its [`ScalarOp`]).
+    pub text: &'static str,
+    /// How many results one application has (see "Several outputs" in the module docs).
+    pub outputs: usize,
+    /// How it differentiates.
+    pub grad: GradKind,
+    /// The CLI expression language's functions that build it (empty: built by other syntax
+    /// — operators, indexing, leaves — or only by the optimizer).
+    pub cli: &'static [&'static str],
+}
+
+impl OpKind {
+    /// Every kind.
+    pub const ALL: [OpKind; 20] = [
+        OpKind::Input,
+        OpKind::Constant,
+        OpKind::Shared,
+        OpKind::Elemwise,
+        OpKind::Reduce,
+        OpKind::ArgReduce,
+        OpKind::Softmax,
+        OpKind::LogSoftmax,
+        OpKind::LogSumExp,
+        OpKind::Dot,
+        OpKind::Gemm,
+        OpKind::Composite,
+        OpKind::CompositeOutput,
+        OpKind::FusedReduce,
+        OpKind::DimShuffle,
+        OpKind::Reshape,
+        OpKind::Concatenate,
+        OpKind::SplitPart,
+        OpKind::Subtensor,
+        OpKind::IncSubtensor,
+    ];
+
+    /// The kind's declaration.
+    pub const fn info(self) -> OpInfo {
+        use GradKind::*;
+        const fn i(
+            text: &'static str,
+            outputs: usize,
+            grad: GradKind,
+            cli: &'static [&'static str],
+        ) -> OpInfo {
+            OpInfo { text, outputs, grad, cli }
+        }
+        match self {
+            OpKind::Input => i("input", 1, Leaf, &[]),
+            OpKind::Constant => i("constant", 1, Leaf, &[]),
+            OpKind::Shared => i("shared", 1, Leaf, &[]),
+            OpKind::Elemwise => i("elemwise", 1, Differentiable, &[]),
+            OpKind::Reduce => {
+                i("reduce", 1, Differentiable, &["sum", "prod", "max", "min", "mean", "all", "any"])
+            }
+            OpKind::ArgReduce => i("argreduce", 1, Zero, &["argmax", "argmin"]),
+            OpKind::Softmax => i("softmax", 1, Differentiable, &["softmax"]),
+            OpKind::LogSoftmax => i("log_softmax", 1, Differentiable, &["log_softmax", "logsoftmax"]),
+            OpKind::LogSumExp => i("logsumexp", 1, Differentiable, &["logsumexp"]),
+            OpKind::Dot => i("dot", 1, Differentiable, &["dot", "outer"]),
+            OpKind::Gemm => i("gemm", 1, Optimized, &[]),
+            OpKind::Composite => i("composite", 1, Optimized, &[]),
+            OpKind::CompositeOutput => i("composite_output", 1, Optimized, &[]),
+            OpKind::FusedReduce => i("fused_reduce", 1, Optimized, &[]),
+            OpKind::DimShuffle => i("dimshuffle", 1, Differentiable, &["dimshuffle", "transpose"]),
+            OpKind::Reshape => i("reshape", 1, Differentiable, &["reshape", "flatten"]),
+            OpKind::Concatenate => i("concatenate", 1, Differentiable, &["concatenate", "join", "stack"]),
+            OpKind::SplitPart => i("split_part", 1, Differentiable, &[]),
+            OpKind::Subtensor => i("subtensor", 1, Differentiable, &[]),
+            OpKind::IncSubtensor => {
+                i("inc_subtensor", 1, Differentiable, &["set_subtensor", "inc_subtensor"])
+            }
+        }
+    }
+}
+
+/// What a type rule sees: the op's name (for messages) and its operands.
+struct Rule<'a> {
+    name: String,
+    ins: &'a [Operand],
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numpy_slices() {
+        assert_eq!(normalize_slice(None, None, 1, 5), (0, 5));
+        assert_eq!(normalize_slice(None, None, -1, 5), (4, 5));
+        assert_eq!(normalize_slice(Some(1), Some(-1), 2, 5), (1, 2));
+        assert_eq!(normalize_slice(Some(-2), None, -2, 5), (3, 2));
+        assert_eq!(normalize_slice(Some(10), None, 1, 5), (5, 0));
+        assert_eq!(normalize_slice(Some(3), Some(1), 1, 5), (3, 0));
+        assert_eq!(normalize_slice(None, Some(-10), -1, 5), (4, 5));
+    }
+}
