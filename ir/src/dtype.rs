@@ -39,7 +39,7 @@ impl DType {
     }
 
     /// True for `f32` and `f64`.
-    pub fn is_float(self) -> bool {
+    pub const fn is_float(self) -> bool {
         matches!(self, DType::F32 | DType::F64)
     }
 

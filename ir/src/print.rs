@@ -4,7 +4,8 @@
 //! function's optimized graph.
 
 use crate::graph::{FunctionGraph, NodeId};
-use crate::op::{Idx, IndexEntry, Op, ScalarOp};
+use crate::op::{Idx, IndexEntry, Op};
+use crate::scalar::{PpForm, ScalarOp};
 use crate::types::fmt_shape;
 use crate::value::Tensor;
 use crate::var::Var;
@@ -90,23 +91,29 @@ fn write_depth(g: &FunctionGraph, id: NodeId, depth: usize, out: &mut String) {
             use std::fmt::Write;
             let _ = write!(out, "TensorConstant{{{:?}}}", t.to_f64().unwrap_or(f64::NAN));
         }
-        Op::Elemwise(ScalarOp::Neg) => {
-            out.push_str("(-");
-            args(out, &[]);
-            out.push(')');
-        }
-        Op::Elemwise(s) if s.infix().is_some() => {
-            let sym = s.infix().unwrap_or_default();
-            out.push('(');
-            args(out, &[" ", sym, " "]);
-            out.push(')');
-        }
-        Op::Elemwise(s) if !matches!(s, ScalarOp::Abs | ScalarOp::Cast(_) | ScalarOp::Second) => {
-            out.push_str(s.name());
-            out.push('(');
-            args(out, &[", "]);
-            out.push(')');
-        }
+        Op::Elemwise(s) => match s.pp_form() {
+            PpForm::Prefix(sym) => {
+                out.push('(');
+                out.push_str(sym);
+                args(out, &[]);
+                out.push(')');
+            }
+            PpForm::Infix(sym) => {
+                out.push('(');
+                args(out, &[" ", sym, " "]);
+                out.push(')');
+            }
+            PpForm::Call => {
+                out.push_str(s.name());
+                out.push('(');
+                args(out, &[", "]);
+                out.push(')');
+            }
+            PpForm::Bars | PpForm::Named(_) | PpForm::Cast(_) => {
+                let strings: Vec<String> = node.inputs.iter().map(|&i| pp_graph_depth(g, i, below)).collect();
+                out.push_str(&format_node(g, id, &strings));
+            }
+        },
         _ => {
             let strings: Vec<String> = node.inputs.iter().map(|&i| pp_graph_depth(g, i, below)).collect();
             out.push_str(&format_node(g, id, &strings));
@@ -170,14 +177,7 @@ fn format_node(g: &FunctionGraph, id: NodeId, args: &[String]) -> String {
     match &node.op {
         Op::Input | Op::Shared(_) => g.name(id).map_or_else(|| format!("<{}>", g.ty(id)), String::from),
         Op::Constant(t) => g.name(id).map_or_else(|| constant_str(t), String::from),
-        Op::Elemwise(ScalarOp::Neg) => format!("(-{})", args[0]),
-        Op::Elemwise(ScalarOp::Abs) => format!("|{}|", args[0]),
-        Op::Elemwise(ScalarOp::Cast(d)) => format!("cast{{{d}}}({})", args[0]),
-        Op::Elemwise(ScalarOp::Second) => format!("fill({}, {})", args[0], args[1]),
-        Op::Elemwise(s) => match s.infix() {
-            Some(sym) => format!("({})", args.join(&format!(" {sym} "))),
-            None => format!("{}({})", s.name(), args.join(", ")),
-        },
+        Op::Elemwise(s) => s.pp(args),
         Op::Reduce { axes, keepdims, .. }
         | Op::LogSumExp { axes, keepdims }
         | Op::ArgReduce { axes, keepdims, .. } => {

@@ -20,7 +20,7 @@
 use crate::dtype::DType;
 use crate::error::{BuildErrorKind, Operand};
 use crate::program::ScalarProgram;
-pub use crate::scalar::ScalarOp;
+pub use crate::scalar::{GradKind, ScalarOp};
 use crate::shared::SharedVar;
 use crate::types::TensorType;
 use crate::value::Tensor;
@@ -394,19 +394,6 @@ pub enum OpKind {
     Subtensor,
     /// [`Op::IncSubtensor`].
     IncSubtensor,
-}
-
-/// How an op kind differentiates.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum GradKind {
-    /// Gradients flow to its float inputs (`grad::rules` has the rule).
-    Differentiable,
-    /// Its result is piecewise constant or an index: gradients of its inputs are zero.
-    Zero,
-    /// A leaf: where gradients end.
-    Leaf,
-    /// Made by the optimizer after differentiation; `grad` never meets it.
-    Optimized,
 }
 
 /// What an op kind declares about itself: the conformance test checks every entry.

@@ -19,9 +19,10 @@ use crate::dtype::DType;
 
 /// The table itself: `scalar_op_table!(callback)` expands to `callback! { … }` with the
 /// three sections below. Entries:
-/// - `ops`: `Variant("text", arity, DTypeRule, Lowering, infix)` — `arity` is `Some(n)` or
+/// - `ops`: `Variant("text", arity, DTypeRule, Lowering, PpForm)` — `arity` is `Some(n)` or
 ///   `None` for n-ary; `Lowering` is `Inline` (CLIF with a vector form), `Call` (a call to
-///   the reference function per element) or `Reference` (no native lowering);
+///   the reference function per element) or `Reference` (no native lowering); `PpForm` how
+///   `pp` spells an application (the unary float functions are all `Call`);
 /// - `inline`: unary float functions the JIT emits inline: `Variant(name, f64 fn, f32 fn)`,
 ///   where `name` is the text name and the name of the builder function and `Var` method;
 /// - `math`: unary float functions with a vector-math routine, same shape.
@@ -33,52 +34,52 @@ macro_rules! scalar_op_table {
         $cb! {
             ops {
                 /// `a + b + …` (n-ary, at least two inputs).
-                Add("add", None, ArithBool, Inline, Some("+"));
+                Add("add", None, ArithBool, Inline, Infix("+"));
                 /// `a - b`.
-                Sub("sub", Some(2), Arith, Inline, Some("-"));
+                Sub("sub", Some(2), Arith, Inline, Infix("-"));
                 /// `a * b * …` (n-ary, at least two inputs).
-                Mul("mul", None, ArithBool, Inline, Some("*"));
+                Mul("mul", None, ArithBool, Inline, Infix("*"));
                 /// `a / b`, true division (integers divide as floats).
-                Div("true_div", Some(2), Float, Inline, Some("/"));
+                Div("true_div", Some(2), Float, Inline, Infix("/"));
                 /// `a ** b`.
-                Pow("pow", Some(2), Arith, Call, Some("**"));
+                Pow("pow", Some(2), Arith, Call, Infix("**"));
                 /// Larger of two, NaN if either is NaN.
-                Maximum("maximum", Some(2), ArithBool, Inline, None);
+                Maximum("maximum", Some(2), ArithBool, Inline, Call);
                 /// Smaller of two, NaN if either is NaN.
-                Minimum("minimum", Some(2), ArithBool, Inline, None);
+                Minimum("minimum", Some(2), ArithBool, Inline, Call);
                 /// `-a`.
-                Neg("neg", Some(1), Arith, Inline, None);
+                Neg("neg", Some(1), Arith, Inline, Prefix("-"));
                 /// `|a|`.
-                Abs("abs", Some(1), ArithBool, Inline, None);
+                Abs("abs", Some(1), ArithBool, Inline, Bars);
                 /// -1, 0 or 1 (NaN stays NaN).
-                Sign("sign", Some(1), Arith, Inline, None);
+                Sign("sign", Some(1), Arith, Inline, Call);
                 /// `a * a`.
-                Sqr("sqr", Some(1), ArithBool, Inline, None);
+                Sqr("sqr", Some(1), ArithBool, Inline, Call);
                 /// `a < b`.
-                Lt("lt", Some(2), Compare, Reference, Some("<"));
+                Lt("lt", Some(2), Compare, Reference, Infix("<"));
                 /// `a > b`.
-                Gt("gt", Some(2), Compare, Reference, Some(">"));
+                Gt("gt", Some(2), Compare, Reference, Infix(">"));
                 /// `a <= b`.
-                Le("le", Some(2), Compare, Reference, Some("<="));
+                Le("le", Some(2), Compare, Reference, Infix("<="));
                 /// `a >= b`.
-                Ge("ge", Some(2), Compare, Reference, Some(">="));
+                Ge("ge", Some(2), Compare, Reference, Infix(">="));
                 /// `a == b`.
-                Eq("eq", Some(2), Compare, Reference, Some("=="));
+                Eq("eq", Some(2), Compare, Reference, Infix("=="));
                 /// `a != b`.
-                Neq("neq", Some(2), Compare, Reference, Some("!="));
+                Neq("neq", Some(2), Compare, Reference, Infix("!="));
                 /// Logical and (bitwise on integers).
-                And("and", Some(2), Logical, Reference, Some("&"));
+                And("and", Some(2), Logical, Reference, Infix("&"));
                 /// Logical or (bitwise on integers).
-                Or("or", Some(2), Logical, Reference, Some("|"));
+                Or("or", Some(2), Logical, Reference, Infix("|"));
                 /// Logical not (bitwise on integers).
-                Not("not", Some(1), Logical, Reference, None);
+                Not("not", Some(1), Logical, Reference, Call);
                 /// `cond ? a : b`.
-                Switch("switch", Some(3), ArithBool, Reference, None);
+                Switch("switch", Some(3), ArithBool, Reference, Call);
                 /// `min(max(a, lo), hi)`.
-                Clip("clip", Some(3), ArithBool, Inline, None);
+                Clip("clip", Some(3), ArithBool, Inline, Call);
                 /// The second input broadcast to the shape of both (Theano's `fill`/`second`):
                 /// how `zeros_like` and `ones_like` are written, e.g. by `grad`.
-                Second("second", Some(2), Second, Inline, None);
+                Second("second", Some(2), Second, Inline, Named("fill"));
             }
             inline {
                 /// Square root.
@@ -164,6 +165,36 @@ pub enum DTypeRule {
     Cast,
 }
 
+/// How an op kind differentiates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GradKind {
+    /// Gradients flow to its float inputs (`grad::rules` has its rule).
+    Differentiable,
+    /// Its result is piecewise constant or an index: gradients of its inputs are zero.
+    Zero,
+    /// A leaf: where gradients end.
+    Leaf,
+    /// Made by the optimizer after differentiation; `grad` never meets it.
+    Optimized,
+}
+
+/// How `pp` spells an application of a scalar op.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PpForm {
+    /// `name(a, b, …)`.
+    Call,
+    /// `(a sym b sym …)`.
+    Infix(&'static str),
+    /// `(sym a)`.
+    Prefix(&'static str),
+    /// `|a|`.
+    Bars,
+    /// `word(a, b, …)` under another name than the op's (Theano's `fill` for `second`).
+    Named(&'static str),
+    /// `cast{dtype}(a)`.
+    Cast(DType),
+}
+
 /// How the JIT lowers a scalar op.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Lowering {
@@ -180,7 +211,7 @@ pub enum Lowering {
 
 macro_rules! define_scalar_ops {
     (
-        ops { $( $(#[$om:meta])* $o:ident($oname:literal, $arity:expr, $rule:ident, $low:ident, $infix:expr); )* }
+        ops { $( $(#[$om:meta])* $o:ident($oname:literal, $arity:expr, $rule:ident, $low:ident, $pp:ident $(($ppa:literal))?); )* }
         inline { $( $(#[$im:meta])* $i:ident($iname:ident, $if64:path, $if32:path); )* }
         math { $( $(#[$mm:meta])* $m:ident($mname:ident, $mf64:path, $mf32:path); )* }
     ) => {
@@ -243,11 +274,12 @@ macro_rules! define_scalar_ops {
                 }
             }
 
-            /// The infix symbol `pp` prints between operands, if the op has one.
-            pub const fn infix(self) -> Option<&'static str> {
+            /// How `pp` spells an application of the op.
+            pub const fn pp_form(self) -> PpForm {
                 match self {
-                    $( ScalarOp::$o => $infix, )*
-                    _ => None,
+                    $( ScalarOp::$o => PpForm::$pp $(($ppa))?, )*
+                    ScalarOp::Cast(d) => PpForm::Cast(d),
+                    _ => PpForm::Call,
                 }
             }
 
@@ -262,7 +294,7 @@ macro_rules! define_scalar_ops {
 
             /// How the JIT lowers it, for float compute dtypes (integer and bool kernels
             /// run in the reference).
-            pub fn lowering(self) -> Lowering {
+            pub const fn lowering(self) -> Lowering {
                 match self {
                     $( ScalarOp::$o => Lowering::$low, )*
                     $( ScalarOp::$i => Lowering::Inline, )*
@@ -351,6 +383,26 @@ macro_rules! define_scalar_ops {
 scalar_op_table!(define_scalar_ops);
 
 impl ScalarOp {
+    /// The infix symbol `pp` prints between operands, if the op has one.
+    pub const fn infix(self) -> Option<&'static str> {
+        match self.pp_form() {
+            PpForm::Infix(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// `pp` of an application of the op to operands already printed.
+    pub fn pp(self, args: &[String]) -> String {
+        match self.pp_form() {
+            PpForm::Call => format!("{}({})", self.name(), args.join(", ")),
+            PpForm::Infix(sym) => format!("({})", args.join(&format!(" {sym} "))),
+            PpForm::Prefix(sym) => format!("({sym}{})", args.join(", ")),
+            PpForm::Bars => format!("|{}|", args.join(", ")),
+            PpForm::Named(word) => format!("{word}({})", args.join(", ")),
+            PpForm::Cast(d) => format!("cast{{{d}}}({})", args.join(", ")),
+        }
+    }
+
     /// The dtype the kernel computes in, given the input dtypes (the condition of `switch`
     /// excluded): every other input is converted to it first.
     pub fn compute_dtype(self, inputs: &[DType]) -> DType {
@@ -388,6 +440,34 @@ impl ScalarOp {
                 Err(format!("{} needs bool or integer inputs, got {cd}", self.name()))
             }
             _ => Ok(cd),
+        }
+    }
+
+    /// How it differentiates: comparisons, logic and the piecewise-constant ops (`sign` and
+    /// the roundings) have zero gradients, `cast` to an integer or bool too.
+    pub const fn grad_kind(self) -> GradKind {
+        match self {
+            ScalarOp::Sign | ScalarOp::Floor | ScalarOp::Ceil | ScalarOp::Round | ScalarOp::Trunc => {
+                GradKind::Zero
+            }
+            ScalarOp::Cast(d) if !d.is_float() => GradKind::Zero,
+            _ => match self.dtype_rule() {
+                DTypeRule::Compare | DTypeRule::Logical => GradKind::Zero,
+                _ => GradKind::Differentiable,
+            },
+        }
+    }
+
+    /// The largest distance in units in the last place between a native result and the
+    /// reference's, in `float64` and in `float32`. The vector-math routines are within 2 ulp
+    /// of the float64 reference functions; in float32 they compute in float64 and round once
+    /// (within 1 ulp of the exact value), while the float32 reference is std's
+    /// single-precision function, itself up to 1 ulp off: 2 ulp between them. Everything
+    /// else is computed exactly as the reference does.
+    pub const fn ulp_bound(self) -> (u64, u64) {
+        match self.lowering() {
+            Lowering::Math(_) => (2, 2),
+            _ => (0, 0),
         }
     }
 
