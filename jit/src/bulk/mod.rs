@@ -114,40 +114,29 @@ struct Run<'a, T> {
 }
 
 /// An element type of the slice loops: `f64`, or `f32` computed in `f64` and rounded once.
-trait Elem: Copy {
-    fn to_f64(self) -> f64;
+trait Elem: Copy + Into<f64> {
+    /// `v` rounded to this type.
     fn from_f64(v: f64) -> Self;
     /// The reference function of `f` in this type.
     fn reference(f: MathFn) -> fn(Self) -> Self;
 }
 
-impl Elem for f64 {
-    #[inline(always)]
-    fn to_f64(self) -> f64 {
-        self
-    }
-    #[inline(always)]
-    fn from_f64(v: f64) -> f64 {
-        v
-    }
-    fn reference(f: MathFn) -> fn(f64) -> f64 {
-        f.op().unary_f64().expect("a math function has a reference")
-    }
+/// Implements [`Elem`] for a float type, whose reference functions `ScalarOp::$r` gives.
+macro_rules! elem {
+    ($t:ty, $r:ident) => {
+        impl Elem for $t {
+            #[inline(always)]
+            fn from_f64(v: f64) -> $t {
+                v as $t
+            }
+            fn reference(f: MathFn) -> fn($t) -> $t {
+                f.op().$r().expect("a math function has a reference")
+            }
+        }
+    };
 }
-
-impl Elem for f32 {
-    #[inline(always)]
-    fn to_f64(self) -> f64 {
-        f64::from(self)
-    }
-    #[inline(always)]
-    fn from_f64(v: f64) -> f32 {
-        v as f32
-    }
-    fn reference(f: MathFn) -> fn(f32) -> f32 {
-        f.op().unary_f32().expect("a math function has a reference")
-    }
-}
+elem!(f64, unary_f64);
+elem!(f32, unary_f32);
 
 impl<T: Elem> Visit for Run<'_, T> {
     type Out = ();
@@ -164,11 +153,11 @@ impl<T: Elem> Visit for Run<'_, T> {
         }
         if let Some(limit) = A::LIMIT {
             // Beyond the limit (rare): the reference function, after the vector pass.
-            let any = x.iter().fold(false, |acc, v| acc | (v.to_f64().abs() > limit));
+            let any = x.iter().fold(false, |acc, &v| acc | (Into::<f64>::into(v).abs() > limit));
             if any {
                 let r = T::reference(f);
                 for (o, &v) in out.iter_mut().zip(x) {
-                    if v.to_f64().abs() > limit {
+                    if Into::<f64>::into(v).abs() > limit {
                         *o = r(v);
                     }
                 }
@@ -181,7 +170,7 @@ impl<T: Elem> Visit for Run<'_, T> {
 #[inline(always)]
 fn run<A: Algorithm, T: Elem, const FMA: bool>(x: &[T], out: &mut [T]) {
     for (o, &v) in out.iter_mut().zip(x) {
-        *o = T::from_f64(A::eval(&mut Rust::<FMA>, v.to_f64()));
+        *o = T::from_f64(A::eval(&mut Rust::<FMA>, v.into()));
     }
 }
 
@@ -211,116 +200,50 @@ unsafe fn avx2<A: Algorithm, T: Elem>(x: &[T], out: &mut [T]) {
 /// the `f32` routines compute in `f64` and round once.
 pub(crate) struct Rust<const FMA: bool>;
 
+/// `Lanes` methods, each `#[inline(always)]`: `name(args) -> type { body }`.
+macro_rules! inline_methods {
+    ($($name:ident($($a:ident: $t:ty),*) -> $r:ty $body:block)*) => {
+        $( #[inline(always)] fn $name(&mut self, $($a: $t),*) -> $r $body )*
+    };
+}
+
 impl<const FMA: bool> Lanes for Rust<FMA> {
     type F = f64;
     type I = i64;
     type M = bool;
 
-    #[inline(always)]
-    fn c(&mut self, v: f64) -> f64 {
-        v
-    }
-    #[inline(always)]
-    fn ci(&mut self, v: i64) -> i64 {
-        v
-    }
-    #[inline(always)]
-    fn add(&mut self, a: f64, b: f64) -> f64 {
-        a + b
-    }
-    #[inline(always)]
-    fn sub(&mut self, a: f64, b: f64) -> f64 {
-        a - b
-    }
-    #[inline(always)]
-    fn mul(&mut self, a: f64, b: f64) -> f64 {
-        a * b
-    }
-    #[inline(always)]
-    fn div(&mut self, a: f64, b: f64) -> f64 {
-        a / b
-    }
-    #[inline(always)]
-    fn abs(&mut self, a: f64) -> f64 {
-        a.abs()
-    }
-    #[inline(always)]
-    fn neg(&mut self, a: f64) -> f64 {
-        -a
-    }
-    #[inline(always)]
-    fn sqrt(&mut self, a: f64) -> f64 {
-        a.sqrt()
-    }
-    #[inline(always)]
-    fn mla(&mut self, a: f64, b: f64, c: f64) -> f64 {
-        if FMA {
-            a.mul_add(b, c)
-        } else {
-            a * b + c
+    inline_methods! {
+        c(v: f64) -> f64 { v }
+        ci(v: i64) -> i64 { v }
+        add(a: f64, b: f64) -> f64 { a + b }
+        sub(a: f64, b: f64) -> f64 { a - b }
+        mul(a: f64, b: f64) -> f64 { a * b }
+        div(a: f64, b: f64) -> f64 { a / b }
+        abs(a: f64) -> f64 { a.abs() }
+        neg(a: f64) -> f64 { -a }
+        sqrt(a: f64) -> f64 { a.sqrt() }
+        mla(a: f64, b: f64, c: f64) -> f64 { if FMA { a.mul_add(b, c) } else { a * b + c } }
+        cmp(cc: Cmp, a: f64, b: f64) -> bool {
+            match cc {
+                Cmp::Lt => a < b,
+                Cmp::Gt => a > b,
+                Cmp::Ge => a >= b,
+                Cmp::Eq => a == b,
+                Cmp::Unord => a.is_nan() || b.is_nan(),
+                Cmp::UnordLt => a < b || a.is_nan() || b.is_nan(),
+            }
         }
-    }
-    #[inline(always)]
-    fn cmp(&mut self, cc: Cmp, a: f64, b: f64) -> bool {
-        match cc {
-            Cmp::Lt => a < b,
-            Cmp::Gt => a > b,
-            Cmp::Ge => a >= b,
-            Cmp::Eq => a == b,
-            Cmp::Unord => a.is_nan() || b.is_nan(),
-            Cmp::UnordLt => a < b || a.is_nan() || b.is_nan(),
-        }
-    }
-    #[inline(always)]
-    fn sel(&mut self, m: bool, a: f64, b: f64) -> f64 {
-        if m {
-            a
-        } else {
-            b
-        }
-    }
-    #[inline(always)]
-    fn copysign(&mut self, mag: f64, sign: f64) -> f64 {
-        mag.copysign(sign)
-    }
-    #[inline(always)]
-    fn bits(&mut self, a: f64) -> i64 {
-        a.to_bits() as i64
-    }
-    #[inline(always)]
-    fn float(&mut self, i: i64) -> f64 {
-        f64::from_bits(i as u64)
-    }
-    #[inline(always)]
-    fn iadd(&mut self, a: i64, b: i64) -> i64 {
-        a.wrapping_add(b)
-    }
-    #[inline(always)]
-    fn isub(&mut self, a: i64, b: i64) -> i64 {
-        a.wrapping_sub(b)
-    }
-    #[inline(always)]
-    fn iand(&mut self, a: i64, b: i64) -> i64 {
-        a & b
-    }
-    #[inline(always)]
-    fn ixor(&mut self, a: i64, b: i64) -> i64 {
-        a ^ b
-    }
-    #[inline(always)]
-    fn shl(&mut self, a: i64, n: u8) -> i64 {
-        ((a as u64) << n) as i64
-    }
-    #[inline(always)]
-    fn ushr(&mut self, a: i64, n: u8) -> i64 {
-        ((a as u64) >> n) as i64
-    }
-    #[inline(always)]
-    fn ieq(&mut self, a: i64, b: i64) -> bool {
-        a == b
-    }
-    #[inline(always)]
-    fn r32(&mut self, x: f64) -> f64 {
-        x
+        sel(m: bool, a: f64, b: f64) -> f64 { if m { a } else { b } }
+        copysign(mag: f64, sign: f64) -> f64 { mag.copysign(sign) }
+        bits(a: f64) -> i64 { a.to_bits() as i64 }
+        float(i: i64) -> f64 { f64::from_bits(i as u64) }
+        iadd(a: i64, b: i64) -> i64 { a.wrapping_add(b) }
+        isub(a: i64, b: i64) -> i64 { a.wrapping_sub(b) }
+        iand(a: i64, b: i64) -> i64 { a & b }
+        ixor(a: i64, b: i64) -> i64 { a ^ b }
+        shl(a: i64, n: u8) -> i64 { ((a as u64) << n) as i64 }
+        ushr(a: i64, n: u8) -> i64 { ((a as u64) >> n) as i64 }
+        ieq(a: i64, b: i64) -> bool { a == b }
+        r32(x: f64) -> f64 { x }
     }
 }

@@ -4,31 +4,28 @@
 //! `r = x - k·ln2_hi - k·ln2_lo` (Cody-Waite; `ln2_hi` has 32 significant bits, so
 //! `k·ln2_hi` is exact even without FMA), `|r| ≤ ln 2 / 2`, and a Taylor polynomial in `r`.
 
-use super::{Algorithm, Cmp, Lanes};
+use super::{Algorithm, Cmp, Lanes, LN2_HI, LN2_LO, SHIFTER};
 
 const LOG2E: f64 = std::f64::consts::LOG2_E;
-/// ln 2 split: `LN2_HI` = 0x3fe62e42fee00000 (32 significant bits), `LN2_LO` the rest.
-const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
-const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
-/// 1.5·2^52: adding it rounds an `|x| < 2^51` to an integer, held in the low bits.
-const SHIFTER: f64 = 6_755_399_441_055_744.0;
-const SHIFTER_BITS: i64 = 0x4338_0000_0000_0000;
 
 /// `1/i!` for `i = 2..=13`: `(e^r - 1 - r) / r^2 = Σ r^(i-2)/i!`.
-const EXPM1_TAIL: [f64; 12] = [
-    1.0 / 2.0,
-    1.0 / 6.0,
-    1.0 / 24.0,
-    1.0 / 120.0,
-    1.0 / 720.0,
-    1.0 / 5040.0,
-    1.0 / 40320.0,
-    1.0 / 362880.0,
-    1.0 / 3628800.0,
-    1.0 / 39916800.0,
-    1.0 / 479001600.0,
-    1.0 / 6227020800.0,
-];
+const EXPM1_TAIL: [f64; 12] = inv_factorials(2, 1);
+
+/// `1/(first + step·i)!` for `i = 0..N`.
+const fn inv_factorials<const N: usize>(first: u64, step: u64) -> [f64; N] {
+    let mut c = [0.0; N];
+    let mut i = 0;
+    while i < N {
+        let (mut f, mut k) = (1u64, 2);
+        while k <= first + step * i as u64 {
+            f *= k;
+            k += 1;
+        }
+        c[i] = 1.0 / f as f64;
+        i += 1;
+    }
+    c
+}
 
 /// The reduction of `x` (already clamped to `|x| < 1100`).
 struct Reduced<L: Lanes> {
@@ -54,13 +51,6 @@ fn reduce<L: Lanes>(l: &mut L, x: L::F) -> Reduced<L> {
     let d = l.sub(r_hi, r);
     let r_err = l.sub(d, klo);
     Reduced { kd, r, r_err }
-}
-
-/// `k` as an integer (`I64`/`I64X2`) from `kd = SHIFTER + k`.
-fn k_int<L: Lanes>(l: &mut L, kd: L::F) -> L::I {
-    let kb = l.bits(kd);
-    let shb = l.ci(SHIFTER_BITS);
-    l.isub(kb, shb)
 }
 
 /// `p · 2^(k + extra)` for an integer `k` (`-1100 < k + extra < 1100`), by two powers of two
@@ -97,21 +87,16 @@ fn expm1_tail<L: Lanes>(l: &mut L, r: L::F, r_err: L::F) -> L::F {
     l.mla(r2, q, r_err)
 }
 
-/// `expm1(r)` for `|r| ≤ ~0.35`, rounded once.
-fn expm1_poly<L: Lanes>(l: &mut L, r: L::F, r_err: L::F) -> L::F {
-    let t = expm1_tail(l, r, r_err);
-    l.add(r, t)
-}
-
 /// `e^x · 2^extra` (`extra` small), for every `x`; NaN stays NaN.
 pub(super) fn exp_scaled<L: Lanes>(l: &mut L, x: L::F, extra: i64) -> L::F {
     let x = l.max_keep_nan(x, -746.0);
     let x = l.min_keep_nan(x, 711.0);
     let red = reduce(l, x);
     // e^r = 1 + (r + r²·q(r) + r_err), the small part added last.
-    let em1 = expm1_poly(l, red.r, red.r_err);
+    let t = expm1_tail(l, red.r, red.r_err);
+    let em1 = l.add(red.r, t);
     let p = l.addc(em1, 1.0);
-    let k = k_int(l, red.kd);
+    let k = l.shifted_int(red.kd);
     scale(l, p, k, extra)
 }
 
@@ -131,7 +116,7 @@ impl Algorithm for Exp {
 fn expm1_dd<L: Lanes>(l: &mut L, x: L::F) -> (L::F, L::F) {
     let red = reduce(l, x);
     let t = expm1_tail(l, red.r, red.r_err);
-    let k = k_int(l, red.kd);
+    let k = l.shifted_int(red.kd);
     let one = l.ci(1);
     let km1 = l.isub(k, one);
     let s = pow2(l, km1);
@@ -164,16 +149,7 @@ impl Algorithm for Expm1 {
 }
 
 /// The odd Taylor series of `sinh` for `|x| < 1`: `x + x³·Σ x^(2i)/(2i+3)!`.
-const SINH_TAIL: [f64; 8] = [
-    1.0 / 6.0,
-    1.0 / 120.0,
-    1.0 / 5040.0,
-    1.0 / 362880.0,
-    1.0 / 39916800.0,
-    1.0 / 6227020800.0,
-    1.0 / 1307674368000.0,
-    1.0 / 355687428096000.0,
-];
+const SINH_TAIL: [f64; 8] = inv_factorials(3, 2);
 
 /// `sinh(x)`: the series for `|x| < 1`, else `h - ¼/h` with `h = e^|x|/2`; the sign of `x`.
 pub(crate) struct Sinh;

@@ -4,7 +4,7 @@
 use super::{Algorithm, Cmp, Lanes};
 
 const PIO2_HI: f64 = std::f64::consts::FRAC_PI_2; // 0x3FF921FB 54442D18
-const PIO2_LO: f64 = 6.123_233_995_736_766_035_87e-17;
+const PIO2_LO: f64 = ATANLO[3];
 /// `p(z)/z` of fdlibm's `R(z) = p(z)/q(z)` for `asin`/`acos`.
 const PS: [f64; 6] = [
     1.666_666_666_666_666_574_15e-1,
@@ -124,7 +124,8 @@ const ATANHI: [f64; 4] = [
     9.827_937_232_473_290_540_82e-1,
     std::f64::consts::FRAC_PI_2,
 ];
-const ATANLO: [f64; 4] = [
+/// The low parts of `atan(½)`, `π/4`, `atan(1.5)`, `π/2`.
+pub(super) const ATANLO: [f64; 4] = [
     2.269_877_745_296_168_709_24e-17,
     3.061_616_997_868_383_017_93e-17,
     1.390_331_103_123_099_845_16e-17,

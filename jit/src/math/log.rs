@@ -7,10 +7,8 @@
 //! functions follow Rust std's own formulas (std does not call glibc for them, and they are
 //! the reference's semantics) on top of these `log` and `log1p`.
 
-use super::{Algorithm, Cmp, Lanes};
+use super::{Algorithm, Cmp, Lanes, LN2_HI, LN2_LO, SHIFTER, SHIFTER_BITS};
 
-const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1; // 0x3fe62e42 fee00000
-const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10; // 0x3dea39ef 35793c76
 const LG: [f64; 7] = [
     6.666_666_666_666_735_130e-1,
     3.999_999_999_940_941_908e-1,
@@ -26,8 +24,6 @@ const IVLN10HI: f64 = 4.342_944_818_781_688_809_39e-1; // 0x3fdbcb7b 15200000
 const IVLN10LO: f64 = 2.508_294_671_164_527_522_98e-11;
 const LOG10_2HI: f64 = 3.010_299_956_636_117_713_06e-1; // 0x3FD34413 509F6000
 const LOG10_2LO: f64 = 3.694_239_077_158_930_786_16e-13;
-const SHIFTER: f64 = 6_755_399_441_055_744.0;
-const SHIFTER_BITS: i64 = 0x4338_0000_0000_0000;
 /// The bits of √½: `m` is reduced into `[√½, √2)`.
 const SQRT_HALF_BITS: i64 = 0x3fe6_a09e_667f_3bcd;
 

@@ -1,58 +1,54 @@
 //! Transcendental functions written once, generic over lane arithmetic.
 //!
-//! Each function is one branch-free algorithm over a [`Lanes`] implementation: both sides
-//! of every case are computed and merged with [`Lanes::sel`]. Two implementations
-//! instantiate them:
-//! * `vmath`'s CLIF emitter, whose values are Cranelift `Value`s (`F64`, `F64X2`) and whose
-//!   methods emit one instruction each (inline code of the JIT kernels);
-//! * `bulk`'s `Rust<FMA>`, whose values are `f64`/`i64`/`bool` and whose methods are
-//!   `#[inline(always)]` scalar Rust, called in slice loops that LLVM vectorises per CPU
-//!   level.
+//! Each function is one branch-free algorithm over a [`Lanes`] implementation (both sides
+//! of every case computed and merged by [`Lanes::sel`]), instantiated twice: by `vmath`'s
+//! `Clif`, whose methods emit CLIF (`F64`, `F64X2`) inline in the JIT kernels, and by
+//! `bulk`'s `Rust<FMA>`, inlined scalar Rust in slice loops that LLVM vectorises.
 //!
 //! [`dispatch`] is the one exhaustive `match` on [`MathFn`]: a visitor ([`Visit`]) receives
 //! the function's [`Algorithm`] as a type, so each caller monomorphises one loop (or one
 //! emitter) per function. Adding a function is one algorithm type and one arm there; a
-//! `MathFn` without an arm does not compile.
-//!
-//! The algorithms (fdlibm's for `log`, trig, inverse trig and `erf`; Cody-Waite and Taylor
-//! for the `exp` family), their accuracy and the measured ulp table are described in
-//! `vmath`'s documentation. Everything computes in `f64`.
+//! `MathFn` without an arm does not compile. The algorithms, their accuracy and the measured
+//! ulp table are described in `vmath`'s documentation. Everything computes in `f64`.
 
 // The constants of fdlibm's algorithms are kept digit for digit as published (21
 // significant digits, which round to the intended doubles).
-#[allow(clippy::excessive_precision)]
+#![allow(clippy::excessive_precision)]
+
 mod erf;
-#[allow(clippy::excessive_precision)]
 mod exp;
-#[allow(clippy::excessive_precision)]
 mod inv_trig;
-#[allow(clippy::excessive_precision)]
 mod log;
-#[allow(clippy::excessive_precision)]
 mod trig;
 
 use tensorlift_ir::MathFn;
 
-/// A float comparison of [`Lanes::cmp`] (ordered unless named otherwise).
+/// ln 2 split: `LN2_HI` = 0x3fe62e42fee00000 (32 significant bits, so `k·LN2_HI` is exact
+/// for `|k| < 2^21`), `LN2_LO` the rest.
+const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
+const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+/// 1.5·2^52: adding it rounds an `|x| < 2^51` to an integer, held in the low bits.
+const SHIFTER: f64 = 6_755_399_441_055_744.0;
+/// The bits of [`SHIFTER`].
+const SHIFTER_BITS: i64 = 0x4338_0000_0000_0000;
+
+/// A float comparison of [`Lanes::cmp`]: `a < b`, `a > b`, `a >= b`, `a == b` (false when
+/// either is NaN), either is NaN, `a < b` or either is NaN.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(missing_docs)]
 pub(crate) enum Cmp {
-    /// `a < b`.
     Lt,
-    /// `a > b`.
     Gt,
-    /// `a >= b`.
     Ge,
-    /// `a == b`.
     Eq,
-    /// Either is NaN.
     Unord,
-    /// `a < b` or either is NaN.
     UnordLt,
 }
 
 /// Lane arithmetic: one float vector type, its integer (bit pattern) type and its mask
 /// type, and the operations the algorithms use. Every float is an `f64` lane; every integer
-/// an `i64` lane (shifts are logical, arithmetic wraps).
+/// an `i64` lane. `add`, `sub`, `mul`, `div`, `abs`, `neg`, `sqrt` are the float operations
+/// of their names; `iadd`, `isub` (wrapping), `iand`, `ixor` the integer ones.
 pub(crate) trait Lanes {
     /// A float vector.
     type F: Copy;
@@ -65,19 +61,12 @@ pub(crate) trait Lanes {
     fn c(&mut self, v: f64) -> Self::F;
     /// The integer constant `v` in every lane.
     fn ci(&mut self, v: i64) -> Self::I;
-    /// `a + b`.
     fn add(&mut self, a: Self::F, b: Self::F) -> Self::F;
-    /// `a - b`.
     fn sub(&mut self, a: Self::F, b: Self::F) -> Self::F;
-    /// `a · b`.
     fn mul(&mut self, a: Self::F, b: Self::F) -> Self::F;
-    /// `a / b`.
     fn div(&mut self, a: Self::F, b: Self::F) -> Self::F;
-    /// `|a|`.
     fn abs(&mut self, a: Self::F) -> Self::F;
-    /// `-a`.
     fn neg(&mut self, a: Self::F) -> Self::F;
-    /// `√a`.
     fn sqrt(&mut self, a: Self::F) -> Self::F;
     /// `a · b + c`: fused when the target has FMA, else a multiply and an add.
     fn mla(&mut self, a: Self::F, b: Self::F, c: Self::F) -> Self::F;
@@ -91,13 +80,9 @@ pub(crate) trait Lanes {
     fn bits(&mut self, a: Self::F) -> Self::I;
     /// The float with bit pattern `i`.
     fn float(&mut self, i: Self::I) -> Self::F;
-    /// `a + b` (wrapping).
     fn iadd(&mut self, a: Self::I, b: Self::I) -> Self::I;
-    /// `a - b` (wrapping).
     fn isub(&mut self, a: Self::I, b: Self::I) -> Self::I;
-    /// `a & b`.
     fn iand(&mut self, a: Self::I, b: Self::I) -> Self::I;
-    /// `a ^ b`.
     fn ixor(&mut self, a: Self::I, b: Self::I) -> Self::I;
     /// `a << n`.
     fn shl(&mut self, a: Self::I, n: u8) -> Self::I;
@@ -173,6 +158,12 @@ pub(crate) trait Lanes {
         let m = self.ci(-1i64 << 32);
         let i = self.iand(i, m);
         self.float(i)
+    }
+    /// `k` from `kd = SHIFTER + k` (a float holding the integer `k` in its low bits).
+    fn shifted_int(&mut self, kd: Self::F) -> Self::I {
+        let kb = self.bits(kd);
+        let shb = self.ci(SHIFTER_BITS);
+        self.isub(kb, shb)
     }
     /// The exact sum `a + b` as `(hi, lo)` (Knuth's TwoSum).
     fn two_sum(&mut self, a: Self::F, b: Self::F) -> (Self::F, Self::F) {

@@ -6,7 +6,8 @@
 //! the three functions declare it ([`Algorithm::LIMIT`]), and the callers recompute those
 //! lanes with the reference function.
 
-use super::{Algorithm, Cmp, Lanes};
+use super::inv_trig::ATANLO;
+use super::{Algorithm, Cmp, Lanes, SHIFTER};
 
 /// The largest `|x|` reduced inline: 1.5·2^20, so `|n| ≤ 2^20`.
 const LIMIT: f64 = 1_572_864.0;
@@ -17,8 +18,6 @@ const PIO2_2: f64 = 6.077_100_506_303_965_976_60e-11; // 0x3DD0B461 1A600000
 const PIO2_2T: f64 = 2.022_266_248_795_950_631_54e-21;
 const PIO2_3: f64 = 2.022_266_248_711_166_455_80e-21; // 0x3BA3198A 2E000000
 const PIO2_3T: f64 = 8.478_427_660_368_899_569_97e-32;
-const SHIFTER: f64 = 6_755_399_441_055_744.0;
-const SHIFTER_BITS: i64 = 0x4338_0000_0000_0000;
 
 const S: [f64; 6] = [
     -1.666_666_666_666_663_243_48e-1,
@@ -52,7 +51,6 @@ const T: [f64; 13] = [
     2.590_730_518_636_337_128_84e-5,
 ];
 const PIO4: f64 = std::f64::consts::FRAC_PI_4;
-const PIO4_LO: f64 = 3.061_616_997_868_383_017_93e-17;
 
 /// `x - n·π/2 = y0 + y1` and `n` (fdlibm's first-round tail `PIO2_1T` is not needed: the
 /// second and third rounds always run) (an integer, `I64`/`I64X2`), for `|x| ≤ LIMIT`.
@@ -79,9 +77,7 @@ fn reduce<L: Lanes>(l: &mut L, x: L::F) -> (L::F, L::F, L::I) {
     let y0 = l.sub(r, w);
     let d = l.sub(r, y0);
     let y1 = l.sub(d, w);
-    let kb = l.bits(kd);
-    let shb = l.ci(SHIFTER_BITS);
-    let n = l.isub(kb, shb);
+    let n = l.shifted_int(kd);
     (y0, y1, n)
 }
 
@@ -128,7 +124,7 @@ fn k_tan<L: Lanes>(l: &mut L, x: L::F, y: L::F, odd: L::M) -> L::F {
     let ya = l.sel(neg, ny, y);
     // big: x = (π/4 - |x|) + (π/4_lo - y·sign), y = 0
     let a = l.csub(PIO4, ax);
-    let b = l.csub(PIO4_LO, ya);
+    let b = l.csub(ATANLO[1], ya);
     let xb = l.add(a, b);
     let x = l.sel(big, xb, x);
     let zero = l.c(0.0);

@@ -221,7 +221,7 @@ pub(crate) fn emit(
     fallback: Option<FuncRef>,
     x: Value,
 ) -> Value {
-    math::dispatch(f, Emit { b, ty, fma, fallback, x, name: f.name() })
+    math::dispatch(f, Emit { b, ty, fma, fallback, x })
 }
 
 /// The arguments of [`emit`], run with the function's algorithm.
@@ -231,20 +231,16 @@ struct Emit<'a, 'f> {
     fma: bool,
     fallback: Option<FuncRef>,
     x: Value,
-    name: &'static str,
 }
 
 impl Visit for Emit<'_, '_> {
     type Out = Value;
     fn visit<A: Algorithm>(self) -> Value {
-        let (fallback, name) = (self.fallback, self.name);
+        let fallback = self.fallback;
         in_f64(self.b, self.ty, self.fma, self.x, |l, x| {
             let y = A::eval(l, x);
             match A::LIMIT {
-                Some(limit) => {
-                    let f = fallback.unwrap_or_else(|| panic!("{name} needs its fallback"));
-                    with_fallback(l, x, y, limit, f)
-                }
+                Some(limit) => with_fallback(l, x, y, limit, fallback.expect("a LIMIT needs a fallback")),
                 None => y,
             }
         })
@@ -357,11 +353,23 @@ impl Clif<'_, '_> {
     }
 }
 
+/// `Lanes` methods that are one instruction: `method instruction`, binary or unary.
+macro_rules! clif_ops {
+    (binary: $($b:ident $bi:ident),*; unary: $($u:ident $ui:ident),*;) => {
+        $( fn $b(&mut self, a: Value, b: Value) -> Value { self.b.ins().$bi(a, b) } )*
+        $( fn $u(&mut self, a: Value) -> Value { self.b.ins().$ui(a) } )*
+    };
+}
+
 impl Lanes for Clif<'_, '_> {
     type F = Value;
     type I = Value;
     type M = Value;
 
+    clif_ops! {
+        binary: add fadd, sub fsub, mul fmul, div fdiv, iadd iadd, isub isub, iand band, ixor bxor;
+        unary: abs fabs, neg fneg, sqrt sqrt;
+    }
     fn c(&mut self, v: f64) -> Value {
         let s = self.b.ins().f64const(Ieee64::with_bits(v.to_bits()));
         self.splat(self.ty, s)
@@ -369,27 +377,6 @@ impl Lanes for Clif<'_, '_> {
     fn ci(&mut self, v: i64) -> Value {
         let s = self.b.ins().iconst(types::I64, v);
         self.splat(types::I64X2, s)
-    }
-    fn add(&mut self, a: Value, b: Value) -> Value {
-        self.b.ins().fadd(a, b)
-    }
-    fn sub(&mut self, a: Value, b: Value) -> Value {
-        self.b.ins().fsub(a, b)
-    }
-    fn mul(&mut self, a: Value, b: Value) -> Value {
-        self.b.ins().fmul(a, b)
-    }
-    fn div(&mut self, a: Value, b: Value) -> Value {
-        self.b.ins().fdiv(a, b)
-    }
-    fn abs(&mut self, a: Value) -> Value {
-        self.b.ins().fabs(a)
-    }
-    fn neg(&mut self, a: Value) -> Value {
-        self.b.ins().fneg(a)
-    }
-    fn sqrt(&mut self, a: Value) -> Value {
-        self.b.ins().sqrt(a)
     }
     fn mla(&mut self, a: Value, b: Value, c: Value) -> Value {
         if self.fma {
@@ -434,18 +421,6 @@ impl Lanes for Clif<'_, '_> {
     fn float(&mut self, i: Value) -> Value {
         self.b.ins().bitcast(self.ty, MemFlagsData::new(), i)
     }
-    fn iadd(&mut self, a: Value, b: Value) -> Value {
-        self.b.ins().iadd(a, b)
-    }
-    fn isub(&mut self, a: Value, b: Value) -> Value {
-        self.b.ins().isub(a, b)
-    }
-    fn iand(&mut self, a: Value, b: Value) -> Value {
-        self.b.ins().band(a, b)
-    }
-    fn ixor(&mut self, a: Value, b: Value) -> Value {
-        self.b.ins().bxor(a, b)
-    }
     fn shl(&mut self, a: Value, n: u8) -> Value {
         self.b.ins().ishl_imm_u(a, i64::from(n))
     }
@@ -483,16 +458,6 @@ mod tests {
     use cranelift_jit::{JITBuilder, JITModule};
     use cranelift_module::{default_libcall_names, Linkage, Module};
 
-    extern "C" fn sin_f64(x: f64) -> f64 {
-        x.sin()
-    }
-    extern "C" fn cos_f64(x: f64) -> f64 {
-        x.cos()
-    }
-    extern "C" fn tan_f64(x: f64) -> f64 {
-        x.tan()
-    }
-
     /// Compiles `y[i] = op(x[i])` for a pair of lanes (`F64X2`) with the given FMA setting
     /// and runs it on `xs` (even length).
     fn run_pairs(op: MathFn, fma: bool, xs: &[f64]) -> Vec<f64> {
@@ -500,9 +465,7 @@ mod tests {
         flags.set("opt_level", "speed").unwrap();
         let isa = cranelift_native::builder().unwrap().finish(settings::Flags::new(flags)).unwrap();
         let mut jb = JITBuilder::with_isa(isa, default_libcall_names());
-        jb.symbol("sin_f64", sin_f64 as *const u8);
-        jb.symbol("cos_f64", cos_f64 as *const u8);
-        jb.symbol("tan_f64", tan_f64 as *const u8);
+        jb.symbol("fallback", op.op().unary_c_f64().expect("a reference") as *const u8);
         let mut module = JITModule::new(jb);
         let ptr = module.target_config().pointer_type();
         let mut sig = Signature::new(CallConv::SystemV);
@@ -510,11 +473,10 @@ mod tests {
         sig.params.push(AbiParam::new(ptr));
         let mut func = Function::with_name_signature(UserFuncName::default(), sig.clone());
         let fallback = if needs_fallback(op) {
-            let name = format!("{}_f64", &op.name()[..3]);
             let mut fs = module.make_signature();
             fs.params.push(AbiParam::new(types::F64));
             fs.returns.push(AbiParam::new(types::F64));
-            let id = module.declare_function(&name, Linkage::Import, &fs).unwrap();
+            let id = module.declare_function("fallback", Linkage::Import, &fs).unwrap();
             Some(module.declare_func_in_func(id, &mut func))
         } else {
             None
@@ -551,34 +513,22 @@ mod tests {
         out
     }
 
+    /// The distance in ulps of finite `a` and `b` (0 when equal or both NaN, else `MAX`).
     fn ulps(a: f64, b: f64) -> u64 {
-        if a.is_nan() && b.is_nan() || a == b {
-            return 0;
+        // Sign-magnitude bits to a monotonic integer (±0 are one apart, and equal above).
+        let key = |x: f64| (x.to_bits() as i64) ^ ((x.to_bits() as i64 >> 63) & i64::MAX);
+        match (a == b || a.is_nan() && b.is_nan(), a.is_finite() && b.is_finite()) {
+            (true, _) => 0,
+            (false, true) => key(a).abs_diff(key(b)),
+            (false, false) => u64::MAX,
         }
-        if a.is_nan() || b.is_nan() || a.is_infinite() || b.is_infinite() {
-            return u64::MAX;
-        }
-        let key = |x: f64| {
-            let i = x.to_bits() as i64;
-            if i < 0 {
-                i64::MIN - i
-            } else {
-                i
-            }
-        };
-        key(a).abs_diff(key(b))
     }
 
     #[test]
     fn the_non_fma_path_stays_accurate() {
-        let mut s = 0x1234_5678_9abc_def0u64;
         let mut xs = vec![0.0, -0.0, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 1e-310, 1.0, -1.0];
         for i in 0..4000 {
-            s = s.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = s;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            let u = (z >> 11) as f64 / (1u64 << 53) as f64;
+            let u = (i as f64 * 0.618_033_988_749_894_9).fract();
             let scale = [1.0, 4.0, 40.0, 700.0, 1e5][i % 5];
             xs.push((u * 2.0 - 1.0) * scale);
         }
