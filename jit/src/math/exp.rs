@@ -8,6 +8,9 @@ use super::{Algorithm, Cmp, Lanes, LN2_HI, LN2_LO, SHIFTER};
 
 const LOG2E: f64 = std::f64::consts::LOG2_E;
 
+/// `1/i!` for `i = 0..=13`.
+const EXP_TAYLOR: [f64; 14] = inv_factorials(0, 1);
+
 /// `1/i!` for `i = 2..=13`: `(e^r - 1 - r) / r^2 = Σ r^(i-2)/i!`.
 const EXPM1_TAIL: [f64; 12] = inv_factorials(2, 1);
 
@@ -27,17 +30,10 @@ const fn inv_factorials<const N: usize>(first: u64, step: u64) -> [f64; N] {
     c
 }
 
-/// The reduction of `x` (already clamped to `|x| < 1100`).
-struct Reduced<L: Lanes> {
-    /// `SHIFTER + k`: its low bits hold `k`.
-    kd: L::F,
-    /// The reduced argument.
-    r: L::F,
-    /// `x - k·ln 2 - r`, to first order (the error of the last reduction step).
-    r_err: L::F,
-}
-
-fn reduce<L: Lanes>(l: &mut L, x: L::F) -> Reduced<L> {
+/// The reduction of `x` (already clamped to `|x| < 1100`): `(kd, r, r_err)` with
+/// `kd = SHIFTER + k` (its low bits hold `k`), the reduced argument `r`, and
+/// `r_err = x - k·ln 2 - r` to first order (the error of the last reduction step).
+fn reduce<L: Lanes>(l: &mut L, x: L::F) -> (L::F, L::F, L::F) {
     let l2e = l.c(LOG2E);
     let sh = l.c(SHIFTER);
     let kd = l.mla(x, l2e, sh);
@@ -50,7 +46,7 @@ fn reduce<L: Lanes>(l: &mut L, x: L::F) -> Reduced<L> {
     // The error of `r_hi - klo` (Fast2Sum: |r_hi| ≥ |klo|), ignoring the rounding of klo.
     let d = l.sub(r_hi, r);
     let r_err = l.sub(d, klo);
-    Reduced { kd, r, r_err }
+    (kd, r, r_err)
 }
 
 /// `p · 2^(k + extra)` for an integer `k` (`-1100 < k + extra < 1100`), by two powers of two
@@ -87,16 +83,19 @@ fn expm1_tail<L: Lanes>(l: &mut L, r: L::F, r_err: L::F) -> L::F {
     l.mla(r2, q, r_err)
 }
 
-/// `e^x · 2^extra` (`extra` small), for every `x`; NaN stays NaN.
+/// `e^x · 2^extra` (`extra` small), for every `x`; NaN stays NaN: `r = x - k·ln 2` in two
+/// FMA steps and `e^r` as its degree-13 Taylor polynomial.
 pub(super) fn exp_scaled<L: Lanes>(l: &mut L, x: L::F, extra: i64) -> L::F {
     let x = l.max_keep_nan(x, -746.0);
     let x = l.min_keep_nan(x, 711.0);
-    let red = reduce(l, x);
-    // e^r = 1 + (r + r²·q(r) + r_err), the small part added last.
-    let t = expm1_tail(l, red.r, red.r_err);
-    let em1 = l.add(red.r, t);
-    let p = l.addc(em1, 1.0);
-    let k = l.shifted_int(red.kd);
+    let (l2e, sh) = (l.c(LOG2E), l.c(SHIFTER));
+    let kd = l.mla(x, l2e, sh);
+    let kf = l.sub(kd, sh);
+    let (nhi, nlo) = (l.c(-LN2_HI), l.c(-LN2_LO));
+    let r = l.mla(kf, nhi, x);
+    let r = l.mla(kf, nlo, r);
+    let p = l.poly(r, &EXP_TAYLOR);
+    let k = l.shifted_int(kd);
     scale(l, p, k, extra)
 }
 
@@ -114,15 +113,15 @@ impl Algorithm for Exp {
 /// `k = 1024` does not overflow the scale, with `2^(k-1)·r + (2^(k-1) - ½)` summed exactly
 /// (TwoSum) before the small part is added.
 fn expm1_dd<L: Lanes>(l: &mut L, x: L::F) -> (L::F, L::F) {
-    let red = reduce(l, x);
-    let t = expm1_tail(l, red.r, red.r_err);
-    let k = l.shifted_int(red.kd);
+    let (kd, r, r_err) = reduce(l, x);
+    let t = expm1_tail(l, r, r_err);
+    let k = l.shifted_int(kd);
     let one = l.ci(1);
     let km1 = l.isub(k, one);
     let s = pow2(l, km1);
     let half = l.c(0.5);
     let sm = l.sub(s, half);
-    let sr = l.mul(s, red.r); // exact: s is a power of two and 2^(k-1)·r is normal
+    let sr = l.mul(s, r); // exact: s is a power of two and 2^(k-1)·r is normal
     let (hi, lo) = l.two_sum(sr, sm);
     let lo = l.mla(s, t, lo);
     let y = l.add(hi, lo);

@@ -52,8 +52,7 @@ const T: [f64; 13] = [
 ];
 const PIO4: f64 = std::f64::consts::FRAC_PI_4;
 
-/// `x - n·π/2 = y0 + y1` and `n` (fdlibm's first-round tail `PIO2_1T` is not needed: the
-/// second and third rounds always run) (an integer, `I64`/`I64X2`), for `|x| ≤ LIMIT`.
+/// `x - n·π/2 = y0 + y1` and the integer `n`, for `|x| ≤ LIMIT` (fdlibm's `PIO2_1T` unused).
 fn reduce<L: Lanes>(l: &mut L, x: L::F) -> (L::F, L::F, L::I) {
     let inv = l.c(INV_PIO2);
     let sh = l.c(SHIFTER);
@@ -185,35 +184,36 @@ fn flip_by_bit1<L: Lanes>(l: &mut L, y: L::F, n: L::I) -> L::F {
     l.float(r)
 }
 
-/// `sin(x)`: by quadrant `n mod 4`, `sin`, `cos`, `-sin`, `-cos` of the reduced argument.
+/// `sin(x + shift·π/2)`: by quadrant `m = n + shift` (mod 4), `sin`, `cos`, `-sin`, `-cos`
+/// of the reduced argument.
+fn sin_quadrant<L: Lanes>(l: &mut L, x: L::F, shift: i64) -> L::F {
+    let (y0, y1, n) = reduce(l, x);
+    let s = k_sin(l, y0, y1);
+    let c = k_cos(l, y0, y1);
+    let k = l.ci(shift);
+    let m = l.iadd(n, k);
+    let odd = bit_set(l, m, 1);
+    let y = l.sel(odd, c, s);
+    flip_by_bit1(l, y, m)
+}
+
+/// `sin(x)`.
 pub(crate) struct Sin;
 
 impl Algorithm for Sin {
     const LIMIT: Option<f64> = Some(LIMIT);
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
-        let (y0, y1, n) = reduce(l, x);
-        let s = k_sin(l, y0, y1);
-        let c = k_cos(l, y0, y1);
-        let odd = bit_set(l, n, 1);
-        let y = l.sel(odd, c, s);
-        flip_by_bit1(l, y, n)
+        sin_quadrant(l, x, 0)
     }
 }
 
-/// `cos(x)`: by quadrant, `cos`, `-sin`, `-cos`, `sin` of the reduced argument.
+/// `cos(x) = sin(x + π/2)`.
 pub(crate) struct Cos;
 
 impl Algorithm for Cos {
     const LIMIT: Option<f64> = Some(LIMIT);
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
-        let (y0, y1, n) = reduce(l, x);
-        let s = k_sin(l, y0, y1);
-        let c = k_cos(l, y0, y1);
-        let odd = bit_set(l, n, 1);
-        let y = l.sel(odd, s, c);
-        let one = l.ci(1);
-        let n1 = l.iadd(n, one);
-        flip_by_bit1(l, y, n1)
+        sin_quadrant(l, x, 1)
     }
 }
 
