@@ -4,7 +4,7 @@
 //! `r = x - k·ln2_hi - k·ln2_lo` (Cody-Waite; `ln2_hi` has 32 significant bits, so
 //! `k·ln2_hi` is exact even without FMA), `|r| ≤ ln 2 / 2`, and a Taylor polynomial in `r`.
 
-use super::{Algorithm, Cmp, Lanes, LN2_HI, LN2_LO, SHIFTER};
+use super::{Algorithm, Cmp, Lanes, LN2_HI, LN2_LO};
 
 const LOG2E: f64 = std::f64::consts::LOG2_E;
 
@@ -34,13 +34,8 @@ const fn inv_factorials<const N: usize>(first: u64, step: u64) -> [f64; N] {
 /// `kd = SHIFTER + k` (its low bits hold `k`), the reduced argument `r`, and
 /// `r_err = x - k·ln 2 - r` to first order (the error of the last reduction step).
 fn reduce<L: Lanes>(l: &mut L, x: L::F) -> (L::F, L::F, L::F) {
-    let l2e = l.c(LOG2E);
-    let sh = l.c(SHIFTER);
-    let kd = l.mla(x, l2e, sh);
-    let kf = l.sub(kd, sh);
     // r_hi = x - k·ln2_hi is exact (k < 2^11, ln2_hi has 32 bits, Sterbenz).
-    let nhi = l.c(-LN2_HI);
-    let r_hi = l.mla(kf, nhi, x);
+    let (kd, kf, r_hi) = l.round_reduce(x, LOG2E, LN2_HI);
     let klo = l.mulc(kf, LN2_LO);
     let r = l.sub(r_hi, klo);
     // The error of `r_hi - klo` (Fast2Sum: |r_hi| ≥ |klo|), ignoring the rounding of klo.
@@ -88,11 +83,8 @@ fn expm1_tail<L: Lanes>(l: &mut L, r: L::F, r_err: L::F) -> L::F {
 pub(super) fn exp_scaled<L: Lanes>(l: &mut L, x: L::F, extra: i64) -> L::F {
     let x = l.max_keep_nan(x, -746.0);
     let x = l.min_keep_nan(x, 711.0);
-    let (l2e, sh) = (l.c(LOG2E), l.c(SHIFTER));
-    let kd = l.mla(x, l2e, sh);
-    let kf = l.sub(kd, sh);
-    let (nhi, nlo) = (l.c(-LN2_HI), l.c(-LN2_LO));
-    let r = l.mla(kf, nhi, x);
+    let (kd, kf, r) = l.round_reduce(x, LOG2E, LN2_HI);
+    let nlo = l.c(-LN2_LO);
     let r = l.mla(kf, nlo, r);
     let p = l.poly(r, &EXP_TAYLOR);
     let k = l.shifted_int(kd);

@@ -159,6 +159,15 @@ pub(crate) trait Lanes {
         let i = self.iand(i, m);
         self.float(i)
     }
+    /// The first step of a Cody-Waite reduction: `(kd, k, x - k·hi)` with `k = round(x·inv)`
+    /// as a float and `kd = SHIFTER + k` (see [`shifted_int`](Self::shifted_int)).
+    fn round_reduce(&mut self, x: Self::F, inv: f64, hi: f64) -> (Self::F, Self::F, Self::F) {
+        let (inv, sh) = (self.c(inv), self.c(SHIFTER));
+        let kd = self.mla(x, inv, sh);
+        let k = self.sub(kd, sh);
+        let nhi = self.c(-hi);
+        (kd, k, self.mla(k, nhi, x))
+    }
     /// `k` from `kd = SHIFTER + k` (a float holding the integer `k` in its low bits).
     fn shifted_int(&mut self, kd: Self::F) -> Self::I {
         let kb = self.bits(kd);

@@ -7,7 +7,7 @@
 //! lanes with the reference function.
 
 use super::inv_trig::ATANLO;
-use super::{Algorithm, Cmp, Lanes, SHIFTER};
+use super::{Algorithm, Cmp, Lanes};
 
 /// The largest `|x|` reduced inline: 1.5·2^20, so `|n| ≤ 2^20`.
 const LIMIT: f64 = 1_572_864.0;
@@ -54,13 +54,8 @@ const PIO4: f64 = std::f64::consts::FRAC_PI_4;
 
 /// `x - n·π/2 = y0 + y1` and the integer `n`, for `|x| ≤ LIMIT` (fdlibm's `PIO2_1T` unused).
 fn reduce<L: Lanes>(l: &mut L, x: L::F) -> (L::F, L::F, L::I) {
-    let inv = l.c(INV_PIO2);
-    let sh = l.c(SHIFTER);
-    let kd = l.mla(x, inv, sh);
-    let fnv = l.sub(kd, sh);
     // Round 1: n·PIO2_1 is exact (31-bit constant, |n| ≤ 2^20) and so is the difference.
-    let p1 = l.c(-PIO2_1);
-    let r = l.mla(fnv, p1, x);
+    let (kd, fnv, r) = l.round_reduce(x, INV_PIO2, PIO2_1);
     // Rounds 2 and 3: subtract n·PIO2_i (exact products), tracking the error (Fast2Sum).
     let mut r = r;
     let mut w = l.c(0.0);
