@@ -10,7 +10,8 @@
 use ndarray::{Array1, Array2};
 use rayon::prelude::*;
 use tensorlift as tl;
-use tensorlift_jit::bulk::{self, UnaryOp};
+use tensorlift_ir::MathFn;
+use tensorlift_jit::bulk;
 use tl::workloads::Case;
 use tl::{Op, Tensor};
 
@@ -73,15 +74,15 @@ unsafe fn square_avx2(x: &[f64], out: &mut [f64]) {
 fn w9_block64(x: &[f64], y: &[f64], out: &mut [f64]) {
     let m = x.len();
     let (mut a, mut b, mut c, mut d) = ([0.0; BLOCK], [0.0; BLOCK], [0.0; BLOCK], [0.0; BLOCK]);
-    bulk::unary_f64(UnaryOp::Sin, x, &mut a[..m]);
-    bulk::unary_f64(UnaryOp::Cos, y, &mut b[..m]);
+    bulk::unary_f64(MathFn::Sin, x, &mut a[..m]);
+    bulk::unary_f64(MathFn::Cos, y, &mut b[..m]);
     for i in 0..m {
         c[i] = -x[i] * y[i];
         d[i] = x[i] - y[i];
     }
     let (mut e, mut t) = ([0.0; BLOCK], [0.0; BLOCK]);
-    bulk::unary_f64(UnaryOp::Exp, &c[..m], &mut e[..m]);
-    bulk::unary_f64(UnaryOp::Tanh, &d[..m], &mut t[..m]);
+    bulk::unary_f64(MathFn::Exp, &c[..m], &mut e[..m]);
+    bulk::unary_f64(MathFn::Tanh, &d[..m], &mut t[..m]);
     for i in 0..m {
         out[i] = (a[i] * b[i] + e[i]) * 0.5 + t[i];
     }
@@ -90,15 +91,15 @@ fn w9_block64(x: &[f64], y: &[f64], out: &mut [f64]) {
 fn w9_block32(x: &[f32], y: &[f32], out: &mut [f32]) {
     let m = x.len();
     let (mut a, mut b, mut c, mut d) = ([0.0; BLOCK], [0.0; BLOCK], [0.0; BLOCK], [0.0; BLOCK]);
-    bulk::unary_f32(UnaryOp::Sin, x, &mut a[..m]);
-    bulk::unary_f32(UnaryOp::Cos, y, &mut b[..m]);
+    bulk::unary_f32(MathFn::Sin, x, &mut a[..m]);
+    bulk::unary_f32(MathFn::Cos, y, &mut b[..m]);
     for i in 0..m {
         c[i] = -x[i] * y[i];
         d[i] = x[i] - y[i];
     }
     let (mut e, mut t) = ([0.0; BLOCK], [0.0; BLOCK]);
-    bulk::unary_f32(UnaryOp::Exp, &c[..m], &mut e[..m]);
-    bulk::unary_f32(UnaryOp::Tanh, &d[..m], &mut t[..m]);
+    bulk::unary_f32(MathFn::Exp, &c[..m], &mut e[..m]);
+    bulk::unary_f32(MathFn::Tanh, &d[..m], &mut t[..m]);
     for i in 0..m {
         out[i] = (a[i] * b[i] + e[i]) * 0.5 + t[i];
     }
@@ -156,7 +157,7 @@ pub fn baseline(case: &Case, threads: usize, into: bool) -> Option<Baseline<'_>>
             let x = slice(&case.args[0]);
             Box::new(move || {
                 let mut out = fresh64(&mut buf64);
-                blocks(threads, &mut out, &|s, o| bulk::unary_f64(UnaryOp::Sigmoid, &x[s..s + o.len()], o));
+                blocks(threads, &mut out, &|s, o| bulk::unary_f64(MathFn::Sigmoid, &x[s..s + o.len()], o));
                 std::hint::black_box(&out);
                 if into {
                     buf64 = out;

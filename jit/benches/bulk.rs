@@ -5,7 +5,8 @@
 //! `bulk-<level>` rows run on a forced dispatch level (every level this CPU has).
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use tensorlift_jit::bulk::{self, Level, UnaryOp};
+use tensorlift_ir::MathFn;
+use tensorlift_jit::bulk::{self, Level};
 
 const N: usize = 1_000_000;
 
@@ -29,15 +30,15 @@ fn sigmoid32(x: f32) -> f32 {
 }
 
 /// An op, its input range and its std versions (f64, f32).
-type Case = (UnaryOp, f64, f64, fn(f64) -> f64, fn(f32) -> f32);
+type Case = (MathFn, f64, f64, fn(f64) -> f64, fn(f32) -> f32);
 
 fn bench(c: &mut Criterion) {
     let cases: [Case; 5] = [
-        (UnaryOp::Exp, -20.0, 20.0, f64::exp, f32::exp),
-        (UnaryOp::Log, 1e-3, 1e3, f64::ln, f32::ln),
-        (UnaryOp::Sin, -100.0, 100.0, f64::sin, f32::sin),
-        (UnaryOp::Tanh, -5.0, 5.0, f64::tanh, f32::tanh),
-        (UnaryOp::Sigmoid, -20.0, 20.0, sigmoid64, sigmoid32),
+        (MathFn::Exp, -20.0, 20.0, f64::exp, f32::exp),
+        (MathFn::Log, 1e-3, 1e3, f64::ln, f32::ln),
+        (MathFn::Sin, -100.0, 100.0, f64::sin, f32::sin),
+        (MathFn::Tanh, -5.0, 5.0, f64::tanh, f32::tanh),
+        (MathFn::Sigmoid, -20.0, 20.0, sigmoid64, sigmoid32),
     ];
     for (op, lo, hi, std64, std32) in cases {
         let x = inputs(lo, hi);

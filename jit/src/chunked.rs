@@ -14,11 +14,11 @@
 //! [`CHUNKED_MIN`] elements, for programs with at least one op that has a bulk routine
 //! (others, like `pow`, stay inside the chunk kernels).
 
-use crate::bulk::{self, UnaryOp};
+use crate::bulk;
 use crate::kernel::{compile_elementwise, ElementwiseKernel, KernelArg};
 use crate::JitError;
 use std::collections::HashMap;
-use tensorlift_ir::{DType, ScalarArgs, ScalarNode, ScalarOp, ScalarProgram};
+use tensorlift_ir::{DType, MathFn, ScalarArgs, ScalarNode, ScalarOp, ScalarProgram};
 
 /// Elements per chunk: a few buffers of it fit in the L1 and L2 caches.
 pub const CHUNK: usize = 1024;
@@ -41,7 +41,7 @@ enum Source {
 #[derive(Debug)]
 struct Step {
     source: Source,
-    op: UnaryOp,
+    op: MathFn,
     dtype: DType,
 }
 
@@ -166,7 +166,7 @@ fn sub_program(p: &ScalarProgram, target: usize, dtype: DType, materialized: &[u
 /// `out` must be valid for writes of `c0 + m` elements of `x`'s dtype (of `size` bytes),
 /// with nothing else accessing elements `c0..c0 + m` during the call.
 unsafe fn direct(
-    op: UnaryOp,
+    op: MathFn,
     x: KernelArg<'_>,
     out: *mut u8,
     size: usize,
@@ -195,14 +195,14 @@ unsafe fn direct(
     Ok(())
 }
 
-/// The bulk routine that computes `op` as the reference does, if any. `arcsinh`,
-/// `arccosh` and `arctanh` have none: the bulk routines follow glibc, more accurate than
-/// Rust std's formulas that the reference (and the inline code) compute, so these stay
+/// The bulk routine that computes `op` in `dtype` as the reference does, if any: every
+/// transcendental function in `float64`; in `float32` those whose reference the bulk
+/// routine (`f64` rounded once) stands for ([`crate::math::bulk_f32`]), the others stay
 /// inline inside the chunk kernels.
-fn bulk_op(op: ScalarOp) -> Option<UnaryOp> {
-    match op {
-        ScalarOp::Arcsinh | ScalarOp::Arccosh | ScalarOp::Arctanh => None,
-        op if op.math_fn().is_some() => UnaryOp::from_scalar(op),
+fn bulk_op(op: ScalarOp, dtype: DType) -> Option<MathFn> {
+    match dtype {
+        DType::F64 => op.math_fn(),
+        DType::F32 => op.math_fn().filter(|&f| crate::math::bulk_f32(f)),
         _ => None,
     }
 }
@@ -215,7 +215,7 @@ impl ChunkPlan {
         let mut transcendental = Vec::new();
         for (k, node) in p.nodes.iter().enumerate() {
             if let ScalarNode::Apply { op, args, dtype } = node {
-                if let Some(u) = bulk_op(*op).filter(|_| matches!(dtype, DType::F32 | DType::F64)) {
+                if let Some(u) = bulk_op(*op, *dtype) {
                     transcendental.push((n_in + k, args[0], u, *dtype));
                 }
             }

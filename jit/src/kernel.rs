@@ -816,7 +816,9 @@ fn plan(p: &ScalarProgram) -> Result<Plan, JitError> {
         .nodes
         .iter()
         .enumerate()
-        .filter(|(k, n)| matches!(n, ScalarNode::Apply { op, .. } if live[n_in + k] && crate::vmath::is_vmath(*op)))
+        .filter(
+            |(k, n)| matches!(n, ScalarNode::Apply { op, .. } if live[n_in + k] && op.math_fn().is_some()),
+        )
         .count();
     let call_vmath = n_vmath > MAX_INLINE_VMATH;
     let mut any_f32 = false;
@@ -841,7 +843,7 @@ fn plan(p: &ScalarProgram) -> Result<Plan, JitError> {
             op => op.name().to_string(),
         };
         let mut lowering = lowering(*op).ok_or_else(|| JitError::Unsupported { op: name() })?;
-        if call_vmath && crate::vmath::is_vmath(*op) {
+        if call_vmath && op.math_fn().is_some() {
             lowering = Lowering::Call;
         }
         if !dtype.is_float() {
@@ -858,7 +860,9 @@ fn plan(p: &ScalarProgram) -> Result<Plan, JitError> {
             if !callees.contains(&(*op, cd)) {
                 callees.push((*op, cd));
             }
-        } else if crate::vmath::needs_fallback(*op) && !callees.contains(&(*op, DType::F64)) {
+        } else if op.math_fn().is_some_and(crate::vmath::needs_fallback)
+            && !callees.contains(&(*op, DType::F64))
+        {
             // Huge arguments (rare) fall back to the f64 std function, for f32 too.
             callees.push((*op, DType::F64));
         }
@@ -1281,18 +1285,18 @@ impl Gen<'_> {
         let chunks: Vec<Value> = (0..n)
             .map(|c| {
                 let x: Vec<Value> = a.iter().map(|r| r.chunks[c]).collect();
-                let call = lowering(op) == Some(Lowering::Call)
-                    || (self.plan.call_vmath && crate::vmath::is_vmath(op));
-                match lowering(op) {
+                let call =
+                    lowering(op) == Some(Lowering::Call) || (self.plan.call_vmath && op.math_fn().is_some());
+                match op.math_fn() {
                     _ if call => {
                         let f = self.callees[&(op, cd)];
                         let call = e.b.ins().call(f, &x);
                         e.b.inst_results(call)[0]
                     }
-                    _ if crate::vmath::is_vmath(op) => {
+                    Some(f) => {
                         let fallback = self.callees.get(&(op, DType::F64)).copied();
                         let ty = e.ty(cd);
-                        crate::vmath::emit(e.b, op, ty, self.fma, fallback, x[0])
+                        crate::vmath::emit(e.b, f, ty, self.fma, fallback, x[0])
                     }
                     _ => e.inline(op, cd, &x),
                 }

@@ -4,8 +4,8 @@
 //! It holds the host target (the ISA built from the CPU's own features, with the settings
 //! every kernel is compiled with) and [`kernel`]: fused elementwise kernels
 //! ([`tensorlift_ir::ScalarProgram`]s) compiled to native loops and run through a safe API,
-//! with their CLIF and machine code available as text (`disas`); `vmath` emits the inline
-//! vector math of those loops. [`bulk`] holds precompiled, runtime-dispatched
+//! with their CLIF and machine code available as text (`disas`); `math` holds the
+//! transcendental algorithms, written once; `vmath` emits them inline in those loops. [`bulk`] holds precompiled, runtime-dispatched
 //! (AVX-512/AVX2/baseline) transcendental functions over slices that JIT kernels call on
 //! chunks.
 #![warn(missing_docs)]
@@ -14,6 +14,7 @@ pub mod bulk;
 mod chunked;
 mod disas;
 pub mod kernel;
+mod math;
 mod vmath;
 
 pub use kernel::{compile_elementwise, ElementwiseKernel, KernelArg, KernelOut};

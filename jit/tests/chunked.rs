@@ -141,8 +141,9 @@ fn scalar_inputs_broadcast_in_chunks() {
 
 #[test]
 fn ops_without_a_matching_bulk_routine_stay_inline_in_the_chunk_kernels() {
-    // arccosh follows Rust std's formula in the reference; pow has no bulk routine.
-    check("in float64 | t0 = abs(i0) | t1 = const float64 1.5 | t2 = add(t0, t1) | t3 = arccosh(t2) | t4 = exp(t3) | return t4", 20_011, 1e-14);
+    // float32 arccosh follows Rust std's float32 formula in the reference (the bulk routine
+    // rounds the float64 result once); pow has no bulk routine.
+    check("in float32 | t0 = abs(i0) | t1 = const float32 1.5 | t2 = add(t0, t1) | t3 = arccosh(t2) | t4 = exp(t3) | return t4", 20_011, 1e-6);
     check(
         "in float64 | t0 = abs(i0) | t1 = const float64 0.5 | t2 = pow(t0, t1) | t3 = sin(t2) | return t3",
         20_011,

@@ -5,78 +5,21 @@
 //! transcendental math call these precompiled routines on chunks instead of computing the
 //! functions inline (see the JIT reference notes, "Calling Rust from JIT code").
 //!
-//! Every function is written once as branch-free scalar Rust (the private `math` module) and
-//! instantiated in slice loops for three [`Level`]s: AVX-512 (zmm, FMA), AVX2+FMA (ymm) and
-//! the baseline (SSE2 on x86-64, whatever the target has elsewhere). The level is detected
-//! once ([`Level::detect`]); the `*_at` functions force one (tests use them).
-//!
-//! Entry points:
-//! * safe slice functions: [`exp_f64`], [`exp_f32`], … (`x` and `out` of equal length), the
-//!   generic [`unary_f64`]/[`unary_f32`] and their `_at` forms;
-//! * C-ABI functions for JIT code, `tl_bulk_<name>_<f64|f32>(x, out, n)` and
-//!   `tl_bulk_pow_<f64|f32>(x, y, out, n)`, listed with their addresses by
-//!   [`bulk_symbols`] (for `JITBuilder::symbol`) and looked up per op by `bulk_symbol`.
+//! The algorithms are those of the inline code, written once in `crate::math` and
+//! instantiated here for [`Rust`]: branch-free scalar Rust called in a slice loop, one
+//! loop per function, compiled for three [`Level`]s: AVX-512 (zmm, FMA), AVX2+FMA (ymm)
+//! and the baseline (SSE2 on x86-64, whatever the target has elsewhere). The level is
+//! detected once ([`Level::detect`]); the `_at` functions force one (tests use them).
 //!
 //! Accuracy (checked by `jit/tests/bulk_ulp.rs` on every level): ≤ 2 ulp (f64) and ≤ 1 ulp
-//! (f32) from Rust std, or from the reference definitions of `tensorlift_ir` for
-//! `sigmoid`, `softplus` and `erf`. `f32` functions compute in f64 and round once.
-//! sin/cos/tan arguments with |x| > [`TRIG_LIMIT`] (and non-finite ones) are recomputed
-//! by std. `pow` is a std loop.
+//! (f32) from the reference functions of `tensorlift_ir` (Rust std, and the reference
+//! definitions of `sigmoid`, `softplus`, `erf`). `f32` functions compute in f64 and round
+//! once. Arguments beyond a function's `Algorithm::LIMIT` (`sin`, `cos`, `tan` beyond
+//! 1.5·2^20, and infinities) are recomputed by the reference function after the vector pass.
 
-mod math;
-
-pub use math::TRIG_LIMIT;
-
+use crate::math::{self, Algorithm, Cmp, Lanes, Visit};
 use std::sync::OnceLock;
-use tensorlift_ir::{DType, ScalarOp};
-
-/// Calls `$cb!($args… ; list)` with the list of unary ops:
-/// `Variant core kind safe_f64 safe_f32 c_f64 c_f32;` (`kind`: `plain` or `trig`).
-/// The order is the order of [`UnaryOp::ALL`] and of the tables.
-macro_rules! unary_ops {
-    ($cb:ident ! ( $($args:tt)* )) => {
-        $cb! { $($args)*
-            Exp exp plain exp_f64 exp_f32 tl_bulk_exp_f64 tl_bulk_exp_f32;
-            Expm1 expm1 plain expm1_f64 expm1_f32 tl_bulk_expm1_f64 tl_bulk_expm1_f32;
-            Log log plain log_f64 log_f32 tl_bulk_log_f64 tl_bulk_log_f32;
-            Log1p log1p plain log1p_f64 log1p_f32 tl_bulk_log1p_f64 tl_bulk_log1p_f32;
-            Log2 log2 plain log2_f64 log2_f32 tl_bulk_log2_f64 tl_bulk_log2_f32;
-            Log10 log10 plain log10_f64 log10_f32 tl_bulk_log10_f64 tl_bulk_log10_f32;
-            Sin sin trig sin_f64 sin_f32 tl_bulk_sin_f64 tl_bulk_sin_f32;
-            Cos cos trig cos_f64 cos_f32 tl_bulk_cos_f64 tl_bulk_cos_f32;
-            Tan tan trig tan_f64 tan_f32 tl_bulk_tan_f64 tl_bulk_tan_f32;
-            Tanh tanh plain tanh_f64 tanh_f32 tl_bulk_tanh_f64 tl_bulk_tanh_f32;
-            Sinh sinh plain sinh_f64 sinh_f32 tl_bulk_sinh_f64 tl_bulk_sinh_f32;
-            Cosh cosh plain cosh_f64 cosh_f32 tl_bulk_cosh_f64 tl_bulk_cosh_f32;
-            Arctan atan plain arctan_f64 arctan_f32 tl_bulk_arctan_f64 tl_bulk_arctan_f32;
-            Arcsin asin plain arcsin_f64 arcsin_f32 tl_bulk_arcsin_f64 tl_bulk_arcsin_f32;
-            Arccos acos plain arccos_f64 arccos_f32 tl_bulk_arccos_f64 tl_bulk_arccos_f32;
-            Arcsinh asinh plain arcsinh_f64 arcsinh_f32 tl_bulk_arcsinh_f64 tl_bulk_arcsinh_f32;
-            Arccosh acosh plain arccosh_f64 arccosh_f32 tl_bulk_arccosh_f64 tl_bulk_arccosh_f32;
-            Arctanh atanh plain arctanh_f64 arctanh_f32 tl_bulk_arctanh_f64 tl_bulk_arctanh_f32;
-            Sigmoid sigmoid plain sigmoid_f64 sigmoid_f32 tl_bulk_sigmoid_f64 tl_bulk_sigmoid_f32;
-            Softplus softplus plain softplus_f64 softplus_f32 tl_bulk_softplus_f64
-                tl_bulk_softplus_f32;
-            Erf erf plain erf_f64 erf_f32 tl_bulk_erf_f64 tl_bulk_erf_f32;
-        }
-    };
-}
-
-mod kernels;
-
-/// A slice kernel of f64 (`x` and `out` of equal length).
-type Unary64 = unsafe fn(&[f64], &mut [f64]);
-/// A slice kernel of f32.
-type Unary32 = unsafe fn(&[f32], &mut [f32]);
-
-/// Number of unary ops.
-const N_UNARY: usize = UnaryOp::ALL.len();
-
-/// The kernels of one dispatch level, indexed by `UnaryOp as usize`.
-struct Table {
-    unary64: [Unary64; N_UNARY],
-    unary32: [Unary32; N_UNARY],
-}
+use tensorlift_ir::MathFn;
 
 /// A dispatch level: the instruction-set extensions a kernel is compiled for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -132,272 +75,175 @@ impl Level {
             Level::Avx512 => "avx512",
         }
     }
-
-    /// The level's table, if this CPU runs it. Holding a table is the proof that its
-    /// target features are present.
-    fn table(self) -> Option<&'static Table> {
-        if !self.is_available() {
-            return None;
-        }
-        match self {
-            Level::Baseline => Some(&kernels::baseline::TABLE),
-            #[cfg(target_arch = "x86_64")]
-            Level::Avx2 => Some(&kernels::avx2::TABLE),
-            #[cfg(target_arch = "x86_64")]
-            Level::Avx512 => Some(&kernels::avx512::TABLE),
-            #[cfg(not(target_arch = "x86_64"))]
-            _ => None,
-        }
-    }
 }
 
-/// The table of the detected level.
-fn active() -> &'static Table {
-    static ACTIVE: OnceLock<&'static Table> = OnceLock::new();
-    ACTIVE.get_or_init(|| Level::detect().table().unwrap_or(&kernels::baseline::TABLE))
+/// `out[i] = f(x[i])` on the detected level. Panics if the lengths differ.
+pub fn unary_f64(f: MathFn, x: &[f64], out: &mut [f64]) {
+    unary_f64_at(Level::detect(), f, x, out)
 }
 
-/// Defines [`UnaryOp`], the safe and the C-ABI entry points.
-macro_rules! define_ops {
-    ($( $variant:ident $f:ident $kind:ident $w64:ident $w32:ident $c64:ident $c32:ident; )*) => {
-        /// A unary function of the bulk library.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum UnaryOp {
-            $(
-                #[doc = concat!("`", stringify!($f), "`.")]
-                $variant,
-            )*
-        }
-
-        impl UnaryOp {
-            /// Every op, in table order.
-            pub const ALL: [UnaryOp; [$(UnaryOp::$variant),*].len()] = [$(UnaryOp::$variant),*];
-
-            /// The op's name as in the symbol names (`exp`, `arctan`, …).
-            pub fn name(self) -> &'static str {
-                match self {
-                    $(UnaryOp::$variant => {
-                        let s = stringify!($w64);
-                        &s[..s.len() - 4]
-                    })*
-                }
-            }
-
-            /// The C-ABI symbols `(f64, f32)` with their addresses.
-            fn symbols(self) -> [(&'static str, *const u8); 2] {
-                match self {
-                    $(UnaryOp::$variant => [
-                        (stringify!($c64), $c64 as *const u8),
-                        (stringify!($c32), $c32 as *const u8),
-                    ],)*
-                }
-            }
-        }
-
-        $(
-            #[doc = concat!("`out[i] = ", stringify!($f), "(x[i])` for f64 slices of equal length ",
-                "(panics otherwise), on the detected level.")]
-            pub fn $w64(x: &[f64], out: &mut [f64]) {
-                unary_f64(UnaryOp::$variant, x, out)
-            }
-
-            #[doc = concat!("`out[i] = ", stringify!($f), "(x[i])` for f32 slices of equal length ",
-                "(panics otherwise), on the detected level.")]
-            pub fn $w32(x: &[f32], out: &mut [f32]) {
-                unary_f32(UnaryOp::$variant, x, out)
-            }
-
-            #[doc = concat!("C-ABI `out[i] = ", stringify!($f), "(x[i])` for `i < n`, f64, ",
-                "for JIT code.\n\n# Safety\n\n`x` must be valid for `n` reads and `out` for `n` ",
-                "writes (either may dangle when `n == 0`); `out` is either equal to `x` (in ",
-                "place) or does not overlap it.")]
-            pub unsafe extern "C" fn $c64(x: *const f64, out: *mut f64, n: usize) {
-                // SAFETY: the caller's contract is the one of `run_raw`.
-                unsafe { run_raw(active().unary64[UnaryOp::$variant as usize], x, out, n) }
-            }
-
-            #[doc = concat!("C-ABI `out[i] = ", stringify!($f), "(x[i])` for `i < n`, f32, ",
-                "for JIT code.\n\n# Safety\n\n`x` must be valid for `n` reads and `out` for `n` ",
-                "writes (either may dangle when `n == 0`); `out` is either equal to `x` (in ",
-                "place) or does not overlap it.")]
-            pub unsafe extern "C" fn $c32(x: *const f32, out: *mut f32, n: usize) {
-                // SAFETY: the caller's contract is the one of `run_raw`.
-                unsafe { run_raw(active().unary32[UnaryOp::$variant as usize], x, out, n) }
-            }
-        )*
-    };
-}
-
-unary_ops!(define_ops!());
-
-impl UnaryOp {
-    /// The bulk op computing a scalar op, if there is one (`Pow` is binary: see
-    /// [`tl_bulk_pow_f64`]).
-    pub fn from_scalar(op: ScalarOp) -> Option<UnaryOp> {
-        Some(match op {
-            ScalarOp::Exp => UnaryOp::Exp,
-            ScalarOp::Expm1 => UnaryOp::Expm1,
-            ScalarOp::Log => UnaryOp::Log,
-            ScalarOp::Log1p => UnaryOp::Log1p,
-            ScalarOp::Log2 => UnaryOp::Log2,
-            ScalarOp::Log10 => UnaryOp::Log10,
-            ScalarOp::Sin => UnaryOp::Sin,
-            ScalarOp::Cos => UnaryOp::Cos,
-            ScalarOp::Tan => UnaryOp::Tan,
-            ScalarOp::Tanh => UnaryOp::Tanh,
-            ScalarOp::Sinh => UnaryOp::Sinh,
-            ScalarOp::Cosh => UnaryOp::Cosh,
-            ScalarOp::Arctan => UnaryOp::Arctan,
-            ScalarOp::Arcsin => UnaryOp::Arcsin,
-            ScalarOp::Arccos => UnaryOp::Arccos,
-            ScalarOp::Arcsinh => UnaryOp::Arcsinh,
-            ScalarOp::Arccosh => UnaryOp::Arccosh,
-            ScalarOp::Arctanh => UnaryOp::Arctanh,
-            ScalarOp::Sigmoid => UnaryOp::Sigmoid,
-            ScalarOp::Softplus => UnaryOp::Softplus,
-            ScalarOp::Erf => UnaryOp::Erf,
-            _ => return None,
-        })
-    }
-}
-
-/// Elements per block when a C entry point runs in place (the block is copied to the stack
-/// first, so that the kernel sees two non-aliasing slices).
-const BLOCK: usize = 512;
-
-/// Runs `k` over `n` elements from raw pointers, in blocks through a stack buffer when
-/// `out == x`.
-///
-/// # Safety
-/// `x` valid for `n` reads, `out` for `n` writes, and `out` equal to `x` or not
-/// overlapping it; `k` must come from a table of an available level.
-unsafe fn run_raw<T: Copy + Default>(k: unsafe fn(&[T], &mut [T]), x: *const T, out: *mut T, n: usize) {
-    if n == 0 {
-        return;
-    }
-    if std::ptr::eq(x, out) {
-        let mut buf = [T::default(); BLOCK];
-        let mut i = 0;
-        while i < n {
-            let m = BLOCK.min(n - i);
-            // SAFETY: `x + i .. x + i + m` is in bounds (i + m ≤ n); the shared slice dies
-            // before the mutable one over the same memory is made.
-            unsafe {
-                buf[..m].copy_from_slice(std::slice::from_raw_parts(x.add(i), m));
-                k(&buf[..m], std::slice::from_raw_parts_mut(out.add(i), m));
-            }
-            i += m;
-        }
-    } else {
-        // SAFETY: valid and non-overlapping by the caller's contract; `k` comes from a table
-        // whose features were detected.
-        unsafe { k(std::slice::from_raw_parts(x, n), std::slice::from_raw_parts_mut(out, n)) }
-    }
-}
-
-/// `out[i] = op(x[i])` on the detected level. Panics if the lengths differ.
-pub fn unary_f64(op: UnaryOp, x: &[f64], out: &mut [f64]) {
-    check_len(x.len(), out.len());
-    // SAFETY: `active()` only returns the table of a detected level.
-    unsafe { (active().unary64[op as usize])(x, out) }
-}
-
-/// `out[i] = op(x[i])` on the detected level. Panics if the lengths differ.
-pub fn unary_f32(op: UnaryOp, x: &[f32], out: &mut [f32]) {
-    check_len(x.len(), out.len());
-    // SAFETY: `active()` only returns the table of a detected level.
-    unsafe { (active().unary32[op as usize])(x, out) }
+/// `out[i] = f(x[i])` on the detected level. Panics if the lengths differ.
+pub fn unary_f32(f: MathFn, x: &[f32], out: &mut [f32]) {
+    unary_f32_at(Level::detect(), f, x, out)
 }
 
 /// [`unary_f64`] on a given level. Panics if the lengths differ or this CPU lacks the level.
-pub fn unary_f64_at(level: Level, op: UnaryOp, x: &[f64], out: &mut [f64]) {
-    check_len(x.len(), out.len());
-    let t = level.table().unwrap_or_else(|| panic!("bulk level {} not available", level.name()));
-    // SAFETY: `table()` only returns the table of a detected level.
-    unsafe { (t.unary64[op as usize])(x, out) }
+pub fn unary_f64_at(level: Level, f: MathFn, x: &[f64], out: &mut [f64]) {
+    math::dispatch(f, Run { level: checked(level, x.len(), out.len()), f, x, out })
 }
 
 /// [`unary_f32`] on a given level. Panics if the lengths differ or this CPU lacks the level.
-pub fn unary_f32_at(level: Level, op: UnaryOp, x: &[f32], out: &mut [f32]) {
-    check_len(x.len(), out.len());
-    let t = level.table().unwrap_or_else(|| panic!("bulk level {} not available", level.name()));
-    // SAFETY: `table()` only returns the table of a detected level.
-    unsafe { (t.unary32[op as usize])(x, out) }
+pub fn unary_f32_at(level: Level, f: MathFn, x: &[f32], out: &mut [f32]) {
+    math::dispatch(f, Run { level: checked(level, x.len(), out.len()), f, x, out })
 }
 
+/// `level`, after checking the lengths and the level.
 #[track_caller]
-fn check_len(x: usize, out: usize) {
+fn checked(level: Level, x: usize, out: usize) -> Level {
     assert_eq!(x, out, "bulk math: input has {x} elements but output has {out}");
+    assert!(level.is_available(), "bulk level {} not available", level.name());
+    level
 }
 
-/// `out[i] = x[i].powf(y[i])` (a std loop). Panics if the lengths differ.
-pub fn pow_f64(x: &[f64], y: &[f64], out: &mut [f64]) {
-    check_len(x.len(), out.len());
-    check_len(y.len(), out.len());
-    for ((o, &a), &b) in out.iter_mut().zip(x).zip(y) {
-        *o = a.powf(b);
-    }
+/// One call of a slice routine: the function's loop on the level.
+struct Run<'a, T> {
+    level: Level,
+    f: MathFn,
+    x: &'a [T],
+    out: &'a mut [T],
 }
 
-/// `out[i] = x[i].powf(y[i])` (a std loop). Panics if the lengths differ.
-pub fn pow_f32(x: &[f32], y: &[f32], out: &mut [f32]) {
-    check_len(x.len(), out.len());
-    check_len(y.len(), out.len());
-    for ((o, &a), &b) in out.iter_mut().zip(x).zip(y) {
-        *o = a.powf(b);
-    }
+/// An element type of the slice loops: `f64`, or `f32` computed in `f64` and rounded once.
+trait Elem: Copy + Into<f64> {
+    /// `v` rounded to this type.
+    fn from_f64(v: f64) -> Self;
+    /// The reference function of `f` in this type.
+    fn reference(f: MathFn) -> fn(Self) -> Self;
 }
 
-/// C-ABI `out[i] = x[i].powf(y[i])` for `i < n` (f64, a std loop), for JIT code.
-///
-/// # Safety
-///
-/// `x` and `y` must be valid for `n` reads and `out` for `n` writes; `out` may equal `x` or
-/// `y`, and must not otherwise overlap them.
-pub unsafe extern "C" fn tl_bulk_pow_f64(x: *const f64, y: *const f64, out: *mut f64, n: usize) {
-    for i in 0..n {
-        // SAFETY: i < n, in bounds by the caller's contract; each element is read before
-        // the same index is written, so `out == x` or `out == y` is fine.
-        unsafe { *out.add(i) = (*x.add(i)).powf(*y.add(i)) }
-    }
-}
-
-/// C-ABI `out[i] = x[i].powf(y[i])` for `i < n` (f32, a std loop), for JIT code.
-///
-/// # Safety
-///
-/// As for [`tl_bulk_pow_f64`].
-pub unsafe extern "C" fn tl_bulk_pow_f32(x: *const f32, y: *const f32, out: *mut f32, n: usize) {
-    for i in 0..n {
-        // SAFETY: as in `tl_bulk_pow_f64`.
-        unsafe { *out.add(i) = (*x.add(i)).powf(*y.add(i)) }
-    }
-}
-
-/// Every C-ABI entry point of the bulk library with its address, to register with
-/// `JITBuilder::symbol`. Unary: `fn(x: *const T, out: *mut T, n: usize)`; pow:
-/// `fn(x: *const T, y: *const T, out: *mut T, n: usize)`.
-pub fn bulk_symbols() -> Vec<(&'static str, *const u8)> {
-    let mut v: Vec<(&'static str, *const u8)> = UnaryOp::ALL.iter().flat_map(|op| op.symbols()).collect();
-    v.push(("tl_bulk_pow_f64", tl_bulk_pow_f64 as *const u8));
-    v.push(("tl_bulk_pow_f32", tl_bulk_pow_f32 as *const u8));
-    v
-}
-
-/// The bulk entry point computing `op` over `dtype` slices, with its address, if any.
-#[allow(dead_code)] // used by the code generator once it calls out to bulk routines
-pub(crate) fn bulk_symbol(op: ScalarOp, dtype: DType) -> Option<(&'static str, *const u8)> {
-    let i = match dtype {
-        DType::F64 => 0,
-        DType::F32 => 1,
-        _ => return None,
+/// Implements [`Elem`] for a float type, whose reference functions `ScalarOp::$r` gives.
+macro_rules! elem {
+    ($t:ty, $r:ident) => {
+        impl Elem for $t {
+            #[inline(always)]
+            fn from_f64(v: f64) -> $t {
+                v as $t
+            }
+            fn reference(f: MathFn) -> fn($t) -> $t {
+                f.op().$r().expect("a math function has a reference")
+            }
+        }
     };
-    if op == ScalarOp::Pow {
-        return Some(if i == 0 {
-            ("tl_bulk_pow_f64", tl_bulk_pow_f64 as *const u8)
-        } else {
-            ("tl_bulk_pow_f32", tl_bulk_pow_f32 as *const u8)
-        });
+}
+elem!(f64, unary_f64);
+elem!(f32, unary_f32);
+
+impl<T: Elem> Visit for Run<'_, T> {
+    type Out = ();
+    fn visit<A: Algorithm>(self) {
+        let Run { level, f, x, out } = self;
+        match level {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `checked` made sure this CPU has the level's features.
+            Level::Avx512 => unsafe { avx512::<A, T>(x, out) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as above.
+            Level::Avx2 => unsafe { avx2::<A, T>(x, out) },
+            _ => run::<A, T, false>(x, out),
+        }
+        if let Some(limit) = A::LIMIT {
+            // Beyond the limit (rare): the reference function, after the vector pass.
+            let any = x.iter().fold(false, |acc, &v| acc | (Into::<f64>::into(v).abs() > limit));
+            if any {
+                let r = T::reference(f);
+                for (o, &v) in out.iter_mut().zip(x) {
+                    if Into::<f64>::into(v).abs() > limit {
+                        *o = r(v);
+                    }
+                }
+            }
+        }
     }
-    UnaryOp::from_scalar(op).map(|u| u.symbols()[i])
+}
+
+/// The loop of `A` for one level (`FMA`: whether the target has it).
+#[inline(always)]
+fn run<A: Algorithm, T: Elem, const FMA: bool>(x: &[T], out: &mut [T]) {
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o = T::from_f64(A::eval(&mut Rust::<FMA>, v.into()));
+    }
+}
+
+/// [`run`] compiled for AVX-512 (zmm registers).
+///
+/// # Safety
+/// The CPU must have [`Level::Avx512`]'s features.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma")]
+unsafe fn avx512<A: Algorithm, T: Elem>(x: &[T], out: &mut [T]) {
+    run::<A, T, true>(x, out)
+}
+
+/// [`run`] compiled for AVX2 and FMA (ymm registers).
+///
+/// # Safety
+/// The CPU must have [`Level::Avx2`]'s features.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn avx2<A: Algorithm, T: Elem>(x: &[T], out: &mut [T]) {
+    run::<A, T, true>(x, out)
+}
+
+/// Lane arithmetic on one `f64`, for loops that LLVM vectorises: every method is inlined,
+/// a select is a `bool` choice, and `FMA` says whether `mla` is a fused `mul_add` (a
+/// `mul_add` without hardware FMA would be a libm call per element). `r32` is the identity:
+/// the `f32` routines compute in `f64` and round once.
+pub(crate) struct Rust<const FMA: bool>;
+
+/// `Lanes` methods, each `#[inline(always)]`: `name(args) -> type { body }`.
+macro_rules! inline_methods {
+    ($($name:ident($($a:ident: $t:ty),*) -> $r:ty $body:block)*) => {
+        $( #[inline(always)] fn $name(&mut self, $($a: $t),*) -> $r $body )*
+    };
+}
+
+impl<const FMA: bool> Lanes for Rust<FMA> {
+    type F = f64;
+    type I = i64;
+    type M = bool;
+
+    inline_methods! {
+        c(v: f64) -> f64 { v }
+        ci(v: i64) -> i64 { v }
+        add(a: f64, b: f64) -> f64 { a + b }
+        sub(a: f64, b: f64) -> f64 { a - b }
+        mul(a: f64, b: f64) -> f64 { a * b }
+        div(a: f64, b: f64) -> f64 { a / b }
+        abs(a: f64) -> f64 { a.abs() }
+        neg(a: f64) -> f64 { -a }
+        sqrt(a: f64) -> f64 { a.sqrt() }
+        mla(a: f64, b: f64, c: f64) -> f64 { if FMA { a.mul_add(b, c) } else { a * b + c } }
+        cmp(cc: Cmp, a: f64, b: f64) -> bool {
+            match cc {
+                Cmp::Lt => a < b,
+                Cmp::Gt => a > b,
+                Cmp::Ge => a >= b,
+                Cmp::Eq => a == b,
+                Cmp::Unord => a.is_nan() || b.is_nan(),
+                Cmp::UnordLt => a < b || a.is_nan() || b.is_nan(),
+            }
+        }
+        sel(m: bool, a: f64, b: f64) -> f64 { if m { a } else { b } }
+        copysign(mag: f64, sign: f64) -> f64 { mag.copysign(sign) }
+        bits(a: f64) -> i64 { a.to_bits() as i64 }
+        float(i: i64) -> f64 { f64::from_bits(i as u64) }
+        iadd(a: i64, b: i64) -> i64 { a.wrapping_add(b) }
+        isub(a: i64, b: i64) -> i64 { a.wrapping_sub(b) }
+        iand(a: i64, b: i64) -> i64 { a & b }
+        ixor(a: i64, b: i64) -> i64 { a ^ b }
+        shl(a: i64, n: u8) -> i64 { ((a as u64) << n) as i64 }
+        ushr(a: i64, n: u8) -> i64 { ((a as u64) >> n) as i64 }
+        ieq(a: i64, b: i64) -> bool { a == b }
+        r32(x: f64) -> f64 { x }
+    }
 }

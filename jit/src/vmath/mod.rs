@@ -1,5 +1,9 @@
 //! Vector math: transcendental functions emitted inline as branch-free CLIF.
 //!
+//! The algorithms are written once in [`crate::math`], generic over lane arithmetic; this
+//! module instantiates them for Cranelift ([`Clif`], whose methods emit instructions), and
+//! `bulk` instantiates the same algorithms as Rust for its slice loops.
+//!
 //! Cranelift has no instruction for `exp`, `log`, `sin`, … (see the JIT reference notes), so
 //! the fused elementwise kernels ([`crate::kernel`]) used to call Rust std once per element,
 //! in a scalar loop. This module emits them instead as CLIF polynomials, in scalar (`F64`,
@@ -18,7 +22,7 @@
 //! polynomials in `f32x4` would be about twice as fast, at the cost of a second set of
 //! emitters (not done).
 //!
-//! * [`exp`](exp.rs) family: `exp` is the reference notes' §3.3 algorithm (clamp keeping NaN,
+//! * `math::exp` family: `exp` is the reference notes' §3.3 algorithm (clamp keeping NaN,
 //!   the 1.5·2^52 shifter for `k = round(x/ln 2)`, Cody-Waite with a two-part `ln 2`, a
 //!   degree-13 Taylor polynomial, scaling by two powers of two so that subnormal results and
 //!   overflow come out right); `expm1` uses the same reduction with `expm1(r)` and the
@@ -26,21 +30,21 @@
 //!   `exp(|x|)/2` (a polynomial for `|x| < 1` in `sinh`); `tanh` as `t/(t+2)` with
 //!   `t = expm1(2|x|)` in double-double and a corrected quotient; `sigmoid` and `softplus`
 //!   with the reference's stable forms.
-//! * [`log`](log.rs) family: fdlibm's `log` (`x = 2^k·m`, `s = f/(2+f)`, degree-7 minimax in
+//! * `math::log` family: fdlibm's `log` (`x = 2^k·m`, `s = f/(2+f)`, degree-7 minimax in
 //!   `s²`), with an extra low part for `log1p` (the exact error of `1 + x`), and fdlibm's
 //!   extra-precise recombination for `log2` and `log10`; `arcsinh`, `arccosh`, `arctanh`
 //!   with Rust std's own formulas (std computes them itself, not with glibc), on this
 //!   `log`/`log1p`, rounding every step to `float32` for `float32` as std does.
-//! * [`trig`](trig.rs): fdlibm's medium-size reduction by `π/2` (three 33-bit parts plus a
+//! * `math::trig`: fdlibm's medium-size reduction by `π/2` (three 33-bit parts plus a
 //!   tail, always all three rounds) and fdlibm's `__kernel_sin`, `__kernel_cos`,
 //!   `__kernel_tan` (the last made branch-free). The reduction is exact for
 //!   `|x| ≤ 1.5·2^20` (about 1.57e6). **A vector (or scalar) with a lane beyond that, or
-//!   infinite, branches to a slow block that calls Rust std (`f64::sin`, …) for every lane
+//!   infinite, branches to a slow block that calls the reference (`f64::sin`, …) for every lane
 //!   of that vector**, so huge arguments are still correct (std uses Payne-Hanek); only
 //!   performance suffers, and only for chunks that contain such lanes.
-//! * [`inv_trig`](inv_trig.rs): fdlibm's `asin`, `acos` (rational approximations on `x²`
+//! * `math::inv_trig`: fdlibm's `asin`, `acos` (rational approximations on `x²`
 //!   or `(1-|x|)/2` with `sqrt`) and `atan` (five argument intervals, merged by selects).
-//! * [`erf`](erf.rs): fdlibm's (musl's, the `libm` crate's) `erf`, all four intervals
+//! * `math::erf`: fdlibm's (musl's, the `libm` crate's) `erf`, all four intervals
 //!   computed and selected.
 //!
 //! `pow` is not here: a correct general `pow` needs `log` in extended precision
@@ -190,101 +194,57 @@
 //! Special values are exact (any NaN for NaN): ±0 keep their sign where the function is odd,
 //! ±inf and NaN give std's results, subnormal inputs and results are handled.
 
-// The constants of fdlibm's algorithms are kept digit for digit as published (21
-// significant digits, which round to the intended doubles).
-#[allow(clippy::excessive_precision)]
-mod erf;
-#[allow(clippy::excessive_precision)]
-mod exp;
-#[allow(clippy::excessive_precision)]
-mod inv_trig;
-#[allow(clippy::excessive_precision)]
-mod log;
-#[allow(clippy::excessive_precision)]
-mod trig;
-
-use cranelift_codegen::ir::condcodes::FloatCC;
+use crate::math::{self, Algorithm, Cmp, Lanes, Visit};
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::immediates::Ieee64;
 use cranelift_codegen::ir::{
-    types, ConstantData, Endianness, FuncRef, InstBuilder, MemFlagsData, Type, Value,
+    types, BlockArg, ConstantData, Endianness, FuncRef, InstBuilder, MemFlagsData, Type, Value,
 };
 use cranelift_frontend::FunctionBuilder;
-use tensorlift_ir::ScalarOp;
+use tensorlift_ir::MathFn;
 
-/// The ops this module emits inline (every unary transcendental; `pow` stays a std call).
-pub(crate) fn is_vmath(op: ScalarOp) -> bool {
-    use ScalarOp::*;
-    matches!(
-        op,
-        Exp | Expm1
-            | Log
-            | Log1p
-            | Log2
-            | Log10
-            | Sin
-            | Cos
-            | Tan
-            | Arcsin
-            | Arccos
-            | Arctan
-            | Sinh
-            | Cosh
-            | Tanh
-            | Arcsinh
-            | Arccosh
-            | Arctanh
-            | Sigmoid
-            | Softplus
-            | Erf
-    )
+/// Whether `f`'s inline code falls back to the `f64` reference function for huge
+/// arguments (the caller must pass that function to [`emit`] as `fallback`).
+pub(crate) fn needs_fallback(f: MathFn) -> bool {
+    math::limit(f).is_some()
 }
 
-/// True for the ops whose inline code falls back to the `f64` std function for huge
-/// arguments (the caller must pass that function as `fallback`).
-pub(crate) fn needs_fallback(op: ScalarOp) -> bool {
-    matches!(op, ScalarOp::Sin | ScalarOp::Cos | ScalarOp::Tan)
-}
-
-/// Emits `op(x)` (`op` one of [`is_vmath`]) on `x` of type `ty` (`F64`, `F32`, `F64X2` or
-/// `F32X4`). `fma`: whether to use the `fma` instruction (only when the ISA has it
-/// natively). `fallback`: for [`needs_fallback`] ops, the imported `extern "C" fn(f64) ->
-/// f64` computing `op` in std, called per lane for vectors with huge lanes.
+/// Emits `f(x)` on `x` of type `ty` (`F64`, `F32`, `F64X2` or `F32X4`). `fma`: whether to
+/// use the `fma` instruction (only when the ISA has it natively). `fallback`: for
+/// [`needs_fallback`] functions, the imported `extern "C" fn(f64) -> f64` computing `f` in
+/// the reference, called per lane for vectors with huge lanes.
 pub(crate) fn emit(
     b: &mut FunctionBuilder<'_>,
-    op: ScalarOp,
+    f: MathFn,
     ty: Type,
     fma: bool,
     fallback: Option<FuncRef>,
     x: Value,
 ) -> Value {
-    let f = |m: &mut M<'_, '_>, x: Value| -> Value {
-        use ScalarOp::*;
-        match op {
-            Exp => exp::emit_exp(m, x),
-            Expm1 => exp::emit_expm1(m, x),
-            Sinh => exp::emit_sinh(m, x),
-            Cosh => exp::emit_cosh(m, x),
-            Tanh => exp::emit_tanh(m, x),
-            Sigmoid => exp::emit_sigmoid(m, x),
-            Softplus => exp::emit_softplus(m, x),
-            Log => log::emit_log(m, x),
-            Log1p => log::emit_log1p(m, x),
-            Log2 => log::emit_log2(m, x),
-            Log10 => log::emit_log10(m, x),
-            Arcsinh => log::emit_asinh(m, x),
-            Arccosh => log::emit_acosh(m, x),
-            Arctanh => log::emit_atanh(m, x),
-            Sin => trig::emit_sin(m, x, fallback.expect("sin needs its fallback")),
-            Cos => trig::emit_cos(m, x, fallback.expect("cos needs its fallback")),
-            Tan => trig::emit_tan(m, x, fallback.expect("tan needs its fallback")),
-            Arcsin => inv_trig::emit_asin(m, x),
-            Arccos => inv_trig::emit_acos(m, x),
-            Arctan => inv_trig::emit_atan(m, x),
-            Erf => erf::emit_erf(m, x),
-            _ => unreachable!("{} is not a vmath op", op.name()),
-        }
-    };
-    in_f64(b, ty, fma, x, f)
+    math::dispatch(f, Emit { b, ty, fma, fallback, x })
+}
+
+/// The arguments of [`emit`], run with the function's algorithm.
+struct Emit<'a, 'f> {
+    b: &'a mut FunctionBuilder<'f>,
+    ty: Type,
+    fma: bool,
+    fallback: Option<FuncRef>,
+    x: Value,
+}
+
+impl Visit for Emit<'_, '_> {
+    type Out = Value;
+    fn visit<A: Algorithm>(self) -> Value {
+        let fallback = self.fallback;
+        in_f64(self.b, self.ty, self.fma, self.x, |l, x| {
+            let y = A::eval(l, x);
+            match A::LIMIT {
+                Some(limit) => with_fallback(l, x, y, limit, fallback.expect("a LIMIT needs a fallback")),
+                None => y,
+            }
+        })
+    }
 }
 
 /// Runs `f` on `x` in f64: directly for `F64`/`F64X2`; an `F32` is promoted and the result
@@ -295,13 +255,13 @@ fn in_f64(
     ty: Type,
     fma: bool,
     x: Value,
-    f: impl Fn(&mut M<'_, '_>, Value) -> Value,
+    f: impl Fn(&mut Clif<'_, '_>, Value) -> Value,
 ) -> Value {
     match ty {
-        types::F64 | types::F64X2 => f(&mut M { b, ty, fma, f32: false }, x),
+        types::F64 | types::F64X2 => f(&mut Clif { b, ty, fma, f32: false }, x),
         types::F32 => {
             let x = b.ins().fpromote(types::F64, x);
-            let y = f(&mut M { b: &mut *b, ty: types::F64, fma, f32: true }, x);
+            let y = f(&mut Clif { b: &mut *b, ty: types::F64, fma, f32: true }, x);
             b.ins().fdemote(types::F32, y)
         }
         types::F32X4 => {
@@ -313,8 +273,8 @@ fn in_f64(
             let moved = b.ins().shuffle(bytes, bytes, high);
             let hv = b.ins().bitcast(types::F32X4, le, moved);
             let hi = b.ins().fvpromote_low(hv);
-            let ylo = f(&mut M { b: &mut *b, ty: types::F64X2, fma, f32: true }, lo);
-            let yhi = f(&mut M { b: &mut *b, ty: types::F64X2, fma, f32: true }, hi);
+            let ylo = f(&mut Clif { b: &mut *b, ty: types::F64X2, fma, f32: true }, lo);
+            let yhi = f(&mut Clif { b: &mut *b, ty: types::F64X2, fma, f32: true }, hi);
             let join: Vec<u8> = (0..8).chain(16..24).collect();
             let join = b.func.dfg.immediates.push(ConstantData::from(join));
             let dl = b.ins().fvdemote(ylo);
@@ -328,36 +288,48 @@ fn in_f64(
     }
 }
 
+/// Replaces the result by the reference function's, lane by lane, when any lane of `x` has
+/// `|x| > limit` (a branch around a rarely taken block).
+fn with_fallback(l: &mut Clif<'_, '_>, x: Value, fast: Value, limit: f64, f: FuncRef) -> Value {
+    let ax = l.abs(x);
+    let huge = l.cmpc(Cmp::Gt, ax, limit);
+    let any = if l.vector() { l.b.ins().vany_true(huge) } else { huge };
+    let slow = l.b.create_block();
+    let merge = l.b.create_block();
+    let ty = l.ty;
+    let res = l.b.append_block_param(merge, ty);
+    l.b.ins().brif(any, slow, &[], merge, &[BlockArg::Value(fast)]);
+    l.b.set_cold_block(slow);
+    l.b.switch_to_block(slow);
+    let out = if l.vector() {
+        let mut acc = fast;
+        for lane in 0..ty.lane_count() as u8 {
+            let xi = l.b.ins().extractlane(x, lane);
+            let call = l.b.ins().call(f, &[xi]);
+            let yi = l.b.inst_results(call)[0];
+            acc = l.b.ins().insertlane(acc, yi, lane);
+        }
+        acc
+    } else {
+        let call = l.b.ins().call(f, &[x]);
+        l.b.inst_results(call)[0]
+    };
+    l.b.ins().jump(merge, &[BlockArg::Value(out)]);
+    l.b.switch_to_block(merge);
+    res
+}
+
 /// The emission context of one function evaluation: the builder, the value type (`F64` or
-/// `F64X2`), whether `fma` is native, and whether the value is a promoted `float32`. Its
-/// helpers emit one op each, in that type.
-pub(crate) struct M<'a, 'f> {
+/// `F64X2`), whether `fma` is native, and whether the value is a promoted `float32` (then
+/// [`Lanes::r32`] rounds to `float32`). Its [`Lanes`] methods emit one op each.
+pub(crate) struct Clif<'a, 'f> {
     b: &'a mut FunctionBuilder<'f>,
     ty: Type,
     fma: bool,
-    /// The op computes a `float32` function (in f64): [`r32`](Self::r32) rounds to `float32`.
     f32: bool,
 }
 
-impl M<'_, '_> {
-    /// `x` rounded to `float32` (and back) when computing a `float32` function, else `x`.
-    /// Rounding the f64 result of an IEEE op on `float32` values gives the `float32` op's
-    /// result exactly, so this reproduces formulas that the reference evaluates in `float32`
-    /// arithmetic.
-    fn r32(&mut self, x: Value) -> Value {
-        match (self.f32, self.vector()) {
-            (false, _) => x,
-            (true, false) => {
-                let d = self.b.ins().fdemote(types::F32, x);
-                self.b.ins().fpromote(types::F64, d)
-            }
-            (true, true) => {
-                let d = self.b.ins().fvdemote(x);
-                self.b.ins().fvpromote_low(d)
-            }
-        }
-    }
-
+impl Clif<'_, '_> {
     fn vector(&self) -> bool {
         self.ty.is_vector()
     }
@@ -371,65 +343,41 @@ impl M<'_, '_> {
         }
     }
 
-    /// The float constant `v` (splatted for vectors).
+    /// `s` splatted for vectors.
+    fn splat(&mut self, ty: Type, s: Value) -> Value {
+        if self.vector() {
+            self.b.ins().splat(ty, s)
+        } else {
+            s
+        }
+    }
+}
+
+/// `Lanes` methods that are one instruction: `method instruction`, binary or unary.
+macro_rules! clif_ops {
+    (binary: $($b:ident $bi:ident),*; unary: $($u:ident $ui:ident),*;) => {
+        $( fn $b(&mut self, a: Value, b: Value) -> Value { self.b.ins().$bi(a, b) } )*
+        $( fn $u(&mut self, a: Value) -> Value { self.b.ins().$ui(a) } )*
+    };
+}
+
+impl Lanes for Clif<'_, '_> {
+    type F = Value;
+    type I = Value;
+    type M = Value;
+
+    clif_ops! {
+        binary: add fadd, sub fsub, mul fmul, div fdiv, iadd iadd, isub isub, iand band, ixor bxor;
+        unary: abs fabs, neg fneg, sqrt sqrt;
+    }
     fn c(&mut self, v: f64) -> Value {
         let s = self.b.ins().f64const(Ieee64::with_bits(v.to_bits()));
-        if self.vector() {
-            self.b.ins().splat(self.ty, s)
-        } else {
-            s
-        }
+        self.splat(self.ty, s)
     }
-
-    /// The integer constant `v` (splatted for vectors).
     fn ci(&mut self, v: i64) -> Value {
         let s = self.b.ins().iconst(types::I64, v);
-        if self.vector() {
-            self.b.ins().splat(types::I64X2, s)
-        } else {
-            s
-        }
+        self.splat(types::I64X2, s)
     }
-
-    fn add(&mut self, a: Value, b: Value) -> Value {
-        self.b.ins().fadd(a, b)
-    }
-    fn sub(&mut self, a: Value, b: Value) -> Value {
-        self.b.ins().fsub(a, b)
-    }
-    fn mul(&mut self, a: Value, b: Value) -> Value {
-        self.b.ins().fmul(a, b)
-    }
-    fn div(&mut self, a: Value, b: Value) -> Value {
-        self.b.ins().fdiv(a, b)
-    }
-    fn abs(&mut self, a: Value) -> Value {
-        self.b.ins().fabs(a)
-    }
-    fn neg(&mut self, a: Value) -> Value {
-        self.b.ins().fneg(a)
-    }
-    fn sqrt(&mut self, a: Value) -> Value {
-        self.b.ins().sqrt(a)
-    }
-
-    /// `a + c` for a constant `c`.
-    fn addc(&mut self, a: Value, c: f64) -> Value {
-        let c = self.c(c);
-        self.add(a, c)
-    }
-    /// `a * c` for a constant `c`.
-    fn mulc(&mut self, a: Value, c: f64) -> Value {
-        let c = self.c(c);
-        self.mul(a, c)
-    }
-    /// `c - a` for a constant `c`.
-    fn csub(&mut self, c: f64, a: Value) -> Value {
-        let c = self.c(c);
-        self.sub(c, a)
-    }
-
-    /// `a * b + c`: one `fma` when native, else `fmul` then `fadd`.
     fn mla(&mut self, a: Value, b: Value, c: Value) -> Value {
         if self.fma {
             self.b.ins().fma(a, b, c)
@@ -438,70 +386,25 @@ impl M<'_, '_> {
             self.b.ins().fadd(p, c)
         }
     }
-
-    /// `c[0] + x·(c[1] + x·(c[2] + …))` (Horner, with `mla`).
-    fn poly(&mut self, x: Value, c: &[f64]) -> Value {
-        let n = c.len();
-        let mut p = self.c(c[n - 1]);
-        for &ci in c[..n - 1].iter().rev() {
-            let k = self.c(ci);
-            p = self.mla(p, x, k);
-        }
-        p
-    }
-
-    /// The lane mask of `a cc b` (an `i8` for scalars, an `I64X2` for vectors).
-    fn cmp(&mut self, cc: FloatCC, a: Value, b: Value) -> Value {
+    fn cmp(&mut self, cc: Cmp, a: Value, b: Value) -> Value {
+        let cc = match cc {
+            Cmp::Lt => FloatCC::LessThan,
+            Cmp::Gt => FloatCC::GreaterThan,
+            Cmp::Ge => FloatCC::GreaterThanOrEqual,
+            Cmp::Eq => FloatCC::Equal,
+            Cmp::Unord => FloatCC::Unordered,
+            Cmp::UnordLt => FloatCC::UnorderedOrLessThan,
+        };
         self.b.ins().fcmp(cc, a, b)
     }
-    /// The lane mask of `a cc c` for a constant `c`.
-    fn cmpc(&mut self, cc: FloatCC, a: Value, c: f64) -> Value {
-        let c = self.c(c);
-        self.cmp(cc, a, c)
-    }
-    /// `mask ? a : b` per lane (`mask` from [`cmp`](Self::cmp) or an integer compare).
-    fn sel(&mut self, mask: Value, a: Value, b: Value) -> Value {
+    fn sel(&mut self, m: Value, a: Value, b: Value) -> Value {
         if self.vector() {
-            let m = self.b.ins().bitcast(self.ty, MemFlagsData::new(), mask);
+            let m = self.b.ins().bitcast(self.ty, MemFlagsData::new(), m);
             self.b.ins().bitselect(m, a, b)
         } else {
-            self.b.ins().select(mask, a, b)
+            self.b.ins().select(m, a, b)
         }
     }
-
-    /// `mask ? c : b` for a constant `c`.
-    fn selc(&mut self, mask: Value, c: f64, b: Value) -> Value {
-        let c = self.c(c);
-        self.sel(mask, c, b)
-    }
-
-    /// `x` where `x` is ±0 (keeps the sign of zero for odd functions), else `y`.
-    fn keep_zero(&mut self, x: Value, y: Value) -> Value {
-        let z = self.cmpc(FloatCC::Equal, x, 0.0);
-        self.sel(z, x, y)
-    }
-
-    /// `x` where `x` is NaN, else `y`.
-    fn keep_nan(&mut self, x: Value, y: Value) -> Value {
-        let n = self.cmp(FloatCC::Unordered, x, x);
-        self.sel(n, x, y)
-    }
-
-    /// `max(x, c)` keeping a NaN `x` (one `maxpd` on vectors).
-    fn max_keep_nan(&mut self, x: Value, c: f64) -> Value {
-        let c = self.c(c);
-        let m = self.cmp(FloatCC::LessThan, x, c);
-        self.sel(m, c, x)
-    }
-
-    /// `min(x, c)` keeping a NaN `x` (one `minpd` on vectors).
-    fn min_keep_nan(&mut self, x: Value, c: f64) -> Value {
-        let c = self.c(c);
-        let m = self.cmp(FloatCC::LessThan, c, x);
-        self.sel(m, c, x)
-    }
-
-    /// `|mag|` with the sign of `sign`.
     fn copysign(&mut self, mag: Value, sign: Value) -> Value {
         if self.vector() {
             // Vector `fcopysign` has no x64 lowering: merge the sign bit by mask.
@@ -511,37 +414,34 @@ impl M<'_, '_> {
             self.b.ins().fcopysign(mag, sign)
         }
     }
-
-    fn bits_of(&mut self, x: Value) -> Value {
+    fn bits(&mut self, a: Value) -> Value {
         let ity = self.ity();
-        self.b.ins().bitcast(ity, MemFlagsData::new(), x)
+        self.b.ins().bitcast(ity, MemFlagsData::new(), a)
     }
-    fn float_of(&mut self, i: Value) -> Value {
+    fn float(&mut self, i: Value) -> Value {
         self.b.ins().bitcast(self.ty, MemFlagsData::new(), i)
     }
-
-    /// `x` with the low 32 bits of its representation cleared (fdlibm's `SET_LOW_WORD(x, 0)`).
-    fn clear_low_word(&mut self, x: Value) -> Value {
-        let i = self.bits_of(x);
-        let m = self.ci(-1i64 << 32);
-        let i = self.b.ins().band(i, m);
-        self.float_of(i)
+    fn shl(&mut self, a: Value, n: u8) -> Value {
+        self.b.ins().ishl_imm_u(a, i64::from(n))
     }
-
-    /// The exact sum `a + b` as `(hi, lo)` (Knuth's TwoSum).
-    fn two_sum(&mut self, a: Value, b: Value) -> (Value, Value) {
-        let s = self.add(a, b);
-        let bb = self.sub(s, a);
-        let t = self.sub(s, bb);
-        let e1 = self.sub(a, t);
-        let e2 = self.sub(b, bb);
-        (s, self.add(e1, e2))
+    fn ushr(&mut self, a: Value, n: u8) -> Value {
+        self.b.ins().ushr_imm_u(a, i64::from(n))
     }
-
-    /// The exact sum `1 + x` as `(hi, lo)`.
-    fn two_sum_one(&mut self, x: Value) -> (Value, Value) {
-        let one = self.c(1.0);
-        self.two_sum(one, x)
+    fn ieq(&mut self, a: Value, b: Value) -> Value {
+        self.b.ins().icmp(IntCC::Equal, a, b)
+    }
+    fn r32(&mut self, x: Value) -> Value {
+        match (self.f32, self.vector()) {
+            (false, _) => x,
+            (true, false) => {
+                let d = self.b.ins().fdemote(types::F32, x);
+                self.b.ins().fpromote(types::F64, d)
+            }
+            (true, true) => {
+                let d = self.b.ins().fvdemote(x);
+                self.b.ins().fvpromote_low(d)
+            }
+        }
     }
 }
 
@@ -558,30 +458,14 @@ mod tests {
     use cranelift_jit::{JITBuilder, JITModule};
     use cranelift_module::{default_libcall_names, Linkage, Module};
 
-    fn std_of(op: ScalarOp) -> fn(f64) -> f64 {
-        op.unary_f64().expect("a unary float op")
-    }
-
-    extern "C" fn sin_f64(x: f64) -> f64 {
-        x.sin()
-    }
-    extern "C" fn cos_f64(x: f64) -> f64 {
-        x.cos()
-    }
-    extern "C" fn tan_f64(x: f64) -> f64 {
-        x.tan()
-    }
-
     /// Compiles `y[i] = op(x[i])` for a pair of lanes (`F64X2`) with the given FMA setting
     /// and runs it on `xs` (even length).
-    fn run_pairs(op: ScalarOp, fma: bool, xs: &[f64]) -> Vec<f64> {
+    fn run_pairs(op: MathFn, fma: bool, xs: &[f64]) -> Vec<f64> {
         let mut flags = settings::builder();
         flags.set("opt_level", "speed").unwrap();
         let isa = cranelift_native::builder().unwrap().finish(settings::Flags::new(flags)).unwrap();
         let mut jb = JITBuilder::with_isa(isa, default_libcall_names());
-        jb.symbol("sin_f64", sin_f64 as *const u8);
-        jb.symbol("cos_f64", cos_f64 as *const u8);
-        jb.symbol("tan_f64", tan_f64 as *const u8);
+        jb.symbol("fallback", op.op().unary_c_f64().expect("a reference") as *const u8);
         let mut module = JITModule::new(jb);
         let ptr = module.target_config().pointer_type();
         let mut sig = Signature::new(CallConv::SystemV);
@@ -589,11 +473,10 @@ mod tests {
         sig.params.push(AbiParam::new(ptr));
         let mut func = Function::with_name_signature(UserFuncName::default(), sig.clone());
         let fallback = if needs_fallback(op) {
-            let name = format!("{}_f64", &op.name()[..3]);
             let mut fs = module.make_signature();
             fs.params.push(AbiParam::new(types::F64));
             fs.returns.push(AbiParam::new(types::F64));
-            let id = module.declare_function(&name, Linkage::Import, &fs).unwrap();
+            let id = module.declare_function("fallback", Linkage::Import, &fs).unwrap();
             Some(module.declare_func_in_func(id, &mut func))
         } else {
             None
@@ -630,41 +513,29 @@ mod tests {
         out
     }
 
+    /// The distance in ulps of finite `a` and `b` (0 when equal or both NaN, else `MAX`).
     fn ulps(a: f64, b: f64) -> u64 {
-        if a.is_nan() && b.is_nan() || a == b {
-            return 0;
+        // Sign-magnitude bits to a monotonic integer (±0 are one apart, and equal above).
+        let key = |x: f64| (x.to_bits() as i64) ^ ((x.to_bits() as i64 >> 63) & i64::MAX);
+        match (a == b || a.is_nan() && b.is_nan(), a.is_finite() && b.is_finite()) {
+            (true, _) => 0,
+            (false, true) => key(a).abs_diff(key(b)),
+            (false, false) => u64::MAX,
         }
-        if a.is_nan() || b.is_nan() || a.is_infinite() || b.is_infinite() {
-            return u64::MAX;
-        }
-        let key = |x: f64| {
-            let i = x.to_bits() as i64;
-            if i < 0 {
-                i64::MIN - i
-            } else {
-                i
-            }
-        };
-        key(a).abs_diff(key(b))
     }
 
     #[test]
     fn the_non_fma_path_stays_accurate() {
-        let mut s = 0x1234_5678_9abc_def0u64;
         let mut xs = vec![0.0, -0.0, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 1e-310, 1.0, -1.0];
         for i in 0..4000 {
-            s = s.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = s;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            let u = (z >> 11) as f64 / (1u64 << 53) as f64;
+            let u = (i as f64 * 0.618_033_988_749_894_9).fract();
             let scale = [1.0, 4.0, 40.0, 700.0, 1e5][i % 5];
             xs.push((u * 2.0 - 1.0) * scale);
         }
-        for op in tensorlift_ir::MathFn::ALL.map(|f| f.op()) {
+        for op in MathFn::ALL {
             for fma in [false, true] {
                 let out = run_pairs(op, fma, &xs);
-                let f = std_of(op);
+                let f = op.op().unary_f64().expect("a unary float op");
                 let worst = xs.iter().zip(&out).map(|(&x, &y)| (ulps(y, f(x)), x, y)).max_by_key(|t| t.0);
                 let (u, x, y) = worst.unwrap();
                 assert!(u <= 3, "{} fma={fma}: {u} ulp at {x:e}: {y:e} vs {:e}", op.name(), f(x));

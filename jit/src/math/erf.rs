@@ -5,10 +5,8 @@
 //! below 6, `1 - e^(-z² - 0.5625)·e^((z-a)(z+a) + R(1/a²)/S(1/a²))/a` (`z` = `a` with its low
 //! word cleared, two coefficient sets split at 1/0.35); beyond, 1. The sign of `x`.
 
-use super::exp::emit_exp;
-use super::M;
-use cranelift_codegen::ir::condcodes::FloatCC;
-use cranelift_codegen::ir::Value;
+use super::exp::exp_scaled;
+use super::{Algorithm, Cmp, Lanes};
 
 const ERX: f64 = 8.450_629_115_104_675_292_97e-1;
 const PP: [f64; 5] = [
@@ -86,49 +84,53 @@ const SB: [f64; 8] = [
 ];
 
 /// `erf(x)`.
-pub(super) fn emit_erf(m: &mut M<'_, '_>, x: Value) -> Value {
-    let a = m.abs(x);
-    // |x| < 0.84375: a + a·P(z)/Q(z), z = a²
-    let z = m.mul(a, a);
-    let p = m.poly(z, &PP);
-    let q = m.poly(z, &QQ);
-    let y = m.div(p, q);
-    let res_a = m.mla(a, y, a);
-    // |x| < 1.25: 1 - ((1 - erx) - P(s)/Q(s)), s = a - 1
-    let s = m.addc(a, -1.0);
-    let p = m.poly(s, &PA);
-    let q = m.poly(s, &QA);
-    let pq = m.div(p, q);
-    let t = m.csub(1.0 - ERX, pq);
-    let res_b = m.csub(1.0, t);
-    // |x| < 6: 1 - e^(-z²-0.5625)·e^((z-a)(z+a) + R/S)/a, s = 1/a²
-    let one = m.c(1.0);
-    let s = m.div(one, z);
-    let ra = m.poly(s, &RA);
-    let sa = m.poly(s, &SA);
-    let rb = m.poly(s, &RB);
-    let sb = m.poly(s, &SB);
-    let first = m.cmpc(FloatCC::LessThan, a, f64::from_bits(0x4006_db6d_0000_0000));
-    let r = m.sel(first, ra, rb);
-    let big_s = m.sel(first, sa, sb);
-    let zl = m.clear_low_word(a);
-    let zz = m.mul(zl, zl);
-    let e1 = m.csub(-0.5625, zz);
-    let e1 = emit_exp(m, e1);
-    let d = m.sub(zl, a);
-    let sum = m.add(zl, a);
-    let rs = m.div(r, big_s);
-    let e2 = m.mla(d, sum, rs);
-    let e2 = emit_exp(m, e2);
-    let e = m.mul(e1, e2);
-    let e = m.div(e, a);
-    let res_c = m.csub(1.0, e);
-    let in_c = m.cmpc(FloatCC::LessThan, a, 6.0);
-    let y = m.sel(in_c, res_c, one);
-    let in_b = m.cmpc(FloatCC::LessThan, a, 1.25);
-    let y = m.sel(in_b, res_b, y);
-    let in_a = m.cmpc(FloatCC::LessThan, a, 0.84375);
-    let y = m.sel(in_a, res_a, y);
-    let y = m.copysign(y, x);
-    m.keep_nan(x, y)
+pub(crate) struct Erf;
+
+impl Algorithm for Erf {
+    fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
+        let a = l.abs(x);
+        // |x| < 0.84375: a + a·P(z)/Q(z), z = a²
+        let z = l.mul(a, a);
+        let p = l.poly(z, &PP);
+        let q = l.poly(z, &QQ);
+        let y = l.div(p, q);
+        let res_a = l.mla(a, y, a);
+        // |x| < 1.25: 1 - ((1 - erx) - P(s)/Q(s)), s = a - 1
+        let s = l.addc(a, -1.0);
+        let p = l.poly(s, &PA);
+        let q = l.poly(s, &QA);
+        let pq = l.div(p, q);
+        let t = l.csub(1.0 - ERX, pq);
+        let res_b = l.csub(1.0, t);
+        // |x| < 6: 1 - e^(-z²-0.5625)·e^((z-a)(z+a) + R/S)/a, s = 1/a²
+        let one = l.c(1.0);
+        let s = l.div(one, z);
+        let ra = l.poly(s, &RA);
+        let sa = l.poly(s, &SA);
+        let rb = l.poly(s, &RB);
+        let sb = l.poly(s, &SB);
+        let first = l.cmpc(Cmp::Lt, a, f64::from_bits(0x4006_db6d_0000_0000));
+        let r = l.sel(first, ra, rb);
+        let big_s = l.sel(first, sa, sb);
+        let zl = l.clear_low_word(a);
+        let zz = l.mul(zl, zl);
+        let e1 = l.csub(-0.5625, zz);
+        let e1 = exp_scaled(l, e1, 0);
+        let d = l.sub(zl, a);
+        let sum = l.add(zl, a);
+        let rs = l.div(r, big_s);
+        let e2 = l.mla(d, sum, rs);
+        let e2 = exp_scaled(l, e2, 0);
+        let e = l.mul(e1, e2);
+        let e = l.div(e, a);
+        let res_c = l.csub(1.0, e);
+        let in_c = l.cmpc(Cmp::Lt, a, 6.0);
+        let y = l.sel(in_c, res_c, one);
+        let in_b = l.cmpc(Cmp::Lt, a, 1.25);
+        let y = l.sel(in_b, res_b, y);
+        let in_a = l.cmpc(Cmp::Lt, a, 0.84375);
+        let y = l.sel(in_a, res_a, y);
+        let y = l.copysign(y, x);
+        l.keep_nan(x, y)
+    }
 }

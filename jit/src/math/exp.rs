@@ -1,0 +1,245 @@
+//! The exponential family: `exp`, `expm1`, `sinh`, `cosh`, `tanh`, `sigmoid`, `softplus`.
+//!
+//! All share one reduction: `k = round(x / ln 2)` by the 1.5·2^52 shifter,
+//! `r = x - k·ln2_hi - k·ln2_lo` (Cody-Waite; `ln2_hi` has 32 significant bits, so
+//! `k·ln2_hi` is exact even without FMA), `|r| ≤ ln 2 / 2`, and a Taylor polynomial in `r`.
+
+use super::{Algorithm, Cmp, Lanes, LN2_HI, LN2_LO};
+
+const LOG2E: f64 = std::f64::consts::LOG2_E;
+
+/// `1/i!` for `i = 0..=13`.
+const EXP_TAYLOR: [f64; 14] = inv_factorials(0, 1);
+
+/// `1/i!` for `i = 2..=13`: `(e^r - 1 - r) / r^2 = Σ r^(i-2)/i!`.
+const EXPM1_TAIL: [f64; 12] = inv_factorials(2, 1);
+
+/// `1/(first + step·i)!` for `i = 0..N`.
+const fn inv_factorials<const N: usize>(first: u64, step: u64) -> [f64; N] {
+    let mut c = [0.0; N];
+    let mut i = 0;
+    while i < N {
+        let (mut f, mut k) = (1u64, 2);
+        while k <= first + step * i as u64 {
+            f *= k;
+            k += 1;
+        }
+        c[i] = 1.0 / f as f64;
+        i += 1;
+    }
+    c
+}
+
+/// The reduction of `x` (already clamped to `|x| < 1100`): `(kd, r, r_err)` with
+/// `kd = SHIFTER + k` (its low bits hold `k`), the reduced argument `r`, and
+/// `r_err = x - k·ln 2 - r` to first order (the error of the last reduction step).
+fn reduce<L: Lanes>(l: &mut L, x: L::F) -> (L::F, L::F, L::F) {
+    // r_hi = x - k·ln2_hi is exact (k < 2^11, ln2_hi has 32 bits, Sterbenz).
+    let (kd, kf, r_hi) = l.round_reduce(x, LOG2E, LN2_HI);
+    let klo = l.mulc(kf, LN2_LO);
+    let r = l.sub(r_hi, klo);
+    // The error of `r_hi - klo` (Fast2Sum: |r_hi| ≥ |klo|), ignoring the rounding of klo.
+    let d = l.sub(r_hi, r);
+    let r_err = l.sub(d, klo);
+    (kd, r, r_err)
+}
+
+/// `p · 2^(k + extra)` for an integer `k` (`-1100 < k + extra < 1100`), by two powers of two
+/// so that results that underflow to subnormals or overflow to inf round right.
+fn scale<L: Lanes>(l: &mut L, p: L::F, k: L::I, extra: i64) -> L::F {
+    let c = l.ci(2048 + extra);
+    let kp = l.iadd(k, c); // K + 2048 > 0
+    let kh = l.ushr(kp, 1); // floor(K/2) + 1024
+    let one = l.ci(1);
+    let e1 = l.isub(kh, one); // floor(K/2) + 1023
+    let t = l.isub(kp, kh);
+    let e2 = l.isub(t, one); // ceil(K/2) + 1023
+    let e1 = l.shl(e1, 52);
+    let e2 = l.shl(e2, 52);
+    let s1 = l.float(e1);
+    let s2 = l.float(e2);
+    let p = l.mul(p, s1);
+    l.mul(p, s2)
+}
+
+/// `2^k` as a float, for `-1022 ≤ k ≤ 1023`.
+fn pow2<L: Lanes>(l: &mut L, k: L::I) -> L::F {
+    let c = l.ci(1023);
+    let e = l.iadd(k, c);
+    let e = l.shl(e, 52);
+    l.float(e)
+}
+
+/// The part of `expm1(r)` beyond `r`, for `|r| ≤ ~0.35`, with `r_err` the error of `r`:
+/// `expm1(r) = r + (r²·q(r) + r_err)`.
+fn expm1_tail<L: Lanes>(l: &mut L, r: L::F, r_err: L::F) -> L::F {
+    let q = l.poly(r, &EXPM1_TAIL);
+    let r2 = l.mul(r, r);
+    l.mla(r2, q, r_err)
+}
+
+/// `e^x · 2^extra` (`extra` small), for every `x`; NaN stays NaN: `r = x - k·ln 2` in two
+/// FMA steps and `e^r` as its degree-13 Taylor polynomial.
+pub(super) fn exp_scaled<L: Lanes>(l: &mut L, x: L::F, extra: i64) -> L::F {
+    let x = l.max_keep_nan(x, -746.0);
+    let x = l.min_keep_nan(x, 711.0);
+    let (kd, kf, r) = l.round_reduce(x, LOG2E, LN2_HI);
+    let nlo = l.c(-LN2_LO);
+    let r = l.mla(kf, nlo, r);
+    let p = l.poly(r, &EXP_TAYLOR);
+    let k = l.shifted_int(kd);
+    scale(l, p, k, extra)
+}
+
+/// `exp(x)`.
+pub(crate) struct Exp;
+
+impl Algorithm for Exp {
+    fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
+        exp_scaled(l, x, 0)
+    }
+}
+
+/// `expm1(x)` for `-40 ≤ x ≤ 709.79` (not tiny) as an unevaluated sum `hi + lo`:
+/// `2^k·expm1(r) + (2^k - 1)`, computed as `2·(2^(k-1)·expm1(r) + (2^(k-1) - ½))` so that
+/// `k = 1024` does not overflow the scale, with `2^(k-1)·r + (2^(k-1) - ½)` summed exactly
+/// (TwoSum) before the small part is added.
+fn expm1_dd<L: Lanes>(l: &mut L, x: L::F) -> (L::F, L::F) {
+    let (kd, r, r_err) = reduce(l, x);
+    let t = expm1_tail(l, r, r_err);
+    let k = l.shifted_int(kd);
+    let one = l.ci(1);
+    let km1 = l.isub(k, one);
+    let s = pow2(l, km1);
+    let half = l.c(0.5);
+    let sm = l.sub(s, half);
+    let sr = l.mul(s, r); // exact: s is a power of two and 2^(k-1)·r is normal
+    let (hi, lo) = l.two_sum(sr, sm);
+    let lo = l.mla(s, t, lo);
+    let y = l.add(hi, lo);
+    let d = l.sub(hi, y);
+    let d = l.add(d, lo);
+    (l.add(y, y), l.add(d, d))
+}
+
+/// `expm1(x)`.
+pub(crate) struct Expm1;
+
+impl Algorithm for Expm1 {
+    fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
+        // expm1(x) rounds to -1 below -38, and overflows above 709.79 (k = 1024 still fits).
+        let xc = l.max_keep_nan(x, -40.0);
+        let xc = l.min_keep_nan(xc, 709.79);
+        let (y, _) = expm1_dd(l, xc);
+        // expm1(x) = x below 2^-54 (this also keeps the sign of ±0 and avoids a subnormal s·r).
+        let a = l.abs(x);
+        let tiny = l.cmpc(Cmp::Lt, a, 5.551_115_123_125_783e-17);
+        let y = l.sel(tiny, x, y);
+        l.keep_nan(x, y)
+    }
+}
+
+/// The odd Taylor series of `sinh` for `|x| < 1`: `x + x³·Σ x^(2i)/(2i+3)!`.
+const SINH_TAIL: [f64; 8] = inv_factorials(3, 2);
+
+/// `sinh(x)`: the series for `|x| < 1`, else `h - ¼/h` with `h = e^|x|/2`; the sign of `x`.
+pub(crate) struct Sinh;
+
+impl Algorithm for Sinh {
+    fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
+        let a = l.abs(x);
+        let h = exp_scaled(l, a, -1);
+        let quarter = l.c(0.25);
+        let q = l.div(quarter, h);
+        let big = l.sub(h, q);
+        let z = l.mul(a, a);
+        let p = l.poly(z, &SINH_TAIL);
+        let a3 = l.mul(z, a);
+        let small = l.mla(a3, p, a);
+        let is_small = l.cmpc(Cmp::Lt, a, 1.0);
+        let y = l.sel(is_small, small, big);
+        l.copysign(y, x)
+    }
+}
+
+/// `cosh(x) = h + ¼/h` with `h = e^|x|/2`.
+pub(crate) struct Cosh;
+
+impl Algorithm for Cosh {
+    fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
+        let a = l.abs(x);
+        let h = exp_scaled(l, a, -1);
+        let quarter = l.c(0.25);
+        let q = l.div(quarter, h);
+        l.add(h, q)
+    }
+}
+
+/// `tanh(x) = t/(t + 2)` with `t = expm1(2|x|)` as a double-double and the quotient
+/// corrected by its exact remainder (FMA), so nearly correctly rounded; `|x|` below 2^-28
+/// gives `x`, from 22 on 1; the sign of `x`.
+pub(crate) struct Tanh;
+
+impl Algorithm for Tanh {
+    fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
+        let a = l.abs(x);
+        let y = l.add(a, a);
+        let y = l.min_keep_nan(y, 44.0);
+        let (th, tl) = expm1_dd(l, y);
+        let two = l.c(2.0);
+        let (dh, dl) = l.two_sum(th, two);
+        let q = l.div(th, dh);
+        // rem = (th + tl) - q·(dh + dl + tl), its first term exact with FMA.
+        let nq = l.neg(q);
+        let rem = l.mla(nq, dh, th);
+        let rem = l.add(rem, tl);
+        let dlt = l.add(dl, tl);
+        let rem = l.mla(nq, dlt, rem);
+        let c = l.div(rem, dh);
+        let z = l.add(q, c);
+        let tiny = l.cmpc(Cmp::Lt, a, 3.725_290_298_461_914e-9);
+        let z = l.sel(tiny, a, z);
+        let sat = l.cmpc(Cmp::Ge, a, 22.0);
+        let z = l.selc(sat, 1.0, z);
+        let z = l.keep_nan(x, z);
+        l.copysign(z, x)
+    }
+}
+
+/// `sigmoid(x)` as the reference computes it (in `float32` arithmetic for `float32`): with `e = e^-|x|`, `1/(1+e)` for `x ≥ 0` and
+/// `e/(1+e)` otherwise (one division either way).
+pub(crate) struct Sigmoid;
+
+impl Algorithm for Sigmoid {
+    fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
+        let a = l.abs(x);
+        let na = l.neg(a);
+        let e = exp_scaled(l, na, 0);
+        let e = l.r32(e);
+        let d = l.addc(e, 1.0);
+        let d = l.r32(d);
+        let nonneg = l.cmpc(Cmp::Ge, x, 0.0);
+        let n = l.selc(nonneg, 1.0, e);
+        l.div(n, d)
+    }
+}
+
+/// `softplus(x) = max(x, 0) + log1p(e^-|x|)` (NaN for NaN), as the reference (rounding
+/// each step to `float32` in `float32`).
+pub(crate) struct Softplus;
+
+impl Algorithm for Softplus {
+    fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
+        let a = l.abs(x);
+        let na = l.neg(a);
+        let e = exp_scaled(l, na, 0);
+        let e = l.r32(e);
+        let lp = super::log::log1p(l, e);
+        let lp = l.r32(lp);
+        let pos = l.cmpc(Cmp::Gt, x, 0.0);
+        let zero = l.c(0.0);
+        let mx = l.sel(pos, x, zero);
+        let y = l.add(mx, lp);
+        l.keep_nan(x, y)
+    }
+}

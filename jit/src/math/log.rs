@@ -1,0 +1,273 @@
+//! The logarithm family: `log`, `log1p`, `log2`, `log10`, `arcsinh`, `arccosh`, `arctanh`.
+//!
+//! One core, fdlibm's: `u = 2^k·m` with `m ∈ [√½, √2)` (subnormal `u` scaled by 2^54
+//! first), `f = m - 1`, `s = f/(2+f)`, `log(1+f) = f - f²/2 + s·(f²/2 + R(s²))` with
+//! fdlibm's degree-7 minimax `R`, and `k·ln 2` added in two parts. `log1p` and the inverse
+//! `1 + x` as an exact sum (a rounded `u` plus a correction). The inverse hyperbolic
+//! functions follow Rust std's own formulas (std does not call glibc for them, and they are
+//! the reference's semantics) on top of these `log` and `log1p`.
+
+use super::{Algorithm, Cmp, Lanes, LN2_HI, LN2_LO, SHIFTER, SHIFTER_BITS};
+
+const LG: [f64; 7] = [
+    6.666_666_666_666_735_130e-1,
+    3.999_999_999_940_941_908e-1,
+    2.857_142_874_366_239_149e-1,
+    2.222_219_843_214_978_396e-1,
+    1.818_357_216_161_805_012e-1,
+    1.531_383_769_920_937_332e-1,
+    1.479_819_860_511_658_591e-1,
+];
+const IVLN2HI: f64 = 1.442_695_040_721_446_275_71e0; // 0x3ff71547 65200000
+const IVLN2LO: f64 = 1.675_171_316_488_651_183_53e-10;
+const IVLN10HI: f64 = 4.342_944_818_781_688_809_39e-1; // 0x3fdbcb7b 15200000
+const IVLN10LO: f64 = 2.508_294_671_164_527_522_98e-11;
+const LOG10_2HI: f64 = 3.010_299_956_636_117_713_06e-1; // 0x3FD34413 509F6000
+const LOG10_2LO: f64 = 3.694_239_077_158_930_786_16e-13;
+/// The bits of √½: `m` is reduced into `[√½, √2)`.
+const SQRT_HALF_BITS: i64 = 0x3fe6_a09e_667f_3bcd;
+
+/// `u = 2^k·(1 + f)` and the pieces of `log(1 + f)`.
+struct Parts<L: Lanes> {
+    /// `k` as a float.
+    k: L::F,
+    f: L::F,
+    /// `f²/2`.
+    hfsq: L::F,
+    /// `f / (2 + f)`.
+    s: L::F,
+    /// `R(s²)`: `log(1+f) = f - hfsq + s·(hfsq + R)`.
+    r: L::F,
+}
+
+/// Splits a positive `u` (subnormals too when `subnormal`); garbage for other `u`, which
+/// [`specials`] overrides.
+fn parts<L: Lanes>(l: &mut L, u: L::F, subnormal: bool) -> Parts<L> {
+    let (u, kadj) = if subnormal {
+        let tiny = l.cmpc(Cmp::Lt, u, f64::MIN_POSITIVE);
+        let scaled = l.mulc(u, 18_014_398_509_481_984.0); // 2^54
+        let u = l.sel(tiny, scaled, u);
+        let zero = l.c(0.0);
+        let kadj = l.selc(tiny, -54.0, zero);
+        (u, Some(kadj))
+    } else {
+        (u, None)
+    };
+    let ix = l.bits(u);
+    // (ix - bits(√½)) >> 52 (arithmetic) = k; biased by 2^62 to use a logical shift.
+    let c = l.ci((1i64 << 62).wrapping_sub(SQRT_HALF_BITS));
+    let t = l.iadd(ix, c);
+    let kb = l.ushr(t, 52); // k + 1024
+    let kshift = l.shl(kb, 52);
+    let mb = l.isub(ix, kshift);
+    let c62 = l.ci(1i64 << 62);
+    let mb = l.iadd(mb, c62); // ix - (k << 52)
+    let mant = l.float(mb);
+    let cs = l.ci(SHIFTER_BITS - 1024);
+    let kd = l.iadd(kb, cs);
+    let kd = l.float(kd);
+    let sh = l.c(SHIFTER);
+    let mut k = l.sub(kd, sh);
+    if let Some(kadj) = kadj {
+        k = l.add(k, kadj);
+    }
+    let f = l.addc(mant, -1.0);
+    let ff = l.mul(f, f);
+    let hfsq = l.mulc(ff, 0.5);
+    let two_f = l.addc(f, 2.0);
+    let s = l.div(f, two_f);
+    let z = l.mul(s, s);
+    let p = l.poly(z, &LG);
+    let r = l.mul(z, p);
+    Parts { k, f, hfsq, s, r }
+}
+
+/// `log(u)` from its parts, plus `c` (a correction of order ulp, e.g. `err/u`).
+fn ln_of<L: Lanes>(l: &mut L, p: &Parts<L>, c: Option<L::F>) -> L::F {
+    // k·ln2_hi - ((hfsq - (s·(hfsq + R) + (k·ln2_lo + c))) - f)
+    let klo = l.mulc(p.k, LN2_LO);
+    let klo = match c {
+        Some(c) => l.add(klo, c),
+        None => klo,
+    };
+    let hr = l.add(p.hfsq, p.r);
+    let t = l.mla(p.s, hr, klo);
+    let t = l.sub(p.hfsq, t);
+    let t = l.sub(t, p.f);
+    let khi = l.mulc(p.k, LN2_HI);
+    l.sub(khi, t)
+}
+
+/// The results for `u` outside `(0, inf)`: `-inf` at ±0, NaN below 0 or for NaN, `inf` at
+/// `inf`; `y` elsewhere.
+fn specials<L: Lanes>(l: &mut L, u: L::F, y: L::F) -> L::F {
+    let zero = l.cmpc(Cmp::Eq, u, 0.0);
+    let y = l.selc(zero, f64::NEG_INFINITY, y);
+    let neg = l.cmpc(Cmp::UnordLt, u, 0.0);
+    let y = l.selc(neg, f64::NAN, y);
+    let inf = l.cmpc(Cmp::Eq, u, f64::INFINITY);
+    l.selc(inf, f64::INFINITY, y)
+}
+
+/// `log(x)`.
+pub(super) fn log<L: Lanes>(l: &mut L, x: L::F) -> L::F {
+    let p = parts(l, x, true);
+    let y = ln_of(l, &p, None);
+    specials(l, x, y)
+}
+
+/// The algorithm of [`log`].
+pub(crate) struct Log;
+
+impl Algorithm for Log {
+    fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
+        log(l, x)
+    }
+}
+
+/// `log(hi + lo)` for a normal `hi` (no subnormal scaling) and `|lo| ≤ ulp(hi)`.
+fn log_sum<L: Lanes>(l: &mut L, hi: L::F, lo: L::F) -> L::F {
+    let p = parts(l, hi, false);
+    let c = l.div(lo, hi);
+    let y = ln_of(l, &p, Some(c));
+    specials(l, hi, y)
+}
+
+/// `log1p(x)`: `log` of the exact sum `1 + x`.
+pub(super) fn log1p<L: Lanes>(l: &mut L, x: L::F) -> L::F {
+    let one = l.c(1.0);
+    let (u, e) = l.two_sum(one, x);
+    let y = log_sum(l, u, e);
+    l.keep_zero(x, y)
+}
+
+/// The algorithm of [`log1p`].
+pub(crate) struct Log1p;
+
+impl Algorithm for Log1p {
+    fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
+        log1p(l, x)
+    }
+}
+
+/// fdlibm's extra-precise `log2`/`log10` recombination: `hi + lo = log(1+f)` with `hi`
+/// holding 21 bits, scaled by `1/ln b` in two parts, plus `k·log_b 2`.
+fn log_base<L: Lanes>(l: &mut L, x: L::F, ten: bool) -> L::F {
+    let p = parts(l, x, true);
+    let hi = l.sub(p.f, p.hfsq);
+    let hi = l.clear_low_word(hi);
+    let lo = l.sub(p.f, hi);
+    let lo = l.sub(lo, p.hfsq);
+    let hr = l.add(p.hfsq, p.r);
+    let lo = l.mla(p.s, hr, lo);
+    let (ivhi, ivlo) = if ten { (IVLN10HI, IVLN10LO) } else { (IVLN2HI, IVLN2LO) };
+    let val_hi = l.mulc(hi, ivhi);
+    let lh = l.add(lo, hi);
+    let a = l.mulc(lh, ivlo);
+    let b = l.mulc(lo, ivhi);
+    let mut val_lo = l.add(a, b);
+    let y = if ten {
+        let kl = l.mulc(p.k, LOG10_2LO);
+        val_lo = l.add(kl, val_lo);
+        l.mulc(p.k, LOG10_2HI)
+    } else {
+        p.k
+    };
+    // spadd(val_hi, val_lo, y)
+    let w = l.add(y, val_hi);
+    let d = l.sub(y, w);
+    let d = l.add(d, val_hi);
+    let val_lo = l.add(val_lo, d);
+    let r = l.add(val_lo, w);
+    specials(l, x, r)
+}
+
+/// `log2(x)`.
+pub(crate) struct Log2;
+
+impl Algorithm for Log2 {
+    fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
+        log_base(l, x, false)
+    }
+}
+
+/// `log10(x)`.
+pub(crate) struct Log10;
+
+impl Algorithm for Log10 {
+    fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
+        log_base(l, x, true)
+    }
+}
+
+/// `arcsinh(x)` as Rust std computes it (the reference):
+/// `log1p(a + a/(hypot(1, 1/a) + 1/a))` with `a = |x|`, the sign of `x`; `hypot(1, t)` as
+/// `√(1 + t²)` (one rounding inside with FMA; it becomes `inf` only where `a/(…)` is far
+/// below an ulp of `a`). In `float32`, every step rounds to `float32` as std's does.
+pub(crate) struct Asinh;
+
+impl Algorithm for Asinh {
+    const BULK_F32: bool = false;
+    fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
+        let a = l.abs(x);
+        let one = l.c(1.0);
+        let ix = l.div(one, a);
+        let ix = l.r32(ix);
+        let h = l.mla(ix, ix, one);
+        let h = l.sqrt(h);
+        let h = l.r32(h);
+        let d = l.add(h, ix);
+        let d = l.r32(d);
+        let q = l.div(a, d);
+        let q = l.r32(q);
+        let t = l.add(a, q);
+        let t = l.r32(t);
+        let y = log1p(l, t);
+        let y = l.r32(y);
+        l.copysign(y, x)
+    }
+}
+
+/// `arccosh(x)` as Rust std computes it (the reference): NaN below 1, else
+/// `log(x + √(x-1)·√(x+1))` (rounding each step to `float32` in `float32`).
+pub(crate) struct Acosh;
+
+impl Algorithm for Acosh {
+    const BULK_F32: bool = false;
+    fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
+        let xm = l.addc(x, -1.0);
+        let xm = l.r32(xm);
+        let xp = l.addc(x, 1.0);
+        let xp = l.r32(xp);
+        let a = l.sqrt(xm);
+        let a = l.r32(a);
+        let b = l.sqrt(xp);
+        let b = l.r32(b);
+        let p = l.mul(a, b);
+        let p = l.r32(p);
+        let u = l.add(x, p);
+        let u = l.r32(u);
+        let y = log(l, u);
+        let below = l.cmpc(Cmp::Lt, x, 1.0);
+        l.selc(below, f64::NAN, y)
+    }
+}
+
+/// `arctanh(x)` as Rust std computes it (the reference): `½·log1p(2x/(1-x))` (rounding each
+/// step to `float32` in `float32`).
+pub(crate) struct Atanh;
+
+impl Algorithm for Atanh {
+    const BULK_F32: bool = false;
+    fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
+        let t = l.add(x, x);
+        let t = l.r32(t);
+        let om = l.csub(1.0, x);
+        let om = l.r32(om);
+        let q = l.div(t, om);
+        let q = l.r32(q);
+        let y = log1p(l, q);
+        let y = l.r32(y);
+        l.mulc(y, 0.5)
+    }
+}

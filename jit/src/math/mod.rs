@@ -1,0 +1,254 @@
+//! Transcendental functions written once, generic over lane arithmetic.
+//!
+//! Each function is one branch-free algorithm over a [`Lanes`] implementation (both sides
+//! of every case computed and merged by [`Lanes::sel`]), instantiated twice: by `vmath`'s
+//! `Clif`, whose methods emit CLIF (`F64`, `F64X2`) inline in the JIT kernels, and by
+//! `bulk`'s `Rust<FMA>`, inlined scalar Rust in slice loops that LLVM vectorises.
+//!
+//! [`dispatch`] is the one exhaustive `match` on [`MathFn`]: a visitor ([`Visit`]) receives
+//! the function's [`Algorithm`] as a type, so each caller monomorphises one loop (or one
+//! emitter) per function. Adding a function is one algorithm type and one arm there; a
+//! `MathFn` without an arm does not compile. The algorithms, their accuracy and the measured
+//! ulp table are described in `vmath`'s documentation. Everything computes in `f64`.
+
+// The constants of fdlibm's algorithms are kept digit for digit as published (21
+// significant digits, which round to the intended doubles).
+#![allow(clippy::excessive_precision)]
+
+mod erf;
+mod exp;
+mod inv_trig;
+mod log;
+mod trig;
+
+use tensorlift_ir::MathFn;
+
+/// ln 2 split: `LN2_HI` = 0x3fe62e42fee00000 (32 significant bits, so `k·LN2_HI` is exact
+/// for `|k| < 2^21`), `LN2_LO` the rest.
+const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
+const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+/// 1.5·2^52: adding it rounds an `|x| < 2^51` to an integer, held in the low bits.
+const SHIFTER: f64 = 6_755_399_441_055_744.0;
+/// The bits of [`SHIFTER`].
+const SHIFTER_BITS: i64 = 0x4338_0000_0000_0000;
+
+/// A float comparison of [`Lanes::cmp`]: `a < b`, `a > b`, `a >= b`, `a == b` (false when
+/// either is NaN), either is NaN, `a < b` or either is NaN.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub(crate) enum Cmp {
+    Lt,
+    Gt,
+    Ge,
+    Eq,
+    Unord,
+    UnordLt,
+}
+
+/// Lane arithmetic: one float vector type, its integer (bit pattern) type and its mask
+/// type, and the operations the algorithms use. Every float is an `f64` lane; every integer
+/// an `i64` lane. `add`, `sub`, `mul`, `div`, `abs`, `neg`, `sqrt` are the float operations
+/// of their names; `iadd`, `isub` (wrapping), `iand`, `ixor` the integer ones.
+pub(crate) trait Lanes {
+    /// A float vector.
+    type F: Copy;
+    /// An integer vector of the same shape.
+    type I: Copy;
+    /// A lane mask.
+    type M: Copy;
+
+    /// The float constant `v` in every lane.
+    fn c(&mut self, v: f64) -> Self::F;
+    /// The integer constant `v` in every lane.
+    fn ci(&mut self, v: i64) -> Self::I;
+    fn add(&mut self, a: Self::F, b: Self::F) -> Self::F;
+    fn sub(&mut self, a: Self::F, b: Self::F) -> Self::F;
+    fn mul(&mut self, a: Self::F, b: Self::F) -> Self::F;
+    fn div(&mut self, a: Self::F, b: Self::F) -> Self::F;
+    fn abs(&mut self, a: Self::F) -> Self::F;
+    fn neg(&mut self, a: Self::F) -> Self::F;
+    fn sqrt(&mut self, a: Self::F) -> Self::F;
+    /// `a · b + c`: fused when the target has FMA, else a multiply and an add.
+    fn mla(&mut self, a: Self::F, b: Self::F, c: Self::F) -> Self::F;
+    /// The mask of `a cc b`.
+    fn cmp(&mut self, cc: Cmp, a: Self::F, b: Self::F) -> Self::M;
+    /// `m ? a : b` per lane.
+    fn sel(&mut self, m: Self::M, a: Self::F, b: Self::F) -> Self::F;
+    /// `|mag|` with the sign of `sign`.
+    fn copysign(&mut self, mag: Self::F, sign: Self::F) -> Self::F;
+    /// The bit pattern of `a`.
+    fn bits(&mut self, a: Self::F) -> Self::I;
+    /// The float with bit pattern `i`.
+    fn float(&mut self, i: Self::I) -> Self::F;
+    fn iadd(&mut self, a: Self::I, b: Self::I) -> Self::I;
+    fn isub(&mut self, a: Self::I, b: Self::I) -> Self::I;
+    fn iand(&mut self, a: Self::I, b: Self::I) -> Self::I;
+    fn ixor(&mut self, a: Self::I, b: Self::I) -> Self::I;
+    /// `a << n`.
+    fn shl(&mut self, a: Self::I, n: u8) -> Self::I;
+    /// `a >> n`, logical.
+    fn ushr(&mut self, a: Self::I, n: u8) -> Self::I;
+    /// The mask of `a == b`.
+    fn ieq(&mut self, a: Self::I, b: Self::I) -> Self::M;
+    /// `x` rounded to `float32` (and back) when the instantiation reproduces the reference's
+    /// `float32` formulas step by step, else `x`. Rounding the f64 result of an IEEE op on
+    /// `float32` values gives the `float32` op's result exactly.
+    fn r32(&mut self, x: Self::F) -> Self::F;
+
+    /// `a + c` for a constant `c`.
+    fn addc(&mut self, a: Self::F, c: f64) -> Self::F {
+        let c = self.c(c);
+        self.add(a, c)
+    }
+    /// `a · c` for a constant `c`.
+    fn mulc(&mut self, a: Self::F, c: f64) -> Self::F {
+        let c = self.c(c);
+        self.mul(a, c)
+    }
+    /// `c - a` for a constant `c`.
+    fn csub(&mut self, c: f64, a: Self::F) -> Self::F {
+        let c = self.c(c);
+        self.sub(c, a)
+    }
+    /// `c[0] + x·(c[1] + x·(c[2] + …))` (Horner, with `mla`).
+    fn poly(&mut self, x: Self::F, c: &[f64]) -> Self::F {
+        let n = c.len();
+        let mut p = self.c(c[n - 1]);
+        for &ci in c[..n - 1].iter().rev() {
+            let k = self.c(ci);
+            p = self.mla(p, x, k);
+        }
+        p
+    }
+    /// The mask of `a cc c` for a constant `c`.
+    fn cmpc(&mut self, cc: Cmp, a: Self::F, c: f64) -> Self::M {
+        let c = self.c(c);
+        self.cmp(cc, a, c)
+    }
+    /// `m ? c : b` for a constant `c`.
+    fn selc(&mut self, m: Self::M, c: f64, b: Self::F) -> Self::F {
+        let c = self.c(c);
+        self.sel(m, c, b)
+    }
+    /// `x` where `x` is ±0 (keeps the sign of zero for odd functions), else `y`.
+    fn keep_zero(&mut self, x: Self::F, y: Self::F) -> Self::F {
+        let z = self.cmpc(Cmp::Eq, x, 0.0);
+        self.sel(z, x, y)
+    }
+    /// `x` where `x` is NaN, else `y`.
+    fn keep_nan(&mut self, x: Self::F, y: Self::F) -> Self::F {
+        let n = self.cmp(Cmp::Unord, x, x);
+        self.sel(n, x, y)
+    }
+    /// `max(x, c)` keeping a NaN `x`.
+    fn max_keep_nan(&mut self, x: Self::F, c: f64) -> Self::F {
+        let c = self.c(c);
+        let m = self.cmp(Cmp::Lt, x, c);
+        self.sel(m, c, x)
+    }
+    /// `min(x, c)` keeping a NaN `x`.
+    fn min_keep_nan(&mut self, x: Self::F, c: f64) -> Self::F {
+        let c = self.c(c);
+        let m = self.cmp(Cmp::Lt, c, x);
+        self.sel(m, c, x)
+    }
+    /// `x` with the low 32 bits of its representation cleared (fdlibm's `SET_LOW_WORD(x, 0)`).
+    fn clear_low_word(&mut self, x: Self::F) -> Self::F {
+        let i = self.bits(x);
+        let m = self.ci(-1i64 << 32);
+        let i = self.iand(i, m);
+        self.float(i)
+    }
+    /// The first step of a Cody-Waite reduction: `(kd, k, x - k·hi)` with `k = round(x·inv)`
+    /// as a float and `kd = SHIFTER + k` (see [`shifted_int`](Self::shifted_int)).
+    fn round_reduce(&mut self, x: Self::F, inv: f64, hi: f64) -> (Self::F, Self::F, Self::F) {
+        let (inv, sh) = (self.c(inv), self.c(SHIFTER));
+        let kd = self.mla(x, inv, sh);
+        let k = self.sub(kd, sh);
+        let nhi = self.c(-hi);
+        (kd, k, self.mla(k, nhi, x))
+    }
+    /// `k` from `kd = SHIFTER + k` (a float holding the integer `k` in its low bits).
+    fn shifted_int(&mut self, kd: Self::F) -> Self::I {
+        let kb = self.bits(kd);
+        let shb = self.ci(SHIFTER_BITS);
+        self.isub(kb, shb)
+    }
+    /// The exact sum `a + b` as `(hi, lo)` (Knuth's TwoSum).
+    fn two_sum(&mut self, a: Self::F, b: Self::F) -> (Self::F, Self::F) {
+        let s = self.add(a, b);
+        let bb = self.sub(s, a);
+        let t = self.sub(s, bb);
+        let e1 = self.sub(a, t);
+        let e2 = self.sub(b, bb);
+        (s, self.add(e1, e2))
+    }
+}
+
+/// One transcendental function: its algorithm and its properties.
+pub(crate) trait Algorithm {
+    /// Arguments with `|x|` beyond this (or infinite) are not reduced accurately: the
+    /// caller recomputes them with the reference function (`sin`, `cos`, `tan`).
+    const LIMIT: Option<f64> = None;
+    /// Whether the bulk routine (`f64` rounded once) may stand for the reference in
+    /// `float32`: not where the reference's `float32` formula rounds every step and lands
+    /// thousands of ulps from that (`arcsinh`, `arccosh`, `arctanh`).
+    const BULK_F32: bool = true;
+    /// The function of `x`.
+    fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F;
+}
+
+/// A computation generic over the algorithm, run by [`dispatch`].
+pub(crate) trait Visit {
+    /// Its result.
+    type Out;
+    /// Runs it with the algorithm `A`.
+    fn visit<A: Algorithm>(self) -> Self::Out;
+}
+
+/// Runs `v` with the algorithm of `f`: the one list of the functions.
+pub(crate) fn dispatch<V: Visit>(f: MathFn, v: V) -> V::Out {
+    match f {
+        MathFn::Exp => v.visit::<exp::Exp>(),
+        MathFn::Expm1 => v.visit::<exp::Expm1>(),
+        MathFn::Log => v.visit::<log::Log>(),
+        MathFn::Log1p => v.visit::<log::Log1p>(),
+        MathFn::Log2 => v.visit::<log::Log2>(),
+        MathFn::Log10 => v.visit::<log::Log10>(),
+        MathFn::Sin => v.visit::<trig::Sin>(),
+        MathFn::Cos => v.visit::<trig::Cos>(),
+        MathFn::Tan => v.visit::<trig::Tan>(),
+        MathFn::Arcsin => v.visit::<inv_trig::Asin>(),
+        MathFn::Arccos => v.visit::<inv_trig::Acos>(),
+        MathFn::Arctan => v.visit::<inv_trig::Atan>(),
+        MathFn::Sinh => v.visit::<exp::Sinh>(),
+        MathFn::Cosh => v.visit::<exp::Cosh>(),
+        MathFn::Tanh => v.visit::<exp::Tanh>(),
+        MathFn::Arcsinh => v.visit::<log::Asinh>(),
+        MathFn::Arccosh => v.visit::<log::Acosh>(),
+        MathFn::Arctanh => v.visit::<log::Atanh>(),
+        MathFn::Sigmoid => v.visit::<exp::Sigmoid>(),
+        MathFn::Softplus => v.visit::<exp::Softplus>(),
+        MathFn::Erf => v.visit::<erf::Erf>(),
+    }
+}
+
+/// The [`Algorithm`] constants of a function, as values.
+struct Props;
+
+impl Visit for Props {
+    type Out = (Option<f64>, bool);
+    fn visit<A: Algorithm>(self) -> Self::Out {
+        (A::LIMIT, A::BULK_F32)
+    }
+}
+
+/// `f`'s [`Algorithm::LIMIT`].
+pub(crate) fn limit(f: MathFn) -> Option<f64> {
+    dispatch(f, Props).0
+}
+
+/// `f`'s [`Algorithm::BULK_F32`].
+pub(crate) fn bulk_f32(f: MathFn) -> bool {
+    dispatch(f, Props).1
+}
