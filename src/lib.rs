@@ -19,6 +19,7 @@
 //! Type errors never panic: a builder that cannot type its result returns a `Var` carrying
 //! the error and the source location of the offending call; `function`, `Var::check` and
 //! every later builder report it.
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub use tensorlift_ir::*;

@@ -10,6 +10,7 @@
 //!
 //! The library half exists so that tests and the fuzz target can reach the parser; the
 //! binary (`src/main.rs`) only maps results to stdout, stderr and exit codes.
+#![forbid(unsafe_code)]
 
 pub mod app;
 pub mod build;

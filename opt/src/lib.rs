@@ -17,6 +17,7 @@
 //! regrouping the non-constant terms of a sum or product (`a + (b + c) → a + b + c`, see
 //! `pattern::Rw::terms`).
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod canonicalize;
 pub mod engine;
