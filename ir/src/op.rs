@@ -8,6 +8,7 @@ use crate::program::ScalarProgram;
 pub use crate::scalar::ScalarOp;
 use crate::shared::SharedVar;
 use crate::types::{broadcast_shapes, TensorType};
+pub use crate::types::{checked_product, shape_fits};
 use crate::value::Tensor;
 use std::sync::Arc;
 
@@ -648,17 +649,6 @@ fn check_axes(axes: &[usize], x: &Operand, op: &str) -> Result<(), BuildErrorKin
         }
     }
     Ok(())
-}
-
-/// The product of lengths, `None` on overflow.
-pub fn checked_product(dims: impl IntoIterator<Item = usize>) -> Option<usize> {
-    dims.into_iter().try_fold(1usize, |acc, d| acc.checked_mul(d))
-}
-
-/// True when an array can have this shape: the product of its nonzero lengths is at most
-/// `isize::MAX` (ndarray's limit, which holds even for an empty array).
-pub fn shape_fits(dims: &[usize]) -> bool {
-    checked_product(dims.iter().copied().filter(|&d| d != 0)).is_some_and(|n| n <= isize::MAX as usize)
 }
 
 /// The static shape after reducing `axes`.

@@ -9,6 +9,27 @@ use crate::types::fmt_shape;
 use crate::value::Tensor;
 use crate::var::Var;
 use std::collections::HashMap;
+use std::fmt;
+
+// A `Var` prints as its `pp` form: its text lives with the printer, not with the node.
+impl fmt::Debug for Var {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.check() {
+            Err(e) => write!(f, "Var(error: {e})"),
+            Ok(()) => write!(f, "Var({}: {})", pp(self), self.ty()),
+        }
+    }
+}
+
+impl fmt::Display for Var {
+    /// The same as `pp`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.check() {
+            Err(e) => write!(f, "<error: {e}>"),
+            Ok(()) => f.write_str(&pp(self)),
+        }
+    }
+}
 
 /// `pp` of a variable: `(TensorConstant{2.0} * x)`.
 pub fn pp(v: &Var) -> String {
