@@ -5,6 +5,7 @@
 //! `stabilize` → `specialize` → `fusion` → `multi_output` → cleanup. Each phase runs its rules to a fixpoint
 //! under a step limit, and every rewrite that fires is recorded in a `RewriteTrace`.
 //!
+//! - `phase`: the phases in pipeline order; `Phase::rules` (here) says what each runs.
 //! - `engine`: the rule type, the phase runner, the replacement guard.
 //! - `pattern`: helpers rules use to read and build nodes.
 //! - `scratch`: per-node working storage rules borrow from their phase.
@@ -16,19 +17,21 @@
 //! (off by default, unlike Theano): NaN and infinity must keep flowing as IEEE says. So does
 //! regrouping the non-constant terms of a sum or product (`a + (b + c) → a + b + c`, see
 //! `pattern::Rw::terms`).
-#![warn(missing_docs)]
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod canonicalize;
 pub mod engine;
 pub mod fusion;
 pub mod pattern;
+pub mod phase;
 pub mod scratch;
 pub mod specialize;
 pub mod stabilize;
 pub mod trace;
 
-pub use engine::{Phase, Rule};
+pub use engine::Rule;
+pub use phase::Phase;
 pub use trace::{PhaseStats, RewriteTrace, TraceEntry};
 
 use tensorlift_ir::{FunctionGraph, GraphError};
@@ -44,6 +47,24 @@ pub const MAX_KERNEL_INPUTS: usize = 32;
 /// (`composite_extra_output`): each merge copies both programs, so without a bound a chain
 /// of kernels would merge into one in time quadratic in its length.
 pub const MAX_MERGED_OPS: usize = 64;
+
+impl Phase {
+    /// The phase's rules, in the order they are tried on each node.
+    pub fn rules(self) -> &'static [Rule] {
+        match self {
+            Phase::Canonicalize => canonicalize::RULES,
+            Phase::Stabilize => stabilize::RULES,
+            Phase::Specialize => specialize::RULES,
+            Phase::Fusion => fusion::RULES,
+            Phase::MultiOutput => fusion::MULTI_OUTPUT_RULES,
+        }
+    }
+}
+
+/// Every rule of every phase, for listing and validating exclusions.
+pub fn all_rules() -> impl Iterator<Item = (Phase, &'static Rule)> {
+    Phase::ALL.into_iter().flat_map(|p| p.rules().iter().map(move |r| (p, r)))
+}
 
 /// Options of the pipeline.
 #[derive(Clone, Debug)]
@@ -122,7 +143,8 @@ pub fn optimize(g: &FunctionGraph, config: &OptConfig) -> Result<Optimized, Grap
                 continue;
             }
             let (fired, len, start) = (trace.entries.len(), graph.len(), std::time::Instant::now());
-            let passes = engine::run_phase(&mut graph, phase, config, &mut trace, &mut budget)?;
+            let passes =
+                engine::run_phase(&mut graph, phase, phase.rules(), config, &mut trace, &mut budget)?;
             // A phase that neither rewrote nor added a node leaves the graph compact.
             if trace.entries.len() > fired || graph.len() > len {
                 graph.compact_in_place();
