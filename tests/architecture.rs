@@ -74,7 +74,10 @@ fn tokenize(src: &str) -> Vec<Tok> {
                 }
             }
             line += count_lines(&b[start..i.min(n)]);
-        } else if c == 'r' && (b.get(i + 1) == Some(&'#') || b.get(i + 1) == Some(&'"')) && raw_string_at(&b, i) {
+        } else if c == 'r'
+            && (b.get(i + 1) == Some(&'#') || b.get(i + 1) == Some(&'"'))
+            && raw_string_at(&b, i)
+        {
             i = skip_raw_string(&b, i, &mut line);
         } else if c == 'b' && b.get(i + 1) == Some(&'r') && raw_string_at(&b, i + 1) {
             i = skip_raw_string(&b, i + 1, &mut line);
@@ -325,7 +328,11 @@ struct Cycle {
 
 impl Cycle {
     fn describe(&self, krate: &str) -> String {
-        let scope = if self.parent.is_empty() { krate.to_string() } else { format!("{krate}::{}", self.parent.join("::")) };
+        let scope = if self.parent.is_empty() {
+            krate.to_string()
+        } else {
+            format!("{krate}::{}", self.parent.join("::"))
+        };
         let mut s = format!("module cycle in `{scope}` among {{{}}}:", self.members.join(", "));
         for (a, b, at) in &self.edges {
             let _ = write!(s, "\n    {a} → {b}  ({at})");
@@ -353,7 +360,8 @@ fn module_cycles(files: &[(String, String)]) -> Vec<Cycle> {
                     }
                     if p.len() == module.len() {
                         // A glob (`pub use build::leaf::*`): every public item of that module.
-                        if let Some((_, src)) = files.iter().find(|(f, _)| module_of(f).as_ref() == Some(&module))
+                        if let Some((_, src)) =
+                            files.iter().find(|(f, _)| module_of(f).as_ref() == Some(&module))
                         {
                             for item in declared_items(src) {
                                 reexports.entry(item).or_insert_with(|| module.clone());
@@ -506,7 +514,8 @@ fn cargo_dependencies(toml: &str) -> Vec<&'static str> {
     for line in toml.lines().map(str::trim) {
         if line.starts_with('[') {
             let section = line.trim_matches(['[', ']']);
-            in_deps = section == "dependencies" || (section.starts_with("target.") && section.ends_with(".dependencies"));
+            in_deps = section == "dependencies"
+                || (section.starts_with("target.") && section.ends_with(".dependencies"));
             continue;
         }
         if !in_deps || line.starts_with('#') {
