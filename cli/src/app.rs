@@ -81,6 +81,11 @@ pub enum ModeArg {
 }
 
 impl ModeArg {
+    /// The library's mode for `--mode`, or the configured default without it.
+    pub fn or_configured(arg: Option<ModeArg>) -> tl::Mode {
+        arg.map(ModeArg::mode).unwrap_or_default()
+    }
+
     /// The library's mode.
     pub fn mode(self) -> tl::Mode {
         match self {
@@ -110,9 +115,10 @@ pub struct EvalArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub expr: ExprArgs,
-    /// The engine.
-    #[arg(long, value_enum, default_value = "jit")]
-    pub mode: ModeArg,
+    /// The engine [default: the configured mode: jit, unless TENSORLIFT_FLAGS (mode=...) or
+    /// TENSORLIFT_MODE says otherwise].
+    #[arg(long, value_enum)]
+    pub mode: Option<ModeArg>,
     /// Print {"outputs": [{"dtype", "shape", "data"}]} instead of NumPy-style text.
     #[arg(long)]
     pub json: bool,
@@ -130,9 +136,10 @@ pub struct GradArgs {
     /// Differentiate the sum of the expression (for a non-scalar expression).
     #[arg(long)]
     pub sum: bool,
-    /// The engine.
-    #[arg(long, value_enum, default_value = "jit")]
-    pub mode: ModeArg,
+    /// The engine [default: the configured mode: jit, unless TENSORLIFT_FLAGS (mode=...) or
+    /// TENSORLIFT_MODE says otherwise].
+    #[arg(long, value_enum)]
+    pub mode: Option<ModeArg>,
     /// Print {"value": ..., "grads": {"x": ...}} (needs a value for every variable).
     #[arg(long)]
     pub json: bool,

@@ -81,20 +81,21 @@ pub struct OptConfig {
     pub step_limit: usize,
     /// Run the verifier after every phase.
     pub verify: bool,
+    /// Print the trace and the phase profile to stderr after optimizing (the
+    /// `trace` setting of `tensorlift_ir::config`, which the runtime passes down).
+    pub trace: bool,
 }
 
 impl Default for OptConfig {
     fn default() -> Self {
-        let excluded = std::env::var("TENSORLIFT_OPT_EXCLUDE")
-            .map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
-            .unwrap_or_default();
         OptConfig {
             disabled: false,
             fast_math: false,
-            excluded,
+            excluded: Vec::new(),
             skipped_phases: Vec::new(),
             step_limit: 1_000_000,
             verify: cfg!(debug_assertions),
+            trace: false,
         }
     }
 }
@@ -127,8 +128,8 @@ pub struct Optimized {
     pub trace: RewriteTrace,
 }
 
-/// Runs the pipeline on `g`. With `TENSORLIFT_OPT_TRACE=1` in the environment the trace is
-/// also printed to stderr.
+/// Runs the pipeline on `g`. With `config.trace` the trace and the phase profile are also
+/// printed to stderr.
 pub fn optimize(g: &FunctionGraph, config: &OptConfig) -> Result<Optimized, GraphError> {
     let mut graph = g.compact().0;
     let mut trace = RewriteTrace::default();
@@ -157,7 +158,7 @@ pub fn optimize(g: &FunctionGraph, config: &OptConfig) -> Result<Optimized, Grap
         }
     }
     graph.shrink_to_fit();
-    if std::env::var_os("TENSORLIFT_OPT_TRACE").is_some_and(|v| v != "0") {
+    if config.trace {
         eprint!("{trace}{}", trace.profile());
     }
     Ok(Optimized { graph, trace })

@@ -102,8 +102,18 @@ impl FunctionBuilder {
         self
     }
 
-    /// Checks everything and compiles.
-    pub fn build(self) -> Result<Function> {
+    /// Checks everything and compiles. The environment's settings (`tensorlift_ir::config`)
+    /// apply: a bad one is an [`Error::Usage`] naming it, and its rewrite exclusions and
+    /// trace are added to the optimizer options.
+    pub fn build(mut self) -> Result<Function> {
+        let settings = tensorlift_ir::config::get();
+        tensorlift_ir::config::check().map_err(|e| Error::Usage(format!("configuration: {e}")))?;
+        for name in &settings.optimizer_excluding {
+            if !self.opt.excluded.contains(name) {
+                self.opt.excluded.push(name.clone());
+            }
+        }
+        self.opt.trace |= settings.trace;
         let mut targets: Vec<SharedVar> = Vec::with_capacity(self.updates.len());
         for (s, e) in &self.updates {
             s.check()?;

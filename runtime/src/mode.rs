@@ -1,8 +1,11 @@
 //! `Mode`: how a compiled function runs (interpreter, JIT, or JIT checked against the
 //! reference kernels). Part of the key of every compiled graph in the cache.
 
-/// How a compiled function runs. The default is `Jit`, or what the environment variable
-/// `TENSORLIFT_MODE` says (`jit`, `interp` or `debug`): running a whole test suite under
+use tensorlift_ir::config::ModeSetting;
+
+/// How a compiled function runs. The default is `Jit`, or what the environment says
+/// (`mode` in `TENSORLIFT_FLAGS`, or `TENSORLIFT_MODE=jit|interp|debug`; see
+/// `tensorlift_ir::config`): running a whole test suite under
 /// any mode is one variable away.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -22,11 +25,10 @@ pub enum Mode {
 
 impl Default for Mode {
     fn default() -> Mode {
-        static MODE: std::sync::OnceLock<Mode> = std::sync::OnceLock::new();
-        *MODE.get_or_init(|| match std::env::var("TENSORLIFT_MODE").as_deref() {
-            Ok("interp") => Mode::Interp,
-            Ok("debug") => Mode::Debug,
-            _ => Mode::Jit,
-        })
+        match tensorlift_ir::config::get().mode {
+            ModeSetting::Jit => Mode::Jit,
+            ModeSetting::Interp => Mode::Interp,
+            ModeSetting::Debug => Mode::Debug,
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! How many threads a large native kernel is split over: every core by default, set with
-//! [`set_num_threads`] or the `TENSORLIFT_NUM_THREADS` environment variable.
+//! [`set_num_threads`] or by the environment (`threads` in `TENSORLIFT_FLAGS`, or
+//! `TENSORLIFT_NUM_THREADS`; see `tensorlift_ir::config`).
 
 use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
@@ -11,11 +12,7 @@ static THREADS: AtomicUsize = AtomicUsize::new(0);
 pub fn num_threads() -> usize {
     match THREADS.load(Relaxed) {
         0 => {
-            let n = std::env::var("TENSORLIFT_NUM_THREADS")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .filter(|&n| n > 0)
-                .unwrap_or_else(rayon::current_num_threads);
+            let n = tensorlift_ir::config::get().threads.unwrap_or_else(rayon::current_num_threads);
             THREADS.store(n, Relaxed);
             n
         }
