@@ -341,16 +341,16 @@ pub fn dot_graph(g: &FunctionGraph) -> String {
         };
         out.push_str(&format!(
             "  n{} [shape={shape}, label=\"{}\\n{ty}\"];\n",
-            id.0,
+            id.index(),
             esc(&text).replace('\n', "\\n")
         ));
         for (k, &i) in n.inputs.iter().enumerate() {
             let tag = if n.inputs.len() > 1 { format!(" [label=\"{k}\"]") } else { String::new() };
-            out.push_str(&format!("  n{} -> n{}{tag};\n", i.0, id.0));
+            out.push_str(&format!("  n{} -> n{}{tag};\n", i.index(), id.index()));
         }
     }
     for (k, &o) in g.outputs().iter().enumerate() {
-        out.push_str(&format!("  out{k} [shape=plaintext];\n  n{} -> out{k};\n", o.0));
+        out.push_str(&format!("  out{k} [shape=plaintext];\n  n{} -> out{k};\n", o.index()));
     }
     out.push_str("}\n");
     out

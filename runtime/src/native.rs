@@ -151,11 +151,7 @@ impl NativeKernels {
 
     /// Each kernel with the node it computes (`pp`, two levels deep), in node order.
     pub fn kernels(&self, g: &FunctionGraph) -> Vec<(String, &ElementwiseKernel)> {
-        let out = self
-            .kernels
-            .iter()
-            .enumerate()
-            .filter_map(|(k, kernel)| Some((NodeId(k as u32), &**kernel.as_ref()?)));
+        let out = g.ids().zip(&self.kernels).filter_map(|(id, kernel)| Some((id, &**kernel.as_ref()?)));
         out.map(|(id, k)| (tensorlift_ir::pp_graph_depth(g, id, 2), k)).collect()
     }
 
