@@ -19,6 +19,7 @@
 //! Type errors never panic: a builder that cannot type its result returns a `Var` carrying
 //! the error and the source location of the offending call; `function`, `Var::check` and
 //! every later builder report it.
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub use tensorlift_ir::*;
@@ -73,9 +74,13 @@ pub mod prelude {
     pub use tensorlift_runtime::{function, Error, Function, Mode, Result};
 }
 
-/// Process-wide settings (`floatX`).
+/// Process-wide settings, read from the environment in one place (`TENSORLIFT_FLAGS`,
+/// Theano's `THEANO_FLAGS`, and the single `TENSORLIFT_*` variables; see
+/// `tensorlift_ir::config` for the flags and their precedence).
 pub mod config {
-    pub use tensorlift_ir::config::{float_x, set_float_x};
+    pub use tensorlift_ir::config::{
+        check, float_x, get, parse_flags, set_float_x, Config, ConfigError, ModeSetting, Reading,
+    };
 }
 
 /// The benchmark workloads W1–W9 of the design, shared by the criterion benchmarks and

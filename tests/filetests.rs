@@ -40,7 +40,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use tensorlift::{DType, FunctionGraph, Tensor};
-use tensorlift_opt::{engine, OptConfig, Phase};
+use tensorlift_opt::{OptConfig, Phase};
 use tensorlift_runtime::Interpreter;
 
 /// The line that starts the expected output.
@@ -99,7 +99,7 @@ fn case_files(dir: &Path) -> Vec<PathBuf> {
 
 /// The names of every rule of every phase.
 fn rule_names() -> BTreeSet<&'static str> {
-    engine::all_rules().map(|(_, r)| r.name).collect()
+    tensorlift_opt::all_rules().map(|(_, r)| r.name).collect()
 }
 
 /// A comma- or space-separated list.

@@ -978,7 +978,7 @@ const MOVES_CONSTANTS: &[&str] = &["local_sum_of_scalar_mul"];
 const REGROUPS_UNDER_FAST_MATH: &[&str] = &["local_add_canonizer", "local_mul_canonizer", "local_mul_to_sqr"];
 
 fn fast_math_rule(name: &str) -> bool {
-    tensorlift_opt::engine::all_rules().any(|(_, r)| r.fast_math && r.name == name)
+    tensorlift_opt::all_rules().any(|(_, r)| r.fast_math && r.name == name)
 }
 
 // ------------------------------------------------------------------------------------------

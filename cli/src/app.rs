@@ -1,7 +1,6 @@
-//! The command line: clap (derive) definitions of the subcommands and `run`, which
-//! dispatches them and returns what goes to stdout. `main` turns errors into exit codes.
+//! The command line: clap (derive) definitions of the subcommands and their arguments.
+//! `cmd::run` dispatches them; `main` turns errors into exit codes.
 
-use crate::error::{CliError, CliResult};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tensorlift as tl;
 
@@ -82,6 +81,11 @@ pub enum ModeArg {
 }
 
 impl ModeArg {
+    /// The library's mode for `--mode`, or the configured default without it.
+    pub fn or_configured(arg: Option<ModeArg>) -> tl::Mode {
+        arg.map(ModeArg::mode).unwrap_or_default()
+    }
+
     /// The library's mode.
     pub fn mode(self) -> tl::Mode {
         match self {
@@ -111,9 +115,10 @@ pub struct EvalArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub expr: ExprArgs,
-    /// The engine.
-    #[arg(long, value_enum, default_value = "jit")]
-    pub mode: ModeArg,
+    /// The engine [default: the configured mode: jit, unless TENSORLIFT_FLAGS (mode=...) or
+    /// TENSORLIFT_MODE says otherwise].
+    #[arg(long, value_enum)]
+    pub mode: Option<ModeArg>,
     /// Print {"outputs": [{"dtype", "shape", "data"}]} instead of NumPy-style text.
     #[arg(long)]
     pub json: bool,
@@ -131,9 +136,10 @@ pub struct GradArgs {
     /// Differentiate the sum of the expression (for a non-scalar expression).
     #[arg(long)]
     pub sum: bool,
-    /// The engine.
-    #[arg(long, value_enum, default_value = "jit")]
-    pub mode: ModeArg,
+    /// The engine [default: the configured mode: jit, unless TENSORLIFT_FLAGS (mode=...) or
+    /// TENSORLIFT_MODE says otherwise].
+    #[arg(long, value_enum)]
+    pub mode: Option<ModeArg>,
     /// Print {"value": ..., "grads": {"x": ...}} (needs a value for every variable).
     #[arg(long)]
     pub json: bool,
@@ -219,35 +225,4 @@ pub struct BenchArgs {
     /// Write the results as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     pub json: Option<std::path::PathBuf>,
-}
-
-/// Runs a parsed command line; returns the text for stdout.
-pub fn run(cli: Cli) -> CliResult<String> {
-    match cli.command {
-        Command::Eval(a) => crate::cmd::eval::run(&a),
-        Command::Grad(a) => crate::cmd::grad::run(&a),
-        Command::Show(a) => crate::cmd::show::run(&a),
-        Command::Plot(a) => crate::cmd::plot::run(&a),
-        Command::Bench(a) => crate::cmd::bench::run(&a),
-    }
-}
-
-/// Parses the arguments and runs; on a bad command line returns clap's message (help and
-/// version requests are `Ok`).
-pub fn run_args<I, T>(args: I) -> CliResult<String>
-where
-    I: IntoIterator<Item = T>,
-    T: Into<std::ffi::OsString> + Clone,
-{
-    match Cli::try_parse_from(args) {
-        Ok(cli) => run(cli),
-        Err(e) => match e.kind() {
-            clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
-                Ok(e.render().to_string())
-            }
-            _ => Err(CliError::User(
-                e.render().to_string().trim_start_matches("error: ").trim_end().to_string(),
-            )),
-        },
-    }
 }

@@ -10,6 +10,7 @@
 //!
 //! The library half exists so that tests and the fuzz target can reach the parser; the
 //! binary (`src/main.rs`) only maps results to stdout, stderr and exit codes.
+#![forbid(unsafe_code)]
 
 pub mod app;
 pub mod build;
@@ -30,7 +31,7 @@ pub fn main_with_args(args: Vec<std::ffi::OsString>) -> i32 {
     std::panic::set_hook(Box::new(|info| {
         let _ = writeln!(std::io::stderr(), "internal error (a bug in tensorlift, please report it): {info}");
     }));
-    let result = std::panic::catch_unwind(|| app::run_args(args));
+    let result = std::panic::catch_unwind(|| cmd::run_args(args));
     match result {
         Ok(Ok(out)) => {
             let mut stdout = std::io::stdout().lock();

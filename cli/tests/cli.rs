@@ -563,3 +563,30 @@ fn unsupported_python_spellings_say_not_supported_yet() {
         assert!(!err.contains("syntax error") && !err.contains("unknown attribute"), "{expr}: {err}");
     }
 }
+
+/// #14: the command follows the process configuration (`TENSORLIFT_FLAGS`): without
+/// `--mode` the configured mode runs, the trace flag prints the optimizer's trace, and a bad
+/// flag is a user error naming it.
+#[test]
+fn the_configuration_comes_from_tensorlift_flags() {
+    let run_with = |flags: &str, args: &[&str]| {
+        let mut cmd = tl();
+        for v in ["THEANO_FLAGS", "TENSORLIFT_MODE", "TENSORLIFT_OPT_TRACE", "TENSORLIFT_OPT_EXCLUDE"] {
+            cmd.env_remove(v);
+        }
+        let out = cmd.env("TENSORLIFT_FLAGS", flags).args(args).output().expect("runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let eval = ["eval", "exp(x) * 2", "--var", "x:dvector=[0,1]", "--json"];
+    let (code, out, err) = run_with("mode=interp,trace=1", &eval);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("\"data\":[2.0,5.43656365691809"), "{out}");
+    assert!(err.contains("canonicalize: "), "the trace goes to stderr: {err}");
+    let (code, out, err) = run_with("mode=fast", &eval);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(err.contains("TENSORLIFT_FLAGS: mode=\"fast\": expected jit"), "{err}");
+}

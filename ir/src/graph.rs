@@ -14,14 +14,38 @@ use crate::var::Var;
 use rustc_hash::FxHashMap as HashMap;
 use std::fmt;
 
-/// The index of a node in a `FunctionGraph`.
+/// The index of a node in a `FunctionGraph`. Ids come from the graph (`add_node`,
+/// `add_input`, `ids`, `toposort`, …); the index is private so that an id is not mistaken
+/// for any number:
+///
+/// ```compile_fail
+/// let id = tensorlift_ir::NodeId(3); // private: ids come from a graph
+/// ```
+///
+/// ```
+/// use tensorlift_ir::{dvector, FunctionGraph, NodeId};
+/// let x = dvector("x");
+/// let g = FunctionGraph::from_vars(&[&x], &[x.exp()]).unwrap();
+/// let ids: Vec<NodeId> = g.ids().collect();
+/// assert_eq!(ids.iter().map(|id| id.index()).collect::<Vec<_>>(), [0, 1]);
+/// assert_eq!(NodeId::from_index(1), Some(ids[1]));
+/// assert_eq!(NodeId::from_index(1 << 40), None);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct NodeId(pub u32);
+pub struct NodeId(u32);
 
 impl NodeId {
-    /// The index as `usize`.
+    /// The index as `usize` (a position in the graph's arena, for side tables).
     pub fn index(self) -> usize {
         self.0 as usize
+    }
+
+    /// The id of the node at arena position `index`, for side tables indexed by
+    /// [`NodeId::index`] and for tests. It names a node only of a graph with more than
+    /// `index` nodes: `add_node` returns an error for an input the graph does not have,
+    /// while `node`, `ty` and `replace` index the arena as a slice does. `None` beyond `u32`.
+    pub fn from_index(index: usize) -> Option<NodeId> {
+        u32::try_from(index).ok().map(NodeId)
     }
 }
 

@@ -9,6 +9,7 @@
 //! - `grad`: reverse-mode differentiation producing graph (`grad`, `jacobian`, `hessian`).
 //! - `print`: Theano's `pp` and `debugprint`.
 //! - `shared`, `config`: shared-variable storage and process-wide settings.
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod build;

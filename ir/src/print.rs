@@ -10,6 +10,27 @@ use crate::types::fmt_shape;
 use crate::value::Tensor;
 use crate::var::Var;
 use std::collections::HashMap;
+use std::fmt;
+
+// A `Var` prints as its `pp` form: its text lives with the printer, not with the node.
+impl fmt::Debug for Var {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.check() {
+            Err(e) => write!(f, "Var(error: {e})"),
+            Ok(()) => write!(f, "Var({}: {})", pp(self), self.ty()),
+        }
+    }
+}
+
+impl fmt::Display for Var {
+    /// The same as `pp`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.check() {
+            Err(e) => write!(f, "<error: {e}>"),
+            Ok(()) => f.write_str(&pp(self)),
+        }
+    }
+}
 
 /// `pp` of a variable: `(TensorConstant{2.0} * x)`.
 pub fn pp(v: &Var) -> String {
@@ -320,16 +341,16 @@ pub fn dot_graph(g: &FunctionGraph) -> String {
         };
         out.push_str(&format!(
             "  n{} [shape={shape}, label=\"{}\\n{ty}\"];\n",
-            id.0,
+            id.index(),
             esc(&text).replace('\n', "\\n")
         ));
         for (k, &i) in n.inputs.iter().enumerate() {
             let tag = if n.inputs.len() > 1 { format!(" [label=\"{k}\"]") } else { String::new() };
-            out.push_str(&format!("  n{} -> n{}{tag};\n", i.0, id.0));
+            out.push_str(&format!("  n{} -> n{}{tag};\n", i.index(), id.index()));
         }
     }
     for (k, &o) in g.outputs().iter().enumerate() {
-        out.push_str(&format!("  out{k} [shape=plaintext];\n  n{} -> out{k};\n", o.0));
+        out.push_str(&format!("  out{k} [shape=plaintext];\n  n{} -> out{k};\n", o.index()));
     }
     out.push_str("}\n");
     out

@@ -113,6 +113,17 @@ pub fn broadcast_shapes(shapes: &[&[Option<usize>]]) -> Result<Vec<Option<usize>
     Ok(out)
 }
 
+/// The product of lengths, `None` on overflow.
+pub fn checked_product(dims: impl IntoIterator<Item = usize>) -> Option<usize> {
+    dims.into_iter().try_fold(1usize, |acc, d| acc.checked_mul(d))
+}
+
+/// True when an array can have this shape: the product of its nonzero lengths is at most
+/// `isize::MAX` (ndarray's limit, which holds even for an empty array).
+pub fn shape_fits(dims: &[usize]) -> bool {
+    checked_product(dims.iter().copied().filter(|&d| d != 0)).is_some_and(|n| n <= isize::MAX as usize)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

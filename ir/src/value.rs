@@ -655,9 +655,9 @@ pub const PROBE_BYTES: usize = 64 << 20;
 /// (the most one allocation, and an ndarray, can hold), or the product of its nonzero
 /// lengths does (no array, even an empty one, has that shape).
 pub fn checked_len(op: &str, shape: &[usize], dtype: DType) -> Result<usize, ValueError> {
-    crate::op::checked_product(shape.iter().copied())
+    crate::types::checked_product(shape.iter().copied())
         .filter(|&n| n.checked_mul(dtype.size()).is_some_and(|b| b <= isize::MAX as usize))
-        .filter(|_| crate::op::shape_fits(shape))
+        .filter(|_| crate::types::shape_fits(shape))
         .ok_or_else(|| ValueError::Memory { op: op.into(), shape: shape.to_vec(), dtype })
 }
 

@@ -7,7 +7,6 @@ use crate::error::{BuildError, Operand};
 use crate::op::Op;
 use crate::types::TensorType;
 use crate::DType;
-use std::fmt;
 use std::sync::{Arc, LazyLock};
 
 /// A symbolic tensor: an input, a constant, a shared variable or an expression.
@@ -142,25 +141,6 @@ impl Var {
 impl AsRef<Var> for Var {
     fn as_ref(&self) -> &Var {
         self
-    }
-}
-
-impl fmt::Debug for Var {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.0.error {
-            Some(e) => write!(f, "Var(error: {e})"),
-            None => write!(f, "Var({}: {})", crate::print::pp(self), self.0.ty),
-        }
-    }
-}
-
-impl fmt::Display for Var {
-    /// The same as `pp`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.0.error {
-            Some(e) => write!(f, "<error: {e}>"),
-            None => f.write_str(&crate::print::pp(self)),
-        }
     }
 }
 

@@ -643,12 +643,13 @@ fn golden_text_prints_as_written() {
     let g = FunctionGraph::parse(GOLDEN).unwrap_or_else(|e| panic!("{e}"));
     g.verify().unwrap();
     assert_eq!(g.to_string(), GOLDEN);
-    // Names land where `from_vars` would put them.
-    assert_eq!(g.name(NodeId(10)), Some("y"));
-    assert_eq!(g.name(NodeId(5)), Some("b"));
-    assert_eq!(g.name(NodeId(15)), Some("n"));
-    assert_eq!(g.name(NodeId(16)), Some("specials"));
-    assert_eq!(g.ty(NodeId(12)), &TensorType::new(DType::F64, vec![None, Some(1)]));
+    // Names land where `from_vars` would put them (`%k` is the k-th id of the arena).
+    let id: Vec<NodeId> = g.ids().collect();
+    assert_eq!(g.name(id[10]), Some("y"));
+    assert_eq!(g.name(id[5]), Some("b"));
+    assert_eq!(g.name(id[15]), Some("n"));
+    assert_eq!(g.name(id[16]), Some("specials"));
+    assert_eq!(g.ty(id[12]), &TensorType::new(DType::F64, vec![None, Some(1)]));
 }
 
 #[test]

@@ -1,57 +1,13 @@
 //! The rewrite engine: a `Rule` is a named local rewrite (`fn` from a node to its
 //! replacement); `run_phase` applies a phase's rules to every live node until nothing
-//! changes, guarding each replacement (same dtype, rank and broadcast pattern) and recording
+//! changes (the rules of each phase are the pipeline's, in the crate root), guarding each replacement (same dtype, rank and broadcast pattern) and recording
 //! it in the trace.
 
-use crate::pattern::Rw;
+use crate::pattern::{compatible, Rw};
+pub use crate::phase::Phase;
 use crate::trace::{RewriteTrace, TraceEntry};
 use crate::OptConfig;
-use tensorlift_ir::{pp_graph_depth, FunctionGraph, GraphError, NodeId, Op, TensorType};
-
-/// A phase of the pipeline.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Phase {
-    /// Normal forms: n-ary add/mul, constants collected and folded, useless ops removed.
-    Canonicalize,
-    /// Numerically stable forms: log1p, expm1, sigmoid, softplus, log-softmax, logsumexp.
-    Stabilize,
-    /// Faster forms: pow → sqr/sqrt/mul chains, neg, sub, gemm/gemv.
-    Specialize,
-    /// Elementwise chains into `Composite` kernels; reductions of them fused.
-    Fusion,
-    /// A fused node also read elsewhere taken into its elementwise reader as an extra output
-    /// (multi-output composites). After `Fusion`, so that only nodes fusion had to leave
-    /// as boundaries are taken.
-    MultiOutput,
-}
-
-impl Phase {
-    /// The phases in pipeline order.
-    pub const ALL: [Phase; 5] =
-        [Phase::Canonicalize, Phase::Stabilize, Phase::Specialize, Phase::Fusion, Phase::MultiOutput];
-
-    /// The phase's name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Phase::Canonicalize => "canonicalize",
-            Phase::Stabilize => "stabilize",
-            Phase::Specialize => "specialize",
-            Phase::Fusion => "fusion",
-            Phase::MultiOutput => "multi_output",
-        }
-    }
-
-    /// The phase's rules, in the order they are tried on each node.
-    pub fn rules(self) -> &'static [Rule] {
-        match self {
-            Phase::Canonicalize => crate::canonicalize::RULES,
-            Phase::Stabilize => crate::stabilize::RULES,
-            Phase::Specialize => crate::specialize::RULES,
-            Phase::Fusion => crate::fusion::RULES,
-            Phase::MultiOutput => crate::fusion::MULTI_OUTPUT_RULES,
-        }
-    }
-}
+use tensorlift_ir::{pp_graph_depth, FunctionGraph, GraphError, NodeId, Op};
 
 /// A named local rewrite.
 #[derive(Clone, Copy)]
@@ -69,24 +25,6 @@ impl std::fmt::Debug for Rule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Rule({})", self.name)
     }
-}
-
-/// Every rule of every phase, for listing and validating exclusions.
-pub fn all_rules() -> impl Iterator<Item = (Phase, &'static Rule)> {
-    Phase::ALL.into_iter().flat_map(|p| p.rules().iter().map(move |r| (p, r)))
-}
-
-/// True when a node of type `new` may stand for one of type `old`: same dtype and rank, the
-/// same broadcastable axes, and no static length that disagrees.
-pub fn compatible(old: &TensorType, new: &TensorType) -> bool {
-    old.dtype == new.dtype
-        && old.ndim() == new.ndim()
-        && old.shape.iter().zip(&new.shape).all(|(a, b)| match (a, b) {
-            (Some(1), b) => *b == Some(1),
-            (a, Some(1)) => *a == Some(1),
-            (Some(p), Some(q)) => p == q,
-            _ => true,
-        })
 }
 
 /// Depth of the expressions shown in the trace.
@@ -126,12 +64,12 @@ fn trace_text(g: &FunctionGraph, id: NodeId) -> String {
 pub fn run_phase(
     g: &mut FunctionGraph,
     phase: Phase,
+    rules: &[Rule],
     config: &OptConfig,
     trace: &mut RewriteTrace,
     budget: &mut usize,
 ) -> Result<usize, GraphError> {
-    let rules: Vec<&Rule> = phase
-        .rules()
+    let rules: Vec<&Rule> = rules
         .iter()
         .filter(|r| (config.fast_math || !r.fast_math) && !config.excluded.iter().any(|e| e == r.name))
         .collect();

@@ -5,6 +5,7 @@
 //! `stabilize` → `specialize` → `fusion` → `multi_output` → cleanup. Each phase runs its rules to a fixpoint
 //! under a step limit, and every rewrite that fires is recorded in a `RewriteTrace`.
 //!
+//! - `phase`: the phases in pipeline order; `Phase::rules` (here) says what each runs.
 //! - `engine`: the rule type, the phase runner, the replacement guard.
 //! - `pattern`: helpers rules use to read and build nodes.
 //! - `scratch`: per-node working storage rules borrow from their phase.
@@ -16,18 +17,21 @@
 //! (off by default, unlike Theano): NaN and infinity must keep flowing as IEEE says. So does
 //! regrouping the non-constant terms of a sum or product (`a + (b + c) → a + b + c`, see
 //! `pattern::Rw::terms`).
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod canonicalize;
 pub mod engine;
 pub mod fusion;
 pub mod pattern;
+pub mod phase;
 pub mod scratch;
 pub mod specialize;
 pub mod stabilize;
 pub mod trace;
 
-pub use engine::{Phase, Rule};
+pub use engine::Rule;
+pub use phase::Phase;
 pub use trace::{PhaseStats, RewriteTrace, TraceEntry};
 
 use tensorlift_ir::{FunctionGraph, GraphError};
@@ -44,6 +48,24 @@ pub const MAX_KERNEL_INPUTS: usize = 32;
 /// of kernels would merge into one in time quadratic in its length.
 pub const MAX_MERGED_OPS: usize = 64;
 
+impl Phase {
+    /// The phase's rules, in the order they are tried on each node.
+    pub fn rules(self) -> &'static [Rule] {
+        match self {
+            Phase::Canonicalize => canonicalize::RULES,
+            Phase::Stabilize => stabilize::RULES,
+            Phase::Specialize => specialize::RULES,
+            Phase::Fusion => fusion::RULES,
+            Phase::MultiOutput => fusion::MULTI_OUTPUT_RULES,
+        }
+    }
+}
+
+/// Every rule of every phase, for listing and validating exclusions.
+pub fn all_rules() -> impl Iterator<Item = (Phase, &'static Rule)> {
+    Phase::ALL.into_iter().flat_map(|p| p.rules().iter().map(move |r| (p, r)))
+}
+
 /// Options of the pipeline.
 #[derive(Clone, Debug)]
 pub struct OptConfig {
@@ -59,20 +81,21 @@ pub struct OptConfig {
     pub step_limit: usize,
     /// Run the verifier after every phase.
     pub verify: bool,
+    /// Print the trace and the phase profile to stderr after optimizing (the
+    /// `trace` setting of `tensorlift_ir::config`, which the runtime passes down).
+    pub trace: bool,
 }
 
 impl Default for OptConfig {
     fn default() -> Self {
-        let excluded = std::env::var("TENSORLIFT_OPT_EXCLUDE")
-            .map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
-            .unwrap_or_default();
         OptConfig {
             disabled: false,
             fast_math: false,
-            excluded,
+            excluded: Vec::new(),
             skipped_phases: Vec::new(),
             step_limit: 1_000_000,
             verify: cfg!(debug_assertions),
+            trace: false,
         }
     }
 }
@@ -105,8 +128,8 @@ pub struct Optimized {
     pub trace: RewriteTrace,
 }
 
-/// Runs the pipeline on `g`. With `TENSORLIFT_OPT_TRACE=1` in the environment the trace is
-/// also printed to stderr.
+/// Runs the pipeline on `g`. With `config.trace` the trace and the phase profile are also
+/// printed to stderr.
 pub fn optimize(g: &FunctionGraph, config: &OptConfig) -> Result<Optimized, GraphError> {
     let mut graph = g.compact().0;
     let mut trace = RewriteTrace::default();
@@ -121,7 +144,8 @@ pub fn optimize(g: &FunctionGraph, config: &OptConfig) -> Result<Optimized, Grap
                 continue;
             }
             let (fired, len, start) = (trace.entries.len(), graph.len(), std::time::Instant::now());
-            let passes = engine::run_phase(&mut graph, phase, config, &mut trace, &mut budget)?;
+            let passes =
+                engine::run_phase(&mut graph, phase, phase.rules(), config, &mut trace, &mut budget)?;
             // A phase that neither rewrote nor added a node leaves the graph compact.
             if trace.entries.len() > fired || graph.len() > len {
                 graph.compact_in_place();
@@ -134,7 +158,7 @@ pub fn optimize(g: &FunctionGraph, config: &OptConfig) -> Result<Optimized, Grap
         }
     }
     graph.shrink_to_fit();
-    if std::env::var_os("TENSORLIFT_OPT_TRACE").is_some_and(|v| v != "0") {
+    if config.trace {
         eprint!("{trace}{}", trace.profile());
     }
     Ok(Optimized { graph, trace })

@@ -110,9 +110,7 @@ impl<'g> Rw<'g> {
     /// `value` broadcast to the shape of `shape_of` (Theano's `fill`), or `value` itself when
     /// it already has that broadcast pattern.
     pub fn fill(&mut self, shape_of: NodeId, value: NodeId) -> Option<NodeId> {
-        if crate::engine::compatible(self.ty(shape_of), self.ty(value))
-            || same_pattern(self.ty(shape_of), self.ty(value))
-        {
+        if compatible(self.ty(shape_of), self.ty(value)) || same_pattern(self.ty(shape_of), self.ty(value)) {
             return Some(value);
         }
         self.el(ScalarOp::Second, vec![shape_of, value])
@@ -208,4 +206,17 @@ impl<'g> Rw<'g> {
 /// True when both types broadcast on exactly the same axes and have the same rank.
 pub fn same_pattern(a: &TensorType, b: &TensorType) -> bool {
     a.ndim() == b.ndim() && a.shape.iter().zip(&b.shape).all(|(p, q)| (*p == Some(1)) == (*q == Some(1)))
+}
+
+/// True when a node of type `new` may stand for one of type `old`: same dtype and rank, the
+/// same broadcastable axes, and no static length that disagrees.
+pub fn compatible(old: &TensorType, new: &TensorType) -> bool {
+    old.dtype == new.dtype
+        && old.ndim() == new.ndim()
+        && old.shape.iter().zip(&new.shape).all(|(a, b)| match (a, b) {
+            (Some(1), b) => *b == Some(1),
+            (a, Some(1)) => *a == Some(1),
+            (Some(p), Some(q)) => p == q,
+            _ => true,
+        })
 }

@@ -75,21 +75,26 @@ pub struct Scratch {
 mod tests {
     use super::*;
 
+    /// A side-table key: the id of arena position `i` (no graph needed).
+    fn id(i: usize) -> NodeId {
+        NodeId::from_index(i).expect("a small index")
+    }
+
     #[test]
     fn clearing_forgets_and_ids_beyond_the_length_work() {
         let mut m: NodeMap<u32> = NodeMap::default();
-        assert_eq!(m.get(NodeId(3)), None);
+        assert_eq!(m.get(id(3)), None);
         m.clear(4);
-        assert_eq!(m.insert(NodeId(3), 7), None);
-        assert_eq!(m.insert(NodeId(3), 8), Some(7));
-        assert_eq!(m.insert(NodeId(10), 1), None);
-        assert_eq!((m.get(NodeId(3)), m.get(NodeId(10)), m.get(NodeId(2))), (Some(8), Some(1), None));
+        assert_eq!(m.insert(id(3), 7), None);
+        assert_eq!(m.insert(id(3), 8), Some(7));
+        assert_eq!(m.insert(id(10), 1), None);
+        assert_eq!((m.get(id(3)), m.get(id(10)), m.get(id(2))), (Some(8), Some(1), None));
         m.clear(4);
-        assert!(!m.contains(NodeId(3)) && !m.contains(NodeId(10)));
+        assert!(!m.contains(id(3)) && !m.contains(id(10)));
         m.epoch = u32::MAX;
         m.clear(4);
-        assert!(!m.contains(NodeId(3)));
-        m.insert(NodeId(0), 5);
-        assert_eq!(m.get(NodeId(0)), Some(5));
+        assert!(!m.contains(id(3)));
+        m.insert(id(0), 5);
+        assert_eq!(m.get(id(0)), Some(5));
     }
 }

@@ -2,7 +2,7 @@
 //! `pp`, cut at a few levels), like Theano's `optimizer_verbose`; and what each phase cost,
 //! like its optimizer profile.
 
-use crate::engine::Phase;
+use crate::phase::Phase;
 use std::fmt;
 use std::time::Duration;
 

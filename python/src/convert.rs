@@ -9,7 +9,7 @@ use numpy::{
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyFloat, PyInt};
 use tensorlift as tl;
-use tl::{DType, Tensor};
+use tl::{DType, Tensor, Var};
 
 /// A tensorlift dtype from a name or a numpy dtype object (`'float32'`, `np.float64`, `'floatX'`).
 pub fn parse_dtype(obj: &Bound<'_, PyAny>) -> PyResult<DType> {
@@ -140,4 +140,15 @@ pub fn to_numpy(py: Python<'_>, t: Tensor) -> Bound<'_, PyAny> {
         Tensor::I32(a) => PyArray::from_owned_array(py, a.into_owned()).into_any(),
         Tensor::Bool(a) => PyArray::from_owned_array(py, a.into_owned()).into_any(),
     }
+}
+
+/// The value of a Python argument for input `var`. A Python `float` given for a float32
+/// input is rounded to float32, as Theano does for `floatX` inputs; everything else must
+/// convert without loss (checked by the runtime).
+pub fn arg_for(obj: &Bound<'_, PyAny>, var: &Var) -> PyResult<Tensor> {
+    let t = to_tensor(obj)?;
+    if obj.is_exact_instance_of::<PyFloat>() && var.dtype() == tl::DType::F32 {
+        return Ok(t.cast(tl::DType::F32));
+    }
+    Ok(t)
 }

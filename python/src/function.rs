@@ -2,7 +2,7 @@
 //! defaults, the GIL released while it runs) and the compile entry point behind
 //! `tensorlift.function`.
 
-use crate::convert::{to_numpy, to_tensor};
+use crate::convert::{arg_for, to_numpy};
 use crate::errors::{raise, IntoPy};
 use crate::var::{as_var, var_of};
 use numpy::ToPyArray;
@@ -11,17 +11,6 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFloat, PyFloatMethods, PyList, PyTuple};
 use tensorlift as tl;
 use tl::{Tensor, Var};
-
-/// The value of a Python argument for input `var`. A Python `float` given for a float32
-/// input is rounded to float32, as Theano does for `floatX` inputs; everything else must
-/// convert without loss (checked by the runtime).
-pub fn arg_for(obj: &Bound<'_, PyAny>, var: &Var) -> PyResult<Tensor> {
-    let t = to_tensor(obj)?;
-    if obj.is_exact_instance_of::<PyFloat>() && var.dtype() == tl::DType::F32 {
-        return Ok(t.cast(tl::DType::F32));
-    }
-    Ok(t)
-}
 
 /// A compiled function (Theano's `Function`).
 #[pyclass(name = "Function", module = "tensorlift.compile", frozen)]

@@ -358,7 +358,7 @@ impl PyVar {
         if let Some(d) = inputs_to_values {
             for (k, v) in d.iter() {
                 let var = var_of(&k)?;
-                args.push(tl::Arg::from(crate::function::arg_for(&v, &var)?));
+                args.push(tl::Arg::from(crate::convert::arg_for(&v, &var)?));
                 inputs.push(var);
             }
         }
@@ -620,13 +620,22 @@ macro_rules! tensor_methods {
 
 tensor_methods!(std, var, zeros_like, ones_like, round, sqrt, exp, log, tanh, sigmoid, abs, sign);
 
-binary_operators! {
-    Add => __add__, __radd__;
-    Sub => __sub__, __rsub__;
-    Mul => __mul__, __rmul__;
-    Div => __truediv__, __rtruediv__;
-    And => __and__, __rand__;
-    Or => __or__, __ror__;
+/// The binary operators of `PyVar`. PyO3's `#[pymethods]` expanded inside `macro_rules!`
+/// generates the number-protocol slots as calls of its own `unsafe fn` trampolines without
+/// an `unsafe` block, which `unsafe_op_in_unsafe_fn` denies; the generated code is PyO3's
+/// and the methods themselves are safe code.
+#[allow(unsafe_op_in_unsafe_fn)]
+mod binary {
+    use super::*;
+
+    binary_operators! {
+        Add => __add__, __radd__;
+        Sub => __sub__, __rsub__;
+        Mul => __mul__, __rmul__;
+        Div => __truediv__, __rtruediv__;
+        And => __and__, __rand__;
+        Or => __or__, __ror__;
+    }
 }
 
 /// Theano's `str` of a variable: its name, or the op that computes it.

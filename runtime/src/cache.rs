@@ -11,13 +11,8 @@
 //!   show in `pp` of the result), the optimizer options and the mode. Building the same
 //!   function again is a lookup. The graph cache keeps the [`GRAPH_CAPACITY`] most recently
 //!   used entries.
-//! - **Kernels.** A native kernel is compiled from a `ScalarProgram`, which has no names:
-//!   its inputs are numbered by position. Kernels are cached by the program's text plus the
-//!   host's CPU features, so the same fused expression in two functions, or in two graphs
-//!   that differ only in names or build order, compiles once. The kernel cache holds weak
-//!   references: a kernel lives while some compiled graph uses it, and its executable
-//!   memory is released (Cranelift's `free_memory`) when the last user drops and the graph
-//!   cache has evicted the entry.
+//! - **Kernels** (`kernel_cache`, below the executor that uses it): a native kernel is
+//!   compiled once per scalar program and host, and lives while some compiled graph uses it.
 //! - **Variables.** Rebuilding a function from the very same `Var`s (same inputs, outputs,
 //!   updates, options) skips even building the graph: a map keyed by the variables'
 //!   identities, holding them, in front of the graph cache.
@@ -26,14 +21,13 @@
 //! both levels (functions alive keep their kernels).
 
 use crate::error::Result;
-use crate::function::Mode;
 use crate::interp::Interpreter;
+use crate::kernel_cache;
+use crate::mode::Mode;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Mutex, OnceLock, Weak};
-use std::time::Instant;
-use tensorlift_ir::{FunctionGraph, NodeId, Op, ScalarProgram, TensorType, Var};
-use tensorlift_jit::{compile_elementwise, ElementwiseKernel, JitError};
+use std::sync::{Arc, Mutex, OnceLock};
+use tensorlift_ir::{FunctionGraph, NodeId, Op, TensorType, Var};
 use tensorlift_opt::{optimize, OptConfig, RewriteTrace};
 
 /// Compiled graphs kept by the graph cache (least recently used evicted first).
@@ -80,9 +74,6 @@ struct Counters {
     graph_hits: AtomicU64,
     graph_misses: AtomicU64,
     graph_evictions: AtomicU64,
-    kernel_hits: AtomicU64,
-    kernel_compiles: AtomicU64,
-    kernel_compile_ns: AtomicU64,
 }
 
 /// The structural key of a graph as written; see the module documentation.
@@ -161,20 +152,12 @@ struct GraphCache {
 
 struct Cache {
     graphs: Mutex<GraphCache>,
-    kernels: Mutex<HashMap<String, Weak<ElementwiseKernel>>>,
     counters: Counters,
-    /// The CPU features kernels are compiled for (part of every kernel key).
-    host: String,
 }
 
 fn cache() -> &'static Cache {
     static CACHE: OnceLock<Cache> = OnceLock::new();
-    CACHE.get_or_init(|| Cache {
-        graphs: Mutex::default(),
-        kernels: Mutex::default(),
-        counters: Counters::default(),
-        host: tensorlift_jit::host_target().map(|t| t.features.join(",")).unwrap_or_default(),
-    })
+    CACHE.get_or_init(|| Cache { graphs: Mutex::default(), counters: Counters::default() })
 }
 
 /// Locks a cache table; a panic elsewhere while holding it leaves a table that is still
@@ -255,44 +238,21 @@ pub(crate) fn compiled(graph: FunctionGraph, opt: &OptConfig, mode: Mode) -> Res
     Ok(compiled)
 }
 
-/// The native kernel of `program`: alive already (some compiled graph uses it), or compiled
-/// now.
-pub(crate) fn kernel(program: &ScalarProgram) -> std::result::Result<Arc<ElementwiseKernel>, JitError> {
-    let c = cache();
-    let key = format!("{}\n{}", program.to_text(), c.host);
-    if let Some(k) = lock(&c.kernels).get(&key).and_then(Weak::upgrade) {
-        c.counters.kernel_hits.fetch_add(1, Relaxed);
-        return Ok(k);
-    }
-    let start = Instant::now();
-    let k = Arc::new(compile_elementwise(program)?);
-    c.counters.kernel_compile_ns.fetch_add(start.elapsed().as_nanos() as u64, Relaxed);
-    c.counters.kernel_compiles.fetch_add(1, Relaxed);
-    let mut table = lock(&c.kernels);
-    // Forget kernels that died since the table last grew past a power of two (amortized
-    // O(1) per insert, and the table never holds many more dead entries than live ones).
-    if table.len() >= 64 && table.len().is_power_of_two() {
-        table.retain(|_, w| w.strong_count() > 0);
-    }
-    table.insert(key, Arc::downgrade(&k));
-    Ok(k)
-}
-
 /// The cache's counters and current sizes.
 pub fn cache_stats() -> CacheStats {
     let c = cache();
     let graphs = lock(&c.graphs).map.len() as u64;
-    let kernels = lock(&c.kernels).values().filter(|w| w.strong_count() > 0).count() as u64;
+    let k = kernel_cache::stats();
     let n = &c.counters;
     CacheStats {
         graph_hits: n.graph_hits.load(Relaxed),
         graph_misses: n.graph_misses.load(Relaxed),
         graph_evictions: n.graph_evictions.load(Relaxed),
-        kernel_hits: n.kernel_hits.load(Relaxed),
-        kernel_compiles: n.kernel_compiles.load(Relaxed),
-        kernel_compile_ns: n.kernel_compile_ns.load(Relaxed),
+        kernel_hits: k.hits,
+        kernel_compiles: k.compiles,
+        kernel_compile_ns: k.compile_ns,
         graphs,
-        kernels,
+        kernels: k.alive,
     }
 }
 
@@ -305,16 +265,9 @@ pub fn clear_cache() {
         table.map.clear();
         table.by_vars.clear();
     }
-    lock(&c.kernels).clear();
+    kernel_cache::clear();
     let n = &c.counters;
-    for a in [
-        &n.graph_hits,
-        &n.graph_misses,
-        &n.graph_evictions,
-        &n.kernel_hits,
-        &n.kernel_compiles,
-        &n.kernel_compile_ns,
-    ] {
+    for a in [&n.graph_hits, &n.graph_misses, &n.graph_evictions] {
         a.store(0, Relaxed);
     }
 }

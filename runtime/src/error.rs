@@ -102,7 +102,7 @@ pub enum Error {
     Grad(Box<tensorlift_ir::grad::GradError>),
     /// `verify_grad` found the symbolic gradient and finite differences apart.
     #[error("verify_grad: the gradient does not match finite differences: {0}")]
-    GradMismatch(Box<crate::verify_grad::GradReport>),
+    GradMismatch(Box<crate::grad_report::GradReport>),
     /// A value error outside of a node (e.g. an update result that does not fit).
     #[error(transparent)]
     Value(#[from] ValueError),

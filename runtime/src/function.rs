@@ -5,41 +5,12 @@
 
 use crate::cache::Compiled;
 use crate::error::{Error, Result};
+pub use crate::mode::Mode;
 use std::sync::Arc;
 use tensorlift_ir::{
     clone_replace, Arg, DType, FunctionGraph, NodeId, Op, ScalarProgram, SharedVar, Tensor, Var,
 };
 use tensorlift_opt::{OptConfig, RewriteTrace};
-
-/// How a compiled function runs. The default is `Jit`, or what the environment variable
-/// `TENSORLIFT_MODE` says (`jit`, `interp` or `debug`): running a whole test suite under
-/// any mode is one variable away.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Mode {
-    /// Op by op with the reference kernels.
-    Interp,
-    /// Elementwise kernels (fused or lone) compiled to native code with Cranelift, all-0-d
-    /// functions as one native program; every other node (and any kernel whose inputs are
-    /// laid out in a way the native code does not take) runs its reference kernel.
-    Jit,
-    /// Like `Jit`, and every node that runs natively is also computed by its reference
-    /// kernel; a difference beyond the tolerance (relative 1e-9 and absolute 1e-12 for
-    /// `float64`, 1e-4 and 1e-6 for `float32`; NaN equals NaN) fails the call with
-    /// [`Error::DebugMismatch`] naming the node, the element and both values.
-    Debug,
-}
-
-impl Default for Mode {
-    fn default() -> Mode {
-        static MODE: std::sync::OnceLock<Mode> = std::sync::OnceLock::new();
-        *MODE.get_or_init(|| match std::env::var("TENSORLIFT_MODE").as_deref() {
-            Ok("interp") => Mode::Interp,
-            Ok("debug") => Mode::Debug,
-            _ => Mode::Jit,
-        })
-    }
-}
 
 /// What to do with an input that no output needs (Theano's `on_unused_input`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -131,8 +102,18 @@ impl FunctionBuilder {
         self
     }
 
-    /// Checks everything and compiles.
-    pub fn build(self) -> Result<Function> {
+    /// Checks everything and compiles. The environment's settings (`tensorlift_ir::config`)
+    /// apply: a bad one is an [`Error::Usage`] naming it, and its rewrite exclusions and
+    /// trace are added to the optimizer options.
+    pub fn build(mut self) -> Result<Function> {
+        let settings = tensorlift_ir::config::get();
+        tensorlift_ir::config::check().map_err(|e| Error::Usage(format!("configuration: {e}")))?;
+        for name in &settings.optimizer_excluding {
+            if !self.opt.excluded.contains(name) {
+                self.opt.excluded.push(name.clone());
+            }
+        }
+        self.opt.trace |= settings.trace;
         let mut targets: Vec<SharedVar> = Vec::with_capacity(self.updates.len());
         for (s, e) in &self.updates {
             s.check()?;

@@ -2,19 +2,23 @@
 //!
 //! - `function`: `function(&inputs, &outputs)` and `Function::builder` (updates, givens,
 //!   mode, name), argument checking, all-or-nothing updates of shared variables.
+//! - `mode`: `Mode`, how a compiled function runs.
 //! - `interp`: the op-by-op interpreter over a `FunctionGraph`.
 //! - `matmul`: float `dot`/`gemm` with the rows split over the threads (`Mode::Jit`).
 //! - `native`: fused nodes compiled to native code by the JIT (`Mode::Jit`), and their fast
 //!   layouts (contiguous inputs, single values, bias rows, columns).
+//! - `layout`: the fast layouts of kernel inputs, shared by `native`, `strided`, `reduce`.
 //! - `strided`: the native kernels' general path over any layout (strided, transposed,
 //!   reversed views, broadcasting along any axes).
 //! - `reduce`: fused full reductions, chunk by chunk with blocked summation.
 //! - `scalar`: all-0-d functions run as native scalar programs, without the interpreter.
 //! - `threads`: how many threads large kernels are split over.
-//! - `verify_grad`: symbolic gradients checked against finite differences.
+//! - `verify_grad`: symbolic gradients checked against finite differences; `grad_report`:
+//!   what it measured.
 //! - `alloc`: output buffers of native kernels (huge pages for large ones).
 //! - `pool`: the storage of dead intermediates, kept across calls and reused.
-//! - `cache`: the process-wide JIT cache of compiled graphs and kernels.
+//! - `cache`: the process-wide JIT cache of compiled graphs; `kernel_cache`: of native
+//!   kernels, below the executor.
 //! - `debug`: `Mode::Debug`'s comparison of native and reference values.
 //! - `dump`: every stage of a compiled function as text (`Function::dump`).
 //! - `error`: the runtime's `Error`.
@@ -26,8 +30,12 @@ mod debug;
 pub mod dump;
 pub mod error;
 pub mod function;
+pub mod grad_report;
 pub mod interp;
+mod kernel_cache;
+mod layout;
 pub mod matmul;
+pub mod mode;
 pub mod native;
 pub mod pool;
 pub mod profile;
@@ -40,8 +48,9 @@ pub mod verify_grad;
 pub use cache::{cache_stats, clear_cache, CacheStats, GRAPH_CAPACITY};
 pub use dump::Stage;
 pub use error::{Error, Result};
-pub use function::{function, Function, FunctionBuilder, Mode, OnUnusedInput};
+pub use function::{function, Function, FunctionBuilder, OnUnusedInput};
 pub use interp::Interpreter;
+pub use mode::Mode;
 pub use native::NativeRuns;
 pub use pool::BufferStats;
 pub use tensorlift_opt::{OptConfig, Phase, PhaseStats, RewriteTrace, TraceEntry};

@@ -9,6 +9,8 @@
 //! programs the JIT does not support and non-float inputs run the reference kernel.
 //! [`NativeRuns`] counts which path each run took.
 
+use crate::layout::{element, layout, Fill, Layout};
+use crate::threads::in_parts;
 use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
@@ -103,7 +105,7 @@ impl NativeKernels {
                 _ => continue,
             };
             // A program the JIT cannot compile yet runs on the reference kernel.
-            if let Ok(k) = crate::cache::kernel(program) {
+            if let Ok(k) = crate::kernel_cache::kernel(program) {
                 kernels[id.index()] = Some(k);
             }
         }
@@ -149,11 +151,7 @@ impl NativeKernels {
 
     /// Each kernel with the node it computes (`pp`, two levels deep), in node order.
     pub fn kernels(&self, g: &FunctionGraph) -> Vec<(String, &ElementwiseKernel)> {
-        let out = self
-            .kernels
-            .iter()
-            .enumerate()
-            .filter_map(|(k, kernel)| Some((NodeId(k as u32), &**kernel.as_ref()?)));
+        let out = g.ids().zip(&self.kernels).filter_map(|(id, kernel)| Some((id, &**kernel.as_ref()?)));
         out.map(|(id, k)| (tensorlift_ir::pp_graph_depth(g, id, 2), k)).collect()
     }
 
@@ -272,63 +270,6 @@ fn single_op(
     p.validate().ok().map(|_| p)
 }
 
-/// How one input of a kernel run is laid out against the result's shape, split at axis
-/// `s` into `outer` rows of `inner` elements.
-#[derive(Clone, Copy)]
-pub(crate) enum Layout<'a> {
-    /// As many elements as the result, contiguous.
-    Full(KernelArg<'a>),
-    /// One value for every element.
-    Scalar(KernelArg<'a>),
-    /// The trailing axes `s..` only (a row bias): the same slice for every row.
-    Trailing(usize, KernelArg<'a>),
-    /// The leading axes `..s` only (a column): one value per row.
-    Leading(usize, &'a Tensor),
-}
-
-/// The contiguous data of a float tensor as a kernel argument.
-fn slice_arg(t: &Tensor) -> Option<KernelArg<'_>> {
-    match t {
-        Tensor::F64(a) => Some(KernelArg::F64(a.as_slice()?)),
-        Tensor::F32(a) => Some(KernelArg::F32(a.as_slice()?)),
-        _ => None,
-    }
-}
-
-/// Element `k` of a contiguous float tensor, as a scalar argument.
-pub(crate) fn element(t: &Tensor, k: usize) -> Option<KernelArg<'static>> {
-    match t {
-        Tensor::F64(a) => Some(KernelArg::ScalarF64(*a.as_slice()?.get(k)?)),
-        Tensor::F32(a) => Some(KernelArg::ScalarF32(*a.as_slice()?.get(k)?)),
-        _ => None,
-    }
-}
-
-pub(crate) fn layout<'a>(t: &'a Tensor, shape: &[usize]) -> Option<Layout<'a>> {
-    let n = t.len();
-    if n == 1 {
-        return Some(Layout::Scalar(element(t, 0)?));
-    }
-    let arg = slice_arg(t)?;
-    if t.shape() == shape {
-        return Some(Layout::Full(arg));
-    }
-    // The input's shape, left-padded with 1s to the result's rank.
-    let nd = shape.len();
-    let mut p = vec![1; nd - t.ndim().min(nd)];
-    p.extend_from_slice(t.shape());
-    let ones_before = p.iter().take_while(|&&d| d == 1).count();
-    if p[ones_before..] == shape[ones_before..] {
-        return Some(Layout::Trailing(ones_before, arg));
-    }
-    let ones_after = p.iter().rev().take_while(|&&d| d == 1).count();
-    let s = nd - ones_after;
-    if p[..s] == shape[..s] {
-        return Some(Layout::Leading(s, t));
-    }
-    None
-}
-
 /// Runs `kernel` over `shape`: through the fast layouts when every input is contiguous and
 /// either has the result's shape, one element, only its trailing axes (a bias row) or only
 /// its leading axes (a column) — the last two with one split point between them —, else
@@ -382,12 +323,6 @@ fn fast_layouts<'a>(inputs: &[KernelInput<'a>], shape: &[usize]) -> Option<(Vec<
         }
     }
     Some((layouts, split))
-}
-
-/// Computes every element of a result buffer (C order).
-pub(crate) trait Fill {
-    /// Writes every element of `buf` when it returns `Some`.
-    fn fill<T: tensorlift_ir::Element + Send>(&self, buf: &mut [MaybeUninit<T>]) -> Option<()>;
 }
 
 /// The result of `fill` over `shape` in `dtype`: written into `sink` when it has the
@@ -450,7 +385,7 @@ fn run_outputs(
     }
     // The count fits: `buffer` checked it.
     let n: usize = shape.iter().product();
-    let threads = if n >= PARALLEL_THRESHOLD { crate::threads::num_threads() } else { 1 };
+    let threads = crate::threads::for_len(n);
     let per = n.div_ceil(threads).max(1);
     // parts[t]: part `t` of every output.
     let mut parts: Vec<Vec<KernelOut<'_>>> = (0..n.div_ceil(per)).map(|_| Vec::new()).collect();
@@ -538,40 +473,6 @@ fn as_uninit<T>(s: &mut [T]) -> &mut [MaybeUninit<T>] {
     // SAFETY: `MaybeUninit<T>` has `T`'s layout, and the kernels only ever write
     // initialized values of `T` (never uninitialized bytes) through the returned slice.
     unsafe { &mut *(s as *mut [T] as *mut [MaybeUninit<T>]) }
-}
-
-/// Elements above which a kernel run is split over the threads (measured: below it, waking
-/// a second thread costs more than it saves on the cheapest kernels).
-pub const PARALLEL_THRESHOLD: usize = 1 << 15;
-
-/// Runs `part(first, chunk)` over consecutive chunks of `buf` that cover it, each a whole
-/// number of `unit` elements (`first`: the chunk's first element in `buf`), one chunk per
-/// thread when `buf` has [`PARALLEL_THRESHOLD`] elements or more. `Some` when every part
-/// succeeded.
-pub(crate) fn in_parts<T: Send>(
-    buf: &mut [MaybeUninit<T>],
-    unit: usize,
-    part: impl Fn(usize, &mut [MaybeUninit<T>]) -> Option<()> + Sync,
-) -> Option<()> {
-    let n = buf.len();
-    let threads = if n >= PARALLEL_THRESHOLD { crate::threads::num_threads() } else { 1 };
-    let units = n / unit.max(1);
-    if threads <= 1 || units < 2 {
-        return part(0, buf);
-    }
-    let per = units.div_ceil(threads) * unit;
-    let ok = std::sync::atomic::AtomicBool::new(true);
-    rayon::scope(|sc| {
-        for (k, chunk) in buf.chunks_mut(per).enumerate() {
-            let (ok, part) = (&ok, &part);
-            sc.spawn(move |_| {
-                if part(k * per, chunk).is_none() {
-                    ok.store(false, Relaxed);
-                }
-            });
-        }
-    });
-    ok.into_inner().then_some(())
 }
 
 /// The fast layouts' run: whole (`rows == false`) or row by row, each part's arguments

@@ -65,7 +65,7 @@ impl Profile {
             .iter()
             .enumerate()
             .filter(|(_, (_, runs))| *runs > 0)
-            .map(|(k, &(time, runs))| NodeTiming { node: NodeId(k as u32), time, runs })
+            .filter_map(|(k, &(time, runs))| Some(NodeTiming { node: NodeId::from_index(k)?, time, runs }))
             .collect();
         rows.sort_by_key(|r| std::cmp::Reverse(r.time));
         rows

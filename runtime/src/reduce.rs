@@ -25,7 +25,7 @@
 //! non-contiguous axis: `m · ε`). Blocks, not threads, fix the order: the result is the same
 //! on any number of threads.
 
-use crate::native::{element, layout, Layout};
+use crate::layout::{element, layout, Layout};
 use std::ops::Range;
 use tensorlift_ir::kernels::KernelInput;
 use tensorlift_ir::{DType, ReduceOp, Tensor, ValueError};
@@ -145,7 +145,7 @@ fn full(
     shape: &[usize],
 ) -> Option<Tensor> {
     let chunks = n.div_ceil(CHUNK);
-    let threads = if n >= crate::native::PARALLEL_THRESHOLD { crate::threads::num_threads() } else { 1 };
+    let threads = crate::threads::for_len(n);
     let all = if threads <= 1 || chunks < 2 {
         partials(kernel, op, args, n, 0, chunks)?
     } else {
@@ -239,8 +239,7 @@ fn rows<'a>(
         }
         Some(())
     };
-    let threads =
-        if outer * inner >= crate::native::PARALLEL_THRESHOLD { crate::threads::num_threads() } else { 1 };
+    let threads = crate::threads::for_len(outer * inner);
     let mut values = vec![0.0f64; outer];
     if threads <= 1 || outer < 2 {
         run(0, &mut values)?;
@@ -486,7 +485,7 @@ fn columns<'a>(
         Some(acc)
     };
     let n = groups * rows * cols;
-    let threads = if n >= crate::native::PARALLEL_THRESHOLD { crate::threads::num_threads() } else { 1 };
+    let threads = crate::threads::for_len(n);
     let mut results: Vec<Option<Vec<f64>>> = vec![None; tasks];
     if threads <= 1 || tasks < 2 {
         for (t, slot) in results.iter_mut().enumerate() {

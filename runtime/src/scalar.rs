@@ -4,7 +4,7 @@
 //! the interpreter's per-node bookkeeping. It is what makes a scalar call cost about as much as
 //! its argument checks (workload W7).
 
-use crate::cache;
+use crate::kernel_cache;
 use std::sync::Arc;
 use tensorlift_ir::{DType, FunctionGraph, Op, ScalarNode, ScalarProgram, Tensor};
 use tensorlift_jit::{ElementwiseKernel, KernelArg, KernelOut};
@@ -91,7 +91,7 @@ impl ScalarPath {
         let (&first, rest) = outputs.split_first()?;
         let p = ScalarProgram { output: first, extra_outputs: rest.to_vec(), ..program };
         p.validate().ok()?;
-        Some(ScalarPath { kernel: cache::kernel(&p).ok()? })
+        Some(ScalarPath { kernel: kernel_cache::kernel(&p).ok()? })
     }
 
     /// The one output of a float64 program from float64 values, with no tensor made

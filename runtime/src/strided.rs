@@ -13,7 +13,8 @@
 //! Large results are split into ranges of elements over the threads; a range that starts
 //! or ends inside a row computes that piece of the row on its own.
 
-use crate::native::{in_parts, Fill};
+use crate::layout::Fill;
+use crate::threads::in_parts;
 use ndarray::{ArcArray, IxDyn};
 use std::mem::MaybeUninit;
 use tensorlift_ir::kernels::KernelInput;

@@ -3,7 +3,9 @@
 //! element of the output's Jacobian takes part.
 
 use crate::error::{Error, Result};
-use crate::function::{Function, Mode};
+use crate::function::Function;
+pub use crate::grad_report::{GradReport, WorstElement};
+use crate::mode::Mode;
 use tensorlift_ir::grad::grad;
 use tensorlift_ir::{Arg, Tensor, TensorType, Var};
 
@@ -23,51 +25,6 @@ pub struct VerifyGradOptions {
 impl Default for VerifyGradOptions {
     fn default() -> Self {
         VerifyGradOptions { rel_tol: 1e-5, abs_tol: 1e-7, eps: 1e-6, seed: 42 }
-    }
-}
-
-/// The element whose analytic and numeric derivatives differ most.
-#[derive(Clone, Debug, PartialEq)]
-pub struct WorstElement {
-    /// Which input (position in `points`).
-    pub input: usize,
-    /// Row-major position in that input.
-    pub index: usize,
-    /// The symbolic gradient's value.
-    pub analytic: f64,
-    /// The finite-difference estimate.
-    pub numeric: f64,
-}
-
-/// The outcome of `verify_grad`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct GradReport {
-    /// Largest absolute difference over all elements.
-    pub max_abs_err: f64,
-    /// Largest relative difference over the elements whose absolute difference exceeds
-    /// `abs_tol`.
-    pub max_rel_err: f64,
-    /// Where the largest relative (else absolute) difference was found.
-    pub worst: Option<WorstElement>,
-    /// Number of elements compared.
-    pub elements: usize,
-}
-
-impl std::fmt::Display for GradReport {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "max abs err {:.3e}, max rel err {:.3e} over {} elements",
-            self.max_abs_err, self.max_rel_err, self.elements
-        )?;
-        if let Some(w) = &self.worst {
-            write!(
-                f,
-                "; worst: input {} element {}: analytic {} vs numeric {}",
-                w.input, w.index, w.analytic, w.numeric
-            )?;
-        }
-        Ok(())
     }
 }
 

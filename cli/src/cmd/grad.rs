@@ -2,7 +2,7 @@
 //! optimization and, when every variable has a value, evaluated; `--json` prints
 //! `{"value": <output>, "grads": {"x": <output>, ...}}`.
 
-use crate::app::GradArgs;
+use crate::app::{GradArgs, ModeArg};
 use crate::cmd::{compile, gradients, prepare};
 use crate::error::{CliError, CliResult};
 use crate::output::{tensor_json, tensor_text};
@@ -17,7 +17,7 @@ pub fn run(a: &GradArgs) -> CliResult<String> {
     let names: Vec<&str> = a.wrt.iter().map(|s| s.trim()).collect();
     if a.json {
         let (inputs, args) = p.inputs_with_values()?;
-        let f = compile(&inputs, &outputs, a.mode.mode())?;
+        let f = compile(&inputs, &outputs, ModeArg::or_configured(a.mode))?;
         let outs = f.call(&args)?;
         let mut grads = serde_json::Map::new();
         for (n, t) in names.iter().zip(&outs[1..]) {
@@ -29,7 +29,7 @@ pub fn run(a: &GradArgs) -> CliResult<String> {
     // The gradients alone, as the tutorial compiles them: with the cost beside them the
     // optimizer would share subexpressions between the two and the print would be harder
     // to read.
-    let symbolic = compile(&p.inputs(), &outputs[1..], a.mode.mode())?;
+    let symbolic = compile(&p.inputs(), &outputs[1..], ModeArg::or_configured(a.mode))?;
     let mut out = String::new();
     let what = if a.sum { format!("sum({})", a.expr.expr) } else { a.expr.expr.clone() };
     let _ = writeln!(out, "gradient of {what}, optimized:");
@@ -37,7 +37,7 @@ pub fn run(a: &GradArgs) -> CliResult<String> {
         let _ = writeln!(out, "  d/d{n} = {}", symbolic.pp_output(k)?);
     }
     if p.all_valued() {
-        let f = compile(&p.inputs(), &outputs, a.mode.mode())?;
+        let f = compile(&p.inputs(), &outputs, ModeArg::or_configured(a.mode))?;
         let (_, args) = p.inputs_with_values()?;
         let outs = f.call(&args)?;
         if outs.len() != names.len() + 1 {

@@ -1,4 +1,4 @@
-//! The subcommands, one module each, and what they share: reading `--var`s and the
+//! The subcommands, one module each, their dispatch (`run`, `run_args`), and what they share: reading `--var`s and the
 //! expression, choosing the inputs of the compiled function, compiling.
 
 pub mod bench;
@@ -7,10 +7,11 @@ pub mod grad;
 pub mod plot;
 pub mod show;
 
-use crate::app::ExprArgs;
+use crate::app::{Cli, Command, ExprArgs};
 use crate::build::{build, Built};
 use crate::error::{CliError, CliResult};
 use crate::vars::{parse_decls, VarDecl};
+use clap::Parser;
 use tensorlift as tl;
 
 /// The declarations and the built expression of a subcommand's arguments.
@@ -103,4 +104,35 @@ pub fn gradients(p: &Prepared, wrt: &[String], sum: bool, flag: &str) -> CliResu
     }
     let grads = tl::grad(&cost, &vars)?;
     Ok((cost, grads))
+}
+
+/// Runs a parsed command line; returns the text for stdout.
+pub fn run(cli: Cli) -> CliResult<String> {
+    match cli.command {
+        Command::Eval(a) => eval::run(&a),
+        Command::Grad(a) => grad::run(&a),
+        Command::Show(a) => show::run(&a),
+        Command::Plot(a) => plot::run(&a),
+        Command::Bench(a) => bench::run(&a),
+    }
+}
+
+/// Parses the arguments and runs; on a bad command line returns clap's message (help and
+/// version requests are `Ok`).
+pub fn run_args<I, T>(args: I) -> CliResult<String>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    match Cli::try_parse_from(args) {
+        Ok(cli) => run(cli),
+        Err(e) => match e.kind() {
+            clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                Ok(e.render().to_string())
+            }
+            _ => Err(CliError::User(
+                e.render().to_string().trim_start_matches("error: ").trim_end().to_string(),
+            )),
+        },
+    }
 }
