@@ -235,8 +235,8 @@ macro_rules! unary_functions {
 macro_rules! unary_float_builders {
     (
         ops { $($ops:tt)* }
-        inline { $( $(#[$im:meta])* $i:ident($iname:ident, $if64:path, $if32:path); )* }
-        math { $( $(#[$mm:meta])* $m:ident($mname:ident, $mf64:path, $mf32:path); )* }
+        inline { $( $(#[$im:meta])* $i:ident($iname:ident, $($inline:tt)*); )* }
+        math { $( $(#[$mm:meta])* $m:ident($mname:ident, $($math:tt)*); )* }
     ) => {
         unary_functions! {
             $( $(#[$im])* $iname => $i; )*
