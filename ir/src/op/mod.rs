@@ -32,7 +32,8 @@ mod reduce;
 mod shape;
 
 pub use reduce::reduced_shape;
-pub use shape::{checked_product, fmt_reshape, normalize_slice, shape_fits};
+pub use crate::types::{checked_product, shape_fits};
+pub use shape::{fmt_reshape, normalize_slice};
 
 /// A reduction over a set of axes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -6,7 +6,7 @@ use super::reduce::one;
 use super::{Idx, IndexEntry, ReshapeDim, Rule};
 use crate::dtype::DType;
 use crate::error::{BuildErrorKind, Operand};
-use crate::types::TensorType;
+use crate::types::{checked_product, shape_fits, TensorType};
 
 /// Reordered axes, new broadcastable ones, dropped broadcastable ones.
 pub(super) fn dimshuffle(r: &Rule<'_>, order: &[Option<usize>]) -> Result<TensorType, BuildErrorKind> {
@@ -215,17 +215,6 @@ pub(super) fn inc_subtensor(r: &Rule<'_>, index: &[IndexEntry]) -> Result<Tensor
         });
     }
     Ok(x.ty.clone())
-}
-
-/// The product of lengths, `None` on overflow.
-pub fn checked_product(dims: impl IntoIterator<Item = usize>) -> Option<usize> {
-    dims.into_iter().try_fold(1usize, |acc, d| acc.checked_mul(d))
-}
-
-/// True when an array can have this shape: the product of its nonzero lengths is at most
-/// `isize::MAX` (ndarray's limit, which holds even for an empty array).
-pub fn shape_fits(dims: &[usize]) -> bool {
-    checked_product(dims.iter().copied().filter(|&d| d != 0)).is_some_and(|n| n <= isize::MAX as usize)
 }
 
 fn check_index_inputs(index: &[IndexEntry], idx_ins: &[Operand], op: &str) -> Result<(), BuildErrorKind> {
