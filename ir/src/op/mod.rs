@@ -31,8 +31,8 @@ mod linalg;
 mod reduce;
 mod shape;
 
-pub use reduce::reduced_shape;
 pub use crate::types::{checked_product, shape_fits};
+pub use reduce::reduced_shape;
 pub use shape::{fmt_reshape, normalize_slice};
 
 /// A reduction over a set of axes.

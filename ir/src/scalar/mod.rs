@@ -485,7 +485,6 @@ impl ScalarOp {
         }
     }
 
-
     /// The reference function of a unary float op in the float type `F`.
     pub fn unary<F: reference::UnaryFloat>(self) -> Option<fn(F) -> F> {
         F::unary(self)
