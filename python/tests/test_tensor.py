@@ -141,6 +141,10 @@ def _erf(a):
     return np.vectorize(math.erf, otypes=[a.dtype])(a)
 
 
+def _erfc(a):
+    return np.vectorize(math.erfc, otypes=[a.dtype])(a)
+
+
 def _sigmoid(a):
     return 1.0 / (1.0 + np.exp(-a))
 
@@ -179,6 +183,7 @@ UNARY = {
     "sigmoid": (_sigmoid, "any"),
     "softplus": (lambda a: np.log1p(np.exp(a)), "any"),
     "erf": (_erf, "any"),
+    "erfc": (_erfc, "any"),
     "floor": (np.floor, "any"),
     "ceil": (np.ceil, "any"),
     "round": (np.round, "half"),

@@ -373,6 +373,10 @@ fn elemwise_partial(
             let c = 2.0 / std::f64::consts::PI.sqrt();
             gx(mul(Term::Float(c), un(Exp, neg(un(Sqr, v(x))?)?)?)?)?
         }
+        Erfc => {
+            let c = -2.0 / std::f64::consts::PI.sqrt();
+            gx(mul(Term::Float(c), un(Exp, neg(un(Sqr, v(x))?)?)?)?)?
+        }
         Lt | Gt | Le | Ge | Eq | Neq | And | Or | Not => return Ok(None),
         Switch => match i {
             0 => return Ok(None),

@@ -1,5 +1,5 @@
-//! `erf`: fdlibm's algorithm, as the `libm` crate (the reference) implements it, with all
-//! four intervals computed and the lane's own selected.
+//! `erf` and `erfc`: fdlibm's algorithms, as the `libm` crate (the reference) implements
+//! them, with all four intervals computed and the lane's own selected.
 //!
 //! With `a = |x|`: below 0.84375, `a + a·P(a²)/Q(a²)`; below 1.25, `erx + P(a-1)/Q(a-1)`;
 //! below 6, `1 - e^(-z² - 0.5625)·e^((z-a)(z+a) + R(1/a²)/S(1/a²))/a` (`z` = `a` with its low
@@ -83,54 +83,104 @@ const SB: [f64; 8] = [
     -2.244_095_244_658_581_833_62e1,
 ];
 
+/// The interval formulas at `a = |x|`: `y` with `erf(a) = a + a·y` below 0.84375, `pq` with
+/// `erf(a) = erx + pq` below 1.25, and `tail = erfc(a)` by the asymptotic form from 1.25.
+struct Parts<F> {
+    y: F,
+    pq: F,
+    tail: F,
+}
+
+fn parts<L: Lanes>(l: &mut L, a: L::F) -> Parts<L::F> {
+    // a + a·P(z)/Q(z), z = a²
+    let z = l.mul(a, a);
+    let p = l.poly(z, &PP);
+    let q = l.poly(z, &QQ);
+    let y = l.div(p, q);
+    // erx + P(s)/Q(s), s = a - 1
+    let s = l.addc(a, -1.0);
+    let p = l.poly(s, &PA);
+    let q = l.poly(s, &QA);
+    let pq = l.div(p, q);
+    // e^(-z²-0.5625 + (z-a)(z+a) + R/S)/a, s = 1/a²
+    let one = l.c(1.0);
+    let s = l.div(one, z);
+    let ra = l.poly(s, &RA);
+    let sa = l.poly(s, &SA);
+    let rb = l.poly(s, &RB);
+    let sb = l.poly(s, &SB);
+    let first = l.cmpc(Cmp::Lt, a, f64::from_bits(0x4006_db6d_0000_0000));
+    let r = l.sel(first, ra, rb);
+    let big_s = l.sel(first, sa, sb);
+    let zl = l.clear_low_word(a);
+    let zz = l.mul(zl, zl);
+    let u = l.csub(-0.5625, zz); // exact: z has 21 significant bits
+    let d = l.sub(zl, a);
+    let sum = l.add(zl, a);
+    let rs = l.div(r, big_s);
+    let v = l.mla(d, sum, rs);
+    // One exponential of u + v = s + err (Fast2Sum, |u| > 2 > |v|): e^s·(1 + err), where
+    // fdlibm's e^u·e^v rounds twice.
+    let s = l.add(u, v);
+    let us = l.sub(u, s);
+    let err = l.add(us, v);
+    let e = exp_scaled(l, s, 0);
+    let e = l.mla(e, err, e);
+    let tail = l.div(e, a);
+    Parts { y, pq, tail }
+}
+
 /// `erf(x)`.
 pub(crate) struct Erf;
 
 impl Algorithm for Erf {
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         let a = l.abs(x);
-        // |x| < 0.84375: a + a·P(z)/Q(z), z = a²
-        let z = l.mul(a, a);
-        let p = l.poly(z, &PP);
-        let q = l.poly(z, &QQ);
-        let y = l.div(p, q);
+        let Parts { y, pq, tail } = parts(l, a);
         let res_a = l.mla(a, y, a);
-        // |x| < 1.25: 1 - ((1 - erx) - P(s)/Q(s)), s = a - 1
-        let s = l.addc(a, -1.0);
-        let p = l.poly(s, &PA);
-        let q = l.poly(s, &QA);
-        let pq = l.div(p, q);
         let t = l.csub(1.0 - ERX, pq);
         let res_b = l.csub(1.0, t);
-        // |x| < 6: 1 - e^(-z²-0.5625)·e^((z-a)(z+a) + R/S)/a, s = 1/a²
-        let one = l.c(1.0);
-        let s = l.div(one, z);
-        let ra = l.poly(s, &RA);
-        let sa = l.poly(s, &SA);
-        let rb = l.poly(s, &RB);
-        let sb = l.poly(s, &SB);
-        let first = l.cmpc(Cmp::Lt, a, f64::from_bits(0x4006_db6d_0000_0000));
-        let r = l.sel(first, ra, rb);
-        let big_s = l.sel(first, sa, sb);
-        let zl = l.clear_low_word(a);
-        let zz = l.mul(zl, zl);
-        let e1 = l.csub(-0.5625, zz);
-        let e1 = exp_scaled(l, e1, 0);
-        let d = l.sub(zl, a);
-        let sum = l.add(zl, a);
-        let rs = l.div(r, big_s);
-        let e2 = l.mla(d, sum, rs);
-        let e2 = exp_scaled(l, e2, 0);
-        let e = l.mul(e1, e2);
-        let e = l.div(e, a);
-        let res_c = l.csub(1.0, e);
+        let res_c = l.csub(1.0, tail);
         let in_c = l.cmpc(Cmp::Lt, a, 6.0);
+        let one = l.c(1.0);
         let y = l.sel(in_c, res_c, one);
         let in_b = l.cmpc(Cmp::Lt, a, 1.25);
         let y = l.sel(in_b, res_b, y);
         let in_a = l.cmpc(Cmp::Lt, a, 0.84375);
         let y = l.sel(in_a, res_a, y);
         let y = l.copysign(y, x);
+        l.keep_nan(x, y)
+    }
+}
+
+/// `erfc(x) = 1 - erf(x)`, accurate where `erf(x)` is near 1: the same intervals, with
+/// `1 - (x + x·y)` below 1/4, `0.5 - (x - 0.5 + x·y)` up to 0.84375, `(1 - erx) - pq` up to
+/// 1.25, the tail up to 28 and 0 beyond; `2 - erfc(|x|)` for negative `x` from 0.84375.
+pub(crate) struct Erfc;
+
+impl Algorithm for Erfc {
+    fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
+        let a = l.abs(x);
+        let Parts { y, pq, tail } = parts(l, a);
+        let xy = l.mul(x, y);
+        let s = l.add(x, xy);
+        let near = l.csub(1.0, s);
+        let h = l.addc(x, -0.5);
+        let h = l.add(h, xy);
+        let far = l.csub(0.5, h);
+        let quarter = l.cmpc(Cmp::Lt, x, 0.25);
+        let res_a = l.sel(quarter, near, far);
+        let res_b = l.csub(1.0 - ERX, pq);
+        let in_b = l.cmpc(Cmp::Lt, a, 1.25);
+        let pos = l.sel(in_b, res_b, tail);
+        let in_c = l.cmpc(Cmp::Lt, a, 28.0);
+        let zero = l.c(0.0);
+        let pos = l.sel(in_c, pos, zero);
+        let neg = l.csub(2.0, pos);
+        let negative = l.cmpc(Cmp::Lt, x, 0.0);
+        let y = l.sel(negative, neg, pos);
+        let in_a = l.cmpc(Cmp::Lt, a, 0.84375);
+        let y = l.sel(in_a, res_a, y);
         l.keep_nan(x, y)
     }
 }

@@ -230,6 +230,7 @@ pub(crate) fn dispatch<V: Visit>(f: MathFn, v: V) -> V::Out {
         MathFn::Sigmoid => v.visit::<exp::Sigmoid>(),
         MathFn::Softplus => v.visit::<exp::Softplus>(),
         MathFn::Erf => v.visit::<erf::Erf>(),
+        MathFn::Erfc => v.visit::<erf::Erfc>(),
     }
 }
 
