@@ -10,12 +10,12 @@
 //! result from the inputs and those buffers. Buffers stay in L1/L2; the cheap arithmetic
 //! stays fused in native code.
 //!
-//! The plan is built (its kernels compiled) the first time a kernel runs over at least
-//! [`CHUNKED_MIN`] elements, for programs with at least one op that has a bulk routine
+//! The plan is built (its kernels compiled) by the kernel's owner, the public
+//! `ElementwiseKernel`, the first time it runs over at least [`CHUNKED_MIN`] elements, for programs with at least one op that has a bulk routine
 //! (others, like `pow`, stay inside the chunk kernels).
 
 use crate::bulk::{self, UnaryOp};
-use crate::kernel::{compile_elementwise, ElementwiseKernel, KernelArg};
+use crate::kernel::{compile_native, KernelArg, NativeKernel, NativeOnly};
 use crate::JitError;
 use std::collections::HashMap;
 use tensorlift_ir::{DType, ScalarArgs, ScalarNode, ScalarOp, ScalarProgram};
@@ -34,7 +34,7 @@ enum Source {
     /// The result of step `k`.
     Step(usize),
     /// A kernel over the program's inputs and the earlier steps' results.
-    Kernel(Box<ElementwiseKernel>),
+    Kernel(Box<NativeKernel>),
 }
 
 /// One transcendental node: its argument, and the bulk routine applied to it.
@@ -50,7 +50,7 @@ struct Step {
 pub(crate) struct ChunkPlan {
     steps: Vec<Step>,
     /// The result, from the program's inputs followed by one input per step.
-    out: ElementwiseKernel,
+    out: NativeKernel,
     /// The result is the last step's: that step writes the output directly (no final
     /// kernel pass).
     last_is_result: bool,
@@ -231,12 +231,12 @@ impl ChunkPlan {
             } else if let Some(k) = done.iter().position(|&d| d == arg).filter(|&k| steps[k].dtype == dtype) {
                 Source::Step(k)
             } else {
-                Source::Kernel(Box::new(compile_elementwise(&sub_program(p, arg, dtype, &done))?))
+                Source::Kernel(Box::new(compile_native(&sub_program(p, arg, dtype, &done))?))
             };
             steps.push(Step { source, op, dtype });
             done.push(v);
         }
-        let out = compile_elementwise(&sub_program(p, p.output, p.out_dtype(), &done))?;
+        let out = compile_native(&sub_program(p, p.output, p.out_dtype(), &done))?;
         let last_is_result =
             done.last() == Some(&p.output) && steps.last().is_some_and(|s: &Step| s.dtype == p.out_dtype());
         Ok(Some(ChunkPlan { steps, out, last_is_result }))
@@ -245,7 +245,7 @@ impl ChunkPlan {
     /// Computes elements `begin..end` of the result into `out`, chunk by chunk.
     ///
     /// # Safety
-    /// As [`ElementwiseKernel`]'s `run_raw`: the arguments were checked against the
+    /// As `NativeKernel::run_raw`: the arguments were checked against the
     /// program, `out` is valid for writes of `len` elements of the result's dtype, nothing
     /// else accesses it, and `begin <= end <= len`.
     pub(crate) unsafe fn run(
@@ -282,8 +282,8 @@ impl ChunkPlan {
                     Source::Step(j) => before[*j].arg(m),
                     Source::Kernel(kernel) => {
                         match &mut scratch[k] {
-                            Buf::F64(v) => kernel.run(&args, &mut v[..m])?,
-                            Buf::F32(v) => kernel.run(&args, &mut v[..m])?,
+                            Buf::F64(v) => kernel.run_range(&NativeOnly, &args, &mut v[..m], 0..m)?,
+                            Buf::F32(v) => kernel.run_range(&NativeOnly, &args, &mut v[..m], 0..m)?,
                         }
                         scratch[k].arg(m)
                     }
@@ -316,7 +316,9 @@ impl ChunkPlan {
             // SAFETY: elements `c0..c1` of `out` are inside its `len` elements (the caller
             // guarantees `end <= len`), so the `m` elements from `out + c0 * size` are valid
             // for writes and accessed by nothing else.
-            unsafe { self.out.run_raw(&args, self.out.out_dtype(), out.add(c0 * size), m, 0..m)? };
+            unsafe {
+                self.out.run_raw(&NativeOnly, &args, self.out.out_dtype(), out.add(c0 * size), m, 0..m)?
+            };
             c0 = c1;
         }
         debug_assert!(end <= len);

@@ -13,10 +13,12 @@
 pub mod bulk;
 mod chunked;
 mod disas;
+mod elementwise;
 pub mod kernel;
 mod vmath;
 
-pub use kernel::{compile_elementwise, ElementwiseKernel, KernelArg, KernelOut};
+pub use elementwise::{compile_elementwise, ElementwiseKernel};
+pub use kernel::{KernelArg, KernelOut};
 
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};

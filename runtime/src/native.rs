@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use tensorlift_ir::kernels::{self, KernelInput};
 use tensorlift_ir::{DType, FunctionGraph, NodeId, Op, Tensor, TensorElement, TensorType, ValueError};
-use tensorlift_jit::kernel::{ElementwiseKernel, KernelArg, KernelOut};
+use tensorlift_jit::{ElementwiseKernel, KernelArg, KernelOut};
 
 /// The compiled kernels of one graph, by node.
 #[derive(Clone, Default)]
