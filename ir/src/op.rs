@@ -607,7 +607,7 @@ impl Op {
 /// ranks, and broadcast as an elementwise op's.
 fn composite_type(p: &ScalarProgram, ins: &[Operand], op: &str) -> Result<TensorType, BuildErrorKind> {
     let invalid = |reason: String| BuildErrorKind::Invalid { op: op.into(), reason };
-    p.validate().map_err(invalid)?;
+    p.validate().map_err(|e| invalid(e.to_string()))?;
     if ins.len() != p.inputs.len() {
         return Err(invalid(format!("the program takes {} inputs, got {}", p.inputs.len(), ins.len())));
     }

@@ -51,7 +51,7 @@ pub enum JitError {
     },
     /// The program is malformed (`ScalarProgram::validate` refused it).
     #[error("invalid scalar program: {0}")]
-    InvalidProgram(String),
+    InvalidProgram(#[from] tensorlift_ir::ProgramError),
     /// Cranelift failed to compile or link the generated function.
     #[error("cranelift: {0}")]
     Compile(String),

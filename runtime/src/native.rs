@@ -260,16 +260,12 @@ fn single_op(
     id: NodeId,
     op: tensorlift_ir::ScalarOp,
 ) -> Option<tensorlift_ir::ScalarProgram> {
-    let node = g.node(id);
-    let inputs: Vec<DType> = node.inputs.iter().map(|&i| g.ty(i).dtype).collect();
-    let n = inputs.len();
-    let p = tensorlift_ir::ScalarProgram {
-        inputs,
-        nodes: vec![tensorlift_ir::ScalarNode::Apply { op, args: (0..n).collect(), dtype: g.ty(id).dtype }],
-        output: n,
-        extra_outputs: Vec::new(),
-    };
-    p.validate().ok().map(|_| p)
+    let mut b = tensorlift_ir::ScalarProgramBuilder::new();
+    let args =
+        g.node(id).inputs.iter().map(|&i| b.add_input(g.ty(i).dtype)).collect::<Result<Vec<_>, _>>().ok()?;
+    let v = b.apply(op, &args).ok()?;
+    // The program computes the node's dtype (a mismatch would write the wrong type).
+    b.finish(&[v]).ok().filter(|p| p.out_dtype() == g.ty(id).dtype)
 }
 
 /// How one input of a kernel run is laid out against the result's shape, split at axis

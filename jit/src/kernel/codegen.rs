@@ -12,7 +12,7 @@ use cranelift_codegen::ir::{
 };
 use cranelift_frontend::FunctionBuilder;
 use std::collections::HashMap;
-use tensorlift_ir::{DType, ScalarNode, ScalarOp, ScalarProgram};
+use tensorlift_ir::{DType, ScalarNode, ScalarOp, ScalarProgram, ScalarValue};
 
 /// How many vector groups one iteration of the main loop computes.
 const UNROLL: usize = 2;
@@ -133,8 +133,9 @@ impl Gen<'_> {
         let outs: Vec<(Value, DType)> = self
             .p
             .outputs()
+            .iter()
             .enumerate()
-            .map(|(k, v)| {
+            .map(|(k, &v)| {
                 (b.ins().load(ptr, mem(), outs_pp, (k * ptr.bytes() as usize) as i32), self.p.dtype_of(v))
             })
             .collect();
@@ -270,20 +271,17 @@ impl Gen<'_> {
             };
             vals.push(repr);
         }
-        self.p.outputs().map(|v| self.arg(&mut e, &vals, v, self.p.dtype_of(v))).collect()
+        self.p.outputs().iter().map(|&v| self.arg(&mut e, &vals, v, self.p.dtype_of(v))).collect()
     }
 
     /// Value `v` converted to `d`.
-    fn arg(&self, e: &mut Emit<'_, '_>, vals: &[Option<Repr>], v: usize, d: DType) -> Repr {
-        let n_in = self.p.inputs.len();
-        if v >= n_in {
-            if let ScalarNode::Const { dtype, bits } = self.p.nodes[v - n_in] {
-                let x = const_value(dtype, bits, d);
-                let c = e.fconst(d, x);
-                return Repr { dtype: d, chunks: c };
-            }
+    fn arg(&self, e: &mut Emit<'_, '_>, vals: &[Option<Repr>], v: ScalarValue, d: DType) -> Repr {
+        if let Some(&ScalarNode::Const { dtype, bits }) = self.p.node_of(v) {
+            let x = const_value(dtype, bits, d);
+            let c = e.fconst(d, x);
+            return Repr { dtype: d, chunks: c };
         }
-        let r = vals[v].as_ref().expect("live values are computed before use");
+        let r = vals[v.index()].as_ref().expect("live values are computed before use");
         e.convert(r, d)
     }
 
@@ -292,7 +290,7 @@ impl Gen<'_> {
         e: &mut Emit<'_, '_>,
         vals: &[Option<Repr>],
         op: ScalarOp,
-        args: &[usize],
+        args: &[ScalarValue],
         cd: DType,
         out: DType,
     ) -> Repr {

@@ -184,7 +184,7 @@ pub(crate) fn compile_native(program: &ScalarProgram) -> Result<NativeKernel, Ji
         func,
         inputs: program.inputs.clone(),
         output: program.out_dtype(),
-        outputs: program.outputs().map(|v| program.dtype_of(v)).collect(),
+        outputs: program.outputs().iter().map(|&v| program.dtype_of(v)).collect(),
         vector_width: plan.vector_width,
         callees: callee_names,
         clif,

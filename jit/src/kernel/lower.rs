@@ -66,17 +66,17 @@ pub(super) struct Plan {
 }
 
 pub(super) fn plan(p: &ScalarProgram) -> Result<Plan, JitError> {
-    p.validate().map_err(JitError::InvalidProgram)?;
+    p.validate()?;
     let n_in = p.inputs.len();
     let total = n_in + p.nodes.len();
     let mut live = vec![false; total];
     for v in p.outputs() {
-        live[v] = true;
+        live[v.index()] = true;
     }
     for v in (n_in..total).rev() {
         if let (true, ScalarNode::Apply { args, .. }) = (live[v], &p.nodes[v - n_in]) {
-            for &a in args {
-                live[a] = true;
+            for a in args {
+                live[a.index()] = true;
             }
         }
     }
@@ -134,7 +134,7 @@ pub(super) fn plan(p: &ScalarProgram) -> Result<Plan, JitError> {
         }
     }
     // Reached by a constant result (the ops' results were checked above).
-    for out in p.outputs().map(|v| p.dtype_of(v)) {
+    for out in p.outputs().iter().map(|&v| p.dtype_of(v)) {
         if !out.is_float() {
             return Err(JitError::Unsupported { op: format!("a {out} result") });
         }
