@@ -15,7 +15,7 @@
 //! (others, like `pow`, stay inside the chunk kernels).
 
 use crate::bulk::{self, UnaryOp};
-use crate::kernel::{compile_native, KernelArg, NativeKernel, NativeOnly};
+use crate::kernel::{compile_native, KernelArg, LongRun, NativeKernel};
 use crate::JitError;
 use std::collections::HashMap;
 use tensorlift_ir::{
@@ -247,14 +247,16 @@ impl ChunkPlan {
             done.last() == Some(&p.output()) && steps.last().is_some_and(|s: &Step| s.dtype == p.out_dtype());
         Ok(Some(ChunkPlan { steps, out, last_is_result }))
     }
+}
 
+impl LongRun for ChunkPlan {
     /// Computes elements `begin..end` of the result into `out`, chunk by chunk.
     ///
     /// # Safety
     /// As `NativeKernel::run_raw`: the arguments were checked against the
     /// program, `out` is valid for writes of `len` elements of the result's dtype, nothing
     /// else accesses it, and `begin <= end <= len`.
-    pub(crate) unsafe fn run(
+    unsafe fn run(
         &self,
         inputs: &[KernelArg<'_>],
         out: *mut u8,
@@ -288,8 +290,8 @@ impl ChunkPlan {
                     Source::Step(j) => before[*j].arg(m),
                     Source::Kernel(kernel) => {
                         match &mut scratch[k] {
-                            Buf::F64(v) => kernel.run_range(&NativeOnly, &args, &mut v[..m], 0..m)?,
-                            Buf::F32(v) => kernel.run_range(&NativeOnly, &args, &mut v[..m], 0..m)?,
+                            Buf::F64(v) => kernel.run_range(None, &args, &mut v[..m], 0..m)?,
+                            Buf::F32(v) => kernel.run_range(None, &args, &mut v[..m], 0..m)?,
                         }
                         scratch[k].arg(m)
                     }
@@ -322,9 +324,7 @@ impl ChunkPlan {
             // SAFETY: elements `c0..c1` of `out` are inside its `len` elements (the caller
             // guarantees `end <= len`), so the `m` elements from `out + c0 * size` are valid
             // for writes and accessed by nothing else.
-            unsafe {
-                self.out.run_raw(&NativeOnly, &args, self.out.out_dtype(), out.add(c0 * size), m, 0..m)?
-            };
+            unsafe { self.out.run_raw(None, &args, self.out.out_dtype(), out.add(c0 * size), m, 0..m)? };
             c0 = c1;
         }
         debug_assert!(end <= len);

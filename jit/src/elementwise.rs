@@ -126,7 +126,7 @@ impl ElementwiseKernel {
         out: &mut [T],
         range: Range<usize>,
     ) -> Result<(), JitError> {
-        self.native.run_range(self, inputs, out, range)
+        self.native.run_range(self.long(range.len()), inputs, out, range)
     }
 
     /// Like [`run`](Self::run), into an output that need not be initialized: on `Ok`, every
@@ -137,7 +137,7 @@ impl ElementwiseKernel {
         inputs: &[KernelArg<'_>],
         out: &mut [MaybeUninit<T>],
     ) -> Result<(), JitError> {
-        self.native.run_uninit(self, inputs, out)
+        self.native.run_uninit(self.long(out.len()), inputs, out)
     }
 
     /// Computes every element of every output of a multi-output program in one pass:
@@ -174,33 +174,21 @@ impl ElementwiseKernel {
         rows: usize,
         out: &mut [MaybeUninit<T>],
     ) -> Result<(), JitError> {
-        self.native.run_rows(self, inputs, row_strides, rows, out)
+        self.native.run_rows(
+            self.long(out.len().checked_div(rows).unwrap_or(0)),
+            inputs,
+            row_strides,
+            rows,
+            out,
+        )
     }
 
-    /// The chunk plan, built on first use; `None` when it does not apply. A plan that fails
-    /// to compile leaves the native loop in charge.
-    fn chunk_plan(&self) -> Option<&ChunkPlan> {
-        let program = self.program.as_ref()?;
-        self.chunk_plan.get_or_init(|| ChunkPlan::new(program).ok().flatten().map(Box::new)).as_deref()
-    }
-}
-
-impl LongRun for ElementwiseKernel {
-    fn takes(&self, n: usize) -> bool {
-        n >= CHUNKED_MIN && self.chunk_plan().is_some()
-    }
-
-    unsafe fn run(
-        &self,
-        inputs: &[KernelArg<'_>],
-        out: *mut u8,
-        len: usize,
-        begin: usize,
-        end: usize,
-    ) -> Result<(), JitError> {
-        let plan = self.chunk_plan().ok_or_else(|| JitError::Compile("no chunk plan".into()))?;
-        // SAFETY: the caller's guarantees (checked arguments, `out` valid and exclusive for
-        // `len` elements, `begin <= end <= len`) are the plan's.
-        unsafe { plan.run(inputs, out, len, begin, end) }
+    /// The way runs of `n` elements (per row) go when not through the native loop: the
+    /// chunk plan, built on the first run long enough, if it applies. A plan that fails to
+    /// compile leaves the native loop in charge.
+    fn long(&self, n: usize) -> Option<&dyn LongRun> {
+        let program = self.program.as_ref().filter(|_| n >= CHUNKED_MIN)?;
+        let plan = self.chunk_plan.get_or_init(|| ChunkPlan::new(program).ok().flatten().map(Box::new));
+        plan.as_deref().map(|p| p as &dyn LongRun)
     }
 }

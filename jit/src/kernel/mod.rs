@@ -100,4 +100,4 @@ mod run;
 
 pub use args::{KernelArg, KernelOut};
 pub(crate) use compile::{compile_native, NativeKernel};
-pub(crate) use run::{LongRun, NativeOnly};
+pub(crate) use run::LongRun;

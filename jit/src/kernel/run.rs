@@ -2,9 +2,9 @@
 //! dtypes, lengths and bounds of its arguments (`super::args`) before the `unsafe` call of
 //! the native function, and each `unsafe` block states why the call is sound.
 //!
-//! A long run may go another way instead of the native loop: the kernel's owner decides,
-//! through [`LongRun`] (the public `ElementwiseKernel` routes long runs of transcendental
-//! programs through its chunk plan).
+//! A run may go another way instead of the native loop: the kernel's owner decides, and
+//! passes a [`LongRun`] (the public `ElementwiseKernel` passes its chunk plan for long runs
+//! of transcendental programs).
 
 use super::args::{outside, with_raw_args, KernelArg, KernelOut};
 use super::compile::NativeKernel;
@@ -13,12 +13,9 @@ use std::mem::MaybeUninit;
 use std::ops::Range;
 use tensorlift_ir::{DType, Element};
 
-/// Another way to compute long runs of a kernel, chosen by the kernel's owner: the native
-/// loop runs whatever it does not take.
+/// Another way to compute a run of a kernel (its chunk plan), which the kernel's owner
+/// passes for the runs it wants computed that way; the native loop runs the others.
 pub(crate) trait LongRun {
-    /// Whether a run of `n` elements goes through [`run`](Self::run).
-    fn takes(&self, n: usize) -> bool;
-
     /// Computes elements `begin..end` of the result into `out`.
     ///
     /// # Safety
@@ -35,31 +32,11 @@ pub(crate) trait LongRun {
     ) -> Result<(), JitError>;
 }
 
-/// Every run through the native loop.
-pub(crate) struct NativeOnly;
-
-impl LongRun for NativeOnly {
-    fn takes(&self, _: usize) -> bool {
-        false
-    }
-
-    unsafe fn run(
-        &self,
-        _: &[KernelArg<'_>],
-        _: *mut u8,
-        _: usize,
-        _: usize,
-        _: usize,
-    ) -> Result<(), JitError> {
-        Err(JitError::Compile("no other way to run this kernel".into()))
-    }
-}
-
 impl NativeKernel {
-    /// [`ElementwiseKernel::run_range`](crate::ElementwiseKernel::run_range), long runs going `long`'s way.
+    /// [`ElementwiseKernel::run_range`](crate::ElementwiseKernel::run_range), through `long` if given.
     pub(crate) fn run_range<T: Element>(
         &self,
-        long: &dyn LongRun,
+        long: Option<&dyn LongRun>,
         inputs: &[KernelArg<'_>],
         out: &mut [T],
         range: Range<usize>,
@@ -68,10 +45,10 @@ impl NativeKernel {
         unsafe { self.run_raw(long, inputs, T::DTYPE, out.as_mut_ptr().cast(), out.len(), range) }
     }
 
-    /// [`ElementwiseKernel::run_uninit`](crate::ElementwiseKernel::run_uninit), long runs going `long`'s way.
+    /// [`ElementwiseKernel::run_uninit`](crate::ElementwiseKernel::run_uninit), through `long` if given.
     pub(crate) fn run_uninit<T: Element>(
         &self,
-        long: &dyn LongRun,
+        long: Option<&dyn LongRun>,
         inputs: &[KernelArg<'_>],
         out: &mut [MaybeUninit<T>],
     ) -> Result<(), JitError> {
@@ -112,10 +89,10 @@ impl NativeKernel {
         Ok(())
     }
 
-    /// [`ElementwiseKernel::run_rows`](crate::ElementwiseKernel::run_rows), long runs going `long`'s way.
+    /// [`ElementwiseKernel::run_rows`](crate::ElementwiseKernel::run_rows), through `long` if given.
     pub(crate) fn run_rows<T: Element>(
         &self,
-        long: &dyn LongRun,
+        long: Option<&dyn LongRun>,
         inputs: &[KernelArg<'_>],
         row_strides: &[isize],
         rows: usize,
@@ -141,7 +118,7 @@ impl NativeKernel {
         }
         let out = out.as_mut_ptr().cast::<u8>();
         let row_bytes = len * self.output.size();
-        if long.takes(len) {
+        if long.is_some() {
             // Long rows: each row on its own, the other way.
             for r in 0..rows {
                 let args: Vec<KernelArg<'_>> =
@@ -235,7 +212,7 @@ impl NativeKernel {
     /// access it during the call.
     pub(crate) unsafe fn run_raw(
         &self,
-        long: &dyn LongRun,
+        long: Option<&dyn LongRun>,
         inputs: &[KernelArg<'_>],
         dtype: DType,
         out: *mut u8,
@@ -248,21 +225,20 @@ impl NativeKernel {
         unsafe { self.run_checked(long, inputs, out, len, range) }
     }
 
-    /// Runs the native function over `range` of the output, or `long`'s way when it takes
-    /// a run that long.
+    /// Runs the native function over `range` of the output, or `long` if given.
     ///
     /// # Safety
     /// As [`run_raw`](Self::run_raw), and the arguments passed its checks.
     unsafe fn run_checked(
         &self,
-        long: &dyn LongRun,
+        long: Option<&dyn LongRun>,
         inputs: &[KernelArg<'_>],
         out: *mut u8,
         len: usize,
         range: Range<usize>,
     ) -> Result<(), JitError> {
         let (begin, end) = (range.start, range.end);
-        if long.takes(end - begin) {
+        if let Some(long) = long {
             // SAFETY: the arguments were checked, and the caller's guarantees on `out`,
             // `len` and the range are passed on.
             return unsafe { long.run(inputs, out, len, begin, end) };
