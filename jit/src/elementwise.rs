@@ -54,17 +54,20 @@ pub fn compile_elementwise(program: &ScalarProgram) -> Result<ElementwiseKernel,
 
 impl ElementwiseKernel {
     /// The dtype of each input, as the program declares them.
+    #[inline]
     pub fn input_dtypes(&self) -> &[DType] {
         self.native.input_dtypes()
     }
 
     /// The result's dtype.
+    #[inline]
     pub fn out_dtype(&self) -> DType {
         self.native.out_dtype()
     }
 
     /// The dtype of every output: the result's, then the extra outputs' of a multi-output
     /// program.
+    #[inline]
     pub fn output_dtypes(&self) -> &[DType] {
         self.native.output_dtypes()
     }
@@ -111,6 +114,7 @@ impl ElementwiseKernel {
     /// length (it must equal `out.len()`), a strided input's bounds (every element read
     /// must be inside its data: [`JitError::ArgBounds`]) or `T` (it must be the result's
     /// dtype) is wrong.
+    #[inline]
     pub fn run<T: Element>(&self, inputs: &[KernelArg<'_>], out: &mut [T]) -> Result<(), JitError> {
         let len = out.len();
         self.run_range(inputs, out, 0..len)
@@ -120,6 +124,7 @@ impl ElementwiseKernel {
     /// elements are left untouched). Slices are still as long as `out`: element `i` of the
     /// result reads element `i` of each input (element `first + i * stride` of a strided
     /// one).
+    #[inline]
     pub fn run_range<T: Element>(
         &self,
         inputs: &[KernelArg<'_>],
@@ -132,6 +137,7 @@ impl ElementwiseKernel {
     /// Like [`run`](Self::run), into an output that need not be initialized: on `Ok`, every
     /// element of `out` is written (so a fresh `Vec::with_capacity` buffer skips the pass
     /// that zeroes it).
+    #[inline]
     pub fn run_uninit<T: Element>(
         &self,
         inputs: &[KernelArg<'_>],
@@ -146,6 +152,7 @@ impl ElementwiseKernel {
     ///
     /// Errors (and nothing runs) as [`run`](Self::run) does, and when the number of outputs,
     /// an output's dtype or length (all as long as the first) is wrong.
+    #[inline]
     pub fn run_outputs_uninit(
         &self,
         inputs: &[KernelArg<'_>],
@@ -167,6 +174,7 @@ impl ElementwiseKernel {
     /// long as a row: every element read, of every input, must lie inside it
     /// ([`JitError::ArgBounds`]); [`JitError::Rows`] when `rows` does not divide
     /// `out.len()`.
+    #[inline]
     pub fn run_rows<T: Element>(
         &self,
         inputs: &[KernelArg<'_>],
@@ -186,6 +194,7 @@ impl ElementwiseKernel {
     /// The way runs of `n` elements (per row) go when not through the native loop: the
     /// chunk plan, built on the first run long enough, if it applies. A plan that fails to
     /// compile leaves the native loop in charge.
+    #[inline]
     fn long(&self, n: usize) -> Option<&dyn LongRun> {
         let program = self.program.as_ref().filter(|_| n >= CHUNKED_MIN)?;
         let plan = self.chunk_plan.get_or_init(|| ChunkPlan::new(program).ok().flatten().map(Box::new));

@@ -71,6 +71,7 @@ impl<'a> KernelArg<'a> {
     }
 
     /// The input's dtype.
+    #[inline]
     pub fn dtype(&self) -> DType {
         match self {
             KernelArg::F64(_) | KernelArg::ScalarF64(_) | KernelArg::StridedF64 { .. } => DType::F64,
@@ -80,6 +81,7 @@ impl<'a> KernelArg<'a> {
 
     /// The slice's length; `None` for a scalar or a strided argument (whose data need not
     /// be as long as the output).
+    #[inline]
     pub fn len(&self) -> Option<usize> {
         match self {
             KernelArg::F64(s) => Some(s.len()),
@@ -95,6 +97,7 @@ impl<'a> KernelArg<'a> {
 
     /// The argument as data length, first element and stride: a slice `(len, 0, 1)`, a
     /// scalar `(1, 0, 0)`.
+    #[inline]
     pub(super) fn extent(&self) -> (usize, usize, isize) {
         match *self {
             KernelArg::F64(s) => (s.len(), 0, 1),
@@ -107,6 +110,7 @@ impl<'a> KernelArg<'a> {
 
     /// Row `r` of a [`run_rows`](crate::ElementwiseKernel::run_rows) argument as a strided one
     /// (a scalar stays itself); its first position must have been checked.
+    #[inline]
     pub(super) fn row(self, r: usize, row_stride: isize) -> KernelArg<'a> {
         let at = |first: usize| (first as isize).wrapping_add((r as isize).wrapping_mul(row_stride)) as usize;
         match self {
@@ -123,6 +127,7 @@ impl<'a> KernelArg<'a> {
     }
 
     /// A strided argument's data length, first element and stride.
+    #[inline]
     pub(super) fn strided(&self) -> Option<(usize, usize, isize)> {
         match *self {
             KernelArg::StridedF64 { data, first, stride } => Some((data.len(), first, stride)),
@@ -133,6 +138,7 @@ impl<'a> KernelArg<'a> {
 
     /// The address of element 0 (computed without dereferencing: it need not exist) and
     /// the stride in elements (0 for a scalar, 1 for a slice).
+    #[inline]
     pub(super) fn raw(&self) -> (*const u8, isize) {
         match self {
             KernelArg::F64(s) => (s.as_ptr().cast(), 1),
@@ -161,6 +167,7 @@ pub enum KernelOut<'a> {
 
 impl KernelOut<'_> {
     /// The buffer's dtype.
+    #[inline]
     pub fn dtype(&self) -> DType {
         match self {
             KernelOut::F64(_) => DType::F64,
@@ -169,6 +176,7 @@ impl KernelOut<'_> {
     }
 
     /// The buffer's length.
+    #[inline]
     pub fn len(&self) -> usize {
         match self {
             KernelOut::F64(s) => s.len(),
@@ -181,6 +189,7 @@ impl KernelOut<'_> {
         self.len() == 0
     }
 
+    #[inline]
     pub(super) fn as_mut_ptr(&mut self) -> *mut u8 {
         match self {
             KernelOut::F64(s) => s.as_mut_ptr().cast(),
@@ -193,6 +202,7 @@ impl KernelOut<'_> {
 /// `range`, that is outside `0..len`, if any: the first such corner of that rectangle
 /// (`i128::MAX` for one that overflows). The position is linear in `r` and `i`, so
 /// checking the four corners checks every position.
+#[inline]
 pub(super) fn outside(
     len: usize,
     first: usize,
@@ -251,6 +261,7 @@ impl From<f32> for KernelArg<'_> {
 
 /// Calls `f` with each input's element-0 address and stride (`KernelArg::raw`), held on the
 /// stack for up to 16 inputs.
+#[inline]
 pub(super) fn with_raw_args<R>(
     inputs: &[KernelArg<'_>],
     f: impl FnOnce(&mut [*const u8], &[isize]) -> R,

@@ -72,17 +72,20 @@ impl fmt::Debug for NativeKernel {
 
 impl NativeKernel {
     /// The dtype of each input, as the program declares them.
+    #[inline]
     pub(crate) fn input_dtypes(&self) -> &[DType] {
         &self.inputs
     }
 
     /// The result's dtype.
+    #[inline]
     pub(crate) fn out_dtype(&self) -> DType {
         self.output
     }
 
     /// The dtype of every output: the result's, then the extra outputs' of a multi-output
     /// program.
+    #[inline]
     pub(crate) fn output_dtypes(&self) -> &[DType] {
         &self.outputs
     }

@@ -34,6 +34,7 @@ pub(crate) trait LongRun {
 
 impl NativeKernel {
     /// [`ElementwiseKernel::run_range`](crate::ElementwiseKernel::run_range), through `long` if given.
+    #[inline]
     pub(crate) fn run_range<T: Element>(
         &self,
         long: Option<&dyn LongRun>,
@@ -46,6 +47,7 @@ impl NativeKernel {
     }
 
     /// [`ElementwiseKernel::run_uninit`](crate::ElementwiseKernel::run_uninit), through `long` if given.
+    #[inline]
     pub(crate) fn run_uninit<T: Element>(
         &self,
         long: Option<&dyn LongRun>,
@@ -59,6 +61,7 @@ impl NativeKernel {
     }
 
     /// [`ElementwiseKernel::run_outputs_uninit`](crate::ElementwiseKernel::run_outputs_uninit).
+    #[inline]
     pub(crate) fn run_outputs_uninit(
         &self,
         inputs: &[KernelArg<'_>],
@@ -90,6 +93,7 @@ impl NativeKernel {
     }
 
     /// [`ElementwiseKernel::run_rows`](crate::ElementwiseKernel::run_rows), through `long` if given.
+    #[inline]
     pub(crate) fn run_rows<T: Element>(
         &self,
         long: Option<&dyn LongRun>,
@@ -151,6 +155,7 @@ impl NativeKernel {
 
     /// Checks the output's dtype (a single-output kernel's) and the number and dtypes of
     /// the inputs.
+    #[inline]
     fn check_args(&self, inputs: &[KernelArg<'_>], dtype: DType) -> Result<(), JitError> {
         if dtype != self.output {
             return Err(JitError::OutDType { expected: self.output, got: dtype });
@@ -162,6 +167,7 @@ impl NativeKernel {
     }
 
     /// Checks the number and dtypes of the inputs.
+    #[inline]
     fn check_input_dtypes(&self, inputs: &[KernelArg<'_>]) -> Result<(), JitError> {
         if inputs.len() != self.inputs.len() {
             return Err(JitError::ArgCount { expected: self.inputs.len(), got: inputs.len() });
@@ -177,6 +183,7 @@ impl NativeKernel {
     /// Checks the inputs for a run over `range` of outputs of `len` elements: their number
     /// and dtypes, every slice as long as the outputs, every strided input inside its data
     /// over the range, and the range itself.
+    #[inline]
     fn check_inputs(
         &self,
         inputs: &[KernelArg<'_>],
@@ -210,6 +217,7 @@ impl NativeKernel {
     /// # Safety
     /// `out` must be valid for writes of `len` elements of `dtype`, and nothing else may
     /// access it during the call.
+    #[inline]
     pub(crate) unsafe fn run_raw(
         &self,
         long: Option<&dyn LongRun>,
@@ -229,6 +237,7 @@ impl NativeKernel {
     ///
     /// # Safety
     /// As [`run_raw`](Self::run_raw), and the arguments passed its checks.
+    #[inline]
     unsafe fn run_checked(
         &self,
         long: Option<&dyn LongRun>,
