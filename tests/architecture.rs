@@ -575,36 +575,23 @@ fn read_sources(dir: &Path) -> Vec<(String, String)> {
     out
 }
 
-/// Crates whose module cycles are being broken elsewhere: reported, not failed on.
-const PENDING: &[&str] = &["jit"];
-
-fn workspace_report() -> (Vec<String>, Vec<String>) {
+fn workspace_report() -> Vec<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let (mut failures, mut pending) = (Vec::new(), Vec::new());
+    let mut failures = Vec::new();
     for k in CRATES {
         let dir = root.join(k.dir);
         let files = read_sources(&dir.join("src"));
         assert!(!files.is_empty(), "no sources under {}", dir.display());
         let toml = std::fs::read_to_string(dir.join("Cargo.toml")).expect("reads Cargo.toml");
         failures.extend(order_violations(k, &toml, &files));
-        for c in module_cycles(&files) {
-            let text = c.describe(k.name);
-            if PENDING.contains(&k.name) {
-                pending.push(text);
-            } else {
-                failures.push(text);
-            }
-        }
+        failures.extend(module_cycles(&files).iter().map(|c| c.describe(k.name)));
     }
-    (failures, pending)
+    failures
 }
 
 #[test]
 fn no_module_cycles_and_the_crate_order_holds() {
-    let (failures, pending) = workspace_report();
-    for p in &pending {
-        eprintln!("pending (being split elsewhere): {p}");
-    }
+    let failures = workspace_report();
     assert!(failures.is_empty(), "architecture violations:\n{}", failures.join("\n"));
 }
 
@@ -662,4 +649,33 @@ fn a_dependency_against_the_crate_order_is_reported() {
     assert!(v[1].contains("`ir` uses `tensorlift_runtime` at src/lib.rs:2"), "{}", v[1]);
     let cli = &CRATES[5];
     assert!(order_violations(cli, "[dependencies]\ntensorlift = { path = \"..\" }\n", &[]).is_empty());
+}
+
+/// Lines a source file may have without saying why at its top.
+const MAX_LINES: usize = 800;
+
+/// The line a longer file starts with, followed by its reason.
+const LONG_FILE_REASON: &str = "// Over 800 lines: ";
+
+#[test]
+fn no_source_file_over_800_lines_without_a_reason() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut long = Vec::new();
+    for k in CRATES {
+        let dir = root.join(k.dir).join("src");
+        for (path, text) in read_sources(&dir) {
+            let n = text.lines().count();
+            let reason = text
+                .lines()
+                .next()
+                .is_some_and(|l| l.len() > LONG_FILE_REASON.len() + 10 && l.starts_with(LONG_FILE_REASON));
+            if n > MAX_LINES && !reason {
+                long.push(format!("{}/src/{path} ({n} lines)", k.dir));
+            }
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "files over {MAX_LINES} lines without a `{LONG_FILE_REASON}…` first line: {long:?}"
+    );
 }

@@ -102,3 +102,23 @@ fn debug_mode_still_catches_errors_beyond_the_kernels_precision() {
     let err = g.call1(vec![0.0, 1.0]).expect_err("a 1e-7 error in float64 is caught");
     assert!(matches!(err, Error::DebugMismatch { .. }), "{err}");
 }
+
+/// #14 item 4: a kernel the JIT refuses is a typed `Error::Jit` (its source the JIT's own
+/// error), with the message it had as a flattened string.
+#[test]
+fn a_kernel_the_jit_refuses_is_a_typed_jit_error() {
+    let x = tl::dvector("x");
+    let mut f = debug_fn(&x, &(&x * 2.0 + 1.0).exp());
+    let node = f.outputs()[0];
+    // A comparison has no native lowering.
+    let refused =
+        ScalarProgram::parse_text("in float64 | t0 = const float64 1.0 | t1 = lt(i0, t0) | return t1")
+            .expect("parses");
+    let err = f.replace_native_kernel(node, &refused).expect_err("the JIT refuses it");
+    assert_eq!(err.to_string(), "replace_native_kernel: not supported by the JIT: lt");
+    let Error::Jit { context, source } = &err else { panic!("expected Error::Jit, got {err}") };
+    assert_eq!(*context, "replace_native_kernel");
+    assert!(matches!(**source, tensorlift_jit::JitError::Unsupported { .. }), "{source}");
+    let chained = std::error::Error::source(&err).expect("the JIT error is the source");
+    assert_eq!(chained.to_string(), source.to_string());
+}

@@ -1,3 +1,4 @@
+// Over 800 lines: the arena graph and its editing operations (hash-consing, replace, compact) share private index structures.
 //! `FunctionGraph`: the arena form of a program that passes rewrite and backends run.
 //! Nodes live in a vector indexed by `NodeId`; each knows its op, its inputs and its type
 //! (an index into the graph's table of distinct types); names, few, live in a map beside

@@ -46,7 +46,7 @@ pub use grad::{grad, grad1, grad_with, hessian, jacobian, Disconnected, GradErro
 pub use graph::{FunctionGraph, GraphNode, Inputs, NodeId, TypeId, Users};
 pub use op::{ArgOp, Idx, IndexEntry, Op, OpInfo, OpKind, ReduceOp, ReshapeDim};
 pub use print::{debugprint, debugprint_graph, dot_graph, pp, pp_graph, pp_graph_depth};
-pub use program::{ScalarArgs, ScalarNode, ScalarProgram};
+pub use program::{ProgramError, ScalarArgs, ScalarNode, ScalarProgram, ScalarProgramBuilder, ScalarValue};
 pub use scalar::{DTypeRule, GradKind, Lowering, MathFn, PpForm, ScalarOp};
 pub use shared::{SharedVar, Snapshot};
 pub use types::TensorType;

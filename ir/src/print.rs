@@ -217,7 +217,7 @@ fn format_node(g: &FunctionGraph, id: NodeId, args: &[String]) -> String {
         }
         Op::Dot => format!("({} \\dot {})", args[0], args[1]),
         Op::Gemm => format!("{}({})", gemm_name(g, id), args.join(", ")),
-        Op::Composite(p) if !p.extra_outputs.is_empty() => format!("Composite{{{p}}}({}).0", args.join(", ")),
+        Op::Composite(p) if p.n_outputs() > 1 => format!("Composite{{{p}}}({}).0", args.join(", ")),
         Op::Composite(p) => format!("Composite{{{p}}}({})", args.join(", ")),
         // The composite's own `….0` becomes `….<index>`.
         Op::CompositeOutput { index, .. } => {
@@ -387,7 +387,7 @@ fn label(g: &FunctionGraph, id: NodeId) -> String {
         Op::Reshape { shape } => format!("reshape{{{}}}", crate::op::fmt_reshape(shape)),
         Op::Concatenate { axis } => format!("join{{axis={axis}}}"),
         Op::Gemm => gemm_name(g, id).into(),
-        Op::Composite(p) if !p.extra_outputs.is_empty() => format!("Composite{{{p}}}.0"),
+        Op::Composite(p) if p.n_outputs() > 1 => format!("Composite{{{p}}}.0"),
         Op::Composite(p) => format!("Composite{{{p}}}"),
         Op::CompositeOutput { index, .. } => format!("output{{{index}}}"),
         Op::FusedReduce { op, axes, keepdims, body } => format!(

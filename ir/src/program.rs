@@ -11,9 +11,33 @@ use std::hash::{Hash, Hasher};
 /// Programs longer than this print as their size in `pp` (the text form is always complete).
 pub const PP_MAX_OPS: usize = 64;
 
+/// A value of a scalar program: input `k` is value `k`, and the result of node `k` is
+/// value `inputs.len() + k` (values are numbered in order, so every argument of a node is a
+/// value before it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ScalarValue(u32);
+
+impl ScalarValue {
+    /// The value numbered `index`.
+    pub const fn new(index: u32) -> ScalarValue {
+        ScalarValue(index)
+    }
+
+    /// Its number, as an index into per-value tables.
+    pub const fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl fmt::Display for ScalarValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "value {}", self.0)
+    }
+}
+
 /// The arguments of a scalar op, inline up to three: programs of fused chains hold
 /// thousands of nodes, and a heap list per node would cost an allocation each.
-pub type ScalarArgs = smallvec::SmallVec<[usize; 3]>;
+pub type ScalarArgs = smallvec::SmallVec<[ScalarValue; 3]>;
 
 /// One instruction of a scalar program.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -29,26 +53,102 @@ pub enum ScalarNode {
     Apply {
         /// The op.
         op: ScalarOp,
-        /// Value indices: `0..n_inputs` are the inputs, then one per earlier node.
+        /// Its arguments, each an earlier value.
         args: ScalarArgs,
         /// The result's dtype.
         dtype: DType,
     },
 }
 
-/// A scalar program: its result, and possibly further results computed in the same pass
-/// (a multi-output composite).
+/// Why a scalar program is malformed (refused by [`ScalarProgramBuilder`] or
+/// [`ScalarProgram::validate`]) or its text does not parse ([`ScalarProgram::parse_text`]).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProgramError {
+    /// A node reads a value that is not computed before it.
+    #[error("node {node} reads value {value}, which is not computed before it")]
+    UndefinedArg {
+        /// The node.
+        node: usize,
+        /// The value it reads.
+        value: usize,
+    },
+    /// An op with a fixed number of arguments got another number.
+    #[error("{op} takes {expected} arguments")]
+    Arity {
+        /// The op's name.
+        op: &'static str,
+        /// Its number of arguments.
+        expected: usize,
+        /// The number given.
+        got: usize,
+    },
+    /// An n-ary op (`add`, `mul`) got fewer than two arguments.
+    #[error("{op} takes 2 or more arguments")]
+    TooFewArgs {
+        /// The op's name.
+        op: &'static str,
+        /// The number given.
+        got: usize,
+    },
+    /// The op does not apply to its arguments' dtypes.
+    #[error("{reason}")]
+    ArgDTypes {
+        /// The op's name.
+        op: &'static str,
+        /// Why (from the op's dtype rule).
+        reason: String,
+    },
+    /// A node's dtype is not its op's result dtype.
+    #[error("node {node}: {op} gives {expected}, typed {got}")]
+    NodeDType {
+        /// The node.
+        node: usize,
+        /// The op's name.
+        op: &'static str,
+        /// The op's result dtype.
+        expected: DType,
+        /// The node's dtype.
+        got: DType,
+    },
+    /// An output is not a value of the program.
+    #[error("output {value} does not exist")]
+    UndefinedOutput {
+        /// The output's value.
+        value: usize,
+    },
+    /// A program without outputs.
+    #[error("a program has at least one output")]
+    NoOutputs,
+    /// An input declared after the first node (inputs are the first values).
+    #[error("input {input} is declared after the first node")]
+    InputAfterNode {
+        /// The input's number.
+        input: usize,
+    },
+    /// More values than a [`ScalarValue`] numbers.
+    #[error("a program holds at most {max} values")]
+    TooLarge {
+        /// The most values a program holds.
+        max: usize,
+    },
+    /// The text form does not parse.
+    #[error("{0}")]
+    Parse(String),
+}
+
+/// A scalar program: its inputs' dtypes, its instructions in order, and its outputs (output
+/// 0 is the result; a multi-output composite computes the others in the same pass). Built
+/// by [`ScalarProgramBuilder`] or [`ScalarProgram::parse_text`], both of which check it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScalarProgram {
     /// The dtype of each input.
     pub inputs: Vec<DType>,
     /// The instructions; value `inputs.len() + k` is the result of `nodes[k]`.
     pub nodes: Vec<ScalarNode>,
-    /// The value that is the result (output 0).
-    pub output: usize,
-    /// The values of outputs `1..`: empty for a program with one result. A `Composite`
-    /// node yields output 0; `Op::CompositeOutput { index: k }` nodes read output `k`.
-    pub extra_outputs: Vec<usize>,
+    /// The outputs' values, output 0 first (never empty). A `Composite` node yields output
+    /// 0; `Op::CompositeOutput { index: k }` nodes read output `k`.
+    outputs: Vec<ScalarValue>,
 }
 
 /// Nodes hashed at each end of a program.
@@ -60,8 +160,7 @@ impl Hash for ScalarProgram {
     /// ops long costs the same as a short one (equality, checked on a hash match, reads all).
     fn hash<H: Hasher>(&self, h: &mut H) {
         self.inputs.hash(h);
-        self.output.hash(h);
-        self.extra_outputs.hash(h);
+        self.outputs.hash(h);
         self.nodes.len().hash(h);
         let tail = self.nodes.len().saturating_sub(HASH_ENDS).max(HASH_ENDS);
         self.nodes.iter().take(HASH_ENDS).chain(self.nodes.iter().skip(tail)).for_each(|n| n.hash(h));
@@ -70,33 +169,68 @@ impl Hash for ScalarProgram {
 
 impl ScalarProgram {
     /// The dtype of value `v`.
-    pub fn dtype_of(&self, v: usize) -> DType {
-        match v.checked_sub(self.inputs.len()) {
-            None => self.inputs[v],
+    ///
+    /// # Panics
+    /// If `v` is not a value of the program.
+    pub fn dtype_of(&self, v: ScalarValue) -> DType {
+        match v.index().checked_sub(self.inputs.len()) {
+            None => self.inputs[v.index()],
             Some(k) => match &self.nodes[k] {
                 ScalarNode::Const { dtype, .. } | ScalarNode::Apply { dtype, .. } => *dtype,
             },
         }
     }
 
-    /// The result's dtype.
-    pub fn out_dtype(&self) -> DType {
-        self.dtype_of(self.output)
+    /// Number of values: the inputs, then one per node.
+    pub fn n_values(&self) -> usize {
+        self.inputs.len() + self.nodes.len()
     }
 
-    /// Every output's value: the result, then the extra outputs.
-    pub fn outputs(&self) -> impl Iterator<Item = usize> + '_ {
-        std::iter::once(self.output).chain(self.extra_outputs.iter().copied())
+    /// Every value, in order.
+    pub fn values(&self) -> impl Iterator<Item = ScalarValue> {
+        (0..self.n_values()).map(|v| ScalarValue(v as u32))
+    }
+
+    /// The value computed by node `k`.
+    pub fn node_value(&self, k: usize) -> ScalarValue {
+        ScalarValue((self.inputs.len() + k) as u32)
+    }
+
+    /// The node that computes `v`, or `None` for an input.
+    pub fn node_of(&self, v: ScalarValue) -> Option<&ScalarNode> {
+        v.index().checked_sub(self.inputs.len()).and_then(|k| self.nodes.get(k))
+    }
+
+    /// The result (output 0).
+    pub fn output(&self) -> ScalarValue {
+        self.outputs[0]
+    }
+
+    /// The result's dtype.
+    pub fn out_dtype(&self) -> DType {
+        self.dtype_of(self.output())
+    }
+
+    /// Every output's value: the result, then the others.
+    pub fn outputs(&self) -> &[ScalarValue] {
+        &self.outputs
     }
 
     /// Number of outputs (1 for a single-result program).
     pub fn n_outputs(&self) -> usize {
-        1 + self.extra_outputs.len()
+        self.outputs.len()
     }
 
     /// The dtype of output `k`.
     pub fn output_dtype(&self, k: usize) -> Option<DType> {
-        self.outputs().nth(k).map(|v| self.dtype_of(v))
+        self.outputs.get(k).map(|&v| self.dtype_of(v))
+    }
+
+    /// The same program with other outputs (each checked to be a value of it).
+    pub fn with_outputs(mut self, outputs: &[ScalarValue]) -> Result<ScalarProgram, ProgramError> {
+        check_outputs(self.n_values(), outputs)?;
+        self.outputs = outputs.to_vec();
+        Ok(self)
     }
 
     /// Number of scalar ops (constants excluded).
@@ -105,30 +239,24 @@ impl ScalarProgram {
     }
 
     /// Checks that every argument refers to an earlier value, arities and dtypes follow the
-    /// scalar ops' rules, and the output exists.
-    pub fn validate(&self) -> Result<(), String> {
+    /// scalar ops' rules, and the outputs exist (the builder's checks, for a program whose
+    /// public parts were changed since).
+    pub fn validate(&self) -> Result<(), ProgramError> {
         let n_in = self.inputs.len();
         for (k, node) in self.nodes.iter().enumerate() {
             if let ScalarNode::Apply { op, args, dtype } = node {
-                if let Some(bad) = args.iter().find(|&&a| a >= n_in + k) {
-                    return Err(format!("node {k} reads value {bad}, which is not computed before it"));
-                }
-                match op.arity() {
-                    Some(n) if n != args.len() => return Err(format!("{} takes {n} arguments", op.name())),
-                    None if args.len() < 2 => return Err(format!("{} takes 2 or more arguments", op.name())),
-                    _ => {}
-                }
-                let dts: smallvec::SmallVec<[DType; 4]> = args.iter().map(|&a| self.dtype_of(a)).collect();
-                let want = op.out_dtype(&dts)?;
+                let want = apply_dtype(k, n_in + k, *op, args, |a| self.dtype_of(a))?;
                 if want != *dtype {
-                    return Err(format!("node {k}: {} gives {want}, typed {dtype}", op.name()));
+                    return Err(ProgramError::NodeDType {
+                        node: k,
+                        op: op.name(),
+                        expected: want,
+                        got: *dtype,
+                    });
                 }
             }
         }
-        if let Some(v) = self.outputs().find(|&v| v >= n_in + self.nodes.len()) {
-            return Err(format!("output {v} does not exist"));
-        }
-        Ok(())
+        check_outputs(self.n_values(), &self.outputs)
     }
 
     /// The value of a constant node as f64.
@@ -138,12 +266,12 @@ impl ScalarProgram {
 
     /// Prints value `v` in `pp` style: inputs `i0, i1, …`, constants inline, ops fully
     /// parenthesized (`(i0 + sqr(i1))`).
-    pub fn pp_value(&self, v: usize) -> String {
+    pub fn pp_value(&self, v: ScalarValue) -> String {
         let n_in = self.inputs.len();
-        if v < n_in {
-            return format!("i{v}");
+        if v.index() < n_in {
+            return format!("i{}", v.index());
         }
-        match &self.nodes[v - n_in] {
+        match &self.nodes[v.index() - n_in] {
             ScalarNode::Const { dtype, bits } => {
                 let x = f64::from_bits(*bits);
                 if dtype.is_float() {
@@ -179,7 +307,7 @@ impl fmt::Display for ScalarProgram {
         if self.nodes.len() > PP_MAX_OPS {
             return write!(f, "<{} ops>", self.op_count());
         }
-        let outs: Vec<String> = self.outputs().map(|v| self.pp_value(v)).collect();
+        let outs: Vec<String> = self.outputs.iter().map(|&v| self.pp_value(v)).collect();
         f.write_str(&outs.join(", "))
     }
 }
@@ -191,7 +319,10 @@ impl ScalarProgram {
     /// text holds no braces and no `;`.
     pub fn to_text(&self) -> String {
         let n_in = self.inputs.len();
-        let name = |v: usize| if v < n_in { format!("i{v}") } else { format!("t{}", v - n_in) };
+        let name = |v: ScalarValue| match v.index().checked_sub(n_in) {
+            None => format!("i{}", v.index()),
+            Some(k) => format!("t{k}"),
+        };
         let mut parts: Vec<String> = self
             .nodes
             .iter()
@@ -212,7 +343,7 @@ impl ScalarProgram {
                 }
             })
             .collect();
-        let outs: Vec<String> = self.outputs().map(name).collect();
+        let outs: Vec<String> = self.outputs.iter().map(|&v| name(v)).collect();
         parts.push(format!("return {}", outs.join(", ")));
         let ins: Vec<&str> = self.inputs.iter().map(|d| d.name()).collect();
         parts.insert(0, format!("in {}", ins.join(" ")).trim_end().to_string());
@@ -220,72 +351,200 @@ impl ScalarProgram {
     }
 
     /// Parses `to_text`'s form.
-    pub fn parse_text(text: &str) -> Result<ScalarProgram, String> {
+    pub fn parse_text(text: &str) -> Result<ScalarProgram, ProgramError> {
+        let parse = |s: String| ProgramError::Parse(s);
         let mut stmts: Vec<&str> = text.split('|').map(str::trim).collect();
         let header = stmts.remove(0);
-        let dtypes =
-            header.strip_prefix("in").ok_or_else(|| format!("expected `in <dtypes>`, found `{header}`"))?;
-        let inputs = dtypes
-            .split_whitespace()
-            .map(|d| DType::from_name(d).ok_or_else(|| format!("unknown dtype `{d}`")))
-            .collect::<Result<Vec<_>, _>>()?;
-        let n_in = inputs.len();
-        let mut p = ScalarProgram { inputs, nodes: Vec::new(), output: 0, extra_outputs: Vec::new() };
-        let value = |p: &ScalarProgram, tok: &str| -> Result<usize, String> {
+        let dtypes = header
+            .strip_prefix("in")
+            .ok_or_else(|| parse(format!("expected `in <dtypes>`, found `{header}`")))?;
+        let mut b = ScalarProgramBuilder::new();
+        let mut inputs = Vec::new();
+        for d in dtypes.split_whitespace() {
+            let dtype = DType::from_name(d).ok_or_else(|| parse(format!("unknown dtype `{d}`")))?;
+            inputs.push(b.add_input(dtype)?);
+        }
+        let mut temps: Vec<ScalarValue> = Vec::new();
+        let value = |temps: &[ScalarValue], tok: &str| -> Result<ScalarValue, ProgramError> {
             let tok = tok.trim();
             // The first character, whatever its width (a token may start with any text).
             let (kind, num) = tok.split_at(tok.chars().next().map_or(0, char::len_utf8));
-            let k: usize = num.parse().map_err(|_| format!("bad value `{tok}`"))?;
+            let k: usize = num.parse().map_err(|_| parse(format!("bad value `{tok}`")))?;
             let v = match kind {
-                "i" if k < n_in => k,
-                "t" if k < p.nodes.len() => n_in + k,
-                _ => return Err(format!("undefined value `{tok}`")),
+                "i" => inputs.get(k),
+                "t" => temps.get(k),
+                _ => None,
             };
-            Ok(v)
+            v.copied().ok_or_else(|| parse(format!("undefined value `{tok}`")))
         };
-        let Some((last, body)) = stmts.split_last() else { return Err("empty program".into()) };
+        let Some((last, body)) = stmts.split_last() else { return Err(parse("empty program".into())) };
         for (k, stmt) in body.iter().enumerate() {
             let (lhs, rhs) =
-                stmt.split_once('=').ok_or_else(|| format!("expected `tN = …`, found `{stmt}`"))?;
+                stmt.split_once('=').ok_or_else(|| parse(format!("expected `tN = …`, found `{stmt}`")))?;
             if lhs.trim() != format!("t{k}") {
-                return Err(format!("expected t{k}, found `{}`", lhs.trim()));
+                return Err(parse(format!("expected t{k}, found `{}`", lhs.trim())));
             }
             let rhs = rhs.trim();
-            let node = if let Some(c) = rhs.strip_prefix("const ") {
+            let v = if let Some(c) = rhs.strip_prefix("const ") {
                 let (d, v) = c
                     .trim()
                     .split_once(' ')
-                    .ok_or_else(|| format!("expected `const dtype value`, found `{rhs}`"))?;
-                let dtype = DType::from_name(d).ok_or_else(|| format!("unknown dtype `{d}`"))?;
-                let x: f64 = v.trim().parse().map_err(|_| format!("bad constant `{v}`"))?;
-                ScalarNode::Const { dtype, bits: x.to_bits() }
+                    .ok_or_else(|| parse(format!("expected `const dtype value`, found `{rhs}`")))?;
+                let dtype = DType::from_name(d).ok_or_else(|| parse(format!("unknown dtype `{d}`")))?;
+                let x: f64 = v.trim().parse().map_err(|_| parse(format!("bad constant `{v}`")))?;
+                b.add_const(dtype, x)?
             } else {
-                let (name, args) =
-                    rhs.split_once('(').ok_or_else(|| format!("expected `op(args)`, found `{rhs}`"))?;
-                let args = args.strip_suffix(')').ok_or_else(|| format!("missing `)` in `{rhs}`"))?;
+                let (name, args) = rhs
+                    .split_once('(')
+                    .ok_or_else(|| parse(format!("expected `op(args)`, found `{rhs}`")))?;
+                let args = args.strip_suffix(')').ok_or_else(|| parse(format!("missing `)` in `{rhs}`")))?;
                 let op = match name.strip_prefix("cast.") {
-                    Some(d) => {
-                        ScalarOp::Cast(DType::from_name(d).ok_or_else(|| format!("unknown dtype `{d}`"))?)
-                    }
+                    Some(d) => ScalarOp::Cast(
+                        DType::from_name(d).ok_or_else(|| parse(format!("unknown dtype `{d}`")))?,
+                    ),
                     None => ScalarOp::ALL
                         .iter()
                         .copied()
                         .find(|s| s.name() == name)
-                        .ok_or_else(|| format!("unknown scalar op `{name}`"))?,
+                        .ok_or_else(|| parse(format!("unknown scalar op `{name}`")))?,
                 };
-                let args: ScalarArgs = args.split(',').map(|a| value(&p, a)).collect::<Result<_, _>>()?;
-                let dts: Vec<DType> = args.iter().map(|&a| p.dtype_of(a)).collect();
-                let dtype = op.out_dtype(&dts)?;
-                ScalarNode::Apply { op, args, dtype }
+                let args: ScalarArgs = args.split(',').map(|a| value(&temps, a)).collect::<Result<_, _>>()?;
+                b.apply(op, &args)?
             };
-            p.nodes.push(node);
+            temps.push(v);
         }
-        let ret =
-            last.strip_prefix("return ").ok_or_else(|| format!("expected `return tN`, found `{last}`"))?;
-        let outs: Vec<usize> = ret.split(',').map(|v| value(&p, v)).collect::<Result<_, _>>()?;
-        p.output = outs[0];
-        p.extra_outputs = outs[1..].to_vec();
-        p.validate()?;
-        Ok(p)
+        let ret = last
+            .strip_prefix("return ")
+            .ok_or_else(|| parse(format!("expected `return tN`, found `{last}`")))?;
+        let outs: Vec<ScalarValue> = ret.split(',').map(|v| value(&temps, v)).collect::<Result<_, _>>()?;
+        b.finish(&outs)
+    }
+}
+
+/// The dtype of node `node` (value `at`) applying `op` to `args`, after checking that each
+/// argument is before it and the op's arity and dtype rules.
+fn apply_dtype(
+    node: usize,
+    at: usize,
+    op: ScalarOp,
+    args: &[ScalarValue],
+    dtype_of: impl Fn(ScalarValue) -> DType,
+) -> Result<DType, ProgramError> {
+    if let Some(bad) = args.iter().find(|a| a.index() >= at) {
+        return Err(ProgramError::UndefinedArg { node, value: bad.index() });
+    }
+    match op.arity() {
+        Some(n) if n != args.len() => {
+            return Err(ProgramError::Arity { op: op.name(), expected: n, got: args.len() })
+        }
+        None if args.len() < 2 => return Err(ProgramError::TooFewArgs { op: op.name(), got: args.len() }),
+        _ => {}
+    }
+    let dts: smallvec::SmallVec<[DType; 4]> = args.iter().map(|&a| dtype_of(a)).collect();
+    op.out_dtype(&dts).map_err(|reason| ProgramError::ArgDTypes { op: op.name(), reason })
+}
+
+/// Checks that there is an output and each is one of the `n_values` values.
+fn check_outputs(n_values: usize, outputs: &[ScalarValue]) -> Result<(), ProgramError> {
+    if outputs.is_empty() {
+        return Err(ProgramError::NoOutputs);
+    }
+    match outputs.iter().find(|v| v.index() >= n_values) {
+        Some(v) => Err(ProgramError::UndefinedOutput { value: v.index() }),
+        None => Ok(()),
+    }
+}
+
+/// Builds a [`ScalarProgram`], checking each step: declare the inputs, then add constants
+/// and ops (each op's dtype inferred from its arguments' by `ScalarOp::out_dtype`), then
+/// [`finish`](Self::finish) with the outputs.
+///
+/// ```
+/// use tensorlift_ir::{DType, ScalarOp, ScalarProgramBuilder};
+/// let mut b = ScalarProgramBuilder::new();
+/// let x = b.add_input(DType::F64)?;
+/// let two = b.add_const(DType::F64, 2.0)?;
+/// let y = b.apply(ScalarOp::Mul, &[x, two])?;
+/// let p = b.finish(&[y])?;
+/// assert_eq!(p.to_string(), "(i0 * 2.0)");
+/// # Ok::<(), tensorlift_ir::ProgramError>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct ScalarProgramBuilder {
+    inputs: Vec<DType>,
+    nodes: Vec<ScalarNode>,
+}
+
+impl ScalarProgramBuilder {
+    /// An empty program.
+    pub fn new() -> ScalarProgramBuilder {
+        ScalarProgramBuilder::default()
+    }
+
+    /// An empty program with room for `nodes` nodes (a fused chain holds tens of thousands).
+    pub fn with_capacity(nodes: usize) -> ScalarProgramBuilder {
+        ScalarProgramBuilder { inputs: Vec::new(), nodes: Vec::with_capacity(nodes) }
+    }
+
+    /// The next value's number, if a [`ScalarValue`] can number it.
+    fn next_value(&self) -> Result<ScalarValue, ProgramError> {
+        let v = self.inputs.len() + self.nodes.len();
+        u32::try_from(v).map(ScalarValue).map_err(|_| ProgramError::TooLarge { max: u32::MAX as usize })
+    }
+
+    /// Declares the next input, of `dtype`. Inputs come before every node
+    /// ([`ProgramError::InputAfterNode`]).
+    pub fn add_input(&mut self, dtype: DType) -> Result<ScalarValue, ProgramError> {
+        if !self.nodes.is_empty() {
+            return Err(ProgramError::InputAfterNode { input: self.inputs.len() });
+        }
+        let v = self.next_value()?;
+        self.inputs.push(dtype);
+        Ok(v)
+    }
+
+    /// Adds the constant `value` of `dtype` (held as its f64 bits, exact for every dtype's
+    /// values).
+    pub fn add_const(&mut self, dtype: DType, value: f64) -> Result<ScalarValue, ProgramError> {
+        let v = self.next_value()?;
+        self.nodes.push(ScalarNode::Const { dtype, bits: value.to_bits() });
+        Ok(v)
+    }
+
+    /// Adds `op` applied to `args` (values already in the program); its dtype is the op's
+    /// result dtype for the arguments' dtypes.
+    pub fn apply(&mut self, op: ScalarOp, args: &[ScalarValue]) -> Result<ScalarValue, ProgramError> {
+        let v = self.next_value()?;
+        // `apply_dtype` reads the dtypes of earlier values only (checked first).
+        let dtype =
+            apply_dtype(self.nodes.len(), v.index(), op, args, |a| self.dtype_of(a).unwrap_or(DType::F64))?;
+        self.nodes.push(ScalarNode::Apply { op, args: ScalarArgs::from_slice(args), dtype });
+        Ok(v)
+    }
+
+    /// The dtype of value `v`, or `None` if it is not in the program yet.
+    pub fn dtype_of(&self, v: ScalarValue) -> Option<DType> {
+        match v.index().checked_sub(self.inputs.len()) {
+            None => self.inputs.get(v.index()).copied(),
+            Some(k) => self.nodes.get(k).map(|n| match n {
+                ScalarNode::Const { dtype, .. } | ScalarNode::Apply { dtype, .. } => *dtype,
+            }),
+        }
+    }
+
+    /// Number of inputs declared.
+    pub fn n_inputs(&self) -> usize {
+        self.inputs.len()
+    }
+
+    /// Number of nodes added (constants and ops).
+    pub fn n_nodes(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// The program, with `outputs` (output 0 first; at least one, each a value of it).
+    pub fn finish(self, outputs: &[ScalarValue]) -> Result<ScalarProgram, ProgramError> {
+        check_outputs(self.inputs.len() + self.nodes.len(), outputs)?;
+        Ok(ScalarProgram { inputs: self.inputs, nodes: self.nodes, outputs: outputs.to_vec() })
     }
 }

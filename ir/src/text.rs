@@ -1,3 +1,4 @@
+// Over 800 lines: the text IR's printer and parser stay side by side, so each op's two spellings are edited together.
 //! The text form of a `FunctionGraph`: printed by `Display`, read back by
 //! `FunctionGraph::parse`, so that print → parse → print gives the same text (as Cranelift's
 //! textual IR). Golden tests of passes compare graphs in this form.

@@ -1,3 +1,4 @@
+// Over 800 lines: `Tensor` with its conversions from and to every Rust and ndarray type is one API surface, kept with the private dtype dispatch it shares.
 //! `Tensor`: a concrete value (a dtype-tagged, reference-counted ndarray), its conversions
 //! from Rust data, typed accessors, bit-exact hashing for constants, and NumPy-like printing.
 

@@ -10,15 +10,17 @@
 //! result from the inputs and those buffers. Buffers stay in L1/L2; the cheap arithmetic
 //! stays fused in native code.
 //!
-//! The plan is built (its kernels compiled) the first time a kernel runs over at least
-//! [`CHUNKED_MIN`] elements, for programs with at least one op that has a bulk routine
+//! The plan is built (its kernels compiled) by the kernel's owner, the public
+//! `ElementwiseKernel`, the first time it runs over at least [`CHUNKED_MIN`] elements, for programs with at least one op that has a bulk routine
 //! (others, like `pow`, stay inside the chunk kernels).
 
 use crate::bulk;
-use crate::kernel::{compile_elementwise, ElementwiseKernel, KernelArg};
+use crate::kernel::{compile_native, KernelArg, LongRun, NativeKernel};
 use crate::JitError;
 use std::collections::HashMap;
-use tensorlift_ir::{DType, MathFn, ScalarArgs, ScalarNode, ScalarOp, ScalarProgram};
+use tensorlift_ir::{
+    DType, MathFn, ScalarArgs, ScalarNode, ScalarOp, ScalarProgram, ScalarProgramBuilder, ScalarValue,
+};
 
 /// Elements per chunk: a few buffers of it fit in the L1 and L2 caches.
 pub const CHUNK: usize = 1024;
@@ -34,7 +36,7 @@ enum Source {
     /// The result of step `k`.
     Step(usize),
     /// A kernel over the program's inputs and the earlier steps' results.
-    Kernel(Box<ElementwiseKernel>),
+    Kernel(Box<NativeKernel>),
 }
 
 /// One transcendental node: its argument, and the bulk routine applied to it.
@@ -50,7 +52,7 @@ struct Step {
 pub(crate) struct ChunkPlan {
     steps: Vec<Step>,
     /// The result, from the program's inputs followed by one input per step.
-    out: ElementwiseKernel,
+    out: NativeKernel,
     /// The result is the last step's: that step writes the output directly (no final
     /// kernel pass).
     last_is_result: bool,
@@ -113,51 +115,55 @@ fn gather<T: Copy>(
 /// The sub-program computing value `target` of `p` (converted to `dtype`), with `p`'s
 /// inputs followed by one input per value of `materialized` (in that order) standing for
 /// those values.
-fn sub_program(p: &ScalarProgram, target: usize, dtype: DType, materialized: &[usize]) -> ScalarProgram {
+fn sub_program(
+    p: &ScalarProgram,
+    target: ScalarValue,
+    dtype: DType,
+    materialized: &[ScalarValue],
+) -> Result<ScalarProgram, JitError> {
     let n_in = p.inputs.len();
-    let mut inputs = p.inputs.clone();
-    inputs.extend(materialized.iter().map(|&v| p.dtype_of(v)));
-    let mut map: HashMap<usize, usize> = (0..n_in).map(|i| (i, i)).collect();
-    for (k, &v) in materialized.iter().enumerate() {
-        map.insert(v, n_in + k);
+    let mut b = ScalarProgramBuilder::with_capacity(target.index() + 2);
+    let mut map: HashMap<ScalarValue, ScalarValue> = HashMap::new();
+    for (v, &d) in p.values().zip(&p.inputs) {
+        map.insert(v, b.add_input(d)?);
     }
-    let mut nodes = Vec::new();
-    // Values in increasing order are in dependency order (SSA).
-    let mut needed = vec![false; n_in + p.nodes.len()];
-    needed[target] = true;
-    for v in (n_in..=target).rev() {
-        if !needed[v] || map.contains_key(&v) {
+    for &v in materialized {
+        map.insert(v, b.add_input(p.dtype_of(v))?);
+    }
+    // Values in increasing order are in dependency order (SSA). The nodes up to `target`:
+    let upto = (target.index() + 1).saturating_sub(n_in);
+    let mut needed = vec![false; p.n_values()];
+    needed[target.index()] = true;
+    for (k, node) in p.nodes.iter().enumerate().take(upto).rev() {
+        let v = p.node_value(k);
+        if !needed[v.index()] || map.contains_key(&v) {
             continue;
         }
-        if let ScalarNode::Apply { args, .. } = &p.nodes[v - n_in] {
-            for &a in args {
-                needed[a] = true;
+        if let ScalarNode::Apply { args, .. } = node {
+            for a in args {
+                needed[a.index()] = true;
             }
         }
     }
-    for (v, _) in needed.iter().enumerate().take(target + 1).skip(n_in).filter(|(_, &n)| n) {
-        if map.contains_key(&v) {
+    for (k, node) in p.nodes.iter().enumerate().take(upto) {
+        let v = p.node_value(k);
+        if !needed[v.index()] || map.contains_key(&v) {
             continue;
         }
-        let node = match &p.nodes[v - n_in] {
-            ScalarNode::Apply { op, args, dtype } => {
-                ScalarNode::Apply { op: *op, args: args.iter().map(|a| map[a]).collect(), dtype: *dtype }
+        let new = match node {
+            ScalarNode::Apply { op, args, .. } => {
+                let args: ScalarArgs = args.iter().map(|a| map[a]).collect();
+                b.apply(*op, &args)?
             }
-            c => c.clone(),
+            ScalarNode::Const { dtype, bits } => b.add_const(*dtype, f64::from_bits(*bits))?,
         };
-        nodes.push(node);
-        map.insert(v, inputs.len() + nodes.len() - 1);
+        map.insert(v, new);
     }
     let mut output = map[&target];
     if p.dtype_of(target) != dtype {
-        nodes.push(ScalarNode::Apply {
-            op: ScalarOp::Cast(dtype),
-            args: ScalarArgs::from_slice(&[output]),
-            dtype,
-        });
-        output = inputs.len() + nodes.len() - 1;
+        output = b.apply(ScalarOp::Cast(dtype), &[output])?;
     }
-    ScalarProgram { inputs, nodes, output, extra_outputs: Vec::new() }
+    Ok(b.finish(&[output])?)
 }
 
 /// Applies the bulk routine `op` to `x` into elements `c0..c0 + m` of `out`.
@@ -216,7 +222,7 @@ impl ChunkPlan {
         for (k, node) in p.nodes.iter().enumerate() {
             if let ScalarNode::Apply { op, args, dtype } = node {
                 if let Some(u) = bulk_op(*op, *dtype) {
-                    transcendental.push((n_in + k, args[0], u, *dtype));
+                    transcendental.push((p.node_value(k), args[0], u, *dtype));
                 }
             }
         }
@@ -224,31 +230,33 @@ impl ChunkPlan {
             return Ok(None);
         }
         let mut steps: Vec<Step> = Vec::new();
-        let mut done: Vec<usize> = Vec::new();
+        let mut done: Vec<ScalarValue> = Vec::new();
         for &(v, arg, op, dtype) in &transcendental {
-            let source = if arg < n_in && p.inputs[arg] == dtype {
-                Source::Input(arg)
+            let source = if arg.index() < n_in && p.inputs[arg.index()] == dtype {
+                Source::Input(arg.index())
             } else if let Some(k) = done.iter().position(|&d| d == arg).filter(|&k| steps[k].dtype == dtype) {
                 Source::Step(k)
             } else {
-                Source::Kernel(Box::new(compile_elementwise(&sub_program(p, arg, dtype, &done))?))
+                Source::Kernel(Box::new(compile_native(&sub_program(p, arg, dtype, &done)?)?))
             };
             steps.push(Step { source, op, dtype });
             done.push(v);
         }
-        let out = compile_elementwise(&sub_program(p, p.output, p.out_dtype(), &done))?;
+        let out = compile_native(&sub_program(p, p.output(), p.out_dtype(), &done)?)?;
         let last_is_result =
-            done.last() == Some(&p.output) && steps.last().is_some_and(|s: &Step| s.dtype == p.out_dtype());
+            done.last() == Some(&p.output()) && steps.last().is_some_and(|s: &Step| s.dtype == p.out_dtype());
         Ok(Some(ChunkPlan { steps, out, last_is_result }))
     }
+}
 
+impl LongRun for ChunkPlan {
     /// Computes elements `begin..end` of the result into `out`, chunk by chunk.
     ///
     /// # Safety
-    /// As [`ElementwiseKernel`]'s `run_raw`: the arguments were checked against the
+    /// As `NativeKernel::run_raw`: the arguments were checked against the
     /// program, `out` is valid for writes of `len` elements of the result's dtype, nothing
     /// else accesses it, and `begin <= end <= len`.
-    pub(crate) unsafe fn run(
+    unsafe fn run(
         &self,
         inputs: &[KernelArg<'_>],
         out: *mut u8,
@@ -282,8 +290,8 @@ impl ChunkPlan {
                     Source::Step(j) => before[*j].arg(m),
                     Source::Kernel(kernel) => {
                         match &mut scratch[k] {
-                            Buf::F64(v) => kernel.run(&args, &mut v[..m])?,
-                            Buf::F32(v) => kernel.run(&args, &mut v[..m])?,
+                            Buf::F64(v) => kernel.run_range(None, &args, &mut v[..m], 0..m)?,
+                            Buf::F32(v) => kernel.run_range(None, &args, &mut v[..m], 0..m)?,
                         }
                         scratch[k].arg(m)
                     }
@@ -316,7 +324,7 @@ impl ChunkPlan {
             // SAFETY: elements `c0..c1` of `out` are inside its `len` elements (the caller
             // guarantees `end <= len`), so the `m` elements from `out + c0 * size` are valid
             // for writes and accessed by nothing else.
-            unsafe { self.out.run_raw(&args, self.out.out_dtype(), out.add(c0 * size), m, 0..m)? };
+            unsafe { self.out.run_raw(None, &args, self.out.out_dtype(), out.add(c0 * size), m, 0..m)? };
             c0 = c1;
         }
         debug_assert!(end <= len);

@@ -1,20 +1,21 @@
-//! Machine code of compiled kernels, for inspection: [`ElementwiseKernel::disassembly`].
+//! Machine code of compiled kernels, for inspection:
+//! [`ElementwiseKernel::disassembly`](crate::ElementwiseKernel::disassembly).
 //!
 //! The kernel's CLIF is compiled again, with disassembly on, into a code buffer that is
 //! never executed. With the `disas` feature the text is capstone's AT&T disassembly with
 //! Cranelift's relocation annotations; without it, Cranelift's own listing of the machine
 //! instructions after register allocation (VCode).
 
-use crate::kernel::ElementwiseKernel;
+use crate::kernel::NativeKernel;
 use crate::JitError;
 use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::Context;
 
-impl ElementwiseKernel {
+impl NativeKernel {
     /// The machine code of the kernel as text (see the module documentation for the two
     /// forms). The instructions are those of the running kernel: the same CLIF compiled by
     /// the same ISA.
-    pub fn disassembly(&self) -> Result<String, JitError> {
+    pub(crate) fn disassembly(&self) -> Result<String, JitError> {
         let mut ctx = Context::for_function(self.ir.clone());
         ctx.set_disasm(true);
         let isa = self.isa.as_ref();

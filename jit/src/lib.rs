@@ -13,11 +13,13 @@
 pub mod bulk;
 mod chunked;
 mod disas;
+mod elementwise;
 pub mod kernel;
 mod math;
 mod vmath;
 
-pub use kernel::{compile_elementwise, ElementwiseKernel, KernelArg, KernelOut};
+pub use elementwise::{compile_elementwise, ElementwiseKernel};
+pub use kernel::{KernelArg, KernelOut};
 
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
@@ -50,7 +52,7 @@ pub enum JitError {
     },
     /// The program is malformed (`ScalarProgram::validate` refused it).
     #[error("invalid scalar program: {0}")]
-    InvalidProgram(String),
+    InvalidProgram(#[from] tensorlift_ir::ProgramError),
     /// Cranelift failed to compile or link the generated function.
     #[error("cranelift: {0}")]
     Compile(String),

@@ -14,7 +14,7 @@
 mod common;
 
 use common::Rng;
-use tensorlift_ir::{DType, MathFn, ScalarNode, ScalarOp, ScalarProgram};
+use tensorlift_ir::{DType, MathFn, ScalarOp, ScalarProgram, ScalarProgramBuilder};
 use tensorlift_jit::bulk::{self, Level};
 use tensorlift_jit::{compile_elementwise, KernelArg};
 
@@ -410,12 +410,7 @@ fn bulk_and_inline_code_agree_bit_for_bit() {
     x[..8].copy_from_slice(&[0.0, -0.0, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 5e-324, 1.0, -1.0]);
     let mut fails = Vec::new();
     for f in MathFn::ALL {
-        let p = ScalarProgram {
-            inputs: vec![DType::F64],
-            nodes: vec![ScalarNode::Apply { op: f.op(), args: [0].into_iter().collect(), dtype: DType::F64 }],
-            output: 1,
-            extra_outputs: Vec::new(),
-        };
+        let p = one_op(f.op(), DType::F64);
         let k = compile_elementwise(&p).unwrap();
         let mut inline = vec![0.0; n];
         k.run(&[KernelArg::F64(&x)], &mut inline).unwrap();
@@ -444,12 +439,7 @@ fn long_runs_follow_the_reference() {
         let d = ranges(op, false)[0];
         let x: Vec<f64> = (0..n).map(|_| d.draw(&mut rng)).collect();
         let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
-        let one = |dtype| ScalarProgram {
-            inputs: vec![dtype],
-            nodes: vec![ScalarNode::Apply { op, args: [0].into_iter().collect(), dtype }],
-            output: 1,
-            extra_outputs: Vec::new(),
-        };
+        let one = |dtype| one_op(op, dtype);
         let mut out = vec![0.0; n];
         compile_elementwise(&one(DType::F64)).unwrap().run(&[KernelArg::F64(&x)], &mut out).unwrap();
         let worst = (0..n).map(|i| ulp64(out[i], ref64(op, x[i]))).max().unwrap();
@@ -464,4 +454,12 @@ fn long_runs_follow_the_reference() {
         let worst = (0..n).map(|i| ulp32(out32[i], common::std32(op)(x32[i]))).max().unwrap();
         assert!(worst <= bound, "{} f32: {worst} ulp from the reference", f.name());
     }
+}
+
+/// The program `op(x)` for one input of `dtype`.
+fn one_op(op: ScalarOp, dtype: DType) -> ScalarProgram {
+    let mut b = ScalarProgramBuilder::new();
+    let x = b.add_input(dtype).expect("an input");
+    let y = b.apply(op, &[x]).expect("a unary op");
+    b.finish(&[y]).expect("a program")
 }

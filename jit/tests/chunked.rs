@@ -150,3 +150,33 @@ fn ops_without_a_matching_bulk_routine_stay_inline_in_the_chunk_kernels() {
         1e-14,
     );
 }
+
+/// #14 item 2: the chunk plan is the kernel owner's, built on the first long run (never on
+/// a short one, never for a program without a bulk routine), and the long run's result is
+/// the plan's; rows as long go through it too.
+#[test]
+fn the_chunk_plan_is_built_by_the_first_long_run_only() {
+    let p = program("in float64 | t0 = exp(i0) | t1 = const float64 2.0 | t2 = mul(t0, t1) | return t2");
+    let k = compile_elementwise(&p).expect("compiles");
+    assert!(!k.is_chunked(), "compiling builds no plan");
+    let x = inputs_f64(8192, 0);
+    let mut out = vec![0.0; x.len()];
+    k.run_range(&[KernelArg::F64(&x)], &mut out, 0..SHORT).expect("runs");
+    assert!(!k.is_chunked(), "a short run builds no plan");
+    k.run(&[KernelArg::F64(&x)], &mut out).expect("runs");
+    assert!(k.is_chunked(), "a long run builds the plan");
+    assert!(x.iter().zip(&out).all(|(&x, &y)| close(y, x.exp() * 2.0, 1e-15)));
+
+    let rows = compile_elementwise(&p).expect("compiles");
+    let mut out = vec![std::mem::MaybeUninit::new(f64::NAN); x.len()];
+    rows.run_rows(&[KernelArg::F64(&x)], &[4096], 2, &mut out).expect("runs");
+    assert!(rows.is_chunked(), "long rows build the plan");
+    // SAFETY: every element was initialized when the buffer was made (and written since).
+    let out: Vec<f64> = out.iter().map(|v| unsafe { v.assume_init() }).collect();
+    assert!(x.iter().zip(&out).all(|(&x, &y)| close(y, x.exp() * 2.0, 1e-15)));
+
+    let plain = compile_elementwise(&program("in float64 | t0 = sqr(i0) | return t0")).expect("compiles");
+    let mut out = vec![0.0; x.len()];
+    plain.run(&[KernelArg::F64(&x)], &mut out).expect("runs");
+    assert!(!plain.is_chunked(), "no transcendental op, no plan");
+}

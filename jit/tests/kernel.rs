@@ -12,7 +12,10 @@ mod common;
 
 use std::sync::Arc;
 use tensorlift_ir::kernels::{eval, KernelInput};
-use tensorlift_ir::{DType, Op, ScalarNode, ScalarOp, ScalarProgram, Tensor, TensorType};
+use tensorlift_ir::{
+    DType, Op, ProgramError, ScalarNode, ScalarOp, ScalarProgram, ScalarProgramBuilder, ScalarValue, Tensor,
+    TensorType,
+};
 use tensorlift_jit::{compile_elementwise, ElementwiseKernel, JitError, KernelArg};
 
 use DType::{F32, F64};
@@ -55,42 +58,33 @@ const SPECIALS: [f64; 30] = [
 // ---------------------------------------------------------------------------------------
 // Programs.
 
-/// Builds a scalar program node by node, typing each op with `ScalarOp::out_dtype`.
+/// Builds a scalar program node by node through `ScalarProgramBuilder` (each op typed by
+/// `ScalarOp::out_dtype`), values numbered as plain indices: the inputs `0..n`, then one per
+/// node.
 struct Builder {
-    p: ScalarProgram,
+    b: ScalarProgramBuilder,
 }
 
 impl Builder {
     fn new(inputs: &[DType]) -> Self {
-        Builder {
-            p: ScalarProgram {
-                inputs: inputs.to_vec(),
-                nodes: Vec::new(),
-                output: 0,
-                extra_outputs: Vec::new(),
-            },
+        let mut b = ScalarProgramBuilder::new();
+        for &d in inputs {
+            b.add_input(d).expect("inputs first");
         }
-    }
-
-    fn value(&mut self, node: ScalarNode) -> usize {
-        self.p.nodes.push(node);
-        self.p.inputs.len() + self.p.nodes.len() - 1
+        Builder { b }
     }
 
     fn c(&mut self, dtype: DType, x: f64) -> usize {
-        self.value(ScalarNode::Const { dtype, bits: x.to_bits() })
+        self.b.add_const(dtype, x).expect("a constant").index()
     }
 
     fn op(&mut self, op: ScalarOp, args: &[usize]) -> usize {
-        let dts: Vec<DType> = args.iter().map(|&a| self.p.dtype_of(a)).collect();
-        let dtype = op.out_dtype(&dts).expect("well typed");
-        self.value(ScalarNode::Apply { op, args: args.iter().copied().collect(), dtype })
+        let args: Vec<ScalarValue> = args.iter().map(|&a| ScalarValue::new(a as u32)).collect();
+        self.b.apply(op, &args).expect("well typed").index()
     }
 
-    fn finish(mut self, output: usize) -> ScalarProgram {
-        self.p.output = output;
-        self.p.validate().expect("valid program");
-        self.p
+    fn finish(self, output: usize) -> ScalarProgram {
+        self.b.finish(&[ScalarValue::new(output as u32)]).expect("valid program")
     }
 }
 
@@ -788,7 +782,7 @@ fn random_programs_match_the_reference() {
         let mut b = Builder::new(&inputs);
         let mut last = 0;
         for _ in 0..1 + rng.below(12) {
-            let avail = b.p.inputs.len() + b.p.nodes.len();
+            let avail = b.b.n_inputs() + b.b.n_nodes();
             let pick = |rng: &mut Rng| rng.below(avail);
             last = match rng.below(8) {
                 0 => {
@@ -1205,12 +1199,19 @@ fn unsupported_programs_are_reported() {
     let mut b = Builder::new(&[DType::Bool]);
     let r = b.op(ScalarOp::Cast(F64), &[0]);
     assert_eq!(unsupported(&b.finish(r)), "bool input 0");
-    // A malformed program.
-    let bad = ScalarProgram {
-        inputs: vec![F64],
-        nodes: vec![ScalarNode::Apply { op: ScalarOp::Neg, args: [5].into_iter().collect(), dtype: F64 }],
-        output: 1,
-        extra_outputs: Vec::new(),
+    // A malformed program: the builder refuses it, and the JIT refuses one changed since.
+    let mut b = ScalarProgramBuilder::new();
+    let x = b.add_input(F64).expect("an input");
+    assert_eq!(
+        b.clone().apply(ScalarOp::Neg, &[ScalarValue::new(5)]),
+        Err(ProgramError::UndefinedArg { node: 0, value: 5 })
+    );
+    let r = b.apply(ScalarOp::Neg, &[x]).expect("well typed");
+    let mut bad = b.finish(&[r]).expect("valid");
+    bad.nodes[0] = ScalarNode::Apply {
+        op: ScalarOp::Neg,
+        args: [ScalarValue::new(5)].into_iter().collect(),
+        dtype: F64,
     };
     assert!(matches!(compile_elementwise(&bad), Err(JitError::InvalidProgram(_))));
 }

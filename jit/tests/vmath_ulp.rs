@@ -21,22 +21,17 @@ mod common;
 use libm::erf;
 use std::time::Instant;
 use tensorlift_ir::scalar::reference::sigmoid;
-use tensorlift_ir::{DType, ScalarNode, ScalarOp, ScalarProgram};
+use tensorlift_ir::{DType, ScalarOp, ScalarProgram, ScalarProgramBuilder};
 use tensorlift_jit::{compile_elementwise, ElementwiseKernel, KernelArg};
 
 const BOUND_F64: u64 = 2;
 const BOUND_F32: u64 = 1;
 
 fn single(op: ScalarOp, d: DType) -> ScalarProgram {
-    let dtype = op.out_dtype(&[d]).unwrap();
-    let p = ScalarProgram {
-        inputs: vec![d],
-        nodes: vec![ScalarNode::Apply { op, args: [0].into_iter().collect(), dtype }],
-        output: 1,
-        extra_outputs: Vec::new(),
-    };
-    p.validate().unwrap();
-    p
+    let mut b = ScalarProgramBuilder::new();
+    let x = b.add_input(d).unwrap();
+    let y = b.apply(op, &[x]).unwrap();
+    b.finish(&[y]).unwrap()
 }
 
 /// Every transcendental function, as its op.

@@ -17,7 +17,10 @@ use crate::pattern::{same_pattern, Rw};
 use crate::scratch::{NodeMap, NodeSet, Scratch};
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
-use tensorlift_ir::{DType, NodeId, Op, ReduceOp, ScalarArgs, ScalarNode, ScalarOp, ScalarProgram};
+use tensorlift_ir::{
+    DType, NodeId, Op, ReduceOp, ScalarArgs, ScalarNode, ScalarOp, ScalarProgram, ScalarProgramBuilder,
+    ScalarValue,
+};
 
 /// The rules of the phase, in the order they are tried.
 pub static RULES: &[Rule] = &[
@@ -85,8 +88,9 @@ fn grow_cluster(rw: &Rw<'_>, root: NodeId, cluster: &mut NodeSet, reads: &mut No
 
 /// The program computing `root` from the cluster in `s.cluster`, and its outside inputs
 /// (numbered in depth-first, left-to-right order of first use, as Theano numbers
-/// `i0, i1, …`).
-fn program_of(rw: &Rw<'_>, root: NodeId, s: &mut Scratch) -> (ScalarProgram, Vec<NodeId>) {
+/// `i0, i1, …`); `None` if the builder refuses it (an op whose operands' dtypes it does not
+/// take).
+fn program_of(rw: &Rw<'_>, root: NodeId, s: &mut Scratch) -> Option<(ScalarProgram, Vec<NodeId>)> {
     let len = rw.g.len();
     // The cluster's nodes, each after its operands (programs can be thousands of ops deep).
     let mut order = Vec::new();
@@ -123,40 +127,42 @@ fn program_of(rw: &Rw<'_>, root: NodeId, s: &mut Scratch) -> (ScalarProgram, Vec
             inputs.push(i);
         }
     }
-    let n_in = inputs.len();
-    let mut program = ScalarProgram {
-        inputs: inputs.iter().map(|&i| rw.ty(i).dtype).collect(),
-        // Sized up front: a fused chain holds tens of thousands of nodes.
-        nodes: Vec::with_capacity(order.len() + 1),
-        output: 0,
-        extra_outputs: Vec::new(),
-    };
-    let mut consts: HashMap<(u64, DType), usize> = HashMap::default();
+    // Sized up front: a fused chain holds tens of thousands of nodes.
+    let mut b = ScalarProgramBuilder::with_capacity(order.len() + 1);
+    for &i in &inputs {
+        b.add_input(rw.ty(i).dtype).ok()?;
+    }
+    let mut consts: HashMap<(u64, DType), ScalarValue> = HashMap::default();
     for &n in &order {
         let mut args = ScalarArgs::new();
         for &i in &rw.node(n).inputs {
             let v = match s.values.get(i) {
-                Some(v) => v as usize,
+                Some(v) => ScalarValue::new(v),
                 None => {
-                    let key = (rw.const_value(i).expect("inlined constant").to_bits(), rw.ty(i).dtype);
-                    *consts.entry(key).or_insert_with(|| {
-                        program.nodes.push(ScalarNode::Const { dtype: key.1, bits: key.0 });
-                        n_in + program.nodes.len() - 1
-                    })
+                    let x = rw.const_value(i).expect("inlined constant");
+                    let key = (x.to_bits(), rw.ty(i).dtype);
+                    match consts.get(&key) {
+                        Some(&v) => v,
+                        None => {
+                            let v = b.add_const(key.1, x).ok()?;
+                            consts.insert(key, v);
+                            v
+                        }
+                    }
                 }
             };
             args.push(v);
         }
         let op = rw.scalar_op(n).expect("elementwise");
-        program.nodes.push(ScalarNode::Apply { op, args, dtype: rw.ty(n).dtype });
-        s.values.insert(n, (n_in + program.nodes.len() - 1) as u32);
+        let v = b.apply(op, &args).ok()?;
+        s.values.insert(n, v.index() as u32);
     }
-    program.output = s.values.get(root).expect("computed") as usize;
-    (program, inputs)
+    let output = ScalarValue::new(s.values.get(root).expect("computed"));
+    Some((b.finish(&[output]).ok()?, inputs))
 }
 
 /// The program of one elementwise node (its scalar constants inlined) and its inputs.
-fn program_of_node(rw: &Rw<'_>, id: NodeId) -> (ScalarProgram, Vec<NodeId>) {
+fn program_of_node(rw: &Rw<'_>, id: NodeId) -> Option<(ScalarProgram, Vec<NodeId>)> {
     let mut s = rw.scratch.borrow_mut();
     s.cluster.clear(rw.g.len());
     s.cluster.insert(id, ());
@@ -187,7 +193,7 @@ fn fuse_elemwise(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
         let mut s = rw.scratch.borrow_mut();
         let Scratch { cluster, reads, .. } = &mut *s;
         grow_cluster(rw, id, cluster, reads);
-        program_of(rw, id, &mut s)
+        program_of(rw, id, &mut s)?
     };
     if program.op_count() < 2 || inputs.is_empty() {
         return None;
@@ -209,7 +215,7 @@ fn fuse_reduce(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
     let (body, inputs) = match rw.op(x).clone() {
         Op::Composite(p) => ((*p).clone(), rw.inputs(x).into_vec()),
         Op::Elemwise(s) if s != ScalarOp::Second => {
-            let (p, ins) = program_of_node(rw, x);
+            let (p, ins) = program_of_node(rw, x)?;
             if ins.is_empty() {
                 return None;
             }
@@ -225,7 +231,7 @@ fn fuse_reduce(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
 fn elementwise_program(rw: &Rw<'_>, id: NodeId) -> Option<(ScalarProgram, Vec<NodeId>)> {
     match rw.op(id) {
         Op::Composite(p) => Some(((**p).clone(), rw.inputs(id).into_vec())),
-        Op::Elemwise(_) => Some(program_of_node(rw, id)),
+        Op::Elemwise(_) => program_of_node(rw, id),
         _ => None,
     }
 }
@@ -298,40 +304,38 @@ fn fuse_extra_output(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
         return None;
     }
     let index_of = |x: NodeId| inputs.iter().position(|&y| y == x).expect("listed");
-    let mut p = ScalarProgram {
-        inputs: inputs.iter().map(|&x| rw.ty(x).dtype).collect(),
-        nodes: Vec::with_capacity(inner.nodes.len() + outer.nodes.len()),
-        output: 0,
-        extra_outputs: Vec::new(),
-    };
+    let mut b = ScalarProgramBuilder::with_capacity(inner.nodes.len() + outer.nodes.len());
+    let ins: Vec<ScalarValue> =
+        inputs.iter().map(|&x| b.add_input(rw.ty(x).dtype)).collect::<Result<_, _>>().ok()?;
     // `c`'s program first, then the outer one reading `c`'s outputs in place of its inputs.
-    let inner_value = inline(&mut p, &inner, &inner_ins.iter().map(|&x| index_of(x)).collect::<Vec<_>>());
-    let inner_outputs: Vec<usize> = inner.outputs().map(|v| inner_value[v]).collect();
-    let outer_args: Vec<usize> = outer_ins
+    let mut consts = HashMap::default();
+    let inner_args: Vec<ScalarValue> = inner_ins.iter().map(|&x| ins[index_of(x)]).collect();
+    let inner_value = inline(&mut b, &mut consts, &inner, &inner_args)?;
+    let inner_outputs: Vec<ScalarValue> = inner.outputs().iter().map(|v| inner_value[v.index()]).collect();
+    let outer_args: Vec<ScalarValue> = outer_ins
         .iter()
         .map(|&x| match in_c(rw, x) {
             Some(k) => inner_outputs[k],
-            None => index_of(x),
+            None => ins[index_of(x)],
         })
         .collect();
-    let outer_value = inline(&mut p, &outer, &outer_args);
-    p.output = outer_value[outer.output];
-    p.extra_outputs = outer.extra_outputs.iter().map(|&v| outer_value[v]).collect();
+    let outer_value = inline(&mut b, &mut consts, &outer, &outer_args)?;
+    let mut outputs: Vec<ScalarValue> = outer.outputs().iter().map(|v| outer_value[v.index()]).collect();
     // `c`'s outputs read elsewhere become extra outputs; the others are not written.
     let mut taken: Vec<(NodeId, usize)> = Vec::new();
     for (k, &v) in inner_outputs.iter().enumerate() {
         if let Some(o) = output_node(rw, c, k) {
             if rw.use_count(o) > reads(o) {
-                p.extra_outputs.push(v);
-                taken.push((o, p.extra_outputs.len()));
+                taken.push((o, outputs.len()));
+                outputs.push(v);
             }
         }
     }
     // Every output is a pointer the kernel keeps live, like every input.
-    if p.inputs.len() + p.n_outputs() > crate::MAX_KERNEL_INPUTS {
+    if inputs.len() + outputs.len() > crate::MAX_KERNEL_INPUTS {
         return None;
     }
-    debug_assert!(p.validate().is_ok(), "{:?}", p.validate());
+    let p = b.finish(&outputs).ok()?;
     let merged = rw.add(Op::Composite(Arc::new(p)), inputs)?;
     // `c` itself last: its `CompositeOutput` readers are replaced first.
     taken.sort_by_key(|&(o, _)| o == c);
@@ -369,26 +373,33 @@ fn may_depend_on(rw: &Rw<'_>, a: NodeId, b: NodeId) -> bool {
     false
 }
 
-/// Appends `q`'s nodes to `p`, its input `k` standing for `p`'s value `args[k]` and its
-/// constants merged with equal ones of `p`; returns the value in `p` of each value of `q`.
-fn inline(p: &mut ScalarProgram, q: &ScalarProgram, args: &[usize]) -> Vec<usize> {
-    let base = p.inputs.len();
-    let mut value: Vec<usize> = args.to_vec();
+/// Appends `q`'s nodes to `b`, its input `k` standing for `b`'s value `args[k]` and its
+/// constants merged with equal ones already inlined (`consts`: each constant's first
+/// value); returns the value in `b` of each value of `q`, or `None` if the builder refuses
+/// a node.
+fn inline(
+    b: &mut ScalarProgramBuilder,
+    consts: &mut HashMap<(u64, DType), ScalarValue>,
+    q: &ScalarProgram,
+    args: &[ScalarValue],
+) -> Option<Vec<ScalarValue>> {
+    let mut value: Vec<ScalarValue> = args.to_vec();
     for node in &q.nodes {
-        let node = match node {
-            ScalarNode::Const { .. } => {
-                if let Some(k) = p.nodes.iter().position(|n| n == node) {
-                    value.push(base + k);
-                    continue;
+        let v = match node {
+            ScalarNode::Const { dtype, bits } => match consts.get(&(*bits, *dtype)) {
+                Some(&v) => v,
+                None => {
+                    let v = b.add_const(*dtype, f64::from_bits(*bits)).ok()?;
+                    consts.insert((*bits, *dtype), v);
+                    v
                 }
-                node.clone()
-            }
-            ScalarNode::Apply { op, args, dtype } => {
-                ScalarNode::Apply { op: *op, args: args.iter().map(|&v| value[v]).collect(), dtype: *dtype }
+            },
+            ScalarNode::Apply { op, args, .. } => {
+                let args: ScalarArgs = args.iter().map(|v| value[v.index()]).collect();
+                b.apply(*op, &args).ok()?
             }
         };
-        p.nodes.push(node);
-        value.push(base + p.nodes.len() - 1);
+        value.push(v);
     }
-    value
+    Some(value)
 }

@@ -1,3 +1,4 @@
+// Over 800 lines: Theano's TensorVariable — every operator and method — is one #[pymethods] block (PyO3 allows one per class).
 //! Symbolic variables in Python: `TensorVariable` (with Theano's operators, indexing and
 //! methods), its subclasses `TensorSharedVariable` and `TensorConstant`, and `TensorType`.
 //! Every method builds through the Rust library; a graph that cannot be typed raises at the

@@ -55,8 +55,7 @@ impl Tolerance {
             Op::FusedReduce { body, .. } => Some(&**body),
             _ => None,
         };
-        let program_dtypes =
-            program.into_iter().flat_map(|p| (0..p.inputs.len() + p.nodes.len()).map(|v| p.dtype_of(v)));
+        let program_dtypes = program.into_iter().flat_map(|p| p.values().map(|v| p.dtype_of(v)));
         let narrowest = inputs
             .iter()
             .map(|i| i.ty.dtype)

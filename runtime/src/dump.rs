@@ -103,7 +103,7 @@ impl Function {
             }
             Ok(out)
         };
-        let jit = |e: tensorlift_jit::JitError| Error::Usage(format!("dump: {e}"));
+        let jit = |source: tensorlift_jit::JitError| Error::Jit { context: "dump", source: Box::new(source) };
         match stage {
             Stage::Graph => Ok(graph_text(&c.user_graph, n_outputs)),
             Stage::Optimized => Ok(graph_text(&c.graph, n_outputs)),

@@ -97,6 +97,16 @@ pub enum Error {
     /// A convenience call used on a function of another shape.
     #[error("{0}")]
     Usage(String),
+    /// The JIT could not compile a kernel or show its code (`context`: what was asked, e.g.
+    /// `dump`); `source` is the JIT's typed error.
+    #[error("{context}: {source}")]
+    Jit {
+        /// What was asked of the JIT.
+        context: &'static str,
+        /// Why it failed.
+        #[source]
+        source: Box<tensorlift_jit::JitError>,
+    },
     /// A gradient could not be built.
     #[error(transparent)]
     Grad(Box<tensorlift_ir::grad::GradError>),

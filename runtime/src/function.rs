@@ -515,7 +515,7 @@ impl Function {
     #[doc(hidden)]
     pub fn replace_native_kernel(&mut self, node: NodeId, program: &ScalarProgram) -> Result<()> {
         let kernel = tensorlift_jit::compile_elementwise(program)
-            .map_err(|e| Error::Usage(format!("replace_native_kernel: {e}")))?;
+            .map_err(|source| Error::Jit { context: "replace_native_kernel", source: Box::new(source) })?;
         let mut interp = self.compiled.interp.clone();
         interp.native_mut().replace(node, kernel);
         self.compiled = Arc::new(Compiled {

@@ -200,7 +200,7 @@ impl Interpreter {
                         }
                     };
                     if let Op::Composite(p) = op {
-                        if !p.extra_outputs.is_empty() {
+                        if p.n_outputs() > 1 {
                             let mut outs = self.eval_outputs(g, id, p, &ins, check)?;
                             extras.resize(g.len(), Vec::new());
                             extras[id.index()] = outs.split_off(1);
@@ -284,7 +284,7 @@ impl Interpreter {
         if check {
             let reference = kernels::composite_outputs(p, ins).map_err(eval_error)?;
             // Every output is computed in the same pass: the whole program sets the tolerance.
-            let tol = crate::debug::Tolerance::for_node(&g.node(id).op, ins, p.dtype_of(p.output));
+            let tol = crate::debug::Tolerance::for_node(&g.node(id).op, ins, p.out_dtype());
             for (t, r) in outs.iter().zip(&reference) {
                 crate::debug::compare(t, r, tol)
                     .map_err(|m| m.into_error(tensorlift_ir::pp_graph_depth(g, id, ERROR_DEPTH)))?;

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use tensorlift_ir::kernels::{self, KernelInput};
 use tensorlift_ir::{DType, FunctionGraph, NodeId, Op, Tensor, TensorElement, TensorType, ValueError};
-use tensorlift_jit::kernel::{ElementwiseKernel, KernelArg, KernelOut};
+use tensorlift_jit::{ElementwiseKernel, KernelArg, KernelOut};
 
 /// The compiled kernels of one graph, by node.
 #[derive(Clone, Default)]
@@ -258,16 +258,12 @@ fn single_op(
     id: NodeId,
     op: tensorlift_ir::ScalarOp,
 ) -> Option<tensorlift_ir::ScalarProgram> {
-    let node = g.node(id);
-    let inputs: Vec<DType> = node.inputs.iter().map(|&i| g.ty(i).dtype).collect();
-    let n = inputs.len();
-    let p = tensorlift_ir::ScalarProgram {
-        inputs,
-        nodes: vec![tensorlift_ir::ScalarNode::Apply { op, args: (0..n).collect(), dtype: g.ty(id).dtype }],
-        output: n,
-        extra_outputs: Vec::new(),
-    };
-    p.validate().ok().map(|_| p)
+    let mut b = tensorlift_ir::ScalarProgramBuilder::new();
+    let args =
+        g.node(id).inputs.iter().map(|&i| b.add_input(g.ty(i).dtype)).collect::<Result<Vec<_>, _>>().ok()?;
+    let v = b.apply(op, &args).ok()?;
+    // The program computes the node's dtype (a mismatch would write the wrong type).
+    b.finish(&[v]).ok().filter(|p| p.out_dtype() == g.ty(id).dtype)
 }
 
 /// Runs `kernel` over `shape`: through the fast layouts when every input is contiguous and

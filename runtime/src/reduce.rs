@@ -29,7 +29,7 @@ use crate::layout::{element, layout, Layout};
 use std::ops::Range;
 use tensorlift_ir::kernels::KernelInput;
 use tensorlift_ir::{DType, ReduceOp, Tensor, ValueError};
-use tensorlift_jit::kernel::{ElementwiseKernel, KernelArg};
+use tensorlift_jit::{ElementwiseKernel, KernelArg};
 
 /// Elements per chunk.
 pub const CHUNK: usize = 4096;

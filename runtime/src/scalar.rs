@@ -6,7 +6,10 @@
 
 use crate::kernel_cache;
 use std::sync::Arc;
-use tensorlift_ir::{DType, FunctionGraph, Op, ScalarNode, ScalarProgram, Tensor};
+use tensorlift_ir::{
+    DType, FunctionGraph, Op, ScalarArgs, ScalarNode, ScalarProgram, ScalarProgramBuilder, ScalarValue,
+    Tensor,
+};
 use tensorlift_jit::{ElementwiseKernel, KernelArg, KernelOut};
 
 /// One native kernel over the graph's inputs with one output per graph output.
@@ -20,65 +23,60 @@ fn is_float(d: DType) -> bool {
 }
 
 /// Translates the whole graph into one scalar program (values: the graph's inputs, then
-/// constants and ops in topological order; composites inlined), or `None` if some node is
-/// not a 0-d float constant, input or elementwise op.
-fn whole_program(g: &FunctionGraph) -> Option<(ScalarProgram, Vec<usize>)> {
-    let inputs: Vec<DType> = g.inputs().iter().map(|&i| g.ty(i).dtype).collect();
-    let mut value = vec![usize::MAX; g.len()];
-    for (k, &i) in g.inputs().iter().enumerate() {
-        value[i.index()] = k;
+/// constants and ops in topological order; composites inlined; one output per graph
+/// output), or `None` if some node is not a 0-d float constant, input or elementwise op.
+fn whole_program(g: &FunctionGraph) -> Option<ScalarProgram> {
+    let mut b = ScalarProgramBuilder::new();
+    let mut value: Vec<Option<ScalarValue>> = vec![None; g.len()];
+    for &i in g.inputs() {
+        value[i.index()] = Some(b.add_input(g.ty(i).dtype).ok()?);
     }
-    let mut nodes: Vec<ScalarNode> = Vec::new();
     // The values of the extra outputs of each multi-output composite.
-    let mut extras: std::collections::HashMap<tensorlift_ir::NodeId, Vec<usize>> = Default::default();
-    let n_in = inputs.len();
+    let mut extras: std::collections::HashMap<tensorlift_ir::NodeId, Vec<ScalarValue>> = Default::default();
     for id in g.toposort() {
         let node = g.node(id);
         if g.ty(id).ndim() != 0 || !is_float(g.ty(id).dtype) {
             return None;
         }
-        let args: tensorlift_ir::ScalarArgs = node.inputs.iter().map(|i| value[i.index()]).collect();
-        match &node.op {
+        let args = || node.inputs.iter().map(|i| value[i.index()]).collect::<Option<ScalarArgs>>();
+        let v = match &node.op {
             Op::Input => continue,
-            Op::Constant(t) => {
-                let v = t.to_f64_vec();
-                nodes.push(ScalarNode::Const { dtype: t.dtype(), bits: v.first()?.to_bits() });
-            }
-            Op::Elemwise(op) => nodes.push(ScalarNode::Apply { op: *op, args, dtype: g.ty(id).dtype }),
+            Op::Constant(t) => b.add_const(t.dtype(), *t.to_f64_vec().first()?).ok()?,
+            Op::Elemwise(op) => b.apply(*op, &args()?).ok()?,
             Op::Composite(p) => {
                 // Inline the program: its input k is `args[k]`, its values renumbered.
-                let base = n_in + nodes.len();
-                let pn = p.inputs.len();
-                let map = |v: usize| if v < pn { args[v] } else { base + v - pn };
+                let mut map: Vec<ScalarValue> = args()?.to_vec();
                 for n in &p.nodes {
-                    nodes.push(match n {
-                        ScalarNode::Apply { op, args, dtype } => ScalarNode::Apply {
-                            op: *op,
-                            args: args.iter().map(|&a| map(a)).collect(),
-                            dtype: *dtype,
-                        },
-                        c => c.clone(),
-                    });
+                    let v = match n {
+                        ScalarNode::Apply { op, args, .. } => {
+                            let args = args
+                                .iter()
+                                .map(|a| map.get(a.index()).copied())
+                                .collect::<Option<ScalarArgs>>()?;
+                            b.apply(*op, &args)
+                        }
+                        ScalarNode::Const { dtype, bits } => b.add_const(*dtype, f64::from_bits(*bits)),
+                    };
+                    map.push(v.ok()?);
                 }
-                value[id.index()] = map(p.output);
-                if !p.extra_outputs.is_empty() {
-                    extras.insert(id, p.extra_outputs.iter().map(|&v| map(v)).collect());
+                let outs =
+                    p.outputs().iter().map(|o| map.get(o.index()).copied()).collect::<Option<Vec<_>>>()?;
+                if outs.len() > 1 {
+                    extras.insert(id, outs[1..].to_vec());
                 }
-                continue;
+                outs[0]
             }
-            Op::CompositeOutput { index, .. } => {
-                value[id.index()] = *extras.get(&node.inputs[0])?.get(index - 1)?;
-                continue;
-            }
+            Op::CompositeOutput { index, .. } => *extras.get(&node.inputs[0])?.get(index - 1)?,
             _ => return None,
+        };
+        // The program computes the graph's dtypes (a mismatch would write the wrong type).
+        if b.dtype_of(v) != Some(g.ty(id).dtype) {
+            return None;
         }
-        value[id.index()] = n_in + nodes.len() - 1;
+        value[id.index()] = Some(v);
     }
-    let outputs = g.outputs().iter().map(|o| value[o.index()]).collect::<Vec<_>>();
-    if outputs.contains(&usize::MAX) {
-        return None;
-    }
-    Some((ScalarProgram { inputs, nodes, output: 0, extra_outputs: Vec::new() }, outputs))
+    let outputs = g.outputs().iter().map(|o| value[o.index()]).collect::<Option<Vec<_>>>()?;
+    b.finish(&outputs).ok()
 }
 
 impl ScalarPath {
@@ -87,10 +85,7 @@ impl ScalarPath {
         if !g.inputs().iter().all(|&i| g.ty(i).ndim() == 0 && is_float(g.ty(i).dtype)) {
             return None;
         }
-        let (program, outputs) = whole_program(g)?;
-        let (&first, rest) = outputs.split_first()?;
-        let p = ScalarProgram { output: first, extra_outputs: rest.to_vec(), ..program };
-        p.validate().ok()?;
+        let p = whole_program(g)?;
         Some(ScalarPath { kernel: kernel_cache::kernel(&p).ok()? })
     }
 

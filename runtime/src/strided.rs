@@ -19,7 +19,7 @@ use ndarray::{ArcArray, IxDyn};
 use std::mem::MaybeUninit;
 use tensorlift_ir::kernels::KernelInput;
 use tensorlift_ir::Tensor;
-use tensorlift_jit::kernel::{ElementwiseKernel, KernelArg};
+use tensorlift_jit::{ElementwiseKernel, KernelArg};
 
 /// The memory of one float input.
 #[derive(Clone, Copy)]

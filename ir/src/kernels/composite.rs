@@ -32,12 +32,16 @@ pub fn composite_outputs(p: &ScalarProgram, inputs: &[KernelInput<'_>]) -> Resul
                 let op = Op::Elemwise(*op);
                 let operands: Vec<Operand> = args
                     .iter()
-                    .map(|&a| Operand { name: values[a].2.clone(), ty: values[a].1.clone() })
+                    .map(|&a| Operand { name: values[a.index()].2.clone(), ty: values[a.index()].1.clone() })
                     .collect();
                 let ty = op.infer(&operands).map_err(|e| ValueError::invalid("composite", e.to_string()))?;
                 let ins: Vec<KernelInput<'_>> = args
                     .iter()
-                    .map(|&a| KernelInput { value: &values[a].0, ty: &values[a].1, name: &values[a].2 })
+                    .map(|&a| KernelInput {
+                        value: &values[a.index()].0,
+                        ty: &values[a.index()].1,
+                        name: &values[a.index()].2,
+                    })
                     .collect();
                 let t = eval(&op, &ins, &ty)?;
                 (t, ty, format!("<{} result>", op.name()))
@@ -45,7 +49,7 @@ pub fn composite_outputs(p: &ScalarProgram, inputs: &[KernelInput<'_>]) -> Resul
         };
         values.push(v);
     }
-    Ok(p.outputs().map(|v| values[v].0.clone()).collect())
+    Ok(p.outputs().iter().map(|v| values[v.index()].0.clone()).collect())
 }
 
 pub(super) fn fused_reduce(

@@ -56,7 +56,7 @@ pub(super) fn composite_type(
     op: &str,
 ) -> Result<TensorType, BuildErrorKind> {
     let invalid = |reason: String| BuildErrorKind::Invalid { op: op.into(), reason };
-    p.validate().map_err(invalid)?;
+    p.validate().map_err(|e| invalid(e.to_string()))?;
     if ins.len() != p.inputs.len() {
         return Err(invalid(format!("the program takes {} inputs, got {}", p.inputs.len(), ins.len())));
     }

@@ -208,7 +208,7 @@ pub enum Op {
     /// Output `index` (≥ 1) of the multi-output `Composite` that is its one input, which
     /// computes it in the same pass as its result. Made by the optimizer.
     CompositeOutput {
-        /// Which output of the program (`ScalarProgram::extra_outputs[index - 1]`).
+        /// Which output of the program (`ScalarProgram::outputs()[index]`).
         index: usize,
         /// Its dtype.
         dtype: DType,
