@@ -127,6 +127,7 @@ fn ranges(op: ScalarOp, f32: bool) -> Vec<Dist> {
         }
         ScalarOp::Erf => vec![U(-1.0, 1.0), U(-6.5, 6.5), U(-0.85, 0.85), U(1.2, 3.0), Ls(tiny, 1e-3)],
         ScalarOp::Erfc => vec![U(-1.0, 1.0), U(-6.5, 6.5), U(1.2, 3.0), U(-1.0, 27.5), Ls(tiny, 1e-3)],
+        ScalarOp::Cbrt => vec![U(-10.0, 10.0), Ls(tiny, huge), Ls(tiny, sub)],
         _ => panic!("{}: no input ranges in this test", op.name()),
     }
 }
@@ -332,6 +333,7 @@ fn special_inputs(op: ScalarOp) -> Vec<f64> {
         ScalarOp::Softplus => vec![800.0, -800.0, 1e300],
         ScalarOp::Erf => vec![5e-324, -5e-324, 6.0, -7.0, 100.0],
         ScalarOp::Erfc => vec![5e-324, -5e-324, -7.0, 28.0, 100.0, -100.0],
+        ScalarOp::Cbrt => vec![5e-324, -5e-324, 8.0, -27.0, 1e300, f64::MAX, f64::MIN_POSITIVE],
         _ => panic!("{}: no special inputs in this test", op.name()),
     });
     if matches!(op, ScalarOp::Arctanh) {

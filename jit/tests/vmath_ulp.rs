@@ -107,6 +107,7 @@ fn ranges(op: ScalarOp, d: DType) -> Vec<Range> {
         Erf => vec![U(-1.25, 1.25), U(-6.5, 6.5), L(tiny, 1.0, true)],
         Erfc if f32 => vec![U(-1.25, 1.25), U(-6.5, 10.0), L(tiny, 1.0, true)],
         Erfc => vec![U(-1.25, 1.25), U(-6.5, 6.5), U(1.25, 27.3), L(tiny, 1.0, true)],
+        Cbrt => vec![U(-10.0, 10.0), L(tiny, huge, true), L(sub, norm, true)],
         _ => panic!("{}: no input ranges in this test", op.name()),
     }
 }

@@ -184,6 +184,7 @@ UNARY = {
     "softplus": (lambda a: np.log1p(np.exp(a)), "any"),
     "erf": (_erf, "any"),
     "erfc": (_erfc, "any"),
+    "cbrt": (np.cbrt, "any"),
     "floor": (np.floor, "any"),
     "ceil": (np.ceil, "any"),
     "round": (np.round, "half"),

@@ -377,6 +377,8 @@ fn elemwise_partial(
             let c = -2.0 / std::f64::consts::PI.sqrt();
             gx(mul(Term::Float(c), un(Exp, neg(un(Sqr, v(x))?)?)?)?)?
         }
+        // d cbrt(x)/dx = 1 / (3·cbrt(x)²)
+        Cbrt => gx(div(Term::Float(1.0), mul(Term::Float(3.0), un(Sqr, v(out))?)?)?)?,
         Lt | Gt | Le | Ge | Eq | Neq | And | Or | Not => return Ok(None),
         Switch => match i {
             0 => return Ok(None),

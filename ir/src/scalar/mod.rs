@@ -143,6 +143,8 @@ macro_rules! scalar_op_table {
                 /// The complementary error function, `1 - erf(a)`, accurate where `erf` is
                 /// near 1 (the reference, `libm`'s, is up to 4 ulp from the exact value).
                 Erfc(erfc, libm::erfc, libm::erfcf, ulp(4, 3));
+                /// The cube root (negative for negative `a`).
+                Cbrt(cbrt, libm::cbrt, libm::cbrtf);
             }
         }
     };

@@ -15,6 +15,7 @@
 // significant digits, which round to the intended doubles).
 #![allow(clippy::excessive_precision)]
 
+mod cbrt;
 mod erf;
 mod exp;
 mod inv_trig;
@@ -231,6 +232,7 @@ pub(crate) fn dispatch<V: Visit>(f: MathFn, v: V) -> V::Out {
         MathFn::Softplus => v.visit::<exp::Softplus>(),
         MathFn::Erf => v.visit::<erf::Erf>(),
         MathFn::Erfc => v.visit::<erf::Erfc>(),
+        MathFn::Cbrt => v.visit::<cbrt::Cbrt>(),
     }
 }
 
