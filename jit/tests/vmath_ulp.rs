@@ -517,3 +517,19 @@ fn timings() {
         }
     }
 }
+
+/// `docs/ulp.md`, the measured table, has rows for every function in both dtypes.
+#[test]
+fn the_measured_table_lists_every_function() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/ulp.md");
+    let table = std::fs::read_to_string(&path).expect("docs/ulp.md");
+    for f in tensorlift_ir::MathFn::ALL {
+        for d in ["float64", "float32"] {
+            let row = table.lines().any(|l| {
+                let mut w = l.split_whitespace();
+                w.next() == Some(f.name()) && w.next() == Some(d)
+            });
+            assert!(row, "{}: no {d} row in docs/ulp.md", f.name());
+        }
+    }
+}

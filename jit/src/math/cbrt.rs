@@ -1,7 +1,6 @@
-//! `cbrt`: fdlibm's algorithm (FreeBSD's `s_cbrt.c`), branch-free. A first approximation
-//! from the exponent bits (the high word divided by 3, plus a bias), a polynomial step to
-//! 23 bits, rounding away from zero to 23 bits, and one Newton step to 53 bits (error
-//! below 0.667 ulp). Subnormal inputs take the first approximation from `x·2^54`.
+//! `cbrt`: fdlibm's algorithm (FreeBSD's `s_cbrt.c`), branch-free: the high word divided by 3
+//! plus a bias (from `x·2^54` for subnormals), a polynomial step to 23 bits rounded away
+//! from zero, and one Newton step to 53 bits (error below 0.667 ulp).
 
 use super::{Algorithm, Cmp, Lanes, SHIFTER, SHIFTER_BITS};
 
@@ -9,7 +8,7 @@ use super::{Algorithm, Cmp, Lanes, SHIFTER, SHIFTER_BITS};
 const B1: i64 = 715_094_163;
 /// The same for `x·2^54` (`- 54/3` in the exponent).
 const B2: i64 = 696_219_795;
-/// `|1/cbrt(r) - P(r)|` small on the range of `r = t³/x`: `P0 + r·(P1 + r·P2)` and `P3 + r·P4`.
+/// The polynomial step: `P(r) + r³·Q(r)` is near `1/cbrt(r)` for `r = t³/x`.
 const P: [f64; 3] =
     [1.875_951_824_271_770_096_43, -1.884_979_795_433_771_698_75, 1.621_429_720_105_354_466_14];
 const Q: [f64; 2] = [-0.758_397_934_778_766_047_437, 0.145_996_192_886_612_446_982];
@@ -45,7 +44,6 @@ impl Algorithm for Cbrt {
         let t_sub = first(l, scaled, B2);
         let subnormal = l.cmpc(Cmp::Lt, a, f64::MIN_POSITIVE);
         let t = l.sel(subnormal, t_sub, t_norm);
-        // To 23 bits: t·P(r)-ish with r = t³/a.
         let tt = l.mul(t, t);
         let ta = l.div(t, a);
         let r = l.mul(tt, ta);
