@@ -19,7 +19,7 @@ pub enum Mode {
     /// Like `Jit`, and every node that runs natively is also computed by its reference
     /// kernel; a difference beyond the tolerance (relative 1e-9 and absolute 1e-12 for
     /// `float64`, 1e-4 and 1e-6 for `float32`; NaN equals NaN) fails the call with
-    /// [`Error::DebugMismatch`] naming the node, the element and both values.
+    /// [`Error::DebugMismatch`](crate::Error::DebugMismatch) naming the node, the element and both values.
     Debug,
 }
 

@@ -1,6 +1,6 @@
 //! The scalar op table: every elementwise op declared once.
 //!
-//! [`scalar_op_table!`] holds one line per op — its variant, text name, arity, dtype rule,
+//! `scalar_op_table!` holds one line per op — its variant, text name, arity, dtype rule,
 //! how the JIT lowers it and, for unary float functions, its reference functions. Each
 //! consumer expands the table with a callback macro of its own: this module generates
 //! [`ScalarOp`], [`MathFn`] and their properties; `build::elemwise` the builders and `Var`
@@ -233,7 +233,7 @@ macro_rules! define_scalar_ops {
         math { $( $(#[$mm:meta])* $m:ident($mname:ident, $mf64:path, $mf32:path $(, ulp($u64:literal, $u32:literal))?); )* }
     ) => {
         /// A scalar operation, applied elementwise by `Op::Elemwise` with broadcasting.
-        /// Declared in the op table ([`scalar_op_table!`]).
+        /// Declared in the op table (`scalar_op_table!`).
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub enum ScalarOp {
             $( $(#[$om])* $o, )*

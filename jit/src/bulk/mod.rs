@@ -6,7 +6,7 @@
 //! functions inline (see the JIT reference notes, "Calling Rust from JIT code").
 //!
 //! The algorithms are those of the inline code, written once in `crate::math` and
-//! instantiated here for [`Rust`]: branch-free scalar Rust called in a slice loop, one
+//! instantiated here for `Rust`: branch-free scalar Rust called in a slice loop, one
 //! loop per function, compiled for three [`Level`]s: AVX-512 (zmm, FMA), AVX2+FMA (ymm)
 //! and the baseline (SSE2 on x86-64, whatever the target has elsewhere). The level is
 //! detected once ([`Level::detect`]); the `_at` functions force one (tests use them).

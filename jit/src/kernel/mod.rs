@@ -1,4 +1,4 @@
-//! Fused elementwise kernels: a [`ScalarProgram`] compiled by Cranelift into one native loop,
+//! Fused elementwise kernels: a [`ScalarProgram`](tensorlift_ir::ScalarProgram) compiled by Cranelift into one native loop,
 //! run through a safe API.
 //!
 //! # The native function
@@ -27,7 +27,7 @@
 //! integer constant is converted at compile time to the float dtype it is used in, exactly
 //! as the reference kernels convert it. Mixed programs (`float32` and `float64` values,
 //! `cast` between them, ops that upcast) are supported. Anything else is
-//! [`JitError::Unsupported`], so that the caller can fall back to the interpreter.
+//! [`JitError::Unsupported`](crate::JitError::Unsupported), so that the caller can fall back to the interpreter.
 //!
 //! # Ops
 //!
