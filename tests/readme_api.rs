@@ -88,6 +88,28 @@ fn the_first_five_minutes() -> tl::Result<()> {
     let out = f.call(&tl::args![[1.0, 2.0, 3.0]])?;
     assert_eq!(f64::try_from(&out[0])?, 14.0);
     assert_eq!(Vec::<f64>::try_from(&out[1])?, vec![2.0, 4.0, 6.0]);
+
+    // Two outputs as an array.
+    let [s2, ds] = f.call_n([1.0, 2.0, 3.0])?;
+    assert_eq!((f64::try_from(&s2)?, Vec::<f64>::try_from(&ds)?), (14.0, vec![2.0, 4.0, 6.0]));
+    Ok(())
+}
+
+/// Several inputs as a tuple, of any argument types; the output count checked.
+#[test]
+fn calls_take_tuples_and_give_arrays() -> tl::Result<()> {
+    let (a, b, v) = (tl::dscalar("a"), tl::dscalar("b"), tl::dvector("v"));
+    let f = tl::function(&[&a, &b, &v], &[tl::sum(&v * &a) + &b])?;
+    let y: f64 = f.call1((2.0, 0.5, [1.0, 2.0]))?.try_into()?;
+    assert_eq!(y, 6.5);
+    let g = tl::function(&[&a, &b], &[&a * &b, &a - &b])?;
+    let [p, d] = g.call_n((3.0, 2.0))?;
+    assert_eq!((f64::try_from(&p)?, f64::try_from(&d)?), (6.0, 1.0));
+    let err = g.call1((3.0, 2.0)).unwrap_err().to_string();
+    assert!(err.contains("exactly one output") && err.contains("has 2"), "{err}");
+    assert!(g.call_n::<3>((3.0, 2.0)).is_err());
+    // A tuple of the wrong length is the usual argument-count error.
+    assert!(g.call1((3.0,)).is_err());
     Ok(())
 }
 

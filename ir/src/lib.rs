@@ -50,5 +50,5 @@ pub use program::{ProgramError, ScalarArgs, ScalarNode, ScalarProgram, ScalarPro
 pub use scalar::{DTypeRule, GradKind, Lowering, MathFn, PpForm, ScalarOp};
 pub use shared::{SharedVar, Snapshot};
 pub use types::TensorType;
-pub use value::{Arg, IntoTensor, Tensor, TensorElement};
+pub use value::{Arg, IntoArgs, IntoTensor, Tensor, TensorElement};
 pub use var::Var;

@@ -286,6 +286,39 @@ impl<T: IntoTensor> From<T> for Arg {
     }
 }
 
+/// The arguments of one call: a single argument (anything that makes an [`Arg`]), or a
+/// tuple of up to eight, one per input: `f.call1(2.0)`, `f.call1((x, 3.0))`.
+pub trait IntoArgs {
+    /// The arguments, in input order.
+    fn into_args(self) -> Vec<Arg>;
+}
+
+impl<T: Into<Arg>> IntoArgs for T {
+    fn into_args(self) -> Vec<Arg> {
+        vec![self.into()]
+    }
+}
+
+macro_rules! tuple_args {
+    ($($name:ident),+) => {
+        impl<$($name: Into<Arg>),+> IntoArgs for ($($name,)+) {
+            #[allow(non_snake_case)]
+            fn into_args(self) -> Vec<Arg> {
+                let ($($name,)+) = self;
+                vec![$($name.into()),+]
+            }
+        }
+    };
+}
+tuple_args!(A);
+tuple_args!(A, B);
+tuple_args!(A, B, C);
+tuple_args!(A, B, C, D);
+tuple_args!(A, B, C, D, E);
+tuple_args!(A, B, C, D, E, F);
+tuple_args!(A, B, C, D, E, F, G);
+tuple_args!(A, B, C, D, E, F, G, H);
+
 impl Arg {
     /// The tensor or the conversion error.
     pub fn into_result(self) -> Result<Tensor, ValueError> {

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 pub use crate::mode::Mode;
 use std::sync::Arc;
 use tensorlift_ir::{
-    clone_replace, Arg, DType, FunctionGraph, NodeId, Op, ScalarProgram, SharedVar, Tensor, Var,
+    clone_replace, Arg, DType, FunctionGraph, IntoArgs, NodeId, Op, ScalarProgram, SharedVar, Tensor, Var,
 };
 use tensorlift_opt::{OptConfig, RewriteTrace};
 
@@ -434,17 +434,28 @@ impl Function {
         }
     }
 
-    /// Calls a function of one input and one output: `f.call1(2.0)?`.
-    pub fn call1(&self, arg: impl Into<Arg>) -> Result<Tensor> {
-        if self.n_outputs != 1 {
-            return Err(Error::Usage(format!(
-                "call1 needs exactly one output; {} has {}",
-                self.name, self.n_outputs
-            )));
-        }
-        Ok(self.call(&[arg.into()])?.pop().expect("one output"))
+    /// Calls a function of one output: `f.call1(2.0)?`, or with a tuple, one argument per
+    /// input, `f.call1((x, 2.0))?`.
+    pub fn call1(&self, args: impl IntoArgs) -> Result<Tensor> {
+        let [out] = self.call_n(args)?;
+        Ok(out)
     }
 
+    /// Calls a function of `N` outputs and returns them as an array: one argument or a
+    /// tuple of them, one per input (`let [y, dy] = f.call_n((x, 2.0))?`). An error if the
+    /// function has another number of outputs.
+    pub fn call_n<const N: usize>(&self, args: impl IntoArgs) -> Result<[Tensor; N]> {
+        if self.n_outputs != N {
+            let wanted = match N {
+                1 => "call1 needs exactly one output".to_string(),
+                _ => format!("call_n::<{N}> needs exactly {N} outputs"),
+            };
+            return Err(Error::Usage(format!("{wanted}; {} has {}", self.name, self.n_outputs)));
+        }
+        let out = self.call(&args.into_args())?;
+        out.try_into()
+            .map_err(|v: Vec<Tensor>| Error::Usage(format!("{} returned {} outputs", self.name, v.len())))
+    }
     /// The optimized graph that runs (Theano's `f.maker.fgraph`): its outputs are the
     /// function's outputs followed by the update values.
     pub fn optimized_graph(&self) -> &FunctionGraph {
