@@ -52,7 +52,8 @@ fn section2() -> tl::Result<()> {
         sigmoid.call1(vec![vec![0.0, 1.0], vec![-1.0, -2.0]])?
     );
 
-    // The notebook plots s(x) on [-5, 5]; here the same compiled function draws it.
+    // The notebook plots s(x) on [-5, 5]; here the same compiled function draws it (for a
+    // picture: `tensorlift plot "1/(1+exp(-x))" --range -5,5 --grad -o sigmoid.svg`).
     let grid: Vec<f64> = (0..=40).map(|i| -5.0 + 0.25 * i as f64).collect();
     let ys = sigmoid.call1(ndarray::Array2::from_shape_vec((1, grid.len()), grid.clone()).expect("row"))?;
     println!("     s(x) on [-5, 5]:");
@@ -171,5 +172,17 @@ fn section5() -> tl::Result<()> {
     };
     println!("     fgx(1, 2), fgx(2, 2) = {} {}", eval(&fgx, 1.0, 2.0)?, eval(&fgx, 2.0, 2.0)?);
     println!("     fgy(1, 2), fgy(2, 2) = {} {}", eval(&fgy, 1.0, 2.0)?, eval(&fgy, 2.0, 2.0)?);
+
+    // 5.5  A second way to compute: the notebook checks each derivative with a computer
+    // algebra system; `verify_grad` compares the symbolic gradient with finite differences.
+    let report = tl::verify_grad(
+        |v| (&v[0] - 4.0) * (v[0].pow(2) + 6.0),
+        &[tl::Tensor::from(2.0)],
+        tl::VerifyGradOptions::default(),
+    )?;
+    println!(
+        "5.5  verify_grad((x-4)*(x**2+6) at 2): matches finite differences within {:.1e}",
+        report.max_abs_err
+    );
     Ok(())
 }

@@ -180,3 +180,12 @@ fn cell_5_optimized_gradient_graphs() -> tl::Result<()> {
     assert_eq!(fgy.pp_output(0)?, "Composite{(4.0 * (i0 + (2.0 * i1)))}(x, y)");
     Ok(())
 }
+
+/// 5.5: the second way to compute a derivative — finite differences agree with `grad`.
+#[test]
+fn cell_5_5_verify_grad_is_the_second_way() -> tl::Result<()> {
+    let f = |v: &[tl::Var]| (&v[0] - 4.0) * (v[0].pow(2) + 6.0);
+    let r = tl::verify_grad(f, &[tl::Tensor::from(2.0)], tl::VerifyGradOptions::default())?;
+    assert!(r.max_abs_err < 1e-6, "{r:?}");
+    Ok(())
+}
