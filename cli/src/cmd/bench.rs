@@ -1,6 +1,7 @@
 //! `tensorlift bench`: runs the workloads of `tensorlift::workloads` under the JIT and the
 //! interpreter with its own timing loop (a warm-up, then N samples, each a batch of calls
-//! long enough to time), shows a progress bar on stderr, prints a table of medians and
+//! long enough to time), shows a progress bar on stderr (its total known from the start), prints a table of medians
+//! with their spread (fastest–slowest sample) and
 //! JIT/interpreter ratios, and with `--json FILE` writes one object per (case, engine):
 //! `workload`, `case`, `engine`, `threads`, `median_ns`, `min_ns`, `max_ns`, `samples`
 //! (plus `iters_per_sample`, `measure` and `description`).
@@ -40,6 +41,12 @@ impl Row {
         let mut v = self.samples_ns.clone();
         v.sort_by(f64::total_cmp);
         v
+    }
+
+    /// The fastest and slowest sample's time of one operation, ns.
+    pub fn spread(&self) -> (f64, f64) {
+        let v = self.sorted();
+        (v.first().copied().unwrap_or(f64::NAN), v.last().copied().unwrap_or(f64::NAN))
     }
 
     /// The median time of one operation, ns.
@@ -160,34 +167,32 @@ pub fn run(a: &BenchArgs) -> CliResult<String> {
     let target = Duration::from_millis(if a.quick { 10 } else { 50 });
     let engines = [("jit", tl::Mode::Jit), ("interp", tl::Mode::Interp)];
 
-    let pb = ProgressBar::new(0);
+    // Every case is made first, so the progress bar knows its total from the start.
+    let cases: Vec<_> = ids.into_iter().flat_map(|id| workloads::cases(id, size)).collect();
+    let pb = ProgressBar::new((cases.len() * engines.len()) as u64);
     pb.set_style(
         ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let mut rows: Vec<Row> = Vec::new();
-    for id in ids {
-        let cases = workloads::cases(id, size);
-        pb.inc_length((cases.len() * engines.len()) as u64);
-        for case in &cases {
-            for (engine, mode) in engines {
-                pb.set_message(format!("{} {} ({engine})", case.workload, case.case));
-                let (samples_ns, iters) = measure(case, mode, samples, target).map_err(|e| {
-                    pb.finish_and_clear();
-                    CliError::internal(format!("bench {} {} ({engine}): {e}", case.workload, case.case))
-                })?;
-                rows.push(Row {
-                    workload: case.workload.to_string(),
-                    case: case.case.clone(),
-                    description: case.description.to_string(),
-                    engine,
-                    threads,
-                    samples_ns,
-                    iters,
-                    measure: case.measure,
-                });
-                pb.inc(1);
-            }
+    for case in &cases {
+        for (engine, mode) in engines {
+            pb.set_message(format!("{} {} ({engine})", case.workload, case.case));
+            let (samples_ns, iters) = measure(case, mode, samples, target).map_err(|e| {
+                pb.finish_and_clear();
+                CliError::internal(format!("bench {} {} ({engine}): {e}", case.workload, case.case))
+            })?;
+            rows.push(Row {
+                workload: case.workload.to_string(),
+                case: case.case.clone(),
+                description: case.description.to_string(),
+                engine,
+                threads,
+                samples_ns,
+                iters,
+                measure: case.measure,
+            });
+            pb.inc(1);
         }
     }
     pb.finish_and_clear();
@@ -201,13 +206,22 @@ pub fn run(a: &BenchArgs) -> CliResult<String> {
     Ok(table(&rows, a, samples))
 }
 
-/// The table: one line per case, the medians of both engines and their ratio.
+/// A table cell: the median, and the spread of the samples (`min–max`).
+fn cell(r: Option<&Row>) -> String {
+    r.map_or("-".to_string(), |r| {
+        let (lo, hi) = r.spread();
+        format!("{} ({}–{})", fmt_ns(r.median()), fmt_ns(lo), fmt_ns(hi))
+    })
+}
+
+/// The table: one line per case, the medians of both engines with their spread, and the
+/// ratio of the medians.
 fn table(rows: &[Row], a: &BenchArgs, samples: usize) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<4} {:<22} {:<46} {:>11} {:>11} {:>11}",
-        "id", "case", "workload", "jit", "interp", "jit/interp"
+        "{:<4} {:<22} {:<46} {:>29} {:>29} {:>11}",
+        "id", "case", "workload", "jit (min–max)", "interp (min–max)", "jit/interp"
     );
     let mut k = 0;
     while k < rows.len() {
@@ -219,7 +233,6 @@ fn table(rows: &[Row], a: &BenchArgs, samples: usize) -> String {
             None if r.engine == "jit" => (Some(r), None),
             None => (None, Some(r)),
         };
-        let cell = |r: Option<&Row>| r.map_or("-".to_string(), |r| fmt_ns(r.median()));
         let ratio = match (jit, interp) {
             (Some(j), Some(i)) if i.median() > 0.0 => format!("{:.2}", j.median() / i.median()),
             _ => "-".into(),
@@ -227,7 +240,7 @@ fn table(rows: &[Row], a: &BenchArgs, samples: usize) -> String {
         let desc: String = r.description.chars().take(46).collect();
         let _ = writeln!(
             out,
-            "{:<4} {:<22} {:<46} {:>11} {:>11} {:>11}",
+            "{:<4} {:<22} {:<46} {:>29} {:>29} {:>11}",
             r.workload,
             r.case,
             desc,
@@ -239,7 +252,7 @@ fn table(rows: &[Row], a: &BenchArgs, samples: usize) -> String {
     }
     let _ = writeln!(
         out,
-        "\nmedian of {samples} samples per engine; jit/interp < 1 means the JIT is faster. \
+        "\nmedian (fastest–slowest) of {samples} samples per engine; jit/interp < 1 means the JIT is faster. \
          W8 times one compilation; every other row one call.\nthreads: {}{}",
         tl::num_threads(),
         if a.quick { "; --quick sizes" } else { "" }
@@ -258,5 +271,17 @@ mod tests {
         assert_eq!(fmt_ns(12_300_000.0), "12.3 ms");
         assert!(selected(&["w1".into(), "W9".into()]).unwrap() == vec!["W1", "W9"]);
         assert!(selected(&["W10".into()]).is_err());
+        let row = Row {
+            workload: "W1".into(),
+            case: "c".into(),
+            description: "d".into(),
+            engine: "jit",
+            threads: 1,
+            samples_ns: vec![900.0, 700.0, 812.0],
+            iters: 1,
+            measure: workloads::Measure::Call,
+        };
+        assert_eq!(cell(Some(&row)), "812 ns (700 ns–900 ns)");
+        assert_eq!(cell(None), "-");
     }
 }

@@ -243,6 +243,8 @@ where
         .y_desc("value")
         .axis_desc_style(("sans-serif", 16))
         .label_style(("sans-serif", 13))
+        .x_label_formatter(&|v| tick(*v))
+        .y_label_formatter(&|v| tick(*v))
         .light_line_style(RGBColor(235, 235, 235))
         .draw()
         .map_err(e)?;
@@ -271,4 +273,26 @@ where
         .map_err(e)?;
     root.present().map_err(e)?;
     Ok(())
+}
+
+/// An axis label: the value to 6 decimals without trailing zeros, and never `-0`.
+fn tick(v: f64) -> String {
+    let r = (v * 1e6).round() / 1e6;
+    // -0.0 == 0.0: a label that rounds to zero is `0`, whatever its sign.
+    let r = if r == 0.0 { 0.0 } else { r };
+    format!("{r}")
+}
+
+#[cfg(test)]
+mod tick_tests {
+    use super::tick;
+
+    #[test]
+    fn labels_never_show_negative_zero() {
+        assert_eq!(tick(-0.0), "0");
+        assert_eq!(tick(-1e-12), "0");
+        assert_eq!(tick(-2.5), "-2.5");
+        assert_eq!(tick(0.1 + 0.2), "0.3");
+        assert_eq!(tick(5.0), "5");
+    }
 }
