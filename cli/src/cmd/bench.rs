@@ -1,7 +1,7 @@
 //! `tensorlift bench`: runs the workloads of `tensorlift::workloads` under the JIT and the
 //! interpreter with its own timing loop (a warm-up, then N samples, each a batch of calls
-//! long enough to time), shows a progress bar on stderr (its total known from the start), prints a table of medians
-//! with their spread (fastest–slowest sample) and
+//! long enough to time), shows a progress bar on stderr (its total known from the start),
+//! prints a table of medians with their spread (fastest–slowest sample) and
 //! JIT/interpreter ratios, and with `--json FILE` writes one object per (case, engine):
 //! `workload`, `case`, `engine`, `threads`, `median_ns`, `min_ns`, `max_ns`, `samples`
 //! (plus `iters_per_sample`, `measure` and `description`).
