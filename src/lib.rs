@@ -30,7 +30,7 @@ pub use tensorlift_runtime::{
     PhaseStats, Result, RewriteTrace, Stage, TraceEntry, VerifyGradOptions, WorstElement,
 };
 
-/// The ndarray crate tensorlift is built on (0.16): use `tl::ndarray` to build arrays that
+/// The ndarray crate tensorlift is built on (0.17): use `tl::ndarray` to build arrays that
 /// convert into `Tensor`s, so the two always agree on the version.
 pub use ndarray;
 
