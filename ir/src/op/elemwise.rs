@@ -10,23 +10,17 @@ use crate::types::{broadcast_shapes, TensorType};
 /// A scalar op applied elementwise: equal ranks, static broadcasting, the op table's dtype rule.
 pub(super) fn elemwise(r: &Rule<'_>, s: &ScalarOp) -> Result<TensorType, BuildErrorKind> {
     let (name, ins) = (r.name.clone(), r.ins);
-    let invalid = |reason: String| BuildErrorKind::Invalid { op: name.clone(), reason };
-    let rank = |o: &Operand, expected: &str| BuildErrorKind::Rank {
-        op: name.clone(),
-        operand: o.clone(),
-        expected: expected.into(),
-    };
     match s.arity() {
-        Some(n) if n != ins.len() => return Err(invalid(format!("takes {n} inputs, got {}", ins.len()))),
-        None if ins.len() < 2 => return Err(invalid(format!("takes 2 or more inputs, got {}", ins.len()))),
+        Some(n) if n != ins.len() => return Err(r.invalid(format!("takes {n} inputs, got {}", ins.len()))),
+        None if ins.len() < 2 => return Err(r.invalid(format!("takes 2 or more inputs, got {}", ins.len()))),
         _ => {}
     }
     let ndim = ins[0].ty.ndim();
     if let Some(o) = ins.iter().find(|o| o.ty.ndim() != ndim) {
-        return Err(rank(o, &format!("{ndim} like the other inputs")));
+        return Err(r.rank(o, &format!("{ndim} like the other inputs")));
     }
     let dtypes: Vec<DType> = ins.iter().map(|o| o.ty.dtype).collect();
-    let dtype = s.out_dtype(&dtypes).map_err(invalid)?;
+    let dtype = s.out_dtype(&dtypes).map_err(|e| r.invalid(e))?;
     let shapes: Vec<&[Option<usize>]> = ins.iter().map(|o| &o.ty.shape[..]).collect();
     let shape = broadcast_shapes(&shapes)
         .map_err(|_| BuildErrorKind::ShapeMismatch { op: name.clone(), operands: ins.to_vec() })?;
@@ -39,11 +33,10 @@ pub(super) fn composite_output(
     index: &usize,
     dtype: &DType,
 ) -> Result<TensorType, BuildErrorKind> {
-    let (name, ins) = (r.name.clone(), r.ins);
-    let invalid = |reason: String| BuildErrorKind::Invalid { op: name.clone(), reason };
-    let [x] = ins else { return Err(invalid(format!("takes 1 input, got {}", ins.len()))) };
+    let ins = r.ins;
+    let [x] = ins else { return Err(r.invalid(format!("takes 1 input, got {}", ins.len()))) };
     if *index == 0 {
-        return Err(invalid("output 0 is the composite node itself".into()));
+        return Err(r.invalid("output 0 is the composite node itself".into()));
     }
     Ok(TensorType::new(*dtype, x.ty.shape.clone()))
 }

@@ -2,25 +2,19 @@
 
 use super::{Op, Rule};
 use crate::dtype::DType;
-use crate::error::{BuildErrorKind, Operand};
+use crate::error::BuildErrorKind;
 use crate::types::{broadcast_shapes, TensorType};
 
 /// NumPy's `dot` for ranks 1 and 2.
 pub(super) fn dot(r: &Rule<'_>) -> Result<TensorType, BuildErrorKind> {
     let (name, ins) = (r.name.clone(), r.ins);
-    let invalid = |reason: String| BuildErrorKind::Invalid { op: name.clone(), reason };
-    let rank = |o: &Operand, expected: &str| BuildErrorKind::Rank {
-        op: name.clone(),
-        operand: o.clone(),
-        expected: expected.into(),
-    };
     if ins.len() != 2 {
-        return Err(invalid(format!("takes 2 inputs, got {}", ins.len())));
+        return Err(r.invalid(format!("takes 2 inputs, got {}", ins.len())));
     }
     let (a, b) = (&ins[0], &ins[1]);
     for o in [a, b] {
         if !(1..=2).contains(&o.ty.ndim()) {
-            return Err(rank(o, "1 or 2"));
+            return Err(r.rank(o, "1 or 2"));
         }
     }
     let ka = *a.ty.shape.last().expect("rank >= 1");
@@ -42,24 +36,18 @@ pub(super) fn dot(r: &Rule<'_>) -> Result<TensorType, BuildErrorKind> {
 /// `beta * z + alpha * dot(x, y)`.
 pub(super) fn gemm(r: &Rule<'_>) -> Result<TensorType, BuildErrorKind> {
     let (name, ins) = (r.name.clone(), r.ins);
-    let invalid = |reason: String| BuildErrorKind::Invalid { op: name.clone(), reason };
-    let rank = |o: &Operand, expected: &str| BuildErrorKind::Rank {
-        op: name.clone(),
-        operand: o.clone(),
-        expected: expected.into(),
-    };
     if ins.len() != 5 {
-        return Err(invalid(format!("takes 5 inputs (z, alpha, x, y, beta), got {}", ins.len())));
+        return Err(r.invalid(format!("takes 5 inputs (z, alpha, x, y, beta), got {}", ins.len())));
     }
     for o in [&ins[1], &ins[4]] {
         if o.ty.ndim() != 0 {
-            return Err(rank(o, "0 (a scalar factor)"));
+            return Err(r.rank(o, "0 (a scalar factor)"));
         }
     }
     let d = Op::Dot.infer(&ins[2..4])?;
     let z = &ins[0];
     if z.ty.ndim() != d.ndim() {
-        return Err(rank(z, &format!("{} like the product", d.ndim())));
+        return Err(r.rank(z, &format!("{} like the product", d.ndim())));
     }
     let shape = broadcast_shapes(&[&z.ty.shape, &d.shape]).map_err(|_| BuildErrorKind::ShapeMismatch {
         op: name.clone(),
@@ -67,7 +55,7 @@ pub(super) fn gemm(r: &Rule<'_>) -> Result<TensorType, BuildErrorKind> {
     })?;
     let dtype = ins.iter().map(|o| o.ty.dtype).reduce(DType::upcast).expect("five inputs");
     if !dtype.is_float() {
-        return Err(invalid(format!("needs float operands, got {dtype}")));
+        return Err(r.invalid(format!("needs float operands, got {dtype}")));
     }
     Ok(TensorType::new(dtype, shape))
 }

@@ -483,6 +483,18 @@ struct Rule<'a> {
     ins: &'a [Operand],
 }
 
+impl Rule<'_> {
+    /// The operands do not fit, for `reason`.
+    fn invalid(&self, reason: String) -> BuildErrorKind {
+        BuildErrorKind::Invalid { op: self.name.clone(), reason }
+    }
+
+    /// Operand `o` has the wrong rank; `expected` says which.
+    fn rank(&self, o: &Operand, expected: &str) -> BuildErrorKind {
+        BuildErrorKind::Rank { op: self.name.clone(), operand: o.clone(), expected: expected.into() }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

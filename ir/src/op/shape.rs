@@ -11,7 +11,6 @@ use crate::types::{checked_product, shape_fits, TensorType};
 /// Reordered axes, new broadcastable ones, dropped broadcastable ones.
 pub(super) fn dimshuffle(r: &Rule<'_>, order: &[Option<usize>]) -> Result<TensorType, BuildErrorKind> {
     let (name, ins) = (r.name.clone(), r.ins);
-    let invalid = |reason: String| BuildErrorKind::Invalid { op: name.clone(), reason };
     let x = one(ins, &name)?;
     let n = x.ty.ndim();
     let mut seen = vec![false; n];
@@ -22,9 +21,9 @@ pub(super) fn dimshuffle(r: &Rule<'_>, order: &[Option<usize>]) -> Result<Tensor
         seen[i] = true;
     }
     if let Some(dropped) = (0..n).find(|&i| !seen[i] && !x.ty.is_broadcastable(i)) {
-        return Err(invalid(format!(
-            "cannot drop axis {dropped} of {x}: only broadcastable axes can be dropped"
-        )));
+        return Err(
+            r.invalid(format!("cannot drop axis {dropped} of {x}: only broadcastable axes can be dropped"))
+        );
     }
     let shape = order.iter().map(|o| o.map_or(Some(1), |i| x.ty.shape[i])).collect();
     Ok(TensorType::new(x.ty.dtype, shape))
@@ -33,15 +32,14 @@ pub(super) fn dimshuffle(r: &Rule<'_>, order: &[Option<usize>]) -> Result<Tensor
 /// A new shape with the same number of elements.
 pub(super) fn reshape(r: &Rule<'_>, shape: &[ReshapeDim]) -> Result<TensorType, BuildErrorKind> {
     let (name, ins) = (r.name.clone(), r.ins);
-    let invalid = |reason: String| BuildErrorKind::Invalid { op: name.clone(), reason };
     let uses_donor = shape.iter().any(|d| matches!(d, ReshapeDim::Like(_)));
     if ins.len() != 1 + uses_donor as usize {
-        return Err(invalid(format!("takes {} inputs, got {}", 1 + uses_donor as usize, ins.len())));
+        return Err(r.invalid(format!("takes {} inputs, got {}", 1 + uses_donor as usize, ins.len())));
     }
     let x = &ins[0];
     let infers = shape.iter().filter(|d| **d == ReshapeDim::Infer).count();
     if infers > 1 {
-        return Err(invalid("at most one axis can be inferred (-1)".into()));
+        return Err(r.invalid("at most one axis can be inferred (-1)".into()));
     }
     let mut out = Vec::with_capacity(shape.len());
     for d in shape {
@@ -61,7 +59,7 @@ pub(super) fn reshape(r: &Rule<'_>, shape: &[ReshapeDim]) -> Result<TensorType, 
     let total: Option<Option<usize>> =
         x.ty.shape.iter().copied().collect::<Option<Vec<usize>>>().map(checked_product);
     let too_large = || {
-        invalid(format!(
+        r.invalid(format!(
             "cannot reshape {x} to {}: the shape is too large (its size overflows)",
             fmt_reshape(shape)
         ))
@@ -85,12 +83,12 @@ pub(super) fn reshape(r: &Rule<'_>, shape: &[ReshapeDim]) -> Result<TensorType, 
             out[pos] = rest.collect::<Option<Vec<usize>>>().and_then(checked_product);
         } else if infers == 1 {
             if known == 0 || total % known != 0 {
-                return Err(invalid(format!("cannot reshape {x} to {}", fmt_reshape(shape))));
+                return Err(r.invalid(format!("cannot reshape {x} to {}", fmt_reshape(shape))));
             }
             let pos = shape.iter().position(|d| *d == ReshapeDim::Infer).expect("one infer");
             out[pos] = Some(total / known);
         } else if out.iter().all(Option::is_some) && known != total {
-            return Err(invalid(format!("cannot reshape {x} to {}", fmt_reshape(shape))));
+            return Err(r.invalid(format!("cannot reshape {x} to {}", fmt_reshape(shape))));
         }
         if !shape_fits(&out.iter().flatten().copied().collect::<Vec<_>>()) {
             return Err(too_large());
@@ -102,21 +100,15 @@ pub(super) fn reshape(r: &Rule<'_>, shape: &[ReshapeDim]) -> Result<TensorType, 
 /// Inputs joined along `axis`.
 pub(super) fn concatenate(r: &Rule<'_>, axis: &usize) -> Result<TensorType, BuildErrorKind> {
     let (name, ins) = (r.name.clone(), r.ins);
-    let invalid = |reason: String| BuildErrorKind::Invalid { op: name.clone(), reason };
-    let rank = |o: &Operand, expected: &str| BuildErrorKind::Rank {
-        op: name.clone(),
-        operand: o.clone(),
-        expected: expected.into(),
-    };
     if ins.is_empty() {
-        return Err(invalid("needs at least one input".into()));
+        return Err(r.invalid("needs at least one input".into()));
     }
     let ndim = ins[0].ty.ndim();
     if *axis >= ndim {
         return Err(BuildErrorKind::Axis { op: name, axis: *axis as isize, operand: ins[0].clone() });
     }
     if let Some(o) = ins.iter().find(|o| o.ty.ndim() != ndim) {
-        return Err(rank(o, &format!("{ndim} like the other inputs")));
+        return Err(r.rank(o, &format!("{ndim} like the other inputs")));
     }
     let mut shape = ins[0].ty.shape.clone();
     for o in &ins[1..] {
@@ -147,14 +139,8 @@ pub(super) fn concatenate(r: &Rule<'_>, axis: &usize) -> Result<TensorType, Buil
 /// One piece of a concatenation (its gradient).
 pub(super) fn split_part(r: &Rule<'_>, axis: &usize, part: &usize) -> Result<TensorType, BuildErrorKind> {
     let (name, ins) = (r.name.clone(), r.ins);
-    let invalid = |reason: String| BuildErrorKind::Invalid { op: name.clone(), reason };
-    let rank = |o: &Operand, expected: &str| BuildErrorKind::Rank {
-        op: name.clone(),
-        operand: o.clone(),
-        expected: expected.into(),
-    };
     if ins.len() < 2 || *part + 1 >= ins.len() {
-        return Err(invalid(format!("part {part} of {} pieces", ins.len().saturating_sub(1))));
+        return Err(r.invalid(format!("part {part} of {} pieces", ins.len().saturating_sub(1))));
     }
     let whole = &ins[0];
     let ndim = whole.ty.ndim();
@@ -162,7 +148,7 @@ pub(super) fn split_part(r: &Rule<'_>, axis: &usize, part: &usize) -> Result<Ten
         return Err(BuildErrorKind::Axis { op: name, axis: *axis as isize, operand: whole.clone() });
     }
     if let Some(o) = ins.iter().find(|o| o.ty.ndim() != ndim) {
-        return Err(rank(o, &format!("{ndim} like the whole")));
+        return Err(r.rank(o, &format!("{ndim} like the whole")));
     }
     let piece = &ins[1 + part];
     let shape = (0..ndim)
@@ -174,8 +160,7 @@ pub(super) fn split_part(r: &Rule<'_>, axis: &usize, part: &usize) -> Result<Ten
 /// Basic indexing.
 pub(super) fn subtensor(r: &Rule<'_>, index: &[IndexEntry]) -> Result<TensorType, BuildErrorKind> {
     let (name, ins) = (r.name.clone(), r.ins);
-    let invalid = |reason: String| BuildErrorKind::Invalid { op: name.clone(), reason };
-    let x = ins.first().ok_or_else(|| invalid("needs an input".into()))?;
+    let x = ins.first().ok_or_else(|| r.invalid("needs an input".into()))?;
     check_index_inputs(index, &ins[1..], &name)?;
     Ok(TensorType::new(x.ty.dtype, subtensor_shape(&x.ty, index, &name, x)?))
 }
@@ -183,20 +168,14 @@ pub(super) fn subtensor(r: &Rule<'_>, index: &[IndexEntry]) -> Result<TensorType
 /// `set_subtensor`/`inc_subtensor`: the type of `x`.
 pub(super) fn inc_subtensor(r: &Rule<'_>, index: &[IndexEntry]) -> Result<TensorType, BuildErrorKind> {
     let (name, ins) = (r.name.clone(), r.ins);
-    let invalid = |reason: String| BuildErrorKind::Invalid { op: name.clone(), reason };
-    let rank = |o: &Operand, expected: &str| BuildErrorKind::Rank {
-        op: name.clone(),
-        operand: o.clone(),
-        expected: expected.into(),
-    };
     if ins.len() < 2 {
-        return Err(invalid("needs the tensor and the value".into()));
+        return Err(r.invalid("needs the tensor and the value".into()));
     }
     let (x, y) = (&ins[0], &ins[1]);
     check_index_inputs(index, &ins[2..], &name)?;
     let region = subtensor_shape(&x.ty, index, &name, x)?;
     if y.ty.ndim() > region.len() {
-        return Err(rank(y, &format!("at most {} (the indexed region's)", region.len())));
+        return Err(r.rank(y, &format!("at most {} (the indexed region's)", region.len())));
     }
     let pad = region.len() - y.ty.ndim();
     for (r, yd) in region[pad..].iter().zip(&y.ty.shape) {
