@@ -444,6 +444,9 @@ fn sample(kind: OpKind) -> Option<(Vec<Var>, Var)> {
             let g = tl::grad(&tl::sum(tl::sqr(&c)), &v).expect("grad");
             Some((vec![v, w], g))
         }
+        OpKind::Shape => one(&m, tl::shape(&m)),
+        OpKind::ShapeI => one(&m, tl::shape_i(&m, -1)),
+        OpKind::Alloc => one(&v, tl::alloc(&v, &[3.into(), tl::shape_i(&v, 0).into()])),
         OpKind::Gemm | OpKind::Composite | OpKind::CompositeOutput | OpKind::FusedReduce => None,
     }
 }

@@ -256,6 +256,19 @@ fn format_node(g: &FunctionGraph, id: NodeId, args: &[String]) -> String {
             format!("split_part{{axis={axis}, part={part}}}({})", args.join(", "))
         }
         Op::Subtensor { index } => format!("{}[{}]", args[0], index_str(index, &args[1..])),
+        Op::Shape => format!("Shape({})", args[0]),
+        Op::ShapeI { axis } => format!("Shape_i{{{axis}}}({})", args[0]),
+        Op::Alloc { shape } => {
+            let mut lengths = args[1..].iter();
+            let dims: Vec<String> = shape
+                .iter()
+                .map(|d| match d {
+                    crate::op::Dim::Fixed(n) => n.to_string(),
+                    crate::op::Dim::Input => lengths.next().cloned().unwrap_or_default(),
+                })
+                .collect();
+            format!("Alloc({}, {})", args[0], dims.join(", "))
+        }
         Op::IncSubtensor { index, .. } => {
             format!("{}({}[{}], {})", node.op.name(), args[0], index_str(index, &args[2..]), args[1])
         }
@@ -400,6 +413,9 @@ fn label(g: &FunctionGraph, id: NodeId) -> String {
         Op::Subtensor { index } | Op::IncSubtensor { index, .. } => {
             format!("{}{{{}}}", n.op.name(), crate::text::fmt_index(index))
         }
+        Op::Shape => "Shape".into(),
+        Op::ShapeI { axis } => format!("Shape_i{{{axis}}}"),
+        Op::Alloc { shape } => format!("Alloc{{{}}}", crate::op::fmt_alloc(shape)),
         op => op.name(),
     }
 }

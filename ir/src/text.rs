@@ -54,7 +54,9 @@
 //!     `^i` takes the length of axis `i` of the second input, a shape donor);
 //!   - `subtensor{…}`, `set_subtensor{…}`, `inc_subtensor{…}`, the index as `fmt_index`
 //!     writes it: positions `3`, `-1`, `?` (a symbolic index: the next index input after
-//!     the data inputs) and slices always as `start:stop:step` (`::-1`, `1::2`, `:2:1`).
+//!     the data inputs) and slices always as `start:stop:step` (`::-1`, `1::2`, `:2:1`);
+//!   - `shape`, `shape_i{axis=0}`, `alloc{[3,?]}` (`?`: the next length input after the
+//!     value).
 //!
 //! Names are quoted as Rust's `{:?}` quotes strings (escapes `\"`, `\\`, `\n`, `\t`, `\r`,
 //! `\0`, `\'` and `\u{…}` are read back).
@@ -75,7 +77,7 @@
 use crate::dtype::DType;
 use crate::error::GraphError;
 use crate::graph::{FunctionGraph, NodeId};
-use crate::op::{fmt_reshape, ArgOp, Idx, IndexEntry, Op, ReduceOp, ReshapeDim, ScalarOp};
+use crate::op::{fmt_reshape, ArgOp, Dim, Idx, IndexEntry, Op, ReduceOp, ReshapeDim, ScalarOp};
 use crate::program::ScalarProgram;
 use crate::shared::SharedVar;
 use crate::types::TensorType;
@@ -174,6 +176,9 @@ fn fmt_op(op: &Op) -> String {
         Op::Subtensor { index } | Op::IncSubtensor { index, .. } => {
             format!("{}{{{}}}", op.name(), fmt_index(index))
         }
+        Op::Shape => "shape".into(),
+        Op::ShapeI { axis } => format!("shape_i{{axis={axis}}}"),
+        Op::Alloc { shape } => format!("alloc{{{}}}", crate::op::fmt_alloc(shape)),
         Op::Input | Op::Constant(_) | Op::Shared(_) => op.name(),
     }
 }
@@ -608,6 +613,20 @@ impl<'a> Cursor<'a> {
             "softmax" => self.braced(|c| Ok(Op::Softmax { axis: c.axis_param()? }))?,
             "log_softmax" => self.braced(|c| Ok(Op::LogSoftmax { axis: c.axis_param()? }))?,
             "concatenate" => self.braced(|c| Ok(Op::Concatenate { axis: c.axis_param()? }))?,
+            "shape_i" => self.braced(|c| Ok(Op::ShapeI { axis: c.axis_param()? }))?,
+            "alloc" => {
+                self.expect('{')?;
+                self.expect('[')?;
+                let shape = self.list(']', |c| {
+                    if c.eat('?') {
+                        Ok(Dim::Input)
+                    } else {
+                        c.usize("a length or `?`").map(Dim::Fixed)
+                    }
+                })?;
+                self.expect('}')?;
+                Op::Alloc { shape }
+            }
             "split_part" => self.braced(|c| {
                 let axis = c.axis_param()?;
                 c.expect(',')?;
@@ -660,6 +679,7 @@ impl<'a> Cursor<'a> {
             "inc_subtensor" => Op::IncSubtensor { index: index(self)?, set: false },
             "dot" => Op::Dot,
             "gemm" => Op::Gemm,
+            "shape" => Op::Shape,
             "composite" => {
                 let body = self.program()?;
                 Op::Composite(std::sync::Arc::new(body))

@@ -34,6 +34,9 @@ pub(super) const FUNCTIONS: &[(&str, Handler)] = &[
     ("relu", relu),
     ("zeros_like", zeros_like),
     ("ones_like", zeros_like),
+    ("shape", shape),
+    ("shape_i", shape_i),
+    ("alloc", alloc),
 ];
 
 /// Functions whose first argument is an indexed region (`x[1:]`), not a value: the
@@ -297,6 +300,37 @@ fn zeros_like(b: &mut Builder<'_>, n: &str, args: Args, _span: Span) -> R<Var> {
     let (x, s) = a[0].clone().expect("required");
     let fill = if n == "zeros_like" { 0 } else { 1 };
     Ok(tl::elemwise(ScalarOp::Second, vec![b.to_term(x, s)?, Term::Int(fill)]))
+}
+
+fn shape(b: &mut Builder<'_>, _n: &str, args: Args, _span: Span) -> R<Var> {
+    let a = args.bind(&["x"], 1)?;
+    let (x, s) = a[0].clone().expect("required");
+    Ok(tl::shape(b.to_var(x, s)?))
+}
+
+fn shape_i(b: &mut Builder<'_>, _n: &str, args: Args, _span: Span) -> R<Var> {
+    let a = args.bind(&["x", "i"], 2)?;
+    let (x, s) = a[0].clone().expect("required");
+    let (i, si) = a[1].clone().expect("required");
+    Ok(tl::shape_i(b.to_var(x, s)?, b.isize(&i, si, "an axis")?))
+}
+
+/// `alloc(value, n0, n1, …)`: each length a non-negative integer or an integer scalar
+/// expression.
+fn alloc(b: &mut Builder<'_>, _n: &str, args: Args, _span: Span) -> R<Var> {
+    let pos = args.positional(1)?;
+    let mut it = pos.into_iter();
+    let (v, s) = it.next().expect("min 1");
+    let value = b.to_term(v, s)?;
+    let lengths = it
+        .map(|(v, s)| match v {
+            Val::Num(Number::Int(i)) => usize::try_from(i)
+                .map(tl::Length::Fixed)
+                .map_err(|_| ExprError::new(s, format!("an alloc length is non-negative, found {i}"))),
+            v => b.to_var(v, s).map(tl::Length::Var),
+        })
+        .collect::<R<Vec<_>>>()?;
+    Ok(tl::alloc(value, &lengths))
 }
 
 fn elementwise(b: &mut Builder<'_>, n: &str, args: Args, span: Span) -> R<Var> {

@@ -1,10 +1,11 @@
 //! Builders that reshape or combine tensors: `dot`, `outer`, `dimshuffle`, `transpose`,
-//! `reshape`, `flatten`, `concatenate`, `stack`.
+//! `reshape`, `flatten`, `concatenate`, `stack`; and the symbolic shape: `shape`,
+//! `shape_i`, `alloc`.
 
 use super::elemwise::{elemwise, term_var, Term};
 use super::{apply_inner, norm_axis};
 use crate::error::BuildError;
-use crate::op::{Op, ReshapeDim, ScalarOp};
+use crate::op::{Dim, Op, ReshapeDim, ScalarOp};
 use crate::var::Var;
 
 /// NumPy's `dot`: inner product of vectors, matrix-vector, vector-matrix, matrix-matrix;
@@ -172,4 +173,74 @@ pub fn stack<V: AsRef<Var>>(xs: &[V], axis: isize) -> Var {
         apply_inner(Op::Concatenate { axis: a }, parts)
     })();
     Var::from_result(r)
+}
+
+/// Theano's `x.shape`: the run-time shape of `x`, an int64 vector as long as its rank.
+#[track_caller]
+pub fn shape(x: impl AsRef<Var>) -> Var {
+    super::apply(Op::Shape, vec![x.as_ref().clone()])
+}
+
+/// Theano's `x.shape[axis]` (`Shape_i`): the run-time length of one axis, an int64 scalar;
+/// a negative axis counts from the end.
+#[track_caller]
+pub fn shape_i(x: impl AsRef<Var>, axis: isize) -> Var {
+    let x = x.as_ref();
+    let r = norm_axis("shape_i", axis, x).and_then(|axis| apply_inner(Op::ShapeI { axis }, vec![x.clone()]));
+    Var::from_result(r)
+}
+
+/// One length of an [`alloc`] shape: a number, or an integer scalar expression such as
+/// `shape_i(&x, 0)`.
+#[derive(Clone, Debug)]
+pub enum Length {
+    /// A fixed length.
+    Fixed(usize),
+    /// A symbolic length.
+    Var(Var),
+}
+
+impl From<usize> for Length {
+    fn from(n: usize) -> Length {
+        Length::Fixed(n)
+    }
+}
+
+impl From<Var> for Length {
+    fn from(v: Var) -> Length {
+        Length::Var(v)
+    }
+}
+
+impl From<&Var> for Length {
+    fn from(v: &Var) -> Length {
+        Length::Var(v.clone())
+    }
+}
+
+/// Theano's `alloc(value, *shape)`: `value` broadcast to `shape` (its axes align with the
+/// last ones), as a new tensor. A length that is an integer constant becomes a fixed one.
+#[track_caller]
+pub fn alloc(value: impl Into<Term>, shape: &[Length]) -> Var {
+    let mut inputs = vec![term_var(value.into())];
+    let dims = shape
+        .iter()
+        .map(|l| match l {
+            Length::Fixed(n) => Dim::Fixed(*n),
+            Length::Var(v) => match v.op() {
+                Op::Constant(t) if t.ndim() == 0 && t.dtype().is_int() => match t.to_f64() {
+                    Ok(n) if n >= 0.0 => Dim::Fixed(n as usize),
+                    _ => {
+                        inputs.push(v.clone());
+                        Dim::Input
+                    }
+                },
+                _ => {
+                    inputs.push(v.clone());
+                    Dim::Input
+                }
+            },
+        })
+        .collect();
+    super::apply(Op::Alloc { shape: dims }, inputs)
 }

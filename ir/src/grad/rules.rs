@@ -178,6 +178,14 @@ pub(super) fn vjp(out: &Var, g: &Var, needed: &[bool]) -> Result<Vec<Option<Var>
                 grads[0] = fitted(dimshuffle(g1, back)?, 0)?;
             }
         }
+        // Lengths carry no gradient.
+        Op::Shape | Op::ShapeI { .. } => {}
+        // The value was broadcast: its gradient sums over the axes it was broadcast along.
+        Op::Alloc { .. } => {
+            if need(0) && out.dtype().is_float() {
+                grads[0] = fitted(g.clone(), 0)?;
+            }
+        }
         Op::Reshape { .. } => {
             if need(0) {
                 let x = &ins[0];

@@ -63,6 +63,11 @@ pub fn eval(op: &Op, inputs: &[KernelInput<'_>], out: &TensorType) -> Result<Ten
         Op::Concatenate { axis } => shape::concatenate(inputs, *axis, out),
         Op::Subtensor { index } => shape::subtensor(inputs[0].value, index, &inputs[1..]),
         Op::IncSubtensor { index, set } => shape::inc_subtensor(inputs, index, *set),
+        Op::Shape => {
+            Ok(Tensor::from(inputs[0].value.shape().iter().map(|&n| n as i64).collect::<Vec<i64>>()))
+        }
+        Op::ShapeI { axis } => Ok(Tensor::from(inputs[0].value.shape()[*axis] as i64)),
+        Op::Alloc { shape } => shape::alloc(inputs, shape),
     }
 }
 

@@ -1,13 +1,13 @@
 //! Kernels that move data without arithmetic: `dimshuffle`, `reshape`, `concatenate`,
-//! `subtensor` and `set/inc_subtensor`. Views stay views (the data is reference counted).
+//! `subtensor`, `set/inc_subtensor` and `alloc`. Views stay views (the data is reference counted).
 
 use super::num::Num;
 use super::KernelInput;
 use crate::dtype::DType;
 use crate::error::ValueError;
-use crate::op::{normalize_slice, Idx, IndexEntry, ReshapeDim};
+use crate::op::{normalize_slice, Dim, Idx, IndexEntry, ReshapeDim};
 use crate::types::TensorType;
-use crate::value::{Tensor, TensorElement};
+use crate::value::{check_alloc, Tensor, TensorElement};
 use ndarray::{ArrayViewMutD, Axis, IxDyn, Slice};
 
 pub(super) fn dimshuffle(x: &Tensor, order: &[Option<usize>]) -> Tensor {
@@ -291,4 +291,39 @@ pub(super) fn inc_subtensor(
         DType::F32 => typed_inc::<f32>(x, y, &res, set, <f32 as Num>::add),
         DType::F64 => typed_inc::<f64>(x, y, &res, set, <f64 as Num>::add),
     }
+}
+
+/// `alloc(v, lengths…)`: the value broadcast to the shape, as a new array. A negative length
+/// or an axis of `v` that is not broadcastable and differs from the result's is an error.
+pub(super) fn alloc(inputs: &[KernelInput<'_>], shape: &[Dim]) -> Result<Tensor, ValueError> {
+    let (v, lengths) = inputs.split_first().expect("typed: the value comes first");
+    let mut lengths = lengths.iter();
+    let mut dims = Vec::with_capacity(shape.len());
+    for d in shape {
+        dims.push(match d {
+            Dim::Fixed(n) => *n,
+            Dim::Input => {
+                let len = lengths.next().expect("typed: one input per symbolic length");
+                let n = len.value.cast(DType::I64).scalar::<i64>()?;
+                usize::try_from(n).map_err(|_| {
+                    ValueError::invalid("alloc", format!("length {n} ({}) is negative", len.name))
+                })?
+            }
+        });
+    }
+    let pad = dims.len() - v.value.ndim();
+    let fits =
+        v.value.shape().iter().enumerate().all(|(a, &m)| m == dims[pad + a] || v.ty.shape[a] == Some(1));
+    if !fits {
+        return Err(ValueError::ShapeMismatch {
+            op: "alloc".into(),
+            operands: vec![(v.name.to_string(), v.value.shape().to_vec()), ("shape".into(), dims)],
+        });
+    }
+    check_alloc("alloc", &dims, v.value.dtype())?;
+    Ok(crate::map_array!(v.value, a => a
+        .broadcast(IxDyn(&dims))
+        .expect("checked: every axis of the value fits")
+        .to_owned()
+        .into_shared()))
 }

@@ -33,7 +33,7 @@ mod shape;
 
 pub use crate::types::{checked_product, shape_fits};
 pub use reduce::reduced_shape;
-pub use shape::{fmt_reshape, normalize_slice};
+pub use shape::{fmt_alloc, fmt_reshape, normalize_slice};
 
 /// A reduction over a set of axes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -151,6 +151,16 @@ pub enum ReshapeDim {
     Like(usize),
 }
 
+/// One axis of an `Alloc` result: a length fixed when building, or a symbolic one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Dim {
+    /// A fixed length.
+    Fixed(usize),
+    /// The length held by the next length input of the node (an integer scalar, after the
+    /// value).
+    Input,
+}
+
 /// An operation: a node of the graph applies one op to its inputs.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Op {
@@ -263,6 +273,21 @@ pub enum Op {
         /// Set (`true`) or increment (`false`).
         set: bool,
     },
+    /// The run-time shape of its input, as an int64 vector (Theano's `Shape`).
+    Shape,
+    /// The length of one axis of its input, as an int64 scalar (Theano's `Shape_i`).
+    ShapeI {
+        /// The axis.
+        axis: usize,
+    },
+    /// Its first input broadcast to a new shape (Theano's `Alloc`): inputs are the value,
+    /// then one integer scalar per `Dim::Input` axis. The value's axes align with the last
+    /// ones of the result and broadcast statically: an axis of the value not marked
+    /// broadcastable must have the result's length.
+    Alloc {
+        /// The result's axes.
+        shape: Vec<Dim>,
+    },
 }
 
 impl Op {
@@ -290,6 +315,9 @@ impl Op {
             Op::Subtensor { .. } => "subtensor".into(),
             Op::IncSubtensor { set: true, .. } => "set_subtensor".into(),
             Op::IncSubtensor { set: false, .. } => "inc_subtensor".into(),
+            Op::Shape => "shape".into(),
+            Op::ShapeI { .. } => "shape_i".into(),
+            Op::Alloc { .. } => "alloc".into(),
         }
     }
 
@@ -316,6 +344,9 @@ impl Op {
             Op::SplitPart { .. } => OpKind::SplitPart,
             Op::Subtensor { .. } => OpKind::Subtensor,
             Op::IncSubtensor { .. } => OpKind::IncSubtensor,
+            Op::Shape => OpKind::Shape,
+            Op::ShapeI { .. } => OpKind::ShapeI,
+            Op::Alloc { .. } => OpKind::Alloc,
         }
     }
 
@@ -348,6 +379,9 @@ impl Op {
             Op::SplitPart { axis, part } => shape::split_part(r, axis, part),
             Op::Subtensor { index } => shape::subtensor(r, index),
             Op::IncSubtensor { index, .. } => shape::inc_subtensor(r, index),
+            Op::Shape => shape::shape(r),
+            Op::ShapeI { axis } => shape::shape_i(r, *axis),
+            Op::Alloc { shape } => shape::alloc(r, shape),
         }
     }
 }
@@ -395,6 +429,12 @@ pub enum OpKind {
     Subtensor,
     /// [`Op::IncSubtensor`].
     IncSubtensor,
+    /// [`Op::Shape`].
+    Shape,
+    /// [`Op::ShapeI`].
+    ShapeI,
+    /// [`Op::Alloc`].
+    Alloc,
 }
 
 /// What an op kind declares about itself: the conformance test checks every entry.
@@ -414,7 +454,7 @@ pub struct OpInfo {
 
 impl OpKind {
     /// Every kind.
-    pub const ALL: [OpKind; 20] = [
+    pub const ALL: [OpKind; 23] = [
         OpKind::Input,
         OpKind::Constant,
         OpKind::Shared,
@@ -435,6 +475,9 @@ impl OpKind {
         OpKind::SplitPart,
         OpKind::Subtensor,
         OpKind::IncSubtensor,
+        OpKind::Shape,
+        OpKind::ShapeI,
+        OpKind::Alloc,
     ];
 
     /// The kind's declaration.
@@ -473,6 +516,9 @@ impl OpKind {
             OpKind::IncSubtensor => {
                 i("inc_subtensor", 1, Differentiable, &["set_subtensor", "inc_subtensor"])
             }
+            OpKind::Shape => i("shape", 1, Zero, &["shape"]),
+            OpKind::ShapeI => i("shape_i", 1, Zero, &["shape_i"]),
+            OpKind::Alloc => i("alloc", 1, Differentiable, &["alloc"]),
         }
     }
 }

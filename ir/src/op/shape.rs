@@ -1,9 +1,10 @@
 //! Type rules of the shape family: dimshuffle, reshape, concatenate and its gradient's
-//! split, basic indexing and its updates; and the index arithmetic they share with the
-//! kernels (`normalize_slice`, `checked_product`, `shape_fits`).
+//! split, basic indexing and its updates, `shape`, `shape_i` and `alloc`; and the index
+//! arithmetic they share with the kernels (`normalize_slice`, `checked_product`,
+//! `shape_fits`).
 
 use super::reduce::one;
-use super::{Idx, IndexEntry, ReshapeDim, Rule};
+use super::{Dim, Idx, IndexEntry, ReshapeDim, Rule};
 use crate::dtype::DType;
 use crate::error::{BuildErrorKind, Operand};
 use crate::types::{checked_product, shape_fits, TensorType};
@@ -270,6 +271,73 @@ fn subtensor_shape(
     }
     shape.extend_from_slice(&ty.shape[index.len()..]);
     Ok(shape)
+}
+
+/// `shape(x)`: an int64 vector as long as x's rank.
+pub(super) fn shape(r: &Rule<'_>) -> Result<TensorType, BuildErrorKind> {
+    let x = one(r.ins, &r.name)?;
+    Ok(TensorType::new(DType::I64, vec![Some(x.ty.ndim())]))
+}
+
+/// `shape_i(x)`: an int64 scalar, for an axis x has.
+pub(super) fn shape_i(r: &Rule<'_>, axis: usize) -> Result<TensorType, BuildErrorKind> {
+    let x = one(r.ins, &r.name)?;
+    if axis >= x.ty.ndim() {
+        return Err(BuildErrorKind::Axis { op: r.name.clone(), axis: axis as isize, operand: x.clone() });
+    }
+    Ok(TensorType::scalar(DType::I64))
+}
+
+/// `alloc(v, lengths…)`: v's dtype, one axis per `Dim`; v's axes align with the last ones
+/// and must fit where both lengths are known.
+pub(super) fn alloc(r: &Rule<'_>, shape: &[Dim]) -> Result<TensorType, BuildErrorKind> {
+    let Some((v, lengths)) = r.ins.split_first() else {
+        return Err(r.invalid("needs the value".into()));
+    };
+    let wanted = shape.iter().filter(|d| **d == Dim::Input).count();
+    if lengths.len() != wanted {
+        return Err(r.invalid(format!("{wanted} symbolic lengths, {} length inputs", lengths.len())));
+    }
+    if let Some(o) = lengths.iter().find(|o| o.ty.ndim() != 0 || !o.ty.dtype.is_int()) {
+        return Err(BuildErrorKind::DType {
+            op: r.name.clone(),
+            operand: o.clone(),
+            expected: "an integer scalar length".into(),
+        });
+    }
+    if v.ty.ndim() > shape.len() {
+        return Err(r.rank(v, &format!("at most {} (the result's)", shape.len())));
+    }
+    let pad = shape.len() - v.ty.ndim();
+    let mut out = Vec::with_capacity(shape.len());
+    for (axis, d) in shape.iter().enumerate() {
+        let vd = axis.checked_sub(pad).map(|a| v.ty.shape[a]);
+        out.push(match (*d, vd) {
+            (Dim::Fixed(n), Some(Some(m))) if m != n && m != 1 => {
+                return Err(r.invalid(format!("cannot broadcast {v} to length {n} on axis {axis}")))
+            }
+            (Dim::Fixed(n), _) => Some(n),
+            // A symbolic length: the value's own, unless the value broadcasts there.
+            (Dim::Input, Some(Some(m))) if m != 1 => Some(m),
+            (Dim::Input, _) => None,
+        });
+    }
+    if !shape_fits(&out.iter().flatten().copied().collect::<Vec<_>>()) {
+        return Err(r.invalid("the shape is too large (its size overflows)".into()));
+    }
+    Ok(TensorType::new(v.ty.dtype, out))
+}
+
+/// Formats an alloc shape as `[2,?]` (`?` for a length input).
+pub fn fmt_alloc(shape: &[Dim]) -> String {
+    let parts: Vec<String> = shape
+        .iter()
+        .map(|d| match d {
+            Dim::Fixed(n) => n.to_string(),
+            Dim::Input => "?".into(),
+        })
+        .collect();
+    format!("[{}]", parts.join(","))
 }
 
 /// Formats a reshape target as `[2,-1,@0,^1]` (`@i` keeps input axis `i`, `^i` takes axis
