@@ -5,6 +5,7 @@
 
 use crate::engine::Rule;
 use crate::pattern::{same_pattern, Rw, Terms};
+use crate::shape;
 use tensorlift_ir::kernels::{self, KernelInput};
 use tensorlift_ir::{NodeId, Op, ReduceOp, ScalarOp, Tensor};
 
@@ -13,6 +14,16 @@ pub static RULES: &[Rule] = &[
     Rule { name: "constant_folding", fast_math: false, apply: constant_folding },
     Rule { name: "local_useless_cast", fast_math: false, apply: useless_cast },
     Rule { name: "local_cast_cast", fast_math: false, apply: cast_cast },
+    Rule { name: "local_shape_i_fold", fast_math: false, apply: shape::shape_i_fold },
+    Rule { name: "local_shape_fold", fast_math: false, apply: shape::shape_fold },
+    Rule { name: "local_shape_to_shape_i", fast_math: false, apply: shape::shape_to_shape_i },
+    Rule { name: "local_fill_to_alloc", fast_math: false, apply: shape::fill_to_alloc },
+    Rule { name: "local_useless_alloc", fast_math: false, apply: shape::useless_alloc },
+    Rule { name: "local_elemwise_alloc", fast_math: false, apply: shape::elemwise_alloc },
+    Rule { name: "local_alloc_sink", fast_math: false, apply: shape::alloc_sink },
+    Rule { name: "local_sum_of_alloc", fast_math: false, apply: shape::sum_of_alloc },
+    Rule { name: "local_reshape_donor", fast_math: false, apply: shape::reshape_donor },
+    Rule { name: "local_useless_reshape", fast_math: false, apply: shape::useless_reshape },
     Rule { name: "local_useless_fill", fast_math: false, apply: useless_fill },
     Rule { name: "local_fill_sink", fast_math: false, apply: fill_sink },
     Rule { name: "local_sub_to_add_neg", fast_math: false, apply: sub_to_add },

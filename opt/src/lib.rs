@@ -10,6 +10,8 @@
 //! - `pattern`: helpers rules use to read and build nodes.
 //! - `scratch`: per-node working storage rules borrow from their phase.
 //! - `canonicalize`, `stabilize`, `specialize`, `fusion`: the rules of each phase.
+//! - `shape`: shape inference (Theano's `ShapeFeature`) and the canonicalization rules
+//!   that use it; `symbolic`: the symbolic lengths it computes.
 //! - `trace`: the record of what fired, and of what each phase cost.
 //!
 //! Rewrites that can change IEEE results beyond rounding (`x*0 → 0`, `x-x → 0`,
@@ -26,8 +28,10 @@ pub mod fusion;
 pub mod pattern;
 pub mod phase;
 pub mod scratch;
+pub mod shape;
 pub mod specialize;
 pub mod stabilize;
+pub mod symbolic;
 pub mod trace;
 
 pub use engine::Rule;

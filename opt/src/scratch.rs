@@ -69,6 +69,8 @@ pub struct Scratch {
     pub values: NodeMap<u32>,
     /// How many times the cluster being grown reads each outside value.
     pub reads: NodeMap<u32>,
+    /// The symbolic shape of each node whose shape was asked for (`Rw::shape_of`).
+    pub shapes: rustc_hash::FxHashMap<NodeId, crate::symbolic::SymShape>,
 }
 
 #[cfg(test)]

@@ -1,0 +1,482 @@
+//! Shape inference (Theano's `ShapeFeature`) and the rewrites that use it.
+//!
+//! Every node has a symbolic shape ([`Rw::shape_of`]): one [`SymDim`] per axis, a constant
+//! where the length is known when compiling, else the run-time length of one axis of some
+//! node. Two axes with the same `SymDim` have the same length in every run that succeeds,
+//! by construction and without assuming anything about the inputs:
+//! - an axis of a leaf (input, shared variable) is itself;
+//! - an elementwise result has the length its non-broadcastable inputs share when they all
+//!   name the same one; when they name different ones (the kernel checks at run time that
+//!   they agree), the result's axis is its own, so no rewrite can drop that check;
+//! - reductions keep their kept axes, dimshuffles permute, `dot` takes its operands' outer
+//!   axes, reshapes and allocs take their fixed lengths and the lengths their length inputs
+//!   hold (`shape_i(x, k)` is axis `k` of `x`);
+//! - anything else (an inferred reshape length, a slice, a joined axis) is the node's own.
+//!
+//! A node's shape is computed once per phase (node ids are stable within a phase, and the
+//! facts stay true as the graph is rewritten, since a replacement has the value it replaces).
+//!
+//! The rules (listed in canonicalization's, where they run): `shape_i` and `shape` of known lengths
+//! fold to constants or to the lengths of leaves; `shape(x)[i]` is `shape_i(x, i)`; a
+//! `fill` whose shape comes from leaves becomes an `alloc` (so the value that only gave
+//! the shape is not computed); an `alloc` or `fill` read by an elementwise op whose other
+//! inputs give the same shape is replaced by its value, and one nothing else reads moves
+//! past an elementwise op toward such a reader; the sum of an `alloc` of a constant is a
+//! product; an `alloc` of a value that has the shape already is the value; a reshape's length donor is replaced by the lengths it
+//! gives, and a reshape to the shape its input has is the input.
+
+use crate::pattern::Rw;
+pub use crate::symbolic::{SymDim, SymShape};
+use tensorlift_ir::{Dim, IndexEntry, NodeId, Op, ReduceOp, ReshapeDim, ScalarOp, Tensor};
+
+impl Rw<'_> {
+    /// The symbolic shape of `id` (computed once per phase, its inputs first, without
+    /// recursion: graphs can be deep).
+    pub fn shape_of(&self, id: NodeId) -> SymShape {
+        if let Some(s) = self.scratch.borrow().shapes.get(&id) {
+            return s.clone();
+        }
+        let mut stack = vec![id];
+        while let Some(&n) = stack.last() {
+            if self.scratch.borrow().shapes.contains_key(&n) {
+                stack.pop();
+                continue;
+            }
+            let missing: Vec<NodeId> = {
+                let s = self.scratch.borrow();
+                self.node(n).inputs.iter().copied().filter(|i| !s.shapes.contains_key(i)).collect()
+            };
+            if missing.is_empty() {
+                let shape = self.infer_shape(n);
+                self.scratch.borrow_mut().shapes.insert(n, shape);
+                stack.pop();
+            } else {
+                stack.extend(missing);
+            }
+        }
+        self.scratch.borrow().shapes[&id].clone()
+    }
+
+    /// The shape of `id` from its inputs' shapes, which are known.
+    fn infer_shape(&self, id: NodeId) -> SymShape {
+        let s = self.scratch.borrow();
+        let of = |i: NodeId| &s.shapes[&i];
+        let node = self.node(id);
+        let ins = &node.inputs;
+        let ndim = self.ty(id).ndim();
+        let own = |k: usize| SymDim::Of(id, k);
+        let mut shape: SymShape = match &node.op {
+            Op::Input | Op::Constant(_) | Op::Shared(_) => (0..ndim).map(own).collect(),
+            Op::Elemwise(_) | Op::Composite(_) => self.merged(id, ins),
+            Op::CompositeOutput { .. } => of(ins[0]).clone(),
+            Op::Reduce { axes, keepdims, .. }
+            | Op::ArgReduce { axes, keepdims, .. }
+            | Op::LogSumExp { axes, keepdims } => reduced(of(ins[0]), axes, *keepdims),
+            Op::FusedReduce { axes, keepdims, .. } => reduced(&self.merged(id, ins), axes, *keepdims),
+            Op::Softmax { .. } | Op::LogSoftmax { .. } | Op::IncSubtensor { .. } => of(ins[0]).clone(),
+            Op::Dot | Op::Gemm => {
+                let (a, b) = if matches!(node.op, Op::Dot) { (ins[0], ins[1]) } else { (ins[2], ins[3]) };
+                let (sa, sb) = (of(a), of(b));
+                let mut out = SymShape::new();
+                if sa.len() == 2 {
+                    out.push(sa[0]);
+                }
+                if sb.len() == 2 {
+                    out.push(sb[1]);
+                }
+                out
+            }
+            Op::DimShuffle { order } => {
+                order.iter().map(|o| o.map_or(SymDim::Const(1), |i| of(ins[0])[i])).collect()
+            }
+            Op::Reshape { shape } => shape
+                .iter()
+                .enumerate()
+                .map(|(k, d)| match *d {
+                    ReshapeDim::Fixed(n) => SymDim::Const(n),
+                    ReshapeDim::Keep(i) => of(ins[0])[i],
+                    ReshapeDim::Like(i) => of(ins[1])[i],
+                    ReshapeDim::Infer => own(k),
+                })
+                .collect(),
+            Op::Concatenate { axis } => {
+                let mut out = self.merged(id, ins);
+                out[*axis] = own(*axis);
+                out
+            }
+            Op::SplitPart { axis, part } => {
+                let mut out = self.merged(id, &[ins[0], ins[1 + part]]);
+                out[*axis] = of(ins[1 + part])[*axis];
+                out
+            }
+            Op::Subtensor { index } => {
+                let x = of(ins[0]);
+                let mut out = SymShape::new();
+                for (axis, e) in index.iter().enumerate() {
+                    match e {
+                        IndexEntry::At(_) => {}
+                        IndexEntry::Slice { start: None, stop: None, step: 1 } => out.push(x[axis]),
+                        IndexEntry::Slice { .. } => out.push(own(out.len())),
+                    }
+                }
+                out.extend_from_slice(&x[index.len()..]);
+                out
+            }
+            Op::Shape => SymShape::from_elem(SymDim::Const(self.ty(ins[0]).ndim()), 1),
+            Op::ShapeI { .. } => SymShape::new(),
+            Op::Alloc { shape } => {
+                let mut lengths = ins[1..].iter();
+                shape
+                    .iter()
+                    .enumerate()
+                    .map(|(k, d)| match d {
+                        Dim::Fixed(n) => SymDim::Const(*n),
+                        Dim::Input => {
+                            let len = *lengths.next().expect("typed: one input per length");
+                            self.length_held(len).unwrap_or(own(k))
+                        }
+                    })
+                    .collect()
+            }
+        };
+        // What the type knows wins.
+        for (d, t) in shape.iter_mut().zip(&self.ty(id).shape) {
+            if let Some(n) = t {
+                *d = SymDim::Const(*n);
+            }
+        }
+        shape
+    }
+
+    /// The length an integer scalar node holds, when it is a constant or a `shape_i`.
+    fn length_held(&self, len: NodeId) -> Option<SymDim> {
+        match self.op(len) {
+            Op::Constant(t) => usize::try_from(t.scalar::<i64>().ok()?).ok().map(SymDim::Const),
+            Op::ShapeI { axis } => {
+                let x = self.node(len).inputs[0];
+                Some(self.scratch.borrow().shapes[&x][*axis])
+            }
+            _ => None,
+        }
+    }
+
+    /// The elementwise broadcast of `ins`' shapes, for node `id`: on each axis, the length
+    /// the inputs not broadcastable there share, 1 when all are, `id`'s own when they name
+    /// different lengths.
+    fn merged(&self, id: NodeId, ins: &[NodeId]) -> SymShape {
+        let s = self.scratch.borrow();
+        let ndim = self.ty(id).ndim();
+        (0..ndim)
+            .map(|k| {
+                let mut dims =
+                    ins.iter().filter(|&&i| self.ty(i).shape[k] != Some(1)).map(|i| s.shapes[i][k]);
+                match dims.next() {
+                    None => SymDim::Const(1),
+                    Some(d) if dims.all(|e| e == d) => d,
+                    Some(_) => SymDim::Of(id, k),
+                }
+            })
+            .collect()
+    }
+
+    /// The elementwise broadcast, for a result of rank `ndim`, of `ins`' shapes (computed as
+    /// needed), each input aligned with the result's last axes: `None` on an axis where
+    /// they name different lengths.
+    fn broadcast_of(&self, ins: &[NodeId], ndim: usize) -> Vec<Option<SymDim>> {
+        let mut out: Vec<Option<Option<SymDim>>> = vec![None; ndim];
+        for &i in ins {
+            let (shape, ty) = (self.shape_of(i), self.ty(i));
+            let pad = ndim - ty.ndim();
+            for (a, d) in shape.iter().enumerate().filter(|&(a, _)| ty.shape[a] != Some(1)) {
+                let slot = &mut out[pad + a];
+                *slot = match *slot {
+                    None => Some(Some(*d)),
+                    Some(e) if e == Some(*d) => Some(e),
+                    Some(_) => Some(None),
+                };
+            }
+        }
+        out.into_iter().map(|d| d.unwrap_or(Some(SymDim::Const(1)))).collect()
+    }
+
+    /// True when `n` can be read by a new node: a leaf, or a node something reads.
+    fn readable(&self, n: NodeId) -> bool {
+        self.op(n).is_leaf() || self.use_count(n) > 0
+    }
+
+    /// An int64 scalar node holding the length `d` (a constant, or `shape_i` of a readable
+    /// node), if there is one.
+    fn length_node(&mut self, d: SymDim) -> Option<NodeId> {
+        match d {
+            SymDim::Const(n) => Some(self.g.add_constant(Tensor::from(i64::try_from(n).ok()?))),
+            SymDim::Of(m, k) if self.readable(m) => self.add(Op::ShapeI { axis: k }, vec![m]),
+            SymDim::Of(..) => None,
+        }
+    }
+}
+
+/// The shape of a reduction of `x` over `axes`.
+fn reduced(x: &[SymDim], axes: &[usize], keepdims: bool) -> SymShape {
+    let mut out = SymShape::new();
+    for (k, &d) in x.iter().enumerate() {
+        if !axes.contains(&k) {
+            out.push(d);
+        } else if keepdims {
+            out.push(SymDim::Const(1));
+        }
+    }
+    out
+}
+
+/// `shape_i(x, k)` of a known length → the constant; of a length that is another node's
+/// axis (a leaf's, when `x` is computed from it) → `shape_i` of that node.
+pub(crate) fn shape_i_fold(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
+    let Op::ShapeI { axis } = *rw.op(id) else { return None };
+    let x = rw.inputs(id)[0];
+    match rw.shape_of(x)[axis] {
+        SymDim::Of(m, k) if (m, k) == (x, axis) => None,
+        d => rw.length_node(d),
+    }
+}
+
+/// `shape(x)` of known lengths → a constant vector; of the shape of another node (every axis
+/// that node's own, in order) → `shape` of that node.
+pub(crate) fn shape_fold(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
+    if *rw.op(id) != Op::Shape {
+        return None;
+    }
+    let x = rw.inputs(id)[0];
+    let s = rw.shape_of(x);
+    let consts: Option<Vec<i64>> =
+        s.iter().map(|d| if let SymDim::Const(n) = d { i64::try_from(*n).ok() } else { None }).collect();
+    if let Some(v) = consts {
+        return Some(rw.g.add_constant(Tensor::from(v)));
+    }
+    let SymDim::Of(m, 0) = s[0] else { return None };
+    let same = m != x
+        && rw.ty(m).ndim() == s.len()
+        && s.iter().enumerate().all(|(k, d)| *d == SymDim::Of(m, k))
+        && rw.readable(m);
+    if same {
+        rw.add(Op::Shape, vec![m])
+    } else {
+        None
+    }
+}
+
+/// `shape(x)[i]` → `shape_i(x, i)` (for a fixed `i`, negative counting from the end).
+pub(crate) fn shape_to_shape_i(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
+    let Op::Subtensor { index } = rw.op(id) else { return None };
+    let [IndexEntry::At(tensorlift_ir::Idx::Const(i))] = index.as_slice() else { return None };
+    let i = *i;
+    let sh = rw.inputs(id)[0];
+    if *rw.op(sh) != Op::Shape {
+        return None;
+    }
+    let x = rw.inputs(sh)[0];
+    let n = rw.ty(x).ndim() as isize;
+    let axis = if i < 0 { i + n } else { i };
+    if !(0..n).contains(&axis) {
+        return None;
+    }
+    rw.add(Op::ShapeI { axis: axis as usize }, vec![x])
+}
+
+/// `fill(a, v)` whose shape is known from leaves (or constants) → `alloc(v, lengths…)`:
+/// the value `a` was there only for its shape, and is no longer computed for it.
+pub(crate) fn fill_to_alloc(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
+    let ins = rw.is(id, ScalarOp::Second)?;
+    let (a, v) = (ins[0], ins[1]);
+    if rw.op(a).is_leaf() || rw.ty(v).dtype != rw.ty(id).dtype {
+        return None;
+    }
+    let shape = rw.shape_of(id);
+    let from_leaves = shape.iter().all(|d| match d {
+        SymDim::Const(_) => true,
+        SymDim::Of(m, _) => rw.op(*m).is_leaf(),
+    });
+    if !from_leaves {
+        return None;
+    }
+    alloc_of(rw, v, &shape)
+}
+
+/// `alloc(v, …)` of the symbolic `shape`, its fixed lengths fixed.
+fn alloc_of(rw: &mut Rw<'_>, v: NodeId, shape: &[SymDim]) -> Option<NodeId> {
+    let mut dims = Vec::with_capacity(shape.len());
+    let mut inputs = vec![v];
+    for &d in shape {
+        match d {
+            SymDim::Const(n) => dims.push(Dim::Fixed(n)),
+            d => {
+                dims.push(Dim::Input);
+                inputs.push(rw.length_node(d)?);
+            }
+        }
+    }
+    rw.add(Op::Alloc { shape: dims }, inputs)
+}
+
+/// `alloc(v, …)` where `v` has that shape already → `v`.
+pub(crate) fn useless_alloc(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
+    let Op::Alloc { .. } = rw.op(id) else { return None };
+    let v = rw.inputs(id)[0];
+    (rw.ty(v).ndim() == rw.ty(id).ndim() && rw.shape_of(v) == rw.shape_of(id)).then_some(v)
+}
+
+/// The value an `alloc` or `fill` input `x` broadcasts, if it is one of the same dtype.
+fn broadcast_value(rw: &Rw<'_>, x: NodeId) -> Option<NodeId> {
+    let v = match rw.op(x) {
+        Op::Alloc { .. } => rw.inputs(x)[0],
+        Op::Elemwise(ScalarOp::Second) => rw.inputs(x)[1],
+        _ => return None,
+    };
+    (rw.ty(v).dtype == rw.ty(x).dtype).then_some(v)
+}
+
+/// An elementwise op reading `alloc(v, …)` or `fill(a, v)` whose other inputs (with `v`)
+/// already give the result that input's shape → the op reading `v` (with leading
+/// broadcastable axes where `v` has fewer), the broadcast done by the op itself.
+pub(crate) fn elemwise_alloc(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
+    let s = rw.scalar_op(id)?;
+    if s == ScalarOp::Second {
+        return None;
+    }
+    let ins = rw.inputs(id);
+    let ndim = rw.ty(id).ndim();
+    for (k, &x) in ins.iter().enumerate() {
+        let Some(v) = broadcast_value(rw, x) else { continue };
+        let mut rest: Vec<NodeId> = ins.iter().copied().filter(|&i| i != x).collect();
+        rest.push(v);
+        let given = rw.broadcast_of(&rest, ndim);
+        let wanted = rw.shape_of(x);
+        if !(0..ndim).all(|a| rw.ty(x).shape[a] == Some(1) || given[a] == Some(wanted[a])) {
+            continue;
+        }
+        return with_input(rw, s, &ins, k, v);
+    }
+    None
+}
+
+/// The elementwise op `s` on `ins` with input `k` replaced by `v`, given leading
+/// broadcastable axes up to the others' rank.
+fn with_input(rw: &mut Rw<'_>, s: ScalarOp, ins: &[NodeId], k: usize, v: NodeId) -> Option<NodeId> {
+    let ndim = rw.ty(ins[k]).ndim();
+    let pad = ndim - rw.ty(v).ndim();
+    let v = if pad > 0 {
+        let order = (0..ndim).map(|a| a.checked_sub(pad)).collect();
+        rw.add(Op::DimShuffle { order }, vec![v])?
+    } else {
+        v
+    };
+    let mut new = ins.to_vec();
+    new[k] = v;
+    rw.el(s, new)
+}
+
+/// A reshape's length donor (`Like(i)`, from a gradient) whose length is known or is one of
+/// the input's → a fixed or kept length; when no `Like` is left, the donor input goes.
+pub(crate) fn reshape_donor(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
+    let Op::Reshape { shape } = rw.op(id).clone() else { return None };
+    if !shape.iter().any(|d| matches!(d, ReshapeDim::Like(_))) {
+        return None;
+    }
+    let ins = rw.inputs(id);
+    let (x, donor) = (ins[0], ins[1]);
+    let (sx, sd) = (rw.shape_of(x), rw.shape_of(donor));
+    let mut changed = false;
+    let new: Vec<ReshapeDim> = shape
+        .iter()
+        .map(|d| match *d {
+            ReshapeDim::Like(i) => {
+                let found = match sd[i] {
+                    SymDim::Const(n) => Some(ReshapeDim::Fixed(n)),
+                    s => sx.iter().position(|&e| e == s).map(ReshapeDim::Keep),
+                };
+                changed |= found.is_some();
+                found.unwrap_or(*d)
+            }
+            d => d,
+        })
+        .collect();
+    if !changed {
+        return None;
+    }
+    let inputs = if new.iter().any(|d| matches!(d, ReshapeDim::Like(_))) { vec![x, donor] } else { vec![x] };
+    rw.add(Op::Reshape { shape: new }, inputs)
+}
+
+/// A reshape to the shape its input has → the input.
+pub(crate) fn useless_reshape(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
+    let Op::Reshape { .. } = rw.op(id) else { return None };
+    let x = rw.inputs(id)[0];
+    (rw.ty(x).ndim() == rw.ty(id).ndim() && rw.shape_of(x) == rw.shape_of(id)).then_some(x)
+}
+
+/// An elementwise op reading an `alloc(v, …)` nothing else reads, whose lengths give the
+/// result's shape → `alloc(op(…, v, …), …)`: the broadcast moves outward, where a reader
+/// whose other inputs give the shape drops it (`local_elemwise_alloc`). The outer `alloc`
+/// checks that the other inputs fit its lengths, as the op did.
+pub(crate) fn alloc_sink(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
+    let s = rw.scalar_op(id)?;
+    if s == ScalarOp::Second {
+        return None;
+    }
+    let ins = rw.inputs(id);
+    let ndim = rw.ty(id).ndim();
+    let k = ins.iter().position(|&x| {
+        matches!(rw.op(x), Op::Alloc { .. })
+            && rw.use_count(x) == 1
+            && (0..ndim).all(|a| rw.ty(id).shape[a] == Some(1) || rw.ty(x).shape[a] != Some(1))
+    })?;
+    let Op::Alloc { shape } = rw.op(ins[k]).clone() else { unreachable!("found above") };
+    let alloc_ins = rw.inputs(ins[k]);
+    let inner = with_input(rw, s, &ins, k, alloc_ins[0])?;
+    let mut inputs = vec![inner];
+    inputs.extend_from_slice(&alloc_ins[1..]);
+    rw.add(Op::Alloc { shape }, inputs)
+}
+
+/// `sum(alloc(c, …))` of a finite float constant `c` → `c` times the number of elements
+/// summed (Theano's `local_opt_alloc`), broadcast to the lengths that are kept.
+pub(crate) fn sum_of_alloc(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
+    let Op::Reduce { op: ReduceOp::Sum, axes, keepdims } = rw.op(id).clone() else { return None };
+    let a = rw.inputs(id)[0];
+    let Op::Alloc { shape } = rw.op(a).clone() else { return None };
+    let dtype = rw.ty(id).dtype;
+    let alloc_ins = rw.inputs(a);
+    let c = rw.const_value(alloc_ins[0]).filter(|c| c.is_finite())?;
+    if !dtype.is_float() || rw.ty(a).dtype != dtype {
+        return None;
+    }
+    let mut lengths = alloc_ins[1..].iter();
+    let (mut factor, mut counted, mut kept, mut kept_ins) = (c, Vec::new(), Vec::new(), Vec::new());
+    for (k, d) in shape.iter().enumerate() {
+        let input = match d {
+            Dim::Fixed(_) => None,
+            Dim::Input => Some(*lengths.next().expect("typed: one input per length")),
+        };
+        if axes.contains(&k) {
+            match (d, input) {
+                (Dim::Fixed(n), _) => factor *= *n as f64,
+                (_, Some(n)) => counted.push(rw.el(ScalarOp::Cast(dtype), vec![n])?),
+                _ => unreachable!("a symbolic length has its input"),
+            }
+            if keepdims {
+                kept.push(Dim::Fixed(1));
+            }
+        } else {
+            kept.push(*d);
+            kept_ins.extend(input);
+        }
+    }
+    let mut terms = vec![rw.konst(factor, dtype, 0)];
+    terms.extend(counted);
+    let total = if terms.len() == 1 { terms[0] } else { rw.el(ScalarOp::Mul, terms)? };
+    if kept.iter().all(|d| *d == Dim::Fixed(1)) {
+        return rw.add(Op::DimShuffle { order: vec![None; kept.len()] }, vec![total]);
+    }
+    let mut inputs = vec![total];
+    inputs.extend(kept_ins);
+    rw.add(Op::Alloc { shape: kept }, inputs)
+}
