@@ -254,10 +254,24 @@ fn output_node(rw: &Rw<'_>, c: NodeId, k: usize) -> Option<NodeId> {
     rw.g.uses(c).into_iter().find(|&u| matches!(rw.op(u), Op::CompositeOutput { index, .. } if *index == k))
 }
 
+/// How many reads of output node `o` of `c` there are, not counting `c`'s own projection
+/// nodes (`CompositeOutput`s reading `c` for its other outputs): those are not readers of
+/// output 0.
+fn value_reads(rw: &Rw<'_>, o: NodeId, c: NodeId) -> usize {
+    let projections = if o == c {
+        rw.g.uses(c).into_iter().filter(|&u| matches!(rw.op(u), Op::CompositeOutput { .. })).count()
+    } else {
+        0
+    };
+    rw.use_count(o) - projections
+}
+
 /// An elementwise node `id` (composite or lone op) reading outputs of an elementwise node
-/// `c` that is also read elsewhere, with `id`'s shape → one composite computing `id`'s
-/// outputs, then those of `c`'s outputs read elsewhere; these are replaced by
-/// `CompositeOutput`s of it.
+/// `c` with `id`'s shape → one composite computing `id`'s outputs, then those of `c`'s
+/// outputs read elsewhere (and only those: an output nothing else reads is not written);
+/// these are replaced by `CompositeOutput`s of it. A `c` that `id` alone reads is taken
+/// whole: fusion left it because it was read elsewhere then, by a node since merged into
+/// `id` (or it has several outputs, which fusion does not take).
 fn fuse_extra_output(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
     let ndim = rw.ty(id).ndim();
     // 0-d values live in registers: there is no memory pass to save (and the executor runs
@@ -269,24 +283,13 @@ fn fuse_extra_output(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
     let reads = |x: NodeId| outer_ins.iter().filter(|&&i| i == x).count();
     let c = outer_ins.iter().find_map(|&x| {
         let (c, _) = source_of(rw, x)?;
-        let n_out = match rw.op(c) {
-            Op::Composite(p) => p.n_outputs(),
-            _ => 1,
-        };
-        let outputs: Vec<NodeId> = (0..n_out).filter_map(|k| output_node(rw, c, k)).collect();
-        let read_elsewhere = outputs.iter().any(|&o| rw.use_count(o) > reads(o));
         // The walks last: only for a candidate that passes every other test.
         let acyclic = || {
             outer_ins
                 .iter()
                 .all(|&y| source_of(rw, y).is_some_and(|(s, _)| s == c) || !may_depend_on(rw, y, c))
         };
-        (c != id
-            && rw.ty(c).ndim() == ndim
-            && same_pattern(rw.ty(c), rw.ty(id))
-            && read_elsewhere
-            && acyclic())
-        .then_some(c)
+        (c != id && rw.ty(c).ndim() == ndim && same_pattern(rw.ty(c), rw.ty(id)) && acyclic()).then_some(c)
     })?;
     let (inner, inner_ins) = elementwise_program(rw, c)?;
     if inner_ins.is_empty() || inner.nodes.len() + outer.nodes.len() > crate::MAX_MERGED_OPS {
@@ -325,7 +328,7 @@ fn fuse_extra_output(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
     let mut taken: Vec<(NodeId, usize)> = Vec::new();
     for (k, &v) in inner_outputs.iter().enumerate() {
         if let Some(o) = output_node(rw, c, k) {
-            if rw.use_count(o) > reads(o) {
+            if value_reads(rw, o, c) > reads(o) {
                 taken.push((o, outputs.len()));
                 outputs.push(v);
             }
