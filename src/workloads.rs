@@ -7,7 +7,7 @@
 //! |---|---|---|---|
 //! | W1 | `x**2` | n = 1e6, 1e7 | n = 1e3, 1e6 |
 //! | W2 | sigmoid `1/(1+exp(-x))` | 1000×1000, n = 1e7 | 1000×1000 |
-//! | W3 | grad of `(x-4)*(x**2+6)`, elementwise | n = 1e6 | n = 1e5 |
+//! | W3 | grad of `(x-4)*(x**2+6)`, elementwise (`call` and `call_into`) | n = 1e6 | n = 1e5 |
 //! | W4 | `dot(W,x)+b` (gemv), `dot(X,W)+b` (gemm) | 1000×1000; 1000×1000·1000×1000 | 1000×1000; 100×1000·1000×1000 |
 //! | W5 | logistic-regression SGD step | 400×784 | 400×784 |
 //! | W6 | MLP step 784-512-10, tanh, softmax cross-entropy | batch 256 | batch 256 |
@@ -46,6 +46,8 @@ pub enum Size {
 pub enum Measure {
     /// One call of the compiled function.
     Call,
+    /// One call writing into output arrays allocated once (`Function::call_into`).
+    CallInto,
     /// One compilation, with the JIT cache cleared first.
     CompileCold,
     /// One compilation of a graph compiled before (a cache hit).
@@ -98,6 +100,12 @@ impl Case {
                 let args: Vec<Arg> = self.args.iter().map(|t| Arg::from(t.clone())).collect();
                 Box::new(move || f.call(&args).map(drop))
             }
+            Measure::CallInto => {
+                let f = self.compile(mode)?;
+                let args: Vec<Arg> = self.args.iter().map(|t| Arg::from(t.clone())).collect();
+                let mut outputs = f.call(&args)?;
+                Box::new(move || f.call_into(&args, &mut outputs))
+            }
             Measure::CompileCold => Box::new(move || {
                 crate::clear_cache();
                 self.compile(mode).map(drop)
@@ -130,7 +138,11 @@ pub fn cases(id: &str, size: Size) -> Vec<Case> {
             }
             v
         }
-        "W3" => vec![w3(if quick { 100_000 } else { 1_000_000 })],
+        "W3" => {
+            let n = if quick { 100_000 } else { 1_000_000 };
+            let into = Case { case: format!("n={} call_into", fmt_count(n)), measure: Measure::CallInto, ..w3(n) };
+            vec![w3(n), into]
+        }
         "W4" => vec![w4_gemv(1000), w4_gemm(if quick { 100 } else { 1000 }, 1000)],
         "W5" => vec![w5()],
         "W6" => vec![w6(256)],

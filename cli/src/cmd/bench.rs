@@ -75,6 +75,7 @@ impl Row {
             "iters_per_sample": self.iters,
             "measure": match self.measure {
                 Measure::Call => "call",
+                Measure::CallInto => "call-into",
                 Measure::CompileCold => "compile-cold",
                 Measure::CompileCached => "compile-cached",
             },
