@@ -140,7 +140,8 @@ pub fn cases(id: &str, size: Size) -> Vec<Case> {
         }
         "W3" => {
             let n = if quick { 100_000 } else { 1_000_000 };
-            let into = Case { case: format!("n={} call_into", fmt_count(n)), measure: Measure::CallInto, ..w3(n) };
+            let into =
+                Case { case: format!("n={} call_into", fmt_count(n)), measure: Measure::CallInto, ..w3(n) };
             vec![w3(n), into]
         }
         "W4" => vec![w4_gemv(1000), w4_gemm(if quick { 100 } else { 1000 }, 1000)],
