@@ -116,6 +116,38 @@ fn dot<'py>(py: Python<'py>, a: &Bound<'py, PyAny>, b: &Bound<'py, PyAny>) -> Py
     wrap(py, tl::dot(term_req(a)?, term_req(b)?))
 }
 
+/// Theano's `shape(x)`: the run-time shape, an int64 vector.
+#[pyfunction]
+fn shape<'py>(py: Python<'py>, x: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    wrap(py, tl::shape(as_var(x)?))
+}
+
+/// Theano's `Shape_i`: the run-time length of axis `i` (negative counts from the end).
+#[pyfunction]
+fn shape_i<'py>(py: Python<'py>, x: &Bound<'py, PyAny>, i: isize) -> PyResult<Bound<'py, PyAny>> {
+    wrap(py, tl::shape_i(as_var(x)?, i))
+}
+
+/// Theano's `alloc(value, *shape)`: each length a non-negative int or an integer scalar
+/// variable.
+#[pyfunction]
+fn alloc<'py>(
+    py: Python<'py>,
+    value: &Bound<'py, PyAny>,
+    lengths: Vec<Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let lengths = lengths
+        .iter()
+        .map(|l| match l.extract::<i64>() {
+            Ok(n) => usize::try_from(n)
+                .map(tl::Length::Fixed)
+                .map_err(|_| pyo3::exceptions::PyValueError::new_err(format!("alloc: negative length {n}"))),
+            Err(_) => as_var(l).map(tl::Length::Var),
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    wrap(py, tl::alloc(term_req(value)?, &lengths))
+}
+
 /// Outer product of two vectors.
 #[pyfunction]
 fn outer<'py>(py: Python<'py>, a: &Bound<'py, PyAny>, b: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
@@ -457,6 +489,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
         shared,
         cast,
         dot,
+        shape,
+        shape_i,
+        alloc,
         outer,
         concatenate,
         stack,

@@ -787,6 +787,13 @@ impl PyTensorType {
         self.ty.ndim()
     }
 
+    /// The static shape, as PyTensor's `TensorType.shape`: a length where the type knows
+    /// it, `None` elsewhere.
+    #[getter]
+    fn shape(&self) -> Vec<Option<usize>> {
+        self.ty.shape.clone()
+    }
+
     fn __repr__(&self) -> String {
         let b: Vec<&str> = pattern(&self.ty).iter().map(|&b| if b { "True" } else { "False" }).collect();
         let inner = if b.len() == 1 { format!("{},", b[0]) } else { b.join(", ") };
@@ -841,9 +848,10 @@ impl PyVar {
         py.None()
     }
 
-    /// Symbolic shapes are not supported yet.
+    /// Theano's `x.shape`: the run-time shape, a symbolic int64 vector (`x.shape[0]` is
+    /// the length of axis 0).
     #[getter]
-    fn shape(&self) -> PyResult<()> {
-        Err(PyNotImplementedError::new_err("symbolic shapes (x.shape) are not supported yet"))
+    fn shape<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        wrap(py, tl::shape(&self.var))
     }
 }

@@ -343,16 +343,28 @@ def arange(start, stop=None, step=1, dtype=None):
     return constant(_np.arange(start, stop, step, dtype=dtype))
 
 
+def _lengths(shape):
+    """A shape argument (a number, a list or tuple of numbers and integer scalar variables,
+    or a symbolic shape vector such as ``x.shape``) as a list of lengths."""
+    if isinstance(shape, TensorVariable):
+        if shape.ndim == 0:
+            return [shape]
+        if shape.ndim == 1 and shape.type.shape[0] is not None:
+            return [shape[i] for i in range(shape.type.shape[0])]
+        raise TypeError(f"a shape is a list of lengths or an integer vector of known length, not {shape.type}")
+    return list(shape) if isinstance(shape, (list, tuple)) else [shape]
+
+
 def zeros(shape, dtype=None):
-    """Zeros of a fixed ``shape`` (numbers for now), of ``dtype`` or floatX."""
-    shape = _static_ints("zeros", shape if isinstance(shape, (list, tuple)) else [shape])
-    return constant(_np.zeros(shape, dtype=dtype or _core.float_x()))
+    """Zeros of ``shape`` (numbers, integer scalar variables, or ``x.shape``), of ``dtype``
+    or floatX."""
+    return alloc(constant(_np.zeros((), dtype=dtype or _core.float_x())), *_lengths(shape))
 
 
 def ones(shape, dtype=None):
-    """Ones of a fixed ``shape`` (numbers for now), of ``dtype`` or floatX."""
-    shape = _static_ints("ones", shape if isinstance(shape, (list, tuple)) else [shape])
-    return constant(_np.ones(shape, dtype=dtype or _core.float_x()))
+    """Ones of ``shape`` (numbers, integer scalar variables, or ``x.shape``), of ``dtype`` or
+    floatX."""
+    return alloc(constant(_np.ones((), dtype=dtype or _core.float_x())), *_lengths(shape))
 
 
 def eye(n, m=None, k=0, dtype=None):
@@ -362,10 +374,9 @@ def eye(n, m=None, k=0, dtype=None):
 
 
 def alloc(value, *shape):
-    """``value`` broadcast to a fixed ``shape`` (numbers for now)."""
-    shape = _static_ints("alloc", shape)
-    value = as_tensor_variable(value)
-    return second(constant(_np.zeros(shape, dtype=value.dtype)), value)  # noqa: F821
+    """``value`` broadcast to ``shape`` (Theano's ``Alloc``): each length a number or an
+    integer scalar variable such as ``x.shape[0]``."""
+    return _core.alloc(value, list(shape))
 
 
 def shape_padleft(t, n_ones=1):
@@ -399,13 +410,18 @@ def squeeze(t):
 
 
 def shape(x):
-    """Theano's symbolic ``shape``: not supported yet (raises ``NotImplementedError``)."""
-    raise NotImplementedError("symbolic shapes (x.shape) are not supported yet")
+    """Theano's symbolic ``shape``: the run-time shape of ``x``, an int64 vector."""
+    return _core.shape(as_tensor_variable(x))
+
+
+def shape_i(x, i):
+    """Theano's ``Shape_i``: the run-time length of axis ``i`` of ``x``, an int64 scalar."""
+    return _core.shape_i(as_tensor_variable(x), i)
 
 
 for _f in [dot, outer, tensordot, concatenate, join, stack, transpose, reshape, flatten,
            set_subtensor, inc_subtensor, arange, zeros, ones, eye, alloc, shape_padleft,
-           shape_padright, shape_padaxis, squeeze, shape]:
+           shape_padright, shape_padaxis, squeeze, shape, shape_i]:
     _export(_f.__name__, _f)
 
 # Theano's sigmoid family also lives in nnet; `T.nnet.sigmoid` and `T.sigmoid` are one op.
