@@ -16,7 +16,8 @@ Examples:
 
 Expressions use Python/Theano spelling: + - * / ** (elementwise), unary -, < <= > >= == !=,
 x.T, x[1:, ::2], dot(W, x), sum(x, axis=1, keepdims=True), switch(c, a, b), sigmoid,
-softmax, T.exp(x), ... Not supported yet: // (integer division), % (remainder), x.shape.
+softmax, T.exp(x), x.shape, x.shape[0], alloc(v, x.shape[0], 3), ... Not supported yet:
+// (integer division), % (remainder).
 Exit codes: 0 success, 1 user error or a mismatch found by --mode debug, 2 internal error.";
 
 /// tensorlift: evaluate, differentiate, inspect every compilation stage, plot and benchmark

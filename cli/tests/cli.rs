@@ -555,13 +555,30 @@ fn unsupported_python_spellings_say_not_supported_yet() {
     for (expr, what) in [
         ("x // 2", "`//` (integer division) is not supported yet"),
         ("x % 2", "`%` (remainder) is not supported yet"),
-        ("x.shape", "`.shape` (the shape of a tensor as a symbolic value) is not supported yet"),
-        ("x.shape[0] + 1", "`.shape`"),
     ] {
         let err = user_error(&["eval", expr, "--var", "x=[3, 4]"]);
         assert!(err.contains(what), "{expr}: {err}");
         assert!(!err.contains("syntax error") && !err.contains("unknown attribute"), "{expr}: {err}");
     }
+}
+
+/// #15: `x.shape` is the run-time shape; `x.shape[i]`, `shape_i` and `alloc` compute with it.
+#[test]
+fn symbolic_shapes_evaluate() {
+    let v = json(&["eval", "x.shape", "--var", "x=[[1,2,3],[4,5,6]]", "--json"]);
+    assert_eq!(v["outputs"][0]["data"], serde_json::json!([2, 3]));
+    assert_eq!(v["outputs"][0]["dtype"], "int64");
+    let v = json(&[
+        "eval",
+        "alloc(x[0], x.shape[1] - 1, shape_i(x, -1)) * 2",
+        "--var",
+        "x=[[1,2,3],[4,5,6]]",
+        "--json",
+    ]);
+    assert_eq!(floats(&v["outputs"][0]["data"]), vec![2.0, 4.0, 6.0, 2.0, 4.0, 6.0]);
+    assert_eq!(v["outputs"][0]["shape"], serde_json::json!([2, 3]));
+    let err = user_error(&["eval", "alloc(x, -2)", "--var", "x=1.5"]);
+    assert!(err.contains("non-negative"), "{err}");
 }
 
 /// #14: the command follows the process configuration (`TENSORLIFT_FLAGS`): without

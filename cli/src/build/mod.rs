@@ -392,15 +392,10 @@ impl Builder<'_> {
             Val::Tensor(v) => match name {
                 "T" => Ok(Val::Tensor(checked(v.t(), span)?)),
                 "ndim" => Ok(Val::Num(Number::Int(v.ndim() as i64))),
-                "shape" => Err(ExprError::new(
-                    span,
-                    "`.shape` (the shape of a tensor as a symbolic value) is not supported yet; `.ndim` gives the rank",
-                )),
-                _ if functions::is_function(name) => {
-                    Ok(Val::Method(v, name.to_string()))
-                }
+                "shape" => Ok(Val::Tensor(checked(tl::shape(&v), span)?)),
+                _ if functions::is_function(name) => Ok(Val::Method(v, name.to_string())),
                 _ => {
-                    let mut c = vec!["T", "ndim"];
+                    let mut c = vec!["T", "ndim", "shape"];
                     c.extend(known_functions());
                     Err(ExprError::new(
                         span,
