@@ -564,3 +564,39 @@ fn grad_takes_one_variable_or_a_list() {
     let e = tl::grad(&tl::sum(tl::dvector("v")), &x).unwrap_err();
     assert!(e.to_string().contains("does not depend on x"), "{e}");
 }
+
+/// #13: `zero_grad` stops the gradient with zeros, `disconnected_grad` disconnects; both
+/// are the identity when computing, and the optimizer removes them.
+#[test]
+fn gradient_barriers() {
+    let x = tl::dvector("x");
+    let xs: [f64; 3] = [0.5, -1.0, 2.0];
+    // d/dx sum(zero_grad(exp(x)) * x) = exp(x): exp(x) is a constant to the gradient.
+    let cost = tl::sum(tl::zero_grad(tl::exp(&x)) * &x);
+    let g = tl::grad(&cost, &x).unwrap();
+    let f = tl::function(&[&x], &[&cost, &g]).unwrap();
+    let outs = f.call(&[Tensor::from(xs).into()]).unwrap();
+    let want_cost: f64 = xs.iter().map(|v| v.exp() * v).sum();
+    assert!((outs[0].scalar::<f64>().unwrap() - want_cost).abs() < 1e-12);
+    let got: Vec<f64> = outs[1].to_vec().unwrap();
+    for (g, v) in got.iter().zip(xs) {
+        assert!((g - v.exp()).abs() < 1e-12, "{g} vs {}", v.exp());
+    }
+    let text = tl::pp_graph(f.optimized_graph(), f.optimized_graph().outputs()[1]);
+    assert!(!text.contains("zero_grad"), "{text}");
+    // Through zero_grad alone: zeros, no error.
+    let g = tl::grad(&tl::sum(tl::zero_grad(&x)), &x).unwrap();
+    let z: Vec<f64> = tl::function(&[&x], &[&g]).unwrap().call1(xs).unwrap().try_into().unwrap();
+    assert_eq!(z, vec![0.0; 3]);
+    // Through disconnected_grad alone: disconnected, unless zeros are asked for.
+    let cost = tl::sum(tl::disconnected_grad(&x) * 2.0);
+    assert!(matches!(tl::grad(&cost, &x), Err(tl::GradError::Disconnected { .. })));
+    let opts = tl::GradOptions { disconnected: tl::Disconnected::Zero, ..Default::default() };
+    let g = tl::grad_with(&cost, &[&x], &opts).unwrap();
+    let z: Vec<f64> = tl::function(&[&x], &g).unwrap().call1(xs).unwrap().try_into().unwrap();
+    assert_eq!(z, vec![0.0; 3]);
+    // Beside another path, disconnected_grad contributes nothing: d/dx sum(dg(x)*x) = dg(x) = x.
+    let g = tl::grad(&tl::sum(tl::disconnected_grad(&x) * &x), &x).unwrap();
+    let v: Vec<f64> = tl::function(&[&x], &[&g]).unwrap().call1(xs).unwrap().try_into().unwrap();
+    assert_eq!(v, xs.to_vec());
+}

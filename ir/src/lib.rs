@@ -42,9 +42,12 @@ pub use build::shape::{alloc, concatenate, dot, outer, shape, shape_i, stack, Le
 pub use build::{apply, clone_replace, try_apply};
 pub use dtype::{DType, Element};
 pub use error::{BuildError, BuildErrorKind, GraphError, Operand, ValueError};
-pub use grad::{grad, grad1, grad_with, hessian, jacobian, Disconnected, GradError, GradOptions, Wrt};
+pub use grad::{
+    disconnected_grad, grad, grad1, grad_with, hessian, jacobian, zero_grad, Disconnected, GradError,
+    GradOptions, Wrt,
+};
 pub use graph::{FunctionGraph, GraphNode, Inputs, NodeId, TypeId, Users};
-pub use op::{ArgOp, Dim, Idx, IndexEntry, Op, OpInfo, OpKind, ReduceOp, ReshapeDim};
+pub use op::{ArgOp, Barrier, Dim, Idx, IndexEntry, Op, OpInfo, OpKind, ReduceOp, ReshapeDim};
 pub use print::{debugprint, debugprint_graph, dot_graph, pp, pp_graph, pp_graph_depth};
 pub use program::{ProgramError, ScalarArgs, ScalarNode, ScalarProgram, ScalarProgramBuilder, ScalarValue};
 pub use scalar::{DTypeRule, GradKind, Lowering, MathFn, PpForm, ScalarOp};

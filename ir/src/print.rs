@@ -257,6 +257,7 @@ fn format_node(g: &FunctionGraph, id: NodeId, args: &[String]) -> String {
         }
         Op::Subtensor { index } => format!("{}[{}]", args[0], index_str(index, &args[1..])),
         Op::Shape => format!("Shape({})", args[0]),
+        Op::GradBarrier(_) => format!("{}({})", node.op.name(), args[0]),
         Op::ShapeI { axis } => format!("Shape_i{{{axis}}}({})", args[0]),
         Op::Alloc { shape } => {
             let mut lengths = args[1..].iter();

@@ -56,7 +56,7 @@
 //!     writes it: positions `3`, `-1`, `?` (a symbolic index: the next index input after
 //!     the data inputs) and slices always as `start:stop:step` (`::-1`, `1::2`, `:2:1`);
 //!   - `shape`, `shape_i{axis=0}`, `alloc{[3,?]}` (`?`: the next length input after the
-//!     value).
+//!     value), `zero_grad`, `disconnected_grad`.
 //!
 //! Names are quoted as Rust's `{:?}` quotes strings (escapes `\"`, `\\`, `\n`, `\t`, `\r`,
 //! `\0`, `\'` and `\u{…}` are read back).
@@ -77,7 +77,7 @@
 use crate::dtype::DType;
 use crate::error::GraphError;
 use crate::graph::{FunctionGraph, NodeId};
-use crate::op::{fmt_reshape, ArgOp, Dim, Idx, IndexEntry, Op, ReduceOp, ReshapeDim, ScalarOp};
+use crate::op::{fmt_reshape, ArgOp, Barrier, Dim, Idx, IndexEntry, Op, ReduceOp, ReshapeDim, ScalarOp};
 use crate::program::ScalarProgram;
 use crate::shared::SharedVar;
 use crate::types::TensorType;
@@ -179,6 +179,7 @@ fn fmt_op(op: &Op) -> String {
         Op::Shape => "shape".into(),
         Op::ShapeI { axis } => format!("shape_i{{axis={axis}}}"),
         Op::Alloc { shape } => format!("alloc{{{}}}", crate::op::fmt_alloc(shape)),
+        Op::GradBarrier(_) => op.name(),
         Op::Input | Op::Constant(_) | Op::Shared(_) => op.name(),
     }
 }
@@ -680,6 +681,8 @@ impl<'a> Cursor<'a> {
             "dot" => Op::Dot,
             "gemm" => Op::Gemm,
             "shape" => Op::Shape,
+            "zero_grad" => Op::GradBarrier(Barrier::Zero),
+            "disconnected_grad" => Op::GradBarrier(Barrier::Disconnected),
             "composite" => {
                 let body = self.program()?;
                 Op::Composite(std::sync::Arc::new(body))

@@ -14,6 +14,7 @@ pub static RULES: &[Rule] = &[
     Rule { name: "constant_folding", fast_math: false, apply: constant_folding },
     Rule { name: "local_useless_cast", fast_math: false, apply: useless_cast },
     Rule { name: "local_cast_cast", fast_math: false, apply: cast_cast },
+    Rule { name: "local_remove_grad_barrier", fast_math: false, apply: remove_grad_barrier },
     Rule { name: "local_shape_i_fold", fast_math: false, apply: shape::shape_i_fold },
     Rule { name: "local_shape_fold", fast_math: false, apply: shape::shape_fold },
     Rule { name: "local_shape_to_shape_i", fast_math: false, apply: shape::shape_to_shape_i },
@@ -71,6 +72,11 @@ fn constant_folding(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
     // An op that fails on these constants is left for run time to report.
     let value: Tensor = kernels::eval(&node.op, &ins, rw.ty(id)).ok()?;
     Some(rw.g.add_constant(value))
+}
+
+/// `zero_grad(x)` and `disconnected_grad(x)` are `x`: they matter to `grad` only.
+fn remove_grad_barrier(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
+    matches!(rw.op(id), Op::GradBarrier(_)).then(|| rw.inputs(id)[0])
 }
 
 /// `cast(x)` to x's own dtype is `x`.

@@ -73,7 +73,9 @@ impl Rw<'_> {
             | Op::ArgReduce { axes, keepdims, .. }
             | Op::LogSumExp { axes, keepdims } => reduced(of(ins[0]), axes, *keepdims),
             Op::FusedReduce { axes, keepdims, .. } => reduced(&self.merged(id, ins), axes, *keepdims),
-            Op::Softmax { .. } | Op::LogSoftmax { .. } | Op::IncSubtensor { .. } => of(ins[0]).clone(),
+            Op::Softmax { .. } | Op::LogSoftmax { .. } | Op::IncSubtensor { .. } | Op::GradBarrier(_) => {
+                of(ins[0]).clone()
+            }
             Op::Dot | Op::Gemm => {
                 let (a, b) = if matches!(node.op, Op::Dot) { (ins[0], ins[1]) } else { (ins[2], ins[3]) };
                 let (sa, sb) = (of(a), of(b));

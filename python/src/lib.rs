@@ -148,6 +148,18 @@ fn alloc<'py>(
     wrap(py, tl::alloc(term_req(value)?, &lengths))
 }
 
+/// Theano's `zero_grad(x)`: `x`, its gradient zero.
+#[pyfunction]
+fn zero_grad<'py>(py: Python<'py>, x: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    wrap(py, tl::zero_grad(as_var(x)?))
+}
+
+/// Theano's `disconnected_grad(x)`: `x`, disconnected from the gradient.
+#[pyfunction]
+fn disconnected_grad<'py>(py: Python<'py>, x: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    wrap(py, tl::disconnected_grad(as_var(x)?))
+}
+
 /// Outer product of two vectors.
 #[pyfunction]
 fn outer<'py>(py: Python<'py>, a: &Bound<'py, PyAny>, b: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
@@ -492,6 +504,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
         shape,
         shape_i,
         alloc,
+        zero_grad,
+        disconnected_grad,
         outer,
         concatenate,
         stack,

@@ -57,18 +57,21 @@ class DisconnectedType:
     """Theano's marker type of a disconnected gradient (kept for imports)."""
 
 
-def consider_constant(x):
-    raise NotImplementedError("consider_constant(x) is not supported yet; use grad(..., consider_constant=[x])")
+def zero_grad(x):
+    """``x``, whose gradient is zero: what reaches the cost only through it gets zeros.
+    Removed by the optimizer: it costs nothing when computing."""
+    return _core.zero_grad(x)
 
 
 def disconnected_grad(x):
-    """Theano's ``disconnected_grad``: not supported yet (raises ``NotImplementedError``)."""
-    raise NotImplementedError("disconnected_grad is not supported yet; use grad(..., consider_constant=[x])")
+    """``x``, disconnected from the gradient: what reaches the cost only through it is
+    disconnected (``grad`` raises unless ``disconnected_inputs='ignore'``)."""
+    return _core.disconnected_grad(x)
 
 
-def zero_grad(x):
-    """Theano's ``zero_grad``: not supported yet (raises ``NotImplementedError``)."""
-    raise NotImplementedError("zero_grad is not supported yet; use grad(..., consider_constant=[x])")
+def consider_constant(x):
+    """Theano's older spelling of ``zero_grad``."""
+    return zero_grad(x)
 
 
 __all__ = ["grad", "jacobian", "hessian", "verify_grad", "consider_constant", "disconnected_grad",

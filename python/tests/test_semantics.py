@@ -414,12 +414,23 @@ def test_verify_grad_reports_the_function_own_error():
         theano.gradient.verify_grad(lambda a: a.sum() * (1 / 0), [np.ones(2)])
 
 
-def test_known_missing_gradient_features():
-    x = T.dscalar("x")
-    with pytest.raises(NotImplementedError, match="zero_grad"):
-        theano.gradient.zero_grad(x)
-    with pytest.raises(NotImplementedError, match="disconnected_grad"):
-        theano.gradient.disconnected_grad(x)
+def test_gradient_barriers():
+    x = T.dvector("x")
+    v = np.array([0.5, -1.0, 2.0])
+    # exp(x) is a constant to the gradient through zero_grad.
+    g = T.grad((theano.gradient.zero_grad(T.exp(x)) * x).sum(), x)
+    np.testing.assert_allclose(theano.function([x], g)(v), np.exp(v))
+    assert "zero_grad" not in theano.pp(theano.function([x], g).maker.fgraph.outputs[0])
+    np.testing.assert_array_equal(theano.function([x], T.grad(theano.gradient.zero_grad(x).sum(), x))(v),
+                                  np.zeros(3))
+    assert theano.gradient.consider_constant is not None
+    cost = (theano.gradient.disconnected_grad(x) * 2).sum()
+    with pytest.raises(errors.DisconnectedInputError):
+        T.grad(cost, x)
+    g = T.grad(cost, x, disconnected_inputs="ignore")
+    np.testing.assert_array_equal(theano.function([x], g)(v), np.zeros(3))
+    g = T.grad((theano.gradient.disconnected_grad(x) * x).sum(), x)
+    np.testing.assert_allclose(theano.function([x], g)(v), v)
 
 
 def test_grad_without_a_cost_from_known_grads_only():

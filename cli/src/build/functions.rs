@@ -37,6 +37,8 @@ pub(super) const FUNCTIONS: &[(&str, Handler)] = &[
     ("shape", shape),
     ("shape_i", shape_i),
     ("alloc", alloc),
+    ("zero_grad", grad_barrier),
+    ("disconnected_grad", grad_barrier),
 ];
 
 /// Functions whose first argument is an indexed region (`x[1:]`), not a value: the
@@ -331,6 +333,13 @@ fn alloc(b: &mut Builder<'_>, _n: &str, args: Args, _span: Span) -> R<Var> {
         })
         .collect::<R<Vec<_>>>()?;
     Ok(tl::alloc(value, &lengths))
+}
+
+fn grad_barrier(b: &mut Builder<'_>, n: &str, args: Args, _span: Span) -> R<Var> {
+    let a = args.bind(&["x"], 1)?;
+    let (x, s) = a[0].clone().expect("required");
+    let x = b.to_var(x, s)?;
+    Ok(if n == "zero_grad" { tl::zero_grad(&x) } else { tl::disconnected_grad(&x) })
 }
 
 fn elementwise(b: &mut Builder<'_>, n: &str, args: Args, span: Span) -> R<Var> {

@@ -12,7 +12,7 @@ use crate::build::apply_inner;
 use crate::build::elemwise::{elemwise_inner, Term};
 use crate::dtype::DType;
 use crate::error::BuildError;
-use crate::op::{Op, ScalarOp};
+use crate::op::{Barrier, Op, ScalarOp};
 use crate::types::TensorType;
 use crate::var::Var;
 use std::collections::{HashMap, HashSet};
@@ -148,6 +148,21 @@ pub fn grad1(cost: &Var, wrt: &Var) -> Result<Var, GradError> {
     grad(cost, wrt)
 }
 
+/// Theano's `zero_grad(x)`: `x`, whose gradient is zero (no gradient flows back through
+/// it, and what reaches it only through it gets zeros). The optimizer removes it.
+#[track_caller]
+pub fn zero_grad(x: impl AsRef<Var>) -> Var {
+    crate::build::apply(Op::GradBarrier(Barrier::Zero), vec![x.as_ref().clone()])
+}
+
+/// Theano's `disconnected_grad(x)`: `x`, disconnected from the gradient (what reaches it only
+/// through it is disconnected from the cost: an error unless `Disconnected::Zero`). The
+/// optimizer removes it.
+#[track_caller]
+pub fn disconnected_grad(x: impl AsRef<Var>) -> Var {
+    crate::build::apply(Op::GradBarrier(Barrier::Disconnected), vec![x.as_ref().clone()])
+}
+
 /// `grad` with Theano's options: `consider_constant`, `disconnected`, `known_grads`.
 pub fn grad_with<W: AsRef<Var>>(cost: &Var, wrt: &[W], opts: &GradOptions) -> Result<Vec<Var>, GradError> {
     let wrt: Vec<Var> = wrt.iter().map(|w| w.as_ref().clone()).collect();
@@ -245,7 +260,8 @@ fn reads_variable(g: &Var) -> bool {
     topo(std::slice::from_ref(g), &HashSet::new()).iter().any(|v| matches!(v.op(), Op::Input | Op::Shared(_)))
 }
 
-/// Nodes reachable from `roots` (not through `stop`), each after its inputs.
+/// Nodes reachable from `roots` (not through `stop`, nor through `disconnected_grad`), each
+/// after its inputs.
 fn topo(roots: &[Var], stop: &HashSet<usize>) -> Vec<Var> {
     let mut order = Vec::new();
     let mut seen: HashSet<usize> = HashSet::new();
@@ -259,7 +275,7 @@ fn topo(roots: &[Var], stop: &HashSet<usize>) -> Vec<Var> {
             continue;
         }
         stack.push((v.clone(), true));
-        if !stop.contains(&v.key()) {
+        if !stop.contains(&v.key()) && *v.op() != Op::GradBarrier(Barrier::Disconnected) {
             for i in v.inputs().iter().rev() {
                 if !seen.contains(&i.key()) {
                     stack.push((i.clone(), false));

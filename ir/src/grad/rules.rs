@@ -6,7 +6,7 @@ use super::{fit, zeros_like};
 use crate::build::apply_inner;
 use crate::build::elemwise::{elemwise_inner, Term};
 use crate::error::BuildError;
-use crate::op::{ArgOp, Op, ReduceOp, ReshapeDim, ScalarOp};
+use crate::op::{ArgOp, Barrier, Op, ReduceOp, ReshapeDim, ScalarOp};
 use crate::var::Var;
 
 type R = Result<Var, BuildError>;
@@ -180,6 +180,13 @@ pub(super) fn vjp(out: &Var, g: &Var, needed: &[bool]) -> Result<Vec<Option<Var>
         }
         // Lengths carry no gradient.
         Op::Shape | Op::ShapeI { .. } => {}
+        Op::GradBarrier(Barrier::Zero) => {
+            if need(0) {
+                grads[0] = Some(zeros_like(&ins[0])?);
+            }
+        }
+        // Never reached: `grad` does not look through it (its input is disconnected).
+        Op::GradBarrier(Barrier::Disconnected) => {}
         // The value was broadcast: its gradient sums over the axes it was broadcast along.
         Op::Alloc { .. } => {
             if need(0) && out.dtype().is_float() {

@@ -161,6 +161,16 @@ pub enum Dim {
     Input,
 }
 
+/// What a gradient barrier ([`Op::GradBarrier`]) lets through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Barrier {
+    /// The gradient is zero (Theano's `zero_grad`, `consider_constant`).
+    Zero,
+    /// No gradient: the input is disconnected from the cost through it (Theano's
+    /// `disconnected_grad`).
+    Disconnected,
+}
+
 /// An operation: a node of the graph applies one op to its inputs.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Op {
@@ -288,6 +298,9 @@ pub enum Op {
         /// The result's axes.
         shape: Vec<Dim>,
     },
+    /// Its input unchanged, with its gradient stopped (Theano's `zero_grad` and
+    /// `disconnected_grad`): only `grad` sees it; the optimizer removes it.
+    GradBarrier(Barrier),
 }
 
 impl Op {
@@ -318,6 +331,8 @@ impl Op {
             Op::Shape => "shape".into(),
             Op::ShapeI { .. } => "shape_i".into(),
             Op::Alloc { .. } => "alloc".into(),
+            Op::GradBarrier(Barrier::Zero) => "zero_grad".into(),
+            Op::GradBarrier(Barrier::Disconnected) => "disconnected_grad".into(),
         }
     }
 
@@ -347,6 +362,7 @@ impl Op {
             Op::Shape => OpKind::Shape,
             Op::ShapeI { .. } => OpKind::ShapeI,
             Op::Alloc { .. } => OpKind::Alloc,
+            Op::GradBarrier(_) => OpKind::GradBarrier,
         }
     }
 
@@ -382,6 +398,7 @@ impl Op {
             Op::Shape => shape::shape(r),
             Op::ShapeI { axis } => shape::shape_i(r, *axis),
             Op::Alloc { shape } => shape::alloc(r, shape),
+            Op::GradBarrier(_) => Ok(reduce::one(ins, &r.name)?.ty.clone()),
         }
     }
 }
@@ -435,6 +452,8 @@ pub enum OpKind {
     ShapeI,
     /// [`Op::Alloc`].
     Alloc,
+    /// [`Op::GradBarrier`].
+    GradBarrier,
 }
 
 /// What an op kind declares about itself: the conformance test checks every entry.
@@ -454,7 +473,7 @@ pub struct OpInfo {
 
 impl OpKind {
     /// Every kind.
-    pub const ALL: [OpKind; 23] = [
+    pub const ALL: [OpKind; 24] = [
         OpKind::Input,
         OpKind::Constant,
         OpKind::Shared,
@@ -478,6 +497,7 @@ impl OpKind {
         OpKind::Shape,
         OpKind::ShapeI,
         OpKind::Alloc,
+        OpKind::GradBarrier,
     ];
 
     /// The kind's declaration.
@@ -519,6 +539,7 @@ impl OpKind {
             OpKind::Shape => i("shape", 1, Zero, &["shape"]),
             OpKind::ShapeI => i("shape_i", 1, Zero, &["shape_i"]),
             OpKind::Alloc => i("alloc", 1, Differentiable, &["alloc"]),
+            OpKind::GradBarrier => i("grad_barrier", 1, Zero, &["zero_grad", "disconnected_grad"]),
         }
     }
 }
