@@ -24,6 +24,15 @@
 
 pub use tensorlift_ir::*;
 pub use tensorlift_ir::{args, idx};
+
+/// Parses an expression in Python/Theano spelling over the given variables (known by their
+/// names): `tl::parse("1/(1+T.exp(-x))", &[&x])?` is the sigmoid of `x`, built and
+/// type-checked by the same builders as Rust code; a syntax, name or type error is a
+/// `BuildError` whose message points at the offending part. The language is the `tensorlift`
+/// command's: operators, indexing and slicing, `x.T`, `x.shape`, the math library and
+/// reductions under their `theano.tensor` names (with or without `T.`), keyword arguments
+/// (`sum(x, axis=1, keepdims=True)`).
+pub use tensorlift_expr::parse_expr as parse;
 pub use tensorlift_runtime::{
     cache_stats, clear_cache, function, num_threads, set_num_threads, verify_grad, BufferStats, CacheStats,
     Error, Function, FunctionBuilder, GradReport, Mode, NativeRuns, OnUnusedInput, OptConfig, Phase,
@@ -64,6 +73,7 @@ pub use tensorlift_runtime::{Interpreter, GRAPH_CAPACITY};
 /// }
 /// ```
 pub mod prelude {
+    pub use tensorlift_expr::parse_expr as parse;
     pub use tensorlift_ir::build::elemwise::*;
     pub use tensorlift_ir::build::leaf::*;
     pub use tensorlift_ir::{

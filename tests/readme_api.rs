@@ -183,3 +183,28 @@ fn a_lossy_argument_says_how_to_convert_it() -> tl::Result<()> {
     assert_eq!(h.call1(vec![0.1f32])?.to_vec::<f32>()?, vec![0.2f32]);
     Ok(())
 }
+
+/// #19: a formula from a Theano notebook pastes into Rust: `tl::parse` is the command's
+/// expression language, over the variables given (by name), with `?` into `tl::Error`.
+#[test]
+fn parse_builds_expressions_in_theano_spelling() -> tl::Result<()> {
+    let x = tl::dvector("x");
+    let w = tl::dmatrix("W");
+    let s = tl::parse("1/(1+T.exp(-x))", &[&x])?;
+    let y = tl::parse("sum(dot(W, x) ** 2, axis=0) + x.shape[0]", &[&x, &w])?;
+    let f = tl::function(&[&x, &w], &[&s, &y])?;
+    let outs =
+        f.call(&[tl::Tensor::from([0.0, 1.0]).into(), tl::Tensor::from([[1.0, 2.0], [3.0, 4.0]]).into()])?;
+    let sig: Vec<f64> = outs[0].to_vec()?;
+    assert_eq!(sig[0], 0.5);
+    assert!((sig[1] - 1.0 / (1.0 + (-1.0f64).exp())).abs() < 1e-15);
+    // dot(W, x) = [2, 4]: 4 + 16 + 2.
+    assert_eq!(outs[1].scalar::<f64>()?, 22.0);
+    let e = tl::parse("exp(x) +", &[&x]).unwrap_err();
+    assert!(e.to_string().contains("syntax error") && e.to_string().contains('^'), "{e}");
+    let e = tl::parse("exp(z)", &[&x]).unwrap_err();
+    assert!(e.to_string().contains("`z`"), "{e}");
+    let e: tl::Error = tl::parse("dot(W, W, W)", &[&w]).unwrap_err().into();
+    assert!(!e.to_string().is_empty());
+    Ok(())
+}

@@ -1,9 +1,8 @@
 //! `tensorlift-cli`: the `tensorlift` command — evaluate, differentiate, inspect every
 //! compilation stage, plot and benchmark tensor expressions from the shell.
 //!
-//! - `parse`: the expression language (Python/Theano spelling): lexer, Pratt parser, AST.
-//! - `build`: from AST to a `tensorlift::Var`, with the table of known function names.
-//! - `values`: literal values (`--var x=[[1,2],[3,4]]`) and printed constants.
+//! - `parse`, `build`, `values`: the expression language, from `tensorlift-expr` (also
+//!   `tensorlift::parse`): parser, graph builder, literal values.
 //! - `vars`: `--var NAME:TYPE[=VALUE]` declarations.
 //! - `app`: the clap (derive) command line; `cmd`: one module per subcommand.
 //! - `output`: NumPy-like text and the JSON shapes; `error`: errors and exit codes.
@@ -13,13 +12,12 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
-pub mod build;
 pub mod cmd;
 pub mod error;
 pub mod output;
-pub mod parse;
-pub mod values;
 pub mod vars;
+
+pub use tensorlift_expr::{build, parse, values};
 
 pub use error::{CliError, CliResult};
 

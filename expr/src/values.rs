@@ -6,7 +6,7 @@
 use crate::parse::ast::{Expr, ExprKind, Number, UnOp};
 use crate::parse::parser::MAX_DEPTH;
 use crate::parse::{ParseError, Span};
-use tensorlift as tl;
+use tensorlift_ir as tl;
 
 /// A scalar of a literal value.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -8,7 +8,7 @@
 use super::{checked, Args, Builder, ExprError, Val, R};
 use crate::parse::ast::Number;
 use crate::parse::Span;
-use tensorlift as tl;
+use tensorlift_ir as tl;
 use tl::{ArgOp, Axes, DType, ReduceOp, ScalarOp, Term, Var};
 
 /// Builds a call's result from its bound arguments; `n` is the name it was called by.

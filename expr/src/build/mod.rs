@@ -10,7 +10,7 @@
 use crate::parse::ast::{BinOp, Expr, ExprKind, Number, Subscript, UnOp};
 use crate::parse::{caret, parse, ParseError, Span};
 use crate::values::{self, Scalar};
-use tensorlift as tl;
+use tensorlift_ir as tl;
 use tl::{Axes, DType, Index, ScalarOp, Term, Var};
 
 mod args;
