@@ -204,17 +204,30 @@ fn product<T: MatElem>(x: &Tensor, y: &Tensor, epi: &Epilogue<'_>) -> Option<Ten
 }
 
 /// The output before the product: the bias broadcast to `shape` (or zeros, when `beta` is 0
-/// and the kernel does not read it). `None` (the reference kernel then reports
-/// `ValueError::Memory`, or the shape mismatch) when it cannot be allocated, or when the bias
-/// does not broadcast to the product's shape.
+/// and the kernel does not read it), in a buffer of the runtime's (huge pages when large).
+/// `None` (the reference kernel then reports `ValueError::Memory`, or the shape mismatch)
+/// when it cannot be allocated, or when the bias does not broadcast to the product's shape.
 fn start<T: MatElem>(shape: &[usize], epi: &Epilogue<'_>, beta: T) -> Option<ndarray::ArrayD<T>> {
-    tensorlift_ir::value::check_alloc("dot", shape, T::DTYPE).ok()?;
+    let mut v = crate::alloc::output_buffer::<T>("dot", shape).ok()?;
+    let len = shape.iter().product();
     match epi.bias {
-        Some(z) => {
+        Some(z) if beta != zero::<T>() => {
             let z = z.array::<T>().ok()?;
             let zb = z.broadcast(ndarray::IxDyn(shape))?;
-            Some(if beta == zero::<T>() { ndarray::ArrayD::zeros(zb.raw_dim()) } else { zb.to_owned() })
+            // Row by row: a bias row is one slice (or one repeated element).
+            for lane in zb.lanes(ndarray::Axis(shape.len().checked_sub(1)?)) {
+                match lane.as_slice() {
+                    Some(row) => v.extend_from_slice(row),
+                    None => v.extend(lane.iter().copied()),
+                }
+            }
         }
-        _ => Some(ndarray::ArrayD::zeros(ndarray::IxDyn(shape))),
+        Some(z) => {
+            // Only its shape matters here (the pass after the product reads it).
+            z.array::<T>().ok()?.broadcast(ndarray::IxDyn(shape))?;
+            v.resize(len, zero::<T>());
+        }
+        None => v.resize(len, zero::<T>()),
     }
+    ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(shape), v).ok()
 }
