@@ -144,7 +144,7 @@ fn empty_dimensions_give_empty_or_scaled_results() {
 #[test]
 fn products_split_over_two_threads_match() {
     // 64·300·200 multiply-adds: above PARALLEL_FLOPS, so every kernel splits it.
-    assert!(64 * 300 * 200 >= matmul::PARALLEL_FLOPS);
+    const { assert!(64 * 300 * 200 >= matmul::PARALLEL_FLOPS) };
     tensorlift_runtime::threads::set_num_threads(2);
     products::<f64>(&[(64, 300, 200), (200, 300, 64)], &["row", "col"], &["row"]);
     products::<f32>(&[(64, 300, 200)], &["row", "col"], &["row", "col"]);
@@ -198,7 +198,7 @@ fn every_kernel_matrix_vector_product_matches() {
 
 #[test]
 fn large_matrix_vector_products_split_over_two_threads_match() {
-    assert!(1000 * 600 >= matmul::GEMV_PARALLEL);
+    const { assert!(1000 * 600 >= matmul::GEMV_PARALLEL) };
     tensorlift_runtime::threads::set_num_threads(2);
     mat_vec::<f64>(&[(1000, 600)], &["row", "col"], &["row"]);
     mat_vec::<f32>(&[(600, 1000)], &["row", "col"], &["row"]);
@@ -240,4 +240,21 @@ fn choose_follows_the_measurements() {
     assert_eq!(matmul::choose(F64, 1000, 1000, 1000), Kernel::Gemm);
     #[cfg(feature = "blas")]
     assert_eq!(matmul::choose(F64, 1000, 1000, 1000), Kernel::Blas);
+}
+
+#[test]
+fn products_run_on_the_runtime_threads_and_small_ones_on_one() {
+    use matmul::product_threads;
+    // One thread set: one thread, whatever the size.
+    assert_eq!(product_threads(1, 1000, 1000, 1000), 1);
+    assert_eq!(product_threads(1, 1000, 1000, 1), 1);
+    // Two: both for W4's products, one for W5's gemv and small products.
+    assert_eq!(product_threads(2, 1000, 1000, 1000), 2);
+    assert_eq!(product_threads(2, 1000, 1000, 1), 2);
+    assert_eq!(product_threads(2, 400, 784, 1), 1);
+    assert_eq!(product_threads(2, 16, 16, 16), 1);
+    assert_eq!(product_threads(2, 256, 784, 512), 2);
+    // Never more threads than rows (or columns) to share, never none.
+    assert_eq!(product_threads(8, 2, 1 << 20, 1), 2);
+    assert_eq!(product_threads(0, 1000, 1000, 1000), 1);
 }

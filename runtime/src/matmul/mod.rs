@@ -80,11 +80,7 @@ pub fn gemm_with<T: MatElem>(
     if b.nrows() != k || c.dim() != (m, n) {
         return Err(mismatch("gemm", [("a", a.shape()), ("b", b.shape()), ("c", c.shape())]));
     }
-    let threads = if m.saturating_mul(k).saturating_mul(n) < PARALLEL_FLOPS {
-        1
-    } else {
-        crate::threads::num_threads()
-    };
+    let threads = product_threads(crate::threads::num_threads(), m, k, n);
     kernels::gemm(kernel, alpha, a, b, beta, &mut c, threads);
     Ok(())
 }
@@ -120,9 +116,23 @@ pub fn gemv_with<T: MatElem>(
     if a.ncols() != x.len() || a.nrows() != y.len() {
         return Err(mismatch("gemv", [("a", a.shape()), ("x", x.shape()), ("y", y.shape())]));
     }
-    let threads = if a.len() < GEMV_PARALLEL { 1 } else { crate::threads::num_threads() };
+    let threads = product_threads(crate::threads::num_threads(), a.nrows(), a.ncols(), 1);
     kernels::gemv(kernel, alpha, a, x, beta, &mut y, threads);
     Ok(())
+}
+
+/// The threads an `m×k` by `k×n` product (`n = 1`: matrix-vector) runs on when the runtime
+/// has `threads`: all of them for a large product, one below [`PARALLEL_FLOPS`]
+/// multiply-adds ([`GEMV_PARALLEL`] matrix elements for a matrix-vector product), never
+/// more than the rows or columns of the result.
+pub fn product_threads(threads: usize, m: usize, k: usize, n: usize) -> usize {
+    let work = m.saturating_mul(k).saturating_mul(n);
+    let small = if n == 1 { work < GEMV_PARALLEL } else { work < PARALLEL_FLOPS };
+    if small {
+        1
+    } else {
+        threads.min(m.max(n)).max(1)
+    }
 }
 
 fn mismatch(op: &str, operands: [(&str, &[usize]); 3]) -> ValueError {
