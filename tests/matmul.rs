@@ -104,3 +104,13 @@ fn empty_products_match_the_reference() {
     let w0 = tl::Tensor::from(tl::ndarray::Array2::<f64>::zeros((0, 3)));
     both(&[&x, &w, &b], &outputs, &[x0.into(), w0.into(), vec_of(3, 0).into()], 0.0);
 }
+
+#[test]
+fn short_inner_dimension_products_match_the_reference() {
+    // k = 10 in f64: the matrixmultiply kernel (`matmul::choose`), with both epilogues.
+    let (x, w, b) = (tl::dmatrix("x"), tl::dmatrix("w"), tl::dvector("b"));
+    let outputs = [tl::dot(&x, &w) + &b, tl::dot(&x, &w) * 0.5 + &b * 0.0, tl::dot(w.t(), x.t())];
+    let mut bias = vec_of(300, 4);
+    bias[5] = f64::INFINITY;
+    both(&[&x, &w, &b], &outputs, &tl::args![grid(200, 10, 1), grid(10, 300, 2), bias], 1e-13);
+}

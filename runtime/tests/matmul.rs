@@ -229,12 +229,18 @@ fn shape_mismatches_are_typed_errors() {
 #[test]
 fn choose_follows_the_measurements() {
     use tensorlift_ir::DType::{F32, F64};
-    // The `gemm` crate everywhere, but with the `blas` feature for large f64 products.
-    for (m, k, n) in [(400, 784, 1), (1000, 1000, 1), (256, 784, 512), (256, 512, 10), (8, 8, 8)] {
+    // The `gemm` crate everywhere, but for f64 products over a short inner dimension, and
+    // with the `blas` feature for large f64 products.
+    for (m, k, n) in
+        [(400, 784, 1), (1000, 1000, 1), (256, 784, 512), (256, 512, 10), (8, 8, 8), (256, 10, 1)]
+    {
         for dtype in [F32, F64] {
             assert_eq!(matmul::choose(dtype, m, k, n), Kernel::Gemm, "{dtype} {m}x{k}x{n}");
         }
     }
+    assert_eq!(matmul::choose(F64, 256, 10, 512), Kernel::Ndarray);
+    assert_eq!(matmul::choose(F32, 256, 10, 512), Kernel::Gemm);
+    assert_eq!(matmul::choose(F64, 8, 10, 8), Kernel::Gemm);
     assert_eq!(matmul::choose(F32, 1000, 1000, 1000), Kernel::Gemm);
     #[cfg(not(feature = "blas"))]
     assert_eq!(matmul::choose(F64, 1000, 1000, 1000), Kernel::Gemm);

@@ -7,10 +7,11 @@
 //! [`choose`] picks the [`Kernel`] of each product by shape and dtype, as measured with
 //! `cargo bench -p tensorlift-runtime --bench matmul` on a 2-core AMD EPYC (AVX2+FMA, no
 //! AVX-512; README, "Build options", has the figures): the `gemm` crate everywhere, which
-//! dispatches on the CPU's features (AVX-512, AVX2+FMA, baseline) itself, and with the
-//! `blas` feature the linked BLAS for large f64 products with every side at least
-//! [`BLAS_MIN_SIDE`]. ndarray's matrixmultiply kernel, the one before, is slower on every
-//! measured shape and stays as a baseline ([`gemm_with`] runs any kernel).
+//! dispatches on the CPU's features (AVX-512, AVX2+FMA, baseline) itself, except f64
+//! products with a short inner dimension (at most [`SHORT_K`]), where ndarray's
+//! matrixmultiply kernel (the one before, slower on every other measured shape) is ahead;
+//! and with the `blas` feature the linked BLAS for large f64 products with every side at
+//! least [`BLAS_MIN_SIDE`]. [`gemm_with`] runs any kernel.
 //!
 //! Threads: [`crate::threads::num_threads`], and one thread for a product below
 //! [`PARALLEL_FLOPS`] multiply-adds (a matrix-vector product below [`GEMV_PARALLEL`]
@@ -44,9 +45,17 @@ pub fn choose(dtype: DType, m: usize, k: usize, n: usize) -> Kernel {
     if dtype == DType::F64 && m.min(k).min(n) >= BLAS_MIN_SIDE {
         return Kernel::Blas;
     }
-    let _ = (dtype, m, k, n);
+    // A short inner dimension (W6's `δ·W2ᵀ`, 256×10·10×512): matrixmultiply's f64 kernel
+    // was 6–10% ahead of gemm's in every run (the gemm crate's packing does not pay for
+    // itself over 10 terms); in f32 neither was reliably ahead.
+    if dtype == DType::F64 && k <= SHORT_K && n > 1 && m.saturating_mul(n) >= 64 * 64 {
+        return Kernel::Ndarray;
+    }
     Kernel::Gemm
 }
+
+/// Inner dimensions up to this long are "short" for [`choose`].
+pub const SHORT_K: usize = 16;
 
 /// `c = alpha·a·b + beta·c` with the kernel [`choose`] picks, on the runtime's threads. With
 /// `beta` = 0, `c` is not read (as in BLAS: NaN in `c` does not reach the result).
