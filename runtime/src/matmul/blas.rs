@@ -1,13 +1,13 @@
 //! [`Kernel::Blas`](super::Kernel::Blas): matrix products through the CBLAS linked with the
 //! `blas` feature (its names and integer width come from `build.rs`). Operands whose layout
 //! BLAS cannot read (no unit stride, negative strides) are copied to row-major first;
-//! dimensions beyond the library's integers run the `gemm` crate instead.
+//! dimensions beyond the library's integers are refused (`false`: the caller runs the `gemm`
+//! crate instead).
 
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 
-use super::kernels::zero;
 use super::MatElem;
 
 /// The linked library's declarations.
@@ -85,7 +85,13 @@ fn layout(rows: usize, cols: usize, s: &[isize]) -> Option<(i32, BlasInt)> {
     }
 }
 
-/// `c = alpha·a·b + beta·c` through `cblas_?gemm`.
+/// Zero of `T`.
+fn zero<T: MatElem>() -> T {
+    <T as tensorlift_ir::Element>::zero()
+}
+
+/// `c = alpha·a·b + beta·c` through `cblas_?gemm`; `false` (nothing written) when a
+/// dimension does not fit the library's integers.
 pub(super) fn gemm<T: MatElem>(
     alpha: T,
     a: ArrayView2<'_, T>,
@@ -93,14 +99,14 @@ pub(super) fn gemm<T: MatElem>(
     beta: T,
     c: &mut ArrayViewMut2<'_, T>,
     threads: usize,
-) {
+) -> bool {
     let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
     if m == 0 || n == 0 {
-        return;
+        return true;
     }
     let dims = (BlasInt::try_from(m), BlasInt::try_from(n), BlasInt::try_from(k));
     let (Ok(bm), Ok(bn), Ok(bk)) = dims else {
-        return super::kernels::gemm(super::Kernel::Gemm, alpha, a, b, beta, c, threads);
+        return false;
     };
     let Some((NO_TRANS, ldc)) = layout(m, n, c.strides()) else {
         if let Some((NO_TRANS, _)) = layout(n, m, c.view().reversed_axes().strides()) {
@@ -114,13 +120,15 @@ pub(super) fn gemm<T: MatElem>(
         if beta != zero::<T>() {
             tmp.assign(c);
         }
-        gemm(alpha, a, b, beta, &mut tmp.view_mut(), threads);
-        c.assign(&tmp);
-        return;
+        let done = gemm(alpha, a, b, beta, &mut tmp.view_mut(), threads);
+        if done {
+            c.assign(&tmp);
+        }
+        return done;
     };
     let (a, b) = (readable(a), readable(b));
     let (Some((ta, lda)), Some((tb, ldb))) = (layout(m, k, a.strides()), layout(k, n, b.strides())) else {
-        return super::kernels::gemm(super::Kernel::Gemm, alpha, a.view(), b.view(), beta, c, threads);
+        return false;
     };
     set_threads(threads);
     // SAFETY: every matrix is valid for its dimensions and leading dimension as `layout`
@@ -144,10 +152,12 @@ pub(super) fn gemm<T: MatElem>(
             c.as_mut_ptr(),
             ldc,
         )
-    }
+    };
+    true
 }
 
-/// `y = alpha·a·x + beta·y` through `cblas_?gemv`.
+/// `y = alpha·a·x + beta·y` through `cblas_?gemv`; `false` (nothing written) when a
+/// dimension or step does not fit the library's integers.
 pub(super) fn gemv<T: MatElem>(
     alpha: T,
     a: ArrayView2<'_, T>,
@@ -155,33 +165,35 @@ pub(super) fn gemv<T: MatElem>(
     beta: T,
     y: &mut ArrayViewMut1<'_, T>,
     threads: usize,
-) {
+) -> bool {
     let (m, k) = a.dim();
     if m == 0 {
-        return;
+        return true;
     }
     let a = readable(a);
     let Some((ta, lda)) = layout(m, k, a.strides()) else {
-        return super::kernels::gemv(super::Kernel::Gemm, alpha, a.view(), x, beta, y, threads);
+        return false;
     };
     // Row-major BLAS of the transpose: the stored matrix is k × m.
     let (rows, cols) = if ta == NO_TRANS { (m, k) } else { (k, m) };
     let (Ok(br), Ok(bc)) = (BlasInt::try_from(rows), BlasInt::try_from(cols)) else {
-        return super::kernels::gemv(super::Kernel::Gemm, alpha, a.view(), x, beta, y, threads);
+        return false;
     };
     if y.strides()[0] < 1 && m > 1 {
         let mut tmp = Array1::zeros(m);
         if beta != zero::<T>() {
             tmp.assign(y);
         }
-        gemv(alpha, a.view(), x, beta, &mut tmp.view_mut(), threads);
-        y.assign(&tmp);
-        return;
+        let done = gemv(alpha, a.view(), x, beta, &mut tmp.view_mut(), threads);
+        if done {
+            y.assign(&tmp);
+        }
+        return done;
     }
     let x = if x.strides()[0] >= 1 || k <= 1 { x.into() } else { x.as_standard_layout() };
     let (incx, incy) = (x.strides()[0].max(1), y.strides()[0].max(1));
     let (Ok(incx), Ok(incy)) = (BlasInt::try_from(incx), BlasInt::try_from(incy)) else {
-        return super::kernels::gemv(super::Kernel::Gemm, alpha, a.view(), x.view(), beta, y, threads);
+        return false;
     };
     set_threads(threads);
     // SAFETY: `a` is valid for its dimensions and leading dimension as `layout` describes it,
@@ -203,7 +215,8 @@ pub(super) fn gemv<T: MatElem>(
             y.as_mut_ptr(),
             incy,
         )
-    }
+    };
+    true
 }
 
 /// `v` itself when BLAS can read it, else a row-major copy.

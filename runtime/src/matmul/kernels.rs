@@ -90,7 +90,11 @@ pub(super) fn gemm<T: MatElem>(
         Kernel::Gemm => gemm_crate(alpha, a, b, beta, c, threads),
         Kernel::Ndarray => ndarray_mat_mul(alpha, a, b, beta, c, threads),
         #[cfg(feature = "blas")]
-        Kernel::Blas => super::blas::gemm(alpha, a, b, beta, c, threads),
+        Kernel::Blas => {
+            if !super::blas::gemm(alpha, a, b, beta, c, threads) {
+                gemm_crate(alpha, a, b, beta, c, threads);
+            }
+        }
     }
 }
 
@@ -106,8 +110,8 @@ pub(super) fn gemv<T: MatElem>(
     threads: usize,
 ) {
     #[cfg(feature = "blas")]
-    if kernel == Kernel::Blas {
-        return super::blas::gemv(alpha, a, x, beta, y, threads);
+    if kernel == Kernel::Blas && super::blas::gemv(alpha, a, x, beta, y, threads) {
+        return;
     }
     let parts = threads.min(a.nrows()).max(1);
     if parts <= 1 {

@@ -11,7 +11,7 @@
 //! products with a short inner dimension (at most [`SHORT_K`]), where ndarray's
 //! matrixmultiply kernel (the one before, slower on every other measured shape) is ahead;
 //! and with the `blas` feature the linked BLAS for large f64 products with every side at
-//! least [`BLAS_MIN_SIDE`]. [`gemm_with`] runs any kernel.
+//! least `BLAS_MIN_SIDE`. [`gemm_with`] runs any kernel.
 //!
 //! Threads: [`crate::threads::num_threads`], and one thread for a product below
 //! [`PARALLEL_FLOPS`] multiply-adds (a matrix-vector product below [`GEMV_PARALLEL`]
