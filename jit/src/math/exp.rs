@@ -95,8 +95,12 @@ pub(super) fn exp_scaled<L: Lanes>(l: &mut L, x: L::F, extra: i64) -> L::F {
 pub(crate) struct Exp;
 
 impl Algorithm for Exp {
+    const F32: bool = true;
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         exp_scaled(l, x, 0)
+    }
+    fn eval_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
+        Exp::f32(l, x)
     }
 }
 
@@ -126,6 +130,10 @@ fn expm1_dd<L: Lanes>(l: &mut L, x: L::F) -> (L::F, L::F) {
 pub(crate) struct Expm1;
 
 impl Algorithm for Expm1 {
+    const F32: bool = true;
+    fn eval_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
+        expm1_f32(l, x)
+    }
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         // expm1(x) rounds to -1 below -38, and overflows above 709.79 (k = 1024 still fits).
         let xc = l.max_keep_nan(x, -40.0);
@@ -181,6 +189,10 @@ impl Algorithm for Cosh {
 pub(crate) struct Tanh;
 
 impl Algorithm for Tanh {
+    const F32: bool = true;
+    fn eval_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
+        tanh_f32(l, x)
+    }
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         let a = l.abs(x);
         let y = l.add(a, a);
@@ -211,6 +223,10 @@ impl Algorithm for Tanh {
 pub(crate) struct Sigmoid;
 
 impl Algorithm for Sigmoid {
+    const F32: bool = true;
+    fn eval_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
+        sigmoid_f32(l, x)
+    }
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         let a = l.abs(x);
         let na = l.neg(a);
@@ -229,6 +245,10 @@ impl Algorithm for Sigmoid {
 pub(crate) struct Softplus;
 
 impl Algorithm for Softplus {
+    const F32: bool = true;
+    fn eval_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
+        softplus_f32(l, x)
+    }
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         let a = l.abs(x);
         let na = l.neg(a);
@@ -242,4 +262,192 @@ impl Algorithm for Softplus {
         let y = l.add(mx, lp);
         l.keep_nan(x, y)
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// `f32` algorithms: the same reduction with an `f32` shifter and a two-part `ln 2` whose
+// high part has 16 bits (`k·hi` exact for `|k| < 2^8`), and a degree-7 Taylor polynomial
+// (its truncation below 0.1 ulp on `|r| ≤ ln 2 / 2`).
+
+/// `ln 2` split for `f32`: 0x3f317200 (16 significant bits) and the rest.
+const LN2_HI_F32: f64 = 0.693_145_751_953_125;
+const LN2_LO_F32: f64 = 1.428_606_765_330_187e-6;
+/// `1/i!` for `i = 2..=7`, rounded to `f32`: `(e^r - 1 - r) / r^2` on `f32` lanes.
+const EXPM1_TAIL_F32: [f64; 6] = [
+    0.5,
+    0.166_666_671_633_720_4,
+    0.041_666_667_908_430_1,
+    0.008_333_333_767_950_535,
+    0.001_388_888_922_519_981_9,
+    0.000_198_412_701_138_295_23,
+];
+
+/// `p · 2^(k + extra)` on `f32` lanes (`-150 ≤ k + extra ≤ 129`), by two powers of two
+/// (see [`scale`]).
+fn scale_f32<L: Lanes>(l: &mut L, p: L::F, k: L::I, extra: i64) -> L::F {
+    let c = l.ci(256 + extra);
+    let kp = l.iadd(k, c); // K + 256 > 0
+    let kh = l.ushr(kp, 1); // floor(K/2) + 128
+    let one = l.ci(1);
+    let e1 = l.isub(kh, one); // floor(K/2) + 127
+    let t = l.isub(kp, kh);
+    let e2 = l.isub(t, one); // ceil(K/2) + 127
+    let e1 = l.shl(e1, 23);
+    let e2 = l.shl(e2, 23);
+    let s1 = l.float(e1);
+    let s2 = l.float(e2);
+    let p = l.mul(p, s1);
+    l.mul(p, s2)
+}
+
+/// `2^k` on `f32` lanes, for `-126 ≤ k ≤ 127`.
+fn pow2_f32<L: Lanes>(l: &mut L, k: L::I) -> L::F {
+    let c = l.ci(127);
+    let e = l.iadd(k, c);
+    let e = l.shl(e, 23);
+    l.float(e)
+}
+
+/// The reduction of an `f32` `x` (clamped to `[-18, 89]` or wider by the caller):
+/// `(k, r, r_err)` as [`reduce`] on `f32` lanes.
+fn reduce_f32<L: Lanes>(l: &mut L, x: L::F) -> (L::I, L::F, L::F) {
+    let (kd, kf, r_hi) = l.round_reduce_f32(x, LOG2E, LN2_HI_F32);
+    let klo = l.mulc(kf, LN2_LO_F32);
+    let r = l.sub(r_hi, klo);
+    let d = l.sub(r_hi, r);
+    let r_err = l.sub(d, klo);
+    (l.shifted_int_f32(kd), r, r_err)
+}
+
+/// `e^x = 2^k·(s + s_lo)` on `f32` lanes for `x` in `[-104, 89]` (NaN stays NaN): `s` is
+/// `1 + expm1(r)` rounded and `s_lo` its rounding error, so the pair carries `e^r` to
+/// about 2^-30 (the reduction error included).
+fn exp_parts_f32<L: Lanes>(l: &mut L, x: L::F) -> (L::F, L::F, L::I) {
+    let x = l.max_keep_nan(x, -104.0);
+    let x = l.min_keep_nan(x, 89.0);
+    let (k, r, r_err) = reduce_f32(l, x);
+    let q = l.poly(r, &EXPM1_TAIL_F32);
+    let r2 = l.mul(r, r);
+    let t = l.mla(r2, q, r_err); // expm1(r) = r + t
+    let one = l.c(1.0);
+    let (s, e) = l.fast_two_sum(one, r);
+    let e = l.add(e, t);
+    let (s, e2) = l.fast_two_sum(s, e);
+    (s, e2, k)
+}
+
+/// `e^x` on `f32` lanes as an unevaluated sum `hi + lo` (`lo` meaningful where `hi` is
+/// normal).
+fn exp_dd_f32<L: Lanes>(l: &mut L, x: L::F) -> (L::F, L::F) {
+    let (s, e, k) = exp_parts_f32(l, x);
+    (scale_f32(l, s, k, 0), scale_f32(l, e, k, 0))
+}
+
+impl Exp {
+    /// `e^x` on `f32` lanes.
+    fn f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
+        let (s, e, k) = exp_parts_f32(l, x);
+        let y = l.add(s, e);
+        scale_f32(l, y, k, 0)
+    }
+}
+
+/// `expm1(x)` on `f32` lanes: [`expm1_dd`]'s recombination with `2^(k-1)`, on `f32` lanes.
+fn expm1_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
+    // expm1(x) rounds to -1 below -17.4 and overflows above 88.73 (k = 128 still fits).
+    let xc = l.max_keep_nan(x, -18.0);
+    let xc = l.min_keep_nan(xc, 88.73);
+    let (k, r, r_err) = reduce_f32(l, xc);
+    let q = l.poly(r, &EXPM1_TAIL_F32);
+    let r2 = l.mul(r, r);
+    let t = l.mla(r2, q, r_err);
+    let one = l.ci(1);
+    let km1 = l.isub(k, one);
+    let s = pow2_f32(l, km1);
+    let half = l.c(0.5);
+    let sm = l.sub(s, half);
+    let sr = l.mul(s, r);
+    let (hi, lo) = l.two_sum(sr, sm);
+    let lo = l.mla(s, t, lo);
+    let y = l.add(hi, lo);
+    let y = l.add(y, y);
+    // expm1(x) = x below 2^-25 (keeps ±0 and subnormals).
+    let a = l.abs(x);
+    let tiny = l.cmpc(Cmp::Lt, a, 2.980_232_238_769_531_2e-8);
+    let y = l.sel(tiny, x, y);
+    l.keep_nan(x, y)
+}
+
+/// `tanh` on `[0, 0.625]`: `(tanh(x) - x)/x³` as a degree-5 polynomial in `x²`
+/// (least-squares fit of the relative error, `f32` coefficients; below 0.03 ulp).
+const TANH_F32: [f64; 6] = [
+    -0.333_333_313_465_118_4,
+    0.133_332_267_403_602_6,
+    -0.053_949_397_057_294_846,
+    0.021_715_553_477_406_502,
+    -0.008_214_971_981_942_654,
+    0.002_178_023_569_285_869_6,
+];
+
+/// `tanh(x)` on `f32` lanes: the odd polynomial below 0.625, else `1 - 2/(e^(2|x|) + 1)` with
+/// `e^(2|x|)` and the quotient each carried with their rounding errors, 1 from 9.1 on; the
+/// sign of `x`.
+fn tanh_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
+    let a = l.abs(x);
+    let z = l.mul(a, a);
+    let p = l.poly(z, &TANH_F32);
+    let az = l.mul(a, z);
+    let small = l.mla(az, p, a);
+    let ac = l.min_keep_nan(a, 9.1);
+    let a2 = l.add(ac, ac);
+    let (eh, el) = exp_dd_f32(l, a2);
+    let one = l.c(1.0);
+    let (dh, dl) = l.fast_two_sum(eh, one);
+    let dl = l.add(dl, el);
+    // q + qc = 2/(dh + dl), the quotient and its remainder's correction.
+    let two = l.c(2.0);
+    let q = l.div(two, dh);
+    let nq = l.neg(q);
+    let rem = l.mla(nq, dh, two);
+    let rem = l.mla(nq, dl, rem);
+    let qc = l.div(rem, dh);
+    let qs = l.add(q, qc);
+    let big = l.sub(one, qs);
+    let is_small = l.cmpc(Cmp::Lt, a, 0.625);
+    let y = l.sel(is_small, small, big);
+    let sat = l.cmpc(Cmp::Ge, a, 9.1);
+    let y = l.selc(sat, 1.0, y);
+    let y = l.keep_nan(x, y);
+    l.copysign(y, x)
+}
+
+/// `sigmoid(x)` on `f32` lanes: `1/(1 + e)` for `x ≥ 0`, `e/(1 + e)` otherwise, with
+/// `e = e^-|x|` and `1 + e` carried with their rounding errors into one corrected quotient.
+fn sigmoid_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
+    let a = l.abs(x);
+    let na = l.neg(a);
+    let (eh, el) = exp_dd_f32(l, na);
+    let one = l.c(1.0);
+    let (dh, dl) = l.fast_two_sum(one, eh);
+    let dl = l.add(dl, el);
+    let nonneg = l.cmpc(Cmp::Ge, x, 0.0);
+    let nh = l.sel(nonneg, one, eh);
+    let zero = l.c(0.0);
+    let nl = l.sel(nonneg, zero, el);
+    let y = l.div_dd(nh, nl, dh, dl);
+    l.keep_nan(x, y)
+}
+
+/// `softplus(x) = max(x, 0) + log1p(e^-|x|)` on `f32` lanes, `e^-|x|` carried with its
+/// rounding error into the `log1p`.
+fn softplus_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
+    let a = l.abs(x);
+    let na = l.neg(a);
+    let (eh, el) = exp_dd_f32(l, na);
+    let lp = super::log::log1p_dd_f32(l, eh, el);
+    let pos = l.cmpc(Cmp::Gt, x, 0.0);
+    let zero = l.c(0.0);
+    let mx = l.sel(pos, x, zero);
+    let y = l.add(mx, lp);
+    l.keep_nan(x, y)
 }

@@ -7,7 +7,7 @@
 //! functions follow Rust std's own formulas (std does not call glibc for them, and they are
 //! the reference's semantics) on top of these `log` and `log1p`.
 
-use super::{Algorithm, Cmp, Lanes, LN2_HI, LN2_LO, SHIFTER, SHIFTER_BITS};
+use super::{Algorithm, Cmp, Lanes, LN2_HI, LN2_LO, SHIFTER, SHIFTER_BITS, SHIFTER_F32, SHIFTER_F32_BITS};
 
 const LG: [f64; 7] = [
     6.666_666_666_666_735_130e-1,
@@ -120,6 +120,10 @@ pub(super) fn log<L: Lanes>(l: &mut L, x: L::F) -> L::F {
 pub(crate) struct Log;
 
 impl Algorithm for Log {
+    const F32: bool = true;
+    fn eval_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
+        log_f32(l, x)
+    }
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         log(l, x)
     }
@@ -145,6 +149,11 @@ pub(super) fn log1p<L: Lanes>(l: &mut L, x: L::F) -> L::F {
 pub(crate) struct Log1p;
 
 impl Algorithm for Log1p {
+    const F32: bool = true;
+    fn eval_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
+        let zero = l.c(0.0);
+        log1p_dd_f32(l, x, zero)
+    }
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         log1p(l, x)
     }
@@ -270,4 +279,95 @@ impl Algorithm for Atanh {
         let y = l.r32(y);
         l.mulc(y, 0.5)
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// `f32` algorithms: the same core on `f32` lanes, with the degree-4 minimax `R` of the
+// `float` version of fdlibm's `log` (|log(1+f) - …| < 2^-34.24) and an `f32` `ln 2` split.
+
+/// fdlibm's `float` `Lg1`…`Lg4` (0xaaaaaa.0p-24, 0xccce13.0p-25, 0x91e9ee.0p-25,
+/// 0xf89e26.0p-26).
+const LG_F32: [f64; 4] =
+    [0.666_666_626_930_236_8, 0.400_009_721_517_562_87, 0.284_987_866_878_509_5, 0.242_790_788_412_094_12];
+/// `ln 2` split for `f32`: 0x3f317180 and 0x3717f7d1.
+const LN2_HI_F32: f64 = 0.693_138_122_558_593_8;
+const LN2_LO_F32: f64 = 9.058_000_614_459_16e-6;
+/// The bits of `√½` in `f32`.
+const SQRT_HALF_BITS_F32: i64 = 0x3f35_04f3;
+
+/// [`parts`] on `f32` lanes.
+fn parts_f32<L: Lanes>(l: &mut L, u: L::F, subnormal: bool) -> Parts<L> {
+    let (u, kadj) = if subnormal {
+        let tiny = l.cmpc(Cmp::Lt, u, f32::MIN_POSITIVE as f64);
+        let scaled = l.mulc(u, 33_554_432.0); // 2^25
+        let u = l.sel(tiny, scaled, u);
+        let zero = l.c(0.0);
+        let kadj = l.selc(tiny, -25.0, zero);
+        (u, Some(kadj))
+    } else {
+        (u, None)
+    };
+    let ix = l.bits(u);
+    // (ix - bits(√½)) >> 23 (arithmetic) = k; biased by 2^30 to use a logical shift.
+    let c = l.ci((1i64 << 30) - SQRT_HALF_BITS_F32);
+    let t = l.iadd(ix, c);
+    let kb = l.ushr(t, 23); // k + 128
+    let kshift = l.shl(kb, 23);
+    let mb = l.isub(ix, kshift);
+    let c30 = l.ci(1i64 << 30);
+    let mb = l.iadd(mb, c30); // ix - (k << 23)
+    let mant = l.float(mb);
+    let cs = l.ci(SHIFTER_F32_BITS - 128);
+    let kd = l.iadd(kb, cs);
+    let kd = l.float(kd);
+    let sh = l.c(SHIFTER_F32);
+    let mut k = l.sub(kd, sh);
+    if let Some(kadj) = kadj {
+        k = l.add(k, kadj);
+    }
+    let f = l.addc(mant, -1.0);
+    let ff = l.mul(f, f);
+    let hfsq = l.mulc(ff, 0.5);
+    let two_f = l.addc(f, 2.0);
+    let s = l.div(f, two_f);
+    let z = l.mul(s, s);
+    let p = l.poly(z, &LG_F32);
+    let r = l.mul(z, p);
+    Parts { k, f, hfsq, s, r }
+}
+
+/// [`ln_of`] on `f32` lanes.
+fn ln_of_f32<L: Lanes>(l: &mut L, p: &Parts<L>, c: Option<L::F>) -> L::F {
+    let klo = l.mulc(p.k, LN2_LO_F32);
+    let klo = match c {
+        Some(c) => l.add(klo, c),
+        None => klo,
+    };
+    let hr = l.add(p.hfsq, p.r);
+    let t = l.mla(p.s, hr, klo);
+    let t = l.sub(p.hfsq, t);
+    let t = l.sub(t, p.f);
+    let nt = l.neg(t);
+    let hi = l.c(LN2_HI_F32);
+    l.mla(p.k, hi, nt)
+}
+
+/// `log(x)` on `f32` lanes.
+fn log_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
+    let p = parts_f32(l, x, true);
+    let y = ln_of_f32(l, &p, None);
+    specials(l, x, y)
+}
+
+/// `log1p(hi + lo)` on `f32` lanes, for `|lo|` below an ulp of `hi` (NaN for NaN, −inf at
+/// −1, NaN below): `log` of the exact sum `1 + hi`, corrected by the rest over it.
+pub(super) fn log1p_dd_f32<L: Lanes>(l: &mut L, hi: L::F, lo: L::F) -> L::F {
+    let one = l.c(1.0);
+    let (u, e) = l.two_sum(one, hi);
+    let e = l.add(e, lo);
+    let p = parts_f32(l, u, false);
+    let c = l.div(e, u);
+    let y = ln_of_f32(l, &p, Some(c));
+    let y = specials(l, u, y);
+    l.keep_zero(hi, y)
 }

@@ -197,6 +197,12 @@ pub(crate) struct Sin;
 
 impl Algorithm for Sin {
     const LIMIT: Option<f64> = Some(LIMIT);
+    const F32: bool = true;
+    const LIMIT_F32: Option<f64> = Some(LIMIT_F32);
+    fn eval_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
+        let y = sin_quadrant_f32(l, x, 0);
+        l.keep_zero(x, y)
+    }
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         sin_quadrant(l, x, 0)
     }
@@ -207,6 +213,11 @@ pub(crate) struct Cos;
 
 impl Algorithm for Cos {
     const LIMIT: Option<f64> = Some(LIMIT);
+    const F32: bool = true;
+    const LIMIT_F32: Option<f64> = Some(LIMIT_F32);
+    fn eval_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
+        sin_quadrant_f32(l, x, 1)
+    }
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         sin_quadrant(l, x, 1)
     }
@@ -223,4 +234,102 @@ impl Algorithm for Tan {
         let y = k_tan(l, y0, y1, odd);
         l.keep_zero(x, y)
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// `f32` algorithms: `n = round(x·2/π)` by the `f32` shifter, `x - n·π/2` in four rounds
+// with `π/2` in four 12-bit parts (so `n·part` is exact for `|n| < 2^12`) plus a tail, the
+// rounding error of every round carried (TwoSum) into the low part; fdlibm's kernels with
+// Taylor polynomials short enough for `f32` (truncation below 0.05 ulp on `|x| ≤ π/4`).
+
+/// The largest `|x|` reduced on `f32` lanes: `|n| ≤ 4074 < 2^12`.
+const LIMIT_F32: f64 = 6400.0;
+const INV_PIO2_F32: f64 = 0.636_619_746_685_028_1;
+/// `π/2` in 12-bit parts and the rest.
+const PIO2_F32: [f64; 4] =
+    [1.570_800_781_25, -4.453_584_551_811_218e-6, -8.706_138_032_721_356e-10, 6.222_800_053_024_002e-14];
+const PIO2_F32_TAIL: f64 = 5.721_188_916_458_728e-18;
+/// `sin(x) = x + x³·Σ S_i·x^(2i)`: Taylor's `-1/3!`, `1/5!`, `-1/7!`, `1/9!` in `f32`.
+const S_F32: [f64; 4] = [
+    -0.166_666_671_633_720_4,
+    0.008_333_333_767_950_535,
+    -0.000_198_412_701_138_295_23,
+    2.755_731_884_462_875_3e-6,
+];
+/// `cos(x) = 1 - x²/2 + x⁴·Σ C_i·x^(2i)`: `1/4!`, `-1/6!`, `1/8!`, `-1/10!` in `f32`.
+const C_F32: [f64; 4] = [
+    0.041_666_667_908_430_1,
+    -0.001_388_888_922_519_981_9,
+    2.480_158_764_228_690_4e-5,
+    -2.755_731_998_149_713e-7,
+];
+
+/// `x - n·π/2 = y0 + y1` and the integer `n` on `f32` lanes, for `|x| ≤ LIMIT_F32`.
+fn reduce_f32<L: Lanes>(l: &mut L, x: L::F) -> (L::F, L::F, L::I) {
+    // Round 1 is exact: n·PIO2_F32[0] has 24 bits and the difference is small.
+    let (kd, fnv, mut r) = l.round_reduce_f32(x, INV_PIO2_F32, PIO2_F32[0]);
+    let mut err = l.c(0.0);
+    for &p in &PIO2_F32[1..] {
+        let np = l.mulc(fnv, p); // exact
+        let nnp = l.neg(np);
+        let (s, e) = l.two_sum(r, nnp);
+        r = s;
+        err = l.add(err, e);
+    }
+    // w = n·tail - err: what is still to subtract.
+    let nt = l.mulc(fnv, PIO2_F32_TAIL);
+    let w = l.sub(nt, err);
+    let y0 = l.sub(r, w);
+    let d = l.sub(r, y0);
+    let y1 = l.sub(d, w);
+    (y0, y1, l.shifted_int_f32(kd))
+}
+
+/// [`k_sin`] on `f32` lanes.
+fn k_sin_f32<L: Lanes>(l: &mut L, x: L::F, y: L::F) -> L::F {
+    let z = l.mul(x, x);
+    let r = l.poly(z, &S_F32[1..]);
+    let v = l.mul(z, x);
+    let hy = l.mulc(y, 0.5);
+    let vr = l.mul(v, r);
+    let t = l.sub(hy, vr);
+    let t = l.mul(z, t);
+    let t = l.sub(t, y);
+    let vs = l.mulc(v, S_F32[0]);
+    let t = l.sub(t, vs);
+    l.sub(x, t)
+}
+
+/// [`k_cos`] on `f32` lanes.
+fn k_cos_f32<L: Lanes>(l: &mut L, x: L::F, y: L::F) -> L::F {
+    let z = l.mul(x, x);
+    let p = l.poly(z, &C_F32);
+    let r = l.mul(z, p);
+    let hz = l.mulc(z, 0.5);
+    let w = l.csub(1.0, hz);
+    let a = l.csub(1.0, w);
+    let a = l.sub(a, hz);
+    let zr = l.mul(z, r);
+    let xy = l.mul(x, y);
+    let b = l.sub(zr, xy);
+    let a = l.add(a, b);
+    l.add(w, a)
+}
+
+/// [`sin_quadrant`] on `f32` lanes.
+fn sin_quadrant_f32<L: Lanes>(l: &mut L, x: L::F, shift: i64) -> L::F {
+    let (y0, y1, n) = reduce_f32(l, x);
+    let s = k_sin_f32(l, y0, y1);
+    let c = k_cos_f32(l, y0, y1);
+    let k = l.ci(shift);
+    let m = l.iadd(n, k);
+    let odd = bit_set(l, m, 1);
+    let y = l.sel(odd, c, s);
+    // The sign flips where bit 1 of m is set: that bit moved to the sign bit.
+    let c2 = l.ci(2);
+    let b = l.iand(m, c2);
+    let sb = l.shl(b, 30);
+    let yb = l.bits(y);
+    let r = l.ixor(yb, sb);
+    l.float(r)
 }

@@ -69,7 +69,7 @@
 
 use crate::math::{self, Algorithm, Cmp, Lanes, Visit};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
-use cranelift_codegen::ir::immediates::Ieee64;
+use cranelift_codegen::ir::immediates::{Ieee32, Ieee64};
 use cranelift_codegen::ir::{
     types, BlockArg, ConstantData, Endianness, FuncRef, InstBuilder, MemFlagsData, Type, Value,
 };
@@ -110,6 +110,17 @@ impl Visit for Emit<'_, '_> {
     type Out = Value;
     fn visit<A: Algorithm>(self) -> Value {
         let fallback = self.fallback;
+        if A::F32 && self.ty.lane_type() == types::F32 {
+            // The function's own f32 algorithm, on f32 lanes.
+            let l = &mut Clif { b: self.b, ty: self.ty, fma: self.fma, f32: false };
+            let y = A::eval_f32(l, self.x);
+            return match A::LIMIT_F32 {
+                Some(limit) => {
+                    with_fallback(l, self.x, y, limit, fallback.expect("a LIMIT needs a fallback"))
+                }
+                None => y,
+            };
+        }
         in_f64(self.b, self.ty, self.fma, self.x, |l, x| {
             let y = A::eval(l, x);
             match A::LIMIT {
@@ -162,7 +173,8 @@ fn in_f64(
 }
 
 /// Replaces the result by the reference function's, lane by lane, when any lane of `x` has
-/// `|x| > limit` (a branch around a rarely taken block).
+/// `|x| > limit` (a branch around a rarely taken block). `f` is the `f64` function: `f32`
+/// lanes are promoted for the call and its result rounded.
 fn with_fallback(l: &mut Clif<'_, '_>, x: Value, fast: Value, limit: f64, f: FuncRef) -> Value {
     let ax = l.abs(x);
     let huge = l.cmpc(Cmp::Gt, ax, limit);
@@ -174,18 +186,27 @@ fn with_fallback(l: &mut Clif<'_, '_>, x: Value, fast: Value, limit: f64, f: Fun
     l.b.ins().brif(any, slow, &[], merge, &[BlockArg::Value(fast)]);
     l.b.set_cold_block(slow);
     l.b.switch_to_block(slow);
+    let single = ty.lane_type() == types::F32;
+    let call = |b: &mut FunctionBuilder<'_>, xi: Value| {
+        let xi = if single { b.ins().fpromote(types::F64, xi) } else { xi };
+        let call = b.ins().call(f, &[xi]);
+        let yi = b.inst_results(call)[0];
+        if single {
+            b.ins().fdemote(types::F32, yi)
+        } else {
+            yi
+        }
+    };
     let out = if l.vector() {
         let mut acc = fast;
         for lane in 0..ty.lane_count() as u8 {
             let xi = l.b.ins().extractlane(x, lane);
-            let call = l.b.ins().call(f, &[xi]);
-            let yi = l.b.inst_results(call)[0];
+            let yi = call(l.b, xi);
             acc = l.b.ins().insertlane(acc, yi, lane);
         }
         acc
     } else {
-        let call = l.b.ins().call(f, &[x]);
-        l.b.inst_results(call)[0]
+        call(l.b, x)
     };
     l.b.ins().jump(merge, &[BlockArg::Value(out)]);
     l.b.switch_to_block(merge);
@@ -193,8 +214,9 @@ fn with_fallback(l: &mut Clif<'_, '_>, x: Value, fast: Value, limit: f64, f: Fun
 }
 
 /// The emission context of one function evaluation: the builder, the value type (`F64` or
-/// `F64X2`), whether `fma` is native, and whether the value is a promoted `float32` (then
-/// [`Lanes::r32`] rounds to `float32`). Its [`Lanes`] methods emit one op each.
+/// `F64X2`; `F32` or `F32X4` for an `f32` algorithm), whether `fma` is native, and whether
+/// the value is a promoted `float32` (then [`Lanes::r32`] rounds to `float32`). Its
+/// [`Lanes`] methods emit one op each.
 pub(crate) struct Clif<'a, 'f> {
     b: &'a mut FunctionBuilder<'f>,
     ty: Type,
@@ -207,12 +229,18 @@ impl Clif<'_, '_> {
         self.ty.is_vector()
     }
 
-    /// The integer type of the same shape (`I64` or `I64X2`).
+    /// Whether the lanes are `f32`.
+    fn single(&self) -> bool {
+        self.ty.lane_type() == types::F32
+    }
+
+    /// The integer type of the same shape (`I64`, `I64X2`, `I32` or `I32X4`).
     fn ity(&self) -> Type {
-        if self.vector() {
-            types::I64X2
-        } else {
-            types::I64
+        match (self.single(), self.vector()) {
+            (false, false) => types::I64,
+            (false, true) => types::I64X2,
+            (true, false) => types::I32,
+            (true, true) => types::I32X4,
         }
     }
 
@@ -244,12 +272,22 @@ impl Lanes for Clif<'_, '_> {
         unary: abs fabs, neg fneg, sqrt sqrt;
     }
     fn c(&mut self, v: f64) -> Value {
-        let s = self.b.ins().f64const(Ieee64::with_bits(v.to_bits()));
+        let s = if self.single() {
+            self.b.ins().f32const(Ieee32::with_bits((v as f32).to_bits()))
+        } else {
+            self.b.ins().f64const(Ieee64::with_bits(v.to_bits()))
+        };
         self.splat(self.ty, s)
     }
     fn ci(&mut self, v: i64) -> Value {
-        let s = self.b.ins().iconst(types::I64, v);
-        self.splat(types::I64X2, s)
+        let ity = self.ity();
+        let s = if self.single() {
+            // An `i32` immediate is given zero-extended.
+            self.b.ins().iconst(types::I32, i64::from(v as i32 as u32))
+        } else {
+            self.b.ins().iconst(types::I64, v)
+        };
+        self.splat(ity, s)
     }
     fn mla(&mut self, a: Value, b: Value, c: Value) -> Value {
         if self.fma {
@@ -304,7 +342,7 @@ impl Lanes for Clif<'_, '_> {
         self.b.ins().icmp(IntCC::Equal, a, b)
     }
     fn r32(&mut self, x: Value) -> Value {
-        match (self.f32, self.vector()) {
+        match (self.f32 && !self.single(), self.vector()) {
             (false, _) => x,
             (true, false) => {
                 let d = self.b.ins().fdemote(types::F32, x);
