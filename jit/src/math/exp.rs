@@ -99,6 +99,7 @@ impl Algorithm for Exp {
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         exp_scaled(l, x, 0)
     }
+    #[inline(always)]
     fn eval_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         Exp::f32(l, x)
     }
@@ -131,6 +132,7 @@ pub(crate) struct Expm1;
 
 impl Algorithm for Expm1 {
     const F32: bool = true;
+    #[inline(always)]
     fn eval_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         expm1_f32(l, x)
     }
@@ -190,6 +192,7 @@ pub(crate) struct Tanh;
 
 impl Algorithm for Tanh {
     const F32: bool = true;
+    #[inline(always)]
     fn eval_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         tanh_f32(l, x)
     }
@@ -224,6 +227,7 @@ pub(crate) struct Sigmoid;
 
 impl Algorithm for Sigmoid {
     const F32: bool = true;
+    #[inline(always)]
     fn eval_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         sigmoid_f32(l, x)
     }
@@ -246,6 +250,7 @@ pub(crate) struct Softplus;
 
 impl Algorithm for Softplus {
     const F32: bool = true;
+    #[inline(always)]
     fn eval_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         softplus_f32(l, x)
     }
@@ -284,6 +289,7 @@ const EXPM1_TAIL_F32: [f64; 6] = [
 
 /// `p · 2^(k + extra)` on `f32` lanes (`-150 ≤ k + extra ≤ 129`), by two powers of two
 /// (see [`scale`]).
+#[inline(always)]
 fn scale_f32<L: Lanes>(l: &mut L, p: L::F, k: L::I, extra: i64) -> L::F {
     let c = l.ci(256 + extra);
     let kp = l.iadd(k, c); // K + 256 > 0
@@ -301,6 +307,7 @@ fn scale_f32<L: Lanes>(l: &mut L, p: L::F, k: L::I, extra: i64) -> L::F {
 }
 
 /// `2^k` on `f32` lanes, for `-126 ≤ k ≤ 127`.
+#[inline(always)]
 fn pow2_f32<L: Lanes>(l: &mut L, k: L::I) -> L::F {
     let c = l.ci(127);
     let e = l.iadd(k, c);
@@ -310,6 +317,7 @@ fn pow2_f32<L: Lanes>(l: &mut L, k: L::I) -> L::F {
 
 /// The reduction of an `f32` `x` (clamped to `[-18, 89]` or wider by the caller):
 /// `(k, r, r_err)` as [`reduce`] on `f32` lanes.
+#[inline(always)]
 fn reduce_f32<L: Lanes>(l: &mut L, x: L::F) -> (L::I, L::F, L::F) {
     let (kd, kf, r_hi) = l.round_reduce_f32(x, LOG2E, LN2_HI_F32);
     let klo = l.mulc(kf, LN2_LO_F32);
@@ -322,6 +330,7 @@ fn reduce_f32<L: Lanes>(l: &mut L, x: L::F) -> (L::I, L::F, L::F) {
 /// `e^x = 2^k·(s + s_lo)` on `f32` lanes for `x` in `[-104, 89]` (NaN stays NaN): `s` is
 /// `1 + expm1(r)` rounded and `s_lo` its rounding error, so the pair carries `e^r` to
 /// about 2^-30 (the reduction error included).
+#[inline(always)]
 fn exp_parts_f32<L: Lanes>(l: &mut L, x: L::F) -> (L::F, L::F, L::I) {
     let x = l.max_keep_nan(x, -104.0);
     let x = l.min_keep_nan(x, 89.0);
@@ -338,6 +347,7 @@ fn exp_parts_f32<L: Lanes>(l: &mut L, x: L::F) -> (L::F, L::F, L::I) {
 
 /// `e^x` on `f32` lanes as an unevaluated sum `hi + lo` (`lo` meaningful where `hi` is
 /// normal).
+#[inline(always)]
 fn exp_dd_f32<L: Lanes>(l: &mut L, x: L::F) -> (L::F, L::F) {
     let (s, e, k) = exp_parts_f32(l, x);
     (scale_f32(l, s, k, 0), scale_f32(l, e, k, 0))
@@ -353,6 +363,7 @@ impl Exp {
 }
 
 /// `expm1(x)` on `f32` lanes: [`expm1_dd`]'s recombination with `2^(k-1)`, on `f32` lanes.
+#[inline(always)]
 fn expm1_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
     // expm1(x) rounds to -1 below -17.4 and overflows above 88.73 (k = 128 still fits).
     let xc = l.max_keep_nan(x, -18.0);
@@ -392,6 +403,7 @@ const TANH_F32: [f64; 6] = [
 /// `tanh(x)` on `f32` lanes: the odd polynomial below 0.625, else `1 - 2/(e^(2|x|) + 1)` with
 /// `e^(2|x|)` and the quotient each carried with their rounding errors, 1 from 9.1 on; the
 /// sign of `x`.
+#[inline(always)]
 fn tanh_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
     let a = l.abs(x);
     let z = l.mul(a, a);
@@ -423,6 +435,7 @@ fn tanh_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
 
 /// `sigmoid(x)` on `f32` lanes: `1/(1 + e)` for `x ≥ 0`, `e/(1 + e)` otherwise, with
 /// `e = e^-|x|` and `1 + e` carried with their rounding errors into one corrected quotient.
+#[inline(always)]
 fn sigmoid_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
     let a = l.abs(x);
     let na = l.neg(a);
@@ -440,6 +453,7 @@ fn sigmoid_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
 
 /// `softplus(x) = max(x, 0) + log1p(e^-|x|)` on `f32` lanes, `e^-|x|` carried with its
 /// rounding error into the `log1p`.
+#[inline(always)]
 fn softplus_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
     let a = l.abs(x);
     let na = l.neg(a);

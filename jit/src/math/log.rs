@@ -121,6 +121,7 @@ pub(crate) struct Log;
 
 impl Algorithm for Log {
     const F32: bool = true;
+    #[inline(always)]
     fn eval_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         log_f32(l, x)
     }
@@ -150,6 +151,7 @@ pub(crate) struct Log1p;
 
 impl Algorithm for Log1p {
     const F32: bool = true;
+    #[inline(always)]
     fn eval_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         let zero = l.c(0.0);
         log1p_dd_f32(l, x, zero)
@@ -296,6 +298,7 @@ const LN2_LO_F32: f64 = 9.058_000_614_459_16e-6;
 const SQRT_HALF_BITS_F32: i64 = 0x3f35_04f3;
 
 /// [`parts`] on `f32` lanes.
+#[inline(always)]
 fn parts_f32<L: Lanes>(l: &mut L, u: L::F, subnormal: bool) -> Parts<L> {
     let (u, kadj) = if subnormal {
         let tiny = l.cmpc(Cmp::Lt, u, f32::MIN_POSITIVE as f64);
@@ -337,6 +340,7 @@ fn parts_f32<L: Lanes>(l: &mut L, u: L::F, subnormal: bool) -> Parts<L> {
 }
 
 /// [`ln_of`] on `f32` lanes.
+#[inline(always)]
 fn ln_of_f32<L: Lanes>(l: &mut L, p: &Parts<L>, c: Option<L::F>) -> L::F {
     let klo = l.mulc(p.k, LN2_LO_F32);
     let klo = match c {
@@ -353,6 +357,7 @@ fn ln_of_f32<L: Lanes>(l: &mut L, p: &Parts<L>, c: Option<L::F>) -> L::F {
 }
 
 /// `log(x)` on `f32` lanes.
+#[inline(always)]
 fn log_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
     let p = parts_f32(l, x, true);
     let y = ln_of_f32(l, &p, None);
@@ -361,6 +366,7 @@ fn log_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
 
 /// `log1p(hi + lo)` on `f32` lanes, for `|lo|` below an ulp of `hi` (NaN for NaN, −inf at
 /// −1, NaN below): `log` of the exact sum `1 + hi`, corrected by the rest over it.
+#[inline(always)]
 pub(super) fn log1p_dd_f32<L: Lanes>(l: &mut L, hi: L::F, lo: L::F) -> L::F {
     let one = l.c(1.0);
     let (u, e) = l.two_sum(one, hi);

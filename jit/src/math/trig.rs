@@ -199,6 +199,7 @@ impl Algorithm for Sin {
     const LIMIT: Option<f64> = Some(LIMIT);
     const F32: bool = true;
     const LIMIT_F32: Option<f64> = Some(LIMIT_F32);
+    #[inline(always)]
     fn eval_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         let y = sin_quadrant_f32(l, x, 0);
         l.keep_zero(x, y)
@@ -215,6 +216,7 @@ impl Algorithm for Cos {
     const LIMIT: Option<f64> = Some(LIMIT);
     const F32: bool = true;
     const LIMIT_F32: Option<f64> = Some(LIMIT_F32);
+    #[inline(always)]
     fn eval_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         sin_quadrant_f32(l, x, 1)
     }
@@ -265,6 +267,7 @@ const C_F32: [f64; 4] = [
 ];
 
 /// `x - n·π/2 = y0 + y1` and the integer `n` on `f32` lanes, for `|x| ≤ LIMIT_F32`.
+#[inline(always)]
 fn reduce_f32<L: Lanes>(l: &mut L, x: L::F) -> (L::F, L::F, L::I) {
     // Round 1 is exact: n·PIO2_F32[0] has 24 bits and the difference is small.
     let (kd, fnv, mut r) = l.round_reduce_f32(x, INV_PIO2_F32, PIO2_F32[0]);
@@ -286,6 +289,7 @@ fn reduce_f32<L: Lanes>(l: &mut L, x: L::F) -> (L::F, L::F, L::I) {
 }
 
 /// [`k_sin`] on `f32` lanes.
+#[inline(always)]
 fn k_sin_f32<L: Lanes>(l: &mut L, x: L::F, y: L::F) -> L::F {
     let z = l.mul(x, x);
     let r = l.poly(z, &S_F32[1..]);
@@ -301,6 +305,7 @@ fn k_sin_f32<L: Lanes>(l: &mut L, x: L::F, y: L::F) -> L::F {
 }
 
 /// [`k_cos`] on `f32` lanes.
+#[inline(always)]
 fn k_cos_f32<L: Lanes>(l: &mut L, x: L::F, y: L::F) -> L::F {
     let z = l.mul(x, x);
     let p = l.poly(z, &C_F32);
@@ -317,6 +322,7 @@ fn k_cos_f32<L: Lanes>(l: &mut L, x: L::F, y: L::F) -> L::F {
 }
 
 /// [`sin_quadrant`] on `f32` lanes.
+#[inline(always)]
 fn sin_quadrant_f32<L: Lanes>(l: &mut L, x: L::F, shift: i64) -> L::F {
     let (y0, y1, n) = reduce_f32(l, x);
     let s = k_sin_f32(l, y0, y1);
