@@ -1,6 +1,6 @@
 //! Vector math: transcendental functions emitted inline as branch-free CLIF.
 //!
-//! The algorithms are written once in [`crate::math`], generic over lane arithmetic; this
+//! The algorithms are written once per precision in [`crate::math`], generic over lane arithmetic; this
 //! module instantiates them for Cranelift ([`Clif`], whose methods emit instructions), and
 //! `bulk` instantiates the same algorithms as Rust for its slice loops.
 //!
@@ -14,13 +14,23 @@
 //!
 //! # Algorithms
 //!
-//! Everything computes in `f64`. A `float32` value is promoted to `f64` (exact), computed
-//! there, and rounded to `float32` once at the end; with the `f64` error below 2 ulp this is
-//! within 1 ulp of the correctly rounded `float32` result. Measured (n = 1e6): `exp` on
-//! `float32` runs at 2.4 ns/element against 2.1 for `float64` (each `f32x4` is two `f64x2`
-//! evaluations), so `float32` gains nothing from its 4 lanes; dedicated shorter `float32`
-//! polynomials in `f32x4` would be about twice as fast, at the cost of a second set of
-//! emitters (not done).
+//! `float64` computes on `f64` lanes. `float32` computes on `f32` lanes (`F32`, `F32X4`, so
+//! four lanes per 128-bit vector instead of two) for the functions with an `f32` algorithm
+//! (`math::Algorithm::F32`: `exp`, `expm1`, `log`, `log1p`, `sin`, `cos`, `tanh`,
+//! `sigmoid`, `softplus`, below); for the others a `float32` value is promoted to `f64`
+//! (exact), computed there, and rounded to `float32` once at the end, which with the `f64`
+//! error below 2 ulp is within 1 ulp of the correctly rounded `float32` result.
+//!
+//! The `f32` algorithms: `exp` and `expm1` reduce by `ln 2` with the `f32` shifter
+//! (1.5·2^23) and a 16-bit `ln2_hi`, with a degree-7 Taylor polynomial; `e^x` is also
+//! available as an unevaluated sum `hi + lo`, which `tanh` (`1 - 2/(e^(2|x|) + 1)` with
+//! the quotient corrected by its remainder, an odd degree-13 polynomial below 0.625),
+//! `sigmoid` (one corrected quotient) and `softplus` (`log1p` of the pair) carry through;
+//! `log` and `log1p` are fdlibm's core with the `float` version's degree-4 `R`; `sin` and
+//! `cos` reduce by `π/2` in three 12-bit parts plus a tail with every rounding error
+//! carried, and use fdlibm's kernels with `f32` Taylor polynomials, up to `|x| ≤ 6400`
+//! (beyond it, the same fallback as huge `f64` arguments). Each is within 1 ulp of the
+//! correctly rounded result (`sin`, `cos`, `tanh` checked on every `float32` in range).
 //!
 //! * `math::exp` family: `exp` is the reference notes' §3.3 algorithm (clamp keeping NaN,
 //!   the 1.5·2^52 shifter for `k = round(x/ln 2)`, Cody-Waite with a two-part `ln 2`, a
