@@ -498,3 +498,33 @@ fn one_op(op: ScalarOp, dtype: DType) -> ScalarProgram {
     let y = b.apply(op, &[x]).expect("a unary op");
     b.finish(&[y]).expect("a program")
 }
+
+/// #15: every `float32` in the range of the `sin`, `cos` (`|x| ≤ 6400`, where their `f32`
+/// reduction applies) and `tanh` (`|x| ≤ 12`, to saturation) algorithms is within 1 ulp of
+/// the correctly rounded result (the `f64` function rounded), on the detected level.
+/// Ignored (minutes): `cargo test --release -p tensorlift-jit --test bulk_ulp -- --ignored`.
+#[test]
+#[ignore]
+fn every_f32_in_range_is_within_1_ulp() {
+    let cases: [(MathFn, f32); 3] = [(MathFn::Sin, 6400.0), (MathFn::Cos, 6400.0), (MathFn::Tanh, 12.0)];
+    let chunk = 1 << 20;
+    let (mut x, mut out) = (vec![0f32; chunk], vec![0f32; chunk]);
+    for (f, hi) in cases {
+        let op = f.op();
+        for sign in [1.0f32, -1.0] {
+            let (mut bits, end) = (0u32, hi.to_bits());
+            while bits <= end {
+                let m = ((end - bits) as usize + 1).min(chunk);
+                for (i, v) in x[..m].iter_mut().enumerate() {
+                    *v = sign * f32::from_bits(bits + i as u32);
+                }
+                bulk::unary_f32(f, &x[..m], &mut out[..m]);
+                for i in 0..m {
+                    let u = ulp32(out[i], ref32(op, x[i]));
+                    assert!(u <= 1, "{}({:e}) = {:e}: {u} ulp", f.name(), x[i], out[i]);
+                }
+                bits += m as u32;
+            }
+        }
+    }
+}

@@ -20,7 +20,7 @@
 //! `Algorithm::LIMIT_F32` on `f32` lanes, and infinities) are recomputed by the reference
 //! function after the vector pass.
 
-use crate::math::{self, Algorithm, Cmp, Lanes, Visit};
+use crate::math::{self, Algorithm, Cmp, Fmt, Lanes, Visit, FMT_F32, FMT_F64};
 use std::sync::OnceLock;
 use tensorlift_ir::MathFn;
 
@@ -229,6 +229,61 @@ unsafe fn avx2<A: Algorithm, T: Elem>(x: &[T], out: &mut [T]) {
 /// the `f32` routines without an `f32` algorithm compute in `f64` and round once.
 pub(crate) struct Rust<const FMA: bool>;
 
+/// [`Rust`] on one `f32` (`i32` bit patterns): the lanes of the `f32` algorithms.
+pub(crate) struct Rust32<const FMA: bool>;
+
+/// Implements [`Lanes`] for a scalar lane type `$s` on float `$f`, integer `$i` (its
+/// unsigned `$u`) and format `$fmt`, each method `#[inline(always)]`.
+macro_rules! rust_lanes {
+    ($s:ident, $f:ty, $i:ty, $u:ty, $fmt:expr) => {
+        impl<const FMA: bool> Lanes for $s<FMA> {
+            type F = $f;
+            type I = $i;
+            type M = bool;
+
+            #[inline(always)]
+            fn fmt(&self) -> &'static Fmt {
+                &$fmt
+            }
+
+            inline_methods! {
+                c(v: f64) -> $f { v as $f }
+                ci(v: i64) -> $i { v as $i }
+                add(a: $f, b: $f) -> $f { a + b }
+                sub(a: $f, b: $f) -> $f { a - b }
+                mul(a: $f, b: $f) -> $f { a * b }
+                div(a: $f, b: $f) -> $f { a / b }
+                abs(a: $f) -> $f { a.abs() }
+                neg(a: $f) -> $f { -a }
+                sqrt(a: $f) -> $f { a.sqrt() }
+                mla(a: $f, b: $f, c: $f) -> $f { if FMA { a.mul_add(b, c) } else { a * b + c } }
+                cmp(cc: Cmp, a: $f, b: $f) -> bool {
+                    match cc {
+                        Cmp::Lt => a < b,
+                        Cmp::Gt => a > b,
+                        Cmp::Ge => a >= b,
+                        Cmp::Eq => a == b,
+                        Cmp::Unord => a.is_nan() || b.is_nan(),
+                        Cmp::UnordLt => a < b || a.is_nan() || b.is_nan(),
+                    }
+                }
+                sel(m: bool, a: $f, b: $f) -> $f { if m { a } else { b } }
+                copysign(mag: $f, sign: $f) -> $f { mag.copysign(sign) }
+                bits(a: $f) -> $i { a.to_bits() as $i }
+                float(i: $i) -> $f { <$f>::from_bits(i as $u) }
+                iadd(a: $i, b: $i) -> $i { a.wrapping_add(b) }
+                isub(a: $i, b: $i) -> $i { a.wrapping_sub(b) }
+                iand(a: $i, b: $i) -> $i { a & b }
+                ixor(a: $i, b: $i) -> $i { a ^ b }
+                shl(a: $i, n: u8) -> $i { ((a as $u) << n) as $i }
+                ushr(a: $i, n: u8) -> $i { ((a as $u) >> n) as $i }
+                ieq(a: $i, b: $i) -> bool { a == b }
+                r32(x: $f) -> $f { x }
+            }
+        }
+    };
+}
+
 /// `Lanes` methods, each `#[inline(always)]`: `name(args) -> type { body }`.
 macro_rules! inline_methods {
     ($($name:ident($($a:ident: $t:ty),*) -> $r:ty $body:block)*) => {
@@ -236,87 +291,5 @@ macro_rules! inline_methods {
     };
 }
 
-impl<const FMA: bool> Lanes for Rust<FMA> {
-    type F = f64;
-    type I = i64;
-    type M = bool;
-
-    inline_methods! {
-        c(v: f64) -> f64 { v }
-        ci(v: i64) -> i64 { v }
-        add(a: f64, b: f64) -> f64 { a + b }
-        sub(a: f64, b: f64) -> f64 { a - b }
-        mul(a: f64, b: f64) -> f64 { a * b }
-        div(a: f64, b: f64) -> f64 { a / b }
-        abs(a: f64) -> f64 { a.abs() }
-        neg(a: f64) -> f64 { -a }
-        sqrt(a: f64) -> f64 { a.sqrt() }
-        mla(a: f64, b: f64, c: f64) -> f64 { if FMA { a.mul_add(b, c) } else { a * b + c } }
-        cmp(cc: Cmp, a: f64, b: f64) -> bool {
-            match cc {
-                Cmp::Lt => a < b,
-                Cmp::Gt => a > b,
-                Cmp::Ge => a >= b,
-                Cmp::Eq => a == b,
-                Cmp::Unord => a.is_nan() || b.is_nan(),
-                Cmp::UnordLt => a < b || a.is_nan() || b.is_nan(),
-            }
-        }
-        sel(m: bool, a: f64, b: f64) -> f64 { if m { a } else { b } }
-        copysign(mag: f64, sign: f64) -> f64 { mag.copysign(sign) }
-        bits(a: f64) -> i64 { a.to_bits() as i64 }
-        float(i: i64) -> f64 { f64::from_bits(i as u64) }
-        iadd(a: i64, b: i64) -> i64 { a.wrapping_add(b) }
-        isub(a: i64, b: i64) -> i64 { a.wrapping_sub(b) }
-        iand(a: i64, b: i64) -> i64 { a & b }
-        ixor(a: i64, b: i64) -> i64 { a ^ b }
-        shl(a: i64, n: u8) -> i64 { ((a as u64) << n) as i64 }
-        ushr(a: i64, n: u8) -> i64 { ((a as u64) >> n) as i64 }
-        ieq(a: i64, b: i64) -> bool { a == b }
-        r32(x: f64) -> f64 { x }
-    }
-}
-
-/// [`Rust`] on one `f32` (`i32` bit patterns): the lanes of the `f32` algorithms.
-pub(crate) struct Rust32<const FMA: bool>;
-
-impl<const FMA: bool> Lanes for Rust32<FMA> {
-    type F = f32;
-    type I = i32;
-    type M = bool;
-
-    inline_methods! {
-        c(v: f64) -> f32 { v as f32 }
-        ci(v: i64) -> i32 { v as i32 }
-        add(a: f32, b: f32) -> f32 { a + b }
-        sub(a: f32, b: f32) -> f32 { a - b }
-        mul(a: f32, b: f32) -> f32 { a * b }
-        div(a: f32, b: f32) -> f32 { a / b }
-        abs(a: f32) -> f32 { a.abs() }
-        neg(a: f32) -> f32 { -a }
-        sqrt(a: f32) -> f32 { a.sqrt() }
-        mla(a: f32, b: f32, c: f32) -> f32 { if FMA { a.mul_add(b, c) } else { a * b + c } }
-        cmp(cc: Cmp, a: f32, b: f32) -> bool {
-            match cc {
-                Cmp::Lt => a < b,
-                Cmp::Gt => a > b,
-                Cmp::Ge => a >= b,
-                Cmp::Eq => a == b,
-                Cmp::Unord => a.is_nan() || b.is_nan(),
-                Cmp::UnordLt => a < b || a.is_nan() || b.is_nan(),
-            }
-        }
-        sel(m: bool, a: f32, b: f32) -> f32 { if m { a } else { b } }
-        copysign(mag: f32, sign: f32) -> f32 { mag.copysign(sign) }
-        bits(a: f32) -> i32 { a.to_bits() as i32 }
-        float(i: i32) -> f32 { f32::from_bits(i as u32) }
-        iadd(a: i32, b: i32) -> i32 { a.wrapping_add(b) }
-        isub(a: i32, b: i32) -> i32 { a.wrapping_sub(b) }
-        iand(a: i32, b: i32) -> i32 { a & b }
-        ixor(a: i32, b: i32) -> i32 { a ^ b }
-        shl(a: i32, n: u8) -> i32 { ((a as u32) << n) as i32 }
-        ushr(a: i32, n: u8) -> i32 { ((a as u32) >> n) as i32 }
-        ieq(a: i32, b: i32) -> bool { a == b }
-        r32(x: f32) -> f32 { x }
-    }
-}
+rust_lanes!(Rust, f64, i64, u64, FMT_F64);
+rust_lanes!(Rust32, f32, i32, u32, FMT_F32);

@@ -38,10 +38,53 @@ const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
 const SHIFTER: f64 = 6_755_399_441_055_744.0;
 /// The bits of [`SHIFTER`].
 const SHIFTER_BITS: i64 = 0x4338_0000_0000_0000;
-/// 1.5·2^23: adding it to an `f32` rounds an `|x| < 2^22` to an integer, held in the low bits.
-const SHIFTER_F32: f64 = 12_582_912.0;
-/// The bits of [`SHIFTER_F32`].
-const SHIFTER_F32_BITS: i64 = 0x4b40_0000;
+
+/// The binary format of a lane type: what the steps on bit patterns need.
+pub(crate) struct Fmt {
+    /// Bits of a value (64, 32).
+    bits: u8,
+    /// Stored mantissa bits (52, 23).
+    mant: u8,
+    /// The exponent bias (1023, 127).
+    bias: i64,
+    /// 1.5·2^mant: adding it rounds an `|x| < 2^(mant-1)` to an integer, held in the low bits.
+    shifter: f64,
+    /// The bits of `shifter`.
+    shifter_bits: i64,
+    /// The smallest normal number.
+    min_normal: f64,
+    /// 2^`sub_log2`, which makes every subnormal normal.
+    sub_scale: f64,
+    sub_log2: f64,
+    /// The bits of `√½`.
+    sqrt_half_bits: i64,
+}
+
+/// `f64` (binary64).
+pub(crate) const FMT_F64: Fmt = Fmt {
+    bits: 64,
+    mant: 52,
+    bias: 1023,
+    shifter: SHIFTER,
+    shifter_bits: SHIFTER_BITS,
+    min_normal: f64::MIN_POSITIVE,
+    sub_scale: 18_014_398_509_481_984.0, // 2^54
+    sub_log2: 54.0,
+    sqrt_half_bits: 0x3fe6_a09e_667f_3bcd,
+};
+
+/// `f32` (binary32).
+pub(crate) const FMT_F32: Fmt = Fmt {
+    bits: 32,
+    mant: 23,
+    bias: 127,
+    shifter: 12_582_912.0,
+    shifter_bits: 0x4b40_0000,
+    min_normal: f32::MIN_POSITIVE as f64,
+    sub_scale: 33_554_432.0, // 2^25
+    sub_log2: 25.0,
+    sqrt_half_bits: 0x3f35_04f3,
+};
 
 /// A float comparison of [`Lanes::cmp`]: `a < b`, `a > b`, `a >= b`, `a == b` (false when
 /// either is NaN), either is NaN, `a < b` or either is NaN.
@@ -63,7 +106,7 @@ pub(crate) enum Cmp {
 /// as `f64`/`i64` and converted to the lane type (the `f32` algorithms use constants exact in
 /// `f32`). `add`, `sub`, `mul`, `div`, `abs`, `neg`, `sqrt` are the float operations of
 /// their names; `iadd`, `isub` (wrapping), `iand`, `ixor` the integer ones. The provided
-/// methods without `f32` in their name assume `f64` lanes.
+/// methods work on either, through [`fmt`](Self::fmt), except `clear_low_word` (`f64`).
 pub(crate) trait Lanes {
     /// A float vector.
     type F: Copy;
@@ -72,6 +115,8 @@ pub(crate) trait Lanes {
     /// A lane mask.
     type M: Copy;
 
+    /// The format of a float lane ([`FMT_F64`] or [`FMT_F32`]).
+    fn fmt(&self) -> &'static Fmt;
     /// The float constant `v` (rounded to the lane type) in every lane.
     fn c(&mut self, v: f64) -> Self::F;
     /// The integer constant `v` (its low 32 bits for `i32` lanes) in every lane.
@@ -175,33 +220,27 @@ pub(crate) trait Lanes {
         self.float(i)
     }
     /// The first step of a Cody-Waite reduction: `(kd, k, x - k·hi)` with `k = round(x·inv)`
-    /// as a float and `kd = SHIFTER + k` (see [`shifted_int`](Self::shifted_int)).
+    /// as a float and `kd = shifter + k` (see [`shifted_int`](Self::shifted_int)).
     fn round_reduce(&mut self, x: Self::F, inv: f64, hi: f64) -> (Self::F, Self::F, Self::F) {
-        let (inv, sh) = (self.c(inv), self.c(SHIFTER));
+        let (inv, sh) = (self.c(inv), self.c(self.fmt().shifter));
         let kd = self.mla(x, inv, sh);
         let k = self.sub(kd, sh);
         let nhi = self.c(-hi);
         (kd, k, self.mla(k, nhi, x))
     }
-    /// `k` from `kd = SHIFTER + k` (a float holding the integer `k` in its low bits).
+    /// `k` from `kd = shifter + k` (a float holding the integer `k` in its low bits).
     fn shifted_int(&mut self, kd: Self::F) -> Self::I {
         let kb = self.bits(kd);
-        let shb = self.ci(SHIFTER_BITS);
+        let shb = self.ci(self.fmt().shifter_bits);
         self.isub(kb, shb)
     }
-    /// [`round_reduce`](Self::round_reduce) on `f32` lanes (`|x·inv| < 2^22`).
-    fn round_reduce_f32(&mut self, x: Self::F, inv: f64, hi: f64) -> (Self::F, Self::F, Self::F) {
-        let (inv, sh) = (self.c(inv), self.c(SHIFTER_F32));
-        let kd = self.mla(x, inv, sh);
-        let k = self.sub(kd, sh);
-        let nhi = self.c(-hi);
-        (kd, k, self.mla(k, nhi, x))
-    }
-    /// [`shifted_int`](Self::shifted_int) on `f32` lanes: `k` from `kd = SHIFTER_F32 + k`.
-    fn shifted_int_f32(&mut self, kd: Self::F) -> Self::I {
-        let kb = self.bits(kd);
-        let shb = self.ci(SHIFTER_F32_BITS);
-        self.isub(kb, shb)
+    /// `2^k` as a float, for a normal result.
+    fn pow2(&mut self, k: Self::I) -> Self::F {
+        let f = self.fmt();
+        let c = self.ci(f.bias);
+        let e = self.iadd(k, c);
+        let e = self.shl(e, f.mant);
+        self.float(e)
     }
     /// The exact sum `a + b` as `(hi, lo)` when `|a| ≥ |b|` (or `a` is 0): Fast2Sum.
     fn fast_two_sum(&mut self, a: Self::F, b: Self::F) -> (Self::F, Self::F) {

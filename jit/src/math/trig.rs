@@ -75,10 +75,12 @@ fn reduce<L: Lanes>(l: &mut L, x: L::F) -> (L::F, L::F, L::I) {
     (y0, y1, n)
 }
 
-/// fdlibm's `__kernel_sin(x, y, 1)`: `sin(x + y)` for `|x| ≤ π/4`.
-fn k_sin<L: Lanes>(l: &mut L, x: L::F, y: L::F) -> L::F {
+/// fdlibm's `__kernel_sin(x, y, 1)`: `sin(x + y)` for `|x| ≤ π/4`, with `s` the odd
+/// series' coefficients from `x³`'s.
+#[inline(always)]
+fn k_sin<L: Lanes>(l: &mut L, x: L::F, y: L::F, s: &[f64]) -> L::F {
     let z = l.mul(x, x);
-    let r = l.poly(z, &S[1..]);
+    let r = l.poly(z, &s[1..]);
     let v = l.mul(z, x);
     // x - ((z·(y/2 - v·r) - y) - v·S1)
     let hy = l.mulc(y, 0.5);
@@ -86,15 +88,17 @@ fn k_sin<L: Lanes>(l: &mut L, x: L::F, y: L::F) -> L::F {
     let t = l.sub(hy, vr);
     let t = l.mul(z, t);
     let t = l.sub(t, y);
-    let vs = l.mulc(v, S[0]);
+    let vs = l.mulc(v, s[0]);
     let t = l.sub(t, vs);
     l.sub(x, t)
 }
 
-/// fdlibm's `__kernel_cos(x, y)`: `cos(x + y)` for `|x| ≤ π/4`.
-fn k_cos<L: Lanes>(l: &mut L, x: L::F, y: L::F) -> L::F {
+/// fdlibm's `__kernel_cos(x, y)`: `cos(x + y)` for `|x| ≤ π/4`, with `c` the even series'
+/// coefficients from `x⁴`'s.
+#[inline(always)]
+fn k_cos<L: Lanes>(l: &mut L, x: L::F, y: L::F, c: &[f64]) -> L::F {
     let z = l.mul(x, x);
-    let p = l.poly(z, &C);
+    let p = l.poly(z, c);
     let r = l.mul(z, p);
     let hz = l.mulc(z, 0.5);
     let w = l.csub(1.0, hz);
@@ -170,25 +174,33 @@ fn bit_set<L: Lanes>(l: &mut L, n: L::I, bit: i64) -> L::M {
 }
 
 /// `y` with its sign flipped where bit 1 of `n` is set.
+#[inline(always)]
 fn flip_by_bit1<L: Lanes>(l: &mut L, y: L::F, n: L::I) -> L::F {
     let c = l.ci(2);
     let b = l.iand(n, c);
-    let s = l.shl(b, 62);
+    let s = l.shl(b, l.fmt().bits - 2);
     let yb = l.bits(y);
     let r = l.ixor(yb, s);
     l.float(r)
 }
 
-/// `sin(x + shift·π/2)`: by quadrant `m = n + shift` (mod 4), `sin`, `cos`, `-sin`, `-cos`
-/// of the reduced argument.
-fn sin_quadrant<L: Lanes>(l: &mut L, x: L::F, shift: i64) -> L::F {
-    let (y0, y1, n) = reduce(l, x);
-    let s = k_sin(l, y0, y1);
-    let c = k_cos(l, y0, y1);
+/// `sin(x + shift·π/2)` from the reduced `x - n·π/2 = y0 + y1`: by quadrant
+/// `m = n + shift` (mod 4), `sin`, `cos`, `-sin`, `-cos` of the reduced argument, with the
+/// kernels' coefficients `s` and `c`.
+#[inline(always)]
+fn sin_quadrant<L: Lanes>(
+    l: &mut L,
+    (y0, y1, n): (L::F, L::F, L::I),
+    shift: i64,
+    s: &[f64],
+    c: &[f64],
+) -> L::F {
+    let sn = k_sin(l, y0, y1, s);
+    let cs = k_cos(l, y0, y1, c);
     let k = l.ci(shift);
     let m = l.iadd(n, k);
     let odd = bit_set(l, m, 1);
-    let y = l.sel(odd, c, s);
+    let y = l.sel(odd, cs, sn);
     flip_by_bit1(l, y, m)
 }
 
@@ -201,11 +213,13 @@ impl Algorithm for Sin {
     const LIMIT_F32: Option<f64> = Some(LIMIT_F32);
     #[inline(always)]
     fn eval_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
-        let y = sin_quadrant_f32(l, x, 0);
+        let r = reduce_f32(l, x);
+        let y = sin_quadrant(l, r, 0, &S_F32, &C_F32);
         l.keep_zero(x, y)
     }
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
-        sin_quadrant(l, x, 0)
+        let r = reduce(l, x);
+        sin_quadrant(l, r, 0, &S, &C)
     }
 }
 
@@ -218,10 +232,12 @@ impl Algorithm for Cos {
     const LIMIT_F32: Option<f64> = Some(LIMIT_F32);
     #[inline(always)]
     fn eval_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
-        sin_quadrant_f32(l, x, 1)
+        let r = reduce_f32(l, x);
+        sin_quadrant(l, r, 1, &S_F32, &C_F32)
     }
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
-        sin_quadrant(l, x, 1)
+        let r = reduce(l, x);
+        sin_quadrant(l, r, 1, &S, &C)
     }
 }
 
@@ -272,7 +288,7 @@ const C_F32: [f64; 4] = [
 #[inline(always)]
 fn reduce_f32<L: Lanes>(l: &mut L, x: L::F) -> (L::F, L::F, L::I) {
     // Round 1 is exact: n·PIO2_F32[0] has 24 bits and the difference is small.
-    let (kd, fnv, mut r) = l.round_reduce_f32(x, INV_PIO2_F32, PIO2_F32[0]);
+    let (kd, fnv, mut r) = l.round_reduce(x, INV_PIO2_F32, PIO2_F32[0]);
     let mut err = l.c(0.0);
     for &p in &PIO2_F32[1..] {
         let np = l.mulc(fnv, p); // exact
@@ -287,57 +303,5 @@ fn reduce_f32<L: Lanes>(l: &mut L, x: L::F) -> (L::F, L::F, L::I) {
     let y0 = l.sub(r, w);
     let d = l.sub(r, y0);
     let y1 = l.sub(d, w);
-    (y0, y1, l.shifted_int_f32(kd))
-}
-
-/// [`k_sin`] on `f32` lanes.
-#[inline(always)]
-fn k_sin_f32<L: Lanes>(l: &mut L, x: L::F, y: L::F) -> L::F {
-    let z = l.mul(x, x);
-    let r = l.poly(z, &S_F32[1..]);
-    let v = l.mul(z, x);
-    let hy = l.mulc(y, 0.5);
-    let vr = l.mul(v, r);
-    let t = l.sub(hy, vr);
-    let t = l.mul(z, t);
-    let t = l.sub(t, y);
-    let vs = l.mulc(v, S_F32[0]);
-    let t = l.sub(t, vs);
-    l.sub(x, t)
-}
-
-/// [`k_cos`] on `f32` lanes.
-#[inline(always)]
-fn k_cos_f32<L: Lanes>(l: &mut L, x: L::F, y: L::F) -> L::F {
-    let z = l.mul(x, x);
-    let p = l.poly(z, &C_F32);
-    let r = l.mul(z, p);
-    let hz = l.mulc(z, 0.5);
-    let w = l.csub(1.0, hz);
-    let a = l.csub(1.0, w);
-    let a = l.sub(a, hz);
-    let zr = l.mul(z, r);
-    let xy = l.mul(x, y);
-    let b = l.sub(zr, xy);
-    let a = l.add(a, b);
-    l.add(w, a)
-}
-
-/// [`sin_quadrant`] on `f32` lanes.
-#[inline(always)]
-fn sin_quadrant_f32<L: Lanes>(l: &mut L, x: L::F, shift: i64) -> L::F {
-    let (y0, y1, n) = reduce_f32(l, x);
-    let s = k_sin_f32(l, y0, y1);
-    let c = k_cos_f32(l, y0, y1);
-    let k = l.ci(shift);
-    let m = l.iadd(n, k);
-    let odd = bit_set(l, m, 1);
-    let y = l.sel(odd, c, s);
-    // The sign flips where bit 1 of m is set: that bit moved to the sign bit.
-    let c2 = l.ci(2);
-    let b = l.iand(m, c2);
-    let sb = l.shl(b, 30);
-    let yb = l.bits(y);
-    let r = l.ixor(yb, sb);
-    l.float(r)
+    (y0, y1, l.shifted_int(kd))
 }

@@ -77,7 +77,7 @@
 //! Special values are exact (any NaN for NaN): ±0 keep their sign where the function is odd,
 //! ±inf and NaN give std's results, subnormal inputs and results are handled.
 
-use crate::math::{self, Algorithm, Cmp, Lanes, Visit};
+use crate::math::{self, Algorithm, Cmp, Fmt, Lanes, Visit, FMT_F32, FMT_F64};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::immediates::{Ieee32, Ieee64};
 use cranelift_codegen::ir::{
@@ -277,6 +277,13 @@ impl Lanes for Clif<'_, '_> {
     type I = Value;
     type M = Value;
 
+    fn fmt(&self) -> &'static Fmt {
+        if self.single() {
+            &FMT_F32
+        } else {
+            &FMT_F64
+        }
+    }
     clif_ops! {
         binary: add fadd, sub fsub, mul fmul, div fdiv, iadd iadd, isub isub, iand band, ixor bxor;
         unary: abs fabs, neg fneg, sqrt sqrt;
