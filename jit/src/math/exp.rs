@@ -397,13 +397,19 @@ fn tanh_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
     l.copysign(y, x)
 }
 
+/// `e^-|x|` on `f32` lanes as `hi + lo` (see [`exp_dd_f32`]).
+#[inline(always)]
+fn exp_neg_abs_dd_f32<L: Lanes>(l: &mut L, x: L::F) -> (L::F, L::F) {
+    let a = l.abs(x);
+    let na = l.neg(a);
+    exp_dd_f32(l, na)
+}
+
 /// `sigmoid(x)` on `f32` lanes: `1/(1 + e)` for `x ≥ 0`, `e/(1 + e)` otherwise, with
 /// `e = e^-|x|` and `1 + e` carried with their rounding errors into one corrected quotient.
 #[inline(always)]
 fn sigmoid_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
-    let a = l.abs(x);
-    let na = l.neg(a);
-    let (eh, el) = exp_dd_f32(l, na);
+    let (eh, el) = exp_neg_abs_dd_f32(l, x);
     let one = l.c(1.0);
     let (dh, dl) = l.fast_two_sum(one, eh);
     let dl = l.add(dl, el);
@@ -419,9 +425,7 @@ fn sigmoid_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
 /// rounding error into the `log1p`.
 #[inline(always)]
 fn softplus_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
-    let a = l.abs(x);
-    let na = l.neg(a);
-    let (eh, el) = exp_dd_f32(l, na);
+    let (eh, el) = exp_neg_abs_dd_f32(l, x);
     let lp = super::log::log1p_dd_f32(l, eh, el);
     let pos = l.cmpc(Cmp::Gt, x, 0.0);
     let zero = l.c(0.0);
