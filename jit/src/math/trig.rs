@@ -257,7 +257,7 @@ impl Algorithm for Tan {
 // ---------------------------------------------------------------------------------------
 // `f32` algorithms: `n = round(x·2/π)` by the `f32` shifter, `x - n·π/2` in three rounds
 // with `π/2` in three 12-bit parts (so `n·part` is exact for `|n| < 2^12`) plus a tail, the
-// rounding error of every round carried (TwoSum) into the low part; fdlibm's kernels with
+// rounding error of every round carried (Fast2Sum) into the low part; fdlibm's kernels with
 // Taylor polynomials short enough for `f32` (truncation below 0.05 ulp on `|x| ≤ π/4`).
 // Checked exhaustively: every `f32` with `|x| ≤ LIMIT_F32` is within 1 ulp of the correctly
 // rounded result and of glibc's `sinf`/`cosf`.
@@ -293,7 +293,9 @@ fn reduce_f32<L: Lanes>(l: &mut L, x: L::F) -> (L::F, L::F, L::I) {
     for &p in &PIO2_F32[1..] {
         let np = l.mulc(fnv, p); // exact
         let nnp = l.neg(np);
-        let (s, e) = l.two_sum(r, nnp);
+        // Fast2Sum: |r| ≥ |n·p| or a difference it still gets exactly (every f32 in range
+        // is checked by the exhaustive test).
+        let (s, e) = l.fast_two_sum(r, nnp);
         r = s;
         err = l.add(err, e);
     }

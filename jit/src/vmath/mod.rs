@@ -22,15 +22,16 @@
 //! error below 2 ulp is within 1 ulp of the correctly rounded `float32` result.
 //!
 //! The `f32` algorithms: `exp` and `expm1` reduce by `ln 2` with the `f32` shifter
-//! (1.5·2^23) and a 16-bit `ln2_hi`, with a degree-7 Taylor polynomial; `e^x` is also
-//! available as an unevaluated sum `hi + lo`, which `tanh` (`1 - 2/(e^(2|x|) + 1)` with
-//! the quotient corrected by its remainder, an odd degree-13 polynomial below 0.625),
+//! (1.5·2^23) and a 16-bit `ln2_hi`, with a degree-7 Taylor polynomial; `tanh` is
+//! `1 - 2/(e^(2|x|) + 1)` with the quotient corrected by its remainder (an odd degree-13
+//! polynomial below 0.625); `e^x` is also available as an unevaluated sum `hi + lo`, which
 //! `sigmoid` (one corrected quotient) and `softplus` (`log1p` of the pair) carry through;
 //! `log` and `log1p` are fdlibm's core with the `float` version's degree-4 `R`; `sin` and
 //! `cos` reduce by `π/2` in three 12-bit parts plus a tail with every rounding error
 //! carried, and use fdlibm's kernels with `f32` Taylor polynomials, up to `|x| ≤ 6400`
 //! (beyond it, the same fallback as huge `f64` arguments). Each is within 1 ulp of the
-//! correctly rounded result (`sin`, `cos`, `tanh` checked on every `float32` in range).
+//! correctly rounded result (`exp`, `expm1`, `log1p`, `sin`, `cos`, `tanh`, `sigmoid`,
+//! `softplus` checked on every `float32` of their working ranges).
 //!
 //! * `math::exp` family: `exp` is the reference notes' §3.3 algorithm (clamp keeping NaN,
 //!   the 1.5·2^52 shifter for `k = round(x/ln 2)`, Cody-Waite with a two-part `ln 2`, a
