@@ -387,9 +387,10 @@ mod tests {
     use cranelift_jit::{JITBuilder, JITModule};
     use cranelift_module::{default_libcall_names, Linkage, Module};
 
-    /// Compiles `y[i] = op(x[i])` for a pair of lanes (`F64X2`) with the given FMA setting
-    /// and runs it on `xs` (even length).
-    fn run_pairs(op: MathFn, fma: bool, xs: &[f64]) -> Vec<f64> {
+    /// Compiles `y[i] = op(x[i])` for one vector of type `ty` (`F64X2` on `f64`, `F32X4` on
+    /// `f32`) with the given FMA setting and runs it on `xs` (a whole number of vectors).
+    fn run_vectors<T: Copy + Default>(op: MathFn, fma: bool, ty: Type, xs: &[T]) -> Vec<T> {
+        assert_eq!(ty.lane_bits() as usize, 8 * std::mem::size_of::<T>());
         let mut flags = settings::builder();
         flags.set("opt_level", "speed").unwrap();
         let isa = cranelift_native::builder().unwrap().finish(settings::Flags::new(flags)).unwrap();
@@ -417,8 +418,8 @@ mod tests {
         b.switch_to_block(entry);
         let (px, py) = (b.block_params(entry)[0], b.block_params(entry)[1]);
         let mf = MemFlagsData::new().with_notrap();
-        let x = b.ins().load(types::F64X2, mf, px, 0);
-        let y = emit(&mut b, op, types::F64X2, fma, fallback, x);
+        let x = b.ins().load(ty, mf, px, 0);
+        let y = emit(&mut b, op, ty, fma, fallback, x);
         b.ins().store(mf, y, py, 0);
         b.ins().return_(&[]);
         b.seal_all_blocks();
@@ -430,11 +431,13 @@ mod tests {
         module.finalize_definitions().unwrap();
         let code = module.get_finalized_function(id);
         // SAFETY: `code` is the function just compiled, with two pointer parameters in the
-        // System V convention, i.e. `extern "C" fn(*const f64, *mut f64)`; it reads two f64
-        // at the first and writes two at the second, which the chunks below provide.
-        let f = unsafe { std::mem::transmute::<*const u8, extern "C" fn(*const f64, *mut f64)>(code) };
-        let mut out = vec![0.0; xs.len()];
-        for (xc, yc) in xs.chunks(2).zip(out.chunks_mut(2)) {
+        // System V convention, i.e. `extern "C" fn(*const T, *mut T)`; it reads one vector
+        // of `T` (16 bytes) at the first and writes one at the second, which the chunks below
+        // provide.
+        let f = unsafe { std::mem::transmute::<*const u8, extern "C" fn(*const T, *mut T)>(code) };
+        let mut out = vec![T::default(); xs.len()];
+        let lanes = ty.lane_count() as usize;
+        for (xc, yc) in xs.chunks_exact(lanes).zip(out.chunks_exact_mut(lanes)) {
             f(xc.as_ptr(), yc.as_mut_ptr());
         }
         // SAFETY: the function is not used after this.
@@ -446,9 +449,20 @@ mod tests {
     fn ulps(a: f64, b: f64) -> u64 {
         // Sign-magnitude bits to a monotonic integer (±0 are one apart, and equal above).
         let key = |x: f64| (x.to_bits() as i64) ^ ((x.to_bits() as i64 >> 63) & i64::MAX);
-        match (a == b || a.is_nan() && b.is_nan(), a.is_finite() && b.is_finite()) {
+        distance(a == b || a.is_nan() && b.is_nan(), a.is_finite() && b.is_finite(), key(a), key(b))
+    }
+
+    /// [`ulps`] of `f32`s.
+    fn ulps32(a: f32, b: f32) -> u64 {
+        let key = |x: f32| i64::from((x.to_bits() as i32) ^ ((x.to_bits() as i32 >> 31) & i32::MAX));
+        distance(a == b || a.is_nan() && b.is_nan(), a.is_finite() && b.is_finite(), key(a), key(b))
+    }
+
+    /// 0 when `same`, the distance of the monotonic keys when both are `finite`, else `MAX`.
+    fn distance(same: bool, finite: bool, ka: i64, kb: i64) -> u64 {
+        match (same, finite) {
             (true, _) => 0,
-            (false, true) => key(a).abs_diff(key(b)),
+            (false, true) => ka.abs_diff(kb),
             (false, false) => u64::MAX,
         }
     }
@@ -463,11 +477,37 @@ mod tests {
         }
         for op in MathFn::ALL {
             for fma in [false, true] {
-                let out = run_pairs(op, fma, &xs);
+                let out = run_vectors(op, fma, types::F64X2, &xs);
                 let f = op.op().unary_f64().expect("a unary float op");
                 let worst = xs.iter().zip(&out).map(|(&x, &y)| (ulps(y, f(x)), x, y)).max_by_key(|t| t.0);
                 let (u, x, y) = worst.unwrap();
                 assert!(u <= 3, "{} fma={fma}: {u} ulp at {x:e}: {y:e} vs {:e}", op.name(), f(x));
+            }
+        }
+    }
+
+    /// #15: the `f32` algorithms on `F32X4` lanes, with and without FMA, stay within 1 ulp of
+    /// the `f64` reference rounded (the huge-argument fallback of `sin` and `cos`, which
+    /// promotes each lane, included).
+    #[test]
+    fn the_f32_lanes_stay_accurate_with_and_without_fma() {
+        let mut xs = vec![0.0f32, -0.0, f32::INFINITY, f32::NEG_INFINITY, f32::NAN, 1e-40, 1.0, -1.0];
+        for i in 0..4000 {
+            let u = (i as f64 * 0.618_033_988_749_894_9).fract();
+            let scale = [1.0, 4.0, 40.0, 100.0, 1e5][i % 5];
+            xs.push(((u * 2.0 - 1.0) * scale) as f32);
+        }
+        for op in MathFn::ALL.into_iter().filter(|&f| math::has_f32(f)) {
+            for fma in [false, true] {
+                let out = run_vectors(op, fma, types::F32X4, &xs);
+                let f = op.op().unary_f64().expect("a unary float op");
+                let worst = xs
+                    .iter()
+                    .zip(&out)
+                    .map(|(&x, &y)| (ulps32(y, f(f64::from(x)) as f32), x, y))
+                    .max_by_key(|t| t.0);
+                let (u, x, y) = worst.unwrap();
+                assert!(u <= 1, "{} fma={fma}: {u} ulp at {x:e}: {y:e}", op.name());
             }
         }
     }
