@@ -1,5 +1,6 @@
 //! Bulk math routines (`tensorlift_jit::bulk`) against a Rust loop calling std, over
-//! n = 1e6 elements (f64 and f32), for exp, log, sin, tanh and sigmoid.
+//! n = 1e6 elements (f64 and f32), for the functions with an f32 algorithm: exp, expm1,
+//! log, log1p, sin, cos, tanh, sigmoid and softplus.
 //!
 //! Criterion reports the time per pass over 1e6 elements, so 1 ms is 1 ns per element.
 //! `bulk-<level>` rows run on a forced dispatch level (every level this CPU has).
@@ -29,16 +30,28 @@ fn sigmoid32(x: f32) -> f32 {
     tensorlift_ir::scalar::reference::sigmoid(x)
 }
 
+fn softplus64(x: f64) -> f64 {
+    tensorlift_ir::scalar::reference::softplus(x)
+}
+
+fn softplus32(x: f32) -> f32 {
+    tensorlift_ir::scalar::reference::softplus(x)
+}
+
 /// An op, its input range and its std versions (f64, f32).
 type Case = (MathFn, f64, f64, fn(f64) -> f64, fn(f32) -> f32);
 
 fn bench(c: &mut Criterion) {
-    let cases: [Case; 5] = [
+    let cases: [Case; 9] = [
         (MathFn::Exp, -20.0, 20.0, f64::exp, f32::exp),
+        (MathFn::Expm1, -5.0, 5.0, f64::exp_m1, f32::exp_m1),
         (MathFn::Log, 1e-3, 1e3, f64::ln, f32::ln),
+        (MathFn::Log1p, -0.5, 10.0, f64::ln_1p, f32::ln_1p),
         (MathFn::Sin, -100.0, 100.0, f64::sin, f32::sin),
+        (MathFn::Cos, -100.0, 100.0, f64::cos, f32::cos),
         (MathFn::Tanh, -5.0, 5.0, f64::tanh, f32::tanh),
         (MathFn::Sigmoid, -20.0, 20.0, sigmoid64, sigmoid32),
+        (MathFn::Softplus, -20.0, 20.0, softplus64, softplus32),
     ];
     for (op, lo, hi, std64, std32) in cases {
         let x = inputs(lo, hi);

@@ -1326,3 +1326,69 @@ fn multi_output_kernels_write_every_output_in_one_pass() {
     let mut wrong_len = [KernelOut::F32(&mut a), KernelOut::F64(&mut b), KernelOut::F32(&mut short)];
     assert!(k.run_outputs_uninit(&args, &mut wrong_len).is_err());
 }
+
+/// #15: a `float32` program computes in `float32`, rounding at every op as the reference
+/// (NumPy, Theano) does: `a*b + c` with `a = b = 1 + 2^-12`, `c = -1` is `2^-11` in `float32`
+/// (`a*b = 1 + 2^-11 + 2^-24` rounds to `1 + 2^-11`), not the `2^-11 + 2^-24` of `float64`
+/// arithmetic or a fused multiply-add. Checked on the vector loop and the tail, and on a
+/// run long enough for the chunk plan (the program also calls `exp`, whose argument and
+/// result stay `float32`: `exp(a)·0` adds nothing).
+#[test]
+fn f32_arithmetic_rounds_at_every_op_like_the_reference() {
+    let want = 2f32.powi(-11);
+    let (a, c) = (1.0 + 2f32.powi(-12), -1.0f32);
+    assert_eq!(a * a + c, want);
+    for with_exp in [false, true] {
+        let mut b = ScalarProgramBuilder::new();
+        let x = b.add_input(F32).unwrap();
+        let y = b.add_input(F32).unwrap();
+        let z = b.add_input(F32).unwrap();
+        let xy = b.apply(ScalarOp::Mul, &[x, y]).unwrap();
+        let mut out = b.apply(ScalarOp::Add, &[xy, z]).unwrap();
+        if with_exp {
+            let e = b.apply(ScalarOp::Exp, &[x]).unwrap();
+            let zero = b.add_const(F32, 0.0).unwrap();
+            let e0 = b.apply(ScalarOp::Mul, &[e, zero]).unwrap();
+            out = b.apply(ScalarOp::Add, &[out, e0]).unwrap();
+        }
+        let p = b.finish(&[out]).unwrap();
+        let k = compile_elementwise(&p).unwrap();
+        for n in [1, 3, 1003, 10_003] {
+            let ins = [In::F32(vec![a; n]), In::F32(vec![a; n]), In::F32(vec![c; n])];
+            let got = run_jit(&k, &ins, n);
+            assert_same(F32, &got, &vec![want.to_bits() as u64; n], &ins, "jit, f32 a*b + c");
+            assert_same(F32, &run_reference(&p, &ins, n), &got, &ins, "reference, f32 a*b + c");
+        }
+        assert_eq!(k.is_chunked(), with_exp, "the long run of the exp program went through the chunk plan");
+    }
+}
+
+/// #15: the `float32` kernel of a function with an `f32` algorithm computes on `f32` lanes:
+/// its CLIF has no `f64` vector and promotes nothing to `f64`, except, for `sin` and `cos`,
+/// the per-lane call of the `f64` reference for huge arguments (`fpromote` of one lane).
+#[test]
+fn f32_math_kernels_stay_in_f32() {
+    for f in tensorlift_ir::MathFn::ALL {
+        if !tensorlift_jit::bulk::f32_width(f) {
+            continue;
+        }
+        let mut b = ScalarProgramBuilder::new();
+        let x = b.add_input(F32).unwrap();
+        let y = b.apply(f.op(), &[x]).unwrap();
+        let k = compile_elementwise(&b.finish(&[y]).unwrap()).unwrap();
+        let clif = k.clif();
+        for widening in ["f64x2", "fvpromote_low", "fvdemote"] {
+            assert!(!clif.contains(widening), "{}: f32 kernel uses {widening}", f.name());
+        }
+        // One promotion per call of the huge-argument fallback, none elsewhere.
+        let (promotes, calls) = (clif.matches("fpromote").count(), clif.matches(" call ").count());
+        assert!(promotes <= calls, "{}: {promotes} fpromote for {calls} calls in the f32 kernel", f.name());
+    }
+    let w9 = [
+        tensorlift_ir::MathFn::Sin,
+        tensorlift_ir::MathFn::Cos,
+        tensorlift_ir::MathFn::Exp,
+        tensorlift_ir::MathFn::Tanh,
+    ];
+    assert!(w9.iter().all(|&f| tensorlift_jit::bulk::f32_width(f)));
+}

@@ -323,8 +323,9 @@ macro_rules! define_scalar_ops {
 
             /// The largest distance in units in the last place between a native result and
             /// the reference's, in `float64` and in `float32`. The vector-math routines are
-            /// within 2 ulp of the float64 reference functions; in float32 they compute in
-            /// float64 and round once (within 1 ulp of the exact value), while the float32
+            /// within 2 ulp of the float64 reference functions; in float32 they are within 1
+            /// ulp of the correctly rounded result (computed in float64 and rounded once, or
+            /// by an `f32` algorithm measured to that bound), while the float32
             /// reference is a single-precision function, itself up to 1 ulp off: 2 ulp
             /// between them. A `math` entry states a larger bound (`ulp(f64, f32)`) where
             /// its reference is less accurate. Everything else is computed exactly as the

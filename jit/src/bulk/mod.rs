@@ -13,11 +13,14 @@
 //!
 //! Accuracy (checked by `jit/tests/bulk_ulp.rs` on every level): ≤ 2 ulp (f64) and ≤ 1 ulp
 //! (f32) from the reference functions of `tensorlift_ir` (Rust std, and the reference
-//! definitions of `sigmoid`, `softplus`, `erf`). `f32` functions compute in f64 and round
-//! once. Arguments beyond a function's `Algorithm::LIMIT` (`sin`, `cos`, `tan` beyond
-//! 1.5·2^20, and infinities) are recomputed by the reference function after the vector pass.
+//! definitions of `sigmoid`, `softplus`, `erf`), unless the op table states a larger bound.
+//! `f32` functions with an `f32` algorithm ([`f32_width`]) compute on `f32` lanes (twice as
+//! many per vector); the others compute in f64 and round once. Arguments beyond a
+//! function's `Algorithm::LIMIT` (`sin`, `cos`, `tan` beyond 1.5·2^20 in f64, beyond
+//! `Algorithm::LIMIT_F32` on `f32` lanes, and infinities) are recomputed by the reference
+//! function after the vector pass.
 
-use crate::math::{self, Algorithm, Cmp, Lanes, Visit};
+use crate::math::{self, Algorithm, Cmp, Fmt, Lanes, Visit, FMT_F32, FMT_F64};
 use std::sync::OnceLock;
 use tensorlift_ir::MathFn;
 
@@ -97,6 +100,12 @@ pub fn unary_f32_at(level: Level, f: MathFn, x: &[f32], out: &mut [f32]) {
     math::dispatch(f, Run { level: checked(level, x.len(), out.len()), f, x, out })
 }
 
+/// Whether `f` computes `float32` on `f32` lanes (its own `f32` algorithm); otherwise in
+/// `f64`, rounded once.
+pub fn f32_width(f: MathFn) -> bool {
+    math::has_f32(f)
+}
+
 /// `level`, after checking the lengths and the level.
 #[track_caller]
 fn checked(level: Level, x: usize, out: usize) -> Level {
@@ -113,30 +122,50 @@ struct Run<'a, T> {
     out: &'a mut [T],
 }
 
-/// An element type of the slice loops: `f64`, or `f32` computed in `f64` and rounded once.
+/// An element type of the slice loops: `f64`, or `f32` (on `f32` lanes when the function
+/// has an `f32` algorithm, else computed in `f64` and rounded once).
 trait Elem: Copy + Into<f64> {
-    /// `v` rounded to this type.
-    fn from_f64(v: f64) -> Self;
+    /// `A`'s function of `v`.
+    fn eval<A: Algorithm, const FMA: bool>(v: Self) -> Self;
+    /// The argument bound of `A`'s algorithm in this type.
+    fn limit<A: Algorithm>() -> Option<f64>;
     /// The reference function of `f` in this type.
     fn reference(f: MathFn) -> fn(Self) -> Self;
 }
 
-/// Implements [`Elem`] for a float type, whose reference functions `ScalarOp::$r` gives.
-macro_rules! elem {
-    ($t:ty, $r:ident) => {
-        impl Elem for $t {
-            #[inline(always)]
-            fn from_f64(v: f64) -> $t {
-                v as $t
-            }
-            fn reference(f: MathFn) -> fn($t) -> $t {
-                f.op().$r().expect("a math function has a reference")
-            }
-        }
-    };
+impl Elem for f64 {
+    #[inline(always)]
+    fn eval<A: Algorithm, const FMA: bool>(v: f64) -> f64 {
+        A::eval(&mut Rust::<FMA>, v)
+    }
+    fn limit<A: Algorithm>() -> Option<f64> {
+        A::LIMIT
+    }
+    fn reference(f: MathFn) -> fn(f64) -> f64 {
+        f.op().unary_f64().expect("a math function has a reference")
+    }
 }
-elem!(f64, unary_f64);
-elem!(f32, unary_f32);
+
+impl Elem for f32 {
+    #[inline(always)]
+    fn eval<A: Algorithm, const FMA: bool>(v: f32) -> f32 {
+        if A::F32 {
+            A::eval_f32(&mut Rust32::<FMA>, v)
+        } else {
+            A::eval(&mut Rust::<FMA>, v.into()) as f32
+        }
+    }
+    fn limit<A: Algorithm>() -> Option<f64> {
+        if A::F32 {
+            A::LIMIT_F32
+        } else {
+            A::LIMIT
+        }
+    }
+    fn reference(f: MathFn) -> fn(f32) -> f32 {
+        f.op().unary_f32().expect("a math function has a reference")
+    }
+}
 
 impl<T: Elem> Visit for Run<'_, T> {
     type Out = ();
@@ -151,7 +180,7 @@ impl<T: Elem> Visit for Run<'_, T> {
             Level::Avx2 => unsafe { avx2::<A, T>(x, out) },
             _ => run::<A, T, false>(x, out),
         }
-        if let Some(limit) = A::LIMIT {
+        if let Some(limit) = T::limit::<A>() {
             // Beyond the limit (rare): the reference function, after the vector pass.
             let any = x.iter().fold(false, |acc, &v| acc | (Into::<f64>::into(v).abs() > limit));
             if any {
@@ -170,7 +199,7 @@ impl<T: Elem> Visit for Run<'_, T> {
 #[inline(always)]
 fn run<A: Algorithm, T: Elem, const FMA: bool>(x: &[T], out: &mut [T]) {
     for (o, &v) in out.iter_mut().zip(x) {
-        *o = T::from_f64(A::eval(&mut Rust::<FMA>, v.into()));
+        *o = T::eval::<A, FMA>(v);
     }
 }
 
@@ -197,8 +226,63 @@ unsafe fn avx2<A: Algorithm, T: Elem>(x: &[T], out: &mut [T]) {
 /// Lane arithmetic on one `f64`, for loops that LLVM vectorises: every method is inlined,
 /// a select is a `bool` choice, and `FMA` says whether `mla` is a fused `mul_add` (a
 /// `mul_add` without hardware FMA would be a libm call per element). `r32` is the identity:
-/// the `f32` routines compute in `f64` and round once.
+/// the `f32` routines without an `f32` algorithm compute in `f64` and round once.
 pub(crate) struct Rust<const FMA: bool>;
+
+/// [`Rust`] on one `f32` (`i32` bit patterns): the lanes of the `f32` algorithms.
+pub(crate) struct Rust32<const FMA: bool>;
+
+/// Implements [`Lanes`] for a scalar lane type `$s` on float `$f`, integer `$i` (its
+/// unsigned `$u`) and format `$fmt`, each method `#[inline(always)]`.
+macro_rules! rust_lanes {
+    ($s:ident, $f:ty, $i:ty, $u:ty, $fmt:expr) => {
+        impl<const FMA: bool> Lanes for $s<FMA> {
+            type F = $f;
+            type I = $i;
+            type M = bool;
+
+            #[inline(always)]
+            fn fmt(&self) -> &'static Fmt {
+                &$fmt
+            }
+
+            inline_methods! {
+                c(v: f64) -> $f { v as $f }
+                ci(v: i64) -> $i { v as $i }
+                add(a: $f, b: $f) -> $f { a + b }
+                sub(a: $f, b: $f) -> $f { a - b }
+                mul(a: $f, b: $f) -> $f { a * b }
+                div(a: $f, b: $f) -> $f { a / b }
+                abs(a: $f) -> $f { a.abs() }
+                neg(a: $f) -> $f { -a }
+                sqrt(a: $f) -> $f { a.sqrt() }
+                mla(a: $f, b: $f, c: $f) -> $f { if FMA { a.mul_add(b, c) } else { a * b + c } }
+                cmp(cc: Cmp, a: $f, b: $f) -> bool {
+                    match cc {
+                        Cmp::Lt => a < b,
+                        Cmp::Gt => a > b,
+                        Cmp::Ge => a >= b,
+                        Cmp::Eq => a == b,
+                        Cmp::Unord => a.is_nan() || b.is_nan(),
+                        Cmp::UnordLt => a < b || a.is_nan() || b.is_nan(),
+                    }
+                }
+                sel(m: bool, a: $f, b: $f) -> $f { if m { a } else { b } }
+                copysign(mag: $f, sign: $f) -> $f { mag.copysign(sign) }
+                bits(a: $f) -> $i { a.to_bits() as $i }
+                float(i: $i) -> $f { <$f>::from_bits(i as $u) }
+                iadd(a: $i, b: $i) -> $i { a.wrapping_add(b) }
+                isub(a: $i, b: $i) -> $i { a.wrapping_sub(b) }
+                iand(a: $i, b: $i) -> $i { a & b }
+                ixor(a: $i, b: $i) -> $i { a ^ b }
+                shl(a: $i, n: u8) -> $i { ((a as $u) << n) as $i }
+                ushr(a: $i, n: u8) -> $i { ((a as $u) >> n) as $i }
+                ieq(a: $i, b: $i) -> bool { a == b }
+                r32(x: $f) -> $f { x }
+            }
+        }
+    };
+}
 
 /// `Lanes` methods, each `#[inline(always)]`: `name(args) -> type { body }`.
 macro_rules! inline_methods {
@@ -207,43 +291,5 @@ macro_rules! inline_methods {
     };
 }
 
-impl<const FMA: bool> Lanes for Rust<FMA> {
-    type F = f64;
-    type I = i64;
-    type M = bool;
-
-    inline_methods! {
-        c(v: f64) -> f64 { v }
-        ci(v: i64) -> i64 { v }
-        add(a: f64, b: f64) -> f64 { a + b }
-        sub(a: f64, b: f64) -> f64 { a - b }
-        mul(a: f64, b: f64) -> f64 { a * b }
-        div(a: f64, b: f64) -> f64 { a / b }
-        abs(a: f64) -> f64 { a.abs() }
-        neg(a: f64) -> f64 { -a }
-        sqrt(a: f64) -> f64 { a.sqrt() }
-        mla(a: f64, b: f64, c: f64) -> f64 { if FMA { a.mul_add(b, c) } else { a * b + c } }
-        cmp(cc: Cmp, a: f64, b: f64) -> bool {
-            match cc {
-                Cmp::Lt => a < b,
-                Cmp::Gt => a > b,
-                Cmp::Ge => a >= b,
-                Cmp::Eq => a == b,
-                Cmp::Unord => a.is_nan() || b.is_nan(),
-                Cmp::UnordLt => a < b || a.is_nan() || b.is_nan(),
-            }
-        }
-        sel(m: bool, a: f64, b: f64) -> f64 { if m { a } else { b } }
-        copysign(mag: f64, sign: f64) -> f64 { mag.copysign(sign) }
-        bits(a: f64) -> i64 { a.to_bits() as i64 }
-        float(i: i64) -> f64 { f64::from_bits(i as u64) }
-        iadd(a: i64, b: i64) -> i64 { a.wrapping_add(b) }
-        isub(a: i64, b: i64) -> i64 { a.wrapping_sub(b) }
-        iand(a: i64, b: i64) -> i64 { a & b }
-        ixor(a: i64, b: i64) -> i64 { a ^ b }
-        shl(a: i64, n: u8) -> i64 { ((a as u64) << n) as i64 }
-        ushr(a: i64, n: u8) -> i64 { ((a as u64) >> n) as i64 }
-        ieq(a: i64, b: i64) -> bool { a == b }
-        r32(x: f64) -> f64 { x }
-    }
-}
+rust_lanes!(Rust, f64, i64, u64, FMT_F64);
+rust_lanes!(Rust32, f32, i32, u32, FMT_F32);

@@ -7,7 +7,7 @@
 //! functions follow Rust std's own formulas (std does not call glibc for them, and they are
 //! the reference's semantics) on top of these `log` and `log1p`.
 
-use super::{Algorithm, Cmp, Lanes, LN2_HI, LN2_LO, SHIFTER, SHIFTER_BITS};
+use super::{Algorithm, Cmp, Lanes, LN2_HI, LN2_LO};
 
 const LG: [f64; 7] = [
     6.666_666_666_666_735_130e-1,
@@ -24,8 +24,14 @@ const IVLN10HI: f64 = 4.342_944_818_781_688_809_39e-1; // 0x3fdbcb7b 15200000
 const IVLN10LO: f64 = 2.508_294_671_164_527_522_98e-11;
 const LOG10_2HI: f64 = 3.010_299_956_636_117_713_06e-1; // 0x3FD34413 509F6000
 const LOG10_2LO: f64 = 3.694_239_077_158_930_786_16e-13;
-/// The bits of √½: `m` is reduced into `[√½, √2)`.
-const SQRT_HALF_BITS: i64 = 0x3fe6_a09e_667f_3bcd;
+/// The constants of a `log` core: the coefficients of `R` and `ln 2` in two parts.
+struct LogConsts {
+    lg: &'static [f64],
+    ln2: [f64; 2],
+}
+
+/// `f64`: fdlibm's.
+const LOG_F64: LogConsts = LogConsts { lg: &LG, ln2: [LN2_HI, LN2_LO] };
 
 /// `u = 2^k·(1 + f)` and the pieces of `log(1 + f)`.
 struct Parts<L: Lanes> {
@@ -40,33 +46,37 @@ struct Parts<L: Lanes> {
     r: L::F,
 }
 
-/// Splits a positive `u` (subnormals too when `subnormal`); garbage for other `u`, which
-/// [`specials`] overrides.
-fn parts<L: Lanes>(l: &mut L, u: L::F, subnormal: bool) -> Parts<L> {
+/// Splits a positive `u` (subnormals too when `subnormal`), `m` reduced into `[√½, √2)`;
+/// garbage for other `u`, which [`specials`] overrides.
+#[inline(always)]
+fn parts<L: Lanes>(l: &mut L, u: L::F, subnormal: bool, lc: &LogConsts) -> Parts<L> {
+    let fm = l.fmt();
     let (u, kadj) = if subnormal {
-        let tiny = l.cmpc(Cmp::Lt, u, f64::MIN_POSITIVE);
-        let scaled = l.mulc(u, 18_014_398_509_481_984.0); // 2^54
+        let tiny = l.cmpc(Cmp::Lt, u, fm.min_normal);
+        let scaled = l.mulc(u, fm.sub_scale);
         let u = l.sel(tiny, scaled, u);
         let zero = l.c(0.0);
-        let kadj = l.selc(tiny, -54.0, zero);
+        let kadj = l.selc(tiny, -fm.sub_log2, zero);
         (u, Some(kadj))
     } else {
         (u, None)
     };
     let ix = l.bits(u);
-    // (ix - bits(√½)) >> 52 (arithmetic) = k; biased by 2^62 to use a logical shift.
-    let c = l.ci((1i64 << 62).wrapping_sub(SQRT_HALF_BITS));
+    // (ix - bits(√½)) >> mant (arithmetic) = k; biased by 2^(bits-2) to use a logical shift.
+    let bias = 1i64 << (fm.bits - 2);
+    let kbias = bias >> fm.mant; // 1024, 128
+    let c = l.ci(bias.wrapping_sub(fm.sqrt_half_bits));
     let t = l.iadd(ix, c);
-    let kb = l.ushr(t, 52); // k + 1024
-    let kshift = l.shl(kb, 52);
+    let kb = l.ushr(t, fm.mant); // k + kbias
+    let kshift = l.shl(kb, fm.mant);
     let mb = l.isub(ix, kshift);
-    let c62 = l.ci(1i64 << 62);
-    let mb = l.iadd(mb, c62); // ix - (k << 52)
+    let cb = l.ci(bias);
+    let mb = l.iadd(mb, cb); // ix - (k << mant)
     let mant = l.float(mb);
-    let cs = l.ci(SHIFTER_BITS - 1024);
+    let cs = l.ci(fm.shifter_bits - kbias);
     let kd = l.iadd(kb, cs);
     let kd = l.float(kd);
-    let sh = l.c(SHIFTER);
+    let sh = l.c(fm.shifter);
     let mut k = l.sub(kd, sh);
     if let Some(kadj) = kadj {
         k = l.add(k, kadj);
@@ -77,15 +87,17 @@ fn parts<L: Lanes>(l: &mut L, u: L::F, subnormal: bool) -> Parts<L> {
     let two_f = l.addc(f, 2.0);
     let s = l.div(f, two_f);
     let z = l.mul(s, s);
-    let p = l.poly(z, &LG);
+    let p = l.poly(z, lc.lg);
     let r = l.mul(z, p);
     Parts { k, f, hfsq, s, r }
 }
 
 /// `log(u)` from its parts, plus `c` (a correction of order ulp, e.g. `err/u`).
-fn ln_of<L: Lanes>(l: &mut L, p: &Parts<L>, c: Option<L::F>) -> L::F {
-    // k·ln2_hi - ((hfsq - (s·(hfsq + R) + (k·ln2_lo + c))) - f)
-    let klo = l.mulc(p.k, LN2_LO);
+#[inline(always)]
+fn ln_of<L: Lanes>(l: &mut L, p: &Parts<L>, c: Option<L::F>, lc: &LogConsts) -> L::F {
+    // k·ln2_hi - ((hfsq - (s·(hfsq + R) + (k·ln2_lo + c))) - f), the first product exact
+    // in f64 (one rounding in all with FMA in f32).
+    let klo = l.mulc(p.k, lc.ln2[1]);
     let klo = match c {
         Some(c) => l.add(klo, c),
         None => klo,
@@ -94,8 +106,9 @@ fn ln_of<L: Lanes>(l: &mut L, p: &Parts<L>, c: Option<L::F>) -> L::F {
     let t = l.mla(p.s, hr, klo);
     let t = l.sub(p.hfsq, t);
     let t = l.sub(t, p.f);
-    let khi = l.mulc(p.k, LN2_HI);
-    l.sub(khi, t)
+    let nt = l.neg(t);
+    let hi = l.c(lc.ln2[0]);
+    l.mla(p.k, hi, nt)
 }
 
 /// The results for `u` outside `(0, inf)`: `-inf` at ±0, NaN below 0 or for NaN, `inf` at
@@ -110,41 +123,64 @@ fn specials<L: Lanes>(l: &mut L, u: L::F, y: L::F) -> L::F {
 }
 
 /// `log(x)`.
-pub(super) fn log<L: Lanes>(l: &mut L, x: L::F) -> L::F {
-    let p = parts(l, x, true);
-    let y = ln_of(l, &p, None);
+#[inline(always)]
+fn log_with<L: Lanes>(l: &mut L, x: L::F, lc: &LogConsts) -> L::F {
+    let p = parts(l, x, true, lc);
+    let y = ln_of(l, &p, None, lc);
     specials(l, x, y)
+}
+
+/// `log(x)` in `f64`.
+pub(super) fn log<L: Lanes>(l: &mut L, x: L::F) -> L::F {
+    log_with(l, x, &LOG_F64)
 }
 
 /// The algorithm of [`log`].
 pub(crate) struct Log;
 
 impl Algorithm for Log {
+    const F32: bool = true;
+    #[inline(always)]
+    fn eval_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
+        log_with(l, x, &LOG_F32)
+    }
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         log(l, x)
     }
 }
 
-/// `log(hi + lo)` for a normal `hi` (no subnormal scaling) and `|lo| ≤ ulp(hi)`.
-fn log_sum<L: Lanes>(l: &mut L, hi: L::F, lo: L::F) -> L::F {
-    let p = parts(l, hi, false);
-    let c = l.div(lo, hi);
-    let y = ln_of(l, &p, Some(c));
-    specials(l, hi, y)
+/// `log1p(hi + lo)` for `|lo|` below an ulp of `hi` (NaN for NaN, −inf at −1, NaN below,
+/// the sign of a zero `hi` kept): `log` of the exact sum `1 + hi = u + e` (no subnormal
+/// scaling: `u` is 0 or at least an ulp of 1), corrected by `(e + lo)/u`.
+#[inline(always)]
+fn log1p_dd<L: Lanes>(l: &mut L, hi: L::F, lo: Option<L::F>, lc: &LogConsts) -> L::F {
+    let one = l.c(1.0);
+    let (u, e) = l.two_sum(one, hi);
+    let e = match lo {
+        Some(lo) => l.add(e, lo),
+        None => e,
+    };
+    let p = parts(l, u, false, lc);
+    let c = l.div(e, u);
+    let y = ln_of(l, &p, Some(c), lc);
+    let y = specials(l, u, y);
+    l.keep_zero(hi, y)
 }
 
-/// `log1p(x)`: `log` of the exact sum `1 + x`.
+/// `log1p(x)` in `f64`.
 pub(super) fn log1p<L: Lanes>(l: &mut L, x: L::F) -> L::F {
-    let one = l.c(1.0);
-    let (u, e) = l.two_sum(one, x);
-    let y = log_sum(l, u, e);
-    l.keep_zero(x, y)
+    log1p_dd(l, x, None, &LOG_F64)
 }
 
 /// The algorithm of [`log1p`].
 pub(crate) struct Log1p;
 
 impl Algorithm for Log1p {
+    const F32: bool = true;
+    #[inline(always)]
+    fn eval_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
+        log1p_dd(l, x, None, &LOG_F32)
+    }
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         log1p(l, x)
     }
@@ -153,7 +189,7 @@ impl Algorithm for Log1p {
 /// fdlibm's extra-precise `log2`/`log10` recombination: `hi + lo = log(1+f)` with `hi`
 /// holding 21 bits, scaled by `1/ln b` in two parts, plus `k·log_b 2`.
 fn log_base<L: Lanes>(l: &mut L, x: L::F, ten: bool) -> L::F {
-    let p = parts(l, x, true);
+    let p = parts(l, x, true, &LOG_F64);
     let hi = l.sub(p.f, p.hfsq);
     let hi = l.clear_low_word(hi);
     let lo = l.sub(p.f, hi);
@@ -270,4 +306,21 @@ impl Algorithm for Atanh {
         let y = l.r32(y);
         l.mulc(y, 0.5)
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// `f32` algorithms: the same core on `f32` lanes, with the degree-4 minimax `R` of the
+// `float` version of fdlibm's `log` (|log(1+f) - …| < 2^-34.24) and an `f32` `ln 2` split.
+
+/// fdlibm's `float` `Lg1`…`Lg4` (0xaaaaaa.0p-24, 0xccce13.0p-25, 0x91e9ee.0p-25,
+/// 0xf89e26.0p-26).
+const LG_F32: [f64; 4] =
+    [0.666_666_626_930_236_8, 0.400_009_721_517_562_87, 0.284_987_866_878_509_5, 0.242_790_788_412_094_12];
+/// `f32`: `ln 2` split as 0x3f317180 and 0x3717f7d1.
+const LOG_F32: LogConsts = LogConsts { lg: &LG_F32, ln2: [0.693_138_122_558_593_8, 9.058_000_614_459_16e-6] };
+
+/// `log1p(hi + lo)` on `f32` lanes (see [`log1p_dd`]).
+#[inline(always)]
+pub(super) fn log1p_dd_f32<L: Lanes>(l: &mut L, hi: L::F, lo: L::F) -> L::F {
+    log1p_dd(l, hi, Some(lo), &LOG_F32)
 }

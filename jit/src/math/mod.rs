@@ -9,7 +9,13 @@
 //! the function's [`Algorithm`] as a type, so each caller monomorphises one loop (or one
 //! emitter) per function. Adding a function is one algorithm type and one arm there; a
 //! `MathFn` without an arm does not compile. The algorithms, their accuracy and the measured
-//! ulp table are described in `vmath`'s documentation. Everything computes in `f64`.
+//! ulp table are described in `vmath`'s documentation.
+//!
+//! Each function is written once per precision: [`Algorithm::eval`] on `f64` lanes (`i64`
+//! bit patterns), and, where the function has one ([`Algorithm::F32`]), [`Algorithm::eval_f32`]
+//! on `f32` lanes (`i32` bit patterns) with its own shorter polynomials and `f32` range
+//! reduction, twice as many lanes per vector. A function without an `f32` algorithm computes
+//! `float32` arguments in `f64` and rounds once.
 
 // The constants of fdlibm's algorithms are kept digit for digit as published (21
 // significant digits, which round to the intended doubles).
@@ -33,6 +39,53 @@ const SHIFTER: f64 = 6_755_399_441_055_744.0;
 /// The bits of [`SHIFTER`].
 const SHIFTER_BITS: i64 = 0x4338_0000_0000_0000;
 
+/// The binary format of a lane type: what the steps on bit patterns need.
+pub(crate) struct Fmt {
+    /// Bits of a value (64, 32).
+    bits: u8,
+    /// Stored mantissa bits (52, 23).
+    mant: u8,
+    /// The exponent bias (1023, 127).
+    bias: i64,
+    /// 1.5·2^mant: adding it rounds an `|x| < 2^(mant-1)` to an integer, held in the low bits.
+    shifter: f64,
+    /// The bits of `shifter`.
+    shifter_bits: i64,
+    /// The smallest normal number.
+    min_normal: f64,
+    /// 2^`sub_log2`, which makes every subnormal normal.
+    sub_scale: f64,
+    sub_log2: f64,
+    /// The bits of `√½`.
+    sqrt_half_bits: i64,
+}
+
+/// `f64` (binary64).
+pub(crate) const FMT_F64: Fmt = Fmt {
+    bits: 64,
+    mant: 52,
+    bias: 1023,
+    shifter: SHIFTER,
+    shifter_bits: SHIFTER_BITS,
+    min_normal: f64::MIN_POSITIVE,
+    sub_scale: 18_014_398_509_481_984.0, // 2^54
+    sub_log2: 54.0,
+    sqrt_half_bits: 0x3fe6_a09e_667f_3bcd,
+};
+
+/// `f32` (binary32).
+pub(crate) const FMT_F32: Fmt = Fmt {
+    bits: 32,
+    mant: 23,
+    bias: 127,
+    shifter: 12_582_912.0,
+    shifter_bits: 0x4b40_0000,
+    min_normal: f32::MIN_POSITIVE as f64,
+    sub_scale: 33_554_432.0, // 2^25
+    sub_log2: 25.0,
+    sqrt_half_bits: 0x3f35_04f3,
+};
+
 /// A float comparison of [`Lanes::cmp`]: `a < b`, `a > b`, `a >= b`, `a == b` (false when
 /// either is NaN), either is NaN, `a < b` or either is NaN.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,9 +100,13 @@ pub(crate) enum Cmp {
 }
 
 /// Lane arithmetic: one float vector type, its integer (bit pattern) type and its mask
-/// type, and the operations the algorithms use. Every float is an `f64` lane; every integer
-/// an `i64` lane. `add`, `sub`, `mul`, `div`, `abs`, `neg`, `sqrt` are the float operations
-/// of their names; `iadd`, `isub` (wrapping), `iand`, `ixor` the integer ones.
+/// type, and the operations the algorithms use. Either every float is an `f64` lane and
+/// every integer an `i64` lane (what [`Algorithm::eval`] runs on), or every float is an
+/// `f32` lane and every integer an `i32` lane ([`Algorithm::eval_f32`]); constants are given
+/// as `f64`/`i64` and converted to the lane type (the `f32` algorithms use constants exact in
+/// `f32`). `add`, `sub`, `mul`, `div`, `abs`, `neg`, `sqrt` are the float operations of
+/// their names; `iadd`, `isub` (wrapping), `iand`, `ixor` the integer ones. The provided
+/// methods work on either, through [`fmt`](Self::fmt), except `clear_low_word` (`f64`).
 pub(crate) trait Lanes {
     /// A float vector.
     type F: Copy;
@@ -58,9 +115,11 @@ pub(crate) trait Lanes {
     /// A lane mask.
     type M: Copy;
 
-    /// The float constant `v` in every lane.
+    /// The format of a float lane ([`FMT_F64`] or [`FMT_F32`]).
+    fn fmt(&self) -> &'static Fmt;
+    /// The float constant `v` (rounded to the lane type) in every lane.
     fn c(&mut self, v: f64) -> Self::F;
-    /// The integer constant `v` in every lane.
+    /// The integer constant `v` (its low 32 bits for `i32` lanes) in every lane.
     fn ci(&mut self, v: i64) -> Self::I;
     fn add(&mut self, a: Self::F, b: Self::F) -> Self::F;
     fn sub(&mut self, a: Self::F, b: Self::F) -> Self::F;
@@ -161,19 +220,44 @@ pub(crate) trait Lanes {
         self.float(i)
     }
     /// The first step of a Cody-Waite reduction: `(kd, k, x - k·hi)` with `k = round(x·inv)`
-    /// as a float and `kd = SHIFTER + k` (see [`shifted_int`](Self::shifted_int)).
+    /// as a float and `kd = shifter + k` (see [`shifted_int`](Self::shifted_int)).
     fn round_reduce(&mut self, x: Self::F, inv: f64, hi: f64) -> (Self::F, Self::F, Self::F) {
-        let (inv, sh) = (self.c(inv), self.c(SHIFTER));
+        let (inv, sh) = (self.c(inv), self.c(self.fmt().shifter));
         let kd = self.mla(x, inv, sh);
         let k = self.sub(kd, sh);
         let nhi = self.c(-hi);
         (kd, k, self.mla(k, nhi, x))
     }
-    /// `k` from `kd = SHIFTER + k` (a float holding the integer `k` in its low bits).
+    /// `k` from `kd = shifter + k` (a float holding the integer `k` in its low bits).
     fn shifted_int(&mut self, kd: Self::F) -> Self::I {
         let kb = self.bits(kd);
-        let shb = self.ci(SHIFTER_BITS);
+        let shb = self.ci(self.fmt().shifter_bits);
         self.isub(kb, shb)
+    }
+    /// `2^k` as a float, for a normal result.
+    fn pow2(&mut self, k: Self::I) -> Self::F {
+        let f = self.fmt();
+        let c = self.ci(f.bias);
+        let e = self.iadd(k, c);
+        let e = self.shl(e, f.mant);
+        self.float(e)
+    }
+    /// The exact sum `a + b` as `(hi, lo)` when `|a| ≥ |b|` (or `a` is 0): Fast2Sum.
+    fn fast_two_sum(&mut self, a: Self::F, b: Self::F) -> (Self::F, Self::F) {
+        let s = self.add(a, b);
+        let d = self.sub(a, s);
+        (s, self.add(d, b))
+    }
+    /// `(n_hi + n_lo) / (d_hi + d_lo)` to about one rounding: the quotient of the high
+    /// parts corrected by its remainder (exact with FMA).
+    fn div_dd(&mut self, nh: Self::F, nl: Self::F, dh: Self::F, dl: Self::F) -> Self::F {
+        let q = self.div(nh, dh);
+        let nq = self.neg(q);
+        let rem = self.mla(nq, dh, nh);
+        let rem = self.add(rem, nl);
+        let rem = self.mla(nq, dl, rem);
+        let c = self.div(rem, dh);
+        self.add(q, c)
     }
     /// The exact sum `a + b` as `(hi, lo)` (Knuth's TwoSum).
     fn two_sum(&mut self, a: Self::F, b: Self::F) -> (Self::F, Self::F) {
@@ -195,8 +279,21 @@ pub(crate) trait Algorithm {
     /// `float32`: not where the reference's `float32` formula rounds every step and lands
     /// thousands of ulps from that (`arcsinh`, `arccosh`, `arctanh`).
     const BULK_F32: bool = true;
-    /// The function of `x`.
+    /// Whether the function has an `f32` algorithm, [`eval_f32`](Self::eval_f32); without
+    /// one, a `float32` argument is computed by [`eval`](Self::eval) in `f64` and rounded.
+    const F32: bool = false;
+    /// [`LIMIT`](Self::LIMIT) of [`eval_f32`](Self::eval_f32), whose `f32` reduction is
+    /// accurate over a shorter range: beyond it, the reference function.
+    const LIMIT_F32: Option<f64> = Self::LIMIT;
+    /// The function of `x` on `f64` lanes.
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F;
+    /// The function of `x` on `f32` lanes; only called when [`F32`](Self::F32) is set (the
+    /// functions without an `f32` algorithm keep this default, which is `eval` and would be
+    /// wrong on `f32` lanes).
+    fn eval_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
+        debug_assert!(Self::F32, "eval_f32 of a function without an f32 algorithm");
+        Self::eval(l, x)
+    }
 }
 
 /// A computation generic over the algorithm, run by [`dispatch`].
@@ -240,9 +337,9 @@ pub(crate) fn dispatch<V: Visit>(f: MathFn, v: V) -> V::Out {
 struct Props;
 
 impl Visit for Props {
-    type Out = (Option<f64>, bool);
+    type Out = (Option<f64>, bool, bool);
     fn visit<A: Algorithm>(self) -> Self::Out {
-        (A::LIMIT, A::BULK_F32)
+        (A::LIMIT, A::BULK_F32, A::F32)
     }
 }
 
@@ -254,4 +351,9 @@ pub(crate) fn limit(f: MathFn) -> Option<f64> {
 /// `f`'s [`Algorithm::BULK_F32`].
 pub(crate) fn bulk_f32(f: MathFn) -> bool {
     dispatch(f, Props).1
+}
+
+/// Whether `f` computes `float32` at `f32` width ([`Algorithm::F32`]).
+pub(crate) fn has_f32(f: MathFn) -> bool {
+    dispatch(f, Props).2
 }

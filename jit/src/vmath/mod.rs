@@ -1,6 +1,6 @@
 //! Vector math: transcendental functions emitted inline as branch-free CLIF.
 //!
-//! The algorithms are written once in [`crate::math`], generic over lane arithmetic; this
+//! The algorithms are written once per precision in [`crate::math`], generic over lane arithmetic; this
 //! module instantiates them for Cranelift ([`Clif`], whose methods emit instructions), and
 //! `bulk` instantiates the same algorithms as Rust for its slice loops.
 //!
@@ -14,13 +14,24 @@
 //!
 //! # Algorithms
 //!
-//! Everything computes in `f64`. A `float32` value is promoted to `f64` (exact), computed
-//! there, and rounded to `float32` once at the end; with the `f64` error below 2 ulp this is
-//! within 1 ulp of the correctly rounded `float32` result. Measured (n = 1e6): `exp` on
-//! `float32` runs at 2.4 ns/element against 2.1 for `float64` (each `f32x4` is two `f64x2`
-//! evaluations), so `float32` gains nothing from its 4 lanes; dedicated shorter `float32`
-//! polynomials in `f32x4` would be about twice as fast, at the cost of a second set of
-//! emitters (not done).
+//! `float64` computes on `f64` lanes. `float32` computes on `f32` lanes (`F32`, `F32X4`, so
+//! four lanes per 128-bit vector instead of two) for the functions with an `f32` algorithm
+//! (`math::Algorithm::F32`: `exp`, `expm1`, `log`, `log1p`, `sin`, `cos`, `tanh`,
+//! `sigmoid`, `softplus`, below); for the others a `float32` value is promoted to `f64`
+//! (exact), computed there, and rounded to `float32` once at the end, which with the `f64`
+//! error below 2 ulp is within 1 ulp of the correctly rounded `float32` result.
+//!
+//! The `f32` algorithms: `exp` and `expm1` reduce by `ln 2` with the `f32` shifter
+//! (1.5·2^23) and a 16-bit `ln2_hi`, with a degree-7 Taylor polynomial; `tanh` is
+//! `1 - 2/(e^(2|x|) + 1)` with the quotient corrected by its remainder (an odd degree-13
+//! polynomial below 0.625); `e^x` is also available as an unevaluated sum `hi + lo`, which
+//! `sigmoid` (one corrected quotient) and `softplus` (`log1p` of the pair) carry through;
+//! `log` and `log1p` are fdlibm's core with the `float` version's degree-4 `R`; `sin` and
+//! `cos` reduce by `π/2` in three 12-bit parts plus a tail with every rounding error
+//! carried, and use fdlibm's kernels with `f32` Taylor polynomials, up to `|x| ≤ 6400`
+//! (beyond it, the same fallback as huge `f64` arguments). Each is within 1 ulp of the
+//! correctly rounded result (`exp`, `expm1`, `log1p`, `sin`, `cos`, `tanh`, `sigmoid`,
+//! `softplus` checked on every `float32` of their working ranges).
 //!
 //! * `math::exp` family: `exp` is the reference notes' §3.3 algorithm (clamp keeping NaN,
 //!   the 1.5·2^52 shifter for `k = round(x/ln 2)`, Cody-Waite with a two-part `ln 2`, a
@@ -67,9 +78,9 @@
 //! Special values are exact (any NaN for NaN): ±0 keep their sign where the function is odd,
 //! ±inf and NaN give std's results, subnormal inputs and results are handled.
 
-use crate::math::{self, Algorithm, Cmp, Lanes, Visit};
+use crate::math::{self, Algorithm, Cmp, Fmt, Lanes, Visit, FMT_F32, FMT_F64};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
-use cranelift_codegen::ir::immediates::Ieee64;
+use cranelift_codegen::ir::immediates::{Ieee32, Ieee64};
 use cranelift_codegen::ir::{
     types, BlockArg, ConstantData, Endianness, FuncRef, InstBuilder, MemFlagsData, Type, Value,
 };
@@ -110,6 +121,17 @@ impl Visit for Emit<'_, '_> {
     type Out = Value;
     fn visit<A: Algorithm>(self) -> Value {
         let fallback = self.fallback;
+        if A::F32 && self.ty.lane_type() == types::F32 {
+            // The function's own f32 algorithm, on f32 lanes.
+            let l = &mut Clif { b: self.b, ty: self.ty, fma: self.fma, f32: false };
+            let y = A::eval_f32(l, self.x);
+            return match A::LIMIT_F32 {
+                Some(limit) => {
+                    with_fallback(l, self.x, y, limit, fallback.expect("a LIMIT needs a fallback"))
+                }
+                None => y,
+            };
+        }
         in_f64(self.b, self.ty, self.fma, self.x, |l, x| {
             let y = A::eval(l, x);
             match A::LIMIT {
@@ -162,7 +184,8 @@ fn in_f64(
 }
 
 /// Replaces the result by the reference function's, lane by lane, when any lane of `x` has
-/// `|x| > limit` (a branch around a rarely taken block).
+/// `|x| > limit` (a branch around a rarely taken block). `f` is the `f64` function: `f32`
+/// lanes are promoted for the call and its result rounded.
 fn with_fallback(l: &mut Clif<'_, '_>, x: Value, fast: Value, limit: f64, f: FuncRef) -> Value {
     let ax = l.abs(x);
     let huge = l.cmpc(Cmp::Gt, ax, limit);
@@ -174,18 +197,27 @@ fn with_fallback(l: &mut Clif<'_, '_>, x: Value, fast: Value, limit: f64, f: Fun
     l.b.ins().brif(any, slow, &[], merge, &[BlockArg::Value(fast)]);
     l.b.set_cold_block(slow);
     l.b.switch_to_block(slow);
+    let single = ty.lane_type() == types::F32;
+    let call = |b: &mut FunctionBuilder<'_>, xi: Value| {
+        let xi = if single { b.ins().fpromote(types::F64, xi) } else { xi };
+        let call = b.ins().call(f, &[xi]);
+        let yi = b.inst_results(call)[0];
+        if single {
+            b.ins().fdemote(types::F32, yi)
+        } else {
+            yi
+        }
+    };
     let out = if l.vector() {
         let mut acc = fast;
         for lane in 0..ty.lane_count() as u8 {
             let xi = l.b.ins().extractlane(x, lane);
-            let call = l.b.ins().call(f, &[xi]);
-            let yi = l.b.inst_results(call)[0];
+            let yi = call(l.b, xi);
             acc = l.b.ins().insertlane(acc, yi, lane);
         }
         acc
     } else {
-        let call = l.b.ins().call(f, &[x]);
-        l.b.inst_results(call)[0]
+        call(l.b, x)
     };
     l.b.ins().jump(merge, &[BlockArg::Value(out)]);
     l.b.switch_to_block(merge);
@@ -193,8 +225,9 @@ fn with_fallback(l: &mut Clif<'_, '_>, x: Value, fast: Value, limit: f64, f: Fun
 }
 
 /// The emission context of one function evaluation: the builder, the value type (`F64` or
-/// `F64X2`), whether `fma` is native, and whether the value is a promoted `float32` (then
-/// [`Lanes::r32`] rounds to `float32`). Its [`Lanes`] methods emit one op each.
+/// `F64X2`; `F32` or `F32X4` for an `f32` algorithm), whether `fma` is native, and whether
+/// the value is a promoted `float32` (then [`Lanes::r32`] rounds to `float32`). Its
+/// [`Lanes`] methods emit one op each.
 pub(crate) struct Clif<'a, 'f> {
     b: &'a mut FunctionBuilder<'f>,
     ty: Type,
@@ -207,12 +240,18 @@ impl Clif<'_, '_> {
         self.ty.is_vector()
     }
 
-    /// The integer type of the same shape (`I64` or `I64X2`).
+    /// Whether the lanes are `f32`.
+    fn single(&self) -> bool {
+        self.ty.lane_type() == types::F32
+    }
+
+    /// The integer type of the same shape (`I64`, `I64X2`, `I32` or `I32X4`).
     fn ity(&self) -> Type {
-        if self.vector() {
-            types::I64X2
-        } else {
-            types::I64
+        match (self.single(), self.vector()) {
+            (false, false) => types::I64,
+            (false, true) => types::I64X2,
+            (true, false) => types::I32,
+            (true, true) => types::I32X4,
         }
     }
 
@@ -239,17 +278,34 @@ impl Lanes for Clif<'_, '_> {
     type I = Value;
     type M = Value;
 
+    fn fmt(&self) -> &'static Fmt {
+        if self.single() {
+            &FMT_F32
+        } else {
+            &FMT_F64
+        }
+    }
     clif_ops! {
         binary: add fadd, sub fsub, mul fmul, div fdiv, iadd iadd, isub isub, iand band, ixor bxor;
         unary: abs fabs, neg fneg, sqrt sqrt;
     }
     fn c(&mut self, v: f64) -> Value {
-        let s = self.b.ins().f64const(Ieee64::with_bits(v.to_bits()));
+        let s = if self.single() {
+            self.b.ins().f32const(Ieee32::with_bits((v as f32).to_bits()))
+        } else {
+            self.b.ins().f64const(Ieee64::with_bits(v.to_bits()))
+        };
         self.splat(self.ty, s)
     }
     fn ci(&mut self, v: i64) -> Value {
-        let s = self.b.ins().iconst(types::I64, v);
-        self.splat(types::I64X2, s)
+        let ity = self.ity();
+        let s = if self.single() {
+            // An `i32` immediate is given zero-extended.
+            self.b.ins().iconst(types::I32, i64::from(v as i32 as u32))
+        } else {
+            self.b.ins().iconst(types::I64, v)
+        };
+        self.splat(ity, s)
     }
     fn mla(&mut self, a: Value, b: Value, c: Value) -> Value {
         if self.fma {
@@ -304,7 +360,7 @@ impl Lanes for Clif<'_, '_> {
         self.b.ins().icmp(IntCC::Equal, a, b)
     }
     fn r32(&mut self, x: Value) -> Value {
-        match (self.f32, self.vector()) {
+        match (self.f32 && !self.single(), self.vector()) {
             (false, _) => x,
             (true, false) => {
                 let d = self.b.ins().fdemote(types::F32, x);
@@ -331,9 +387,10 @@ mod tests {
     use cranelift_jit::{JITBuilder, JITModule};
     use cranelift_module::{default_libcall_names, Linkage, Module};
 
-    /// Compiles `y[i] = op(x[i])` for a pair of lanes (`F64X2`) with the given FMA setting
-    /// and runs it on `xs` (even length).
-    fn run_pairs(op: MathFn, fma: bool, xs: &[f64]) -> Vec<f64> {
+    /// Compiles `y[i] = op(x[i])` for one vector of type `ty` (`F64X2` on `f64`, `F32X4` on
+    /// `f32`) with the given FMA setting and runs it on `xs` (a whole number of vectors).
+    fn run_vectors<T: Copy + Default>(op: MathFn, fma: bool, ty: Type, xs: &[T]) -> Vec<T> {
+        assert_eq!(ty.lane_bits() as usize, 8 * std::mem::size_of::<T>());
         let mut flags = settings::builder();
         flags.set("opt_level", "speed").unwrap();
         let isa = cranelift_native::builder().unwrap().finish(settings::Flags::new(flags)).unwrap();
@@ -361,8 +418,8 @@ mod tests {
         b.switch_to_block(entry);
         let (px, py) = (b.block_params(entry)[0], b.block_params(entry)[1]);
         let mf = MemFlagsData::new().with_notrap();
-        let x = b.ins().load(types::F64X2, mf, px, 0);
-        let y = emit(&mut b, op, types::F64X2, fma, fallback, x);
+        let x = b.ins().load(ty, mf, px, 0);
+        let y = emit(&mut b, op, ty, fma, fallback, x);
         b.ins().store(mf, y, py, 0);
         b.ins().return_(&[]);
         b.seal_all_blocks();
@@ -374,11 +431,13 @@ mod tests {
         module.finalize_definitions().unwrap();
         let code = module.get_finalized_function(id);
         // SAFETY: `code` is the function just compiled, with two pointer parameters in the
-        // System V convention, i.e. `extern "C" fn(*const f64, *mut f64)`; it reads two f64
-        // at the first and writes two at the second, which the chunks below provide.
-        let f = unsafe { std::mem::transmute::<*const u8, extern "C" fn(*const f64, *mut f64)>(code) };
-        let mut out = vec![0.0; xs.len()];
-        for (xc, yc) in xs.chunks(2).zip(out.chunks_mut(2)) {
+        // System V convention, i.e. `extern "C" fn(*const T, *mut T)`; it reads one vector
+        // of `T` (16 bytes) at the first and writes one at the second, which the chunks below
+        // provide.
+        let f = unsafe { std::mem::transmute::<*const u8, extern "C" fn(*const T, *mut T)>(code) };
+        let mut out = vec![T::default(); xs.len()];
+        let lanes = ty.lane_count() as usize;
+        for (xc, yc) in xs.chunks_exact(lanes).zip(out.chunks_exact_mut(lanes)) {
             f(xc.as_ptr(), yc.as_mut_ptr());
         }
         // SAFETY: the function is not used after this.
@@ -390,9 +449,20 @@ mod tests {
     fn ulps(a: f64, b: f64) -> u64 {
         // Sign-magnitude bits to a monotonic integer (±0 are one apart, and equal above).
         let key = |x: f64| (x.to_bits() as i64) ^ ((x.to_bits() as i64 >> 63) & i64::MAX);
-        match (a == b || a.is_nan() && b.is_nan(), a.is_finite() && b.is_finite()) {
+        distance(a == b || a.is_nan() && b.is_nan(), a.is_finite() && b.is_finite(), key(a), key(b))
+    }
+
+    /// [`ulps`] of `f32`s.
+    fn ulps32(a: f32, b: f32) -> u64 {
+        let key = |x: f32| i64::from((x.to_bits() as i32) ^ ((x.to_bits() as i32 >> 31) & i32::MAX));
+        distance(a == b || a.is_nan() && b.is_nan(), a.is_finite() && b.is_finite(), key(a), key(b))
+    }
+
+    /// 0 when `same`, the distance of the monotonic keys when both are `finite`, else `MAX`.
+    fn distance(same: bool, finite: bool, ka: i64, kb: i64) -> u64 {
+        match (same, finite) {
             (true, _) => 0,
-            (false, true) => key(a).abs_diff(key(b)),
+            (false, true) => ka.abs_diff(kb),
             (false, false) => u64::MAX,
         }
     }
@@ -407,11 +477,37 @@ mod tests {
         }
         for op in MathFn::ALL {
             for fma in [false, true] {
-                let out = run_pairs(op, fma, &xs);
+                let out = run_vectors(op, fma, types::F64X2, &xs);
                 let f = op.op().unary_f64().expect("a unary float op");
                 let worst = xs.iter().zip(&out).map(|(&x, &y)| (ulps(y, f(x)), x, y)).max_by_key(|t| t.0);
                 let (u, x, y) = worst.unwrap();
                 assert!(u <= 3, "{} fma={fma}: {u} ulp at {x:e}: {y:e} vs {:e}", op.name(), f(x));
+            }
+        }
+    }
+
+    /// #15: the `f32` algorithms on `F32X4` lanes, with and without FMA, stay within 1 ulp of
+    /// the `f64` reference rounded (the huge-argument fallback of `sin` and `cos`, which
+    /// promotes each lane, included).
+    #[test]
+    fn the_f32_lanes_stay_accurate_with_and_without_fma() {
+        let mut xs = vec![0.0f32, -0.0, f32::INFINITY, f32::NEG_INFINITY, f32::NAN, 1e-40, 1.0, -1.0];
+        for i in 0..4000 {
+            let u = (i as f64 * 0.618_033_988_749_894_9).fract();
+            let scale = [1.0, 4.0, 40.0, 100.0, 1e5][i % 5];
+            xs.push(((u * 2.0 - 1.0) * scale) as f32);
+        }
+        for op in MathFn::ALL.into_iter().filter(|&f| math::has_f32(f)) {
+            for fma in [false, true] {
+                let out = run_vectors(op, fma, types::F32X4, &xs);
+                let f = op.op().unary_f64().expect("a unary float op");
+                let worst = xs
+                    .iter()
+                    .zip(&out)
+                    .map(|(&x, &y)| (ulps32(y, f(f64::from(x)) as f32), x, y))
+                    .max_by_key(|t| t.0);
+                let (u, x, y) = worst.unwrap();
+                assert!(u <= 1, "{} fma={fma}: {u} ulp at {x:e}: {y:e}", op.name());
             }
         }
     }
