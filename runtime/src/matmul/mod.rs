@@ -73,7 +73,7 @@ pub fn gemm<T: MatElem>(
     gemm_with(kernel, alpha, a, b, beta, c)
 }
 
-/// [`gemm`] with the kernel given.
+/// [`gemm()`] with the kernel given.
 ///
 /// # Errors
 /// [`ValueError::ShapeMismatch`] when the shapes do not fit.
