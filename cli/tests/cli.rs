@@ -225,6 +225,31 @@ fn show_every_stage() {
     assert!(none.contains("no native kernels"), "{none}");
 }
 
+/// #19: labels use the embedded font; a font named by `TENSORLIFT_FONT` must be readable
+/// TrueType, or the plot is a user error naming it (and writes no file).
+#[test]
+fn plot_fonts() {
+    let dir = std::env::temp_dir().join(format!("tensorlift-cli-font-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = dir.join("f.png");
+    let args = ["plot", "x**2", "--var", "x:dvector", "--range=-1,1", "-o", png.to_str().unwrap()];
+    let out = tl().env_remove("TENSORLIFT_FONT").args(args).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::remove_file(&png).unwrap();
+    let missing = dir.join("no-such-font.ttf");
+    let out = tl().env("TENSORLIFT_FONT", &missing).args(args).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("TENSORLIFT_FONT") && err.contains("no-such-font.ttf"), "{err}");
+    let not_a_font = dir.join("not-a-font.ttf");
+    std::fs::write(&not_a_font, b"plain text").unwrap();
+    let out = tl().env("TENSORLIFT_FONT", &not_a_font).args(args).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not a TrueType font"), "{err}");
+    assert!(!png.exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn plot_svg_and_png() {
     let dir = std::env::temp_dir().join(format!("tensorlift-cli-plot-{}", std::process::id()));

@@ -3,8 +3,8 @@
 //! function is the vector of derivatives), drawn with `plotters` to SVG or PNG by the file's
 //! extension: both curves, axes with labels, a legend. The values come from the JIT.
 //!
-//! Text is drawn with a TrueType font found on the system (DejaVu Sans, Liberation Sans, …)
-//! or named by `TENSORLIFT_FONT`.
+//! Text is drawn with the embedded DejaVu Sans (no system font needed), or with the
+//! TrueType font `TENSORLIFT_FONT` names.
 
 use crate::app::PlotArgs;
 use crate::cmd::{compile, prepare};
@@ -13,39 +13,22 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use tensorlift as tl;
 
-/// Where TrueType fonts usually are.
-const FONT_PATHS: [&str; 9] = [
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/TTF/DejaVuSans.ttf",
-    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf",
-    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
-    "/usr/share/fonts/liberation/LiberationSans-Regular.ttf",
-    "/System/Library/Fonts/Supplemental/Arial.ttf",
-    "/Library/Fonts/Arial.ttf",
-    "C:\\Windows\\Fonts\\arial.ttf",
-];
-
-/// Registers a system font as plotters' "sans-serif" (once per process).
+/// Registers plotters' "sans-serif" (once per process): the TrueType font named by
+/// `TENSORLIFT_FONT`, else the embedded DejaVu Sans.
 fn register_font() -> CliResult<()> {
     static DONE: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
     DONE.get_or_init(|| {
-        let mut candidates: Vec<std::path::PathBuf> = Vec::new();
-        if let Some(p) = std::env::var_os("TENSORLIFT_FONT") {
-            candidates.push(p.into());
-        }
-        candidates.extend(FONT_PATHS.iter().map(std::path::PathBuf::from));
-        for p in candidates {
-            if let Ok(bytes) = std::fs::read(&p) {
-                let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
-                if plotters::style::register_font("sans-serif", FontStyle::Normal, bytes).is_ok() {
-                    return Ok(());
-                }
+        let bytes: &'static [u8] = match std::env::var_os("TENSORLIFT_FONT") {
+            Some(path) => {
+                let bytes = std::fs::read(&path).map_err(|e| {
+                    format!("plot: cannot read TENSORLIFT_FONT={}: {e}", path.to_string_lossy())
+                })?;
+                Box::leak(bytes.into_boxed_slice())
             }
-        }
-        Err("plot: no TrueType font found for the labels; set TENSORLIFT_FONT=/path/to/font.ttf \
-             (on Debian: apt-get install fonts-dejavu-core)"
-            .to_string())
+            None => dejavu::sans::regular(),
+        };
+        plotters::style::register_font("sans-serif", FontStyle::Normal, bytes)
+            .map_err(|_| "plot: TENSORLIFT_FONT is not a TrueType font".to_string())
     })
     .clone()
     .map_err(CliError::user)
