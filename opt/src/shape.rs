@@ -27,7 +27,7 @@
 
 use crate::pattern::Rw;
 pub use crate::symbolic::{SymDim, SymShape};
-use tensorlift_ir::{Dim, IndexEntry, NodeId, Op, ReduceOp, ReshapeDim, ScalarOp, Tensor};
+use tensorlift_ir::{Dim, IndexEntry, NodeId, Op, ReduceOp, ReshapeDim, ScalarOp, Tensor, TensorType};
 
 impl Rw<'_> {
     /// The symbolic shape of `id` (computed once per phase, its inputs first, without
@@ -162,43 +162,27 @@ impl Rw<'_> {
         }
     }
 
-    /// The elementwise broadcast of `ins`' shapes, for node `id`: on each axis, the length
-    /// the inputs not broadcastable there share, 1 when all are, `id`'s own when they name
-    /// different lengths.
+    /// The elementwise broadcast of `ins`' shapes, for node `id`, whose inputs' shapes are
+    /// known: `id`'s own length on an axis where they name different ones.
     fn merged(&self, id: NodeId, ins: &[NodeId]) -> SymShape {
         let s = self.scratch.borrow();
+        let shapes: Vec<(&TensorType, &[SymDim])> =
+            ins.iter().map(|i| (self.ty(*i), &s.shapes[i][..])).collect();
         let ndim = self.ty(id).ndim();
-        (0..ndim)
-            .map(|k| {
-                let mut dims =
-                    ins.iter().filter(|&&i| self.ty(i).shape[k] != Some(1)).map(|i| s.shapes[i][k]);
-                match dims.next() {
-                    None => SymDim::Const(1),
-                    Some(d) if dims.all(|e| e == d) => d,
-                    Some(_) => SymDim::Of(id, k),
-                }
-            })
+        broadcast(&shapes, ndim)
+            .into_iter()
+            .enumerate()
+            .map(|(k, d)| d.unwrap_or(SymDim::Of(id, k)))
             .collect()
     }
 
-    /// The elementwise broadcast, for a result of rank `ndim`, of `ins`' shapes (computed as
-    /// needed), each input aligned with the result's last axes: `None` on an axis where
-    /// they name different lengths.
+    /// The elementwise broadcast of `ins`' shapes (computed as needed) for a result of rank
+    /// `ndim`: `None` on an axis where they name different lengths.
     fn broadcast_of(&self, ins: &[NodeId], ndim: usize) -> Vec<Option<SymDim>> {
-        let mut out: Vec<Option<Option<SymDim>>> = vec![None; ndim];
-        for &i in ins {
-            let (shape, ty) = (self.shape_of(i), self.ty(i));
-            let pad = ndim - ty.ndim();
-            for (a, d) in shape.iter().enumerate().filter(|&(a, _)| ty.shape[a] != Some(1)) {
-                let slot = &mut out[pad + a];
-                *slot = match *slot {
-                    None => Some(Some(*d)),
-                    Some(e) if e == Some(*d) => Some(e),
-                    Some(_) => Some(None),
-                };
-            }
-        }
-        out.into_iter().map(|d| d.unwrap_or(Some(SymDim::Const(1)))).collect()
+        let owned: Vec<SymShape> = ins.iter().map(|&i| self.shape_of(i)).collect();
+        let shapes: Vec<(&TensorType, &[SymDim])> =
+            ins.iter().zip(&owned).map(|(&i, sh)| (self.ty(i), &sh[..])).collect();
+        broadcast(&shapes, ndim)
     }
 
     /// True when `n` can be read by a new node: a leaf, or a node something reads.
@@ -215,6 +199,24 @@ impl Rw<'_> {
             SymDim::Of(..) => None,
         }
     }
+}
+
+/// The elementwise broadcast of inputs (each a type and its symbolic shape, aligned with the
+/// last of `ndim` axes): on each axis, the length the inputs not broadcastable there share,
+/// 1 when all are, `None` when they name different lengths.
+fn broadcast(inputs: &[(&TensorType, &[SymDim])], ndim: usize) -> Vec<Option<SymDim>> {
+    (0..ndim)
+        .map(|k| {
+            let mut dims = inputs.iter().filter_map(|(ty, shape)| {
+                let a = k.checked_sub(ndim - ty.ndim())?;
+                (ty.shape[a] != Some(1)).then(|| shape[a])
+            });
+            match dims.next() {
+                None => Some(SymDim::Const(1)),
+                Some(d) => dims.all(|e| e == d).then_some(d),
+            }
+        })
+        .collect()
 }
 
 /// The shape of a reduction of `x` over `axes`.
@@ -454,15 +456,11 @@ pub(crate) fn sum_of_alloc(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
     let mut lengths = alloc_ins[1..].iter();
     let (mut factor, mut counted, mut kept, mut kept_ins) = (c, Vec::new(), Vec::new(), Vec::new());
     for (k, d) in shape.iter().enumerate() {
-        let input = match d {
-            Dim::Fixed(_) => None,
-            Dim::Input => Some(*lengths.next().expect("typed: one input per length")),
-        };
+        let input = (*d == Dim::Input).then(|| *lengths.next().expect("typed: one input per length"));
         if axes.contains(&k) {
             match (d, input) {
                 (Dim::Fixed(n), _) => factor *= *n as f64,
-                (_, Some(n)) => counted.push(rw.el(ScalarOp::Cast(dtype), vec![n])?),
-                _ => unreachable!("a symbolic length has its input"),
+                (Dim::Input, n) => counted.push(rw.el(ScalarOp::Cast(dtype), vec![n?])?),
             }
             if keepdims {
                 kept.push(Dim::Fixed(1));
