@@ -136,6 +136,17 @@ impl SharedVar {
     /// (checked first: a value that does not fit is an error and nothing is written). A
     /// variable written twice takes the last value.
     pub fn commit(read: &Snapshot, writes: Vec<(SharedVar, Tensor)>) -> Result<bool, ValueError> {
+        // The replaced values drop here, outside the locks.
+        Ok(SharedVar::commit_replacing(read, writes)?.is_some())
+    }
+
+    /// [`commit`](Self::commit), returning the values the writes replaced (in the order of
+    /// `writes`) when it published, `None` when a variable read had changed. A caller that
+    /// holds the only other reference to a replaced value may reuse its storage.
+    pub fn commit_replacing(
+        read: &Snapshot,
+        writes: Vec<(SharedVar, Tensor)>,
+    ) -> Result<Option<Vec<Tensor>>, ValueError> {
         for (v, t) in &writes {
             check_fits(&v.0.ty, t)?;
         }
@@ -144,7 +155,7 @@ impl SharedVar {
         let mut guards: Vec<RwLockWriteGuard<'_, Versioned>> = order.iter().map(|v| v.write()).collect();
         let slot = |v: &SharedVar| order.iter().position(|o| *o == v).expect("locked");
         if read.entries.iter().any(|(v, _, version)| guards[slot(v)].version != *version) {
-            return Ok(false);
+            return Ok(None);
         }
         let mut old = Vec::with_capacity(values.len());
         for (v, t) in targets.iter().zip(values) {
@@ -153,8 +164,7 @@ impl SharedVar {
             old.push(std::mem::replace(&mut g.value, t));
         }
         drop(guards);
-        drop(old); // freed outside the locks
-        Ok(true)
+        Ok(Some(old))
     }
 
     /// A stable identity for hashing and printing.

@@ -76,6 +76,8 @@ macro_rules! map_array {
 pub trait TensorElement: Element {
     /// The array inside `t` when its dtype is `Self`.
     fn array(t: &Tensor) -> Option<&ArcArray<Self, IxDyn>>;
+    /// The array inside `t`, mutably, when its dtype is `Self`.
+    fn array_mut(t: &mut Tensor) -> Option<&mut ArcArray<Self, IxDyn>>;
     /// Wraps an array.
     fn wrap(a: ArcArray<Self, IxDyn>) -> Tensor;
 }
@@ -84,6 +86,12 @@ macro_rules! tensor_element {
     ($t:ty, $v:ident) => {
         impl TensorElement for $t {
             fn array(t: &Tensor) -> Option<&ArcArray<Self, IxDyn>> {
+                match t {
+                    Tensor::$v(a) => Some(a),
+                    _ => None,
+                }
+            }
+            fn array_mut(t: &mut Tensor) -> Option<&mut ArcArray<Self, IxDyn>> {
                 match t {
                     Tensor::$v(a) => Some(a),
                     _ => None,
@@ -399,6 +407,12 @@ impl Tensor {
             && with_array!(self, a => a.strides()) == with_array!(other, b => b.strides())
             && with_array!(self, a => a.as_ptr() as *const u8)
                 == with_array!(other, b => b.as_ptr() as *const u8)
+    }
+
+    /// True when nothing else holds this tensor's storage (no clone, view or shared
+    /// variable): writing into it in place changes no value anyone else can see.
+    pub fn is_unique(&self) -> bool {
+        with_array!(self, a => a.is_unique())
     }
 
     /// Copies `src`'s elements into this tensor's own memory (copied first if shared), in

@@ -6,7 +6,7 @@
 use crate::cache::Compiled;
 use crate::error::{Error, Result};
 pub use crate::mode::Mode;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use tensorlift_ir::{
     clone_replace, Arg, DType, FunctionGraph, IntoArgs, NodeId, Op, ScalarProgram, SharedVar, Tensor, Var,
 };
@@ -199,6 +199,7 @@ impl FunctionBuilder {
             && g.outputs().len() == 1
             && g.outputs().iter().all(|&o| g.ty(o).dtype == DType::F64)
             && self.inputs.iter().all(|v| v.dtype() == DType::F64);
+        let n_targets = targets.len();
         Function {
             plain_f64,
             reads: SharedReads { nodes, vars },
@@ -211,6 +212,7 @@ impl FunctionBuilder {
             allow_input_downcast: self.allow_input_downcast,
             profile: self.profile.then(Arc::default),
             pool: Arc::default(),
+            spares: (0..n_targets).map(|_| Mutex::default()).collect(),
         }
     }
 }
@@ -237,6 +239,9 @@ pub struct Function {
     /// The storage of dead intermediates, kept across calls (`crate::pool`); shared by the
     /// clones of this function, freed with the last.
     pool: Arc<crate::pool::BufferPool>,
+    /// Per update target, a buffer the next update may be written into: the value the last
+    /// update replaced (used only when nothing else holds it by then). Shared by clones.
+    spares: Arc<[Mutex<Option<Tensor>>]>,
 }
 
 /// The `Op::Shared` nodes of a graph and their variables (`nodes[k]` reads `vars[k]`).
@@ -361,10 +366,16 @@ impl Function {
             let snapshot = SharedVar::snapshot(&self.reads.vars);
             let shared: Vec<(NodeId, Tensor)> =
                 self.reads.nodes.iter().copied().zip(snapshot.values().cloned()).collect();
-            let mut results = self.run(&values, &shared, sinks.as_deref_mut())?;
             if self.targets.is_empty() {
-                return Ok(results);
+                return self.run(&values, &shared, sinks.as_deref_mut(), &mut []);
             }
+            // In-place updates: each update value is written into a spare buffer of its
+            // variable (a value an earlier call replaced, that nothing holds any more), so
+            // a training loop allocates nothing for its parameters. No reader ever sees the
+            // buffer being written: it is published only by the commit below.
+            let mut spares = if self.mode == Mode::Jit { self.take_spares() } else { Vec::new() };
+            let mut results = self.run(&values, &shared, sinks.as_deref_mut(), &mut spares)?;
+            drop(spares);
             let updates = results.split_off(self.n_outputs);
             // All-or-nothing: check every update value before writing any.
             for (cell, v) in self.targets.iter().zip(&updates) {
@@ -378,7 +389,11 @@ impl Function {
                 }
             }
             let writes = self.targets.iter().cloned().zip(updates).collect();
-            if SharedVar::commit(&snapshot, writes).map_err(|e| Error::Update(e.to_string()))? {
+            let committed =
+                SharedVar::commit_replacing(&snapshot, writes).map_err(|e| Error::Update(e.to_string()))?;
+            if let Some(replaced) = committed {
+                drop((shared, snapshot));
+                self.keep_spares(replaced);
                 return Ok(results);
             }
         }
@@ -391,46 +406,63 @@ impl Function {
         values: &[Tensor],
         shared: &[(NodeId, Tensor)],
         sinks: Option<&mut [Tensor]>,
+        spares: &mut [Option<Tensor>],
     ) -> Result<Vec<Tensor>> {
         let profile = self.profile.as_deref();
         let scalar = match (&self.compiled.scalar, self.mode, &sinks, profile) {
             (Some(path), Mode::Jit, None, None) => path.run(values),
             _ => None,
         };
+        if let Some(results) = scalar {
+            return Ok(results);
+        }
         let opts =
             crate::interp::RunOptions { check: self.mode == Mode::Debug, pool: Some(&self.pool), profile };
-        match (scalar, sinks) {
-            (Some(results), _) => Ok(results),
-            (None, None) => {
-                self.compiled.interp.run_into(&self.compiled.graph, values, shared, &mut [], opts)
+        let graph = &self.compiled.graph;
+        let has_spares = spares.iter().any(Option::is_some);
+        let Some(outs) = sinks else {
+            if !has_spares {
+                return self.compiled.interp.run_into(graph, values, shared, &mut [], opts);
             }
-            (None, Some(outs)) => {
-                let mut offered: Vec<Option<&mut Tensor>> = outs.iter_mut().map(Some).collect();
-                let results = self.compiled.interp.run_into(
-                    &self.compiled.graph,
-                    values,
-                    shared,
-                    &mut offered,
-                    opts,
-                )?;
-                // Outputs not written in place are copied, after checking they fit.
-                for (k, (out, r)) in outs.iter_mut().zip(&results).enumerate() {
-                    if out.dtype() != r.dtype() || out.shape() != r.shape() {
-                        return Err(Error::Usage(format!(
-                            "call_into: output {k} of {} is {} of shape {:?}; the array given is {} of shape {:?}",
-                            self.name,
-                            r.dtype(),
-                            r.shape(),
-                            out.dtype(),
-                            out.shape()
-                        )));
-                    }
-                    if !out.shares_data(r) {
-                        out.assign(r)?;
-                    }
-                }
-                Ok(results)
+            // Outputs into new arrays; update values into the spare buffers.
+            let mut offered: Vec<Option<&mut Tensor>> = (0..self.n_outputs).map(|_| None).collect();
+            offered.extend(spares.iter_mut().map(Option::as_mut));
+            return self.compiled.interp.run_into(graph, values, shared, &mut offered, opts);
+        };
+        let mut offered: Vec<Option<&mut Tensor>> = outs.iter_mut().map(Some).collect();
+        if has_spares {
+            offered.extend(spares.iter_mut().map(Option::as_mut));
+        }
+        let results = self.compiled.interp.run_into(graph, values, shared, &mut offered, opts)?;
+        // Outputs not written in place are copied, after checking they fit.
+        for (k, (out, r)) in outs.iter_mut().zip(&results).enumerate() {
+            if out.dtype() != r.dtype() || out.shape() != r.shape() {
+                return Err(Error::Usage(format!(
+                    "call_into: output {k} of {} is {} of shape {:?}; the array given is {} of shape {:?}",
+                    self.name,
+                    r.dtype(),
+                    r.shape(),
+                    out.dtype(),
+                    out.shape()
+                )));
             }
+            if !out.shares_data(r) {
+                out.assign(r)?;
+            }
+        }
+        Ok(results)
+    }
+
+    /// The spare buffers of the updated variables that nothing else holds any more, taken
+    /// out of the function (one per update target, `None` where there is none).
+    fn take_spares(&self) -> Vec<Option<Tensor>> {
+        self.spares.iter().map(|slot| lock(slot).take().filter(Tensor::is_unique)).collect()
+    }
+
+    /// Keeps the values an update replaced as the next call's spare buffers.
+    fn keep_spares(&self, replaced: Vec<Tensor>) {
+        for (slot, old) in self.spares.iter().zip(replaced) {
+            *lock(slot) = Some(old);
         }
     }
 
@@ -576,4 +608,10 @@ impl Function {
             .ids()
             .any(|id| matches!(&self.compiled.graph.node(id).op, Op::Shared(s) if s == v))
     }
+}
+
+/// Locks a spare-buffer slot; a panic while it was held leaves an `Option` that is still
+/// whole, so poisoning is ignored.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -209,7 +209,7 @@ impl NativeKernels {
         sink: Option<&mut Tensor>,
     ) -> Option<Result<Tensor, ValueError>> {
         if self.matmul && matches!(op, Op::Dot | Op::Gemm) {
-            return crate::matmul::eval(op, inputs, out_ty.dtype).map(Ok);
+            return crate::matmul::eval(op, inputs, out_ty.dtype, sink).map(Ok);
         }
         let kernel = self.kernels.get(id.index())?.as_ref()?;
         let name = match op {

@@ -18,7 +18,7 @@
 //! matrix elements), which cannot win back waking a second one.
 
 use kernels::zero;
-use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Ix1, Ix2};
+use ndarray::{ArcArray, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Ix1, Ix2, IxDyn};
 use tensorlift_ir::kernels::KernelInput;
 use tensorlift_ir::{DType, Op, Tensor, ValueError};
 
@@ -158,8 +158,15 @@ struct Epilogue<'a> {
     bias: Option<&'a Tensor>,
 }
 
-/// The result of `op` (`Dot` or `Gemm`) on float matrices, or `None` for the reference.
-pub(crate) fn eval(op: &Op, inputs: &[KernelInput<'_>], out: DType) -> Option<Tensor> {
+/// The result of `op` (`Dot` or `Gemm`) on float matrices, or `None` for the reference;
+/// written into `sink` when it has the result's dtype and shape, is contiguous and nothing
+/// else holds it (the result then shares its data).
+pub(crate) fn eval(
+    op: &Op,
+    inputs: &[KernelInput<'_>],
+    out: DType,
+    sink: Option<&mut Tensor>,
+) -> Option<Tensor> {
     let (x, y, epi) = match op {
         Op::Dot => (inputs[0].value, inputs[1].value, Epilogue { alpha: 1.0, beta: 0.0, bias: None }),
         Op::Gemm => {
@@ -177,38 +184,44 @@ pub(crate) fn eval(op: &Op, inputs: &[KernelInput<'_>], out: DType) -> Option<Te
         return None;
     }
     match out {
-        DType::F64 => product::<f64>(x, y, &epi),
-        DType::F32 => product::<f32>(x, y, &epi),
+        DType::F64 => product::<f64>(x, y, &epi, sink),
+        DType::F32 => product::<f32>(x, y, &epi, sink),
         _ => None,
     }
 }
 
-fn product<T: MatElem>(x: &Tensor, y: &Tensor, epi: &Epilogue<'_>) -> Option<Tensor> {
+fn product<T: MatElem>(
+    x: &Tensor,
+    y: &Tensor,
+    epi: &Epilogue<'_>,
+    sink: Option<&mut Tensor>,
+) -> Option<Tensor> {
     let (xa, ya) = (x.array::<T>().ok()?, y.array::<T>().ok()?);
     let alpha = T::from_f64(epi.alpha);
     let beta = T::from_f64(epi.beta);
-    let mut c = match (xa.ndim(), ya.ndim()) {
+    let shape = match (xa.ndim(), ya.ndim()) {
+        (2, 2) => vec![xa.shape()[0], ya.shape()[1]],
+        (2, 1) => vec![xa.shape()[0]],
+        (1, 2) => vec![ya.shape()[1]],
+        _ => return None,
+    };
+    let mut out = Out::new(&shape, epi, beta, sink)?;
+    let mut c = out.view();
+    match (xa.ndim(), ya.ndim()) {
         (2, 2) => {
             let (a, b) = (xa.into_dimensionality::<Ix2>().ok()?, ya.into_dimensionality::<Ix2>().ok()?);
-            let mut c = start::<T>(&[a.nrows(), b.ncols()], epi, beta)?;
             gemm(alpha, a, b, beta, c.view_mut().into_dimensionality::<Ix2>().ok()?).ok()?;
-            c
         }
         (2, 1) => {
             let (a, v) = (xa.into_dimensionality::<Ix2>().ok()?, ya.into_dimensionality::<Ix1>().ok()?);
-            let mut c = start::<T>(&[a.nrows()], epi, beta)?;
             gemv(alpha, a, v, beta, c.view_mut().into_dimensionality::<Ix1>().ok()?).ok()?;
-            c
         }
-        (1, 2) => {
+        _ => {
             // v·B = Bᵀ·v: B's transposed view, no copy.
             let (v, b) = (xa.into_dimensionality::<Ix1>().ok()?, ya.into_dimensionality::<Ix2>().ok()?);
-            let mut c = start::<T>(&[b.ncols()], epi, beta)?;
             gemv(alpha, b.reversed_axes(), v, beta, c.view_mut().into_dimensionality::<Ix1>().ok()?).ok()?;
-            c
         }
-        _ => return None,
-    };
+    }
     if beta == zero::<T>() {
         if let Some(z) = epi.bias {
             // The kernels never read the output with beta = 0; the reference computes
@@ -219,7 +232,58 @@ fn product<T: MatElem>(x: &Tensor, y: &Tensor, epi: &Epilogue<'_>) -> Option<Ten
             ndarray::Zip::from(&mut c).and(&z).for_each(|c, &z| *c = beta * z + *c);
         }
     }
-    Some(T::wrap(c.into_shared()))
+    Some(out.finish())
+}
+
+/// Where a product is written: a new array, or the caller's sink.
+enum Out<'s, T> {
+    New(ndarray::ArrayD<T>),
+    Sink(&'s mut ArcArray<T, IxDyn>),
+}
+
+impl<'s, T: MatElem> Out<'s, T> {
+    /// The output of `shape` holding the bias broadcast (or zeros, see [`start`]): the
+    /// sink when it fits (its own contiguous memory, nothing else holding it), else new.
+    fn new(shape: &[usize], epi: &Epilogue<'_>, beta: T, sink: Option<&'s mut Tensor>) -> Option<Self> {
+        if let Some(a) = sink.and_then(T::array_mut) {
+            if a.shape() == shape && a.is_standard_layout() && a.is_unique() {
+                fill_start(a.view_mut(), epi, beta)?;
+                return Some(Out::Sink(a));
+            }
+        }
+        start(shape, epi, beta).map(Out::New)
+    }
+
+    fn view(&mut self) -> ndarray::ArrayViewMutD<'_, T> {
+        match self {
+            Out::New(a) => a.view_mut(),
+            Out::Sink(a) => a.view_mut(),
+        }
+    }
+
+    fn finish(self) -> Tensor {
+        match self {
+            Out::New(a) => T::wrap(a.into_shared()),
+            Out::Sink(a) => T::wrap(a.clone()),
+        }
+    }
+}
+
+/// Writes the start of a product into `c` (see [`start`]).
+fn fill_start<T: MatElem>(mut c: ndarray::ArrayViewMutD<'_, T>, epi: &Epilogue<'_>, beta: T) -> Option<()> {
+    match epi.bias {
+        Some(z) if beta != zero::<T>() => {
+            let z = z.array::<T>().ok()?;
+            let dim = c.raw_dim();
+            c.assign(&z.broadcast(dim)?);
+        }
+        Some(z) => {
+            z.array::<T>().ok()?.broadcast(c.raw_dim())?;
+            c.fill(zero::<T>());
+        }
+        None => c.fill(zero::<T>()),
+    }
+    Some(())
 }
 
 /// The output before the product: the bias broadcast to `shape` (or zeros, when `beta` is 0
