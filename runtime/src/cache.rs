@@ -44,8 +44,8 @@ pub(crate) struct Compiled {
     pub(crate) trace: RewriteTrace,
     /// The executor, with native kernels in `Mode::Jit` and `Mode::Debug`.
     pub(crate) interp: Interpreter,
-    /// The whole graph as native scalar programs, for all-0-d functions in `Mode::Jit`.
-    pub(crate) scalar: Option<crate::scalar::ScalarPath>,
+    /// The fast call path, for a graph that is one native step in `Mode::Jit`.
+    pub(crate) fast: Option<crate::fast::FastPath>,
 }
 
 /// Counters of the JIT cache since the process started (or the last [`clear_cache`]).
@@ -215,13 +215,19 @@ pub(crate) fn compiled(graph: FunctionGraph, opt: &OptConfig, mode: Mode) -> Res
         Mode::Interp => Interpreter::new(&optimized.graph),
         Mode::Jit | Mode::Debug => Interpreter::with_native(&optimized.graph),
     };
-    let scalar = if mode == Mode::Jit { crate::scalar::ScalarPath::new(&optimized.graph) } else { None };
+    let fast = match mode {
+        Mode::Jit => {
+            let scalar = crate::scalar::ScalarPath::new(&optimized.graph);
+            crate::fast::FastPath::new(&optimized.graph, interp.native(), scalar)
+        }
+        Mode::Interp | Mode::Debug => None,
+    };
     let compiled = Arc::new(Compiled {
         user_graph: graph,
         graph: optimized.graph,
         trace: optimized.trace,
         interp,
-        scalar,
+        fast,
     });
     let mut table = lock(&c.graphs);
     table.tick += 1;

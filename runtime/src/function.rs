@@ -193,14 +193,21 @@ impl FunctionBuilder {
             .unzip();
         let plain_f64 = self.mode == Mode::Jit
             && !self.profile
-            && compiled.scalar.is_some()
+            && compiled.fast.as_ref().is_some_and(|p| p.scalar().is_some())
             && targets.is_empty()
             && vars.is_empty()
             && g.outputs().len() == 1
             && g.outputs().iter().all(|&o| g.ty(o).dtype == DType::F64)
             && self.inputs.iter().all(|v| v.dtype() == DType::F64);
         let n_targets = targets.len();
+        // The fast path skips the snapshot and the profile: only without shared variables.
+        let fast = self.mode == Mode::Jit
+            && !self.profile
+            && compiled.fast.is_some()
+            && targets.is_empty()
+            && vars.is_empty();
         Function {
+            fast,
             plain_f64,
             reads: SharedReads { nodes, vars },
             name: self.name,
@@ -213,6 +220,7 @@ impl FunctionBuilder {
             profile: self.profile.then(Arc::default),
             pool: Arc::default(),
             spares: (0..n_targets).map(|_| Mutex::default()).collect(),
+            last: Arc::default(),
         }
     }
 }
@@ -234,6 +242,8 @@ pub struct Function {
     allow_input_downcast: bool,
     /// `call_f64` applies: float64 numbers in, one float64 number out, one native program.
     plain_f64: bool,
+    /// `call` tries the graph's fast path first (`crate::fast`).
+    fast: bool,
     /// The timings of a profiled function, shared by its clones.
     profile: Option<Arc<crate::profile::Profile>>,
     /// The storage of dead intermediates, kept across calls (`crate::pool`); shared by the
@@ -242,6 +252,8 @@ pub struct Function {
     /// Per update target, a buffer the next update may be written into: the value the last
     /// update replaced (used only when nothing else holds it by then). Shared by clones.
     spares: Arc<[Mutex<Option<Tensor>>]>,
+    /// The last output of the fast path, written again once the caller dropped it.
+    last: Arc<crate::recycle::Recycled>,
 }
 
 /// The `Op::Shared` nodes of a graph and their variables (`nodes[k]` reads `vars[k]`).
@@ -271,6 +283,16 @@ impl Function {
     /// Calls the function: one argument per input, converted to the input's dtype when
     /// that loses nothing. Returns one tensor per output; then applies the updates.
     pub fn call(&self, args: &[Arg]) -> Result<Vec<Tensor>> {
+        if self.fast {
+            let c = &*self.compiled;
+            let fast = c
+                .fast
+                .as_ref()
+                .and_then(|p| p.call(&c.graph, c.interp.native(), &self.inputs, args, &self.last));
+            if let Some(results) = fast {
+                return Ok(results);
+            }
+        }
         self.call_impl(args, None)
     }
 
@@ -289,7 +311,7 @@ impl Function {
                 got: args.len(),
             }));
         }
-        self.compiled.scalar.as_ref()?.run_f64(args).map(Ok)
+        self.compiled.fast.as_ref()?.scalar()?.run_f64(args).map(Ok)
     }
 
     /// Calls the function writing its outputs into `outputs`, arrays the caller owns (one
@@ -409,8 +431,9 @@ impl Function {
         spares: &mut [Option<Tensor>],
     ) -> Result<Vec<Tensor>> {
         let profile = self.profile.as_deref();
-        let scalar = match (&self.compiled.scalar, self.mode, &sinks, profile) {
-            (Some(path), Mode::Jit, None, None) => path.run(values),
+        let scalar = match (self.compiled.fast.as_ref().and_then(|p| p.scalar()), self.mode, &sinks, profile)
+        {
+            (Some(path), Mode::Jit, None, None) => path.run(values.len(), |k| values.get(k)),
             _ => None,
         };
         if let Some(results) = scalar {
@@ -566,7 +589,7 @@ impl Function {
             graph: self.compiled.graph.clone(),
             trace: self.compiled.trace.clone(),
             interp,
-            scalar: None,
+            fast: None,
         });
         Ok(())
     }

@@ -22,7 +22,7 @@ pub(crate) enum Layout<'a> {
 }
 
 /// The contiguous data of a float tensor as a kernel argument.
-fn slice_arg(t: &Tensor) -> Option<KernelArg<'_>> {
+pub(crate) fn slice_arg(t: &Tensor) -> Option<KernelArg<'_>> {
     match t {
         Tensor::F64(a) => Some(KernelArg::F64(a.as_slice()?)),
         Tensor::F32(a) => Some(KernelArg::F32(a.as_slice()?)),
@@ -68,4 +68,11 @@ pub(crate) fn layout<'a>(t: &'a Tensor, shape: &[usize]) -> Option<Layout<'a>> {
 pub(crate) trait Fill {
     /// Writes every element of `buf` when it returns `Some`.
     fn fill<T: tensorlift_ir::Element + Send>(&self, buf: &mut [MaybeUninit<T>]) -> Option<()>;
+}
+
+/// An initialized buffer seen as one the kernels may write.
+pub(crate) fn as_uninit<T>(s: &mut [T]) -> &mut [MaybeUninit<T>] {
+    // SAFETY: `MaybeUninit<T>` has `T`'s layout, and the kernels only ever write
+    // initialized values of `T` (never uninitialized bytes) through the returned slice.
+    unsafe { &mut *(s as *mut [T] as *mut [MaybeUninit<T>]) }
 }

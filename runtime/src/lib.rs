@@ -12,6 +12,8 @@
 //!   reversed views, broadcasting along any axes).
 //! - `reduce`: fused full reductions, chunk by chunk with blocked summation.
 //! - `scalar`: all-0-d functions run as native scalar programs, without the interpreter.
+//! - `fast`: the call path of a function that is one native step, straight from its arguments.
+//! - `recycle`: a function's last output, written again once the caller dropped it.
 //! - `threads`: how many threads large kernels are split over.
 //! - `verify_grad`: symbolic gradients checked against finite differences; `grad_report`:
 //!   what it measured.
@@ -29,6 +31,7 @@ pub mod cache;
 mod debug;
 pub mod dump;
 pub mod error;
+mod fast;
 pub mod function;
 pub mod grad_report;
 pub mod interp;
@@ -39,6 +42,7 @@ pub mod mode;
 pub mod native;
 pub mod pool;
 pub mod profile;
+mod recycle;
 pub mod reduce;
 mod scalar;
 mod strided;

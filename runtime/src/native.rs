@@ -9,7 +9,7 @@
 //! programs the JIT does not support and non-float inputs run the reference kernel.
 //! [`NativeRuns`] counts which path each run took.
 
-use crate::layout::{element, layout, Fill, Layout};
+use crate::layout::{as_uninit, element, layout, Fill, Layout};
 use crate::threads::in_parts;
 use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -127,6 +127,16 @@ impl NativeKernels {
             self.kernels.resize(id.index() + 1, None);
         }
         self.kernels[id.index()] = Some(Arc::new(kernel));
+    }
+
+    /// Counts a run over the fast layouts made outside this type (`crate::fast`).
+    pub(crate) fn count_contiguous(&self) {
+        self.runs.count(Some(Path::Contiguous));
+    }
+
+    /// The native kernel of node `id`, if it has one.
+    pub(crate) fn kernel(&self, id: NodeId) -> Option<&Arc<ElementwiseKernel>> {
+        self.kernels.get(id.index())?.as_ref()
     }
 
     /// True when node `id` has a native kernel.
@@ -462,13 +472,6 @@ fn fresh<T: TensorElement + Send + crate::pool::Pooled>(
     // SAFETY: a successful `fill` wrote every element of the first `n`.
     unsafe { out.set_len(n) };
     Some(Ok(T::wrap(ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(shape), out).ok()?.into_shared())))
-}
-
-/// An initialized buffer seen as one the kernels may write.
-fn as_uninit<T>(s: &mut [T]) -> &mut [MaybeUninit<T>] {
-    // SAFETY: `MaybeUninit<T>` has `T`'s layout, and the kernels only ever write
-    // initialized values of `T` (never uninitialized bytes) through the returned slice.
-    unsafe { &mut *(s as *mut [T] as *mut [MaybeUninit<T>]) }
 }
 
 /// The fast layouts' run: whole (`rows == false`) or row by row, each part's arguments

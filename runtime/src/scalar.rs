@@ -105,23 +105,48 @@ impl ScalarPath {
         Some(r[0])
     }
 
-    /// Computes every output from the (checked) 0-d input values.
-    pub(crate) fn run(&self, inputs: &[Tensor]) -> Option<Vec<Tensor>> {
+    /// [`run`](Self::run) for a program of one output, written into `out`'s kept tensor when
+    /// it can be.
+    pub(crate) fn run_recycled<'t>(
+        &self,
+        n: usize,
+        input: impl Fn(usize) -> Option<&'t Tensor>,
+        out: &crate::recycle::Recycled,
+    ) -> Option<Vec<Tensor>> {
+        let k = &self.kernel;
+        let mut args = [KernelArg::ScalarF64(0.0); 8];
+        if k.output_dtypes().len() != 1 || n > args.len() {
+            return self.run(n, input);
+        }
+        for (j, arg) in args[..n].iter_mut().enumerate() {
+            *arg = scalar_arg(input(j)?)?;
+        }
+        let args = &args[..n];
+        let t = match k.output_dtypes()[0] {
+            DType::F64 => out.produce::<f64>(&[], |buf| k.run_uninit(args, buf).ok()),
+            _ => out.produce::<f32>(&[], |buf| k.run_uninit(args, buf).ok()),
+        };
+        Some(vec![t?])
+    }
+
+    /// Computes every output from the `n` (checked) 0-d input values `input(k)`; `None`
+    /// when some input is missing or not a float.
+    pub(crate) fn run<'t>(
+        &self,
+        n: usize,
+        input: impl Fn(usize) -> Option<&'t Tensor>,
+    ) -> Option<Vec<Tensor>> {
         // Up to 8 arguments on the stack (this path is all call overhead).
         let mut stack = [KernelArg::ScalarF64(0.0); 8];
         let mut heap = Vec::new();
-        let args: &mut [KernelArg<'_>] = if inputs.len() <= stack.len() {
-            &mut stack[..inputs.len()]
+        let args: &mut [KernelArg<'_>] = if n <= stack.len() {
+            &mut stack[..n]
         } else {
-            heap.resize(inputs.len(), KernelArg::ScalarF64(0.0));
+            heap.resize(n, KernelArg::ScalarF64(0.0));
             &mut heap
         };
-        for (arg, t) in args.iter_mut().zip(inputs) {
-            *arg = match t {
-                Tensor::F64(a) => KernelArg::ScalarF64(*a.first()?),
-                Tensor::F32(a) => KernelArg::ScalarF32(*a.first()?),
-                _ => return None,
-            };
+        for (k, arg) in args.iter_mut().enumerate() {
+            *arg = scalar_arg(input(k)?)?;
         }
         let args = &*args;
         let k = &self.kernel;
@@ -167,5 +192,14 @@ impl ScalarPath {
                 })
                 .collect(),
         )
+    }
+}
+
+/// The value of a 0-d float tensor as a kernel argument.
+fn scalar_arg(t: &Tensor) -> Option<KernelArg<'static>> {
+    match t {
+        Tensor::F64(a) => Some(KernelArg::ScalarF64(*a.first()?)),
+        Tensor::F32(a) => Some(KernelArg::ScalarF32(*a.first()?)),
+        _ => None,
     }
 }
