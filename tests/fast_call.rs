@@ -1,0 +1,70 @@
+//! The fast call path (#16): a function that is one native step runs straight from its
+//! arguments, and its last output is written again only once the caller dropped it.
+
+use tensorlift as tl;
+
+fn f64s(t: &tl::Tensor) -> Vec<f64> {
+    t.to_f64_vec()
+}
+
+#[test]
+fn an_output_held_by_the_caller_never_changes() {
+    let x = tl::dvector("x");
+    let f = tl::function(&[&x], &[x.pow(2)]).unwrap();
+    let s = tl::dscalar("s");
+    let g = tl::function(&[&s], &[s.pow(2)]).unwrap();
+    let mut held = Vec::new();
+    let mut held_s = Vec::new();
+    for k in 0..5 {
+        let v = k as f64;
+        held.push(f.call1(vec![v, v + 1.0]).unwrap());
+        held_s.push(g.call1(v).unwrap());
+        // A result dropped at once: its storage may be written by the next call.
+        drop(f.call1(vec![-1.0, -2.0]).unwrap());
+        drop(g.call1(-3.0).unwrap());
+    }
+    for (k, (t, u)) in held.iter().zip(&held_s).enumerate() {
+        let v = k as f64;
+        assert_eq!(f64s(t), vec![v * v, (v + 1.0) * (v + 1.0)], "call {k}");
+        assert_eq!(f64s(u), vec![v * v], "call {k}");
+    }
+}
+
+#[test]
+fn a_dropped_output_is_written_again() {
+    let x = tl::dvector("x");
+    let f = tl::function(&[&x], &[&x * 3.0 + 1.0]).unwrap();
+    let first = f.call1(vec![1.0, 2.0, 3.0]).unwrap();
+    let addr = first.array::<f64>().unwrap().as_ptr() as usize;
+    drop(first);
+    let second = f.call1(vec![4.0, 5.0, 6.0]).unwrap();
+    assert_eq!(second.array::<f64>().unwrap().as_ptr() as usize, addr);
+    assert_eq!(f64s(&second), vec![13.0, 16.0, 19.0]);
+    // Held: the next call writes elsewhere.
+    let third = f.call1(vec![0.0, 0.0, 0.0]).unwrap();
+    assert_ne!(third.array::<f64>().unwrap().as_ptr() as usize, addr);
+    assert_eq!(f64s(&second), vec![13.0, 16.0, 19.0]);
+    assert_eq!(f64s(&third), vec![1.0, 1.0, 1.0]);
+}
+
+#[test]
+fn the_fast_path_gives_the_general_paths_results_and_errors() {
+    let x = tl::dvector("x");
+    let r = tl::tensor("r", tl::DType::F64, &[Some(1)]);
+    let y = tl::dvector("y");
+    let e = tl::exp(&x) * &r - &y / 2.0;
+    let jit = tl::function(&[&x, &r, &y], &[&e]).unwrap();
+    let interp = tl::Function::builder(&[&x, &r, &y], &[&e]).mode(tl::Mode::Interp).build().unwrap();
+    let args = tl::args![vec![0.5, -1.0, 2.0], vec![3.0], vec![1.0, 2.0, 3.0]];
+    let (a, b) = (jit.call(&args).unwrap(), interp.call(&args).unwrap());
+    for (u, v) in f64s(&a[0]).iter().zip(f64s(&b[0])) {
+        assert!((u - v).abs() <= 1e-15 * v.abs().max(1.0), "{u} vs {v}");
+    }
+    // A conversion (f32 data) and a length-one argument where the type does not broadcast
+    // go down the general path: converted, or reported with the inputs' names.
+    let conv = jit.call(&tl::args![vec![0.5f32, -1.0, 2.0], vec![3.0], vec![1.0, 2.0, 3.0]]).unwrap();
+    assert_eq!(f64s(&conv[0]), f64s(&a[0]));
+    let err = jit.call(&tl::args![vec![0.5], vec![3.0], vec![1.0, 2.0, 3.0]]).unwrap_err();
+    assert!(err.to_string().contains("x has shape [1]"), "{err}");
+    assert!(matches!(jit.call(&tl::args![vec![0.5]]), Err(tl::Error::Arity { .. })));
+}
