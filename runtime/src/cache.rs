@@ -21,9 +21,9 @@
 //! both levels (functions alive keep their kernels).
 
 use crate::error::Result;
-use crate::interp::Interpreter;
 use crate::kernel_cache;
 use crate::mode::Mode;
+use crate::plan::Plan;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -42,8 +42,9 @@ pub(crate) struct Compiled {
     pub(crate) graph: FunctionGraph,
     /// The rewrites that made it.
     pub(crate) trace: RewriteTrace,
-    /// The executor, with native kernels in `Mode::Jit` and `Mode::Debug`.
-    pub(crate) interp: Interpreter,
+    /// The plan a call runs: native kernels in `Mode::Jit` and `Mode::Debug`, the
+    /// reference kernels in `Mode::Interp`.
+    pub(crate) plan: Plan,
     /// The fast call path, for a graph that is one native step in `Mode::Jit`.
     pub(crate) fast: Option<crate::fast::FastPath>,
 }
@@ -211,24 +212,19 @@ pub(crate) fn compiled(graph: FunctionGraph, opt: &OptConfig, mode: Mode) -> Res
     // Compile outside the lock: other threads keep building other functions meanwhile (two
     // threads building the same new graph both compile it; the second insert wins).
     let optimized = optimize(&graph, opt)?;
-    let interp = match mode {
-        Mode::Interp => Interpreter::new(&optimized.graph),
-        Mode::Jit | Mode::Debug => Interpreter::with_native(&optimized.graph),
+    let plan = match mode {
+        Mode::Interp => Plan::reference(&optimized.graph),
+        Mode::Jit | Mode::Debug => Plan::compile(&optimized.graph),
     };
     let fast = match mode {
         Mode::Jit => {
             let scalar = crate::scalar::ScalarPath::new(&optimized.graph);
-            crate::fast::FastPath::new(&optimized.graph, interp.native(), scalar)
+            crate::fast::FastPath::new(&optimized.graph, plan.native(), scalar)
         }
         Mode::Interp | Mode::Debug => None,
     };
-    let compiled = Arc::new(Compiled {
-        user_graph: graph,
-        graph: optimized.graph,
-        trace: optimized.trace,
-        interp,
-        fast,
-    });
+    let compiled =
+        Arc::new(Compiled { user_graph: graph, graph: optimized.graph, trace: optimized.trace, plan, fast });
     let mut table = lock(&c.graphs);
     table.tick += 1;
     let tick = table.tick;

@@ -90,7 +90,7 @@ impl Function {
     pub fn dump(&self, stage: Stage) -> Result<String> {
         let c = &self.compiled;
         let n_outputs = self.outputs().len();
-        let kernels = || c.interp.native().kernels(&c.graph);
+        let kernels = || c.plan.native().kernels(&c.graph);
         let per_kernel = |text: &dyn Fn(&tensorlift_jit::ElementwiseKernel) -> Result<String>| {
             let mut out = String::new();
             for (k, (node, kernel)) in kernels().into_iter().enumerate() {
@@ -108,7 +108,7 @@ impl Function {
             Stage::Graph => Ok(graph_text(&c.user_graph, n_outputs)),
             Stage::Optimized => Ok(graph_text(&c.graph, n_outputs)),
             Stage::Trace => Ok(c.trace.to_string()),
-            Stage::Schedule => Ok(c.interp.schedule_text(&c.graph)),
+            Stage::Schedule => Ok(c.plan.schedule_text(&c.graph)),
             Stage::Clif => per_kernel(&|k| Ok(k.clif().to_string())),
             Stage::ClifOpt => per_kernel(&|k| k.optimized_clif().map_err(jit)),
             Stage::Asm => per_kernel(&|k| k.disassembly().map_err(jit)),

@@ -288,7 +288,7 @@ impl Function {
             let fast = c
                 .fast
                 .as_ref()
-                .and_then(|p| p.call(&c.graph, c.interp.native(), &self.inputs, args, &self.last));
+                .and_then(|p| p.call(&c.graph, c.plan.native(), &self.inputs, args, &self.last));
             if let Some(results) = fast {
                 return Ok(results);
             }
@@ -440,23 +440,23 @@ impl Function {
             return Ok(results);
         }
         let opts =
-            crate::interp::RunOptions { check: self.mode == Mode::Debug, pool: Some(&self.pool), profile };
+            crate::plan::RunOptions { check: self.mode == Mode::Debug, pool: Some(&self.pool), profile };
         let graph = &self.compiled.graph;
         let has_spares = spares.iter().any(Option::is_some);
         let Some(outs) = sinks else {
             if !has_spares {
-                return self.compiled.interp.run_into(graph, values, shared, &mut [], opts);
+                return self.compiled.plan.run_into(graph, values, shared, &mut [], opts);
             }
             // Outputs into new arrays; update values into the spare buffers.
             let mut offered: Vec<Option<&mut Tensor>> = (0..self.n_outputs).map(|_| None).collect();
             offered.extend(spares.iter_mut().map(Option::as_mut));
-            return self.compiled.interp.run_into(graph, values, shared, &mut offered, opts);
+            return self.compiled.plan.run_into(graph, values, shared, &mut offered, opts);
         };
         let mut offered: Vec<Option<&mut Tensor>> = outs.iter_mut().map(Some).collect();
         if has_spares {
             offered.extend(spares.iter_mut().map(Option::as_mut));
         }
-        let results = self.compiled.interp.run_into(graph, values, shared, &mut offered, opts)?;
+        let results = self.compiled.plan.run_into(graph, values, shared, &mut offered, opts)?;
         // Outputs not written in place are copied, after checking they fit.
         for (k, (out, r)) in outs.iter_mut().zip(&results).enumerate() {
             if out.dtype() != r.dtype() || out.shape() != r.shape() {
@@ -582,13 +582,14 @@ impl Function {
     pub fn replace_native_kernel(&mut self, node: NodeId, program: &ScalarProgram) -> Result<()> {
         let kernel = tensorlift_jit::compile_elementwise(program)
             .map_err(|source| Error::Jit { context: "replace_native_kernel", source: Box::new(source) })?;
-        let mut interp = self.compiled.interp.clone();
-        interp.native_mut().replace(node, kernel);
+        let mut native = self.compiled.plan.clone().into_native();
+        native.replace(node, kernel);
+        let plan = crate::plan::Plan::with_kernels(&self.compiled.graph, native);
         self.compiled = Arc::new(Compiled {
             user_graph: self.compiled.user_graph.clone(),
             graph: self.compiled.graph.clone(),
             trace: self.compiled.trace.clone(),
-            interp,
+            plan,
             fast: None,
         });
         Ok(())
@@ -603,7 +604,7 @@ impl Function {
 
     /// Number of fused nodes running as native code (0 unless `Mode::Jit`).
     pub fn native_kernel_count(&self) -> usize {
-        self.compiled.interp.native().len()
+        self.compiled.plan.native().len()
     }
 
     /// How often this function's native elementwise kernels ran, by the path the layout of
@@ -611,12 +612,12 @@ impl Function {
     /// to the compiled graph, which functions built from the same graph share (the JIT
     /// cache), and cover every call since it was compiled.
     pub fn native_runs(&self) -> crate::NativeRuns {
-        self.compiled.interp.native().runs()
+        self.compiled.plan.native().runs()
     }
 
     /// The Cranelift IR of each native kernel, with the node it computes (`Mode::Jit`).
     pub fn clif(&self) -> Vec<(String, String)> {
-        self.compiled.interp.native().clif(&self.compiled.graph)
+        self.compiled.plan.native().clif(&self.compiled.graph)
     }
 
     /// The execution mode.

@@ -3,7 +3,9 @@
 //! - `function`: `function(&inputs, &outputs)` and `Function::builder` (updates, givens,
 //!   mode, name), argument checking, all-or-nothing updates of shared variables.
 //! - `mode`: `Mode`, how a compiled function runs.
-//! - `interp`: the op-by-op interpreter over a `FunctionGraph`.
+//! - `plan`: the compiled plan, the steps a call runs, each decided when the function is
+//!   built; its executor.
+//! - `interp`: the op-by-op reference interpreter (`Mode::Interp`): the plan of reference kernels.
 //! - `matmul`: float `dot`/`gemm` with the rows split over the threads (`Mode::Jit`).
 //! - `native`: fused nodes compiled to native code by the JIT (`Mode::Jit`), and their fast
 //!   layouts (contiguous inputs, single values, bias rows, columns).
@@ -40,6 +42,7 @@ mod layout;
 pub mod matmul;
 pub mod mode;
 pub mod native;
+pub mod plan;
 pub mod pool;
 pub mod profile;
 mod recycle;
@@ -56,6 +59,7 @@ pub use function::{function, Function, FunctionBuilder, OnUnusedInput};
 pub use interp::Interpreter;
 pub use mode::Mode;
 pub use native::NativeRuns;
+pub use plan::{How, Plan};
 pub use pool::BufferStats;
 pub use tensorlift_opt::{OptConfig, Phase, PhaseStats, RewriteTrace, TraceEntry};
 pub use threads::{num_threads, set_num_threads};

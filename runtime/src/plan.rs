@@ -1,0 +1,380 @@
+//! The compiled plan: what a call runs, decided once when the function is built. Each step
+//! computes one node of the optimized graph, and how is part of the step — a native
+//! elementwise kernel, a multi-output kernel, a fused reduction, a matrix product, a view,
+//! or the reference kernel for what has no native path — with the values that die after
+//! it (their storage goes back to the function's pool). A call checks nothing more and
+//! decides nothing more: it runs the steps. `Stage::Schedule` prints the plan itself.
+//!
+//! The op-by-op reference interpreter (`crate::interp`, `Mode::Interp`) is the plan whose
+//! every step is the reference kernel: one loop, two configurations. A multi-output
+//! composite computes all its outputs at once; `CompositeOutput` steps read them. Views
+//! stay views (no needless copies).
+
+use crate::error::{Error, Result};
+use crate::pool::BufferPool;
+use std::borrow::Cow;
+use std::fmt::Write as _;
+use std::sync::Arc;
+use tensorlift_ir::kernels::{self, KernelInput};
+use tensorlift_ir::{FunctionGraph, NodeId, Op, Tensor};
+
+/// Levels of the failing expression an error message shows.
+const ERROR_DEPTH: usize = 4;
+
+/// How `Plan::run_into` runs a graph.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct RunOptions<'a> {
+    /// Compare every native result with the reference kernel (`Mode::Debug`).
+    pub check: bool,
+    /// Where dead intermediates' storage goes, to be reused by later nodes and calls.
+    pub pool: Option<&'a Arc<BufferPool>>,
+    /// Where each node's time is added (a profiled function).
+    pub profile: Option<&'a crate::profile::Profile>,
+}
+
+/// How a step computes its node, decided when the plan is built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum How {
+    /// A graph input: the argument.
+    Input,
+    /// A constant of the graph.
+    Constant,
+    /// A shared variable, read at the call's snapshot.
+    Shared,
+    /// Output `index` (`1..`) of a multi-output kernel, computed by its step.
+    Output(usize),
+    /// A native elementwise kernel (a `Composite`, or a lone elementwise op).
+    Kernel,
+    /// A native kernel writing every output of a multi-output `Composite` in one pass.
+    Kernels,
+    /// A native fused reduction (the temporary never materialized where the layout allows).
+    Reduce,
+    /// The threaded matrix kernel (`crate::matmul`).
+    Matmul,
+    /// A view of its input (the reference kernel, which copies nothing).
+    View,
+    /// The reference kernel.
+    Reference,
+}
+
+/// One step of a plan.
+#[derive(Clone, Debug)]
+struct Step {
+    id: NodeId,
+    how: How,
+    /// Values whose last reader is this step (not outputs).
+    frees: Vec<NodeId>,
+}
+
+/// A graph compiled into the steps a call runs.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// Native kernels by node (`Mode::Jit`, `Mode::Debug`); empty for the interpreter.
+    native: crate::native::NativeKernels,
+    steps: Vec<Step>,
+    names: Vec<String>,
+}
+
+impl Plan {
+    /// The reference plan of `g`: every computing step runs the reference kernel.
+    pub fn reference(g: &FunctionGraph) -> Plan {
+        Plan::with_kernels(g, crate::native::NativeKernels::default())
+    }
+
+    /// The plan of `g` with its fused nodes compiled to native code (`Mode::Jit`).
+    pub fn compile(g: &FunctionGraph) -> Plan {
+        Plan::with_kernels(g, crate::native::NativeKernels::compile(g))
+    }
+
+    /// The plan of `g` running `native`'s kernels where they apply.
+    pub(crate) fn with_kernels(g: &FunctionGraph, native: crate::native::NativeKernels) -> Plan {
+        let order = g.toposort();
+        let mut last = vec![usize::MAX; g.len()];
+        for (k, &id) in order.iter().enumerate() {
+            for &i in &g.node(id).inputs {
+                last[i.index()] = k;
+            }
+        }
+        let mut frees = vec![Vec::new(); order.len()];
+        for id in g.ids() {
+            let k = last[id.index()];
+            if k != usize::MAX && !g.outputs().contains(&id) {
+                frees[k].push(id);
+            }
+        }
+        let steps = order
+            .iter()
+            .zip(frees)
+            .map(|(&id, frees)| Step { id, how: how(g, id, &native), frees })
+            .collect();
+        let names = g.ids().map(|id| g.describe(id)).collect();
+        Plan { native, steps, names }
+    }
+
+    /// How each step computes its node, in order.
+    pub fn steps(&self) -> impl Iterator<Item = (NodeId, How)> + '_ {
+        self.steps.iter().map(|s| (s.id, s.how))
+    }
+
+    /// The plan as text: one line per step, in order — the value it computes, how
+    /// (`native` kernel, `native reduce` without the temporary where the layout allows,
+    /// `matmul`, `view`, `reference` kernel, or an input, constant, shared variable or
+    /// output of a multi-output kernel), its inputs, and the values that die after it (their
+    /// storage goes back to the pool).
+    pub fn schedule_text(&self, g: &FunctionGraph) -> String {
+        let mut out = String::new();
+        for step in &self.steps {
+            let (id, node) = (step.id, g.node(step.id));
+            let how = match (step.how, &node.op) {
+                (How::Input, _) => "input".to_string(),
+                (How::Constant, _) => "constant".to_string(),
+                (How::Shared, _) => "shared".to_string(),
+                (How::Output(index), _) => format!("output {index} of {}", node.inputs[0]),
+                (How::Reduce, Op::FusedReduce { op, .. }) => format!("native reduce {}", op.name()),
+                (How::Kernels, Op::Composite(p)) => format!("native composite ({} outputs)", p.n_outputs()),
+                (_, Op::Composite(p)) if p.n_outputs() > 1 => {
+                    format!("reference composite ({} outputs)", p.n_outputs())
+                }
+                (How::Kernel, Op::Elemwise(s)) => format!("native {}", s.name()),
+                (How::Kernel, _) => "native composite".to_string(),
+                (How::Matmul, op) => format!("matmul {}", op.name()),
+                (How::View, op) => format!("view {}", op.name()),
+                (_, op) => format!("reference {}", op.name()),
+            };
+            let args: Vec<String> = node.inputs.iter().map(|i| i.to_string()).collect();
+            let args = match step.how {
+                _ if args.is_empty() => String::new(),
+                How::Output(_) => String::new(),
+                _ => format!("({})", args.join(", ")),
+            };
+            let _ = write!(out, "{id} = {how}{args} : {}", g.ty(id));
+            if !step.frees.is_empty() {
+                let dead: Vec<String> = step.frees.iter().map(|d| d.to_string()).collect();
+                let _ = write!(out, "  ; frees {}", dead.join(", "));
+            }
+            out.push('\n');
+        }
+        let outs: Vec<String> = g.outputs().iter().map(|o| o.to_string()).collect();
+        let _ = writeln!(out, "return {}", outs.join(", "));
+        out
+    }
+
+    /// The native kernels (empty for the pure interpreter).
+    pub fn native(&self) -> &crate::native::NativeKernels {
+        &self.native
+    }
+
+    /// The native kernels, to replace one (a test hook of `Function`: rebuild the plan
+    /// with [`with_kernels`](Self::with_kernels) after).
+    pub(crate) fn into_native(self) -> crate::native::NativeKernels {
+        self.native
+    }
+
+    /// Evaluates the graph: `inputs[k]` is the value of graph input `k` (already checked
+    /// against its type). Returns one value per graph output.
+    pub fn run(&self, g: &FunctionGraph, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+        self.run_checked(g, inputs, false)
+    }
+
+    /// Like [`run`](Self::run); with `check`, every node computed natively is computed by
+    /// its reference kernel too and the two compared (`Mode::Debug`).
+    pub fn run_checked(&self, g: &FunctionGraph, inputs: &[Tensor], check: bool) -> Result<Vec<Tensor>> {
+        self.run_into(g, inputs, &[], &mut [], RunOptions { check, ..RunOptions::default() })
+    }
+
+    /// Like [`run_checked`](Self::run_checked), with the values of shared variables read
+    /// beforehand: `shared` gives the value of some `Op::Shared` nodes (a snapshot read at
+    /// one instant), and the others are read when reached. `sinks[k]`, when given, is offered to the
+    /// native kernel of graph output `k` to write its result in place (the returned tensor
+    /// then shares its data). The caller copies the outputs computed elsewhere. With a
+    /// `pool`, dead intermediates go to it and native results come from it.
+    pub(crate) fn run_into(
+        &self,
+        g: &FunctionGraph,
+        inputs: &[Tensor],
+        shared: &[(NodeId, Tensor)],
+        sinks: &mut [Option<&mut Tensor>],
+        opts: RunOptions<'_>,
+    ) -> Result<Vec<Tensor>> {
+        let RunOptions { check, pool, profile } = opts;
+        let pool = pool.filter(|_| !self.native.is_empty());
+        let _pool = pool.map(crate::pool::enter);
+        let mut values: Vec<Option<Cow<'_, Tensor>>> = vec![None; g.len()];
+        // The outputs `1..` of each multi-output composite, until the composite dies (sized
+        // on first use: most graphs have none).
+        let mut extras: Vec<Vec<Tensor>> = Vec::new();
+        for (k, &id) in g.inputs().iter().enumerate() {
+            values[id.index()] = Some(Cow::Borrowed(&inputs[k]));
+        }
+        for (id, t) in shared {
+            values[id.index()] = Some(Cow::Borrowed(t));
+        }
+        for step in &self.steps {
+            let (id, node) = (step.id, g.node(step.id));
+            let started = profile.map(|_| std::time::Instant::now());
+            let value = match (step.how, &node.op) {
+                (How::Input, _) => None,
+                (How::Constant, Op::Constant(t)) => Some(Cow::Borrowed(&**t)),
+                (How::Shared, _) if values[id.index()].is_some() => None,
+                (How::Shared, Op::Shared(s)) => Some(Cow::Owned(s.get())),
+                (How::Output(index), _) => {
+                    let extra = extras.get(node.inputs[0].index()).and_then(|e| e.get(index - 1));
+                    let t = extra.cloned().ok_or_else(|| Error::Eval {
+                        node: tensorlift_ir::pp_graph_depth(g, id, ERROR_DEPTH),
+                        source: tensorlift_ir::ValueError::invalid(
+                            "composite_output",
+                            "its composite has no such output",
+                        ),
+                    })?;
+                    Some(Cow::Owned(t))
+                }
+                (how, op) => {
+                    let ins: Vec<KernelInput<'_>> = node
+                        .inputs
+                        .iter()
+                        .map(|&i| KernelInput {
+                            value: values[i.index()].as_deref().expect("inputs computed first"),
+                            ty: g.ty(i),
+                            name: &self.names[i.index()],
+                        })
+                        .collect();
+                    let eval_error = |source| Error::Eval {
+                        node: tensorlift_ir::pp_graph_depth(g, id, ERROR_DEPTH),
+                        source,
+                    };
+                    // A multi-output composite computes every output in one step: natively
+                    // (`How::Kernels`) or with the reference kernel.
+                    if let Some(p) = multi_output(op) {
+                        let mut outs = self.eval_outputs(g, id, p, &ins, check)?;
+                        extras.resize(g.len(), Vec::new());
+                        extras[id.index()] = outs.split_off(1);
+                        values[id.index()] = outs.pop().map(Cow::Owned);
+                        if let (Some(p), Some(t0)) = (profile, started) {
+                            p.add_node(id, t0.elapsed());
+                        }
+                        self.free(step, &mut values, &mut extras, pool);
+                        continue;
+                    }
+                    let native = match how {
+                        How::Kernel | How::Reduce | How::Matmul => {
+                            // Only `call_into` and updates offer sinks: a plain call skips
+                            // the output lookup.
+                            let sink = if sinks.is_empty() || check {
+                                None
+                            } else {
+                                match g.outputs().iter().position(|&o| o == id) {
+                                    Some(k) if k < sinks.len() => sinks[k].as_deref_mut(),
+                                    _ => None,
+                                }
+                            };
+                            self.native.eval_into(id, op, &ins, g.ty(id), sink)
+                        }
+                        _ => None,
+                    };
+                    let t = match native {
+                        Some(native) => {
+                            let t = native.map_err(eval_error)?;
+                            if check {
+                                let reference = kernels::eval(op, &ins, g.ty(id)).map_err(eval_error)?;
+                                let tol = crate::debug::Tolerance::for_node(op, &ins, g.ty(id).dtype);
+                                crate::debug::compare(&t, &reference, tol).map_err(|m| {
+                                    m.into_error(tensorlift_ir::pp_graph_depth(g, id, ERROR_DEPTH))
+                                })?;
+                            }
+                            t
+                        }
+                        None => kernels::eval(op, &ins, g.ty(id)).map_err(eval_error)?,
+                    };
+                    Some(Cow::Owned(t))
+                }
+            };
+            if value.is_some() {
+                if let (Some(p), Some(t0), false) = (profile, started, node.op.is_leaf()) {
+                    p.add_node(id, t0.elapsed());
+                }
+                values[id.index()] = value;
+            }
+            self.free(step, &mut values, &mut extras, pool);
+        }
+        Ok(g.outputs()
+            .iter()
+            .map(|o| values[o.index()].as_deref().expect("outputs computed").clone())
+            .collect())
+    }
+
+    /// Drops the values whose last reader is `step`, their storage to the pool.
+    fn free(
+        &self,
+        step: &Step,
+        values: &mut [Option<Cow<'_, Tensor>>],
+        extras: &mut [Vec<Tensor>],
+        pool: Option<&Arc<BufferPool>>,
+    ) {
+        for &dead in &step.frees {
+            let value = values[dead.index()].take();
+            let extra = extras.get_mut(dead.index()).map(std::mem::take).unwrap_or_default();
+            if let Some(pool) = pool {
+                if let Some(Cow::Owned(t)) = value {
+                    pool.recycle(t);
+                }
+                for t in extra {
+                    pool.recycle(t);
+                }
+            }
+        }
+    }
+
+    /// Every output of the multi-output composite `id` (program `p`), natively when it can,
+    /// compared with the reference kernel under `check`.
+    fn eval_outputs(
+        &self,
+        g: &FunctionGraph,
+        id: NodeId,
+        p: &tensorlift_ir::ScalarProgram,
+        ins: &[KernelInput<'_>],
+        check: bool,
+    ) -> Result<Vec<Tensor>> {
+        let eval_error =
+            |source| Error::Eval { node: tensorlift_ir::pp_graph_depth(g, id, ERROR_DEPTH), source };
+        let Some(native) = self.native.eval_outputs(id, ins) else {
+            return kernels::composite_outputs(p, ins).map_err(eval_error);
+        };
+        let outs = native.map_err(eval_error)?;
+        if check {
+            let reference = kernels::composite_outputs(p, ins).map_err(eval_error)?;
+            // Every output is computed in the same pass: the whole program sets the tolerance.
+            let tol = crate::debug::Tolerance::for_node(&g.node(id).op, ins, p.out_dtype());
+            for (t, r) in outs.iter().zip(&reference) {
+                crate::debug::compare(t, r, tol)
+                    .map_err(|m| m.into_error(tensorlift_ir::pp_graph_depth(g, id, ERROR_DEPTH)))?;
+            }
+        }
+        Ok(outs)
+    }
+}
+
+/// How node `id` of `g` runs, given the native kernels compiled for it.
+fn how(g: &FunctionGraph, id: NodeId, native: &crate::native::NativeKernels) -> How {
+    let node = g.node(id);
+    let floats = || node.inputs.iter().all(|&i| g.ty(i).dtype.is_float());
+    match &node.op {
+        Op::Input => How::Input,
+        Op::Constant(_) => How::Constant,
+        Op::Shared(_) => How::Shared,
+        Op::CompositeOutput { index, .. } => How::Output(*index),
+        Op::FusedReduce { .. } if native.has_kernel(id) => How::Reduce,
+        Op::Composite(p) if native.has_kernel(id) && p.n_outputs() > 1 => How::Kernels,
+        Op::Composite(_) | Op::Elemwise(_) if native.has_kernel(id) && floats() => How::Kernel,
+        Op::Dot | Op::Gemm if native.matmul() && g.ty(id).dtype.is_float() && floats() => How::Matmul,
+        Op::DimShuffle { .. } => How::View,
+        _ => How::Reference,
+    }
+}
+
+/// The program of a multi-output composite.
+fn multi_output(op: &Op) -> Option<&tensorlift_ir::ScalarProgram> {
+    match op {
+        Op::Composite(p) if p.n_outputs() > 1 => Some(p),
+        _ => None,
+    }
+}
