@@ -45,7 +45,7 @@ mod strided;
 pub mod threads;
 pub mod verify_grad;
 
-pub use cache::{cache_stats, clear_cache, CacheStats, GRAPH_CAPACITY};
+pub use cache::{cache_stats, clear_cache, CacheStats, GRAPH_CAPACITY, IDLE_BYTES};
 pub use dump::Stage;
 pub use error::{Error, Result};
 pub use function::{function, Function, FunctionBuilder, OnUnusedInput};
