@@ -92,6 +92,28 @@ fn compile_drop_cycles_of_functions_holding_10_mb_shared_variables_keep_rss_flat
     assert!(after - before <= 50.0, "resident set grew from {before:.1} MiB to {after:.1} MiB");
 }
 
+#[cfg(target_os = "linux")]
+#[test]
+fn calls_with_a_new_input_length_each_keep_rss_flat() {
+    let _serial = serial();
+    // `y` is an intermediate (read by the sum and by the division): its buffer is pooled.
+    let x = tl::dvector("x");
+    let y = &x * &x + 1.0;
+    let z = &y / tl::sum(&y);
+    let f = tl::Function::builder(&[&x], &[z]).mode(Mode::Jit).build().expect("compiles");
+    let data: Vec<f64> = (0..1_200_000).map(|i| (i % 1000) as f64 * 1e-3).collect();
+    let (before, after) = rss_over("a new input length per call", 20, |k| {
+        // 200 000 to 1 200 000 elements, a different length every call.
+        let n = 200_000 + (k * 999_983) % 1_000_000;
+        let out = f.call1(data[..n].to_vec()).expect("runs");
+        assert_eq!(out.len(), n);
+    });
+    let stats = f.buffer_stats();
+    eprintln!("{stats:?}");
+    assert!(stats.reused > 0, "the intermediate's buffer is reused when it fits: {stats:?}");
+    assert!(after - before <= 50.0, "resident set grew from {before:.1} MiB to {after:.1} MiB");
+}
+
 /// `x * c` for a 10 MB constant made from `a` (sharing its buffer), compiled and called.
 fn scaled_by(x: &tl::Var, a: &ArcArray1<f64>) -> tl::Function {
     let c = tl::constant(a.clone());
