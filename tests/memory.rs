@@ -191,3 +191,32 @@ fn functions_in_use_keep_their_graphs_cached_whatever_their_size() {
     assert_eq!(after.graph_hits, before.graph_hits + n as u64, "{before:?} then {after:?}");
     assert_eq!(after.graph_misses, before.graph_misses);
 }
+
+#[test]
+fn chunk_plans_compile_with_their_kernel_not_in_the_first_long_call() {
+    let _serial = serial();
+    tl::clear_cache();
+    // W9's expression.
+    let x = tl::dvector("x");
+    let y = tl::dvector("y");
+    let w9 = (tl::sin(&x) * tl::cos(&y) + tl::exp(-(&x * &y))) * 0.5 + tl::tanh(&x - &y);
+    let f = tl::Function::builder(&[&x, &y], &[w9]).mode(Mode::Jit).build().expect("compiles");
+    let built = tl::cache_stats();
+    assert_eq!((built.kernel_compiles, built.chunk_plans), (1, 1), "{built:?}");
+    // The first long call compiles nothing: neither a kernel nor a chunk plan.
+    let n = 100_003;
+    let xs: Vec<f64> = (0..n).map(|i| ((i * 7) % 1009) as f64 * 0.01 - 5.0).collect();
+    let ys: Vec<f64> = (0..n).map(|i| ((i * 7 + 13) % 1009) as f64 * 0.01 - 5.0).collect();
+    let compiled = tensorlift_jit::kernel::compilations();
+    let long = f.call(&tl::args![xs.clone(), ys.clone()]).expect("runs")[0].to_f64_vec();
+    assert_eq!(tensorlift_jit::kernel::compilations(), compiled, "a call compiled");
+    assert_eq!(tl::cache_stats(), built);
+    // Pieces shorter than a chunk plan's minimum run the inline code: the same values
+    // (within the bulk routines' rounding: they are not the inline polynomials).
+    for (k, (xp, yp)) in xs.chunks(1000).zip(ys.chunks(1000)).enumerate() {
+        let short = f.call(&tl::args![xp.to_vec(), yp.to_vec()]).expect("runs")[0].to_f64_vec();
+        for (i, (a, b)) in long[k * 1000..].iter().zip(&short).enumerate() {
+            assert!((a - b).abs() <= 1e-14 * (1.0 + b.abs()), "[{}] chunked {a} vs inline {b}", k * 1000 + i);
+        }
+    }
+}

@@ -93,8 +93,12 @@ pub struct CacheStats {
     pub kernel_hits: u64,
     /// Kernels compiled by Cranelift.
     pub kernel_compiles: u64,
-    /// Total time spent compiling kernels, in nanoseconds.
+    /// Total time spent compiling kernels (with their chunk plans), in nanoseconds.
     pub kernel_compile_ns: u64,
+    /// Chunk plans compiled with their kernels: the kernels that run long arrays of a
+    /// program with transcendental functions chunk by chunk, compiled when the kernel is
+    /// (counted in `kernel_compile_ns`), never during a call.
+    pub chunk_plans: u64,
     /// Graphs in the graph cache now.
     pub graphs: u64,
     /// Kernels alive now (used by a cached graph or a live function).
@@ -448,6 +452,7 @@ pub fn cache_stats() -> CacheStats {
         kernel_hits: k.hits,
         kernel_compiles: k.compiles,
         kernel_compile_ns: k.compile_ns,
+        chunk_plans: k.chunk_plans,
         graphs,
         kernels: k.alive,
     }
