@@ -36,10 +36,10 @@ fn rss_mib() -> f64 {
     pages as f64 * page / (1 << 20) as f64
 }
 
-/// Runs `cycle(k)` for `k` in `0..cycles()`; the resident set after the first `warm` cycles
-/// and at the end, in MiB.
+/// Runs `cycle(k)` for `k` in `0..cycles()` and checks that the resident set grows by no
+/// more than 50 MiB after the first `warm` cycles.
 #[cfg(target_os = "linux")]
-fn rss_over(what: &str, warm: usize, mut cycle: impl FnMut(usize)) -> (f64, f64) {
+fn assert_rss_flat(what: &str, warm: usize, mut cycle: impl FnMut(usize)) {
     let n = cycles().max(warm + 1);
     for k in 0..warm {
         cycle(k);
@@ -53,7 +53,7 @@ fn rss_over(what: &str, warm: usize, mut cycle: impl FnMut(usize)) -> (f64, f64)
         "{what}: rss after {warm} cycles {before:.1} MiB, after {n}: {after:.1} MiB (+{:.1})",
         after - before
     );
-    (before, after)
+    assert!(after - before <= 50.0, "{what}: resident set grew from {before:.1} MiB to {after:.1} MiB");
 }
 
 /// A distinct 10 MB float64 array per `k`.
@@ -66,7 +66,7 @@ fn scale_cycle(x: &tl::Var, c: tl::Var, k: usize) {
     let f = tl::Function::builder(&[x], &[x * &c]).mode(Mode::Jit).build().expect("compiles");
     let out = f.call1(2.0).expect("runs");
     assert_eq!(out.len(), TEN_MB);
-    if k % 100 == 0 {
+    if k.is_multiple_of(100) {
         assert!(out.to_f64_vec().iter().all(|&v| v == 2.0 * (k as f64 + 0.5)));
     }
 }
@@ -77,8 +77,7 @@ fn compile_drop_cycles_of_functions_holding_10_mb_constants_keep_rss_flat() {
     let _serial = serial();
     tl::clear_cache();
     let x = tl::dscalar("x");
-    let (before, after) = rss_over("10 MB constants", 20, |k| scale_cycle(&x, tl::constant(ten_mb(k)), k));
-    assert!(after - before <= 50.0, "resident set grew from {before:.1} MiB to {after:.1} MiB");
+    assert_rss_flat("10 MB constants", 20, |k| scale_cycle(&x, tl::constant(ten_mb(k)), k));
 }
 
 #[cfg(target_os = "linux")]
@@ -87,9 +86,7 @@ fn compile_drop_cycles_of_functions_holding_10_mb_shared_variables_keep_rss_flat
     let _serial = serial();
     tl::clear_cache();
     let x = tl::dscalar("x");
-    let (before, after) =
-        rss_over("10 MB shared variables", 20, |k| scale_cycle(&x, tl::shared(ten_mb(k), "c"), k));
-    assert!(after - before <= 50.0, "resident set grew from {before:.1} MiB to {after:.1} MiB");
+    assert_rss_flat("10 MB shared variables", 20, |k| scale_cycle(&x, tl::shared(ten_mb(k), "c"), k));
 }
 
 #[cfg(target_os = "linux")]
@@ -102,7 +99,7 @@ fn calls_with_a_new_input_length_each_keep_rss_flat() {
     let z = &y / tl::sum(&y);
     let f = tl::Function::builder(&[&x], &[z]).mode(Mode::Jit).build().expect("compiles");
     let data: Vec<f64> = (0..1_200_000).map(|i| (i % 1000) as f64 * 1e-3).collect();
-    let (before, after) = rss_over("a new input length per call", 20, |k| {
+    assert_rss_flat("a new input length per call", 20, |k| {
         // 200 000 to 1 200 000 elements, a different length every call.
         let n = 200_000 + (k * 999_983) % 1_000_000;
         let out = f.call1(data[..n].to_vec()).expect("runs");
@@ -111,7 +108,6 @@ fn calls_with_a_new_input_length_each_keep_rss_flat() {
     let stats = f.buffer_stats();
     eprintln!("{stats:?}");
     assert!(stats.reused > 0, "the intermediate's buffer is reused when it fits: {stats:?}");
-    assert!(after - before <= 50.0, "resident set grew from {before:.1} MiB to {after:.1} MiB");
 }
 
 /// `x * c` for a 10 MB constant made from `a` (sharing its buffer), compiled and called.

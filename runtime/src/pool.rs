@@ -109,41 +109,31 @@ pub(crate) trait Pooled: Sized {
     fn take(slot: Slot) -> Option<Vec<Self>>;
 }
 
-impl Pooled for f64 {
-    fn slot(v: Vec<f64>) -> Slot {
-        Slot::F64(v)
-    }
-    fn of(slot: &Slot) -> Option<&Vec<f64>> {
-        match slot {
-            Slot::F64(v) => Some(v),
-            Slot::F32(_) => None,
+/// `Pooled` for an element type and its `Slot` variant.
+macro_rules! pooled {
+    ($t:ty, $variant:ident) => {
+        impl Pooled for $t {
+            fn slot(v: Vec<$t>) -> Slot {
+                Slot::$variant(v)
+            }
+            fn of(slot: &Slot) -> Option<&Vec<$t>> {
+                match slot {
+                    Slot::$variant(v) => Some(v),
+                    _ => None,
+                }
+            }
+            fn take(slot: Slot) -> Option<Vec<$t>> {
+                match slot {
+                    Slot::$variant(v) => Some(v),
+                    _ => None,
+                }
+            }
         }
-    }
-    fn take(slot: Slot) -> Option<Vec<f64>> {
-        match slot {
-            Slot::F64(v) => Some(v),
-            Slot::F32(_) => None,
-        }
-    }
+    };
 }
 
-impl Pooled for f32 {
-    fn slot(v: Vec<f32>) -> Slot {
-        Slot::F32(v)
-    }
-    fn of(slot: &Slot) -> Option<&Vec<f32>> {
-        match slot {
-            Slot::F32(v) => Some(v),
-            Slot::F64(_) => None,
-        }
-    }
-    fn take(slot: Slot) -> Option<Vec<f32>> {
-        match slot {
-            Slot::F32(v) => Some(v),
-            Slot::F64(_) => None,
-        }
-    }
-}
+pooled!(f64, F64);
+pooled!(f32, F32);
 
 impl BufferPool {
     /// The counters so far.
