@@ -54,4 +54,4 @@ pub use scalar::{DTypeRule, GradKind, Lowering, MathFn, PpForm, ScalarOp};
 pub use shared::{SharedVar, Snapshot};
 pub use types::TensorType;
 pub use value::{Arg, IntoArgs, IntoTensor, Tensor, TensorElement};
-pub use var::Var;
+pub use var::{Var, WeakVar};

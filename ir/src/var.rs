@@ -7,7 +7,7 @@ use crate::error::{BuildError, Operand};
 use crate::op::Op;
 use crate::types::TensorType;
 use crate::DType;
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, Weak};
 
 /// A symbolic tensor: an input, a constant, a shared variable or an expression.
 ///
@@ -16,6 +16,20 @@ use std::sync::{Arc, LazyLock};
 /// graph layer merges.
 #[derive(Clone)]
 pub struct Var(Arc<Node>);
+
+/// A weak handle on a variable: it keeps the node's address from being reused, so a map
+/// keyed by [`Var::key`] that holds it never mistakes a new variable for a dropped one, but
+/// not the node's contents (op, inputs, constant values, shared variables), which are freed
+/// when the last `Var` drops.
+#[derive(Clone, Debug)]
+pub struct WeakVar(Weak<Node>);
+
+impl WeakVar {
+    /// The variable, if some `Var` still holds it.
+    pub fn upgrade(&self) -> Option<Var> {
+        self.0.upgrade().map(Var)
+    }
+}
 
 /// The node behind a `Var`.
 pub struct Node {
@@ -121,6 +135,11 @@ impl Var {
     /// A key identifying the node (its address), for maps from variables.
     pub fn key(&self) -> usize {
         Arc::as_ptr(&self.0) as usize
+    }
+
+    /// A weak handle on the variable (see [`WeakVar`]).
+    pub fn downgrade(&self) -> WeakVar {
+        WeakVar(Arc::downgrade(&self.0))
     }
 
     /// The variable as error messages name it: its name, or a description of its op.

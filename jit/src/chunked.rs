@@ -11,7 +11,9 @@
 //! stays fused in native code.
 //!
 //! The plan is built (its kernels compiled) by the kernel's owner, the public
-//! `ElementwiseKernel`, the first time it runs over at least [`CHUNKED_MIN`] elements, for programs with at least one op that has a bulk routine
+//! `ElementwiseKernel`: when asked to (`prepare_chunked`, which the runtime's kernel cache
+//! calls as it compiles the kernel), or else the first time it runs over at least
+//! [`CHUNKED_MIN`] elements; for programs with at least one op that has a bulk routine
 //! (others, like `pow`, stay inside the chunk kernels).
 
 use crate::bulk;

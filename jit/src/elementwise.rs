@@ -1,7 +1,9 @@
 //! The public compiled kernel: [`ElementwiseKernel`] owns the native loop of a program
-//! (`crate::kernel`) and, beside it, the program's chunk plan (`crate::chunked`), built the
-//! first time a run is long enough to use it. The kernel module knows nothing of chunks:
-//! this type decides, through `LongRun`, which runs go chunk by chunk.
+//! (`crate::kernel`) and, beside it, the program's chunk plan (`crate::chunked`), built by
+//! [`ElementwiseKernel::prepare_chunked`] when the kernel is compiled for a runtime (so that
+//! no compilation happens inside a call), or else the first time a run is long enough to
+//! use it. The kernel module knows nothing of chunks: this type decides, through `LongRun`,
+//! which runs go chunk by chunk.
 
 use crate::chunked::{ChunkPlan, CHUNKED_MIN};
 use crate::kernel::{compile_native, KernelArg, KernelOut, LongRun, NativeKernel};
@@ -19,8 +21,9 @@ pub struct ElementwiseKernel {
     /// The program, kept for the chunk plan; `None` when the program calls no
     /// transcendental function (no chunk plan applies).
     program: Option<ScalarProgram>,
-    /// Built on the first run over `CHUNKED_MIN` elements or more; `None` inside when the
-    /// plan does not apply or fails to compile (the native loop then runs).
+    /// Built by `prepare_chunked`, or else on the first run over `CHUNKED_MIN` elements or
+    /// more; `None` inside when the plan does not apply or fails to compile (the native
+    /// loop then runs).
     chunk_plan: OnceLock<Option<Box<ChunkPlan>>>,
 }
 
@@ -101,9 +104,23 @@ impl ElementwiseKernel {
         self.native.disassembly()
     }
 
-    /// Whether the chunk plan has been built and applies (a long run went chunk by chunk).
+    /// Whether the chunk plan has been built and applies: long runs go chunk by chunk.
     pub fn is_chunked(&self) -> bool {
         self.chunk_plan.get().is_some_and(Option::is_some)
+    }
+
+    /// Builds the chunk plan now (compiling its kernels) if the program has one and it is not
+    /// built yet, so that the first long run compiles nothing; returns whether long runs go
+    /// chunk by chunk. A plan that fails to compile leaves the native loop in charge (and
+    /// `false`), as it would on the first long run.
+    pub fn prepare_chunked(&self) -> bool {
+        self.plan().is_some()
+    }
+
+    /// The chunk plan, built on first use, if it applies.
+    fn plan(&self) -> Option<&ChunkPlan> {
+        let program = self.program.as_ref()?;
+        self.chunk_plan.get_or_init(|| ChunkPlan::new(program).ok().flatten().map(Box::new)).as_deref()
     }
 
     /// Computes every element: `out[i] = program(inputs[0][i], inputs[1][i], …)`, a scalar
@@ -196,8 +213,9 @@ impl ElementwiseKernel {
     /// compile leaves the native loop in charge.
     #[inline]
     fn long(&self, n: usize) -> Option<&dyn LongRun> {
-        let program = self.program.as_ref().filter(|_| n >= CHUNKED_MIN)?;
-        let plan = self.chunk_plan.get_or_init(|| ChunkPlan::new(program).ok().flatten().map(Box::new));
-        plan.as_deref().map(|p| p as &dyn LongRun)
+        if n < CHUNKED_MIN {
+            return None;
+        }
+        self.plan().map(|p| p as &dyn LongRun)
     }
 }

@@ -180,3 +180,31 @@ fn the_chunk_plan_is_built_by_the_first_long_run_only() {
     plain.run(&[KernelArg::F64(&x)], &mut out).expect("runs");
     assert!(!plain.is_chunked(), "no transcendental op, no plan");
 }
+
+#[test]
+fn a_prepared_chunk_plan_compiles_nothing_in_the_first_long_run() {
+    // W9's expression, compiled with its chunk plan.
+    let p = program(
+        "in float64 float64 | t0 = sin(i0) | t1 = cos(i1) | t2 = mul(t0, t1) | t3 = mul(i0, i1) | t4 = neg(t3) \
+         | t5 = exp(t4) | t6 = add(t2, t5) | t7 = const float64 0.5 | t8 = mul(t6, t7) | t9 = sub(i0, i1) \
+         | t10 = tanh(t9) | t11 = add(t8, t10) | return t11",
+    );
+    let k = compile_elementwise(&p).unwrap();
+    assert!(!k.is_chunked());
+    let before = tensorlift_jit::kernel::compilations();
+    assert!(k.prepare_chunked());
+    assert!(k.is_chunked());
+    // (Other tests compile meanwhile: the count only tells that the plan's kernels did.)
+    assert!(tensorlift_jit::kernel::compilations() > before, "the plan's kernels compile in prepare_chunked");
+    // Prepared once: long runs use the plan built (the root test `memory` checks that a call
+    // compiles nothing).
+    assert!(k.prepare_chunked());
+    let n = 20_000;
+    let (x, y) = (inputs_f64(n, 0), inputs_f64(n, 1));
+    let mut out = vec![0.0; n];
+    k.run(&[KernelArg::F64(&x), KernelArg::F64(&y)], &mut out).unwrap();
+    assert!(k.is_chunked());
+    // A program without a transcendental function has no plan.
+    let plain = compile_elementwise(&program("in float64 | t0 = mul(i0, i0) | return t0")).unwrap();
+    assert!(!plain.prepare_chunked() && !plain.is_chunked());
+}

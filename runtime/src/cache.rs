@@ -1,7 +1,7 @@
 //! The process-wide JIT cache: compiled graphs and native kernels, shared by every
 //! `Function` that needs them.
 //!
-//! Two levels, both thread-safe:
+//! Three tables, all thread-safe:
 //!
 //! - **Graphs.** Building a function optimizes its graph and compiles its fused nodes. The
 //!   result (optimized graph, rewrite trace, prepared executor with its kernels) is kept
@@ -9,29 +9,61 @@
 //!   its inputs, in a depth-first order from the outputs (so the order in which the user
 //!   built the expression does not matter), the declared input types, the node names (they
 //!   show in `pp` of the result), the optimizer options and the mode. Building the same
-//!   function again is a lookup. The graph cache keeps the [`GRAPH_CAPACITY`] most recently
-//!   used entries.
+//!   function again is a lookup.
 //! - **Kernels** (`kernel_cache`, below the executor that uses it): a native kernel is
 //!   compiled once per scalar program and host, and lives while some compiled graph uses it.
 //! - **Variables.** Rebuilding a function from the very same `Var`s (same inputs, outputs,
 //!   updates, options) skips even building the graph: a map keyed by the variables'
-//!   identities, holding them, in front of the graph cache.
+//!   identities, in front of the graph cache.
 //!
-//! [`cache_stats`] reports hits, misses, compile counts and time; [`clear_cache`] empties
-//! both levels (functions alive keep their kernels).
+//! # What is kept, and for how long
+//!
+//! A compiled graph holds the constants of its graph and the shared variables it reads
+//! (and so their values). The graph cache holds each entry strongly, and evicts, on every
+//! miss, the least recently used entries:
+//!
+//! - beyond [`GRAPH_CAPACITY`] entries, whether a function uses them or not (a function
+//!   keeps its own compiled graph: eviction only stops the sharing);
+//! - while the entries that **no function uses** (only the cache holds them: *idle*) hold
+//!   more than [`IDLE_BYTES`] of constants and shared values, each buffer counted once and
+//!   shared values measured at that moment.
+//!
+//! So a graph in use stays a lookup for as long as a function uses it; a dropped one stays
+//! a lookup while it is among the recently used that fit the budget, and then frees its
+//! constants and its hold on its shared variables (at the latest on the next graph built).
+//! The variables table holds nothing strongly: weak handles on the variables (which keep
+//! their addresses, the key, from being reused, but not their constants or shared values)
+//! and on the compiled graph, so it finds a graph only while a function or the graph cache
+//! still holds it, and entries that can no longer be found are dropped as the table grows
+//! past [`GRAPH_CAPACITY`] entries.
+//!
+//! [`cache_stats`] reports hits, misses, evictions, compile counts and time; [`clear_cache`]
+//! empties every table (functions alive keep their graphs and kernels).
 
 use crate::error::Result;
 use crate::kernel_cache;
 use crate::mode::Mode;
 use crate::plan::Plan;
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Weak;
 use std::sync::{Arc, Mutex, OnceLock};
-use tensorlift_ir::{FunctionGraph, NodeId, Op, TensorType, Var};
+use tensorlift_ir::{FunctionGraph, NodeId, Op, SharedVar, Tensor, TensorType, Var, WeakVar};
 use tensorlift_opt::{optimize, OptConfig, RewriteTrace};
 
 /// Compiled graphs kept by the graph cache (least recently used evicted first).
 pub const GRAPH_CAPACITY: usize = 256;
+
+/// Most bytes of constants and shared values the graph cache keeps for graphs no function
+/// uses any more (least recently used evicted first). The cache is there so that building
+/// a function again — in a loop, a re-run notebook cell, a model rebuilt with the same
+/// parameters — is a lookup rather than a compilation; that needs the recently dropped
+/// graphs, not every graph ever built. 64 MiB keeps many recently dropped functions of
+/// ordinary size (and a few with large constants) while bounding what the process keeps
+/// resident for functions nobody holds: before this bound, 256 dropped functions holding
+/// 10 MB constants each kept 2.5 GB resident.
+pub const IDLE_BYTES: usize = 64 << 20;
 
 /// What building a function produces: shared between functions of the same graph.
 #[derive(Debug)]
@@ -62,8 +94,12 @@ pub struct CacheStats {
     pub kernel_hits: u64,
     /// Kernels compiled by Cranelift.
     pub kernel_compiles: u64,
-    /// Total time spent compiling kernels, in nanoseconds.
+    /// Total time spent compiling kernels (with their chunk plans), in nanoseconds.
     pub kernel_compile_ns: u64,
+    /// Chunk plans compiled with their kernels: the kernels that run long arrays of a
+    /// program with transcendental functions chunk by chunk, compiled when the kernel is
+    /// (counted in `kernel_compile_ns`), never during a call.
+    pub chunk_plans: u64,
     /// Graphs in the graph cache now.
     pub graphs: u64,
     /// Kernels alive now (used by a cached graph or a live function).
@@ -77,9 +113,17 @@ struct Counters {
     graph_evictions: AtomicU64,
 }
 
-/// The structural key of a graph as written; see the module documentation.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// The structural key of a graph as written; see the module documentation. Hashed once,
+/// when made: the key holds the graph's constants, whose hashing is a pass over their data,
+/// so the tables hash only the stored hash (equal keys are still compared in full).
+#[derive(Clone, Debug)]
 struct GraphKey {
+    hash: u64,
+    parts: KeyParts,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct KeyParts {
     /// Per node in canonical order: its op, its inputs (positions in this list), its name.
     nodes: Vec<(Op, Vec<u32>, Option<String>)>,
     /// Positions of the graph's inputs and outputs in `nodes`.
@@ -89,6 +133,20 @@ struct GraphKey {
     input_types: Vec<TensorType>,
     options: String,
     mode: Mode,
+}
+
+impl PartialEq for GraphKey {
+    fn eq(&self, other: &GraphKey) -> bool {
+        self.hash == other.hash && self.parts == other.parts
+    }
+}
+
+impl Eq for GraphKey {}
+
+impl std::hash::Hash for GraphKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
 }
 
 impl GraphKey {
@@ -106,14 +164,16 @@ impl GraphKey {
                 (n.op.clone(), n.inputs.iter().map(|&i| at(i)).collect(), g.name(id).map(String::from))
             })
             .collect();
-        GraphKey {
+        let parts = KeyParts {
             nodes,
             inputs: g.inputs().iter().map(|&i| at(i)).collect(),
             outputs: g.outputs().iter().map(|&o| at(o)).collect(),
             input_types: g.inputs().iter().map(|&i| g.ty(i).clone()).collect(),
             options: format!("{opt:?}"),
             mode,
-        }
+        };
+        // FxHash: a multiply per word, about a millisecond for a 10 MB constant.
+        GraphKey { hash: rustc_hash::FxBuildHasher.hash_one(&parts), parts }
     }
 }
 
@@ -142,13 +202,143 @@ impl VarsKey {
     }
 }
 
+/// One compiled graph of the graph cache.
+struct Entry {
+    compiled: Arc<Compiled>,
+    /// The tick of the last use, shared with the `by_vars` entries that lead here (a hit
+    /// there is a use of this entry).
+    used: Arc<AtomicU64>,
+    /// The constant buffers the entry holds (their data address and size in bytes), from
+    /// the graph as written and the optimized graph.
+    constants: Vec<(usize, usize)>,
+    /// The shared variables the entry holds (their values are measured when the cache
+    /// evicts: they change).
+    shared: Vec<SharedVar>,
+}
+
+impl Entry {
+    fn new(compiled: Arc<Compiled>, tick: u64) -> Entry {
+        let mut constants = Vec::new();
+        let mut shared: Vec<SharedVar> = Vec::new();
+        for g in [&compiled.user_graph, &compiled.graph] {
+            for id in g.ids() {
+                match &g.node(id).op {
+                    Op::Constant(t) => {
+                        let b = buffer_of(t);
+                        if !constants.contains(&b) {
+                            constants.push(b);
+                        }
+                    }
+                    Op::Shared(v) if !shared.contains(v) => shared.push(v.clone()),
+                    _ => {}
+                }
+            }
+        }
+        Entry { compiled, used: Arc::new(AtomicU64::new(tick)), constants, shared }
+    }
+
+    /// True when no function uses the compiled graph: only this entry holds it.
+    fn idle(&self) -> bool {
+        Arc::strong_count(&self.compiled) == 1
+    }
+
+    /// The buffers the entry holds: its constants', and its shared variables' values now.
+    fn buffers(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.constants.iter().copied().chain(self.shared.iter().map(|v| buffer_of(&v.get())))
+    }
+}
+
+/// The data address and size in bytes of `t`'s buffer (the address tells buffers shared
+/// between entries apart from copies).
+fn buffer_of(t: &Tensor) -> (usize, usize) {
+    let at = match t {
+        Tensor::Bool(a) => a.as_ptr() as usize,
+        Tensor::I32(a) => a.as_ptr() as usize,
+        Tensor::I64(a) => a.as_ptr() as usize,
+        Tensor::F32(a) => a.as_ptr() as usize,
+        Tensor::F64(a) => a.as_ptr() as usize,
+    };
+    (at, t.len() * t.dtype().size())
+}
+
+/// A function's variables and the graph built from them, all held weakly.
+struct VarsEntry {
+    /// The inputs and roots: weak handles keep their addresses (the key) from being reused
+    /// by other variables, without keeping their constants or shared variables alive.
+    vars: Vec<WeakVar>,
+    compiled: Weak<Compiled>,
+    /// The tick of the graph cache's entry, if it is still there.
+    used: Weak<AtomicU64>,
+    /// The tick of this entry's last use.
+    tick: u64,
+}
+
+impl VarsEntry {
+    /// The compiled graph, if the variables and the graph are still alive.
+    fn get(&self) -> Option<Arc<Compiled>> {
+        if self.vars.iter().any(|v| v.upgrade().is_none()) {
+            return None;
+        }
+        self.compiled.upgrade()
+    }
+}
+
 #[derive(Default)]
 struct GraphCache {
-    /// Each entry with the tick of its last use.
-    map: HashMap<GraphKey, (Arc<Compiled>, u64)>,
-    /// By variable identity, with the variables held and the tick of the last use.
-    by_vars: HashMap<VarsKey, (Vec<Var>, Arc<Compiled>, u64)>,
+    map: HashMap<GraphKey, Entry>,
+    /// By variable identity.
+    by_vars: HashMap<VarsKey, VarsEntry>,
     tick: u64,
+}
+
+impl GraphCache {
+    fn tick(&mut self) -> u64 {
+        self.tick += 1;
+        self.tick
+    }
+
+    /// Evicts the least recently used entries beyond [`GRAPH_CAPACITY`], then the least
+    /// recently used idle ones while the idle entries hold more than [`IDLE_BYTES`].
+    fn evict(&mut self, evictions: &AtomicU64) {
+        let mut order: Vec<(u64, &Entry)> = self.map.values().map(|e| (e.used.load(Relaxed), e)).collect();
+        order.sort_unstable_by_key(|(used, _)| *used);
+        let excess = self.map.len().saturating_sub(GRAPH_CAPACITY);
+        let (oldest, rest) = order.split_at(excess);
+        // Victims by the address of their compiled graph: removing them by key would compare
+        // their constants element by element.
+        let mut victims: Vec<*const Compiled> =
+            oldest.iter().map(|(_, e)| Arc::as_ptr(&e.compiled)).collect();
+        let idle: Vec<(&Entry, Vec<(usize, usize)>)> =
+            rest.iter().filter(|(_, e)| e.idle()).map(|(_, e)| (*e, e.buffers().collect())).collect();
+        // Each buffer counts once, however many idle entries hold it: (holders, bytes).
+        let mut holders: HashMap<usize, (usize, usize)> = HashMap::new();
+        let mut held = 0;
+        for &(at, bytes) in idle.iter().flat_map(|(_, b)| b) {
+            let h = holders.entry(at).or_insert((0, bytes));
+            if h.0 == 0 {
+                held += bytes;
+            }
+            h.0 += 1;
+        }
+        for (entry, buffers) in &idle {
+            if held <= IDLE_BYTES {
+                break;
+            }
+            for (at, _) in buffers {
+                if let Some(h) = holders.get_mut(at) {
+                    h.0 -= 1;
+                    if h.0 == 0 {
+                        held -= h.1;
+                    }
+                }
+            }
+            victims.push(Arc::as_ptr(&entry.compiled));
+        }
+        if !victims.is_empty() {
+            evictions.fetch_add(victims.len() as u64, Relaxed);
+            self.map.retain(|_, e| !victims.contains(&Arc::as_ptr(&e.compiled)));
+        }
+    }
 }
 
 struct Cache {
@@ -167,28 +357,45 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The compiled graph of a function built before from the same variables, if cached.
+/// The compiled graph of a function built before from the same variables, if it is still
+/// alive (used by a function, or kept by the graph cache).
 pub(crate) fn by_vars(key: &VarsKey) -> Option<Arc<Compiled>> {
     let c = cache();
     let mut table = lock(&c.graphs);
-    table.tick += 1;
-    let tick = table.tick;
-    let (_, compiled, used) = table.by_vars.get_mut(key)?;
-    *used = tick;
+    let tick = table.tick();
+    let entry = table.by_vars.get_mut(key)?;
+    let compiled = entry.get()?;
+    entry.tick = tick;
+    if let Some(used) = entry.used.upgrade() {
+        used.store(tick, Relaxed);
+    }
     c.counters.graph_hits.fetch_add(1, Relaxed);
-    Some(compiled.clone())
+    Some(compiled)
 }
 
-/// Remembers the compiled graph of the function built from `vars` (inputs and roots).
+/// Remembers the compiled graph of the function built from `vars` (inputs and roots),
+/// holding neither strongly (see the module documentation).
 pub(crate) fn remember_vars(key: VarsKey, vars: Vec<Var>, compiled: Arc<Compiled>) {
     let mut table = lock(&cache().graphs);
-    table.tick += 1;
-    let tick = table.tick;
-    table.by_vars.insert(key, (vars, compiled, tick));
+    let tick = table.tick();
+    let used =
+        table.map.values().find(|e| Arc::ptr_eq(&e.compiled, &compiled)).map(|e| Arc::downgrade(&e.used));
+    let entry = VarsEntry {
+        vars: vars.iter().map(Var::downgrade).collect(),
+        compiled: Arc::downgrade(&compiled),
+        used: used.unwrap_or_default(),
+        tick,
+    };
+    table.by_vars.insert(key, entry);
     if table.by_vars.len() > GRAPH_CAPACITY {
-        let oldest = table.by_vars.iter().min_by_key(|(_, (_, _, used))| *used).map(|(k, _)| k.clone());
-        if let Some(old) = oldest {
-            table.by_vars.remove(&old);
+        // Forget the entries that can no longer be found (a variable or the graph dropped),
+        // then the least recently used.
+        table.by_vars.retain(|_, e| e.get().is_some());
+        if table.by_vars.len() > GRAPH_CAPACITY {
+            let oldest = table.by_vars.iter().min_by_key(|(_, e)| e.tick).map(|(k, _)| k.clone());
+            if let Some(old) = oldest {
+                table.by_vars.remove(&old);
+            }
         }
     }
 }
@@ -200,12 +407,11 @@ pub(crate) fn compiled(graph: FunctionGraph, opt: &OptConfig, mode: Mode) -> Res
     let key = GraphKey::new(&graph, opt, mode);
     {
         let mut table = lock(&c.graphs);
-        table.tick += 1;
-        let tick = table.tick;
-        if let Some((hit, used)) = table.map.get_mut(&key) {
-            *used = tick;
+        let tick = table.tick();
+        if let Some(hit) = table.map.get(&key) {
+            hit.used.store(tick, Relaxed);
             c.counters.graph_hits.fetch_add(1, Relaxed);
-            return Ok(hit.clone());
+            return Ok(hit.compiled.clone());
         }
     }
     c.counters.graph_misses.fetch_add(1, Relaxed);
@@ -225,18 +431,13 @@ pub(crate) fn compiled(graph: FunctionGraph, opt: &OptConfig, mode: Mode) -> Res
     };
     let compiled =
         Arc::new(Compiled { user_graph: graph, graph: optimized.graph, trace: optimized.trace, plan, fast });
+    let entry = Entry::new(compiled.clone(), 0);
     let mut table = lock(&c.graphs);
-    table.tick += 1;
-    let tick = table.tick;
-    table.map.insert(key, (compiled.clone(), tick));
-    if table.map.len() > GRAPH_CAPACITY {
-        // Evict the least recently used (a scan, on misses only).
-        let oldest = table.map.iter().min_by_key(|(_, (_, used))| *used).map(|(k, _)| k.clone());
-        if let Some(old) = oldest {
-            table.map.remove(&old);
-            c.counters.graph_evictions.fetch_add(1, Relaxed);
-        }
-    }
+    let tick = table.tick();
+    entry.used.store(tick, Relaxed);
+    table.map.insert(key, entry);
+    // A scan of the table, on misses only.
+    table.evict(&c.counters.graph_evictions);
     Ok(compiled)
 }
 
@@ -253,6 +454,7 @@ pub fn cache_stats() -> CacheStats {
         kernel_hits: k.hits,
         kernel_compiles: k.compiles,
         kernel_compile_ns: k.compile_ns,
+        chunk_plans: k.chunk_plans,
         graphs,
         kernels: k.alive,
     }

@@ -8,6 +8,11 @@
 //! lives while some compiled graph uses it, and its executable memory is released
 //! (Cranelift's `free_memory`) when the last user drops and the graph cache has evicted the
 //! entry.
+//!
+//! A kernel whose program calls a transcendental function gets its chunk plan (the kernels
+//! that run long arrays chunk by chunk, `tensorlift_jit`'s `chunked`) compiled here too,
+//! with the kernel, so that no Cranelift compilation ever happens inside a call; its time
+//! counts in the compile time, and the plans in their own counter.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -21,6 +26,8 @@ struct Kernels {
     hits: AtomicU64,
     compiles: AtomicU64,
     compile_ns: AtomicU64,
+    /// Chunk plans compiled with their kernels.
+    chunk_plans: AtomicU64,
     /// The CPU features kernels are compiled for (part of every key).
     host: String,
 }
@@ -32,6 +39,7 @@ fn kernels() -> &'static Kernels {
         hits: AtomicU64::new(0),
         compiles: AtomicU64::new(0),
         compile_ns: AtomicU64::new(0),
+        chunk_plans: AtomicU64::new(0),
         host: tensorlift_jit::host_target().map(|t| t.features.join(",")).unwrap_or_default(),
     })
 }
@@ -43,7 +51,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// The native kernel of `program`: alive already (some compiled graph uses it), or compiled
-/// now.
+/// now, with its chunk plan if it has one.
 pub(crate) fn kernel(program: &ScalarProgram) -> Result<Arc<ElementwiseKernel>, JitError> {
     let c = kernels();
     let key = format!("{}\n{}", program.to_text(), c.host);
@@ -53,6 +61,9 @@ pub(crate) fn kernel(program: &ScalarProgram) -> Result<Arc<ElementwiseKernel>, 
     }
     let start = Instant::now();
     let k = Arc::new(compile_elementwise(program)?);
+    if k.prepare_chunked() {
+        c.chunk_plans.fetch_add(1, Relaxed);
+    }
     c.compile_ns.fetch_add(start.elapsed().as_nanos() as u64, Relaxed);
     c.compiles.fetch_add(1, Relaxed);
     let mut table = lock(&c.table);
@@ -70,6 +81,7 @@ pub(crate) struct KernelStats {
     pub(crate) hits: u64,
     pub(crate) compiles: u64,
     pub(crate) compile_ns: u64,
+    pub(crate) chunk_plans: u64,
     pub(crate) alive: u64,
 }
 
@@ -80,6 +92,7 @@ pub(crate) fn stats() -> KernelStats {
         hits: c.hits.load(Relaxed),
         compiles: c.compiles.load(Relaxed),
         compile_ns: c.compile_ns.load(Relaxed),
+        chunk_plans: c.chunk_plans.load(Relaxed),
         alive: lock(&c.table).values().filter(|w| w.strong_count() > 0).count() as u64,
     }
 }
@@ -88,7 +101,7 @@ pub(crate) fn stats() -> KernelStats {
 pub(crate) fn clear() {
     let c = kernels();
     lock(&c.table).clear();
-    for a in [&c.hits, &c.compiles, &c.compile_ns] {
+    for a in [&c.hits, &c.compiles, &c.compile_ns, &c.chunk_plans] {
         a.store(0, Relaxed);
     }
 }

@@ -20,9 +20,12 @@
 //! - `verify_grad`: symbolic gradients checked against finite differences; `grad_report`:
 //!   what it measured.
 //! - `alloc`: output buffers of native kernels (huge pages for large ones).
-//! - `pool`: the storage of dead intermediates, kept across calls and reused.
-//! - `cache`: the process-wide JIT cache of compiled graphs; `kernel_cache`: of native
-//!   kernels, below the executor.
+//! - `pool`: the storage of dead intermediates, kept across calls and reused (at most what
+//!   a call needs).
+//! - `cache`: the process-wide JIT cache of compiled graphs (bounded in entries, and in the
+//!   bytes of constants and shared values kept for graphs no function uses:
+//!   [`IDLE_BYTES`]); `kernel_cache`: of native kernels and their chunk plans, below the
+//!   executor.
 //! - `debug`: `Mode::Debug`'s comparison of native and reference values.
 //! - `dump`: every stage of a compiled function as text (`Function::dump`).
 //! - `error`: the runtime's `Error`.
@@ -52,7 +55,7 @@ mod strided;
 pub mod threads;
 pub mod verify_grad;
 
-pub use cache::{cache_stats, clear_cache, CacheStats, GRAPH_CAPACITY};
+pub use cache::{cache_stats, clear_cache, CacheStats, GRAPH_CAPACITY, IDLE_BYTES};
 pub use dump::Stage;
 pub use error::{Error, Result};
 pub use function::{function, Function, FunctionBuilder, OnUnusedInput};

@@ -117,6 +117,15 @@ impl NativeKernel {
     }
 }
 
+/// Native functions handed to Cranelift since the process started.
+static COMPILATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many native functions Cranelift has compiled in this process: every kernel, and
+/// every part of a chunk plan (a test hook: a call that compiles shows here).
+pub fn compilations() -> u64 {
+    COMPILATIONS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Compiles `program` into native code for this machine.
 ///
 /// Returns [`JitError::Unsupported`] for programs with `bool`/integer values (other than
@@ -125,6 +134,7 @@ impl NativeKernel {
 /// validate.
 pub(crate) fn compile_native(program: &ScalarProgram) -> Result<NativeKernel, JitError> {
     let plan = plan(program)?;
+    COMPILATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let isa = crate::shared_host_isa()?;
     let mut jb = JITBuilder::with_isa(isa.clone(), default_libcall_names());
     let mut callee_names = Vec::new();

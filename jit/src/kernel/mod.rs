@@ -99,5 +99,6 @@ mod lower;
 mod run;
 
 pub use args::{KernelArg, KernelOut};
+pub use compile::compilations;
 pub(crate) use compile::{compile_native, NativeKernel};
 pub(crate) use run::LongRun;
