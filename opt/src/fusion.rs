@@ -389,7 +389,7 @@ fn may_depend_on(rw: &Rw<'_>, a: NodeId, b: NodeId) -> bool {
 /// constants merged with equal ones already inlined (`consts`: each constant's first
 /// value); returns the value in `b` of each value of `q`, or `None` if the builder refuses
 /// a node.
-fn inline(
+pub(crate) fn inline(
     b: &mut ScalarProgramBuilder,
     consts: &mut HashMap<(u64, DType), ScalarValue>,
     q: &ScalarProgram,

@@ -487,7 +487,8 @@ fn constant_broadcast(rw: &mut Rw<'_>, a: NodeId) -> Option<(f64, Vec<(Dim, Opti
         Op::Alloc { shape } => {
             let c = rw.const_value(ins[0]).filter(|c| c.is_finite())?;
             let mut lengths = ins[1..].iter();
-            let mut length = |d: Dim| (d == Dim::Input).then(|| *lengths.next().expect("typed: one input per length"));
+            let mut length =
+                |d: Dim| (d == Dim::Input).then(|| *lengths.next().expect("typed: one input per length"));
             Some((c, shape.iter().map(|&d| (d, length(d))).collect()))
         }
         Op::Elemwise(ScalarOp::Second) => {
