@@ -479,9 +479,12 @@ pub(crate) fn sum_of_alloc(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
     rw.add(Op::Alloc { shape: kept }, inputs)
 }
 
-/// The finite constant `c` that `a` (an `alloc(c, …)` or a `fill(x, c)`) broadcasts, and each
-/// of its axes: a fixed length, or the int64 scalar node holding it.
-fn constant_broadcast(rw: &mut Rw<'_>, a: NodeId) -> Option<(f64, Vec<(Dim, Option<NodeId>)>)> {
+/// The axes of a broadcast: each a fixed length, or the int64 scalar node holding it.
+type Lengths = Vec<(Dim, Option<NodeId>)>;
+
+/// The finite constant `c` that `a` (an `alloc(c, …)` or a `fill(x, c)`) broadcasts, and
+/// its axes.
+fn constant_broadcast(rw: &mut Rw<'_>, a: NodeId) -> Option<(f64, Lengths)> {
     let ins = rw.inputs(a);
     match rw.op(a).clone() {
         Op::Alloc { shape } => {
