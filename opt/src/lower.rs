@@ -31,14 +31,16 @@ fn is_float(d: DType) -> bool {
     matches!(d, DType::F32 | DType::F64)
 }
 
-/// True when every node of the graph is a 0-d float leaf or elementwise node, and some
-/// output is computed: the graph is one scalar program (computed once per phase).
+/// True when every node of the graph is a 0-d float leaf or elementwise node, one of them an
+/// input or shared variable, and some output is computed: the graph is one scalar program
+/// (computed once per phase).
 fn scalar_graph(rw: &Rw<'_>) -> bool {
     if let Some(known) = rw.scratch.borrow().scalar_graph {
         return known;
     }
     let g = &*rw.g;
-    let all = g.toposort().into_iter().all(|id| {
+    let order = g.toposort();
+    let all = order.iter().all(|&id| {
         let ty = g.ty(id);
         ty.ndim() == 0
             && is_float(ty.dtype)
@@ -52,8 +54,10 @@ fn scalar_graph(rw: &Rw<'_>) -> bool {
                     | Op::CompositeOutput { .. }
             )
     });
+    // A program reads something: constants alone are folded, not lowered as one.
+    let reads = order.iter().any(|&id| matches!(g.node(id).op, Op::Input | Op::Shared(_)));
     let computed = g.outputs().iter().any(|&o| !g.node(o).op.is_leaf());
-    let known = all && computed;
+    let known = all && reads && computed;
     rw.scratch.borrow_mut().scalar_graph = Some(known);
     known
 }
