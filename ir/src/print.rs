@@ -192,6 +192,45 @@ fn axes_str(axes: &[usize]) -> String {
     }
 }
 
+/// `pp` of a program that applies one op to its inputs, in order, and constants (a lone
+/// elementwise op the optimizer made a kernel, or a 0-d graph of one op): printed as the op,
+/// its inputs given by `args`, as the op was before it became a kernel.
+fn lone_op(p: &crate::program::ScalarProgram, args: &[String]) -> Option<String> {
+    use crate::program::ScalarNode;
+    let apply = p.nodes.iter().position(|n| matches!(n, ScalarNode::Apply { .. }))?;
+    let ScalarNode::Apply { op, args: operands, .. } = &p.nodes[apply] else { return None };
+    let n_in = p.inputs.len();
+    let single =
+        apply + 1 == p.nodes.len() && p.outputs().len() == 1 && p.outputs()[0].index() == n_in + apply;
+    if !single || args.len() != n_in {
+        return None;
+    }
+    let mut next = 0;
+    let mut printed = Vec::with_capacity(operands.len());
+    for v in operands {
+        let k = v.index();
+        if k < n_in {
+            // The inputs in order, each once.
+            if k != next {
+                return None;
+            }
+            next += 1;
+            printed.push(args[k].clone());
+        } else if let ScalarNode::Const { dtype, bits } = p.nodes[k - n_in] {
+            printed.push(constant_str(&Tensor::full(dtype, &[], f64::from_bits(bits))));
+        } else {
+            return None;
+        }
+    }
+    (next == n_in).then(|| op.pp(&printed))
+}
+
+/// True for the body of a reduction of its one input as it is: `pp` prints the reduction
+/// of that input.
+fn is_identity(p: &crate::program::ScalarProgram) -> bool {
+    p.nodes.is_empty() && p.inputs.len() == 1 && p.outputs().len() == 1 && p.outputs()[0].index() == 0
+}
+
 /// `pp` of one node given the printed forms of its inputs.
 fn format_node(g: &FunctionGraph, id: NodeId, args: &[String]) -> String {
     let node = g.node(id);
@@ -218,14 +257,20 @@ fn format_node(g: &FunctionGraph, id: NodeId, args: &[String]) -> String {
         Op::Dot => format!("({} \\dot {})", args[0], args[1]),
         Op::Gemm => format!("{}({})", gemm_name(g, id), args.join(", ")),
         Op::Composite(p) if p.n_outputs() > 1 => format!("Composite{{{p}}}({}).0", args.join(", ")),
-        Op::Composite(p) => format!("Composite{{{p}}}({})", args.join(", ")),
+        Op::Composite(p) => {
+            lone_op(p, args).unwrap_or_else(|| format!("Composite{{{p}}}({})", args.join(", ")))
+        }
         // The composite's own `….0` becomes `….<index>`.
         Op::CompositeOutput { index, .. } => {
             format!("{}.{index}", args[0].strip_suffix(".0").unwrap_or(&args[0]))
         }
         Op::FusedReduce { op, axes, keepdims, body } => {
             let all = axes.len() == g.ty(node.inputs[0]).ndim();
-            let mut s = format!("{}(Composite{{{body}}}({})", op.name(), args.join(", "));
+            let mut s = if is_identity(body) {
+                format!("{}({}", op.name(), args[0])
+            } else {
+                format!("{}(Composite{{{body}}}({})", op.name(), args.join(", "))
+            };
             if !all {
                 s += &format!(", axis={}", axes_str(axes));
             }

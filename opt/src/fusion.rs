@@ -32,9 +32,18 @@ pub static RULES: &[Rule] = &[
 pub static MULTI_OUTPUT_RULES: &[Rule] =
     &[Rule { name: "composite_extra_output", fast_math: false, apply: fuse_extra_output }];
 
-/// True for nodes a composite can hold.
+/// True for nodes a composite can hold: elementwise ops, except the conversion of a
+/// computed integer or bool value to a float (`cast{float64}(shape_i(x, 0))`, a count). Native
+/// kernels compute in floats only, so a float kernel reading such a value would run on the
+/// reference kernel; the conversion stays outside, and the kernel reads its float result.
 fn fusible(rw: &Rw<'_>, id: NodeId) -> bool {
-    matches!(rw.op(id), Op::Elemwise(_))
+    match rw.op(id) {
+        Op::Elemwise(ScalarOp::Cast(d)) => {
+            let x = rw.node(id).inputs[0];
+            !d.is_float() || rw.ty(x).dtype.is_float() || rw.const_value(x).is_some()
+        }
+        op => matches!(op, Op::Elemwise(_)),
+    }
 }
 
 /// A one-element constant, inlined into programs.
@@ -214,7 +223,7 @@ fn fuse_reduce(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
     }
     let (body, inputs) = match rw.op(x).clone() {
         Op::Composite(p) => ((*p).clone(), rw.inputs(x).into_vec()),
-        Op::Elemwise(s) if s != ScalarOp::Second => {
+        Op::Elemwise(s) if s != ScalarOp::Second && fusible(rw, x) => {
             let (p, ins) = program_of_node(rw, x)?;
             if ins.is_empty() {
                 return None;
@@ -380,7 +389,7 @@ fn may_depend_on(rw: &Rw<'_>, a: NodeId, b: NodeId) -> bool {
 /// constants merged with equal ones already inlined (`consts`: each constant's first
 /// value); returns the value in `b` of each value of `q`, or `None` if the builder refuses
 /// a node.
-fn inline(
+pub(crate) fn inline(
     b: &mut ScalarProgramBuilder,
     consts: &mut HashMap<(u64, DType), ScalarValue>,
     q: &ScalarProgram,

@@ -2,14 +2,14 @@
 //!
 //! Named local rewrites over a `FunctionGraph`, run in phases as in Theano:
 //! merge (the arena hash-conses; equal constants and nodes are one) → `canonicalize` →
-//! `stabilize` → `specialize` → `fusion` → `multi_output` → cleanup. Each phase runs its rules to a fixpoint
+//! `stabilize` → `specialize` → `fusion` → `multi_output` → `lower` → cleanup. Each phase runs its rules to a fixpoint
 //! under a step limit, and every rewrite that fires is recorded in a `RewriteTrace`.
 //!
 //! - `phase`: the phases in pipeline order; `Phase::rules` (here) says what each runs.
 //! - `engine`: the rule type, the phase runner, the replacement guard.
 //! - `pattern`: helpers rules use to read and build nodes.
 //! - `scratch`: per-node working storage rules borrow from their phase.
-//! - `canonicalize`, `stabilize`, `specialize`, `fusion`: the rules of each phase.
+//! - `canonicalize`, `stabilize`, `specialize`, `fusion`, `lower`: the rules of each phase.
 //! - `shape`: shape inference (Theano's `ShapeFeature`) and the canonicalization rules
 //!   that use it; `symbolic`: the symbolic lengths it computes.
 //! - `trace`: the record of what fired, and of what each phase cost.
@@ -25,6 +25,7 @@
 pub mod canonicalize;
 pub mod engine;
 pub mod fusion;
+pub mod lower;
 pub mod pattern;
 pub mod phase;
 pub mod scratch;
@@ -61,6 +62,7 @@ impl Phase {
             Phase::Specialize => specialize::RULES,
             Phase::Fusion => fusion::RULES,
             Phase::MultiOutput => fusion::MULTI_OUTPUT_RULES,
+            Phase::Lower => lower::RULES,
         }
     }
 }
@@ -231,12 +233,15 @@ mod tests {
         let config = OptConfig { excluded: Vec::new(), ..OptConfig::default() }.skipping(Phase::Stabilize);
         let opt = optimize(&g, &config).expect("optimizes");
         let phases: Vec<Phase> = opt.trace.phases.iter().map(|p| p.phase).collect();
-        assert_eq!(phases, [Phase::Canonicalize, Phase::Specialize, Phase::Fusion, Phase::MultiOutput]);
+        assert_eq!(
+            phases,
+            [Phase::Canonicalize, Phase::Specialize, Phase::Fusion, Phase::MultiOutput, Phase::Lower]
+        );
         assert_eq!(opt.trace.phases.iter().map(|p| p.rewrites).sum::<usize>(), opt.trace.len());
         assert!(opt.trace.phases.iter().all(|p| p.passes >= 1));
         assert!(opt.trace.phases[0].rewrites > 0 && opt.trace.phases[2].rewrites == 1);
         assert_eq!(opt.trace.phases[0].nodes, g.len());
-        assert_eq!(opt.trace.profile().lines().count(), 4);
+        assert_eq!(opt.trace.profile().lines().count(), 5);
         assert!(opt.trace.profile().starts_with("canonicalize: "), "{}", opt.trace.profile());
     }
 }

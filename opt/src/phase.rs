@@ -16,12 +16,22 @@ pub enum Phase {
     /// (multi-output composites). After `Fusion`, so that only nodes fusion had to leave
     /// as boundaries are taken.
     MultiOutput,
+    /// The last phase: every kernel the executor runs natively made a node — lone float
+    /// elementwise ops one-op `Composite`s, a whole 0-d graph one `Composite`, lone float
+    /// reductions `FusedReduce`s of the identity.
+    Lower,
 }
 
 impl Phase {
     /// The phases in pipeline order.
-    pub const ALL: [Phase; 5] =
-        [Phase::Canonicalize, Phase::Stabilize, Phase::Specialize, Phase::Fusion, Phase::MultiOutput];
+    pub const ALL: [Phase; 6] = [
+        Phase::Canonicalize,
+        Phase::Stabilize,
+        Phase::Specialize,
+        Phase::Fusion,
+        Phase::MultiOutput,
+        Phase::Lower,
+    ];
 
     /// The phase's name.
     pub fn name(self) -> &'static str {
@@ -31,6 +41,7 @@ impl Phase {
             Phase::Specialize => "specialize",
             Phase::Fusion => "fusion",
             Phase::MultiOutput => "multi_output",
+            Phase::Lower => "lower",
         }
     }
 }

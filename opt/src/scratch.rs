@@ -71,6 +71,8 @@ pub struct Scratch {
     pub reads: NodeMap<u32>,
     /// The symbolic shape of each node whose shape was asked for (`Rw::shape_of`).
     pub shapes: rustc_hash::FxHashMap<NodeId, crate::symbolic::SymShape>,
+    /// Whether the graph is one scalar program (lowering; `None` until asked).
+    pub scalar_graph: Option<bool>,
 }
 
 #[cfg(test)]

@@ -441,32 +441,30 @@ pub(crate) fn alloc_sink(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
     rw.add(Op::Alloc { shape }, inputs)
 }
 
-/// `sum(alloc(c, …))` of a finite float constant `c` → `c` times the number of elements
-/// summed (Theano's `local_opt_alloc`), broadcast to the lengths that are kept.
+/// `sum(alloc(c, …))` or `sum(fill(a, c))` of a finite float constant `c` → `c` times the
+/// number of elements summed (Theano's `local_opt_alloc`), broadcast to the lengths that are
+/// kept. A fill's lengths come from shape inference (`shape_i` of the node that has them):
+/// the gradient of `mean` counts its elements as `sum(fill(x, 1.0))`, whatever `x` is.
 pub(crate) fn sum_of_alloc(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
     let Op::Reduce { op: ReduceOp::Sum, axes, keepdims } = rw.op(id).clone() else { return None };
     let a = rw.inputs(id)[0];
-    let Op::Alloc { shape } = rw.op(a).clone() else { return None };
     let dtype = rw.ty(id).dtype;
-    let alloc_ins = rw.inputs(a);
-    let c = rw.const_value(alloc_ins[0]).filter(|c| c.is_finite())?;
     if !dtype.is_float() || rw.ty(a).dtype != dtype {
         return None;
     }
-    let mut lengths = alloc_ins[1..].iter();
+    let (c, dims) = constant_broadcast(rw, a)?;
     let (mut factor, mut counted, mut kept, mut kept_ins) = (c, Vec::new(), Vec::new(), Vec::new());
-    for (k, d) in shape.iter().enumerate() {
-        let input = (*d == Dim::Input).then(|| *lengths.next().expect("typed: one input per length"));
+    for (k, (d, input)) in dims.into_iter().enumerate() {
         if axes.contains(&k) {
             match (d, input) {
-                (Dim::Fixed(n), _) => factor *= *n as f64,
+                (Dim::Fixed(n), _) => factor *= n as f64,
                 (Dim::Input, n) => counted.push(rw.el(ScalarOp::Cast(dtype), vec![n?])?),
             }
             if keepdims {
                 kept.push(Dim::Fixed(1));
             }
         } else {
-            kept.push(*d);
+            kept.push(d);
             kept_ins.extend(input);
         }
     }
@@ -479,4 +477,37 @@ pub(crate) fn sum_of_alloc(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
     let mut inputs = vec![total];
     inputs.extend(kept_ins);
     rw.add(Op::Alloc { shape: kept }, inputs)
+}
+
+/// The axes of a broadcast: each a fixed length, or the int64 scalar node holding it.
+type Lengths = Vec<(Dim, Option<NodeId>)>;
+
+/// The finite constant `c` that `a` (an `alloc(c, …)` or a `fill(x, c)`) broadcasts, and
+/// its axes.
+fn constant_broadcast(rw: &mut Rw<'_>, a: NodeId) -> Option<(f64, Lengths)> {
+    let ins = rw.inputs(a);
+    match rw.op(a).clone() {
+        Op::Alloc { shape } => {
+            let c = rw.const_value(ins[0]).filter(|c| c.is_finite())?;
+            let mut lengths = ins[1..].iter();
+            let mut length =
+                |d: Dim| (d == Dim::Input).then(|| *lengths.next().expect("typed: one input per length"));
+            Some((c, shape.iter().map(|&d| (d, length(d))).collect()))
+        }
+        Op::Elemwise(ScalarOp::Second) => {
+            let c = rw.const_value(ins[1]).filter(|c| c.is_finite())?;
+            if rw.ty(ins[1]).dtype != rw.ty(a).dtype {
+                return None;
+            }
+            let mut dims = Vec::new();
+            for d in rw.shape_of(a) {
+                dims.push(match d {
+                    SymDim::Const(n) => (Dim::Fixed(n), None),
+                    d => (Dim::Input, Some(rw.length_node(d)?)),
+                });
+            }
+            Some((c, dims))
+        }
+        _ => None,
+    }
 }

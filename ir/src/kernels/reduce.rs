@@ -63,6 +63,8 @@ fn typed_reduce<T: Num>(
         ReduceOp::Sum | ReduceOp::Mean => {
             if axes.len() == a.ndim() && !keepdims {
                 ArrayD::from_elem(IxDyn(&[]), sum_all(a.view()))
+            } else if let Some(sums) = sum_trailing(a.view(), axes, keepdims) {
+                sums
             } else {
                 // `-0.0` keeps every value (`sum([-0.0])` is `-0.0`), but the sum of
                 // nothing is `+0.0`, as in NumPy.
@@ -94,16 +96,43 @@ fn typed_reduce<T: Num>(
     Ok(T::wrap(out.into_shared()))
 }
 
+/// Pairwise summation of a slice: sequential over blocks of up to 128 values, whose sums are
+/// added pairwise (NumPy's accuracy for long float sums).
+fn pairwise<T: Num>(v: &[T]) -> T {
+    if v.len() <= 128 {
+        v.iter().fold(T::add_identity(), |acc, &x| T::add(acc, x))
+    } else {
+        let (l, r) = v.split_at(v.len() / 2);
+        T::add(pairwise(l), pairwise(r))
+    }
+}
+
+/// The sums over `axes` when they are the trailing axes of an array in standard layout
+/// (`sum(v, keepdims=True)` of a vector, `sum(m, axis=-1)` of a matrix): each lane is a
+/// contiguous slice, summed pairwise as `sum_all` sums everything (so a sum with
+/// `keepdims` is the sum without, reshaped). `None` for other axes or layouts.
+fn sum_trailing<T: Num>(a: ArrayViewD<'_, T>, axes: &[usize], keepdims: bool) -> Option<ArrayD<T>> {
+    let mut sorted = axes.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let first = a.ndim().checked_sub(sorted.len())?;
+    if !sorted.iter().copied().eq(first..a.ndim()) {
+        return None;
+    }
+    let data = a.as_slice()?;
+    let len = count(a.shape(), &sorted);
+    let shape = reduced(a.shape(), &sorted, keepdims);
+    let sums: Vec<T> = if len == 0 {
+        // The sum of nothing is `+0.0`, as in NumPy.
+        vec![T::zero(); shape.iter().product()]
+    } else {
+        data.chunks_exact(len).map(pairwise).collect()
+    };
+    ArrayD::from_shape_vec(IxDyn(&shape), sums).ok()
+}
+
 /// Pairwise summation of all elements (NumPy's accuracy for long float sums).
 fn sum_all<T: Num>(a: ArrayViewD<'_, T>) -> T {
-    fn pairwise<T: Num>(v: &[T]) -> T {
-        if v.len() <= 128 {
-            v.iter().fold(T::add_identity(), |acc, &x| T::add(acc, x))
-        } else {
-            let (l, r) = v.split_at(v.len() / 2);
-            T::add(pairwise(l), pairwise(r))
-        }
-    }
     if a.is_empty() {
         return T::zero();
     }
