@@ -24,7 +24,7 @@ fn errors() -> Vec<(tl::Error, &'static str)> {
         (fv.call1(vec![0.1]).unwrap_err(), "function: argument 0 (v) must be float32"),
         (f.call1([[1.0, 2.0]]).unwrap_err(), "function: argument 0 (x) has shape [1, 2]"),
         (f.call1(vec![vec![1.0], vec![]]).unwrap_err(), "function: argument 0 (x): ragged nested data"),
-        (sum.call(&tl::args![vec![1.0, 2.0], vec![1.0]]).unwrap_err(), "composite: shape mismatch"),
+        (sum.call(&tl::args![vec![1.0, 2.0], vec![1.0]]).unwrap_err(), "add: shape mismatch"),
         (tl::Function::builder(&[&x], &[&x]).updates(&[(&w, &x.sum())]).build().unwrap_err(), "updates:"),
         (tl::function(&[&x, &y], &[&x]).unwrap_err(), "input y is not used"),
         (two.call1(vec![1.0]).unwrap_err(), ""),

@@ -71,9 +71,7 @@ fn broadcast_too_large_is_a_memory_error() {
                 matches!(&err, Error::Eval { source: ValueError::Memory { shape, .. }, .. } if *shape == vec![len; axes]),
                 "{err:?}"
             );
-            // The sum is one kernel (#16 item 1): the native path names the kernel, the
-            // reference kernel the op inside it that allocates.
-            assert_memory_error(err, if mode == Mode::Jit { "composite" } else { "add" });
+            assert_memory_error(err, "add");
         }
     }
     // The same function still runs on inputs whose broadcast fits.

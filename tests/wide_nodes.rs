@@ -46,11 +46,13 @@ fn a_wide_sum_runs_natively_in_bounded_kernels() {
 }
 
 #[test]
-fn an_unoptimized_node_with_more_than_256_inputs_runs_on_the_reference_kernel() {
+fn an_unoptimized_graph_runs_on_the_reference_kernels() {
+    // The optimizer makes every kernel program (#16): with it disabled, even a flat sum of
+    // few inputs has no native kernel, and runs (correctly) on the reference kernels.
     let unoptimized = OptConfig { disabled: true, ..OptConfig::default() };
-    for (n, native) in [(200, 1), (300, 0)] {
+    for n in [2, 200, 300] {
         let (f, args) = wide_sum(n, unoptimized.clone());
-        assert_eq!(f.native_kernel_count(), native, "{n} inputs:\n{}", f.debugprint());
+        assert_eq!(f.native_kernel_count(), 0, "{n} inputs:\n{}", f.debugprint());
         check_value(&f, &args, n);
     }
 }

@@ -424,7 +424,7 @@ pub(crate) fn compiled(graph: FunctionGraph, opt: &OptConfig, mode: Mode) -> Res
     };
     let fast = match mode {
         Mode::Jit => {
-            let scalar = crate::scalar::ScalarPath::new(&optimized.graph);
+            let scalar = crate::scalar::ScalarPath::new(&optimized.graph, plan.native());
             crate::fast::FastPath::new(&optimized.graph, plan.native(), scalar)
         }
         Mode::Interp | Mode::Debug => None,

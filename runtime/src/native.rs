@@ -1,5 +1,5 @@
-//! Native kernels for `Mode::Jit`: each elementwise node (`Composite`, the body of a
-//! `FusedReduce`, or a lone elementwise op) of the optimized graph compiled once by
+//! Native kernels for `Mode::Jit`: each elementwise node (`Composite`, or the body of a
+//! `FusedReduce`; the optimizer makes every program) of the optimized graph compiled once by
 //! `tensorlift-jit` (through the JIT cache), and run in place of its reference kernel.
 //! The fast layouts run here: inputs contiguous and of the result's shape, single values,
 //! bias rows or columns, as whole slices or row by row. Any other layout (transposed,
@@ -92,16 +92,10 @@ impl NativeKernels {
             if node.inputs.len() > MAX_NATIVE_INPUTS {
                 continue;
             }
-            let lone;
+            // The optimizer makes every kernel program (its `lower` phase turns lone
+            // elementwise ops into one-op composites).
             let program = match &node.op {
                 Op::Composite(p) | Op::FusedReduce { body: p, .. } => &**p,
-                Op::Elemwise(op) => match single_op(g, id, *op) {
-                    Some(p) => {
-                        lone = p;
-                        &lone
-                    }
-                    None => continue,
-                },
                 _ => continue,
             };
             // A program the JIT cannot compile yet runs on the reference kernel.
@@ -222,10 +216,7 @@ impl NativeKernels {
             return crate::matmul::eval(op, inputs, out_ty.dtype, sink).map(Ok);
         }
         let kernel = self.kernels.get(id.index())?.as_ref()?;
-        let name = match op {
-            Op::Elemwise(s) => s.name(),
-            _ => "composite",
-        };
+        let name = kernel_name(op);
         let shape = match kernels::broadcast_runtime(name, inputs) {
             Ok(s) => s,
             Err(e) => return Some(Err(e)),
@@ -262,18 +253,22 @@ impl NativeKernels {
     }
 }
 
-/// The program of a lone elementwise node: its op applied to its inputs.
-fn single_op(
-    g: &FunctionGraph,
-    id: NodeId,
-    op: tensorlift_ir::ScalarOp,
-) -> Option<tensorlift_ir::ScalarProgram> {
-    let mut b = tensorlift_ir::ScalarProgramBuilder::new();
-    let args =
-        g.node(id).inputs.iter().map(|&i| b.add_input(g.ty(i).dtype)).collect::<Result<Vec<_>, _>>().ok()?;
-    let v = b.apply(op, &args).ok()?;
-    // The program computes the node's dtype (a mismatch would write the wrong type).
-    b.finish(&[v]).ok().filter(|p| p.out_dtype() == g.ty(id).dtype)
+/// The name a kernel's errors give: the op of a lone op or a one-op composite (what the
+/// user wrote), else `composite`.
+fn kernel_name(op: &Op) -> &'static str {
+    let program = match op {
+        Op::Elemwise(s) => return s.name(),
+        Op::Composite(p) => p,
+        _ => return "composite",
+    };
+    let mut ops = program.nodes.iter().filter_map(|n| match n {
+        tensorlift_ir::ScalarNode::Apply { op, .. } => Some(op),
+        tensorlift_ir::ScalarNode::Const { .. } => None,
+    });
+    match (ops.next(), ops.next()) {
+        (Some(op), None) => op.name(),
+        _ => "composite",
+    }
 }
 
 /// Runs `kernel` over `shape`: through the fast layouts when every input is contiguous and
