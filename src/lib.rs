@@ -35,7 +35,7 @@ pub use tensorlift_ir::{args, idx};
 pub use tensorlift_expr::parse_expr as parse;
 pub use tensorlift_runtime::{
     cache_stats, clear_cache, function, num_threads, set_num_threads, verify_grad, BufferStats, CacheStats,
-    Error, Function, FunctionBuilder, GradReport, Mode, NativeRuns, OnUnusedInput, OptConfig, Phase,
+    Caller, Error, Function, FunctionBuilder, GradReport, Mode, NativeRuns, OnUnusedInput, OptConfig, Phase,
     PhaseStats, Result, RewriteTrace, Stage, TraceEntry, VerifyGradOptions, WorstElement,
 };
 

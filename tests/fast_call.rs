@@ -68,3 +68,25 @@ fn the_fast_path_gives_the_general_paths_results_and_errors() {
     assert!(err.to_string().contains("x has shape [1]"), "{err}");
     assert!(matches!(jit.call(&tl::args![vec![0.5]]), Err(tl::Error::Arity { .. })));
 }
+
+#[test]
+fn a_caller_writes_every_call_into_the_same_arrays() {
+    let x = tl::dvector("x");
+    let y = tl::dvector("y");
+    let f = tl::function(&[&x, &y], &[tl::exp(&x) * &y, &x + &y]).unwrap();
+    let mut calls = f.caller();
+    let mut addr = None;
+    for k in 0..4 {
+        let v = k as f64;
+        let out = calls.call(&tl::args![vec![v; 50_000], vec![2.0; 50_000]]).unwrap();
+        assert_eq!(out[0].to_f64_vec()[7], 2.0 * v.exp());
+        assert_eq!(out[1].to_f64_vec()[7], v + 2.0);
+        let here = out[0].array::<f64>().unwrap().as_ptr() as usize;
+        assert_eq!(*addr.get_or_insert(here), here, "call {k} wrote elsewhere");
+    }
+    // Other shapes: new arrays of the new shape.
+    let out = calls.call(&tl::args![vec![1.0; 3], vec![1.0; 3]]).unwrap();
+    assert_eq!(out[1].to_f64_vec(), vec![2.0; 3]);
+    assert_eq!(calls.outputs().len(), 2);
+    assert!(calls.call(&tl::args![vec![1.0; 3], vec![1.0; 4]]).is_err());
+}

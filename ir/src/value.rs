@@ -415,6 +415,11 @@ impl Tensor {
         with_array!(self, a => a.is_unique())
     }
 
+    /// A copy with storage of its own, in standard layout (nothing else holds it).
+    pub fn deep_copy(&self) -> Tensor {
+        map_array!(self, a => a.as_standard_layout().to_owned().into_shared())
+    }
+
     /// Copies `src`'s elements into this tensor's own memory (copied first if shared), in
     /// place: same dtype and shape required.
     pub fn assign(&mut self, src: &Tensor) -> Result<(), ValueError> {

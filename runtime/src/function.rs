@@ -639,3 +639,62 @@ impl Function {
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
+
+/// A function bound for calls in a loop (`Function::caller`): it keeps the arrays of its
+/// last results and writes the next call's results into them (`Function::call_into`)
+/// while the arguments keep their shapes, so a loop allocates no output memory; a call
+/// with other shapes makes new arrays. The results stay readable until the next call.
+///
+/// ```
+/// use tensorlift_ir::{dvector, exp, Arg};
+/// let x = dvector("x");
+/// let f = tensorlift_runtime::function(&[&x], &[exp(&x) * 2.0])?;
+/// let mut calls = f.caller();
+/// for k in 0..3 {
+///     let out = calls.call(&[Arg::from(vec![k as f64; 4])])?;
+///     assert_eq!(out[0].to_f64_vec()[0], 2.0 * (k as f64).exp());
+/// }
+/// # Ok::<(), tensorlift_runtime::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Caller<'f> {
+    function: &'f Function,
+    /// The last results, and the argument shapes they were computed for.
+    outputs: Vec<Tensor>,
+    shapes: Vec<Vec<usize>>,
+}
+
+impl Function {
+    /// This function bound for repeated calls that reuse their output arrays.
+    pub fn caller(&self) -> Caller<'_> {
+        Caller { function: self, outputs: Vec::new(), shapes: Vec::new() }
+    }
+}
+
+impl Caller<'_> {
+    /// Calls the function (its updates apply as with `call`); the results, one per
+    /// output, are readable until the next call.
+    pub fn call(&mut self, args: &[Arg]) -> Result<&[Tensor]> {
+        let same = self.shapes.len() == args.len()
+            && args.iter().zip(&self.shapes).all(|(a, s)| a.as_result().is_ok_and(|t| t.shape() == &s[..]));
+        if same && !self.outputs.is_empty() {
+            self.function.call_into(args, &mut self.outputs)?;
+        } else {
+            self.outputs = self.function.call(args)?;
+            // Arrays of their own, so that the next calls write in place.
+            for t in &mut self.outputs {
+                if !t.is_unique() {
+                    *t = t.deep_copy();
+                }
+            }
+            self.shapes =
+                args.iter().map(|a| a.as_result().map(|t| t.shape().to_vec()).unwrap_or_default()).collect();
+        }
+        Ok(&self.outputs)
+    }
+
+    /// The last call's results (empty before the first call).
+    pub fn outputs(&self) -> &[Tensor] {
+        &self.outputs
+    }
+}

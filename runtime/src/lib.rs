@@ -58,7 +58,7 @@ pub mod verify_grad;
 pub use cache::{cache_stats, clear_cache, CacheStats, GRAPH_CAPACITY, IDLE_BYTES};
 pub use dump::Stage;
 pub use error::{Error, Result};
-pub use function::{function, Function, FunctionBuilder, OnUnusedInput};
+pub use function::{function, Caller, Function, FunctionBuilder, OnUnusedInput};
 pub use interp::Interpreter;
 pub use mode::Mode;
 pub use native::NativeRuns;
