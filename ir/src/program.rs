@@ -216,6 +216,19 @@ impl ScalarProgram {
         &self.outputs
     }
 
+    /// The name its kernel's errors give: the op of a one-op program (what the user
+    /// wrote, before the optimizer made a kernel of it), else `composite`.
+    pub fn kernel_name(&self) -> &'static str {
+        let mut ops = self.nodes.iter().filter_map(|n| match n {
+            ScalarNode::Apply { op, .. } => Some(op),
+            ScalarNode::Const { .. } => None,
+        });
+        match (ops.next(), ops.next()) {
+            (Some(op), None) => op.name(),
+            _ => "composite",
+        }
+    }
+
     /// Number of outputs (1 for a single-result program).
     pub fn n_outputs(&self) -> usize {
         self.outputs.len()

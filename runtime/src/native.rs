@@ -253,20 +253,11 @@ impl NativeKernels {
     }
 }
 
-/// The name a kernel's errors give: the op of a lone op or a one-op composite (what the
-/// user wrote), else `composite`.
+/// The name a kernel's errors give (`ScalarProgram::kernel_name`).
 fn kernel_name(op: &Op) -> &'static str {
-    let program = match op {
-        Op::Elemwise(s) => return s.name(),
-        Op::Composite(p) => p,
-        _ => return "composite",
-    };
-    let mut ops = program.nodes.iter().filter_map(|n| match n {
-        tensorlift_ir::ScalarNode::Apply { op, .. } => Some(op),
-        tensorlift_ir::ScalarNode::Const { .. } => None,
-    });
-    match (ops.next(), ops.next()) {
-        (Some(op), None) => op.name(),
+    match op {
+        Op::Elemwise(s) => s.name(),
+        Op::Composite(p) => p.kernel_name(),
         _ => "composite",
     }
 }

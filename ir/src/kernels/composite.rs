@@ -17,7 +17,7 @@ pub(super) fn composite(p: &ScalarProgram, inputs: &[KernelInput<'_>]) -> Result
 
 /// Every output of a (multi-output) composite, in order: the result, then the extras.
 pub fn composite_outputs(p: &ScalarProgram, inputs: &[KernelInput<'_>]) -> Result<Vec<Tensor>, ValueError> {
-    super::broadcast_runtime("composite", inputs)?;
+    super::broadcast_runtime(p.kernel_name(), inputs)?;
     let ndim = inputs.first().map_or(0, |i| i.value.ndim());
     let mut values: Vec<(Tensor, TensorType, String)> =
         inputs.iter().map(|i| (i.value.clone(), i.ty.clone(), i.name.to_string())).collect();

@@ -47,7 +47,7 @@ pub fn eval(op: &Op, inputs: &[KernelInput<'_>], out: &TensorType) -> Result<Ten
         Op::Dot => linalg::dot(inputs, out),
         Op::Gemm => composite::gemm(inputs, out),
         Op::Composite(p) => {
-            broadcast_runtime("composite", inputs)?;
+            broadcast_runtime(p.kernel_name(), inputs)?;
             composite::composite(p, inputs)
         }
         Op::CompositeOutput { .. } => {
