@@ -33,7 +33,7 @@ fn an_output_held_by_the_caller_never_changes() {
 #[test]
 fn a_dropped_output_is_written_again() {
     let x = tl::dvector("x");
-    let f = tl::function(&[&x], &[&x * 3.0 + 1.0]).unwrap();
+    let f = tl::Function::builder(&[&x], &[&x * 3.0 + 1.0]).mode(tl::Mode::Jit).build().unwrap();
     let first = f.call1(vec![1.0, 2.0, 3.0]).unwrap();
     let addr = first.array::<f64>().unwrap().as_ptr() as usize;
     drop(first);
