@@ -111,6 +111,7 @@ fn large_parameter_steps_allocate_almost_nothing() {
     let lr = tl::dscalar("lr");
     let step = tl::Function::builder(&[&lr], &[] as &[&tl::Var])
         .update(&w, &(&w - &lr * (&w - &target)))
+        .mode(tl::Mode::Jit)
         .build()
         .unwrap();
     for _ in 0..5 {
