@@ -447,6 +447,7 @@ fn sample(kind: OpKind) -> Option<(Vec<Var>, Var)> {
         OpKind::Shape => one(&m, tl::shape(&m)),
         OpKind::ShapeI => one(&m, tl::shape_i(&m, -1)),
         OpKind::Alloc => one(&v, tl::alloc(&v, &[3.into(), tl::shape_i(&v, 0).into()])),
+        OpKind::ARange => one(&v, tl::arange(1, tl::shape_i(&v, 0), 2)),
         OpKind::GradBarrier => one(&m, tl::zero_grad(tl::exp(&m)) * &m),
         OpKind::Gemm | OpKind::Composite | OpKind::CompositeOutput | OpKind::FusedReduce => None,
     }

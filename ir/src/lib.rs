@@ -32,13 +32,13 @@ pub mod var;
 mod verify;
 
 pub use build::elemwise::*;
-pub use build::index::{inc_subtensor, set_subtensor, Index};
+pub use build::index::{inc_subtensor, index_of, set_subtensor, Index, SliceBound};
 pub use build::leaf::*;
 pub use build::reduce::{
     all, any, arg_reduce, argmax, argmin, log_softmax, logsumexp, max, mean, min, prod, reduce, softmax, sum,
     Axes,
 };
-pub use build::shape::{alloc, concatenate, dot, outer, shape, shape_i, stack, Length};
+pub use build::shape::{alloc, arange, concatenate, dot, outer, shape, shape_i, stack, Length};
 pub use build::{apply, clone_replace, try_apply};
 pub use dtype::{DType, Element};
 pub use error::{BuildError, BuildErrorKind, GraphError, Operand, ValueError};

@@ -117,12 +117,18 @@ impl Rw<'_> {
                 for (axis, e) in index.iter().enumerate() {
                     match e {
                         IndexEntry::At(_) => {}
-                        IndexEntry::Slice { start: None, stop: None, step: 1 } => out.push(x[axis]),
+                        &IndexEntry::FULL => out.push(x[axis]),
                         IndexEntry::Slice { .. } => out.push(own(out.len())),
                     }
                 }
                 out.extend_from_slice(&x[index.len()..]);
                 out
+            }
+            // `arange(0, n, 1)` is as long as `n` says.
+            Op::ARange { .. } => {
+                let whole = self.constant_int(ins[0]) == Some(0) && self.constant_int(ins[2]) == Some(1);
+                let n = if whole { self.length_held(ins[1]) } else { None };
+                SymShape::from_elem(n.unwrap_or(own(0)), 1)
             }
             Op::Shape => SymShape::from_elem(SymDim::Const(self.ty(ins[0]).ndim()), 1),
             Op::ShapeI { .. } => SymShape::new(),
@@ -158,6 +164,14 @@ impl Rw<'_> {
                 let x = self.node(len).inputs[0];
                 Some(self.scratch.borrow().shapes[&x][*axis])
             }
+            _ => None,
+        }
+    }
+
+    /// The integer a scalar integer constant node holds.
+    fn constant_int(&self, id: NodeId) -> Option<i64> {
+        match self.op(id) {
+            Op::Constant(t) if t.ndim() == 0 && t.dtype().is_int() => t.scalar::<i64>().ok(),
             _ => None,
         }
     }

@@ -15,7 +15,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use tensorlift as tl;
 use tl::build::elemwise::Term;
-use tl::{Index, IndexEntry, Op, ScalarOp, Var};
+use tl::{Index, Op, ScalarOp, Var};
 use var::{as_var, term_req, var_of, wrap, PyVar};
 
 /// The names of the elementwise ops, from the library's op table.
@@ -148,6 +148,18 @@ fn alloc<'py>(
     wrap(py, tl::alloc(term_req(value)?, &lengths))
 }
 
+/// Theano's `arange(start, stop, step)` with numbers or numeric scalar variables
+/// (`arange(y.shape[0])`): int64 for integers, else the widest float.
+#[pyfunction]
+fn arange<'py>(
+    py: Python<'py>,
+    start: &Bound<'py, PyAny>,
+    stop: &Bound<'py, PyAny>,
+    step: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    wrap(py, tl::arange(term_req(start)?, term_req(stop)?, term_req(step)?))
+}
+
 /// Theano's `zero_grad(x)`: `x`, its gradient zero.
 #[pyfunction]
 fn zero_grad<'py>(py: Python<'py>, x: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
@@ -230,17 +242,7 @@ fn subtensor_parts(sub: &Var) -> PyResult<(Var, Vec<Index>)> {
         )));
     };
     let ins = sub.inputs();
-    let mut symbolic = ins[1..].iter();
-    let entries = index
-        .iter()
-        .map(|e| match *e {
-            IndexEntry::At(tl::Idx::Const(i)) => Index::At(i),
-            IndexEntry::At(tl::Idx::Input) => {
-                Index::AtVar(symbolic.next().expect("one input per symbolic index").clone())
-            }
-            IndexEntry::Slice { start, stop, step } => Index::slice(start, stop, step),
-        })
-        .collect();
+    let entries = tl::index_of(index, &ins[1..]);
     Ok((ins[0].clone(), entries))
 }
 
@@ -504,6 +506,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
         shape,
         shape_i,
         alloc,
+        arange,
         zero_grad,
         disconnected_grad,
         outer,

@@ -157,27 +157,33 @@ macro_rules! operand_or_not_implemented {
     };
 }
 
-fn slice_bound(obj: Bound<'_, PyAny>) -> PyResult<Option<isize>> {
+/// A slice bound: `None`, a Python integer, or a 0-d integer variable (`i * batch_size`).
+fn slice_bound(obj: Bound<'_, PyAny>) -> PyResult<Option<tl::SliceBound>> {
     if obj.is_none() {
         return Ok(None);
     }
-    if obj.cast::<PyVar>().is_ok() {
-        return Err(PyNotImplementedError::new_err(
-            "slice bounds must be Python integers for now (symbolic slice bounds are not supported yet)",
-        ));
+    if let Ok(v) = obj.cast::<PyVar>() {
+        let var = v.get().var.clone();
+        if var.ndim() != 0 || !var.dtype().is_int() {
+            return Err(PyTypeError::new_err(format!(
+                "a slice bound must be an integer scalar, got {}",
+                var.describe()
+            )));
+        }
+        return Ok(Some(tl::SliceBound::Var(var)));
     }
-    Ok(Some(obj.extract()?))
+    Ok(Some(tl::SliceBound::Const(obj.extract()?)))
 }
 
 /// One entry of an index: an int, a slice, or a 0-d integer variable.
 fn index_entry(item: &Bound<'_, PyAny>) -> PyResult<Index> {
     if let Ok(s) = item.cast::<PySlice>() {
         let step = match slice_bound(s.getattr("step")?)? {
-            Some(0) => return Err(raise("InvalidGraph", "slice step cannot be zero")),
+            Some(tl::SliceBound::Const(0)) => return Err(raise("InvalidGraph", "slice step cannot be zero")),
             Some(k) => k,
-            None => 1,
+            None => tl::SliceBound::Const(1),
         };
-        return Ok(Index::slice(slice_bound(s.getattr("start")?)?, slice_bound(s.getattr("stop")?)?, step));
+        return Ok(Index::range(slice_bound(s.getattr("start")?)?, slice_bound(s.getattr("stop")?)?, step));
     }
     if let Ok(v) = item.cast::<PyVar>() {
         let var = v.get().var.clone();

@@ -37,6 +37,7 @@ pub(super) const FUNCTIONS: &[(&str, Handler)] = &[
     ("shape", shape),
     ("shape_i", shape_i),
     ("alloc", alloc),
+    ("arange", arange),
     ("zero_grad", grad_barrier),
     ("disconnected_grad", grad_barrier),
 ];
@@ -315,6 +316,19 @@ fn shape_i(b: &mut Builder<'_>, _n: &str, args: Args, _span: Span) -> R<Var> {
     let (x, s) = a[0].clone().expect("required");
     let (i, si) = a[1].clone().expect("required");
     Ok(tl::shape_i(b.to_var(x, s)?, b.isize(&i, si, "an axis")?))
+}
+
+/// `arange(stop)`, `arange(start, stop)`, `arange(start, stop, step)` as NumPy's, each
+/// bound a number or a numeric scalar expression (`arange(shape_i(y, 0))`).
+fn arange(b: &mut Builder<'_>, _n: &str, args: Args, _span: Span) -> R<Var> {
+    let a = args.bind(&["start", "stop", "step"], 1)?;
+    let mut term = |k: usize| -> R<Option<Term>> { a[k].clone().map(|(v, s)| b.to_term(v, s)).transpose() };
+    let (first, second, step) = (term(0)?, term(1)?, term(2)?);
+    let (start, stop) = match second {
+        Some(stop) => (first.expect("required"), stop),
+        None => (Term::Int(0), first.expect("required")),
+    };
+    Ok(tl::arange(start, stop, step.unwrap_or(Term::Int(1))))
 }
 
 /// `alloc(value, n0, n1, …)`: each length a non-negative integer or an integer scalar

@@ -11,7 +11,7 @@ use crate::parse::ast::{BinOp, Expr, ExprKind, Number, Subscript, UnOp};
 use crate::parse::{caret, parse, ParseError, Span};
 use crate::values::{self, Scalar};
 use tensorlift_ir as tl;
-use tl::{Axes, DType, Index, ScalarOp, Term, Var};
+use tl::{Axes, DType, Index, ScalarOp, SliceBound, Term, Var};
 
 mod args;
 mod functions;
@@ -541,23 +541,27 @@ impl Builder<'_> {
                     }
                 },
                 Subscript::Slice(a, b, c) => {
-                    let mut bound = |p: &Option<Expr>, what: &str| -> R<Option<isize>> {
+                    // A bound is a number or an integer scalar variable (`x[i*2:(i+1)*2]`).
+                    let mut bound = |p: &Option<Expr>, what: &str| -> R<Option<SliceBound>> {
                         match p {
                             None => Ok(None),
                             Some(e) => match self.eval(e)? {
                                 Val::None => Ok(None),
-                                v => Ok(Some(self.isize(&v, e.span, what)?)),
+                                Val::Tensor(v) if v.ndim() == 0 && v.dtype().is_int() => {
+                                    Ok(Some(SliceBound::Var(v)))
+                                }
+                                v => Ok(Some(SliceBound::Const(self.isize(&v, e.span, what)?))),
                             },
                         }
                     };
                     let start = bound(a, "a slice bound")?;
                     let stop = bound(b, "a slice bound")?;
-                    let step = bound(c, "a slice step")?.unwrap_or(1);
-                    if step == 0 {
+                    let step = bound(c, "a slice step")?.unwrap_or(SliceBound::Const(1));
+                    if matches!(step, SliceBound::Const(0)) {
                         let sp = c.as_ref().map_or(Span::default(), |e| e.span);
                         return Err(ExprError::new(sp, "slice step cannot be zero"));
                     }
-                    out.push(Index::slice(start, stop, step));
+                    out.push(Index::range(start, stop, step));
                 }
             }
         }

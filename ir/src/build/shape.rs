@@ -244,3 +244,47 @@ pub fn alloc(value: impl Into<Term>, shape: &[Length]) -> Var {
         .collect();
     super::apply(Op::Alloc { shape: dims }, inputs)
 }
+
+/// Theano's `arange(start, stop, step)`: `start, start + step, …` below `stop`, each bound a
+/// number or a numeric scalar `Var` (`arange(0, shape_i(&y, 0), 1)`). Integers give int64
+/// (Theano's rule: no narrower integer, so nothing overflows); with a float the result has
+/// the widest float dtype among the `Var`s, or `floatX` for float literals alone. Numbers
+/// alone give a constant, whose length is known when building.
+#[track_caller]
+pub fn arange(start: impl Into<Term>, stop: impl Into<Term>, step: impl Into<Term>) -> Var {
+    use crate::dtype::DType;
+    let terms = [start.into(), stop.into(), step.into()];
+    let var_float = |t: &Term| match t {
+        Term::Var(v) if v.dtype().is_float() => Some(v.dtype()),
+        _ => None,
+    };
+    let dtype = match terms.iter().filter_map(var_float).max_by_key(|d| d.size()) {
+        Some(d) => d,
+        None if terms.iter().any(|t| matches!(t, Term::Float(_))) => crate::config::float_x(),
+        None => DType::I64,
+    };
+    // Numbers alone (literals or scalar constants) fold to a constant.
+    let number = |t: &Term| match t {
+        Term::Int(i) => Some(crate::Tensor::from(*i)),
+        Term::Float(f) => Some(crate::Tensor::from(*f)),
+        Term::Var(v) => match v.op() {
+            Op::Constant(c) if c.ndim() == 0 => Some((**c).clone()),
+            _ => None,
+        },
+        Term::Bool(_) => None,
+    };
+    if let [Some(a), Some(b), Some(k)] = terms.each_ref().map(number) {
+        let scalar = |t: &crate::Tensor| crate::types::TensorType::scalar(t.dtype());
+        let tys = [scalar(&a), scalar(&b), scalar(&k)];
+        let ins: Vec<_> = [&a, &b, &k]
+            .iter()
+            .zip(&tys)
+            .map(|(t, ty)| crate::kernels::KernelInput { name: "", ty, value: t })
+            .collect();
+        let out = crate::types::TensorType::new(dtype, vec![None]);
+        if let Ok(v) = crate::kernels::eval(&Op::ARange { dtype }, &ins, &out) {
+            return crate::build::leaf::constant(v);
+        }
+    }
+    super::apply(Op::ARange { dtype }, terms.into_iter().map(term_var).collect())
+}

@@ -178,8 +178,8 @@ pub(super) fn vjp(out: &Var, g: &Var, needed: &[bool]) -> Result<Vec<Option<Var>
                 grads[0] = fitted(dimshuffle(g1, back)?, 0)?;
             }
         }
-        // Lengths carry no gradient.
-        Op::Shape | Op::ShapeI { .. } => {}
+        // Lengths and positions carry no gradient.
+        Op::Shape | Op::ShapeI { .. } | Op::ARange { .. } => {}
         Op::GradBarrier(Barrier::Zero) => {
             if need(0) {
                 grads[0] = Some(zeros_like(&ins[0])?);

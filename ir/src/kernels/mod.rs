@@ -68,6 +68,7 @@ pub fn eval(op: &Op, inputs: &[KernelInput<'_>], out: &TensorType) -> Result<Ten
         }
         Op::ShapeI { axis } => Ok(Tensor::from(inputs[0].value.shape()[*axis] as i64)),
         Op::Alloc { shape } => shape::alloc(inputs, shape),
+        Op::ARange { dtype } => shape::arange(inputs, *dtype),
         Op::GradBarrier(_) => Ok(inputs[0].value.clone()),
     }
 }

@@ -1,5 +1,5 @@
 //! Type rules of the shape family: dimshuffle, reshape, concatenate and its gradient's
-//! split, basic indexing and its updates, `shape`, `shape_i` and `alloc`; and the index
+//! split, basic indexing and its updates, `shape`, `shape_i`, `alloc` and `arange`; and the index
 //! arithmetic they share with the kernels (`normalize_slice`, `checked_product`,
 //! `shape_fits`).
 
@@ -198,7 +198,7 @@ pub(super) fn inc_subtensor(r: &Rule<'_>, index: &[IndexEntry]) -> Result<Tensor
 }
 
 fn check_index_inputs(index: &[IndexEntry], idx_ins: &[Operand], op: &str) -> Result<(), BuildErrorKind> {
-    let wanted = index.iter().filter(|e| matches!(e, IndexEntry::At(Idx::Input))).count();
+    let wanted: usize = index.iter().map(IndexEntry::n_inputs).sum();
     if wanted != idx_ins.len() {
         return Err(BuildErrorKind::Invalid {
             op: op.into(),
@@ -258,14 +258,16 @@ fn subtensor_shape(
                 }
             }
             IndexEntry::At(Idx::Input) => {}
-            IndexEntry::Slice { start, stop, step } => {
-                if step == 0 {
+            IndexEntry::Slice { step, .. } => {
+                if step == Idx::Const(0) {
                     return Err(BuildErrorKind::Invalid {
                         op: op.into(),
                         reason: "slice step cannot be zero".into(),
                     });
                 }
-                shape.push(ty.shape[axis].map(|n| normalize_slice(start, stop, step, n).1));
+                // A symbolic bound leaves the length to run time.
+                let fixed = e.fixed_slice();
+                shape.push(ty.shape[axis].zip(fixed).map(|(n, (a, b, k))| normalize_slice(a, b, k, n).1));
             }
         }
     }
@@ -326,6 +328,25 @@ pub(super) fn alloc(r: &Rule<'_>, shape: &[Dim]) -> Result<TensorType, BuildErro
         return Err(r.invalid("the shape is too large (its size overflows)".into()));
     }
     Ok(TensorType::new(v.ty.dtype, out))
+}
+
+/// `arange(start, stop, step)`: three numeric scalars give a vector of `dtype` whose length
+/// is known at run time.
+pub(super) fn arange(r: &Rule<'_>, dtype: DType) -> Result<TensorType, BuildErrorKind> {
+    if r.ins.len() != 3 {
+        return Err(r.invalid(format!("takes start, stop and step, got {} inputs", r.ins.len())));
+    }
+    if let Some(o) = r.ins.iter().find(|o| o.ty.ndim() != 0 || o.ty.dtype == DType::Bool) {
+        return Err(BuildErrorKind::DType {
+            op: r.name.clone(),
+            operand: o.clone(),
+            expected: "a numeric scalar".into(),
+        });
+    }
+    if dtype == DType::Bool {
+        return Err(r.invalid("the result's dtype must be numeric, not bool".into()));
+    }
+    Ok(TensorType::new(dtype, vec![None]))
 }
 
 /// Formats an alloc shape as `[2,?]` (`?` for a length input).

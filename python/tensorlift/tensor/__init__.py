@@ -331,14 +331,15 @@ def _static_ints(what, values):
 
 
 def arange(start, stop=None, step=1, dtype=None):
-    """``numpy.arange`` as a constant (the arguments must be numbers for now)."""
+    """``numpy.arange`` with Theano's dtype rule (int64 for integers, else the widest
+    float); each argument a number or a numeric scalar variable (``T.arange(y.shape[0])``)."""
     if stop is None:
         start, stop = 0, start
-    for v in (start, stop, step):
-        if isinstance(v, TensorVariable):
-            raise NotImplementedError("arange with symbolic arguments is not supported yet (symbolic shapes)")
+    if _builtins.any(isinstance(v, TensorVariable) for v in (start, stop, step)):
+        r = _core.arange(start, stop, step)
+        return r if dtype is None or r.dtype == dtype else cast(r, dtype)
     if dtype is None:
-        floats = _builtins.any(isinstance(v, float) for v in (start, stop, step))
+        floats = _builtins.any(isinstance(v, (float, _np.floating)) for v in (start, stop, step))
         dtype = _core.float_x() if floats else "int64"
     return constant(_np.arange(start, stop, step, dtype=dtype))
 
