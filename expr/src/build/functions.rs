@@ -322,7 +322,7 @@ fn shape_i(b: &mut Builder<'_>, _n: &str, args: Args, _span: Span) -> R<Var> {
 /// bound a number or a numeric scalar expression (`arange(shape_i(y, 0))`).
 fn arange(b: &mut Builder<'_>, _n: &str, args: Args, _span: Span) -> R<Var> {
     let a = args.bind(&["start", "stop", "step"], 1)?;
-    let mut term = |k: usize| -> R<Option<Term>> { a[k].clone().map(|(v, s)| b.to_term(v, s)).transpose() };
+    let term = |k: usize| -> R<Option<Term>> { a[k].clone().map(|(v, s)| b.to_term(v, s)).transpose() };
     let (first, second, step) = (term(0)?, term(1)?, term(2)?);
     let (start, stop) = match second {
         Some(stop) => (first.expect("required"), stop),
