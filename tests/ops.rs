@@ -2546,3 +2546,48 @@ fn open_ranges_of_plain_integer_literals_index() {
     assert_eq!(out[0].to_vec::<f64>().unwrap(), vec![2.0, 3.0]);
     assert_eq!(out[1].to_vec::<f64>().unwrap(), vec![1.0, 2.0]);
 }
+
+#[test]
+fn floor_division_and_modulo_follow_numpy() {
+    // NumPy's `floor_divide` and `mod` (Python's signs), float64 and int64, bit for bit.
+    let a = [-7.0, -7.5, -1.0, -0.0, 0.0, 1.0, 0.5, 7.0, 7.5, 1.0, -1e300, 3.0];
+    let b = [2.0, -2.0, 0.1, 3.0, -3.0, -0.1, 2.0, -2.0, 0.25, 0.1, 3.0, -1e-300];
+    let fd = [-4.0, 3.0, -10.0, -0.0, -0.0, -10.0, 0.0, -4.0, 30.0, 9.0, -3.3333333333333335e+299, -3e+300];
+    let fm = [
+        1.0,
+        -1.5,
+        5.551115123125783e-17,
+        0.0,
+        -0.0,
+        -5.551115123125783e-17,
+        0.5,
+        -1.0,
+        0.0,
+        0.09999999999999995,
+        0.0,
+        -3.1104404158808657e-301,
+    ];
+    let (x, y) = (tl::dvector("x"), tl::dvector("y"));
+    let f = tl::function(&[&x, &y], &[x.floor_div(&y), &x % &y]).expect("compiles");
+    let got = f.call(&tl::args![a.to_vec(), b.to_vec()]).expect("runs");
+    for (k, (want, what)) in [(&fd, "//"), (&fm, "%")].into_iter().enumerate() {
+        let bits: Vec<u64> = f64s(&got[k]).iter().map(|v| v.to_bits()).collect();
+        let want_bits: Vec<u64> = want.iter().map(|v: &f64| v.to_bits()).collect();
+        assert_eq!(bits, want_bits, "float64 {what}: {:?}", f64s(&got[k]));
+    }
+    let ai: Vec<i64> = vec![-7, -7, 7, 7, 0, -1, 5, i64::MIN, 3, -3];
+    let bi: Vec<i64> = vec![2, -2, 2, -2, 3, 5, 0, -1, 0, 7];
+    let (p, q) = (tl::lvector("p"), tl::lvector("q"));
+    let f = tl::function(&[&p, &q], &[p.floor_div(&q), &p % &q]).expect("compiles");
+    let got = f.call(&tl::args![ai, bi]).expect("runs");
+    assert_eq!(got[0].dtype(), DType::I64);
+    let ints = |t: &Tensor| t.array::<i64>().expect("int64").iter().copied().collect::<Vec<_>>();
+    assert_eq!(ints(&got[0]), vec![-4, 3, 3, -4, 0, -1, 0, i64::MIN, 0, -1]);
+    assert_eq!(ints(&got[1]), vec![1, -1, 1, -1, 0, 4, 0, 0, 0, 4]);
+    // `//` has zero gradient (Theano's); `%` passes the gradient to `a` and `-(a // b)` to `b`.
+    let (u, w) = (tl::dscalar("u"), tl::dscalar("w"));
+    let gs = tl::grad(&(u.floor_div(&w) + &u % &w), &[&u, &w]).expect("grad");
+    let f = tl::function(&[&u, &w], &gs).expect("compiles");
+    let got = f.call(&tl::args![7.5, 2.0]).expect("runs");
+    assert_eq!((f64s(&got[0])[0], f64s(&got[1])[0]), (1.0, -3.0));
+}

@@ -540,18 +540,6 @@ macro_rules! binary_operators {
                 let a = operand_or_not_implemented!(py, other);
                 wrap(py, tl::dot(a, Term::Var(self.var.clone())))
             }
-            fn __floordiv__(&self, _other: &Bound<'_, PyAny>) -> PyResult<()> {
-                Err(PyNotImplementedError::new_err("integer division (//) is not supported yet"))
-            }
-            fn __rfloordiv__(&self, _other: &Bound<'_, PyAny>) -> PyResult<()> {
-                Err(PyNotImplementedError::new_err("integer division (//) is not supported yet"))
-            }
-            fn __mod__(&self, _other: &Bound<'_, PyAny>) -> PyResult<()> {
-                Err(PyNotImplementedError::new_err("the modulo operator (%) is not supported yet"))
-            }
-            fn __rmod__(&self, _other: &Bound<'_, PyAny>) -> PyResult<()> {
-                Err(PyNotImplementedError::new_err("the modulo operator (%) is not supported yet"))
-            }
             fn __lt__<'py>(&self, py: Python<'py>, other: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
                 let b = operand_or_not_implemented!(py, other);
                 binary(py, ScalarOp::Lt, Term::Var(self.var.clone()), b, false)
@@ -640,7 +628,10 @@ mod binary {
         Sub => __sub__, __rsub__;
         Mul => __mul__, __rmul__;
         Div => __truediv__, __rtruediv__;
+        IntDiv => __floordiv__, __rfloordiv__;
+        Mod => __mod__, __rmod__;
         And => __and__, __rand__;
+        Xor => __xor__, __rxor__;
         Or => __or__, __ror__;
     }
 }
