@@ -4,11 +4,13 @@
 //!
 //! Submodules: `leaf` (inputs, constants, shared), `elemwise` (operators and the math
 //! library), `reduce` (reductions and the softmax family), `shape` (dot, dimshuffle, reshape,
-//! joins), `index` (indexing and `set/inc_subtensor`).
+//! joins), `index` (indexing and `set/inc_subtensor`), `nnet` (Theano's activations and
+//! cross-entropies).
 
 pub mod elemwise;
 pub mod index;
 pub mod leaf;
+pub mod nnet;
 pub mod reduce;
 pub mod shape;
 
