@@ -2591,3 +2591,35 @@ fn floor_division_and_modulo_follow_numpy() {
     let got = f.call(&tl::args![7.5, 2.0]).expect("runs");
     assert_eq!((f64s(&got[0])[0], f64s(&got[1])[0]), (1.0, -3.0));
 }
+
+#[test]
+fn reshape_to_symbolic_lengths() {
+    // `x.reshape((n, -1))` with `n` given at call time, and `y.shape[0]` of another tensor.
+    let x = tl::dvector("x");
+    let (n, y) = (tl::lscalar("n"), tl::dmatrix("y"));
+    let a = tl::reshape(&x, &[(&n).into(), (-1).into()]);
+    let b = tl::reshape(&x, &[tl::shape_i(&y, 0).into(), 2.into(), (-1).into()]);
+    assert_eq!(a.ty().shape, vec![None, None]);
+    let f = tl::function(&[&x, &n, &y], &[a, b]).expect("compiles");
+    let xs: Vec<f64> = (0..12).map(f64::from).collect();
+    let got = f.call(&tl::args![xs.clone(), 3i64, vec![vec![0.0; 2]; 3]]).expect("runs");
+    assert_eq!((got[0].shape(), got[1].shape()), (&[3usize, 4][..], &[3usize, 2, 2][..]));
+    assert_exact(&f64s(&got[1]), &xs, "row-major order kept");
+    // A length that does not divide, or a negative one, is a typed error at call time.
+    let err = f.call(&tl::args![xs.clone(), 5i64, vec![vec![0.0; 2]; 3]]).expect_err("12 is not 5 × k");
+    assert!(err.to_string().contains("cannot reshape"), "{err}");
+    let err = f.call(&tl::args![xs.clone(), -3i64, vec![vec![0.0; 2]; 3]]).expect_err("negative");
+    assert!(err.to_string().contains("negative"), "{err}");
+    // `x.shape[k]` of `x` itself keeps the axis; a constant length is fixed.
+    let m = tl::dmatrix("m");
+    let kept = tl::reshape(
+        &m,
+        &[tl::shape_i(&m, 0).into(), tl::constant(tl::Tensor::from(1i64)).into(), (-1).into()],
+    );
+    assert_eq!(kept.inputs().len(), 1, "no length input: {}", tl::pp(&kept));
+    // The gradient flows back through the symbolic reshape.
+    let g = tl::grad(&tl::sum(tl::sqr(tl::reshape(&x, &[(&n).into(), (-1).into()]))), &x).expect("grad");
+    let f = tl::function(&[&x, &n], &[g]).expect("compiles");
+    let got = f.call(&tl::args![vec![1.0, 2.0, 3.0, 4.0], 2i64]).expect("runs");
+    assert_exact(&f64s(&got[0]), &[2.0, 4.0, 6.0, 8.0], "grad");
+}

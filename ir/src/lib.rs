@@ -39,7 +39,9 @@ pub use build::reduce::{
     all, any, arg_reduce, argmax, argmin, log_softmax, logsumexp, max, mean, min, prod, reduce, softmax, sum,
     Axes,
 };
-pub use build::shape::{alloc, arange, concatenate, dot, outer, shape, shape_i, stack, Length};
+pub use build::shape::{
+    alloc, arange, concatenate, dot, outer, reshape, shape, shape_i, stack, Length, ReshapeLen,
+};
 pub use build::{apply, clone_replace, try_apply};
 pub use dtype::{DType, Element};
 pub use error::{BuildError, BuildErrorKind, GraphError, Operand, ValueError};

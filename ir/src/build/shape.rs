@@ -245,6 +245,71 @@ pub fn alloc(value: impl Into<Term>, shape: &[Length]) -> Var {
     super::apply(Op::Alloc { shape: dims }, inputs)
 }
 
+/// One axis of a [`reshape`] target: a length, `-1` (inferred, at most once), or a
+/// symbolic length such as `shape_i(&x, 0)`.
+#[derive(Clone, Debug)]
+pub enum ReshapeLen {
+    /// A fixed length, or `-1` for the inferred one.
+    Fixed(isize),
+    /// A symbolic length (an integer scalar).
+    Var(Var),
+}
+
+impl From<isize> for ReshapeLen {
+    fn from(n: isize) -> ReshapeLen {
+        ReshapeLen::Fixed(n)
+    }
+}
+impl From<i32> for ReshapeLen {
+    fn from(n: i32) -> ReshapeLen {
+        ReshapeLen::Fixed(n as isize)
+    }
+}
+impl From<Var> for ReshapeLen {
+    fn from(v: Var) -> ReshapeLen {
+        ReshapeLen::Var(v)
+    }
+}
+impl From<&Var> for ReshapeLen {
+    fn from(v: &Var) -> ReshapeLen {
+        ReshapeLen::Var(v.clone())
+    }
+}
+
+/// Theano's `x.reshape(shape)` with a shape of numbers, one `-1`, and symbolic lengths
+/// (`reshape(&x, &[shape_i(&x, 0).into(), (-1).into()])`). A length that is an integer
+/// constant becomes a fixed one, `shape_i(x, k)` of `x` itself keeps axis `k`.
+#[track_caller]
+pub fn reshape(x: impl AsRef<Var>, shape: &[ReshapeLen]) -> Var {
+    let x = x.as_ref();
+    let mut inputs = vec![x.clone()];
+    let mut dims = Vec::with_capacity(shape.len());
+    for l in shape {
+        dims.push(match l {
+            ReshapeLen::Fixed(-1) => ReshapeDim::Infer,
+            &ReshapeLen::Fixed(n) => match usize::try_from(n) {
+                Ok(n) => ReshapeDim::Fixed(n),
+                Err(_) => {
+                    return Var::from_error(BuildError::invalid("reshape", format!("invalid length {n}")))
+                }
+            },
+            ReshapeLen::Var(v) => match v.op() {
+                Op::Constant(t)
+                    if t.ndim() == 0 && t.dtype().is_int() && t.to_f64().is_ok_and(|n| n >= 0.0) =>
+                {
+                    ReshapeDim::Fixed(t.to_f64().expect("checked") as usize)
+                }
+                Op::ShapeI { axis } if v.inputs()[0].same(x) => ReshapeDim::Keep(*axis),
+                _ => {
+                    inputs.push(v.clone());
+                    ReshapeDim::Input
+                }
+            },
+        });
+    }
+    super::apply(Op::Reshape { shape: dims }, inputs)
+}
+
 /// Theano's `arange(start, stop, step)`: `start, start + step, …` below `stop`, each bound a
 /// number or a numeric scalar `Var` (`arange(0, shape_i(&y, 0), 1)`). Integers give int64
 /// (Theano's rule: no narrower integer, so nothing overflows); with a float the result has
