@@ -1,0 +1,72 @@
+"""The gradients of the classic Theano programs (logistic regression, the MLP, LeNet), taken
+by ``T.grad``, against JAX's in float64 (``data/classic_grads.json``, written by
+``benches/peers/make_classic_grads.py``; Theano 1.0.5 and PyTensor agree with it to 1e-15,
+see its ``cross_checks``).
+
+The programs are the tutorials' code (``classic_models.py``), the same batch and parameters
+are rebuilt from the file's seeds, and the cost, every gradient's norm and its dot products
+with 8 probe arrays must agree to 1e-10 (relative). A program whose ops tensorlift does not
+have yet (``conv2d``, ``pool_2d``, advanced indexing) is skipped, with the reason; the test
+runs by itself once they are there.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import classic_models as cm
+
+DATA = json.loads((Path(__file__).parent / "data" / "classic_grads.json").read_text())
+RTOL = 1e-10
+
+
+def missing_feature(name):
+    """Why tensorlift cannot express program ``name`` yet, or ``None``."""
+    B = cm.Backend("tensorlift")
+    if name == "lenet" and (B.conv2d is None or B.pool_2d is None):
+        return "no conv2d / pool_2d yet: " + "; ".join(B.missing.values())
+    T = B.T
+    try:  # the likelihood's advanced indexing: log(p)[arange(n), y]
+        p, y = T.dmatrix("p"), T.ivector("y")
+        p[T.arange(y.shape[0]), y]
+    except NotImplementedError as e:
+        return f"no advanced indexing yet: {e}"
+    return None
+
+
+@pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE"])
+@pytest.mark.parametrize("name", cm.PROGRAMS)
+def test_grads_match_jax(name, mode):
+    pytest.importorskip("tensorlift")
+    why = missing_feature(name)
+    if why:
+        pytest.skip(why)
+    entry = DATA["programs"][name]
+    x, y, params, probes = cm.reference_problem(entry)
+    B = cm.Backend("tensorlift")
+    try:
+        inputs, outputs = cm.cost_and_grads_graph(B, name, entry["batch"], params)
+    except NotImplementedError as e:
+        pytest.skip(f"tensorlift cannot build {name} yet: {e}")
+    f = B.theano.function(inputs, outputs, mode=mode)
+    out = f(x, y)
+    assert len(out) == 1 + len(params)
+    for g, p in zip(out[1:], params):
+        assert np.shape(g) == p.shape
+    dev = cm.deviations(entry, out[0], out[1:], probes)
+    bad = {k: v for k, v in dev.items() if not v <= RTOL}
+    assert not bad, f"{name} ({mode}): relative deviations from JAX above {RTOL}: {bad}"
+
+
+def test_reference_file_is_consistent():
+    """The stored recipe rebuilds data whose hand-written numpy backpropagation gives the
+    stored JAX numbers (the file and ``classic_models`` describe the same problems)."""
+    for name, entry in DATA["programs"].items():
+        assert list(entry["grads"]) == cm.PARAM_NAMES[name]
+        x, y, params, probes = cm.reference_problem(entry)
+        assert x.shape == (entry["batch"], 784) and y.dtype == np.int32
+        cost, grads = cm.np_cost_and_grads(name, x, y, params)
+        dev = cm.deviations(entry, cost, grads, probes)
+        assert max(dev.values()) < 1e-12, (name, dev)
