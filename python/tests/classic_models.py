@@ -130,6 +130,20 @@ class Backend:
             return None
 
 
+def missing_feature(B, name):
+    """Why the library ``B`` cannot express program ``name`` yet (``conv2d``, ``pool_2d``,
+    the likelihood's advanced indexing ``log(p)[arange(n), y]``), or ``None``."""
+    if name == "lenet" and (B.conv2d is None or B.pool_2d is None):
+        return "no conv2d / pool_2d yet: " + "; ".join(B.missing.values())
+    T = B.T
+    try:
+        p, y = T.dmatrix("p"), T.ivector("y")
+        p[T.arange(y.shape[0]), y]
+    except NotImplementedError as e:
+        return f"no advanced indexing yet: {e}"
+    return None
+
+
 def logreg_layer(B, input, W, b):
     """The tutorial's ``LogisticRegression``: class probabilities and the prediction."""
     T = B.T

@@ -22,30 +22,16 @@ DATA = json.loads((Path(__file__).parent / "data" / "classic_grads.json").read_t
 RTOL = 1e-10
 
 
-def missing_feature(name):
-    """Why tensorlift cannot express program ``name`` yet, or ``None``."""
-    B = cm.Backend("tensorlift")
-    if name == "lenet" and (B.conv2d is None or B.pool_2d is None):
-        return "no conv2d / pool_2d yet: " + "; ".join(B.missing.values())
-    T = B.T
-    try:  # the likelihood's advanced indexing: log(p)[arange(n), y]
-        p, y = T.dmatrix("p"), T.ivector("y")
-        p[T.arange(y.shape[0]), y]
-    except NotImplementedError as e:
-        return f"no advanced indexing yet: {e}"
-    return None
-
-
 @pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE"])
 @pytest.mark.parametrize("name", cm.PROGRAMS)
 def test_grads_match_jax(name, mode):
     pytest.importorskip("tensorlift")
-    why = missing_feature(name)
+    B = cm.Backend("tensorlift")
+    why = cm.missing_feature(B, name)
     if why:
         pytest.skip(why)
     entry = DATA["programs"][name]
     x, y, params, probes = cm.reference_problem(entry)
-    B = cm.Backend("tensorlift")
     try:
         inputs, outputs = cm.cost_and_grads_graph(B, name, entry["batch"], params)
     except NotImplementedError as e:
