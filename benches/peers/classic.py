@@ -16,13 +16,18 @@ LeNet layer, timed on:
   ``NUMBA``, as ``peers_bench.py``; 2.8: ``FAST_RUN``, its C backend -- the last PyTensor with
   ``conv2d`` and ``pool_2d``), and **Theano 1.0** (``FAST_RUN``) where installed.
 
+Theano 1.0.5 cannot probe numpy >= 1.20 for its BLAS flags: run it with
+``THEANO_FLAGS=blas.ldflags=`` (it then calls BLAS through numpy).
+
 A library that lacks an op (tensorlift without ``conv2d`` or advanced indexing, PyTensor 3
 without ``conv2d``) is recorded as a failure with its error; the others still run. Each
 environment times what it has: run the script in each and pass all the JSON files to
 ``--report``.
 
 Sections (``--only``): ``LR``, ``MLP``, ``LENET`` (training steps, float64 and float32 unless
-``--dtypes`` says otherwise), ``CONV`` (the two conv2d forwards, float64). Parameters and
+``--dtypes`` says otherwise), ``CONV`` (the two conv2d forwards, float64). ``--one-hot``
+writes the Theano programs' likelihood for one-hot targets (the same values without advanced
+indexing; numpy and JAX are unchanged), its cases named "one-hot NLL". Parameters and
 data: ``classic_models.make_problem`` with seeds 11 (LR), 12 (MLP), 13 (LENET), 14 (CONV);
 4 minibatches of 500 (2000 rows of 784 pixels), the index cycling over them. Learning rates:
 0.13 (logistic regression, as the tutorial), 0.1 (MLP, LeNet); the MLP's L1 and L2 weights
@@ -52,8 +57,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "RAYO
 os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
                            " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1").strip()
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
-# Theano 1.0.5 cannot probe numpy >= 1.20 for BLAS flags; it then calls BLAS through numpy.
-os.environ.setdefault("THEANO_FLAGS", "blas.ldflags=")
 
 import argparse  # noqa: E402
 import gc  # noqa: E402
@@ -61,7 +64,6 @@ import json  # noqa: E402
 import platform  # noqa: E402
 import resource  # noqa: E402
 import statistics  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
@@ -222,30 +224,34 @@ def close(got, ref, rtol):
 # --------------------------------------------------------------------------------------
 # training steps
 # --------------------------------------------------------------------------------------
-def theano_train_model(B, name, lr, x_all, y_all, params0, mode):
+def theano_train_model(B, name, lr, x_all, y_all, params0, mode, one_hot=False):
     """The tutorial's ``train_model``: ``train_model(index)`` updates the shared parameters
     on ``train_set_x[index * batch:(index + 1) * batch]`` (and its labels) and returns the
     cost. Returns ``(train_model, shared parameters)``."""
-    theano, T = B.theano, B.T
+    theano = B.theano
     dtype = str(x_all.dtype)
     old_floatx = theano.config.floatX
     theano.config.floatX = dtype  # as a float32 Theano program runs: Python floats autocast to it
     try:
-        return _train_model(B, name, lr, x_all, y_all, params0, mode, dtype)
+        return _train_model(B, name, lr, x_all, y_all, params0, mode, dtype, one_hot)
     finally:
         theano.config.floatX = old_floatx
 
 
-def _train_model(B, name, lr, x_all, y_all, params0, mode, dtype):
+def _train_model(B, name, lr, x_all, y_all, params0, mode, dtype, one_hot):
     theano, T = B.theano, B.T
     batch_size = BATCH
     train_set_x = theano.shared(x_all, borrow=True)
-    train_set_y = T.cast(theano.shared(y_all.astype(dtype), borrow=True), "int32")
+    if one_hot:
+        train_set_y = theano.shared(cm.onehot(y_all, dtype), borrow=True)
+        y = T.matrix("y", dtype=dtype)
+    else:
+        train_set_y = T.cast(theano.shared(y_all.astype(dtype), borrow=True), "int32")
+        y = T.ivector("y")
     params = [theano.shared(p.copy(), name=n) for p, n in zip(params0, cm.PARAM_NAMES[name])]
     index = T.lscalar()
     x = T.matrix("x", dtype=dtype)
-    y = T.ivector("y")
-    cost, _ = cm.build(B, name, x, y, params, batch_size=batch_size)
+    cost, _ = cm.build(B, name, x, y, params, batch_size=batch_size, one_hot=one_hot)
     grads = T.grad(cost, params)
     updates = [(p, p - lr * g) for p, g in zip(params, grads)]
     train_model = theano.function(
@@ -278,9 +284,9 @@ def cycler():
     return nxt
 
 
-def bench_step(wl, dtype):
+def bench_step(wl, dtype, one_hot=False):
     name, lr, seed = STEPS[wl]
-    case = f"{name} step B={BATCH} {dtype}"
+    case = f"{name} step B={BATCH} {dtype}" + (" one-hot NLL" if one_hot else "")
     log(f"== {wl}: {case}")
     x64, y_all, p64 = cm.make_problem(name, BATCH, seed, n_batches=N_BATCHES)
     _, g0 = cm.np_cost_and_grads(name, x64[:BATCH], y_all[:BATCH], p64)
@@ -322,16 +328,17 @@ def bench_step(wl, dtype):
     for B in M["theano-like"]:
         for pname, mode in modes(B):
             def tl_setup(B=B, mode=mode):
-                train_model, params = theano_train_model(B, name, lr, x_all, y_all, params0, mode)
+                train_model, params = theano_train_model(B, name, lr, x_all, y_all, params0, mode, one_hot)
                 nxt = cycler()
 
                 def call():
                     return train_model(nxt())
                 call()
                 return call, close([p.get_value() for p in params], ref, rtol)
-            peers.append(Peer(pname, tl_setup, note="the Theano program: givens, symbolic index"))
+            peers.append(Peer(pname, tl_setup, note="the Theano program: givens, symbolic index"
+                              + (", one-hot targets" if one_hot else "")))
     run_case(wl, case, peers, reps=R(7 if wl == "LENET" else 15), flops=step_flops(name),
-             extra={"dtype": dtype, "batch": BATCH})
+             extra={"dtype": dtype, "batch": BATCH, "one_hot": one_hot})
 
 
 def conv_flops(n, c, h, w, o, k):
@@ -362,7 +369,7 @@ def bench_conv():
         peers = [Peer("numpy (sliding windows + einsum)", lambda x=x, W=W: (
             (lambda: cm.np_conv2d(x, W)), True))]
         if "jax" in M:
-            def jax_setup(x=x, W=W):
+            def jax_setup(x=x, W=W, ref=ref):
                 jax = M["jax"]
                 f = jax.jit(lambda x, W: jax.lax.conv_general_dilated(
                     x, W[:, :, ::-1, ::-1], (1, 1), "VALID", dimension_numbers=("NCHW", "OIHW", "NCHW")))
@@ -372,7 +379,7 @@ def bench_conv():
             peers.append(Peer("jax (jit lax.conv, filters flipped)", jax_setup))
         for B in M["theano-like"]:
             for pname, mode in modes(B):
-                def tl_setup(B=B, mode=mode, x=x, W=W):
+                def tl_setup(B=B, mode=mode, x=x, W=W, ref=ref):
                     if B.conv2d is None:
                         raise NotImplementedError(f"{B.name} has no conv2d: {B.missing.get('conv2d')}")
                     T = B.T
@@ -489,6 +496,9 @@ def main():
     ap.add_argument("--label", default=None, help="the run's name (default: the libraries found)")
     ap.add_argument("--out", default=None, help="write raw results JSON here")
     ap.add_argument("--quick", action="store_true", help="few repetitions (smoke test)")
+    ap.add_argument("--one-hot", action="store_true",
+                    help="the Theano programs' likelihood of one-hot targets, -mean(sum(Y * log(p), 1)), "
+                         "instead of -mean(log(p)[arange(n), y]) (for a library without advanced indexing)")
     ap.add_argument("--report", nargs="+", help="render markdown tables from result JSON files")
     args = ap.parse_args()
     if args.report:
@@ -507,7 +517,7 @@ def main():
                 bench_conv()
             elif s in STEPS:
                 for dt in args.dtypes.split(","):
-                    bench_step(s, dt.strip())
+                    bench_step(s, dt.strip(), args.one_hot)
             else:
                 raise ValueError(f"unknown section {s!r}")
         except Exception as e:  # noqa: BLE001

@@ -77,7 +77,7 @@ class LeNetConvPoolLayer(object):
         self.input = input
 
 
-def evaluate_lenet5(learning_rate=0.1, n_epochs=8, nkerns=[20, 50], batch_size=100):
+def evaluate_lenet5(learning_rate=0.1, n_epochs=8, nkerns=(20, 50), batch_size=100):
     """Trains LeNet on the digits by minibatch SGD and returns the best validation error
     and the test error of that model (fractions)."""
     rng = numpy.random.RandomState(23455)

@@ -163,23 +163,49 @@ def errors(B, y_pred, y):
     return B.T.mean(B.T.neq(y_pred, y))
 
 
-def build(B, name, x, y, params, batch_size, l1=MLP_L1, l2=MLP_L2):
+def onehot_likelihood(B):
+    """``(nll, errors)`` for one-hot targets ``Y`` (a float matrix) instead of labels: the
+    same values, ``-mean(sum(Y * log(p), axis=1))`` without advanced indexing."""
+    T = B.T
+
+    def nll(p, Y):
+        return -T.mean(T.sum(Y * T.log(p), axis=1))
+
+    def errs(y_pred, Y):
+        return T.mean(T.neq(y_pred, T.argmax(Y, axis=1)))
+    return nll, errs
+
+
+def onehot(y, dtype="float64"):
+    """The one-hot rows of labels ``y`` (10 classes)."""
+    out = np.zeros((len(y), N_OUT), dtype=dtype)
+    out[np.arange(len(y)), y] = 1
+    return out
+
+
+def build(B, name, x, y, params, batch_size, l1=MLP_L1, l2=MLP_L2, one_hot=False):
     """``(cost, errors)`` of program ``name`` for the symbolic batch ``x`` (a matrix of rows
-    of 784 pixels), labels ``y`` (an int vector) and the shared ``params`` (ordered as
+    of 784 pixels), labels ``y`` (an int vector; with ``one_hot``, a matrix of one-hot rows,
+    see :func:`onehot_likelihood`) and the shared ``params`` (ordered as
     :data:`PARAM_NAMES`). LeNet reshapes ``x`` to ``(batch_size, 1, 28, 28)``."""
     T = B.T
+    if one_hot:
+        negative_log_likelihood_, errors_ = onehot_likelihood(B)
+    else:
+        negative_log_likelihood_ = lambda p, y: negative_log_likelihood(B, p, y)  # noqa: E731
+        errors_ = lambda y_pred, y: errors(B, y_pred, y)  # noqa: E731
     if name == "logreg":
         W, b = params
         p, y_pred = logreg_layer(B, x, W, b)
-        return negative_log_likelihood(B, p, y), errors(B, y_pred, y)
+        return negative_log_likelihood_(p, y), errors_(y_pred, y)
     if name == "mlp":
         W1, b1, W2, b2 = params
         hidden = T.tanh(T.dot(x, W1) + b1)
         p, y_pred = logreg_layer(B, hidden, W2, b2)
         L1 = abs(W1).sum() + abs(W2).sum()
         L2_sqr = (W1 ** 2).sum() + (W2 ** 2).sum()
-        cost = negative_log_likelihood(B, p, y) + l1 * L1 + l2 * L2_sqr
-        return cost, errors(B, y_pred, y)
+        cost = negative_log_likelihood_(p, y) + l1 * L1 + l2 * L2_sqr
+        return cost, errors_(y_pred, y)
     if name == "lenet":
         if B.conv2d is None or B.pool_2d is None:
             raise NotImplementedError(f"{B.name} has no conv2d/pool_2d: {B.missing}")
@@ -190,7 +216,7 @@ def build(B, name, x, y, params, batch_size, l1=MLP_L1, l2=MLP_L2):
         out1 = conv_pool_layer(B, out0, W1, b1, (k1, k0, 5, 5), (batch_size, k0, 12, 12))
         hidden = T.tanh(T.dot(out1.flatten(2), W2) + b2)
         p, y_pred = logreg_layer(B, hidden, W3, b3)
-        return negative_log_likelihood(B, p, y), errors(B, y_pred, y)
+        return negative_log_likelihood_(p, y), errors_(y_pred, y)
     raise ValueError(f"unknown program {name!r}")
 
 
@@ -201,13 +227,14 @@ def conv_pool_layer(B, input, W, b, filter_shape, image_shape, poolsize=(2, 2)):
     return B.T.tanh(pooled_out + b.dimshuffle("x", 0, "x", "x"))
 
 
-def cost_and_grads_graph(B, name, batch_size, params_values, **kw):
+def cost_and_grads_graph(B, name, batch_size, params_values, one_hot=False, **kw):
     """``(inputs, [cost, *grads])``: the symbolic batch ``[x, y]`` and the cost of program
     ``name`` with its gradients (``T.grad``) with respect to shared variables holding
-    ``params_values``."""
+    ``params_values`` (``y`` int32 labels, or with ``one_hot`` a matrix of one-hot rows)."""
     theano, T = B.theano, B.T
     x = T.matrix("x", dtype=str(params_values[0].dtype))
-    y = T.ivector("y")
+    y = T.matrix("y", dtype=x.dtype) if one_hot else T.ivector("y")
+    kw["one_hot"] = one_hot
     params = [theano.shared(v, name=n) for v, n in zip(params_values, PARAM_NAMES[name])]
     cost, _ = build(B, name, x, y, params, batch_size=batch_size, **kw)
     return [x, y], [cost] + list(T.grad(cost, params))
