@@ -35,6 +35,7 @@ pub use build::elemwise::*;
 pub use build::index::{inc_subtensor, index_of, set_subtensor, Index, SliceBound};
 pub use build::leaf::*;
 pub use build::nnet;
+pub use build::products::{batched_dot, tensordot, tensordot_n};
 pub use build::reduce::{
     all, any, arg_reduce, argmax, argmin, log_softmax, logsumexp, max, mean, min, prod, reduce, softmax, sum,
     Axes,

@@ -297,10 +297,12 @@ impl PyVar {
             match (v.ndim(), v.ty().shape.first().copied().flatten()) {
                 (0, _) => vec![shape.clone()],
                 (1, Some(n)) => (0..n).map(|i| wrap(py, v.index(i))).collect::<PyResult<_>>()?,
-                _ => return Err(PyTypeError::new_err(format!(
+                _ => {
+                    return Err(PyTypeError::new_err(format!(
                     "reshape: a shape is a sequence of lengths or an integer vector of known length, not {}",
                     v.describe()
-                ))),
+                )))
+                }
             }
         } else if shape.extract::<isize>().is_ok() {
             vec![shape.clone()]

@@ -90,3 +90,20 @@ def test_reshape_to_symbolic_lengths():
     np.testing.assert_array_equal(c, xs.reshape(3, 2, -1))
     with pytest.raises(ValueError, match="cannot reshape"):
         f(xs, 5, np.zeros((3, 4)))
+
+
+def test_products_beyond_matrices_match_numpy():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(2, 3, 4)), rng.normal(size=(4, 5))
+    c, d = rng.normal(size=(3, 4, 2)), rng.normal(size=(2, 4, 5))
+    x, y, z, w = T.dtensor3("x"), T.dmatrix("y"), T.dtensor3("z"), T.dtensor3("w")
+    f = theano.function([x, y, z, w], [T.dot(x, y), T.tensordot(x, z, [[1, 2], [0, 1]]), T.tensordot(x, y, 1),
+                                       T.batched_dot(d.transpose(0, 2, 1), w), x.dot(y)])
+    got = f(a, b, c, d)
+    want = [np.dot(a, b), np.tensordot(a, c, [[1, 2], [0, 1]]), np.tensordot(a, b, 1),
+            np.einsum("bij,bjk->bik", d.transpose(0, 2, 1), d), np.dot(a, b)]
+    for g, wv in zip(got, want):
+        np.testing.assert_allclose(g, wv, rtol=1e-12, atol=1e-12)
+    # The gradient of an LSTM-style `dot(state_below, W)` over a 3-d input.
+    gw = theano.function([x, y], T.grad(T.dot(x, y).sum(), y))(a, b)
+    np.testing.assert_allclose(gw, np.broadcast_to(a.sum(axis=(0, 1))[:, None], (4, 5)), rtol=1e-12)

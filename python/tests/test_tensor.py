@@ -763,9 +763,8 @@ def test_equality_is_identity_as_in_theano():
     [
         (lambda x: x[[0, 1]], "advanced indexing"),
         (lambda x: x[T.lvector()], "advanced indexing"),
-        (lambda x: T.tensordot(x, x), "tensordot"),
     ],
-    ids=["list index", "vector index", "tensordot"],
+    ids=["list index", "vector index"],
 )
 def test_missing_features_raise_not_implemented(build, what):
     with pytest.raises(NotImplementedError):

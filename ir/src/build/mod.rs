@@ -5,12 +5,13 @@
 //! Submodules: `leaf` (inputs, constants, shared), `elemwise` (operators and the math
 //! library), `reduce` (reductions and the softmax family), `shape` (dot, dimshuffle, reshape,
 //! joins), `index` (indexing and `set/inc_subtensor`), `nnet` (Theano's activations and
-//! cross-entropies).
+//! cross-entropies), `products` (`tensordot`, N-d `dot`, `batched_dot`).
 
 pub mod elemwise;
 pub mod index;
 pub mod leaf;
 pub mod nnet;
+pub mod products;
 pub mod reduce;
 pub mod shape;
 

@@ -9,12 +9,16 @@ use crate::op::{Dim, Op, ReshapeDim, ScalarOp};
 use crate::var::Var;
 
 /// NumPy's `dot`: inner product of vectors, matrix-vector, vector-matrix, matrix-matrix;
-/// a 0-d operand multiplies elementwise.
+/// a 0-d operand multiplies elementwise; higher ranks sum the last axis of `a` against the
+/// second-to-last of `b` (through [`tensordot`](crate::tensordot)).
 #[track_caller]
 pub fn dot(a: impl Into<Term>, b: impl Into<Term>) -> Var {
     let (a, b) = (term_var(a.into()), term_var(b.into()));
     if a.check().is_ok() && b.check().is_ok() && (a.ndim() == 0 || b.ndim() == 0) {
         return elemwise(ScalarOp::Mul, vec![Term::Var(a), Term::Var(b)]);
+    }
+    if a.check().is_ok() && b.check().is_ok() && (a.ndim() > 2 || b.ndim() > 2) {
+        return super::products::dot_nd(&a, &b);
     }
     super::apply(Op::Dot, vec![a, b])
 }

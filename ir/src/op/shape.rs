@@ -78,7 +78,10 @@ pub(super) fn reshape(r: &Rule<'_>, shape: &[ReshapeDim]) -> Result<TensorType, 
     if !shape_fits(&known_dims) {
         return Err(too_large());
     }
-    if let Some(total) = total {
+    // The inferred length and the element count are checked when every other length is
+    // known (a symbolic one is checked at run time).
+    let others_known = shape.iter().zip(&out).all(|(d, o)| *d == ReshapeDim::Infer || o.is_some());
+    if let (Some(total), true) = (total, others_known) {
         let total = total.ok_or_else(too_large)?;
         let known = checked_product(out.iter().flatten().copied()).ok_or_else(too_large)?;
         if infers == 1 && known == 0 && total == 0 {

@@ -274,8 +274,15 @@ def outer(x, y):
 
 
 def tensordot(a, b, axes=2):
-    """Theano's ``tensordot``: not supported yet (raises ``NotImplementedError``)."""
-    raise NotImplementedError("tensordot is not supported yet")
+    """Theano's ``tensordot``: the sum over the last ``axes`` axes of ``a`` and the first
+    ``axes`` of ``b``, or over the paired axes of ``axes = [a_axes, b_axes]``."""
+    return _core.tensordot(a, b, axes)
+
+
+def batched_dot(a, b):
+    """Theano's ``batched_dot``: ``dot(a[i], b[i])`` for every index ``i`` of the leading
+    axis (``(B, M, K)`` by ``(B, K, N)`` gives ``(B, M, N)``)."""
+    return _core.batched_dot(a, b)
 
 
 def concatenate(tensor_list, axis=0):
