@@ -58,10 +58,10 @@ fn dot_of_higher_ranks_is_numpys() {
     close(&run(&[&p, &q], &tl::dot(&p, &q), vec![c, d]), &want);
     // Static shapes stay known through the reshapes.
     let s = tl::tensor("s", tl::DType::F64, &[Some(2), Some(3), Some(4)]);
-    let st = tl::dot(&s, &tl::tensor("t", tl::DType::F64, &[Some(4), Some(5)]));
+    let st = tl::dot(&s, tl::tensor("t", tl::DType::F64, &[Some(4), Some(5)]));
     st.check().expect("static shapes fit");
     assert_eq!(st.ty().shape, [Some(2), Some(3), Some(5)]);
-    assert!(tl::dot(&s, &tl::tensor("u", tl::DType::F64, &[Some(3), Some(5)])).check().is_err());
+    assert!(tl::dot(&s, tl::tensor("u", tl::DType::F64, &[Some(3), Some(5)])).check().is_err());
 }
 
 #[test]
