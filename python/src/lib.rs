@@ -134,9 +134,11 @@ fn tensordot<'py>(
             .map(|k| if k < 0 { (k + x.ndim() as isize).max(0) as usize } else { k as usize })
             .collect()
     };
-    let (pa, pb): (Bound<'py, PyAny>, Bound<'py, PyAny>) = axes.extract().map_err(|_| {
-        pyo3::exceptions::PyTypeError::new_err("tensordot: axes is an int or a pair of axis lists")
-    })?;
+    let bad = || pyo3::exceptions::PyTypeError::new_err("tensordot: axes is an int or a pair of axis lists");
+    if axes.len().ok() != Some(2) {
+        return Err(bad());
+    }
+    let (pa, pb) = (axes.get_item(0).map_err(|_| bad())?, axes.get_item(1).map_err(|_| bad())?);
     let list = |p: &Bound<'py, PyAny>| -> PyResult<Vec<isize>> {
         p.extract::<isize>().map(|k| vec![k]).or_else(|_| p.extract::<Vec<isize>>())
     };
