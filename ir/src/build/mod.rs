@@ -3,9 +3,9 @@
 //! location; the `try_` forms return the error at once.
 //!
 //! Submodules: `leaf` (inputs, constants, shared), `elemwise` (operators and the math
-//! library), `reduce` (reductions and the softmax family), `shape` (dot, dimshuffle, reshape,
+//! library), `reduce` (reductions and the softmax family), `shape` (dimshuffle, reshape, alloc,
 //! joins), `index` (indexing and `set/inc_subtensor`), `nnet` (Theano's activations and
-//! cross-entropies), `products` (`tensordot`, N-d `dot`, `batched_dot`).
+//! cross-entropies), `products` (`dot` of any ranks, `outer`, `tensordot`, `batched_dot`).
 
 pub mod elemwise;
 pub mod index;

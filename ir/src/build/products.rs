@@ -1,13 +1,59 @@
-//! Products beyond matrices, as Theano defines them, written with the matrix product:
-//! `tensordot` (the summed axes moved together and flattened, one `dot`, the free axes
+//! Products: NumPy's `dot` (the matrix product op for ranks 1 and 2), `outer`, and beyond
+//! matrices, as Theano defines them, written with the matrix product: `tensordot` (the summed axes moved together and flattened, one `dot`, the free axes
 //! restored by symbolic reshapes), N-d `dot` (NumPy's: the last axis of `a` against the
 //! second-to-last of `b`) and `batched_dot` (one product per leading index).
 
 use super::apply_inner;
+use super::elemwise::{elemwise, elemwise_inner, term_var, Term};
 use super::shape::{reshape, ReshapeLen};
 use crate::error::BuildError;
-use crate::op::Op;
+use crate::op::{Op, ScalarOp};
 use crate::var::Var;
+
+/// NumPy's `dot`: inner product of vectors, matrix-vector, vector-matrix, matrix-matrix;
+/// a 0-d operand multiplies elementwise; higher ranks sum the last axis of `a` against the
+/// second-to-last of `b` (through [`tensordot`]).
+#[track_caller]
+pub fn dot(a: impl Into<Term>, b: impl Into<Term>) -> Var {
+    let (a, b) = (term_var(a.into()), term_var(b.into()));
+    if a.check().is_ok() && b.check().is_ok() && (a.ndim() == 0 || b.ndim() == 0) {
+        return elemwise(ScalarOp::Mul, vec![Term::Var(a), Term::Var(b)]);
+    }
+    if a.check().is_ok() && b.check().is_ok() && (a.ndim() > 2 || b.ndim() > 2) {
+        return dot_nd(&a, &b);
+    }
+    super::apply(Op::Dot, vec![a, b])
+}
+
+/// Outer product of two vectors: `x[:, None] * y[None, :]`.
+#[track_caller]
+pub fn outer(x: impl AsRef<Var>, y: impl AsRef<Var>) -> Var {
+    let (x, y) = (x.as_ref(), y.as_ref());
+    let r = (|| {
+        for v in [x, y] {
+            v.check()?;
+            if v.ndim() != 1 {
+                return Err(BuildError::new(crate::error::BuildErrorKind::Rank {
+                    op: "outer".into(),
+                    operand: v.operand(),
+                    expected: "1".into(),
+                }));
+            }
+        }
+        let xc = apply_inner(Op::DimShuffle { order: vec![Some(0), None] }, vec![x.clone()])?;
+        let yr = apply_inner(Op::DimShuffle { order: vec![None, Some(0)] }, vec![y.clone()])?;
+        elemwise_inner(ScalarOp::Mul, vec![Term::Var(xc), Term::Var(yr)])
+    })();
+    Var::from_result(r)
+}
+
+impl Var {
+    /// Matrix product with `other` (see [`dot`]).
+    #[track_caller]
+    pub fn dot(&self, other: impl Into<Term>) -> Var {
+        dot(self, other)
+    }
+}
 
 /// `x` with its axes in `order`.
 fn permuted(x: &Var, order: &[usize]) -> Result<Var, BuildError> {
@@ -110,7 +156,7 @@ pub fn tensordot_n(a: impl AsRef<Var>, b: impl AsRef<Var>, n: usize) -> Var {
     Var::from_result(r)
 }
 
-/// NumPy's and Theano's `dot` for ranks above 2 (what [`dot`](super::shape::dot) does for
+/// NumPy's and Theano's `dot` for ranks above 2 (what [`dot`] does for
 /// them): the last axis of `a` against the second-to-last of `b` (its only one for a
 /// vector).
 pub(crate) fn dot_nd(a: &Var, b: &Var) -> Var {

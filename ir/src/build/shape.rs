@@ -2,48 +2,11 @@
 //! `reshape`, `flatten`, `concatenate`, `stack`; and the symbolic shape: `shape`,
 //! `shape_i`, `alloc`.
 
-use super::elemwise::{elemwise, term_var, Term};
+use super::elemwise::{term_var, Term};
 use super::{apply_inner, norm_axis};
 use crate::error::BuildError;
-use crate::op::{Dim, Op, ReshapeDim, ScalarOp};
+use crate::op::{Dim, Op, ReshapeDim};
 use crate::var::Var;
-
-/// NumPy's `dot`: inner product of vectors, matrix-vector, vector-matrix, matrix-matrix;
-/// a 0-d operand multiplies elementwise; higher ranks sum the last axis of `a` against the
-/// second-to-last of `b` (through [`tensordot`](crate::tensordot)).
-#[track_caller]
-pub fn dot(a: impl Into<Term>, b: impl Into<Term>) -> Var {
-    let (a, b) = (term_var(a.into()), term_var(b.into()));
-    if a.check().is_ok() && b.check().is_ok() && (a.ndim() == 0 || b.ndim() == 0) {
-        return elemwise(ScalarOp::Mul, vec![Term::Var(a), Term::Var(b)]);
-    }
-    if a.check().is_ok() && b.check().is_ok() && (a.ndim() > 2 || b.ndim() > 2) {
-        return super::products::dot_nd(&a, &b);
-    }
-    super::apply(Op::Dot, vec![a, b])
-}
-
-/// Outer product of two vectors: `x[:, None] * y[None, :]`.
-#[track_caller]
-pub fn outer(x: impl AsRef<Var>, y: impl AsRef<Var>) -> Var {
-    let (x, y) = (x.as_ref(), y.as_ref());
-    let r = (|| {
-        for v in [x, y] {
-            v.check()?;
-            if v.ndim() != 1 {
-                return Err(BuildError::new(crate::error::BuildErrorKind::Rank {
-                    op: "outer".into(),
-                    operand: v.operand(),
-                    expected: "1".into(),
-                }));
-            }
-        }
-        let xc = apply_inner(Op::DimShuffle { order: vec![Some(0), None] }, vec![x.clone()])?;
-        let yr = apply_inner(Op::DimShuffle { order: vec![None, Some(0)] }, vec![y.clone()])?;
-        super::elemwise::elemwise_inner(ScalarOp::Mul, vec![Term::Var(xc), Term::Var(yr)])
-    })();
-    Var::from_result(r)
-}
 
 /// Parses a Theano dimshuffle pattern such as `"0,x,1"` or `"x 0"`.
 fn parse_pattern(pattern: &str) -> Result<Vec<Option<usize>>, String> {
@@ -132,12 +95,6 @@ impl Var {
         let mut dims: Vec<ReshapeDim> = (0..ndim - 1).map(ReshapeDim::Keep).collect();
         dims.push(ReshapeDim::Infer);
         super::apply(Op::Reshape { shape: dims }, vec![self.clone()])
-    }
-
-    /// Matrix product with `other` (see `dot`).
-    #[track_caller]
-    pub fn dot(&self, other: impl Into<Term>) -> Var {
-        dot(self, other)
     }
 }
 
