@@ -369,9 +369,9 @@ fn unknown_function_suggests_the_closest() {
 
 #[test]
 fn type_mismatch_is_the_library_message() {
-    let err = user_error(&["eval", "dot(x, x)", "--var", "x:dtensor3=[[[1]]]"]);
-    assert!(err.contains("type error: dot: x (float64[?,?,?]) has rank 3"), "{err}");
-    assert!(err.contains("^^^^^^^^^"), "{err}");
+    let err = user_error(&["eval", "outer(x, x)", "--var", "x:dmatrix=[[1]]"]);
+    assert!(err.contains("type error: outer: x (float64[?,?]) has rank 2"), "{err}");
+    assert!(err.contains("^^^^^^^^^^^"), "{err}");
     let err = user_error(&["eval", "switch(x, 1, 2)", "--var", "x=1.5"]);
     assert!(err.contains("condition of switch must be bool or integer"), "{err}");
     let err = user_error(&["eval", "x + y", "--var", "x=[1,2]", "--var", "y=[1,2,3]"]);
@@ -576,14 +576,12 @@ fn int64_minimum_literal() {
 
 // #12 item 24: Python operators and attributes the language lacks say so.
 #[test]
-fn unsupported_python_spellings_say_not_supported_yet() {
-    for (expr, what) in [
-        ("x // 2", "`//` (integer division) is not supported yet"),
-        ("x % 2", "`%` (remainder) is not supported yet"),
-    ] {
-        let err = user_error(&["eval", expr, "--var", "x=[3, 4]"]);
-        assert!(err.contains(what), "{expr}: {err}");
-        assert!(!err.contains("syntax error") && !err.contains("unknown attribute"), "{expr}: {err}");
+fn floor_division_and_modulo_have_pythons_signs() {
+    for (expr, want) in
+        [("x // 2", [-2.0, 2.0]), ("x % 2", [1.0, 0.0]), ("x // -2", [1.0, -2.0]), ("x % -2", [-1.0, 0.0])]
+    {
+        let v = json(&["eval", expr, "--var", "x=[-3, 4]", "--json"]);
+        assert_eq!(v["outputs"][0]["data"], serde_json::json!(want), "{expr}");
     }
 }
 

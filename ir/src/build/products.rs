@@ -105,15 +105,30 @@ fn check_axes(what: &str, x: &Var, axes: &[usize]) -> Result<(), BuildError> {
 /// with `b_axes` of `b`; the result's axes are `a`'s free ones, then `b`'s.
 #[track_caller]
 pub fn tensordot(a: impl AsRef<Var>, b: impl AsRef<Var>, a_axes: &[usize], b_axes: &[usize]) -> Var {
-    let (a, b) = (a.as_ref(), b.as_ref());
+    contract("tensordot", a.as_ref(), b.as_ref(), a_axes, b_axes)
+}
+
+/// `tensordot` under the name `op` (for its errors).
+#[track_caller]
+fn contract(op: &str, a: &Var, b: &Var, a_axes: &[usize], b_axes: &[usize]) -> Var {
     let r = (|| {
         a.check()?;
         b.check()?;
         if a_axes.len() != b_axes.len() {
-            return Err(BuildError::invalid("tensordot", "the two lists of summed axes differ in length"));
+            return Err(BuildError::invalid(op, "the two lists of summed axes differ in length"));
         }
-        check_axes("tensordot", a, a_axes)?;
-        check_axes("tensordot", b, b_axes)?;
+        check_axes(op, a, a_axes)?;
+        check_axes(op, b, b_axes)?;
+        for (&i, &j) in a_axes.iter().zip(b_axes) {
+            if let (Some(p), Some(q)) = (a.ty().shape[i], b.ty().shape[j]) {
+                if p != q {
+                    return Err(BuildError::new(crate::error::BuildErrorKind::ShapeMismatch {
+                        op: op.into(),
+                        operands: vec![a.operand(), b.operand()],
+                    }));
+                }
+            }
+        }
         let a_free: Vec<usize> = (0..a.ndim()).filter(|i| !a_axes.contains(i)).collect();
         let b_free: Vec<usize> = (0..b.ndim()).filter(|i| !b_axes.contains(i)).collect();
         let a_order: Vec<usize> = a_free.iter().chain(a_axes).copied().collect();
@@ -159,8 +174,9 @@ pub fn tensordot_n(a: impl AsRef<Var>, b: impl AsRef<Var>, n: usize) -> Var {
 /// NumPy's and Theano's `dot` for ranks above 2 (what [`dot`] does for
 /// them): the last axis of `a` against the second-to-last of `b` (its only one for a
 /// vector).
+#[track_caller]
 pub(crate) fn dot_nd(a: &Var, b: &Var) -> Var {
-    tensordot(a, b, &[a.ndim() - 1], &[b.ndim().saturating_sub(2)])
+    contract("dot", a, b, &[a.ndim() - 1], &[b.ndim().saturating_sub(2)])
 }
 
 /// Theano's `batched_dot(x, y)`: for each index `i` of the leading axis, `dot(x[i], y[i])`
