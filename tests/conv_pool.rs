@@ -54,8 +54,14 @@ fn pad(a: (usize, usize), b: (usize, usize)) -> BorderMode {
     BorderMode::Pad([a, b])
 }
 
-/// The SciPy cases: (name, x shape, w shape, parameters, output shape, values).
-fn conv_cases() -> Vec<(&'static str, [usize; 4], [usize; 4], ConvParams, [usize; 4], &'static [f64])> {
+/// A SciPy case: name, x shape, w shape, parameters, output shape, values.
+type ConvCase = (&'static str, [usize; 4], [usize; 4], ConvParams, [usize; 4], &'static [f64]);
+
+/// A NumPy pooling case: name, parameters, output shape, values, max pooling's gradient.
+type PoolCase = (&'static str, PoolParams, [usize; 3], &'static [f64], Option<&'static [f64]>);
+
+/// The SciPy cases.
+fn conv_cases() -> Vec<ConvCase> {
     use tables::*;
     use BorderMode::{Full, Half, Valid};
     vec![
@@ -201,7 +207,7 @@ fn conv2d_transpose_in_the_expression_language_is_the_gradient_with_respect_to_t
     assert_close(&got, &tables::GI_STRIDE_X, &[2, 2, 5, 6], 0.0, "conv2d_transpose");
 }
 
-fn pool_cases() -> Vec<(&'static str, PoolParams, [usize; 3], &'static [f64], Option<&'static [f64]>)> {
+fn pool_cases() -> Vec<PoolCase> {
     use tables::*;
     let p = |ws: [usize; 2], stride: [usize; 2], pad: [usize; 2], ignore_border: bool, mode: PoolMode| {
         PoolParams { ws, stride, pad, ignore_border, mode }
@@ -441,7 +447,8 @@ fn shape_mismatches_are_typed_errors_at_call_time() {
     let (x, w) = (tl::dtensor4("x"), tl::dtensor4("w"));
     let y = tl::conv2d(&x, &w, &ConvParams::default());
     for mode in [Mode::Jit, Mode::Interp] {
-        let f = tl::Function::builder(&[&x, &w], &[y.clone()]).mode(mode).build().expect("compiles");
+        let f =
+            tl::Function::builder(&[&x, &w], std::slice::from_ref(&y)).mode(mode).build().expect("compiles");
         let call = |xs: &[usize], ws: &[usize]| {
             let args = [tl::Arg::from(smooth(xs, 1)), tl::Arg::from(smooth(ws, 2))];
             f.call(&args).expect_err("fails").to_string()
@@ -571,7 +578,7 @@ fn a_small_lenet_step_lowers_the_cost_natively_as_in_the_reference() {
     let mut costs = Vec::new();
     for mode in [Mode::Jit, Mode::Interp] {
         let (s1, s2) = (w1.get_value().expect("shared"), w2.get_value().expect("shared"));
-        let f = tl::Function::builder(&[&x, &y], &[cost.clone()])
+        let f = tl::Function::builder(&[&x, &y], std::slice::from_ref(&cost))
             .updates(&[(&w1, &w1 - &g[0] * 0.1), (&w2, &w2 - &g[1] * 0.1)])
             .mode(mode)
             .build()

@@ -124,8 +124,7 @@ fn by_images<T: Elem>(
     let mut out: Vec<T> = crate::pool::buffer(op, shape)?;
     let n = shape.iter().product::<usize>();
     let buf = &mut out.spare_capacity_mut()[..n];
-    if per_image > 0 {
-        let batch = n / per_image;
+    if let Some(batch) = n.checked_div(per_image) {
         let per = batch.div_ceil(threads.max(1)).max(1) * per_image;
         if threads <= 1 || batch <= 1 {
             f(0, buf);
