@@ -736,3 +736,56 @@ pub fn parse_params(name: &str, text: &str) -> Result<Op, String> {
     it.end()?;
     Ok(op)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_read_back_as_written() {
+        let convs = [
+            ConvParams::default(),
+            ConvParams {
+                border: BorderMode::Pad([(1, 0), (2, 3)]),
+                subsample: [2, 1],
+                dilation: [1, 3],
+                filter_flip: false,
+                groups: 4,
+            },
+            ConvParams { border: BorderMode::Full, ..ConvParams::default() },
+            ConvParams { border: BorderMode::Half, ..ConvParams::default() },
+        ];
+        let mut ops = Vec::new();
+        for p in convs {
+            ops.push(Op::Conv2d(p));
+            ops.push(Op::Conv2dGradInputs { conv: p, shape: [Dim::Fixed(28), Dim::Input] });
+            ops.push(Op::Conv2dGradWeights { conv: p, shape: [Dim::Input, Dim::Fixed(5)] });
+        }
+        for mode in PoolMode::ALL {
+            let p = PoolParams { ws: [3, 2], stride: [1, 2], pad: [1, 0], ignore_border: true, mode };
+            ops.extend([Op::Pool(p), Op::MaxPoolGrad(p), Op::AveragePoolGrad(p), Op::MaxPoolGradGrad(p)]);
+        }
+        for op in ops {
+            let text = fmt_params(&op).expect("a conv or pool op");
+            assert_eq!(parse_params(&op.name(), &text), Ok(op.clone()), "{text}");
+        }
+        assert!(parse_params("conv2d", "same, stride=[1,1], dilation=[1,1], flip=true, groups=1").is_err());
+        assert!(parse_params("pool_2d", "max, ws=[2,2], stride=[2,2], pad=[0,0], ignore_border=true, x=1")
+            .is_err());
+    }
+
+    #[test]
+    fn output_lengths_follow_the_border_modes() {
+        let p = |border| ConvParams { border, ..ConvParams::default() };
+        assert_eq!(p(BorderMode::Valid).out_len(0, 28, 5), Some(24));
+        assert_eq!(p(BorderMode::Full).out_len(0, 28, 5), Some(32));
+        assert_eq!(p(BorderMode::Half).out_len(0, 28, 5), Some(28));
+        assert_eq!(p(BorderMode::Half).out_len(0, 28, 4), Some(29));
+        assert_eq!(p(BorderMode::Valid).out_len(0, 4, 5), None);
+        assert_eq!(p(BorderMode::Valid).out_len(0, 4, 0), None);
+        let strided = ConvParams { subsample: [3, 3], dilation: [2, 2], ..ConvParams::default() };
+        // A 3-tap filter dilated by 2 covers 5 positions: (12 - 5) / 3 + 1.
+        assert_eq!(strided.out_len(1, 12, 3), Some(3));
+        assert_eq!(BorderMode::symmetric(0, 0), BorderMode::Valid);
+    }
+}
