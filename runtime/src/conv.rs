@@ -380,6 +380,12 @@ fn windows(p: &PoolParams, axis: usize, n: usize, count: usize) -> Vec<(usize, u
     (0..count).map(|i| p.window(axis, i, n)).collect()
 }
 
+/// `Some(w)` when the windows of a row are whole and side by side, `w` columns each
+/// (window `j` covers `j·w..(j + 1)·w`): they are then the row's chunks.
+fn tiled(cols: &[(usize, usize)], ws: usize) -> Option<usize> {
+    cols.iter().enumerate().all(|(j, &c)| c == (j * ws, (j + 1) * ws)).then_some(ws)
+}
+
 /// Threads for a pooling pass over `elements` input elements.
 fn pool_threads(elements: usize) -> usize {
     if elements >= crate::threads::PARALLEL_THRESHOLD {
@@ -389,50 +395,68 @@ fn pool_threads(elements: usize) -> usize {
     }
 }
 
-/// `pool_2d(x)`, plane by plane.
+/// `pool_2d(x)`, plane by plane and row of windows by row: each input row of a row of
+/// windows is read once, left to right.
 fn pool<T: Elem>(p: &PoolParams, ins: &[KernelInput<'_>]) -> Result<Tensor, ValueError> {
     let g = PoolGeometry::of("pool_2d", p, &ins[0])?;
     let xa = contiguous::<T>(ins[0].value)?;
     let x = slice(&xa);
     let (rows, cols) = (windows(p, 0, g.input[0], g.output[0]), windows(p, 1, g.input[1], g.output[1]));
-    let (in_plane, out_plane, iw) = (g.plane_len(), g.output[0] * g.output[1], g.input[1]);
+    let (in_plane, ow, iw) = (g.plane_len(), g.output[1], g.input[1]);
+    let out_plane = g.output[0] * ow;
     let shape = p.out_shape(ins[0].value.shape());
+    let max = p.mode == PoolMode::Max;
+    let tiled = tiled(&cols, p.ws[1]);
+    let start = if max { T::from_f64(f64::NEG_INFINITY) } else { <T as Element>::zero() };
     by_images::<T>("pool_2d", &shape, out_plane, pool_threads(x.len()), |first, chunk| {
+        let mut acc = vec![start; ow];
         for (k, out) in chunk.chunks_exact_mut(out_plane.max(1)).enumerate() {
             let plane = &x[(first + k) * in_plane..][..in_plane];
-            let mut out = out.iter_mut();
-            for &(r0, r1) in &rows {
-                for &(c0, c1) in &cols {
-                    let rows = (r0..r1).map(|r| &plane[r * iw + c0..r * iw + c1]);
-                    let v = match p.mode {
-                        PoolMode::Max => {
-                            let mut m = T::from_f64(f64::NEG_INFINITY);
-                            for &e in rows.flatten() {
-                                if e > m || e.is_nan() {
-                                    m = e;
-                                    if e.is_nan() {
-                                        break;
+            for (&(r0, r1), out_row) in rows.iter().zip(out.chunks_exact_mut(ow.max(1))) {
+                acc.fill(start);
+                for r in r0..r1 {
+                    let xr = &plane[r * iw..][..iw];
+                    if let Some(w) = tiled {
+                        // Windows side by side: whole chunks of the row.
+                        for (a, xs) in acc.iter_mut().zip(xr.chunks_exact(w)) {
+                            if max {
+                                for &e in xs {
+                                    if e > *a || e.is_nan() {
+                                        *a = e;
                                     }
                                 }
-                            }
-                            m
-                        }
-                        _ => {
-                            let s = rows.flatten().fold(<T as Element>::zero(), |s, &e| s + e);
-                            match p.divisor(r1 - r0, c1 - c0) {
-                                1 => s,
-                                d => s / T::from_f64(d as f64),
+                            } else {
+                                *a = xs.iter().fold(*a, |s, &e| s + e);
                             }
                         }
-                    };
-                    out.next().expect("one per window").write(v);
+                        continue;
+                    }
+                    for (a, &(c0, c1)) in acc.iter_mut().zip(&cols) {
+                        if max {
+                            // NaN wins: once NaN, no later element compares greater.
+                            for &e in &xr[c0..c1] {
+                                if e > *a || e.is_nan() {
+                                    *a = e;
+                                }
+                            }
+                        } else {
+                            *a = xr[c0..c1].iter().fold(*a, |s, &e| s + e);
+                        }
+                    }
+                }
+                for ((o, &a), &(c0, c1)) in out_row.iter_mut().zip(&acc).zip(&cols) {
+                    o.write(match p.divisor(r1 - r0, c1 - c0) {
+                        1 => a,
+                        d => a / T::from_f64(d as f64),
+                    });
                 }
             }
         }
     })
 }
 
-/// `max_pool_grad(x, out, gz)` and `average_pool_grad(x, gz)`, plane by plane.
+/// `max_pool_grad(x, out, gz)` and `average_pool_grad(x, gz)`, plane by plane and row of
+/// windows by row.
 fn pool_grad<T: Elem>(op: &str, p: &PoolParams, ins: &[KernelInput<'_>]) -> Result<Tensor, ValueError> {
     let x = &ins[0];
     let g = PoolGeometry::of(op, p, x)?;
@@ -442,43 +466,59 @@ fn pool_grad<T: Elem>(op: &str, p: &PoolParams, ins: &[KernelInput<'_>]) -> Resu
     let xa = contiguous::<T>(x.value)?;
     let xs = slice(&xa);
     let maxa = if p.mode == PoolMode::Max { Some(contiguous::<T>(ins[1].value)?) } else { None };
+    let maxs = maxa.as_ref().map(|m| slice(m));
     let ga = contiguous::<T>(ins[ins.len() - 1].value)?;
     let gz = slice(&ga);
     let (rows, cols) = (windows(p, 0, g.input[0], g.output[0]), windows(p, 1, g.input[1], g.output[1]));
-    let (in_plane, out_plane, iw) = (g.plane_len(), g.output[0] * g.output[1], g.input[1]);
+    let (in_plane, ow, iw) = (g.plane_len(), g.output[1], g.input[1]);
+    let out_plane = g.output[0] * ow;
+    let tiled = tiled(&cols, p.ws[1]);
     by_images::<T>(op, x.value.shape(), in_plane, pool_threads(xs.len()), |first, chunk| {
         for (k, gx) in chunk.chunks_exact_mut(in_plane.max(1)).enumerate() {
             let gx = zeroed(gx);
             let plane = first + k;
             let xp = &xs[plane * in_plane..][..in_plane];
             let gzp = &gz[plane * out_plane..][..out_plane];
-            let maxp = maxa.as_ref().map(|m| &slice(m)[plane * out_plane..][..out_plane]);
-            let mut w = 0;
-            for &(r0, r1) in &rows {
-                for &(c0, c1) in &cols {
-                    let gv = gzp[w];
-                    if let Some(maxp) = maxp {
-                        let m = maxp[w];
-                        for r in r0..r1 {
-                            let (xr, gr) = (&xp[r * iw + c0..r * iw + c1], &mut gx[r * iw + c0..r * iw + c1]);
-                            for (e, &v) in gr.iter_mut().zip(xr) {
-                                if v == m {
-                                    *e = *e + gv;
+            let maxp = maxs.map(|m| &m[plane * out_plane..][..out_plane]);
+            for (i, &(r0, r1)) in rows.iter().enumerate() {
+                let gz_row = &gzp[i * ow..][..ow];
+                for r in r0..r1 {
+                    let (xr, gr) = (&xp[r * iw..][..iw], &mut gx[r * iw..][..iw]);
+                    match maxp {
+                        Some(maxp) if tiled.is_some() => {
+                            let w = tiled.unwrap_or(1);
+                            let max_row = &maxp[i * ow..][..ow];
+                            let windows = gr.chunks_exact_mut(w).zip(xr.chunks_exact(w));
+                            for (((gs, xs), &m), &gv) in windows.zip(max_row).zip(gz_row) {
+                                for (e, &v) in gs.iter_mut().zip(xs) {
+                                    if v == m {
+                                        *e = *e + gv;
+                                    }
                                 }
                             }
                         }
-                    } else {
-                        let v = match p.divisor(r1 - r0, c1 - c0) {
-                            1 => gv,
-                            d => gv / T::from_f64(d as f64),
-                        };
-                        for r in r0..r1 {
-                            for e in &mut gx[r * iw + c0..r * iw + c1] {
-                                *e = *e + v;
+                        Some(maxp) => {
+                            let max_row = &maxp[i * ow..][..ow];
+                            for ((&(c0, c1), &m), &gv) in cols.iter().zip(max_row).zip(gz_row) {
+                                for (e, &v) in gr[c0..c1].iter_mut().zip(&xr[c0..c1]) {
+                                    if v == m {
+                                        *e = *e + gv;
+                                    }
+                                }
+                            }
+                        }
+                        None => {
+                            for (&(c0, c1), &gv) in cols.iter().zip(gz_row) {
+                                let v = match p.divisor(r1 - r0, c1 - c0) {
+                                    1 => gv,
+                                    d => gv / T::from_f64(d as f64),
+                                };
+                                for e in &mut gr[c0..c1] {
+                                    *e = *e + v;
+                                }
                             }
                         }
                     }
-                    w += 1;
                 }
             }
         }
