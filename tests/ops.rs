@@ -2103,6 +2103,124 @@ fn slices_follow_numpy_rules() {
 }
 
 #[test]
+fn symbolic_slice_bounds_follow_numpy_rules() {
+    // `x[a:b:k]` with bounds given at call time, one function per choice of omitted bounds,
+    // against the same positions NumPy takes.
+    let x = tl::dvector("x");
+    let (a, b, k) = (tl::lscalar("a"), tl::iscalar("b"), tl::lscalar("k"));
+    let xv: Vec<f64> = (0..7).map(|k| 10.0 * k as f64 + 1.0).collect();
+    for (has_start, has_stop) in [(true, true), (true, false), (false, true), (false, false)] {
+        let start = has_start.then(|| tl::SliceBound::from(&a));
+        let stop = has_stop.then(|| tl::SliceBound::from(&b));
+        let y = x.get(&[Index::range(start, stop, &k)]);
+        assert_eq!(y.ty().shape, vec![None], "a symbolic bound leaves the length to run time");
+        let f = tl::Function::builder(&[&x, &a, &b, &k], &[y])
+            .on_unused_input(tl::OnUnusedInput::Ignore)
+            .build()
+            .expect("compiles");
+        for start in BOUNDS.iter().filter(|s| s.is_some() == has_start) {
+            for stop in BOUNDS.iter().filter(|s| s.is_some() == has_stop) {
+                for step in STEPS {
+                    let got = f
+                        .call(&tl::args![
+                            xv.clone(),
+                            start.unwrap_or(0) as i64,
+                            stop.unwrap_or(0) as i32,
+                            step as i64
+                        ])
+                        .expect("runs");
+                    let want: Vec<f64> = numpy_slice(7, *start, *stop, step).iter().map(|&p| xv[p]).collect();
+                    assert_exact(&f64s(&got[0]), &want, &format!("x[{start:?}:{stop:?}:{step}] symbolic"));
+                }
+            }
+        }
+        // A zero step is an error at call time, a typed one.
+        let err = f.call(&tl::args![xv.clone(), 0i64, 3i32, 0i64]).expect_err("step 0");
+        assert!(err.to_string().contains("step cannot be zero"), "{err}");
+    }
+    // Extreme bounds clip as NumPy clips them.
+    let f = tl::function(&[&x, &a, &k], &[x.get(&[Index::range(Some((&a).into()), None, &k)])])
+        .expect("compiles");
+    for (start, step, want) in
+        [(i64::MIN, 1i64, 7usize), (i64::MAX, -1, 7), (i64::MIN, i64::MIN, 0), (3, i64::MAX, 1)]
+    {
+        let got = f.call(&tl::args![xv.clone(), start, step]).expect("runs");
+        assert_eq!(got[0].shape(), &[want], "x[{start}::{step}]");
+    }
+}
+
+#[test]
+fn minibatch_slices_through_givens() {
+    // Theano's minibatch idiom: `givens={x: data[i * bs:(i + 1) * bs]}` with a symbolic index
+    // into a shared dataset; the last batch is short when the rows run out.
+    let rows: Vec<f64> = (0..10 * 3).map(|v| v as f64).collect();
+    let data =
+        tl::shared(Tensor::from(ArrayD::from_shape_vec(IxDyn(&[10, 3]), rows.clone()).unwrap()), "data");
+    let i = tl::lscalar("i");
+    let x = tl::dmatrix("x");
+    let bs = 4i64;
+    let batch = data.get(&[Index::from((&i * bs)..((&i + 1) * bs))]);
+    let f = tl::Function::builder(&[&i], &[x.sum_opts(1, false)])
+        .givens(&[(&x, &batch)])
+        .build()
+        .expect("compiles");
+    for (index, lo, hi) in [(0i64, 0usize, 4usize), (1, 4, 8), (2, 8, 10), (3, 10, 10)] {
+        let got = f.call(&tl::args![index]).expect("runs");
+        let want: Vec<f64> = (lo..hi).map(|r| (0..3).map(|c| rows[r * 3 + c]).sum()).collect();
+        assert_exact(&f64s(&got[0]), &want, &format!("batch {index}"));
+    }
+    // The gradient flows into the sliced rows only.
+    let s = tl::dvector("s");
+    let w = s.get(&[Index::from(i.clone()..(&i + 2i64))]);
+    let g = tl::grad(&tl::sum(tl::sqr(&w)), &s).expect("grad");
+    let f = tl::function(&[&s, &i], &[g]).expect("compiles");
+    let got = f.call(&tl::args![vec![1.0, 2.0, 3.0, 4.0], 1i64]).expect("runs");
+    assert_exact(&f64s(&got[0]), &[0.0, 4.0, 6.0, 0.0], "grad of a symbolic slice");
+}
+
+#[test]
+fn arange_follows_numpy_and_theano_dtypes() {
+    // Numbers alone fold to a constant of known length.
+    let c = tl::arange(2, 11, 3);
+    assert_eq!(c.ty().shape, vec![Some(3)]);
+    assert_eq!(c.dtype(), DType::I64);
+    let n = tl::lscalar("n");
+    let (start, step) = (tl::lscalar("start"), tl::lscalar("step"));
+    let y = tl::arange(&start, &n, &step);
+    assert_eq!((y.dtype(), y.ty().shape.clone()), (DType::I64, vec![None]));
+    let f = tl::function(&[&start, &n, &step], &[y]).expect("compiles");
+    for (a, b, k) in
+        [(0i64, 5i64, 1i64), (2, 11, 3), (5, 0, -2), (3, 3, 1), (4, 2, 1), (-3, 4, 4), (0, -10, -3)]
+    {
+        let got = f.call(&tl::args![a, b, k]).expect("runs");
+        let want: Vec<f64> = (0..)
+            .map(|i| a + i * k)
+            .take_while(|&v| if k > 0 { v < b } else { v > b })
+            .map(|v| v as f64)
+            .collect();
+        assert_eq!(got[0].dtype(), DType::I64);
+        assert_exact(&f64s(&got[0].cast(DType::F64)), &want, &format!("arange({a}, {b}, {k})"));
+    }
+    let err = f.call(&tl::args![0i64, 5i64, 0i64]).expect_err("zero step");
+    assert!(err.to_string().contains("step cannot be zero"), "{err}");
+    // A float bound gives its float dtype; the length is NumPy's ceil((stop - start) / step).
+    let x = tl::fscalar("x");
+    let y = tl::arange(0, &x, 0.5);
+    assert_eq!(y.dtype(), DType::F32);
+    let got = tl::function(&[&x], &[y]).expect("compiles").call(&tl::args![2.2f32]).expect("runs");
+    assert_exact(&f64s(&got[0].cast(DType::F64)), &[0.0, 0.5, 1.0, 1.5, 2.0], "arange(0, 2.2, 0.5)");
+    // `arange(shape[0])` indexes as long as the axis, proven by shape inference.
+    let m = tl::dmatrix("m");
+    let r = tl::arange(0, tl::shape_i(&m, 0), 1);
+    let total = tl::sum(tl::cast(&r, DType::F64) * m.sum_opts(1, false));
+    let got = tl::function(&[&m], &[total])
+        .expect("compiles")
+        .call(&tl::args![vec![vec![1.0, 2.0], vec![3.0, 4.0], vec![5.0, 6.0]]])
+        .expect("runs");
+    assert_exact(&f64s(&got[0]), &[0.0 * 3.0 + 1.0 * 7.0 + 2.0 * 11.0], "sum(arange(n) * rowsums)");
+}
+
+#[test]
 fn index_positive_negative_and_symbolic() {
     let x = tl::dvector("x");
     let xv = vec![10.0, 11.0, 12.0, 13.0];
@@ -2427,4 +2545,81 @@ fn open_ranges_of_plain_integer_literals_index() {
     let out = f.call(&tl::args![vec![1.0, 2.0, 3.0]]).unwrap();
     assert_eq!(out[0].to_vec::<f64>().unwrap(), vec![2.0, 3.0]);
     assert_eq!(out[1].to_vec::<f64>().unwrap(), vec![1.0, 2.0]);
+}
+
+#[test]
+fn floor_division_and_modulo_follow_numpy() {
+    // NumPy's `floor_divide` and `mod` (Python's signs), float64 and int64, bit for bit.
+    let a = [-7.0, -7.5, -1.0, -0.0, 0.0, 1.0, 0.5, 7.0, 7.5, 1.0, -1e300, 3.0];
+    let b = [2.0, -2.0, 0.1, 3.0, -3.0, -0.1, 2.0, -2.0, 0.25, 0.1, 3.0, -1e-300];
+    let fd = [-4.0, 3.0, -10.0, -0.0, -0.0, -10.0, 0.0, -4.0, 30.0, 9.0, -3.3333333333333335e+299, -3e+300];
+    let fm = [
+        1.0,
+        -1.5,
+        5.551115123125783e-17,
+        0.0,
+        -0.0,
+        -5.551115123125783e-17,
+        0.5,
+        -1.0,
+        0.0,
+        0.09999999999999995,
+        0.0,
+        -3.1104404158808657e-301,
+    ];
+    let (x, y) = (tl::dvector("x"), tl::dvector("y"));
+    let f = tl::function(&[&x, &y], &[x.floor_div(&y), &x % &y]).expect("compiles");
+    let got = f.call(&tl::args![a.to_vec(), b.to_vec()]).expect("runs");
+    for (k, (want, what)) in [(&fd, "//"), (&fm, "%")].into_iter().enumerate() {
+        let bits: Vec<u64> = f64s(&got[k]).iter().map(|v| v.to_bits()).collect();
+        let want_bits: Vec<u64> = want.iter().map(|v: &f64| v.to_bits()).collect();
+        assert_eq!(bits, want_bits, "float64 {what}: {:?}", f64s(&got[k]));
+    }
+    let ai: Vec<i64> = vec![-7, -7, 7, 7, 0, -1, 5, i64::MIN, 3, -3];
+    let bi: Vec<i64> = vec![2, -2, 2, -2, 3, 5, 0, -1, 0, 7];
+    let (p, q) = (tl::lvector("p"), tl::lvector("q"));
+    let f = tl::function(&[&p, &q], &[p.floor_div(&q), &p % &q]).expect("compiles");
+    let got = f.call(&tl::args![ai, bi]).expect("runs");
+    assert_eq!(got[0].dtype(), DType::I64);
+    let ints = |t: &Tensor| t.array::<i64>().expect("int64").iter().copied().collect::<Vec<_>>();
+    assert_eq!(ints(&got[0]), vec![-4, 3, 3, -4, 0, -1, 0, i64::MIN, 0, -1]);
+    assert_eq!(ints(&got[1]), vec![1, -1, 1, -1, 0, 4, 0, 0, 0, 4]);
+    // `//` has zero gradient (Theano's); `%` passes the gradient to `a` and `-(a // b)` to `b`.
+    let (u, w) = (tl::dscalar("u"), tl::dscalar("w"));
+    let gs = tl::grad(&(u.floor_div(&w) + &u % &w), &[&u, &w]).expect("grad");
+    let f = tl::function(&[&u, &w], &gs).expect("compiles");
+    let got = f.call(&tl::args![7.5, 2.0]).expect("runs");
+    assert_eq!((f64s(&got[0])[0], f64s(&got[1])[0]), (1.0, -3.0));
+}
+
+#[test]
+fn reshape_to_symbolic_lengths() {
+    // `x.reshape((n, -1))` with `n` given at call time, and `y.shape[0]` of another tensor.
+    let x = tl::dvector("x");
+    let (n, y) = (tl::lscalar("n"), tl::dmatrix("y"));
+    let a = tl::reshape(&x, &[(&n).into(), (-1).into()]);
+    let b = tl::reshape(&x, &[tl::shape_i(&y, 0).into(), 2.into(), (-1).into()]);
+    assert_eq!(a.ty().shape, vec![None, None]);
+    let f = tl::function(&[&x, &n, &y], &[a, b]).expect("compiles");
+    let xs: Vec<f64> = (0..12).map(f64::from).collect();
+    let got = f.call(&tl::args![xs.clone(), 3i64, vec![vec![0.0; 2]; 3]]).expect("runs");
+    assert_eq!((got[0].shape(), got[1].shape()), (&[3usize, 4][..], &[3usize, 2, 2][..]));
+    assert_exact(&f64s(&got[1]), &xs, "row-major order kept");
+    // A length that does not divide, or a negative one, is a typed error at call time.
+    let err = f.call(&tl::args![xs.clone(), 5i64, vec![vec![0.0; 2]; 3]]).expect_err("12 is not 5 × k");
+    assert!(err.to_string().contains("cannot reshape"), "{err}");
+    let err = f.call(&tl::args![xs.clone(), -3i64, vec![vec![0.0; 2]; 3]]).expect_err("negative");
+    assert!(err.to_string().contains("negative"), "{err}");
+    // `x.shape[k]` of `x` itself keeps the axis; a constant length is fixed.
+    let m = tl::dmatrix("m");
+    let kept = tl::reshape(
+        &m,
+        &[tl::shape_i(&m, 0).into(), tl::constant(tl::Tensor::from(1i64)).into(), (-1).into()],
+    );
+    assert_eq!(kept.inputs().len(), 1, "no length input: {}", tl::pp(&kept));
+    // The gradient flows back through the symbolic reshape.
+    let g = tl::grad(&tl::sum(tl::sqr(tl::reshape(&x, &[(&n).into(), (-1).into()]))), &x).expect("grad");
+    let f = tl::function(&[&x, &n], &[g]).expect("compiles");
+    let got = f.call(&tl::args![vec![1.0, 2.0, 3.0, 4.0], 2i64]).expect("runs");
+    assert_exact(&f64s(&got[0]), &[2.0, 4.0, 6.0, 8.0], "grad");
 }

@@ -33,13 +33,17 @@ mod verify;
 
 pub use build::conv::{conv2d, conv2d_grad_wrt_inputs, conv2d_grad_wrt_weights, pool_2d};
 pub use build::elemwise::*;
-pub use build::index::{inc_subtensor, set_subtensor, Index};
+pub use build::index::{inc_subtensor, index_of, set_subtensor, Index, SliceBound};
 pub use build::leaf::*;
+pub use build::nnet;
+pub use build::products::{batched_dot, tensordot, tensordot_n};
 pub use build::reduce::{
     all, any, arg_reduce, argmax, argmin, log_softmax, logsumexp, max, mean, min, prod, reduce, softmax, sum,
     Axes,
 };
-pub use build::shape::{alloc, concatenate, dot, outer, shape, shape_i, stack, Length};
+pub use build::shape::{
+    alloc, arange, concatenate, dot, outer, reshape, shape, shape_i, stack, Length, ReshapeLen,
+};
 pub use build::{apply, clone_replace, try_apply};
 pub use dtype::{DType, Element};
 pub use error::{BuildError, BuildErrorKind, GraphError, Operand, ValueError};

@@ -171,11 +171,17 @@ fn index_str(index: &[IndexEntry], idx_args: &[String]) -> String {
             IndexEntry::At(Idx::Const(i)) => i.to_string(),
             IndexEntry::At(Idx::Input) => sym.next().expect("index input").clone(),
             IndexEntry::Slice { start, stop, step } => {
-                let b = |v: &Option<isize>| v.map_or(String::new(), |v| v.to_string());
-                if *step == 1 {
-                    format!("{}:{}", b(start), b(stop))
+                // Bounds in order, each symbolic one naming the next index argument.
+                let mut b = |v: Option<Idx>| match v {
+                    None => String::new(),
+                    Some(Idx::Const(c)) => c.to_string(),
+                    Some(Idx::Input) => sym.next().expect("bound input").clone(),
+                };
+                let (start, stop) = (b(*start), b(*stop));
+                if *step == Idx::Const(1) {
+                    format!("{start}:{stop}")
                 } else {
-                    format!("{}:{}:{}", b(start), b(stop), step)
+                    format!("{start}:{stop}:{}", b(Some(*step)))
                 }
             }
         })
@@ -304,6 +310,7 @@ fn format_node(g: &FunctionGraph, id: NodeId, args: &[String]) -> String {
         Op::Shape => format!("Shape({})", args[0]),
         Op::GradBarrier(_) => format!("{}({})", node.op.name(), args[0]),
         Op::ShapeI { axis } => format!("Shape_i{{{axis}}}({})", args[0]),
+        Op::ARange { dtype } => format!("ARange{{dtype='{dtype}'}}({})", args.join(", ")),
         Op::Alloc { shape } => {
             let mut lengths = args[1..].iter();
             let dims: Vec<String> = shape
@@ -472,6 +479,7 @@ fn label(g: &FunctionGraph, id: NodeId) -> String {
         Op::Shape => "Shape".into(),
         Op::ShapeI { axis } => format!("Shape_i{{{axis}}}"),
         Op::Alloc { shape } => format!("Alloc{{{}}}", crate::op::fmt_alloc(shape)),
+        Op::ARange { dtype } => format!("ARange{{dtype='{dtype}'}}"),
         op if crate::op::fmt_params(op).is_some() => {
             format!("{}{{{}}}", op.name(), crate::op::fmt_params(op).unwrap_or_default())
         }

@@ -85,7 +85,16 @@ use crate::value::{Tensor, TensorElement};
 use ndarray::{ArrayD, IxDyn};
 use std::fmt;
 
-/// Formats an index as in the text form: `1, 0:3:2, ::-1, ?` (`?` is a symbolic index).
+/// A position or bound in the text form: the number, or `?` for a symbolic one.
+fn idx_text(i: Idx) -> String {
+    match i {
+        Idx::Const(c) => c.to_string(),
+        Idx::Input => "?".into(),
+    }
+}
+
+/// Formats an index as in the text form: `1, 0:3:2, ::-1, ?, ?:?:1` (`?` is a symbolic
+/// index or bound).
 pub fn fmt_index(index: &[IndexEntry]) -> String {
     let parts: Vec<String> = index
         .iter()
@@ -93,8 +102,8 @@ pub fn fmt_index(index: &[IndexEntry]) -> String {
             IndexEntry::At(Idx::Const(i)) => i.to_string(),
             IndexEntry::At(Idx::Input) => "?".into(),
             IndexEntry::Slice { start, stop, step } => {
-                let b = |v: &Option<isize>| v.map_or(String::new(), |v| v.to_string());
-                format!("{}:{}:{}", b(start), b(stop), step)
+                let b = |v: &Option<Idx>| v.map_or(String::new(), idx_text);
+                format!("{}:{}:{}", b(start), b(stop), idx_text(*step))
             }
         })
         .collect();
@@ -179,6 +188,7 @@ fn fmt_op(op: &Op) -> String {
         Op::Shape => "shape".into(),
         Op::ShapeI { axis } => format!("shape_i{{axis={axis}}}"),
         Op::Alloc { shape } => format!("alloc{{{}}}", crate::op::fmt_alloc(shape)),
+        Op::ARange { dtype } => format!("arange{{{dtype}}}"),
         Op::GradBarrier(_) => op.name(),
         Op::Conv2d(_)
         | Op::Conv2dGradInputs { .. }
@@ -557,27 +567,38 @@ impl<'a> Cursor<'a> {
         self.usize("an axis")
     }
 
-    /// One entry of a subtensor index: `3`, `-1`, `?`, `1:3:1`, `::-1`.
+    /// One entry of a subtensor index: `3`, `-1`, `?`, `1:3:1`, `::-1`, `?:?:1`.
     fn index_entry(&mut self) -> Result<IndexEntry, GraphError> {
-        if self.eat('?') {
-            return Ok(IndexEntry::At(Idx::Input));
-        }
-        let start = if self.int_next() { Some(self.isize("an index")?) } else { None };
+        let start = self.index_bound("an index")?;
         if !self.eat(':') {
             return match start {
-                Some(i) => Ok(IndexEntry::At(Idx::Const(i))),
+                Some(i) => Ok(IndexEntry::At(i)),
                 None => {
                     let found = self.found();
                     self.error(format!("expected an index (`3`, `?` or `start:stop:step`), found {found}"))
                 }
             };
         }
-        let stop = if self.int_next() { Some(self.isize("a slice bound")?) } else { None };
+        let stop = self.index_bound("a slice bound")?;
         if !self.eat(':') {
             return self.error("a slice is written `start:stop:step`, with the step");
         }
-        let step = self.isize("a slice step")?;
+        let step = match self.index_bound("a slice step")? {
+            Some(step) => step,
+            None => return self.error("a slice is written `start:stop:step`, with the step"),
+        };
         Ok(IndexEntry::Slice { start, stop, step })
+    }
+
+    /// A number, `?`, or nothing.
+    fn index_bound(&mut self, what: &str) -> Result<Option<Idx>, GraphError> {
+        if self.eat('?') {
+            Ok(Some(Idx::Input))
+        } else if self.int_next() {
+            Ok(Some(Idx::Const(self.isize(what)?)))
+        } else {
+            Ok(None)
+        }
     }
 
     /// `{…}` around what `f` reads.
@@ -624,6 +645,16 @@ impl<'a> Cursor<'a> {
             "log_softmax" => self.braced(|c| Ok(Op::LogSoftmax { axis: c.axis_param()? }))?,
             "concatenate" => self.braced(|c| Ok(Op::Concatenate { axis: c.axis_param()? }))?,
             "shape_i" => self.braced(|c| Ok(Op::ShapeI { axis: c.axis_param()? }))?,
+            "arange" => self.braced(|c| {
+                let Some(d) = c.ident() else {
+                    let found = c.found();
+                    return c.error(format!("expected a dtype, found {found}"));
+                };
+                match DType::from_name(d) {
+                    Some(dtype) => Ok(Op::ARange { dtype }),
+                    None => c.error(format!("unknown dtype `{d}`")),
+                }
+            })?,
             "alloc" => {
                 self.expect('{')?;
                 self.expect('[')?;
@@ -675,6 +706,9 @@ impl<'a> Cursor<'a> {
                     }
                     if c.eat('^') {
                         return Ok(ReshapeDim::Like(c.usize("an axis after `^`")?));
+                    }
+                    if c.eat('?') {
+                        return Ok(ReshapeDim::Input);
                     }
                     match c.isize("a length, `-1` or `@axis`")? {
                         -1 => Ok(ReshapeDim::Infer),
@@ -836,7 +870,7 @@ fn lengths_ok(op: &Op, ins: &[&TensorType]) -> bool {
                 .map(|d| match *d {
                     ReshapeDim::Fixed(n) => Some(n),
                     ReshapeDim::Keep(i) => x.shape.get(i).copied().flatten(),
-                    ReshapeDim::Infer => None,
+                    ReshapeDim::Infer | ReshapeDim::Input => None,
                     ReshapeDim::Like(i) => ins.get(1).and_then(|d| d.shape.get(i).copied().flatten()),
                 })
                 .collect();
@@ -851,7 +885,7 @@ fn lengths_ok(op: &Op, ins: &[&TensorType]) -> bool {
             let Some(x) = ins.first() else { return true };
             index.iter().zip(&x.shape).all(|(e, n)| match (e, n) {
                 // `normalize_slice` computes `n + |step|`; `size_ok` keeps `n` within `isize`.
-                (IndexEntry::Slice { step, .. }, Some(n)) => {
+                (IndexEntry::Slice { step: Idx::Const(step), .. }, Some(n)) => {
                     step.checked_abs().and_then(|s| s.checked_add(*n as isize)).is_some()
                 }
                 _ => true,

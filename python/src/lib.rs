@@ -16,7 +16,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use tensorlift as tl;
 use tl::build::elemwise::Term;
-use tl::{Index, IndexEntry, Op, ScalarOp, Var};
+use tl::{Index, Op, ScalarOp, Var};
 use var::{as_var, term_req, var_of, wrap, PyVar};
 
 /// The names of the elementwise ops, from the library's op table.
@@ -117,6 +117,44 @@ fn dot<'py>(py: Python<'py>, a: &Bound<'py, PyAny>, b: &Bound<'py, PyAny>) -> Py
     wrap(py, tl::dot(term_req(a)?, term_req(b)?))
 }
 
+/// Theano's `tensordot(a, b, axes)`: `axes` the number of trailing axes of `a` summed with
+/// the leading ones of `b`, or the two lists of paired axes.
+#[pyfunction]
+fn tensordot<'py>(
+    py: Python<'py>,
+    a: &Bound<'py, PyAny>,
+    b: &Bound<'py, PyAny>,
+    axes: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let (a, b) = (as_var(a)?, as_var(b)?);
+    if let Ok(n) = axes.extract::<usize>() {
+        return wrap(py, tl::tensordot_n(&a, &b, n));
+    }
+    let norm = |x: &Var, axes: Vec<isize>| -> Vec<usize> {
+        axes.into_iter()
+            .map(|k| if k < 0 { (k + x.ndim() as isize).max(0) as usize } else { k as usize })
+            .collect()
+    };
+    let (pa, pb): (Bound<'py, PyAny>, Bound<'py, PyAny>) = axes.extract().map_err(|_| {
+        pyo3::exceptions::PyTypeError::new_err("tensordot: axes is an int or a pair of axis lists")
+    })?;
+    let list = |p: &Bound<'py, PyAny>| -> PyResult<Vec<isize>> {
+        p.extract::<isize>().map(|k| vec![k]).or_else(|_| p.extract::<Vec<isize>>())
+    };
+    let (la, lb) = (norm(&a, list(&pa)?), norm(&b, list(&pb)?));
+    wrap(py, tl::tensordot(&a, &b, &la, &lb))
+}
+
+/// Theano's `batched_dot(x, y)`: `dot(x[i], y[i])` for each index of the leading axis.
+#[pyfunction]
+fn batched_dot<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyAny>,
+    y: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    wrap(py, tl::batched_dot(as_var(x)?, as_var(y)?))
+}
+
 /// Theano's `shape(x)`: the run-time shape, an int64 vector.
 #[pyfunction]
 fn shape<'py>(py: Python<'py>, x: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
@@ -147,6 +185,18 @@ fn alloc<'py>(
         })
         .collect::<PyResult<Vec<_>>>()?;
     wrap(py, tl::alloc(term_req(value)?, &lengths))
+}
+
+/// Theano's `arange(start, stop, step)` with numbers or numeric scalar variables
+/// (`arange(y.shape[0])`): int64 for integers, else the widest float.
+#[pyfunction]
+fn arange<'py>(
+    py: Python<'py>,
+    start: &Bound<'py, PyAny>,
+    stop: &Bound<'py, PyAny>,
+    step: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    wrap(py, tl::arange(term_req(start)?, term_req(stop)?, term_req(step)?))
 }
 
 /// Theano's `zero_grad(x)`: `x`, its gradient zero.
@@ -231,17 +281,7 @@ fn subtensor_parts(sub: &Var) -> PyResult<(Var, Vec<Index>)> {
         )));
     };
     let ins = sub.inputs();
-    let mut symbolic = ins[1..].iter();
-    let entries = index
-        .iter()
-        .map(|e| match *e {
-            IndexEntry::At(tl::Idx::Const(i)) => Index::At(i),
-            IndexEntry::At(tl::Idx::Input) => {
-                Index::AtVar(symbolic.next().expect("one input per symbolic index").clone())
-            }
-            IndexEntry::Slice { start, stop, step } => Index::slice(start, stop, step),
-        })
-        .collect();
+    let entries = tl::index_of(index, &ins[1..]);
     Ok((ins[0].clone(), entries))
 }
 
@@ -505,6 +545,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
         shape,
         shape_i,
         alloc,
+        arange,
+        tensordot,
+        batched_dot,
         zero_grad,
         disconnected_grad,
         outer,

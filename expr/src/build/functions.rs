@@ -37,6 +37,7 @@ pub(super) const FUNCTIONS: &[(&str, Handler)] = &[
     ("shape", shape),
     ("shape_i", shape_i),
     ("alloc", alloc),
+    ("arange", arange),
     ("zero_grad", grad_barrier),
     ("disconnected_grad", grad_barrier),
     ("conv2d", conv::conv2d),
@@ -296,10 +297,19 @@ fn cast(b: &mut Builder<'_>, _n: &str, args: Args, _span: Span) -> R<Var> {
     Ok(tl::cast(b.to_term(x, s)?, dtype))
 }
 
+/// `relu(x)`, `relu(x, alpha)` (leaky) as Theano's.
 fn relu(b: &mut Builder<'_>, _n: &str, args: Args, _span: Span) -> R<Var> {
-    let a = args.bind(&["x"], 1)?;
+    let a = args.bind(&["x", "alpha"], 1)?;
     let (x, s) = a[0].clone().expect("required");
-    Ok(tl::maximum(b.to_term(x, s)?, 0))
+    let alpha = match a[1].clone() {
+        Some((Val::Num(Number::Int(i)), _)) => i as f64,
+        Some((Val::Num(Number::Float(f)), _)) => f,
+        Some((v, s)) => {
+            return Err(ExprError::new(s, format!("relu's alpha is a number, found {}", v.describe())))
+        }
+        None => 0.0,
+    };
+    Ok(tl::nnet::relu(b.to_term(x, s)?, alpha))
 }
 
 fn zeros_like(b: &mut Builder<'_>, n: &str, args: Args, _span: Span) -> R<Var> {
@@ -320,6 +330,19 @@ fn shape_i(b: &mut Builder<'_>, _n: &str, args: Args, _span: Span) -> R<Var> {
     let (x, s) = a[0].clone().expect("required");
     let (i, si) = a[1].clone().expect("required");
     Ok(tl::shape_i(b.to_var(x, s)?, b.isize(&i, si, "an axis")?))
+}
+
+/// `arange(stop)`, `arange(start, stop)`, `arange(start, stop, step)` as NumPy's, each
+/// bound a number or a numeric scalar expression (`arange(shape_i(y, 0))`).
+fn arange(b: &mut Builder<'_>, _n: &str, args: Args, _span: Span) -> R<Var> {
+    let a = args.bind(&["start", "stop", "step"], 1)?;
+    let term = |k: usize| -> R<Option<Term>> { a[k].clone().map(|(v, s)| b.to_term(v, s)).transpose() };
+    let (first, second, step) = (term(0)?, term(1)?, term(2)?);
+    let (start, stop) = match second {
+        Some(stop) => (first.expect("required"), stop),
+        None => (Term::Int(0), first.expect("required")),
+    };
+    Ok(tl::arange(start, stop, step.unwrap_or(Term::Int(1))))
 }
 
 /// `alloc(value, n0, n1, …)`: each length a non-negative integer or an integer scalar

@@ -11,7 +11,7 @@ use crate::parse::ast::{BinOp, Expr, ExprKind, Number, Subscript, UnOp};
 use crate::parse::{caret, parse, ParseError, Span};
 use crate::values::{self, Scalar};
 use tensorlift_ir as tl;
-use tl::{Axes, DType, Index, ScalarOp, Term, Var};
+use tl::{Axes, DType, Index, ScalarOp, SliceBound, Term, Var};
 
 mod args;
 mod conv;
@@ -296,14 +296,8 @@ impl Builder<'_> {
             BinOp::Ne => ScalarOp::Neq,
             BinOp::And => ScalarOp::And,
             BinOp::Or => ScalarOp::Or,
-            BinOp::FloorDiv => return Err(ExprError::new(
-                span,
-                "`//` (integer division) is not supported yet; `floor(a / b)` computes it in floating point",
-            )),
-            BinOp::Mod => return Err(ExprError::new(
-                span,
-                "`%` (remainder) is not supported yet; `a - floor(a / b) * b` computes it in floating point",
-            )),
+            BinOp::FloorDiv => ScalarOp::IntDiv,
+            BinOp::Mod => ScalarOp::Mod,
             BinOp::Dot => return Ok(Val::Tensor(checked(tl::dot(ta, tb), span)?)),
         };
         self.elemwise(sop, vec![ta, tb], span)
@@ -558,23 +552,27 @@ impl Builder<'_> {
                     }
                 },
                 Subscript::Slice(a, b, c) => {
-                    let mut bound = |p: &Option<Expr>, what: &str| -> R<Option<isize>> {
+                    // A bound is a number or an integer scalar variable (`x[i*2:(i+1)*2]`).
+                    let mut bound = |p: &Option<Expr>, what: &str| -> R<Option<SliceBound>> {
                         match p {
                             None => Ok(None),
                             Some(e) => match self.eval(e)? {
                                 Val::None => Ok(None),
-                                v => Ok(Some(self.isize(&v, e.span, what)?)),
+                                Val::Tensor(v) if v.ndim() == 0 && v.dtype().is_int() => {
+                                    Ok(Some(SliceBound::Var(v)))
+                                }
+                                v => Ok(Some(SliceBound::Const(self.isize(&v, e.span, what)?))),
                             },
                         }
                     };
                     let start = bound(a, "a slice bound")?;
                     let stop = bound(b, "a slice bound")?;
-                    let step = bound(c, "a slice step")?.unwrap_or(1);
-                    if step == 0 {
+                    let step = bound(c, "a slice step")?.unwrap_or(SliceBound::Const(1));
+                    if matches!(step, SliceBound::Const(0)) {
                         let sp = c.as_ref().map_or(Span::default(), |e| e.span);
                         return Err(ExprError::new(sp, "slice step cannot be zero"));
                     }
-                    out.push(Index::slice(start, stop, step));
+                    out.push(Index::range(start, stop, step));
                 }
             }
         }

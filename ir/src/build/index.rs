@@ -1,6 +1,7 @@
 //! Indexing builders: `x.index(i)`, `x.get(&[…])` with positions, ranges and stepped
-//! slices (NumPy's meaning of negative and omitted bounds), and `set_subtensor` /
-//! `inc_subtensor` on such an index.
+//! slices (NumPy's meaning of negative, omitted and out-of-range bounds), each position or
+//! bound a number or an integer scalar `Var`, and `set_subtensor` / `inc_subtensor` on such
+//! an index.
 
 use super::apply_inner;
 use crate::error::BuildError;
@@ -15,31 +16,72 @@ pub enum Index {
     At(isize),
     /// A symbolic position.
     AtVar(Var),
-    /// `start:stop:step`.
+    /// `start:stop:step`, each bound a number or a symbolic integer scalar (a minibatch
+    /// `x[i * bs:(i + 1) * bs]`); out-of-range bounds are clipped as NumPy clips them.
     Slice {
         /// First position (`None`: natural start).
-        start: Option<isize>,
+        start: Option<SliceBound>,
         /// End, exclusive (`None`: natural end).
-        stop: Option<isize>,
+        stop: Option<SliceBound>,
         /// Stride (negative walks backwards); not 0.
-        step: isize,
+        step: SliceBound,
     },
 }
 
+/// A slice bound: a number, or an integer scalar `Var` known at run time.
+#[derive(Clone, Debug)]
+pub enum SliceBound {
+    /// A fixed bound.
+    Const(isize),
+    /// A symbolic bound.
+    Var(Var),
+}
+
+impl From<isize> for SliceBound {
+    fn from(i: isize) -> SliceBound {
+        SliceBound::Const(i)
+    }
+}
+impl From<i32> for SliceBound {
+    fn from(i: i32) -> SliceBound {
+        SliceBound::Const(i as isize)
+    }
+}
+impl From<Var> for SliceBound {
+    fn from(v: Var) -> SliceBound {
+        SliceBound::Var(v)
+    }
+}
+impl From<&Var> for SliceBound {
+    fn from(v: &Var) -> SliceBound {
+        SliceBound::Var(v.clone())
+    }
+}
+
 impl Index {
-    /// `start:stop:step` with optional bounds.
+    /// `start:stop:step` with optional fixed bounds.
     pub fn slice(start: Option<isize>, stop: Option<isize>, step: isize) -> Index {
-        Index::Slice { start, stop, step }
+        Index::Slice {
+            start: start.map(SliceBound::Const),
+            stop: stop.map(SliceBound::Const),
+            step: SliceBound::Const(step),
+        }
+    }
+
+    /// `start:stop:step` with bounds that may be symbolic:
+    /// `Index::range(Some((&i * bs).into()), Some(((&i + 1) * bs).into()), 1)`.
+    pub fn range(start: Option<SliceBound>, stop: Option<SliceBound>, step: impl Into<SliceBound>) -> Index {
+        Index::Slice { start, stop, step: step.into() }
     }
 
     /// `::-1`: the axis reversed.
     pub fn rev() -> Index {
-        Index::Slice { start: None, stop: None, step: -1 }
+        Index::slice(None, None, -1)
     }
 
     /// `::step`.
     pub fn step(step: isize) -> Index {
-        Index::Slice { start: None, stop: None, step }
+        Index::slice(None, None, step)
     }
 }
 
@@ -89,6 +131,22 @@ impl From<RangeFull> for Index {
         Index::slice(None, None, 1)
     }
 }
+impl From<Range<Var>> for Index {
+    /// `start..stop` with symbolic bounds: `x.get(idx![(&i * bs)..((&i + 1) * bs)])`.
+    fn from(r: Range<Var>) -> Index {
+        Index::range(Some(r.start.into()), Some(r.end.into()), 1)
+    }
+}
+impl From<RangeFrom<Var>> for Index {
+    fn from(r: RangeFrom<Var>) -> Index {
+        Index::range(Some(r.start.into()), None, 1)
+    }
+}
+impl From<RangeTo<Var>> for Index {
+    fn from(r: RangeTo<Var>) -> Index {
+        Index::range(None, Some(r.end.into()), 1)
+    }
+}
 impl From<Range<i32>> for Index {
     fn from(r: Range<i32>) -> Index {
         Index::slice(Some(r.start as isize), Some(r.end as isize), 1)
@@ -105,23 +163,52 @@ impl From<RangeTo<i32>> for Index {
     }
 }
 
-/// Splits an index into the op's entries and its symbolic index inputs.
+/// Splits an index into the op's entries and its symbolic index inputs (in the order the
+/// op reads them: each entry's position, or its start, stop and step).
 fn entries(index: &[Index]) -> (Vec<IndexEntry>, Vec<Var>) {
     let mut vars = Vec::new();
+    let mut idx = |b: &SliceBound| match b {
+        SliceBound::Const(c) => Idx::Const(*c),
+        SliceBound::Var(v) => {
+            vars.push(v.clone());
+            Idx::Input
+        }
+    };
     let e = index
         .iter()
         .map(|i| match i {
             Index::At(c) => IndexEntry::At(Idx::Const(*c)),
-            Index::AtVar(v) => {
-                vars.push(v.clone());
-                IndexEntry::At(Idx::Input)
-            }
-            Index::Slice { start, stop, step } => {
-                IndexEntry::Slice { start: *start, stop: *stop, step: *step }
-            }
+            Index::AtVar(v) => IndexEntry::At(idx(&SliceBound::Var(v.clone()))),
+            Index::Slice { start, stop, step } => IndexEntry::Slice {
+                start: start.as_ref().map(&mut idx),
+                stop: stop.as_ref().map(&mut idx),
+                step: idx(step),
+            },
         })
         .collect();
     (e, vars)
+}
+
+/// The builder's index of a `Subtensor`/`IncSubtensor` node: its entries with their
+/// symbolic inputs (`idx_inputs`, the node's inputs after the data) put back in place.
+pub fn index_of(entries: &[IndexEntry], idx_inputs: &[Var]) -> Vec<Index> {
+    let mut symbolic = idx_inputs.iter();
+    let mut bound = |i: Idx| match i {
+        Idx::Const(c) => SliceBound::Const(c),
+        Idx::Input => SliceBound::Var(symbolic.next().expect("one input per symbolic index").clone()),
+    };
+    entries
+        .iter()
+        .map(|e| match *e {
+            IndexEntry::At(i) => match bound(i) {
+                SliceBound::Const(c) => Index::At(c),
+                SliceBound::Var(v) => Index::AtVar(v),
+            },
+            IndexEntry::Slice { start, stop, step } => {
+                Index::Slice { start: start.map(&mut bound), stop: stop.map(&mut bound), step: bound(step) }
+            }
+        })
+        .collect()
 }
 
 /// Builds `x[index]`.

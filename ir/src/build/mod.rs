@@ -4,12 +4,16 @@
 //!
 //! Submodules: `leaf` (inputs, constants, shared), `elemwise` (operators and the math
 //! library), `reduce` (reductions and the softmax family), `shape` (dot, dimshuffle, reshape,
-//! joins), `index` (indexing and `set/inc_subtensor`), `conv` (convolution and pooling).
+//! joins), `index` (indexing and `set/inc_subtensor`), `nnet` (Theano's activations and
+//! cross-entropies), `products` (`tensordot`, N-d `dot`, `batched_dot`), `conv`
+//! (convolution and pooling).
 
 pub mod conv;
 pub mod elemwise;
 pub mod index;
 pub mod leaf;
+pub mod nnet;
+pub mod products;
 pub mod reduce;
 pub mod shape;
 

@@ -9,12 +9,16 @@ use crate::op::{Dim, Op, ReshapeDim, ScalarOp};
 use crate::var::Var;
 
 /// NumPy's `dot`: inner product of vectors, matrix-vector, vector-matrix, matrix-matrix;
-/// a 0-d operand multiplies elementwise.
+/// a 0-d operand multiplies elementwise; higher ranks sum the last axis of `a` against the
+/// second-to-last of `b` (through [`tensordot`](crate::tensordot)).
 #[track_caller]
 pub fn dot(a: impl Into<Term>, b: impl Into<Term>) -> Var {
     let (a, b) = (term_var(a.into()), term_var(b.into()));
     if a.check().is_ok() && b.check().is_ok() && (a.ndim() == 0 || b.ndim() == 0) {
         return elemwise(ScalarOp::Mul, vec![Term::Var(a), Term::Var(b)]);
+    }
+    if a.check().is_ok() && b.check().is_ok() && (a.ndim() > 2 || b.ndim() > 2) {
+        return super::products::dot_nd(&a, &b);
     }
     super::apply(Op::Dot, vec![a, b])
 }
@@ -243,4 +247,113 @@ pub fn alloc(value: impl Into<Term>, shape: &[Length]) -> Var {
         })
         .collect();
     super::apply(Op::Alloc { shape: dims }, inputs)
+}
+
+/// One axis of a [`reshape`] target: a length, `-1` (inferred, at most once), or a
+/// symbolic length such as `shape_i(&x, 0)`.
+#[derive(Clone, Debug)]
+pub enum ReshapeLen {
+    /// A fixed length, or `-1` for the inferred one.
+    Fixed(isize),
+    /// A symbolic length (an integer scalar).
+    Var(Var),
+}
+
+impl From<isize> for ReshapeLen {
+    fn from(n: isize) -> ReshapeLen {
+        ReshapeLen::Fixed(n)
+    }
+}
+impl From<i32> for ReshapeLen {
+    fn from(n: i32) -> ReshapeLen {
+        ReshapeLen::Fixed(n as isize)
+    }
+}
+impl From<Var> for ReshapeLen {
+    fn from(v: Var) -> ReshapeLen {
+        ReshapeLen::Var(v)
+    }
+}
+impl From<&Var> for ReshapeLen {
+    fn from(v: &Var) -> ReshapeLen {
+        ReshapeLen::Var(v.clone())
+    }
+}
+
+/// Theano's `x.reshape(shape)` with a shape of numbers, one `-1`, and symbolic lengths
+/// (`reshape(&x, &[shape_i(&x, 0).into(), (-1).into()])`). A length that is an integer
+/// constant becomes a fixed one, `shape_i(x, k)` of `x` itself keeps axis `k`.
+#[track_caller]
+pub fn reshape(x: impl AsRef<Var>, shape: &[ReshapeLen]) -> Var {
+    let x = x.as_ref();
+    let mut inputs = vec![x.clone()];
+    let mut dims = Vec::with_capacity(shape.len());
+    for l in shape {
+        dims.push(match l {
+            ReshapeLen::Fixed(-1) => ReshapeDim::Infer,
+            &ReshapeLen::Fixed(n) => match usize::try_from(n) {
+                Ok(n) => ReshapeDim::Fixed(n),
+                Err(_) => {
+                    return Var::from_error(BuildError::invalid("reshape", format!("invalid length {n}")))
+                }
+            },
+            ReshapeLen::Var(v) => match v.op() {
+                Op::Constant(t)
+                    if t.ndim() == 0 && t.dtype().is_int() && t.to_f64().is_ok_and(|n| n >= 0.0) =>
+                {
+                    ReshapeDim::Fixed(t.to_f64().expect("checked") as usize)
+                }
+                Op::ShapeI { axis } if v.inputs()[0].same(x) => ReshapeDim::Keep(*axis),
+                _ => {
+                    inputs.push(v.clone());
+                    ReshapeDim::Input
+                }
+            },
+        });
+    }
+    super::apply(Op::Reshape { shape: dims }, inputs)
+}
+
+/// Theano's `arange(start, stop, step)`: `start, start + step, …` below `stop`, each bound a
+/// number or a numeric scalar `Var` (`arange(0, shape_i(&y, 0), 1)`). Integers give int64
+/// (Theano's rule: no narrower integer, so nothing overflows); with a float the result has
+/// the widest float dtype among the `Var`s, or `floatX` for float literals alone. Numbers
+/// alone give a constant, whose length is known when building.
+#[track_caller]
+pub fn arange(start: impl Into<Term>, stop: impl Into<Term>, step: impl Into<Term>) -> Var {
+    use crate::dtype::DType;
+    let terms = [start.into(), stop.into(), step.into()];
+    let var_float = |t: &Term| match t {
+        Term::Var(v) if v.dtype().is_float() => Some(v.dtype()),
+        _ => None,
+    };
+    let dtype = match terms.iter().filter_map(var_float).max_by_key(|d| d.size()) {
+        Some(d) => d,
+        None if terms.iter().any(|t| matches!(t, Term::Float(_))) => crate::config::float_x(),
+        None => DType::I64,
+    };
+    // Numbers alone (literals or scalar constants) fold to a constant.
+    let number = |t: &Term| match t {
+        Term::Int(i) => Some(crate::Tensor::from(*i)),
+        Term::Float(f) => Some(crate::Tensor::from(*f)),
+        Term::Var(v) => match v.op() {
+            Op::Constant(c) if c.ndim() == 0 => Some((**c).clone()),
+            _ => None,
+        },
+        Term::Bool(_) => None,
+    };
+    if let [Some(a), Some(b), Some(k)] = terms.each_ref().map(number) {
+        let scalar = |t: &crate::Tensor| crate::types::TensorType::scalar(t.dtype());
+        let tys = [scalar(&a), scalar(&b), scalar(&k)];
+        let ins: Vec<_> = [&a, &b, &k]
+            .iter()
+            .zip(&tys)
+            .map(|(t, ty)| crate::kernels::KernelInput { name: "", ty, value: t })
+            .collect();
+        let out = crate::types::TensorType::new(dtype, vec![None]);
+        if let Ok(v) = crate::kernels::eval(&Op::ARange { dtype }, &ins, &out) {
+            return crate::build::leaf::constant(v);
+        }
+    }
+    super::apply(Op::ARange { dtype }, terms.into_iter().map(term_var).collect())
 }

@@ -60,7 +60,7 @@ pub fn eval(op: &Op, inputs: &[KernelInput<'_>], out: &TensorType) -> Result<Ten
             composite::fused_reduce(*op, axes, *keepdims, body, inputs, out)
         }
         Op::DimShuffle { order } => Ok(shape::dimshuffle(inputs[0].value, order)),
-        Op::Reshape { shape } => shape::reshape(inputs[0], inputs.get(1).copied(), shape),
+        Op::Reshape { shape } => shape::reshape(inputs, shape),
         Op::SplitPart { axis, part } => shape::split_part(inputs, *axis, *part),
         Op::Concatenate { axis } => shape::concatenate(inputs, *axis, out),
         Op::Subtensor { index } => shape::subtensor(inputs[0].value, index, &inputs[1..]),
@@ -70,6 +70,7 @@ pub fn eval(op: &Op, inputs: &[KernelInput<'_>], out: &TensorType) -> Result<Ten
         }
         Op::ShapeI { axis } => Ok(Tensor::from(inputs[0].value.shape()[*axis] as i64)),
         Op::Alloc { shape } => shape::alloc(inputs, shape),
+        Op::ARange { dtype } => shape::arange(inputs, *dtype),
         Op::GradBarrier(_) => Ok(inputs[0].value.clone()),
         Op::Conv2d(p) => conv::conv2d(p, inputs, out),
         Op::Conv2dGradInputs { conv: p, shape } => conv::conv2d_grad_inputs(p, shape, inputs, out),

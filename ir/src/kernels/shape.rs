@@ -32,21 +32,30 @@ pub(super) fn dimshuffle(x: &Tensor, order: &[Option<usize>]) -> Tensor {
     })
 }
 
-pub(super) fn reshape(
-    x: KernelInput<'_>,
-    donor: Option<KernelInput<'_>>,
-    shape: &[ReshapeDim],
-) -> Result<Tensor, ValueError> {
+/// `x` reshaped: inputs are `x`, its shape donor when a target axis is `Like`, then one
+/// integer scalar per `Input` axis (a negative one is an error).
+pub(super) fn reshape(inputs: &[KernelInput<'_>], shape: &[ReshapeDim]) -> Result<Tensor, ValueError> {
+    let x = inputs[0];
+    let has_donor = shape.iter().any(|d| matches!(d, ReshapeDim::Like(_)));
+    let donor = if has_donor { inputs.get(1).copied() } else { None };
+    let mut lengths = inputs[1 + has_donor as usize..].iter();
     let total = x.value.len();
-    let mut dims: Vec<usize> = shape
-        .iter()
-        .map(|d| match *d {
+    let mut dims = Vec::with_capacity(shape.len());
+    for d in shape {
+        dims.push(match *d {
             ReshapeDim::Fixed(n) => n,
             ReshapeDim::Keep(i) => x.value.shape()[i],
             ReshapeDim::Infer => 1,
             ReshapeDim::Like(i) => donor.map_or(0, |d| d.value.shape()[i]),
-        })
-        .collect();
+            ReshapeDim::Input => {
+                let len = lengths.next().expect("typed: one input per symbolic length");
+                let n = len.value.cast(DType::I64).scalar::<i64>()?;
+                usize::try_from(n).map_err(|_| {
+                    ValueError::invalid("reshape", format!("length {n} ({}) is negative", len.name))
+                })?
+            }
+        });
+    }
     let too_large = |dims: &[usize]| {
         ValueError::invalid(
             "reshape",
@@ -175,39 +184,48 @@ fn resolve(
     shape: &[usize],
 ) -> Result<Vec<Resolved>, ValueError> {
     let mut symbolic = idx.iter();
-    index
-        .iter()
-        .enumerate()
-        .map(|(axis, e)| {
-            let n = shape[axis];
-            Ok(match *e {
-                IndexEntry::At(i) => {
-                    let i = match i {
-                        Idx::Const(c) => c as i64,
-                        Idx::Input => {
-                            let t = symbolic.next().expect("checked arity").value;
-                            t.cast(DType::I64).scalar::<i64>()?
-                        }
-                    };
-                    let j = if i < 0 { i + n as i64 } else { i };
-                    if j < 0 || j >= n as i64 {
-                        return Err(ValueError::IndexOutOfBounds { index: i, axis, size: n });
-                    }
-                    Resolved::At(j as usize)
-                }
-                IndexEntry::Slice { start, stop, step } => {
-                    let (s, count) = normalize_slice(start, stop, step, n);
-                    Resolved::Range(if count == 0 {
-                        Slice::new(0, Some(0), 1)
-                    } else if step > 0 {
-                        Slice::new(s, Some(s + (count as isize - 1) * step + 1), step)
-                    } else {
-                        Slice::new(s + (count as isize - 1) * step, Some(s + 1), step)
-                    })
-                }
-            })
+    let mut value = |i: Idx| -> Result<i64, ValueError> {
+        Ok(match i {
+            Idx::Const(c) => c as i64,
+            Idx::Input => symbolic.next().expect("checked arity").value.cast(DType::I64).scalar::<i64>()?,
         })
-        .collect()
+    };
+    // A bound beyond `isize` is clipped like any out-of-range bound.
+    let bound = |v: i64| isize::try_from(v).unwrap_or(if v < 0 { isize::MIN } else { isize::MAX });
+    let mut out = Vec::with_capacity(index.len());
+    for (axis, e) in index.iter().enumerate() {
+        let n = shape[axis];
+        out.push(match *e {
+            IndexEntry::At(i) => {
+                let i = value(i)?;
+                let j = if i < 0 { i + n as i64 } else { i };
+                if j < 0 || j >= n as i64 {
+                    return Err(ValueError::IndexOutOfBounds { index: i, axis, size: n });
+                }
+                Resolved::At(j as usize)
+            }
+            IndexEntry::Slice { start, stop, step } => {
+                let start = start.map(&mut value).transpose()?.map(bound);
+                let stop = stop.map(&mut value).transpose()?.map(bound);
+                let step = bound(value(step)?);
+                if step == 0 {
+                    return Err(ValueError::invalid("subtensor", "slice step cannot be zero"));
+                }
+                // A stride longer than the axis takes what the axis length takes.
+                let reach = (n as isize).max(1);
+                let step = step.clamp(-reach, reach);
+                let (s, count) = normalize_slice(start, stop, step, n);
+                Resolved::Range(if count == 0 {
+                    Slice::new(0, Some(0), 1)
+                } else if step > 0 {
+                    Slice::new(s, Some(s + (count as isize - 1) * step + 1), step)
+                } else {
+                    Slice::new(s + (count as isize - 1) * step, Some(s + 1), step)
+                })
+            }
+        });
+    }
+    Ok(out)
 }
 
 pub(super) fn subtensor(
@@ -291,6 +309,43 @@ pub(super) fn inc_subtensor(
         DType::F32 => typed_inc::<f32>(x, y, &res, set, <f32 as Num>::add),
         DType::F64 => typed_inc::<f64>(x, y, &res, set, <f64 as Num>::add),
     }
+}
+
+/// `arange(start, stop, step)` as NumPy computes it: `ceil((stop - start) / step)` values
+/// (exact for integers), each `start + i * step`, converted to `dtype`. A zero step or a
+/// length beyond memory is an error.
+pub(super) fn arange(inputs: &[KernelInput<'_>], dtype: DType) -> Result<Tensor, ValueError> {
+    let zero_step = || ValueError::invalid("arange", "the step cannot be zero");
+    let all_int = inputs.iter().all(|i| i.value.dtype().is_int());
+    let values: Tensor = if all_int && dtype.is_int() {
+        let [a, b, k] = [0, 1, 2].map(|j| inputs[j].value.cast(DType::I64).scalar::<i64>());
+        let (a, b, k) = (a? as i128, b? as i128, k? as i128);
+        if k == 0 {
+            return Err(zero_step());
+        }
+        let n = if k > 0 { (b - a + k - 1).div_euclid(k) } else { (a - b - k - 1).div_euclid(-k) }.max(0);
+        let n = usize::try_from(n).map_err(|_| ValueError::invalid("arange", "the length overflows"))?;
+        check_alloc("arange", &[n], DType::I64)?;
+        // Every value lies between start and stop, so within i64.
+        Tensor::from((0..n as i128).map(|i| (a + i * k) as i64).collect::<Vec<i64>>())
+    } else {
+        let [a, b, k] = [0, 1, 2].map(|j| inputs[j].value.cast(DType::F64).scalar::<f64>());
+        let (a, b, k) = (a?, b?, k?);
+        if k == 0.0 {
+            return Err(zero_step());
+        }
+        let n = ((b - a) / k).ceil();
+        if n.is_nan() {
+            return Err(ValueError::invalid("arange", "the length is not a number (NaN or infinite bounds)"));
+        }
+        let n = n.max(0.0);
+        if n >= isize::MAX as f64 {
+            return Err(ValueError::invalid("arange", "the length overflows"));
+        }
+        check_alloc("arange", &[n as usize], DType::F64)?;
+        Tensor::from((0..n as usize).map(|i| a + i as f64 * k).collect::<Vec<f64>>())
+    };
+    Ok(values.cast(dtype))
 }
 
 /// `alloc(v, lengths…)`: the value broadcast to the shape, as a new array. A negative length

@@ -121,24 +121,72 @@ impl ArgOp {
 pub enum IndexEntry {
     /// A single position (negative counts from the end); the axis disappears.
     At(Idx),
-    /// `start:stop:step` with NumPy's meaning of omitted and negative bounds.
+    /// `start:stop:step` with NumPy's meaning of omitted and negative bounds; each bound
+    /// fixed or symbolic (an index input, in the order start, stop, step).
     Slice {
         /// First position, `None` for the natural start.
-        start: Option<isize>,
+        start: Option<Idx>,
         /// One past the last position, `None` for the natural end.
-        stop: Option<isize>,
+        stop: Option<Idx>,
         /// Stride, never 0.
-        step: isize,
+        step: Idx,
     },
 }
 
-/// A single index: a number fixed when building, or a symbolic integer scalar input.
+/// A single index or slice bound: a number fixed when building, or a symbolic integer
+/// scalar input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Idx {
     /// A fixed position.
     Const(isize),
     /// The next index input of the node (after the data inputs).
     Input,
+}
+
+impl IndexEntry {
+    /// `:`, the whole axis.
+    pub const FULL: IndexEntry = IndexEntry::Slice { start: None, stop: None, step: Idx::Const(1) };
+
+    /// A slice with fixed bounds.
+    pub fn slice(start: Option<isize>, stop: Option<isize>, step: isize) -> IndexEntry {
+        IndexEntry::Slice { start: start.map(Idx::Const), stop: stop.map(Idx::Const), step: Idx::Const(step) }
+    }
+
+    /// How many symbolic index inputs the entry reads.
+    pub fn n_inputs(&self) -> usize {
+        match self {
+            IndexEntry::At(i) => i.is_input() as usize,
+            IndexEntry::Slice { start, stop, step } => {
+                [*start, *stop].iter().flatten().filter(|i| i.is_input()).count() + step.is_input() as usize
+            }
+        }
+    }
+
+    /// The slice's bounds when none is symbolic (`None` for a position or a symbolic bound).
+    pub fn fixed_slice(&self) -> Option<(Option<isize>, Option<isize>, isize)> {
+        match *self {
+            IndexEntry::Slice { start, stop, step } => {
+                let b = |v: Option<Idx>| v.map_or(Some(None), |i| i.fixed().map(Some));
+                Some((b(start)?, b(stop)?, step.fixed()?))
+            }
+            IndexEntry::At(_) => None,
+        }
+    }
+}
+
+impl Idx {
+    /// The fixed number, `None` for a symbolic index.
+    pub fn fixed(self) -> Option<isize> {
+        match self {
+            Idx::Const(c) => Some(c),
+            Idx::Input => None,
+        }
+    }
+
+    /// Whether the index is an input of the node.
+    pub fn is_input(self) -> bool {
+        self == Idx::Input
+    }
 }
 
 /// One axis of a `Reshape` target.
@@ -153,6 +201,9 @@ pub enum ReshapeDim {
     /// The length of axis `i` of the reshape's second input, a shape donor (how the
     /// gradient of a reshape restores its input's run-time shape).
     Like(usize),
+    /// The length held by the next length input: an integer scalar such as `x.shape[0]`,
+    /// after the input and its shape donor, if any.
+    Input,
 }
 
 /// One axis of an `Alloc` result: a length fixed when building, or a symbolic one.
@@ -302,6 +353,12 @@ pub enum Op {
         /// The result's axes.
         shape: Vec<Dim>,
     },
+    /// `start, start + step, …` below `stop` (NumPy's `arange`): inputs are the three
+    /// scalars start, stop, step; the length is known at run time.
+    ARange {
+        /// The result's dtype.
+        dtype: DType,
+    },
     /// Its input unchanged, with its gradient stopped (Theano's `zero_grad` and
     /// `disconnected_grad`): only `grad` sees it; the optimizer removes it.
     GradBarrier(Barrier),
@@ -372,6 +429,7 @@ impl Op {
             Op::Shape => "shape".into(),
             Op::ShapeI { .. } => "shape_i".into(),
             Op::Alloc { .. } => "alloc".into(),
+            Op::ARange { .. } => "arange".into(),
             Op::GradBarrier(Barrier::Zero) => "zero_grad".into(),
             Op::GradBarrier(Barrier::Disconnected) => "disconnected_grad".into(),
             Op::Conv2d(_) => "conv2d".into(),
@@ -410,6 +468,7 @@ impl Op {
             Op::Shape => OpKind::Shape,
             Op::ShapeI { .. } => OpKind::ShapeI,
             Op::Alloc { .. } => OpKind::Alloc,
+            Op::ARange { .. } => OpKind::ARange,
             Op::GradBarrier(_) => OpKind::GradBarrier,
             Op::Conv2d(_) => OpKind::Conv2d,
             Op::Conv2dGradInputs { .. } => OpKind::Conv2dGradInputs,
@@ -453,6 +512,7 @@ impl Op {
             Op::Shape => shape::shape(r),
             Op::ShapeI { axis } => shape::shape_i(r, *axis),
             Op::Alloc { shape } => shape::alloc(r, shape),
+            Op::ARange { dtype } => shape::arange(r, *dtype),
             Op::GradBarrier(_) => Ok(reduce::one(ins, &r.name)?.ty.clone()),
             Op::Conv2d(p) => conv::conv2d(r, p),
             Op::Conv2dGradInputs { conv: p, shape } => conv::grad_inputs(r, p, shape),
@@ -514,6 +574,8 @@ pub enum OpKind {
     ShapeI,
     /// [`Op::Alloc`].
     Alloc,
+    /// [`Op::ARange`].
+    ARange,
     /// [`Op::GradBarrier`].
     GradBarrier,
     /// [`Op::Conv2d`].
@@ -549,7 +611,7 @@ pub struct OpInfo {
 
 impl OpKind {
     /// Every kind.
-    pub const ALL: [OpKind; 31] = [
+    pub const ALL: [OpKind; 32] = [
         OpKind::Input,
         OpKind::Constant,
         OpKind::Shared,
@@ -573,6 +635,7 @@ impl OpKind {
         OpKind::Shape,
         OpKind::ShapeI,
         OpKind::Alloc,
+        OpKind::ARange,
         OpKind::GradBarrier,
         OpKind::Conv2d,
         OpKind::Conv2dGradInputs,
@@ -622,6 +685,7 @@ impl OpKind {
             OpKind::Shape => i("shape", 1, Zero, &["shape"]),
             OpKind::ShapeI => i("shape_i", 1, Zero, &["shape_i"]),
             OpKind::Alloc => i("alloc", 1, Differentiable, &["alloc"]),
+            OpKind::ARange => i("arange", 1, Zero, &["arange"]),
             OpKind::GradBarrier => i("grad_barrier", 1, Zero, &["zero_grad", "disconnected_grad"]),
             OpKind::Conv2d => i("conv2d", 1, Differentiable, &["conv2d"]),
             OpKind::Conv2dGradInputs => {

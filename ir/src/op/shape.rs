@@ -1,5 +1,5 @@
 //! Type rules of the shape family: dimshuffle, reshape, concatenate and its gradient's
-//! split, basic indexing and its updates, `shape`, `shape_i` and `alloc`; and the index
+//! split, basic indexing and its updates, `shape`, `shape_i`, `alloc` and `arange`; and the index
 //! arithmetic they share with the kernels (`normalize_slice`, `checked_product`,
 //! `shape_fits`).
 
@@ -34,8 +34,17 @@ pub(super) fn dimshuffle(r: &Rule<'_>, order: &[Option<usize>]) -> Result<Tensor
 pub(super) fn reshape(r: &Rule<'_>, shape: &[ReshapeDim]) -> Result<TensorType, BuildErrorKind> {
     let (name, ins) = (r.name.clone(), r.ins);
     let uses_donor = shape.iter().any(|d| matches!(d, ReshapeDim::Like(_)));
-    if ins.len() != 1 + uses_donor as usize {
-        return Err(r.invalid(format!("takes {} inputs, got {}", 1 + uses_donor as usize, ins.len())));
+    let lengths = shape.iter().filter(|d| **d == ReshapeDim::Input).count();
+    let wanted = 1 + uses_donor as usize + lengths;
+    if ins.len() != wanted {
+        return Err(r.invalid(format!("takes {wanted} inputs, got {}", ins.len())));
+    }
+    if let Some(o) = ins[wanted - lengths..].iter().find(|o| o.ty.ndim() != 0 || !o.ty.dtype.is_int()) {
+        return Err(BuildErrorKind::DType {
+            op: name,
+            operand: o.clone(),
+            expected: "an integer scalar length".into(),
+        });
     }
     let x = &ins[0];
     let infers = shape.iter().filter(|d| **d == ReshapeDim::Infer).count();
@@ -50,7 +59,7 @@ pub(super) fn reshape(r: &Rule<'_>, shape: &[ReshapeDim]) -> Result<TensorType, 
             ReshapeDim::Keep(i) => {
                 return Err(BuildErrorKind::Axis { op: name, axis: i as isize, operand: x.clone() })
             }
-            ReshapeDim::Infer => None,
+            ReshapeDim::Infer | ReshapeDim::Input => None,
             ReshapeDim::Like(i) if i < ins[1].ty.ndim() => ins[1].ty.shape[i],
             ReshapeDim::Like(i) => {
                 return Err(BuildErrorKind::Axis { op: name, axis: i as isize, operand: ins[1].clone() })
@@ -69,7 +78,10 @@ pub(super) fn reshape(r: &Rule<'_>, shape: &[ReshapeDim]) -> Result<TensorType, 
     if !shape_fits(&known_dims) {
         return Err(too_large());
     }
-    if let Some(total) = total {
+    // The inferred length and the element count are checked when every other length is
+    // known (a symbolic one is checked at run time).
+    let others_known = shape.iter().zip(&out).all(|(d, o)| *d == ReshapeDim::Infer || o.is_some());
+    if let (Some(total), true) = (total, others_known) {
         let total = total.ok_or_else(too_large)?;
         let known = checked_product(out.iter().flatten().copied()).ok_or_else(too_large)?;
         if infers == 1 && known == 0 && total == 0 {
@@ -198,7 +210,7 @@ pub(super) fn inc_subtensor(r: &Rule<'_>, index: &[IndexEntry]) -> Result<Tensor
 }
 
 fn check_index_inputs(index: &[IndexEntry], idx_ins: &[Operand], op: &str) -> Result<(), BuildErrorKind> {
-    let wanted = index.iter().filter(|e| matches!(e, IndexEntry::At(Idx::Input))).count();
+    let wanted: usize = index.iter().map(IndexEntry::n_inputs).sum();
     if wanted != idx_ins.len() {
         return Err(BuildErrorKind::Invalid {
             op: op.into(),
@@ -258,14 +270,16 @@ fn subtensor_shape(
                 }
             }
             IndexEntry::At(Idx::Input) => {}
-            IndexEntry::Slice { start, stop, step } => {
-                if step == 0 {
+            IndexEntry::Slice { step, .. } => {
+                if step == Idx::Const(0) {
                     return Err(BuildErrorKind::Invalid {
                         op: op.into(),
                         reason: "slice step cannot be zero".into(),
                     });
                 }
-                shape.push(ty.shape[axis].map(|n| normalize_slice(start, stop, step, n).1));
+                // A symbolic bound leaves the length to run time.
+                let fixed = e.fixed_slice();
+                shape.push(ty.shape[axis].zip(fixed).map(|(n, (a, b, k))| normalize_slice(a, b, k, n).1));
             }
         }
     }
@@ -328,6 +342,25 @@ pub(super) fn alloc(r: &Rule<'_>, shape: &[Dim]) -> Result<TensorType, BuildErro
     Ok(TensorType::new(v.ty.dtype, out))
 }
 
+/// `arange(start, stop, step)`: three numeric scalars give a vector of `dtype` whose length
+/// is known at run time.
+pub(super) fn arange(r: &Rule<'_>, dtype: DType) -> Result<TensorType, BuildErrorKind> {
+    if r.ins.len() != 3 {
+        return Err(r.invalid(format!("takes start, stop and step, got {} inputs", r.ins.len())));
+    }
+    if let Some(o) = r.ins.iter().find(|o| o.ty.ndim() != 0 || o.ty.dtype == DType::Bool) {
+        return Err(BuildErrorKind::DType {
+            op: r.name.clone(),
+            operand: o.clone(),
+            expected: "a numeric scalar".into(),
+        });
+    }
+    if dtype == DType::Bool {
+        return Err(r.invalid("the result's dtype must be numeric, not bool".into()));
+    }
+    Ok(TensorType::new(dtype, vec![None]))
+}
+
 /// Formats an alloc shape as `[2,?]` (`?` for a length input).
 pub fn fmt_alloc(shape: &[Dim]) -> String {
     let parts: Vec<String> = shape
@@ -350,6 +383,7 @@ pub fn fmt_reshape(shape: &[ReshapeDim]) -> String {
             ReshapeDim::Keep(i) => format!("@{i}"),
             ReshapeDim::Infer => "-1".into(),
             ReshapeDim::Like(i) => format!("^{i}"),
+            ReshapeDim::Input => "?".into(),
         })
         .collect();
     format!("[{}]", parts.join(","))

@@ -132,12 +132,15 @@ __all__ += ["as_tensor_variable", "constant", "TensorType", "TensorVariable", "T
 _THEANO_NAMES = {
     "abs": ["abs_", "abs"],
     "and": ["and_", "bitwise_and"],
+    "xor": ["xor", "bitwise_xor"],
     "or": ["or_", "bitwise_or"],
     "not": ["invert", "bitwise_not"],
     "reciprocal": ["inv", "reciprocal"],
     "second": ["second", "fill"],
     "pow": ["pow", "power"],
     "true_div": ["true_div", "true_divide", "divide"],
+    "int_div": ["int_div", "floor_div", "floor_divide"],
+    "mod": ["mod", "mod_check", "remainder"],
     "sub": ["sub", "subtract"],
     "mul": ["mul", "multiply"],
     "neg": ["neg", "negative"],
@@ -271,8 +274,15 @@ def outer(x, y):
 
 
 def tensordot(a, b, axes=2):
-    """Theano's ``tensordot``: not supported yet (raises ``NotImplementedError``)."""
-    raise NotImplementedError("tensordot is not supported yet")
+    """Theano's ``tensordot``: the sum over the last ``axes`` axes of ``a`` and the first
+    ``axes`` of ``b``, or over the paired axes of ``axes = [a_axes, b_axes]``."""
+    return _core.tensordot(a, b, axes)
+
+
+def batched_dot(a, b):
+    """Theano's ``batched_dot``: ``dot(a[i], b[i])`` for every index ``i`` of the leading
+    axis (``(B, M, K)`` by ``(B, K, N)`` gives ``(B, M, N)``)."""
+    return _core.batched_dot(a, b)
 
 
 def concatenate(tensor_list, axis=0):
@@ -331,14 +341,15 @@ def _static_ints(what, values):
 
 
 def arange(start, stop=None, step=1, dtype=None):
-    """``numpy.arange`` as a constant (the arguments must be numbers for now)."""
+    """``numpy.arange`` with Theano's dtype rule (int64 for integers, else the widest
+    float); each argument a number or a numeric scalar variable (``T.arange(y.shape[0])``)."""
     if stop is None:
         start, stop = 0, start
-    for v in (start, stop, step):
-        if isinstance(v, TensorVariable):
-            raise NotImplementedError("arange with symbolic arguments is not supported yet (symbolic shapes)")
+    if _builtins.any(isinstance(v, TensorVariable) for v in (start, stop, step)):
+        r = _core.arange(start, stop, step)
+        return r if dtype is None or r.dtype == dtype else cast(r, dtype)
     if dtype is None:
-        floats = _builtins.any(isinstance(v, float) for v in (start, stop, step))
+        floats = _builtins.any(isinstance(v, (float, _np.floating)) for v in (start, stop, step))
         dtype = _core.float_x() if floats else "int64"
     return constant(_np.arange(start, stop, step, dtype=dtype))
 
