@@ -419,6 +419,11 @@ fn sample(kind: OpKind) -> Option<(Vec<Var>, Var)> {
     let m = tl::dmatrix("m");
     let v = tl::dvector("v");
     let one = |x: &Var, out: Var| Some((vec![x.clone()], out));
+    let (x4, w4) = (tl::dtensor4("x4"), tl::dtensor4("w4"));
+    let conv = tl::ConvParams { border: tl::BorderMode::Half, ..tl::ConvParams::default() };
+    let conv_cost_grad =
+        |wrt: &Var| tl::grad(&tl::sum(tl::sqr(tl::conv2d(&x4, &w4, &conv))), wrt).expect("grad");
+    let pool = tl::PoolParams { ignore_border: false, ..tl::PoolParams::new([2, 2]) };
     match kind {
         OpKind::Input => one(&m, m.clone()),
         OpKind::Constant => Some((vec![m.clone()], &m + 2.5)),
@@ -449,6 +454,22 @@ fn sample(kind: OpKind) -> Option<(Vec<Var>, Var)> {
         OpKind::Alloc => one(&v, tl::alloc(&v, &[3.into(), tl::shape_i(&v, 0).into()])),
         OpKind::ARange => one(&v, tl::arange(1, tl::shape_i(&v, 0), 2)),
         OpKind::GradBarrier => one(&m, tl::zero_grad(tl::exp(&m)) * &m),
+        OpKind::Conv2d => Some((vec![x4.clone(), w4.clone()], tl::conv2d(&x4, &w4, &conv))),
+        // The gradients of a convolution, as `grad` builds them (lengths read by `shape_i`).
+        OpKind::Conv2dGradInputs => Some((vec![x4.clone(), w4.clone()], conv_cost_grad(&x4))),
+        OpKind::Conv2dGradWeights => Some((vec![x4.clone(), w4.clone()], conv_cost_grad(&w4))),
+        OpKind::Pool => one(&m, tl::pool_2d(&m, &tl::PoolParams::new([2, 2]))),
+        OpKind::MaxPoolGrad => {
+            one(&m, tl::grad(&tl::sum(tl::sqr(tl::pool_2d(&m, &pool))), &m).expect("grad"))
+        }
+        OpKind::AveragePoolGrad => {
+            let avg = tl::PoolParams { mode: tl::PoolMode::AverageExcPad, ..pool };
+            one(&m, tl::grad(&tl::sum(tl::sqr(tl::pool_2d(&m, &avg))), &m).expect("grad"))
+        }
+        OpKind::MaxPoolGradGrad => {
+            let ins = vec![m.clone(), tl::pool_2d(&m, &pool), tl::exp(&m)];
+            one(&m, tl::apply(Op::MaxPoolGradGrad(pool), ins))
+        }
         OpKind::Gemm | OpKind::Composite | OpKind::CompositeOutput | OpKind::FusedReduce => None,
     }
 }
@@ -527,6 +548,15 @@ fn every_op_kind_is_spelled_differentiated_and_round_trips() {
                 // dot(m, v): the lengths must agree.
                 OpKind::Dot => {
                     vec![points[0].clone(), Tensor::from(ndarray::arr1(&[0.4, 0.9, 1.3]).into_dyn())]
+                }
+                // conv2d(x, w): the channels must agree; values spread so no product cancels.
+                OpKind::Conv2d | OpKind::Conv2dGradInputs | OpKind::Conv2dGradWeights => {
+                    let t = |shape: &[usize], k: f64| {
+                        let n: usize = shape.iter().product();
+                        let v: Vec<f64> = (0..n).map(|i| (i as f64 * 0.37 + k).sin()).collect();
+                        Tensor::from(ndarray::ArrayD::from_shape_vec(shape, v).expect("shape"))
+                    };
+                    vec![t(&[2, 3, 5, 4], 0.1), t(&[2, 3, 3, 2], 0.7)]
                 }
                 _ => points,
             };

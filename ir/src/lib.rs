@@ -31,6 +31,7 @@ pub mod value;
 pub mod var;
 mod verify;
 
+pub use build::conv::{conv2d, conv2d_grad_wrt_inputs, conv2d_grad_wrt_weights, pool_2d};
 pub use build::elemwise::*;
 pub use build::index::{inc_subtensor, index_of, set_subtensor, Index, SliceBound};
 pub use build::leaf::*;
@@ -49,7 +50,10 @@ pub use grad::{
     GradOptions, Wrt,
 };
 pub use graph::{FunctionGraph, GraphNode, Inputs, NodeId, TypeId, Users};
-pub use op::{ArgOp, Barrier, Dim, Idx, IndexEntry, Op, OpInfo, OpKind, ReduceOp, ReshapeDim};
+pub use op::{
+    ArgOp, Barrier, BorderMode, ConvParams, Dim, Idx, IndexEntry, Op, OpInfo, OpKind, PoolMode, PoolParams,
+    ReduceOp, ReshapeDim,
+};
 pub use print::{debugprint, debugprint_graph, dot_graph, pp, pp_graph, pp_graph_depth};
 pub use program::{ProgramError, ScalarArgs, ScalarNode, ScalarProgram, ScalarProgramBuilder, ScalarValue};
 pub use scalar::{DTypeRule, GradKind, Lowering, MathFn, PpForm, ScalarOp};

@@ -325,6 +325,16 @@ fn format_node(g: &FunctionGraph, id: NodeId, args: &[String]) -> String {
         Op::IncSubtensor { index, .. } => {
             format!("{}({}[{}], {})", node.op.name(), args[0], index_str(index, &args[2..]), args[1])
         }
+        Op::Conv2d(_)
+        | Op::Conv2dGradInputs { .. }
+        | Op::Conv2dGradWeights { .. }
+        | Op::Pool(_)
+        | Op::MaxPoolGrad(_)
+        | Op::AveragePoolGrad(_)
+        | Op::MaxPoolGradGrad(_) => {
+            let params = crate::op::fmt_params(&node.op).unwrap_or_default();
+            format!("{}{{{params}}}({})", node.op.name(), args.join(", "))
+        }
     }
 }
 
@@ -470,6 +480,9 @@ fn label(g: &FunctionGraph, id: NodeId) -> String {
         Op::ShapeI { axis } => format!("Shape_i{{{axis}}}"),
         Op::Alloc { shape } => format!("Alloc{{{}}}", crate::op::fmt_alloc(shape)),
         Op::ARange { dtype } => format!("ARange{{dtype='{dtype}'}}"),
+        op if crate::op::fmt_params(op).is_some() => {
+            format!("{}{{{}}}", op.name(), crate::op::fmt_params(op).unwrap_or_default())
+        }
         op => op.name(),
     }
 }

@@ -190,6 +190,15 @@ fn fmt_op(op: &Op) -> String {
         Op::Alloc { shape } => format!("alloc{{{}}}", crate::op::fmt_alloc(shape)),
         Op::ARange { dtype } => format!("arange{{{dtype}}}"),
         Op::GradBarrier(_) => op.name(),
+        Op::Conv2d(_)
+        | Op::Conv2dGradInputs { .. }
+        | Op::Conv2dGradWeights { .. }
+        | Op::Pool(_)
+        | Op::MaxPoolGrad(_)
+        | Op::AveragePoolGrad(_)
+        | Op::MaxPoolGradGrad(_) => {
+            format!("{}{{{}}}", op.name(), crate::op::fmt_params(op).unwrap_or_default())
+        }
         Op::Input | Op::Constant(_) | Op::Shared(_) => op.name(),
     }
 }
@@ -712,6 +721,16 @@ impl<'a> Cursor<'a> {
             "subtensor" => Op::Subtensor { index: index(self)? },
             "set_subtensor" => Op::IncSubtensor { index: index(self)?, set: true },
             "inc_subtensor" => Op::IncSubtensor { index: index(self)?, set: false },
+            _ if crate::op::CONV_POOL_NAMES.contains(&name) => {
+                self.expect('{')?;
+                let rest = self.rest();
+                let Some(end) = rest.find('}') else {
+                    return self.error(format!("missing `}}` after {name}'s parameters"));
+                };
+                let parsed = crate::op::parse_params(name, &rest[..end]);
+                self.pos += end + 1;
+                parsed.or_else(|reason| self.error(format!("in {name}'s parameters: {reason}")))?
+            }
             "dot" => Op::Dot,
             "gemm" => Op::Gemm,
             "shape" => Op::Shape,

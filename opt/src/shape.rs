@@ -154,6 +154,40 @@ impl Rw<'_> {
                     })
                     .collect()
             }
+            Op::Conv2d(_) => {
+                let (x, w) = (of(ins[0]), of(ins[1]));
+                [x[0], w[0], own(2), own(3)].into_iter().collect()
+            }
+            Op::Conv2dGradInputs { conv, shape } | Op::Conv2dGradWeights { conv, shape } => {
+                // Inputs: the filters (or the input), the output's gradient, the lengths.
+                let (a, top) = (of(ins[0]), of(ins[1]));
+                let (lead, channels) = if matches!(node.op, Op::Conv2dGradInputs { .. }) {
+                    (top[0], a[1])
+                } else {
+                    (top[1], a[1])
+                };
+                let channels = if conv.groups == 1 { channels } else { own(1) };
+                let mut lengths = ins[2..].iter();
+                let mut out: SymShape = [lead, channels].into_iter().collect();
+                for (k, d) in shape.iter().enumerate() {
+                    out.push(match d {
+                        Dim::Fixed(n) => SymDim::Const(*n),
+                        Dim::Input => {
+                            let len = *lengths.next().expect("typed: one input per length");
+                            self.length_held(len).unwrap_or(own(2 + k))
+                        }
+                    });
+                }
+                out
+            }
+            Op::Pool(_) => {
+                let mut out = of(ins[0]).clone();
+                out[ndim - 2] = own(ndim - 2);
+                out[ndim - 1] = own(ndim - 1);
+                out
+            }
+            Op::MaxPoolGrad(_) | Op::AveragePoolGrad(_) => of(ins[0]).clone(),
+            Op::MaxPoolGradGrad(_) => of(ins[1]).clone(),
         };
         // What the type knows wins.
         for (d, t) in shape.iter_mut().zip(&self.ty(id).shape) {

@@ -3,6 +3,7 @@
 //! library. The Python modules of the package (`tensorlift.tensor`, …) arrange them in
 //! Theano's layout.
 
+mod conv;
 mod convert;
 mod errors;
 mod function;
@@ -572,6 +573,10 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
         set_float_x,
         verify_grad,
         constant_value,
+        conv::conv2d,
+        conv::conv2d_grad_inputs,
+        conv::conv2d_grad_weights,
+        conv::pool_2d,
         function::compile
     );
     Ok(())

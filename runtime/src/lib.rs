@@ -7,6 +7,8 @@
 //!   built; its executor.
 //! - `interp`: the op-by-op reference interpreter (`Mode::Interp`): the plan of reference kernels.
 //! - `matmul`: float `dot`/`gemm` with the rows split over the threads (`Mode::Jit`).
+//! - `conv`: native convolution (im2col and the matrix kernel) and pooling, with their
+//!   gradients (`Mode::Jit`).
 //! - `native`: fused nodes compiled to native code by the JIT (`Mode::Jit`), and their fast
 //!   layouts (contiguous inputs, single values, bias rows, columns).
 //! - `layout`: the fast layouts of kernel inputs, shared by `native`, `strided`, `reduce`.
@@ -33,6 +35,7 @@
 
 pub mod alloc;
 pub mod cache;
+mod conv;
 mod debug;
 pub mod dump;
 pub mod error;

@@ -1,7 +1,7 @@
 //! The compiled plan: what a call runs, decided once when the function is built. Each step
 //! computes one node of the optimized graph, and how is part of the step — a native
-//! elementwise kernel, a multi-output kernel, a fused reduction, a matrix product, a view,
-//! or the reference kernel for what has no native path — with the values that die after
+//! elementwise kernel, a multi-output kernel, a fused reduction, a matrix product, a native
+//! convolution or pooling, a view, or the reference kernel for what has no native path — with the values that die after
 //! it (their storage goes back to the function's pool). A call checks nothing more and
 //! decides nothing more: it runs the steps. `Stage::Schedule` prints the plan itself.
 //!
@@ -51,6 +51,8 @@ pub enum How {
     Reduce,
     /// The threaded matrix kernel (`crate::matmul`).
     Matmul,
+    /// Native convolution or pooling (`crate::conv`).
+    Conv,
     /// A view of its input (the reference kernel, which copies nothing).
     View,
     /// The reference kernel.
@@ -138,6 +140,7 @@ impl Plan {
                 (How::Kernel, Op::Elemwise(s)) => format!("native {}", s.name()),
                 (How::Kernel, _) => "native composite".to_string(),
                 (How::Matmul, op) => format!("matmul {}", op.name()),
+                (How::Conv, op) => format!("native {}", op.name()),
                 (How::View, op) => format!("view {}", op.name()),
                 (_, op) => format!("reference {}", op.name()),
             };
@@ -269,6 +272,7 @@ impl Plan {
                             };
                             self.native.eval_into(id, op, &ins, g.ty(id), sink)
                         }
+                        How::Conv => crate::conv::eval(op, &ins, g.ty(id)),
                         _ => None,
                     };
                     let t = match native {
@@ -366,6 +370,7 @@ fn how(g: &FunctionGraph, id: NodeId, native: &crate::native::NativeKernels) -> 
         Op::Composite(p) if native.has_kernel(id) && p.n_outputs() > 1 => How::Kernels,
         Op::Composite(_) | Op::Elemwise(_) if native.has_kernel(id) && floats() => How::Kernel,
         Op::Dot | Op::Gemm if native.matmul() && g.ty(id).dtype.is_float() && floats() => How::Matmul,
+        op if native.matmul() && crate::conv::handles(op) && g.ty(id).dtype.is_float() => How::Conv,
         Op::DimShuffle { .. } => How::View,
         _ => How::Reference,
     }

@@ -5,7 +5,7 @@
 //! against [`FUNCTIONS`] by the conformance test. Lookup ([`handler`]) and the list of names
 //! ([`known_functions`]) read the same tables, so they cannot disagree.
 
-use super::{checked, Args, Builder, ExprError, Val, R};
+use super::{checked, conv, Args, Builder, ExprError, Val, R};
 use crate::parse::ast::Number;
 use crate::parse::Span;
 use tensorlift_ir as tl;
@@ -40,6 +40,11 @@ pub(super) const FUNCTIONS: &[(&str, Handler)] = &[
     ("arange", arange),
     ("zero_grad", grad_barrier),
     ("disconnected_grad", grad_barrier),
+    ("conv2d", conv::conv2d),
+    ("conv2d_grad_wrt_inputs", conv::conv2d_grad),
+    ("conv2d_transpose", conv::conv2d_grad),
+    ("conv2d_grad_wrt_weights", conv::conv2d_grad),
+    ("pool_2d", conv::pool_2d),
 ];
 
 /// Functions whose first argument is an indexed region (`x[1:]`), not a value: the

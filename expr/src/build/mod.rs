@@ -14,6 +14,7 @@ use tensorlift_ir as tl;
 use tl::{Axes, DType, Index, ScalarOp, SliceBound, Term, Var};
 
 mod args;
+mod conv;
 mod functions;
 
 pub use args::{closest, edit_distance};
@@ -103,9 +104,25 @@ pub fn build_expr(e: &Expr, scope: &Scope) -> R<Built> {
 }
 
 /// Module names stripped from dotted paths: `T.exp`, `theano.tensor.nnet.sigmoid`, `np.pi`.
-pub const MODULES: [&str; 14] = [
-    "T", "TT", "tt", "at", "pt", "tensor", "theano", "pytensor", "aesara", "nnet", "np", "numpy", "math",
+pub const MODULES: [&str; 18] = [
+    "T",
+    "TT",
+    "tt",
+    "at",
+    "pt",
+    "tensor",
+    "theano",
+    "pytensor",
+    "aesara",
+    "nnet",
+    "np",
+    "numpy",
+    "math",
     "basic",
+    "signal",
+    "pool",
+    "conv",
+    "abstract_conv",
 ];
 
 /// A callable: a named function, or one of `pp`'s braced forms.

@@ -5,8 +5,10 @@
 //! Submodules: `leaf` (inputs, constants, shared), `elemwise` (operators and the math
 //! library), `reduce` (reductions and the softmax family), `shape` (dimshuffle, reshape, alloc,
 //! joins), `index` (indexing and `set/inc_subtensor`), `nnet` (Theano's activations and
-//! cross-entropies), `products` (`dot` of any ranks, `outer`, `tensordot`, `batched_dot`).
+//! cross-entropies), `products` (`dot` of any ranks, `outer`, `tensordot`, `batched_dot`),
+//! `conv` (convolution and pooling).
 
+pub mod conv;
 pub mod elemwise;
 pub mod index;
 pub mod leaf;

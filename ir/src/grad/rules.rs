@@ -6,7 +6,7 @@ use super::{fit, zeros_like};
 use crate::build::apply_inner;
 use crate::build::elemwise::{elemwise_inner, Term};
 use crate::error::BuildError;
-use crate::op::{ArgOp, Barrier, Op, ReduceOp, ReshapeDim, ScalarOp};
+use crate::op::{ArgOp, Barrier, ConvParams, Dim, Op, PoolMode, ReduceOp, ReshapeDim, ScalarOp};
 use crate::var::Var;
 
 type R = Result<Var, BuildError>;
@@ -241,6 +241,66 @@ pub(super) fn vjp(out: &Var, g: &Var, needed: &[bool]) -> Result<Vec<Option<Var>
                 grads[1] = fitted(region, 1)?;
             }
         }
+        Op::Conv2d(p) => {
+            let (x, w) = (&ins[0], &ins[1]);
+            if need(0) {
+                grads[0] = fitted(conv_grad(ConvGrad::Inputs, p, w, g, x)?, 0)?;
+            }
+            if need(1) {
+                grads[1] = fitted(conv_grad(ConvGrad::Weights, p, x, g, w)?, 1)?;
+            }
+        }
+        // out = grad_inputs(w, top): linear in each; Theano's AbstractConv2d_gradInputs.grad.
+        Op::Conv2dGradInputs { conv: p, .. } => {
+            let (w, top) = (&ins[0], &ins[1]);
+            if need(0) {
+                grads[0] = fitted(conv_grad(ConvGrad::Weights, p, g, top, w)?, 0)?;
+            }
+            if need(1) {
+                grads[1] = fitted(apply_inner(Op::Conv2d(*p), vec![g.clone(), w.clone()])?, 1)?;
+            }
+        }
+        // out = grad_weights(x, top); Theano's AbstractConv2d_gradWeights.grad.
+        Op::Conv2dGradWeights { conv: p, .. } => {
+            let (x, top) = (&ins[0], &ins[1]);
+            if need(0) {
+                grads[0] = fitted(conv_grad(ConvGrad::Inputs, p, g, top, x)?, 0)?;
+            }
+            if need(1) {
+                grads[1] = fitted(apply_inner(Op::Conv2d(*p), vec![x.clone(), g.clone()])?, 1)?;
+            }
+        }
+        Op::Pool(p) => {
+            if need(0) {
+                let x = ins[0].clone();
+                let gx = if p.mode == PoolMode::Max {
+                    apply_inner(Op::MaxPoolGrad(*p), vec![x, out.clone(), g.clone()])?
+                } else {
+                    apply_inner(Op::AveragePoolGrad(*p), vec![x, g.clone()])?
+                };
+                grads[0] = fitted(gx, 0)?;
+            }
+        }
+        // Piecewise linear in `gz` (the maxima's positions are constant almost everywhere).
+        Op::MaxPoolGrad(p) => {
+            if need(2) {
+                let gg =
+                    apply_inner(Op::MaxPoolGradGrad(*p), vec![ins[0].clone(), ins[1].clone(), g.clone()])?;
+                grads[2] = fitted(gg, 2)?;
+            }
+        }
+        Op::MaxPoolGradGrad(p) => {
+            if need(2) {
+                let gg = apply_inner(Op::MaxPoolGrad(*p), vec![ins[0].clone(), ins[1].clone(), g.clone()])?;
+                grads[2] = fitted(gg, 2)?;
+            }
+        }
+        // Linear in `gz`, whose gradient is the pooling itself.
+        Op::AveragePoolGrad(p) => {
+            if need(1) {
+                grads[1] = fitted(apply_inner(Op::Pool(*p), vec![g.clone()])?, 1)?;
+            }
+        }
         Op::SplitPart { axis, part } => {
             // The gradient of a part of `g`: zeros elsewhere, `g` in the part's slot.
             if need(0) {
@@ -254,6 +314,34 @@ pub(super) fn vjp(out: &Var, g: &Var, needed: &[bool]) -> Result<Vec<Option<Var>
         }
     }
     Ok(grads)
+}
+
+/// Which gradient of a convolution [`conv_grad`] builds.
+enum ConvGrad {
+    /// With respect to the input: `conv2d_grad_inputs(filters, top)`.
+    Inputs,
+    /// With respect to the filters: `conv2d_grad_weights(input, top)`.
+    Weights,
+}
+
+/// The gradient `which` of a convolution with parameters `p`, from `operand` (the filters
+/// for the input's gradient, the input for the filters') and the output's gradient `top`;
+/// its spatial lengths are `like`'s: fixed where its type knows them, else read at run time
+/// (`shape_i`).
+fn conv_grad(which: ConvGrad, p: &ConvParams, operand: &Var, top: &Var, like: &Var) -> R {
+    let mut inputs = vec![operand.clone(), top.clone()];
+    let mut shape = [Dim::Input; 2];
+    for (k, d) in shape.iter_mut().enumerate() {
+        match like.ty().shape[2 + k] {
+            Some(n) => *d = Dim::Fixed(n),
+            None => inputs.push(apply_inner(Op::ShapeI { axis: 2 + k }, vec![like.clone()])?),
+        }
+    }
+    let op = match which {
+        ConvGrad::Inputs => Op::Conv2dGradInputs { conv: *p, shape },
+        ConvGrad::Weights => Op::Conv2dGradWeights { conv: *p, shape },
+    };
+    apply_inner(op, inputs)
 }
 
 /// The softmax of `x` over `axes` taken together: the gradient of `logsumexp`. Written as

@@ -3,9 +3,11 @@
 //!
 //! Submodules follow the op families: `elemwise` (scalar ops with static broadcasting),
 //! `reduce` (reductions, arg-extrema, softmax family), `linalg` (`dot`), `shape`
-//! (dimshuffle, reshape, concatenate, indexing).
+//! (dimshuffle, reshape, concatenate, indexing), `conv` (convolution and pooling, and their
+//! gradients).
 
 mod composite;
+pub mod conv;
 mod elemwise;
 mod linalg;
 pub(crate) mod num;
@@ -70,6 +72,13 @@ pub fn eval(op: &Op, inputs: &[KernelInput<'_>], out: &TensorType) -> Result<Ten
         Op::Alloc { shape } => shape::alloc(inputs, shape),
         Op::ARange { dtype } => shape::arange(inputs, *dtype),
         Op::GradBarrier(_) => Ok(inputs[0].value.clone()),
+        Op::Conv2d(p) => conv::conv2d(p, inputs, out),
+        Op::Conv2dGradInputs { conv: p, shape } => conv::conv2d_grad_inputs(p, shape, inputs, out),
+        Op::Conv2dGradWeights { conv: p, shape } => conv::conv2d_grad_weights(p, shape, inputs, out),
+        Op::Pool(p) => conv::pool(p, inputs, out),
+        Op::MaxPoolGrad(p) | Op::AveragePoolGrad(p) | Op::MaxPoolGradGrad(p) => {
+            conv::pool_grad(&op.name(), p, inputs, out)
+        }
     }
 }
 

@@ -26,12 +26,16 @@ use crate::types::TensorType;
 use crate::value::Tensor;
 use std::sync::Arc;
 
+mod conv;
 mod elemwise;
 mod linalg;
 mod reduce;
 mod shape;
 
 pub use crate::types::{checked_product, shape_fits};
+pub use conv::{
+    fmt_params, parse_params, BorderMode, ConvParams, PoolMode, PoolParams, TEXT_NAMES as CONV_POOL_NAMES,
+};
 pub use reduce::reduced_shape;
 pub use shape::{fmt_alloc, fmt_reshape, normalize_slice};
 
@@ -358,6 +362,43 @@ pub enum Op {
     /// Its input unchanged, with its gradient stopped (Theano's `zero_grad` and
     /// `disconnected_grad`): only `grad` sees it; the optimizer removes it.
     GradBarrier(Barrier),
+    /// A 2-d convolution (Theano's `conv2d`, the abstract `AbstractConv2d`): inputs are the
+    /// input `(batch, channels, rows, cols)` and the filters `(out_channels,
+    /// channels / groups, rows, cols)`.
+    Conv2d(ConvParams),
+    /// The gradient of a convolution with respect to its input (Theano's
+    /// `AbstractConv2d_gradInputs`, also the transposed convolution): inputs are the filters,
+    /// the gradient of the output, then one integer scalar per `Dim::Input` of `shape`, the
+    /// input's rows and columns.
+    Conv2dGradInputs {
+        /// The convolution's parameters.
+        conv: ConvParams,
+        /// The input's rows and columns.
+        shape: [Dim; 2],
+    },
+    /// The gradient of a convolution with respect to its filters (Theano's
+    /// `AbstractConv2d_gradWeights`): inputs are the convolution's input, the gradient of
+    /// the output, then one integer scalar per `Dim::Input` of `shape`, the filters' rows and
+    /// columns.
+    Conv2dGradWeights {
+        /// The convolution's parameters.
+        conv: ConvParams,
+        /// The filters' rows and columns.
+        shape: [Dim; 2],
+    },
+    /// Pooling over the last two axes (Theano's `pool_2d`, `Pool`).
+    Pool(PoolParams),
+    /// The gradient of max pooling (Theano's `MaxPoolGrad`): inputs `x`, its pooling and the
+    /// gradient of the pooling; every element equal to its window's maximum receives the
+    /// window's gradient.
+    MaxPoolGrad(PoolParams),
+    /// The gradient of sum and average pooling (Theano's `AveragePoolGrad`): inputs `x` and
+    /// the gradient of the pooling.
+    AveragePoolGrad(PoolParams),
+    /// The gradient of `MaxPoolGrad` with respect to its gradient input (Theano's
+    /// `DownsampleFactorMaxGradGrad`): inputs `x`, its pooling and a tensor of `x`'s shape,
+    /// whose elements at each window's maxima are summed per window.
+    MaxPoolGradGrad(PoolParams),
 }
 
 impl Op {
@@ -391,6 +432,13 @@ impl Op {
             Op::ARange { .. } => "arange".into(),
             Op::GradBarrier(Barrier::Zero) => "zero_grad".into(),
             Op::GradBarrier(Barrier::Disconnected) => "disconnected_grad".into(),
+            Op::Conv2d(_) => "conv2d".into(),
+            Op::Conv2dGradInputs { .. } => "conv2d_grad_inputs".into(),
+            Op::Conv2dGradWeights { .. } => "conv2d_grad_weights".into(),
+            Op::Pool(_) => "pool_2d".into(),
+            Op::MaxPoolGrad(_) => "max_pool_grad".into(),
+            Op::AveragePoolGrad(_) => "average_pool_grad".into(),
+            Op::MaxPoolGradGrad(_) => "max_pool_grad_grad".into(),
         }
     }
 
@@ -422,6 +470,13 @@ impl Op {
             Op::Alloc { .. } => OpKind::Alloc,
             Op::ARange { .. } => OpKind::ARange,
             Op::GradBarrier(_) => OpKind::GradBarrier,
+            Op::Conv2d(_) => OpKind::Conv2d,
+            Op::Conv2dGradInputs { .. } => OpKind::Conv2dGradInputs,
+            Op::Conv2dGradWeights { .. } => OpKind::Conv2dGradWeights,
+            Op::Pool(_) => OpKind::Pool,
+            Op::MaxPoolGrad(_) => OpKind::MaxPoolGrad,
+            Op::AveragePoolGrad(_) => OpKind::AveragePoolGrad,
+            Op::MaxPoolGradGrad(_) => OpKind::MaxPoolGradGrad,
         }
     }
 
@@ -459,6 +514,13 @@ impl Op {
             Op::Alloc { shape } => shape::alloc(r, shape),
             Op::ARange { dtype } => shape::arange(r, *dtype),
             Op::GradBarrier(_) => Ok(reduce::one(ins, &r.name)?.ty.clone()),
+            Op::Conv2d(p) => conv::conv2d(r, p),
+            Op::Conv2dGradInputs { conv: p, shape } => conv::grad_inputs(r, p, shape),
+            Op::Conv2dGradWeights { conv: p, shape } => conv::grad_weights(r, p, shape),
+            Op::Pool(p) => conv::pool(r, p),
+            Op::MaxPoolGrad(p) => conv::max_pool_grad(r, p),
+            Op::AveragePoolGrad(p) => conv::average_pool_grad(r, p),
+            Op::MaxPoolGradGrad(p) => conv::max_pool_grad_grad(r, p),
         }
     }
 }
@@ -516,6 +578,20 @@ pub enum OpKind {
     ARange,
     /// [`Op::GradBarrier`].
     GradBarrier,
+    /// [`Op::Conv2d`].
+    Conv2d,
+    /// [`Op::Conv2dGradInputs`].
+    Conv2dGradInputs,
+    /// [`Op::Conv2dGradWeights`].
+    Conv2dGradWeights,
+    /// [`Op::Pool`].
+    Pool,
+    /// [`Op::MaxPoolGrad`].
+    MaxPoolGrad,
+    /// [`Op::AveragePoolGrad`].
+    AveragePoolGrad,
+    /// [`Op::MaxPoolGradGrad`].
+    MaxPoolGradGrad,
 }
 
 /// What an op kind declares about itself: the conformance test checks every entry.
@@ -535,7 +611,7 @@ pub struct OpInfo {
 
 impl OpKind {
     /// Every kind.
-    pub const ALL: [OpKind; 25] = [
+    pub const ALL: [OpKind; 32] = [
         OpKind::Input,
         OpKind::Constant,
         OpKind::Shared,
@@ -561,6 +637,13 @@ impl OpKind {
         OpKind::Alloc,
         OpKind::ARange,
         OpKind::GradBarrier,
+        OpKind::Conv2d,
+        OpKind::Conv2dGradInputs,
+        OpKind::Conv2dGradWeights,
+        OpKind::Pool,
+        OpKind::MaxPoolGrad,
+        OpKind::AveragePoolGrad,
+        OpKind::MaxPoolGradGrad,
     ];
 
     /// The kind's declaration.
@@ -604,6 +687,17 @@ impl OpKind {
             OpKind::Alloc => i("alloc", 1, Differentiable, &["alloc"]),
             OpKind::ARange => i("arange", 1, Zero, &["arange"]),
             OpKind::GradBarrier => i("grad_barrier", 1, Zero, &["zero_grad", "disconnected_grad"]),
+            OpKind::Conv2d => i("conv2d", 1, Differentiable, &["conv2d"]),
+            OpKind::Conv2dGradInputs => {
+                i("conv2d_grad_inputs", 1, Differentiable, &["conv2d_grad_wrt_inputs", "conv2d_transpose"])
+            }
+            OpKind::Conv2dGradWeights => {
+                i("conv2d_grad_weights", 1, Differentiable, &["conv2d_grad_wrt_weights"])
+            }
+            OpKind::Pool => i("pool_2d", 1, Differentiable, &["pool_2d"]),
+            OpKind::MaxPoolGrad => i("max_pool_grad", 1, Differentiable, &[]),
+            OpKind::AveragePoolGrad => i("average_pool_grad", 1, Differentiable, &[]),
+            OpKind::MaxPoolGradGrad => i("max_pool_grad_grad", 1, Differentiable, &[]),
         }
     }
 }

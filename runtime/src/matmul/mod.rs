@@ -94,6 +94,27 @@ pub fn gemm_with<T: MatElem>(
     Ok(())
 }
 
+/// [`gemm()`] on `threads` threads (at least 1), for callers that split work over the
+/// threads themselves (`crate::conv` runs one product per image on each thread).
+///
+/// # Errors
+/// [`ValueError::ShapeMismatch`] when the shapes do not fit.
+pub fn gemm_on<T: MatElem>(
+    threads: usize,
+    alpha: T,
+    a: ArrayView2<'_, T>,
+    b: ArrayView2<'_, T>,
+    beta: T,
+    mut c: ArrayViewMut2<'_, T>,
+) -> Result<(), ValueError> {
+    let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
+    if b.nrows() != k || c.dim() != (m, n) {
+        return Err(mismatch("gemm", [("a", a.shape()), ("b", b.shape()), ("c", c.shape())]));
+    }
+    kernels::gemm(choose(T::DTYPE, m, k, n), alpha, a, b, beta, &mut c, threads.max(1));
+    Ok(())
+}
+
 /// `y = alpha·a·x + beta·y` with the kernel [`choose`] picks, on the runtime's threads. With
 /// `beta` = 0, `y` is not read.
 ///

@@ -1,7 +1,21 @@
-"""``tensorlift.tensor.nnet`` (Theano's ``theano.tensor.nnet``): activations, softmax and
-the cross-entropies, built from the library's ops."""
+"""``tensorlift.tensor.nnet`` (Theano's ``theano.tensor.nnet``): activations, softmax,
+the cross-entropies and the 2-d convolution, built from the library's ops."""
 
 from ... import _core
+from . import abstract_conv, conv
+from .abstract_conv import _deprecated_image_shape
+
+
+def conv2d(input, filters, input_shape=None, filter_shape=None, border_mode="valid", subsample=(1, 1),
+           filter_flip=True, image_shape=None, filter_dilation=(1, 1), num_groups=1, unshared=False, **kwargs):
+    """The 2-d convolution of a batch ``(batch, channels, rows, cols)`` with filters
+    ``(out_channels, channels / num_groups, rows, cols)`` (Theano's ``nnet.conv2d``, the
+    abstract convolution): see ``abstract_conv``."""
+    if kwargs:
+        raise TypeError("conv2d() got unexpected keyword argument(s) {}".format(", ".join(sorted(kwargs))))
+    input_shape = _deprecated_image_shape(input_shape, image_shape)
+    return abstract_conv.conv2d(input, filters, input_shape, filter_shape, border_mode, subsample, filter_flip,
+                                filter_dilation, num_groups, unshared)
 
 
 def sigmoid(x):
@@ -81,6 +95,6 @@ def selu(x):
     return scale * elu(x, alpha)
 
 
-__all__ = ["sigmoid", "softplus", "ultra_fast_sigmoid", "hard_sigmoid", "relu", "softmax",
+__all__ = ["conv2d", "abstract_conv", "conv", "sigmoid", "softplus", "ultra_fast_sigmoid", "hard_sigmoid", "relu", "softmax",
            "logsoftmax", "log_softmax", "binary_crossentropy", "sigmoid_binary_crossentropy",
            "categorical_crossentropy", "elu", "selu"]

@@ -1,0 +1,5 @@
+"""``tensorlift.tensor.signal`` (Theano's ``theano.tensor.signal``): pooling."""
+
+from . import pool
+
+__all__ = ["pool"]
