@@ -31,8 +31,9 @@ pub mod value;
 pub mod var;
 mod verify;
 
+pub use build::advanced::take;
 pub use build::elemwise::*;
-pub use build::index::{inc_subtensor, index_of, set_subtensor, Index, SliceBound};
+pub use build::index::{adv_index_of, inc_subtensor, index_of, set_subtensor, Index, SliceBound};
 pub use build::leaf::*;
 pub use build::reduce::{
     all, any, arg_reduce, argmax, argmin, log_softmax, logsumexp, max, mean, min, prod, reduce, softmax, sum,
@@ -47,7 +48,7 @@ pub use grad::{
     GradOptions, Wrt,
 };
 pub use graph::{FunctionGraph, GraphNode, Inputs, NodeId, TypeId, Users};
-pub use op::{ArgOp, Barrier, Dim, Idx, IndexEntry, Op, OpInfo, OpKind, ReduceOp, ReshapeDim};
+pub use op::{AdvEntry, ArgOp, Barrier, Dim, Idx, IndexEntry, Op, OpInfo, OpKind, ReduceOp, ReshapeDim};
 pub use print::{debugprint, debugprint_graph, dot_graph, pp, pp_graph, pp_graph_depth};
 pub use program::{ProgramError, ScalarArgs, ScalarNode, ScalarProgram, ScalarProgramBuilder, ScalarValue};
 pub use scalar::{DTypeRule, GradKind, Lowering, MathFn, PpForm, ScalarOp};

@@ -4,8 +4,9 @@
 //!
 //! Submodules: `leaf` (inputs, constants, shared), `elemwise` (operators and the math
 //! library), `reduce` (reductions and the softmax family), `shape` (dot, dimshuffle, reshape,
-//! joins), `index` (indexing and `set/inc_subtensor`).
+//! joins), `index` (indexing and `set/inc_subtensor`), `advanced` (`take`).
 
+pub mod advanced;
 pub mod elemwise;
 pub mod index;
 pub mod leaf;

@@ -3,8 +3,9 @@
 //!
 //! Submodules follow the op families: `elemwise` (scalar ops with static broadcasting),
 //! `reduce` (reductions, arg-extrema, softmax family), `linalg` (`dot`), `shape`
-//! (dimshuffle, reshape, concatenate, indexing).
+//! (dimshuffle, reshape, concatenate, indexing), `advanced` (index arrays and masks).
 
+mod advanced;
 mod composite;
 mod elemwise;
 mod linalg;
@@ -63,6 +64,8 @@ pub fn eval(op: &Op, inputs: &[KernelInput<'_>], out: &TensorType) -> Result<Ten
         Op::Concatenate { axis } => shape::concatenate(inputs, *axis, out),
         Op::Subtensor { index } => shape::subtensor(inputs[0].value, index, &inputs[1..]),
         Op::IncSubtensor { index, set } => shape::inc_subtensor(inputs, index, *set),
+        Op::AdvancedSubtensor { index } => advanced::advanced_subtensor(inputs, index),
+        Op::AdvancedIncSubtensor { index, set } => advanced::advanced_inc_subtensor(inputs, index, *set),
         Op::Shape => {
             Ok(Tensor::from(inputs[0].value.shape().iter().map(|&n| n as i64).collect::<Vec<i64>>()))
         }
