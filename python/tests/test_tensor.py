@@ -557,11 +557,6 @@ def test_cross_entropies(mode, rng):
     close(cce, -np.sum(onehot * np.log(probs), axis=-1))
 
 
-def test_categorical_crossentropy_with_integer_labels_is_not_supported():
-    with pytest.raises(NotImplementedError, match="advanced indexing"):
-        T.nnet.categorical_crossentropy(T.dmatrix(), T.ivector())
-
-
 # --------------------------------------------------------------------------------------
 # Variables: indexing, methods, attributes.
 # --------------------------------------------------------------------------------------
@@ -758,11 +753,9 @@ def test_equality_is_identity_as_in_theano():
         (lambda x: x // 2, "//"),
         (lambda x: 2 // x, "//"),
         (lambda x: x % 2, "%"),
-        (lambda x: x[[0, 1]], "advanced indexing"),
-        (lambda x: x[T.lvector()], "advanced indexing"),
         (lambda x: T.tensordot(x, x), "tensordot"),
     ],
-    ids=["floordiv", "rfloordiv", "mod", "list index", "vector index", "tensordot"],
+    ids=["floordiv", "rfloordiv", "mod", "tensordot"],
 )
 def test_missing_features_raise_not_implemented(build, what):
     with pytest.raises(NotImplementedError):
