@@ -191,6 +191,31 @@ fn set_keeps_the_last_write_and_inc_accumulates() {
     assert_value(&out, &[4], &[0.0, 2.0, 0.0, 4.0]);
 }
 
+#[test]
+fn an_update_in_place_leaves_views_of_its_input_unchanged() {
+    // `a` dies at the update, which may then write it in place: the view `a.T`, read
+    // after, must still see `a`'s values.
+    let (x, ids) = (tl::dmatrix("x"), tl::lvector("ids"));
+    let a = &x * 2.0;
+    let upd = tl::inc_subtensor(&a, &[Index::from(&ids)], 1.0);
+    let view = a.t();
+    let f = tl::function(&[&x, &ids], &[&upd, &view]).unwrap();
+    let out = f.call(&[tl::Arg::from(ramp(&[2, 2], 1.0, 0.0)), tl::Arg::from(ints(&[1, 1]))]).unwrap();
+    assert_value(&out[0], &[2, 2], &[0.0, 2.0, 6.0, 8.0]);
+    assert_value(&out[1], &[2, 2], &[0.0, 4.0, 2.0, 6.0]);
+    // Called again, the same results (nothing kept from the first call was written).
+    let again = f.call(&[tl::Arg::from(ramp(&[2, 2], 1.0, 0.0)), tl::Arg::from(ints(&[1, 1]))]).unwrap();
+    assert_eq!(again[0].to_vec::<f64>().unwrap(), out[0].to_vec::<f64>().unwrap());
+    assert_eq!(again[1].to_vec::<f64>().unwrap(), out[1].to_vec::<f64>().unwrap());
+    // A shared variable updated as a value is not written.
+    let w = tl::shared(ramp(&[3], 1.0, 0.0), "w");
+    let f = tl::function(&[&ids], &[tl::inc_subtensor(&w, &[Index::from(&ids)], 1.0)]).unwrap();
+    for _ in 0..2 {
+        let out = f.call(&[tl::Arg::from(ints(&[2, 2]))]).unwrap();
+        assert_value(&out[0], &[3], &[0.0, 1.0, 4.0]);
+    }
+}
+
 // ------------------------------------------------------------------------------------------
 // Gradients
 // ------------------------------------------------------------------------------------------

@@ -239,7 +239,7 @@ pub(super) fn advanced_subtensor(
 
 fn scatter<T: TensorElement>(
     op: &str,
-    x: &Tensor,
+    mut x: Tensor,
     y: KernelInput<'_>,
     g: &Gather,
     set: bool,
@@ -267,7 +267,12 @@ fn scatter<T: TensorElement>(
     let yb = yv.broadcast(IxDyn(region)).expect("checked broadcast");
     let yb = yb.as_standard_layout();
     let ys = yb.as_slice().expect("standard layout");
-    let mut out = x.array::<T>()?.as_standard_layout().into_owned();
+    let got = x.dtype();
+    let out = T::array_mut(&mut x).ok_or(ValueError::DType { expected: T::DTYPE, got })?;
+    if !out.is_standard_layout() {
+        *out = out.as_standard_layout().into_owned().into_shared();
+    }
+    // Copies the data first unless this is its only holder (copy on write).
     let data = out.as_slice_mut().expect("standard layout");
     let b = g.block;
     let mut u = 0;
@@ -292,24 +297,37 @@ fn scatter<T: TensorElement>(
             u += b;
         }),
     }
-    Ok(T::wrap(out.into_shared()))
+    Ok(x)
 }
 
 /// `x` with `x[index]` set to `y`, or with `y` added to it (every repeated position
-/// accumulating).
+/// accumulating): `x` is written in place when nothing else holds its storage, copied
+/// first otherwise. `inputs` are `y` then the index inputs; `x_name` names `x` in errors.
+pub fn advanced_inc_subtensor_owned(
+    x: Tensor,
+    x_name: &str,
+    inputs: &[KernelInput<'_>],
+    index: &[AdvEntry],
+    set: bool,
+) -> Result<Tensor, ValueError> {
+    let y = inputs[0];
+    let op = if set { "advanced_set_subtensor" } else { "advanced_inc_subtensor" };
+    let g = plan(op, x.shape(), x_name, index, &inputs[1..])?;
+    match x.dtype() {
+        DType::Bool => scatter::<bool>(op, x, y, &g, set, |a, b| a | b),
+        DType::I32 => scatter::<i32>(op, x, y, &g, set, <i32 as Num>::add),
+        DType::I64 => scatter::<i64>(op, x, y, &g, set, <i64 as Num>::add),
+        DType::F32 => scatter::<f32>(op, x, y, &g, set, <f32 as Num>::add),
+        DType::F64 => scatter::<f64>(op, x, y, &g, set, <f64 as Num>::add),
+    }
+}
+
+/// `x` with `x[index]` set to `y`, or with `y` added to it, as a new tensor.
 pub(super) fn advanced_inc_subtensor(
     inputs: &[KernelInput<'_>],
     index: &[AdvEntry],
     set: bool,
 ) -> Result<Tensor, ValueError> {
-    let (x, y) = (inputs[0], inputs[1]);
-    let op = if set { "advanced_set_subtensor" } else { "advanced_inc_subtensor" };
-    let g = plan(op, x.value.shape(), x.name, index, &inputs[2..])?;
-    match x.value.dtype() {
-        DType::Bool => scatter::<bool>(op, x.value, y, &g, set, |a, b| a | b),
-        DType::I32 => scatter::<i32>(op, x.value, y, &g, set, <i32 as Num>::add),
-        DType::I64 => scatter::<i64>(op, x.value, y, &g, set, <i64 as Num>::add),
-        DType::F32 => scatter::<f32>(op, x.value, y, &g, set, <f32 as Num>::add),
-        DType::F64 => scatter::<f64>(op, x.value, y, &g, set, <f64 as Num>::add),
-    }
+    let x = inputs[0];
+    advanced_inc_subtensor_owned(x.value.clone(), x.name, &inputs[1..], index, set)
 }

@@ -19,6 +19,29 @@ use crate::types::TensorType;
 use crate::value::Tensor;
 
 pub use composite::composite_outputs;
+
+/// Whether `op` computes a changed copy of its first input (which it may then write in
+/// place when handed the only holder of that input: [`eval_updating`]).
+pub fn updates_first_input(op: &Op) -> bool {
+    matches!(op, Op::AdvancedIncSubtensor { .. })
+}
+
+/// Evaluates an op of [`updates_first_input`] with its first input given by value: written
+/// in place when nothing else holds its storage, copied first otherwise. `rest` are the
+/// other inputs; `first_name` names the first in errors. `None` for other ops.
+pub fn eval_updating(
+    op: &Op,
+    first: Tensor,
+    first_name: &str,
+    rest: &[KernelInput<'_>],
+) -> Option<Result<Tensor, ValueError>> {
+    match op {
+        Op::AdvancedIncSubtensor { index, set } => {
+            Some(advanced::advanced_inc_subtensor_owned(first, first_name, rest, index, *set))
+        }
+        _ => None,
+    }
+}
 pub use num::FloatElem;
 
 /// One input of a kernel: its value, its static type (which says which axes broadcast) and
