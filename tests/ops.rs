@@ -2546,3 +2546,80 @@ fn open_ranges_of_plain_integer_literals_index() {
     assert_eq!(out[0].to_vec::<f64>().unwrap(), vec![2.0, 3.0]);
     assert_eq!(out[1].to_vec::<f64>().unwrap(), vec![1.0, 2.0]);
 }
+
+#[test]
+fn floor_division_and_modulo_follow_numpy() {
+    // NumPy's `floor_divide` and `mod` (Python's signs), float64 and int64, bit for bit.
+    let a = [-7.0, -7.5, -1.0, -0.0, 0.0, 1.0, 0.5, 7.0, 7.5, 1.0, -1e300, 3.0];
+    let b = [2.0, -2.0, 0.1, 3.0, -3.0, -0.1, 2.0, -2.0, 0.25, 0.1, 3.0, -1e-300];
+    let fd = [-4.0, 3.0, -10.0, -0.0, -0.0, -10.0, 0.0, -4.0, 30.0, 9.0, -3.3333333333333335e+299, -3e+300];
+    let fm = [
+        1.0,
+        -1.5,
+        5.551115123125783e-17,
+        0.0,
+        -0.0,
+        -5.551115123125783e-17,
+        0.5,
+        -1.0,
+        0.0,
+        0.09999999999999995,
+        0.0,
+        -3.1104404158808657e-301,
+    ];
+    let (x, y) = (tl::dvector("x"), tl::dvector("y"));
+    let f = tl::function(&[&x, &y], &[x.floor_div(&y), &x % &y]).expect("compiles");
+    let got = f.call(&tl::args![a.to_vec(), b.to_vec()]).expect("runs");
+    for (k, (want, what)) in [(&fd, "//"), (&fm, "%")].into_iter().enumerate() {
+        let bits: Vec<u64> = f64s(&got[k]).iter().map(|v| v.to_bits()).collect();
+        let want_bits: Vec<u64> = want.iter().map(|v: &f64| v.to_bits()).collect();
+        assert_eq!(bits, want_bits, "float64 {what}: {:?}", f64s(&got[k]));
+    }
+    let ai: Vec<i64> = vec![-7, -7, 7, 7, 0, -1, 5, i64::MIN, 3, -3];
+    let bi: Vec<i64> = vec![2, -2, 2, -2, 3, 5, 0, -1, 0, 7];
+    let (p, q) = (tl::lvector("p"), tl::lvector("q"));
+    let f = tl::function(&[&p, &q], &[p.floor_div(&q), &p % &q]).expect("compiles");
+    let got = f.call(&tl::args![ai, bi]).expect("runs");
+    assert_eq!(got[0].dtype(), DType::I64);
+    let ints = |t: &Tensor| t.array::<i64>().expect("int64").iter().copied().collect::<Vec<_>>();
+    assert_eq!(ints(&got[0]), vec![-4, 3, 3, -4, 0, -1, 0, i64::MIN, 0, -1]);
+    assert_eq!(ints(&got[1]), vec![1, -1, 1, -1, 0, 4, 0, 0, 0, 4]);
+    // `//` has zero gradient (Theano's); `%` passes the gradient to `a` and `-(a // b)` to `b`.
+    let (u, w) = (tl::dscalar("u"), tl::dscalar("w"));
+    let gs = tl::grad(&(u.floor_div(&w) + &u % &w), &[&u, &w]).expect("grad");
+    let f = tl::function(&[&u, &w], &gs).expect("compiles");
+    let got = f.call(&tl::args![7.5, 2.0]).expect("runs");
+    assert_eq!((f64s(&got[0])[0], f64s(&got[1])[0]), (1.0, -3.0));
+}
+
+#[test]
+fn reshape_to_symbolic_lengths() {
+    // `x.reshape((n, -1))` with `n` given at call time, and `y.shape[0]` of another tensor.
+    let x = tl::dvector("x");
+    let (n, y) = (tl::lscalar("n"), tl::dmatrix("y"));
+    let a = tl::reshape(&x, &[(&n).into(), (-1).into()]);
+    let b = tl::reshape(&x, &[tl::shape_i(&y, 0).into(), 2.into(), (-1).into()]);
+    assert_eq!(a.ty().shape, vec![None, None]);
+    let f = tl::function(&[&x, &n, &y], &[a, b]).expect("compiles");
+    let xs: Vec<f64> = (0..12).map(f64::from).collect();
+    let got = f.call(&tl::args![xs.clone(), 3i64, vec![vec![0.0; 2]; 3]]).expect("runs");
+    assert_eq!((got[0].shape(), got[1].shape()), (&[3usize, 4][..], &[3usize, 2, 2][..]));
+    assert_exact(&f64s(&got[1]), &xs, "row-major order kept");
+    // A length that does not divide, or a negative one, is a typed error at call time.
+    let err = f.call(&tl::args![xs.clone(), 5i64, vec![vec![0.0; 2]; 3]]).expect_err("12 is not 5 × k");
+    assert!(err.to_string().contains("cannot reshape"), "{err}");
+    let err = f.call(&tl::args![xs.clone(), -3i64, vec![vec![0.0; 2]; 3]]).expect_err("negative");
+    assert!(err.to_string().contains("negative"), "{err}");
+    // `x.shape[k]` of `x` itself keeps the axis; a constant length is fixed.
+    let m = tl::dmatrix("m");
+    let kept = tl::reshape(
+        &m,
+        &[tl::shape_i(&m, 0).into(), tl::constant(tl::Tensor::from(1i64)).into(), (-1).into()],
+    );
+    assert_eq!(kept.inputs().len(), 1, "no length input: {}", tl::pp(&kept));
+    // The gradient flows back through the symbolic reshape.
+    let g = tl::grad(&tl::sum(tl::sqr(tl::reshape(&x, &[(&n).into(), (-1).into()]))), &x).expect("grad");
+    let f = tl::function(&[&x, &n], &[g]).expect("compiles");
+    let got = f.call(&tl::args![vec![1.0, 2.0, 3.0, 4.0], 2i64]).expect("runs");
+    assert_exact(&f64s(&got[0]), &[2.0, 4.0, 6.0, 8.0], "grad");
+}

@@ -35,11 +35,13 @@ pub use build::advanced::take;
 pub use build::elemwise::*;
 pub use build::index::{adv_index_of, inc_subtensor, index_of, set_subtensor, Index, SliceBound};
 pub use build::leaf::*;
+pub use build::nnet;
+pub use build::products::{batched_dot, dot, outer, tensordot, tensordot_n};
 pub use build::reduce::{
     all, any, arg_reduce, argmax, argmin, log_softmax, logsumexp, max, mean, min, prod, reduce, softmax, sum,
     Axes,
 };
-pub use build::shape::{alloc, arange, concatenate, dot, outer, shape, shape_i, stack, Length};
+pub use build::shape::{alloc, arange, concatenate, reshape, shape, shape_i, stack, Length, ReshapeLen};
 pub use build::{apply, clone_replace, try_apply};
 pub use dtype::{DType, Element};
 pub use error::{BuildError, BuildErrorKind, GraphError, Operand, ValueError};

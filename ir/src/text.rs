@@ -730,6 +730,9 @@ impl<'a> Cursor<'a> {
                     if c.eat('^') {
                         return Ok(ReshapeDim::Like(c.usize("an axis after `^`")?));
                     }
+                    if c.eat('?') {
+                        return Ok(ReshapeDim::Input);
+                    }
                     match c.isize("a length, `-1` or `@axis`")? {
                         -1 => Ok(ReshapeDim::Infer),
                         n if n >= 0 => Ok(ReshapeDim::Fixed(n as usize)),
@@ -883,7 +886,7 @@ fn lengths_ok(op: &Op, ins: &[&TensorType]) -> bool {
                 .map(|d| match *d {
                     ReshapeDim::Fixed(n) => Some(n),
                     ReshapeDim::Keep(i) => x.shape.get(i).copied().flatten(),
-                    ReshapeDim::Infer => None,
+                    ReshapeDim::Infer | ReshapeDim::Input => None,
                     ReshapeDim::Like(i) => ins.get(1).and_then(|d| d.shape.get(i).copied().flatten()),
                 })
                 .collect();

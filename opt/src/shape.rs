@@ -96,16 +96,24 @@ impl Rw<'_> {
             Op::DimShuffle { order } => {
                 order.iter().map(|o| o.map_or(SymDim::Const(1), |i| of(ins[0])[i])).collect()
             }
-            Op::Reshape { shape } => shape
-                .iter()
-                .enumerate()
-                .map(|(k, d)| match *d {
-                    ReshapeDim::Fixed(n) => SymDim::Const(n),
-                    ReshapeDim::Keep(i) => of(ins[0])[i],
-                    ReshapeDim::Like(i) => of(ins[1])[i],
-                    ReshapeDim::Infer => own(k),
-                })
-                .collect(),
+            Op::Reshape { shape } => {
+                let donor = shape.iter().any(|d| matches!(d, ReshapeDim::Like(_)));
+                let mut lengths = ins[1 + donor as usize..].iter();
+                shape
+                    .iter()
+                    .enumerate()
+                    .map(|(k, d)| match *d {
+                        ReshapeDim::Fixed(n) => SymDim::Const(n),
+                        ReshapeDim::Keep(i) => of(ins[0])[i],
+                        ReshapeDim::Like(i) => of(ins[1])[i],
+                        ReshapeDim::Infer => own(k),
+                        ReshapeDim::Input => {
+                            let len = *lengths.next().expect("typed: one input per length");
+                            self.length_held(len).unwrap_or(own(k))
+                        }
+                    })
+                    .collect()
+            }
             Op::Concatenate { axis } => {
                 let mut out = self.merged(id, ins);
                 out[*axis] = own(*axis);
@@ -221,6 +229,13 @@ impl Rw<'_> {
             }
             _ => None,
         }
+    }
+
+    /// The length a scalar integer node holds, if shape inference knows it (its inputs'
+    /// shapes computed first).
+    pub(crate) fn length_of(&self, len: NodeId) -> Option<SymDim> {
+        self.shape_of(len);
+        self.length_held(len)
     }
 
     /// The integer a scalar integer constant node holds.
@@ -447,35 +462,53 @@ fn with_input(rw: &mut Rw<'_>, s: ScalarOp, ins: &[NodeId], k: usize, v: NodeId)
     rw.el(s, new)
 }
 
-/// A reshape's length donor (`Like(i)`, from a gradient) whose length is known or is one of
-/// the input's → a fixed or kept length; when no `Like` is left, the donor input goes.
+/// A reshape's length from its donor (`Like(i)`, from a gradient) or a length input
+/// (`Input`, e.g. `x.shape[0]`) that is known or is one of the input's → a fixed or kept
+/// length; the donor and the length inputs no axis reads any more go.
 pub(crate) fn reshape_donor(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
     let Op::Reshape { shape } = rw.op(id).clone() else { return None };
-    if !shape.iter().any(|d| matches!(d, ReshapeDim::Like(_))) {
+    let has_donor = shape.iter().any(|d| matches!(d, ReshapeDim::Like(_)));
+    if !has_donor && !shape.contains(&ReshapeDim::Input) {
         return None;
     }
     let ins = rw.inputs(id);
-    let (x, donor) = (ins[0], ins[1]);
-    let (sx, sd) = (rw.shape_of(x), rw.shape_of(donor));
+    let x = ins[0];
+    let sx = rw.shape_of(x);
+    let sd = has_donor.then(|| rw.shape_of(ins[1]));
+    let mut lengths = ins[1 + has_donor as usize..].iter();
+    let known = |s: SymDim| match s {
+        SymDim::Const(n) => Some(ReshapeDim::Fixed(n)),
+        s => sx.iter().position(|&e| e == s).map(ReshapeDim::Keep),
+    };
+    let mut kept_lengths = Vec::new();
     let mut changed = false;
     let new: Vec<ReshapeDim> = shape
         .iter()
-        .map(|d| match *d {
-            ReshapeDim::Like(i) => {
-                let found = match sd[i] {
-                    SymDim::Const(n) => Some(ReshapeDim::Fixed(n)),
-                    s => sx.iter().position(|&e| e == s).map(ReshapeDim::Keep),
-                };
-                changed |= found.is_some();
-                found.unwrap_or(*d)
-            }
-            d => d,
+        .map(|d| {
+            let found = match *d {
+                ReshapeDim::Like(i) => sd.as_ref().and_then(|sd| known(sd[i])),
+                ReshapeDim::Input => {
+                    let len = *lengths.next().expect("typed: one input per length");
+                    let found = rw.length_of(len).and_then(known);
+                    if found.is_none() {
+                        kept_lengths.push(len);
+                    }
+                    found
+                }
+                _ => None,
+            };
+            changed |= found.is_some();
+            found.unwrap_or(*d)
         })
         .collect();
     if !changed {
         return None;
     }
-    let inputs = if new.iter().any(|d| matches!(d, ReshapeDim::Like(_))) { vec![x, donor] } else { vec![x] };
+    let mut inputs = vec![x];
+    if new.iter().any(|d| matches!(d, ReshapeDim::Like(_))) {
+        inputs.push(ins[1]);
+    }
+    inputs.extend(kept_lengths);
     rw.add(Op::Reshape { shape: new }, inputs)
 }
 

@@ -223,10 +223,12 @@ fn sigm_times_exp(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
 }
 
 /// The path (input positions through products, at most `depth` deep) to a division of
-/// `t` by a sigmoid, and that sigmoid.
+/// `t` by a sigmoid or a softmax (values that underflow to 0), and that divisor.
 fn sigm_divisor(rw: &Rw<'_>, t: NodeId, depth: usize) -> Option<(Vec<usize>, NodeId)> {
     if let Some(ins) = rw.is(t, ScalarOp::Div) {
-        return rw.is(ins[1], ScalarOp::Sigmoid).map(|_| (Vec::new(), ins[1]));
+        let d = ins[1];
+        let underflows = rw.is(d, ScalarOp::Sigmoid).is_some() || matches!(rw.op(d), Op::Softmax { .. });
+        return underflows.then(|| (Vec::new(), d));
     }
     if depth == 0 {
         return None;
@@ -258,7 +260,10 @@ fn strip_divisor(rw: &mut Rw<'_>, t: NodeId, path: &[usize]) -> Option<NodeId> {
 /// `(a / sigmoid(x) - b / sigmoid(-x)) * sigmoid(x) * sigmoid(-x)` →
 /// `a * sigmoid(-x) - b * sigmoid(x)` (the cancellation of Theano's
 /// `local_greedy_distributor`, for sigmoids). That is the gradient of the cross-entropy of a
-/// sigmoid, `p - y`, which the quotients make NaN once a sigmoid underflows to 0.
+/// sigmoid, `p - y`, which the quotients make NaN once a sigmoid underflows to 0. A softmax
+/// cancels the same way: `(g / softmax(x)) * softmax(x)` → `g` is the gradient of
+/// `log(softmax(x))` (Theano's `local_logsoftmax_grad`), which is otherwise NaN where a
+/// probability underflows.
 fn sigm_div_cancel(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
     /// Deepest product a term's division is looked for in.
     const TERM_DEPTH: usize = 3;

@@ -116,6 +116,46 @@ fn dot<'py>(py: Python<'py>, a: &Bound<'py, PyAny>, b: &Bound<'py, PyAny>) -> Py
     wrap(py, tl::dot(term_req(a)?, term_req(b)?))
 }
 
+/// Theano's `tensordot(a, b, axes)`: `axes` the number of trailing axes of `a` summed with
+/// the leading ones of `b`, or the two lists of paired axes.
+#[pyfunction]
+fn tensordot<'py>(
+    py: Python<'py>,
+    a: &Bound<'py, PyAny>,
+    b: &Bound<'py, PyAny>,
+    axes: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let (a, b) = (as_var(a)?, as_var(b)?);
+    if let Ok(n) = axes.extract::<usize>() {
+        return wrap(py, tl::tensordot_n(&a, &b, n));
+    }
+    let norm = |x: &Var, axes: Vec<isize>| -> Vec<usize> {
+        axes.into_iter()
+            .map(|k| if k < 0 { (k + x.ndim() as isize).max(0) as usize } else { k as usize })
+            .collect()
+    };
+    let bad = || pyo3::exceptions::PyTypeError::new_err("tensordot: axes is an int or a pair of axis lists");
+    if axes.len().ok() != Some(2) {
+        return Err(bad());
+    }
+    let (pa, pb) = (axes.get_item(0).map_err(|_| bad())?, axes.get_item(1).map_err(|_| bad())?);
+    let list = |p: &Bound<'py, PyAny>| -> PyResult<Vec<isize>> {
+        p.extract::<isize>().map(|k| vec![k]).or_else(|_| p.extract::<Vec<isize>>())
+    };
+    let (la, lb) = (norm(&a, list(&pa)?), norm(&b, list(&pb)?));
+    wrap(py, tl::tensordot(&a, &b, &la, &lb))
+}
+
+/// Theano's `batched_dot(x, y)`: `dot(x[i], y[i])` for each index of the leading axis.
+#[pyfunction]
+fn batched_dot<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyAny>,
+    y: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    wrap(py, tl::batched_dot(as_var(x)?, as_var(y)?))
+}
+
 /// Theano's `shape(x)`: the run-time shape, an int64 vector.
 #[pyfunction]
 fn shape<'py>(py: Python<'py>, x: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
@@ -523,6 +563,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
         shape_i,
         alloc,
         arange,
+        tensordot,
+        batched_dot,
         zero_grad,
         disconnected_grad,
         outer,

@@ -293,19 +293,43 @@ impl PyVar {
         shape: &Bound<'py, PyAny>,
         ndim: Option<usize>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let dims: Vec<isize> = match shape.extract::<isize>() {
-            Ok(d) => vec![d],
-            Err(_) => shape.extract().map_err(|_| {
-                PyNotImplementedError::new_err("reshape: the target shape must be integers for now (symbolic shapes are not supported yet)")
-            })?,
+        // A number, a sequence of numbers and integer scalar variables (`x.shape[0]`, one
+        // `-1`), or an integer vector of known length such as `y.shape`.
+        let items: Vec<Bound<'py, PyAny>> = if let Ok(v) = shape.cast::<PyVar>() {
+            let v = v.get().var.clone();
+            match (v.ndim(), v.ty().shape.first().copied().flatten()) {
+                (0, _) => vec![shape.clone()],
+                (1, Some(n)) => (0..n).map(|i| wrap(py, v.index(i))).collect::<PyResult<_>>()?,
+                _ => {
+                    return Err(PyTypeError::new_err(format!(
+                    "reshape: a shape is a sequence of lengths or an integer vector of known length, not {}",
+                    v.describe()
+                )))
+                }
+            }
+        } else if shape.extract::<isize>().is_ok() {
+            vec![shape.clone()]
+        } else {
+            shape.try_iter()?.collect::<PyResult<_>>()?
         };
+        let dims = items
+            .iter()
+            .map(|d| match d.cast::<PyVar>() {
+                Ok(v) => Ok(tl::ReshapeLen::Var(v.get().var.clone())),
+                Err(_) => d.extract::<isize>().map(tl::ReshapeLen::Fixed),
+            })
+            .collect::<PyResult<Vec<_>>>()?;
         if ndim.is_some_and(|n| n != dims.len()) {
             return Err(raise(
                 "InvalidGraph",
-                format!("reshape: ndim={} does not match the shape {dims:?}", ndim.unwrap_or_default()),
+                format!(
+                    "reshape: ndim={} does not match a shape of {} lengths",
+                    ndim.unwrap_or_default(),
+                    dims.len()
+                ),
             ));
         }
-        wrap(py, self.var.reshape(&dims))
+        wrap(py, tl::reshape(&self.var, &dims))
     }
 
     /// Collapse the trailing axes so that `ndim` remain.
@@ -564,18 +588,6 @@ macro_rules! binary_operators {
                 let a = operand_or_not_implemented!(py, other);
                 wrap(py, tl::dot(a, Term::Var(self.var.clone())))
             }
-            fn __floordiv__(&self, _other: &Bound<'_, PyAny>) -> PyResult<()> {
-                Err(PyNotImplementedError::new_err("integer division (//) is not supported yet"))
-            }
-            fn __rfloordiv__(&self, _other: &Bound<'_, PyAny>) -> PyResult<()> {
-                Err(PyNotImplementedError::new_err("integer division (//) is not supported yet"))
-            }
-            fn __mod__(&self, _other: &Bound<'_, PyAny>) -> PyResult<()> {
-                Err(PyNotImplementedError::new_err("the modulo operator (%) is not supported yet"))
-            }
-            fn __rmod__(&self, _other: &Bound<'_, PyAny>) -> PyResult<()> {
-                Err(PyNotImplementedError::new_err("the modulo operator (%) is not supported yet"))
-            }
             fn __lt__<'py>(&self, py: Python<'py>, other: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
                 let b = operand_or_not_implemented!(py, other);
                 binary(py, ScalarOp::Lt, Term::Var(self.var.clone()), b, false)
@@ -664,7 +676,10 @@ mod binary {
         Sub => __sub__, __rsub__;
         Mul => __mul__, __rmul__;
         Div => __truediv__, __rtruediv__;
+        IntDiv => __floordiv__, __rfloordiv__;
+        Mod => __mod__, __rmod__;
         And => __and__, __rand__;
+        Xor => __xor__, __rxor__;
         Or => __or__, __ror__;
     }
 }

@@ -148,8 +148,8 @@ def test_shape_mismatch_at_build_time():
 
 
 def test_rank_errors():
-    with raises(errors.RankError, TypeError, "dot: .* has rank 3, expected 1 or 2"):
-        T.dot(T.dtensor3("t"), T.dmatrix("m"))
+    with raises(errors.RankError, TypeError, "outer: m .* has rank 2, expected 1"):
+        T.outer(T.dmatrix("m"), T.dvector("v"))
     with raises(errors.RankError, TypeError, "concatenate: v .* has rank 1, expected 2"):
         T.concatenate([T.dmatrix("m"), T.dvector("v")])
 

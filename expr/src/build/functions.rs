@@ -293,10 +293,19 @@ fn cast(b: &mut Builder<'_>, _n: &str, args: Args, _span: Span) -> R<Var> {
     Ok(tl::cast(b.to_term(x, s)?, dtype))
 }
 
+/// `relu(x)`, `relu(x, alpha)` (leaky) as Theano's.
 fn relu(b: &mut Builder<'_>, _n: &str, args: Args, _span: Span) -> R<Var> {
-    let a = args.bind(&["x"], 1)?;
+    let a = args.bind(&["x", "alpha"], 1)?;
     let (x, s) = a[0].clone().expect("required");
-    Ok(tl::maximum(b.to_term(x, s)?, 0))
+    let alpha = match a[1].clone() {
+        Some((Val::Num(Number::Int(i)), _)) => i as f64,
+        Some((Val::Num(Number::Float(f)), _)) => f,
+        Some((v, s)) => {
+            return Err(ExprError::new(s, format!("relu's alpha is a number, found {}", v.describe())))
+        }
+        None => 0.0,
+    };
+    Ok(tl::nnet::relu(b.to_term(x, s)?, alpha))
 }
 
 fn zeros_like(b: &mut Builder<'_>, n: &str, args: Args, _span: Span) -> R<Var> {

@@ -279,14 +279,8 @@ impl Builder<'_> {
             BinOp::Ne => ScalarOp::Neq,
             BinOp::And => ScalarOp::And,
             BinOp::Or => ScalarOp::Or,
-            BinOp::FloorDiv => return Err(ExprError::new(
-                span,
-                "`//` (integer division) is not supported yet; `floor(a / b)` computes it in floating point",
-            )),
-            BinOp::Mod => return Err(ExprError::new(
-                span,
-                "`%` (remainder) is not supported yet; `a - floor(a / b) * b` computes it in floating point",
-            )),
+            BinOp::FloorDiv => ScalarOp::IntDiv,
+            BinOp::Mod => ScalarOp::Mod,
             BinOp::Dot => return Ok(Val::Tensor(checked(tl::dot(ta, tb), span)?)),
         };
         self.elemwise(sop, vec![ta, tb], span)

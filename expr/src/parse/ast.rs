@@ -33,9 +33,9 @@ pub enum BinOp {
     Mul,
     /// `/`
     Div,
-    /// `//` (parsed so that the builder can say it is not supported yet)
+    /// `//`, floor division
     FloorDiv,
-    /// `%` (parsed so that the builder can say it is not supported yet)
+    /// `%`, the remainder with the divisor's sign
     Mod,
     /// `**`
     Pow,

@@ -192,6 +192,7 @@ binary_operator!(Add, add, ScalarOp::Add);
 binary_operator!(Sub, sub, ScalarOp::Sub);
 binary_operator!(Mul, mul, ScalarOp::Mul);
 binary_operator!(Div, div, ScalarOp::Div);
+binary_operator!(Rem, rem, ScalarOp::Mod);
 
 impl std::ops::Neg for Var {
     type Output = Var;
@@ -302,6 +303,14 @@ binary_functions! {
     and => And;
     /// Logical or (bitwise on integers).
     or => Or;
+    /// Logical exclusive or (bitwise on integers).
+    xor => Xor;
+    /// `a // b`, rounded toward -inf as in Python (Theano's `int_div`); zero gradient.
+    int_div => IntDiv;
+    /// `a // b` (Theano's `floor_div`, the same op as `int_div`).
+    floor_div => IntDiv;
+    /// `a % b` with the sign of `b`, as in Python (Theano's `mod`); also the `%` operator.
+    modulo => Mod;
 }
 
 /// Logical not (bitwise on integers).

@@ -3,13 +3,17 @@
 //! location; the `try_` forms return the error at once.
 //!
 //! Submodules: `leaf` (inputs, constants, shared), `elemwise` (operators and the math
-//! library), `reduce` (reductions and the softmax family), `shape` (dot, dimshuffle, reshape,
-//! joins), `index` (indexing and `set/inc_subtensor`), `advanced` (`take`).
+//! library), `reduce` (reductions and the softmax family), `shape` (dimshuffle, reshape, alloc,
+//! joins), `index` (indexing and `set/inc_subtensor`), `nnet` (Theano's activations and
+//! cross-entropies), `products` (`dot` of any ranks, `outer`, `tensordot`, `batched_dot`),
+//! `advanced` (`take`).
 
 pub mod advanced;
 pub mod elemwise;
 pub mod index;
 pub mod leaf;
+pub mod nnet;
+pub mod products;
 pub mod reduce;
 pub mod shape;
 

@@ -2,44 +2,11 @@
 //! `reshape`, `flatten`, `concatenate`, `stack`; and the symbolic shape: `shape`,
 //! `shape_i`, `alloc`.
 
-use super::elemwise::{elemwise, term_var, Term};
+use super::elemwise::{term_var, Term};
 use super::{apply_inner, norm_axis};
 use crate::error::BuildError;
-use crate::op::{Dim, Op, ReshapeDim, ScalarOp};
+use crate::op::{Dim, Op, ReshapeDim};
 use crate::var::Var;
-
-/// NumPy's `dot`: inner product of vectors, matrix-vector, vector-matrix, matrix-matrix;
-/// a 0-d operand multiplies elementwise.
-#[track_caller]
-pub fn dot(a: impl Into<Term>, b: impl Into<Term>) -> Var {
-    let (a, b) = (term_var(a.into()), term_var(b.into()));
-    if a.check().is_ok() && b.check().is_ok() && (a.ndim() == 0 || b.ndim() == 0) {
-        return elemwise(ScalarOp::Mul, vec![Term::Var(a), Term::Var(b)]);
-    }
-    super::apply(Op::Dot, vec![a, b])
-}
-
-/// Outer product of two vectors: `x[:, None] * y[None, :]`.
-#[track_caller]
-pub fn outer(x: impl AsRef<Var>, y: impl AsRef<Var>) -> Var {
-    let (x, y) = (x.as_ref(), y.as_ref());
-    let r = (|| {
-        for v in [x, y] {
-            v.check()?;
-            if v.ndim() != 1 {
-                return Err(BuildError::new(crate::error::BuildErrorKind::Rank {
-                    op: "outer".into(),
-                    operand: v.operand(),
-                    expected: "1".into(),
-                }));
-            }
-        }
-        let xc = apply_inner(Op::DimShuffle { order: vec![Some(0), None] }, vec![x.clone()])?;
-        let yr = apply_inner(Op::DimShuffle { order: vec![None, Some(0)] }, vec![y.clone()])?;
-        super::elemwise::elemwise_inner(ScalarOp::Mul, vec![Term::Var(xc), Term::Var(yr)])
-    })();
-    Var::from_result(r)
-}
 
 /// Parses a Theano dimshuffle pattern such as `"0,x,1"` or `"x 0"`.
 fn parse_pattern(pattern: &str) -> Result<Vec<Option<usize>>, String> {
@@ -128,12 +95,6 @@ impl Var {
         let mut dims: Vec<ReshapeDim> = (0..ndim - 1).map(ReshapeDim::Keep).collect();
         dims.push(ReshapeDim::Infer);
         super::apply(Op::Reshape { shape: dims }, vec![self.clone()])
-    }
-
-    /// Matrix product with `other` (see `dot`).
-    #[track_caller]
-    pub fn dot(&self, other: impl Into<Term>) -> Var {
-        dot(self, other)
     }
 }
 
@@ -243,6 +204,71 @@ pub fn alloc(value: impl Into<Term>, shape: &[Length]) -> Var {
         })
         .collect();
     super::apply(Op::Alloc { shape: dims }, inputs)
+}
+
+/// One axis of a [`reshape`] target: a length, `-1` (inferred, at most once), or a
+/// symbolic length such as `shape_i(&x, 0)`.
+#[derive(Clone, Debug)]
+pub enum ReshapeLen {
+    /// A fixed length, or `-1` for the inferred one.
+    Fixed(isize),
+    /// A symbolic length (an integer scalar).
+    Var(Var),
+}
+
+impl From<isize> for ReshapeLen {
+    fn from(n: isize) -> ReshapeLen {
+        ReshapeLen::Fixed(n)
+    }
+}
+impl From<i32> for ReshapeLen {
+    fn from(n: i32) -> ReshapeLen {
+        ReshapeLen::Fixed(n as isize)
+    }
+}
+impl From<Var> for ReshapeLen {
+    fn from(v: Var) -> ReshapeLen {
+        ReshapeLen::Var(v)
+    }
+}
+impl From<&Var> for ReshapeLen {
+    fn from(v: &Var) -> ReshapeLen {
+        ReshapeLen::Var(v.clone())
+    }
+}
+
+/// Theano's `x.reshape(shape)` with a shape of numbers, one `-1`, and symbolic lengths
+/// (`reshape(&x, &[shape_i(&x, 0).into(), (-1).into()])`). A length that is an integer
+/// constant becomes a fixed one, `shape_i(x, k)` of `x` itself keeps axis `k`.
+#[track_caller]
+pub fn reshape(x: impl AsRef<Var>, shape: &[ReshapeLen]) -> Var {
+    let x = x.as_ref();
+    let mut inputs = vec![x.clone()];
+    let mut dims = Vec::with_capacity(shape.len());
+    for l in shape {
+        dims.push(match l {
+            ReshapeLen::Fixed(-1) => ReshapeDim::Infer,
+            &ReshapeLen::Fixed(n) => match usize::try_from(n) {
+                Ok(n) => ReshapeDim::Fixed(n),
+                Err(_) => {
+                    return Var::from_error(BuildError::invalid("reshape", format!("invalid length {n}")))
+                }
+            },
+            ReshapeLen::Var(v) => match v.op() {
+                Op::Constant(t)
+                    if t.ndim() == 0 && t.dtype().is_int() && t.to_f64().is_ok_and(|n| n >= 0.0) =>
+                {
+                    ReshapeDim::Fixed(t.to_f64().expect("checked") as usize)
+                }
+                Op::ShapeI { axis } if v.inputs()[0].same(x) => ReshapeDim::Keep(*axis),
+                _ => {
+                    inputs.push(v.clone());
+                    ReshapeDim::Input
+                }
+            },
+        });
+    }
+    super::apply(Op::Reshape { shape: dims }, inputs)
 }
 
 /// Theano's `arange(start, stop, step)`: `start, start + step, …` below `stop`, each bound a

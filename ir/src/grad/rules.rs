@@ -388,6 +388,16 @@ fn elemwise_partial(
                 switch(a_wins, Term::Float(0.0), v(g))?
             }
         }
+        // Floor division is piecewise constant: zero gradient, as in Theano.
+        IntDiv => return Ok(None),
+        // `a % b = a - (a // b) * b`, with `a // b` piecewise constant (Theano's `Mod`).
+        Mod => {
+            if i == 0 {
+                g.clone()
+            } else {
+                neg(mul(v(g), el(IntDiv, vec![v(&ins[0]), v(&ins[1])])?)?)?
+            }
+        }
         Neg => neg(v(g))?,
         Abs => gx(un(Sign, v(x))?)?,
         Sign | Floor | Ceil | Round | Trunc => return Ok(None),
@@ -424,7 +434,7 @@ fn elemwise_partial(
         }
         // d cbrt(x)/dx = 1 / (3·cbrt(x)²)
         Cbrt => gx(div(Term::Float(1.0), mul(Term::Float(3.0), un(Sqr, v(out))?)?)?)?,
-        Lt | Gt | Le | Ge | Eq | Neq | And | Or | Not => return Ok(None),
+        Lt | Gt | Le | Ge | Eq | Neq | And | Or | Xor | Not => return Ok(None),
         Switch => match i {
             0 => return Ok(None),
             1 => switch(v(&ins[0]), v(g), Term::Float(0.0))?,

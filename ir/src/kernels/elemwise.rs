@@ -135,6 +135,8 @@ fn numeric<T: Num>(op: ScalarOp, v: &[ArrayViewD<'_, T>]) -> Option<Tensor> {
         Mul => fold(v, T::mul),
         Sub => map2(v, T::sub),
         Pow => map2(v, T::pow),
+        IntDiv => map2(v, T::floor_div),
+        Mod => map2(v, T::modulo),
         Maximum => map2(v, max_nan::<T>),
         Minimum => map2(v, min_nan::<T>),
         Neg => map1(v, T::neg),
@@ -158,7 +160,11 @@ fn float_kernel<F: FloatElem>(op: ScalarOp, ins: &[&Tensor], shape: &[usize]) ->
 }
 
 trait Bits:
-    Num + std::ops::BitAnd<Output = Self> + std::ops::BitOr<Output = Self> + std::ops::Not<Output = Self>
+    Num
+    + std::ops::BitAnd<Output = Self>
+    + std::ops::BitOr<Output = Self>
+    + std::ops::BitXor<Output = Self>
+    + std::ops::Not<Output = Self>
 {
 }
 impl Bits for i32 {}
@@ -183,6 +189,7 @@ fn int_kernel<I: Bits>(op: ScalarOp, ins: &[&Tensor], shape: &[usize]) -> Option
     match op {
         ScalarOp::And => Some(map2(&v, |a: I, b: I| a & b)),
         ScalarOp::Or => Some(map2(&v, |a: I, b: I| a | b)),
+        ScalarOp::Xor => Some(map2(&v, |a: I, b: I| a ^ b)),
         ScalarOp::Not => Some(map1(&v, |a: I| !a)),
         _ => numeric(op, &v),
     }
@@ -195,6 +202,7 @@ fn bool_kernel(op: ScalarOp, ins: &[&Tensor], shape: &[usize]) -> Option<Tensor>
     match op {
         ScalarOp::And | ScalarOp::Minimum => Some(map2(&v, |a: bool, b: bool| a & b)),
         ScalarOp::Or | ScalarOp::Maximum => Some(map2(&v, |a: bool, b: bool| a | b)),
+        ScalarOp::Xor => Some(map2(&v, |a: bool, b: bool| a ^ b)),
         ScalarOp::Add => Some(fold(&v, |a: bool, b: bool| a | b)),
         ScalarOp::Mul => Some(fold(&v, |a: bool, b: bool| a & b)),
         ScalarOp::Abs | ScalarOp::Sqr => Some(map1(&v, |a: bool| a)),

@@ -82,7 +82,7 @@ pub fn eval(op: &Op, inputs: &[KernelInput<'_>], out: &TensorType) -> Result<Ten
             composite::fused_reduce(*op, axes, *keepdims, body, inputs, out)
         }
         Op::DimShuffle { order } => Ok(shape::dimshuffle(inputs[0].value, order)),
-        Op::Reshape { shape } => shape::reshape(inputs[0], inputs.get(1).copied(), shape),
+        Op::Reshape { shape } => shape::reshape(inputs, shape),
         Op::SplitPart { axis, part } => shape::split_part(inputs, *axis, *part),
         Op::Concatenate { axis } => shape::concatenate(inputs, *axis, out),
         Op::Subtensor { index } => shape::subtensor(inputs[0].value, index, &inputs[1..]),

@@ -21,6 +21,10 @@ pub trait Num: TensorElement {
     fn sign(a: Self) -> Self;
     /// `a ** b`.
     fn pow(a: Self, b: Self) -> Self;
+    /// `a // b`, rounded toward -inf (integers: 0 for a zero divisor, as in NumPy).
+    fn floor_div(a: Self, b: Self) -> Self;
+    /// `a % b` with the sign of `b` (integers: 0 for a zero divisor, as in NumPy).
+    fn modulo(a: Self, b: Self) -> Self;
     /// The identity of `add` that keeps every value, `-0.0` for floats (`-0.0 + x` is `x`
     /// for every x, while `0.0 + -0.0` is `+0.0`), so `sum([-0.0])` is `-0.0` as in NumPy.
     fn add_identity() -> Self;
@@ -49,6 +53,29 @@ macro_rules! int_num {
             }
             fn add_identity() -> Self {
                 0
+            }
+            fn floor_div(a: Self, b: Self) -> Self {
+                if b == 0 {
+                    return 0;
+                }
+                // `MIN / -1` wraps like NumPy's integer arithmetic.
+                let q = a.wrapping_div(b);
+                if a.wrapping_rem(b) != 0 && ((a < 0) != (b < 0)) {
+                    q - 1
+                } else {
+                    q
+                }
+            }
+            fn modulo(a: Self, b: Self) -> Self {
+                if b == 0 {
+                    return 0;
+                }
+                let r = a.wrapping_rem(b);
+                if r != 0 && ((r < 0) != (b < 0)) {
+                    r + b
+                } else {
+                    r
+                }
             }
             fn pow(a: Self, b: Self) -> Self {
                 if b >= 0 {
@@ -116,6 +143,42 @@ macro_rules! float_num {
             }
             fn add_identity() -> Self {
                 -0.0
+            }
+            fn floor_div(a: Self, b: Self) -> Self {
+                // Python's float `//` (CPython's `_float_div_mod`): the quotient of the exact
+                // remainder, not `floor(a / b)` (which rounds 1 // 0.1 up to 10).
+                if b == 0.0 {
+                    return a / b;
+                }
+                let m = a % b;
+                let mut q = (a - m) / b;
+                if m != 0.0 && ((b < 0.0) != (m < 0.0)) {
+                    q -= 1.0;
+                }
+                if q == 0.0 {
+                    (0.0 as Self).copysign(a / b)
+                } else {
+                    let f = q.floor();
+                    if q - f > 0.5 {
+                        f + 1.0
+                    } else {
+                        f
+                    }
+                }
+            }
+            fn modulo(a: Self, b: Self) -> Self {
+                // Python's float `%`: `fmod`, moved to the divisor's sign; a zero remainder
+                // takes the divisor's sign too.
+                let r = a % b;
+                if r != 0.0 {
+                    if (r < 0.0) != (b < 0.0) {
+                        r + b
+                    } else {
+                        r
+                    }
+                } else {
+                    (0.0 as Self).copysign(b)
+                }
             }
         }
     };

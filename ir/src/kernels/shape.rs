@@ -32,21 +32,30 @@ pub(super) fn dimshuffle(x: &Tensor, order: &[Option<usize>]) -> Tensor {
     })
 }
 
-pub(super) fn reshape(
-    x: KernelInput<'_>,
-    donor: Option<KernelInput<'_>>,
-    shape: &[ReshapeDim],
-) -> Result<Tensor, ValueError> {
+/// `x` reshaped: inputs are `x`, its shape donor when a target axis is `Like`, then one
+/// integer scalar per `Input` axis (a negative one is an error).
+pub(super) fn reshape(inputs: &[KernelInput<'_>], shape: &[ReshapeDim]) -> Result<Tensor, ValueError> {
+    let x = inputs[0];
+    let has_donor = shape.iter().any(|d| matches!(d, ReshapeDim::Like(_)));
+    let donor = if has_donor { inputs.get(1).copied() } else { None };
+    let mut lengths = inputs[1 + has_donor as usize..].iter();
     let total = x.value.len();
-    let mut dims: Vec<usize> = shape
-        .iter()
-        .map(|d| match *d {
+    let mut dims = Vec::with_capacity(shape.len());
+    for d in shape {
+        dims.push(match *d {
             ReshapeDim::Fixed(n) => n,
             ReshapeDim::Keep(i) => x.value.shape()[i],
             ReshapeDim::Infer => 1,
             ReshapeDim::Like(i) => donor.map_or(0, |d| d.value.shape()[i]),
-        })
-        .collect();
+            ReshapeDim::Input => {
+                let len = lengths.next().expect("typed: one input per symbolic length");
+                let n = len.value.cast(DType::I64).scalar::<i64>()?;
+                usize::try_from(n).map_err(|_| {
+                    ValueError::invalid("reshape", format!("length {n} ({}) is negative", len.name))
+                })?
+            }
+        });
+    }
     let too_large = |dims: &[usize]| {
         ValueError::invalid(
             "reshape",

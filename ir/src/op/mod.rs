@@ -199,6 +199,9 @@ pub enum ReshapeDim {
     /// The length of axis `i` of the reshape's second input, a shape donor (how the
     /// gradient of a reshape restores its input's run-time shape).
     Like(usize),
+    /// The length held by the next length input: an integer scalar such as `x.shape[0]`,
+    /// after the input and its shape donor, if any.
+    Input,
 }
 
 /// One axis of an `Alloc` result: a length fixed when building, or a symbolic one.

@@ -34,8 +34,17 @@ pub(super) fn dimshuffle(r: &Rule<'_>, order: &[Option<usize>]) -> Result<Tensor
 pub(super) fn reshape(r: &Rule<'_>, shape: &[ReshapeDim]) -> Result<TensorType, BuildErrorKind> {
     let (name, ins) = (r.name.clone(), r.ins);
     let uses_donor = shape.iter().any(|d| matches!(d, ReshapeDim::Like(_)));
-    if ins.len() != 1 + uses_donor as usize {
-        return Err(r.invalid(format!("takes {} inputs, got {}", 1 + uses_donor as usize, ins.len())));
+    let lengths = shape.iter().filter(|d| **d == ReshapeDim::Input).count();
+    let wanted = 1 + uses_donor as usize + lengths;
+    if ins.len() != wanted {
+        return Err(r.invalid(format!("takes {wanted} inputs, got {}", ins.len())));
+    }
+    if let Some(o) = ins[wanted - lengths..].iter().find(|o| o.ty.ndim() != 0 || !o.ty.dtype.is_int()) {
+        return Err(BuildErrorKind::DType {
+            op: name,
+            operand: o.clone(),
+            expected: "an integer scalar length".into(),
+        });
     }
     let x = &ins[0];
     let infers = shape.iter().filter(|d| **d == ReshapeDim::Infer).count();
@@ -50,7 +59,7 @@ pub(super) fn reshape(r: &Rule<'_>, shape: &[ReshapeDim]) -> Result<TensorType, 
             ReshapeDim::Keep(i) => {
                 return Err(BuildErrorKind::Axis { op: name, axis: i as isize, operand: x.clone() })
             }
-            ReshapeDim::Infer => None,
+            ReshapeDim::Infer | ReshapeDim::Input => None,
             ReshapeDim::Like(i) if i < ins[1].ty.ndim() => ins[1].ty.shape[i],
             ReshapeDim::Like(i) => {
                 return Err(BuildErrorKind::Axis { op: name, axis: i as isize, operand: ins[1].clone() })
@@ -69,7 +78,10 @@ pub(super) fn reshape(r: &Rule<'_>, shape: &[ReshapeDim]) -> Result<TensorType, 
     if !shape_fits(&known_dims) {
         return Err(too_large());
     }
-    if let Some(total) = total {
+    // The inferred length and the element count are checked when every other length is
+    // known (a symbolic one is checked at run time).
+    let others_known = shape.iter().zip(&out).all(|(d, o)| *d == ReshapeDim::Infer || o.is_some());
+    if let (Some(total), true) = (total, others_known) {
         let total = total.ok_or_else(too_large)?;
         let known = checked_product(out.iter().flatten().copied()).ok_or_else(too_large)?;
         if infers == 1 && known == 0 && total == 0 {
@@ -384,6 +396,7 @@ pub fn fmt_reshape(shape: &[ReshapeDim]) -> String {
             ReshapeDim::Keep(i) => format!("@{i}"),
             ReshapeDim::Infer => "-1".into(),
             ReshapeDim::Like(i) => format!("^{i}"),
+            ReshapeDim::Input => "?".into(),
         })
         .collect();
     format!("[{}]", parts.join(","))

@@ -45,6 +45,12 @@ macro_rules! scalar_op_table {
                 Div("true_div", Some(2), Float, Inline, Infix("/"));
                 /// `a ** b`.
                 Pow("pow", Some(2), Arith, Call, Infix("**"));
+                /// `a // b`, floor division with Python's rounding toward -inf (Theano's
+                /// `int_div` and `floor_div`); an integer divided by 0 is 0, as in NumPy.
+                IntDiv("int_div", Some(2), Arith, Reference, Infix("//"));
+                /// `a % b`, the remainder with the divisor's sign (Python's and NumPy's
+                /// `mod`); an integer modulo 0 is 0, as in NumPy.
+                Mod("mod", Some(2), Arith, Reference, Infix("%"));
                 /// Larger of two, NaN if either is NaN.
                 Maximum("maximum", Some(2), ArithBool, Inline, Call);
                 /// Smaller of two, NaN if either is NaN.
@@ -71,6 +77,8 @@ macro_rules! scalar_op_table {
                 Neq("neq", Some(2), Compare, Reference, Infix("!="));
                 /// Logical and (bitwise on integers).
                 And("and", Some(2), Logical, Reference, Infix("&"));
+                /// Logical exclusive or (bitwise on integers).
+                Xor("xor", Some(2), Logical, Reference, Infix("^"));
                 /// Logical or (bitwise on integers).
                 Or("or", Some(2), Logical, Reference, Infix("|"));
                 /// Logical not (bitwise on integers).

@@ -132,12 +132,15 @@ __all__ += ["as_tensor_variable", "constant", "TensorType", "TensorVariable", "T
 _THEANO_NAMES = {
     "abs": ["abs_", "abs"],
     "and": ["and_", "bitwise_and"],
+    "xor": ["xor", "bitwise_xor"],
     "or": ["or_", "bitwise_or"],
     "not": ["invert", "bitwise_not"],
     "reciprocal": ["inv", "reciprocal"],
     "second": ["second", "fill"],
     "pow": ["pow", "power"],
     "true_div": ["true_div", "true_divide", "divide"],
+    "int_div": ["int_div", "floor_div", "floor_divide"],
+    "mod": ["mod", "mod_check", "remainder"],
     "sub": ["sub", "subtract"],
     "mul": ["mul", "multiply"],
     "neg": ["neg", "negative"],
@@ -271,8 +274,15 @@ def outer(x, y):
 
 
 def tensordot(a, b, axes=2):
-    """Theano's ``tensordot``: not supported yet (raises ``NotImplementedError``)."""
-    raise NotImplementedError("tensordot is not supported yet")
+    """Theano's ``tensordot``: the sum over the last ``axes`` axes of ``a`` and the first
+    ``axes`` of ``b``, or over the paired axes of ``axes = [a_axes, b_axes]``."""
+    return _core.tensordot(a, b, axes)
+
+
+def batched_dot(a, b):
+    """Theano's ``batched_dot``: ``dot(a[i], b[i])`` for every index ``i`` of the leading
+    axis (``(B, M, K)`` by ``(B, K, N)`` gives ``(B, M, N)``)."""
+    return _core.batched_dot(a, b)
 
 
 def concatenate(tensor_list, axis=0):
