@@ -279,6 +279,33 @@ fn negative_log_likelihood_and_its_gradient() {
     }
 }
 
+#[test]
+fn categorical_crossentropy_of_integer_labels() {
+    let (z, y) = (tl::dmatrix("z"), tl::lvector("y"));
+    let cce = tl::nnet::categorical_crossentropy(tl::softmax(&z, -1), &y);
+    let g = tl::grad(&cce.sum(), &z).unwrap();
+    let f = tl::function(&[&z, &y], &[&cce, &g]).unwrap();
+    let zv = t(&[2, 3], &[1.0, 2.0, 0.5, 0.0, -1.0, 3.0]);
+    let out = f.call(&[tl::Arg::from(zv), tl::Arg::from(ints(&[1, 2]))]).unwrap();
+    // -log(softmax(z))[arange(2), y] and softmax(z) - onehot(y), by NumPy.
+    let expect = [
+        vec![0.4643687841079447, 0.06588390375742924],
+        vec![
+            0.23122389762214907,
+            -0.37146828078823746,
+            0.1402443831660885,
+            0.04661262257797389,
+            0.01714782554552039,
+            -0.06376044812349435,
+        ],
+    ];
+    for (got, want) in out.iter().zip(&expect) {
+        for (a, b) in got.to_vec::<f64>().unwrap().iter().zip(want) {
+            assert!((a - b).abs() < 1e-15, "{a} vs {b}");
+        }
+    }
+}
+
 // ------------------------------------------------------------------------------------------
 // Shapes, printing, text form
 // ------------------------------------------------------------------------------------------
