@@ -310,9 +310,12 @@ fn a_float_index_is_a_build_error() {
     );
     assert_names(&e.to_string(), &["subtensor", "i (float32[])", "integer"]);
     assert_located(&e, line);
-    // A vector index too.
-    let iv = tl::lvector("iv");
-    assert_names(&build_err(&x.index(&iv)).to_string(), &["iv (int64[?])"]);
+    // A float index array too (an integer one is advanced indexing).
+    let fv = tl::dvector("fv");
+    assert_names(
+        &build_err(&x.index(&fv)).to_string(),
+        &["fv (float64[?])", "integer or boolean index array"],
+    );
     // Too many indices.
     assert_names(&build_err(&x.get(tl::idx![0, 0])).to_string(), &["subtensor", "2 indices", "rank 1"]);
     // A zero step.

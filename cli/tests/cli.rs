@@ -630,3 +630,28 @@ fn the_configuration_comes_from_tensorlift_flags() {
     assert_eq!(code, Some(1), "{out}");
     assert!(err.contains("TENSORLIFT_FLAGS: mode=\"fast\": expected jit"), "{err}");
 }
+
+/// Advanced indexing: an integer vector variable or a list indexes rows, `arange` and a
+/// label vector pick one element per row, a mask selects, `take` and the updates accept
+/// index arrays (repeated positions accumulate in `inc_subtensor`).
+#[test]
+fn advanced_indexing_evaluates() {
+    let v = |expr: &str, vars: &[&str]| -> Vec<f64> {
+        let mut args = vec!["eval", expr, "--json"];
+        for a in vars {
+            args.extend(["--var", a]);
+        }
+        floats(&json(&args)["outputs"][0]["data"])
+    };
+    let x = "x=[[1,2,3],[4,5,6]]";
+    assert_eq!(v("x[i]", &[x, "i:lvector=[1,0,-1]"]), vec![4.0, 5.0, 6.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    assert_eq!(v("x[:, [2, 0]]", &[x]), vec![3.0, 1.0, 6.0, 4.0]);
+    assert_eq!(v("x[arange(x.shape[0]), y]", &[x, "y:lvector=[2,0]"]), vec![3.0, 4.0]);
+    assert_eq!(v("x[x > 2]", &[x]), vec![3.0, 4.0, 5.0, 6.0]);
+    assert_eq!(v("take(x, [5, 0])", &[x]), vec![6.0, 1.0]);
+    assert_eq!(v("inc_subtensor(x[[0, 0]], 1)", &[x]), vec![3.0, 4.0, 5.0, 4.0, 5.0, 6.0]);
+    let err = user_error(&["eval", "x[i]", "--var", x, "--var", "i:lvector=[2]"]);
+    assert!(err.contains("index 2 is out of bounds for axis 0 with size 2"), "{err}");
+    let err = user_error(&["eval", "x[f]", "--var", x, "--var", "f=[0.5]"]);
+    assert!(err.contains("an integer or boolean index array"), "{err}");
+}

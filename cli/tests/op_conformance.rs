@@ -443,6 +443,10 @@ fn sample(kind: OpKind) -> Option<(Vec<Var>, Var)> {
         OpKind::Concatenate => one(&m, tl::concatenate(&[m.clone(), m.clone()], 0)),
         OpKind::Subtensor => one(&m, m.get(tl::idx![1])),
         OpKind::IncSubtensor => one(&m, tl::inc_subtensor(&m, tl::idx![0], 1.5)),
+        OpKind::AdvancedSubtensor => one(&m, m.get(tl::idx![.., vec![1i64, 0, 1]])),
+        OpKind::AdvancedIncSubtensor => {
+            Some((vec![m.clone(), v.clone()], tl::inc_subtensor(&m, tl::idx![vec![0i64, 0]], &v)))
+        }
         OpKind::SplitPart => {
             let w = tl::dvector("w");
             let c = tl::concatenate(&[v.clone(), w.clone()], 0);

@@ -189,6 +189,24 @@ fn index_str(index: &[IndexEntry], idx_args: &[String]) -> String {
     parts.join(", ")
 }
 
+/// An advanced index as `pp` prints it: each array entry names its index argument.
+fn adv_index_str(index: &[crate::op::AdvEntry], idx_args: &[String]) -> String {
+    use crate::op::AdvEntry;
+    let mut rest = idx_args;
+    let parts: Vec<String> = index
+        .iter()
+        .map(|e| {
+            let (mine, after) = rest.split_at(e.n_inputs().min(rest.len()));
+            rest = after;
+            match e {
+                AdvEntry::Basic(b) => index_str(std::slice::from_ref(b), mine),
+                AdvEntry::Array => mine.first().cloned().unwrap_or_default(),
+            }
+        })
+        .collect();
+    parts.join(", ")
+}
+
 fn axes_str(axes: &[usize]) -> String {
     let parts: Vec<String> = axes.iter().map(|a| a.to_string()).collect();
     if axes.len() == 1 {
@@ -335,6 +353,10 @@ fn format_node(g: &FunctionGraph, id: NodeId, args: &[String]) -> String {
             let params = crate::op::fmt_params(&node.op).unwrap_or_default();
             format!("{}{{{params}}}({})", node.op.name(), args.join(", "))
         }
+        Op::AdvancedSubtensor { index } => format!("{}[{}]", args[0], adv_index_str(index, &args[1..])),
+        Op::AdvancedIncSubtensor { index, .. } => {
+            format!("{}({}[{}], {})", node.op.name(), args[0], adv_index_str(index, &args[2..]), args[1])
+        }
     }
 }
 
@@ -475,6 +497,9 @@ fn label(g: &FunctionGraph, id: NodeId) -> String {
         Op::SplitPart { axis, part } => format!("split_part{{axis={axis}, part={part}}}"),
         Op::Subtensor { index } | Op::IncSubtensor { index, .. } => {
             format!("{}{{{}}}", n.op.name(), crate::text::fmt_index(index))
+        }
+        Op::AdvancedSubtensor { index } | Op::AdvancedIncSubtensor { index, .. } => {
+            format!("{}{{{}}}", n.op.name(), crate::text::fmt_adv_index(index))
         }
         Op::Shape => "Shape".into(),
         Op::ShapeI { axis } => format!("Shape_i{{{axis}}}"),

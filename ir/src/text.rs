@@ -55,6 +55,9 @@
 //!   - `subtensor{…}`, `set_subtensor{…}`, `inc_subtensor{…}`, the index as `fmt_index`
 //!     writes it: positions `3`, `-1`, `?` (a symbolic index: the next index input after
 //!     the data inputs) and slices always as `start:stop:step` (`::-1`, `1::2`, `:2:1`);
+//!   - `advanced_subtensor{…}`, `advanced_set_subtensor{…}`, `advanced_inc_subtensor{…}`,
+//!     the index as `fmt_adv_index` writes it: basic entries as above and `[]` for an index
+//!     array (the next index input), as in `advanced_subtensor{::1, []}`;
 //!   - `shape`, `shape_i{axis=0}`, `alloc{[3,?]}` (`?`: the next length input after the
 //!     value), `zero_grad`, `disconnected_grad`.
 //!
@@ -77,7 +80,9 @@
 use crate::dtype::DType;
 use crate::error::GraphError;
 use crate::graph::{FunctionGraph, NodeId};
-use crate::op::{fmt_reshape, ArgOp, Barrier, Dim, Idx, IndexEntry, Op, ReduceOp, ReshapeDim, ScalarOp};
+use crate::op::{
+    fmt_reshape, AdvEntry, ArgOp, Barrier, Dim, Idx, IndexEntry, Op, ReduceOp, ReshapeDim, ScalarOp,
+};
 use crate::program::ScalarProgram;
 use crate::shared::SharedVar;
 use crate::types::TensorType;
@@ -105,6 +110,19 @@ pub fn fmt_index(index: &[IndexEntry]) -> String {
                 let b = |v: &Option<Idx>| v.map_or(String::new(), idx_text);
                 format!("{}:{}:{}", b(start), b(stop), idx_text(*step))
             }
+        })
+        .collect();
+    parts.join(", ")
+}
+
+/// An advanced index as the text form writes it: basic entries as [`fmt_index`] writes
+/// them, an index array as `[]` (`[], 1::1`).
+pub fn fmt_adv_index(index: &[AdvEntry]) -> String {
+    let parts: Vec<String> = index
+        .iter()
+        .map(|e| match e {
+            AdvEntry::Basic(b) => fmt_index(std::slice::from_ref(b)),
+            AdvEntry::Array => "[]".into(),
         })
         .collect();
     parts.join(", ")
@@ -184,6 +202,9 @@ fn fmt_op(op: &Op) -> String {
         }
         Op::Subtensor { index } | Op::IncSubtensor { index, .. } => {
             format!("{}{{{}}}", op.name(), fmt_index(index))
+        }
+        Op::AdvancedSubtensor { index } | Op::AdvancedIncSubtensor { index, .. } => {
+            format!("{}{{{}}}", op.name(), fmt_adv_index(index))
         }
         Op::Shape => "shape".into(),
         Op::ShapeI { axis } => format!("shape_i{{axis={axis}}}"),
@@ -630,6 +651,17 @@ impl<'a> Cursor<'a> {
             c.expect('{')?;
             c.list('}', Self::index_entry)
         };
+        let adv_index = |c: &mut Self| {
+            c.expect('{')?;
+            c.list('}', |c| {
+                if c.eat('[') {
+                    c.expect(']')?;
+                    Ok(AdvEntry::Array)
+                } else {
+                    c.index_entry().map(AdvEntry::Basic)
+                }
+            })
+        };
         Ok(match name {
             "cast" => self.braced(|c| {
                 let Some(d) = c.ident() else {
@@ -719,6 +751,9 @@ impl<'a> Cursor<'a> {
                 Ok(Op::Reshape { shape })
             })?,
             "subtensor" => Op::Subtensor { index: index(self)? },
+            "advanced_subtensor" => Op::AdvancedSubtensor { index: adv_index(self)? },
+            "advanced_set_subtensor" => Op::AdvancedIncSubtensor { index: adv_index(self)?, set: true },
+            "advanced_inc_subtensor" => Op::AdvancedIncSubtensor { index: adv_index(self)?, set: false },
             "set_subtensor" => Op::IncSubtensor { index: index(self)?, set: true },
             "inc_subtensor" => Op::IncSubtensor { index: index(self)?, set: false },
             _ if crate::op::CONV_POOL_NAMES.contains(&name) => {
@@ -888,6 +923,18 @@ fn lengths_ok(op: &Op, ins: &[&TensorType]) -> bool {
                 (IndexEntry::Slice { step: Idx::Const(step), .. }, Some(n)) => {
                     step.checked_abs().and_then(|s| s.checked_add(*n as isize)).is_some()
                 }
+                _ => true,
+            })
+        }
+        Op::AdvancedSubtensor { index } | Op::AdvancedIncSubtensor { index, .. } => {
+            let Some(x) = ins.first() else { return true };
+            // A mask shifts the axes after it: every slice is checked against every length.
+            index.iter().all(|e| match e {
+                AdvEntry::Basic(IndexEntry::Slice { step: Idx::Const(step), .. }) => x
+                    .shape
+                    .iter()
+                    .flatten()
+                    .all(|n| step.checked_abs().and_then(|s| s.checked_add(*n as isize)).is_some()),
                 _ => true,
             })
         }

@@ -11,6 +11,8 @@
 //! - reductions keep their kept axes, dimshuffles permute, `dot` takes its operands' outer
 //!   axes, reshapes and allocs take their fixed lengths and the lengths their length inputs
 //!   hold (`shape_i(x, k)` is axis `k` of `x`);
+//! - advanced indexing keeps the axes its whole slices take and those after the index, and
+//!   takes its integer index arrays' broadcast axes;
 //! - anything else (an inferred reshape length, a slice, a joined axis) is the node's own.
 //!
 //! A node's shape is computed once per phase (node ids are stable within a phase, and the
@@ -27,7 +29,10 @@
 
 use crate::pattern::Rw;
 pub use crate::symbolic::{SymDim, SymShape};
-use tensorlift_ir::{Dim, IndexEntry, NodeId, Op, ReduceOp, ReshapeDim, ScalarOp, Tensor, TensorType};
+use tensorlift_ir::op::AdvPart;
+use tensorlift_ir::{
+    AdvEntry, Dim, IndexEntry, NodeId, Op, ReduceOp, ReshapeDim, ScalarOp, Tensor, TensorType,
+};
 
 impl Rw<'_> {
     /// The symbolic shape of `id` (computed once per phase, its inputs first, without
@@ -132,6 +137,8 @@ impl Rw<'_> {
                 out.extend_from_slice(&x[index.len()..]);
                 out
             }
+            Op::AdvancedIncSubtensor { .. } => of(ins[0]).clone(),
+            Op::AdvancedSubtensor { index } => self.advanced_shape(id, index, &s),
             // `arange(0, n, 1)` is as long as `n` says.
             Op::ARange { .. } => {
                 let whole = self.constant_int(ins[0]) == Some(0) && self.constant_int(ins[2]) == Some(1);
@@ -196,6 +203,54 @@ impl Rw<'_> {
             }
         }
         shape
+    }
+
+    /// The symbolic shape of `x[index]` (node `id`, an advanced index): whole slices keep
+    /// `x`'s axes, integer index arrays give their broadcast axes, and the axes after the
+    /// index are `x`'s; a mask's count and any other slice are the node's own lengths.
+    fn advanced_shape(&self, id: NodeId, index: &[AdvEntry], s: &crate::scratch::Scratch) -> SymShape {
+        let ins = &self.node(id).inputs;
+        let x = &s.shapes[&ins[0]];
+        let own = |k: usize| SymDim::Of(id, k);
+        let mut next = 1;
+        let mut axis = 0;
+        let mut arrays: Vec<(&TensorType, &[SymDim])> = Vec::new();
+        let mut masked = false;
+        let mut slices = vec![None; index.len()];
+        for (k, e) in index.iter().enumerate() {
+            if let AdvEntry::Array = e {
+                let a = ins[next];
+                let ty = self.ty(a);
+                if ty.dtype == tensorlift_ir::DType::Bool {
+                    masked = true;
+                    axis += ty.ndim();
+                } else {
+                    arrays.push((ty, &s.shapes[&a][..]));
+                    axis += 1;
+                }
+            } else {
+                if *e == AdvEntry::FULL {
+                    slices[k] = x.get(axis).copied();
+                }
+                axis += 1;
+            }
+            next += e.n_inputs();
+        }
+        let bdim = arrays.iter().map(|(t, _)| t.ndim()).max().unwrap_or(0).max(masked as usize);
+        let broadcast = if masked { vec![None; bdim] } else { broadcast(&arrays, bdim) };
+        let mut out = SymShape::new();
+        for p in tensorlift_ir::op::adv_parts(index) {
+            match p {
+                AdvPart::Slice(k) => out.push(slices[k].unwrap_or(own(out.len()))),
+                AdvPart::Broadcast => {
+                    for d in &broadcast {
+                        out.push(d.unwrap_or(own(out.len())));
+                    }
+                }
+            }
+        }
+        out.extend(x.iter().skip(axis).copied());
+        out
     }
 
     /// The length an integer scalar node holds, when it is a constant or a `shape_i`.

@@ -274,17 +274,33 @@ fn logsumexp<'py>(
     wrap(py, tl::logsumexp(&as_var(x)?, var::axes(axis)?, keepdims))
 }
 
-/// The base and index of `x[...]`, for `set_subtensor`/`inc_subtensor`.
+/// The base and index of `x[...]` (basic or advanced), for `set_subtensor`/`inc_subtensor`.
 fn subtensor_parts(sub: &Var) -> PyResult<(Var, Vec<Index>)> {
-    let Op::Subtensor { index } = sub.op() else {
-        return Err(PyTypeError::new_err(format!(
-            "set_subtensor/inc_subtensor take an indexed variable x[...] as first argument, got {}",
-            sub.describe()
-        )));
-    };
     let ins = sub.inputs();
-    let entries = tl::index_of(index, &ins[1..]);
+    let entries = match sub.op() {
+        Op::Subtensor { index } => tl::index_of(index, &ins[1..]),
+        Op::AdvancedSubtensor { index } => tl::adv_index_of(index, &ins[1..]),
+        _ => {
+            return Err(PyTypeError::new_err(format!(
+                "set_subtensor/inc_subtensor take an indexed variable x[...] as first argument, got {}",
+                sub.describe()
+            )))
+        }
+    };
     Ok((ins[0].clone(), entries))
+}
+
+/// NumPy's and Theano's `take(a, indices, axis=None)`: the slices of `a` at integer
+/// `indices` along `axis`, or the elements of `a` flattened.
+#[pyfunction]
+#[pyo3(signature = (a, indices, axis=None))]
+fn take<'py>(
+    py: Python<'py>,
+    a: &Bound<'py, PyAny>,
+    indices: &Bound<'py, PyAny>,
+    axis: Option<isize>,
+) -> PyResult<Bound<'py, PyAny>> {
+    wrap(py, tl::take(as_var(a)?, as_var(indices)?, axis))
 }
 
 /// `x` with `x[index]` set to `y` (`sub` is `x[index]`).
@@ -561,6 +577,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
         logsumexp,
         set_subtensor,
         inc_subtensor,
+        take,
         grad,
         jacobian,
         hessian,

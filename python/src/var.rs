@@ -4,8 +4,11 @@
 //! Every method builds through the Rust library; a graph that cannot be typed raises at the
 //! line that built it.
 
+mod advanced;
+
 use crate::convert::{parse_dtype, to_numpy, to_tensor};
 use crate::errors::{build_error, raise, IntoPy};
+pub use advanced::is_array_entry;
 use pyo3::exceptions::{PyNotImplementedError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -401,11 +404,32 @@ impl PyVar {
         Ok(to_numpy(py, out.into_iter().next().expect("one output")))
     }
 
+    /// NumPy's and Theano's `take`: the slices at integer `indices` along `axis`, or the
+    /// elements of the flattened tensor when `axis` is `None`.
+    #[pyo3(signature = (indices, axis=None, mode="raise"))]
+    fn take<'py>(
+        &self,
+        py: Python<'py>,
+        indices: &Bound<'py, PyAny>,
+        axis: Option<isize>,
+        mode: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        if mode != "raise" {
+            return Err(PyNotImplementedError::new_err(format!(
+                "take with mode={mode:?} is not supported yet (only 'raise')"
+            )));
+        }
+        wrap(py, self.var.take(as_var(indices)?, axis))
+    }
+
     fn __getitem__<'py>(&self, py: Python<'py>, key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         let items: Vec<Bound<'py, PyAny>> = match key.cast::<PyTuple>() {
             Ok(t) => t.iter().collect(),
             Err(_) => vec![key.clone()],
         };
+        if items.iter().map(is_array_entry).collect::<PyResult<Vec<bool>>>()?.contains(&true) {
+            return wrap(py, advanced::advanced_getitem(&self.var, &items)?);
+        }
         // `...` stands for as many full slices as the other entries leave; `None` adds a
         // broadcastable axis after the indexing.
         let used = items.iter().filter(|i| !i.is(py.Ellipsis()) && !i.is_none()).count();

@@ -563,11 +563,6 @@ def test_cross_entropies(mode, rng):
     close(cce, -np.sum(onehot * np.log(probs), axis=-1))
 
 
-def test_categorical_crossentropy_with_integer_labels_is_not_supported():
-    with pytest.raises(NotImplementedError, match="advanced indexing"):
-        T.nnet.categorical_crossentropy(T.dmatrix(), T.ivector())
-
-
 # --------------------------------------------------------------------------------------
 # Variables: indexing, methods, attributes.
 # --------------------------------------------------------------------------------------
@@ -756,19 +751,6 @@ def test_equality_is_identity_as_in_theano():
     assert (x == 1) is False
     assert (x != T.dvector("x")) is True
     assert {x: 1}[x] == 1
-
-
-@pytest.mark.parametrize(
-    "build, what",
-    [
-        (lambda x: x[[0, 1]], "advanced indexing"),
-        (lambda x: x[T.lvector()], "advanced indexing"),
-    ],
-    ids=["list index", "vector index"],
-)
-def test_missing_features_raise_not_implemented(build, what):
-    with pytest.raises(NotImplementedError):
-        build(T.dmatrix("x"))
 
 
 def test_length_and_iteration_are_type_errors():

@@ -231,6 +231,34 @@ impl Plan {
                     })?;
                     Some(Cow::Owned(t))
                 }
+                // An update of a copy of its first input takes that input over when this
+                // step is its last reader: written in place, not copied (unless a view
+                // still shares its storage).
+                (_, op)
+                    if !check
+                        && kernels::updates_first_input(op)
+                        && step.frees.contains(&node.inputs[0])
+                        && !node.inputs[1..].contains(&node.inputs[0])
+                        && matches!(values[node.inputs[0].index()], Some(Cow::Owned(_))) =>
+                {
+                    let first = node.inputs[0];
+                    let Some(Cow::Owned(x)) = values[first.index()].take() else { unreachable!("checked") };
+                    let rest: Vec<KernelInput<'_>> = node.inputs[1..]
+                        .iter()
+                        .map(|&i| KernelInput {
+                            value: values[i.index()].as_deref().expect("inputs computed first"),
+                            ty: g.ty(i),
+                            name: &self.names[i.index()],
+                        })
+                        .collect();
+                    let t = kernels::eval_updating(op, x, &self.names[first.index()], &rest)
+                        .expect("an op that updates its first input")
+                        .map_err(|source| Error::Eval {
+                            node: tensorlift_ir::pp_graph_depth(g, id, ERROR_DEPTH),
+                            source,
+                        })?;
+                    Some(Cow::Owned(t))
+                }
                 (how, op) => {
                     let ins: Vec<KernelInput<'_>> = node
                         .inputs

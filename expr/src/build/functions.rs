@@ -38,6 +38,7 @@ pub(super) const FUNCTIONS: &[(&str, Handler)] = &[
     ("shape_i", shape_i),
     ("alloc", alloc),
     ("arange", arange),
+    ("take", take),
     ("zero_grad", grad_barrier),
     ("disconnected_grad", grad_barrier),
     ("conv2d", conv::conv2d),
@@ -343,6 +344,23 @@ fn arange(b: &mut Builder<'_>, _n: &str, args: Args, _span: Span) -> R<Var> {
         None => (Term::Int(0), first.expect("required")),
     };
     Ok(tl::arange(start, stop, step.unwrap_or(Term::Int(1))))
+}
+
+/// `take(a, indices, axis=None)` as NumPy's: the slices of `a` at integer `indices` along
+/// `axis`, or the elements of `a` flattened.
+fn take(b: &mut Builder<'_>, _n: &str, args: Args, _span: Span) -> R<Var> {
+    let a = args.bind(&["a", "indices", "axis"], 2)?;
+    let (x, s) = a[0].clone().expect("required");
+    let (i, si) = a[1].clone().expect("required");
+    let indices = match i {
+        l @ Val::List(_) => b.list_constant(&l, si)?,
+        other => b.to_var(other, si)?,
+    };
+    let axis = match a[2].clone() {
+        None | Some((Val::None, _)) => None,
+        Some((v, sa)) => Some(b.isize(&v, sa, "an axis")?),
+    };
+    Ok(tl::take(b.to_var(x, s)?, indices, axis))
 }
 
 /// `alloc(value, n0, n1, …)`: each length a non-negative integer or an integer scalar

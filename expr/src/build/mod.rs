@@ -540,12 +540,15 @@ impl Builder<'_> {
                     Val::Num(Number::Int(i)) => out.push(Index::At(
                         isize::try_from(i).map_err(|_| ExprError::new(e.span, "index out of range"))?,
                     )),
+                    // An integer scalar is a position; an integer array or a boolean mask
+                    // (a tensor or a list) is advanced indexing.
                     Val::Tensor(v) => out.push(Index::AtVar(v)),
+                    l @ Val::List(_) => out.push(Index::Array(self.list_constant(&l, e.span)?)),
                     other => {
                         return Err(ExprError::new(
                             e.span,
                             format!(
-                                "an index must be an integer or an integer scalar variable, found {}",
+                                "an index must be an integer, an integer scalar variable or an index array, found {}",
                                 other.describe()
                             ),
                         ))

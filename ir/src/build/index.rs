@@ -1,21 +1,28 @@
 //! Indexing builders: `x.index(i)`, `x.get(&[…])` with positions, ranges and stepped
 //! slices (NumPy's meaning of negative, omitted and out-of-range bounds), each position or
 //! bound a number or an integer scalar `Var`, and `set_subtensor` / `inc_subtensor` on such
-//! an index.
+//! an index. An index with an index array (an integer or boolean `Var` of at least one
+//! axis, or a `Vec` of numbers) is advanced indexing (`Op::AdvancedSubtensor`).
 
 use super::apply_inner;
 use crate::error::BuildError;
-use crate::op::{Idx, IndexEntry, Op};
+use crate::op::{AdvEntry, Idx, IndexEntry, Op};
 use crate::var::Var;
 use std::ops::{Range, RangeFrom, RangeFull, RangeTo};
 
-/// One axis of an index: a position (a number or an integer scalar `Var`) or a slice.
+/// One axis of an index: a position (a number or an integer scalar `Var`), a slice, or an
+/// index array.
 #[derive(Clone, Debug)]
 pub enum Index {
     /// A fixed position; negative counts from the end.
     At(isize),
-    /// A symbolic position.
+    /// A symbolic position; an integer `Var` of one axis or more is an index array, a
+    /// boolean one a mask (as [`Index::Array`]).
     AtVar(Var),
+    /// An index array: integers (positions along the axis, negative from the end; the
+    /// result has the array's axes, NumPy's advanced indexing), or booleans (a mask over as
+    /// many axes as it has, selecting its true elements in row-major order).
+    Array(Var),
     /// `start:stop:step`, each bound a number or a symbolic integer scalar (a minibatch
     /// `x[i * bs:(i + 1) * bs]`); out-of-range bounds are clipped as NumPy clips them.
     Slice {
@@ -111,6 +118,24 @@ impl From<Var> for Index {
         Index::AtVar(v)
     }
 }
+impl From<Vec<i64>> for Index {
+    /// A constant index array.
+    fn from(v: Vec<i64>) -> Index {
+        Index::Array(crate::build::leaf::constant(v))
+    }
+}
+impl From<Vec<i32>> for Index {
+    /// A constant index array.
+    fn from(v: Vec<i32>) -> Index {
+        Index::Array(crate::build::leaf::constant(v))
+    }
+}
+impl From<Vec<bool>> for Index {
+    /// A constant mask.
+    fn from(v: Vec<bool>) -> Index {
+        Index::Array(crate::build::leaf::constant(v))
+    }
+}
 impl From<Range<isize>> for Index {
     fn from(r: Range<isize>) -> Index {
         Index::slice(Some(r.start), Some(r.end), 1)
@@ -163,6 +188,39 @@ impl From<RangeTo<i32>> for Index {
     }
 }
 
+impl Index {
+    /// Whether the entry is an index array (an array, or a symbolic position of one axis
+    /// or more, or boolean).
+    pub fn is_array(&self) -> bool {
+        match self {
+            Index::Array(_) => true,
+            Index::AtVar(v) => v.ndim() > 0 || v.dtype() == crate::DType::Bool,
+            _ => false,
+        }
+    }
+}
+
+/// Splits an advanced index into the op's entries and its index inputs (each entry's
+/// symbolic bounds or its array, in order).
+fn adv_entries(index: &[Index]) -> (Vec<AdvEntry>, Vec<Var>) {
+    let mut vars = Vec::new();
+    let mut out = Vec::with_capacity(index.len());
+    for i in index {
+        match i {
+            Index::Array(v) | Index::AtVar(v) if i.is_array() => {
+                out.push(AdvEntry::Array);
+                vars.push(v.clone());
+            }
+            basic => {
+                let (e, v) = entries(std::slice::from_ref(basic));
+                out.push(AdvEntry::Basic(e[0]));
+                vars.extend(v);
+            }
+        }
+    }
+    (out, vars)
+}
+
 /// Splits an index into the op's entries and its symbolic index inputs (in the order the
 /// op reads them: each entry's position, or its start, stop and step).
 fn entries(index: &[Index]) -> (Vec<IndexEntry>, Vec<Var>) {
@@ -178,7 +236,7 @@ fn entries(index: &[Index]) -> (Vec<IndexEntry>, Vec<Var>) {
         .iter()
         .map(|i| match i {
             Index::At(c) => IndexEntry::At(Idx::Const(*c)),
-            Index::AtVar(v) => IndexEntry::At(idx(&SliceBound::Var(v.clone()))),
+            Index::AtVar(v) | Index::Array(v) => IndexEntry::At(idx(&SliceBound::Var(v.clone()))),
             Index::Slice { start, stop, step } => IndexEntry::Slice {
                 start: start.as_ref().map(&mut idx),
                 stop: stop.as_ref().map(&mut idx),
@@ -211,14 +269,38 @@ pub fn index_of(entries: &[IndexEntry], idx_inputs: &[Var]) -> Vec<Index> {
         .collect()
 }
 
-/// Builds `x[index]`.
+/// The builder's index of an `AdvancedSubtensor`/`AdvancedIncSubtensor` node: its entries
+/// with their inputs (`idx_inputs`, the node's inputs after the data) put back in place.
+pub fn adv_index_of(entries: &[AdvEntry], idx_inputs: &[Var]) -> Vec<Index> {
+    let mut rest = idx_inputs;
+    entries
+        .iter()
+        .map(|e| {
+            let (mine, after) = rest.split_at(e.n_inputs());
+            rest = after;
+            match e {
+                AdvEntry::Basic(b) => index_of(std::slice::from_ref(b), mine).remove(0),
+                AdvEntry::Array => Index::Array(mine[0].clone()),
+            }
+        })
+        .collect()
+}
+
+/// Builds `x[index]`: basic indexing, or advanced indexing when an entry is an index array.
 #[track_caller]
 pub fn try_subtensor(x: impl AsRef<Var>, index: &[Index]) -> Result<Var, BuildError> {
     let x = x.as_ref();
-    let (index, vars) = entries(index);
     let mut inputs = vec![x.clone()];
-    inputs.extend(vars);
-    match apply_inner(Op::Subtensor { index }, inputs) {
+    let op = if index.iter().any(Index::is_array) {
+        let (index, vars) = adv_entries(index);
+        inputs.extend(vars);
+        Op::AdvancedSubtensor { index }
+    } else {
+        let (index, vars) = entries(index);
+        inputs.extend(vars);
+        Op::Subtensor { index }
+    };
+    match apply_inner(op, inputs) {
         Ok(v) => Ok(v),
         Err(e) => Err(e.located()),
     }
@@ -226,13 +308,21 @@ pub fn try_subtensor(x: impl AsRef<Var>, index: &[Index]) -> Result<Var, BuildEr
 
 #[track_caller]
 fn inc(x: &Var, y: &Var, index: &[Index], set: bool) -> Var {
-    let (index, vars) = entries(index);
     let mut inputs = vec![x.clone(), y.clone()];
-    inputs.extend(vars);
-    super::apply(Op::IncSubtensor { index, set }, inputs)
+    let op = if index.iter().any(Index::is_array) {
+        let (index, vars) = adv_entries(index);
+        inputs.extend(vars);
+        Op::AdvancedIncSubtensor { index, set }
+    } else {
+        let (index, vars) = entries(index);
+        inputs.extend(vars);
+        Op::IncSubtensor { index, set }
+    };
+    super::apply(op, inputs)
 }
 
-/// `x` with `x[index]` replaced by `y` (broadcast to the region), as a new tensor.
+/// `x` with `x[index]` replaced by `y` (broadcast to the region), as a new tensor. With an
+/// index array that repeats a position, the last write wins (as NumPy).
 #[track_caller]
 pub fn set_subtensor(x: impl AsRef<Var>, index: &[Index], y: impl Into<super::elemwise::Term>) -> Var {
     let x = x.as_ref();
@@ -240,7 +330,8 @@ pub fn set_subtensor(x: impl AsRef<Var>, index: &[Index], y: impl Into<super::el
     inc(x, &y, index, true)
 }
 
-/// `x` with `y` added to `x[index]`, as a new tensor.
+/// `x` with `y` added to `x[index]`, as a new tensor. With an index array, every repeated
+/// position accumulates (Theano's `AdvancedIncSubtensor1`, NumPy's `add.at`).
 #[track_caller]
 pub fn inc_subtensor(x: impl AsRef<Var>, index: &[Index], y: impl Into<super::elemwise::Term>) -> Var {
     let x = x.as_ref();

@@ -6,8 +6,9 @@
 //! library), `reduce` (reductions and the softmax family), `shape` (dimshuffle, reshape, alloc,
 //! joins), `index` (indexing and `set/inc_subtensor`), `nnet` (Theano's activations and
 //! cross-entropies), `products` (`dot` of any ranks, `outer`, `tensordot`, `batched_dot`),
-//! `conv` (convolution and pooling).
+//! `conv` (convolution and pooling), `advanced` (`take`).
 
+pub mod advanced;
 pub mod conv;
 pub mod elemwise;
 pub mod index;

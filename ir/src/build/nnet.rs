@@ -66,10 +66,17 @@ pub fn sigmoid_binary_crossentropy(output: impl Into<Term>, target: impl Into<Te
 }
 
 /// `-sum(true_dist * log(coding_dist))` over the last axis, for one-hot (or soft) rows of
-/// targets (Theano's `categorical_crossentropy` with a target of the same rank).
+/// targets (Theano's `categorical_crossentropy` with a target of the same rank); for a
+/// vector of integer labels and a matrix of probabilities, `-log(p[arange(n), labels])`
+/// (Theano's `crossentropy_categorical_1hot`).
 #[track_caller]
 pub fn categorical_crossentropy(coding_dist: impl AsRef<Var>, true_dist: impl Into<Term>) -> Var {
     let p = coding_dist.as_ref();
+    let t = var(true_dist);
+    if t.dtype().is_int() && t.ndim() == 1 && p.ndim() == 2 {
+        let rows = super::shape::arange(0, super::shape::shape_i(p, 0), 1);
+        return -p.get(&[super::index::Index::Array(rows), super::index::Index::Array(t)]).log();
+    }
     let last = p.ndim().saturating_sub(1) as isize;
-    -super::reduce::reduce(ReduceOp::Sum, &(var(true_dist) * p.log()), Axes::from(last), false)
+    -super::reduce::reduce(ReduceOp::Sum, &(t * p.log()), Axes::from(last), false)
 }

@@ -301,6 +301,36 @@ pub(super) fn vjp(out: &Var, g: &Var, needed: &[bool]) -> Result<Vec<Option<Var>
                 grads[1] = fitted(apply_inner(Op::Pool(*p), vec![g.clone()])?, 1)?;
             }
         }
+        Op::AdvancedSubtensor { index } => {
+            // A scatter-add into zeros of x's run-time shape: repeated positions accumulate.
+            if need(0) && out.dtype().is_float() {
+                let x = &ins[0];
+                let mut inc_ins = vec![zeros_like(x)?, g.clone()];
+                inc_ins.extend(ins[1..].iter().cloned());
+                let gx = apply_inner(Op::AdvancedIncSubtensor { index: index.clone(), set: false }, inc_ins)?;
+                grads[0] = fitted(gx, 0)?;
+            }
+        }
+        Op::AdvancedIncSubtensor { index, set } => {
+            let idx = &ins[2..];
+            if need(0) && out.dtype().is_float() {
+                grads[0] = Some(if *set {
+                    let zero = crate::build::leaf::constant(crate::Tensor::scalar_of(g.dtype(), 0.0));
+                    let mut set_ins = vec![g.clone(), zero];
+                    set_ins.extend(idx.iter().cloned());
+                    let op = Op::AdvancedIncSubtensor { index: index.clone(), set: true };
+                    fit(apply_inner(op, set_ins)?, ins[0].ty())?
+                } else {
+                    fit(g.clone(), ins[0].ty())?
+                });
+            }
+            if need(1) && out.dtype().is_float() {
+                let mut sub_ins = vec![g.clone()];
+                sub_ins.extend(idx.iter().cloned());
+                let region = apply_inner(Op::AdvancedSubtensor { index: index.clone() }, sub_ins)?;
+                grads[1] = fitted(region, 1)?;
+            }
+        }
         Op::SplitPart { axis, part } => {
             // The gradient of a part of `g`: zeros elsewhere, `g` in the part's slot.
             if need(0) {

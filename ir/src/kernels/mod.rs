@@ -3,9 +3,10 @@
 //!
 //! Submodules follow the op families: `elemwise` (scalar ops with static broadcasting),
 //! `reduce` (reductions, arg-extrema, softmax family), `linalg` (`dot`), `shape`
-//! (dimshuffle, reshape, concatenate, indexing), `conv` (convolution and pooling, and their
-//! gradients).
+//! (dimshuffle, reshape, concatenate, indexing), `advanced` (index arrays and masks), `conv`
+//! (convolution and pooling, and their gradients).
 
+mod advanced;
 mod composite;
 pub mod conv;
 mod elemwise;
@@ -20,6 +21,29 @@ use crate::types::TensorType;
 use crate::value::Tensor;
 
 pub use composite::composite_outputs;
+
+/// Whether `op` computes a changed copy of its first input (which it may then write in
+/// place when handed the only holder of that input: [`eval_updating`]).
+pub fn updates_first_input(op: &Op) -> bool {
+    matches!(op, Op::AdvancedIncSubtensor { .. })
+}
+
+/// Evaluates an op of [`updates_first_input`] with its first input given by value: written
+/// in place when nothing else holds its storage, copied first otherwise. `rest` are the
+/// other inputs; `first_name` names the first in errors. `None` for other ops.
+pub fn eval_updating(
+    op: &Op,
+    first: Tensor,
+    first_name: &str,
+    rest: &[KernelInput<'_>],
+) -> Option<Result<Tensor, ValueError>> {
+    match op {
+        Op::AdvancedIncSubtensor { index, set } => {
+            Some(advanced::advanced_inc_subtensor_owned(first, first_name, rest, index, *set))
+        }
+        _ => None,
+    }
+}
 pub use num::FloatElem;
 
 /// One input of a kernel: its value, its static type (which says which axes broadcast) and
@@ -65,6 +89,8 @@ pub fn eval(op: &Op, inputs: &[KernelInput<'_>], out: &TensorType) -> Result<Ten
         Op::Concatenate { axis } => shape::concatenate(inputs, *axis, out),
         Op::Subtensor { index } => shape::subtensor(inputs[0].value, index, &inputs[1..]),
         Op::IncSubtensor { index, set } => shape::inc_subtensor(inputs, index, *set),
+        Op::AdvancedSubtensor { index } => advanced::advanced_subtensor(inputs, index),
+        Op::AdvancedIncSubtensor { index, set } => advanced::advanced_inc_subtensor(inputs, index, *set),
         Op::Shape => {
             Ok(Tensor::from(inputs[0].value.shape().iter().map(|&n| n as i64).collect::<Vec<i64>>()))
         }

@@ -178,43 +178,62 @@ enum Resolved {
     Range(Slice),
 }
 
+/// The value of an index bound: fixed, or the next symbolic index input.
+pub(super) fn bound_value<'a, 'b: 'a>(
+    i: Idx,
+    symbolic: &mut impl Iterator<Item = &'a KernelInput<'b>>,
+) -> Result<i64, ValueError> {
+    Ok(match i {
+        Idx::Const(c) => c as i64,
+        Idx::Input => symbolic.next().expect("checked arity").value.cast(DType::I64).scalar::<i64>()?,
+    })
+}
+
+/// Position `i` on axis `axis` of length `n`, negative counting from the end (NumPy's
+/// wrap), or the out-of-bounds error.
+pub(super) fn position(i: i64, axis: usize, n: usize) -> Result<usize, ValueError> {
+    let j = if i < 0 { i + n as i64 } else { i };
+    if j < 0 || j >= n as i64 {
+        return Err(ValueError::IndexOutOfBounds { index: i, axis, size: n });
+    }
+    Ok(j as usize)
+}
+
+/// A slice's bounds resolved for an axis of length `n` as NumPy resolves them: the first
+/// position, the number of positions taken and the step between them.
+pub(super) fn slice_positions(
+    (start, stop, step): (Option<i64>, Option<i64>, i64),
+    n: usize,
+) -> Result<(isize, usize, isize), ValueError> {
+    // A bound beyond `isize` is clipped like any out-of-range bound.
+    let bound = |v: i64| isize::try_from(v).unwrap_or(if v < 0 { isize::MIN } else { isize::MAX });
+    let step = bound(step);
+    if step == 0 {
+        return Err(ValueError::invalid("subtensor", "slice step cannot be zero"));
+    }
+    // A stride longer than the axis takes what the axis length takes.
+    let reach = (n as isize).max(1);
+    let step = step.clamp(-reach, reach);
+    let (s, count) = normalize_slice(start.map(bound), stop.map(bound), step, n);
+    Ok((s, count, step))
+}
+
 fn resolve(
     index: &[IndexEntry],
     idx: &[KernelInput<'_>],
     shape: &[usize],
 ) -> Result<Vec<Resolved>, ValueError> {
     let mut symbolic = idx.iter();
-    let mut value = |i: Idx| -> Result<i64, ValueError> {
-        Ok(match i {
-            Idx::Const(c) => c as i64,
-            Idx::Input => symbolic.next().expect("checked arity").value.cast(DType::I64).scalar::<i64>()?,
-        })
-    };
-    // A bound beyond `isize` is clipped like any out-of-range bound.
-    let bound = |v: i64| isize::try_from(v).unwrap_or(if v < 0 { isize::MIN } else { isize::MAX });
     let mut out = Vec::with_capacity(index.len());
     for (axis, e) in index.iter().enumerate() {
         let n = shape[axis];
         out.push(match *e {
-            IndexEntry::At(i) => {
-                let i = value(i)?;
-                let j = if i < 0 { i + n as i64 } else { i };
-                if j < 0 || j >= n as i64 {
-                    return Err(ValueError::IndexOutOfBounds { index: i, axis, size: n });
-                }
-                Resolved::At(j as usize)
-            }
+            IndexEntry::At(i) => Resolved::At(position(bound_value(i, &mut symbolic)?, axis, n)?),
             IndexEntry::Slice { start, stop, step } => {
-                let start = start.map(&mut value).transpose()?.map(bound);
-                let stop = stop.map(&mut value).transpose()?.map(bound);
-                let step = bound(value(step)?);
-                if step == 0 {
-                    return Err(ValueError::invalid("subtensor", "slice step cannot be zero"));
-                }
-                // A stride longer than the axis takes what the axis length takes.
-                let reach = (n as isize).max(1);
-                let step = step.clamp(-reach, reach);
-                let (s, count) = normalize_slice(start, stop, step, n);
+                let start = start.map(|i| bound_value(i, &mut symbolic)).transpose()?;
+                let stop = stop.map(|i| bound_value(i, &mut symbolic)).transpose()?;
+                let step = bound_value(step, &mut symbolic)?;
+                let (s, count, step) = slice_positions((start, stop, step), n)?;
                 Resolved::Range(if count == 0 {
                     Slice::new(0, Some(0), 1)
                 } else if step > 0 {

@@ -26,6 +26,7 @@ use crate::types::TensorType;
 use crate::value::Tensor;
 use std::sync::Arc;
 
+mod advanced;
 mod conv;
 mod elemwise;
 mod linalg;
@@ -33,6 +34,7 @@ mod reduce;
 mod shape;
 
 pub use crate::types::{checked_product, shape_fits};
+pub use advanced::{adv_parts, broadcast_index_shapes, AdvEntry, AdvPart};
 pub use conv::{
     fmt_params, parse_params, BorderMode, ConvParams, PoolMode, PoolParams, TEXT_NAMES as CONV_POOL_NAMES,
 };
@@ -338,6 +340,22 @@ pub enum Op {
         /// Set (`true`) or increment (`false`).
         set: bool,
     },
+    /// Advanced indexing `x[i, :, mask, …]` with index arrays (Theano's `AdvancedSubtensor1`
+    /// and `AdvancedSubtensor`, NumPy's rules): the inputs are the data then each entry's
+    /// inputs in order (its symbolic bounds, or its index array).
+    AdvancedSubtensor {
+        /// One entry per indexed axis (a boolean mask indexes as many axes as it has).
+        index: Vec<AdvEntry>,
+    },
+    /// `x` with `x[index]` (an advanced index) set to, or incremented by, `y`: inputs are `x`,
+    /// `y`, then the index inputs. An increment adds every repeated position's value
+    /// (Theano's `AdvancedIncSubtensor1`); a set keeps the last write.
+    AdvancedIncSubtensor {
+        /// The indexed region.
+        index: Vec<AdvEntry>,
+        /// Set (`true`) or increment (`false`).
+        set: bool,
+    },
     /// The run-time shape of its input, as an int64 vector (Theano's `Shape`).
     Shape,
     /// The length of one axis of its input, as an int64 scalar (Theano's `Shape_i`).
@@ -426,6 +444,9 @@ impl Op {
             Op::Subtensor { .. } => "subtensor".into(),
             Op::IncSubtensor { set: true, .. } => "set_subtensor".into(),
             Op::IncSubtensor { set: false, .. } => "inc_subtensor".into(),
+            Op::AdvancedSubtensor { .. } => "advanced_subtensor".into(),
+            Op::AdvancedIncSubtensor { set: true, .. } => "advanced_set_subtensor".into(),
+            Op::AdvancedIncSubtensor { set: false, .. } => "advanced_inc_subtensor".into(),
             Op::Shape => "shape".into(),
             Op::ShapeI { .. } => "shape_i".into(),
             Op::Alloc { .. } => "alloc".into(),
@@ -465,6 +486,8 @@ impl Op {
             Op::SplitPart { .. } => OpKind::SplitPart,
             Op::Subtensor { .. } => OpKind::Subtensor,
             Op::IncSubtensor { .. } => OpKind::IncSubtensor,
+            Op::AdvancedSubtensor { .. } => OpKind::AdvancedSubtensor,
+            Op::AdvancedIncSubtensor { .. } => OpKind::AdvancedIncSubtensor,
             Op::Shape => OpKind::Shape,
             Op::ShapeI { .. } => OpKind::ShapeI,
             Op::Alloc { .. } => OpKind::Alloc,
@@ -509,6 +532,8 @@ impl Op {
             Op::SplitPart { axis, part } => shape::split_part(r, axis, part),
             Op::Subtensor { index } => shape::subtensor(r, index),
             Op::IncSubtensor { index, .. } => shape::inc_subtensor(r, index),
+            Op::AdvancedSubtensor { index } => advanced::advanced_subtensor(r, index),
+            Op::AdvancedIncSubtensor { index, .. } => advanced::advanced_inc_subtensor(r, index),
             Op::Shape => shape::shape(r),
             Op::ShapeI { axis } => shape::shape_i(r, *axis),
             Op::Alloc { shape } => shape::alloc(r, shape),
@@ -568,6 +593,10 @@ pub enum OpKind {
     Subtensor,
     /// [`Op::IncSubtensor`].
     IncSubtensor,
+    /// [`Op::AdvancedSubtensor`].
+    AdvancedSubtensor,
+    /// [`Op::AdvancedIncSubtensor`].
+    AdvancedIncSubtensor,
     /// [`Op::Shape`].
     Shape,
     /// [`Op::ShapeI`].
@@ -611,7 +640,7 @@ pub struct OpInfo {
 
 impl OpKind {
     /// Every kind.
-    pub const ALL: [OpKind; 32] = [
+    pub const ALL: [OpKind; 34] = [
         OpKind::Input,
         OpKind::Constant,
         OpKind::Shared,
@@ -632,6 +661,8 @@ impl OpKind {
         OpKind::SplitPart,
         OpKind::Subtensor,
         OpKind::IncSubtensor,
+        OpKind::AdvancedSubtensor,
+        OpKind::AdvancedIncSubtensor,
         OpKind::Shape,
         OpKind::ShapeI,
         OpKind::Alloc,
@@ -682,6 +713,8 @@ impl OpKind {
             OpKind::IncSubtensor => {
                 i("inc_subtensor", 1, Differentiable, &["set_subtensor", "inc_subtensor"])
             }
+            OpKind::AdvancedSubtensor => i("advanced_subtensor", 1, Differentiable, &["take"]),
+            OpKind::AdvancedIncSubtensor => i("advanced_inc_subtensor", 1, Differentiable, &[]),
             OpKind::Shape => i("shape", 1, Zero, &["shape"]),
             OpKind::ShapeI => i("shape_i", 1, Zero, &["shape_i"]),
             OpKind::Alloc => i("alloc", 1, Differentiable, &["alloc"]),

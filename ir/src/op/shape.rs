@@ -187,6 +187,19 @@ pub(super) fn inc_subtensor(r: &Rule<'_>, index: &[IndexEntry]) -> Result<Tensor
     let (x, y) = (&ins[0], &ins[1]);
     check_index_inputs(index, &ins[2..], &name)?;
     let region = subtensor_shape(&x.ty, index, &name, x)?;
+    inc_value(r, x, y, &region)?;
+    Ok(x.ty.clone())
+}
+
+/// Checks the value `y` of an update of the region of `x` of shape `region`: it fits the
+/// region (only an axis its type says is 1 stretches) and converts to `x`'s dtype.
+pub(super) fn inc_value(
+    r: &Rule<'_>,
+    x: &Operand,
+    y: &Operand,
+    region: &[Option<usize>],
+) -> Result<(), BuildErrorKind> {
+    let name = r.name.clone();
     if y.ty.ndim() > region.len() {
         return Err(r.rank(y, &format!("at most {} (the indexed region's)", region.len())));
     }
@@ -206,7 +219,7 @@ pub(super) fn inc_subtensor(r: &Rule<'_>, index: &[IndexEntry]) -> Result<Tensor
             expected: format!("one that converts to {} without loss", x.ty.dtype),
         });
     }
-    Ok(x.ty.clone())
+    Ok(())
 }
 
 fn check_index_inputs(index: &[IndexEntry], idx_ins: &[Operand], op: &str) -> Result<(), BuildErrorKind> {

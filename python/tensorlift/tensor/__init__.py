@@ -330,6 +330,16 @@ def inc_subtensor(x, y, inplace=False, set_instead_of_inc=False, tolerate_inplac
     return _core.inc_subtensor(x, y)
 
 
+def take(a, indices, axis=None, mode="raise"):
+    """Theano's and NumPy's ``take``: the slices of ``a`` at the integer ``indices`` along
+    ``axis`` (the result has ``a``'s axes with ``axis`` replaced by the indices' axes), or
+    the elements of ``a`` flattened when ``axis`` is None. A position out of range raises
+    when the function runs (``mode='raise'``, the only mode supported)."""
+    if mode != "raise":
+        raise NotImplementedError(f"take with mode={mode!r} is not supported yet (only 'raise')")
+    return _core.take(as_tensor_variable(a), as_tensor_variable(indices), axis)
+
+
 def _static_ints(what, values):
     """``values`` as Python ints, or ``NotImplementedError`` if one is symbolic."""
     out = []
@@ -431,7 +441,7 @@ def shape_i(x, i):
 
 
 for _f in [dot, outer, tensordot, concatenate, join, stack, transpose, reshape, flatten,
-           set_subtensor, inc_subtensor, arange, zeros, ones, eye, alloc, shape_padleft,
+           set_subtensor, inc_subtensor, take, arange, zeros, ones, eye, alloc, shape_padleft,
            shape_padright, shape_padaxis, squeeze, shape, shape_i]:
     _export(_f.__name__, _f)
 

@@ -75,12 +75,19 @@ def sigmoid_binary_crossentropy(output, target):
 
 
 def categorical_crossentropy(coding_dist, true_dist):
-    """``-sum(true_dist * log(coding_dist), axis=-1)`` for one-hot (or soft) targets."""
+    """``-sum(true_dist * log(coding_dist), axis=-1)`` for one-hot (or soft) targets; for a
+    vector of integer labels, ``-log(coding_dist[arange(n), true_dist])`` (Theano's
+    ``crossentropy_categorical_1hot``), each row's probability of its label."""
     coding_dist = _core.as_tensor_variable(coding_dist)
     true_dist = _core.as_tensor_variable(true_dist)
-    if true_dist.ndim != coding_dist.ndim:
-        raise NotImplementedError("categorical_crossentropy with integer labels needs advanced indexing (not supported yet)")
-    return -_core.reduce(true_dist * _core.elemwise("log", coding_dist), "sum", coding_dist.ndim - 1)
+    if true_dist.ndim == coding_dist.ndim:
+        return -_core.reduce(true_dist * _core.elemwise("log", coding_dist), "sum", coding_dist.ndim - 1)
+    if coding_dist.ndim != 2 or true_dist.ndim != 1 or not true_dist.dtype.startswith("int"):
+        raise TypeError(
+            "categorical_crossentropy takes a matrix of probabilities with targets of its shape, "
+            f"or a vector of integer labels; got {coding_dist.type} and {true_dist.type}")
+    rows = _core.arange(0, _core.shape_i(coding_dist, 0), 1)
+    return -_core.elemwise("log", coding_dist[rows, true_dist])
 
 
 def elu(x, alpha=1):
