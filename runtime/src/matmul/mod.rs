@@ -85,13 +85,23 @@ pub fn gemm_with<T: MatElem>(
     beta: T,
     mut c: ArrayViewMut2<'_, T>,
 ) -> Result<(), ValueError> {
+    let (m, k, n) = checked_dims(&a, &b, &c)?;
+    let threads = product_threads(crate::threads::num_threads(), m, k, n);
+    kernels::gemm(kernel, alpha, a, b, beta, &mut c, threads);
+    Ok(())
+}
+
+/// `(m, k, n)` of `c ← a · b`, or the mismatch when the shapes do not fit.
+fn checked_dims<T>(
+    a: &ArrayView2<'_, T>,
+    b: &ArrayView2<'_, T>,
+    c: &ArrayViewMut2<'_, T>,
+) -> Result<(usize, usize, usize), ValueError> {
     let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
     if b.nrows() != k || c.dim() != (m, n) {
         return Err(mismatch("gemm", [("a", a.shape()), ("b", b.shape()), ("c", c.shape())]));
     }
-    let threads = product_threads(crate::threads::num_threads(), m, k, n);
-    kernels::gemm(kernel, alpha, a, b, beta, &mut c, threads);
-    Ok(())
+    Ok((m, k, n))
 }
 
 /// [`gemm()`] on `threads` threads (at least 1), for callers that split work over the
@@ -107,10 +117,7 @@ pub fn gemm_on<T: MatElem>(
     beta: T,
     mut c: ArrayViewMut2<'_, T>,
 ) -> Result<(), ValueError> {
-    let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
-    if b.nrows() != k || c.dim() != (m, n) {
-        return Err(mismatch("gemm", [("a", a.shape()), ("b", b.shape()), ("c", c.shape())]));
-    }
+    let (m, k, n) = checked_dims(&a, &b, &c)?;
     kernels::gemm(choose(T::DTYPE, m, k, n), alpha, a, b, beta, &mut c, threads.max(1));
     Ok(())
 }
