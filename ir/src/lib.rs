@@ -32,6 +32,9 @@ pub mod var;
 mod verify;
 
 pub use build::advanced::take;
+pub use build::array::{
+    argsort, cumprod, cumsum, cumulative, eye, identity_like, repeat, roll, sort, tile, tile_vector,
+};
 pub use build::conv::{conv2d, conv2d_grad_wrt_inputs, conv2d_grad_wrt_weights, pool_2d};
 pub use build::elemwise::*;
 pub use build::index::{adv_index_of, inc_subtensor, index_of, set_subtensor, Index, SliceBound};
@@ -52,8 +55,8 @@ pub use grad::{
 };
 pub use graph::{FunctionGraph, GraphNode, Inputs, NodeId, TypeId, Users};
 pub use op::{
-    AdvEntry, ArgOp, Barrier, BorderMode, ConvParams, Dim, Idx, IndexEntry, Op, OpInfo, OpKind, PoolMode,
-    PoolParams, ReduceOp, ReshapeDim,
+    AdvEntry, ArgOp, Barrier, BorderMode, ConvParams, CumOp, Dim, Idx, IndexEntry, Op, OpInfo, OpKind,
+    PoolMode, PoolParams, ReduceOp, ReshapeDim,
 };
 pub use print::{debugprint, debugprint_graph, dot_graph, pp, pp_graph, pp_graph_depth};
 pub use program::{ProgramError, ScalarArgs, ScalarNode, ScalarProgram, ScalarProgramBuilder, ScalarValue};

@@ -329,6 +329,10 @@ fn format_node(g: &FunctionGraph, id: NodeId, args: &[String]) -> String {
         Op::GradBarrier(_) => format!("{}({})", node.op.name(), args[0]),
         Op::ShapeI { axis } => format!("Shape_i{{{axis}}}({})", args[0]),
         Op::ARange { dtype } => format!("ARange{{dtype='{dtype}'}}({})", args.join(", ")),
+        Op::Eye { dtype } => format!("Eye{{dtype='{dtype}'}}({})", args.join(", ")),
+        Op::Cumulative { axis, .. } | Op::Sort { axis } | Op::ArgSort { axis } | Op::Repeat { axis } => {
+            format!("{}({}, axis={axis})", node.op.name(), args.join(", "))
+        }
         Op::Alloc { shape } => {
             let mut lengths = args[1..].iter();
             let dims: Vec<String> = shape
@@ -505,6 +509,10 @@ fn label(g: &FunctionGraph, id: NodeId) -> String {
         Op::ShapeI { axis } => format!("Shape_i{{{axis}}}"),
         Op::Alloc { shape } => format!("Alloc{{{}}}", crate::op::fmt_alloc(shape)),
         Op::ARange { dtype } => format!("ARange{{dtype='{dtype}'}}"),
+        Op::Eye { dtype } => format!("Eye{{dtype='{dtype}'}}"),
+        Op::Cumulative { axis, .. } | Op::Sort { axis } | Op::ArgSort { axis } | Op::Repeat { axis } => {
+            format!("{}{{axis={axis}}}", n.op.name())
+        }
         op if crate::op::fmt_params(op).is_some() => {
             format!("{}{{{}}}", op.name(), crate::op::fmt_params(op).unwrap_or_default())
         }

@@ -59,7 +59,10 @@
 //!     the index as `fmt_adv_index` writes it: basic entries as above and `[]` for an index
 //!     array (the next index input), as in `advanced_subtensor{::1, []}`;
 //!   - `shape`, `shape_i{axis=0}`, `alloc{[3,?]}` (`?`: the next length input after the
-//!     value), `zero_grad`, `disconnected_grad`.
+//!     value), `arange{int64}`, `zero_grad`, `disconnected_grad`;
+//!   - `cumsum{axis=0}`, `cumprod{axis=0}`, `sort{axis=0}`, `argsort{axis=0}`,
+//!     `repeat{axis=0}` (inputs: the tensor and the repeats), `eye{float64}` (inputs: `n`,
+//!     `m`, `k`).
 //!
 //! Names are quoted as Rust's `{:?}` quotes strings (escapes `\"`, `\\`, `\n`, `\t`, `\r`,
 //! `\0`, `\'` and `\u{…}` are read back).
@@ -81,7 +84,7 @@ use crate::dtype::DType;
 use crate::error::GraphError;
 use crate::graph::{FunctionGraph, NodeId};
 use crate::op::{
-    fmt_reshape, AdvEntry, ArgOp, Barrier, Dim, Idx, IndexEntry, Op, ReduceOp, ReshapeDim, ScalarOp,
+    fmt_reshape, AdvEntry, ArgOp, Barrier, CumOp, Dim, Idx, IndexEntry, Op, ReduceOp, ReshapeDim, ScalarOp,
 };
 use crate::program::ScalarProgram;
 use crate::shared::SharedVar;
@@ -210,6 +213,10 @@ fn fmt_op(op: &Op) -> String {
         Op::ShapeI { axis } => format!("shape_i{{axis={axis}}}"),
         Op::Alloc { shape } => format!("alloc{{{}}}", crate::op::fmt_alloc(shape)),
         Op::ARange { dtype } => format!("arange{{{dtype}}}"),
+        Op::Cumulative { axis, .. } | Op::Sort { axis } | Op::ArgSort { axis } | Op::Repeat { axis } => {
+            format!("{}{{axis={axis}}}", op.name())
+        }
+        Op::Eye { dtype } => format!("eye{{{dtype}}}"),
         Op::GradBarrier(_) => op.name(),
         Op::Conv2d(_)
         | Op::Conv2dGradInputs { .. }
@@ -677,12 +684,20 @@ impl<'a> Cursor<'a> {
             "log_softmax" => self.braced(|c| Ok(Op::LogSoftmax { axis: c.axis_param()? }))?,
             "concatenate" => self.braced(|c| Ok(Op::Concatenate { axis: c.axis_param()? }))?,
             "shape_i" => self.braced(|c| Ok(Op::ShapeI { axis: c.axis_param()? }))?,
-            "arange" => self.braced(|c| {
+            "sort" => self.braced(|c| Ok(Op::Sort { axis: c.axis_param()? }))?,
+            "argsort" => self.braced(|c| Ok(Op::ArgSort { axis: c.axis_param()? }))?,
+            "repeat" => self.braced(|c| Ok(Op::Repeat { axis: c.axis_param()? }))?,
+            "cumsum" | "cumprod" => {
+                let op = if name == "cumsum" { CumOp::Sum } else { CumOp::Prod };
+                self.braced(|c| Ok(Op::Cumulative { op, axis: c.axis_param()? }))?
+            }
+            "arange" | "eye" => self.braced(|c| {
                 let Some(d) = c.ident() else {
                     let found = c.found();
                     return c.error(format!("expected a dtype, found {found}"));
                 };
                 match DType::from_name(d) {
+                    Some(dtype) if name == "eye" => Ok(Op::Eye { dtype }),
                     Some(dtype) => Ok(Op::ARange { dtype }),
                     None => c.error(format!("unknown dtype `{d}`")),
                 }

@@ -13,6 +13,8 @@
 //!   hold (`shape_i(x, k)` is axis `k` of `x`);
 //! - advanced indexing keeps the axes its whole slices take and those after the index, and
 //!   takes its integer index arrays' broadcast axes;
+//! - running sums and products and sorts keep their input's axes, a repeat all but the
+//!   repeated one, `eye(n, m, k)` is as long as `n` and `m` hold;
 //! - anything else (an inferred reshape length, a slice, a joined axis) is the node's own.
 //!
 //! A node's shape is computed once per phase (node ids are stable within a phase, and the
@@ -195,6 +197,18 @@ impl Rw<'_> {
             }
             Op::MaxPoolGrad(_) | Op::AveragePoolGrad(_) => of(ins[0]).clone(),
             Op::MaxPoolGradGrad(_) => of(ins[1]).clone(),
+            Op::Cumulative { .. } | Op::Sort { .. } | Op::ArgSort { .. } => of(ins[0]).clone(),
+            // The repeated axis is as long as the counts say; the others are x's.
+            Op::Repeat { axis } => {
+                let mut out = of(ins[0]).clone();
+                out[*axis] = own(*axis);
+                out
+            }
+            Op::Eye { .. } => {
+                let n = self.length_held(ins[0]).unwrap_or(own(0));
+                let m = self.length_held(ins[1]).unwrap_or(own(1));
+                [n, m].into_iter().collect()
+            }
         };
         // What the type knows wins.
         for (d, t) in shape.iter_mut().zip(&self.ty(id).shape) {

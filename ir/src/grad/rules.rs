@@ -5,8 +5,12 @@
 use super::{fit, zeros_like};
 use crate::build::apply_inner;
 use crate::build::elemwise::{elemwise_inner, Term};
+use crate::dtype::DType;
 use crate::error::BuildError;
-use crate::op::{ArgOp, Barrier, ConvParams, Dim, Op, PoolMode, ReduceOp, ReshapeDim, ScalarOp};
+use crate::op::{
+    AdvEntry, ArgOp, Barrier, ConvParams, CumOp, Dim, IndexEntry, Op, PoolMode, ReduceOp, ReshapeDim,
+    ScalarOp,
+};
 use crate::var::Var;
 
 type R = Result<Var, BuildError>;
@@ -331,6 +335,29 @@ pub(super) fn vjp(out: &Var, g: &Var, needed: &[bool]) -> Result<Vec<Option<Var>
                 grads[1] = fitted(region, 1)?;
             }
         }
+        Op::Cumulative { op, axis } => {
+            // Theano's CumOp.grad: the reversed running sum of the reversed gradient (for
+            // the product, of `out * g`, divided by `x`).
+            if need(0) && out.dtype().is_float() {
+                let gx = match op {
+                    CumOp::Sum => reverse_cumsum(g, *axis)?,
+                    CumOp::Prod => div(reverse_cumsum(&mul(v(out), v(g))?, *axis)?, v(&ins[0]))?,
+                };
+                grads[0] = fitted(gx, 0)?;
+            }
+        }
+        Op::Sort { axis } => {
+            if need(0) && out.dtype().is_float() {
+                grads[0] = fitted(sort_grad(&ins[0], g, *axis)?, 0)?;
+            }
+        }
+        // Positions and the identity carry no gradient (Theano: zeros, undefined).
+        Op::ArgSort { .. } | Op::Eye { .. } => {}
+        Op::Repeat { axis } => {
+            if need(0) && out.dtype().is_float() {
+                grads[0] = fitted(repeat_grad(&ins[0], &ins[1], g, *axis)?, 0)?;
+            }
+        }
         Op::SplitPart { axis, part } => {
             // The gradient of a part of `g`: zeros elsewhere, `g` in the part's slot.
             if need(0) {
@@ -344,6 +371,62 @@ pub(super) fn vjp(out: &Var, g: &Var, needed: &[bool]) -> Result<Vec<Option<Var>
         }
     }
     Ok(grads)
+}
+
+/// `x` reversed along `axis` (`x[:, …, ::-1]`).
+fn reverse(x: &Var, axis: usize) -> R {
+    let mut index = vec![IndexEntry::FULL; axis];
+    index.push(IndexEntry::slice(None, None, -1));
+    apply_inner(Op::Subtensor { index }, vec![x.clone()])
+}
+
+/// The running sum of `g` from the end along `axis`: the gradient of `cumsum`.
+fn reverse_cumsum(g: &Var, axis: usize) -> R {
+    let summed = apply_inner(Op::Cumulative { op: CumOp::Sum, axis }, vec![reverse(g, axis)?])?;
+    reverse(&summed, axis)
+}
+
+/// `arange(len(x[axis]))` as int64.
+fn positions(x: &Var, axis: usize) -> R {
+    let int = |i: i64| crate::build::leaf::constant(crate::Tensor::from(i));
+    let n = apply_inner(Op::ShapeI { axis }, vec![x.clone()])?;
+    apply_inner(Op::ARange { dtype: DType::I64 }, vec![int(0), n, int(1)])
+}
+
+/// The gradient of `sort(x)` along `axis`: `g` gathered through the inverse of the sorting
+/// permutation (Theano's `SortOp.grad`), `g[i0, …, argsort(argsort(x)), …]` with every
+/// other axis indexed by its own positions.
+fn sort_grad(x: &Var, g: &Var, axis: usize) -> R {
+    let perm = apply_inner(Op::ArgSort { axis }, vec![x.clone()])?;
+    let inverse = apply_inner(Op::ArgSort { axis }, vec![perm])?;
+    let nd = x.ndim();
+    let mut inputs = vec![g.clone()];
+    for j in 0..nd {
+        inputs.push(if j == axis {
+            inverse.clone()
+        } else {
+            let order = (0..nd).map(|k| (k == j).then_some(0)).collect();
+            dimshuffle(positions(x, j)?, order)?
+        });
+    }
+    apply_inner(Op::AdvancedSubtensor { index: vec![AdvEntry::Array; nd] }, inputs)
+}
+
+/// The gradient of `repeat(x, repeats)` along `axis`: for one count, `g` with the repeats
+/// split into their own axis and summed (Theano's `RepeatOp.grad`); for one count per slice,
+/// `g` added into zeros at the repeated positions (`repeat(arange(n), repeats)`).
+fn repeat_grad(x: &Var, reps: &Var, g: &Var, axis: usize) -> R {
+    if reps.ndim() == 0 {
+        let mut shape: Vec<ReshapeDim> = (0..=axis).map(ReshapeDim::Like).collect();
+        shape.push(ReshapeDim::Input);
+        shape.extend((axis + 1..x.ndim()).map(ReshapeDim::Like));
+        let split = apply_inner(Op::Reshape { shape }, vec![g.clone(), x.clone(), reps.clone()])?;
+        return reduce(ReduceOp::Sum, split, vec![axis + 1], false);
+    }
+    let at = apply_inner(Op::Repeat { axis: 0 }, vec![positions(x, axis)?, reps.clone()])?;
+    let mut index = vec![AdvEntry::FULL; axis];
+    index.push(AdvEntry::Array);
+    apply_inner(Op::AdvancedIncSubtensor { index, set: false }, vec![zeros_like(x)?, g.clone(), at])
 }
 
 /// Which gradient of a convolution [`conv_grad`] builds.

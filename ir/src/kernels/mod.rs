@@ -4,9 +4,11 @@
 //! Submodules follow the op families: `elemwise` (scalar ops with static broadcasting),
 //! `reduce` (reductions, arg-extrema, softmax family), `linalg` (`dot`), `shape`
 //! (dimshuffle, reshape, concatenate, indexing), `advanced` (index arrays and masks), `conv`
-//! (convolution and pooling, and their gradients).
+//! (convolution and pooling, and their gradients), `array` (running sums and products,
+//! sorting, repeating, the identity-like matrix).
 
 mod advanced;
+mod array;
 mod composite;
 pub mod conv;
 mod elemwise;
@@ -105,6 +107,11 @@ pub fn eval(op: &Op, inputs: &[KernelInput<'_>], out: &TensorType) -> Result<Ten
         Op::MaxPoolGrad(p) | Op::AveragePoolGrad(p) | Op::MaxPoolGradGrad(p) => {
             conv::pool_grad(&op.name(), p, inputs, out)
         }
+        Op::Cumulative { op, axis } => array::cumulative(*op, inputs[0].value, *axis),
+        Op::Sort { axis } => array::sort(inputs[0].value, *axis, false),
+        Op::ArgSort { axis } => array::sort(inputs[0].value, *axis, true),
+        Op::Repeat { axis } => array::repeat(inputs, *axis),
+        Op::Eye { dtype } => array::eye(inputs, *dtype),
     }
 }
 

@@ -3,8 +3,9 @@
 //! Elementwise ops are declared in the scalar op table (`crate::scalar`). Every other op is
 //! a variant of [`Op`] with a row in [`OpKind::info`] (its text spelling, its number of
 //! outputs, how it differentiates, how the CLI spells it). Its type rule lives in the family
-//! module here (`elemwise`, `reduce`, `linalg`, `shape`), its reference kernel in the
-//! family module of the same name under `kernels`, its gradient in `grad::rules`; each is an
+//! module here (`elemwise`, `reduce`, `linalg`, `shape`, `advanced`, `conv`, `array`), its
+//! reference kernel in the family module of the same name under `kernels`, its gradient in
+//! `grad::rules`; each is an
 //! exhaustive `match`, so the compiler lists every place a new op must be added, and the
 //! conformance test (`tests/op_conformance.rs`) checks the declared paths.
 //!
@@ -27,6 +28,7 @@ use crate::value::Tensor;
 use std::sync::Arc;
 
 mod advanced;
+mod array;
 mod conv;
 mod elemwise;
 mod linalg;
@@ -92,6 +94,38 @@ impl ReduceOp {
             ReduceOp::Mean => input.to_float(),
             ReduceOp::All | ReduceOp::Any => DType::Bool,
             _ => input,
+        }
+    }
+}
+
+/// Which running reduction a `Cumulative` op computes (Theano's `CumOp` modes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CumOp {
+    /// The running sum (`cumsum`, Theano's mode `add`).
+    Sum,
+    /// The running product (`cumprod`, Theano's mode `mul`).
+    Prod,
+}
+
+impl CumOp {
+    /// Both modes, for the parser.
+    pub const ALL: [CumOp; 2] = [CumOp::Sum, CumOp::Prod];
+
+    /// The name used by `pp`, the text form and the CLI.
+    pub fn name(self) -> &'static str {
+        match self {
+            CumOp::Sum => "cumsum",
+            CumOp::Prod => "cumprod",
+        }
+    }
+
+    /// The result dtype for an input dtype: the input's (Theano's `CumOp`), booleans
+    /// counting in int64 (NumPy's).
+    pub fn out_dtype(self, input: DType) -> DType {
+        if input == DType::Bool {
+            DType::I64
+        } else {
+            input
         }
     }
 }
@@ -406,6 +440,38 @@ pub enum Op {
     },
     /// Pooling over the last two axes (Theano's `pool_2d`, `Pool`).
     Pool(PoolParams),
+    /// The running sum or product along one axis (Theano's `CumOp`): the result has the
+    /// input's shape.
+    Cumulative {
+        /// Which running reduction.
+        op: CumOp,
+        /// The axis.
+        axis: usize,
+    },
+    /// The input sorted along one axis in ascending order, NaN last (Theano's `SortOp`).
+    Sort {
+        /// The axis.
+        axis: usize,
+    },
+    /// The positions that sort the input along one axis, as int64 (Theano's `ArgSortOp`):
+    /// stable (equal elements keep their order), NaN last.
+    ArgSort {
+        /// The axis.
+        axis: usize,
+    },
+    /// Each slice of the first input along `axis` repeated (Theano's `RepeatOp`, NumPy's
+    /// `repeat`): the second input, an integer scalar or vector, says how many times (one
+    /// count for all, or one per slice).
+    Repeat {
+        /// The axis.
+        axis: usize,
+    },
+    /// The `n × m` matrix with ones on diagonal `k` and zeros elsewhere (Theano's `Eye`,
+    /// NumPy's `eye`): inputs are the integer scalars `n`, `m` and `k`.
+    Eye {
+        /// The result's dtype.
+        dtype: DType,
+    },
     /// The gradient of max pooling (Theano's `MaxPoolGrad`): inputs `x`, its pooling and the
     /// gradient of the pooling; every element equal to its window's maximum receives the
     /// window's gradient.
@@ -460,6 +526,11 @@ impl Op {
             Op::MaxPoolGrad(_) => "max_pool_grad".into(),
             Op::AveragePoolGrad(_) => "average_pool_grad".into(),
             Op::MaxPoolGradGrad(_) => "max_pool_grad_grad".into(),
+            Op::Cumulative { op, .. } => op.name().into(),
+            Op::Sort { .. } => "sort".into(),
+            Op::ArgSort { .. } => "argsort".into(),
+            Op::Repeat { .. } => "repeat".into(),
+            Op::Eye { .. } => "eye".into(),
         }
     }
 
@@ -500,6 +571,11 @@ impl Op {
             Op::MaxPoolGrad(_) => OpKind::MaxPoolGrad,
             Op::AveragePoolGrad(_) => OpKind::AveragePoolGrad,
             Op::MaxPoolGradGrad(_) => OpKind::MaxPoolGradGrad,
+            Op::Cumulative { .. } => OpKind::Cumulative,
+            Op::Sort { .. } => OpKind::Sort,
+            Op::ArgSort { .. } => OpKind::ArgSort,
+            Op::Repeat { .. } => OpKind::Repeat,
+            Op::Eye { .. } => OpKind::Eye,
         }
     }
 
@@ -546,6 +622,11 @@ impl Op {
             Op::MaxPoolGrad(p) => conv::max_pool_grad(r, p),
             Op::AveragePoolGrad(p) => conv::average_pool_grad(r, p),
             Op::MaxPoolGradGrad(p) => conv::max_pool_grad_grad(r, p),
+            Op::Cumulative { op, axis } => array::cumulative(r, *op, *axis),
+            Op::Sort { axis } => array::sort(r, *axis, false),
+            Op::ArgSort { axis } => array::sort(r, *axis, true),
+            Op::Repeat { axis } => array::repeat(r, *axis),
+            Op::Eye { dtype } => array::eye(r, *dtype),
         }
     }
 }
@@ -621,6 +702,16 @@ pub enum OpKind {
     AveragePoolGrad,
     /// [`Op::MaxPoolGradGrad`].
     MaxPoolGradGrad,
+    /// [`Op::Cumulative`].
+    Cumulative,
+    /// [`Op::Sort`].
+    Sort,
+    /// [`Op::ArgSort`].
+    ArgSort,
+    /// [`Op::Repeat`].
+    Repeat,
+    /// [`Op::Eye`].
+    Eye,
 }
 
 /// What an op kind declares about itself: the conformance test checks every entry.
@@ -640,7 +731,7 @@ pub struct OpInfo {
 
 impl OpKind {
     /// Every kind.
-    pub const ALL: [OpKind; 34] = [
+    pub const ALL: [OpKind; 39] = [
         OpKind::Input,
         OpKind::Constant,
         OpKind::Shared,
@@ -675,6 +766,11 @@ impl OpKind {
         OpKind::MaxPoolGrad,
         OpKind::AveragePoolGrad,
         OpKind::MaxPoolGradGrad,
+        OpKind::Cumulative,
+        OpKind::Sort,
+        OpKind::ArgSort,
+        OpKind::Repeat,
+        OpKind::Eye,
     ];
 
     /// The kind's declaration.
@@ -731,6 +827,11 @@ impl OpKind {
             OpKind::MaxPoolGrad => i("max_pool_grad", 1, Differentiable, &[]),
             OpKind::AveragePoolGrad => i("average_pool_grad", 1, Differentiable, &[]),
             OpKind::MaxPoolGradGrad => i("max_pool_grad_grad", 1, Differentiable, &[]),
+            OpKind::Cumulative => i("cumulative", 1, Differentiable, &["cumsum", "cumprod"]),
+            OpKind::Sort => i("sort", 1, Differentiable, &["sort"]),
+            OpKind::ArgSort => i("argsort", 1, Zero, &["argsort"]),
+            OpKind::Repeat => i("repeat", 1, Differentiable, &["repeat"]),
+            OpKind::Eye => i("eye", 1, Zero, &["eye", "identity_like"]),
         }
     }
 }
