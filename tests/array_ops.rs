@@ -26,6 +26,12 @@ fn eval(inputs: &[&Var], out: &Var, args: &[Tensor]) -> Tensor {
     try_eval(inputs, out, args).unwrap_or_else(|e| panic!("{}: {e}", tl::pp(out)))
 }
 
+/// `eval` of a function of one input.
+#[track_caller]
+fn eval1(input: &Var, out: &Var, arg: &Tensor) -> Tensor {
+    eval(&[input], out, std::slice::from_ref(arg))
+}
+
 /// A float64 tensor of `shape` holding `values` (row-major).
 fn t(shape: &[usize], values: &[f64]) -> Tensor {
     Tensor::from(ArrayD::from_shape_vec(IxDyn(shape), values.to_vec()).unwrap())
@@ -66,6 +72,9 @@ fn value_error(r: Result<Tensor, tl::Error>) -> tl::ValueError {
 
 const X23: [f64; 6] = [0.5, -1.25, 2.0, 3.0, 0.75, -2.5];
 
+/// An axis, the result's shape and two expected tables.
+type Case<'a, A, B> = (Option<isize>, &'a [usize], A, B);
+
 // ------------------------------------------------------------------------------------------
 // Values
 // ------------------------------------------------------------------------------------------
@@ -74,20 +83,20 @@ const X23: [f64; 6] = [0.5, -1.25, 2.0, 3.0, 0.75, -2.5];
 fn cumsum_and_cumprod_along_each_axis() {
     let x = tl::dmatrix("x");
     let xv = t(&[2, 3], &X23);
-    let cases: [(Option<isize>, &[usize], [f64; 6], [f64; 6]); 4] = [
+    let cases: [Case<[f64; 6], [f64; 6]>; 4] = [
         (None, &[6], [0.5, -0.75, 1.25, 4.25, 5.0, 2.5], [0.5, -0.625, -1.25, -3.75, -2.8125, 7.03125]),
         (Some(0), &[2, 3], [0.5, -1.25, 2.0, 3.5, -0.5, -0.5], [0.5, -1.25, 2.0, 1.5, -0.9375, -5.0]),
         (Some(1), &[2, 3], [0.5, -0.75, 1.25, 3.0, 3.75, 1.25], [0.5, -0.625, -1.25, 3.0, 2.25, -5.625]),
         (Some(-1), &[2, 3], [0.5, -0.75, 1.25, 3.0, 3.75, 1.25], [0.5, -0.625, -1.25, 3.0, 2.25, -5.625]),
     ];
     for (axis, shape, sum, prod) in cases {
-        assert_value(&eval(&[&x], &tl::cumsum(&x, axis), &[xv.clone()]), shape, &sum);
-        assert_value(&eval(&[&x], &x.cumprod(axis), &[xv.clone()]), shape, &prod);
+        assert_value(&eval1(&x, &tl::cumsum(&x, axis), &xv), shape, &sum);
+        assert_value(&eval1(&x, &x.cumprod(axis), &xv), shape, &prod);
     }
     // Integers keep their dtype (Theano's CumOp); booleans count in int64 (NumPy).
     let i = tl::imatrix("i");
     let iv = Tensor::from([[1i32, 2, 3], [4, 5, 6]]);
-    let out = eval(&[&i], &tl::cumsum(&i, Some(1)), &[iv.clone()]);
+    let out = eval1(&i, &tl::cumsum(&i, Some(1)), &iv);
     assert_eq!((out.dtype(), out.to_vec::<i32>().unwrap()), (DType::I32, vec![1, 3, 6, 4, 9, 15]));
     let out = eval(&[&i], &tl::cumprod(&i, Some(0)), &[iv]);
     assert_eq!(out.to_vec::<i32>().unwrap(), vec![1, 2, 3, 4, 10, 18]);
@@ -107,7 +116,7 @@ fn sort_and_argsort_put_nan_last() {
     let inf = f64::INFINITY;
     let s = t(&[3, 4], &[3.5, nan, -1.0, 2.0, inf, 0.25, -inf, 7.0, 1.5, -3.0, nan, 0.0]);
     let x = tl::dmatrix("x");
-    let cases: [(Option<isize>, &[usize], [f64; 12], [i64; 12]); 4] = [
+    let cases: [Case<[f64; 12], [i64; 12]>; 4] = [
         (
             None,
             &[12],
@@ -134,18 +143,15 @@ fn sort_and_argsort_put_nan_last() {
         ),
     ];
     for (axis, shape, sorted, order) in cases {
-        assert_value(&eval(&[&x], &tl::sort(&x, axis), &[s.clone()]), shape, &sorted);
-        let pos = eval(&[&x], &x.argsort(axis), &[s.clone()]);
+        assert_value(&eval1(&x, &tl::sort(&x, axis), &s), shape, &sorted);
+        let pos = eval1(&x, &x.argsort(axis), &s);
         assert_eq!((pos.dtype(), pos.shape()), (DType::I64, shape), "{axis:?}");
         assert_eq!(pos.to_vec::<i64>().unwrap(), order, "{axis:?}");
     }
     // Integers and booleans sort too; equal elements keep their order in argsort.
     let l = tl::lvector("l");
     let lv = Tensor::from(vec![3i64, -1, 3, 0, -1]);
-    assert_eq!(
-        eval(&[&l], &tl::sort(&l, Some(0)), &[lv.clone()]).to_vec::<i64>().unwrap(),
-        vec![-1, -1, 0, 3, 3]
-    );
+    assert_eq!(eval1(&l, &tl::sort(&l, Some(0)), &lv).to_vec::<i64>().unwrap(), vec![-1, -1, 0, 3, 3]);
     assert_eq!(eval(&[&l], &tl::argsort(&l, Some(0)), &[lv]).to_vec::<i64>().unwrap(), vec![1, 4, 3, 0, 2]);
     let b = tl::bvector("b");
     let out = eval(&[&b], &tl::sort(&b, Some(-1)), &[Tensor::from(vec![true, false, true])]);
@@ -156,13 +162,13 @@ fn sort_and_argsort_put_nan_last() {
 fn repeat_with_one_count_or_one_per_slice() {
     let r = tl::dmatrix("r");
     let rv = t(&[3, 2], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
-    let out = eval(&[&r], &tl::repeat(&r, 2, None), &[rv.clone()]);
+    let out = eval1(&r, &tl::repeat(&r, 2, None), &rv);
     assert_value(&out, &[12], &[1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 4.0, 4.0, 5.0, 5.0, 6.0, 6.0]);
-    let out = eval(&[&r], &r.repeat(3, Some(1)), &[rv.clone()]);
+    let out = eval1(&r, &r.repeat(3, Some(1)), &rv);
     let want = [1.0, 1.0, 1.0, 2.0, 2.0, 2.0, 3.0, 3.0, 3.0, 4.0, 4.0, 4.0, 5.0, 5.0, 5.0, 6.0, 6.0, 6.0];
     assert_value(&out, &[3, 6], &want);
     let counts = tl::constant(vec![1i64, 0, 2]);
-    let out = eval(&[&r], &tl::repeat(&r, &counts, Some(0)), &[rv.clone()]);
+    let out = eval1(&r, &tl::repeat(&r, &counts, Some(0)), &rv);
     assert_value(&out, &[3, 2], &[1.0, 2.0, 5.0, 6.0, 5.0, 6.0]);
     // Symbolic counts: a scalar, a vector, a vector of one count for all.
     let (n, c) = (tl::lscalar("n"), tl::lvector("c"));
@@ -194,7 +200,7 @@ fn tile_with_fixed_and_symbolic_counts() {
     ];
     for (reps, shape, want) in &cases {
         let reps: Vec<Length> = reps.iter().map(|&r| Length::Fixed(r)).collect();
-        assert_value(&eval(&[&x], &tl::tile(&x, &reps, None), &[xv.clone()]), shape, want);
+        assert_value(&eval1(&x, &tl::tile(&x, &reps, None), &xv), shape, want);
     }
     // A vector to two axes with ndim, and counts that are variables.
     let v = tl::dvector("v");
@@ -230,7 +236,7 @@ fn roll_by_fixed_and_symbolic_shifts() {
     ];
     let s = tl::lscalar("s");
     for (shift, axis, want) in cases {
-        assert_value(&eval(&[&x], &tl::roll(&x, shift, axis), &[xv.clone()]), &[2, 3], &want);
+        assert_value(&eval1(&x, &tl::roll(&x, shift, axis), &xv), &[2, 3], &want);
         let rolled = tl::roll(&x, &s, axis);
         assert_value(&eval(&[&x, &s], &rolled, &[xv.clone(), Tensor::from(shift)]), &[2, 3], &want);
     }
@@ -243,7 +249,9 @@ fn roll_by_fixed_and_symbolic_shifts() {
 
 #[test]
 fn eye_and_identity_like() {
-    let cases: [(i64, Option<i64>, i64, &[usize], Vec<f64>); 5] = [
+    // n, m, k, the shape and the elements.
+    type Eye<'a> = (i64, Option<i64>, i64, &'a [usize], Vec<f64>);
+    let cases: [Eye; 5] = [
         (3, None, 0, &[3, 3], vec![1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]),
         (2, Some(4), 1, &[2, 4], vec![0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0]),
         (4, Some(3), -1, &[4, 3], vec![0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]),
