@@ -655,3 +655,51 @@ fn advanced_indexing_evaluates() {
     let err = user_error(&["eval", "x[f]", "--var", x, "--var", "f=[0.5]"]);
     assert!(err.contains("an integer or boolean index array"), "{err}");
 }
+
+/// The array functions under their Theano names: running sums and products, sorting,
+/// repeating, tiling, rolling and the identity-like matrix, with NumPy's values; methods
+/// spell them too (`x.cumsum(axis=0)`), and bad arguments are user errors.
+#[test]
+fn array_functions_evaluate() {
+    let v = |expr: &str, vars: &[&str]| -> Vec<f64> {
+        let mut args = vec!["eval", expr, "--json"];
+        for a in vars {
+            args.extend(["--var", a]);
+        }
+        floats(&json(&args)["outputs"][0]["data"])
+    };
+    let x = "x=[[3,1,2],[-1,5,4]]";
+    assert_eq!(v("cumsum(x)", &[x]), vec![3.0, 4.0, 6.0, 5.0, 10.0, 14.0]);
+    assert_eq!(v("x.cumsum(axis=0)", &[x]), vec![3.0, 1.0, 2.0, 2.0, 6.0, 6.0]);
+    assert_eq!(v("cumprod(x, axis=1)", &[x]), vec![3.0, 3.0, 6.0, -1.0, -5.0, -20.0]);
+    assert_eq!(v("sort(x)", &[x]), vec![1.0, 2.0, 3.0, -1.0, 4.0, 5.0]);
+    assert_eq!(v("sort(x, axis=None, kind='mergesort')", &[x]), vec![-1.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
+    assert_eq!(v("argsort(x, axis=0)", &[x]), vec![1.0, 0.0, 0.0, 0.0, 1.0, 1.0]);
+    assert_eq!(
+        v("repeat(x, 2, axis=0)", &[x]),
+        vec![3.0, 1.0, 2.0, 3.0, 1.0, 2.0, -1.0, 5.0, 4.0, -1.0, 5.0, 4.0]
+    );
+    assert_eq!(v("repeat(x, [0, 2, 1], axis=1)", &[x]), vec![1.0, 1.0, 2.0, 5.0, 5.0, 4.0]);
+    assert_eq!(v("x.repeat(r)", &[x, "r:lscalar=1"]), vec![3.0, 1.0, 2.0, -1.0, 5.0, 4.0]);
+    assert_eq!(
+        v("tile(x[0], (2, 2))", &[x]),
+        vec![3.0, 1.0, 2.0, 3.0, 1.0, 2.0, 3.0, 1.0, 2.0, 3.0, 1.0, 2.0]
+    );
+    assert_eq!(v("tile(x[1], n)", &[x, "n:lscalar=2"]), vec![-1.0, 5.0, 4.0, -1.0, 5.0, 4.0]);
+    assert_eq!(v("tile(x[1], r, ndim=1)", &[x, "r:lvector=[2]"]), vec![-1.0, 5.0, 4.0, -1.0, 5.0, 4.0]);
+    assert_eq!(v("roll(x, 1, axis=1)", &[x]), vec![2.0, 3.0, 1.0, 4.0, -1.0, 5.0]);
+    assert_eq!(v("roll(x, s)", &[x, "s:lscalar=-2"]), vec![2.0, -1.0, 5.0, 4.0, 3.0, 1.0]);
+    assert_eq!(v("eye(2, 3, k=1)", &[]), vec![0.0, 1.0, 0.0, 0.0, 0.0, 1.0]);
+    assert_eq!(v("eye(x.shape[0], dtype='int32')", &[x]), vec![1.0, 0.0, 0.0, 1.0]);
+    assert_eq!(v("identity_like(x)", &[x]), vec![1.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
+    let err = user_error(&["eval", "cumsum(x, axis=2)", "--var", x]);
+    assert!(err.contains("axis 2"), "{err}");
+    let err = user_error(&["eval", "sort(x, kind='bogo')", "--var", x]);
+    assert!(err.contains("kind is one of"), "{err}");
+    let err = user_error(&["eval", "repeat(x, -1)", "--var", x]);
+    assert!(err.contains("repeats may not be negative"), "{err}");
+    let err = user_error(&["eval", "repeat(x, r, axis=1)", "--var", x, "--var", "r:lvector=[1,2]"]);
+    assert!(err.contains("shape mismatch"), "{err}");
+    let err = user_error(&["eval", "eye(n)", "--var", "n:lscalar=-1"]);
+    assert!(err.contains("negative dimensions"), "{err}");
+}

@@ -474,6 +474,11 @@ fn sample(kind: OpKind) -> Option<(Vec<Var>, Var)> {
             let ins = vec![m.clone(), tl::pool_2d(&m, &pool), tl::exp(&m)];
             one(&m, tl::apply(Op::MaxPoolGradGrad(pool), ins))
         }
+        OpKind::Cumulative => one(&m, tl::cumprod(&m, Some(1))),
+        OpKind::Sort => one(&m, tl::sort(&m, Some(-1))),
+        OpKind::ArgSort => one(&m, tl::argsort(&m, Some(0))),
+        OpKind::Repeat => one(&m, tl::repeat(&m, 2, Some(1))),
+        OpKind::Eye => one(&m, tl::identity_like(&m)),
         OpKind::Gemm | OpKind::Composite | OpKind::CompositeOutput | OpKind::FusedReduce => None,
     }
 }

@@ -9,7 +9,7 @@ use super::{checked, conv, Args, Builder, ExprError, Val, R};
 use crate::parse::ast::Number;
 use crate::parse::Span;
 use tensorlift_ir as tl;
-use tl::{ArgOp, Axes, DType, ReduceOp, ScalarOp, Term, Var};
+use tl::{ArgOp, Axes, CumOp, DType, ReduceOp, ScalarOp, Term, Var};
 
 /// Builds a call's result from its bound arguments; `n` is the name it was called by.
 pub(super) type Handler = fn(&mut Builder<'_>, &str, Args, Span) -> R<Var>;
@@ -46,6 +46,15 @@ pub(super) const FUNCTIONS: &[(&str, Handler)] = &[
     ("conv2d_transpose", conv::conv2d_grad),
     ("conv2d_grad_wrt_weights", conv::conv2d_grad),
     ("pool_2d", conv::pool_2d),
+    ("cumsum", cumulative),
+    ("cumprod", cumulative),
+    ("sort", sort),
+    ("argsort", sort),
+    ("repeat", repeat),
+    ("tile", tile),
+    ("roll", roll),
+    ("eye", eye),
+    ("identity_like", identity_like),
 ];
 
 /// Functions whose first argument is an indexed region (`x[1:]`), not a value: the
@@ -283,7 +292,12 @@ fn cast(b: &mut Builder<'_>, _n: &str, args: Args, _span: Span) -> R<Var> {
     let a = args.bind(&["x", "dtype"], 2)?;
     let (x, s) = a[0].clone().expect("required");
     let (d, ds) = a[1].clone().expect("required");
-    let dtype = match &d {
+    Ok(tl::cast(b.to_term(x, s)?, dtype(&d, ds)?))
+}
+
+/// A dtype argument: `'float64'`, `'int32'`, …, or `'floatX'`, `'float'`, `'int'`.
+fn dtype(d: &Val, ds: Span) -> R<DType> {
+    match d {
         Val::Str(name) => DType::from_name(name).or(match name.as_str() {
             "float" | "double" => Some(DType::F64),
             "int" => Some(DType::I64),
@@ -292,10 +306,7 @@ fn cast(b: &mut Builder<'_>, _n: &str, args: Args, _span: Span) -> R<Var> {
         }),
         _ => None,
     }
-    .ok_or_else(|| {
-        ExprError::new(ds, "dtype must be one of 'bool', 'int32', 'int64', 'float32', 'float64'")
-    })?;
-    Ok(tl::cast(b.to_term(x, s)?, dtype))
+    .ok_or_else(|| ExprError::new(ds, "dtype must be one of 'bool', 'int32', 'int64', 'float32', 'float64'"))
 }
 
 /// `relu(x)`, `relu(x, alpha)` (leaky) as Theano's.
@@ -379,6 +390,149 @@ fn alloc(b: &mut Builder<'_>, _n: &str, args: Args, _span: Span) -> R<Var> {
         })
         .collect::<R<Vec<_>>>()?;
     Ok(tl::alloc(value, &lengths))
+}
+
+/// An `axis` argument that may be `None` (the flattened tensor); `default` when absent.
+fn opt_axis(b: &Builder<'_>, v: Option<&(Val, Span)>, default: Option<isize>) -> R<Option<isize>> {
+    match v {
+        None => Ok(default),
+        Some((Val::None, _)) => Ok(None),
+        Some((v, s)) => Ok(Some(b.isize(v, *s, "axis")?)),
+    }
+}
+
+/// `cumsum(x, axis=None)`, `cumprod(x, axis=None)` as Theano's: the running sum or product
+/// along `axis`, or over `x` flattened.
+fn cumulative(b: &mut Builder<'_>, n: &str, args: Args, _span: Span) -> R<Var> {
+    let a = args.bind(&["x", "axis"], 1)?;
+    let (x, s) = a[0].clone().expect("required");
+    let x = b.to_var(x, s)?;
+    let axis = opt_axis(b, a[1].as_ref(), None)?;
+    let op = if n == "cumsum" { CumOp::Sum } else { CumOp::Prod };
+    Ok(tl::cumulative(op, &x, axis))
+}
+
+/// `sort(a, axis=-1, kind='quicksort', order=None)` and `argsort(…)` as Theano's: every
+/// kind sorts alike (NaN last; `argsort` keeps equal elements in order), `order` must be
+/// `None`.
+fn sort(b: &mut Builder<'_>, n: &str, args: Args, _span: Span) -> R<Var> {
+    let a = args.bind(&["a", "axis", "kind", "order"], 1)?;
+    let (x, s) = a[0].clone().expect("required");
+    let x = b.to_var(x, s)?;
+    let axis = opt_axis(b, a[1].as_ref(), Some(-1))?;
+    match &a[2] {
+        None => {}
+        Some((Val::Str(k), _)) if ["quicksort", "mergesort", "heapsort", "stable"].contains(&k.as_str()) => {}
+        Some((v, s)) => {
+            return Err(ExprError::new(
+                *s,
+                format!(
+                    "kind is one of 'quicksort', 'mergesort', 'heapsort', 'stable', found {}",
+                    match v {
+                        Val::Str(k) => format!("'{k}'"),
+                        other => other.describe().to_string(),
+                    }
+                ),
+            ))
+        }
+    }
+    if let Some((v, s)) = &a[3] {
+        if !matches!(v, Val::None) {
+            return Err(ExprError::new(*s, "order (fields of a structured array) must be None"));
+        }
+    }
+    Ok(if n == "sort" { tl::sort(&x, axis) } else { tl::argsort(&x, axis) })
+}
+
+/// `repeat(x, repeats, axis=None)` as Theano's: `repeats` an integer, a list of counts or an
+/// integer tensor.
+fn repeat(b: &mut Builder<'_>, _n: &str, args: Args, _span: Span) -> R<Var> {
+    let a = args.bind(&["x", "repeats", "axis"], 2)?;
+    let (x, s) = a[0].clone().expect("required");
+    let (r, sr) = a[1].clone().expect("required");
+    let x = b.to_var(x, s)?;
+    let repeats = b.to_term(r, sr)?;
+    let axis = opt_axis(b, a[2].as_ref(), None)?;
+    Ok(tl::repeat(&x, repeats, axis))
+}
+
+/// One count of `tile`'s `reps`: a non-negative integer or an integer scalar expression.
+fn tile_count(b: &Builder<'_>, v: Val, s: Span) -> R<tl::Length> {
+    match v {
+        Val::Num(Number::Int(i)) => usize::try_from(i)
+            .map(tl::Length::Fixed)
+            .map_err(|_| ExprError::new(s, format!("a tile count is non-negative, found {i}"))),
+        v => b.to_var(v, s).map(tl::Length::Var),
+    }
+}
+
+/// `tile(x, reps, ndim=None)` as Theano's: `reps` an integer, a list of counts (numbers or
+/// integer scalar expressions), or an integer vector (with `ndim`).
+fn tile(b: &mut Builder<'_>, _n: &str, args: Args, span: Span) -> R<Var> {
+    let a = args.bind(&["x", "reps", "ndim"], 2)?;
+    let (x, s) = a[0].clone().expect("required");
+    let (r, sr) = a[1].clone().expect("required");
+    let x = b.to_var(x, s)?;
+    let ndim = match &a[2] {
+        None | Some((Val::None, _)) => None,
+        Some((v, s)) => Some(
+            usize::try_from(b.int(v, *s, "ndim")?)
+                .map_err(|_| ExprError::new(*s, "ndim must be non-negative"))?,
+        ),
+    };
+    let reps = match r {
+        Val::List(items) | Val::Tuple(items) => {
+            items.into_iter().map(|(v, s)| tile_count(b, v, s)).collect::<R<Vec<_>>>()?
+        }
+        Val::Tensor(v) if v.ndim() == 1 => {
+            let Some(nd) = ndim else {
+                return Err(ExprError::new(sr, "tile with a vector of counts needs ndim"));
+            };
+            return checked(tl::tile_vector(&x, &v, nd), span);
+        }
+        v => vec![tile_count(b, v, sr)?],
+    };
+    Ok(tl::tile(&x, &reps, ndim))
+}
+
+/// `roll(x, shift, axis=None)` as Theano's: `shift` an integer or an integer scalar
+/// expression.
+fn roll(b: &mut Builder<'_>, _n: &str, args: Args, _span: Span) -> R<Var> {
+    let a = args.bind(&["x", "shift", "axis"], 2)?;
+    let (x, s) = a[0].clone().expect("required");
+    let (sh, ss) = a[1].clone().expect("required");
+    let x = b.to_var(x, s)?;
+    let shift = b.to_term(sh, ss)?;
+    let axis = opt_axis(b, a[2].as_ref(), None)?;
+    Ok(tl::roll(&x, shift, axis))
+}
+
+/// `eye(n, m=None, k=0, dtype=None)` as Theano's: each of `n`, `m`, `k` an integer or an
+/// integer scalar expression; floatX unless `dtype` says.
+fn eye(b: &mut Builder<'_>, _n: &str, args: Args, _span: Span) -> R<Var> {
+    let a = args.bind(&["n", "m", "k", "dtype"], 1)?;
+    let (n, sn) = a[0].clone().expect("required");
+    let n = b.to_term(n, sn)?;
+    let m = match a[1].clone() {
+        None | Some((Val::None, _)) => None,
+        Some((v, s)) => Some(b.to_term(v, s)?),
+    };
+    let k = match a[2].clone() {
+        None => Term::Int(0),
+        Some((v, s)) => b.to_term(v, s)?,
+    };
+    let dt = match &a[3] {
+        None | Some((Val::None, _)) => None,
+        Some((d, ds)) => Some(dtype(d, *ds)?),
+    };
+    Ok(tl::eye(n, m, k, dt))
+}
+
+/// `identity_like(x)`: the identity-like matrix of `x`'s shape and dtype.
+fn identity_like(b: &mut Builder<'_>, _n: &str, args: Args, _span: Span) -> R<Var> {
+    let a = args.bind(&["x"], 1)?;
+    let (x, s) = a[0].clone().expect("required");
+    Ok(tl::identity_like(b.to_var(x, s)?))
 }
 
 fn grad_barrier(b: &mut Builder<'_>, n: &str, args: Args, _span: Span) -> R<Var> {
