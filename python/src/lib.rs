@@ -3,6 +3,7 @@
 //! library. The Python modules of the package (`tensorlift.tensor`, …) arrange them in
 //! Theano's layout.
 
+mod array;
 mod conv;
 mod convert;
 mod errors;
@@ -594,6 +595,13 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
         conv::conv2d_grad_inputs,
         conv::conv2d_grad_weights,
         conv::pool_2d,
+        array::cumulative,
+        array::sort,
+        array::repeat,
+        array::tile,
+        array::roll,
+        array::eye,
+        array::identity_like,
         function::compile
     );
     Ok(())

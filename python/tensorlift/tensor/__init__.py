@@ -340,16 +340,6 @@ def take(a, indices, axis=None, mode="raise"):
     return _core.take(as_tensor_variable(a), as_tensor_variable(indices), axis)
 
 
-def _static_ints(what, values):
-    """``values`` as Python ints, or ``NotImplementedError`` if one is symbolic."""
-    out = []
-    for v in values:
-        if isinstance(v, TensorVariable):
-            raise NotImplementedError(f"{what} with symbolic arguments is not supported yet (symbolic shapes)")
-        out.append(int(v))
-    return out
-
-
 def arange(start, stop=None, step=1, dtype=None):
     """``numpy.arange`` with Theano's dtype rule (int64 for integers, else the widest
     float); each argument a number or a numeric scalar variable (``T.arange(y.shape[0])``)."""
@@ -389,9 +379,17 @@ def ones(shape, dtype=None):
 
 
 def eye(n, m=None, k=0, dtype=None):
-    """The identity-like matrix ``numpy.eye(n, m, k)`` (numbers for now)."""
-    n, m, k = _static_ints("eye", [n, n if m is None else m, k])
-    return constant(_np.eye(n, m, k, dtype=dtype or _core.float_x()))
+    """Theano's ``eye``: the ``n x m`` matrix (``m`` defaults to ``n``) with ones on diagonal
+    ``k`` and zeros elsewhere, of ``dtype`` (floatX by default); each of ``n``, ``m``, ``k``
+    a number or an integer scalar variable (``T.eye(x.shape[0])``). Numbers alone give a
+    constant."""
+    return _core.eye(n, m, k, dtype)
+
+
+def identity_like(x):
+    """Theano's ``identity_like``: the identity-like matrix of the shape and dtype of the
+    matrix ``x``."""
+    return _core.identity_like(as_tensor_variable(x))
 
 
 def alloc(value, *shape):
@@ -441,11 +439,69 @@ def shape_i(x, i):
 
 
 for _f in [dot, outer, tensordot, concatenate, join, stack, transpose, reshape, flatten,
-           set_subtensor, inc_subtensor, take, arange, zeros, ones, eye, alloc, shape_padleft,
-           shape_padright, shape_padaxis, squeeze, shape, shape_i]:
+           set_subtensor, inc_subtensor, take, arange, zeros, ones, eye, identity_like, alloc,
+           shape_padleft, shape_padright, shape_padaxis, squeeze, shape, shape_i]:
+    _export(_f.__name__, _f)
+
+# --------------------------------------------------------------------------------------
+# Running sums, sorting, repeating, tiling, rolling (Theano's extra_ops, sort, basic).
+# --------------------------------------------------------------------------------------
+
+
+def cumsum(x, axis=None):
+    """Theano's ``cumsum``: the running sum along ``axis``, or over ``x`` flattened when
+    ``axis`` is None. The result has ``x``'s dtype (booleans count in int64)."""
+    return _core.cumulative(x, "cumsum", axis)
+
+
+def cumprod(x, axis=None):
+    """Theano's ``cumprod``: the running product along ``axis``, or over ``x`` flattened
+    when ``axis`` is None."""
+    return _core.cumulative(x, "cumprod", axis)
+
+
+def sort(a, axis=-1, kind="quicksort", order=None):
+    """Theano's ``sort``: ``a`` sorted along ``axis`` (``a`` flattened when None), NaN last
+    as in NumPy. Every ``kind`` sorts alike; ``order`` must be None."""
+    return _core.sort(a, axis, kind, order)
+
+
+def argsort(a, axis=-1, kind="quicksort", order=None):
+    """Theano's ``argsort``: the int64 positions that sort ``a`` along ``axis`` (``a``
+    flattened when None), NaN last, equal elements in their order (a stable sort). It has
+    no gradient."""
+    return _core.sort(a, axis, kind, order, True)
+
+
+def repeat(x, repeats, axis=None):
+    """Theano's ``repeat``: each slice of ``x`` along ``axis`` (each element of ``x``
+    flattened when None) repeated ``repeats`` times: an int or integer scalar variable for
+    every slice, or a list, array or integer vector variable with one count per slice."""
+    return _core.repeat(x, repeats, axis)
+
+
+def tile(x, reps, ndim=None):
+    """Theano's ``tile``: ``x`` repeated ``reps[i]`` times along axis ``i``; ``reps`` an int,
+    an integer scalar variable, a list of them, or an integer vector variable (then ``ndim``
+    is required). The result has ``ndim`` axes (default: the larger of ``len(reps)`` and
+    ``x.ndim``)."""
+    if isinstance(reps, _np.ndarray):
+        reps = reps.tolist()
+    return _core.tile(x, reps, ndim)
+
+
+def roll(x, shift, axis=None):
+    """Theano's ``roll``: the elements of ``x`` shifted ``shift`` places along ``axis`` (an
+    int or an integer scalar variable), those past the end coming back in front; ``x``
+    flattened and reshaped back when ``axis`` is None."""
+    return _core.roll(x, shift, axis)
+
+
+for _f in [cumsum, cumprod, sort, argsort, repeat, tile, roll]:
     _export(_f.__name__, _f)
 
 # Theano's sigmoid family also lives in nnet; `T.nnet.sigmoid` and `T.sigmoid` are one op.
 from .nnet import relu, softmax  # noqa: E402
+from . import extra_ops  # noqa: E402
 
 del _kind, _bc, _p, _dt, _op, _name, _f, _single
