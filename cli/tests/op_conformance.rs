@@ -474,6 +474,9 @@ fn sample(kind: OpKind) -> Option<(Vec<Var>, Var)> {
             let ins = vec![m.clone(), tl::pool_2d(&m, &pool), tl::exp(&m)];
             one(&m, tl::apply(Op::MaxPoolGradGrad(pool), ins))
         }
+        OpKind::IfElse => {
+            Some((vec![m.clone(), v.clone()], tl::ifelse(tl::lt(tl::sum(&v), 0.0), tl::exp(&m), &m * 2.0)))
+        }
         OpKind::Gemm | OpKind::Composite | OpKind::CompositeOutput | OpKind::FusedReduce => None,
     }
 }

@@ -32,6 +32,7 @@ pub mod var;
 mod verify;
 
 pub use build::advanced::take;
+pub use build::control::ifelse;
 pub use build::conv::{conv2d, conv2d_grad_wrt_inputs, conv2d_grad_wrt_weights, pool_2d};
 pub use build::elemwise::*;
 pub use build::index::{adv_index_of, inc_subtensor, index_of, set_subtensor, Index, SliceBound};

@@ -327,6 +327,7 @@ fn format_node(g: &FunctionGraph, id: NodeId, args: &[String]) -> String {
         Op::Subtensor { index } => format!("{}[{}]", args[0], index_str(index, &args[1..])),
         Op::Shape => format!("Shape({})", args[0]),
         Op::GradBarrier(_) => format!("{}({})", node.op.name(), args[0]),
+        Op::IfElse => format!("if{{}}({})", args.join(", ")),
         Op::ShapeI { axis } => format!("Shape_i{{{axis}}}({})", args[0]),
         Op::ARange { dtype } => format!("ARange{{dtype='{dtype}'}}({})", args.join(", ")),
         Op::Alloc { shape } => {

@@ -210,7 +210,7 @@ fn fmt_op(op: &Op) -> String {
         Op::ShapeI { axis } => format!("shape_i{{axis={axis}}}"),
         Op::Alloc { shape } => format!("alloc{{{}}}", crate::op::fmt_alloc(shape)),
         Op::ARange { dtype } => format!("arange{{{dtype}}}"),
-        Op::GradBarrier(_) => op.name(),
+        Op::GradBarrier(_) | Op::IfElse => op.name(),
         Op::Conv2d(_)
         | Op::Conv2dGradInputs { .. }
         | Op::Conv2dGradWeights { .. }
@@ -768,6 +768,7 @@ impl<'a> Cursor<'a> {
             }
             "dot" => Op::Dot,
             "gemm" => Op::Gemm,
+            "ifelse" => Op::IfElse,
             "shape" => Op::Shape,
             "zero_grad" => Op::GradBarrier(Barrier::Zero),
             "disconnected_grad" => Op::GradBarrier(Barrier::Disconnected),

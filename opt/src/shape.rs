@@ -195,6 +195,13 @@ impl Rw<'_> {
             }
             Op::MaxPoolGrad(_) | Op::AveragePoolGrad(_) => of(ins[0]).clone(),
             Op::MaxPoolGradGrad(_) => of(ins[1]).clone(),
+            // The branches' lengths where they agree; the taken branch's otherwise.
+            Op::IfElse => of(ins[1])
+                .iter()
+                .zip(of(ins[2]))
+                .enumerate()
+                .map(|(k, (a, b))| if a == b { *a } else { own(k) })
+                .collect(),
         };
         // What the type knows wins.
         for (d, t) in shape.iter_mut().zip(&self.ty(id).shape) {

@@ -201,6 +201,18 @@ fn arange<'py>(
     wrap(py, tl::arange(term_req(start)?, term_req(stop)?, term_req(step)?))
 }
 
+/// Theano's `ifelse(condition, then_branch, else_branch)`: lazy, only the branch taken is
+/// computed.
+#[pyfunction]
+fn ifelse<'py>(
+    py: Python<'py>,
+    condition: &Bound<'py, PyAny>,
+    then_branch: &Bound<'py, PyAny>,
+    else_branch: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    wrap(py, tl::ifelse(term_req(condition)?, term_req(then_branch)?, term_req(else_branch)?))
+}
+
 /// Theano's `zero_grad(x)`: `x`, its gradient zero.
 #[pyfunction]
 fn zero_grad<'py>(py: Python<'py>, x: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
@@ -564,6 +576,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
         shape_i,
         alloc,
         arange,
+        ifelse,
         tensordot,
         batched_dot,
         zero_grad,

@@ -826,3 +826,24 @@ def test_alloc_gradient_sums_over_broadcast_axes():
     w = np.arange(6.0).reshape(2, 3)
     g = T.grad(T.sum(T.alloc(v, 2, v.shape[0]) * w), v)
     np.testing.assert_allclose(theano.function([v], g)(np.ones(3)), w.sum(axis=0))
+
+
+def test_ifelse_is_lazy_and_differentiable():
+    from tensorlift.ifelse import ifelse
+
+    c = T.iscalar("c")
+    x = T.dvector("x")
+    # The branch not taken would index out of range: it is not computed.
+    bad = T.sum(x[np.array([99])])
+    f = theano.function([c, x], ifelse(c, bad, T.sum(x), name="chosen"))
+    assert float(f(0, np.arange(3.0))) == 3.0
+    with pytest.raises(Exception, match="99"):
+        f(1, np.arange(3.0))
+    # The gradient flows to the branch taken only.
+    g = theano.function([c, x], T.grad(T.sum(ifelse(c, x ** 2, T.sin(x))), x))
+    xs = np.array([0.5, -1.0, 2.0])
+    np.testing.assert_allclose(g(1, xs), 2 * xs)
+    np.testing.assert_allclose(g(0, xs), np.cos(xs))
+    # Branches of different lengths.
+    h = theano.function([c, x], ifelse(c, x[:1], x))
+    assert h(1, xs).shape == (1,) and h(0, xs).shape == (3,)

@@ -39,6 +39,7 @@ pub(super) const FUNCTIONS: &[(&str, Handler)] = &[
     ("alloc", alloc),
     ("arange", arange),
     ("take", take),
+    ("ifelse", ifelse),
     ("zero_grad", grad_barrier),
     ("disconnected_grad", grad_barrier),
     ("conv2d", conv::conv2d),
@@ -344,6 +345,18 @@ fn arange(b: &mut Builder<'_>, _n: &str, args: Args, _span: Span) -> R<Var> {
         None => (Term::Int(0), first.expect("required")),
     };
     Ok(tl::arange(start, stop, step.unwrap_or(Term::Int(1))))
+}
+
+/// `ifelse(condition, then_branch, else_branch)` as Theano's: lazy, only the branch taken is
+/// computed.
+fn ifelse(b: &mut Builder<'_>, _n: &str, args: Args, _span: Span) -> R<Var> {
+    let a = args.bind(&["condition", "then_branch", "else_branch"], 3)?;
+    let term = |k: usize| -> R<Term> {
+        let (v, s) = a[k].clone().expect("required");
+        b.to_term(v, s)
+    };
+    let (cond, then, other) = (term(0)?, term(1)?, term(2)?);
+    Ok(tl::ifelse(cond, then, other))
 }
 
 /// `take(a, indices, axis=None)` as NumPy's: the slices of `a` at integer `indices` along

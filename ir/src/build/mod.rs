@@ -6,9 +6,10 @@
 //! library), `reduce` (reductions and the softmax family), `shape` (dimshuffle, reshape, alloc,
 //! joins), `index` (indexing and `set/inc_subtensor`), `nnet` (Theano's activations and
 //! cross-entropies), `products` (`dot` of any ranks, `outer`, `tensordot`, `batched_dot`),
-//! `conv` (convolution and pooling), `advanced` (`take`).
+//! `conv` (convolution and pooling), `advanced` (`take`), `control` (`ifelse`).
 
 pub mod advanced;
+pub mod control;
 pub mod conv;
 pub mod elemwise;
 pub mod index;

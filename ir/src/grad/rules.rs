@@ -281,6 +281,19 @@ pub(super) fn vjp(out: &Var, g: &Var, needed: &[bool]) -> Result<Vec<Option<Var>
                 grads[0] = fitted(gx, 0)?;
             }
         }
+        // The gradient goes to the branch taken, zeros (of its own shape) to the other.
+        Op::IfElse => {
+            if out.dtype().is_float() {
+                let cond = &ins[0];
+                for (i, taken) in [(1, true), (2, false)] {
+                    if need(i) {
+                        let zeros = zeros_like(&ins[i])?;
+                        let (a, b) = if taken { (g.clone(), zeros) } else { (zeros, g.clone()) };
+                        grads[i] = fitted(apply_inner(Op::IfElse, vec![cond.clone(), a, b])?, i)?;
+                    }
+                }
+            }
+        }
         // Piecewise linear in `gz` (the maxima's positions are constant almost everywhere).
         Op::MaxPoolGrad(p) => {
             if need(2) {

@@ -27,6 +27,7 @@ use crate::value::Tensor;
 use std::sync::Arc;
 
 mod advanced;
+mod control;
 mod conv;
 mod elemwise;
 mod linalg;
@@ -417,6 +418,10 @@ pub enum Op {
     /// `DownsampleFactorMaxGradGrad`): inputs `x`, its pooling and a tensor of `x`'s shape,
     /// whose elements at each window's maxima are summed per window.
     MaxPoolGradGrad(PoolParams),
+    /// Its second input where its first (a 0-d condition) is non-zero, else its third
+    /// (Theano's `ifelse`). Lazy: a plan computes what only the branch not taken reads
+    /// only when that branch is taken.
+    IfElse,
 }
 
 impl Op {
@@ -460,6 +465,7 @@ impl Op {
             Op::MaxPoolGrad(_) => "max_pool_grad".into(),
             Op::AveragePoolGrad(_) => "average_pool_grad".into(),
             Op::MaxPoolGradGrad(_) => "max_pool_grad_grad".into(),
+            Op::IfElse => "ifelse".into(),
         }
     }
 
@@ -500,6 +506,7 @@ impl Op {
             Op::MaxPoolGrad(_) => OpKind::MaxPoolGrad,
             Op::AveragePoolGrad(_) => OpKind::AveragePoolGrad,
             Op::MaxPoolGradGrad(_) => OpKind::MaxPoolGradGrad,
+            Op::IfElse => OpKind::IfElse,
         }
     }
 
@@ -546,6 +553,7 @@ impl Op {
             Op::MaxPoolGrad(p) => conv::max_pool_grad(r, p),
             Op::AveragePoolGrad(p) => conv::average_pool_grad(r, p),
             Op::MaxPoolGradGrad(p) => conv::max_pool_grad_grad(r, p),
+            Op::IfElse => control::ifelse(r),
         }
     }
 }
@@ -621,6 +629,8 @@ pub enum OpKind {
     AveragePoolGrad,
     /// [`Op::MaxPoolGradGrad`].
     MaxPoolGradGrad,
+    /// [`Op::IfElse`].
+    IfElse,
 }
 
 /// What an op kind declares about itself: the conformance test checks every entry.
@@ -640,7 +650,7 @@ pub struct OpInfo {
 
 impl OpKind {
     /// Every kind.
-    pub const ALL: [OpKind; 34] = [
+    pub const ALL: [OpKind; 35] = [
         OpKind::Input,
         OpKind::Constant,
         OpKind::Shared,
@@ -675,6 +685,7 @@ impl OpKind {
         OpKind::MaxPoolGrad,
         OpKind::AveragePoolGrad,
         OpKind::MaxPoolGradGrad,
+        OpKind::IfElse,
     ];
 
     /// The kind's declaration.
@@ -731,6 +742,7 @@ impl OpKind {
             OpKind::MaxPoolGrad => i("max_pool_grad", 1, Differentiable, &[]),
             OpKind::AveragePoolGrad => i("average_pool_grad", 1, Differentiable, &[]),
             OpKind::MaxPoolGradGrad => i("max_pool_grad_grad", 1, Differentiable, &[]),
+            OpKind::IfElse => i("ifelse", 1, Differentiable, &["ifelse"]),
         }
     }
 }
