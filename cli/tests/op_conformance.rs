@@ -474,6 +474,10 @@ fn sample(kind: OpKind) -> Option<(Vec<Var>, Var)> {
             let ins = vec![m.clone(), tl::pool_2d(&m, &pool), tl::exp(&m)];
             one(&m, tl::apply(Op::MaxPoolGradGrad(pool), ins))
         }
+        OpKind::Rebroadcast => {
+            let r = tl::drow("r");
+            one(&r, tl::addbroadcast(tl::unbroadcast(&r, &[0]) * 2.0, &[0]))
+        }
         OpKind::IfElse => {
             Some((vec![m.clone(), v.clone()], tl::ifelse(tl::lt(tl::sum(&v), 0.0), tl::exp(&m), &m * 2.0)))
         }
@@ -545,7 +549,8 @@ fn every_op_kind_is_spelled_differentiated_and_round_trips() {
                 .iter()
                 .enumerate()
                 .map(|(k, x)| {
-                    let shape: Vec<usize> = (0..x.ty().ndim()).map(|a| 2 + a + k).collect();
+                    let shape: Vec<usize> =
+                        (0..x.ty().ndim()).map(|a| x.ty().shape[a].unwrap_or(2 + a + k)).collect();
                     let n: usize = shape.iter().product();
                     let v: Vec<f64> = (0..n).map(|i| 0.3 + 0.17 * i as f64 + 0.05 * k as f64).collect();
                     Tensor::from(ndarray::ArrayD::from_shape_vec(shape, v).expect("shape"))

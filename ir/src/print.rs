@@ -328,6 +328,9 @@ fn format_node(g: &FunctionGraph, id: NodeId, args: &[String]) -> String {
         Op::Shape => format!("Shape({})", args[0]),
         Op::GradBarrier(_) => format!("{}({})", node.op.name(), args[0]),
         Op::IfElse => format!("if{{}}({})", args.join(", ")),
+        Op::Rebroadcast { axes } => {
+            format!("Rebroadcast{{{}}}({})", crate::text::fmt_rebroadcast(axes), args[0])
+        }
         Op::ShapeI { axis } => format!("Shape_i{{{axis}}}({})", args[0]),
         Op::ARange { dtype } => format!("ARange{{dtype='{dtype}'}}({})", args.join(", ")),
         Op::Alloc { shape } => {
@@ -506,6 +509,7 @@ fn label(g: &FunctionGraph, id: NodeId) -> String {
         Op::ShapeI { axis } => format!("Shape_i{{{axis}}}"),
         Op::Alloc { shape } => format!("Alloc{{{}}}", crate::op::fmt_alloc(shape)),
         Op::ARange { dtype } => format!("ARange{{dtype='{dtype}'}}"),
+        Op::Rebroadcast { axes } => format!("Rebroadcast{{{}}}", crate::text::fmt_rebroadcast(axes)),
         op if crate::op::fmt_params(op).is_some() => {
             format!("{}{{{}}}", op.name(), crate::op::fmt_params(op).unwrap_or_default())
         }

@@ -210,6 +210,7 @@ fn fmt_op(op: &Op) -> String {
         Op::ShapeI { axis } => format!("shape_i{{axis={axis}}}"),
         Op::Alloc { shape } => format!("alloc{{{}}}", crate::op::fmt_alloc(shape)),
         Op::ARange { dtype } => format!("arange{{{dtype}}}"),
+        Op::Rebroadcast { axes } => format!("rebroadcast{{{}}}", fmt_rebroadcast(axes)),
         Op::GradBarrier(_) | Op::IfElse => op.name(),
         Op::Conv2d(_)
         | Op::Conv2dGradInputs { .. }
@@ -222,6 +223,12 @@ fn fmt_op(op: &Op) -> String {
         }
         Op::Input | Op::Constant(_) | Op::Shared(_) => op.name(),
     }
+}
+
+/// The axes of a `rebroadcast` as `(0,1),(2,0)`: each axis and whether it broadcasts (Theano
+/// prints its `Rebroadcast` so).
+pub fn fmt_rebroadcast(axes: &[(usize, bool)]) -> String {
+    axes.iter().map(|&(a, b)| format!("({a},{})", b as u8)).collect::<Vec<_>>().join(",")
 }
 
 /// A float64 element that reads back to the same bits.
@@ -677,6 +684,21 @@ impl<'a> Cursor<'a> {
             "log_softmax" => self.braced(|c| Ok(Op::LogSoftmax { axis: c.axis_param()? }))?,
             "concatenate" => self.braced(|c| Ok(Op::Concatenate { axis: c.axis_param()? }))?,
             "shape_i" => self.braced(|c| Ok(Op::ShapeI { axis: c.axis_param()? }))?,
+            "rebroadcast" => {
+                self.expect('{')?;
+                let axes = self.list('}', |c| {
+                    c.expect('(')?;
+                    let axis = c.usize("an axis")?;
+                    c.expect(',')?;
+                    let flag = c.usize("0 or 1")?;
+                    c.expect(')')?;
+                    match flag {
+                        0 | 1 => Ok((axis, flag == 1)),
+                        _ => c.error(format!("expected 0 or 1, found {flag}")),
+                    }
+                })?;
+                Op::Rebroadcast { axes }
+            }
             "arange" => self.braced(|c| {
                 let Some(d) = c.ident() else {
                     let found = c.found();

@@ -195,6 +195,15 @@ impl Rw<'_> {
             }
             Op::MaxPoolGrad(_) | Op::AveragePoolGrad(_) => of(ins[0]).clone(),
             Op::MaxPoolGradGrad(_) => of(ins[1]).clone(),
+            Op::Rebroadcast { axes } => {
+                let mut out = of(ins[0]).clone();
+                for &(a, b) in axes {
+                    if b {
+                        out[a] = SymDim::Const(1);
+                    }
+                }
+                out
+            }
             // The branches' lengths where they agree; the taken branch's otherwise.
             Op::IfElse => of(ins[1])
                 .iter()

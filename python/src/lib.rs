@@ -286,6 +286,48 @@ fn logsumexp<'py>(
     wrap(py, tl::logsumexp(&as_var(x)?, var::axes(axis)?, keepdims))
 }
 
+/// Theano's `addbroadcast(x, *axes)`: the axes made broadcastable (checked to have length 1
+/// when the function runs).
+#[pyfunction]
+#[pyo3(signature = (x, *axes))]
+fn addbroadcast<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyAny>,
+    axes: Vec<isize>,
+) -> PyResult<Bound<'py, PyAny>> {
+    wrap(py, tl::addbroadcast(as_var(x)?, &axes))
+}
+
+/// Theano's `unbroadcast(x, *axes)`: the axes no longer broadcastable.
+#[pyfunction]
+#[pyo3(signature = (x, *axes))]
+fn unbroadcast<'py>(py: Python<'py>, x: &Bound<'py, PyAny>, axes: Vec<isize>) -> PyResult<Bound<'py, PyAny>> {
+    wrap(py, tl::unbroadcast(as_var(x)?, &axes))
+}
+
+/// Theano's `patternbroadcast(x, broadcastable)`: one flag per axis.
+#[pyfunction]
+fn patternbroadcast<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyAny>,
+    broadcastable: Vec<bool>,
+) -> PyResult<Bound<'py, PyAny>> {
+    wrap(py, tl::patternbroadcast(as_var(x)?, &broadcastable))
+}
+
+/// The variance over `axis`, divided by `N - ddof` (NumPy's).
+#[pyfunction(name = "var")]
+#[pyo3(signature = (x, axis=None, ddof=0, keepdims=false))]
+fn variance<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyAny>,
+    axis: Option<&Bound<'py, PyAny>>,
+    ddof: usize,
+    keepdims: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    wrap(py, tl::var(as_var(x)?, var::axes(axis)?, ddof, keepdims))
+}
+
 /// The base and index of `x[...]` (basic or advanced), for `set_subtensor`/`inc_subtensor`.
 fn subtensor_parts(sub: &Var) -> PyResult<(Var, Vec<Index>)> {
     let ins = sub.inputs();
@@ -577,6 +619,10 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
         alloc,
         arange,
         ifelse,
+        variance,
+        addbroadcast,
+        unbroadcast,
+        patternbroadcast,
         tensordot,
         batched_dot,
         zero_grad,

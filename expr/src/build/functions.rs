@@ -40,6 +40,9 @@ pub(super) const FUNCTIONS: &[(&str, Handler)] = &[
     ("arange", arange),
     ("take", take),
     ("ifelse", ifelse),
+    ("addbroadcast", rebroadcast),
+    ("unbroadcast", rebroadcast),
+    ("patternbroadcast", rebroadcast),
     ("zero_grad", grad_barrier),
     ("disconnected_grad", grad_barrier),
     ("conv2d", conv::conv2d),
@@ -345,6 +348,37 @@ fn arange(b: &mut Builder<'_>, _n: &str, args: Args, _span: Span) -> R<Var> {
         None => (Term::Int(0), first.expect("required")),
     };
     Ok(tl::arange(start, stop, step.unwrap_or(Term::Int(1))))
+}
+
+/// `addbroadcast(x, *axes)`, `unbroadcast(x, *axes)` and `patternbroadcast(x, [flags])` as
+/// Theano's: the static broadcastability of axes changed.
+fn rebroadcast(b: &mut Builder<'_>, n: &str, args: Args, span: Span) -> R<Var> {
+    let pos = args.positional(1)?;
+    let mut it = pos.into_iter();
+    let (x, s) = it.next().expect("min 1");
+    let x = b.to_var(x, s)?;
+    let rest: Vec<(Val, Span)> = it.collect();
+    let entries: Vec<(Val, Span)> = match rest.as_slice() {
+        [(Val::Tuple(items) | Val::List(items), _)] => items.clone(),
+        _ => rest,
+    };
+    if n == "patternbroadcast" {
+        let flags = entries
+            .iter()
+            .map(|(v, s)| match v {
+                Val::Num(Number::Int(i)) if (0..=1).contains(i) => Ok(*i == 1),
+                Val::Bool(f) => Ok(*f),
+                other => Err(ExprError::new(
+                    *s,
+                    format!("a broadcast flag is 0, 1, True or False, found {}", other.describe()),
+                )),
+            })
+            .collect::<R<Vec<bool>>>()?;
+        return checked(tl::patternbroadcast(&x, &flags), span);
+    }
+    let axes = entries.iter().map(|(v, s)| b.isize(v, *s, "an axis")).collect::<R<Vec<isize>>>()?;
+    let out = if n == "addbroadcast" { tl::addbroadcast(&x, &axes) } else { tl::unbroadcast(&x, &axes) };
+    checked(out, span)
 }
 
 /// `ifelse(condition, then_branch, else_branch)` as Theano's: lazy, only the branch taken is

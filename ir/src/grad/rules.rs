@@ -178,6 +178,14 @@ pub(super) fn vjp(out: &Var, g: &Var, needed: &[bool]) -> Result<Vec<Option<Var>
                 grads[0] = fitted(dimshuffle(g1, back)?, 0)?;
             }
         }
+        // The gradient with the input's broadcastability on the same axes.
+        Op::Rebroadcast { axes } => {
+            if need(0) {
+                let x = &ins[0];
+                let back = axes.iter().map(|&(a, _)| (a, x.ty().is_broadcastable(a))).collect();
+                grads[0] = fitted(apply_inner(Op::Rebroadcast { axes: back }, vec![g.clone()])?, 0)?;
+            }
+        }
         // Lengths and positions carry no gradient.
         Op::Shape | Op::ShapeI { .. } | Op::ARange { .. } => {}
         Op::GradBarrier(Barrier::Zero) => {

@@ -378,6 +378,13 @@ pub enum Op {
         /// The result's dtype.
         dtype: DType,
     },
+    /// Its input with some axes' static broadcastability changed (Theano's `Rebroadcast`:
+    /// `addbroadcast`, `unbroadcast`, `patternbroadcast`): `(axis, true)` marks the axis of
+    /// length 1 (checked when it runs), `(axis, false)` forgets that it is.
+    Rebroadcast {
+        /// The axes and their new broadcastability, by axis.
+        axes: Vec<(usize, bool)>,
+    },
     /// Its input unchanged, with its gradient stopped (Theano's `zero_grad` and
     /// `disconnected_grad`): only `grad` sees it; the optimizer removes it.
     GradBarrier(Barrier),
@@ -456,6 +463,7 @@ impl Op {
             Op::ShapeI { .. } => "shape_i".into(),
             Op::Alloc { .. } => "alloc".into(),
             Op::ARange { .. } => "arange".into(),
+            Op::Rebroadcast { .. } => "rebroadcast".into(),
             Op::GradBarrier(Barrier::Zero) => "zero_grad".into(),
             Op::GradBarrier(Barrier::Disconnected) => "disconnected_grad".into(),
             Op::Conv2d(_) => "conv2d".into(),
@@ -498,6 +506,7 @@ impl Op {
             Op::ShapeI { .. } => OpKind::ShapeI,
             Op::Alloc { .. } => OpKind::Alloc,
             Op::ARange { .. } => OpKind::ARange,
+            Op::Rebroadcast { .. } => OpKind::Rebroadcast,
             Op::GradBarrier(_) => OpKind::GradBarrier,
             Op::Conv2d(_) => OpKind::Conv2d,
             Op::Conv2dGradInputs { .. } => OpKind::Conv2dGradInputs,
@@ -545,6 +554,7 @@ impl Op {
             Op::ShapeI { axis } => shape::shape_i(r, *axis),
             Op::Alloc { shape } => shape::alloc(r, shape),
             Op::ARange { dtype } => shape::arange(r, *dtype),
+            Op::Rebroadcast { axes } => shape::rebroadcast(r, axes),
             Op::GradBarrier(_) => Ok(reduce::one(ins, &r.name)?.ty.clone()),
             Op::Conv2d(p) => conv::conv2d(r, p),
             Op::Conv2dGradInputs { conv: p, shape } => conv::grad_inputs(r, p, shape),
@@ -613,6 +623,8 @@ pub enum OpKind {
     Alloc,
     /// [`Op::ARange`].
     ARange,
+    /// [`Op::Rebroadcast`].
+    Rebroadcast,
     /// [`Op::GradBarrier`].
     GradBarrier,
     /// [`Op::Conv2d`].
@@ -650,7 +662,7 @@ pub struct OpInfo {
 
 impl OpKind {
     /// Every kind.
-    pub const ALL: [OpKind; 35] = [
+    pub const ALL: [OpKind; 36] = [
         OpKind::Input,
         OpKind::Constant,
         OpKind::Shared,
@@ -677,6 +689,7 @@ impl OpKind {
         OpKind::ShapeI,
         OpKind::Alloc,
         OpKind::ARange,
+        OpKind::Rebroadcast,
         OpKind::GradBarrier,
         OpKind::Conv2d,
         OpKind::Conv2dGradInputs,
@@ -730,6 +743,9 @@ impl OpKind {
             OpKind::ShapeI => i("shape_i", 1, Zero, &["shape_i"]),
             OpKind::Alloc => i("alloc", 1, Differentiable, &["alloc"]),
             OpKind::ARange => i("arange", 1, Zero, &["arange"]),
+            OpKind::Rebroadcast => {
+                i("rebroadcast", 1, Differentiable, &["addbroadcast", "unbroadcast", "patternbroadcast"])
+            }
             OpKind::GradBarrier => i("grad_barrier", 1, Zero, &["zero_grad", "disconnected_grad"]),
             OpKind::Conv2d => i("conv2d", 1, Differentiable, &["conv2d"]),
             OpKind::Conv2dGradInputs => {
