@@ -438,6 +438,10 @@ fn sample(kind: OpKind) -> Option<(Vec<Var>, Var)> {
         OpKind::LogSoftmax => one(&m, tl::log_softmax(&m, -1)),
         OpKind::LogSumExp => one(&m, tl::logsumexp(&m, 1, false)),
         OpKind::Dot => Some((vec![m.clone(), v.clone()], tl::dot(&m, &v))),
+        OpKind::BatchedDot => {
+            let (a, b) = (tl::dtensor3("a"), tl::dtensor3("b"));
+            Some((vec![a.clone(), b.clone()], tl::batched_dot(&a, &b)))
+        }
         OpKind::DimShuffle => one(&m, m.t()),
         OpKind::Reshape => one(&m, m.flatten(1)),
         OpKind::Concatenate => one(&m, tl::concatenate(&[m.clone(), m.clone()], 0)),
@@ -560,6 +564,15 @@ fn every_op_kind_is_spelled_differentiated_and_round_trips() {
                 // dot(m, v): the lengths must agree.
                 OpKind::Dot => {
                     vec![points[0].clone(), Tensor::from(ndarray::arr1(&[0.4, 0.9, 1.3]).into_dyn())]
+                }
+                // batched_dot(a, b): the batch and the summed lengths must agree.
+                OpKind::BatchedDot => {
+                    let t = |shape: &[usize], k: f64| {
+                        let n: usize = shape.iter().product();
+                        let v: Vec<f64> = (0..n).map(|i| (i as f64 * 0.29 + k).cos()).collect();
+                        Tensor::from(ndarray::ArrayD::from_shape_vec(shape, v).expect("shape"))
+                    };
+                    vec![t(&[2, 3, 4], 0.2), t(&[2, 4, 3], 0.5)]
                 }
                 // conv2d(x, w): the channels must agree; values spread so no product cancels.
                 OpKind::Conv2d | OpKind::Conv2dGradInputs | OpKind::Conv2dGradWeights => {

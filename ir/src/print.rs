@@ -279,6 +279,7 @@ fn format_node(g: &FunctionGraph, id: NodeId, args: &[String]) -> String {
             format!("{}({}, axis={axis})", node.op.name(), args[0])
         }
         Op::Dot => format!("({} \\dot {})", args[0], args[1]),
+        Op::BatchedDot => format!("batched_dot({}, {})", args[0], args[1]),
         Op::Gemm => format!("{}({})", gemm_name(g, id), args.join(", ")),
         Op::Composite(p) if p.n_outputs() > 1 => format!("Composite{{{p}}}({}).0", args.join(", ")),
         Op::Composite(p) => {

@@ -187,6 +187,7 @@ fn fmt_op(op: &Op) -> String {
         Op::Softmax { axis } => format!("softmax{{axis={axis}}}"),
         Op::LogSoftmax { axis } => format!("log_softmax{{axis={axis}}}"),
         Op::Dot => "dot".into(),
+        Op::BatchedDot => "batched_dot".into(),
         Op::DimShuffle { order } => {
             let parts: Vec<String> = order.iter().map(|o| o.map_or("x".into(), |i| i.to_string())).collect();
             format!("dimshuffle{{{}}}", parts.join(","))
@@ -789,6 +790,7 @@ impl<'a> Cursor<'a> {
                 parsed.or_else(|reason| self.error(format!("in {name}'s parameters: {reason}")))?
             }
             "dot" => Op::Dot,
+            "batched_dot" => Op::BatchedDot,
             "gemm" => Op::Gemm,
             "ifelse" => Op::IfElse,
             "shape" => Op::Shape,

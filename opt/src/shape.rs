@@ -93,6 +93,10 @@ impl Rw<'_> {
                 }
                 out
             }
+            Op::BatchedDot => {
+                let (sa, sb) = (of(ins[0]), of(ins[1]));
+                [sa[0], sa[1], sb[2]].into_iter().collect()
+            }
             Op::DimShuffle { order } => {
                 order.iter().map(|o| o.map_or(SymDim::Const(1), |i| of(ins[0])[i])).collect()
             }

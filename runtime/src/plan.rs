@@ -430,7 +430,9 @@ fn how(g: &FunctionGraph, id: NodeId, native: &crate::native::NativeKernels) -> 
         Op::FusedReduce { .. } if native.has_kernel(id) => How::Reduce,
         Op::Composite(p) if native.has_kernel(id) && p.n_outputs() > 1 => How::Kernels,
         Op::Composite(_) | Op::Elemwise(_) if native.has_kernel(id) && floats() => How::Kernel,
-        Op::Dot | Op::Gemm if native.matmul() && g.ty(id).dtype.is_float() && floats() => How::Matmul,
+        Op::Dot | Op::Gemm | Op::BatchedDot if native.matmul() && g.ty(id).dtype.is_float() && floats() => {
+            How::Matmul
+        }
         op if native.matmul() && crate::conv::handles(op) && g.ty(id).dtype.is_float() => How::Conv,
         Op::DimShuffle { .. } => How::View,
         Op::IfElse => How::Branch,

@@ -22,6 +22,7 @@ pub(super) const FUNCTIONS: &[(&str, Handler)] = &[
     ("logsoftmax", softmax),
     ("dot", dot),
     ("outer", outer),
+    ("batched_dot", batched_dot),
     ("transpose", transpose),
     ("dimshuffle", dimshuffle),
     ("reshape", reshape),
@@ -174,6 +175,14 @@ fn outer(b: &mut Builder<'_>, _n: &str, args: Args, _span: Span) -> R<Var> {
     let (x, sx) = a[0].clone().expect("required");
     let (y, sy) = a[1].clone().expect("required");
     Ok(tl::outer(&b.to_var(x, sx)?, &b.to_var(y, sy)?))
+}
+
+/// `batched_dot(x, y)` as Theano's: one product per index of the leading axis.
+fn batched_dot(b: &mut Builder<'_>, _n: &str, args: Args, span: Span) -> R<Var> {
+    let a = args.bind(&["x", "y"], 2)?;
+    let (x, sx) = a[0].clone().expect("required");
+    let (y, sy) = a[1].clone().expect("required");
+    checked(tl::batched_dot(b.to_var(x, sx)?, b.to_var(y, sy)?), span)
 }
 
 fn transpose(b: &mut Builder<'_>, _n: &str, args: Args, span: Span) -> R<Var> {

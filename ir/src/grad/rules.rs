@@ -167,6 +167,17 @@ pub(super) fn vjp(out: &Var, g: &Var, needed: &[bool]) -> Result<Vec<Option<Var>
                 grads[1] = fitted(gb, 1)?;
             }
         }
+        // The products of `g` with the other operand, each batch's matrix transposed.
+        Op::BatchedDot => {
+            let (a, b) = (&ins[0], &ins[1]);
+            let t = |x: &Var| dimshuffle(x.clone(), vec![Some(0), Some(2), Some(1)]);
+            if need(0) {
+                grads[0] = fitted(apply_inner(Op::BatchedDot, vec![g.clone(), t(b)?])?, 0)?;
+            }
+            if need(1) {
+                grads[1] = fitted(apply_inner(Op::BatchedDot, vec![t(a)?, g.clone()])?, 1)?;
+            }
+        }
         Op::DimShuffle { order } => {
             if need(0) {
                 // Drop the inserted axes, then undo the permutation and restore dropped ones.

@@ -71,6 +71,7 @@ pub fn eval(op: &Op, inputs: &[KernelInput<'_>], out: &TensorType) -> Result<Ten
         Op::LogSoftmax { axis } => reduce::softmax(inputs[0].value, *axis, true, out),
         Op::LogSumExp { axes, keepdims } => reduce::logsumexp(inputs[0].value, axes, *keepdims, out),
         Op::Dot => linalg::dot(inputs, out),
+        Op::BatchedDot => linalg::batched_dot(inputs, out),
         Op::Gemm => composite::gemm(inputs, out),
         Op::Composite(p) => {
             broadcast_runtime(p.kernel_name(), inputs)?;

@@ -277,6 +277,9 @@ pub enum Op {
     },
     /// NumPy's `dot` for ranks 1 and 2.
     Dot,
+    /// One matrix product per index of the leading axis (Theano's `BatchedDot`): float
+    /// `(B, M, K)` by `(B, K, N)` gives `(B, M, N)`.
+    BatchedDot,
     /// `beta * z + alpha * dot(x, y)`: inputs `z, alpha, x, y, beta` (alpha and beta 0-d);
     /// gemm for a matrix `y`, gemv for a vector. Made by the optimizer.
     Gemm,
@@ -445,6 +448,7 @@ impl Op {
             Op::LogSoftmax { .. } => "log_softmax".into(),
             Op::LogSumExp { .. } => "logsumexp".into(),
             Op::Dot => "dot".into(),
+            Op::BatchedDot => "batched_dot".into(),
             Op::Gemm => "gemm".into(),
             Op::Composite(_) => "composite".into(),
             Op::CompositeOutput { .. } => "composite_output".into(),
@@ -490,6 +494,7 @@ impl Op {
             Op::LogSoftmax { .. } => OpKind::LogSoftmax,
             Op::LogSumExp { .. } => OpKind::LogSumExp,
             Op::Dot => OpKind::Dot,
+            Op::BatchedDot => OpKind::BatchedDot,
             Op::Gemm => OpKind::Gemm,
             Op::Composite(_) => OpKind::Composite,
             Op::CompositeOutput { .. } => OpKind::CompositeOutput,
@@ -541,6 +546,7 @@ impl Op {
             Op::LogSumExp { axes, keepdims } => reduce::logsumexp(r, axes, keepdims),
             Op::FusedReduce { op, axes, keepdims, body } => reduce::fused_reduce(r, op, axes, keepdims, body),
             Op::Dot => linalg::dot(r),
+            Op::BatchedDot => linalg::batched_dot(r),
             Op::Gemm => linalg::gemm(r),
             Op::DimShuffle { order } => shape::dimshuffle(r, order),
             Op::Reshape { shape } => shape::reshape(r, shape),
@@ -591,6 +597,8 @@ pub enum OpKind {
     LogSumExp,
     /// [`Op::Dot`].
     Dot,
+    /// [`Op::BatchedDot`].
+    BatchedDot,
     /// [`Op::Gemm`].
     Gemm,
     /// [`Op::Composite`].
@@ -662,7 +670,7 @@ pub struct OpInfo {
 
 impl OpKind {
     /// Every kind.
-    pub const ALL: [OpKind; 36] = [
+    pub const ALL: [OpKind; 37] = [
         OpKind::Input,
         OpKind::Constant,
         OpKind::Shared,
@@ -673,6 +681,7 @@ impl OpKind {
         OpKind::LogSoftmax,
         OpKind::LogSumExp,
         OpKind::Dot,
+        OpKind::BatchedDot,
         OpKind::Gemm,
         OpKind::Composite,
         OpKind::CompositeOutput,
@@ -725,6 +734,7 @@ impl OpKind {
             OpKind::LogSoftmax => i("log_softmax", 1, Differentiable, &["log_softmax", "logsoftmax"]),
             OpKind::LogSumExp => i("logsumexp", 1, Differentiable, &["logsumexp"]),
             OpKind::Dot => i("dot", 1, Differentiable, &["dot", "outer"]),
+            OpKind::BatchedDot => i("batched_dot", 1, Differentiable, &["batched_dot"]),
             OpKind::Gemm => i("gemm", 1, Optimized, &[]),
             OpKind::Composite => i("composite", 1, Optimized, &[]),
             OpKind::CompositeOutput => i("composite_output", 1, Optimized, &[]),
