@@ -180,7 +180,7 @@ pub enum Dim {
     Input,
 }
 
-/// What a gradient barrier ([`Op::GradBarrier`]) lets through.
+/// What a gradient barrier ([`Op::GradBarrier`](super::Op::GradBarrier)) lets through.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Barrier {
     /// The gradient is zero (Theano's `zero_grad`, `consider_constant`).
