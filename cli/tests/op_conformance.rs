@@ -598,6 +598,18 @@ fn every_op_kind_is_spelled_differentiated_and_round_trips() {
             if let Err(e) = r {
                 failures.push(format!("{kind:?}: verify_grad fails: {e}"));
             }
+            // The optimizer's shape of the result (`shape(out)` folds to it) is the computed one.
+            let args: Vec<tl::Arg> = points.iter().cloned().map(tl::Arg::from).collect();
+            let shape_of = tl::function(&xs, &[out.clone(), tl::shape(&out)]).and_then(|f| f.call(&args));
+            match shape_of {
+                Ok(r) => {
+                    let computed: Vec<i64> = r[0].shape().iter().map(|&n| n as i64).collect();
+                    if r[1].to_vec::<i64>().ok() != Some(computed.clone()) {
+                        failures.push(format!("{kind:?}: shape inferred {:?}, computed {computed:?}", r[1]));
+                    }
+                }
+                Err(e) => failures.push(format!("{kind:?}: shape check fails: {e}")),
+            }
         }
     }
     assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
