@@ -103,9 +103,10 @@ fn middle_and_trailing_axes_of_a_3d_tensor() {
     ];
     check(&[&x], &outs, &[data(&[6, 70, 80], 7, DType::F64)], 5, 1e-12);
     // Short trailing rows go many to a kernel call (natively); a middle reduction over
-    // short kept rows and a set of axes that is not one run go to the reference kernels.
+    // short kept rows goes to the reference kernel; a set of axes that is not one run is
+    // split into runs, each native (axis 2 of the body, then axis 0 of that).
     let outs = vec![body(2.0).sum_axis(1), body(3.0).sum_axis(2), body(4.0).sum_axis([0, 2])];
-    check(&[&x], &outs, &[data(&[6, 70, 3], 8, DType::F64)], 1, 1e-12);
+    check(&[&x], &outs, &[data(&[6, 70, 3], 8, DType::F64)], 3, 1e-12);
     // Short trailing rows with a bias row cannot go several at a time: reference kernels.
     let b = tl::tensor("b", DType::F64, &[Some(1), Some(1), None]);
     let outs = vec![(tl::sin(&x) + &b).sum_axis(2)];

@@ -2623,3 +2623,82 @@ fn reshape_to_symbolic_lengths() {
     let got = f.call(&tl::args![vec![1.0, 2.0, 3.0, 4.0], 2i64]).expect("runs");
     assert_exact(&f64s(&got[0]), &[2.0, 4.0, 6.0, 8.0], "grad");
 }
+
+// ------------------------------------------------------------------------------------------
+// Variance, standard deviation, broadcastability
+// ------------------------------------------------------------------------------------------
+
+#[test]
+fn var_and_std_divide_by_n_minus_ddof() {
+    // A 3x4 matrix; the reference is the two-pass formula over each axis set.
+    let data: Vec<f64> = (0..12).map(|i| ((i * 7 % 5) as f64) * 0.75 - (i as f64) * 0.1).collect();
+    let x = tl::dmatrix("x");
+    let arg = || tl::Arg::from(ndarray::Array2::from_shape_vec((3, 4), data.clone()).unwrap());
+    let reference = |values: &[f64], ddof: usize| {
+        let n = values.len() as f64;
+        let mean = values.iter().sum::<f64>() / n;
+        values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - ddof as f64)
+    };
+    for ddof in [0, 1, 2] {
+        let all = f64s(&eval(&[&x], &tl::var(&x, Axes::All, ddof, false), &[arg()]));
+        assert!(close(all[0], reference(&data, ddof), 1e-14), "ddof {ddof}: {all:?}");
+        let cols = f64s(&eval(&[&x], &tl::var(&x, 0, ddof, false), &[arg()]));
+        for (j, got) in cols.iter().enumerate() {
+            let col: Vec<f64> = (0..3).map(|i| data[i * 4 + j]).collect();
+            assert!(close(*got, reference(&col, ddof), 1e-14), "ddof {ddof} column {j}");
+        }
+        let rows = eval(&[&x], &tl::std(&x, -1, ddof, true), &[arg()]);
+        assert_eq!(rows.shape(), &[3, 1]);
+        for (i, got) in f64s(&rows).iter().enumerate() {
+            assert!(close(*got, reference(&data[i * 4..i * 4 + 4], ddof).sqrt(), 1e-14));
+        }
+    }
+    // Integers give float64; the count is read at run time.
+    let v = tl::ivector("v");
+    let out = eval(&[&v], &tl::var(&v, Axes::All, 1, false), &[tl::Arg::from(ndarray::arr1(&[1i32, 2, 6]))]);
+    assert_eq!(out.dtype(), DType::F64);
+    assert!(close(f64s(&out)[0], 7.0, 1e-15));
+    // A bad axis is a build error.
+    assert!(tl::var(&x, 2, 0, false).check().is_err());
+}
+
+#[test]
+fn rebroadcast_sets_static_broadcastability_and_checks_it() {
+    let m = tl::dmatrix("m");
+    let b = tl::addbroadcast(&m, &[0]);
+    assert_eq!(b.ty().shape, vec![Some(1), None]);
+    assert_eq!(tl::unbroadcast(&b, &[0]).ty().shape, vec![None, None]);
+    assert_eq!(tl::patternbroadcast(&m, &[false, true]).ty().shape, vec![None, Some(1)]);
+    // A broadcastable axis now broadcasts against a longer one.
+    let v = tl::dmatrix("v");
+    let sum = &b + &v;
+    let got = eval(
+        &[&m, &v],
+        &sum,
+        &[
+            tl::Arg::from(ndarray::arr2(&[[1.0, 2.0]])),
+            tl::Arg::from(ndarray::arr2(&[[10.0, 20.0], [30.0, 40.0]])),
+        ],
+    );
+    assert_eq!(f64s(&got), vec![11.0, 22.0, 31.0, 42.0]);
+    // The length is checked when the function runs.
+    let err = try_eval(&[&m], &(&b * 2.0), &[tl::Arg::from(ndarray::arr2(&[[1.0], [2.0]]))]).unwrap_err();
+    assert!(err.contains("cannot broadcast"), "{err}");
+    // Build errors: a static length other than 1, a bad axis, a pattern of the wrong length.
+    let e = tl::addbroadcast(tl::tensor("s", DType::F64, &[Some(3)]), &[0]).check().unwrap_err();
+    assert!(e.to_string().contains("length 3"), "{e}");
+    assert!(tl::addbroadcast(&m, &[2]).check().is_err());
+    assert!(tl::patternbroadcast(&m, &[true]).check().is_err());
+    // The gradient keeps the input's broadcastability.
+    let g = tl::grad(&tl::sum(tl::sqr(&b) * &v), &m).unwrap();
+    assert_eq!(g.ty().shape, vec![None, None]);
+    let got = eval(
+        &[&m, &v],
+        &g,
+        &[
+            tl::Arg::from(ndarray::arr2(&[[1.0, 2.0]])),
+            tl::Arg::from(ndarray::arr2(&[[1.0, 1.0], [2.0, 3.0]])),
+        ],
+    );
+    assert_eq!(f64s(&got), vec![6.0, 16.0]);
+}

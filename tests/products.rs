@@ -119,4 +119,59 @@ fn gradients_match_finite_differences() {
         .expect("tensordot");
     tl::verify_grad(|v| tl::batched_dot(&v[0], &v[1]), &pts(&[&[2, 3, 4], &[2, 4, 2]]), opts)
         .expect("batched_dot");
+    tl::verify_grad(|v| tl::batched_dot(&v[0], &v[1]), &pts(&[&[2, 2, 3, 4], &[2, 4, 3]]), opts)
+        .expect("batched_dot 4-d by 3-d");
+    tl::verify_grad(|v| tl::batched_dot(&v[0], &v[1]), &pts(&[&[3, 4], &[3, 4, 2]]), opts)
+        .expect("batched_dot 2-d by 3-d");
+}
+
+/// `batched_dot` by its definition, for any ranks: `x[b, …, k] · y[b, k, …]`.
+fn batched_reference(a: &ArrayD<f64>, b: &ArrayD<f64>) -> ArrayD<f64> {
+    let (batch, k) = (a.shape()[0], *a.shape().last().unwrap());
+    let mid: Vec<usize> = a.shape()[1..a.ndim() - 1].to_vec();
+    let rest: Vec<usize> = b.shape()[2..].to_vec();
+    let shape: Vec<usize> = [vec![batch], mid.clone(), rest.clone()].concat();
+    ArrayD::from_shape_fn(IxDyn(&shape), |ix| {
+        let ix = ndarray::Dimension::slice(&ix).to_vec();
+        let (i, j) = (&ix[1..1 + mid.len()], &ix[1 + mid.len()..]);
+        (0..k)
+            .map(|l| {
+                let ai: Vec<usize> = [vec![ix[0]], i.to_vec(), vec![l]].concat();
+                let bi: Vec<usize> = [vec![ix[0], l], j.to_vec()].concat();
+                a[IxDyn(&ai)] * b[IxDyn(&bi)]
+            })
+            .sum()
+    })
+}
+
+#[test]
+fn batched_dot_of_any_ranks_runs_on_the_matrix_kernel() {
+    // (B, M, K)·(B, K, N) with B large enough to split over threads, 4-d by 3-d, 2-d by 3-d.
+    let cases: [(&[usize], &[usize]); 4] = [
+        (&[64, 17, 33], &[64, 33, 9]),
+        (&[2, 3, 2, 4], &[2, 4, 5]),
+        (&[3, 4], &[3, 4, 2]),
+        (&[3, 2, 4], &[3, 4]),
+    ];
+    for (sa, sb) in cases {
+        let (a, b) = (data(sa, 31), data(sb, 32));
+        let x = tl::tensor("x", tl::DType::F64, &vec![None; sa.len()]);
+        let y = tl::tensor("y", tl::DType::F64, &vec![None; sb.len()]);
+        let out = tl::batched_dot(&x, &y);
+        close(&run(&[&x, &y], &out, vec![a.clone(), b.clone()]), &batched_reference(&a, &b));
+        if tl::Mode::default() == tl::Mode::Jit {
+            let f = tl::function(&[&x, &y], &[&out]).expect("compiles");
+            let plan = f.dump(tl::Stage::Schedule).expect("plan");
+            assert!(plan.contains("matmul batched_dot"), "{plan}");
+        }
+    }
+    // Lengths that do not agree: a typed error when it runs, or when it is built if known.
+    let (x, y) = (tl::dtensor3("x"), tl::dtensor3("y"));
+    let f = tl::function(&[&x, &y], &[tl::batched_dot(&x, &y)]).expect("compiles");
+    let args: Vec<tl::Arg> =
+        vec![Tensor::from(data(&[2, 3, 4], 1)).into(), Tensor::from(data(&[2, 5, 4], 2)).into()];
+    assert!(f.call(&args).expect_err("mismatch").to_string().contains("batched_dot"));
+    let s = tl::tensor("s", tl::DType::F64, &[Some(2), Some(3), Some(4)]);
+    let t = tl::tensor("t", tl::DType::F64, &[Some(3), Some(4), Some(2)]);
+    assert!(tl::batched_dot(&s, &t).check().is_err());
 }

@@ -438,6 +438,10 @@ fn sample(kind: OpKind) -> Option<(Vec<Var>, Var)> {
         OpKind::LogSoftmax => one(&m, tl::log_softmax(&m, -1)),
         OpKind::LogSumExp => one(&m, tl::logsumexp(&m, 1, false)),
         OpKind::Dot => Some((vec![m.clone(), v.clone()], tl::dot(&m, &v))),
+        OpKind::BatchedDot => {
+            let (a, b) = (tl::dtensor3("a"), tl::dtensor3("b"));
+            Some((vec![a.clone(), b.clone()], tl::batched_dot(&a, &b)))
+        }
         OpKind::DimShuffle => one(&m, m.t()),
         OpKind::Reshape => one(&m, m.flatten(1)),
         OpKind::Concatenate => one(&m, tl::concatenate(&[m.clone(), m.clone()], 0)),
@@ -473,6 +477,13 @@ fn sample(kind: OpKind) -> Option<(Vec<Var>, Var)> {
         OpKind::MaxPoolGradGrad => {
             let ins = vec![m.clone(), tl::pool_2d(&m, &pool), tl::exp(&m)];
             one(&m, tl::apply(Op::MaxPoolGradGrad(pool), ins))
+        }
+        OpKind::Rebroadcast => {
+            let r = tl::drow("r");
+            one(&r, tl::addbroadcast(tl::unbroadcast(&r, &[0]) * 2.0, &[0]))
+        }
+        OpKind::IfElse => {
+            Some((vec![m.clone(), v.clone()], tl::ifelse(tl::lt(tl::sum(&v), 0.0), tl::exp(&m), &m * 2.0)))
         }
         OpKind::Cumulative => one(&m, tl::cumprod(&m, Some(1))),
         OpKind::Sort => one(&m, tl::sort(&m, Some(-1))),
@@ -547,7 +558,8 @@ fn every_op_kind_is_spelled_differentiated_and_round_trips() {
                 .iter()
                 .enumerate()
                 .map(|(k, x)| {
-                    let shape: Vec<usize> = (0..x.ty().ndim()).map(|a| 2 + a + k).collect();
+                    let shape: Vec<usize> =
+                        (0..x.ty().ndim()).map(|a| x.ty().shape[a].unwrap_or(2 + a + k)).collect();
                     let n: usize = shape.iter().product();
                     let v: Vec<f64> = (0..n).map(|i| 0.3 + 0.17 * i as f64 + 0.05 * k as f64).collect();
                     Tensor::from(ndarray::ArrayD::from_shape_vec(shape, v).expect("shape"))
@@ -557,6 +569,15 @@ fn every_op_kind_is_spelled_differentiated_and_round_trips() {
                 // dot(m, v): the lengths must agree.
                 OpKind::Dot => {
                     vec![points[0].clone(), Tensor::from(ndarray::arr1(&[0.4, 0.9, 1.3]).into_dyn())]
+                }
+                // batched_dot(a, b): the batch and the summed lengths must agree.
+                OpKind::BatchedDot => {
+                    let t = |shape: &[usize], k: f64| {
+                        let n: usize = shape.iter().product();
+                        let v: Vec<f64> = (0..n).map(|i| (i as f64 * 0.29 + k).cos()).collect();
+                        Tensor::from(ndarray::ArrayD::from_shape_vec(shape, v).expect("shape"))
+                    };
+                    vec![t(&[2, 3, 4], 0.2), t(&[2, 4, 3], 0.5)]
                 }
                 // conv2d(x, w): the channels must agree; values spread so no product cancels.
                 OpKind::Conv2d | OpKind::Conv2dGradInputs | OpKind::Conv2dGradWeights => {
@@ -581,6 +602,18 @@ fn every_op_kind_is_spelled_differentiated_and_round_trips() {
             );
             if let Err(e) = r {
                 failures.push(format!("{kind:?}: verify_grad fails: {e}"));
+            }
+            // The optimizer's shape of the result (`shape(out)` folds to it) is the computed one.
+            let args: Vec<tl::Arg> = points.iter().cloned().map(tl::Arg::from).collect();
+            let shape_of = tl::function(&xs, &[out.clone(), tl::shape(&out)]).and_then(|f| f.call(&args));
+            match shape_of {
+                Ok(r) => {
+                    let computed: Vec<i64> = r[0].shape().iter().map(|&n| n as i64).collect();
+                    if r[1].to_vec::<i64>().ok() != Some(computed.clone()) {
+                        failures.push(format!("{kind:?}: shape inferred {:?}, computed {computed:?}", r[1]));
+                    }
+                }
+                Err(e) => failures.push(format!("{kind:?}: shape check fails: {e}")),
             }
         }
     }

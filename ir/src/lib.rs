@@ -35,6 +35,7 @@ pub use build::advanced::take;
 pub use build::array::{
     argsort, cumprod, cumsum, cumulative, eye, identity_like, repeat, roll, sort, tile, tile_vector,
 };
+pub use build::control::ifelse;
 pub use build::conv::{conv2d, conv2d_grad_wrt_inputs, conv2d_grad_wrt_weights, pool_2d};
 pub use build::elemwise::*;
 pub use build::index::{adv_index_of, inc_subtensor, index_of, set_subtensor, Index, SliceBound};
@@ -42,10 +43,13 @@ pub use build::leaf::*;
 pub use build::nnet;
 pub use build::products::{batched_dot, dot, outer, tensordot, tensordot_n};
 pub use build::reduce::{
-    all, any, arg_reduce, argmax, argmin, log_softmax, logsumexp, max, mean, min, prod, reduce, softmax, sum,
-    Axes,
+    all, any, arg_reduce, argmax, argmin, log_softmax, logsumexp, max, mean, min, prod, reduce, softmax, std,
+    sum, var, Axes,
 };
-pub use build::shape::{alloc, arange, concatenate, reshape, shape, shape_i, stack, Length, ReshapeLen};
+pub use build::shape::{
+    addbroadcast, alloc, arange, concatenate, patternbroadcast, reshape, shape, shape_i, stack, unbroadcast,
+    Length, ReshapeLen,
+};
 pub use build::{apply, clone_replace, try_apply};
 pub use dtype::{DType, Element};
 pub use error::{BuildError, BuildErrorKind, GraphError, Operand, ValueError};

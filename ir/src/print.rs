@@ -279,6 +279,7 @@ fn format_node(g: &FunctionGraph, id: NodeId, args: &[String]) -> String {
             format!("{}({}, axis={axis})", node.op.name(), args[0])
         }
         Op::Dot => format!("({} \\dot {})", args[0], args[1]),
+        Op::BatchedDot => format!("batched_dot({}, {})", args[0], args[1]),
         Op::Gemm => format!("{}({})", gemm_name(g, id), args.join(", ")),
         Op::Composite(p) if p.n_outputs() > 1 => format!("Composite{{{p}}}({}).0", args.join(", ")),
         Op::Composite(p) => {
@@ -327,6 +328,10 @@ fn format_node(g: &FunctionGraph, id: NodeId, args: &[String]) -> String {
         Op::Subtensor { index } => format!("{}[{}]", args[0], index_str(index, &args[1..])),
         Op::Shape => format!("Shape({})", args[0]),
         Op::GradBarrier(_) => format!("{}({})", node.op.name(), args[0]),
+        Op::IfElse => format!("if{{}}({})", args.join(", ")),
+        Op::Rebroadcast { axes } => {
+            format!("Rebroadcast{{{}}}({})", crate::text::fmt_rebroadcast(axes), args[0])
+        }
         Op::ShapeI { axis } => format!("Shape_i{{{axis}}}({})", args[0]),
         Op::ARange { dtype } => format!("ARange{{dtype='{dtype}'}}({})", args.join(", ")),
         Op::Eye { dtype } => format!("Eye{{dtype='{dtype}'}}({})", args.join(", ")),
@@ -509,6 +514,7 @@ fn label(g: &FunctionGraph, id: NodeId) -> String {
         Op::ShapeI { axis } => format!("Shape_i{{{axis}}}"),
         Op::Alloc { shape } => format!("Alloc{{{}}}", crate::op::fmt_alloc(shape)),
         Op::ARange { dtype } => format!("ARange{{dtype='{dtype}'}}"),
+        Op::Rebroadcast { axes } => format!("Rebroadcast{{{}}}", crate::text::fmt_rebroadcast(axes)),
         Op::Eye { dtype } => format!("Eye{{dtype='{dtype}'}}"),
         Op::Cumulative { axis, .. } | Op::Sort { axis } | Op::ArgSort { axis } | Op::Repeat { axis } => {
             format!("{}{{axis={axis}}}", n.op.name())

@@ -190,6 +190,7 @@ fn fmt_op(op: &Op) -> String {
         Op::Softmax { axis } => format!("softmax{{axis={axis}}}"),
         Op::LogSoftmax { axis } => format!("log_softmax{{axis={axis}}}"),
         Op::Dot => "dot".into(),
+        Op::BatchedDot => "batched_dot".into(),
         Op::DimShuffle { order } => {
             let parts: Vec<String> = order.iter().map(|o| o.map_or("x".into(), |i| i.to_string())).collect();
             format!("dimshuffle{{{}}}", parts.join(","))
@@ -217,7 +218,8 @@ fn fmt_op(op: &Op) -> String {
             format!("{}{{axis={axis}}}", op.name())
         }
         Op::Eye { dtype } => format!("eye{{{dtype}}}"),
-        Op::GradBarrier(_) => op.name(),
+        Op::Rebroadcast { axes } => format!("rebroadcast{{{}}}", fmt_rebroadcast(axes)),
+        Op::GradBarrier(_) | Op::IfElse => op.name(),
         Op::Conv2d(_)
         | Op::Conv2dGradInputs { .. }
         | Op::Conv2dGradWeights { .. }
@@ -229,6 +231,12 @@ fn fmt_op(op: &Op) -> String {
         }
         Op::Input | Op::Constant(_) | Op::Shared(_) => op.name(),
     }
+}
+
+/// The axes of a `rebroadcast` as `(0,1),(2,0)`: each axis and whether it broadcasts (Theano
+/// prints its `Rebroadcast` so).
+pub fn fmt_rebroadcast(axes: &[(usize, bool)]) -> String {
+    axes.iter().map(|&(a, b)| format!("({a},{})", b as u8)).collect::<Vec<_>>().join(",")
 }
 
 /// A float64 element that reads back to the same bits.
@@ -684,6 +692,21 @@ impl<'a> Cursor<'a> {
             "log_softmax" => self.braced(|c| Ok(Op::LogSoftmax { axis: c.axis_param()? }))?,
             "concatenate" => self.braced(|c| Ok(Op::Concatenate { axis: c.axis_param()? }))?,
             "shape_i" => self.braced(|c| Ok(Op::ShapeI { axis: c.axis_param()? }))?,
+            "rebroadcast" => {
+                self.expect('{')?;
+                let axes = self.list('}', |c| {
+                    c.expect('(')?;
+                    let axis = c.usize("an axis")?;
+                    c.expect(',')?;
+                    let flag = c.usize("0 or 1")?;
+                    c.expect(')')?;
+                    match flag {
+                        0 | 1 => Ok((axis, flag == 1)),
+                        _ => c.error(format!("expected 0 or 1, found {flag}")),
+                    }
+                })?;
+                Op::Rebroadcast { axes }
+            }
             "sort" => self.braced(|c| Ok(Op::Sort { axis: c.axis_param()? }))?,
             "argsort" => self.braced(|c| Ok(Op::ArgSort { axis: c.axis_param()? }))?,
             "repeat" => self.braced(|c| Ok(Op::Repeat { axis: c.axis_param()? }))?,
@@ -782,7 +805,9 @@ impl<'a> Cursor<'a> {
                 parsed.or_else(|reason| self.error(format!("in {name}'s parameters: {reason}")))?
             }
             "dot" => Op::Dot,
+            "batched_dot" => Op::BatchedDot,
             "gemm" => Op::Gemm,
+            "ifelse" => Op::IfElse,
             "shape" => Op::Shape,
             "zero_grad" => Op::GradBarrier(Barrier::Zero),
             "disconnected_grad" => Op::GradBarrier(Barrier::Disconnected),

@@ -582,6 +582,12 @@ impl Tensor {
         Ok(with_array!(self, a => a.iter().next().expect("one element").to_f64()))
     }
 
+    /// The truth of a 0-d (or one-element) tensor, as Python's `bool`: non-zero is true
+    /// (NaN too).
+    pub fn is_true(&self) -> Result<bool, ValueError> {
+        Ok(self.to_f64()? != 0.0)
+    }
+
     /// The elements in row-major order, converted to f64.
     pub fn to_f64_vec(&self) -> Vec<f64> {
         with_array!(self, a => a.iter().map(|v| v.to_f64()).collect())

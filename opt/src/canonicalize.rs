@@ -37,6 +37,8 @@ pub static RULES: &[Rule] = &[
     Rule { name: "local_div_self", fast_math: true, apply: div_self },
     Rule { name: "local_pow_canonicalize", fast_math: false, apply: pow_canonicalize },
     Rule { name: "local_useless_switch", fast_math: false, apply: useless_switch },
+    Rule { name: "local_useless_ifelse", fast_math: false, apply: useless_ifelse },
+    Rule { name: "local_useless_rebroadcast", fast_math: false, apply: useless_rebroadcast },
     Rule { name: "local_dimshuffle_compose", fast_math: false, apply: dimshuffle_compose },
     Rule { name: "local_useless_dimshuffle", fast_math: false, apply: useless_dimshuffle },
     Rule { name: "local_dimshuffle_lift", fast_math: false, apply: dimshuffle_lift },
@@ -357,6 +359,27 @@ fn useless_switch(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
     }
     let c = rw.const_value(ins[0])?;
     Some(if c != 0.0 { ins[1] } else { ins[2] })
+}
+
+/// `ifelse(c, a, a)` → `a`; a constant condition picks its branch (Theano's
+/// `cond_remove_identical` and `cond_make_inplace`'s constant case).
+fn useless_ifelse(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
+    if !matches!(rw.op(id), Op::IfElse) {
+        return None;
+    }
+    let ins = rw.inputs(id);
+    if ins[1] == ins[2] {
+        return Some(ins[1]);
+    }
+    let c = rw.const_value(ins[0])?;
+    Some(if c != 0.0 { ins[1] } else { ins[2] })
+}
+
+/// A `rebroadcast` that changes nothing (its input's type is its own) → its input.
+fn useless_rebroadcast(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
+    let Op::Rebroadcast { .. } = rw.op(id) else { return None };
+    let x = rw.inputs(id)[0];
+    (rw.ty(x) == rw.ty(id)).then_some(x)
 }
 
 /// `dimshuffle(dimshuffle(x))` → one dimshuffle.

@@ -95,6 +95,10 @@ impl Rw<'_> {
                 }
                 out
             }
+            Op::BatchedDot => {
+                let (sa, sb) = (of(ins[0]), of(ins[1]));
+                [sa[0], sa[1], sb[2]].into_iter().collect()
+            }
             Op::DimShuffle { order } => {
                 order.iter().map(|o| o.map_or(SymDim::Const(1), |i| of(ins[0])[i])).collect()
             }
@@ -197,6 +201,22 @@ impl Rw<'_> {
             }
             Op::MaxPoolGrad(_) | Op::AveragePoolGrad(_) => of(ins[0]).clone(),
             Op::MaxPoolGradGrad(_) => of(ins[1]).clone(),
+            Op::Rebroadcast { axes } => {
+                let mut out = of(ins[0]).clone();
+                for &(a, b) in axes {
+                    if b {
+                        out[a] = SymDim::Const(1);
+                    }
+                }
+                out
+            }
+            // The branches' lengths where they agree; the taken branch's otherwise.
+            Op::IfElse => of(ins[1])
+                .iter()
+                .zip(of(ins[2]))
+                .enumerate()
+                .map(|(k, (a, b))| if a == b { *a } else { own(k) })
+                .collect(),
             Op::Cumulative { .. } | Op::Sort { .. } | Op::ArgSort { .. } => of(ins[0]).clone(),
             // The repeated axis is as long as the counts say; the others are x's.
             Op::Repeat { axis } => {

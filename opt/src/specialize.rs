@@ -18,7 +18,25 @@ pub static RULES: &[Rule] = &[
     Rule { name: "local_mul_specialize", fast_math: false, apply: mul_specialize },
     Rule { name: "local_add_neg_to_sub", fast_math: false, apply: add_neg_to_sub },
     Rule { name: "local_div_to_reciprocal", fast_math: false, apply: div_to_reciprocal },
+    Rule { name: "local_reduce_split_runs", fast_math: false, apply: reduce_split_runs },
 ];
+
+/// A reduction over axes that are not one run (`sum(x, axis=(0, 2, 3))`, a convolution's
+/// bias gradient) → the reduction of the last run, then of the rest: each a run the fused
+/// reduction kernels take, and the first shrinks the data most. The same value up to the
+/// order of the additions (a mean of equal groups' means is the mean).
+fn reduce_split_runs(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
+    let Op::Reduce { op, axes, keepdims } = rw.op(id).clone() else { return None };
+    let last_run =
+        axes.iter().rev().zip(axes.iter().rev().skip(1)).take_while(|(b, a)| **b == **a + 1).count() + 1;
+    if last_run >= axes.len() {
+        return None;
+    }
+    let split = axes.len() - last_run;
+    let x = rw.inputs(id)[0];
+    let inner = rw.add(Op::Reduce { op, axes: axes[split..].to_vec(), keepdims }, vec![x])?;
+    rw.add(Op::Reduce { op, axes: axes[..split].to_vec(), keepdims }, vec![inner])
+}
 
 /// The largest integer exponent turned into a multiplication chain.
 const MAX_CHAIN_POWER: u32 = 16;

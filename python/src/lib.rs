@@ -202,6 +202,18 @@ fn arange<'py>(
     wrap(py, tl::arange(term_req(start)?, term_req(stop)?, term_req(step)?))
 }
 
+/// Theano's `ifelse(condition, then_branch, else_branch)`: lazy, only the branch taken is
+/// computed.
+#[pyfunction]
+fn ifelse<'py>(
+    py: Python<'py>,
+    condition: &Bound<'py, PyAny>,
+    then_branch: &Bound<'py, PyAny>,
+    else_branch: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    wrap(py, tl::ifelse(term_req(condition)?, term_req(then_branch)?, term_req(else_branch)?))
+}
+
 /// Theano's `zero_grad(x)`: `x`, its gradient zero.
 #[pyfunction]
 fn zero_grad<'py>(py: Python<'py>, x: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
@@ -273,6 +285,48 @@ fn logsumexp<'py>(
     keepdims: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
     wrap(py, tl::logsumexp(&as_var(x)?, var::axes(axis)?, keepdims))
+}
+
+/// Theano's `addbroadcast(x, *axes)`: the axes made broadcastable (checked to have length 1
+/// when the function runs).
+#[pyfunction]
+#[pyo3(signature = (x, *axes))]
+fn addbroadcast<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyAny>,
+    axes: Vec<isize>,
+) -> PyResult<Bound<'py, PyAny>> {
+    wrap(py, tl::addbroadcast(as_var(x)?, &axes))
+}
+
+/// Theano's `unbroadcast(x, *axes)`: the axes no longer broadcastable.
+#[pyfunction]
+#[pyo3(signature = (x, *axes))]
+fn unbroadcast<'py>(py: Python<'py>, x: &Bound<'py, PyAny>, axes: Vec<isize>) -> PyResult<Bound<'py, PyAny>> {
+    wrap(py, tl::unbroadcast(as_var(x)?, &axes))
+}
+
+/// Theano's `patternbroadcast(x, broadcastable)`: one flag per axis.
+#[pyfunction]
+fn patternbroadcast<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyAny>,
+    broadcastable: Vec<bool>,
+) -> PyResult<Bound<'py, PyAny>> {
+    wrap(py, tl::patternbroadcast(as_var(x)?, &broadcastable))
+}
+
+/// The variance over `axis`, divided by `N - ddof` (NumPy's).
+#[pyfunction(name = "var")]
+#[pyo3(signature = (x, axis=None, ddof=0, keepdims=false))]
+fn variance<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyAny>,
+    axis: Option<&Bound<'py, PyAny>>,
+    ddof: usize,
+    keepdims: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    wrap(py, tl::var(as_var(x)?, var::axes(axis)?, ddof, keepdims))
 }
 
 /// The base and index of `x[...]` (basic or advanced), for `set_subtensor`/`inc_subtensor`.
@@ -565,6 +619,11 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
         shape_i,
         alloc,
         arange,
+        ifelse,
+        variance,
+        addbroadcast,
+        unbroadcast,
+        patternbroadcast,
         tensordot,
         batched_dot,
         zero_grad,

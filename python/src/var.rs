@@ -899,4 +899,10 @@ impl PyVar {
     fn shape<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         wrap(py, tl::shape(&self.var))
     }
+
+    /// Theano's `x.size`: the number of elements, a symbolic int64 scalar.
+    #[getter]
+    fn size<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        wrap(py, tl::prod(tl::shape(&self.var)))
+    }
 }

@@ -46,9 +46,16 @@ def test_embedding_lookup(mode):
         lambda: (slice(1, None), np.array([[0], [2]]), slice(None, None, -2)),
         lambda: (Ellipsis, [1, -1]),
         lambda: ([[1], [0]], [0, 1, 2]),
+        lambda: ([1, 0], None),
+        lambda: (None, slice(None), [2, 1]),
+        lambda: (slice(None), None, [2, 0]),
+        lambda: ([1, 0], None, slice(None), [3, 1]),
+        lambda: (Ellipsis, None, [1, -1]),
+        lambda: (None, 1, [2, 0], None),
     ],
     ids=["slice-array", "separated", "position-adjacent", "position-separated", "matrix", "ellipsis",
-         "broadcast"],
+         "broadcast", "array-newaxis", "newaxis-first", "newaxis-between", "newaxis-separates",
+         "ellipsis-newaxis", "newaxes-around"],
 )
 def test_numpy_result_shapes(key, mode):
     x = T.dtensor3("x")
@@ -56,6 +63,15 @@ def test_numpy_result_shapes(key, mode):
     out = run([x], x[k], [X3], mode)
     np.testing.assert_array_equal(out, X3[k])
     assert x[k].ndim == X3[k].ndim
+
+
+def test_gradient_through_a_new_axis_beside_an_index_array(mode):
+    w, ids = T.dmatrix("W"), T.lvector("ids")
+    i = np.array([4, 0, 4])
+    g = run([w, ids], T.grad(T.sum(w[ids, None] * np.arange(3.0)), w), [W, i], mode)
+    want = np.zeros_like(W)
+    np.add.at(want, i, np.arange(3.0))
+    np.testing.assert_array_equal(g, want)
 
 
 def test_shared_index_vector(mode):
@@ -182,5 +198,5 @@ def test_errors():
         x[np.array([0.5, 1.0])]
     with pytest.raises(errors.ShapeMismatch):
         theano.function([x], x[np.array([True, False])])(np.zeros((3, 2)))
-    with pytest.raises(NotImplementedError):
-        x[[0, 1], None]
+    with pytest.raises(errors.InvalidGraph, match="ellipsis"):
+        x[..., [0, 1], None, ...]

@@ -411,9 +411,64 @@ def test_logsumexp_is_stable(mode):
     close(out, 1000.0 + np.log(2.0))
 
 
-def test_var_with_ddof_is_not_supported():
-    with pytest.raises(NotImplementedError, match="ddof"):
-        T.var(T.dvector(), ddof=1)
+@pytest.mark.parametrize("axis", [None, 0, 1, (0, 1)])
+@pytest.mark.parametrize("ddof", [0, 1, 2])
+def test_var_and_std_with_ddof_are_numpys(axis, ddof):
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(4, 5))
+    x = T.dmatrix("x")
+    f = theano.function([x], [T.var(x, axis=axis, ddof=ddof), T.std(x, axis=axis, ddof=ddof, keepdims=True)])
+    v, s = f(a)
+    np.testing.assert_allclose(v, a.var(axis=axis, ddof=ddof), rtol=1e-13)
+    np.testing.assert_allclose(s, a.std(axis=axis, ddof=ddof, keepdims=True), rtol=1e-13)
+    # Theano's `corrected` two-pass estimate: equal to the plain one up to rounding.
+    c = theano.function([x], T.var(x, axis=axis, ddof=ddof, corrected=True))(a)
+    np.testing.assert_allclose(c, a.var(axis=axis, ddof=ddof), rtol=1e-12)
+    with pytest.raises(ValueError, match="ddof"):
+        T.var(x, ddof=-1)
+
+
+def test_rebroadcast_family():
+    m = T.dmatrix("m")
+    assert T.addbroadcast(m, 0).broadcastable == (True, False)
+    assert T.unbroadcast(T.addbroadcast(m, 0, 1), 1).broadcastable == (True, False)
+    assert T.patternbroadcast(m, (False, True)).broadcastable == (False, True)
+    r = T.addbroadcast(m, 0)
+    f = theano.function([m], r + np.ones((3, 2)))
+    np.testing.assert_array_equal(f(np.array([[1.0, 2.0]])), np.array([[2.0, 3.0]] * 3))
+    with pytest.raises(Exception, match="cannot broadcast"):
+        f(np.ones((2, 2)))
+    g = theano.function([m], T.grad(T.sum(T.addbroadcast(m, 0) * np.arange(6.0).reshape(3, 2)), m))
+    np.testing.assert_array_equal(g(np.ones((1, 2))), [[6.0, 9.0]])
+
+
+def test_size_xlogx_and_the_1hot_crossentropies():
+    x = T.dmatrix("x")
+    y = T.lvector("y")
+    a = np.array([[0.0, 1.0, 2.0], [3.0, 0.5, 0.0]])
+    assert theano.function([x], x.size)(a) == 6
+    import tensorlift.tensor.xlogx as xl
+    f = theano.function([x], [T.xlogx.xlogx(x), xl.xlogy0(x, x + 1)])
+    got, got0 = f(a)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        np.testing.assert_allclose(got, np.where(a == 0, 0.0, a * np.log(a)))
+    np.testing.assert_allclose(got0, np.where(a == 0, 0.0, a * np.log(a + 1)))
+    nll, sm = theano.function([x, y], list(T.nnet.crossentropy_softmax_1hot(x, y)))(a, np.array([2, 0]))
+    e = np.exp(a - a.max(axis=1, keepdims=True))
+    want_sm = e / e.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(sm, want_sm, rtol=1e-14)
+    np.testing.assert_allclose(nll, -np.log(want_sm[[0, 1], [2, 0]]), rtol=1e-14)
+    # Stable where the naive form overflows: logits of 1000.
+    big = theano.function([x, y], T.nnet.crossentropy_softmax_1hot(x, y)[0])(
+        np.array([[1000.0, 0.0]]), np.array([1]))
+    np.testing.assert_allclose(big, [1000.0])
+
+
+def test_softmax_of_a_vector_is_a_row_as_in_theano():
+    v = T.dvector("v")
+    out = theano.function([v], [T.nnet.softmax(v), T.nnet.softmax(v, axis=-1)])(np.array([0.0, np.log(3.0)]))
+    assert out[0].shape == (1, 2) and out[1].shape == (2,)
+    np.testing.assert_allclose(out[0], [[0.25, 0.75]])
 
 
 # --------------------------------------------------------------------------------------
@@ -826,3 +881,24 @@ def test_alloc_gradient_sums_over_broadcast_axes():
     w = np.arange(6.0).reshape(2, 3)
     g = T.grad(T.sum(T.alloc(v, 2, v.shape[0]) * w), v)
     np.testing.assert_allclose(theano.function([v], g)(np.ones(3)), w.sum(axis=0))
+
+
+def test_ifelse_is_lazy_and_differentiable():
+    from tensorlift.ifelse import ifelse
+
+    c = T.iscalar("c")
+    x = T.dvector("x")
+    # The branch not taken would index out of range: it is not computed.
+    bad = T.sum(x[np.array([99])])
+    f = theano.function([c, x], ifelse(c, bad, T.sum(x), name="chosen"))
+    assert float(f(0, np.arange(3.0))) == 3.0
+    with pytest.raises(Exception, match="99"):
+        f(1, np.arange(3.0))
+    # The gradient flows to the branch taken only.
+    g = theano.function([c, x], T.grad(T.sum(ifelse(c, x ** 2, T.sin(x))), x))
+    xs = np.array([0.5, -1.0, 2.0])
+    np.testing.assert_allclose(g(1, xs), 2 * xs)
+    np.testing.assert_allclose(g(0, xs), np.cos(xs))
+    # Branches of different lengths.
+    h = theano.function([c, x], ifelse(c, x[:1], x))
+    assert h(1, xs).shape == (1,) and h(0, xs).shape == (3,)

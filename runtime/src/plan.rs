@@ -9,6 +9,10 @@
 //! every step is the reference kernel: one loop, two configurations. A multi-output
 //! composite computes all its outputs at once; `CompositeOutput` steps read them. Views
 //! stay views (no needless copies).
+//!
+//! `ifelse` is lazy: a step that only the branch not taken needs is skipped. Each step
+//! carries its guard — the conditions (outermost first) under which something reads its
+//! value — and the order computes every condition before the steps it guards.
 
 use crate::error::{Error, Result};
 use crate::pool::BufferPool;
@@ -55,6 +59,8 @@ pub enum How {
     Conv,
     /// A view of its input (the reference kernel, which copies nothing).
     View,
+    /// The value of the branch an `ifelse` takes (computed by the steps it guards).
+    Branch,
     /// The reference kernel.
     Reference,
 }
@@ -66,6 +72,9 @@ struct Step {
     how: How,
     /// Values whose last reader is this step (not outputs).
     frees: Vec<NodeId>,
+    /// The step runs only when every `(condition, truth)` holds, checked in order (an
+    /// inner condition is computed only when the outer ones hold); empty for most steps.
+    guard: Box<[(NodeId, bool)]>,
 }
 
 /// A graph compiled into the steps a call runs.
@@ -90,7 +99,7 @@ impl Plan {
 
     /// The plan of `g` running `native`'s kernels where they apply.
     pub(crate) fn with_kernels(g: &FunctionGraph, native: crate::native::NativeKernels) -> Plan {
-        let order = g.toposort();
+        let (order, mut guards) = lazy_order(g);
         let mut last = vec![usize::MAX; g.len()];
         for (k, &id) in order.iter().enumerate() {
             for &i in &g.node(id).inputs {
@@ -107,7 +116,10 @@ impl Plan {
         let steps = order
             .iter()
             .zip(frees)
-            .map(|(&id, frees)| Step { id, how: how(g, id, &native), frees })
+            .map(|(&id, frees)| {
+                let guard = guards.get_mut(id.index()).map(std::mem::take).unwrap_or_default();
+                Step { id, how: how(g, id, &native), frees, guard: guard.into() }
+            })
             .collect();
         let names = g.ids().map(|id| g.describe(id)).collect();
         Plan { native, steps, names }
@@ -142,6 +154,7 @@ impl Plan {
                 (How::Matmul, op) => format!("matmul {}", op.name()),
                 (How::Conv, op) => format!("native {}", op.name()),
                 (How::View, op) => format!("view {}", op.name()),
+                (How::Branch, op) => format!("lazy {}", op.name()),
                 (_, op) => format!("reference {}", op.name()),
             };
             let args: Vec<String> = node.inputs.iter().map(|i| i.to_string()).collect();
@@ -151,6 +164,11 @@ impl Plan {
                 _ => format!("({})", args.join(", ")),
             };
             let _ = write!(out, "{id} = {how}{args} : {}", g.ty(id));
+            if !step.guard.is_empty() {
+                let conds: Vec<String> =
+                    step.guard.iter().map(|(c, t)| format!("{}{c}", if *t { "" } else { "not " })).collect();
+                let _ = write!(out, "  ; if {}", conds.join(" and "));
+            }
             if !step.frees.is_empty() {
                 let dead: Vec<String> = step.frees.iter().map(|d| d.to_string()).collect();
                 let _ = write!(out, "  ; frees {}", dead.join(", "));
@@ -214,12 +232,27 @@ impl Plan {
         }
         for step in &self.steps {
             let (id, node) = (step.id, g.node(step.id));
+            if !step.guard.is_empty() && !guard_holds(g, id, &step.guard, &values)? {
+                // Nothing reads this value on the branches taken: skipped, and what it
+                // alone read dies now as it would have after it.
+                self.free(step, &mut values, &mut extras, pool);
+                continue;
+            }
             let started = profile.map(|_| std::time::Instant::now());
             let value = match (step.how, &node.op) {
                 (How::Input, _) => None,
                 (How::Constant, Op::Constant(t)) => Some(Cow::Borrowed(&**t)),
                 (How::Shared, _) if values[id.index()].is_some() => None,
                 (How::Shared, Op::Shared(s)) => Some(Cow::Owned(s.get())),
+                (How::Branch, _) => {
+                    let taken = truth(g, id, &values, node.inputs[0])?;
+                    let branch = node.inputs[if taken { 1 } else { 2 }];
+                    let value = values[branch.index()].as_deref().ok_or_else(|| Error::Eval {
+                        node: tensorlift_ir::pp_graph_depth(g, id, ERROR_DEPTH),
+                        source: tensorlift_ir::ValueError::invalid("ifelse", "its branch was not computed"),
+                    })?;
+                    Some(Cow::Owned(value.clone()))
+                }
                 (How::Output(index), _) => {
                     let extra = extras.get(node.inputs[0].index()).and_then(|e| e.get(index - 1));
                     let t = extra.cloned().ok_or_else(|| Error::Eval {
@@ -397,11 +430,109 @@ fn how(g: &FunctionGraph, id: NodeId, native: &crate::native::NativeKernels) -> 
         Op::FusedReduce { .. } if native.has_kernel(id) => How::Reduce,
         Op::Composite(p) if native.has_kernel(id) && p.n_outputs() > 1 => How::Kernels,
         Op::Composite(_) | Op::Elemwise(_) if native.has_kernel(id) && floats() => How::Kernel,
-        Op::Dot | Op::Gemm if native.matmul() && g.ty(id).dtype.is_float() && floats() => How::Matmul,
+        Op::Dot | Op::Gemm | Op::BatchedDot if native.matmul() && g.ty(id).dtype.is_float() && floats() => {
+            How::Matmul
+        }
         op if native.matmul() && crate::conv::handles(op) && g.ty(id).dtype.is_float() => How::Conv,
         Op::DimShuffle { .. } => How::View,
+        Op::IfElse => How::Branch,
         _ => How::Reference,
     }
+}
+
+/// The truth of condition `cond`, read by step `id`.
+fn truth(g: &FunctionGraph, id: NodeId, values: &[Option<Cow<'_, Tensor>>], cond: NodeId) -> Result<bool> {
+    let eval_error = |reason: &str| Error::Eval {
+        node: tensorlift_ir::pp_graph_depth(g, id, ERROR_DEPTH),
+        source: tensorlift_ir::ValueError::invalid("ifelse", reason),
+    };
+    let value =
+        values[cond.index()].as_deref().ok_or_else(|| eval_error("its condition was not computed"))?;
+    value.is_true().map_err(|e| eval_error(&e.to_string()))
+}
+
+/// True when every condition of `guard` has its truth, checked outermost first.
+fn guard_holds(
+    g: &FunctionGraph,
+    id: NodeId,
+    guard: &[(NodeId, bool)],
+    values: &[Option<Cow<'_, Tensor>>],
+) -> Result<bool> {
+    for &(cond, wanted) in guard {
+        if truth(g, id, values, cond)? != wanted {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// The order of a lazy plan and each node's guard (indexed by node; empty when there is no
+/// `ifelse`). A node's guard is what every reader of its value has in common: the guard of
+/// a reader, plus, for the branches of an `ifelse`, that branch's condition. The order is
+/// `g`'s topological order with each guarded node placed after the conditions it needs.
+fn lazy_order(g: &FunctionGraph) -> (Vec<NodeId>, Vec<Vec<(NodeId, bool)>>) {
+    let order = g.toposort();
+    if !order.iter().any(|&id| matches!(g.node(id).op, Op::IfElse)) {
+        return (order, Vec::new());
+    }
+    // Guards as chains of (ifelse node, branch), found from the readers back.
+    let mut chains: Vec<Option<Vec<(NodeId, bool)>>> = vec![None; g.len()];
+    for &out in g.outputs() {
+        chains[out.index()] = Some(Vec::new());
+    }
+    for &id in order.iter().rev() {
+        let node = g.node(id);
+        let chain =
+            if node.op.is_leaf() { Vec::new() } else { chains[id.index()].clone().unwrap_or_default() };
+        for (p, &input) in node.inputs.iter().enumerate() {
+            let mut seen = chain.clone();
+            if matches!(node.op, Op::IfElse) && p > 0 {
+                seen.push((id, p == 1));
+            }
+            let slot = &mut chains[input.index()];
+            *slot = Some(match slot.take() {
+                None => seen,
+                Some(mut common) => {
+                    let shared = common.iter().zip(&seen).take_while(|(a, b)| a == b).count();
+                    common.truncate(shared);
+                    common
+                }
+            });
+        }
+    }
+    let guards: Vec<Vec<(NodeId, bool)>> = g
+        .ids()
+        .map(|id| {
+            let chain = if g.node(id).op.is_leaf() { None } else { chains[id.index()].as_ref() };
+            chain.map_or_else(Vec::new, |c| c.iter().map(|&(i, t)| (g.node(i).inputs[0], t)).collect())
+        })
+        .collect();
+    // Depth first, each node after its inputs and the conditions guarding it.
+    let (mut placed, mut entered) = (vec![false; g.len()], vec![false; g.len()]);
+    let mut lazy = Vec::with_capacity(order.len());
+    for &root in &order {
+        let mut stack = vec![(root, false)];
+        while let Some((id, expanded)) = stack.pop() {
+            if placed[id.index()] || (!expanded && entered[id.index()]) {
+                continue;
+            }
+            entered[id.index()] = true;
+            if expanded {
+                placed[id.index()] = true;
+                lazy.push(id);
+                continue;
+            }
+            stack.push((id, true));
+            let node = g.node(id);
+            let conds = guards[id.index()].iter().map(|&(c, _)| c);
+            for dep in node.inputs.iter().copied().chain(conds).collect::<Vec<_>>().into_iter().rev() {
+                if !placed[dep.index()] {
+                    stack.push((dep, false));
+                }
+            }
+        }
+    }
+    (lazy, guards)
 }
 
 /// The program of a multi-output composite.

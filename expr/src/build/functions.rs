@@ -22,6 +22,7 @@ pub(super) const FUNCTIONS: &[(&str, Handler)] = &[
     ("logsoftmax", softmax),
     ("dot", dot),
     ("outer", outer),
+    ("batched_dot", batched_dot),
     ("transpose", transpose),
     ("dimshuffle", dimshuffle),
     ("reshape", reshape),
@@ -39,6 +40,10 @@ pub(super) const FUNCTIONS: &[(&str, Handler)] = &[
     ("alloc", alloc),
     ("arange", arange),
     ("take", take),
+    ("ifelse", ifelse),
+    ("addbroadcast", rebroadcast),
+    ("unbroadcast", rebroadcast),
+    ("patternbroadcast", rebroadcast),
     ("zero_grad", grad_barrier),
     ("disconnected_grad", grad_barrier),
     ("conv2d", conv::conv2d),
@@ -179,6 +184,14 @@ fn outer(b: &mut Builder<'_>, _n: &str, args: Args, _span: Span) -> R<Var> {
     let (x, sx) = a[0].clone().expect("required");
     let (y, sy) = a[1].clone().expect("required");
     Ok(tl::outer(&b.to_var(x, sx)?, &b.to_var(y, sy)?))
+}
+
+/// `batched_dot(x, y)` as Theano's: one product per index of the leading axis.
+fn batched_dot(b: &mut Builder<'_>, _n: &str, args: Args, span: Span) -> R<Var> {
+    let a = args.bind(&["x", "y"], 2)?;
+    let (x, sx) = a[0].clone().expect("required");
+    let (y, sy) = a[1].clone().expect("required");
+    checked(tl::batched_dot(b.to_var(x, sx)?, b.to_var(y, sy)?), span)
 }
 
 fn transpose(b: &mut Builder<'_>, _n: &str, args: Args, span: Span) -> R<Var> {
@@ -355,6 +368,49 @@ fn arange(b: &mut Builder<'_>, _n: &str, args: Args, _span: Span) -> R<Var> {
         None => (Term::Int(0), first.expect("required")),
     };
     Ok(tl::arange(start, stop, step.unwrap_or(Term::Int(1))))
+}
+
+/// `addbroadcast(x, *axes)`, `unbroadcast(x, *axes)` and `patternbroadcast(x, [flags])` as
+/// Theano's: the static broadcastability of axes changed.
+fn rebroadcast(b: &mut Builder<'_>, n: &str, args: Args, span: Span) -> R<Var> {
+    let pos = args.positional(1)?;
+    let mut it = pos.into_iter();
+    let (x, s) = it.next().expect("min 1");
+    let x = b.to_var(x, s)?;
+    let rest: Vec<(Val, Span)> = it.collect();
+    let entries: Vec<(Val, Span)> = match rest.as_slice() {
+        [(Val::Tuple(items) | Val::List(items), _)] => items.clone(),
+        _ => rest,
+    };
+    if n == "patternbroadcast" {
+        let flags = entries
+            .iter()
+            .map(|(v, s)| match v {
+                Val::Num(Number::Int(i)) if (0..=1).contains(i) => Ok(*i == 1),
+                Val::Bool(f) => Ok(*f),
+                other => Err(ExprError::new(
+                    *s,
+                    format!("a broadcast flag is 0, 1, True or False, found {}", other.describe()),
+                )),
+            })
+            .collect::<R<Vec<bool>>>()?;
+        return checked(tl::patternbroadcast(&x, &flags), span);
+    }
+    let axes = entries.iter().map(|(v, s)| b.isize(v, *s, "an axis")).collect::<R<Vec<isize>>>()?;
+    let out = if n == "addbroadcast" { tl::addbroadcast(&x, &axes) } else { tl::unbroadcast(&x, &axes) };
+    checked(out, span)
+}
+
+/// `ifelse(condition, then_branch, else_branch)` as Theano's: lazy, only the branch taken is
+/// computed.
+fn ifelse(b: &mut Builder<'_>, _n: &str, args: Args, _span: Span) -> R<Var> {
+    let a = args.bind(&["condition", "then_branch", "else_branch"], 3)?;
+    let term = |k: usize| -> R<Term> {
+        let (v, s) = a[k].clone().expect("required");
+        b.to_term(v, s)
+    };
+    let (cond, then, other) = (term(0)?, term(1)?, term(2)?);
+    Ok(tl::ifelse(cond, then, other))
 }
 
 /// `take(a, indices, axis=None)` as NumPy's: the slices of `a` at integer `indices` along

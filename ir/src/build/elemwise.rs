@@ -69,7 +69,7 @@ impl From<bool> for Term {
 
 /// The constant of a literal: its dtype follows the tensors around it (`reference`), and it
 /// has `ndim` broadcastable axes.
-fn literal(t: &Term, reference: Option<DType>, ndim: usize) -> Var {
+pub(crate) fn literal(t: &Term, reference: Option<DType>, ndim: usize) -> Var {
     let dtype = match (t, reference) {
         (Term::Float(_), Some(r)) if r.is_float() => r,
         (Term::Float(_), _) => DType::F64,

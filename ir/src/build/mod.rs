@@ -6,11 +6,12 @@
 //! library), `reduce` (reductions and the softmax family), `shape` (dimshuffle, reshape, alloc,
 //! joins), `index` (indexing and `set/inc_subtensor`), `nnet` (Theano's activations and
 //! cross-entropies), `products` (`dot` of any ranks, `outer`, `tensordot`, `batched_dot`),
-//! `conv` (convolution and pooling), `advanced` (`take`), `array` (`cumsum`, `cumprod`,
-//! `sort`, `argsort`, `repeat`, `tile`, `roll`, `eye`, `identity_like`).
+//! `conv` (convolution and pooling), `advanced` (`take`), `control` (`ifelse`), `array`
+//! (`cumsum`, `cumprod`, `sort`, `argsort`, `repeat`, `tile`, `roll`, `eye`, `identity_like`).
 
 pub mod advanced;
 pub mod array;
+pub mod control;
 pub mod conv;
 pub mod elemwise;
 pub mod index;

@@ -1,7 +1,8 @@
 //! Products: NumPy's `dot` (the matrix product op for ranks 1 and 2), `outer`, and beyond
 //! matrices, as Theano defines them, written with the matrix product: `tensordot` (the summed axes moved together and flattened, one `dot`, the free axes
 //! restored by symbolic reshapes), N-d `dot` (NumPy's: the last axis of `a` against the
-//! second-to-last of `b`) and `batched_dot` (one product per leading index).
+//! second-to-last of `b`) and `batched_dot` (one product per leading index, on the batched
+//! matrix product op for floats: operands of other ranks reshaped to 3-d around it).
 
 use super::apply_inner;
 use super::elemwise::{elemwise, elemwise_inner, term_var, Term};
@@ -179,6 +180,37 @@ pub(crate) fn dot_nd(a: &Var, b: &Var) -> Var {
     contract("dot", a, b, &[a.ndim() - 1], &[b.ndim().saturating_sub(2)])
 }
 
+/// `batched_dot` of float operands of ranks 2 or more through `Op::BatchedDot`: `x` as
+/// `(B, M, K)` (its middle axes flattened, a lone `1` for a matrix), `y` as `(B, K, N)`,
+/// and the product's `(B, M, N)` back to `x`'s middle axes followed by `y`'s last ones.
+fn batched_matmul(x: &Var, y: &Var) -> Result<Var, BuildError> {
+    let (xn, yn) = (x.ndim(), y.ndim());
+    let len = |v: &Var, k: usize| match v.ty().shape[k] {
+        Some(n) => ReshapeLen::Fixed(n as isize),
+        None => ReshapeLen::Var(super::shape::shape_i(v, k as isize)),
+    };
+    let x3 = match xn {
+        3 => x.clone(),
+        2 => reshape(x, &[len(x, 0), ReshapeLen::Fixed(1), len(x, 1)]),
+        _ => reshape(x, &[len(x, 0), ReshapeLen::Fixed(-1), len(x, xn - 1)]),
+    };
+    let y3 = match yn {
+        3 => y.clone(),
+        2 => reshape(y, &[len(y, 0), len(y, 1), ReshapeLen::Fixed(1)]),
+        _ => reshape(y, &[len(y, 0), len(y, 1), ReshapeLen::Fixed(-1)]),
+    };
+    let out = apply_inner(Op::BatchedDot, vec![x3, y3])?;
+    if xn == 3 && yn == 3 {
+        return Ok(out);
+    }
+    let mut shape = vec![len(x, 0)];
+    shape.extend((1..xn - 1).map(|k| len(x, k)));
+    shape.extend((2..yn).map(|k| len(y, k)));
+    let r = reshape(&out, &shape);
+    r.check()?;
+    Ok(r)
+}
+
 /// Theano's `batched_dot(x, y)`: for each index `i` of the leading axis, `dot(x[i], y[i])`
 /// — `(B, M, K)` by `(B, K, N)` gives `(B, M, N)`, `(B, K)` by `(B, K)` gives `(B,)`.
 #[track_caller]
@@ -193,8 +225,11 @@ pub fn batched_dot(x: impl AsRef<Var>, y: impl AsRef<Var>) -> Var {
                 "both operands need a batch axis and at least one more",
             ));
         }
-        // x[b, …, k, None…] * y[b, None…, k, …] summed over k.
         let (xn, yn) = (x.ndim(), y.ndim());
+        if x.dtype() == y.dtype() && x.dtype().is_float() {
+            return batched_matmul(x, y);
+        }
+        // Integers: x[b, …, k, None…] * y[b, None…, k, …] summed over k.
         let y_rest = yn - 2; // y's axes after the summed one
         let mut xo: Vec<Option<usize>> = (0..xn).map(Some).collect();
         xo.extend(std::iter::repeat_n(None, y_rest));

@@ -196,3 +196,33 @@ pub fn logsumexp(x: impl AsRef<Var>, axes: impl Into<Axes>, keepdims: bool) -> V
             .and_then(|axes| apply_inner(Op::LogSumExp { axes, keepdims }, vec![x.clone()])),
     )
 }
+
+/// The variance over `axes`: the sum of squared deviations from the mean divided by
+/// `N - ddof`, `N` the number of elements each result reduces (NumPy's `var`; Theano's for
+/// one axis — over several, Theano divides by the product of each length minus `ddof`).
+/// Integers give float64.
+#[track_caller]
+pub fn var(x: impl AsRef<Var>, axes: impl Into<Axes>, ddof: usize, keepdims: bool) -> Var {
+    let (x, axes) = (x.as_ref(), axes.into());
+    let resolved = match x.check().and_then(|()| resolve_axes("var", x, &axes)) {
+        Ok(a) => a,
+        Err(e) => return Var::from_error(e),
+    };
+    let these = || Axes::These(resolved.iter().map(|&a| a as isize).collect());
+    let centered = x - &reduce(ReduceOp::Mean, x, these(), true);
+    let squares = super::elemwise::sqr(&centered);
+    if ddof == 0 {
+        return reduce(ReduceOp::Mean, &squares, these(), keepdims);
+    }
+    let total = reduce(ReduceOp::Sum, &squares, these(), keepdims);
+    let count =
+        resolved.iter().fold(super::leaf::constant(1i64), |n, &a| n * super::shape::shape_i(x, a as isize));
+    let count = super::elemwise::cast(count, total.dtype());
+    total / (count - ddof as f64)
+}
+
+/// The standard deviation over `axes`: `sqrt(var(x, axes, ddof, keepdims))`.
+#[track_caller]
+pub fn std(x: impl AsRef<Var>, axes: impl Into<Axes>, ddof: usize, keepdims: bool) -> Var {
+    super::elemwise::sqrt(var(x, axes, ddof, keepdims))
+}

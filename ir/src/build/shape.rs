@@ -314,3 +314,38 @@ pub fn arange(start: impl Into<Term>, stop: impl Into<Term>, step: impl Into<Ter
     }
     super::apply(Op::ARange { dtype }, terms.into_iter().map(term_var).collect())
 }
+
+/// `x` with `axes` made broadcastable (Theano's `addbroadcast`): their static length becomes
+/// 1, checked when the function runs.
+#[track_caller]
+pub fn addbroadcast(x: impl AsRef<Var>, axes: &[isize]) -> Var {
+    rebroadcast(x.as_ref(), "addbroadcast", axes.iter().map(|&a| (a, true)).collect())
+}
+
+/// `x` with `axes` no longer broadcastable (Theano's `unbroadcast`): their static length 1,
+/// if they had one, is forgotten.
+#[track_caller]
+pub fn unbroadcast(x: impl AsRef<Var>, axes: &[isize]) -> Var {
+    rebroadcast(x.as_ref(), "unbroadcast", axes.iter().map(|&a| (a, false)).collect())
+}
+
+/// `x` with every axis's broadcastability set from `pattern` (Theano's
+/// `patternbroadcast`), one flag per axis.
+#[track_caller]
+pub fn patternbroadcast(x: impl AsRef<Var>, pattern: &[bool]) -> Var {
+    let x = x.as_ref();
+    if x.check().is_ok() && pattern.len() != x.ndim() {
+        return Var::from_error(crate::error::BuildError::invalid(
+            "patternbroadcast",
+            format!("a pattern of {} flags for {} axes", pattern.len(), x.ndim()),
+        ));
+    }
+    rebroadcast(x, "patternbroadcast", pattern.iter().enumerate().map(|(a, &b)| (a as isize, b)).collect())
+}
+
+#[track_caller]
+fn rebroadcast(x: &Var, name: &str, axes: Vec<(isize, bool)>) -> Var {
+    let resolved: Result<Vec<(usize, bool)>, _> =
+        axes.into_iter().map(|(a, b)| norm_axis(name, a, x).map(|a| (a, b))).collect();
+    Var::from_result(resolved.and_then(|axes| apply_inner(Op::Rebroadcast { axes }, vec![x.clone()])))
+}

@@ -171,6 +171,17 @@ pub(super) fn vjp(out: &Var, g: &Var, needed: &[bool]) -> Result<Vec<Option<Var>
                 grads[1] = fitted(gb, 1)?;
             }
         }
+        // The products of `g` with the other operand, each batch's matrix transposed.
+        Op::BatchedDot => {
+            let (a, b) = (&ins[0], &ins[1]);
+            let t = |x: &Var| dimshuffle(x.clone(), vec![Some(0), Some(2), Some(1)]);
+            if need(0) {
+                grads[0] = fitted(apply_inner(Op::BatchedDot, vec![g.clone(), t(b)?])?, 0)?;
+            }
+            if need(1) {
+                grads[1] = fitted(apply_inner(Op::BatchedDot, vec![t(a)?, g.clone()])?, 1)?;
+            }
+        }
         Op::DimShuffle { order } => {
             if need(0) {
                 // Drop the inserted axes, then undo the permutation and restore dropped ones.
@@ -180,6 +191,14 @@ pub(super) fn vjp(out: &Var, g: &Var, needed: &[bool]) -> Result<Vec<Option<Var>
                 let g1 = dimshuffle(g.clone(), kept_pos)?;
                 let back = (0..ins[0].ndim()).map(|j| kept.iter().position(|&k| k == j)).collect();
                 grads[0] = fitted(dimshuffle(g1, back)?, 0)?;
+            }
+        }
+        // The gradient with the input's broadcastability on the same axes.
+        Op::Rebroadcast { axes } => {
+            if need(0) {
+                let x = &ins[0];
+                let back = axes.iter().map(|&(a, _)| (a, x.ty().is_broadcastable(a))).collect();
+                grads[0] = fitted(apply_inner(Op::Rebroadcast { axes: back }, vec![g.clone()])?, 0)?;
             }
         }
         // Lengths and positions carry no gradient.
@@ -283,6 +302,19 @@ pub(super) fn vjp(out: &Var, g: &Var, needed: &[bool]) -> Result<Vec<Option<Var>
                     apply_inner(Op::AveragePoolGrad(*p), vec![x, g.clone()])?
                 };
                 grads[0] = fitted(gx, 0)?;
+            }
+        }
+        // The gradient goes to the branch taken, zeros (of its own shape) to the other.
+        Op::IfElse => {
+            if out.dtype().is_float() {
+                let cond = &ins[0];
+                for (i, taken) in [(1, true), (2, false)] {
+                    if need(i) {
+                        let zeros = zeros_like(&ins[i])?;
+                        let (a, b) = if taken { (g.clone(), zeros) } else { (zeros, g.clone()) };
+                        grads[i] = fitted(apply_inner(Op::IfElse, vec![cond.clone(), a, b])?, i)?;
+                    }
+                }
             }
         }
         // Piecewise linear in `gz` (the maxima's positions are constant almost everywhere).

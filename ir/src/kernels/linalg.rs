@@ -4,7 +4,7 @@ use super::KernelInput;
 use crate::error::ValueError;
 use crate::types::TensorType;
 use crate::value::{Tensor, TensorElement};
-use ndarray::{Ix1, Ix2, LinalgScalar};
+use ndarray::{Ix1, Ix2, Ix3, LinalgScalar};
 
 fn typed<T: TensorElement + LinalgScalar>(a: &Tensor, b: &Tensor) -> Tensor {
     let (a, b) = (a.array::<T>().expect("cast"), b.array::<T>().expect("cast"));
@@ -21,6 +21,36 @@ fn typed<T: TensorElement + LinalgScalar>(a: &Tensor, b: &Tensor) -> Tensor {
         _ => v2(&a).dot(&v2(&b)).into_dyn(),
     };
     T::wrap(out.into_shared())
+}
+
+/// One product per batch index: `(B, M, K)` by `(B, K, N)`.
+pub(super) fn batched_dot(inputs: &[KernelInput<'_>], out: &TensorType) -> Result<Tensor, ValueError> {
+    let (a, b) = (inputs[0], inputs[1]);
+    let (sa, sb) = (a.value.shape(), b.value.shape());
+    if sa[0] != sb[0] || sa[2] != sb[1] {
+        return Err(ValueError::ShapeMismatch {
+            op: "batched_dot".into(),
+            operands: vec![(a.name.to_string(), sa.to_vec()), (b.name.to_string(), sb.to_vec())],
+        });
+    }
+    crate::value::check_alloc("batched_dot", &[sa[0], sa[1], sb[2]], out.dtype)?;
+    fn typed<T: TensorElement + LinalgScalar>(a: &Tensor, b: &Tensor) -> Result<Tensor, ValueError> {
+        let (a, b) = (a.array::<T>()?, b.array::<T>()?);
+        let (a, b) = (
+            a.into_dimensionality::<Ix3>().expect("rank 3"),
+            b.into_dimensionality::<Ix3>().expect("rank 3"),
+        );
+        let mut out = ndarray::Array3::<T>::zeros((a.shape()[0], a.shape()[1], b.shape()[2]));
+        for (mut c, (x, y)) in out.outer_iter_mut().zip(a.outer_iter().zip(b.outer_iter())) {
+            c.assign(&x.dot(&y));
+        }
+        Ok(T::wrap(out.into_dyn().into_shared()))
+    }
+    match out.dtype {
+        crate::DType::F64 => typed::<f64>(a.value, b.value),
+        crate::DType::F32 => typed::<f32>(a.value, b.value),
+        d => Err(ValueError::invalid("batched_dot", format!("{d} operands (floats only)"))),
+    }
 }
 
 pub(super) fn dot(inputs: &[KernelInput<'_>], out: &TensorType) -> Result<Tensor, ValueError> {

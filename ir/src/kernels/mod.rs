@@ -73,6 +73,7 @@ pub fn eval(op: &Op, inputs: &[KernelInput<'_>], out: &TensorType) -> Result<Ten
         Op::LogSoftmax { axis } => reduce::softmax(inputs[0].value, *axis, true, out),
         Op::LogSumExp { axes, keepdims } => reduce::logsumexp(inputs[0].value, axes, *keepdims, out),
         Op::Dot => linalg::dot(inputs, out),
+        Op::BatchedDot => linalg::batched_dot(inputs, out),
         Op::Gemm => composite::gemm(inputs, out),
         Op::Composite(p) => {
             broadcast_runtime(p.kernel_name(), inputs)?;
@@ -100,6 +101,8 @@ pub fn eval(op: &Op, inputs: &[KernelInput<'_>], out: &TensorType) -> Result<Ten
         Op::Alloc { shape } => shape::alloc(inputs, shape),
         Op::ARange { dtype } => shape::arange(inputs, *dtype),
         Op::GradBarrier(_) => Ok(inputs[0].value.clone()),
+        Op::Rebroadcast { axes } => shape::rebroadcast(&inputs[0], axes),
+        Op::IfElse => Ok(inputs[if inputs[0].value.is_true()? { 1 } else { 2 }].value.clone()),
         Op::Conv2d(p) => conv::conv2d(p, inputs, out),
         Op::Conv2dGradInputs { conv: p, shape } => conv::conv2d_grad_inputs(p, shape, inputs, out),
         Op::Conv2dGradWeights { conv: p, shape } => conv::conv2d_grad_weights(p, shape, inputs, out),

@@ -401,3 +401,17 @@ pub(super) fn alloc(inputs: &[KernelInput<'_>], shape: &[Dim]) -> Result<Tensor,
         .to_owned()
         .into_shared()))
 }
+
+/// `x` itself, once every axis marked broadcastable is checked to have length 1.
+pub(super) fn rebroadcast(x: &KernelInput<'_>, axes: &[(usize, bool)]) -> Result<Tensor, ValueError> {
+    for &(axis, broadcastable) in axes {
+        let len = x.value.shape()[axis];
+        if broadcastable && len != 1 {
+            return Err(ValueError::invalid(
+                "rebroadcast",
+                format!("axis {axis} of {} has length {len}, not 1: it cannot broadcast", x.name),
+            ));
+        }
+    }
+    Ok(x.value.clone())
+}

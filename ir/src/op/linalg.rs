@@ -1,4 +1,4 @@
-//! Type rules of linear algebra: `Dot` and `Gemm`.
+//! Type rules of linear algebra: `Dot`, `BatchedDot` and `Gemm`.
 
 use super::{Op, Rule};
 use crate::dtype::DType;
@@ -31,6 +31,30 @@ pub(super) fn dot(r: &Rule<'_>) -> Result<TensorType, BuildErrorKind> {
         dtype = DType::I64;
     }
     Ok(TensorType::new(dtype, shape))
+}
+
+/// `(B, M, K)` by `(B, K, N)`: `(B, M, N)`, floats of one dtype.
+pub(super) fn batched_dot(r: &Rule<'_>) -> Result<TensorType, BuildErrorKind> {
+    let [a, b] = r.ins else {
+        return Err(r.invalid(format!("takes 2 inputs, got {}", r.ins.len())));
+    };
+    for o in [a, b] {
+        if o.ty.ndim() != 3 {
+            return Err(r.rank(o, "3 (batch, rows, columns)"));
+        }
+    }
+    if a.ty.dtype != b.ty.dtype || !a.ty.dtype.is_float() {
+        return Err(r.invalid(format!("needs two float operands of one dtype, got {a} and {b}")));
+    }
+    let agree = |p: Option<usize>, q: Option<usize>| !matches!((p, q), (Some(p), Some(q)) if p != q);
+    if !agree(a.ty.shape[0], b.ty.shape[0]) || !agree(a.ty.shape[2], b.ty.shape[1]) {
+        return Err(BuildErrorKind::ShapeMismatch {
+            op: r.name.clone(),
+            operands: vec![a.clone(), b.clone()],
+        });
+    }
+    let batch = a.ty.shape[0].or(b.ty.shape[0]);
+    Ok(TensorType::new(a.ty.dtype, vec![batch, a.ty.shape[1], b.ty.shape[2]]))
 }
 
 /// `beta * z + alpha * dot(x, y)`.

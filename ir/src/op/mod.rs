@@ -29,6 +29,7 @@ use std::sync::Arc;
 
 mod advanced;
 mod array;
+mod control;
 mod conv;
 mod elemwise;
 mod linalg;
@@ -93,6 +94,9 @@ pub enum Op {
     },
     /// NumPy's `dot` for ranks 1 and 2.
     Dot,
+    /// One matrix product per index of the leading axis (Theano's `BatchedDot`): float
+    /// `(B, M, K)` by `(B, K, N)` gives `(B, M, N)`.
+    BatchedDot,
     /// `beta * z + alpha * dot(x, y)`: inputs `z, alpha, x, y, beta` (alpha and beta 0-d);
     /// gemm for a matrix `y`, gemv for a vector. Made by the optimizer.
     Gemm,
@@ -194,6 +198,13 @@ pub enum Op {
         /// The result's dtype.
         dtype: DType,
     },
+    /// Its input with some axes' static broadcastability changed (Theano's `Rebroadcast`:
+    /// `addbroadcast`, `unbroadcast`, `patternbroadcast`): `(axis, true)` marks the axis of
+    /// length 1 (checked when it runs), `(axis, false)` forgets that it is.
+    Rebroadcast {
+        /// The axes and their new broadcastability, by axis.
+        axes: Vec<(usize, bool)>,
+    },
     /// Its input unchanged, with its gradient stopped (Theano's `zero_grad` and
     /// `disconnected_grad`): only `grad` sees it; the optimizer removes it.
     GradBarrier(Barrier),
@@ -266,6 +277,10 @@ pub enum Op {
     /// `DownsampleFactorMaxGradGrad`): inputs `x`, its pooling and a tensor of `x`'s shape,
     /// whose elements at each window's maxima are summed per window.
     MaxPoolGradGrad(PoolParams),
+    /// Its second input where its first (a 0-d condition) is non-zero, else its third
+    /// (Theano's `ifelse`). Lazy: a plan computes what only the branch not taken reads
+    /// only when that branch is taken.
+    IfElse,
 }
 
 impl Op {
@@ -282,6 +297,7 @@ impl Op {
             Op::LogSoftmax { .. } => "log_softmax".into(),
             Op::LogSumExp { .. } => "logsumexp".into(),
             Op::Dot => "dot".into(),
+            Op::BatchedDot => "batched_dot".into(),
             Op::Gemm => "gemm".into(),
             Op::Composite(_) => "composite".into(),
             Op::CompositeOutput { .. } => "composite_output".into(),
@@ -300,6 +316,7 @@ impl Op {
             Op::ShapeI { .. } => "shape_i".into(),
             Op::Alloc { .. } => "alloc".into(),
             Op::ARange { .. } => "arange".into(),
+            Op::Rebroadcast { .. } => "rebroadcast".into(),
             Op::GradBarrier(Barrier::Zero) => "zero_grad".into(),
             Op::GradBarrier(Barrier::Disconnected) => "disconnected_grad".into(),
             Op::Conv2d(_) => "conv2d".into(),
@@ -309,6 +326,7 @@ impl Op {
             Op::MaxPoolGrad(_) => "max_pool_grad".into(),
             Op::AveragePoolGrad(_) => "average_pool_grad".into(),
             Op::MaxPoolGradGrad(_) => "max_pool_grad_grad".into(),
+            Op::IfElse => "ifelse".into(),
             Op::Cumulative { op, .. } => op.name().into(),
             Op::Sort { .. } => "sort".into(),
             Op::ArgSort { .. } => "argsort".into(),
@@ -330,6 +348,7 @@ impl Op {
             Op::LogSoftmax { .. } => OpKind::LogSoftmax,
             Op::LogSumExp { .. } => OpKind::LogSumExp,
             Op::Dot => OpKind::Dot,
+            Op::BatchedDot => OpKind::BatchedDot,
             Op::Gemm => OpKind::Gemm,
             Op::Composite(_) => OpKind::Composite,
             Op::CompositeOutput { .. } => OpKind::CompositeOutput,
@@ -346,6 +365,7 @@ impl Op {
             Op::ShapeI { .. } => OpKind::ShapeI,
             Op::Alloc { .. } => OpKind::Alloc,
             Op::ARange { .. } => OpKind::ARange,
+            Op::Rebroadcast { .. } => OpKind::Rebroadcast,
             Op::GradBarrier(_) => OpKind::GradBarrier,
             Op::Conv2d(_) => OpKind::Conv2d,
             Op::Conv2dGradInputs { .. } => OpKind::Conv2dGradInputs,
@@ -354,6 +374,7 @@ impl Op {
             Op::MaxPoolGrad(_) => OpKind::MaxPoolGrad,
             Op::AveragePoolGrad(_) => OpKind::AveragePoolGrad,
             Op::MaxPoolGradGrad(_) => OpKind::MaxPoolGradGrad,
+            Op::IfElse => OpKind::IfElse,
             Op::Cumulative { .. } => OpKind::Cumulative,
             Op::Sort { .. } => OpKind::Sort,
             Op::ArgSort { .. } => OpKind::ArgSort,
@@ -384,6 +405,7 @@ impl Op {
             Op::LogSumExp { axes, keepdims } => reduce::logsumexp(r, axes, keepdims),
             Op::FusedReduce { op, axes, keepdims, body } => reduce::fused_reduce(r, op, axes, keepdims, body),
             Op::Dot => linalg::dot(r),
+            Op::BatchedDot => linalg::batched_dot(r),
             Op::Gemm => linalg::gemm(r),
             Op::DimShuffle { order } => shape::dimshuffle(r, order),
             Op::Reshape { shape } => shape::reshape(r, shape),
@@ -397,6 +419,7 @@ impl Op {
             Op::ShapeI { axis } => shape::shape_i(r, *axis),
             Op::Alloc { shape } => shape::alloc(r, shape),
             Op::ARange { dtype } => shape::arange(r, *dtype),
+            Op::Rebroadcast { axes } => shape::rebroadcast(r, axes),
             Op::GradBarrier(_) => Ok(reduce::one(ins, &r.name)?.ty.clone()),
             Op::Conv2d(p) => conv::conv2d(r, p),
             Op::Conv2dGradInputs { conv: p, shape } => conv::grad_inputs(r, p, shape),
@@ -405,6 +428,7 @@ impl Op {
             Op::MaxPoolGrad(p) => conv::max_pool_grad(r, p),
             Op::AveragePoolGrad(p) => conv::average_pool_grad(r, p),
             Op::MaxPoolGradGrad(p) => conv::max_pool_grad_grad(r, p),
+            Op::IfElse => control::ifelse(r),
             Op::Cumulative { op, axis } => array::cumulative(r, *op, *axis),
             Op::Sort { axis } => array::sort(r, *axis, false),
             Op::ArgSort { axis } => array::sort(r, *axis, true),
@@ -437,6 +461,8 @@ pub enum OpKind {
     LogSumExp,
     /// [`Op::Dot`].
     Dot,
+    /// [`Op::BatchedDot`].
+    BatchedDot,
     /// [`Op::Gemm`].
     Gemm,
     /// [`Op::Composite`].
@@ -469,6 +495,8 @@ pub enum OpKind {
     Alloc,
     /// [`Op::ARange`].
     ARange,
+    /// [`Op::Rebroadcast`].
+    Rebroadcast,
     /// [`Op::GradBarrier`].
     GradBarrier,
     /// [`Op::Conv2d`].
@@ -485,6 +513,8 @@ pub enum OpKind {
     AveragePoolGrad,
     /// [`Op::MaxPoolGradGrad`].
     MaxPoolGradGrad,
+    /// [`Op::IfElse`].
+    IfElse,
     /// [`Op::Cumulative`].
     Cumulative,
     /// [`Op::Sort`].
@@ -514,7 +544,7 @@ pub struct OpInfo {
 
 impl OpKind {
     /// Every kind.
-    pub const ALL: [OpKind; 39] = [
+    pub const ALL: [OpKind; 42] = [
         OpKind::Input,
         OpKind::Constant,
         OpKind::Shared,
@@ -525,6 +555,7 @@ impl OpKind {
         OpKind::LogSoftmax,
         OpKind::LogSumExp,
         OpKind::Dot,
+        OpKind::BatchedDot,
         OpKind::Gemm,
         OpKind::Composite,
         OpKind::CompositeOutput,
@@ -541,6 +572,7 @@ impl OpKind {
         OpKind::ShapeI,
         OpKind::Alloc,
         OpKind::ARange,
+        OpKind::Rebroadcast,
         OpKind::GradBarrier,
         OpKind::Conv2d,
         OpKind::Conv2dGradInputs,
@@ -549,6 +581,7 @@ impl OpKind {
         OpKind::MaxPoolGrad,
         OpKind::AveragePoolGrad,
         OpKind::MaxPoolGradGrad,
+        OpKind::IfElse,
         OpKind::Cumulative,
         OpKind::Sort,
         OpKind::ArgSort,
@@ -580,6 +613,7 @@ impl OpKind {
             OpKind::LogSoftmax => i("log_softmax", 1, Differentiable, &["log_softmax", "logsoftmax"]),
             OpKind::LogSumExp => i("logsumexp", 1, Differentiable, &["logsumexp"]),
             OpKind::Dot => i("dot", 1, Differentiable, &["dot", "outer"]),
+            OpKind::BatchedDot => i("batched_dot", 1, Differentiable, &["batched_dot"]),
             OpKind::Gemm => i("gemm", 1, Optimized, &[]),
             OpKind::Composite => i("composite", 1, Optimized, &[]),
             OpKind::CompositeOutput => i("composite_output", 1, Optimized, &[]),
@@ -598,6 +632,9 @@ impl OpKind {
             OpKind::ShapeI => i("shape_i", 1, Zero, &["shape_i"]),
             OpKind::Alloc => i("alloc", 1, Differentiable, &["alloc"]),
             OpKind::ARange => i("arange", 1, Zero, &["arange"]),
+            OpKind::Rebroadcast => {
+                i("rebroadcast", 1, Differentiable, &["addbroadcast", "unbroadcast", "patternbroadcast"])
+            }
             OpKind::GradBarrier => i("grad_barrier", 1, Zero, &["zero_grad", "disconnected_grad"]),
             OpKind::Conv2d => i("conv2d", 1, Differentiable, &["conv2d"]),
             OpKind::Conv2dGradInputs => {
@@ -610,6 +647,7 @@ impl OpKind {
             OpKind::MaxPoolGrad => i("max_pool_grad", 1, Differentiable, &[]),
             OpKind::AveragePoolGrad => i("average_pool_grad", 1, Differentiable, &[]),
             OpKind::MaxPoolGradGrad => i("max_pool_grad_grad", 1, Differentiable, &[]),
+            OpKind::IfElse => i("ifelse", 1, Differentiable, &["ifelse"]),
             OpKind::Cumulative => i("cumulative", 1, Differentiable, &["cumsum", "cumprod"]),
             OpKind::Sort => i("sort", 1, Differentiable, &["sort"]),
             OpKind::ArgSort => i("argsort", 1, Zero, &["argsort"]),

@@ -1,6 +1,6 @@
-//! The parameters of ops: which reduction, running reduction or arg-extremum, the entries
-//! of a basic index, the axes of a reshape or an alloc, and what a gradient barrier lets
-//! through.
+//! The parameters of ops: reductions, running reductions and arg-reductions, basic index
+//! entries and their (possibly symbolic) positions, reshape and alloc lengths, gradient
+//! barriers.
 
 use crate::dtype::DType;
 

@@ -300,6 +300,28 @@ fn subtensor_shape(
     Ok(shape)
 }
 
+/// `x` with the static broadcastability of some axes changed: an axis made broadcastable
+/// must not have a static length other than 1; one made not broadcastable forgets its
+/// static length 1.
+pub(super) fn rebroadcast(r: &Rule<'_>, axes: &[(usize, bool)]) -> Result<TensorType, BuildErrorKind> {
+    let x = one(r.ins, &r.name)?;
+    let mut shape = x.ty.shape.clone();
+    for (k, &(axis, broadcastable)) in axes.iter().enumerate() {
+        if axis >= shape.len() || axes[..k].iter().any(|&(a, _)| a == axis) {
+            return Err(BuildErrorKind::Axis { op: r.name.clone(), axis: axis as isize, operand: x.clone() });
+        }
+        shape[axis] = match (broadcastable, x.ty.shape[axis]) {
+            (true, Some(n)) if n != 1 => {
+                return Err(r.invalid(format!("axis {axis} of {x} has length {n}: it cannot broadcast")))
+            }
+            (true, _) => Some(1),
+            (false, Some(1)) => None,
+            (false, len) => len,
+        };
+    }
+    Ok(TensorType::new(x.ty.dtype, shape))
+}
+
 /// `shape(x)`: an int64 vector as long as x's rank.
 pub(super) fn shape(r: &Rule<'_>) -> Result<TensorType, BuildErrorKind> {
     let x = one(r.ins, &r.name)?;

@@ -13,7 +13,7 @@ from .. import _core
 from .. import errors as _errors
 from .._core import TensorConstant, TensorSharedVariable, TensorType, TensorVariable
 from ..gradient import consider_constant, grad, hessian, jacobian, verify_grad
-from . import nnet
+from . import nnet, xlogx
 
 __all__ = []  # filled below
 
@@ -122,7 +122,7 @@ def constant(x, name=None, ndim=None, dtype=None):
 
 __all__ += ["as_tensor_variable", "constant", "TensorType", "TensorVariable", "TensorConstant",
             "TensorSharedVariable", "grad", "jacobian", "hessian", "verify_grad",
-            "consider_constant", "nnet"]
+            "consider_constant", "nnet", "xlogx"]
 
 # --------------------------------------------------------------------------------------
 # The elementwise library, from the op table.
@@ -236,24 +236,37 @@ def max_and_argmax(a, axis=None, keepdims=False):
     return max(a, axis, keepdims), argmax(a, axis, keepdims)  # noqa: F821
 
 
-def var(input, axis=None, ddof=0, keepdims=False):
-    """The variance over ``axis`` (``ddof=0``)."""
-    if ddof:
-        raise NotImplementedError("var/std with ddof need symbolic shapes (not supported yet)")
+def var(input, axis=None, ddof=0, keepdims=False, corrected=False):
+    """The variance over ``axis``: squared deviations summed and divided by ``N - ddof``
+    (NumPy's rule; over several axes Theano divides by each length minus ``ddof`` in turn).
+    ``corrected`` subtracts the two-pass estimate of the rounding error, as Theano's."""
+    if isinstance(ddof, bool) or not isinstance(ddof, (int, _np.integer)) or ddof < 0:
+        raise ValueError(f"var: ddof must be a non-negative integer, got {ddof!r}")
     input = as_tensor_variable(input)
-    centered = input - mean(input, axis, keepdims=True)  # noqa: F821
-    return mean(sqr(centered), axis, keepdims)  # noqa: F821
+    v = _core.var(input, axis, int(ddof), keepdims)
+    if corrected:
+        # The elements each result reduces: all of them over the result's size.
+        kept = mean(input, axis, keepdims=True)  # noqa: F821
+        count = cast(prod(shape(input)), v.dtype) / cast(prod(shape(kept)), v.dtype)  # noqa: F821
+        error = sqr(sum(input - kept, axis, keepdims=keepdims)) / (count * (count - ddof))  # noqa: F821
+        v = v - error
+    return v
 
 
-def std(input, axis=None, ddof=0, keepdims=False):
-    """The standard deviation over ``axis``."""
-    return sqrt(var(input, axis, ddof, keepdims))  # noqa: F821
+def std(input, axis=None, ddof=0, keepdims=False, corrected=False):
+    """The standard deviation over ``axis``: ``sqrt(var(...))``."""
+    return sqrt(var(input, axis, ddof, keepdims, corrected))  # noqa: F821
 
 
 def logsumexp(x, axis=None, keepdims=False):
     """``log(sum(exp(x)))`` over ``axis``, computed stably."""
     return _core.logsumexp(x, axis, keepdims)
 
+
+addbroadcast = _core.addbroadcast
+unbroadcast = _core.unbroadcast
+patternbroadcast = _core.patternbroadcast
+__all__ += ["addbroadcast", "unbroadcast", "patternbroadcast"]
 
 for _f in [max_and_argmax, var, std, logsumexp]:
     _export(_f.__name__, _f)

@@ -196,6 +196,14 @@ pub(crate) fn eval(
     sink: Option<&mut Tensor>,
 ) -> Option<Tensor> {
     let (x, y, epi) = match op {
+        Op::BatchedDot => {
+            let (x, y) = (inputs[0].value, inputs[1].value);
+            return match (x.dtype() == out && y.dtype() == out, out) {
+                (true, DType::F64) => batched::<f64>(x, y),
+                (true, DType::F32) => batched::<f32>(x, y),
+                _ => None,
+            };
+        }
         Op::Dot => (inputs[0].value, inputs[1].value, Epilogue { alpha: 1.0, beta: 0.0, bias: None }),
         Op::Gemm => {
             let scalar = |t: &Tensor| (t.len() == 1).then(|| t.to_f64_vec()[0]);
@@ -216,6 +224,49 @@ pub(crate) fn eval(
         DType::F32 => product::<f32>(x, y, &epi, sink),
         _ => None,
     }
+}
+
+/// One product per batch index, `(B, M, K)` by `(B, K, N)`: the batch split over the threads
+/// when it is large enough, else each product threaded; `None` when the shapes do not fit
+/// (the reference kernel reports it).
+fn batched<T: MatElem>(x: &Tensor, y: &Tensor) -> Option<Tensor> {
+    let (xa, ya) = (x.array::<T>().ok()?, y.array::<T>().ok()?);
+    let (xa, ya) =
+        (xa.into_dimensionality::<ndarray::Ix3>().ok()?, ya.into_dimensionality::<ndarray::Ix3>().ok()?);
+    let ((batch, m, k), (b2, k2, n)) = (xa.dim(), ya.dim());
+    if batch != b2 || k != k2 {
+        return None;
+    }
+    tensorlift_ir::value::check_alloc("batched_dot", &[batch, m, n], T::DTYPE).ok()?;
+    let mut out = ndarray::Array3::<T>::zeros((batch, m, n));
+    let t = crate::threads::num_threads();
+    let macs = batch.saturating_mul(m).saturating_mul(k).saturating_mul(n);
+    if t > 1 && batch >= t && macs >= PARALLEL_FLOPS {
+        let per = batch.div_ceil(t);
+        let ok = std::sync::atomic::AtomicBool::new(true);
+        rayon::scope(|s| {
+            for (part, mut c) in out.axis_chunks_iter_mut(ndarray::Axis(0), per).enumerate() {
+                let (xa, ya, ok) = (&xa, &ya, &ok);
+                s.spawn(move |_| {
+                    for (i, c) in c.outer_iter_mut().enumerate() {
+                        let b = part * per + i;
+                        let (a, bb) =
+                            (xa.index_axis(ndarray::Axis(0), b), ya.index_axis(ndarray::Axis(0), b));
+                        if gemm_on(1, T::from_f64(1.0), a, bb, zero::<T>(), c).is_err() {
+                            ok.store(false, std::sync::atomic::Ordering::Relaxed);
+                        }
+                    }
+                });
+            }
+        });
+        ok.into_inner().then_some(())?;
+    } else {
+        let threads = product_threads(t, m, k, n);
+        for ((a, b), c) in xa.outer_iter().zip(ya.outer_iter()).zip(out.outer_iter_mut()) {
+            gemm_on(threads, T::from_f64(1.0), a, b, zero::<T>(), c).ok()?;
+        }
+    }
+    Some(T::wrap(out.into_dyn().into_shared()))
 }
 
 fn product<T: MatElem>(

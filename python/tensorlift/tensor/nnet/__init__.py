@@ -33,10 +33,7 @@ def ultra_fast_sigmoid(x):
     return sigmoid(x)
 
 
-hard_sigmoid = None  # defined below
-
-
-def hard_sigmoid(x):  # noqa: F811
+def hard_sigmoid(x):
     """``clip(0.2 * x + 0.5, 0, 1)``."""
     return _core.elemwise("clip", 0.2 * _core.as_tensor_variable(x) + 0.5, 0.0, 1.0)
 
@@ -49,14 +46,25 @@ def relu(x, alpha=0):
     return _core.elemwise("switch", x > 0, x, alpha * x)
 
 
-def softmax(c, axis=-1):
-    """The softmax of each row (along ``axis``)."""
-    return _core.softmax(c, axis)
+def _rows(c, axis):
+    """``c`` and the axis of the softmax: a vector without ``axis`` is one row ``(1, n)``,
+    as Theano 1.0's ``softmax`` makes it."""
+    c = _core.as_tensor_variable(c)
+    if axis is None:
+        return (c.dimshuffle("x", 0) if c.ndim == 1 else c), -1
+    return c, axis
 
 
-def logsoftmax(c, axis=-1):
-    """The log of the softmax, computed stably."""
-    return _core.log_softmax(c, axis)
+def softmax(c, axis=None):
+    """The softmax of each row (along ``axis``, the last by default); a vector gives a
+    ``(1, n)`` row as in Theano 1.0 (pass ``axis=-1`` to keep a vector)."""
+    return _core.softmax(*_rows(c, axis))
+
+
+def logsoftmax(c, axis=None):
+    """The log of the softmax, computed stably; a vector gives a ``(1, n)`` row as
+    ``softmax``."""
+    return _core.log_softmax(*_rows(c, axis))
 
 
 log_softmax = logsoftmax
@@ -90,6 +98,36 @@ def categorical_crossentropy(coding_dist, true_dist):
     return -_core.elemwise("log", coding_dist[rows, true_dist])
 
 
+def crossentropy_categorical_1hot(coding_dist, true_one_of_n):
+    """``-log(coding_dist[arange(n), true_one_of_n])``: each row's negative log-probability
+    of its integer label."""
+    return categorical_crossentropy(coding_dist, true_one_of_n)
+
+
+def crossentropy_softmax_1hot_with_bias(x, b, y_idx):
+    """``(nll, softmax(x + b))`` with ``nll[i] = -log(softmax(x + b)[i, y_idx[i]])``,
+    computed stably (from the log-softmax, never the log of a softmax that underflowed)."""
+    z = _core.as_tensor_variable(x) + _core.as_tensor_variable(b)
+    y_idx = _core.as_tensor_variable(y_idx)
+    if z.ndim != 2 or y_idx.ndim != 1 or not y_idx.dtype.startswith("int"):
+        raise TypeError(f"crossentropy_softmax_1hot takes a matrix and a vector of integer labels; "
+                        f"got {z.type} and {y_idx.type}")
+    rows = _core.arange(0, _core.shape_i(z, 0), 1)
+    return -_core.log_softmax(z, -1)[rows, y_idx], _core.softmax(z, -1)
+
+
+def crossentropy_softmax_1hot(x, y_idx):
+    """``crossentropy_softmax_1hot_with_bias`` without a bias: ``(nll, softmax(x))``."""
+    return crossentropy_softmax_1hot_with_bias(x, 0.0, y_idx)
+
+
+def crossentropy_softmax_argmax_1hot_with_bias(x, b, y_idx):
+    """``(nll, softmax(x + b), argmax(x + b, axis=1))``."""
+    nll, sm = crossentropy_softmax_1hot_with_bias(x, b, y_idx)
+    z = _core.as_tensor_variable(x) + _core.as_tensor_variable(b)
+    return nll, sm, _core.reduce(z, "argmax", 1)
+
+
 def elu(x, alpha=1):
     """``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere."""
     x = _core.as_tensor_variable(x)
@@ -104,4 +142,5 @@ def selu(x):
 
 __all__ = ["conv2d", "abstract_conv", "conv", "sigmoid", "softplus", "ultra_fast_sigmoid", "hard_sigmoid", "relu", "softmax",
            "logsoftmax", "log_softmax", "binary_crossentropy", "sigmoid_binary_crossentropy",
-           "categorical_crossentropy", "elu", "selu"]
+           "categorical_crossentropy", "crossentropy_categorical_1hot", "crossentropy_softmax_1hot",
+           "crossentropy_softmax_1hot_with_bias", "crossentropy_softmax_argmax_1hot_with_bias", "elu", "selu"]
