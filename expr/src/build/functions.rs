@@ -215,17 +215,25 @@ fn transpose(b: &mut Builder<'_>, _n: &str, args: Args, span: Span) -> R<Var> {
     Ok(x.transpose(&axes))
 }
 
-fn dimshuffle(b: &mut Builder<'_>, _n: &str, args: Args, span: Span) -> R<Var> {
-    let pos = args.positional(1)?;
-    let mut it = pos.into_iter();
-    let (x, s) = it.next().expect("min 1");
+/// The first of at least `min` positional arguments as a variable, and the rest: given one by
+/// one (`f(x, 1, 0)`) or as one list or tuple (`f(x, (1, 0))`).
+fn var_and_entries(b: &mut Builder<'_>, args: Args, min: usize) -> R<(Var, Vec<(Val, Span)>)> {
+    let mut it = args.positional(min)?.into_iter();
+    let (x, s) = it.next().expect("at least one positional argument");
     let x = b.to_var(x, s)?;
     let rest: Vec<(Val, Span)> = it.collect();
-    let entries: Vec<(Val, Span)> = match rest.as_slice() {
-        [(Val::Str(p), _)] => return checked(x.dimshuffle_pattern(p), span),
+    let entries = match rest.as_slice() {
         [(Val::Tuple(items) | Val::List(items), _)] => items.clone(),
         _ => rest,
     };
+    Ok((x, entries))
+}
+
+fn dimshuffle(b: &mut Builder<'_>, _n: &str, args: Args, span: Span) -> R<Var> {
+    let (x, entries) = var_and_entries(b, args, 1)?;
+    if let [(Val::Str(p), _)] = entries.as_slice() {
+        return checked(x.dimshuffle_pattern(p), span);
+    }
     let parts: Vec<String> = entries
         .iter()
         .map(|(v, s)| match v {
@@ -241,15 +249,7 @@ fn dimshuffle(b: &mut Builder<'_>, _n: &str, args: Args, span: Span) -> R<Var> {
 }
 
 fn reshape(b: &mut Builder<'_>, _n: &str, args: Args, _span: Span) -> R<Var> {
-    let pos = args.positional(2)?;
-    let mut it = pos.into_iter();
-    let (x, s) = it.next().expect("min 2");
-    let x = b.to_var(x, s)?;
-    let rest: Vec<(Val, Span)> = it.collect();
-    let entries: Vec<(Val, Span)> = match rest.as_slice() {
-        [(Val::Tuple(items) | Val::List(items), _)] => items.clone(),
-        _ => rest,
-    };
+    let (x, entries) = var_and_entries(b, args, 2)?;
     let mut dims = Vec::with_capacity(entries.len());
     for (v, s) in &entries {
         dims.push(match v {
@@ -373,15 +373,7 @@ fn arange(b: &mut Builder<'_>, _n: &str, args: Args, _span: Span) -> R<Var> {
 /// `addbroadcast(x, *axes)`, `unbroadcast(x, *axes)` and `patternbroadcast(x, [flags])` as
 /// Theano's: the static broadcastability of axes changed.
 fn rebroadcast(b: &mut Builder<'_>, n: &str, args: Args, span: Span) -> R<Var> {
-    let pos = args.positional(1)?;
-    let mut it = pos.into_iter();
-    let (x, s) = it.next().expect("min 1");
-    let x = b.to_var(x, s)?;
-    let rest: Vec<(Val, Span)> = it.collect();
-    let entries: Vec<(Val, Span)> = match rest.as_slice() {
-        [(Val::Tuple(items) | Val::List(items), _)] => items.clone(),
-        _ => rest,
-    };
+    let (x, entries) = var_and_entries(b, args, 1)?;
     if n == "patternbroadcast" {
         let flags = entries
             .iter()
