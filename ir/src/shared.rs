@@ -20,6 +20,7 @@ use crate::error::ValueError;
 use crate::types::TensorType;
 use crate::value::Tensor;
 use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// A named, typed, mutable value cell. Clones share the cell; equality is identity.
@@ -30,6 +31,8 @@ struct SharedInner {
     name: String,
     ty: TensorType,
     cell: RwLock<Versioned>,
+    /// Random draws built on this variable as their generator state so far.
+    draws: AtomicU32,
 }
 
 /// A value and the number of writes that came before it.
@@ -76,6 +79,7 @@ impl SharedVar {
             name: name.into(),
             ty,
             cell: RwLock::new(Versioned { value, version: 0 }),
+            draws: AtomicU32::new(0),
         })))
     }
 
@@ -92,6 +96,13 @@ impl SharedVar {
     /// The current value (cheap: the data is reference counted).
     pub fn get(&self) -> Tensor {
         self.read().value.clone()
+    }
+
+    /// The stream number of the next random draw built on this variable as its generator
+    /// state: 0, 1, 2, … in the order the draws are built (draws on one state read distinct
+    /// Philox counters).
+    pub fn next_stream(&self) -> u32 {
+        self.0.draws.fetch_add(1, Ordering::Relaxed)
     }
 
     /// How many times the value was written (by `set` or by a call's updates).

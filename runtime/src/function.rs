@@ -35,6 +35,10 @@ pub struct FunctionBuilder {
     allow_input_downcast: bool,
     profile: bool,
     opt: OptConfig,
+    /// Random draws' states advance by themselves (Theano's default updates).
+    default_updates: bool,
+    /// Shared variables whose default update is not applied.
+    no_default_for: Vec<Var>,
 }
 
 /// Compiles a function of `inputs` computing `outputs`: `function(&[&x], &[&y])?`.
@@ -96,6 +100,21 @@ impl FunctionBuilder {
         self
     }
 
+    /// Without default updates (Theano's `no_default_updates=True`): the generator states
+    /// of random draws do not advance, so every call draws the same numbers unless the
+    /// function updates them itself.
+    pub fn no_default_updates(mut self, off: bool) -> Self {
+        self.default_updates = !off;
+        self
+    }
+
+    /// Without the default updates of these shared variables only (Theano's
+    /// `no_default_updates=[…]`).
+    pub fn no_default_updates_for<S: AsRef<Var>>(mut self, vars: &[S]) -> Self {
+        self.no_default_for.extend(vars.iter().map(|v| v.as_ref().clone()));
+        self
+    }
+
     /// Optimizer options.
     pub fn optimizer(mut self, config: OptConfig) -> Self {
         self.opt = config;
@@ -149,6 +168,18 @@ impl FunctionBuilder {
                 )));
             }
             targets.push(cell.clone());
+        }
+        // Default updates: the generator state of every random draw computed, when a
+        // shared variable the function does not update, advances past the draws on it.
+        if self.default_updates {
+            let mut skip: Vec<SharedVar> = targets.clone();
+            skip.extend(self.no_default_for.iter().filter_map(|v| v.as_shared().cloned()));
+            let roots: Vec<Var> =
+                self.outputs.iter().chain(self.updates.iter().map(|(_, e)| e)).cloned().collect();
+            for (state, update) in default_updates(&roots, &skip)? {
+                targets.push(state.as_shared().expect("a shared state").clone());
+                self.updates.push((state, update));
+            }
         }
         let mut roots: Vec<Var> = self.outputs.clone();
         roots.extend(self.updates.iter().map(|(_, e)| e.clone()));
@@ -277,6 +308,8 @@ impl Function {
             allow_input_downcast: false,
             profile: false,
             opt: OptConfig::default(),
+            default_updates: true,
+            no_default_for: Vec::new(),
         }
     }
 
@@ -632,6 +665,33 @@ impl Function {
             .ids()
             .any(|id| matches!(&self.compiled.graph.node(id).op, Op::Shared(s) if s == v))
     }
+}
+
+/// The default updates of the random draws that `roots` compute: for every generator state
+/// that is a shared variable not in `skip`, the state advanced past every draw on it
+/// (`tensorlift_ir::advance`), in the order the states are first met.
+fn default_updates(roots: &[Var], skip: &[SharedVar]) -> Result<Vec<(Var, Var)>> {
+    let mut groups: Vec<(Var, Vec<Var>)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut stack: Vec<Var> = roots.iter().rev().cloned().collect();
+    while let Some(v) = stack.pop() {
+        if !seen.insert(v.key()) {
+            continue;
+        }
+        if let Some(state) = v.random_state() {
+            if let Some(cell) = state.as_shared().filter(|c| !skip.contains(c)) {
+                match groups.iter_mut().find(|(s, _)| s.as_shared() == Some(cell)) {
+                    Some((_, draws)) => draws.push(v.clone()),
+                    None => groups.push((state.clone(), vec![v.clone()])),
+                }
+            }
+        }
+        stack.extend(v.inputs().iter().rev().cloned());
+    }
+    groups
+        .into_iter()
+        .map(|(state, draws)| Ok((state.clone(), tensorlift_ir::advance(&state, &draws)?)))
+        .collect()
 }
 
 /// Locks a spare-buffer slot; a panic while it was held leaves an `Option` that is still

@@ -6,7 +6,8 @@
 //! library), `reduce` (reductions and the softmax family), `shape` (dimshuffle, reshape, alloc,
 //! joins), `index` (indexing and `set/inc_subtensor`), `nnet` (Theano's activations and
 //! cross-entropies), `products` (`dot` of any ranks, `outer`, `tensordot`, `batched_dot`),
-//! `conv` (convolution and pooling), `advanced` (`take`), `control` (`ifelse`).
+//! `conv` (convolution and pooling), `advanced` (`take`), `control` (`ifelse`), `random`
+//! (random streams and draws).
 
 pub mod advanced;
 pub mod control;
@@ -16,6 +17,7 @@ pub mod index;
 pub mod leaf;
 pub mod nnet;
 pub mod products;
+pub mod random;
 pub mod reduce;
 pub mod shape;
 

@@ -12,6 +12,7 @@ pub mod conv;
 mod elemwise;
 mod linalg;
 pub(crate) mod num;
+pub mod random;
 mod reduce;
 mod shape;
 
@@ -108,6 +109,7 @@ pub fn eval(op: &Op, inputs: &[KernelInput<'_>], out: &TensorType) -> Result<Ten
         Op::MaxPoolGrad(p) | Op::AveragePoolGrad(p) | Op::MaxPoolGradGrad(p) => {
             conv::pool_grad(&op.name(), p, inputs, out)
         }
+        Op::Random(_) => random::eval(op, inputs, out),
     }
 }
 

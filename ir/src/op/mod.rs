@@ -31,6 +31,7 @@ mod control;
 mod conv;
 mod elemwise;
 mod linalg;
+mod random;
 mod reduce;
 mod shape;
 
@@ -39,6 +40,7 @@ pub use advanced::{adv_parts, broadcast_index_shapes, AdvEntry, AdvPart};
 pub use conv::{
     fmt_params, parse_params, BorderMode, ConvParams, PoolMode, PoolParams, TEXT_NAMES as CONV_POOL_NAMES,
 };
+pub use random::{Distribution, RandomDraw};
 pub use reduce::reduced_shape;
 pub use shape::{fmt_alloc, fmt_reshape, normalize_slice};
 
@@ -432,6 +434,10 @@ pub enum Op {
     /// (Theano's `ifelse`). Lazy: a plan computes what only the branch not taken reads
     /// only when that branch is taken.
     IfElse,
+    /// A random draw (see `op::random`): inputs are the generator state, the distribution's
+    /// parameters, then one integer scalar per `Dim::Input` of the size. Never merged with
+    /// another draw nor folded to a constant.
+    Random(RandomDraw),
 }
 
 impl Op {
@@ -478,6 +484,7 @@ impl Op {
             Op::AveragePoolGrad(_) => "average_pool_grad".into(),
             Op::MaxPoolGradGrad(_) => "max_pool_grad_grad".into(),
             Op::IfElse => "ifelse".into(),
+            Op::Random(d) => d.dist.name().into(),
         }
     }
 
@@ -521,7 +528,13 @@ impl Op {
             Op::AveragePoolGrad(_) => OpKind::AveragePoolGrad,
             Op::MaxPoolGradGrad(_) => OpKind::MaxPoolGradGrad,
             Op::IfElse => OpKind::IfElse,
+            Op::Random(_) => OpKind::Random,
         }
+    }
+
+    /// True for a random draw: never merged with another node, never folded to a constant.
+    pub fn is_random(&self) -> bool {
+        matches!(self, Op::Random(_))
     }
 
     /// True for the leaves of a graph: inputs, constants and shared variables.
@@ -570,6 +583,7 @@ impl Op {
             Op::AveragePoolGrad(p) => conv::average_pool_grad(r, p),
             Op::MaxPoolGradGrad(p) => conv::max_pool_grad_grad(r, p),
             Op::IfElse => control::ifelse(r),
+            Op::Random(d) => random::random(r, d),
         }
     }
 }
@@ -651,6 +665,8 @@ pub enum OpKind {
     MaxPoolGradGrad,
     /// [`Op::IfElse`].
     IfElse,
+    /// [`Op::Random`].
+    Random,
 }
 
 /// What an op kind declares about itself: the conformance test checks every entry.
@@ -670,7 +686,7 @@ pub struct OpInfo {
 
 impl OpKind {
     /// Every kind.
-    pub const ALL: [OpKind; 37] = [
+    pub const ALL: [OpKind; 38] = [
         OpKind::Input,
         OpKind::Constant,
         OpKind::Shared,
@@ -708,6 +724,7 @@ impl OpKind {
         OpKind::AveragePoolGrad,
         OpKind::MaxPoolGradGrad,
         OpKind::IfElse,
+        OpKind::Random,
     ];
 
     /// The kind's declaration.
@@ -769,6 +786,7 @@ impl OpKind {
             OpKind::AveragePoolGrad => i("average_pool_grad", 1, Differentiable, &[]),
             OpKind::MaxPoolGradGrad => i("max_pool_grad_grad", 1, Differentiable, &[]),
             OpKind::IfElse => i("ifelse", 1, Differentiable, &["ifelse"]),
+            OpKind::Random => i("random", 1, Disconnected, &[]),
         }
     }
 }
