@@ -49,10 +49,7 @@ const M1: u32 = 0xCD9E_8D57;
 const W0: u32 = 0x9E37_79B9;
 const W1: u32 = 0xBB67_AE85;
 
-/// Blocks computed together (structure of arrays: the rounds vectorize).
-const LANES: usize = 8;
-
-/// Elements a threaded draw's chunks are whole multiples of (8 blocks of 4 words).
+/// Elements a threaded draw's chunks are whole multiples of (whole blocks of any layout).
 pub const CHUNK_UNIT: usize = 32;
 
 /// One Philox4x32 round.
@@ -64,6 +61,7 @@ fn round(x: [u32; 4], k0: u32, k1: u32) -> [u32; 4] {
 }
 
 /// Philox4x32-10 of one counter under one key (Random123's `philox4x32_R(10, ctr, key)`).
+#[inline(always)]
 pub fn philox4x32_10(ctr: [u32; 4], key: [u32; 2]) -> [u32; 4] {
     let (mut k0, mut k1) = (key[0], key[1]);
     let mut x = ctr;
@@ -93,7 +91,7 @@ impl Philox {
     }
 
     /// Block `b` of the draw, sub-draw `j`.
-    #[inline]
+    #[inline(always)]
     pub fn block(&self, b: u64, j: u32) -> [u32; 4] {
         let c = self.counter.wrapping_add(b);
         philox4x32_10([c as u32, (c >> 32) as u32, j, self.stream], self.key)
@@ -111,35 +109,6 @@ impl Philox {
     #[inline]
     pub fn word32(&self, s: u64, j: u32) -> u32 {
         self.block(s / 4, j)[(s % 4) as usize]
-    }
-
-    /// Blocks `b .. b + LANES`, sub-draw `j`, as four arrays of words.
-    #[inline(always)]
-    fn blocks(&self, b: u64, j: u32) -> [[u32; LANES]; 4] {
-        let mut x0 = [0u32; LANES];
-        let mut x1 = [0u32; LANES];
-        let mut x2 = [j; LANES];
-        let mut x3 = [self.stream; LANES];
-        for l in 0..LANES {
-            let c = self.counter.wrapping_add(b).wrapping_add(l as u64);
-            x0[l] = c as u32;
-            x1[l] = (c >> 32) as u32;
-        }
-        let (mut k0, mut k1) = (self.key[0], self.key[1]);
-        for r in 0..10 {
-            if r > 0 {
-                k0 = k0.wrapping_add(W0);
-                k1 = k1.wrapping_add(W1);
-            }
-            for l in 0..LANES {
-                let y = round([x0[l], x1[l], x2[l], x3[l]], k0, k1);
-                x0[l] = y[0];
-                x1[l] = y[1];
-                x2[l] = y[2];
-                x3[l] = y[3];
-            }
-        }
-        [x0, x1, x2, x3]
     }
 }
 
@@ -262,53 +231,48 @@ struct Continuous<T> {
     b: Param<T>,
 }
 
-/// Raw variates of elements `first..`: `u` in `[0, 1)` (uniform) or `z` standard normal,
-/// each passed to `emit(k, value)` for `out[k]`.
-macro_rules! raw64 {
-    ($gen:expr, $normal:expr, $first:expr, $n:expr, $j:expr, |$k:ident, $v:ident| $emit:expr) => {{
-        let (gen, normal, first, n, j): (&Philox, bool, usize, usize, u32) = ($gen, $normal, $first, $n, $j);
-        let mut $k = 0usize;
-        while $k < n {
-            let e = first + $k;
-            if e % 2 == 0 && n - $k >= 2 * LANES {
-                let x = gen.blocks((e / 2) as u64, j);
-                for l in 0..LANES {
-                    let w0 = (x[0][l] as u64) | ((x[1][l] as u64) << 32);
-                    let w1 = (x[2][l] as u64) | ((x[3][l] as u64) << 32);
-                    let (a, b) = if normal {
-                        box_muller(unit52_open0(w0), unit52(w1))
-                    } else {
-                        (unit52(w0), unit52(w1))
-                    };
-                    {
-                        let $v = a;
-                        $emit;
-                    }
-                    $k += 1;
-                    {
-                        let $v = b;
-                        $emit;
-                    }
-                    $k += 1;
-                }
-            } else {
-                let x = gen.block((e / 2) as u64, j);
-                let w0 = (x[0] as u64) | ((x[1] as u64) << 32);
-                let w1 = (x[2] as u64) | ((x[3] as u64) << 32);
-                let (a, b) =
-                    if normal { box_muller(unit52_open0(w0), unit52(w1)) } else { (unit52(w0), unit52(w1)) };
-                let $v = if e % 2 == 0 { a } else { b };
-                $emit;
-                $k += 1;
-            }
-        }
-    }};
+/// The two float64 variates of a block's words: uniforms in `[0, 1)`, or a standard normal
+/// pair.
+#[inline(always)]
+fn pair64<const NORMAL: bool>(x: [u32; 4]) -> (f64, f64) {
+    let w0 = (x[0] as u64) | ((x[1] as u64) << 32);
+    let w1 = (x[2] as u64) | ((x[3] as u64) << 32);
+    if NORMAL {
+        box_muller(unit52_open0(w0), unit52(w1))
+    } else {
+        (unit52(w0), unit52(w1))
+    }
+}
+
+/// The float64 variates of elements `first..first + out.len()` (two per block, sub-draw
+/// `j`): `put(slot, k, v)` writes variate `v` of element `first + k` into `out[k]`. A plain
+/// loop over whole blocks, which the compiler vectorizes across blocks.
+#[inline(always)]
+fn fill64<const NORMAL: bool, S>(gen: &Philox, first: usize, j: u32, out: &mut [S], mut put: impl FnMut(&mut S, usize, f64)) {
+    let n = out.len();
+    let mut k = 0;
+    if first % 2 == 1 && n > 0 {
+        let (_, b) = pair64::<NORMAL>(gen.block((first / 2) as u64, j));
+        put(&mut out[0], 0, b);
+        k = 1;
+    }
+    let b0 = ((first + k) / 2) as u64;
+    let body = (n - k) / 2 * 2;
+    for (i, pair) in out[k..k + body].chunks_exact_mut(2).enumerate() {
+        let (a, b) = pair64::<NORMAL>(gen.block(b0 + i as u64, j));
+        put(&mut pair[0], k + 2 * i, a);
+        put(&mut pair[1], k + 2 * i + 1, b);
+    }
+    if k + body < n {
+        let (a, _) = pair64::<NORMAL>(gen.block(b0 + (body / 2) as u64, j));
+        put(&mut out[n - 1], n - 1, a);
+    }
 }
 
 /// The float32 variate of word `lane` (0..4) of a block's words `x`.
 #[inline(always)]
-fn raw32(x: [u32; 4], lane: usize, normal: bool) -> f32 {
-    if !normal {
+fn raw32<const NORMAL: bool>(x: [u32; 4], lane: usize) -> f32 {
+    if !NORMAL {
         return unit24(x[lane]);
     }
     let pair = lane & !1;
@@ -319,27 +283,38 @@ fn raw32(x: [u32; 4], lane: usize, normal: bool) -> f32 {
 }
 
 impl Fill<f64> for Continuous<f64> {
+    #[inline(always)]
     fn fill<S: Slot<f64>>(&self, first: usize, out: &mut [S]) {
         let normal = self.normal;
         match (&self.a, &self.b) {
             (Param::One(a), Param::One(b)) => {
                 // Uniform: lo + (hi - lo) * u; normal: avg + std * z.
-                let (base, scale) = if normal { (*a, *b) } else { (*a, b - a) };
-                raw64!(&self.gen, normal, first, out.len(), 0, |k, v| out[k].put(base + scale * v));
+                if normal {
+                    let (avg, std) = (*a, *b);
+                    fill64::<true, S>(&self.gen, first, 0, out, |s, _, z| s.put(avg + std * z));
+                } else {
+                    let (lo, span) = (*a, b - a);
+                    fill64::<false, S>(&self.gen, first, 0, out, |s, _, u| s.put(lo + span * u));
+                }
             }
-            (a, b) => raw64!(&self.gen, normal, first, out.len(), 0, |k, v| {
+            (a, b) if normal => fill64::<true, S>(&self.gen, first, 0, out, |s, k, z| {
+                s.put(a.at(first + k) + b.at(first + k) * z)
+            }),
+            (a, b) => fill64::<false, S>(&self.gen, first, 0, out, |s, k, u| {
                 let (x, y) = (a.at(first + k), b.at(first + k));
-                out[k].put(if normal { x + y * v } else { x + (y - x) * v })
+                s.put(x + (y - x) * u)
             }),
         }
     }
 }
 
 impl Fill<f32> for Continuous<f32> {
+    #[inline(always)]
     fn fill<S: Slot<f32>>(&self, first: usize, out: &mut [S]) {
         let normal = self.normal;
+        let (a, b) = (&self.a, &self.b);
         let value = |i: usize, v: f32| {
-            let (x, y) = (self.a.at(i), self.b.at(i));
+            let (x, y) = (a.at(i), b.at(i));
             if normal {
                 x + y * v
             } else {
@@ -347,35 +322,46 @@ impl Fill<f32> for Continuous<f32> {
             }
         };
         let n = out.len();
-        let mut k = 0;
-        while k < n {
+        // A lone head and tail, element by element; whole blocks in a plain loop.
+        let head = ((4 - first % 4) % 4).min(n);
+        for k in 0..head {
             let e = first + k;
-            if e % 4 == 0 && n - k >= 4 * LANES && !normal {
-                let x = self.gen.blocks((e / 4) as u64, 0);
-                match (&self.a, &self.b) {
-                    (Param::One(a), Param::One(b)) => {
-                        let (a, span) = (*a, b - a);
-                        for l in 0..LANES {
-                            for (w, words) in x.iter().enumerate() {
-                                out[k + 4 * l + w].put(a + span * unit24(words[l]));
-                            }
-                        }
-                    }
-                    _ => {
-                        for l in 0..LANES {
-                            for (w, words) in x.iter().enumerate() {
-                                let i = k + 4 * l + w;
-                                out[i].put(value(first + i, unit24(words[l])));
-                            }
-                        }
+            let x = self.gen.block((e / 4) as u64, 0);
+            out[k].put(value(e, if normal { raw32::<true>(x, e % 4) } else { raw32::<false>(x, e % 4) }));
+        }
+        let b0 = ((first + head) / 4) as u64;
+        let body = (n - head) / 4 * 4;
+        match (a, b, normal) {
+            (Param::One(a), Param::One(b), false) => {
+                let (a, span) = (*a, b - a);
+                for (i, quad) in out[head..head + body].chunks_exact_mut(4).enumerate() {
+                    let x = self.gen.block(b0 + i as u64, 0);
+                    for (slot, &w) in quad.iter_mut().zip(&x) {
+                        slot.put(a + span * unit24(w));
                     }
                 }
-                k += 4 * LANES;
-            } else {
-                let x = self.gen.block((e / 4) as u64, 0);
-                out[k].put(value(e, raw32(x, e % 4, normal)));
-                k += 1;
             }
+            (_, _, false) => {
+                for (i, quad) in out[head..head + body].chunks_exact_mut(4).enumerate() {
+                    let x = self.gen.block(b0 + i as u64, 0);
+                    for (lane, slot) in quad.iter_mut().enumerate() {
+                        slot.put(value(first + head + 4 * i + lane, raw32::<false>(x, lane)));
+                    }
+                }
+            }
+            (_, _, true) => {
+                for (i, quad) in out[head..head + body].chunks_exact_mut(4).enumerate() {
+                    let x = self.gen.block(b0 + i as u64, 0);
+                    for (lane, slot) in quad.iter_mut().enumerate() {
+                        slot.put(value(first + head + 4 * i + lane, raw32::<true>(x, lane)));
+                    }
+                }
+            }
+        }
+        for k in head + body..n {
+            let e = first + k;
+            let x = self.gen.block((e / 4) as u64, 0);
+            out[k].put(value(e, if normal { raw32::<true>(x, e % 4) } else { raw32::<false>(x, e % 4) }));
         }
     }
 }
@@ -392,6 +378,7 @@ struct Binomial {
 const TILE: usize = 256;
 
 impl<T: Element> Fill<T> for Binomial {
+    #[inline(always)]
     fn fill<S: Slot<T>>(&self, first: usize, out: &mut [S]) {
         let mut u = [0.0f64; TILE];
         let mut count = [0i64; TILE];
@@ -400,7 +387,7 @@ impl<T: Element> Fill<T> for Binomial {
             let len = tile.len();
             count[..len].fill(0);
             for trial in 0..self.max_n {
-                raw64!(&self.gen, false, start, len, trial as u32, |k, v| u[k] = v);
+                fill64::<false, f64>(&self.gen, start, trial as u32, &mut u[..len], |s, _, v| *s = v);
                 for k in 0..len {
                     let i = start + k;
                     count[k] += (trial < self.n.at(i) && u[k] < self.p.at(i)) as i64;
@@ -441,6 +428,7 @@ fn bounded(gen: &Philox, s: u64, mut w: u64, range: u64) -> u64 {
 }
 
 impl<T: Element> Fill<T> for Integers {
+    #[inline(always)]
     fn fill<S: Slot<T>>(&self, first: usize, out: &mut [S]) {
         let mut words = [0u64; TILE];
         for (t, tile) in out.chunks_mut(TILE).enumerate() {
@@ -459,22 +447,23 @@ impl<T: Element> Fill<T> for Integers {
 }
 
 /// The 64-bit words of slots `first..first + out.len()`, sub-draw 0.
+#[inline(always)]
 fn words64(gen: &Philox, first: usize, out: &mut [u64]) {
     let n = out.len();
     let mut k = 0;
-    while k < n {
-        let e = first + k;
-        if e % 2 == 0 && n - k >= 2 * LANES {
-            let x = gen.blocks((e / 2) as u64, 0);
-            for l in 0..LANES {
-                out[k + 2 * l] = (x[0][l] as u64) | ((x[1][l] as u64) << 32);
-                out[k + 2 * l + 1] = (x[2][l] as u64) | ((x[3][l] as u64) << 32);
-            }
-            k += 2 * LANES;
-        } else {
-            out[k] = gen.word64(e as u64, 0);
-            k += 1;
-        }
+    if first % 2 == 1 && n > 0 {
+        out[0] = gen.word64(first as u64, 0);
+        k = 1;
+    }
+    let b0 = ((first + k) / 2) as u64;
+    let body = (n - k) / 2 * 2;
+    for (i, pair) in out[k..k + body].chunks_exact_mut(2).enumerate() {
+        let x = gen.block(b0 + i as u64, 0);
+        pair[0] = (x[0] as u64) | ((x[1] as u64) << 32);
+        pair[1] = (x[2] as u64) | ((x[3] as u64) << 32);
+    }
+    if k + body < n {
+        out[n - 1] = gen.word64((first + n - 1) as u64, 0);
     }
 }
 
@@ -864,16 +853,6 @@ mod tests {
         ];
         for (ctr, key, want) in kat {
             assert_eq!(philox4x32_10(ctr, key), want);
-        }
-    }
-
-    #[test]
-    fn the_lanes_are_the_single_blocks() {
-        let g = Philox::new([0x0123_4567_89ab_cdef, -3], 5);
-        let x = g.blocks(7, 2);
-        for l in 0..LANES {
-            let one = g.block(7 + l as u64, 2);
-            assert_eq!([x[0][l], x[1][l], x[2][l], x[3][l]], one);
         }
     }
 }
