@@ -14,7 +14,9 @@ fn main() {
     let g = tl::kernels::random::Philox::new([1, 0], 0);
     let t = std::time::Instant::now();
     let mut acc = 0u32;
-    for b in 0..5_000_000u64 { acc ^= g.block(b, 0)[0]; }
+    for b in 0..5_000_000u64 {
+        acc ^= g.block(b, 0)[0];
+    }
     println!("scalar blocks 5e6 {:?} {acc}", t.elapsed());
     drop(s);
 }

@@ -485,6 +485,8 @@ fn sample(kind: OpKind) -> Option<(Vec<Var>, Var)> {
         OpKind::IfElse => {
             Some((vec![m.clone(), v.clone()], tl::ifelse(tl::lt(tl::sum(&v), 0.0), tl::exp(&m), &m * 2.0)))
         }
+        // A normal draw whose mean is `v`: disconnected from it.
+        OpKind::Random => one(&v, tl::RandomStreams::new(0).normal(tl::shape(&v), &v, 1.0)),
         OpKind::Gemm | OpKind::Composite | OpKind::CompositeOutput | OpKind::FusedReduce => None,
     }
 }
@@ -597,6 +599,13 @@ fn every_op_kind_is_spelled_differentiated_and_round_trips() {
             );
             if let Err(e) = r {
                 failures.push(format!("{kind:?}: verify_grad fails: {e}"));
+            }
+        }
+        if info.grad == GradKind::Disconnected {
+            let cost = tl::sum(tl::cast(&out, tl::DType::F64));
+            match tl::grad(&cost, &xs[0]) {
+                Err(tl::GradError::Disconnected { .. }) => {}
+                other => failures.push(format!("{kind:?}: declared disconnected, grad gives {other:?}")),
             }
         }
     }

@@ -248,7 +248,13 @@ fn pair64<const NORMAL: bool>(x: [u32; 4]) -> (f64, f64) {
 /// `j`): `put(slot, k, v)` writes variate `v` of element `first + k` into `out[k]`. A plain
 /// loop over whole blocks, which the compiler vectorizes across blocks.
 #[inline(always)]
-fn fill64<const NORMAL: bool, S>(gen: &Philox, first: usize, j: u32, out: &mut [S], mut put: impl FnMut(&mut S, usize, f64)) {
+fn fill64<const NORMAL: bool, S>(
+    gen: &Philox,
+    first: usize,
+    j: u32,
+    out: &mut [S],
+    mut put: impl FnMut(&mut S, usize, f64),
+) {
     let n = out.len();
     let mut k = 0;
     if first % 2 == 1 && n > 0 {
