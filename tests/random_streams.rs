@@ -512,3 +512,44 @@ fn printing_and_the_text_form() {
     let back = tl::graph::FunctionGraph::parse(&text).expect("parses");
     assert_eq!(back.to_string(), text);
 }
+
+#[test]
+fn a_shared_variable_has_a_default_update() {
+    let count = tl::shared(0.0, "count");
+    count.set_default_update(Some(&(&count + 1.0))).expect("fits");
+    assert_eq!(tl::pp(&count.default_update().expect("set")), "(count + TensorConstant{1.0})");
+    let x = tl::dscalar("x");
+    let f = tl::function(&[&x], &[&(&x * &count)]).unwrap();
+    assert_eq!(f.call1(2.0).unwrap().to_f64().unwrap(), 0.0);
+    assert_eq!(f.call1(2.0).unwrap().to_f64().unwrap(), 2.0);
+    assert_eq!(count.get_value().unwrap().to_f64().unwrap(), 2.0);
+    // An explicit update wins; no_default_updates turns it off.
+    let g = Function::builder(&[&x], &[&x])
+        .update(&count, &(&count * 10.0))
+        .on_unused_input(tl::OnUnusedInput::Ignore)
+        .build()
+        .unwrap();
+    g.call(&[1.0.into()]).unwrap();
+    assert_eq!(count.get_value().unwrap().to_f64().unwrap(), 20.0);
+    let h = Function::builder(&[&x], &[&(&x * &count)]).no_default_updates(true).build().unwrap();
+    h.call(&[1.0.into()]).unwrap();
+    assert_eq!(count.get_value().unwrap().to_f64().unwrap(), 20.0);
+    // A wrong type is refused; None removes it.
+    assert!(count.set_default_update(Some(&tl::dvector("v"))).is_err());
+    count.set_default_update(None).unwrap();
+    f.call(&[1.0.into()]).unwrap();
+    let k = tl::function(&[&x], &[&(&x * &count)]).unwrap();
+    k.call(&[1.0.into()]).unwrap();
+    assert_eq!(
+        count.get_value().unwrap().to_f64().unwrap(),
+        21.0,
+        "the function built before keeps its update"
+    );
+    // The variable does not own a graph that owns it: dropping every handle frees it.
+    let weak = {
+        let s = tl::shared(vec![1.0, 2.0], "s");
+        s.set_default_update(Some(&(&s * 2.0))).unwrap();
+        s.downgrade()
+    };
+    assert!(weak.upgrade().is_none(), "no reference cycle");
+}

@@ -19,9 +19,10 @@
 use crate::error::ValueError;
 use crate::types::TensorType;
 use crate::value::Tensor;
+use crate::var::Var;
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// A named, typed, mutable value cell. Clones share the cell; equality is identity.
 #[derive(Clone)]
@@ -33,6 +34,10 @@ struct SharedInner {
     cell: RwLock<Versioned>,
     /// Random draws built on this variable as their generator state so far.
     draws: AtomicU32,
+    /// The default update (Theano's `default_update`), stored as `(placeholder, expression)`:
+    /// the expression reads the placeholder where it reads this variable, so the cell never
+    /// owns a graph that owns the cell.
+    default_update: Mutex<Option<(Var, Var)>>,
 }
 
 /// A value and the number of writes that came before it.
@@ -80,6 +85,7 @@ impl SharedVar {
             ty,
             cell: RwLock::new(Versioned { value, version: 0 }),
             draws: AtomicU32::new(0),
+            default_update: Mutex::new(None),
         })))
     }
 
@@ -103,6 +109,20 @@ impl SharedVar {
     /// Philox counters).
     pub fn next_stream(&self) -> u32 {
         self.0.draws.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Sets (or with `None` removes) the default update, as `(placeholder, expression)`:
+    /// the expression must read `placeholder`, an input of this variable's type, where it
+    /// reads the variable itself (`Var::set_default_update` builds it so).
+    pub fn set_default_update_parts(&self, parts: Option<(Var, Var)>) {
+        let old =
+            std::mem::replace(&mut *self.0.default_update.lock().unwrap_or_else(|e| e.into_inner()), parts);
+        drop(old);
+    }
+
+    /// The default update as `(placeholder, expression)`, if one is set.
+    pub fn default_update_parts(&self) -> Option<(Var, Var)> {
+        self.0.default_update.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// How many times the value was written (by `set` or by a call's updates).

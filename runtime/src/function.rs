@@ -169,8 +169,8 @@ impl FunctionBuilder {
             }
             targets.push(cell.clone());
         }
-        // Default updates: the generator state of every random draw computed, when a
-        // shared variable the function does not update, advances past the draws on it.
+        // Default updates: a shared variable the function does not update gets its own
+        // default update, and a random draw's generator state advances past its draws.
         if self.default_updates {
             let mut skip: Vec<SharedVar> = targets.clone();
             skip.extend(self.no_default_for.iter().filter_map(|v| v.as_shared().cloned()));
@@ -667,31 +667,49 @@ impl Function {
     }
 }
 
-/// The default updates of the random draws that `roots` compute: for every generator state
-/// that is a shared variable not in `skip`, the state advanced past every draw on it
-/// (`tensorlift_ir::advance`), in the order the states are first met.
+/// The default updates of what `roots` read: every shared variable not in `skip` with a
+/// default update of its own (`Var::set_default_update`) gets it; every other generator
+/// state that is a shared variable not in `skip` advances past every random draw on it
+/// (`tensorlift_ir::advance`). In the order the variables are first met; the updates' own
+/// graphs are followed too.
 fn default_updates(roots: &[Var], skip: &[SharedVar]) -> Result<Vec<(Var, Var)>> {
-    let mut groups: Vec<(Var, Vec<Var>)> = Vec::new();
+    let mut draws: Vec<(Var, Vec<Var>)> = Vec::new();
+    let mut own: Vec<(Var, Var)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     let mut stack: Vec<Var> = roots.iter().rev().cloned().collect();
+    let taken = |cell: &SharedVar, own: &[(Var, Var)]| {
+        skip.contains(cell) || own.iter().any(|(s, _)| s.as_shared() == Some(cell))
+    };
     while let Some(v) = stack.pop() {
         if !seen.insert(v.key()) {
             continue;
         }
+        if v.as_shared().is_some_and(|c| !taken(c, &own)) {
+            if let Some(update) = v.default_update() {
+                // Its update may read more variables with default updates.
+                stack.push(update.clone());
+                own.push((v.clone(), update));
+            }
+        }
         if let Some(state) = v.random_state() {
             if let Some(cell) = state.as_shared().filter(|c| !skip.contains(c)) {
-                match groups.iter_mut().find(|(s, _)| s.as_shared() == Some(cell)) {
-                    Some((_, draws)) => draws.push(v.clone()),
-                    None => groups.push((state.clone(), vec![v.clone()])),
+                match draws.iter_mut().find(|(s, _)| s.as_shared() == Some(cell)) {
+                    Some((_, ds)) => ds.push(v.clone()),
+                    None => draws.push((state.clone(), vec![v.clone()])),
                 }
             }
         }
         stack.extend(v.inputs().iter().rev().cloned());
     }
-    groups
-        .into_iter()
-        .map(|(state, draws)| Ok((state.clone(), tensorlift_ir::advance(&state, &draws)?)))
-        .collect()
+    let mut out = own.clone();
+    for (state, ds) in draws {
+        let cell = state.as_shared().expect("a shared state");
+        if !own.iter().any(|(s, _)| s.as_shared() == Some(cell)) {
+            let update = tensorlift_ir::advance(&state, &ds)?;
+            out.push((state, update));
+        }
+    }
+    Ok(out)
 }
 
 /// Locks a spare-buffer slot; a panic while it was held leaves an `Option` that is still
