@@ -223,6 +223,23 @@ impl PyVar {
         self.var.name().filter(|n| !n.is_empty()).map(str::to_string)
     }
 
+    /// The generator state of the random draw this variable is (Theano's `draw.rng`),
+    /// `None` for other variables.
+    #[getter]
+    fn rng<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        crate::random::draw_of(&self.var)
+            .and_then(|d| d.random_state().cloned())
+            .map(|s| wrap(py, s))
+            .transpose()
+    }
+
+    /// `(state, new state)`: the update of the random draw this variable is (Theano's
+    /// `draw.update`, what `function` applies by itself), `None` for other variables.
+    #[getter]
+    fn update<'py>(&self, py: Python<'py>) -> PyResult<Option<(Bound<'py, PyAny>, Bound<'py, PyAny>)>> {
+        crate::random::update_of(&self.var)?.map(|(s, u)| Ok((wrap(py, s)?, wrap(py, u)?))).transpose()
+    }
+
     /// The number of dimensions.
     #[getter]
     fn ndim(&self) -> usize {
@@ -747,6 +764,31 @@ impl PyShared {
         let var = &slf.as_super().var;
         let t = to_tensor(value)?;
         var.set_value(t).py()
+    }
+
+    /// The default update (Theano's `default_update`): the value a function writes after
+    /// each call when it does not update the variable itself; `None` when unset.
+    #[getter]
+    fn get_default_update<'py>(slf: PyRef<'py, Self>, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        slf.as_super().var.default_update().map(|u| wrap(py, u)).transpose()
+    }
+
+    /// Sets (`None`: removes) the default update.
+    #[setter]
+    fn set_default_update(slf: PyRef<'_, Self>, update: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        let var = &slf.as_super().var;
+        let update = match update {
+            Some(u) if !u.is_none() => {
+                let mut u = as_var(u)?;
+                // As an update: cast to the variable's dtype when that loses nothing.
+                if u.dtype() != var.dtype() && u.dtype().upcast(var.dtype()) == var.dtype() {
+                    u = u.cast(var.dtype());
+                }
+                Some(u)
+            }
+            _ => None,
+        };
+        var.set_default_update(update.as_ref()).py()
     }
 
     /// The current value, copied (Theano's `container.value`).
