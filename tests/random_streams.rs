@@ -553,3 +553,14 @@ fn a_shared_variable_has_a_default_update() {
     };
     assert!(weak.upgrade().is_none(), "no reference cycle");
 }
+
+#[allow(dead_code)]
+#[path = "../examples/denoising_autoencoder.rs"]
+mod denoising_autoencoder;
+
+#[test]
+fn the_denoising_autoencoder_example_learns() {
+    // Two epochs of a small code (100 hidden units): the cost falls with its corruption.
+    let costs = denoising_autoencoder::train(0.3, 2, 100).expect("trains");
+    assert!(costs[1] < costs[0] - 5.0, "{costs:?}");
+}

@@ -38,16 +38,18 @@ fn size_of(obj: &Bound<'_, PyAny>) -> PyResult<Size> {
                 lengths.push(Length::Var(v.get().var.clone()));
             } else {
                 lengths.push(length(item.extract::<i64>().map_err(|_| {
-                    PyTypeError::new_err(format!("a size's lengths must be integers or symbolic integers, got {item}"))
+                    PyTypeError::new_err(format!(
+                        "a size's lengths must be integers or symbolic integers, got {item}"
+                    ))
                 })?)?);
             }
         }
         return Ok(Size::Lengths(lengths));
     }
     // A numpy array of lengths.
-    let lengths: Vec<i64> = obj
-        .extract()
-        .map_err(|_| PyTypeError::new_err(format!("size must be None, an int, a tuple or a symbolic vector, got {obj}")))?;
+    let lengths: Vec<i64> = obj.extract().map_err(|_| {
+        PyTypeError::new_err(format!("size must be None, an int, a tuple or a symbolic vector, got {obj}"))
+    })?;
     Ok(Size::Lengths(lengths.into_iter().map(length).collect::<PyResult<_>>()?))
 }
 

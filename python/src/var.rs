@@ -769,7 +769,10 @@ impl PyShared {
     /// The default update (Theano's `default_update`): the value a function writes after
     /// each call when it does not update the variable itself; `None` when unset.
     #[getter]
-    fn get_default_update<'py>(slf: PyRef<'py, Self>, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+    fn get_default_update<'py>(
+        slf: PyRef<'py, Self>,
+        py: Python<'py>,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
         slf.as_super().var.default_update().map(|u| wrap(py, u)).transpose()
     }
 

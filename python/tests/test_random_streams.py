@@ -218,3 +218,29 @@ def test_normal_by_kolmogorov_smirnov():
     n = len(z)
     d = max((cdf - np.arange(n) / n).max(), (np.arange(1, n + 1) / n - cdf).max())
     assert d < 1.949 / math.sqrt(n)
+
+
+def test_the_denoising_autoencoder_example_learns():
+    import os
+    import runpy
+    import sys
+    from pathlib import Path
+
+    examples = Path(__file__).resolve().parents[2] / "examples" / "python"
+    old_env, old_path = os.environ.get("N_EPOCHS"), list(sys.path)
+    os.environ["N_EPOCHS"] = "2"
+    sys.path.insert(0, str(examples))
+    try:
+        g = runpy.run_path(str(examples / "dA.py"), run_name="__main__")
+    finally:
+        sys.path[:] = old_path
+        if old_env is None:
+            os.environ.pop("N_EPOCHS", None)
+        else:
+            os.environ["N_EPOCHS"] = old_env
+    costs = g["costs"]
+    for corruption in (0.0, 0.3):
+        first, second = costs[corruption]
+        assert second < first - 5, (corruption, costs[corruption])
+    # Corruption makes the reconstruction harder.
+    assert costs[0.3][0] > costs[0.0][0]
