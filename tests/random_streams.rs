@@ -355,7 +355,7 @@ fn symbolic_sizes() {
     assert_eq!(out[2].shape(), &[4, 6]);
     // A vector size of unknown length is refused when building.
     assert!(from_vector.check().is_err());
-    let fixed = rng.random_integers(&tl::stack(&[tl::shape_i(&x, 1), tl::shape_i(&x, 0)], 0), 0, 9);
+    let fixed = rng.random_integers(tl::stack(&[tl::shape_i(&x, 1), tl::shape_i(&x, 0)], 0), 0, 9);
     assert_eq!(fixed.ndim(), 2);
     let g = Function::builder(&[&x], &[&fixed]).build().unwrap();
     assert_eq!(g.call(&[xv.into()]).unwrap()[0].shape(), &[6, 4]);

@@ -285,7 +285,7 @@ fn raw32<const NORMAL: bool>(x: [u32; 4], lane: usize) -> f32 {
     let u1 = 1.0 - unit24(x[pair]) as f64;
     let u2 = unit24(x[pair + 1]) as f64;
     let (c, s) = box_muller(u1, u2);
-    (if lane % 2 == 0 { c } else { s }) as f32
+    (if lane.is_multiple_of(2) { c } else { s }) as f32
 }
 
 impl Fill<f64> for Continuous<f64> {
@@ -330,10 +330,10 @@ impl Fill<f32> for Continuous<f32> {
         let n = out.len();
         // A lone head and tail, element by element; whole blocks in a plain loop.
         let head = ((4 - first % 4) % 4).min(n);
-        for k in 0..head {
+        for (k, slot) in out[..head].iter_mut().enumerate() {
             let e = first + k;
             let x = self.gen.block((e / 4) as u64, 0);
-            out[k].put(value(e, if normal { raw32::<true>(x, e % 4) } else { raw32::<false>(x, e % 4) }));
+            slot.put(value(e, if normal { raw32::<true>(x, e % 4) } else { raw32::<false>(x, e % 4) }));
         }
         let b0 = ((first + head) / 4) as u64;
         let body = (n - head) / 4 * 4;
@@ -364,10 +364,10 @@ impl Fill<f32> for Continuous<f32> {
                 }
             }
         }
-        for k in head + body..n {
+        for (k, slot) in out.iter_mut().enumerate().skip(head + body) {
             let e = first + k;
             let x = self.gen.block((e / 4) as u64, 0);
-            out[k].put(value(e, if normal { raw32::<true>(x, e % 4) } else { raw32::<false>(x, e % 4) }));
+            slot.put(value(e, if normal { raw32::<true>(x, e % 4) } else { raw32::<false>(x, e % 4) }));
         }
     }
 }
@@ -661,10 +661,7 @@ fn lengths(op: &str, shape: &[Dim], inputs: &[KernelInput<'_>]) -> Result<Vec<us
 }
 
 /// A parameter in `T`, broadcast to `size` (aligned on its last axes).
-fn param<T: TensorElement>(op: &str, p: &KernelInput<'_>, size: &[usize]) -> Result<Param<T>, ValueError>
-where
-    T: Clone,
-{
+fn param<T: TensorElement>(op: &str, p: &KernelInput<'_>, size: &[usize]) -> Result<Param<T>, ValueError> {
     let v = p.value.cast(T::DTYPE).into_array::<T>()?;
     if v.len() == 1 && v.ndim() <= size.len() {
         return Ok(Param::One(*v.iter().next().expect("one element")));
@@ -686,7 +683,7 @@ fn probabilities(op: &str, p: &KernelInput<'_>, n: usize) -> Result<Vec<f64>, Va
             format!("{} has {} probabilities for {n} items", p.name, v.len()),
         ));
     }
-    if v.iter().any(|&x| !(x >= 0.0) || !x.is_finite()) {
+    if v.iter().any(|&x| x.is_nan() || x < 0.0 || !x.is_finite()) {
         return Err(ValueError::invalid(op, format!("{} has a negative or non-finite probability", p.name)));
     }
     let total: f64 = v.iter().sum();
