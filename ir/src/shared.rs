@@ -19,7 +19,7 @@
 use crate::error::ValueError;
 use crate::types::TensorType;
 use crate::value::Tensor;
-use crate::var::Var;
+use std::any::Any;
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -34,10 +34,9 @@ struct SharedInner {
     cell: RwLock<Versioned>,
     /// Random draws built on this variable as their generator state so far.
     draws: AtomicU32,
-    /// The default update (Theano's `default_update`), stored as `(placeholder, expression)`:
-    /// the expression reads the placeholder where it reads this variable, so the cell never
-    /// owns a graph that owns the cell.
-    default_update: Mutex<Option<(Var, Var)>>,
+    /// What a builder attaches to the variable: its default update (`Var::set_default_update`,
+    /// which stores it so that the cell never owns a graph that owns the cell).
+    attachment: Mutex<Option<Arc<dyn Any + Send + Sync>>>,
 }
 
 /// A value and the number of writes that came before it.
@@ -85,7 +84,7 @@ impl SharedVar {
             ty,
             cell: RwLock::new(Versioned { value, version: 0 }),
             draws: AtomicU32::new(0),
-            default_update: Mutex::new(None),
+            attachment: Mutex::new(None),
         })))
     }
 
@@ -111,18 +110,16 @@ impl SharedVar {
         self.0.draws.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Sets (or with `None` removes) the default update, as `(placeholder, expression)`:
-    /// the expression must read `placeholder`, an input of this variable's type, where it
-    /// reads the variable itself (`Var::set_default_update` builds it so).
-    pub fn set_default_update_parts(&self, parts: Option<(Var, Var)>) {
-        let old =
-            std::mem::replace(&mut *self.0.default_update.lock().unwrap_or_else(|e| e.into_inner()), parts);
+    /// Attaches a value to the variable (or with `None` removes it): its default update, as
+    /// `Var::set_default_update` stores it. It must not own this variable (no cycle).
+    pub fn set_attachment(&self, value: Option<Arc<dyn Any + Send + Sync>>) {
+        let old = std::mem::replace(&mut *self.0.attachment.lock().unwrap_or_else(|e| e.into_inner()), value);
         drop(old);
     }
 
-    /// The default update as `(placeholder, expression)`, if one is set.
-    pub fn default_update_parts(&self) -> Option<(Var, Var)> {
-        self.0.default_update.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    /// The value attached to the variable, if any.
+    pub fn attachment(&self) -> Option<Arc<dyn Any + Send + Sync>> {
+        self.0.attachment.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// How many times the value was written (by `set` or by a call's updates).

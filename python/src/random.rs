@@ -9,7 +9,7 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 use tensorlift as tl;
-use tl::{Distribution, Length, Size, Var};
+use tl::{Distribution, Length, Size};
 
 /// A seed and the generator states of the draws made from it (`tl::RandomStreams`).
 #[pyclass(name = "RandomStreams", module = "tensorlift._core", frozen)]
@@ -126,24 +126,4 @@ impl PyRandomStreams {
         let pairs = self.streams.state_updates().py()?;
         pairs.into_iter().map(|(s, u)| Ok((wrap(py, s)?, wrap(py, u)?))).collect()
     }
-}
-
-/// The random draw a variable is (or, through a cast or an indexing, comes from).
-pub fn draw_of(v: &Var) -> Option<Var> {
-    let mut at = v.clone();
-    for _ in 0..3 {
-        if at.random_state().is_some() {
-            return Some(at);
-        }
-        at = at.inputs().iter().rev().find(|i| !i.op().is_leaf())?.clone();
-    }
-    None
-}
-
-/// `(state, update)` of the draw a variable comes from (Theano's `draw.update`).
-pub fn update_of(v: &Var) -> PyResult<Option<(Var, Var)>> {
-    let Some(d) = draw_of(v) else { return Ok(None) };
-    let state = d.random_state().expect("a draw").clone();
-    let update = tl::advance(&state, std::slice::from_ref(&d)).py()?;
-    Ok(Some((state, update)))
 }

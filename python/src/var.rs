@@ -227,17 +227,14 @@ impl PyVar {
     /// `None` for other variables.
     #[getter]
     fn rng<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        crate::random::draw_of(&self.var)
-            .and_then(|d| d.random_state().cloned())
-            .map(|s| wrap(py, s))
-            .transpose()
+        draw_of(&self.var).and_then(|d| d.random_state().cloned()).map(|s| wrap(py, s)).transpose()
     }
 
     /// `(state, new state)`: the update of the random draw this variable is (Theano's
     /// `draw.update`, what `function` applies by itself), `None` for other variables.
     #[getter]
     fn update<'py>(&self, py: Python<'py>) -> PyResult<Option<(Bound<'py, PyAny>, Bound<'py, PyAny>)>> {
-        crate::random::update_of(&self.var)?.map(|(s, u)| Ok((wrap(py, s)?, wrap(py, u)?))).transpose()
+        update_of(&self.var)?.map(|(s, u)| Ok((wrap(py, s)?, wrap(py, u)?))).transpose()
     }
 
     /// The number of dimensions.
@@ -950,4 +947,24 @@ impl PyVar {
     fn size<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         wrap(py, tl::prod(tl::shape(&self.var)))
     }
+}
+
+/// The random draw a variable is (or, through a cast or an indexing, comes from).
+pub fn draw_of(v: &Var) -> Option<Var> {
+    let mut at = v.clone();
+    for _ in 0..3 {
+        if at.random_state().is_some() {
+            return Some(at);
+        }
+        at = at.inputs().iter().rev().find(|i| !i.op().is_leaf())?.clone();
+    }
+    None
+}
+
+/// `(state, update)` of the draw a variable comes from (Theano's `draw.update`).
+pub fn update_of(v: &Var) -> PyResult<Option<(Var, Var)>> {
+    let Some(d) = draw_of(v) else { return Ok(None) };
+    let state = d.random_state().expect("a draw").clone();
+    let update = tl::advance(&state, std::slice::from_ref(&d)).py()?;
+    Ok(Some((state, update)))
 }

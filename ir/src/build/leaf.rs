@@ -218,7 +218,7 @@ impl Var {
             )
         })?;
         let Some(update) = update else {
-            cell.set_default_update_parts(None);
+            cell.set_attachment(None);
             return Ok(());
         };
         update.check()?;
@@ -239,15 +239,18 @@ impl Var {
             &[(self.clone(), placeholder.clone())],
         )?
         .remove(0);
-        cell.set_default_update_parts(Some((placeholder, expr)));
+        cell.set_attachment(Some(std::sync::Arc::new(DefaultUpdate { placeholder, expr })));
         Ok(())
     }
 
     /// The default update of a shared variable, reading the variable itself; `None` when
     /// it has none (or is not shared).
     pub fn default_update(&self) -> Option<Var> {
-        let (placeholder, expr) = self.as_shared()?.default_update_parts()?;
-        crate::build::clone_replace(&[expr], &[(placeholder, self.clone())]).ok().map(|mut v| v.remove(0))
+        let attached = self.as_shared()?.attachment()?;
+        let d = attached.downcast_ref::<DefaultUpdate>()?;
+        crate::build::clone_replace(std::slice::from_ref(&d.expr), &[(d.placeholder.clone(), self.clone())])
+            .ok()
+            .map(|mut v| v.remove(0))
     }
 
     /// The value of a constant, `None` for other variables.
@@ -257,4 +260,11 @@ impl Var {
             _ => None,
         }
     }
+}
+
+/// A shared variable's default update as it is kept: `expr` reads `placeholder` (an input
+/// of the variable's type) where it reads the variable.
+struct DefaultUpdate {
+    placeholder: Var,
+    expr: Var,
 }

@@ -1,3 +1,4 @@
+// Over 800 lines: the generator, its block layout and every distribution share the slot and parameter helpers.
 //! Random draws: the Philox4x32-10 counter-based generator (Salmon, Moraes, Dror and Shaw,
 //! "Parallel random numbers: as easy as 1, 2, 3", SC 2011) and every distribution of
 //! `Op::Random`, written once and shared by the reference interpreter and the runtime's
