@@ -12,7 +12,7 @@
 //! # Several outputs
 //!
 //! A node has one result. An op with several results (a multi-output `Composite` today;
-//! `max_and_argmax`, `scan` and random draws later) is one node whose result is output 0,
+//! `max_and_argmax` and `scan` later) is one node whose result is output 0,
 //! and one projection node per further output (`Op::CompositeOutput { index }`) whose only
 //! input is that node. Every pass, the verifier, the text form and the interpreter then deal
 //! in single-result nodes; the backends compute all outputs of the producer in one pass and
