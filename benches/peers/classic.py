@@ -25,7 +25,8 @@ environment times what it has: run the script in each and pass all the JSON file
 ``--report``.
 
 Sections (``--only``): ``LR``, ``MLP``, ``LENET`` (training steps, float64 and float32 unless
-``--dtypes`` says otherwise), ``CONV`` (the two conv2d forwards, float64). ``--one-hot``
+``--dtypes`` says otherwise), ``CONV`` (the two conv2d forwards, float64), ``RNG`` (1e7 float64
+uniforms: NumPy's ``Generator.random(10**7)`` beside ``MRG_RandomStreams.uniform``). ``--one-hot``
 writes the Theano programs' likelihood for one-hot targets (the same values without advanced
 indexing; numpy and JAX are unchanged), its cases named "one-hot NLL". Parameters and
 data: ``classic_models.make_problem`` with seeds 11 (LR), 12 (MLP), 13 (LENET), 14 (CONV);
@@ -392,6 +393,34 @@ def bench_conv():
                  extra={"dtype": "float64", "batch": BATCH})
 
 
+def bench_rng():
+    """1e7 float64 uniforms: NumPy's ``Generator.random`` (PCG64) beside a compiled function
+    returning ``MRG_RandomStreams(1).uniform((10**7,))`` (its state advanced by the default
+    update at every call)."""
+    import importlib
+
+    n = 10 ** 7
+    case = "uniform float64 1e7"
+    log(f"== RNG: {case}")
+
+    def np_setup():
+        g = np.random.default_rng(1)
+        out = g.random(n)
+        return (lambda: g.random(n)), bool(abs(out.mean() - 0.5) < 1e-3)
+
+    peers = [Peer("numpy Generator.random (PCG64)", np_setup)]
+    for B in M["theano-like"]:
+        for pname, mode in modes(B):
+            def tl_setup(B=B, mode=mode):
+                rng_mrg = importlib.import_module(B.theano.__name__ + ".sandbox.rng_mrg")
+                srng = rng_mrg.MRG_RandomStreams(1)
+                f = B.theano.function([], srng.uniform((n,), dtype="float64"), mode=mode)
+                out = f()
+                return f, bool(out.shape == (n,) and abs(out.mean() - 0.5) < 1e-3)
+            peers.append(Peer(f"{pname} MRG_RandomStreams.uniform", tl_setup))
+    run_case("RNG", case, peers, reps=R(9), extra={"dtype": "float64", "n": n})
+
+
 # --------------------------------------------------------------------------------------
 # metadata, report
 # --------------------------------------------------------------------------------------
@@ -491,7 +520,7 @@ def dump(args, started, t0):
 def main():
     global QUICK
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", default="LR,MLP,LENET,CONV", help="comma list of sections: LR,MLP,LENET,CONV")
+    ap.add_argument("--only", default="LR,MLP,LENET,CONV,RNG", help="comma list of sections: LR,MLP,LENET,CONV,RNG")
     ap.add_argument("--dtypes", default="float64,float32", help="dtypes of the training steps")
     ap.add_argument("--label", default=None, help="the run's name (default: the libraries found)")
     ap.add_argument("--out", default=None, help="write raw results JSON here")
@@ -515,6 +544,8 @@ def main():
         try:
             if s == "CONV":
                 bench_conv()
+            elif s == "RNG":
+                bench_rng()
             elif s in STEPS:
                 for dt in args.dtypes.split(","):
                     bench_step(s, dt.strip(), args.one_hot)

@@ -490,6 +490,8 @@ fn sample(kind: OpKind) -> Option<(Vec<Var>, Var)> {
         OpKind::ArgSort => one(&m, tl::argsort(&m, Some(0))),
         OpKind::Repeat => one(&m, tl::repeat(&m, 2, Some(1))),
         OpKind::Eye => one(&m, tl::identity_like(&m)),
+        // A normal draw whose mean is `v`: disconnected from it.
+        OpKind::Random => one(&v, tl::RandomStreams::new(0).normal(tl::shape(&v), &v, 1.0)),
         OpKind::Gemm | OpKind::Composite | OpKind::CompositeOutput | OpKind::FusedReduce => None,
     }
 }
@@ -614,6 +616,13 @@ fn every_op_kind_is_spelled_differentiated_and_round_trips() {
                     }
                 }
                 Err(e) => failures.push(format!("{kind:?}: shape check fails: {e}")),
+            }
+        }
+        if info.grad == GradKind::Disconnected {
+            let cost = tl::sum(tl::cast(&out, tl::DType::F64));
+            match tl::grad(&cost, &xs[0]) {
+                Err(tl::GradError::Disconnected { .. }) => {}
+                other => failures.push(format!("{kind:?}: declared disconnected, grad gives {other:?}")),
             }
         }
     }

@@ -42,6 +42,7 @@ pub use build::index::{adv_index_of, inc_subtensor, index_of, set_subtensor, Ind
 pub use build::leaf::*;
 pub use build::nnet;
 pub use build::products::{batched_dot, dot, outer, tensordot, tensordot_n};
+pub use build::random::{advance, random_draw, RandomStreams, Size};
 pub use build::reduce::{
     all, any, arg_reduce, argmax, argmin, log_softmax, logsumexp, max, mean, min, prod, reduce, softmax, std,
     sum, var, Axes,
@@ -59,8 +60,8 @@ pub use grad::{
 };
 pub use graph::{FunctionGraph, GraphNode, Inputs, NodeId, TypeId, Users};
 pub use op::{
-    AdvEntry, ArgOp, Barrier, BorderMode, ConvParams, CumOp, Dim, Idx, IndexEntry, Op, OpInfo, OpKind,
-    PoolMode, PoolParams, ReduceOp, ReshapeDim,
+    AdvEntry, ArgOp, Barrier, BorderMode, ConvParams, CumOp, Dim, Distribution, Idx, IndexEntry, Op, OpInfo,
+    OpKind, PoolMode, PoolParams, RandomDraw, ReduceOp, ReshapeDim,
 };
 pub use print::{debugprint, debugprint_graph, dot_graph, pp, pp_graph, pp_graph_depth};
 pub use program::{ProgramError, ScalarArgs, ScalarNode, ScalarProgram, ScalarProgramBuilder, ScalarValue};

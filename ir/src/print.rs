@@ -333,6 +333,31 @@ fn format_node(g: &FunctionGraph, id: NodeId, args: &[String]) -> String {
             format!("Rebroadcast{{{}}}({})", crate::text::fmt_rebroadcast(axes), args[0])
         }
         Op::ShapeI { axis } => format!("Shape_i{{{axis}}}({})", args[0]),
+        Op::Random(d) => {
+            // `uniform{float64}(state, size=(3, n), low, high)`.
+            let params = d.dist.params().len();
+            let mut lengths = args[1 + params..].iter();
+            let dims: Vec<String> = d
+                .shape
+                .iter()
+                .map(|x| match x {
+                    crate::op::Dim::Fixed(n) => n.to_string(),
+                    crate::op::Dim::Input => lengths.next().cloned().unwrap_or_default(),
+                })
+                .collect();
+            let size =
+                if dims.len() == 1 { format!("({},)", dims[0]) } else { format!("({})", dims.join(", ")) };
+            let named: Vec<String> =
+                d.dist.params().iter().zip(&args[1..1 + params]).map(|(n, a)| format!("{n}={a}")).collect();
+            let stream = if d.stream == 0 { String::new() } else { format!(", stream={}", d.stream) };
+            format!(
+                "{}{{{}{stream}}}({}, size={size}, {})",
+                d.dist.name(),
+                d.dtype,
+                args[0],
+                named.join(", ")
+            )
+        }
         Op::ARange { dtype } => format!("ARange{{dtype='{dtype}'}}({})", args.join(", ")),
         Op::Eye { dtype } => format!("Eye{{dtype='{dtype}'}}({})", args.join(", ")),
         Op::Cumulative { axis, .. } | Op::Sort { axis } | Op::ArgSort { axis } | Op::Repeat { axis } => {
@@ -514,6 +539,7 @@ fn label(g: &FunctionGraph, id: NodeId) -> String {
         Op::ShapeI { axis } => format!("Shape_i{{{axis}}}"),
         Op::Alloc { shape } => format!("Alloc{{{}}}", crate::op::fmt_alloc(shape)),
         Op::ARange { dtype } => format!("ARange{{dtype='{dtype}'}}"),
+        Op::Random(d) => format!("RandomFunction{{{}}}", d.fmt_params()),
         Op::Rebroadcast { axes } => format!("Rebroadcast{{{}}}", crate::text::fmt_rebroadcast(axes)),
         Op::Eye { dtype } => format!("Eye{{dtype='{dtype}'}}"),
         Op::Cumulative { axis, .. } | Op::Sort { axis } | Op::ArgSort { axis } | Op::Repeat { axis } => {

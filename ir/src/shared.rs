@@ -19,8 +19,10 @@
 use crate::error::ValueError;
 use crate::types::TensorType;
 use crate::value::Tensor;
+use std::any::Any;
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// A named, typed, mutable value cell. Clones share the cell; equality is identity.
 #[derive(Clone)]
@@ -30,6 +32,11 @@ struct SharedInner {
     name: String,
     ty: TensorType,
     cell: RwLock<Versioned>,
+    /// Random draws built on this variable as their generator state so far.
+    draws: AtomicU32,
+    /// What a builder attaches to the variable: its default update (`Var::set_default_update`,
+    /// which stores it so that the cell never owns a graph that owns the cell).
+    attachment: Mutex<Option<Arc<dyn Any + Send + Sync>>>,
 }
 
 /// A value and the number of writes that came before it.
@@ -76,6 +83,8 @@ impl SharedVar {
             name: name.into(),
             ty,
             cell: RwLock::new(Versioned { value, version: 0 }),
+            draws: AtomicU32::new(0),
+            attachment: Mutex::new(None),
         })))
     }
 
@@ -92,6 +101,25 @@ impl SharedVar {
     /// The current value (cheap: the data is reference counted).
     pub fn get(&self) -> Tensor {
         self.read().value.clone()
+    }
+
+    /// The stream number of the next random draw built on this variable as its generator
+    /// state: 0, 1, 2, … in the order the draws are built (draws on one state read distinct
+    /// Philox counters).
+    pub fn next_stream(&self) -> u32 {
+        self.0.draws.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Attaches a value to the variable (or with `None` removes it): its default update, as
+    /// `Var::set_default_update` stores it. It must not own this variable (no cycle).
+    pub fn set_attachment(&self, value: Option<Arc<dyn Any + Send + Sync>>) {
+        let old = std::mem::replace(&mut *self.0.attachment.lock().unwrap_or_else(|e| e.into_inner()), value);
+        drop(old);
+    }
+
+    /// The value attached to the variable, if any.
+    pub fn attachment(&self) -> Option<Arc<dyn Any + Send + Sync>> {
+        self.0.attachment.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// How many times the value was written (by `set` or by a call's updates).

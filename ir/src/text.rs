@@ -220,6 +220,7 @@ fn fmt_op(op: &Op) -> String {
         Op::Eye { dtype } => format!("eye{{{dtype}}}"),
         Op::Rebroadcast { axes } => format!("rebroadcast{{{}}}", fmt_rebroadcast(axes)),
         Op::GradBarrier(_) | Op::IfElse => op.name(),
+        Op::Random(d) => format!("random{{{}}}", d.fmt_params()),
         Op::Conv2d(_)
         | Op::Conv2dGradInputs { .. }
         | Op::Conv2dGradWeights { .. }
@@ -804,6 +805,38 @@ impl<'a> Cursor<'a> {
                 self.pos += end + 1;
                 parsed.or_else(|reason| self.error(format!("in {name}'s parameters: {reason}")))?
             }
+            "random" => self.braced(|c| {
+                let Some(word) = c.ident() else {
+                    let found = c.found();
+                    return c.error(format!("expected a distribution, found {found}"));
+                };
+                let Some(dist) = crate::op::Distribution::from_name(word) else {
+                    return c.error(format!("unknown distribution `{word}`"));
+                };
+                c.expect(',')?;
+                let Some(d) = c.ident() else {
+                    let found = c.found();
+                    return c.error(format!("expected a dtype, found {found}"));
+                };
+                let Some(dtype) = DType::from_name(d) else { return c.error(format!("unknown dtype `{d}`")) };
+                c.expect(',')?;
+                c.expect('[')?;
+                let shape = c.list(']', |c| {
+                    if c.eat('?') {
+                        Ok(Dim::Input)
+                    } else {
+                        c.usize("a length or `?`").map(Dim::Fixed)
+                    }
+                })?;
+                let mut stream = 0;
+                if c.eat(',') {
+                    c.expect_word("stream")?;
+                    c.expect('=')?;
+                    let k = c.usize("a stream number")?;
+                    stream = u32::try_from(k).or_else(|_| c.error(format!("stream {k} is too large")))?;
+                }
+                Ok(Op::Random(crate::op::RandomDraw { dist, dtype, shape, stream }))
+            })?,
             "dot" => Op::Dot,
             "batched_dot" => Op::BatchedDot,
             "gemm" => Op::Gemm,

@@ -53,7 +53,11 @@ const FOLD_LIMIT: usize = 1 << 16;
 /// reference kernel.
 fn constant_folding(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
     let node = rw.node(id);
-    if node.op.is_leaf() || node.inputs.iter().any(|&i| !matches!(rw.op(i), Op::Constant(_))) {
+    // A draw is never folded: each call draws anew (its state advances).
+    if node.op.is_leaf()
+        || node.op.is_random()
+        || node.inputs.iter().any(|&i| !matches!(rw.op(i), Op::Constant(_)))
+    {
         return None;
     }
     if rw.ty(id).shape.iter().map(|d| d.unwrap_or(usize::MAX)).try_fold(1usize, |a, d| a.checked_mul(d))?

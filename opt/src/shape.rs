@@ -167,6 +167,26 @@ impl Rw<'_> {
                     })
                     .collect()
             }
+            // The size's lengths, then a permutation's or multinomial's own axis.
+            Op::Random(d) => {
+                let mut lengths = ins[1 + d.dist.params().len()..].iter();
+                let mut out: SymShape = d
+                    .shape
+                    .iter()
+                    .enumerate()
+                    .map(|(k, x)| match x {
+                        Dim::Fixed(n) => SymDim::Const(*n),
+                        Dim::Input => {
+                            let len = *lengths.next().expect("typed: one input per length");
+                            self.length_held(len).unwrap_or(own(k))
+                        }
+                    })
+                    .collect();
+                if ndim > d.shape.len() {
+                    out.push(own(d.shape.len()));
+                }
+                out
+            }
             Op::Conv2d(_) => {
                 let (x, w) = (of(ins[0]), of(ins[1]));
                 [x[0], w[0], own(2), own(3)].into_iter().collect()

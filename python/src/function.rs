@@ -41,6 +41,19 @@ struct Spec {
     mode: String,
     name: Option<String>,
     on_unused_input: String,
+    /// Theano's `no_default_updates`: all of them off, or those of these variables.
+    no_default: NoDefault,
+}
+
+/// Which default updates a function leaves out.
+#[derive(Clone)]
+enum NoDefault {
+    /// None: every default update applies.
+    None,
+    /// All of them.
+    All,
+    /// Those of these shared variables.
+    These(Vec<Var>),
 }
 
 impl PyFunction {
@@ -184,6 +197,13 @@ impl PyFunction {
         state.set_item("on_unused_input", &sp.on_unused_input)?;
         state.set_item("allow_input_downcast", self.downcast)?;
         state.set_item("single", self.single)?;
+        match &sp.no_default {
+            NoDefault::None => {}
+            NoDefault::All => state.set_item("no_default_updates", true)?,
+            NoDefault::These(vars) => {
+                state.set_item("no_default_updates", wrap_all(&mut vars.iter())?)?;
+            }
+        }
         let module = PyModule::import(py, "tensorlift.compile.function_module")?;
         Ok((module.getattr("_restore_function")?, (state,).into_pyobject(py)?))
     }
@@ -333,7 +353,7 @@ type InputSpec<'py> = (Bound<'py, PyAny>, Option<Bound<'py, PyAny>>, Option<Stri
 
 /// Compiles a function; `tensorlift.function` prepares the arguments.
 #[pyfunction]
-#[pyo3(signature = (inputs, outputs, updates, givens, mode, name, on_unused_input, allow_input_downcast, single, profile=false))]
+#[pyo3(signature = (inputs, outputs, updates, givens, mode, name, on_unused_input, allow_input_downcast, single, profile=false, no_default_updates=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn compile(
     py: Python<'_>,
@@ -347,7 +367,18 @@ pub fn compile(
     allow_input_downcast: bool,
     single: bool,
     profile: bool,
+    no_default_updates: Option<Bound<'_, PyAny>>,
 ) -> PyResult<PyFunction> {
+    // `no_default_updates`: a bool, or a list of shared variables.
+    let no_default = match &no_default_updates {
+        None => NoDefault::None,
+        Some(o) if o.is_none() => NoDefault::None,
+        Some(o) => match o.extract::<bool>() {
+            Ok(true) => NoDefault::All,
+            Ok(false) => NoDefault::None,
+            Err(_) => NoDefault::These(o.try_iter()?.map(|v| var_of(&v?)).collect::<PyResult<Vec<_>>>()?),
+        },
+    };
     let mut vars = Vec::with_capacity(inputs.len());
     let mut names = Vec::with_capacity(inputs.len());
     let mut defaults = Vec::with_capacity(inputs.len());
@@ -412,6 +443,11 @@ pub fn compile(
         .on_unused_input(on_unused)
         .allow_input_downcast(allow_input_downcast)
         .profile(profile);
+    b = match &no_default {
+        NoDefault::None => b,
+        NoDefault::All => b.no_default_updates(true),
+        NoDefault::These(vars) => b.no_default_updates_for(vars),
+    };
     if let Some(n) = &name {
         b = b.name(n.clone());
     }
@@ -424,6 +460,7 @@ pub fn compile(
         mode: mode_name,
         name,
         on_unused_input: on_unused_input.to_string(),
+        no_default,
     };
     Ok(PyFunction { f, names, defaults, downcast: allow_input_downcast, single, scalar, spec })
 }

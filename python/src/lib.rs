@@ -8,6 +8,7 @@ mod conv;
 mod convert;
 mod errors;
 mod function;
+mod random;
 mod var;
 
 use convert::{parse_dtype, to_numpy, to_tensor};
@@ -601,6 +602,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<var::PyTensorType>()?;
     m.add_class::<function::PyFunction>()?;
     m.add_class::<function::ProfileStats>()?;
+    m.add_class::<random::PyRandomStreams>()?;
     add_functions!(
         m,
         _restore_input,

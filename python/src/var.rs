@@ -223,6 +223,20 @@ impl PyVar {
         self.var.name().filter(|n| !n.is_empty()).map(str::to_string)
     }
 
+    /// The generator state of the random draw this variable is (Theano's `draw.rng`),
+    /// `None` for other variables.
+    #[getter]
+    fn rng<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        draw_of(&self.var).and_then(|d| d.random_state().cloned()).map(|s| wrap(py, s)).transpose()
+    }
+
+    /// `(state, new state)`: the update of the random draw this variable is (Theano's
+    /// `draw.update`, what `function` applies by itself), `None` for other variables.
+    #[getter]
+    fn update<'py>(&self, py: Python<'py>) -> PyResult<Option<(Bound<'py, PyAny>, Bound<'py, PyAny>)>> {
+        update_of(&self.var)?.map(|(s, u)| Ok((wrap(py, s)?, wrap(py, u)?))).transpose()
+    }
+
     /// The number of dimensions.
     #[getter]
     fn ndim(&self) -> usize {
@@ -749,6 +763,34 @@ impl PyShared {
         var.set_value(t).py()
     }
 
+    /// The default update (Theano's `default_update`): the value a function writes after
+    /// each call when it does not update the variable itself; `None` when unset.
+    #[getter]
+    fn get_default_update<'py>(
+        slf: PyRef<'py, Self>,
+        py: Python<'py>,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        slf.as_super().var.default_update().map(|u| wrap(py, u)).transpose()
+    }
+
+    /// Sets (`None`: removes) the default update.
+    #[setter]
+    fn set_default_update(slf: PyRef<'_, Self>, update: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        let var = &slf.as_super().var;
+        let update = match update {
+            Some(u) if !u.is_none() => {
+                let mut u = as_var(u)?;
+                // As an update: cast to the variable's dtype when that loses nothing.
+                if u.dtype() != var.dtype() && u.dtype().upcast(var.dtype()) == var.dtype() {
+                    u = u.cast(var.dtype());
+                }
+                Some(u)
+            }
+            _ => None,
+        };
+        var.set_default_update(update.as_ref()).py()
+    }
+
     /// The current value, copied (Theano's `container.value`).
     #[getter(value)]
     fn current_value<'py>(slf: PyRef<'py, Self>, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -905,4 +947,24 @@ impl PyVar {
     fn size<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         wrap(py, tl::prod(tl::shape(&self.var)))
     }
+}
+
+/// The random draw a variable is (or, through a cast or an indexing, comes from).
+pub fn draw_of(v: &Var) -> Option<Var> {
+    let mut at = v.clone();
+    for _ in 0..3 {
+        if at.random_state().is_some() {
+            return Some(at);
+        }
+        at = at.inputs().iter().rev().find(|i| !i.op().is_leaf())?.clone();
+    }
+    None
+}
+
+/// `(state, update)` of the draw a variable comes from (Theano's `draw.update`).
+pub fn update_of(v: &Var) -> PyResult<Option<(Var, Var)>> {
+    let Some(d) = draw_of(v) else { return Ok(None) };
+    let state = d.random_state().expect("a draw").clone();
+    let update = tl::advance(&state, std::slice::from_ref(&d)).py()?;
+    Ok(Some((state, update)))
 }

@@ -23,6 +23,7 @@ from .compile import Function, In, Mode, Out, function, shared
 from . import tensor
 from . import scalar
 from . import ifelse
+from . import sandbox
 
 
 def clone(output, replace=None, strict=True, share_inputs=True, copy_inputs=None):
@@ -42,4 +43,4 @@ Constant = tensor.TensorConstant
 __version__ = "0.1.0"
 __all__ = ["function", "shared", "In", "Out", "Mode", "Function", "config", "pp", "debugprint",
            "pydotprint", "grad", "clone", "printing", "gradient", "tensor", "compile", "errors",
-           "scalar", "ifelse", "SharedVariable", "Variable", "Constant"]
+           "scalar", "ifelse", "sandbox", "SharedVariable", "Variable", "Constant"]

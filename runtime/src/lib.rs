@@ -7,6 +7,7 @@
 //!   built; its executor.
 //! - `interp`: the op-by-op reference interpreter (`Mode::Interp`): the plan of reference kernels.
 //! - `matmul`: float `dot`/`gemm` with the rows split over the threads (`Mode::Jit`).
+//! - `random`: random draws split over the threads on Philox block boundaries (`Mode::Jit`).
 //! - `conv`: native convolution (im2col and the matrix kernel) and pooling, with their
 //!   gradients (`Mode::Jit`).
 //! - `native`: fused nodes compiled to native code by the JIT (`Mode::Jit`), and their fast
@@ -51,6 +52,7 @@ pub mod native;
 pub mod plan;
 pub mod pool;
 pub mod profile;
+mod random;
 mod recycle;
 pub mod reduce;
 mod scalar;

@@ -57,6 +57,8 @@ pub enum How {
     Matmul,
     /// Native convolution or pooling (`crate::conv`).
     Conv,
+    /// A random draw split over the threads (`crate::random`).
+    Random,
     /// A view of its input (the reference kernel, which copies nothing).
     View,
     /// The value of the branch an `ifelse` takes (computed by the steps it guards).
@@ -153,6 +155,7 @@ impl Plan {
                 (How::Kernel, _) => "native composite".to_string(),
                 (How::Matmul, op) => format!("matmul {}", op.name()),
                 (How::Conv, op) => format!("native {}", op.name()),
+                (How::Random, op) => format!("native random {}", op.name()),
                 (How::View, op) => format!("view {}", op.name()),
                 (How::Branch, op) => format!("lazy {}", op.name()),
                 (_, op) => format!("reference {}", op.name()),
@@ -334,6 +337,7 @@ impl Plan {
                             self.native.eval_into(id, op, &ins, g.ty(id), sink)
                         }
                         How::Conv => crate::conv::eval(op, &ins, g.ty(id)),
+                        How::Random => Some(crate::random::eval(op, &ins, g.ty(id))),
                         _ => None,
                     };
                     let t = match native {
@@ -434,6 +438,7 @@ fn how(g: &FunctionGraph, id: NodeId, native: &crate::native::NativeKernels) -> 
             How::Matmul
         }
         op if native.matmul() && crate::conv::handles(op) && g.ty(id).dtype.is_float() => How::Conv,
+        Op::Random(_) if native.matmul() => How::Random,
         Op::DimShuffle { .. } => How::View,
         Op::IfElse => How::Branch,
         _ => How::Reference,

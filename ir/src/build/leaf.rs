@@ -204,6 +204,55 @@ impl Var {
             .set(value.into_tensor()?)
     }
 
+    /// Sets the default update of a shared variable (Theano's `default_update`): the new
+    /// value a function writes after each call when it does not update the variable
+    /// itself (and unless built with `no_default_updates`). `None` removes it. The
+    /// expression may read the variable (`v + 1`); it is kept with the variable replaced by
+    /// a placeholder, so the variable never owns a graph that owns it.
+    #[track_caller]
+    pub fn set_default_update(&self, update: Option<&Var>) -> Result<(), crate::BuildError> {
+        let cell = self.as_shared().ok_or_else(|| {
+            crate::BuildError::invalid(
+                "default_update",
+                format!("{} is not a shared variable", self.describe()),
+            )
+        })?;
+        let Some(update) = update else {
+            cell.set_attachment(None);
+            return Ok(());
+        };
+        update.check()?;
+        if update.dtype() != self.dtype() || update.ndim() != self.ndim() {
+            return Err(crate::BuildError::invalid(
+                "default_update",
+                format!(
+                    "the update of {} has type {}, the variable has type {}",
+                    self.describe(),
+                    update.ty(),
+                    self.ty()
+                ),
+            ));
+        }
+        let placeholder = input(self.name().unwrap_or("shared"), self.ty().clone());
+        let expr = crate::build::clone_replace(
+            std::slice::from_ref(update),
+            &[(self.clone(), placeholder.clone())],
+        )?
+        .remove(0);
+        cell.set_attachment(Some(std::sync::Arc::new(DefaultUpdate { placeholder, expr })));
+        Ok(())
+    }
+
+    /// The default update of a shared variable, reading the variable itself; `None` when
+    /// it has none (or is not shared).
+    pub fn default_update(&self) -> Option<Var> {
+        let attached = self.as_shared()?.attachment()?;
+        let d = attached.downcast_ref::<DefaultUpdate>()?;
+        crate::build::clone_replace(std::slice::from_ref(&d.expr), &[(d.placeholder.clone(), self.clone())])
+            .ok()
+            .map(|mut v| v.remove(0))
+    }
+
     /// The value of a constant, `None` for other variables.
     pub fn constant_value(&self) -> Option<&Tensor> {
         match self.op() {
@@ -211,4 +260,11 @@ impl Var {
             _ => None,
         }
     }
+}
+
+/// A shared variable's default update as it is kept: `expr` reads `placeholder` (an input
+/// of the variable's type) where it reads the variable.
+struct DefaultUpdate {
+    placeholder: Var,
+    expr: Var,
 }

@@ -7,7 +7,8 @@
 //! joins), `index` (indexing and `set/inc_subtensor`), `nnet` (Theano's activations and
 //! cross-entropies), `products` (`dot` of any ranks, `outer`, `tensordot`, `batched_dot`),
 //! `conv` (convolution and pooling), `advanced` (`take`), `control` (`ifelse`), `array`
-//! (`cumsum`, `cumprod`, `sort`, `argsort`, `repeat`, `tile`, `roll`, `eye`, `identity_like`).
+//! (`cumsum`, `cumprod`, `sort`, `argsort`, `repeat`, `tile`, `roll`, `eye`, `identity_like`),
+//! `random` (random streams and draws).
 
 pub mod advanced;
 pub mod array;
@@ -18,6 +19,7 @@ pub mod index;
 pub mod leaf;
 pub mod nnet;
 pub mod products;
+pub mod random;
 pub mod reduce;
 pub mod shape;
 

@@ -255,12 +255,16 @@ pub fn grad_with<W: AsRef<Var>>(cost: &Var, wrt: &[W], opts: &GradOptions) -> Re
         .collect()
 }
 
-/// True when `g` reads an input or a shared variable (is not a constant expression).
+/// True when `g` reads an input, a shared variable or a random draw (is not a constant
+/// expression).
 fn reads_variable(g: &Var) -> bool {
-    topo(std::slice::from_ref(g), &HashSet::new()).iter().any(|v| matches!(v.op(), Op::Input | Op::Shared(_)))
+    topo(std::slice::from_ref(g), &HashSet::new())
+        .iter()
+        .any(|v| matches!(v.op(), Op::Input | Op::Shared(_) | Op::Random(_)))
 }
 
-/// Nodes reachable from `roots` (not through `stop`, nor through `disconnected_grad`), each
+/// Nodes reachable from `roots` (not through `stop`, nor through `disconnected_grad` or a
+/// random draw), each
 /// after its inputs.
 fn topo(roots: &[Var], stop: &HashSet<usize>) -> Vec<Var> {
     let mut order = Vec::new();
@@ -275,7 +279,11 @@ fn topo(roots: &[Var], stop: &HashSet<usize>) -> Vec<Var> {
             continue;
         }
         stack.push((v.clone(), true));
-        if !stop.contains(&v.key()) && *v.op() != Op::GradBarrier(Barrier::Disconnected) {
+        // Random draws disconnect their inputs too (see `GradKind::Disconnected`).
+        if !stop.contains(&v.key())
+            && *v.op() != Op::GradBarrier(Barrier::Disconnected)
+            && !v.op().is_random()
+        {
             for i in v.inputs().iter().rev() {
                 if !seen.contains(&i.key()) {
                     stack.push((i.clone(), false));

@@ -210,6 +210,9 @@ pub(super) fn vjp(out: &Var, g: &Var, needed: &[bool]) -> Result<Vec<Option<Var>
         }
         // Never reached: `grad` does not look through it (its input is disconnected).
         Op::GradBarrier(Barrier::Disconnected) => {}
+        // A draw is differentiable neither with respect to its state nor its parameters
+        // (as Theano's): `grad` does not look through it, its inputs are disconnected.
+        Op::Random(_) => {}
         // The value was broadcast: its gradient sums over the axes it was broadcast along.
         Op::Alloc { .. } => {
             if need(0) && out.dtype().is_float() {

@@ -14,6 +14,7 @@ pub mod conv;
 mod elemwise;
 mod linalg;
 pub(crate) mod num;
+pub mod random;
 mod reduce;
 mod shape;
 
@@ -115,6 +116,7 @@ pub fn eval(op: &Op, inputs: &[KernelInput<'_>], out: &TensorType) -> Result<Ten
         Op::ArgSort { axis } => array::sort(inputs[0].value, *axis, true),
         Op::Repeat { axis } => array::repeat(inputs, *axis),
         Op::Eye { dtype } => array::eye(inputs, *dtype),
+        Op::Random(_) => random::eval(op, inputs, out),
     }
 }
 

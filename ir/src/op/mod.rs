@@ -12,7 +12,7 @@
 //! # Several outputs
 //!
 //! A node has one result. An op with several results (a multi-output `Composite` today;
-//! `max_and_argmax`, `scan` and random draws later) is one node whose result is output 0,
+//! `max_and_argmax` and `scan` later) is one node whose result is output 0,
 //! and one projection node per further output (`Op::CompositeOutput { index }`) whose only
 //! input is that node. Every pass, the verifier, the text form and the interpreter then deal
 //! in single-result nodes; the backends compute all outputs of the producer in one pass and
@@ -34,6 +34,7 @@ mod conv;
 mod elemwise;
 mod linalg;
 mod params;
+mod random;
 mod reduce;
 mod shape;
 
@@ -43,6 +44,7 @@ pub use conv::{
     fmt_params, parse_params, BorderMode, ConvParams, PoolMode, PoolParams, TEXT_NAMES as CONV_POOL_NAMES,
 };
 pub use params::{ArgOp, Barrier, CumOp, Dim, Idx, IndexEntry, ReduceOp, ReshapeDim};
+pub use random::{Distribution, RandomDraw};
 pub use reduce::reduced_shape;
 pub use shape::{fmt_alloc, fmt_reshape, normalize_slice};
 
@@ -281,6 +283,10 @@ pub enum Op {
     /// (Theano's `ifelse`). Lazy: a plan computes what only the branch not taken reads
     /// only when that branch is taken.
     IfElse,
+    /// A random draw (see `op::random`): inputs are the generator state, the distribution's
+    /// parameters, then one integer scalar per `Dim::Input` of the size. Never merged with
+    /// another draw nor folded to a constant.
+    Random(RandomDraw),
 }
 
 impl Op {
@@ -332,6 +338,7 @@ impl Op {
             Op::ArgSort { .. } => "argsort".into(),
             Op::Repeat { .. } => "repeat".into(),
             Op::Eye { .. } => "eye".into(),
+            Op::Random(d) => d.dist.name().into(),
         }
     }
 
@@ -380,7 +387,13 @@ impl Op {
             Op::ArgSort { .. } => OpKind::ArgSort,
             Op::Repeat { .. } => OpKind::Repeat,
             Op::Eye { .. } => OpKind::Eye,
+            Op::Random(_) => OpKind::Random,
         }
+    }
+
+    /// True for a random draw: never merged with another node, never folded to a constant.
+    pub fn is_random(&self) -> bool {
+        matches!(self, Op::Random(_))
     }
 
     /// True for the leaves of a graph: inputs, constants and shared variables.
@@ -434,6 +447,7 @@ impl Op {
             Op::ArgSort { axis } => array::sort(r, *axis, true),
             Op::Repeat { axis } => array::repeat(r, *axis),
             Op::Eye { dtype } => array::eye(r, *dtype),
+            Op::Random(d) => random::random(r, d),
         }
     }
 }
@@ -525,6 +539,8 @@ pub enum OpKind {
     Repeat,
     /// [`Op::Eye`].
     Eye,
+    /// [`Op::Random`].
+    Random,
 }
 
 /// What an op kind declares about itself: the conformance test checks every entry.
@@ -544,7 +560,7 @@ pub struct OpInfo {
 
 impl OpKind {
     /// Every kind.
-    pub const ALL: [OpKind; 42] = [
+    pub const ALL: [OpKind; 43] = [
         OpKind::Input,
         OpKind::Constant,
         OpKind::Shared,
@@ -587,6 +603,7 @@ impl OpKind {
         OpKind::ArgSort,
         OpKind::Repeat,
         OpKind::Eye,
+        OpKind::Random,
     ];
 
     /// The kind's declaration.
@@ -653,6 +670,7 @@ impl OpKind {
             OpKind::ArgSort => i("argsort", 1, Zero, &["argsort"]),
             OpKind::Repeat => i("repeat", 1, Differentiable, &["repeat"]),
             OpKind::Eye => i("eye", 1, Zero, &["eye", "identity_like"]),
+            OpKind::Random => i("random", 1, Disconnected, &[]),
         }
     }
 }

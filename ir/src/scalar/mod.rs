@@ -191,6 +191,10 @@ pub enum GradKind {
     Leaf,
     /// Made by the optimizer after differentiation; `grad` never meets it.
     Optimized,
+    /// No gradient flows through it: its inputs are disconnected from the cost through
+    /// it (random draws, as Theano's: not differentiable with respect to the generator
+    /// state nor the distribution's parameters).
+    Disconnected,
 }
 
 /// How `pp` spells an application of a scalar op.

@@ -120,6 +120,9 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_defa
     A single output (not in a list) is returned as one array, a list as a list.
     ``updates`` (a dict or a list of pairs) are written to their shared variables after each
     call, all together; ``givens`` substitutes expressions for variables before compiling.
+    A shared variable the function does not update gets its ``default_update``, and the
+    generator state of a random draw advances (every call draws new numbers), unless
+    ``no_default_updates`` is True or lists that variable.
     """
     if not isinstance(inputs, (list, tuple)):
         raise TypeError("function: inputs must be a list of variables (e.g. [x])")
@@ -136,9 +139,11 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_defa
         mode_name = mode.name
     else:
         mode_name = mode or "FAST_RUN"
+    if no_default_updates not in (True, False, None):
+        no_default_updates = list(no_default_updates)
     f = _core.compile(ins, outs, _pairs(updates, "updates"), _pairs(givens, "givens"), mode_name,
                       name, on_unused_input or "raise", bool(allow_input_downcast), single,
-                      bool(profile))
+                      bool(profile), no_default_updates)
     if profile:
         # As Theano: the summaries of profiled functions are printed when the program ends.
         _PROFILED.append(f)
@@ -177,7 +182,8 @@ def _restore_function(state):
     givens = list(zip(state["givens_keys"], exprs[n_out + len(targets):]))
     inputs = list(zip(state["inputs"], state["defaults"], state["names"]))
     return _core.compile(inputs, outputs, updates, givens, state["mode"], state["name"],
-                         state["on_unused_input"], state["allow_input_downcast"], state["single"])
+                         state["on_unused_input"], state["allow_input_downcast"], state["single"],
+                         False, state.get("no_default_updates"))
 
 
 def _copy_function(f, share_memory=False, swap=None, delete_updates=False, name=None):

@@ -13,7 +13,7 @@ from .. import _core
 from .. import errors as _errors
 from .._core import TensorConstant, TensorSharedVariable, TensorType, TensorVariable
 from ..gradient import consider_constant, grad, hessian, jacobian, verify_grad
-from . import nnet, xlogx
+from . import nnet, shared_randomstreams, xlogx
 
 __all__ = []  # filled below
 
