@@ -47,6 +47,7 @@ pub use build::reduce::{
     all, any, arg_reduce, argmax, argmin, log_softmax, logsumexp, max, mean, min, prod, reduce, softmax, std,
     sum, var, Axes,
 };
+pub use build::scan::{OutputInfo, Scan, ScanResult, ScanStep, Sequence, Step};
 pub use build::shape::{
     addbroadcast, alloc, arange, concatenate, patternbroadcast, reshape, shape, shape_i, stack, unbroadcast,
     Length, ReshapeLen,
@@ -61,7 +62,7 @@ pub use grad::{
 pub use graph::{FunctionGraph, GraphNode, Inputs, NodeId, TypeId, Users};
 pub use op::{
     AdvEntry, ArgOp, Barrier, BorderMode, ConvParams, CumOp, Dim, Distribution, Idx, IndexEntry, Op, OpInfo,
-    OpKind, PoolMode, PoolParams, RandomDraw, ReduceOp, ReshapeDim,
+    OpKind, PoolMode, PoolParams, RandomDraw, ReduceOp, ReshapeDim, ScanInfo, ScanRef,
 };
 pub use print::{debugprint, debugprint_graph, dot_graph, pp, pp_graph, pp_graph_depth};
 pub use program::{ProgramError, ScalarArgs, ScalarNode, ScalarProgram, ScalarProgramBuilder, ScalarValue};

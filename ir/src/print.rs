@@ -285,6 +285,8 @@ fn format_node(g: &FunctionGraph, id: NodeId, args: &[String]) -> String {
         Op::Composite(p) => {
             lone_op(p, args).unwrap_or_else(|| format!("Composite{{{p}}}({})", args.join(", ")))
         }
+        Op::Scan(info) => format!("for{{{}}}({})", info.name, args.join(", ")),
+        Op::ScanOutput { index, .. } => format!("{}.{index}", args[0]),
         // The composite's own `….0` becomes `….<index>`.
         Op::CompositeOutput { index, .. } => {
             format!("{}.{index}", args[0].strip_suffix(".0").unwrap_or(&args[0]))
@@ -424,21 +426,32 @@ pub fn debugprint_graph(g: &FunctionGraph) -> String {
     // "Inner graphs" section).
     let mut inner: Vec<(String, NodeId)> = ids
         .iter()
-        .filter(|(&id, _)| matches!(g.node(id).op, Op::Composite(_) | Op::FusedReduce { .. }))
+        .filter(|(&id, _)| matches!(g.node(id).op, Op::Composite(_) | Op::FusedReduce { .. } | Op::Scan(_)))
         .map(|(&id, tag)| (tag.clone(), id))
         .collect();
     if !inner.is_empty() {
         inner.sort_by_key(|(tag, _)| (tag.len(), tag.clone()));
         out.push_str("\nInner graphs:\n");
         for (tag, id) in inner {
-            let body = match &g.node(id).op {
-                Op::Composite(p) | Op::FusedReduce { body: p, .. } => p,
-                _ => unreachable!("filtered"),
-            };
             out.push_str(&format!("\n{} [id {tag}]\n", label(g, id)));
-            for stmt in body.to_text().split(" | ") {
-                let arrow = if stmt.starts_with("return") { " ← " } else { "   " };
-                out.push_str(&format!("{arrow}{stmt}\n"));
+            match &g.node(id).op {
+                Op::Composite(p) | Op::FusedReduce { body: p, .. } => {
+                    for stmt in p.to_text().split(" | ") {
+                        let arrow = if stmt.starts_with("return") { " ← " } else { "   " };
+                        out.push_str(&format!("{arrow}{stmt}\n"));
+                    }
+                }
+                // A loop's step: its own debugprint, indented.
+                Op::Scan(info) => {
+                    let text = match crate::build::scan::ScanStep::of(info) {
+                        Ok(step) => debugprint(&step.outputs),
+                        Err(e) => format!("<error: {e}>"),
+                    };
+                    for line in text.lines() {
+                        out.push_str(&format!(" ← {line}\n"));
+                    }
+                }
+                _ => unreachable!("filtered"),
             }
         }
     }
@@ -522,6 +535,8 @@ fn label(g: &FunctionGraph, id: NodeId) -> String {
         Op::Composite(p) if p.n_outputs() > 1 => format!("Composite{{{p}}}.0"),
         Op::Composite(p) => format!("Composite{{{p}}}"),
         Op::CompositeOutput { index, .. } => format!("output{{{index}}}"),
+        Op::Scan(info) => format!("for{{{}}}", info.name),
+        Op::ScanOutput { scan, index } => format!("output{{{index}: {}}}", scan.output_label(*index)),
         Op::FusedReduce { op, axes, keepdims, body } => format!(
             "{}{{axes={:?}{}}}(Composite{{{body}}})",
             op.name(),

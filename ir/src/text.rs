@@ -90,6 +90,7 @@ use crate::program::ScalarProgram;
 use crate::shared::SharedVar;
 use crate::types::TensorType;
 use crate::value::{Tensor, TensorElement};
+use crate::var::Var;
 use ndarray::{ArrayD, IxDyn};
 use std::fmt;
 
@@ -220,6 +221,8 @@ fn fmt_op(op: &Op) -> String {
         Op::Eye { dtype } => format!("eye{{{dtype}}}"),
         Op::Rebroadcast { axes } => format!("rebroadcast{{{}}}", fmt_rebroadcast(axes)),
         Op::GradBarrier(_) | Op::IfElse => op.name(),
+        Op::Scan(info) => fmt_scan(info),
+        Op::ScanOutput { index, .. } => format!("scan_output{{{index}}}"),
         Op::Random(d) => format!("random{{{}}}", d.fmt_params()),
         Op::Conv2d(_)
         | Op::Conv2dGradInputs { .. }
@@ -232,6 +235,52 @@ fn fmt_op(op: &Op) -> String {
         }
         Op::Input | Op::Constant(_) | Op::Shared(_) => op.name(),
     }
+}
+
+/// A scan's parameters and its step's graph, quoted (one line, as every node):
+/// `scan{name="scan", seqs=1, carries=1, mapped=0, truncate=5, until, step="graph {\n…"}`.
+fn fmt_scan(info: &crate::op::ScanInfo) -> String {
+    let step = match crate::build::scan::ScanStep::of(info)
+        .map_err(GraphError::from)
+        .and_then(|st| FunctionGraph::from_vars(&st.inputs, &st.outputs))
+    {
+        Ok(g) => g.to_string(),
+        Err(e) => format!("<error: {e}>"),
+    };
+    format!(
+        "scan{{name={:?}, seqs={}, carries={}, mapped={}{}{}, step={step:?}}}",
+        info.name,
+        info.n_seqs,
+        info.n_carries,
+        info.n_mapped,
+        info.truncate_gradient.map_or(String::new(), |k| format!(", truncate={k}")),
+        if info.until { ", until" } else { "" },
+    )
+}
+
+/// The inputs and outputs of a graph as variables (a parsed scan's step).
+fn graph_vars(g: &FunctionGraph) -> Result<(Vec<Var>, Vec<Var>), GraphError> {
+    let mut vars: Vec<Option<Var>> = vec![None; g.len()];
+    for id in g.toposort() {
+        let n = g.node(id);
+        let name = g.name(id).map(str::to_string);
+        let v = match &n.op {
+            Op::Input | Op::Constant(_) | Op::Shared(_) => {
+                Var::from_parts(n.op.clone(), vec![], g.ty(id).clone(), name)
+            }
+            op => {
+                let ins = n.inputs.iter().map(|i| vars[i.index()].clone().expect("inputs first")).collect();
+                let v = crate::build::try_apply(op.clone(), ins)?;
+                match name {
+                    Some(name) => v.named(name),
+                    None => v,
+                }
+            }
+        };
+        vars[id.index()] = Some(v);
+    }
+    let get = |ids: &[NodeId]| ids.iter().map(|i| vars[i.index()].clone().expect("computed")).collect();
+    Ok((get(g.inputs()), get(g.outputs())))
 }
 
 /// The axes of a `rebroadcast` as `(0,1),(2,0)`: each axis and whether it broadcasts (Theano
@@ -848,6 +897,48 @@ impl<'a> Cursor<'a> {
                 let body = self.program()?;
                 Op::Composite(std::sync::Arc::new(body))
             }
+            "scan" => self.braced(|c| {
+                let word = |c: &mut Self, w: &str| -> Result<(), GraphError> {
+                    c.expect_word(w)?;
+                    c.expect('=')
+                };
+                word(c, "name")?;
+                let name = c.string()?;
+                c.expect(',')?;
+                word(c, "seqs")?;
+                let n_seqs = c.usize("a number of sequences")?;
+                c.expect(',')?;
+                word(c, "carries")?;
+                let n_carries = c.usize("a number of carries")?;
+                c.expect(',')?;
+                word(c, "mapped")?;
+                let n_mapped = c.usize("a number of mapped outputs")?;
+                c.expect(',')?;
+                let mut truncate = None;
+                if c.rest().trim_start().starts_with("truncate") {
+                    word(c, "truncate")?;
+                    truncate = Some(c.usize("a number of steps")?);
+                    c.expect(',')?;
+                }
+                let until = c.rest().trim_start().starts_with("until");
+                if until {
+                    c.expect_word("until")?;
+                    c.expect(',')?;
+                }
+                word(c, "step")?;
+                let text = c.string()?;
+                let step = FunctionGraph::parse(&text).or_else(|e| c.error(format!("in the step: {e}")))?;
+                let (inputs, outputs) =
+                    graph_vars(&step).or_else(|e| c.error(format!("in the step: {e}")))?;
+                if n_seqs + n_carries > inputs.len()
+                    || n_carries + n_mapped + usize::from(until) != outputs.len()
+                {
+                    return c.error("the step's inputs and outputs do not match the counts".to_string());
+                }
+                let info = crate::build::scan::ScanStep { inputs, outputs }
+                    .into_info(n_seqs, n_carries, until, truncate, name);
+                Ok(Op::Scan(crate::op::ScanRef(std::sync::Arc::new(info))))
+            })?,
             "composite_output" => self.braced(|c| {
                 let index = c.usize("an output number")?;
                 c.expect(',')?;
@@ -1188,9 +1279,25 @@ fn parse_node(c: &mut Cursor<'_>, g: &mut FunctionGraph, ids: &[NodeId]) -> Resu
             Ok(id)
         }
         _ => {
-            let op = c.op(word)?;
+            // A scan's output takes its description from the scan it reads.
+            let output = if word == "scan_output" {
+                c.expect('{')?;
+                let index = c.usize("an output number")?;
+                c.expect('}')?;
+                Some(index)
+            } else {
+                None
+            };
+            let op = if output.is_none() { Some(c.op(word)?) } else { None };
             c.expect('(')?;
             let inputs = c.list(')', |c| resolve(c, ids))?;
+            let op = match (op, output) {
+                (Some(op), _) => op,
+                (None, index) => match inputs.first().map(|&i| &g.node(i).op) {
+                    Some(Op::Scan(scan)) => Op::ScanOutput { scan: scan.clone(), index: index.unwrap_or(0) },
+                    _ => return c.error("scan_output reads a scan node"),
+                },
+            };
             c.expect(':')?;
             let ty = c.ty()?;
             let name = c.opt_name()?;

@@ -53,9 +53,11 @@ const FOLD_LIMIT: usize = 1 << 16;
 /// reference kernel.
 fn constant_folding(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
     let node = rw.node(id);
-    // A draw is never folded: each call draws anew (its state advances).
+    // A draw is never folded: each call draws anew (its state advances); a loop runs its
+    // step in a plan, not in a reference kernel.
     if node.op.is_leaf()
         || node.op.is_random()
+        || matches!(node.op, Op::Scan(_) | Op::ScanOutput { .. })
         || node.inputs.iter().any(|&i| !matches!(rw.op(i), Op::Constant(_)))
     {
         return None;

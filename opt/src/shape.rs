@@ -73,7 +73,9 @@ impl Rw<'_> {
         let ndim = self.ty(id).ndim();
         let own = |k: usize| SymDim::Of(id, k);
         let mut shape: SymShape = match &node.op {
-            Op::Input | Op::Constant(_) | Op::Shared(_) => (0..ndim).map(own).collect(),
+            Op::Input | Op::Constant(_) | Op::Shared(_) | Op::Scan(_) | Op::ScanOutput { .. } => {
+                (0..ndim).map(own).collect()
+            }
             Op::Elemwise(_) | Op::Composite(_) => self.merged(id, ins),
             Op::CompositeOutput { .. } => of(ins[0]).clone(),
             Op::Reduce { axes, keepdims, .. }

@@ -400,6 +400,20 @@ pub(crate) fn remember_vars(key: VarsKey, vars: Vec<Var>, compiled: Arc<Compiled
     }
 }
 
+/// The steps of the scans of `g`, each optimized and compiled as a graph of its own (and
+/// cached as one: the same step compiles once).
+fn loops(g: &FunctionGraph, opt: &OptConfig, mode: Mode) -> Result<Vec<(NodeId, FunctionGraph, Plan)>> {
+    let mut loops = Vec::new();
+    for id in g.ids().filter(|&id| !g.is_dead(id)) {
+        if let Op::Scan(info) = &g.node(id).op {
+            let step = tensorlift_ir::ScanStep::of(info)?;
+            let inner = compiled(FunctionGraph::from_vars(&step.inputs, &step.outputs)?, opt, mode)?;
+            loops.push((id, inner.graph.clone(), inner.plan.clone()));
+        }
+    }
+    Ok(loops)
+}
+
 /// The compiled form of `graph` (as written) for `opt` and `mode`: from the cache, or
 /// optimized and compiled now and cached.
 pub(crate) fn compiled(graph: FunctionGraph, opt: &OptConfig, mode: Mode) -> Result<Arc<Compiled>> {
@@ -422,6 +436,7 @@ pub(crate) fn compiled(graph: FunctionGraph, opt: &OptConfig, mode: Mode) -> Res
         Mode::Interp => Plan::reference(&optimized.graph),
         Mode::Jit | Mode::Debug => Plan::compile(&optimized.graph),
     };
+    let plan = plan.with_loops(&optimized.graph, loops(&optimized.graph, opt, mode)?);
     let fast = match mode {
         Mode::Jit => {
             let scalar = crate::scalar::ScalarPath::new(&optimized.graph, plan.native());

@@ -617,7 +617,8 @@ impl Function {
             .map_err(|source| Error::Jit { context: "replace_native_kernel", source: Box::new(source) })?;
         let mut native = self.compiled.plan.clone().into_native();
         native.replace(node, kernel);
-        let plan = crate::plan::Plan::with_kernels(&self.compiled.graph, native);
+        let plan =
+            crate::plan::Plan::with_kernels(&self.compiled.graph, native).loops_of(&self.compiled.plan);
         self.compiled = Arc::new(Compiled {
             user_graph: self.compiled.user_graph.clone(),
             graph: self.compiled.graph.clone(),

@@ -63,6 +63,8 @@ pub enum How {
     View,
     /// The value of the branch an `ifelse` takes (computed by the steps it guards).
     Branch,
+    /// A loop: its step's own plan run once per step (`kernels::scan::run`).
+    Loop,
     /// The reference kernel.
     Reference,
 }
@@ -79,6 +81,20 @@ struct Step {
     guard: Box<[(NodeId, bool)]>,
 }
 
+/// A scan's step compiled: its optimized graph and plan, and which of the scan's outputs
+/// the outer graph reads (a trace nothing reads is not stored: Theano's `scan_save_mem`).
+#[derive(Debug)]
+pub(crate) struct Loop {
+    /// The scan node.
+    pub node: NodeId,
+    /// The optimized step.
+    pub graph: FunctionGraph,
+    /// Its plan.
+    pub plan: Plan,
+    /// By output index: whether something reads it.
+    pub keep: Box<[bool]>,
+}
+
 /// A graph compiled into the steps a call runs.
 #[derive(Clone, Debug)]
 pub struct Plan {
@@ -86,6 +102,8 @@ pub struct Plan {
     native: crate::native::NativeKernels,
     steps: Vec<Step>,
     names: Vec<String>,
+    /// The compiled steps of the graph's scans.
+    loops: Vec<Arc<Loop>>,
 }
 
 impl Plan {
@@ -124,7 +142,32 @@ impl Plan {
             })
             .collect();
         let names = g.ids().map(|id| g.describe(id)).collect();
-        Plan { native, steps, names }
+        Plan { native, steps, names, loops: Vec::new() }
+    }
+
+    /// The plan with the compiled steps of its scans: `(scan node, optimized step graph,
+    /// its plan)`.
+    pub(crate) fn with_loops(mut self, g: &FunctionGraph, loops: Vec<(NodeId, FunctionGraph, Plan)>) -> Plan {
+        self.loops = loops
+            .into_iter()
+            .map(|(node, graph, plan)| {
+                let Op::Scan(info) = &g.node(node).op else { unreachable!("a loop is a scan node") };
+                let mut keep = vec![false; 1 + info.n_outputs()];
+                for u in g.uses(node) {
+                    if let (false, Op::ScanOutput { index, .. }) = (g.is_dead(u), &g.node(u).op) {
+                        keep[*index] = true;
+                    }
+                }
+                Arc::new(Loop { node, graph, plan, keep: keep.into() })
+            })
+            .collect();
+        self
+    }
+
+    /// The compiled steps of the scans of another plan of the same graph.
+    pub(crate) fn loops_of(mut self, other: &Plan) -> Plan {
+        self.loops = other.loops.clone();
+        self
     }
 
     /// How each step computes its node, in order.
@@ -158,6 +201,21 @@ impl Plan {
                 (How::Random, op) => format!("native random {}", op.name()),
                 (How::View, op) => format!("view {}", op.name()),
                 (How::Branch, op) => format!("lazy {}", op.name()),
+                (How::Loop, Op::Scan(info)) => {
+                    let stored: Vec<String> = self
+                        .loops
+                        .iter()
+                        .find(|l| l.node == id)
+                        .map(|l| {
+                            (1..l.keep.len()).filter(|&k| l.keep[k]).map(|k| info.output_label(k)).collect()
+                        })
+                        .unwrap_or_default();
+                    format!(
+                        "loop {} (stores {})",
+                        info.name,
+                        if stored.is_empty() { "nothing".into() } else { stored.join(", ") }
+                    )
+                }
                 (_, op) => format!("reference {}", op.name()),
             };
             let args: Vec<String> = node.inputs.iter().map(|i| i.to_string()).collect();
@@ -310,9 +368,14 @@ impl Plan {
                         source,
                     };
                     // A multi-output composite computes every output in one step: natively
-                    // (`How::Kernels`) or with the reference kernel.
-                    if let Some(p) = multi_output(op) {
-                        let mut outs = self.eval_outputs(g, id, p, &ins, check)?;
+                    // (`How::Kernels`) or with the reference kernel; a loop too.
+                    let outs = match op {
+                        Op::Scan(info) => Some(self.run_loop(g, id, info, &ins, opts)?),
+                        _ => {
+                            multi_output(op).map(|p| self.eval_outputs(g, id, p, &ins, check)).transpose()?
+                        }
+                    };
+                    if let Some(mut outs) = outs {
                         extras.resize(g.len(), Vec::new());
                         extras[id.index()] = outs.split_off(1);
                         values[id.index()] = outs.pop().map(Cow::Owned);
@@ -393,6 +456,27 @@ impl Plan {
         }
     }
 
+    /// Every output of the scan `id`: its step's plan run once per step.
+    fn run_loop(
+        &self,
+        g: &FunctionGraph,
+        id: NodeId,
+        info: &tensorlift_ir::ScanInfo,
+        ins: &[KernelInput<'_>],
+        opts: RunOptions<'_>,
+    ) -> Result<Vec<Tensor>> {
+        let at = |source| Error::Eval { node: tensorlift_ir::pp_graph_depth(g, id, ERROR_DEPTH), source };
+        let Some(lp) = self.loops.iter().find(|l| l.node == id) else {
+            return Err(at(tensorlift_ir::ValueError::invalid("scan", "its step was not compiled")));
+        };
+        let inner = RunOptions { profile: None, ..opts };
+        kernels::scan::run(info, ins, &lp.keep, |args| lp.plan.run_into(&lp.graph, args, &[], &mut [], inner))
+            .map_err(|e| match e {
+                Error::Value(source) => at(source),
+                e => e,
+            })
+    }
+
     /// Every output of the multi-output composite `id` (program `p`), natively when it can,
     /// compared with the reference kernel under `check`.
     fn eval_outputs(
@@ -430,7 +514,8 @@ fn how(g: &FunctionGraph, id: NodeId, native: &crate::native::NativeKernels) -> 
         Op::Input => How::Input,
         Op::Constant(_) => How::Constant,
         Op::Shared(_) => How::Shared,
-        Op::CompositeOutput { index, .. } => How::Output(*index),
+        Op::CompositeOutput { index, .. } | Op::ScanOutput { index, .. } => How::Output(*index),
+        Op::Scan(_) => How::Loop,
         Op::FusedReduce { .. } if native.has_kernel(id) => How::Reduce,
         Op::Composite(p) if native.has_kernel(id) && p.n_outputs() > 1 => How::Kernels,
         Op::Composite(_) | Op::Elemwise(_) if native.has_kernel(id) && floats() => How::Kernel,

@@ -8,7 +8,7 @@
 //! cross-entropies), `products` (`dot` of any ranks, `outer`, `tensordot`, `batched_dot`),
 //! `conv` (convolution and pooling), `advanced` (`take`), `control` (`ifelse`), `array`
 //! (`cumsum`, `cumprod`, `sort`, `argsort`, `repeat`, `tile`, `roll`, `eye`, `identity_like`),
-//! `random` (random streams and draws).
+//! `random` (random streams and draws), `scan` (loops).
 
 pub mod advanced;
 pub mod array;
@@ -21,6 +21,7 @@ pub mod nnet;
 pub mod products;
 pub mod random;
 pub mod reduce;
+pub mod scan;
 pub mod shape;
 
 use crate::error::{BuildError, BuildErrorKind, Operand};

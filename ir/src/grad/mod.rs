@@ -7,6 +7,7 @@
 //! `grad`.
 
 mod rules;
+mod scan;
 
 use crate::build::apply_inner;
 use crate::build::elemwise::{elemwise_inner, Term};
@@ -177,13 +178,31 @@ pub fn grad_with<W: AsRef<Var>>(cost: &Var, wrt: &[W], opts: &GradOptions) -> Re
         return Err(GradError::NonFloatCost { ty: cost.ty().clone() });
     }
     let constant: HashSet<usize> = opts.consider_constant.iter().map(Var::key).collect();
+    let seed = crate::build::leaf::constant(crate::Tensor::scalar_of(cost.dtype(), 1.0));
+    for (v, g) in &opts.known_grads {
+        v.check()?;
+        g.check()?;
+    }
+    backprop(&[(cost.clone(), seed)], &opts.known_grads, &wrt, &constant, opts.disconnected)
+}
+
+/// Reverse mode from several seeds: `seeds` are `(variable, gradient)` pairs whose gradients
+/// add to what the others contribute to the variable; `known` gradients replace what would
+/// reach their variable (Theano's `known_grads`). Nodes in `constant` pass no gradient on.
+/// Returns the gradient of each `wrt` variable.
+pub(crate) fn backprop(
+    seeds: &[(Var, Var)],
+    known_grads: &[(Var, Var)],
+    wrt: &[Var],
+    constant: &HashSet<usize>,
+    disconnected: Disconnected,
+) -> Result<Vec<Var>, GradError> {
     let wrt_keys: HashSet<usize> = wrt.iter().map(Var::key).collect();
 
-    // Topological order of the graphs of the cost and of the variables with known
+    // Topological order of the graphs of the seeds and of the variables with known
     // gradients; considered-constant nodes are leaves.
-    let mut roots = vec![cost.clone()];
-    roots.extend(opts.known_grads.iter().map(|(v, _)| v.clone()));
-    let order = topo(&roots, &constant);
+    let roots: Vec<Var> = seeds.iter().chain(known_grads).map(|(v, _)| v.clone()).collect();
+    let order = topo(&roots, constant);
     let mut connected: HashSet<usize> = HashSet::new();
     for v in &order {
         let through_inputs =
@@ -194,29 +213,42 @@ pub fn grad_with<W: AsRef<Var>>(cost: &Var, wrt: &[W], opts: &GradOptions) -> Re
     }
 
     let mut contribs: HashMap<usize, Vec<Var>> = HashMap::new();
-    let seed = crate::build::leaf::constant(crate::Tensor::scalar_of(cost.dtype(), 1.0));
-    contribs.entry(cost.key()).or_default().push(seed);
+    for (v, g) in seeds {
+        contribs.entry(v.key()).or_default().push(g.clone());
+    }
     // A known gradient replaces what the cost would contribute to its variable (Theano).
     let mut known: HashSet<usize> = HashSet::new();
-    for (v, g) in &opts.known_grads {
-        v.check()?;
-        g.check()?;
+    for (v, g) in known_grads {
         known.insert(v.key());
         contribs.insert(v.key(), vec![g.clone()]);
     }
+    // The gradients of a scan's outputs, by scan node, gathered until the scan is reached.
+    let mut scan_grads: HashMap<usize, Vec<(usize, Var)>> = HashMap::new();
     let mut totals: HashMap<usize, Var> = HashMap::new();
     for v in order.iter().rev() {
         if !connected.contains(&v.key()) {
             continue;
         }
-        let Some(parts) = contribs.remove(&v.key()) else { continue };
-        let g = sum_parts(parts)?;
-        totals.insert(v.key(), g.clone());
-        if v.op().is_leaf() || constant.contains(&v.key()) {
-            continue;
-        }
         let needed: Vec<bool> = v.inputs().iter().map(|i| connected.contains(&i.key())).collect();
-        let input_grads = rules::vjp(v, &g, &needed)?;
+        let input_grads = if let Op::Scan(info) = v.op() {
+            let Some(outs) = scan_grads.remove(&v.key()) else { continue };
+            if constant.contains(&v.key()) {
+                continue;
+            }
+            scan::vjp(v, info, outs, &needed)?
+        } else {
+            let Some(parts) = contribs.remove(&v.key()) else { continue };
+            let g = sum_parts(parts)?;
+            totals.insert(v.key(), g.clone());
+            if v.op().is_leaf() || constant.contains(&v.key()) {
+                continue;
+            }
+            if let Op::ScanOutput { index, .. } = v.op() {
+                scan_grads.entry(v.inputs()[0].key()).or_default().push((*index, g));
+                continue;
+            }
+            rules::vjp(v, &g, &needed)?
+        };
         for ((input, gi), need) in v.inputs().iter().zip(input_grads).zip(needed) {
             if let (Some(gi), true) = (gi, need) {
                 if input.dtype().is_float() && !known.contains(&input.key()) {
@@ -229,7 +261,7 @@ pub fn grad_with<W: AsRef<Var>>(cost: &Var, wrt: &[W], opts: &GradOptions) -> Re
     wrt.iter()
         .map(|w| {
             if !w.dtype().is_float() {
-                return match opts.disconnected {
+                return match disconnected {
                     Disconnected::Raise => {
                         Err(GradError::IntegerWrt { name: w.describe(), dtype: w.dtype() })
                     }
@@ -246,7 +278,7 @@ pub fn grad_with<W: AsRef<Var>>(cost: &Var, wrt: &[W], opts: &GradOptions) -> Re
                 }
                 Some(g) => Ok(fit(g.clone(), w.ty())?),
                 None if connected.contains(&w.key()) => Ok(zeros_like(w)?),
-                None => match opts.disconnected {
+                None => match disconnected {
                     Disconnected::Raise => Err(GradError::Disconnected { name: w.describe() }),
                     Disconnected::Zero => Ok(zeros_like(w)?),
                 },

@@ -88,6 +88,10 @@ pub(super) fn vjp(out: &Var, g: &Var, needed: &[bool]) -> Result<Vec<Option<Var>
     let mut grads: Vec<Option<Var>> = vec![None; ins.len()];
     match out.op() {
         Op::Input | Op::Constant(_) | Op::Shared(_) => {}
+        // The driver gathers a scan's output gradients and calls `grad::scan::vjp`.
+        Op::Scan(_) | Op::ScanOutput { .. } => {
+            return Err(BuildError::invalid(out.op().name(), "differentiated with all its outputs at once"))
+        }
         Op::Gemm | Op::Composite(_) | Op::CompositeOutput { .. } | Op::FusedReduce { .. } => {
             return Err(BuildError::invalid(
                 out.op().name(),

@@ -5,7 +5,7 @@
 //! `reduce` (reductions, arg-extrema, softmax family), `linalg` (`dot`), `shape`
 //! (dimshuffle, reshape, concatenate, indexing), `advanced` (index arrays and masks), `conv`
 //! (convolution and pooling, and their gradients), `array` (running sums and products,
-//! sorting, repeating, the identity-like matrix).
+//! sorting, repeating, the identity-like matrix), `scan` (the loop, given its step).
 
 mod advanced;
 mod array;
@@ -16,6 +16,7 @@ mod linalg;
 pub(crate) mod num;
 pub mod random;
 mod reduce;
+pub mod scan;
 mod shape;
 
 use crate::error::ValueError;
@@ -117,6 +118,9 @@ pub fn eval(op: &Op, inputs: &[KernelInput<'_>], out: &TensorType) -> Result<Ten
         Op::Repeat { axis } => array::repeat(inputs, *axis),
         Op::Eye { dtype } => array::eye(inputs, *dtype),
         Op::Random(_) => random::eval(op, inputs, out),
+        Op::Scan(_) | Op::ScanOutput { .. } => {
+            Err(ValueError::invalid(op.name(), "runs its step in a plan (see `kernels::scan::run`)"))
+        }
     }
 }
 

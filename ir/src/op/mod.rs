@@ -11,10 +11,10 @@
 //!
 //! # Several outputs
 //!
-//! A node has one result. An op with several results (a multi-output `Composite` today;
-//! `max_and_argmax` and `scan` later) is one node whose result is output 0,
-//! and one projection node per further output (`Op::CompositeOutput { index }`) whose only
-//! input is that node. Every pass, the verifier, the text form and the interpreter then deal
+//! A node has one result. An op with several results (a multi-output `Composite`, a
+//! `Scan`) is one node whose result is output 0, and one projection node per further
+//! output (`Op::CompositeOutput { index }`, `Op::ScanOutput`) whose only input is that
+//! node. Every pass, the verifier, the text form and the interpreter then deal
 //! in single-result nodes; the backends compute all outputs of the producer in one pass and
 //! hand each projection its buffer. [`OpInfo::outputs`] says how many results a kind has.
 
@@ -36,6 +36,7 @@ mod linalg;
 mod params;
 mod random;
 mod reduce;
+mod scan;
 mod shape;
 
 pub use crate::types::{checked_product, shape_fits};
@@ -46,6 +47,7 @@ pub use conv::{
 pub use params::{ArgOp, Barrier, CumOp, Dim, Idx, IndexEntry, ReduceOp, ReshapeDim};
 pub use random::{Distribution, RandomDraw};
 pub use reduce::reduced_shape;
+pub use scan::{ScanInfo, ScanRef};
 pub use shape::{fmt_alloc, fmt_reshape, normalize_slice};
 
 /// An operation: a node of the graph applies one op to its inputs.
@@ -287,6 +289,18 @@ pub enum Op {
     /// parameters, then one integer scalar per `Dim::Input` of the size. Never merged with
     /// another draw nor folded to a constant.
     Random(RandomDraw),
+    /// A loop (Theano's `scan`, see `op::scan`): inputs are the number of steps, the
+    /// sequences, the initial carries and the non-sequences; the result is the number of
+    /// steps run, the outputs are `ScanOutput` projections of it.
+    Scan(ScanRef),
+    /// Output `index` (≥ 1) of the `Scan` that is its one input: a carry's trace, a mapped
+    /// output's trace, or a carry's last value (see `ScanInfo::output_type`).
+    ScanOutput {
+        /// The scan's description (the type rule reads it).
+        scan: ScanRef,
+        /// Which output.
+        index: usize,
+    },
 }
 
 impl Op {
@@ -339,6 +353,8 @@ impl Op {
             Op::Repeat { .. } => "repeat".into(),
             Op::Eye { .. } => "eye".into(),
             Op::Random(d) => d.dist.name().into(),
+            Op::Scan(_) => "scan".into(),
+            Op::ScanOutput { .. } => "scan_output".into(),
         }
     }
 
@@ -388,6 +404,8 @@ impl Op {
             Op::Repeat { .. } => OpKind::Repeat,
             Op::Eye { .. } => OpKind::Eye,
             Op::Random(_) => OpKind::Random,
+            Op::Scan(_) => OpKind::Scan,
+            Op::ScanOutput { .. } => OpKind::ScanOutput,
         }
     }
 
@@ -448,6 +466,8 @@ impl Op {
             Op::Repeat { axis } => array::repeat(r, *axis),
             Op::Eye { dtype } => array::eye(r, *dtype),
             Op::Random(d) => random::random(r, d),
+            Op::Scan(info) => scan::scan(r, info),
+            Op::ScanOutput { scan: info, index } => scan::scan_output(r, info, *index),
         }
     }
 }
@@ -541,6 +561,10 @@ pub enum OpKind {
     Eye,
     /// [`Op::Random`].
     Random,
+    /// [`Op::Scan`].
+    Scan,
+    /// [`Op::ScanOutput`].
+    ScanOutput,
 }
 
 /// What an op kind declares about itself: the conformance test checks every entry.
@@ -560,7 +584,7 @@ pub struct OpInfo {
 
 impl OpKind {
     /// Every kind.
-    pub const ALL: [OpKind; 43] = [
+    pub const ALL: [OpKind; 45] = [
         OpKind::Input,
         OpKind::Constant,
         OpKind::Shared,
@@ -604,6 +628,8 @@ impl OpKind {
         OpKind::Repeat,
         OpKind::Eye,
         OpKind::Random,
+        OpKind::Scan,
+        OpKind::ScanOutput,
     ];
 
     /// The kind's declaration.
@@ -671,6 +697,8 @@ impl OpKind {
             OpKind::Repeat => i("repeat", 1, Differentiable, &["repeat"]),
             OpKind::Eye => i("eye", 1, Zero, &["eye", "identity_like"]),
             OpKind::Random => i("random", 1, Disconnected, &[]),
+            OpKind::Scan => i("scan", 1, Differentiable, &[]),
+            OpKind::ScanOutput => i("scan_output", 1, Differentiable, &[]),
         }
     }
 }
