@@ -9,6 +9,7 @@ mod convert;
 mod errors;
 mod function;
 mod random;
+mod scan;
 mod var;
 
 use convert::{parse_dtype, to_numpy, to_tensor};
@@ -663,7 +664,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
         array::roll,
         array::eye,
         array::identity_like,
-        function::compile
+        function::compile,
+        scan::scan
     );
     Ok(())
 }

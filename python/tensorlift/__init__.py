@@ -23,6 +23,8 @@ from .compile import Function, In, Mode, Out, function, shared
 from . import tensor
 from . import scalar
 from . import ifelse
+from . import scan_module
+from .scan_module import scan
 from . import sandbox
 
 
@@ -43,4 +45,4 @@ Constant = tensor.TensorConstant
 __version__ = "0.1.0"
 __all__ = ["function", "shared", "In", "Out", "Mode", "Function", "config", "pp", "debugprint",
            "pydotprint", "grad", "clone", "printing", "gradient", "tensor", "compile", "errors",
-           "scalar", "ifelse", "sandbox", "SharedVariable", "Variable", "Constant"]
+           "scalar", "ifelse", "sandbox", "scan", "scan_module", "SharedVariable", "Variable", "Constant"]
