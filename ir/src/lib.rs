@@ -42,7 +42,7 @@ pub use build::index::{adv_index_of, inc_subtensor, index_of, set_subtensor, Ind
 pub use build::leaf::*;
 pub use build::nnet;
 pub use build::products::{batched_dot, dot, outer, tensordot, tensordot_n};
-pub use build::random::{advance, random_draw, RandomStreams, Size};
+pub use build::random::{advance, default_updates, random_draw, RandomStreams, Size};
 pub use build::reduce::{
     all, any, arg_reduce, argmax, argmin, log_softmax, logsumexp, max, mean, min, prod, reduce, softmax, std,
     sum, var, Axes,

@@ -70,9 +70,13 @@ pub fn scan<'py>(
     let built = builder.try_build(|args: &[Var]| -> Result<tl::Step, ScanError> {
         let args = args.iter().map(|a| wrap(py, a.clone())).collect::<PyResult<Vec<_>>>()?;
         let ret = step.call1((PyList::new(py, args)?,))?;
-        let (outputs, updates, until): (Vec<Bound<'py, PyAny>>, Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)>, Option<Bound<'py, PyAny>>) =
-            ret.extract()?;
-        let mut st = tl::Step { outputs: outputs.iter().map(as_var).collect::<PyResult<_>>()?, ..tl::Step::default() };
+        let (outputs, updates, until): (
+            Vec<Bound<'py, PyAny>>,
+            Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)>,
+            Option<Bound<'py, PyAny>>,
+        ) = ret.extract()?;
+        let mut st =
+            tl::Step { outputs: outputs.iter().map(as_var).collect::<PyResult<_>>()?, ..tl::Step::default() };
         for (s, v) in &updates {
             let shared = var_of(s)?;
             if let Some(cell) = shared.as_shared() {

@@ -176,7 +176,7 @@ impl FunctionBuilder {
             skip.extend(self.no_default_for.iter().filter_map(|v| v.as_shared().cloned()));
             let roots: Vec<Var> =
                 self.outputs.iter().chain(self.updates.iter().map(|(_, e)| e)).cloned().collect();
-            for (state, update) in default_updates(&roots, &skip)? {
+            for (state, update) in tensorlift_ir::default_updates(&roots, &skip)? {
                 targets.push(state.as_shared().expect("a shared state").clone());
                 self.updates.push((state, update));
             }
@@ -666,51 +666,6 @@ impl Function {
             .ids()
             .any(|id| matches!(&self.compiled.graph.node(id).op, Op::Shared(s) if s == v))
     }
-}
-
-/// The default updates of what `roots` read: every shared variable not in `skip` with a
-/// default update of its own (`Var::set_default_update`) gets it; every other generator
-/// state that is a shared variable not in `skip` advances past every random draw on it
-/// (`tensorlift_ir::advance`). In the order the variables are first met; the updates' own
-/// graphs are followed too.
-fn default_updates(roots: &[Var], skip: &[SharedVar]) -> Result<Vec<(Var, Var)>> {
-    let mut draws: Vec<(Var, Vec<Var>)> = Vec::new();
-    let mut own: Vec<(Var, Var)> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    let mut stack: Vec<Var> = roots.iter().rev().cloned().collect();
-    let taken = |cell: &SharedVar, own: &[(Var, Var)]| {
-        skip.contains(cell) || own.iter().any(|(s, _)| s.as_shared() == Some(cell))
-    };
-    while let Some(v) = stack.pop() {
-        if !seen.insert(v.key()) {
-            continue;
-        }
-        if v.as_shared().is_some_and(|c| !taken(c, &own)) {
-            if let Some(update) = v.default_update() {
-                // Its update may read more variables with default updates.
-                stack.push(update.clone());
-                own.push((v.clone(), update));
-            }
-        }
-        if let Some(state) = v.random_state() {
-            if let Some(cell) = state.as_shared().filter(|c| !skip.contains(c)) {
-                match draws.iter_mut().find(|(s, _)| s.as_shared() == Some(cell)) {
-                    Some((_, ds)) => ds.push(v.clone()),
-                    None => draws.push((state.clone(), vec![v.clone()])),
-                }
-            }
-        }
-        stack.extend(v.inputs().iter().rev().cloned());
-    }
-    let mut out = own.clone();
-    for (state, ds) in draws {
-        let cell = state.as_shared().expect("a shared state");
-        if !own.iter().any(|(s, _)| s.as_shared() == Some(cell)) {
-            let update = tensorlift_ir::advance(&state, &ds)?;
-            out.push((state, update));
-        }
-    }
-    Ok(out)
 }
 
 /// Locks a spare-buffer slot; a panic while it was held leaves an `Option` that is still

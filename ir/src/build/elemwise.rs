@@ -349,6 +349,18 @@ pub fn switch(cond: impl Into<Term>, a: impl Into<Term>, b: impl Into<Term>) -> 
     elemwise(ScalarOp::Switch, vec![cond.into(), a.into(), b.into()])
 }
 
+/// Zeros of the shape and dtype of `x` (Theano's `zeros_like`).
+#[track_caller]
+pub fn zeros_like(x: impl AsRef<Var>) -> Var {
+    elemwise(ScalarOp::Second, vec![x.as_ref().into(), Term::Int(0)])
+}
+
+/// Ones of the shape and dtype of `x` (Theano's `ones_like`).
+#[track_caller]
+pub fn ones_like(x: impl AsRef<Var>) -> Var {
+    elemwise(ScalarOp::Second, vec![x.as_ref().into(), Term::Int(1)])
+}
+
 /// `x` limited to `[lo, hi]`.
 #[track_caller]
 pub fn clip(x: impl Into<Term>, lo: impl Into<Term>, hi: impl Into<Term>) -> Var {

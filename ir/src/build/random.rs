@@ -16,6 +16,7 @@ use crate::build::leaf::{constant, shared_with_type};
 use crate::dtype::DType;
 use crate::error::BuildError;
 use crate::op::{Dim, Distribution, Idx, IndexEntry, Op, RandomDraw, ScalarOp};
+use crate::shared::SharedVar;
 use crate::types::TensorType;
 use crate::value::Tensor;
 use crate::var::Var;
@@ -290,6 +291,51 @@ pub fn advance(state: &Var, draws: &[Var]) -> Result<Var, BuildError> {
     let zero = constant(Tensor::from(0i64));
     let step = crate::build::shape::stack(&[zero, blocks], 0).checked()?;
     elemwise(ScalarOp::Add, vec![Term::Var(state.clone()), Term::Var(step)]).checked()
+}
+
+/// The default updates of what `roots` read: every shared variable not in `skip` with a
+/// default update of its own (`Var::set_default_update`) gets it; every other generator
+/// state that is a shared variable not in `skip` advances past every random draw on it
+/// (`tensorlift_ir::advance`). In the order the variables are first met; the updates' own
+/// graphs are followed too.
+pub fn default_updates(roots: &[Var], skip: &[SharedVar]) -> Result<Vec<(Var, Var)>, BuildError> {
+    let mut draws: Vec<(Var, Vec<Var>)> = Vec::new();
+    let mut own: Vec<(Var, Var)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut stack: Vec<Var> = roots.iter().rev().cloned().collect();
+    let taken = |cell: &SharedVar, own: &[(Var, Var)]| {
+        skip.contains(cell) || own.iter().any(|(s, _)| s.as_shared() == Some(cell))
+    };
+    while let Some(v) = stack.pop() {
+        if !seen.insert(v.key()) {
+            continue;
+        }
+        if v.as_shared().is_some_and(|c| !taken(c, &own)) {
+            if let Some(update) = v.default_update() {
+                // Its update may read more variables with default updates.
+                stack.push(update.clone());
+                own.push((v.clone(), update));
+            }
+        }
+        if let Some(state) = v.random_state() {
+            if let Some(cell) = state.as_shared().filter(|c| !skip.contains(c)) {
+                match draws.iter_mut().find(|(s, _)| s.as_shared() == Some(cell)) {
+                    Some((_, ds)) => ds.push(v.clone()),
+                    None => draws.push((state.clone(), vec![v.clone()])),
+                }
+            }
+        }
+        stack.extend(v.inputs().iter().rev().cloned());
+    }
+    let mut out = own.clone();
+    for (state, ds) in draws {
+        let cell = state.as_shared().expect("a shared state");
+        if !own.iter().any(|(s, _)| s.as_shared() == Some(cell)) {
+            let update = advance(&state, &ds)?;
+            out.push((state, update));
+        }
+    }
+    Ok(out)
 }
 
 impl Var {

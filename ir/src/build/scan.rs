@@ -431,7 +431,7 @@ impl Scan {
             carries.iter().filter_map(|c| c.next.clone()).chain(mapped.iter().cloned()).collect();
         roots.extend(updates.iter().map(|(_, v)| v.clone()));
         roots.extend(step.until.iter().cloned());
-        let explicit: HashSet<SharedVar> = updates
+        let explicit: Vec<SharedVar> = updates
             .iter()
             .map(|(s, _)| {
                 s.as_shared()
@@ -439,13 +439,7 @@ impl Scan {
                     .ok_or_else(|| bad(format!("{} is updated but is not a shared variable", s.describe())))
             })
             .collect::<Result<_, _>>()?;
-        for leaf in leaves(&roots) {
-            if let (Some(s), Some(u)) = (leaf.as_shared(), leaf.default_update()) {
-                if !explicit.contains(s) && !updates.iter().any(|(v, _)| v.as_shared() == Some(s)) {
-                    updates.push((leaf.clone(), u));
-                }
-            }
-        }
+        updates.extend(super::random::default_updates(&roots, &explicit)?);
         let mut shared_inner: HashMap<SharedVar, Var> = HashMap::new();
         let update_base = carries.len();
         for (s, value) in &updates {
