@@ -492,6 +492,15 @@ fn sample(kind: OpKind) -> Option<(Vec<Var>, Var)> {
         OpKind::Eye => one(&m, tl::identity_like(&m)),
         // A normal draw whose mean is `v`: disconnected from it.
         OpKind::Random => one(&v, tl::RandomStreams::new(0).normal(tl::shape(&v), &v, 1.0)),
+        // A running product over the rows: a fed-back output and a mapped one.
+        OpKind::Scan | OpKind::ScanOutput => {
+            let r = tl::Scan::new()
+                .sequences([&m])
+                .outputs_info([tl::OutputInfo::from(tl::ones_like(m.get(tl::idx![0]))), tl::OutputInfo::Mapped])
+                .build(|p| tl::Step::new(&[&p[1] * tl::tanh(&p[0]), tl::exp(&p[0])]))
+                .expect("scan");
+            one(&m, tl::concatenate(&[r.outputs[0].clone(), r.outputs[1].clone()], 0))
+        }
         OpKind::Gemm | OpKind::Composite | OpKind::CompositeOutput | OpKind::FusedReduce => None,
     }
 }
