@@ -496,7 +496,10 @@ fn sample(kind: OpKind) -> Option<(Vec<Var>, Var)> {
         OpKind::Scan | OpKind::ScanOutput => {
             let r = tl::Scan::new()
                 .sequences([&m])
-                .outputs_info([tl::OutputInfo::from(tl::ones_like(m.get(tl::idx![0]))), tl::OutputInfo::Mapped])
+                .outputs_info([
+                    tl::OutputInfo::from(tl::ones_like(m.get(tl::idx![0]))),
+                    tl::OutputInfo::Mapped,
+                ])
                 .build(|p| tl::Step::new(&[&p[1] * tl::tanh(&p[0]), tl::exp(&p[0])]))
                 .expect("scan");
             one(&m, tl::concatenate(&[r.outputs[0].clone(), r.outputs[1].clone()], 0))
