@@ -276,7 +276,7 @@ fn until_ends_the_loop_after_the_step_where_it_holds() {
         .n_steps(1024)
         .build(|p| {
             let next = &p[0] * 2.0;
-            Step::new(&[next.clone()]).until(tl::gt(&next, &max))
+            Step::new(std::slice::from_ref(&next)).until(tl::gt(&next, &max))
         })
         .unwrap();
     let f = tl::function(&[&max], &[&r.outputs[0]]).unwrap();

@@ -440,7 +440,7 @@ impl Scan {
             })
             .collect::<Result<_, _>>()?;
         updates.extend(super::random::default_updates(&roots, &explicit)?);
-        let mut shared_inner: HashMap<SharedVar, Var> = HashMap::new();
+        let mut shared_inner: Vec<(SharedVar, Var)> = Vec::new();
         let update_base = carries.len();
         for (s, value) in &updates {
             let cell = s.as_shared().expect("checked").clone();
@@ -459,7 +459,7 @@ impl Scan {
                 .into());
             }
             let inner = leaf::input(&format!("{}[t-1]", cell.name()), s.ty().clone());
-            shared_inner.insert(cell, inner.clone());
+            shared_inner.push((cell, inner.clone()));
             carries.push(Carry { inner, initial: s.clone(), next: Some(value) });
         }
         let until = step
@@ -483,7 +483,7 @@ impl Scan {
             seq_inner.iter().chain(carries.iter().map(|c| &c.inner)).map(Var::key).collect();
         let mut replace: Vec<(Var, Var)> = Vec::new();
         for leaf in leaves(&outs) {
-            if let Some(inner) = leaf.as_shared().and_then(|s| shared_inner.get(s)) {
+            if let Some((_, inner)) = leaf.as_shared().and_then(|s| shared_inner.iter().find(|(c, _)| c == s)) {
                 replace.push((leaf.clone(), inner.clone()));
             }
         }
