@@ -26,7 +26,16 @@ environment times what it has: run the script in each and pass all the JSON file
 
 Sections (``--only``): ``LR``, ``MLP``, ``LENET`` (training steps, float64 and float32 unless
 ``--dtypes`` says otherwise), ``CONV`` (the two conv2d forwards, float64), ``RNG`` (1e7 float64
-uniforms: NumPy's ``Generator.random(10**7)`` beside ``MRG_RandomStreams.uniform``). ``--one-hot``
+uniforms: NumPy's ``Generator.random(10**7)`` beside ``MRG_RandomStreams.uniform``),
+``SCAN_RNN`` (an Elman RNN of 1000 steps, batch 32, input 64, hidden 64, float64:
+``h_t = tanh(x_t W + h_{t-1} U + b)``, ``h_{-1} = 0``, loss ``sum(h**2) / h.size``; one call of
+a compiled function returning the loss and its gradients with respect to ``W``, ``U``, ``b``:
+the Theano program ``theano.scan`` + ``T.grad`` (the same code for every library with Theano's
+API; tensorlift without ``scan`` is recorded as a failure), ``jit(value_and_grad)`` through
+``lax.scan``, and numpy's hand-written backpropagation through time, the reference every peer
+is checked against: loss within 1e-10, gradients 1e-9 relative. Theano 1.0.5's and PyTensor
+2.8's Cython scan loop does not build on Python >= 3.11: their ``Scan`` then runs its Python
+loop, and the peer's name says so). ``--one-hot``
 writes the Theano programs' likelihood for one-hot targets (the same values without advanced
 indexing; numpy and JAX are unchanged), its cases named "one-hot NLL". Parameters and
 data: ``classic_models.make_problem`` with seeds 11 (LR), 12 (MLP), 13 (LENET), 14 (CONV);
@@ -62,6 +71,7 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 import argparse  # noqa: E402
 import gc  # noqa: E402
 import json  # noqa: E402
+import math  # noqa: E402
 import platform  # noqa: E402
 import resource  # noqa: E402
 import statistics  # noqa: E402
@@ -74,7 +84,9 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "python" / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 import classic_models as cm  # noqa: E402
+from make_scan_reference import scan_python_loop_fallback  # noqa: E402
 
 warnings.simplefilter("ignore")
 perf = time.perf_counter
@@ -85,7 +97,9 @@ TARGET_BATCH_S = 0.02
 BATCH, N_BATCHES = 500, 4
 STEPS = {"LR": ("logreg", 0.13, 11), "MLP": ("mlp", 0.1, 12), "LENET": ("lenet", 0.1, 13)}
 TITLES = {"LR": "logistic regression training step", "MLP": "MLP training step",
-          "LENET": "LeNet training step", "CONV": "LeNet conv2d forward"}
+          "LENET": "LeNet training step", "CONV": "LeNet conv2d forward",
+          "SCAN_RNN": "Elman RNN through scan, loss and gradients"}
+RNN_STEPS, RNN_BATCH, RNN_IN, RNN_HIDDEN = 1000, 32, 64, 64
 
 
 def log(*a):
@@ -422,6 +436,119 @@ def bench_rng():
 
 
 # --------------------------------------------------------------------------------------
+# the Elman RNN through scan
+# --------------------------------------------------------------------------------------
+def rnn_problem(steps=RNN_STEPS, batch=RNN_BATCH, n_in=RNN_IN, hidden=RNN_HIDDEN, seed=15):
+    """``x`` (steps, batch, n_in) and the parameters ``W`` (n_in, hidden), ``U`` (hidden,
+    hidden), ``b`` (hidden,): standard normal ``x``, ``W`` scaled by ``1/sqrt(n_in)``, ``U`` by
+    ``0.9/sqrt(hidden)`` (spectral radius near 0.9), ``b`` by 0.1."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((steps, batch, n_in))
+    W = rng.standard_normal((n_in, hidden)) / math.sqrt(n_in)
+    U = rng.standard_normal((hidden, hidden)) * (0.9 / math.sqrt(hidden))
+    b = 0.1 * rng.standard_normal(hidden)
+    return x, W, U, b
+
+
+def np_rnn_loss_and_grads(x, W, U, b):
+    """The hand-written backpropagation through time: ``h_t = tanh(x_t W + h_{t-1} U + b)``,
+    ``h_{-1} = 0``, loss ``sum(h**2) / h.size``; returns ``[loss, dW, dU, db]``."""
+    steps, batch, _ = x.shape
+    h = np.empty((steps, batch, W.shape[1]))
+    prev = np.zeros((batch, W.shape[1]))
+    for t in range(steps):
+        prev = h[t] = np.tanh(x[t] @ W + prev @ U + b)
+    loss = np.sum(h ** 2) / h.size
+    dW, dU, db = np.zeros_like(W), np.zeros_like(U), np.zeros_like(b)
+    carry = np.zeros((batch, W.shape[1]))
+    for t in reversed(range(steps)):
+        da = (2.0 / h.size * h[t] + carry) * (1.0 - h[t] ** 2)
+        dW += x[t].T @ da
+        if t > 0:
+            dU += h[t - 1].T @ da
+        db += da.sum(0)
+        carry = da @ U.T
+    return [np.float64(loss), dW, dU, db]
+
+
+def theano_rnn(theano, T, mode):
+    """The Theano program (the same code for every library with Theano's API): ``f(x, W, U, b)
+    -> [loss, dW, dU, db]`` with ``h = scan(step, sequences=x, outputs_info=zeros,
+    non_sequences=[W, U, b])`` and ``T.grad``."""
+    x, W, U, b = T.dtensor3("x"), T.dmatrix("W"), T.dmatrix("U"), T.dvector("b")
+    h0 = T.zeros((x.shape[1], W.shape[1]), dtype="float64")
+
+    def step(x_t, h_prev, W, U, b):
+        return T.tanh(T.dot(x_t, W) + T.dot(h_prev, U) + b)
+
+    h, _ = theano.scan(step, sequences=x, outputs_info=h0, non_sequences=[W, U, b])
+    loss = T.sum(h ** 2) / T.cast(h.size, "float64")
+    return theano.function([x, W, U, b], [loss] + T.grad(loss, [W, U, b]), mode=mode)
+
+
+def jax_rnn():
+    """``jit(value_and_grad)`` of the loss through ``lax.scan``: ``f(x, W, U, b) -> (loss,
+    (dW, dU, db))``."""
+    jax = M["jax"]
+    jnp = jax.numpy
+
+    def loss(W, U, b, x):
+        def step(h, x_t):
+            h = jnp.tanh(x_t @ W + h @ U + b)
+            return h, h
+        _, h = jax.lax.scan(step, jnp.zeros((x.shape[1], W.shape[1]), x.dtype), x)
+        return jnp.sum(h ** 2) / h.size
+    vg = jax.jit(jax.value_and_grad(loss, argnums=(0, 1, 2)))
+    return lambda x, W, U, b: vg(W, U, b, x)
+
+
+def rnn_ok(got, ref):
+    """The loss within 1e-10 of the reference's, the gradients within 1e-9 relative to their
+    largest element."""
+    loss, grads = float(got[0]), got[1:]
+    return bool(abs(loss - float(ref[0])) <= 1e-10) and close(grads, ref[1:], 1e-9)
+
+
+def bench_scan_rnn():
+    """One call of a compiled function returning the loss and its gradients with respect to
+    ``W``, ``U`` and ``b`` of a ``RNN_STEPS``-step Elman RNN (forward and backward through the
+    scan), float64; every peer checked against the numpy backpropagation."""
+    x, W, U, b = rnn_problem()
+    case = f"{RNN_STEPS} steps, batch {RNN_BATCH}, input {RNN_IN}, hidden {RNN_HIDDEN}, float64"
+    log(f"== SCAN_RNN: {case}")
+    ref = np_rnn_loss_and_grads(x, W, U, b)
+    log(f"  numpy loss {float(ref[0]):.17g}")
+    peers = [Peer("numpy (hand-written BPTT)", lambda: (
+        (lambda: np_rnn_loss_and_grads(x, W, U, b)), True))]
+    if "jax" in M:
+        def jax_setup():
+            jax = M["jax"]
+            f = jax_rnn()
+            args = [jax.device_put(a) for a in (x, W, U, b)]
+            loss, grads = f(*args)
+            return ((lambda: jax.block_until_ready(f(*args))),
+                    rnn_ok([np.asarray(loss)] + [np.asarray(g) for g in grads], ref))
+        peers.append(Peer("jax (jit value_and_grad, lax.scan)", jax_setup))
+    for B in M["theano-like"]:
+        python_loop = scan_python_loop_fallback(B.name)
+        for pname, mode in modes(B):
+            def tl_setup(B=B, mode=mode):
+                if not hasattr(B.theano, "scan"):
+                    raise NotImplementedError(f"{B.name} {B.version} has no scan yet")
+                f = theano_rnn(B.theano, B.T, mode)
+                return (lambda: f(x, W, U, b)), rnn_ok(f(x, W, U, b), ref)
+            note = "theano.scan + T.grad"
+            if python_loop:
+                note += ("; Scan's Python loop: its Cython scan_perform does not build on Python "
+                         f"{sys.version_info[0]}.{sys.version_info[1]}")
+            peers.append(Peer(pname + (", scan loop in Python" if python_loop else ""), tl_setup,
+                              note=note))
+    flops = 3 * 2 * RNN_STEPS * RNN_BATCH * RNN_HIDDEN * (RNN_IN + RNN_HIDDEN)
+    run_case("SCAN_RNN", case, peers, reps=R(9), flops=flops,
+             extra={"dtype": "float64", "batch": RNN_BATCH, "steps": RNN_STEPS})
+
+
+# --------------------------------------------------------------------------------------
 # metadata, report
 # --------------------------------------------------------------------------------------
 def versions():
@@ -477,7 +604,7 @@ def report(paths):
     # the run's label beside each peer when several runs are shown
     rows = [dict(r, peer=f"{r['peer']} [{run['label']}]") if len(runs) > 1 else r
             for run in runs for r in run["results"]]
-    for wl in ["LR", "MLP", "LENET", "CONV"]:
+    for wl in ["LR", "MLP", "LENET", "CONV", "SCAN_RNN"]:
         wrows = [r for r in rows if r["workload"] == wl]
         cases = list(dict.fromkeys(r["case"] for r in wrows))
         for case in cases:
@@ -520,7 +647,8 @@ def dump(args, started, t0):
 def main():
     global QUICK
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", default="LR,MLP,LENET,CONV,RNG", help="comma list of sections: LR,MLP,LENET,CONV,RNG")
+    ap.add_argument("--only", default="LR,MLP,LENET,CONV,RNG,SCAN_RNN",
+                    help="comma list of sections: LR,MLP,LENET,CONV,RNG,SCAN_RNN")
     ap.add_argument("--dtypes", default="float64,float32", help="dtypes of the training steps")
     ap.add_argument("--label", default=None, help="the run's name (default: the libraries found)")
     ap.add_argument("--out", default=None, help="write raw results JSON here")
@@ -544,6 +672,8 @@ def main():
         try:
             if s == "CONV":
                 bench_conv()
+            elif s == "SCAN_RNN":
+                bench_scan_rnn()
             elif s == "RNG":
                 bench_rng()
             elif s in STEPS:
