@@ -483,7 +483,8 @@ impl Scan {
             seq_inner.iter().chain(carries.iter().map(|c| &c.inner)).map(Var::key).collect();
         let mut replace: Vec<(Var, Var)> = Vec::new();
         for leaf in leaves(&outs) {
-            if let Some((_, inner)) = leaf.as_shared().and_then(|s| shared_inner.iter().find(|(c, _)| c == s)) {
+            if let Some((_, inner)) = leaf.as_shared().and_then(|s| shared_inner.iter().find(|(c, _)| c == s))
+            {
                 replace.push((leaf.clone(), inner.clone()));
             }
         }
