@@ -394,3 +394,38 @@ fn bad_scans_are_typed_errors() {
     assert!(e.to_string().contains("carry 0"), "{e}");
     assert_eq!(s.get_value().unwrap().to_f64().unwrap(), 5.0);
 }
+
+#[test]
+fn products_of_sequence_rows_move_out_of_the_loop() {
+    // dot(x_t, W) is one product over every row, outside; the loop keeps dot(h, U).
+    let (x, h0, w, u, b) =
+        (tl::dtensor3("x"), tl::dmatrix("h0"), tl::dmatrix("W"), tl::dmatrix("U"), tl::dvector("b"));
+    let r = Scan::new()
+        .sequences([&x])
+        .outputs_info([&h0])
+        .build(|p| tl::tanh(tl::dot(&p[0], &w) + &b + tl::dot(&p[1], &u)).into())
+        .unwrap();
+    let dp = tl::debugprint(&r.outputs);
+    let inner = &dp[dp.find("Inner graphs").expect("inner graphs")..];
+    assert!(inner.contains("pushed0[t]") && inner.contains(" U ") && !inner.contains(" W "), "{dp}");
+    // The sequence itself is no longer read in the loop.
+    assert!(!inner.contains("x[t+0]"), "{dp}");
+    let points = [
+        v(&[4, 2, 3], 0.3, 0.1, 1.0),
+        v(&[2, 5], 0.2, 0.4, 0.5),
+        v(&[3, 5], 0.17, 0.2, 0.5),
+        v(&[5, 5], 0.19, 0.5, 0.5),
+        v(&[5], 0.23, 0.9, 0.1),
+    ];
+    verify(
+        |p| {
+            let r = Scan::new()
+                .sequences([&p[0]])
+                .outputs_info([&p[1]])
+                .build(|q| tl::tanh(tl::dot(&q[0], &p[2]) + &p[4] + tl::dot(&q[1], &p[3])).into())
+                .unwrap();
+            tl::sum(tl::sqr(&r.outputs[0]))
+        },
+        &points,
+    );
+}

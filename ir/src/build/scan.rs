@@ -502,6 +502,28 @@ impl Scan {
             non_seq_inner.push(p);
         }
         let outs = super::clone_replace(&outs, &hoist)?;
+        // Products of sequence rows by invariants: computed for every step at once, outside.
+        let seqs: Vec<(Var, Var)> = seq_inner.iter().cloned().zip(seq_outer.iter().cloned()).collect();
+        let invs: Vec<(Var, Var)> =
+            non_seq_inner.iter().cloned().zip(non_seq_outer.iter().cloned()).collect();
+        let (outs, pushed) = push_out(&outs, &seqs, &invs)?;
+        for (inner, outer) in pushed {
+            seq_inner.push(inner);
+            seq_outer.push(outer);
+        }
+        // Sequences and non-sequences the step no longer reads are not passed (the carries
+        // stay: each is an output too).
+        let read: HashSet<usize> = leaves(&outs).iter().map(Var::key).collect();
+        let keep = |inner: &mut Vec<Var>, outer: &mut Vec<Var>| {
+            let kept: Vec<(Var, Var)> =
+                inner.drain(..).zip(outer.drain(..)).filter(|(i, _)| read.contains(&i.key())).collect();
+            for (i, o) in kept {
+                inner.push(i);
+                outer.push(o);
+            }
+        };
+        keep(&mut seq_inner, &mut seq_outer);
+        keep(&mut non_seq_inner, &mut non_seq_outer);
 
         let n_carries = carries.len();
         let n_mapped = outs.len() - n_carries - usize::from(until.is_some());
@@ -536,6 +558,101 @@ impl Scan {
             .collect::<Result<Vec<_>, BuildError>>()?;
         Ok(ScanResult { outputs, updates })
     }
+}
+
+/// Where a sub-expression of the step can be computed.
+enum Place {
+    /// From sequence rows and invariants alone: its value at every step, `(steps, …)`,
+    /// computed outside (with whether it holds a product, which makes moving it worth it).
+    Seq(Var, bool),
+    /// The same at every step: its value outside.
+    Inv(Var),
+    /// Only in the loop.
+    Loop,
+}
+
+/// The step's sub-expressions computed from sequence rows and invariants alone through
+/// elementwise ops and products by an invariant (`dot(x_t, W) + b`), moved out of the loop:
+/// each is computed for every step at once — one large product instead of one small product
+/// per step, in the forward loop and in its gradient — and read as a new sequence (as
+/// PyTensor's `scan_pushout_seqs_ops`, extended to products). `seqs` and `invs` pair the
+/// placeholders with their outer values. Returns the step's new outputs and the new
+/// sequences `(placeholder, outer value)`.
+#[allow(clippy::type_complexity)]
+fn push_out(
+    outs: &[Var],
+    seqs: &[(Var, Var)],
+    invs: &[(Var, Var)],
+) -> Result<(Vec<Var>, Vec<(Var, Var)>), BuildError> {
+    let mut place: HashMap<usize, Place> = HashMap::new();
+    let mut order: Vec<Var> = Vec::new();
+    let mut stack: Vec<(Var, bool)> = outs.iter().rev().map(|o| (o.clone(), false)).collect();
+    while let Some((v, done)) = stack.pop() {
+        if place.contains_key(&v.key()) {
+            continue;
+        }
+        if !done && !v.inputs().is_empty() {
+            stack.push((v.clone(), true));
+            stack.extend(v.inputs().iter().rev().map(|i| (i.clone(), false)));
+            continue;
+        }
+        let ins: Vec<&Place> = v.inputs().iter().map(|i| &place[&i.key()]).collect();
+        let outer = |p: &Place| match p {
+            Place::Seq(o, _) | Place::Inv(o) => Some(o.clone()),
+            Place::Loop => None,
+        };
+        let p = if let Some((_, o)) = seqs.iter().find(|(i, _)| i.same(&v)) {
+            Place::Seq(o.clone(), false)
+        } else if let Some((_, o)) = invs.iter().find(|(i, _)| i.same(&v)) {
+            Place::Inv(o.clone())
+        } else if matches!(v.op(), Op::Constant(_)) {
+            Place::Inv(v.clone())
+        } else if !ins.is_empty() && ins.iter().all(|p| matches!(p, Place::Inv(_))) && !v.op().is_random() {
+            // The same op outside, on the inputs' outer values.
+            let ins = ins.iter().map(|p| outer(p).expect("invariant")).collect();
+            Place::Inv(apply_inner(v.op().clone(), ins)?)
+        } else {
+            match (v.op(), ins.as_slice()) {
+                (Op::Elemwise(op), _)
+                    if ins.iter().all(|p| !matches!(p, Place::Loop))
+                        && v.inputs()
+                            .iter()
+                            .zip(&ins)
+                            .all(|(i, p)| !matches!(p, Place::Seq(..)) || i.ndim() == v.ndim()) =>
+                {
+                    let terms = ins.iter().map(|p| Term::Var(outer(p).expect("not in the loop"))).collect();
+                    let dot = ins.iter().any(|p| matches!(p, Place::Seq(_, true)));
+                    Place::Seq(elemwise_inner(*op, terms)?, dot)
+                }
+                (Op::Dot, [Place::Seq(a, _), Place::Inv(b)]) if v.inputs()[1].ndim() <= 2 => {
+                    Place::Seq(super::products::dot(a, b).checked()?, true)
+                }
+                _ => Place::Loop,
+            }
+        };
+        place.insert(v.key(), p);
+        order.push(v);
+    }
+    // Moved: each product-holding expression a loop-bound node (or an output) reads.
+    let movable = |v: &Var| !v.inputs().is_empty() && matches!(place[&v.key()], Place::Seq(_, true));
+    let mut replace: Vec<(Var, Var)> = Vec::new();
+    let mut pushed: Vec<(Var, Var)> = Vec::new();
+    let mut take = |v: &Var| {
+        if movable(v) && !replace.iter().any(|(r, _)| r.same(v)) {
+            let Place::Seq(outer, _) = &place[&v.key()] else { unreachable!("movable") };
+            let p = leaf::input(&format!("pushed{}[t]", pushed.len()), v.ty().clone());
+            replace.push((v.clone(), p.clone()));
+            pushed.push((p, outer.clone()));
+        }
+    };
+    for v in order.iter().filter(|v| matches!(place[&v.key()], Place::Loop)) {
+        v.inputs().iter().for_each(&mut take);
+    }
+    outs.iter().for_each(&mut take);
+    if replace.is_empty() {
+        return Ok((outs.to_vec(), pushed));
+    }
+    Ok((super::clone_replace(outs, &replace)?, pushed))
 }
 
 /// The lowest and highest tap (`None` for no taps).
