@@ -55,3 +55,15 @@ def test_the_cross_entropy_gradient_is_finite_at_huge_logits():
     with np.errstate(over="ignore"):
         p_minus_y = 1 / (1 + np.exp(-z)) - [1.0, 0.0, 0.0]
     np.testing.assert_allclose(g(z, np.array([1.0, 0.0, 0.0])), p_minus_y, rtol=1e-15)
+
+
+def test_scan_tutorial_cells(capsys):
+    g = run_example("scan_tutorial.py")
+    capsys.readouterr()
+    np.testing.assert_allclose(g["power_result"], np.arange(10) ** 2)
+    assert g["polynomial_value"] == 19.0
+    np.testing.assert_allclose(g["jacobian_value"], [[8, 0], [0, 8]])
+    np.testing.assert_allclose(g["running_sum"], [1, 3, 6, 10, 15])
+    np.testing.assert_allclose(g["powers"], [2, 4, 8, 16, 32, 64])
+    np.testing.assert_allclose(g["scaled_value"], [0, 1, 2, 3])
+    assert g["counter"].get_value() == 4

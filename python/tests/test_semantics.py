@@ -386,13 +386,16 @@ def test_jacobian_and_hessian():
     np.testing.assert_array_equal(theano.function([x], a)(xs), 2 * np.eye(3))
 
 
-def test_jacobian_of_an_unknown_length_is_not_supported():
+def test_jacobian_and_hessian_of_unknown_lengths_loop_over_the_elements():
     x = T.dvector("x")
-    with pytest.raises(errors.GradUnsupported, match="static shape") as e:
-        theano.gradient.jacobian(x ** 2, x)
-    assert isinstance(e.value, NotImplementedError)
-    with pytest.raises(NotImplementedError):
-        T.hessian((x ** 2).sum(), x)
+    xs = np.array([1.0, 2.0, 3.0, 4.0])
+    np.testing.assert_allclose(theano.function([x], theano.gradient.jacobian(x ** 2, x))(xs), np.diag(2 * xs))
+    np.testing.assert_allclose(theano.function([x], T.hessian((x ** 3).sum(), x))(xs), np.diag(6 * xs))
+    m = T.dmatrix("m")
+    ms = np.arange(6.0).reshape(2, 3)
+    j = theano.function([m], theano.gradient.jacobian(T.exp(m), m))(ms)
+    assert j.shape == (2, 3, 2, 3)
+    np.testing.assert_allclose(j.reshape(6, 6), np.diag(np.exp(ms).ravel()))
 
 
 def test_verify_grad_passes_on_a_correct_gradient():

@@ -364,35 +364,54 @@ pub(crate) fn fit(g: Var, ty: &TensorType) -> Result<Var, BuildError> {
     Ok(g)
 }
 
-/// The most elements an expression can have for `jacobian` (one gradient graph each).
-pub const MAX_JACOBIAN_ROWS: usize = 1 << 16;
+/// The most elements of an expression whose `jacobian` is built as one gradient graph per
+/// element (straight-line code); a larger expression, or one whose shape is known only at
+/// run time, gets a loop over its elements (`scan`, Theano's way).
+pub const UNROLLED_JACOBIAN_ROWS: usize = 64;
+
+/// The Jacobian as a loop: row `i` is the gradient of element `i` of the flattened
+/// expression, computed by a scan over `arange(size)`.
+fn jacobian_by_scan(expr: &Var, wrt: &Var) -> Result<Var, GradError> {
+    use crate::build::shape::{reshape, shape_i, ReshapeLen};
+    let flat = reshape(expr, &[ReshapeLen::Fixed(-1)]).checked()?;
+    let size = shape_i(&flat, 0);
+    let rows = crate::build::scan::Scan::new()
+        .sequences([crate::build::shape::arange(0, &size, 1)])
+        .name("jacobian")
+        .try_build(|i| -> Result<crate::build::scan::Step, GradError> {
+            let e = crate::build::index::try_subtensor(&flat, &[crate::Index::AtVar(i[0].clone())])?;
+            let opts = GradOptions { disconnected: Disconnected::Zero, ..GradOptions::default() };
+            Ok(grad_with(&e, std::slice::from_ref(wrt), &opts)?.remove(0).into())
+        })?
+        .outputs
+        .remove(0);
+    if expr.ndim() == 1 {
+        return Ok(rows);
+    }
+    let mut target: Vec<ReshapeLen> = (0..expr.ndim()).map(|k| shape_i(expr, k as isize).into()).collect();
+    target.extend((0..wrt.ndim()).map(|k| ReshapeLen::from(shape_i(wrt, k as isize))));
+    Ok(reshape(&rows, &target).checked()?)
+}
 
 /// The Jacobian of `expr` with respect to `wrt`: shape `expr.shape + wrt.shape`.
 ///
-/// Built as one `grad` per element of `expr`, so `expr` needs a static shape, and the
-/// result graph is about `len(expr)` times the size of the gradient graph: fine for the
-/// small Jacobians of tests and second-order checks, not for large outputs. An expression
-/// of more than [`MAX_JACOBIAN_ROWS`] elements is refused (`GradError::Unsupported`).
+/// An expression of a static shape with at most [`UNROLLED_JACOBIAN_ROWS`] elements gets
+/// one `grad` per element (straight-line code, fused like any graph); any other — larger,
+/// or of lengths known only at run time — a loop over its elements (`scan`, as Theano's
+/// `jacobian`), whose step is the gradient of one element.
 pub fn jacobian(expr: &Var, wrt: &Var) -> Result<Var, GradError> {
     expr.check()?;
-    let Some(shape) = expr.ty().shape.iter().copied().collect::<Option<Vec<usize>>>() else {
-        return Err(GradError::Unsupported {
-            op: "jacobian".into(),
-            reason: format!("needs the static shape of the expression, got {}", expr.ty()),
-        });
-    };
-    let n = crate::op::checked_product(shape.iter().copied()).filter(|&n| n <= MAX_JACOBIAN_ROWS);
-    let Some(n) = n else {
-        let count = shape.iter().map(|&d| d as u128).try_fold(1u128, |a, d| a.checked_mul(d));
-        return Err(GradError::Unsupported {
-            op: "jacobian".into(),
-            reason: format!(
-                "the expression {} has {} elements: one gradient graph per element is built, \
-                 at most {MAX_JACOBIAN_ROWS}",
-                expr.ty(),
-                count.map_or_else(|| "more than 2^128".to_string(), |c| c.to_string())
-            ),
-        });
+    wrt.check()?;
+    let static_rows = expr
+        .ty()
+        .shape
+        .iter()
+        .copied()
+        .collect::<Option<Vec<usize>>>()
+        .and_then(|shape| Some((crate::op::checked_product(shape.iter().copied())?, shape)))
+        .filter(|&(n, _)| n <= UNROLLED_JACOBIAN_ROWS);
+    let Some((n, shape)) = static_rows else {
+        return jacobian_by_scan(expr, wrt);
     };
     let flat = if expr.ndim() == 1 {
         expr.clone()
@@ -422,7 +441,7 @@ pub fn jacobian(expr: &Var, wrt: &Var) -> Result<Var, GradError> {
 }
 
 /// The Hessian of a 0-d `cost` with respect to a vector `wrt`: the Jacobian of its
-/// gradient. `wrt` needs a static length (see `jacobian`).
+/// gradient (see `jacobian`).
 pub fn hessian(cost: &Var, wrt: &Var) -> Result<Var, GradError> {
     let g = grad(cost, wrt)?;
     jacobian(&g, wrt)
