@@ -233,7 +233,7 @@ impl Var {
                 ),
             ));
         }
-        let placeholder = input(self.name().unwrap_or("shared"), self.ty().clone());
+        let placeholder = input(self.name().as_deref().unwrap_or("shared"), self.ty().clone());
         let expr = crate::build::clone_replace(
             std::slice::from_ref(update),
             &[(self.clone(), placeholder.clone())],
