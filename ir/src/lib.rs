@@ -49,7 +49,7 @@ pub use build::reduce::{
 };
 pub use build::shape::{
     addbroadcast, alloc, arange, concatenate, patternbroadcast, reshape, shape, shape_i, stack, unbroadcast,
-    Length, ReshapeLen,
+    ArangeArgs, Length, ReshapeLen,
 };
 pub use build::{apply, clone_replace, try_apply};
 pub use dtype::{DType, Element};

@@ -200,7 +200,7 @@ fn arange<'py>(
     stop: &Bound<'py, PyAny>,
     step: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    wrap(py, tl::arange(term_req(start)?, term_req(stop)?, term_req(step)?))
+    wrap(py, tl::arange((term_req(start)?, term_req(stop)?, term_req(step)?)))
 }
 
 /// Theano's `ifelse(condition, then_branch, else_branch)`: lazy, only the branch taken is
