@@ -6,7 +6,7 @@
 
 mod advanced;
 
-use crate::convert::{parse_dtype, to_numpy, to_tensor};
+use crate::convert::{parse_dtype, to_numpy, to_numpy_view, to_tensor};
 use crate::errors::{build_error, raise, IntoPy};
 pub use advanced::is_array_entry;
 use pyo3::exceptions::{PyNotImplementedError, PyTypeError};
@@ -756,8 +756,11 @@ pub fn reduce<'py>(
 
 #[pymethods]
 impl PyShared {
-    /// The current value, always a copy the caller owns (Theano allows a copy for any
-    /// `borrow`; `return_internal_type` changes nothing, the value is a numpy array).
+    /// The current value: a copy the caller owns; with `borrow=True` a read-only view of
+    /// the variable's buffer, without a copy (what `get_value(borrow=True).shape` wants of a
+    /// large dataset). The view keeps showing the value it was taken from: a function that
+    /// updates the variable writes a new buffer. `return_internal_type` changes nothing (the
+    /// value is a numpy array).
     #[pyo3(signature = (borrow=false, return_internal_type=false))]
     fn get_value<'py>(
         slf: PyRef<'py, Self>,
@@ -765,8 +768,11 @@ impl PyShared {
         borrow: bool,
         return_internal_type: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let _ = (borrow, return_internal_type); // accepted for Theano's signature
+        let _ = return_internal_type; // accepted for Theano's signature
         let t = slf.as_super().var.get_value().py()?;
+        if borrow {
+            return to_numpy_view(py, t);
+        }
         // The tensor shares its buffer with the variable: `to_numpy` copies it into an array
         // the caller owns, so writes to it never reach the variable.
         Ok(to_numpy(py, t))
