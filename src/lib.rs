@@ -78,9 +78,9 @@ pub mod prelude {
     pub use tensorlift_ir::build::elemwise::*;
     pub use tensorlift_ir::build::leaf::*;
     pub use tensorlift_ir::{
-        all, alloc, any, arange, argmax, argmin, args, concatenate, dot, grad, idx, inc_subtensor, log_softmax,
-        logsumexp, max, mean, min, outer, pp, prod, set_subtensor, shape, shape_i, softmax, stack, sum, Arg,
-        DType, Index, IntoTensor, Length, Tensor, Var, Wrt,
+        all, alloc, any, arange, argmax, argmin, args, concatenate, dot, grad, idx, inc_subtensor,
+        log_softmax, logsumexp, max, mean, min, outer, pp, prod, set_subtensor, shape, shape_i, softmax,
+        stack, sum, Arg, DType, Index, IntoTensor, Length, Tensor, Var, Wrt,
     };
     pub use tensorlift_runtime::{function, Error, Function, Mode, Result};
 }

@@ -170,7 +170,7 @@ fn set_name_renames_in_place() -> tl::Result<()> {
     assert_eq!(alias.name().as_deref(), Some("x"));
     assert!(tl::pp(&y).contains("x * TensorConstant{2.0}"), "{}", tl::pp(&y));
     y.set_name(Some("cost"));
-    let shown = tl::debugprint(&[y.clone()]);
+    let shown = tl::debugprint(std::slice::from_ref(&y));
     assert!(shown.lines().next().unwrap().ends_with("'cost'"), "{shown}");
     // Error messages name it.
     let g = tl::function(&[&x], &[&y])?;

@@ -212,7 +212,9 @@ impl FunctionGraph {
                     continue;
                 }
                 let id = match v.op() {
-                    Op::Input if collect_inputs => g.add_input(v.name().as_deref().unwrap_or("input"), v.ty().clone()),
+                    Op::Input if collect_inputs => {
+                        g.add_input(v.name().as_deref().unwrap_or("input"), v.ty().clone())
+                    }
                     Op::Input => {
                         return Err(GraphError::Build(crate::BuildError::inputs(
                             "function",
