@@ -40,7 +40,7 @@ fn advanced(c: &mut Criterion) {
 
     let (p, y) = (tl::dmatrix("p"), tl::lvector("y"));
     let n = tl::shape_i(&p, 0);
-    let nll = -p.log().get(&[Index::Array(tl::arange(0, n, 1)), Index::from(&y)]).mean();
+    let nll = -p.log().get(&[Index::Array(tl::arange(n)), Index::from(&y)]).mean();
     let gp = tl::grad(&nll, &p).expect("grad");
     let p_args = || vec![array(&[1_000, 100], 3), ids(1_000, 100, 4)];
     bench(c, "nll 1000x100", &[&p, &y], &[&nll], p_args());

@@ -69,7 +69,7 @@ impl LogisticRegression {
     /// the log-probability of the label `y[i]`. The mean, not the sum, keeps the learning
     /// rate independent of the minibatch size.
     pub fn negative_log_likelihood(&self, y: &Var) -> Var {
-        let rows = tl::arange(0, tl::shape_i(y, 0), 1);
+        let rows = tl::arange(y.shape_i(0));
         -tl::log(&self.p_y_given_x).get(&[Index::Array(rows), Index::from(y)]).mean()
     }
 
@@ -118,8 +118,7 @@ pub fn load_data(sizes: (usize, usize, usize), seed: u64) -> [DataSet; 3] {
 /// `data[index * batch_size..(index + 1) * batch_size]` along the first axis, `index` a
 /// symbolic integer scalar.
 pub fn minibatch(data: &Var, index: &Var, batch_size: usize) -> Var {
-    let bs = batch_size as i64;
-    data.get(&[Index::from((index * bs)..((index + 1i64) * bs))])
+    data.get(&[Index::from((index * batch_size)..((index + 1) * batch_size))])
 }
 
 /// The settings of a training run.

@@ -56,8 +56,9 @@ pub use tensorlift_runtime::{Interpreter, GRAPH_CAPACITY};
 
 /// Everything a program usually needs, in one import: `use tensorlift::prelude::*;`.
 ///
-/// The typed constructors (`dscalar`, `fvector`, `matrix`, …, `shared`, `constant`),
-/// `function`, `grad`, the math library and reductions, `Tensor`, `Var`, `Function`,
+/// The typed constructors (`dscalar`, `fvector`, `matrix`, …, `shared`, `shared_as`,
+/// `constant`), `function`, `grad`, the math library and reductions, `arange`, `Tensor`,
+/// `Var`, `Function`,
 /// `Result`, `Error`, `DType`, and the traits the API's conversions rely on
 /// (`IntoTensor`, `Wrt`).
 ///
@@ -77,9 +78,9 @@ pub mod prelude {
     pub use tensorlift_ir::build::elemwise::*;
     pub use tensorlift_ir::build::leaf::*;
     pub use tensorlift_ir::{
-        all, alloc, any, argmax, argmin, args, concatenate, dot, grad, idx, inc_subtensor, log_softmax,
-        logsumexp, max, mean, min, outer, pp, prod, set_subtensor, shape, shape_i, softmax, stack, sum, Arg,
-        DType, Index, IntoTensor, Length, Tensor, Var, Wrt,
+        all, alloc, any, arange, argmax, argmin, args, concatenate, dot, grad, idx, inc_subtensor,
+        log_softmax, logsumexp, max, mean, min, outer, pp, prod, set_subtensor, shape, shape_i, softmax,
+        stack, sum, Arg, DType, Index, IntoTensor, Length, Tensor, Var, Wrt,
     };
     pub use tensorlift_runtime::{function, Error, Function, Mode, Result};
 }

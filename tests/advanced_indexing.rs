@@ -122,7 +122,7 @@ fn numpy_places_the_broadcast_axes() {
 fn gather_one_element_per_row() {
     let (p, y) = (tl::dmatrix("p"), tl::lvector("y"));
     let n = tl::shape_i(&p, 0);
-    let picked = p.get(&[Index::Array(tl::arange(0, n, 1)), Index::from(&y)]);
+    let picked = p.get(&[Index::Array(tl::arange(n)), Index::from(&y)]);
     let pv = t(&[4, 3], &[0.2, 0.3, 0.5, 0.6, 0.1, 0.3, 0.25, 0.25, 0.5, 0.1, 0.8, 0.1]);
     let out = eval(&[&p, &y], &picked, &[pv, ints(&[2, 0, 1, 1])]);
     assert_value(&out, &[4], &[0.5, 0.6, 0.25, 0.8]);
@@ -231,7 +231,7 @@ fn gradients_by_finite_differences() {
         |x| {
             let n = tl::shape_i(&x[0], 0);
             let y = tl::constant(vec![2i64, 0, 1]);
-            -x[0].log().get(&[Index::Array(tl::arange(0, n, 1)), Index::Array(y)]).mean()
+            -x[0].log().get(&[Index::Array(tl::arange(n)), Index::Array(y)]).mean()
         },
         &[ramp(&[3, 3], 0.1, 0.2)],
     );
@@ -265,7 +265,7 @@ fn repeated_positions_accumulate_in_the_gradient() {
 fn negative_log_likelihood_and_its_gradient() {
     let (p, y) = (tl::dmatrix("p"), tl::lvector("y"));
     let n = tl::shape_i(&p, 0);
-    let nll = -p.log().get(&[Index::Array(tl::arange(0, n, 1)), Index::from(&y)]).mean();
+    let nll = -p.log().get(&[Index::Array(tl::arange(n)), Index::from(&y)]).mean();
     let g = tl::grad(&nll, &p).unwrap();
     let pv = t(&[4, 3], &[0.2, 0.3, 0.5, 0.6, 0.1, 0.3, 0.25, 0.25, 0.5, 0.1, 0.8, 0.1]);
     let yv = ints(&[2, 0, 1, 1]);

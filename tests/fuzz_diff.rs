@@ -850,7 +850,8 @@ fn run_case(index: u64, seed: u64, ops: usize, stats: &mut Stats) -> Vec<Failure
     );
     if let Some(s2) = unfused.ok().and_then(|f| {
         let og = f.optimized_graph();
-        let same_inputs = og.inputs().iter().map(|&i| og.name(i)).eq(case.inputs.iter().map(|v| v.name()));
+        let names: Vec<_> = case.inputs.iter().map(|v| v.name()).collect();
+        let same_inputs = og.inputs().iter().map(|&i| og.name(i)).eq(names.iter().map(|n| n.as_deref()));
         if same_inputs {
             spreads(og, &inputs, seed ^ index ^ 1)
         } else {

@@ -2181,12 +2181,12 @@ fn minibatch_slices_through_givens() {
 #[test]
 fn arange_follows_numpy_and_theano_dtypes() {
     // Numbers alone fold to a constant of known length.
-    let c = tl::arange(2, 11, 3);
+    let c = tl::arange((2, 11, 3));
     assert_eq!(c.ty().shape, vec![Some(3)]);
     assert_eq!(c.dtype(), DType::I64);
     let n = tl::lscalar("n");
     let (start, step) = (tl::lscalar("start"), tl::lscalar("step"));
-    let y = tl::arange(&start, &n, &step);
+    let y = tl::arange((&start, &n, &step));
     assert_eq!((y.dtype(), y.ty().shape.clone()), (DType::I64, vec![None]));
     let f = tl::function(&[&start, &n, &step], &[y]).expect("compiles");
     for (a, b, k) in
@@ -2205,13 +2205,13 @@ fn arange_follows_numpy_and_theano_dtypes() {
     assert!(err.to_string().contains("step cannot be zero"), "{err}");
     // A float bound gives its float dtype; the length is NumPy's ceil((stop - start) / step).
     let x = tl::fscalar("x");
-    let y = tl::arange(0, &x, 0.5);
+    let y = tl::arange((0, &x, 0.5));
     assert_eq!(y.dtype(), DType::F32);
     let got = tl::function(&[&x], &[y]).expect("compiles").call(&tl::args![2.2f32]).expect("runs");
     assert_exact(&f64s(&got[0].cast(DType::F64)), &[0.0, 0.5, 1.0, 1.5, 2.0], "arange(0, 2.2, 0.5)");
     // `arange(shape[0])` indexes as long as the axis, proven by shape inference.
     let m = tl::dmatrix("m");
-    let r = tl::arange(0, tl::shape_i(&m, 0), 1);
+    let r = tl::arange(m.shape_i(0));
     let total = tl::sum(tl::cast(&r, DType::F64) * m.sum_opts(1, false));
     let got = tl::function(&[&m], &[total])
         .expect("compiles")

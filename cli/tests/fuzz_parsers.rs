@@ -225,7 +225,7 @@ fn scope() -> Scope {
         tl::fvector("f"),
         tl::bvector("b"),
     ] {
-        scope.declare(v.name().expect("named"), v.clone());
+        scope.declare(&v.name().expect("named"), v.clone());
     }
     scope
 }

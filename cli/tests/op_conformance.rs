@@ -460,7 +460,7 @@ fn sample(kind: OpKind) -> Option<(Vec<Var>, Var)> {
         OpKind::Shape => one(&m, tl::shape(&m)),
         OpKind::ShapeI => one(&m, tl::shape_i(&m, -1)),
         OpKind::Alloc => one(&v, tl::alloc(&v, &[3.into(), tl::shape_i(&v, 0).into()])),
-        OpKind::ARange => one(&v, tl::arange(1, tl::shape_i(&v, 0), 2)),
+        OpKind::ARange => one(&v, tl::arange((1, v.shape_i(0), 2))),
         OpKind::GradBarrier => one(&m, tl::zero_grad(tl::exp(&m)) * &m),
         OpKind::Conv2d => Some((vec![x4.clone(), w4.clone()], tl::conv2d(&x4, &w4, &conv))),
         // The gradients of a convolution, as `grad` builds them (lengths read by `shape_i`).

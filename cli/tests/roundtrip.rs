@@ -45,7 +45,7 @@ impl Vars {
     fn scope(&self) -> Scope {
         let mut sc = Scope::new();
         for v in [&self.x, &self.y, &self.m, &self.s, &self.f, &self.i] {
-            sc.declare(v.name().unwrap(), v.clone());
+            sc.declare(&v.name().unwrap(), v.clone());
         }
         sc
     }

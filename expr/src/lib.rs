@@ -34,7 +34,7 @@ pub fn parse_expr(src: &str, vars: &[&Var]) -> Result<Var, BuildError> {
     let mut scope = build::Scope::new();
     for v in vars {
         if let Some(name) = v.name().filter(|n| !n.is_empty()) {
-            scope.declare(name, (*v).clone());
+            scope.declare(&name, (*v).clone());
         }
     }
     build::build(src, &scope).map(|b| b.var).map_err(|e| BuildError::invalid("parse", e.render(src)))

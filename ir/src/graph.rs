@@ -192,7 +192,7 @@ impl FunctionGraph {
                     format!("input {} is listed twice", v.describe()),
                 )));
             }
-            let id = g.add_input(v.name().unwrap_or("input"), v.ty().clone());
+            let id = g.add_input(v.name().as_deref().unwrap_or("input"), v.ty().clone());
             map.insert(v.key(), id);
         }
         // Iterative post-order walk: deep graphs must not overflow the stack.
@@ -212,7 +212,9 @@ impl FunctionGraph {
                     continue;
                 }
                 let id = match v.op() {
-                    Op::Input if collect_inputs => g.add_input(v.name().unwrap_or("input"), v.ty().clone()),
+                    Op::Input if collect_inputs => {
+                        g.add_input(v.name().as_deref().unwrap_or("input"), v.ty().clone())
+                    }
                     Op::Input => {
                         return Err(GraphError::Build(crate::BuildError::inputs(
                             "function",
@@ -225,7 +227,7 @@ impl FunctionGraph {
                     }
                     op => {
                         let ins: Inputs = v.inputs().iter().map(|i| map[&i.key()]).collect();
-                        g.add_typed(op.clone(), ins, v.ty().clone(), v.name().map(String::from))
+                        g.add_typed(op.clone(), ins, v.ty().clone(), v.name().map(|n| n.to_string()))
                     }
                 };
                 map.insert(v.key(), id);

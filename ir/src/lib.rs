@@ -50,7 +50,7 @@ pub use build::reduce::{
 pub use build::scan::{OutputInfo, Scan, ScanResult, ScanStep, Sequence, Step};
 pub use build::shape::{
     addbroadcast, alloc, arange, concatenate, patternbroadcast, reshape, shape, shape_i, stack, unbroadcast,
-    Length, ReshapeLen,
+    ArangeArgs, Length, ReshapeLen,
 };
 pub use build::{apply, clone_replace, try_apply};
 pub use dtype::{DType, Element};

@@ -1,5 +1,6 @@
-//! `Var`: the user's handle on a symbolic tensor — an immutable, reference-counted node
-//! (op, inputs, type, name). A `Var` whose construction failed carries its `BuildError`
+//! `Var`: the user's handle on a symbolic tensor — a reference-counted node whose op,
+//! inputs and type never change, and whose name may be set at any time (`Var::set_name`, as
+//! Theano's `x.name = …`). A `Var` whose construction failed carries its `BuildError`
 //! instead, and every expression built from it inherits that error, so operators never panic;
 //! `function`, `grad` and `Var::check` report it.
 
@@ -7,7 +8,8 @@ use crate::error::{BuildError, Operand};
 use crate::op::Op;
 use crate::types::TensorType;
 use crate::DType;
-use std::sync::{Arc, LazyLock, Weak};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, RwLock, Weak};
 
 /// A symbolic tensor: an input, a constant, a shared variable or an expression.
 ///
@@ -36,16 +38,29 @@ pub struct Node {
     op: Op,
     inputs: Vec<Var>,
     ty: TensorType,
-    name: Option<String>,
+    /// The only mutable part: no graph, cache or merge keys on the node itself, only on
+    /// copies taken when a graph is built (`FunctionGraph::from_vars` copies the names of
+    /// the nodes it reaches, so a graph built after a rename shows the new name).
+    name: RwLock<Option<Arc<str>>>,
     error: Option<Arc<BuildError>>,
 }
 
 static ERROR_TYPE: LazyLock<TensorType> = LazyLock::new(|| TensorType::scalar(DType::F64));
 
+/// How many times `Var::set_name` has run in this process.
+static RENAMES: AtomicU64 = AtomicU64::new(0);
+
+/// A count that changes whenever some variable is renamed ([`Var::set_name`]): a cache
+/// keyed by the identity of variables, not by their contents, includes it so that a graph
+/// built after a rename shows the new names.
+pub fn renames() -> u64 {
+    RENAMES.load(Ordering::Relaxed)
+}
+
 impl Var {
     /// A node from its parts, with no checking: use the builders, which type-check.
     pub(crate) fn from_parts(op: Op, inputs: Vec<Var>, ty: TensorType, name: Option<String>) -> Var {
-        Var(Arc::new(Node { op, inputs, ty, name, error: None }))
+        Var(Arc::new(Node { op, inputs, ty, name: RwLock::new(name.map(Arc::from)), error: None }))
     }
 
     /// A `Var` that stands for a failed construction; an error without a location gets the
@@ -57,7 +72,7 @@ impl Var {
             op: Op::Input,
             inputs: vec![],
             ty: ERROR_TYPE.clone(),
-            name: None,
+            name: RwLock::new(None),
             error: Some(Arc::new(err)),
         }))
     }
@@ -105,14 +120,47 @@ impl Var {
         self.0.ty.ndim()
     }
 
-    /// The name given at creation (`dscalar("x")`) or with `named`.
-    pub fn name(&self) -> Option<&str> {
-        self.0.name.as_deref()
+    /// The name given at creation (`dscalar("x")`), by `named`, or last set by `set_name`.
+    ///
+    /// ```
+    /// use tensorlift_ir as tl;
+    /// let x = tl::dvector("x");
+    /// assert_eq!(x.name().as_deref(), Some("x"));
+    /// assert_eq!((&x + 1.0).name(), None);
+    /// ```
+    pub fn name(&self) -> Option<Arc<str>> {
+        self.0.name.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// The same expression under a name, shown by `pp` and `debugprint` and in errors.
-    /// Leaves (inputs, shared variables, constants) are named when they are created: a
-    /// renamed leaf would be a different variable, so this returns an error `Var` for them.
+    /// Renames this variable in place (Theano's `x.name = "…"`; `None` removes the name):
+    /// every handle on it sees the new name, in `pp`, `debugprint`, error messages and the
+    /// graphs built from then on. Works on any variable, leaves included. A name is no part
+    /// of what a variable computes: graphs and functions built before keep the names they
+    /// were built with, and results never change.
+    ///
+    /// ```
+    /// use tensorlift_ir as tl;
+    /// let x = tl::dvector("");
+    /// let y = (&x * 2.0).sum();
+    /// x.set_name(Some("x"));
+    /// y.set_name(Some("total"));
+    /// assert_eq!(tl::pp(&y), "sum((x * TensorConstant{2.0}))");
+    /// assert!(tl::debugprint(&[y]).lines().next().unwrap().ends_with("'total'"));
+    /// ```
+    pub fn set_name(&self, name: Option<&str>) {
+        self.store_name(name);
+        RENAMES.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Names a node no graph has seen yet (a builder's fresh result): no rename to count.
+    pub(crate) fn store_name(&self, name: Option<&str>) {
+        *self.0.name.write().unwrap_or_else(|e| e.into_inner()) = name.map(Arc::from);
+    }
+
+    /// The same expression under a name, as a new variable: shown by `pp` and `debugprint`
+    /// and in errors. Leaves (inputs, shared variables, constants) cannot be copied under a
+    /// new name, which would make a different variable: this returns an error `Var` for
+    /// them; rename a leaf in place with [`Var::set_name`].
     #[track_caller]
     pub fn named(&self, name: impl Into<String>) -> Var {
         if self.0.error.is_some() {
@@ -121,7 +169,7 @@ impl Var {
         if self.0.op.is_leaf() {
             return Var::from_error(BuildError::invalid(
                 "named",
-                "name inputs, constants and shared variables when you create them",
+                "a leaf (input, constant or shared variable) is renamed in place with set_name",
             ));
         }
         Var::from_parts(self.0.op.clone(), self.0.inputs.clone(), self.0.ty.clone(), Some(name.into()))
@@ -144,8 +192,8 @@ impl Var {
 
     /// The variable as error messages name it: its name, or a description of its op.
     pub fn describe(&self) -> String {
-        match (&self.0.name, &self.0.op) {
-            (Some(n), _) => n.clone(),
+        match (self.name(), &self.0.op) {
+            (Some(n), _) => n.to_string(),
             (None, Op::Constant(t)) if t.len() == 1 => format!("constant {}", t.to_f64_vec()[0]),
             (None, op) => format!("<{} result>", op.name()),
         }

@@ -178,7 +178,7 @@ fn pp_graph_depth_agrees_with_pp_graph() {
 #[test]
 fn a_named_constant_prints_by_its_name() {
     let c = tensorlift_ir::named_constant(2.0, "two");
-    assert_eq!(c.name(), Some("two"));
+    assert_eq!(c.name().as_deref(), Some("two"));
     assert_eq!(c.constant_value().unwrap().to_f64_vec(), vec![2.0]);
     let x = tensorlift_ir::dscalar("x");
     let p = tensorlift_ir::pp(&(&x * &c));

@@ -142,6 +142,39 @@ pub fn to_numpy(py: Python<'_>, t: Tensor) -> Bound<'_, PyAny> {
     }
 }
 
+/// Keeps a tensor's buffer alive under the numpy arrays that view it ([`to_numpy_view`]):
+/// the base object of those arrays.
+#[pyclass(frozen, module = "tensorlift._core")]
+pub struct TensorBuffer {
+    tensor: Tensor,
+}
+
+/// A read-only numpy array over the tensor's own buffer, without a copy (Theano's
+/// `get_value(borrow=True)`).
+///
+/// Sound because neither side can write the buffer while the array lives: the array is made
+/// read-only before any Python code sees it, and numpy refuses to make it writeable again
+/// (its base, a [`TensorBuffer`], offers no writeable buffer); on the Rust side the
+/// `TensorBuffer` holds a reference to the data, and Rust writes a tensor's data in place
+/// only when it holds the only reference (`ArcArray` copies on write otherwise; the
+/// runtime's in-place updates check `Tensor::is_unique`), so a function updating the
+/// variable writes a new buffer and the array keeps showing the value it was made from.
+pub fn to_numpy_view(py: Python<'_>, t: Tensor) -> PyResult<Bound<'_, PyAny>> {
+    let keeper = Bound::new(py, TensorBuffer { tensor: t })?;
+    let container = keeper.clone().into_any();
+    let array = tl::with_array!(&keeper.get().tensor, a => {
+        // SAFETY: `container` (the array's base object) owns the `ArcArray` `a` and lives as
+        // long as the numpy array; `a` sits in a frozen pyclass, never mutably borrowed, so its
+        // buffer is neither reallocated nor moved while the container lives, and other
+        // references to the data never write it in place (see above).
+        unsafe { PyArray::borrow_from_array(a, container) }.into_any()
+    });
+    let kwargs = pyo3::types::PyDict::new(py);
+    kwargs.set_item("write", false)?;
+    array.call_method("setflags", (), Some(&kwargs))?;
+    Ok(array)
+}
+
 /// The value of a Python argument for input `var`. A Python `float` given for a float32
 /// input is rounded to float32, as Theano does for `floatX` inputs; everything else must
 /// convert without loss (checked by the runtime).

@@ -399,7 +399,7 @@ pub fn compile(
             Some(d) if !d.is_none() => Some(arg_for(d, &var)?),
             _ => None,
         });
-        names.push(n.clone().or_else(|| var.name().filter(|s| !s.is_empty()).map(str::to_string)));
+        names.push(n.clone().or_else(|| var.name().filter(|s| !s.is_empty()).map(|s| s.to_string())));
         vars.push(var);
     }
     let outs = outputs.iter().map(as_var).collect::<PyResult<Vec<_>>>()?;

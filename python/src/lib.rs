@@ -97,6 +97,13 @@ fn shared<'py>(
     name: Option<&str>,
     dtype: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
+    // Always one copy, `borrow=True` included (Theano lets the variable alias the caller's
+    // array then, and allows a copy). Aliasing is impossible soundly: a `Tensor` is an
+    // `ArcArray`, a buffer Rust allocated and owns, so numpy's memory cannot become one
+    // without a copy; and a tensor over memory the caller still holds could be written by
+    // Python (`a[0] = 1`, numpy releases no lock) while a function reads it on threads
+    // that do not hold the GIL, a data race. The other direction is a view:
+    // `get_value(borrow=True)` (see `to_numpy_view`).
     let mut t = to_tensor(value)?;
     if let Some(d) = dtype {
         t = t.cast(parse_dtype(d)?);
@@ -201,7 +208,7 @@ fn arange<'py>(
     stop: &Bound<'py, PyAny>,
     step: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    wrap(py, tl::arange(term_req(start)?, term_req(stop)?, term_req(step)?))
+    wrap(py, tl::arange((term_req(start)?, term_req(stop)?, term_req(step)?)))
 }
 
 /// Theano's `ifelse(condition, then_branch, else_branch)`: lazy, only the branch taken is

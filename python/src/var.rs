@@ -6,7 +6,7 @@
 
 mod advanced;
 
-use crate::convert::{parse_dtype, to_numpy, to_tensor};
+use crate::convert::{parse_dtype, to_numpy, to_numpy_view, to_tensor};
 use crate::errors::{build_error, raise, IntoPy};
 pub use advanced::is_array_entry;
 use pyo3::exceptions::{PyNotImplementedError, PyTypeError};
@@ -220,7 +220,26 @@ impl PyVar {
     /// The variable's name, or `None`.
     #[getter]
     fn name(&self) -> Option<String> {
-        self.var.name().filter(|n| !n.is_empty()).map(str::to_string)
+        self.var.name().filter(|n| !n.is_empty()).map(|n| n.to_string())
+    }
+
+    /// Renames the variable in place, as Theano's `x.name = "x"` (`None` removes the name):
+    /// every reference to it sees the new name, in `str`, `pp`, `debugprint`, error messages
+    /// and the functions compiled from then on. Results never depend on names.
+    #[setter]
+    fn set_name(&self, name: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        // PyO3 gives `None` for Python's `None` and refuses `del x.name` itself.
+        let name = match name {
+            None => None,
+            Some(n) => Some(n.extract::<String>().map_err(|_| {
+                PyTypeError::new_err(format!(
+                    "a variable's name must be a str or None, not {}",
+                    n.get_type().name().map_or("this".into(), |t| t.to_string())
+                ))
+            })?),
+        };
+        self.var.set_name(name.as_deref());
+        Ok(())
     }
 
     /// The generator state of the random draw this variable is (Theano's `draw.rng`),
@@ -268,7 +287,8 @@ impl PyVar {
         wrap(py, self.var.t())
     }
 
-    /// The same variable under a new name (a new node; `pp` shows the name).
+    /// The same expression under a new name, as a new variable (`str` and `debugprint`
+    /// show it); a leaf is renamed in place by setting `name` instead.
     fn named<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
         wrap(py, self.var.named(name))
     }
@@ -502,15 +522,15 @@ impl PyVar {
     fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
         let core = PyModule::import(py, "tensorlift._core")?;
         let ty = self.var.ty();
+        let name = self.var.name().map_or_else(String::new, |n| n.to_string());
         match self.var.op() {
             Op::Input => Ok((
                 core.getattr("_restore_input")?,
-                (self.var.name().unwrap_or(""), ty.dtype.name(), ty.shape.clone()).into_pyobject(py)?,
+                (name, ty.dtype.name(), ty.shape.clone()).into_pyobject(py)?,
             )),
             Op::Shared(_) => Ok((
                 core.getattr("_restore_shared")?,
-                (self.var.name().unwrap_or(""), to_numpy(py, self.var.get_value().py()?), ty.shape.clone())
-                    .into_pyobject(py)?,
+                (name, to_numpy(py, self.var.get_value().py()?), ty.shape.clone()).into_pyobject(py)?,
             )),
             _ => {
                 let (text, inputs, shared) = save_graph(py, std::slice::from_ref(&self.var))?;
@@ -736,8 +756,11 @@ pub fn reduce<'py>(
 
 #[pymethods]
 impl PyShared {
-    /// The current value, always a copy the caller owns (Theano allows a copy for any
-    /// `borrow`; `return_internal_type` changes nothing, the value is a numpy array).
+    /// The current value: a copy the caller owns; with `borrow=True` a read-only view of
+    /// the variable's buffer, without a copy (what `get_value(borrow=True).shape` wants of a
+    /// large dataset). The view keeps showing the value it was taken from: a function that
+    /// updates the variable writes a new buffer. `return_internal_type` changes nothing (the
+    /// value is a numpy array).
     #[pyo3(signature = (borrow=false, return_internal_type=false))]
     fn get_value<'py>(
         slf: PyRef<'py, Self>,
@@ -745,8 +768,11 @@ impl PyShared {
         borrow: bool,
         return_internal_type: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let _ = (borrow, return_internal_type); // accepted for Theano's signature
+        let _ = return_internal_type; // accepted for Theano's signature
         let t = slf.as_super().var.get_value().py()?;
+        if borrow {
+            return to_numpy_view(py, t);
+        }
         // The tensor shares its buffer with the variable: `to_numpy` copies it into an array
         // the caller owns, so writes to it never reach the variable.
         Ok(to_numpy(py, t))

@@ -184,9 +184,11 @@ impl FunctionBuilder {
         let mut roots: Vec<Var> = self.outputs.clone();
         roots.extend(self.updates.iter().map(|(_, e)| e.clone()));
         let strict = self.on_unused_input == OnUnusedInput::Raise;
-        let vars_key = self
-            .givens
-            .is_empty()
+        // The shortcut by variable identity skips building the graph, and so reading the
+        // names: once some variable has been renamed (`Var::set_name`), a graph built before
+        // may show an old name, so the graph is built again (the graph cache, keyed by
+        // contents and names, still finds the compiled form).
+        let vars_key = (self.givens.is_empty() && tensorlift_ir::var::renames() == 0)
             .then(|| crate::cache::VarsKey::new(&self.inputs, &roots, &self.opt, self.mode, strict));
         if let Some(compiled) = vars_key.as_ref().and_then(crate::cache::by_vars) {
             return Ok(self.finish(targets, compiled));

@@ -367,7 +367,7 @@ fn arange(b: &mut Builder<'_>, _n: &str, args: Args, _span: Span) -> R<Var> {
         Some(stop) => (first.expect("required"), stop),
         None => (Term::Int(0), first.expect("required")),
     };
-    Ok(tl::arange(start, stop, step.unwrap_or(Term::Int(1))))
+    Ok(tl::arange((start, stop, step.unwrap_or(Term::Int(1)))))
 }
 
 /// `addbroadcast(x, *axes)`, `unbroadcast(x, *axes)` and `patternbroadcast(x, [flags])` as

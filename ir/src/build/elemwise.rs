@@ -1,6 +1,6 @@
-//! Elementwise builders: `+ - * /` and unary `-` on every mix of `Var`, `&Var` and numbers,
-//! the math library (`exp`, `sigmoid`, …) as free functions and methods, comparisons,
-//! logic, `switch`, `clip` and casts.
+//! Elementwise builders: `+ - * /` and unary `-` on every mix of `Var`, `&Var` and numbers
+//! (`f64`, `f32`, `i64`, `i32`, `usize`), the math library (`exp`, `sigmoid`, …) as free
+//! functions and methods, comparisons, logic, `switch`, `clip` and casts.
 //!
 //! Operands of lower rank are padded with leading broadcastable axes (Theano's rule).
 //! A number takes the dtype of the tensors beside it when its kind allows (a float literal
@@ -59,6 +59,13 @@ impl From<i64> for Term {
 impl From<i32> for Term {
     fn from(v: i32) -> Term {
         Term::Int(v as i64)
+    }
+}
+impl From<usize> for Term {
+    /// A count or a length (`&i * batch_size`) as an integer literal; past `i64::MAX`, where
+    /// no integer dtype holds it, a float literal.
+    fn from(v: usize) -> Term {
+        i64::try_from(v).map_or(Term::Float(v as f64), Term::Int)
     }
 }
 impl From<bool> for Term {
@@ -166,7 +173,7 @@ macro_rules! binary_operator {
                 elemwise($op, vec![Term::Var(self.clone()), rhs.into()])
             }
         }
-        binary_operator!(@lhs $trait, $method, $op, f64, f32, i64, i32);
+        binary_operator!(@lhs $trait, $method, $op, f64, f32, i64, i32, usize);
     };
     (@lhs $trait:ident, $method:ident, $op:expr, $($num:ty),*) => {
         $(

@@ -36,6 +36,10 @@ pub enum Index {
 }
 
 /// A slice bound: a number, or an integer scalar `Var` known at run time.
+///
+/// Made `From` any Rust integer type a literal may take (`isize`, `i64`, `i32`, `usize`;
+/// an unsuffixed `1` is an `i32`) and from a `Var` or `&Var`, so a bound reads the same
+/// whether it is a number or an expression.
 #[derive(Clone, Debug)]
 pub enum SliceBound {
     /// A fixed bound.
@@ -44,16 +48,27 @@ pub enum SliceBound {
     Var(Var),
 }
 
-impl From<isize> for SliceBound {
-    fn from(i: isize) -> SliceBound {
-        SliceBound::Const(i)
-    }
+/// A number as a bound or position. Past `isize`'s range (a `usize` above `isize::MAX`, an
+/// `i64` on a 32-bit target) it is out of range for any axis in that direction, not a
+/// wrapped-around position.
+fn clamp_isize(i: impl TryInto<isize> + PartialOrd + Default) -> isize {
+    let negative = i < Default::default();
+    i.try_into().unwrap_or(if negative { isize::MIN } else { isize::MAX })
 }
-impl From<i32> for SliceBound {
-    fn from(i: i32) -> SliceBound {
-        SliceBound::Const(i as isize)
-    }
+
+macro_rules! bound_from_int {
+    ($($t:ty),*) => {
+        $(
+            impl From<$t> for SliceBound {
+                fn from(i: $t) -> SliceBound {
+                    SliceBound::Const(clamp_isize(i))
+                }
+            }
+        )*
+    };
 }
+bound_from_int!(isize, i64, i32, usize);
+
 impl From<Var> for SliceBound {
     fn from(v: Var) -> SliceBound {
         SliceBound::Var(v)
@@ -81,6 +96,21 @@ impl Index {
         Index::Slice { start, stop, step: step.into() }
     }
 
+    /// `start:stop` (step 1) with each bound a number or an integer scalar `Var`, mixed
+    /// freely — what a Rust range cannot hold (`0..n` needs both ends of one type):
+    ///
+    /// ```
+    /// use tensorlift_ir as tl;
+    /// use tl::Index;
+    /// let (x, n) = (tl::dvector("x"), tl::lscalar("n"));
+    /// let head = x.get(&[Index::span(1, &n)]); // x[1:n]
+    /// let tail = x.get(&[Index::span(&n - 1, -1)]); // x[n-1:-1]
+    /// assert!(head.check().is_ok() && tail.check().is_ok());
+    /// ```
+    pub fn span(start: impl Into<SliceBound>, stop: impl Into<SliceBound>) -> Index {
+        Index::Slice { start: Some(start.into()), stop: Some(stop.into()), step: SliceBound::Const(1) }
+    }
+
     /// `::-1`: the axis reversed.
     pub fn rev() -> Index {
         Index::slice(None, None, -1)
@@ -92,22 +122,18 @@ impl Index {
     }
 }
 
-impl From<isize> for Index {
-    fn from(i: isize) -> Index {
-        Index::At(i)
-    }
+macro_rules! index_from_int {
+    ($($t:ty),*) => {
+        $(
+            impl From<$t> for Index {
+                fn from(i: $t) -> Index {
+                    Index::At(clamp_isize(i))
+                }
+            }
+        )*
+    };
 }
-impl From<i32> for Index {
-    fn from(i: i32) -> Index {
-        Index::At(i as isize)
-    }
-}
-impl From<usize> for Index {
-    fn from(i: usize) -> Index {
-        // Past isize::MAX is out of range for any axis, not a negative index.
-        Index::At(isize::try_from(i).unwrap_or(isize::MAX))
-    }
-}
+index_from_int!(isize, i64, i32, usize);
 impl From<&Var> for Index {
     fn from(v: &Var) -> Index {
         Index::AtVar(v.clone())
@@ -136,55 +162,34 @@ impl From<Vec<bool>> for Index {
         Index::Array(crate::build::leaf::constant(v))
     }
 }
-impl From<Range<isize>> for Index {
-    fn from(r: Range<isize>) -> Index {
-        Index::slice(Some(r.start), Some(r.end), 1)
-    }
+/// `From` the ranges over one bound type (`a..b`, `a..`, `..b`): numbers of any integer
+/// type a literal may take, `Var`s and `&Var`s (`(&i * bs)..((&i + 1) * bs)`).
+macro_rules! index_from_ranges {
+    ($($t:ty),*) => {
+        $(
+            impl From<Range<$t>> for Index {
+                fn from(r: Range<$t>) -> Index {
+                    Index::range(Some(r.start.into()), Some(r.end.into()), 1)
+                }
+            }
+            impl From<RangeFrom<$t>> for Index {
+                fn from(r: RangeFrom<$t>) -> Index {
+                    Index::range(Some(r.start.into()), None, 1)
+                }
+            }
+            impl From<RangeTo<$t>> for Index {
+                fn from(r: RangeTo<$t>) -> Index {
+                    Index::range(None, Some(r.end.into()), 1)
+                }
+            }
+        )*
+    };
 }
-impl From<RangeFrom<isize>> for Index {
-    fn from(r: RangeFrom<isize>) -> Index {
-        Index::slice(Some(r.start), None, 1)
-    }
-}
-impl From<RangeTo<isize>> for Index {
-    fn from(r: RangeTo<isize>) -> Index {
-        Index::slice(None, Some(r.end), 1)
-    }
-}
+index_from_ranges!(isize, i64, i32, usize, Var, &Var);
+
 impl From<RangeFull> for Index {
     fn from(_: RangeFull) -> Index {
         Index::slice(None, None, 1)
-    }
-}
-impl From<Range<Var>> for Index {
-    /// `start..stop` with symbolic bounds: `x.get(idx![(&i * bs)..((&i + 1) * bs)])`.
-    fn from(r: Range<Var>) -> Index {
-        Index::range(Some(r.start.into()), Some(r.end.into()), 1)
-    }
-}
-impl From<RangeFrom<Var>> for Index {
-    fn from(r: RangeFrom<Var>) -> Index {
-        Index::range(Some(r.start.into()), None, 1)
-    }
-}
-impl From<RangeTo<Var>> for Index {
-    fn from(r: RangeTo<Var>) -> Index {
-        Index::range(None, Some(r.end.into()), 1)
-    }
-}
-impl From<Range<i32>> for Index {
-    fn from(r: Range<i32>) -> Index {
-        Index::slice(Some(r.start as isize), Some(r.end as isize), 1)
-    }
-}
-impl From<RangeFrom<i32>> for Index {
-    fn from(r: RangeFrom<i32>) -> Index {
-        Index::slice(Some(r.start as isize), None, 1)
-    }
-}
-impl From<RangeTo<i32>> for Index {
-    fn from(r: RangeTo<i32>) -> Index {
-        Index::slice(None, Some(r.end as isize), 1)
     }
 }
 

@@ -172,6 +172,29 @@ pub fn shared(value: impl IntoTensor, name: &str) -> Var {
     }
 }
 
+/// A shared variable holding `value` converted to `dtype`: Theano's
+/// `shared(numpy.asarray(value, dtype=floatX), name)`, the usual way to make parameters of the
+/// configured float width from `f64` data. The conversion is NumPy's `astype` (float64 to
+/// float32 rounds to nearest, floats to integers truncate toward zero); otherwise as
+/// [`shared`].
+///
+/// ```
+/// use tensorlift_ir as tl;
+/// let w = tl::shared_as(vec![vec![0.1, 0.2], vec![0.3, 0.4]], tl::DType::F32, "W");
+/// assert_eq!(w.dtype(), tl::DType::F32);
+/// assert_eq!(w.get_value().unwrap().to_vec::<f32>().unwrap(), [0.1f32, 0.2, 0.3, 0.4]);
+/// // The configured float type (`floatX`), as Theano's tutorials write it.
+/// let b = tl::shared_as(vec![0.0; 3], tl::config::float_x(), "b");
+/// assert_eq!(b.dtype(), tl::config::float_x());
+/// ```
+#[track_caller]
+pub fn shared_as(value: impl IntoTensor, dtype: DType, name: &str) -> Var {
+    match value.into_tensor() {
+        Ok(t) => shared(t.cast(dtype), name),
+        Err(e) => Var::from_error(crate::BuildError::invalid("shared", e.to_string())),
+    }
+}
+
 /// A shared variable with an explicit type (e.g. static lengths or broadcastable axes).
 pub fn shared_with_type(value: impl Into<Tensor>, name: &str, ty: TensorType) -> Result<Var, ValueError> {
     let cell = SharedVar::new(name, ty.clone(), value.into())?;
@@ -233,7 +256,7 @@ impl Var {
                 ),
             ));
         }
-        let placeholder = input(self.name().unwrap_or("shared"), self.ty().clone());
+        let placeholder = input(self.name().as_deref().unwrap_or("shared"), self.ty().clone());
         let expr = crate::build::clone_replace(
             std::slice::from_ref(update),
             &[(self.clone(), placeholder.clone())],

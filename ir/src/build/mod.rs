@@ -108,10 +108,8 @@ pub fn clone_replace(outputs: &[Var], replace: &[(Var, Var)]) -> Result<Vec<Var>
             let changed = new_inputs.iter().zip(v.inputs()).any(|(a, b)| !a.same(b));
             let nv = if changed {
                 let r = apply_inner(v.op().clone(), new_inputs)?;
-                match v.name() {
-                    Some(n) => r.named(n),
-                    None => r,
-                }
+                r.store_name(v.name().as_deref());
+                r
             } else {
                 v.clone()
             };

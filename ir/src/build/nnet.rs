@@ -74,7 +74,7 @@ pub fn categorical_crossentropy(coding_dist: impl AsRef<Var>, true_dist: impl In
     let p = coding_dist.as_ref();
     let t = var(true_dist);
     if t.dtype().is_int() && t.ndim() == 1 && p.ndim() == 2 {
-        let rows = super::shape::arange(0, super::shape::shape_i(p, 0), 1);
+        let rows = super::shape::arange(super::shape::shape_i(p, 0));
         return -p.get(&[super::index::Index::Array(rows), super::index::Index::Array(t)]).log();
     }
     let last = p.ndim().saturating_sub(1) as isize;

@@ -1,6 +1,6 @@
 //! Builders that reshape or combine tensors: `dot`, `outer`, `dimshuffle`, `transpose`,
 //! `reshape`, `flatten`, `concatenate`, `stack`; and the symbolic shape: `shape`,
-//! `shape_i`, `alloc`.
+//! `shape_i` (also `x.shape_i(axis)`), `alloc`, `arange`.
 
 use super::elemwise::{term_var, Term};
 use super::{apply_inner, norm_axis};
@@ -143,12 +143,33 @@ pub fn shape(x: impl AsRef<Var>) -> Var {
 }
 
 /// Theano's `x.shape[axis]` (`Shape_i`): the run-time length of one axis, an int64 scalar;
-/// a negative axis counts from the end.
+/// a negative axis counts from the end. Also a method: `x.shape_i(0)`.
 #[track_caller]
 pub fn shape_i(x: impl AsRef<Var>, axis: isize) -> Var {
     let x = x.as_ref();
     let r = norm_axis("shape_i", axis, x).and_then(|axis| apply_inner(Op::ShapeI { axis }, vec![x.clone()]));
     Var::from_result(r)
+}
+
+impl Var {
+    /// Theano's `x.shape[axis]`: the run-time length of one axis, an int64 0-d variable (the
+    /// method form of [`shape_i`]); a negative axis counts from the end, an axis out of range
+    /// gives an error `Var`.
+    ///
+    /// ```
+    /// use tensorlift_ir as tl;
+    /// let y = tl::lvector("y");
+    /// let n = y.shape_i(0);
+    /// assert_eq!((n.dtype(), n.ndim()), (tl::DType::I64, 0));
+    /// // The rows of a minibatch, numbered: Theano's `arange(y.shape[0])`.
+    /// let rows = tl::arange(y.shape_i(-1));
+    /// assert_eq!(rows.dtype(), tl::DType::I64);
+    /// assert!(y.shape_i(1).check().is_err());
+    /// ```
+    #[track_caller]
+    pub fn shape_i(&self, axis: isize) -> Var {
+        shape_i(self, axis)
+    }
 }
 
 /// One length of an [`alloc`] shape: a number, or an integer scalar expression such as
@@ -271,15 +292,56 @@ pub fn reshape(x: impl AsRef<Var>, shape: &[ReshapeLen]) -> Var {
     super::apply(Op::Reshape { shape: dims }, inputs)
 }
 
-/// Theano's `arange(start, stop, step)`: `start, start + step, …` below `stop`, each bound a
-/// number or a numeric scalar `Var` (`arange(0, shape_i(&y, 0), 1)`). Integers give int64
-/// (Theano's rule: no narrower integer, so nothing overflows); with a float the result has
-/// the widest float dtype among the `Var`s, or `floatX` for float literals alone. Numbers
-/// alone give a constant, whose length is known when building.
+/// The bounds of [`arange`] in NumPy's arities: `stop` alone (from 0 by 1), `(start, stop)`
+/// (by 1) or `(start, stop, step)`, each a number or a numeric scalar `Var` (owned or
+/// borrowed), mixed freely: `arange(5)`, `arange((2, 10))`, `arange((0, y.shape_i(0), 2))`.
+pub trait ArangeArgs {
+    /// `[start, stop, step]`.
+    fn into_bounds(self) -> [Term; 3];
+}
+
+impl<T: Into<Term>> ArangeArgs for T {
+    fn into_bounds(self) -> [Term; 3] {
+        [Term::Int(0), self.into(), Term::Int(1)]
+    }
+}
+
+impl<A: Into<Term>, B: Into<Term>> ArangeArgs for (A, B) {
+    fn into_bounds(self) -> [Term; 3] {
+        [self.0.into(), self.1.into(), Term::Int(1)]
+    }
+}
+
+impl<A: Into<Term>, B: Into<Term>, C: Into<Term>> ArangeArgs for (A, B, C) {
+    fn into_bounds(self) -> [Term; 3] {
+        [self.0.into(), self.1.into(), self.2.into()]
+    }
+}
+
+/// Theano's `arange`: `start, start + step, …` below `stop`, given as NumPy's arities
+/// (see [`ArangeArgs`]): `arange(stop)`, `arange((start, stop))`, `arange((start, stop,
+/// step))`, each bound a number or a numeric scalar `Var`. Integers give int64 (Theano's
+/// rule: no narrower integer, so nothing overflows); with a float the result has the widest
+/// float dtype among the `Var`s, or `floatX` for float literals alone. Numbers alone give a
+/// constant, whose length is known when building.
+///
+/// ```
+/// use tensorlift_ir as tl;
+/// let values = |v: tl::Var| v.constant_value().unwrap().to_f64_vec();
+/// assert_eq!(values(tl::arange(4)), [0.0, 1.0, 2.0, 3.0]);
+/// assert_eq!(values(tl::arange((2, 5))), [2.0, 3.0, 4.0]);
+/// assert_eq!(values(tl::arange((5, 0, -2))), [5.0, 3.0, 1.0]);
+/// // A symbolic bound: one row number per row of `x`.
+/// let x = tl::dmatrix("x");
+/// let rows = tl::arange(x.shape_i(0));
+/// assert_eq!((rows.dtype(), rows.ndim()), (tl::DType::I64, 1));
+/// let halves = tl::arange((0, x.shape_i(1), 0.5));
+/// assert_eq!(halves.dtype(), tl::config::float_x());
+/// ```
 #[track_caller]
-pub fn arange(start: impl Into<Term>, stop: impl Into<Term>, step: impl Into<Term>) -> Var {
+pub fn arange(bounds: impl ArangeArgs) -> Var {
     use crate::dtype::DType;
-    let terms = [start.into(), stop.into(), step.into()];
+    let terms = bounds.into_bounds();
     let var_float = |t: &Term| match t {
         Term::Var(v) if v.dtype().is_float() => Some(v.dtype()),
         _ => None,

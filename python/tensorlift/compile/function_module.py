@@ -163,7 +163,12 @@ def _print_profiles():
 
 def shared(value, name=None, strict=False, allow_downcast=None, borrow=False, **kwargs):
     """A shared variable holding ``value`` (copied): functions read it and ``updates``
-    write it. ``get_value()``/``set_value(v)`` read and replace it."""
+    write it. ``get_value()``/``set_value(v)`` read and replace it.
+
+    ``borrow=True`` copies too (Theano allows either): the variable's buffer belongs to the
+    Rust library, and an array the caller can still write must not be read by functions
+    running without the GIL. ``get_value(borrow=True)`` returns a read-only view of the
+    buffer, without a copy."""
     return _core.shared(value, name)
 
 
