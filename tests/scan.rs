@@ -83,7 +83,7 @@ fn the_tutorial_power_and_polynomial() {
     // The polynomial: a mapped output over two sequences, x read as a free variable.
     let (coef, x) = (tl::dvector("coef"), tl::dscalar("x"));
     let comps = Scan::new()
-        .sequences([coef.clone(), tl::arange(0, 10000, 1)])
+        .sequences([coef.clone(), tl::arange(10000)])
         .build(|p| (&p[0] * x.pow(&p[1])).into())
         .unwrap();
     let poly = tl::sum(&comps.outputs[0]);
@@ -92,7 +92,7 @@ fn the_tutorial_power_and_polynomial() {
     verify(
         |p| {
             let c = Scan::new()
-                .sequences([p[0].clone(), tl::arange(0, 6, 1)])
+                .sequences([p[0].clone(), tl::arange(6)])
                 .build(|q| (&q[0] * p[1].pow(&q[1])).into())
                 .unwrap();
             tl::sum(&c.outputs[0])
@@ -326,10 +326,8 @@ fn nested_scans_and_second_derivatives() {
             .sequences([x])
             .build(|p| {
                 let xt = p[0].clone();
-                let inner = Scan::new()
-                    .sequences([tl::arange(0, 3, 1)])
-                    .build(|q| (&xt * w).pow(&q[0]).into())
-                    .unwrap();
+                let inner =
+                    Scan::new().sequences([tl::arange(3)]).build(|q| (&xt * w).pow(&q[0]).into()).unwrap();
                 tl::sum(&inner.outputs[0]).into()
             })
             .unwrap();

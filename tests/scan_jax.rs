@@ -99,7 +99,7 @@ fn nsteps_short() {
 fn poly() {
     let (coef, x) = (tl::dvector("coef"), tl::dscalar("x"));
     let comp = Scan::new()
-        .sequences([coef.clone(), tl::arange(0, 6, 1)])
+        .sequences([coef.clone(), tl::arange(6)])
         .build(|p| (&p[0] * x.pow(&p[1])).into())
         .expect("scan")
         .outputs[0]

@@ -317,7 +317,7 @@ impl Scan {
         for seq in &self.sequences {
             let (lo, _) = tap_span(&seq.taps).expect("checked");
             let row = crate::types::TensorType::new(seq.input.dtype(), seq.input.ty().shape[1..].to_vec());
-            let label = seq.input.name().map_or_else(|| "seq".to_string(), str::to_string);
+            let label = seq.input.name().map_or_else(|| "seq".to_string(), |n| n.to_string());
             for &tap in &seq.taps {
                 let start = (tap - lo) as i64;
                 let stop = if start == 0 {
@@ -372,7 +372,7 @@ impl Scan {
             } else {
                 initial.ty().clone()
             };
-            let label = initial.name().map_or_else(|| format!("out{j}"), str::to_string);
+            let label = initial.name().map_or_else(|| format!("out{j}"), |n| n.to_string());
             first_carry.push(Some(carries.len()));
             let base = carries.len();
             for back in 1..=lag {
@@ -494,7 +494,7 @@ impl Scan {
         let mut hoist = Vec::new();
         for v in invariants(&outs, &placeholders) {
             let p = leaf::input(
-                &v.name().map_or_else(|| format!("invariant{}", non_seq_inner.len()), str::to_string),
+                &v.name().map_or_else(|| format!("invariant{}", non_seq_inner.len()), |n| n.to_string()),
                 v.ty().clone(),
             );
             hoist.push((v.clone(), p.clone()));

@@ -376,7 +376,7 @@ fn jacobian_by_scan(expr: &Var, wrt: &Var) -> Result<Var, GradError> {
     let flat = reshape(expr, &[ReshapeLen::Fixed(-1)]).checked()?;
     let size = shape_i(&flat, 0);
     let rows = crate::build::scan::Scan::new()
-        .sequences([crate::build::shape::arange(0, &size, 1)])
+        .sequences([crate::build::shape::arange((0, &size, 1))])
         .name("jacobian")
         .try_build(|i| -> Result<crate::build::scan::Step, GradError> {
             let e = crate::build::index::try_subtensor(&flat, &[crate::Index::AtVar(i[0].clone())])?;

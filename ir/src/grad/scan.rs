@@ -73,8 +73,9 @@ pub(super) fn vjp(
         (0..fin.len() - s - c).filter(|&j| float(&fin[s + c + j]) && needed[1 + s + c + j]).collect();
 
     // The reverse step's own inputs.
-    let named =
-        |label: &str, v: &Var| leaf::input(&format!("{label}({})", v.name().unwrap_or("v")), v.ty().clone());
+    let named = |label: &str, v: &Var| {
+        leaf::input(&format!("{label}({})", v.name().as_deref().unwrap_or("v")), v.ty().clone())
+    };
     let stored_next: Vec<(usize, Var)> =
         (0..c).filter(|&k| !fout[k].op().is_leaf()).map(|k| (k, named("next", &fin[s + k]))).collect();
     let stored_y: Vec<(usize, Var)> =
