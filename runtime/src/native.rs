@@ -226,9 +226,13 @@ impl NativeKernels {
         if let Err(e) = tensorlift_ir::value::checked_len(name, &shape, kernel.out_dtype()) {
             return Some(Err(e));
         }
-        if let Op::FusedReduce { op: rop, axes, keepdims, .. } = op {
+        if let Op::FusedReduce { op: rop, axes, keepdims, body } = op {
             if out_ty.dtype == kernel.out_dtype() {
-                if let Some(t) = crate::reduce::fused(kernel, *rop, axes, *keepdims, inputs, &shape) {
+                // A body that returns an input unchanged: the reduction reads it in place.
+                let direct = body.outputs().first().map(|v| v.index()).filter(|&k| {
+                    body.outputs().len() == 1 && body.inputs.get(k) == Some(&kernel.out_dtype())
+                });
+                if let Some(t) = crate::reduce::fused(kernel, direct, *rop, axes, *keepdims, inputs, &shape) {
                     crate::reduce::count_native();
                     self.runs.count(Some(Path::Contiguous));
                     return Some(t);
