@@ -5,6 +5,11 @@
 //! log-likelihood, gradient descent on every parameter). The convolutions run on the
 //! runtime's threads (`TENSORLIFT_NUM_THREADS=1` for one) and, for comparison, on the
 //! reference kernels (`interp`, the first layer only: the direct loops are slow).
+//! The first layer's memory-bound pieces on their own (`lenet layer 0 pieces`): its 2×2 max
+//! pooling over (500, 20, 24, 24) and that pooling's gradient, `tanh` of the convolution
+//! plus the bias broadcast along the channels (against the same kernel over a second
+//! operand of full size), and the bias gradient's `sum(axis=(0, 2, 3))`; the NumPy
+//! equivalents are in `benches/conv_numpy.py`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::time::Duration;
@@ -40,6 +45,42 @@ fn layers(c: &mut Criterion) {
                 .expect("compiles");
             group.bench_function(format!("{name} {engine}"), |b| b.iter(|| f.call(&args).expect("runs")));
         }
+    }
+    group.finish();
+}
+
+fn layer0_pieces(c: &mut Criterion) {
+    let shape = [500, 20, 24, 24];
+    let x = tl::dtensor4("x");
+    let pool = PoolParams::new([2, 2]);
+    let pooled = tl::pool_2d(&x, &pool);
+    let (out, gz) = (tl::dtensor4("out"), tl::dtensor4("gz"));
+    let grad = tl::build::apply(tl::Op::MaxPoolGrad(pool), vec![x.clone(), out.clone(), gz.clone()]);
+    let (b, y) = (tl::dvector("b"), tl::dtensor4("y"));
+    let bias = tl::tanh(&x + b.dimshuffle_pattern("x,0,x,x"));
+    let full = tl::tanh(&x + &y);
+    let sum = x.sum_axis([0, 2, 3]);
+    let jit = |ins: &[&tl::Var], out: &tl::Var| {
+        tl::Function::builder(ins, std::slice::from_ref(out)).mode(Mode::Jit).build().expect("compiles")
+    };
+    let xv = tl::Arg::from(array(&shape, 1, 1.0));
+    let pooled_v = jit(&[&x], &pooled).call(std::slice::from_ref(&xv)).expect("runs").remove(0);
+    let gz_v = tl::Arg::from(array(&[500, 20, 12, 12], 3, 1.0));
+    let cases: Vec<(&str, tl::Function, Vec<tl::Arg>)> = vec![
+        ("pool_2d max 2x2", jit(&[&x], &pooled), vec![xv.clone()]),
+        ("max_pool_grad 2x2", jit(&[&x, &out, &gz], &grad), vec![xv.clone(), tl::Arg::from(pooled_v), gz_v]),
+        (
+            "tanh(x + bias x,0,x,x)",
+            jit(&[&x, &b], &bias),
+            vec![xv.clone(), tl::Arg::from(array(&[20], 4, 0.5))],
+        ),
+        ("tanh(x + y) full y", jit(&[&x, &y], &full), vec![xv.clone(), tl::Arg::from(array(&shape, 5, 0.5))]),
+        ("sum axis (0,2,3)", jit(&[&x], &sum), vec![xv.clone()]),
+    ];
+    let mut group = c.benchmark_group("lenet layer 0 pieces f64 (500,20,24,24)");
+    group.sample_size(20).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
+    for (name, f, args) in &cases {
+        group.bench_function(*name, |bch| bch.iter(|| f.call(args).expect("runs")));
     }
     group.finish();
 }
@@ -82,5 +123,5 @@ fn training_step(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, layers, training_step);
+criterion_group!(benches, layers, layer0_pieces, training_step);
 criterion_main!(benches);

@@ -163,3 +163,33 @@ fn products_over_any_run_of_axes() {
         check(&[&x], &outs, &[data(&[20, 30, 70], 11, dtype)], 4, tol);
     }
 }
+
+/// A plain reduction (the body returns its input unchanged: read in place, not copied by a
+/// kernel) over every run of axes of a 4-d tensor, LeNet's bias gradient
+/// `sum(axis=(0, 2, 3))` among them (it reuses the `(2, 3)` sum: six reductions in all):
+/// against the interpreter, and bit for bit the same reduction of a body that computes
+/// those values (`sqr(x)` against `x²` given).
+#[test]
+fn plain_reductions_read_their_input_in_place() {
+    for dtype in [DType::F64, DType::F32] {
+        let x = tl::tensor("x", dtype, &[None; 4]);
+        let y = tl::tensor("y", dtype, &[None; 4]);
+        let axes: [&[isize]; 6] = [&[0, 1, 2, 3], &[2, 3], &[0], &[1, 2], &[0, 2, 3], &[3]];
+        let plain: Vec<Var> = axes.iter().map(|a| y.sum_axis(*a)).collect();
+        let fused: Vec<Var> = axes.iter().map(|a| tl::sqr(&x).sum_axis(*a)).collect();
+        let xv = data(&[12, 20, 24, 24], 3, dtype);
+        let squares: Vec<f64> = xv.to_f64_vec().iter().map(|v| v * v).collect();
+        let squares =
+            Tensor::from(ArrayD::from_shape_vec(IxDyn(&[12, 20, 24, 24]), squares).unwrap()).cast(dtype);
+        check(&[&y], &plain, std::slice::from_ref(&squares), 6, tol(dtype));
+        let run = |ins: &[&Var], outs: &[Var], arg: &Tensor| {
+            let f = tl::Function::builder(ins, outs).mode(Mode::Jit).build().unwrap();
+            f.call(&[tl::Arg::from(arg.clone())]).unwrap()
+        };
+        let (a, b) = (run(&[&y], &plain, &squares), run(&[&x], &fused, &xv));
+        for ((p, q), ax) in a.iter().zip(&b).zip(axes) {
+            let (p, q) = (p.to_f64_vec(), q.to_f64_vec());
+            assert!(p.iter().zip(&q).all(|(u, v)| u.to_bits() == v.to_bits()), "{dtype} axes {ax:?}");
+        }
+    }
+}

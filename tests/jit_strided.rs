@@ -274,6 +274,22 @@ fn transcendental_functions_over_strided_views() {
 }
 
 #[test]
+fn a_channel_bias_of_a_4d_result_runs_rows_through_the_chunk_plan() {
+    // LeNet's `tanh(conv + b.dimshuffle('x', 0, 'x', 'x'))`: rows of 576 (through the
+    // chunk plan, one bias value each) and of 64 (inline), float64 and float32.
+    for (dtype, side) in [(DType::F64, 24), (DType::F32, 24), (DType::F64, 8)] {
+        let x = tl::tensor("x", dtype, &[None; 4]);
+        let b = tl::tensor("b", dtype, &[None]);
+        let outs = [
+            tl::tanh(&x + b.dimshuffle_pattern("x,0,x,x")),
+            tl::exp(&x * 0.5 - b.dimshuffle_pattern("x,0,x,x")),
+        ];
+        let args = [array(&[4, 7, side, side], dtype, 38), array(&[7], dtype, 39)];
+        check(&[&x, &b], &outs, &args, 2, 2, &format!("{dtype} channel bias over {side}x{side}"));
+    }
+}
+
+#[test]
 fn non_contiguous_arguments_run_in_place() {
     // The arguments themselves are views: a transposed and a reversed array.
     let x = tl::dmatrix("xa");

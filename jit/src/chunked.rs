@@ -19,6 +19,7 @@
 use crate::bulk;
 use crate::kernel::{compile_native, KernelArg, LongRun, NativeKernel};
 use crate::JitError;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use tensorlift_ir::{
     DType, MathFn, ScalarArgs, ScalarNode, ScalarOp, ScalarProgram, ScalarProgramBuilder, ScalarValue,
@@ -29,6 +30,11 @@ pub const CHUNK: usize = 1024;
 
 /// Kernels over fewer elements than this run their inline code.
 pub const CHUNKED_MIN: usize = 4 * CHUNK;
+
+/// Rows shorter than this run their inline code, however many rows a run has (each row
+/// goes through the plan on its own: on shorter rows the plan's per-row work outweighs
+/// what the bulk routines save).
+pub const ROW_CHUNKED_MIN: usize = 256;
 
 /// Where the argument of a transcendental step comes from.
 #[derive(Debug)]
@@ -66,12 +72,55 @@ enum Buf {
     F32(Vec<f32>),
 }
 
+/// Most spare buffers a thread keeps.
+const MAX_SPARE: usize = 16;
+
+thread_local! {
+    /// The buffers of this thread's finished runs, for its next runs: a run over one short
+    /// row (a row of a broadcast, run row by row) allocates nothing.
+    static SPARE: RefCell<Vec<Buf>> = const { RefCell::new(Vec::new()) };
+}
+
 impl Buf {
     fn new(dtype: DType) -> Buf {
         match dtype {
             DType::F32 => Buf::F32(vec![0.0; CHUNK]),
             _ => Buf::F64(vec![0.0; CHUNK]),
         }
+    }
+
+    fn dtype(&self) -> DType {
+        match self {
+            Buf::F64(_) => DType::F64,
+            Buf::F32(_) => DType::F32,
+        }
+    }
+
+    /// A buffer of `dtype`: a spare one of this thread's, or a new one.
+    fn take(dtype: DType) -> Buf {
+        let spare = SPARE
+            .try_with(|s| {
+                let mut s = s.try_borrow_mut().ok()?;
+                let k = s.iter().position(|b| b.dtype() == dtype)?;
+                Some(s.swap_remove(k))
+            })
+            .ok()
+            .flatten();
+        spare.unwrap_or_else(|| Buf::new(dtype))
+    }
+
+    /// Keeps `bufs` as this thread's spare buffers (up to [`MAX_SPARE`]).
+    fn give_back(bufs: impl IntoIterator<Item = Buf>) {
+        // A thread being torn down keeps nothing.
+        let _ = SPARE.try_with(|s| {
+            if let Ok(mut s) = s.try_borrow_mut() {
+                for b in bufs {
+                    if s.len() < MAX_SPARE {
+                        s.push(b);
+                    }
+                }
+            }
+        });
     }
 
     fn arg(&self, m: usize) -> KernelArg<'_> {
@@ -266,9 +315,33 @@ impl LongRun for ChunkPlan {
         begin: usize,
         end: usize,
     ) -> Result<(), JitError> {
+        let mut scratch: Vec<Buf> = self.steps.iter().map(|s| Buf::take(s.dtype)).collect();
+        let mut results: Vec<Buf> = self.steps.iter().map(|s| Buf::take(s.dtype)).collect();
+        // SAFETY: the caller's guarantees are passed on.
+        let done = unsafe { self.run_in(&mut scratch, &mut results, inputs, out, len, begin, end) };
+        Buf::give_back(scratch.into_iter().chain(results));
+        done
+    }
+}
+
+impl ChunkPlan {
+    /// [`LongRun::run`] with the chunk buffers `scratch` and `results` (one of each per
+    /// step, of its dtype).
+    ///
+    /// # Safety
+    /// As [`LongRun::run`].
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn run_in(
+        &self,
+        scratch: &mut [Buf],
+        results: &mut [Buf],
+        inputs: &[KernelArg<'_>],
+        out: *mut u8,
+        len: usize,
+        begin: usize,
+        end: usize,
+    ) -> Result<(), JitError> {
         let size = self.out.out_dtype().size();
-        let mut scratch: Vec<Buf> = self.steps.iter().map(|s| Buf::new(s.dtype)).collect();
-        let mut results: Vec<Buf> = self.steps.iter().map(|s| Buf::new(s.dtype)).collect();
         let mut c0 = begin;
         while c0 < end {
             let c1 = (c0 + CHUNK).min(end);

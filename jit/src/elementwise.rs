@@ -5,7 +5,7 @@
 //! use it. The kernel module knows nothing of chunks: this type decides, through `LongRun`,
 //! which runs go chunk by chunk.
 
-use crate::chunked::{ChunkPlan, CHUNKED_MIN};
+use crate::chunked::{ChunkPlan, CHUNKED_MIN, ROW_CHUNKED_MIN};
 use crate::kernel::{compile_native, KernelArg, KernelOut, LongRun, NativeKernel};
 use crate::JitError;
 use std::fmt;
@@ -200,12 +200,24 @@ impl ElementwiseKernel {
         out: &mut [MaybeUninit<T>],
     ) -> Result<(), JitError> {
         self.native.run_rows(
-            self.long(out.len().checked_div(rows).unwrap_or(0)),
+            self.long_rows(out.len().checked_div(rows).unwrap_or(0), rows),
             inputs,
             row_strides,
             rows,
             out,
         )
+    }
+
+    /// The way `rows` rows of `len` elements go when not through the native loop: the
+    /// chunk plan when they hold [`CHUNKED_MIN`] elements in all, each at least
+    /// [`ROW_CHUNKED_MIN`] long (each row then goes chunk by chunk on its own; the rows of
+    /// a bias broadcast along a middle axis are a few hundred elements long).
+    #[inline]
+    fn long_rows(&self, len: usize, rows: usize) -> Option<&dyn LongRun> {
+        if len < ROW_CHUNKED_MIN || len.saturating_mul(rows) < CHUNKED_MIN {
+            return None;
+        }
+        self.plan().map(|p| p as &dyn LongRun)
     }
 
     /// The way runs of `n` elements (per row) go when not through the native loop: the

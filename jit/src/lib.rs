@@ -18,6 +18,7 @@ pub mod kernel;
 mod math;
 mod vmath;
 
+pub use chunked::{CHUNK, CHUNKED_MIN, ROW_CHUNKED_MIN};
 pub use elementwise::{compile_elementwise, ElementwiseKernel};
 pub use kernel::{KernelArg, KernelOut};
 

@@ -208,3 +208,47 @@ fn a_prepared_chunk_plan_compiles_nothing_in_the_first_long_run() {
     let plain = compile_elementwise(&program("in float64 | t0 = mul(i0, i0) | return t0")).unwrap();
     assert!(!plain.prepare_chunked() && !plain.is_chunked());
 }
+
+/// Many rows of a few hundred elements (a bias broadcast along a middle axis: each row
+/// reads one bias value, stride 0) go through the chunk plan row by row, each row the same
+/// bits as the plan gives the whole array with the bias written out; rows shorter than
+/// `ROW_CHUNKED_MIN` (or too few elements in all) keep the inline code.
+#[test]
+fn many_short_rows_go_through_the_chunk_plan() {
+    use std::mem::MaybeUninit;
+    use tensorlift_jit::{CHUNKED_MIN, ROW_CHUNKED_MIN};
+    let p = program("in float64 float64 | t0 = add(i0, i1) | t1 = tanh(t0) | return t1");
+    let (rows, len) = (40, 576);
+    let x = inputs_f64(rows * len, 0);
+    let bias: Vec<f64> = (0..rows).map(|r| r as f64 * 0.05 - 1.0).collect();
+    // The bias written out, one value per row: the whole array through the plan.
+    let full: Vec<f64> = (0..rows * len).map(|i| bias[i / len]).collect();
+    let whole = compile_elementwise(&p).expect("compiles");
+    let mut want = vec![0.0f64; rows * len];
+    whole.run(&[KernelArg::F64(&x), KernelArg::F64(&full)], &mut want).expect("runs");
+    assert!(whole.is_chunked());
+
+    let k = compile_elementwise(&p).expect("compiles");
+    let b = KernelArg::StridedF64 { data: &bias, first: 0, stride: 0 };
+    let mut out = vec![MaybeUninit::new(f64::NAN); rows * len];
+    k.run_rows(&[KernelArg::F64(&x), b], &[len as isize, 1], rows, &mut out).expect("runs");
+    assert!(k.is_chunked(), "rows of {len} elements, {rows} of them, go through the plan");
+    for (i, (o, w)) in out.iter().zip(&want).enumerate() {
+        // SAFETY: every element was initialized when the buffer was made.
+        let o = unsafe { o.assume_init() };
+        assert_eq!(o.to_bits(), w.to_bits(), "[{i}] rows {o} vs whole {w}");
+        let inline = (x[i] + bias[i / len]).tanh();
+        assert!(close(o, inline, 1e-15), "[{i}] {o} vs std {inline}");
+    }
+
+    // Shorter rows, or too few elements in all: the inline code.
+    let short = compile_elementwise(&p).expect("compiles");
+    let n = ROW_CHUNKED_MIN - 1;
+    let mut out = vec![MaybeUninit::new(0.0); rows * n];
+    short.run_rows(&[KernelArg::F64(&x[..rows * n]), b], &[n as isize, 1], rows, &mut out).expect("runs");
+    assert!(!short.is_chunked(), "rows of {n} elements stay inline");
+    let few = CHUNKED_MIN / len - 1;
+    let mut out = vec![MaybeUninit::new(0.0); few * len];
+    short.run_rows(&[KernelArg::F64(&x[..few * len]), b], &[len as isize, 1], few, &mut out).expect("runs");
+    assert!(!short.is_chunked(), "{few} rows of {len} elements stay inline");
+}

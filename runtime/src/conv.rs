@@ -1,6 +1,6 @@
 //! Native convolution and pooling for `Mode::Jit`: `conv2d` and both its gradients as
 //! matrix products on the threaded kernel of `crate::matmul`, and pooling with its
-//! gradients as plain loops over contiguous planes. Any other dtype mix (inputs not all of
+//! gradients as loops over contiguous planes (`crate::pooling`). Any other dtype mix (inputs not all of
 //! the result's float dtype) runs the reference kernel; so does `max_pool_grad_grad`.
 //!
 //! A convolution lays the input positions each output position reads out as the columns of
@@ -19,12 +19,12 @@
 use crate::matmul::{gemm_on, MatElem, PARALLEL_FLOPS};
 use ndarray::{ArrayView2, ArrayViewMut2};
 use std::mem::MaybeUninit;
-use tensorlift_ir::kernels::conv::{lengths, ConvGeometry, PoolGeometry};
+use tensorlift_ir::kernels::conv::{lengths, ConvGeometry};
 use tensorlift_ir::kernels::KernelInput;
-use tensorlift_ir::{DType, Element, Op, PoolMode, PoolParams, Tensor, TensorType, ValueError};
+use tensorlift_ir::{DType, Element, Op, Tensor, TensorType, ValueError};
 
 /// An element type of the native kernels: `f32` or `f64`.
-trait Elem: MatElem + crate::pool::Pooled {}
+pub(crate) trait Elem: MatElem + crate::pool::Pooled {}
 
 impl Elem for f32 {}
 impl Elem for f64 {}
@@ -87,24 +87,26 @@ fn typed<T: Elem>(op: &Op, ins: &[KernelInput<'_>]) -> Result<Tensor, ValueError
             let g = ConvGeometry::grad_weights(conv, &ins[0], &ins[1], kernel)?;
             grad_weights::<T>(&g, ins[0].value, ins[1].value)
         }
-        Op::Pool(p) => pool::<T>(p, ins),
-        Op::MaxPoolGrad(p) | Op::AveragePoolGrad(p) => pool_grad::<T>(&op.name(), p, ins),
+        Op::Pool(p) => crate::pooling::pool::<T>(p, ins),
+        Op::MaxPoolGrad(p) | Op::AveragePoolGrad(p) => crate::pooling::pool_grad::<T>(&op.name(), p, ins),
         _ => Err(ValueError::invalid(op.name(), "has no native kernel")),
     }
 }
 
 /// The elements of `t` in C order: its own memory when contiguous, else a copy.
-fn contiguous<T: Elem>(t: &Tensor) -> Result<ndarray::CowArray<'_, T, ndarray::IxDyn>, ValueError> {
+pub(crate) fn contiguous<T: Elem>(
+    t: &Tensor,
+) -> Result<ndarray::CowArray<'_, T, ndarray::IxDyn>, ValueError> {
     let v = t.array::<T>()?;
     Ok(if v.is_standard_layout() { v.into() } else { v.as_standard_layout().into_owned().into() })
 }
 
-fn slice<'a, T: MatElem>(a: &'a ndarray::CowArray<'_, T, ndarray::IxDyn>) -> &'a [T] {
+pub(crate) fn slice<'a, T: MatElem>(a: &'a ndarray::CowArray<'_, T, ndarray::IxDyn>) -> &'a [T] {
     a.as_slice().expect("standard layout")
 }
 
 /// Zeros written over `buf`, then seen as initialized.
-fn zeroed<T: Elem>(buf: &mut [MaybeUninit<T>]) -> &mut [T] {
+pub(crate) fn zeroed<T: Elem>(buf: &mut [MaybeUninit<T>]) -> &mut [T] {
     for e in buf.iter_mut() {
         e.write(<T as Element>::zero());
     }
@@ -114,7 +116,7 @@ fn zeroed<T: Elem>(buf: &mut [MaybeUninit<T>]) -> &mut [T] {
 
 /// A result of `shape` whose `per_image` elements of each of `batch` images are written by
 /// `f(first_image, chunk)`, `chunk` the whole images of one thread (`threads` of them).
-fn by_images<T: Elem>(
+pub(crate) fn by_images<T: Elem>(
     op: &str,
     shape: &[usize],
     per_image: usize,
@@ -373,156 +375,6 @@ fn grad_weights<T: Elem>(g: &ConvGeometry, x: &Tensor, top: &Tensor) -> Result<T
     }
     let a = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&g.w_shape()), out)?;
     Ok(T::wrap(a.into_shared()))
-}
-
-/// The windows of one axis: the input positions each covers.
-fn windows(p: &PoolParams, axis: usize, n: usize, count: usize) -> Vec<(usize, usize)> {
-    (0..count).map(|i| p.window(axis, i, n)).collect()
-}
-
-/// `Some(w)` when the windows of a row are whole and side by side, `w` columns each
-/// (window `j` covers `j·w..(j + 1)·w`): they are then the row's chunks.
-fn tiled(cols: &[(usize, usize)], ws: usize) -> Option<usize> {
-    cols.iter().enumerate().all(|(j, &c)| c == (j * ws, (j + 1) * ws)).then_some(ws)
-}
-
-/// Threads for a pooling pass over `elements` input elements.
-fn pool_threads(elements: usize) -> usize {
-    if elements >= crate::threads::PARALLEL_THRESHOLD {
-        crate::threads::num_threads()
-    } else {
-        1
-    }
-}
-
-/// `pool_2d(x)`, plane by plane and row of windows by row: each input row of a row of
-/// windows is read once, left to right.
-fn pool<T: Elem>(p: &PoolParams, ins: &[KernelInput<'_>]) -> Result<Tensor, ValueError> {
-    let g = PoolGeometry::of("pool_2d", p, &ins[0])?;
-    let xa = contiguous::<T>(ins[0].value)?;
-    let x = slice(&xa);
-    let (rows, cols) = (windows(p, 0, g.input[0], g.output[0]), windows(p, 1, g.input[1], g.output[1]));
-    let (in_plane, ow, iw) = (g.plane_len(), g.output[1], g.input[1]);
-    let out_plane = g.output[0] * ow;
-    let shape = p.out_shape(ins[0].value.shape());
-    let max = p.mode == PoolMode::Max;
-    let tiled = tiled(&cols, p.ws[1]);
-    let start = if max { T::from_f64(f64::NEG_INFINITY) } else { <T as Element>::zero() };
-    by_images::<T>("pool_2d", &shape, out_plane, pool_threads(x.len()), |first, chunk| {
-        let mut acc = vec![start; ow];
-        for (k, out) in chunk.chunks_exact_mut(out_plane.max(1)).enumerate() {
-            let plane = &x[(first + k) * in_plane..][..in_plane];
-            for (&(r0, r1), out_row) in rows.iter().zip(out.chunks_exact_mut(ow.max(1))) {
-                acc.fill(start);
-                for r in r0..r1 {
-                    let xr = &plane[r * iw..][..iw];
-                    if let Some(w) = tiled {
-                        // Windows side by side: whole chunks of the row.
-                        for (a, xs) in acc.iter_mut().zip(xr.chunks_exact(w)) {
-                            if max {
-                                for &e in xs {
-                                    if e > *a || e.is_nan() {
-                                        *a = e;
-                                    }
-                                }
-                            } else {
-                                *a = xs.iter().fold(*a, |s, &e| s + e);
-                            }
-                        }
-                        continue;
-                    }
-                    for (a, &(c0, c1)) in acc.iter_mut().zip(&cols) {
-                        if max {
-                            // NaN wins: once NaN, no later element compares greater.
-                            for &e in &xr[c0..c1] {
-                                if e > *a || e.is_nan() {
-                                    *a = e;
-                                }
-                            }
-                        } else {
-                            *a = xr[c0..c1].iter().fold(*a, |s, &e| s + e);
-                        }
-                    }
-                }
-                for ((o, &a), &(c0, c1)) in out_row.iter_mut().zip(&acc).zip(&cols) {
-                    o.write(match p.divisor(r1 - r0, c1 - c0) {
-                        1 => a,
-                        d => a / T::from_f64(d as f64),
-                    });
-                }
-            }
-        }
-    })
-}
-
-/// `max_pool_grad(x, out, gz)` and `average_pool_grad(x, gz)`, plane by plane and row of
-/// windows by row.
-fn pool_grad<T: Elem>(op: &str, p: &PoolParams, ins: &[KernelInput<'_>]) -> Result<Tensor, ValueError> {
-    let x = &ins[0];
-    let g = PoolGeometry::of(op, p, x)?;
-    for o in &ins[1..] {
-        PoolGeometry::check_pooled(op, p, x, o)?;
-    }
-    let xa = contiguous::<T>(x.value)?;
-    let xs = slice(&xa);
-    let maxa = if p.mode == PoolMode::Max { Some(contiguous::<T>(ins[1].value)?) } else { None };
-    let maxs = maxa.as_ref().map(|m| slice(m));
-    let ga = contiguous::<T>(ins[ins.len() - 1].value)?;
-    let gz = slice(&ga);
-    let (rows, cols) = (windows(p, 0, g.input[0], g.output[0]), windows(p, 1, g.input[1], g.output[1]));
-    let (in_plane, ow, iw) = (g.plane_len(), g.output[1], g.input[1]);
-    let out_plane = g.output[0] * ow;
-    let tiled = tiled(&cols, p.ws[1]);
-    by_images::<T>(op, x.value.shape(), in_plane, pool_threads(xs.len()), |first, chunk| {
-        for (k, gx) in chunk.chunks_exact_mut(in_plane.max(1)).enumerate() {
-            let gx = zeroed(gx);
-            let plane = first + k;
-            let xp = &xs[plane * in_plane..][..in_plane];
-            let gzp = &gz[plane * out_plane..][..out_plane];
-            let maxp = maxs.map(|m| &m[plane * out_plane..][..out_plane]);
-            for (i, &(r0, r1)) in rows.iter().enumerate() {
-                let gz_row = &gzp[i * ow..][..ow];
-                for r in r0..r1 {
-                    let (xr, gr) = (&xp[r * iw..][..iw], &mut gx[r * iw..][..iw]);
-                    match maxp {
-                        Some(maxp) if tiled.is_some() => {
-                            let w = tiled.unwrap_or(1);
-                            let max_row = &maxp[i * ow..][..ow];
-                            let windows = gr.chunks_exact_mut(w).zip(xr.chunks_exact(w));
-                            for (((gs, xs), &m), &gv) in windows.zip(max_row).zip(gz_row) {
-                                for (e, &v) in gs.iter_mut().zip(xs) {
-                                    if v == m {
-                                        *e = *e + gv;
-                                    }
-                                }
-                            }
-                        }
-                        Some(maxp) => {
-                            let max_row = &maxp[i * ow..][..ow];
-                            for ((&(c0, c1), &m), &gv) in cols.iter().zip(max_row).zip(gz_row) {
-                                for (e, &v) in gr[c0..c1].iter_mut().zip(&xr[c0..c1]) {
-                                    if v == m {
-                                        *e = *e + gv;
-                                    }
-                                }
-                            }
-                        }
-                        None => {
-                            for (&(c0, c1), &gv) in cols.iter().zip(gz_row) {
-                                let v = match p.divisor(r1 - r0, c1 - c0) {
-                                    1 => gv,
-                                    d => gv / T::from_f64(d as f64),
-                                };
-                                for e in &mut gr[c0..c1] {
-                                    *e = *e + v;
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    })
 }
 
 #[cfg(test)]

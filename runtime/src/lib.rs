@@ -8,8 +8,8 @@
 //! - `interp`: the op-by-op reference interpreter (`Mode::Interp`): the plan of reference kernels.
 //! - `matmul`: float `dot`/`gemm` with the rows split over the threads (`Mode::Jit`).
 //! - `random`: random draws split over the threads on Philox block boundaries (`Mode::Jit`).
-//! - `conv`: native convolution (im2col and the matrix kernel) and pooling, with their
-//!   gradients (`Mode::Jit`).
+//! - `conv`: native convolution (im2col and the matrix kernel), with its gradients
+//!   (`Mode::Jit`); `pooling`: native pooling and its gradients, plane by plane.
 //! - `native`: fused nodes compiled to native code by the JIT (`Mode::Jit`), and their fast
 //!   layouts (contiguous inputs, single values, bias rows, columns).
 //! - `layout`: the fast layouts of kernel inputs, shared by `native`, `strided`, `reduce`.
@@ -51,6 +51,7 @@ pub mod mode;
 pub mod native;
 pub mod plan;
 pub mod pool;
+mod pooling;
 pub mod profile;
 mod random;
 mod recycle;

@@ -226,9 +226,13 @@ impl NativeKernels {
         if let Err(e) = tensorlift_ir::value::checked_len(name, &shape, kernel.out_dtype()) {
             return Some(Err(e));
         }
-        if let Op::FusedReduce { op: rop, axes, keepdims, .. } = op {
+        if let Op::FusedReduce { op: rop, axes, keepdims, body } = op {
             if out_ty.dtype == kernel.out_dtype() {
-                if let Some(t) = crate::reduce::fused(kernel, *rop, axes, *keepdims, inputs, &shape) {
+                // A body that returns an input unchanged: the reduction reads it in place.
+                let direct = body.outputs().first().map(|v| v.index()).filter(|&k| {
+                    body.outputs().len() == 1 && body.inputs.get(k) == Some(&kernel.out_dtype())
+                });
+                if let Some(t) = crate::reduce::fused(kernel, direct, *rop, axes, *keepdims, inputs, &shape) {
                     crate::reduce::count_native();
                     self.runs.count(Some(Path::Contiguous));
                     return Some(t);
@@ -298,7 +302,29 @@ fn run(
             })
             .collect()
     };
-    let parts = Parts { kernel, outer, inner, rows: split.is_some(), args_for: &args_for };
+    // The arguments of rows from row `first` for one `run_rows` call, and how far each
+    // moves from one row to the next: a full input by a row, a bias row and a single
+    // value not at all, a column (one value per row) by one value.
+    let rows_from = |first: usize| -> Option<(Vec<KernelArg<'_>>, Vec<isize>)> {
+        let step = isize::try_from(inner).ok()?;
+        layouts
+            .iter()
+            .map(|l| {
+                Some(match *l {
+                    Layout::Full(a) => (a.slice(first * inner..a.len()?), step),
+                    Layout::Scalar(a) | Layout::Trailing(_, a) => (a, 0),
+                    Layout::Leading(_, t) => match crate::layout::slice_arg(t)? {
+                        KernelArg::F64(data) => (KernelArg::StridedF64 { data, first, stride: 0 }, 1),
+                        KernelArg::F32(data) => (KernelArg::StridedF32 { data, first, stride: 0 }, 1),
+                        _ => return None,
+                    },
+                })
+            })
+            .collect::<Option<Vec<_>>>()
+            .map(|v| v.into_iter().unzip())
+    };
+    let parts =
+        Parts { kernel, outer, inner, rows: split.is_some(), args_for: &args_for, rows_from: &rows_from };
     Some((write_result(kernel.out_dtype(), op, shape, sink, &parts)?, Path::Contiguous))
 }
 
@@ -468,11 +494,14 @@ struct Parts<'k, 'a> {
     inner: usize,
     rows: bool,
     args_for: &'k (dyn Fn(usize, usize) -> Option<Vec<KernelArg<'a>>> + Sync),
+    /// Row by row: the arguments from row `first` on, and their steps from row to row.
+    #[allow(clippy::type_complexity)]
+    rows_from: &'k (dyn Fn(usize) -> Option<(Vec<KernelArg<'a>>, Vec<isize>)> + Sync),
 }
 
 impl Fill for Parts<'_, '_> {
     fn fill<T: tensorlift_ir::Element + Send>(&self, buf: &mut [MaybeUninit<T>]) -> Option<()> {
-        let (kernel, inner, args_for) = (self.kernel, self.inner, self.args_for);
+        let (kernel, inner, args_for, rows_from) = (self.kernel, self.inner, self.args_for, self.rows_from);
         debug_assert_eq!(buf.len(), self.outer * inner);
         if buf.is_empty() {
             return Some(());
@@ -482,12 +511,9 @@ impl Fill for Parts<'_, '_> {
         // One part: from element `first` (a whole number of rows), all elements of its rows.
         in_parts(buf, unit, |first, part| {
             if rows {
-                let first = first / inner;
-                for r in 0..part.len() / inner {
-                    let args = args_for(first + r, 1)?;
-                    kernel.run_uninit(&args, &mut part[r * inner..(r + 1) * inner]).ok()?;
-                }
-                Some(())
+                // One call for the part's rows (long ones go through the chunk plan).
+                let (args, steps) = rows_from(first / inner)?;
+                kernel.run_rows(&args, &steps, part.len() / inner, part).ok()
             } else {
                 kernel.run_uninit(&args_for(first, part.len())?, part).ok()
             }

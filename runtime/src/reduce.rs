@@ -34,6 +34,45 @@ use tensorlift_jit::{ElementwiseKernel, KernelArg};
 /// Elements per chunk.
 pub const CHUNK: usize = 4096;
 
+/// The fused elementwise body of a reduction: its kernel and, when the body returns one of
+/// its inputs unchanged (a plain `sum(x)`), that input, whose values are then read where
+/// they are instead of copied by the kernel.
+struct Body<'k> {
+    kernel: &'k ElementwiseKernel,
+    direct: Option<usize>,
+}
+
+impl Body<'_> {
+    fn out_dtype(&self) -> DType {
+        self.kernel.out_dtype()
+    }
+
+    /// The `len` values of the body over `args`: the slice of input `direct`, or the
+    /// kernel's output, written into `buf`. `None` when the kernel fails.
+    fn values64<'b>(&self, args: &[KernelArg<'b>], buf: &'b mut Vec<f64>, len: usize) -> Option<&'b [f64]> {
+        if let Some(KernelArg::F64(v)) = self.direct.and_then(|k| args.get(k).copied()) {
+            if v.len() == len {
+                return Some(v);
+            }
+        }
+        buf.resize(len, 0.0);
+        self.kernel.run(args, buf).ok()?;
+        Some(buf)
+    }
+
+    /// [`values64`](Self::values64) in `float32`.
+    fn values32<'b>(&self, args: &[KernelArg<'b>], buf: &'b mut Vec<f32>, len: usize) -> Option<&'b [f32]> {
+        if let Some(KernelArg::F32(v)) = self.direct.and_then(|k| args.get(k).copied()) {
+            if v.len() == len {
+                return Some(v);
+            }
+        }
+        buf.resize(len, 0.0);
+        self.kernel.run(args, buf).ok()?;
+        Some(buf)
+    }
+}
+
 /// A running reduction of one chunk (or of several, combined).
 #[derive(Clone, Copy, Debug)]
 enum Partial {
@@ -43,10 +82,19 @@ enum Partial {
     Min(f64),
 }
 
-fn sum8(v: impl Iterator<Item = f64>) -> f64 {
+/// The sum of `v` in `float64`: element `k` goes to accumulator `k % 8`, and the eight are
+/// added pairwise. Eight elements at a time, with no dependence between the accumulators
+/// (the compiler keeps them in vector registers).
+fn sum8<T: Copy + Into<f64>>(v: &[T]) -> f64 {
     let mut acc = [-0.0f64; 8];
-    for (k, x) in v.enumerate() {
-        acc[k & 7] += x;
+    let (eights, rest) = v.as_chunks::<8>();
+    for c in eights {
+        for k in 0..8 {
+            acc[k] += c[k].into();
+        }
+    }
+    for (a, &x) in acc.iter_mut().zip(rest) {
+        *a += x.into();
     }
     ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]))
 }
@@ -71,7 +119,7 @@ fn chunk_partial(op: ReduceOp, v: &[f64]) -> Partial {
         ReduceOp::Max => Partial::Max(extreme(v.iter().copied(), true)),
         ReduceOp::Min => Partial::Min(extreme(v.iter().copied(), false)),
         ReduceOp::Prod => Partial::Prod(v.iter().product()),
-        _ => Partial::Sum(sum8(v.iter().copied())),
+        _ => Partial::Sum(sum8(v)),
     }
 }
 
@@ -81,7 +129,7 @@ fn chunk_partial32(op: ReduceOp, v: &[f32]) -> Partial {
         ReduceOp::Max => Partial::Max(extreme(it, true)),
         ReduceOp::Min => Partial::Min(extreme(it, false)),
         ReduceOp::Prod => Partial::Prod(it.product()),
-        _ => Partial::Sum(sum8(it)),
+        _ => Partial::Sum(sum8(v)),
     }
 }
 
@@ -105,7 +153,7 @@ fn combine(p: &[Partial]) -> Partial {
 /// The partials of chunks `first..first + count` (chunk `k` covers elements
 /// `k * CHUNK..`), or `None` if a kernel run fails.
 fn partials(
-    kernel: &ElementwiseKernel,
+    kernel: &Body<'_>,
     op: ReduceOp,
     args: &[KernelArg<'_>],
     n: usize,
@@ -118,16 +166,8 @@ fn partials(
         let (c0, c1) = (k * CHUNK, ((k + 1) * CHUNK).min(n));
         let sub: Vec<KernelArg<'_>> = args.iter().map(|a| a.slice(c0..c1)).collect();
         out.push(match kernel.out_dtype() {
-            DType::F64 => {
-                b64.resize(c1 - c0, 0.0);
-                kernel.run(&sub, &mut b64).ok()?;
-                chunk_partial(op, &b64)
-            }
-            DType::F32 => {
-                b32.resize(c1 - c0, 0.0);
-                kernel.run(&sub, &mut b32).ok()?;
-                chunk_partial32(op, &b32)
-            }
+            DType::F64 => chunk_partial(op, kernel.values64(&sub, &mut b64, c1 - c0)?),
+            DType::F32 => chunk_partial32(op, kernel.values32(&sub, &mut b32, c1 - c0)?),
             _ => return None,
         });
     }
@@ -138,7 +178,7 @@ fn partials(
 /// elements or scalars) with `op` (one `fused` handles), into a tensor of `shape` (all
 /// 1s, or 0-d); `None` when a kernel run fails.
 fn full(
-    kernel: &ElementwiseKernel,
+    kernel: &Body<'_>,
     op: ReduceOp,
     args: &[KernelArg<'_>],
     n: usize,
@@ -195,7 +235,7 @@ fn tensor(dtype: DType, shape: &[usize], values: Vec<f64>) -> Option<Tensor> {
 /// Rows are split over the threads when large; each row's value does not depend on the
 /// split. The result has `shape`.
 fn rows<'a>(
-    kernel: &ElementwiseKernel,
+    kernel: &Body<'_>,
     op: ReduceOp,
     args_for: &(dyn Fn(Range<usize>) -> Option<Vec<KernelArg<'a>>> + Sync),
     flat: bool,
@@ -221,16 +261,14 @@ fn rows<'a>(
             let len = vals.len() * inner;
             match kernel.out_dtype() {
                 DType::F64 => {
-                    b64.resize(len, 0.0);
-                    kernel.run(&args, &mut b64).ok()?;
-                    for (v, row) in vals.iter_mut().zip(b64.chunks(inner)) {
+                    let values = kernel.values64(&args, &mut b64, len)?;
+                    for (v, row) in vals.iter_mut().zip(values.chunks(inner)) {
                         *v = finish(op, &[chunk_partial(op, row)], inner);
                     }
                 }
                 DType::F32 => {
-                    b32.resize(len, 0.0);
-                    kernel.run(&args, &mut b32).ok()?;
-                    for (v, row) in vals.iter_mut().zip(b32.chunks(inner)) {
+                    let values = kernel.values32(&args, &mut b32, len)?;
+                    for (v, row) in vals.iter_mut().zip(values.chunks(inner)) {
                         *v = finish(op, &[chunk_partial32(op, row)], inner);
                     }
                 }
@@ -298,12 +336,15 @@ const MIN_ROW: usize = 64;
 /// `ValueError::Memory` when the result cannot be allocated.
 pub(crate) fn fused(
     kernel: &ElementwiseKernel,
+    direct: Option<usize>,
     op: ReduceOp,
     axes: &[usize],
     keepdims: bool,
     inputs: &[KernelInput<'_>],
     shape: &[usize],
 ) -> Option<Result<Tensor, ValueError>> {
+    let body = Body { kernel, direct };
+    let kernel = &body;
     let nd = shape.len();
     let (&k0, &last) = (axes.first()?, axes.last()?);
     let k1 = last + 1;
@@ -435,7 +476,7 @@ fn identity(op: ReduceOp) -> f64 {
 /// piece, spread over the threads), and the blocks' partials are combined pairwise, in
 /// order.
 fn columns<'a>(
-    kernel: &ElementwiseKernel,
+    kernel: &Body<'_>,
     op: ReduceOp,
     args_for: &(dyn Fn(usize, Range<usize>, Range<usize>) -> Option<Vec<KernelArg<'a>>> + Sync),
     flat: bool,
@@ -466,16 +507,12 @@ fn columns<'a>(
             // Each row of the span accumulated in order.
             match kernel.out_dtype() {
                 DType::F64 => {
-                    b64.resize(len, 0.0);
-                    kernel.run(&args, &mut b64).ok()?;
-                    for row in b64.chunks(c.len()) {
+                    for row in kernel.values64(&args, &mut b64, len)?.chunks(c.len()) {
                         accumulate(op, &mut acc, row.iter().copied());
                     }
                 }
                 DType::F32 => {
-                    b32.resize(len, 0.0);
-                    kernel.run(&args, &mut b32).ok()?;
-                    for row in b32.chunks(c.len()) {
+                    for row in kernel.values32(&args, &mut b32, len)?.chunks(c.len()) {
                         accumulate(op, &mut acc, row.iter().map(|&x| x as f64));
                     }
                 }

@@ -75,8 +75,9 @@
 //! input's elements sit in different cache lines anyway). The same scalar loop is the
 //! tail of the vector loop, so a kernel carries one vector body and one scalar body.
 //!
-//! A run of at least `CHUNKED_MIN` elements of a program with transcendental functions goes
-//! through the chunk plan (module `chunked`) instead (decided by the kernel's owner, the public
+//! A run of at least `CHUNKED_MIN` elements of a program with transcendental functions (or a
+//! run of rows holding as many, each at least `ROW_CHUNKED_MIN` long) goes through the
+//! chunk plan (module `chunked`) instead (decided by the kernel's owner, the public
 //! [`ElementwiseKernel`](crate::ElementwiseKernel), through `LongRun`; this module knows
 //! nothing of chunks): chunk by chunk, JIT kernels compute the functions'
 //! arguments and the result, and the AVX-512/AVX2 routines of [`crate::bulk`] compute the
