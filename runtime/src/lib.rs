@@ -8,6 +8,7 @@
 //! - `interp`: the op-by-op reference interpreter (`Mode::Interp`): the plan of reference kernels.
 //! - `matmul`: float `dot`/`gemm` with the rows split over the threads (`Mode::Jit`).
 //! - `random`: random draws split over the threads on Philox block boundaries (`Mode::Jit`).
+//! - `images`: what the image kernels share (element types, threads over images).
 //! - `conv`: native convolution (im2col and the matrix kernel), with its gradients
 //!   (`Mode::Jit`); `pooling`: native pooling and its gradients, plane by plane.
 //! - `native`: fused nodes compiled to native code by the JIT (`Mode::Jit`), and their fast
@@ -43,6 +44,7 @@ pub mod error;
 mod fast;
 pub mod function;
 pub mod grad_report;
+mod images;
 pub mod interp;
 mod kernel_cache;
 mod layout;

@@ -24,7 +24,7 @@
 //!   Overlapping windows are accumulated into a zeroed plane window after window, in the
 //!   reference's order.
 
-use crate::conv::{by_images, contiguous, slice, zeroed, Elem};
+use crate::images::{by_images, contiguous, slice, zeroed, Elem};
 use std::mem::MaybeUninit;
 use tensorlift_ir::kernels::conv::PoolGeometry;
 use tensorlift_ir::kernels::KernelInput;
