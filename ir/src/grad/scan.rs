@@ -106,31 +106,11 @@ pub(super) fn vjp(
     let grads = backprop(&seeds, &[], &wrt, &HashSet::new(), Disconnected::Zero)?;
     let (g_carry, rest) = grads.split_at(float_carries.len());
     let (g_nonseq, g_seq) = rest.split_at(nonseq_wrt.len());
-    // A non-sequence's gradient of the form `dot(a_tᵀ, c_t)`, `a` a sequence or a carry,
-    // is not accumulated step by step: `c_t` is stored and the sum over the steps is one
-    // product outside, `tensordot(A, C)` over the steps and rows (PyTensor's
-    // `scan_pushout_add`). Which input of the reverse step `a` is, and `c`.
-    let outer_product = |g: &Var| -> Option<(usize, Var)> {
-        let (Op::Dot, [at, cv]) = (g.op(), g.inputs()) else { return None };
-        let Op::DimShuffle { order } = at.op() else { return None };
-        let a = &at.inputs()[0];
-        let k = fin[..s + c].iter().position(|f| f.same(a))?;
-        (order == &[Some(1), Some(0)] && a.ndim() == 2 && cv.ndim() == 2).then(|| (k, cv.clone()))
-    };
     let mut routs: Vec<Var> = g_carry.to_vec();
-    let mut accumulated = Vec::new();
-    let mut pushed: Vec<(usize, usize, Var)> = Vec::new();
-    for (pos, g) in g_nonseq.iter().enumerate() {
-        match outer_product(g) {
-            Some((k, cv)) => pushed.push((pos, k, cv)),
-            None => {
-                routs.push(add(Some(acc[pos].clone()), g.clone())?);
-                accumulated.push(pos);
-            }
-        }
+    for (a, g) in acc.iter().zip(g_nonseq) {
+        routs.push(add(Some(a.clone()), g.clone())?);
     }
     routs.extend(g_seq.iter().cloned());
-    routs.extend(pushed.iter().map(|(_, _, cv)| cv.clone()));
     // Stored values replace their recomputation.
     let replace: Vec<(Var, Var)> = stored_next
         .iter()
@@ -197,12 +177,12 @@ pub(super) fn vjp(
             None => zeros_like(init)?,
         });
     }
-    for &pos in &accumulated {
+    for (pos, &j) in nonseq_wrt.iter().enumerate() {
         rin.push(acc[pos].clone());
-        rinit.push(zeros_like(&ins[1 + s + c + nonseq_wrt[pos]])?);
+        rinit.push(zeros_like(&ins[1 + s + c + j])?);
     }
     let n_rcarries = rinit.len();
-    let n_rmapped = seq_wrt.len() + pushed.len();
+    let n_rmapped = seq_wrt.len();
     rin.extend(fin[s + c..].iter().cloned());
     let rinfo = crate::build::scan::ScanStep { inputs: rin, outputs: routs }.into_info(
         n_rseq,
@@ -212,7 +192,6 @@ pub(super) fn vjp(
         format!("grad_of_{}", info.name),
     );
     let rscan = ScanRef(Arc::new(rinfo));
-    let rseq_kept = rseq.clone();
     let mut rnode_inputs = vec![steps];
     rnode_inputs.extend(rseq);
     rnode_inputs.extend(rinit);
@@ -236,14 +215,8 @@ pub(super) fn vjp(
             None => g,
         });
     }
-    for (q, &pos) in accumulated.iter().enumerate() {
-        grads[1 + s + c + nonseq_wrt[pos]] = Some(last(float_carries.len() + q)?);
-    }
-    for (q, (pos, k, _)) in pushed.iter().enumerate() {
-        let stored = output(&rnode, &rscan, 1 + n_rcarries + seq_wrt.len() + q)?;
-        let total = crate::build::products::tensordot(&rseq_kept[*k], &stored, &[0, 1], &[0, 1]).checked()?;
-        let j = nonseq_wrt[*pos];
-        grads[1 + s + c + j] = Some(super::fit(total, ins[1 + s + c + j].ty())?);
+    for (pos, &j) in nonseq_wrt.iter().enumerate() {
+        grads[1 + s + c + j] = Some(last(float_carries.len() + pos)?);
     }
     for (pos, &i) in seq_wrt.iter().enumerate() {
         let g = output(&rnode, &rscan, 1 + n_rcarries + pos)?;
