@@ -337,14 +337,7 @@ impl Plan {
                 {
                     let first = node.inputs[0];
                     let Some(Cow::Owned(x)) = values[first.index()].take() else { unreachable!("checked") };
-                    let rest: Vec<KernelInput<'_>> = node.inputs[1..]
-                        .iter()
-                        .map(|&i| KernelInput {
-                            value: values[i.index()].as_deref().expect("inputs computed first"),
-                            ty: g.ty(i),
-                            name: &self.names[i.index()],
-                        })
-                        .collect();
+                    let rest = self.kernel_inputs(g, &node.inputs[1..], &values);
                     let t = kernels::eval_updating(op, x, &self.names[first.index()], &rest)
                         .expect("an op that updates its first input")
                         .map_err(|source| Error::Eval {
@@ -354,15 +347,7 @@ impl Plan {
                     Some(Cow::Owned(t))
                 }
                 (how, op) => {
-                    let ins: Vec<KernelInput<'_>> = node
-                        .inputs
-                        .iter()
-                        .map(|&i| KernelInput {
-                            value: values[i.index()].as_deref().expect("inputs computed first"),
-                            ty: g.ty(i),
-                            name: &self.names[i.index()],
-                        })
-                        .collect();
+                    let ins = self.kernel_inputs(g, &node.inputs, &values);
                     let eval_error = |source| Error::Eval {
                         node: tensorlift_ir::pp_graph_depth(g, id, ERROR_DEPTH),
                         source,
@@ -432,6 +417,22 @@ impl Plan {
             .iter()
             .map(|o| values[o.index()].as_deref().expect("outputs computed").clone())
             .collect())
+    }
+
+    /// The kernel inputs of the nodes `ids`, each already computed.
+    fn kernel_inputs<'v>(
+        &'v self,
+        g: &'v FunctionGraph,
+        ids: &[NodeId],
+        values: &'v [Option<Cow<'_, Tensor>>],
+    ) -> Vec<KernelInput<'v>> {
+        ids.iter()
+            .map(|&i| KernelInput {
+                value: values[i.index()].as_deref().expect("inputs computed first"),
+                ty: g.ty(i),
+                name: &self.names[i.index()],
+            })
+            .collect()
     }
 
     /// Drops the values whose last reader is `step`, their storage to the pool.
