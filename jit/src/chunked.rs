@@ -21,6 +21,7 @@ use crate::kernel::{compile_native, KernelArg, LongRun, NativeKernel};
 use crate::JitError;
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::mem::MaybeUninit;
 use tensorlift_ir::{
     DType, MathFn, ScalarArgs, ScalarNode, ScalarOp, ScalarProgram, ScalarProgramBuilder, ScalarValue,
 };
@@ -29,11 +30,11 @@ use tensorlift_ir::{
 pub const CHUNK: usize = 1024;
 
 /// Kernels over fewer elements than this run their inline code.
-pub const CHUNKED_MIN: usize = 4 * CHUNK;
+pub const CHUNKED_MIN: usize = 128;
 
-/// Rows shorter than this run their inline code, however many rows a run has (each row
-/// goes through the plan on its own: on shorter rows the plan's per-row work outweighs
-/// what the bulk routines save).
+/// Rows at least this long go through the plan each on its own, chunk by chunk; shorter
+/// rows (a bias broadcast along the leading axes) go in blocks of whole rows, each block a
+/// chunk.
 pub const ROW_CHUNKED_MIN: usize = 256;
 
 /// Where the argument of a transcendental step comes from.
@@ -130,18 +131,39 @@ impl Buf {
         }
     }
 
-    /// Copies elements `0..m` of strided input `index` (`arg`, of the buffer's dtype) into
-    /// the buffer's first `m` elements.
-    fn gather(&mut self, index: usize, arg: KernelArg<'_>, m: usize) -> Result<(), JitError> {
-        match (self, arg) {
-            (Buf::F64(v), KernelArg::StridedF64 { data, first, stride }) => {
-                gather(index, &mut v[..m], data, first, stride)
+    /// Copies input `index` of `block` (of the buffer's dtype) into the buffer's first `m`
+    /// elements, row by row.
+    fn gather_rows(&mut self, index: usize, block: &Block<'_, '_>, m: usize) -> Result<(), JitError> {
+        let row_stride = block.row_stride(index) as i128;
+        let first_of = |first: usize, r: usize| -> Result<usize, JitError> {
+            let at = first as i128 + r as i128 * row_stride;
+            usize::try_from(at).map_err(|_| JitError::ArgBounds { index, position: at, len: 0 })
+        };
+        let len = block.len;
+        for r in 0..block.rows {
+            let row = match block.args[index] {
+                KernelArg::StridedF64 { data, first, stride } => {
+                    KernelArg::StridedF64 { data, first: first_of(first, r)?, stride }
+                }
+                KernelArg::StridedF32 { data, first, stride } => {
+                    KernelArg::StridedF32 { data, first: first_of(first, r)?, stride }
+                }
+                KernelArg::F64(data) => KernelArg::StridedF64 { data, first: first_of(0, r)?, stride: 1 },
+                KernelArg::F32(data) => KernelArg::StridedF32 { data, first: first_of(0, r)?, stride: 1 },
+                _ => return Err(JitError::Compile("chunk plan: a scalar gathered".into())),
+            };
+            match (&mut *self, row) {
+                (Buf::F64(v), KernelArg::StridedF64 { data, first, stride }) => {
+                    gather(index, &mut v[r * len..(r + 1) * len], data, first, stride)?
+                }
+                (Buf::F32(v), KernelArg::StridedF32 { data, first, stride }) => {
+                    gather(index, &mut v[r * len..(r + 1) * len], data, first, stride)?
+                }
+                _ => return Err(JitError::Compile("chunk plan: argument dtype".into())),
             }
-            (Buf::F32(v), KernelArg::StridedF32 { data, first, stride }) => {
-                gather(index, &mut v[..m], data, first, stride)
-            }
-            _ => Err(JitError::Compile("chunk plan: argument dtype".into())),
         }
+        debug_assert_eq!(block.rows * len, m);
+        Ok(())
     }
 }
 
@@ -315,94 +337,210 @@ impl LongRun for ChunkPlan {
         begin: usize,
         end: usize,
     ) -> Result<(), JitError> {
-        let mut scratch: Vec<Buf> = self.steps.iter().map(|s| Buf::take(s.dtype)).collect();
-        let mut results: Vec<Buf> = self.steps.iter().map(|s| Buf::take(s.dtype)).collect();
-        // SAFETY: the caller's guarantees are passed on.
-        let done = unsafe { self.run_in(&mut scratch, &mut results, inputs, out, len, begin, end) };
-        Buf::give_back(scratch.into_iter().chain(results));
-        done
+        debug_assert!(begin <= end && end <= len);
+        self.with_buffers(|scratch, results| {
+            let mut c0 = begin;
+            while c0 < end {
+                let c1 = (c0 + CHUNK).min(end);
+                let args: Vec<KernelArg<'_>> = inputs.iter().map(|a| a.slice(c0..c1)).collect();
+                let block = Block { args, row_strides: None, rows: 1, len: c1 - c0 };
+                // SAFETY: elements `c0..c1` of `out` are inside its `len` elements (the
+                // caller guarantees `end <= len`), valid for writes and accessed by nothing
+                // else; the arguments are the checked ones, sliced to the chunk.
+                unsafe { self.run_block(scratch, results, &block, out, c0)? };
+                c0 = c1;
+            }
+            Ok(())
+        })
+    }
+
+    /// Long rows go chunk by chunk each on its own; short rows (a bias broadcast along the
+    /// leading axes) go in blocks of whole rows, a block being a chunk.
+    ///
+    /// # Safety
+    /// As [`LongRun::run_rows`].
+    unsafe fn run_rows(
+        &self,
+        inputs: &[KernelArg<'_>],
+        row_strides: &[isize],
+        rows: usize,
+        len: usize,
+        out: *mut u8,
+    ) -> Result<(), JitError> {
+        let row_bytes = len * self.out.out_dtype().size();
+        if len >= ROW_CHUNKED_MIN {
+            for r in 0..rows {
+                let args: Vec<KernelArg<'_>> =
+                    inputs.iter().zip(row_strides).map(|(a, &row_stride)| a.row(r, row_stride)).collect();
+                // SAFETY: row `r` of `out` is its `len` elements from element `r * len`, of
+                // the `rows * len` the caller guarantees; each row argument reads elements
+                // the caller checked.
+                unsafe { self.run(&args, out.wrapping_add(r * row_bytes), len, 0, len)? };
+            }
+            return Ok(());
+        }
+        let per = (CHUNK / len.max(1)).max(1);
+        self.with_buffers(|scratch, results| {
+            let mut r0 = 0;
+            while r0 < rows {
+                let b = per.min(rows - r0);
+                let args: Vec<KernelArg<'_>> =
+                    inputs.iter().zip(row_strides).map(|(a, &row_stride)| a.row(r0, row_stride)).collect();
+                let block = Block { args, row_strides: Some(row_strides), rows: b, len };
+                // SAFETY: rows `r0..r0 + b` of `out` are elements `r0 * len..(r0 + b) * len`
+                // of the `rows * len` the caller guarantees valid and exclusive; the block's
+                // arguments read the rows the caller checked.
+                unsafe { self.run_block(scratch, results, &block, out, r0 * len)? };
+                r0 += b;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// One chunk of a run: `rows` rows of `len` elements (at most [`CHUNK`] in all); row `r` of
+/// input `k` starts `r * row_strides[k]` elements after `args[k]`'s first (one row: no
+/// strides needed).
+struct Block<'a, 's> {
+    args: Vec<KernelArg<'a>>,
+    row_strides: Option<&'s [isize]>,
+    rows: usize,
+    len: usize,
+}
+
+impl<'a> Block<'a, '_> {
+    /// Elements in the block.
+    fn size(&self) -> usize {
+        self.rows * self.len
+    }
+
+    /// Input `k`'s step from one row to the next.
+    fn row_stride(&self, k: usize) -> isize {
+        self.row_strides.map_or(0, |s| s[k])
+    }
+
+    /// Input `i` as one contiguous slice of the block's elements, if it is one (a scalar
+    /// stays itself).
+    fn contiguous(&self, i: usize) -> Option<KernelArg<'a>> {
+        let m = self.size();
+        let whole = self.rows == 1 || self.row_stride(i) == self.len as isize;
+        match self.args[i] {
+            KernelArg::F64(d) => Some(KernelArg::F64(d.get(..m)?)),
+            KernelArg::F32(d) => Some(KernelArg::F32(d.get(..m)?)),
+            KernelArg::StridedF64 { data, first, stride: 1 } if whole => {
+                Some(KernelArg::F64(data.get(first..first.checked_add(m)?)?))
+            }
+            KernelArg::StridedF32 { data, first, stride: 1 } if whole => {
+                Some(KernelArg::F32(data.get(first..first.checked_add(m)?)?))
+            }
+            a @ (KernelArg::ScalarF64(_) | KernelArg::ScalarF32(_)) => Some(a),
+            _ => None,
+        }
     }
 }
 
 impl ChunkPlan {
-    /// [`LongRun::run`] with the chunk buffers `scratch` and `results` (one of each per
-    /// step, of its dtype).
+    /// Runs `f` with this thread's chunk buffers: one scratch and one result buffer per
+    /// step, of its dtype (given back after).
+    fn with_buffers(
+        &self,
+        f: impl FnOnce(&mut [Buf], &mut [Buf]) -> Result<(), JitError>,
+    ) -> Result<(), JitError> {
+        let mut scratch: Vec<Buf> = self.steps.iter().map(|s| Buf::take(s.dtype)).collect();
+        let mut results: Vec<Buf> = self.steps.iter().map(|s| Buf::take(s.dtype)).collect();
+        let done = f(&mut scratch, &mut results);
+        Buf::give_back(scratch.into_iter().chain(results));
+        done
+    }
+
+    /// Computes one block into elements `at..at + block.size()` of `out`, with the chunk
+    /// buffers `scratch` and `results` (one of each per step, of its dtype).
     ///
     /// # Safety
-    /// As [`LongRun::run`].
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn run_in(
+    /// Those elements of `out` are valid for writes of the result's dtype and accessed by
+    /// nothing else; the block's arguments read only elements checked to be inside their data.
+    unsafe fn run_block(
         &self,
         scratch: &mut [Buf],
         results: &mut [Buf],
-        inputs: &[KernelArg<'_>],
+        block: &Block<'_, '_>,
         out: *mut u8,
-        len: usize,
-        begin: usize,
-        end: usize,
+        at: usize,
     ) -> Result<(), JitError> {
         let size = self.out.out_dtype().size();
-        let mut c0 = begin;
-        while c0 < end {
-            let c1 = (c0 + CHUNK).min(end);
-            let m = c1 - c0;
-            for (k, step) in self.steps.iter().enumerate() {
-                let (before, rest) = results.split_at_mut(k);
-                let mut args: Vec<KernelArg<'_>> = inputs.iter().map(|a| a.slice(c0..c1)).collect();
-                args.extend(before.iter().map(|b| b.arg(m)));
-                let x: KernelArg<'_> = match &step.source {
+        let m = block.size();
+        let n_in = block.args.len();
+        let len =
+            isize::try_from(block.len).map_err(|_| JitError::Compile("chunk plan: row length".into()))?;
+        // Every kernel of the plan reads the inputs, then the finished steps' buffers (one
+        // contiguous block each: a row of them is `len` further on).
+        let mut row_strides: Vec<isize> = (0..n_in).map(|k| block.row_stride(k)).collect();
+        row_strides.extend(self.steps.iter().map(|_| len));
+        for (k, step) in self.steps.iter().enumerate() {
+            let (before, rest) = results.split_at_mut(k);
+            let mut args = block.args.clone();
+            args.extend(before.iter().map(|b| b.arg(m)));
+            let x: KernelArg<'_> = match &step.source {
+                Source::Input(i) => match block.contiguous(*i) {
+                    Some(a) => a,
                     // A bulk routine reads a slice: a strided input is copied into one.
-                    Source::Input(i)
-                        if matches!(
-                            args[*i],
-                            KernelArg::StridedF64 { .. } | KernelArg::StridedF32 { .. }
-                        ) =>
-                    {
-                        scratch[k].gather(*i, args[*i], m)?;
+                    None => {
+                        scratch[k].gather_rows(*i, block, m)?;
                         scratch[k].arg(m)
                     }
-                    Source::Input(i) => args[*i],
-                    Source::Step(j) => before[*j].arg(m),
-                    Source::Kernel(kernel) => {
-                        match &mut scratch[k] {
-                            Buf::F64(v) => kernel.run_range(None, &args, &mut v[..m], 0..m)?,
-                            Buf::F32(v) => kernel.run_range(None, &args, &mut v[..m], 0..m)?,
+                },
+                Source::Step(j) => before[*j].arg(m),
+                Source::Kernel(kernel) => {
+                    let strides = &row_strides[..args.len()];
+                    match &mut scratch[k] {
+                        Buf::F64(v) => {
+                            kernel.run_rows(None, &args, strides, block.rows, uninit(&mut v[..m]))?
                         }
-                        scratch[k].arg(m)
+                        Buf::F32(v) => {
+                            kernel.run_rows(None, &args, strides, block.rows, uninit(&mut v[..m]))?
+                        }
                     }
-                };
-                if self.last_is_result && k + 1 == self.steps.len() {
-                    // SAFETY: as for the final kernel below: elements `c0..c1` of `out` are
-                    // valid for writes of the result's dtype (the step's, checked when the
-                    // plan was built) and accessed by nothing else during the call.
-                    unsafe { direct(step.op, x, out, size, c0, m)? };
-                    continue;
+                    scratch[k].arg(m)
                 }
-                match (x, &mut rest[0]) {
-                    (KernelArg::F64(x), Buf::F64(r)) => bulk::unary_f64(step.op, x, &mut r[..m]),
-                    (KernelArg::F32(x), Buf::F32(r)) => bulk::unary_f32(step.op, x, &mut r[..m]),
-                    (KernelArg::ScalarF64(x), Buf::F64(r)) => {
-                        bulk::unary_f64(step.op, &vec![x; m], &mut r[..m])
-                    }
-                    (KernelArg::ScalarF32(x), Buf::F32(r)) => {
-                        bulk::unary_f32(step.op, &vec![x; m], &mut r[..m])
-                    }
-                    _ => return Err(JitError::Compile("chunk plan: argument dtype".into())),
-                }
+            };
+            if self.last_is_result && k + 1 == self.steps.len() {
+                // SAFETY: elements `at..at + m` of `out` are valid for writes of the result's
+                // dtype (the step's, checked when the plan was built) and accessed by nothing
+                // else during the call (the caller's guarantee).
+                return unsafe { direct(step.op, x, out, size, at, m) };
             }
-            if self.last_is_result {
-                c0 = c1;
-                continue;
+            match (x, &mut rest[0]) {
+                (KernelArg::F64(x), Buf::F64(r)) => bulk::unary_f64(step.op, x, &mut r[..m]),
+                (KernelArg::F32(x), Buf::F32(r)) => bulk::unary_f32(step.op, x, &mut r[..m]),
+                (KernelArg::ScalarF64(x), Buf::F64(r)) => bulk::unary_f64(step.op, &vec![x; m], &mut r[..m]),
+                (KernelArg::ScalarF32(x), Buf::F32(r)) => bulk::unary_f32(step.op, &vec![x; m], &mut r[..m]),
+                _ => return Err(JitError::Compile("chunk plan: argument dtype".into())),
             }
-            let mut args: Vec<KernelArg<'_>> = inputs.iter().map(|a| a.slice(c0..c1)).collect();
-            args.extend(results.iter().map(|b| b.arg(m)));
-            // SAFETY: elements `c0..c1` of `out` are inside its `len` elements (the caller
-            // guarantees `end <= len`), so the `m` elements from `out + c0 * size` are valid
-            // for writes and accessed by nothing else.
-            unsafe { self.out.run_raw(None, &args, self.out.out_dtype(), out.add(c0 * size), m, 0..m)? };
-            c0 = c1;
         }
-        debug_assert!(end <= len);
-        Ok(())
+        let mut args = block.args.clone();
+        args.extend(results.iter().map(|b| b.arg(m)));
+        let at = out.wrapping_add(at * size);
+        // SAFETY: the `m` elements from `at` are the block's part of `out`, valid for writes
+        // of the result's dtype (the final kernel's) and accessed by nothing else.
+        unsafe {
+            match self.out.out_dtype() {
+                DType::F64 => {
+                    let o = std::slice::from_raw_parts_mut(at.cast::<MaybeUninit<f64>>(), m);
+                    self.out.run_rows(None, &args, &row_strides, block.rows, o)
+                }
+                DType::F32 => {
+                    let o = std::slice::from_raw_parts_mut(at.cast::<MaybeUninit<f32>>(), m);
+                    self.out.run_rows(None, &args, &row_strides, block.rows, o)
+                }
+                _ => Err(JitError::Compile("chunk plan: result dtype".into())),
+            }
+        }
     }
+}
+
+/// A buffer seen as one to be written (the kernels only write it).
+fn uninit<T>(v: &mut [T]) -> &mut [MaybeUninit<T>] {
+    // SAFETY: `MaybeUninit<T>` has `T`'s layout, and every `T` (`f32`, `f64`) is a valid
+    // `MaybeUninit<T>`; writes through the result leave valid values.
+    unsafe { &mut *(v as *mut [T] as *mut [MaybeUninit<T>]) }
 }

@@ -5,7 +5,7 @@
 //! use it. The kernel module knows nothing of chunks: this type decides, through `LongRun`,
 //! which runs go chunk by chunk.
 
-use crate::chunked::{ChunkPlan, CHUNKED_MIN, ROW_CHUNKED_MIN};
+use crate::chunked::{ChunkPlan, CHUNKED_MIN};
 use crate::kernel::{compile_native, KernelArg, KernelOut, LongRun, NativeKernel};
 use crate::JitError;
 use std::fmt;
@@ -209,12 +209,12 @@ impl ElementwiseKernel {
     }
 
     /// The way `rows` rows of `len` elements go when not through the native loop: the
-    /// chunk plan when they hold [`CHUNKED_MIN`] elements in all, each at least
-    /// [`ROW_CHUNKED_MIN`] long (each row then goes chunk by chunk on its own; the rows of
-    /// a bias broadcast along a middle axis are a few hundred elements long).
+    /// chunk plan when they hold [`CHUNKED_MIN`] elements in all (rows of at least
+    /// `ROW_CHUNKED_MIN` elements then go chunk by chunk each on its own, shorter ones in
+    /// blocks of whole rows).
     #[inline]
     fn long_rows(&self, len: usize, rows: usize) -> Option<&dyn LongRun> {
-        if len < ROW_CHUNKED_MIN || len.saturating_mul(rows) < CHUNKED_MIN {
+        if len == 0 || len.saturating_mul(rows) < CHUNKED_MIN {
             return None;
         }
         self.plan().map(|p| p as &dyn LongRun)

@@ -8,8 +8,8 @@ use tensorlift_ir::kernels::{eval, KernelInput};
 use tensorlift_ir::{Op, ScalarProgram, Tensor, TensorType};
 use tensorlift_jit::{compile_elementwise, KernelArg};
 
-/// Inline runs are shorter than this (the chunked plan starts at 4096 elements).
-const SHORT: usize = 1000;
+/// Inline runs are this long (the chunk plan starts at `CHUNKED_MIN` elements).
+const SHORT: usize = tensorlift_jit::CHUNKED_MIN - 1;
 
 fn program(text: &str) -> ScalarProgram {
     ScalarProgram::parse_text(text).expect("parses")
@@ -209,46 +209,66 @@ fn a_prepared_chunk_plan_compiles_nothing_in_the_first_long_run() {
     assert!(!plain.prepare_chunked() && !plain.is_chunked());
 }
 
-/// Many rows of a few hundred elements (a bias broadcast along a middle axis: each row
-/// reads one bias value, stride 0) go through the chunk plan row by row, each row the same
-/// bits as the plan gives the whole array with the bias written out; rows shorter than
-/// `ROW_CHUNKED_MIN` (or too few elements in all) keep the inline code.
+/// Many rows (a bias broadcast along a middle axis: each row reads one bias value, stride
+/// 0; or a bias row read by every row, row stride 0) go through the chunk plan: rows of a
+/// few hundred elements each on its own, shorter rows in blocks of whole rows (a row length
+/// that does not divide the chunk, a last block cut short); every element the same bits as
+/// the plan gives the whole array with the bias written out. Too few elements in all keep
+/// the inline code.
 #[test]
 fn many_short_rows_go_through_the_chunk_plan() {
     use std::mem::MaybeUninit;
-    use tensorlift_jit::{CHUNKED_MIN, ROW_CHUNKED_MIN};
+    use tensorlift_jit::CHUNKED_MIN;
     let p = program("in float64 float64 | t0 = add(i0, i1) | t1 = tanh(t0) | return t1");
-    let (rows, len) = (40, 576);
-    let x = inputs_f64(rows * len, 0);
-    let bias: Vec<f64> = (0..rows).map(|r| r as f64 * 0.05 - 1.0).collect();
-    // The bias written out, one value per row: the whole array through the plan.
-    let full: Vec<f64> = (0..rows * len).map(|i| bias[i / len]).collect();
-    let whole = compile_elementwise(&p).expect("compiles");
-    let mut want = vec![0.0f64; rows * len];
-    whole.run(&[KernelArg::F64(&x), KernelArg::F64(&full)], &mut want).expect("runs");
-    assert!(whole.is_chunked());
-
-    let k = compile_elementwise(&p).expect("compiles");
-    let b = KernelArg::StridedF64 { data: &bias, first: 0, stride: 0 };
-    let mut out = vec![MaybeUninit::new(f64::NAN); rows * len];
-    k.run_rows(&[KernelArg::F64(&x), b], &[len as isize, 1], rows, &mut out).expect("runs");
-    assert!(k.is_chunked(), "rows of {len} elements, {rows} of them, go through the plan");
-    for (i, (o, w)) in out.iter().zip(&want).enumerate() {
-        // SAFETY: every element was initialized when the buffer was made.
-        let o = unsafe { o.assume_init() };
-        assert_eq!(o.to_bits(), w.to_bits(), "[{i}] rows {o} vs whole {w}");
-        let inline = (x[i] + bias[i / len]).tanh();
-        assert!(close(o, inline, 1e-15), "[{i}] {o} vs std {inline}");
+    let q = program(
+        "in float64 float64 | t0 = mul(i0, i1) | t1 = exp(t0) | t2 = sin(i0) | t3 = add(t1, t2) | return t3",
+    );
+    for (p, rows, len) in [(&p, 40, 576), (&p, 40, 64), (&p, 333, 7), (&q, 37, 100), (&q, 5, 1)] {
+        let x = inputs_f64(rows * len, 0);
+        let col: Vec<f64> = (0..rows).map(|r| r as f64 * 0.05 - 1.0).collect();
+        let row: Vec<f64> = (0..len).map(|c| c as f64 * 0.01 - 0.3).collect();
+        let whole = compile_elementwise(p).expect("compiles");
+        assert!(whole.prepare_chunked());
+        for (bias, full, b, b_row) in [
+            // One value per row (a column), written out.
+            (
+                &col,
+                (0..rows * len).map(|i| col[i / len]).collect::<Vec<f64>>(),
+                KernelArg::StridedF64 { data: &col, first: 0, stride: 0 },
+                1,
+            ),
+            // One row for every row, written out.
+            (
+                &row,
+                (0..rows * len).map(|i| row[i % len]).collect(),
+                KernelArg::StridedF64 { data: &row, first: 0, stride: 1 },
+                0,
+            ),
+        ] {
+            let mut want = vec![0.0f64; rows * len];
+            whole.run(&[KernelArg::F64(&x), KernelArg::F64(&full)], &mut want).expect("runs");
+            let k = compile_elementwise(p).expect("compiles");
+            let mut out = vec![MaybeUninit::new(f64::NAN); rows * len];
+            k.run_rows(&[KernelArg::F64(&x), b], &[len as isize, b_row], rows, &mut out).expect("runs");
+            assert_eq!(k.is_chunked(), rows * len >= CHUNKED_MIN, "{rows} rows of {len}");
+            for (i, (o, w)) in out.iter().zip(&want).enumerate() {
+                // SAFETY: every element was initialized when the buffer was made.
+                let o = unsafe { o.assume_init() };
+                assert_eq!(
+                    o.to_bits(),
+                    w.to_bits(),
+                    "{rows}x{len} [{i}] rows {o} vs whole {w} (bias {})",
+                    bias.len()
+                );
+            }
+        }
     }
-
-    // Shorter rows, or too few elements in all: the inline code.
+    // Too few elements in all: the inline code.
     let short = compile_elementwise(&p).expect("compiles");
-    let n = ROW_CHUNKED_MIN - 1;
-    let mut out = vec![MaybeUninit::new(0.0); rows * n];
-    short.run_rows(&[KernelArg::F64(&x[..rows * n]), b], &[n as isize, 1], rows, &mut out).expect("runs");
-    assert!(!short.is_chunked(), "rows of {n} elements stay inline");
-    let few = CHUNKED_MIN / len - 1;
+    let (len, few) = (16, CHUNKED_MIN / 16 - 1);
+    let x = inputs_f64(few * len, 0);
+    let b = KernelArg::StridedF64 { data: &x, first: 0, stride: 0 };
     let mut out = vec![MaybeUninit::new(0.0); few * len];
-    short.run_rows(&[KernelArg::F64(&x[..few * len]), b], &[len as isize, 1], few, &mut out).expect("runs");
+    short.run_rows(&[KernelArg::F64(&x), b], &[len as isize, 1], few, &mut out).expect("runs");
     assert!(!short.is_chunked(), "{few} rows of {len} elements stay inline");
 }

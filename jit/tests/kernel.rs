@@ -20,7 +20,10 @@ use tensorlift_jit::{compile_elementwise, ElementwiseKernel, JitError, KernelArg
 
 use DType::{F32, F64};
 
-const LENS: [usize; 7] = [0, 1, 2, 3, 7, 64, 1001];
+/// Run lengths: empty, shorter than a vector, tails of every size, and the longest the native
+/// loop runs for a transcendental program (longer runs go through the chunk plan,
+/// `tests/chunked.rs`).
+const LENS: [usize; 7] = [0, 1, 2, 3, 7, 64, tensorlift_jit::CHUNKED_MIN - 1];
 
 const SPECIALS: [f64; 30] = [
     0.0,

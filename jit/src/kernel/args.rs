@@ -111,7 +111,7 @@ impl<'a> KernelArg<'a> {
     /// Row `r` of a [`run_rows`](crate::ElementwiseKernel::run_rows) argument as a strided one
     /// (a scalar stays itself); its first position must have been checked.
     #[inline]
-    pub(super) fn row(self, r: usize, row_stride: isize) -> KernelArg<'a> {
+    pub(crate) fn row(self, r: usize, row_stride: isize) -> KernelArg<'a> {
         let at = |first: usize| (first as isize).wrapping_add((r as isize).wrapping_mul(row_stride)) as usize;
         match self {
             KernelArg::F64(data) => KernelArg::StridedF64 { data, first: at(0), stride: 1 },

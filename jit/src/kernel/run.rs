@@ -30,6 +30,23 @@ pub(crate) trait LongRun {
         begin: usize,
         end: usize,
     ) -> Result<(), JitError>;
+
+    /// Computes `rows` rows of `len` elements each into `out`: row `r` of input `k` starts
+    /// `r * row_strides[k]` elements after the input's first element (a scalar is the same
+    /// for every row).
+    ///
+    /// # Safety
+    /// The arguments passed the kernel's checks for every row (as `NativeKernel::run_rows`
+    /// makes them), `out` is valid for writes of `rows * len` elements of the result's
+    /// dtype, and nothing else accesses it.
+    unsafe fn run_rows(
+        &self,
+        inputs: &[KernelArg<'_>],
+        row_strides: &[isize],
+        rows: usize,
+        len: usize,
+        out: *mut u8,
+    ) -> Result<(), JitError>;
 }
 
 impl NativeKernel {
@@ -122,17 +139,10 @@ impl NativeKernel {
         }
         let out = out.as_mut_ptr().cast::<u8>();
         let row_bytes = len * self.output.size();
-        if long.is_some() {
-            // Long rows: each row on its own, the other way.
-            for r in 0..rows {
-                let args: Vec<KernelArg<'_>> =
-                    inputs.iter().zip(row_strides).map(|(a, &row_stride)| a.row(r, row_stride)).collect();
-                // SAFETY: row `r` of `out` is its `len` elements from element `r * len`
-                // (`rows * len == n`), exclusively borrowed; each row argument reads the
-                // elements checked above.
-                unsafe { self.run_checked(long, &args, out.wrapping_add(r * row_bytes), len, 0..len)? };
-            }
-            return Ok(());
+        if let Some(long) = long {
+            // SAFETY: every row's arguments were checked above; `out` holds `rows * len`
+            // elements of the result's dtype (`rows * len == n`), exclusively borrowed.
+            return unsafe { long.run_rows(inputs, row_strides, rows, len, out) };
         }
         with_raw_args(inputs, |ptrs, strides| {
             for r in 0..rows {
