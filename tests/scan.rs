@@ -370,6 +370,47 @@ fn the_text_form_round_trips_and_debugprint_shows_the_step() {
     assert!(dp.contains("for{scan}") && dp.contains("Inner graphs") && dp.contains("a0[t-1]"), "{dp}");
 }
 
+/// The gradient's loop is a reverse scan: it runs from the last row to the first, reading the
+/// stored rows where they are (the carries' values before each step are a view of their
+/// full trace, stored once with the initial value): no reversed or concatenated copies.
+#[test]
+fn the_gradient_is_a_reverse_scan_over_the_stored_rows() {
+    // a_t = w a_{t-1} + x_t from 0, cost = Σ a_t²: λ_t = 2 a_t + w λ_{t+1} (λ_n = 0),
+    // ∂/∂x_t = λ_t, ∂/∂w = Σ λ_t a_{t-1}.
+    let (xs, ws) = (tl::dvector("xs"), tl::dscalar("ws"));
+    let acc = Scan::new()
+        .sequences([&xs])
+        .outputs_info([tl::constant(0.0)])
+        .build(|p| (&p[1] * &ws + &p[0]).into())
+        .unwrap();
+    let cost = tl::sum(tl::sqr(&acc.outputs[0]));
+    let g = tl::grad(&cost, &[&xs, &ws]).unwrap();
+    let graph = tl::FunctionGraph::from_vars(&[&xs, &ws], &g).unwrap();
+    let text = graph.to_string();
+    assert!(text.contains("name=\"grad_of_scan\"") && text.contains(", reverse, step="), "{text}");
+    assert_eq!(tl::FunctionGraph::parse(&text).unwrap().to_string(), text);
+    let f = tl::function(&[&xs, &ws], &g).unwrap();
+    let optimized = f.dump(tl::Stage::Optimized).unwrap();
+    assert!(!optimized.contains("::-1") && !optimized.contains("join"), "{optimized}");
+    let (x, w) = ([0.3, -0.2, 0.9, 0.5], 0.7);
+    let mut a = vec![0.0; x.len()];
+    let mut prev = 0.0;
+    for t in 0..x.len() {
+        a[t] = w * prev + x[t];
+        prev = a[t];
+    }
+    let mut lambda = vec![0.0; x.len()];
+    let (mut next, mut gw) = (0.0, 0.0);
+    for t in (0..x.len()).rev() {
+        lambda[t] = 2.0 * a[t] + w * next;
+        next = lambda[t];
+        gw += lambda[t] * if t > 0 { a[t - 1] } else { 0.0 };
+    }
+    let got = call(&f, &[Tensor::from(x.to_vec()), Tensor::from(w)]);
+    close(&got[0], &ArrayD::from_shape_vec(IxDyn(&[4]), lambda).unwrap(), 1e-13);
+    assert!((got[1].to_f64().unwrap() - gw).abs() < 1e-13);
+}
+
 #[test]
 fn bad_scans_are_typed_errors() {
     let (x, h0) = (tl::dmatrix("x"), tl::fvector("h0"));

@@ -238,7 +238,7 @@ fn fmt_op(op: &Op) -> String {
 }
 
 /// A scan's parameters and its step's graph, quoted (one line, as every node):
-/// `scan{name="scan", seqs=1, carries=1, mapped=0, truncate=5, until, step="graph {\n…"}`.
+/// `scan{name="scan", seqs=1, carries=1, mapped=0, truncate=5, until, reverse, step="graph {\n…"}`.
 fn fmt_scan(info: &crate::op::ScanInfo) -> String {
     let step = match crate::build::scan::ScanStep::of(info)
         .map_err(GraphError::from)
@@ -248,13 +248,14 @@ fn fmt_scan(info: &crate::op::ScanInfo) -> String {
         Err(e) => format!("<error: {e}>"),
     };
     format!(
-        "scan{{name={:?}, seqs={}, carries={}, mapped={}{}{}, step={step:?}}}",
+        "scan{{name={:?}, seqs={}, carries={}, mapped={}{}{}{}, step={step:?}}}",
         info.name,
         info.n_seqs,
         info.n_carries,
         info.n_mapped,
         info.truncate_gradient.map_or(String::new(), |k| format!(", truncate={k}")),
         if info.until { ", until" } else { "" },
+        if info.reverse { ", reverse" } else { "" },
     )
 }
 
@@ -925,6 +926,11 @@ impl<'a> Cursor<'a> {
                     c.expect_word("until")?;
                     c.expect(',')?;
                 }
+                let reverse = c.rest().trim_start().starts_with("reverse");
+                if reverse {
+                    c.expect_word("reverse")?;
+                    c.expect(',')?;
+                }
                 word(c, "step")?;
                 let text = c.string()?;
                 let step = FunctionGraph::parse(&text).or_else(|e| c.error(format!("in the step: {e}")))?;
@@ -936,7 +942,7 @@ impl<'a> Cursor<'a> {
                     return c.error("the step's inputs and outputs do not match the counts".to_string());
                 }
                 let info = crate::build::scan::ScanStep { inputs, outputs }
-                    .into_info(n_seqs, n_carries, until, truncate, name);
+                    .into_info(n_seqs, n_carries, until, truncate, reverse, name);
                 Ok(Op::Scan(crate::op::ScanRef(std::sync::Arc::new(info))))
             })?,
             "composite_output" => self.braced(|c| {

@@ -44,13 +44,15 @@ impl ScanStep {
 
     /// The description of a loop running this step: the first `n_seqs` inputs are rows of
     /// sequences, the next `n_carries` carries (as are the first `n_carries` outputs); the
-    /// other outputs are mapped, but the last when `until`.
+    /// other outputs are mapped, but the last when `until`; `reverse` runs the steps from the
+    /// last row to the first.
     pub(crate) fn into_info(
         self,
         n_seqs: usize,
         n_carries: usize,
         until: bool,
         truncate_gradient: Option<usize>,
+        reverse: bool,
         name: String,
     ) -> ScanInfo {
         ScanInfo {
@@ -61,6 +63,7 @@ impl ScanStep {
             n_mapped: self.outputs.len() - n_carries - usize::from(until),
             until,
             truncate_gradient,
+            reverse,
             name,
             step: Arc::new(self),
         }
@@ -534,6 +537,7 @@ impl Scan {
             n_carries,
             until.is_some(),
             self.truncate_gradient,
+            false,
             name,
         );
         let mut node_inputs = vec![n];

@@ -1,6 +1,8 @@
 //! The gradient of `scan`: backpropagation through time as another scan, running the
-//! steps in reverse over the stored values (so it prints, optimizes, compiles and
-//! differentiates again like any scan).
+//! steps in the opposite direction over the stored values (a reverse scan, which reads and
+//! writes rows in place: no reversed copies), so it prints, optimizes, compiles and
+//! differentiates again like any scan. The carries' values before each step are a view of
+//! their full traces (the initial value and the trace, stored as one array).
 //!
 //! Forward step `t` maps `(x_t, c_t, w)` to `(c_{t+1}, y_t)`. The reverse step `t` receives
 //! `x_t`, `c_t`, the stored `c_{t+1}` and `y_t` (which replace their recomputation), the
@@ -51,14 +53,35 @@ pub(super) fn vjp(
             reason: format!("scan {} ends on an until condition: a while loop has no gradient", info.name),
         });
     }
+    if info.reverse && info.truncate_gradient.is_some() {
+        return Err(GradError::Unsupported {
+            op: "grad".into(),
+            reason: format!("scan {} runs in reverse with a truncated gradient", info.name),
+        });
+    }
+    // A full trace's row of the initial value (first, or last in a reverse scan) and its
+    // other rows, the trace.
+    let (initial_row, trace_rows) = if info.reverse {
+        (Index::At(-1), Index::range(None, Some(SliceBound::Const(-1)), 1))
+    } else {
+        (Index::At(0), Index::range(Some(SliceBound::Const(1)), None, 1))
+    };
     let mut g_trace: Vec<Option<Var>> = vec![None; c];
     let mut g_mapped: Vec<Option<Var>> = vec![None; m];
     let mut g_last: Vec<Option<Var>> = vec![None; c];
+    // Gradients reaching the initial values through the full traces' rows.
+    let mut g_initial: Vec<Option<Var>> = vec![None; c];
     for (index, g) in outs {
-        let slot = match index {
-            i if (1..=c).contains(&i) => &mut g_trace[i - 1],
-            i if i > c && i <= c + m => &mut g_mapped[i - 1 - c],
-            i => &mut g_last[i - 1 - c - m],
+        let (slot, g) = match index {
+            i if (1..=c).contains(&i) => (&mut g_trace[i - 1], g),
+            i if i > c && i <= c + m => (&mut g_mapped[i - 1 - c], g),
+            i if i <= 2 * c + m => (&mut g_last[i - 1 - c - m], g),
+            i => {
+                let k = i - 1 - 2 * c - m;
+                let first = try_subtensor(&g, std::slice::from_ref(&initial_row))?;
+                g_initial[k] = Some(add(g_initial[k].take(), first)?);
+                (&mut g_trace[k], try_subtensor(&g, std::slice::from_ref(&trace_rows))?)
+            }
         };
         *slot = Some(add(slot.take(), g)?);
     }
@@ -119,53 +142,52 @@ pub(super) fn vjp(
         .collect();
     let routs = crate::build::clone_replace(&routs, &replace)?;
 
-    // The reverse scan's sequences, last step first.
+    // The reverse scan's sequences, read in place by a scan running the other way; with
+    // `truncate_gradient = k`, their last `k` rows.
     let trunc = info.truncate_gradient;
     let steps = match trunc {
         Some(k) => elemwise_inner(ScalarOp::Minimum, vec![n.clone().into(), Term::Int(k as i64)])?,
         None => n.clone(),
     };
-    let reversed = |x: Var| -> Result<Var, BuildError> {
-        let x = match trunc {
-            Some(k) => try_subtensor(&x, &[Index::range(Some(SliceBound::Const(-(k as isize))), None, 1)])?,
-            None => x,
-        };
-        try_subtensor(&x, &[Index::rev()])
+    let window = |x: Var| -> Result<Var, BuildError> {
+        match trunc {
+            Some(k) => try_subtensor(&x, &[Index::range(Some(SliceBound::Const(-(k as isize))), None, 1)]),
+            None => Ok(x),
+        }
     };
-    let trace = |k: usize| output(node, scan, 1 + k);
+    let trace = |k: usize| output(node, scan, info.trace_index(k));
     let mut rin: Vec<Var> = Vec::new();
     let mut rseq: Vec<Var> = Vec::new();
     for (i, x) in ins[1..=s].iter().enumerate() {
         rin.push(fin[i].clone());
-        rseq.push(reversed(x.clone())?);
+        rseq.push(window(x.clone())?);
     }
     for k in 0..c {
-        // c_t: the initial value, then the trace but its last row.
-        let init = &ins[1 + s + k];
-        let first = apply_inner(
-            Op::DimShuffle { order: std::iter::once(None).chain((0..init.ndim()).map(Some)).collect() },
-            vec![init.clone()],
-        )?;
-        let all = apply_inner(Op::Concatenate { axis: 0 }, vec![first, trace(k)?])?;
-        let prev = try_subtensor(&all, &[Index::range(None, Some(SliceBound::Const(-1)), 1)])?;
+        // c_t: the full trace without the value after the last step.
+        let full = output(node, scan, info.full_index(k))?;
+        let before = if info.reverse {
+            Index::range(Some(SliceBound::Const(1)), None, 1)
+        } else {
+            Index::range(None, Some(SliceBound::Const(-1)), 1)
+        };
         rin.push(fin[s + k].clone());
-        rseq.push(reversed(prev)?);
+        rseq.push(window(try_subtensor(&full, &[before])?)?);
     }
     for (k, p) in &stored_next {
         rin.push(p.clone());
-        rseq.push(reversed(trace(*k)?)?);
+        rseq.push(window(trace(*k)?)?);
     }
     for (j, p) in &stored_y {
         rin.push(p.clone());
-        rseq.push(reversed(output(node, scan, 1 + c + j)?)?);
+        rseq.push(window(output(node, scan, info.mapped_index(*j))?)?);
     }
     for (k, p) in &gc {
         rin.push(p.clone());
-        rseq.push(reversed(g_trace[*k].clone().expect("present"))?);
+        rseq.push(window(g_trace[*k].clone().expect("present"))?);
     }
     for (j, p) in &gy {
         rin.push(p.clone());
-        rseq.push(reversed(g_mapped[*j].clone().expect("present"))?);
+        rseq.push(window(g_mapped[*j].clone().expect("present"))?);
     }
     let n_rseq = rin.len();
     let mut rinit = Vec::new();
@@ -182,13 +204,13 @@ pub(super) fn vjp(
         rinit.push(zeros_like(&ins[1 + s + c + j])?);
     }
     let n_rcarries = rinit.len();
-    let n_rmapped = seq_wrt.len();
     rin.extend(fin[s + c..].iter().cloned());
     let rinfo = crate::build::scan::ScanStep { inputs: rin, outputs: routs }.into_info(
         n_rseq,
         n_rcarries,
         false,
         None,
+        !info.reverse,
         format!("grad_of_{}", info.name),
     );
     let rscan = ScanRef(Arc::new(rinfo));
@@ -197,7 +219,7 @@ pub(super) fn vjp(
     rnode_inputs.extend(rinit);
     rnode_inputs.extend(ins[1 + s + c..].iter().cloned());
     let rnode = apply_inner(Op::Scan(rscan.clone()), rnode_inputs)?;
-    let last = |pos: usize| output(&rnode, &rscan, 1 + n_rcarries + n_rmapped + pos);
+    let last = |pos: usize| output(&rnode, &rscan, rscan.last_index(pos));
 
     let mut grads: Vec<Option<Var>> = vec![None; ins.len()];
     for (pos, &k) in float_carries.iter().enumerate() {
@@ -205,7 +227,7 @@ pub(super) fn vjp(
             continue;
         }
         let g = last(pos)?;
-        grads[1 + s + k] = Some(match trunc {
+        let g = match trunc {
             // Reached the initial values only when the truncation covered every step.
             Some(t) => {
                 let whole = elemwise_inner(ScalarOp::Le, vec![n.clone().into(), Term::Int(t as i64)])?;
@@ -213,14 +235,14 @@ pub(super) fn vjp(
                 elemwise_inner(ScalarOp::Mul, vec![g.into(), whole.into()])?
             }
             None => g,
-        });
+        };
+        grads[1 + s + k] = Some(add(g_initial[k].take(), g)?);
     }
     for (pos, &j) in nonseq_wrt.iter().enumerate() {
         grads[1 + s + c + j] = Some(last(float_carries.len() + pos)?);
     }
     for (pos, &i) in seq_wrt.iter().enumerate() {
-        let g = output(&rnode, &rscan, 1 + n_rcarries + pos)?;
-        let g = try_subtensor(&g, &[Index::rev()])?;
+        let g = output(&rnode, &rscan, rscan.mapped_index(pos))?;
         grads[1 + i] = Some(match trunc {
             Some(k) => {
                 let zeros = zeros_like(&ins[1 + i])?;

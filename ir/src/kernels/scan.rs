@@ -11,15 +11,22 @@ use crate::op::ScanInfo;
 use crate::value::{Tensor, TensorElement};
 use ndarray::Axis;
 
+/// Makes a zero-filled array of a dtype and shape (a stored trace), or says why it cannot.
+pub type Zeros<'a> = dyn Fn(DType, &[usize]) -> Result<Tensor, ValueError> + 'a;
+
 /// Runs the loop of `info` on the node's inputs `ins` (`[n_steps, sequences…, initial
 /// carries…, non-sequences…]`), calling `step` with the inner inputs of each step. Returns
 /// every output of the node: the number of steps run, then each carry's trace, each mapped
-/// output's trace and each carry's last value (see `ScanInfo::output_type`). A trace whose
-/// `keep` entry (indexed by output) is false is not stored: an empty array stands for it.
+/// output's trace, each carry's last value and each carry's full trace (see
+/// `ScanInfo::output_type`). A trace whose `keep` entry (indexed by output) is false is not
+/// stored: an empty array stands for it. A carry's trace and full trace are one array. The
+/// stored traces are zero-filled arrays `zeros(dtype, shape)` makes (the caller's buffers),
+/// written row by row.
 pub fn run<E: From<ValueError>>(
     info: &ScanInfo,
     ins: &[KernelInput<'_>],
     keep: &[bool],
+    zeros: &Zeros<'_>,
     mut step: impl FnMut(&[Tensor]) -> Result<Vec<Tensor>, E>,
 ) -> Result<Vec<Tensor>, E> {
     let err = |reason: String| ValueError::invalid(format!("scan {}", info.name), reason);
@@ -39,9 +46,25 @@ pub fn run<E: From<ValueError>>(
     }
     let mut args: Vec<Tensor> = outer.iter().map(|o| o.value.clone()).collect();
     let keeps = |index: usize| keep.get(index).copied().unwrap_or(true);
+    // Where the value after step `t` goes in a carry's full trace (`n + 1` rows, the
+    // initial value first, or last in a reverse scan), and a mapped output's row.
+    let (full_row, initial_row) = if info.reverse { (0, n) } else { (1, 0) };
+    // Carries' full traces (allocated now, with the initial value), then mapped traces
+    // (allocated on the first step, when the row's shape is known).
     let mut traces: Vec<Option<Tensor>> = vec![None; c + m];
+    for (k, trace) in traces.iter_mut().enumerate().take(c) {
+        if keeps(info.trace_index(k)) || keeps(info.full_index(k)) {
+            let init = &args[s + k];
+            let mut shape = vec![n + 1];
+            shape.extend(init.shape());
+            let mut full = zeros(init.dtype(), &shape)?;
+            write_row(&mut full, initial_row, init);
+            *trace = Some(full);
+        }
+    }
     let mut steps = 0;
-    for t in 0..n {
+    for i in 0..n {
+        let t = if info.reverse { n - 1 - i } else { i };
         for k in 0..s {
             args[k] = map_array!(outer[k].value.clone(), a => a.index_axis_move(Axis(0), t));
         }
@@ -49,7 +72,7 @@ pub fn run<E: From<ValueError>>(
         if outs.len() != c + m + usize::from(info.until) {
             return Err(err(format!("the step returned {} values, expected {}", outs.len(), c + m)).into());
         }
-        steps = t + 1;
+        steps = i + 1;
         let stop = if info.until { outs.pop().expect("counted").is_true()? } else { false };
         for (j, out) in outs.into_iter().enumerate() {
             let inner = if j < c { &info.inputs[s + j] } else { &info.outputs[j] };
@@ -71,14 +94,18 @@ pub fn run<E: From<ValueError>>(
                 ))
                 .into());
             }
-            if keeps(1 + j) {
+            if j < c {
+                if let Some(full) = &mut traces[j] {
+                    write_row(full, t + full_row, &out);
+                }
+                args[s + j] = out;
+            } else if keeps(info.mapped_index(j - c)) {
                 let trace = match &mut traces[j] {
                     Some(trace) => trace,
                     slot => {
                         let mut shape = vec![n];
                         shape.extend(out.shape());
-                        crate::value::check_alloc("scan", &shape, out.dtype())?;
-                        slot.insert(Tensor::zeros(out.dtype(), &shape))
+                        slot.insert(zeros(out.dtype(), &shape)?)
                     }
                 };
                 if trace.shape()[1..] != *out.shape() {
@@ -92,39 +119,63 @@ pub fn run<E: From<ValueError>>(
                 }
                 write_row(trace, t, &out);
             }
-            if j < c {
-                args[s + j] = out;
-            }
         }
         if stop {
             break;
         }
     }
-    let mut result = Vec::with_capacity(1 + 2 * c + m);
+    // The rows written: all, or those of the steps run before `until` held.
+    let rows = |from: usize, to: usize| -> ndarray::Slice {
+        if info.reverse {
+            ndarray::Slice::from(n - steps + from..n + to)
+        } else {
+            ndarray::Slice::from(from..steps + to)
+        }
+    };
+    let cut = |t: Tensor, slice: ndarray::Slice| {
+        map_array!(t, a => {
+            let mut a = a;
+            a.slice_axis_inplace(Axis(0), slice);
+            a
+        })
+    };
+    // An empty stack of `row`-shaped values of `dtype` (a trace not kept).
+    let empty = |dtype: DType, row: &[usize]| {
+        let mut shape = vec![0];
+        shape.extend(row);
+        Tensor::zeros(dtype, &shape)
+    };
+    let mut result = Vec::with_capacity(1 + 3 * c + m);
     result.push(Tensor::from(steps as i64));
+    let mut fulls = Vec::with_capacity(c);
     for (j, trace) in traces.into_iter().enumerate() {
-        let t = match trace {
-            Some(t) if steps < n => map_array!(t, a => {
-                let mut a = a;
-                a.slice_axis_inplace(Axis(0), ndarray::Slice::from(..steps));
-                a
-            }),
-            Some(t) => t,
-            None => {
-                // Not kept, or no step ran: an empty stack of the row's type.
-                let row = if j < c {
-                    args[s + j].shape().to_vec()
-                } else {
-                    info.outputs[j].shape.iter().map(|d| d.unwrap_or(0)).collect()
-                };
-                let mut shape = vec![0];
-                shape.extend(row);
-                Tensor::zeros(info.outputs[j].dtype, &shape)
-            }
-        };
-        result.push(t);
+        if j < c {
+            let (full, trace) = match trace {
+                Some(full) => {
+                    // Without the initial value's row (first, or last in a reverse scan).
+                    let trace = cut(full.clone(), rows(full_row, full_row));
+                    (cut(full, rows(0, 1)), trace)
+                }
+                None => {
+                    let e = empty(args[s + j].dtype(), args[s + j].shape());
+                    (e.clone(), e)
+                }
+            };
+            result.push(trace);
+            fulls.push(full);
+        } else {
+            result.push(match trace {
+                Some(t) => cut(t, rows(0, 0)),
+                None => {
+                    // Not kept, or no step ran.
+                    let row: Vec<usize> = info.outputs[j].shape.iter().map(|d| d.unwrap_or(0)).collect();
+                    empty(info.outputs[j].dtype, &row)
+                }
+            });
+        }
     }
     result.extend(args.drain(s..s + c));
+    result.extend(fulls);
     Ok(result)
 }
 

@@ -10,8 +10,14 @@
 //! (int64); each output is a projection `Op::ScanOutput { index }` of it:
 //! index `1 + k` is carry `k`'s trace (its value after every step), then `1 + C + m` mapped
 //! output `m`'s trace, then `1 + C + M + k` carry `k`'s last value (its initial value when no
-//! step runs). Taps, `go_backwards`, shared-variable updates and loop invariants are
-//! lowered to this form by the builder (`build::scan`).
+//! step runs), then `1 + 2C + M + k` carry `k`'s full trace: its initial value and its trace
+//! (`n + 1` rows), one stored array of which the trace is a view — what a gradient reads as
+//! the carries' values before each step. Taps, `go_backwards`, shared-variable updates and
+//! loop invariants are lowered to this form by the builder (`build::scan`).
+//!
+//! A reverse scan (a gradient's loop, as `lax.scan(reverse=True)`) runs its steps from the
+//! last row to the first: step `t` reads row `t` of each sequence and writes row `t` of each
+//! trace, and a full trace has the initial value last.
 
 use super::Rule;
 use crate::dtype::DType;
@@ -41,6 +47,8 @@ pub struct ScanInfo {
     pub until: bool,
     /// Reverse-mode gradients run over at most this many last steps (`None`: all).
     pub truncate_gradient: Option<usize>,
+    /// The steps run from the last row to the first (see the module documentation).
+    pub reverse: bool,
     /// A name for printing.
     pub name: String,
 }
@@ -56,6 +64,7 @@ impl std::fmt::Debug for ScanInfo {
             .field("n_mapped", &self.n_mapped)
             .field("until", &self.until)
             .field("truncate_gradient", &self.truncate_gradient)
+            .field("reverse", &self.reverse)
             .finish_non_exhaustive()
     }
 }
@@ -68,7 +77,27 @@ impl ScanInfo {
 
     /// Number of outputs (projections) besides the step count.
     pub fn n_outputs(&self) -> usize {
-        2 * self.n_carries + self.n_mapped
+        3 * self.n_carries + self.n_mapped
+    }
+
+    /// The index of carry `k`'s trace.
+    pub fn trace_index(&self, k: usize) -> usize {
+        1 + k
+    }
+
+    /// The index of mapped output `j`'s trace.
+    pub fn mapped_index(&self, j: usize) -> usize {
+        1 + self.n_carries + j
+    }
+
+    /// The index of carry `k`'s last value.
+    pub fn last_index(&self, k: usize) -> usize {
+        1 + self.n_carries + self.n_mapped + k
+    }
+
+    /// The index of carry `k`'s full trace (its initial value and its trace).
+    pub fn full_index(&self, k: usize) -> usize {
+        1 + 2 * self.n_carries + self.n_mapped + k
     }
 
     /// The type of output `index` (`1..=n_outputs()`), `None` out of range.
@@ -84,6 +113,7 @@ impl ScanInfo {
             i if i <= c => Some(stacked(&self.inputs[self.n_seqs + i - 1])),
             i if i <= c + m => Some(stacked(&self.outputs[i - 1])),
             i if i <= 2 * c + m => Some(self.inputs[self.n_seqs + i - 1 - c - m].clone()),
+            i if i <= 3 * c + m => Some(stacked(&self.inputs[self.n_seqs + i - 1 - 2 * c - m])),
             _ => None,
         }
     }
@@ -95,7 +125,8 @@ impl ScanInfo {
             0 => "steps".into(),
             i if i <= c => format!("trace {}", i - 1),
             i if i <= c + m => format!("mapped {}", i - 1 - c),
-            i => format!("last {}", i - 1 - c - m),
+            i if i <= 2 * c + m => format!("last {}", i - 1 - c - m),
+            i => format!("full {}", i - 1 - 2 * c - m),
         }
     }
 }
