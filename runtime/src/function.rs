@@ -474,8 +474,12 @@ impl Function {
         if let Some(results) = scalar {
             return Ok(results);
         }
-        let opts =
-            crate::plan::RunOptions { check: self.mode == Mode::Debug, pool: Some(&self.pool), profile };
+        let opts = crate::plan::RunOptions {
+            check: self.mode == Mode::Debug,
+            pool: Some(&self.pool),
+            profile,
+            nested: false,
+        };
         let graph = &self.compiled.graph;
         let has_spares = spares.iter().any(Option::is_some);
         let Some(outs) = sinks else {

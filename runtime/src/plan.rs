@@ -34,6 +34,9 @@ pub(crate) struct RunOptions<'a> {
     pub pool: Option<&'a Arc<BufferPool>>,
     /// Where each node's time is added (a profiled function).
     pub profile: Option<&'a crate::profile::Profile>,
+    /// A loop's step inside a call: the pool is the call's, already entered (a step is
+    /// not a call of its own).
+    pub nested: bool,
 }
 
 /// How a step computes its node, decided when the plan is built.
@@ -278,9 +281,9 @@ impl Plan {
         sinks: &mut [Option<&mut Tensor>],
         opts: RunOptions<'_>,
     ) -> Result<Vec<Tensor>> {
-        let RunOptions { check, pool, profile } = opts;
+        let RunOptions { check, pool, profile, nested } = opts;
         let pool = pool.filter(|_| !self.native.is_empty());
-        let _pool = pool.map(crate::pool::enter);
+        let _pool = pool.filter(|_| !nested).map(crate::pool::enter);
         let mut values: Vec<Option<Cow<'_, Tensor>>> = vec![None; g.len()];
         // The outputs `1..` of each multi-output composite, until the composite dies (sized
         // on first use: most graphs have none).
@@ -470,12 +473,17 @@ impl Plan {
         let Some(lp) = self.loops.iter().find(|l| l.node == id) else {
             return Err(at(tensorlift_ir::ValueError::invalid("scan", "its step was not compiled")));
         };
-        let inner = RunOptions { profile: None, ..opts };
-        kernels::scan::run(info, ins, &lp.keep, |args| lp.plan.run_into(&lp.graph, args, &[], &mut [], inner))
-            .map_err(|e| match e {
-                Error::Value(source) => at(source),
-                e => e,
-            })
+        // The steps take their buffers from the call's pool and give them back to it; they
+        // are not calls of their own (no accounting of theirs, no profile).
+        let inner = RunOptions { profile: None, nested: true, ..opts };
+        let zeros = |dtype, shape: &[usize]| crate::pool::zeros(dtype, shape);
+        kernels::scan::run(info, ins, &lp.keep, &zeros, |args| {
+            lp.plan.run_into(&lp.graph, args, &[], &mut [], inner)
+        })
+        .map_err(|e| match e {
+            Error::Value(source) => at(source),
+            e => e,
+        })
     }
 
     /// Every output of the multi-output composite `id` (program `p`), natively when it can,

@@ -194,8 +194,8 @@ impl BufferPool {
         s.trim(need.min(MAX_BYTES), 0);
     }
 
-    /// Keeps the storage of `t` if nothing else holds it and it is one contiguous buffer
-    /// exactly as long as the tensor; otherwise drops it.
+    /// Keeps the storage of `t` if nothing else holds it (the whole buffer, also when `t`
+    /// is a slice or a strided view of it); otherwise drops it.
     pub(crate) fn recycle(&self, t: Tensor) {
         match t {
             Tensor::F64(a) => {
@@ -213,16 +213,11 @@ impl BufferPool {
     }
 }
 
-/// The storage of `a` if it is uniquely owned, in standard layout and not a slice of a
-/// larger buffer.
+/// The whole storage of `a` if it is uniquely owned (whatever part of it `a` views: a
+/// trace without its first row, a reversed view).
 fn unique_buffer<T: Clone>(a: ndarray::ArcArray<T, ndarray::IxDyn>) -> Option<Vec<T>> {
-    if !a.is_standard_layout() {
-        return None;
-    }
-    let n = a.len();
     let owned = a.try_into_owned_nocopy().ok()?;
-    let (v, offset) = owned.into_raw_vec_and_offset();
-    (v.len() == n && offset.unwrap_or(0) == 0).then_some(v)
+    Some(owned.into_raw_vec_and_offset().0)
 }
 
 thread_local! {
@@ -275,6 +270,29 @@ pub(crate) fn buffer<T: Pooled + Element>(op: &str, shape: &[usize]) -> Result<V
     match pooled {
         Some(v) => Ok(v),
         None => crate::alloc::output_buffer(op, shape),
+    }
+}
+
+/// A zero-filled tensor of `shape` (the stacked result of a loop, `kernels::scan::run`): in
+/// a buffer of this thread's pool when it is a float one, so that a loop's traces reuse the
+/// last call's pages.
+pub(crate) fn zeros(dtype: tensorlift_ir::DType, shape: &[usize]) -> Result<Tensor, ValueError> {
+    fn filled<T: Pooled + Element + tensorlift_ir::TensorElement>(
+        shape: &[usize],
+    ) -> Result<Tensor, ValueError> {
+        let mut v: Vec<T> = buffer("scan", shape)?;
+        v.resize(shape.iter().product(), T::zero());
+        let a = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(shape), v)
+            .map_err(|e| ValueError::invalid("scan", e.to_string()))?;
+        Ok(T::wrap(a.into_shared()))
+    }
+    match dtype {
+        tensorlift_ir::DType::F64 => filled::<f64>(shape),
+        tensorlift_ir::DType::F32 => filled::<f32>(shape),
+        _ => {
+            tensorlift_ir::value::check_alloc("scan", shape, dtype)?;
+            Ok(Tensor::zeros(dtype, shape))
+        }
     }
 }
 

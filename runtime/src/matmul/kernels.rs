@@ -59,6 +59,10 @@ pub trait MatElem: LinalgScalar + TensorElement + Send + Sync + sealed::Sealed {
     #[cfg(feature = "blas")]
     #[doc(hidden)]
     const BLAS_GEMV: super::blas::Gemv<Self>;
+    /// An empty buffer with room for a result of `shape`: one of the running call's pool
+    /// (`crate::pool`), or a fresh one.
+    #[doc(hidden)]
+    fn result_buffer(shape: &[usize]) -> Result<Vec<Self>, tensorlift_ir::ValueError>;
 }
 
 impl MatElem for f32 {
@@ -66,6 +70,9 @@ impl MatElem for f32 {
     const BLAS_GEMM: super::blas::Gemm<f32> = super::blas::ffi::cblas_sgemm;
     #[cfg(feature = "blas")]
     const BLAS_GEMV: super::blas::Gemv<f32> = super::blas::ffi::cblas_sgemv;
+    fn result_buffer(shape: &[usize]) -> Result<Vec<f32>, tensorlift_ir::ValueError> {
+        crate::pool::buffer("dot", shape)
+    }
 }
 
 impl MatElem for f64 {
@@ -73,6 +80,9 @@ impl MatElem for f64 {
     const BLAS_GEMM: super::blas::Gemm<f64> = super::blas::ffi::cblas_dgemm;
     #[cfg(feature = "blas")]
     const BLAS_GEMV: super::blas::Gemv<f64> = super::blas::ffi::cblas_dgemv;
+    fn result_buffer(shape: &[usize]) -> Result<Vec<f64>, tensorlift_ir::ValueError> {
+        crate::pool::buffer("dot", shape)
+    }
 }
 
 /// `c = alpha·a·b + beta·c` on `threads` threads (the caller has already reduced it to 1 for

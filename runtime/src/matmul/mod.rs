@@ -366,11 +366,12 @@ fn fill_start<T: MatElem>(mut c: ndarray::ArrayViewMutD<'_, T>, epi: &Epilogue<'
 }
 
 /// The output before the product: the bias broadcast to `shape` (or zeros, when `beta` is 0
-/// and the kernel does not read it), in a buffer of the runtime's (huge pages when large).
+/// and the kernel does not read it), in a buffer of the running call's pool or a fresh one
+/// (huge pages when large).
 /// `None` (the reference kernel then reports `ValueError::Memory`, or the shape mismatch)
 /// when it cannot be allocated, or when the bias does not broadcast to the product's shape.
 fn start<T: MatElem>(shape: &[usize], epi: &Epilogue<'_>, beta: T) -> Option<ndarray::ArrayD<T>> {
-    let mut v = crate::alloc::output_buffer::<T>("dot", shape).ok()?;
+    let mut v = T::result_buffer(shape).ok()?;
     let len = shape.iter().product();
     match epi.bias {
         Some(z) if beta != zero::<T>() => {
