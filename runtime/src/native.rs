@@ -183,6 +183,7 @@ impl NativeKernels {
         &self,
         id: NodeId,
         inputs: &[KernelInput<'_>],
+        sinks: &mut [Option<&mut Tensor>],
     ) -> Option<Result<Vec<Tensor>, ValueError>> {
         let kernel = self.kernels.get(id.index())?.as_ref()?;
         let shape = match kernels::broadcast_runtime("composite", inputs) {
@@ -199,7 +200,7 @@ impl NativeKernels {
                 _ => None,
             })
             .collect::<Option<_>>()?;
-        run_outputs(kernel, &args, &shape)
+        run_outputs(kernel, &args, &shape, sinks)
     }
 
     /// Like [`eval`](Self::eval), writing an elementwise result into `sink` when it has the
@@ -378,44 +379,64 @@ enum Buf {
     F32(Vec<f32>),
 }
 
-/// Computes every output of a multi-output kernel over `shape` (its arguments contiguous
-/// over the whole result, or single values), split over the threads when large.
-/// `None` when a run fails (the reference kernel then runs), `ValueError::Memory` when an
-/// output cannot be allocated.
+/// Every output of a multi-output kernel over `shape`, in one pass: output `k` written into
+/// `sinks[k]` when given and it has the output's dtype and shape and owns its contiguous
+/// data (a shared one is copied first), otherwise into a buffer of the call's pool or a new
+/// one. `None` for non-float outputs or a failed run.
 fn run_outputs(
     kernel: &ElementwiseKernel,
     args: &[KernelArg<'_>],
     shape: &[usize],
+    sinks: &mut [Option<&mut Tensor>],
 ) -> Option<Result<Vec<Tensor>, ValueError>> {
     if kernel.output_dtypes().iter().any(|d| !d.is_float()) {
         return None;
     }
-    let mut bufs: Vec<Buf> = Vec::with_capacity(kernel.output_dtypes().len());
+    /// Where one output goes.
+    enum Dest<'s> {
+        New(Buf),
+        Sink(&'s mut Tensor),
+    }
+    let mut dests: Vec<Dest<'_>> = Vec::with_capacity(kernel.output_dtypes().len());
+    let mut sinks = sinks.iter_mut();
     for &d in kernel.output_dtypes() {
+        let sink =
+            sinks.next().and_then(|s| s.as_deref_mut()).filter(|t| t.dtype() == d && t.shape() == shape);
+        if let Some(t) = sink {
+            dests.push(Dest::Sink(t));
+            continue;
+        }
         let buf = match d {
             DType::F64 => crate::pool::buffer("composite", shape).map(Buf::F64),
             _ => crate::pool::buffer("composite", shape).map(Buf::F32),
         };
         match buf {
-            Ok(b) => bufs.push(b),
+            Ok(b) => dests.push(Dest::New(b)),
             Err(e) => return Some(Err(e)),
         }
     }
-    // The count fits: `buffer` checked it.
+    // The count fits: `checked_len` checked it.
     let n: usize = shape.iter().product();
     let threads = crate::threads::for_len(n);
     let per = n.div_ceil(threads).max(1);
     // parts[t]: part `t` of every output.
     let mut parts: Vec<Vec<KernelOut<'_>>> = (0..n.div_ceil(per)).map(|_| Vec::new()).collect();
-    for buf in &mut bufs {
-        match buf {
-            Buf::F64(v) => {
-                for (t, c) in v.spare_capacity_mut()[..n].chunks_mut(per).enumerate() {
+    for dest in &mut dests {
+        let out = match dest {
+            Dest::New(Buf::F64(v)) => KernelOut::F64(&mut v.spare_capacity_mut()[..n]),
+            Dest::New(Buf::F32(v)) => KernelOut::F32(&mut v.spare_capacity_mut()[..n]),
+            Dest::Sink(Tensor::F64(a)) => KernelOut::F64(as_uninit(a.as_slice_mut()?)),
+            Dest::Sink(Tensor::F32(a)) => KernelOut::F32(as_uninit(a.as_slice_mut()?)),
+            Dest::Sink(_) => return None,
+        };
+        match out {
+            KernelOut::F64(o) => {
+                for (t, c) in o.chunks_mut(per).enumerate() {
                     parts[t].push(KernelOut::F64(c));
                 }
             }
-            Buf::F32(v) => {
-                for (t, c) in v.spare_capacity_mut()[..n].chunks_mut(per).enumerate() {
+            KernelOut::F32(o) => {
+                for (t, c) in o.chunks_mut(per).enumerate() {
                     parts[t].push(KernelOut::F32(c));
                 }
             }
@@ -447,16 +468,17 @@ fn run_outputs(
         return None;
     }
     let dims = ndarray::IxDyn(shape);
-    let outputs = bufs
+    let outputs = dests
         .into_iter()
-        .map(|b| {
-            Some(match b {
-                Buf::F64(mut v) => {
+        .map(|d| {
+            Some(match d {
+                Dest::Sink(t) => t.clone(),
+                Dest::New(Buf::F64(mut v)) => {
                     // SAFETY: a successful run wrote every element of the first `n`.
                     unsafe { v.set_len(n) };
                     Tensor::from(ndarray::ArrayD::from_shape_vec(dims.clone(), v).ok()?)
                 }
-                Buf::F32(mut v) => {
+                Dest::New(Buf::F32(mut v)) => {
                     // SAFETY: as above.
                     unsafe { v.set_len(n) };
                     Tensor::from(ndarray::ArrayD::from_shape_vec(dims.clone(), v).ok()?)

@@ -82,6 +82,9 @@ struct Step {
     /// The step runs only when every `(condition, truth)` holds, checked in order (an
     /// inner condition is computed only when the outer ones hold); empty for most steps.
     guard: Box<[(NodeId, bool)]>,
+    /// For each value the step computes (one, or each output of a multi-output kernel), the
+    /// graph output it is, if any: where a caller's sink for it is found.
+    outputs: Box<[Option<usize>]>,
 }
 
 /// A scan's step compiled: its optimized graph and plan, and which of the scan's outputs
@@ -136,12 +139,28 @@ impl Plan {
                 frees[k].push(id);
             }
         }
+        let output_of = |id: NodeId| g.outputs().iter().position(|&o| o == id);
         let steps = order
             .iter()
             .zip(frees)
             .map(|(&id, frees)| {
                 let guard = guards.get_mut(id.index()).map(std::mem::take).unwrap_or_default();
-                Step { id, how: how(g, id, &native), frees, guard: guard.into() }
+                let outputs: Box<[Option<usize>]> = match multi_output(&g.node(id).op) {
+                    // Output 0 is the node; output `k` the projection of index `k`.
+                    Some(p) => (0..p.n_outputs())
+                        .map(|k| match k {
+                            0 => output_of(id),
+                            k => g
+                                .uses(id)
+                                .into_iter()
+                                .filter(|&u| !g.is_dead(u))
+                                .find(|&u| matches!(g.node(u).op, Op::CompositeOutput { index, .. } if index == k))
+                                .and_then(output_of),
+                        })
+                        .collect(),
+                    None => Box::new([output_of(id)]),
+                };
+                Step { id, how: how(g, id, &native), frees, guard: guard.into(), outputs }
             })
             .collect();
         let names = g.ids().map(|id| g.describe(id)).collect();
@@ -359,9 +378,19 @@ impl Plan {
                     // (`How::Kernels`) or with the reference kernel; a loop too.
                     let outs = match op {
                         Op::Scan(info) => Some(self.run_loop(g, id, info, &ins, opts)?),
-                        _ => {
-                            multi_output(op).map(|p| self.eval_outputs(g, id, p, &ins, check)).transpose()?
-                        }
+                        _ => multi_output(op)
+                            .map(|p| {
+                                // Each output's sink, if the caller offers one (not when checking).
+                                let mut offered: Vec<Option<&mut Tensor>> =
+                                    sinks.iter_mut().map(|s| s.as_deref_mut().filter(|_| !check)).collect();
+                                let mut mine: Vec<Option<&mut Tensor>> = step
+                                    .outputs
+                                    .iter()
+                                    .map(|k| k.and_then(|k| offered.get_mut(k)?.take()))
+                                    .collect();
+                                self.eval_outputs(g, id, p, &ins, &mut mine, check)
+                            })
+                            .transpose()?,
                     };
                     if let Some(mut outs) = outs {
                         extras.resize(g.len(), Vec::new());
@@ -375,15 +404,10 @@ impl Plan {
                     }
                     let native = match how {
                         How::Kernel | How::Reduce | How::Matmul => {
-                            // Only `call_into` and updates offer sinks: a plain call skips
-                            // the output lookup.
-                            let sink = if sinks.is_empty() || check {
-                                None
-                            } else {
-                                match g.outputs().iter().position(|&o| o == id) {
-                                    Some(k) if k < sinks.len() => sinks[k].as_deref_mut(),
-                                    _ => None,
-                                }
+                            // `call_into`, updates and loops offer sinks.
+                            let sink = match step.outputs[0] {
+                                Some(k) if !check => sinks.get_mut(k).and_then(|s| s.as_deref_mut()),
+                                _ => None,
                             };
                             self.native.eval_into(id, op, &ins, g.ty(id), sink)
                         }
@@ -477,8 +501,8 @@ impl Plan {
         // are not calls of their own (no accounting of theirs, no profile).
         let inner = RunOptions { profile: None, nested: true, ..opts };
         let zeros = |dtype, shape: &[usize]| crate::pool::zeros(dtype, shape);
-        kernels::scan::run(info, ins, &lp.keep, &zeros, |args| {
-            lp.plan.run_into(&lp.graph, args, &[], &mut [], inner)
+        kernels::scan::run(info, ins, &lp.keep, &zeros, |args, sinks| {
+            lp.plan.run_into(&lp.graph, args, &[], sinks, inner)
         })
         .map_err(|e| match e {
             Error::Value(source) => at(source),
@@ -486,19 +510,21 @@ impl Plan {
         })
     }
 
-    /// Every output of the multi-output composite `id` (program `p`), natively when it can,
-    /// compared with the reference kernel under `check`.
+    /// Every output of the multi-output composite `id` (program `p`), natively when it can
+    /// (output `k` into `sinks[k]` when it fits), compared with the reference kernel under
+    /// `check`.
     fn eval_outputs(
         &self,
         g: &FunctionGraph,
         id: NodeId,
         p: &tensorlift_ir::ScalarProgram,
         ins: &[KernelInput<'_>],
+        sinks: &mut [Option<&mut Tensor>],
         check: bool,
     ) -> Result<Vec<Tensor>> {
         let eval_error =
             |source| Error::Eval { node: tensorlift_ir::pp_graph_depth(g, id, ERROR_DEPTH), source };
-        let Some(native) = self.native.eval_outputs(id, ins) else {
+        let Some(native) = self.native.eval_outputs(id, ins, sinks) else {
             return kernels::composite_outputs(p, ins).map_err(eval_error);
         };
         let outs = native.map_err(eval_error)?;

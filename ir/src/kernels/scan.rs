@@ -2,6 +2,12 @@
 //! step — the interpreter's or the compiled plan of the inner graph — and this runs it once
 //! per step, feeding rows of the sequences (views, not copies) and the carries, checking
 //! what the step returns, and writing each kept trace into its stacked result in place.
+//!
+//! Carries are double-buffered: each step is offered, for each of its outputs, a buffer
+//! of the right shape that nothing else holds any more — a carry's value from two steps
+//! back, a mapped output's from the step before — to write its result into (a native kernel
+//! does; a reference kernel makes its own), so a loop in the steady state allocates no
+//! carried value.
 
 use super::KernelInput;
 use crate::dtype::DType;
@@ -21,13 +27,15 @@ pub type Zeros<'a> = dyn Fn(DType, &[usize]) -> Result<Tensor, ValueError> + 'a;
 /// `ScanInfo::output_type`). A trace whose `keep` entry (indexed by output) is false is not
 /// stored: an empty array stands for it. A carry's trace and full trace are one array. The
 /// stored traces are zero-filled arrays `zeros(dtype, shape)` makes (the caller's buffers),
-/// written row by row.
+/// written row by row. `step(args, sinks)` runs one step on the inner inputs `args`; it may
+/// write its output `k` into `sinks[k]` (a buffer of the output's last value, held by
+/// nothing else) and return that buffer.
 pub fn run<E: From<ValueError>>(
     info: &ScanInfo,
     ins: &[KernelInput<'_>],
     keep: &[bool],
     zeros: &Zeros<'_>,
-    mut step: impl FnMut(&[Tensor]) -> Result<Vec<Tensor>, E>,
+    mut step: impl FnMut(&[Tensor], &mut [Option<&mut Tensor>]) -> Result<Vec<Tensor>, E>,
 ) -> Result<Vec<Tensor>, E> {
     let err = |reason: String| ValueError::invalid(format!("scan {}", info.name), reason);
     let n = ins[0].value.cast(DType::I64).scalar::<i64>()?;
@@ -62,15 +70,27 @@ pub fn run<E: From<ValueError>>(
             *trace = Some(full);
         }
     }
+    // Buffers the next step may write its outputs into (see the module documentation).
+    let mut spare: Vec<Option<Tensor>> = vec![None; c + m];
     let mut steps = 0;
     for i in 0..n {
         let t = if info.reverse { n - 1 - i } else { i };
         for k in 0..s {
             args[k] = map_array!(outer[k].value.clone(), a => a.index_axis_move(Axis(0), t));
         }
-        let mut outs = step(&args)?;
+        let mut offered = std::mem::replace(&mut spare, vec![None; c + m]);
+        let mut sinks: Vec<Option<&mut Tensor>> = offered.iter_mut().map(Option::as_mut).collect();
+        let mut outs = step(&args, &mut sinks)?;
+        drop(sinks);
         if outs.len() != c + m + usize::from(info.until) {
             return Err(err(format!("the step returned {} values, expected {}", outs.len(), c + m)).into());
+        }
+        // A buffer written into now belongs to the output alone; one not written is offered
+        // again.
+        for (j, buffer) in offered.into_iter().enumerate() {
+            if let Some(b) = buffer.filter(|b| !outs.iter().any(|o| o.shares_data(b))) {
+                spare[j] = Some(b);
+            }
         }
         steps = i + 1;
         let stop = if info.until { outs.pop().expect("counted").is_true()? } else { false };
@@ -98,8 +118,15 @@ pub fn run<E: From<ValueError>>(
                 if let Some(full) = &mut traces[j] {
                     write_row(full, t + full_row, &out);
                 }
-                args[s + j] = out;
-            } else if keeps(info.mapped_index(j - c)) {
+                let before = std::mem::replace(&mut args[s + j], out);
+                // The value before this step is read by nothing now (unless the step
+                // returned a view of it, or it is the initial value the caller holds).
+                if before.is_unique() {
+                    spare[j] = Some(before);
+                }
+                continue;
+            }
+            if keeps(info.mapped_index(j - c)) {
                 let trace = match &mut traces[j] {
                     Some(trace) => trace,
                     slot => {
@@ -118,6 +145,9 @@ pub fn run<E: From<ValueError>>(
                     .into());
                 }
                 write_row(trace, t, &out);
+            }
+            if out.is_unique() {
+                spare[j] = Some(out);
             }
         }
         if stop {
