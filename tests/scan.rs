@@ -77,9 +77,13 @@ fn the_tutorial_power_and_polynomial() {
     let f = tl::function(&[&a, &k], &[&last]).unwrap();
     let got = call(&f, &[Tensor::from(vec![0.0, 1.0, 2.0, 3.0]), Tensor::from(3i32)]);
     assert_eq!(got[0].to_f64_vec(), vec![0.0, 1.0, 8.0, 27.0]);
-    // Only the last value is read: the plan stores no trace.
+    // The trace's last row is read (with no step, `[-1]` must fail, so it is not the carry's
+    // last value): the plan stores the trace.
     let schedule = f.dump(tl::Stage::Schedule).unwrap();
     assert!(schedule.contains("stores trace 0"), "{schedule}");
+    // The step's own plan follows, indented.
+    let step = &schedule[schedule.find("= loop scan, each step:").expect("the step's plan")..];
+    assert!(step.contains("\n  %") && step.contains("  return %"), "{schedule}");
     // The polynomial: a mapped output over two sequences, x read as a free variable.
     let (coef, x) = (tl::dvector("coef"), tl::dscalar("x"));
     let comps = Scan::new()

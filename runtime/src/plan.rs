@@ -201,7 +201,7 @@ impl Plan {
     /// (`native` kernel, `native reduce` without the temporary where the layout allows,
     /// `matmul`, `view`, `reference` kernel, or an input, constant, shared variable or
     /// output of a multi-output kernel), its inputs, and the values that die after it (their
-    /// storage goes back to the pool).
+    /// storage goes back to the pool); then each loop's step plan, indented.
     pub fn schedule_text(&self, g: &FunctionGraph) -> String {
         let mut out = String::new();
         for step in &self.steps {
@@ -260,6 +260,17 @@ impl Plan {
         }
         let outs: Vec<String> = g.outputs().iter().map(|o| o.to_string()).collect();
         let _ = writeln!(out, "return {}", outs.join(", "));
+        // Each loop's step: its own optimized graph's plan, run once per step.
+        for lp in &self.loops {
+            let name = match &g.node(lp.node).op {
+                Op::Scan(info) => info.name.as_str(),
+                _ => "loop",
+            };
+            let _ = writeln!(out, "\n{} = loop {name}, each step:", lp.node);
+            for line in lp.plan.schedule_text(&lp.graph).lines() {
+                let _ = writeln!(out, "  {line}");
+            }
+        }
         out
     }
 
