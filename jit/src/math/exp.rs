@@ -8,11 +8,22 @@ use super::{Algorithm, Cmp, Lanes, LN2_HI, LN2_LO};
 
 const LOG2E: f64 = std::f64::consts::LOG2_E;
 
-/// `1/i!` for `i = 0..=13`.
-const EXP_TAYLOR: [f64; 14] = inv_factorials(0, 1);
-
-/// `1/i!` for `i = 2..=13`: `(e^r - 1 - r) / r^2 = Σ r^(i-2)/i!`.
-const EXPM1_TAIL: [f64; 12] = inv_factorials(2, 1);
+/// `Q(r) = (e^r - 1 - r)/r²` on `|r| ≤ ln 2 / 2`: `e^r = 1 + r + r²·Q(r)`. A Chebyshev fit of
+/// degree 10 (`jit/tools/fit_coefficients.py`); its error, with the coefficients rounded, is
+/// below 0.004·2^-53 of `e^r`.
+const EXPM1_Q: [f64; 11] = [
+    0.5,
+    0.1666666666666667,
+    0.04166666666666667,
+    0.008333333333326136,
+    0.0013888888888883748,
+    0.00019841269874820627,
+    2.4801587325547743e-05,
+    2.7557255400206422e-06,
+    2.75572736431103e-07,
+    2.5105217004720745e-08,
+    2.0914686968086876e-09,
+];
 
 /// `1/(first + step·i)!` for `i = 0..N`.
 const fn inv_factorials<const N: usize>(first: u64, step: u64) -> [f64; N] {
@@ -73,7 +84,8 @@ fn scale_factors<L: Lanes>(l: &mut L, k: L::I, extra: i64) -> (L::F, L::F) {
 }
 
 /// The part of `expm1(r)` beyond `r`, for `|r| ≤ ~0.35`, with `r_err` the error of `r` and
-/// `tail` the coefficients of `(e^r - 1 - r)/r²`: `expm1(r) = r + (r²·q(r) + r_err)`.
+/// `tail` the coefficients of `(e^r - 1 - r)/r²` (evaluated by Horner's rule):
+/// `expm1(r) = r + (r²·q(r) + r_err)`.
 #[inline(always)]
 fn expm1_tail<L: Lanes>(l: &mut L, r: L::F, r_err: L::F, tail: &[f64]) -> L::F {
     let q = l.poly(r, tail);
@@ -81,17 +93,28 @@ fn expm1_tail<L: Lanes>(l: &mut L, r: L::F, r_err: L::F, tail: &[f64]) -> L::F {
     l.mla(r2, q, r_err)
 }
 
-/// `e^x · 2^extra` (`extra` small), for every `x`; NaN stays NaN: `r = x - k·ln 2` in two
-/// FMA steps and `e^r` as its degree-13 Taylor polynomial.
+/// [`expm1_tail`] of `f64` lanes: [`EXPM1_Q`] evaluated with a short dependency chain.
+#[inline(always)]
+fn expm1_tail_f64<L: Lanes>(l: &mut L, r: L::F, r_err: L::F) -> L::F {
+    let q = l.poly_estrin(r, &EXPM1_Q);
+    let r2 = l.mul(r, r);
+    l.mla(r2, q, r_err)
+}
+
+/// `e^x · 2^extra` (`extra` small), for every `x`; NaN stays NaN: `r = x - k·ln 2` with its
+/// rounding error carried, `t = e^r - 1 = r + (r²·Q(r) + r_err)`, and the result
+/// `(s1 + t·s1)·s2` with `s1·s2 = 2^(k + extra)` (one rounding for `1 + t`, and the second
+/// product exact unless the result is subnormal or overflows).
+#[inline(always)]
 pub(super) fn exp_scaled<L: Lanes>(l: &mut L, x: L::F, extra: i64) -> L::F {
     let x = l.max_keep_nan(x, -746.0);
     let x = l.min_keep_nan(x, 711.0);
-    let (kd, kf, r) = l.round_reduce(x, LOG2E, LN2_HI);
-    let nlo = l.c(-LN2_LO);
-    let r = l.mla(kf, nlo, r);
-    let p = l.poly(r, &EXP_TAYLOR);
-    let k = l.shifted_int(kd);
-    scale(l, p, k, extra)
+    let (k, r, r_err) = reduce(l, x, [LN2_HI, LN2_LO]);
+    let w = expm1_tail_f64(l, r, r_err);
+    let t = l.add(r, w);
+    let (s1, s2) = scale_factors(l, k, extra);
+    let y = l.mla(t, s1, s1);
+    l.mul(y, s2)
 }
 
 /// `exp(x)`.
@@ -99,6 +122,7 @@ pub(crate) struct Exp;
 
 impl Algorithm for Exp {
     const F32: bool = true;
+    #[inline(always)]
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         exp_scaled(l, x, 0)
     }
@@ -109,24 +133,19 @@ impl Algorithm for Exp {
 }
 
 /// The constants of an `expm1`: `ln 2` in two parts (see [`reduce`]), the coefficients of
-/// its tail polynomial (see [`expm1_tail`]), the clamp `[lo, hi]` of its argument (below,
+/// its tail polynomial (see [`expm1_tail`]; `None`: [`expm1_tail_f64`]'s), the clamp `[lo, hi]` of its argument (below,
 /// the result rounds to -1; above, it overflows), and `tiny`, below which `expm1(x) = x`.
 struct Expm1Consts {
     ln2: [f64; 2],
-    tail: &'static [f64],
+    tail: Option<&'static [f64]>,
     lo: f64,
     hi: f64,
     tiny: f64,
 }
 
 /// `f64`: 2^-54, and `k = 1024` still fitting the scale.
-const EXPM1_F64: Expm1Consts = Expm1Consts {
-    ln2: [LN2_HI, LN2_LO],
-    tail: &EXPM1_TAIL,
-    lo: -40.0,
-    hi: 709.79,
-    tiny: 5.551_115_123_125_783e-17,
-};
+const EXPM1_F64: Expm1Consts =
+    Expm1Consts { ln2: [LN2_HI, LN2_LO], tail: None, lo: -40.0, hi: 709.79, tiny: 5.551_115_123_125_783e-17 };
 
 /// `expm1(x)` for `x` in `[lo, hi]` (not tiny) as an unevaluated sum `hi + lo`:
 /// `2^k·expm1(r) + (2^k - 1)`, computed as `2·(2^(k-1)·expm1(r) + (2^(k-1) - ½))` so that
@@ -135,7 +154,10 @@ const EXPM1_F64: Expm1Consts = Expm1Consts {
 #[inline(always)]
 fn expm1_dd<L: Lanes>(l: &mut L, x: L::F, e: &Expm1Consts) -> (L::F, L::F) {
     let (k, r, r_err) = reduce(l, x, e.ln2);
-    let t = expm1_tail(l, r, r_err, e.tail);
+    let t = match e.tail {
+        Some(tail) => expm1_tail(l, r, r_err, tail),
+        None => expm1_tail_f64(l, r, r_err),
+    };
     let one = l.ci(1);
     let km1 = l.isub(k, one);
     let s = l.pow2(km1);
@@ -168,6 +190,7 @@ pub(crate) struct Expm1;
 
 impl Algorithm for Expm1 {
     const F32: bool = true;
+    #[inline(always)]
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         expm1(l, x, &EXPM1_F64)
     }
@@ -184,6 +207,7 @@ const SINH_TAIL: [f64; 8] = inv_factorials(3, 2);
 pub(crate) struct Sinh;
 
 impl Algorithm for Sinh {
+    #[inline(always)]
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         let a = l.abs(x);
         let h = exp_scaled(l, a, -1);
@@ -204,6 +228,7 @@ impl Algorithm for Sinh {
 pub(crate) struct Cosh;
 
 impl Algorithm for Cosh {
+    #[inline(always)]
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         let a = l.abs(x);
         let h = exp_scaled(l, a, -1);
@@ -224,6 +249,7 @@ impl Algorithm for Tanh {
     fn eval_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         tanh_f32(l, x)
     }
+    #[inline(always)]
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         let a = l.abs(x);
         let y = l.add(a, a);
@@ -259,6 +285,7 @@ impl Algorithm for Sigmoid {
     fn eval_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         sigmoid_f32(l, x)
     }
+    #[inline(always)]
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         let a = l.abs(x);
         let na = l.neg(a);
@@ -282,6 +309,7 @@ impl Algorithm for Softplus {
     fn eval_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         softplus_f32(l, x)
     }
+    #[inline(always)]
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         let a = l.abs(x);
         let na = l.neg(a);
@@ -318,7 +346,7 @@ const EXPM1_TAIL_F32: [f64; 6] = [
 /// `f32`: 2^-25, and `k = 128` still fitting the scale.
 const EXPM1_F32: Expm1Consts = Expm1Consts {
     ln2: [LN2_HI_F32, LN2_LO_F32],
-    tail: &EXPM1_TAIL_F32,
+    tail: Some(&EXPM1_TAIL_F32),
     lo: -18.0,
     hi: 88.73,
     tiny: 2.980_232_238_769_531_2e-8,
