@@ -130,6 +130,8 @@ pub(crate) trait Lanes {
     fn sqrt(&mut self, a: Self::F) -> Self::F;
     /// `a · b + c`: fused when the target has FMA, else a multiply and an add.
     fn mla(&mut self, a: Self::F, b: Self::F, c: Self::F) -> Self::F;
+    /// Whether [`mla`](Self::mla) is fused (one rounding).
+    fn fused(&self) -> bool;
     /// The mask of `a cc b`.
     fn cmp(&mut self, cc: Cmp, a: Self::F, b: Self::F) -> Self::M;
     /// `m ? a : b` per lane.
@@ -310,6 +312,49 @@ pub(crate) trait Lanes {
         let rem = self.mla(nq, dl, rem);
         let c = self.div(rem, dh);
         self.add(q, c)
+    }
+    /// The exact product `a · b` as `(hi, lo)`: `lo = a·b - hi` by one FMA where
+    /// [`mla`](Self::mla) is fused, else by Dekker's product of Veltkamp halves (exact
+    /// unless `a·b` overflows or the low part underflows).
+    #[inline(always)]
+    fn two_prod(&mut self, a: Self::F, b: Self::F) -> (Self::F, Self::F) {
+        let p = self.mul(a, b);
+        if self.fused() {
+            let np = self.neg(p);
+            return (p, self.mla(a, b, np));
+        }
+        let (ah, al) = self.split(a);
+        let (bh, bl) = self.split(b);
+        let hh = self.mul(ah, bh);
+        let e = self.sub(hh, p);
+        let hl = self.mul(ah, bl);
+        let e = self.add(e, hl);
+        let lh = self.mul(al, bh);
+        let e = self.add(e, lh);
+        let ll = self.mul(al, bl);
+        (p, self.add(e, ll))
+    }
+    /// `n - q·d`, exact where it is representable (the remainder of a quotient `q ≈ n/d`):
+    /// one FMA where [`mla`](Self::mla) is fused, else with [`two_prod`](Self::two_prod).
+    #[inline(always)]
+    fn residual(&mut self, n: Self::F, q: Self::F, d: Self::F) -> Self::F {
+        if self.fused() {
+            let nq = self.neg(q);
+            return self.mla(nq, d, n);
+        }
+        let (p, e) = self.two_prod(q, d);
+        let r = self.sub(n, p);
+        self.sub(r, e)
+    }
+    /// Veltkamp's split of `a` into `hi + lo`, each with at most half the significand bits
+    /// (so that the products of halves are exact).
+    #[inline(always)]
+    fn split(&mut self, a: Self::F) -> (Self::F, Self::F) {
+        let k = ((1u64 << (self.fmt().mant + 1).div_ceil(2)) + 1) as f64;
+        let c = self.mulc(a, k);
+        let d = self.sub(c, a);
+        let hi = self.sub(c, d);
+        (hi, self.sub(a, hi))
     }
     /// The exact sum `a + b` as `(hi, lo)` (Knuth's TwoSum).
     #[inline(always)]
