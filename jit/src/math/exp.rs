@@ -57,6 +57,19 @@ fn reduce<L: Lanes>(l: &mut L, x: L::F, ln2: [f64; 2]) -> (L::I, L::F, L::F) {
     (l.shifted_int(kd), r, r_err)
 }
 
+/// [`reduce`] on `f64` lanes with `ln 2 = LN2_HI + LN2_LO`, the low product folded into the
+/// two subtractions (`r = r_hi - k·lo`, `r_err = (r_hi - r) - k·lo`, one rounding each with
+/// FMA; without, the same operations as [`reduce`]).
+#[inline(always)]
+fn reduce_f64<L: Lanes>(l: &mut L, x: L::F) -> (L::I, L::F, L::F) {
+    let (kd, kf, r_hi) = l.round_reduce(x, LOG2E, LN2_HI);
+    let nlo = l.c(-LN2_LO);
+    let r = l.mla(kf, nlo, r_hi);
+    let d = l.sub(r_hi, r);
+    let r_err = l.mla(kf, nlo, d);
+    (l.shifted_int(kd), r, r_err)
+}
+
 /// `p · 2^(k + extra)` for an integer `k` (`-1100 < k + extra < 1100` in `f64`, `-150 ≤
 /// k + extra ≤ 129` in `f32`), by two powers of two so that results that underflow to
 /// subnormals or overflow to inf round right.
@@ -109,7 +122,7 @@ fn expm1_tail_f64<L: Lanes>(l: &mut L, r: L::F, r_err: L::F) -> L::F {
 pub(super) fn exp_scaled<L: Lanes>(l: &mut L, x: L::F, extra: i64) -> L::F {
     let x = l.max_keep_nan(x, -746.0);
     let x = l.min_keep_nan(x, 711.0);
-    let (k, r, r_err) = reduce(l, x, [LN2_HI, LN2_LO]);
+    let (k, r, r_err) = reduce_f64(l, x);
     let w = expm1_tail_f64(l, r, r_err);
     let t = l.add(r, w);
     let (s1, s2) = scale_factors(l, k, extra);
@@ -279,7 +292,7 @@ impl Algorithm for Tanh {
         // a ≥ 0.25 (a NaN stays NaN; inf becomes 22, whose result is 1).
         let ac = l.min_keep_nan(a, 22.0);
         let y = l.add(ac, ac);
-        let (k, r, r_err) = reduce(l, y, [LN2_HI, LN2_LO]);
+        let (k, r, r_err) = reduce_f64(l, y);
         let w = expm1_tail_f64(l, r, r_err);
         // d = e^y + 1 = (2^k + 1) + 2^k·r + 2^k·w as dh + dl (2^k·r exact, 2^k + 1 exact while
         // it matters), normalised.
