@@ -7,7 +7,8 @@
 //!
 //! `inline_f64` times JIT kernels of one function over 2048 elements, below the length at
 //! which a kernel calls the bulk routines: the inline Cranelift code (`vmath`, 128-bit
-//! vectors) of the same algorithms (1 µs is 0.49 ns per element).
+//! vectors) of the same algorithms (1 µs is 0.49 ns per element), and `<name>-bulk` the bulk
+//! routine (detected level) on the same 2048 elements.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use tensorlift_ir::{DType, MathFn, ScalarProgramBuilder};
@@ -119,6 +120,10 @@ fn bench_inline(c: &mut Criterion) {
         let k = compile_elementwise(&b.finish(&[y]).expect("a program")).expect("a kernel");
         g.bench_function(op.name(), |b| {
             b.iter(|| k.run(&[KernelArg::F64(black_box(&x))], &mut out).expect("a run"))
+        });
+        // The bulk routine on the same elements, for comparison.
+        g.bench_function(format!("{}-bulk", op.name()), |b| {
+            b.iter(|| bulk::unary_f64(op, black_box(&x), &mut out))
         });
     }
     g.finish();
