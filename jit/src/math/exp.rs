@@ -146,8 +146,9 @@ impl Algorithm for Exp {
 }
 
 /// The constants of an `expm1`: `ln 2` in two parts (see [`reduce`]), the coefficients of
-/// its tail polynomial (see [`expm1_tail`]; `None`: [`expm1_tail_f64`]'s), the clamp `[lo, hi]` of its argument (below,
-/// the result rounds to -1; above, it overflows), and `tiny`, below which `expm1(x) = x`.
+/// its tail polynomial (see [`expm1_tail`]; `None`: [`expm1_tail_f64`]'s), the clamp
+/// `[lo, hi]` of its argument (below, the result rounds to -1; above, it overflows), and
+/// `tiny`, below which `expm1(x) = x`.
 struct Expm1Consts {
     ln2: [f64; 2],
     tail: Option<&'static [f64]>,
