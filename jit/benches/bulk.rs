@@ -4,10 +4,16 @@
 //!
 //! Criterion reports the time per pass over 1e6 elements, so 1 ms is 1 ns per element.
 //! `bulk-<level>` rows run on a forced dispatch level (every level this CPU has).
+//!
+//! `inline_f64` times JIT kernels of one function over 2048 elements, below the length at
+//! which a kernel calls the bulk routines: the inline Cranelift code (`vmath`, 128-bit
+//! vectors) of the same algorithms (1 µs is 0.49 ns per element), and `<name>-bulk` the bulk
+//! routine (detected level) on the same 2048 elements.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use tensorlift_ir::MathFn;
+use tensorlift_ir::{DType, MathFn, ScalarProgramBuilder};
 use tensorlift_jit::bulk::{self, Level};
+use tensorlift_jit::{compile_elementwise, KernelArg};
 
 const N: usize = 1_000_000;
 
@@ -93,12 +99,42 @@ fn bench(c: &mut Criterion) {
     }
 }
 
+/// The elements of an inline kernel run.
+const INLINE_N: usize = 2048;
+
+fn bench_inline(c: &mut Criterion) {
+    let cases: [(MathFn, f64, f64); 4] = [
+        (MathFn::Tanh, -5.0, 5.0),
+        (MathFn::Exp, -20.0, 20.0),
+        (MathFn::Sigmoid, -20.0, 20.0),
+        (MathFn::Softplus, -20.0, 20.0),
+    ];
+    let mut g = c.benchmark_group("inline_f64");
+    g.throughput(Throughput::Elements(INLINE_N as u64));
+    for (op, lo, hi) in cases {
+        let x = inputs(lo, hi)[..INLINE_N].to_vec();
+        let mut out = vec![0.0f64; INLINE_N];
+        let mut b = ScalarProgramBuilder::new();
+        let xin = b.add_input(DType::F64).expect("an input");
+        let y = b.apply(op.op(), &[xin]).expect("a unary op");
+        let k = compile_elementwise(&b.finish(&[y]).expect("a program")).expect("a kernel");
+        g.bench_function(op.name(), |b| {
+            b.iter(|| k.run(&[KernelArg::F64(black_box(&x))], &mut out).expect("a run"))
+        });
+        // The bulk routine on the same elements, for comparison.
+        g.bench_function(format!("{}-bulk", op.name()), |b| {
+            b.iter(|| bulk::unary_f64(op, black_box(&x), &mut out))
+        });
+    }
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .sample_size(10)
         .warm_up_time(std::time::Duration::from_millis(500))
         .measurement_time(std::time::Duration::from_secs(2));
-    targets = bench
+    targets = bench, bench_inline
 }
 criterion_main!(benches);

@@ -109,7 +109,17 @@ fn ranges(op: ScalarOp, f32: bool) -> Vec<Dist> {
             Ls(tiny, 1e-3),
             Ls(1e6, if f32 { 3e38 } else { 1e300 }),
         ],
-        ScalarOp::Tanh => vec![U(-1.0, 1.0), U(-5.0, 5.0), U(-25.0, 25.0), Ls(tiny, 1e-3)],
+        // glibc's tanh is up to 2.1 ulp off below 0.55, so |x| < 0.6 gets its own range; the
+        // f64 algorithm switches branches at 0.25, and saturates towards 1 near 19.
+        ScalarOp::Tanh => vec![
+            U(-1.0, 1.0),
+            U(-5.0, 5.0),
+            U(-25.0, 25.0),
+            Ls(tiny, 1e-3),
+            U(-0.6, 0.6),
+            U(0.2, 0.3),
+            U(17.0, 23.0),
+        ],
         ScalarOp::Sinh | ScalarOp::Cosh => {
             let big = if f32 { 89.5 } else { 710.6 };
             vec![U(-1.0, 1.0), U(-30.0, 30.0), U(-big, big), Ls(tiny, 1e-3)]
@@ -324,7 +334,7 @@ fn special_inputs(op: ScalarOp) -> Vec<f64> {
             vec![5e-324, -5e-324, 1e-310]
         }
         ScalarOp::Cos | ScalarOp::Cosh => vec![5e-324, -5e-324],
-        ScalarOp::Tanh => vec![5e-324, -5e-324, 30.0, -30.0, 1e300],
+        ScalarOp::Tanh => vec![5e-324, -5e-324, 1e-300, f64::MIN_POSITIVE, 22.0, -22.0, 30.0, -30.0, 1e300],
         ScalarOp::Sinh => vec![5e-324, -5e-324, 711.0, -711.0, 1e300],
         ScalarOp::Arcsin => vec![1.0, -1.0, 1.0000000000000002, -2.0, 5e-324],
         ScalarOp::Arccos => vec![1.0, 1.0000000000000002, -2.0],

@@ -377,7 +377,8 @@ fn ulp_distance(g: f64, w: f64, f32_bits: bool) -> u64 {
 }
 
 /// The inline transcendental functions (`vmath`) against std: zero, infinite and NaN results
-/// exactly, others within 2 ulp (the full accuracy tables are in `tests/vmath_ulp.rs`), in
+/// exactly, others within 2 ulp, or the op table's larger bound (`erfc`, whose reference is
+/// itself up to 4 ulp off; the full accuracy tables are in `tests/vmath_ulp.rs`), in
 /// the vector loop (no std callee except the huge-argument fallback of sin/cos/tan).
 #[test]
 fn vmath_ops_are_vectorized_and_close_to_std() {
@@ -398,7 +399,7 @@ fn vmath_ops_are_vectorized_and_close_to_std() {
             let ok = if w == 0.0 || !w.is_finite() {
                 g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan())
             } else {
-                ulp_distance(g, w, false) <= 2
+                ulp_distance(g, w, false) <= op.ulp_bound().0.max(2)
             };
             assert!(ok, "{}({xi:?}) [{i}]: {g:?} vs {w:?}", op.name());
         }
@@ -414,7 +415,7 @@ fn vmath_ops_are_vectorized_and_close_to_std() {
             let ok = if w == 0.0 || !w.is_finite() {
                 g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan())
             } else {
-                ulp_distance(g as f64, w as f64, true) <= 2
+                ulp_distance(g as f64, w as f64, true) <= op.ulp_bound().1.max(2)
             };
             assert!(ok, "{}({xi:?}) f32: {g:?} vs {w:?}", op.name());
         }

@@ -246,6 +246,11 @@ macro_rules! rust_lanes {
                 &$fmt
             }
 
+            #[inline(always)]
+            fn fused(&self) -> bool {
+                FMA
+            }
+
             inline_methods! {
                 c(v: f64) -> $f { v as $f }
                 ci(v: i64) -> $i { v as $i }

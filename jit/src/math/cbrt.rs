@@ -16,6 +16,7 @@ const Q: [f64; 2] = [-0.758_397_934_778_766_047_437, 0.145_996_192_886_612_446_9
 /// The first approximation of `cbrt(a)` (`a > 0`): the float whose high word is
 /// `floor(h / 3) + bias`, `h` the high word of `a`. Lanes have no integer division: `h` goes
 /// through a float (`h < 2^31`), and `floor(h / 3) = round((h - 1) / 3)` for an integer `h`.
+#[inline(always)]
 fn first<L: Lanes>(l: &mut L, a: L::F, bias: i64) -> L::F {
     let b = l.bits(a);
     let h = l.ushr(b, 32);
@@ -37,6 +38,7 @@ fn first<L: Lanes>(l: &mut L, a: L::F, bias: i64) -> L::F {
 pub(crate) struct Cbrt;
 
 impl Algorithm for Cbrt {
+    #[inline(always)]
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         let a = l.abs(x);
         let scaled = l.mulc(a, 18_014_398_509_481_984.0); // 2^54

@@ -91,6 +91,7 @@ struct Parts<F> {
     tail: F,
 }
 
+#[inline(always)]
 fn parts<L: Lanes>(l: &mut L, a: L::F) -> Parts<L::F> {
     // a + a·P(z)/Q(z), z = a²
     let z = l.mul(a, a);
@@ -134,6 +135,7 @@ fn parts<L: Lanes>(l: &mut L, a: L::F) -> Parts<L::F> {
 pub(crate) struct Erf;
 
 impl Algorithm for Erf {
+    #[inline(always)]
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         let a = l.abs(x);
         let Parts { y, pq, tail } = parts(l, a);
@@ -159,6 +161,7 @@ impl Algorithm for Erf {
 pub(crate) struct Erfc;
 
 impl Algorithm for Erfc {
+    #[inline(always)]
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         let a = l.abs(x);
         let Parts { y, pq, tail } = parts(l, a);

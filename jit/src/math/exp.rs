@@ -8,11 +8,22 @@ use super::{Algorithm, Cmp, Lanes, LN2_HI, LN2_LO};
 
 const LOG2E: f64 = std::f64::consts::LOG2_E;
 
-/// `1/i!` for `i = 0..=13`.
-const EXP_TAYLOR: [f64; 14] = inv_factorials(0, 1);
-
-/// `1/i!` for `i = 2..=13`: `(e^r - 1 - r) / r^2 = Σ r^(i-2)/i!`.
-const EXPM1_TAIL: [f64; 12] = inv_factorials(2, 1);
+/// `Q(r) = (e^r - 1 - r)/r²` on `|r| ≤ ln 2 / 2`: `e^r = 1 + r + r²·Q(r)`. A Chebyshev fit of
+/// degree 10 (`jit/tools/fit_coefficients.py`); its error, with the coefficients rounded, is
+/// below 0.004·2^-53 of `e^r`.
+const EXPM1_Q: [f64; 11] = [
+    0.5,
+    0.1666666666666667,
+    0.04166666666666667,
+    0.008333333333326136,
+    0.0013888888888883748,
+    0.00019841269874820627,
+    2.4801587325547743e-05,
+    2.7557255400206422e-06,
+    2.75572736431103e-07,
+    2.5105217004720745e-08,
+    2.0914686968086876e-09,
+];
 
 /// `1/(first + step·i)!` for `i = 0..N`.
 const fn inv_factorials<const N: usize>(first: u64, step: u64) -> [f64; N] {
@@ -46,6 +57,19 @@ fn reduce<L: Lanes>(l: &mut L, x: L::F, ln2: [f64; 2]) -> (L::I, L::F, L::F) {
     (l.shifted_int(kd), r, r_err)
 }
 
+/// [`reduce`] on `f64` lanes with `ln 2 = LN2_HI + LN2_LO`, the low product folded into the
+/// two subtractions (`r = r_hi - k·lo`, `r_err = (r_hi - r) - k·lo`, one rounding each with
+/// FMA; without, the same operations as [`reduce`]).
+#[inline(always)]
+fn reduce_f64<L: Lanes>(l: &mut L, x: L::F) -> (L::I, L::F, L::F) {
+    let (kd, kf, r_hi) = l.round_reduce(x, LOG2E, LN2_HI);
+    let nlo = l.c(-LN2_LO);
+    let r = l.mla(kf, nlo, r_hi);
+    let d = l.sub(r_hi, r);
+    let r_err = l.mla(kf, nlo, d);
+    (l.shifted_int(kd), r, r_err)
+}
+
 /// `p · 2^(k + extra)` for an integer `k` (`-1100 < k + extra < 1100` in `f64`, `-150 ≤
 /// k + extra ≤ 129` in `f32`), by two powers of two so that results that underflow to
 /// subnormals or overflow to inf round right.
@@ -73,7 +97,8 @@ fn scale_factors<L: Lanes>(l: &mut L, k: L::I, extra: i64) -> (L::F, L::F) {
 }
 
 /// The part of `expm1(r)` beyond `r`, for `|r| ≤ ~0.35`, with `r_err` the error of `r` and
-/// `tail` the coefficients of `(e^r - 1 - r)/r²`: `expm1(r) = r + (r²·q(r) + r_err)`.
+/// `tail` the coefficients of `(e^r - 1 - r)/r²` (evaluated by Horner's rule):
+/// `expm1(r) = r + (r²·q(r) + r_err)`.
 #[inline(always)]
 fn expm1_tail<L: Lanes>(l: &mut L, r: L::F, r_err: L::F, tail: &[f64]) -> L::F {
     let q = l.poly(r, tail);
@@ -81,17 +106,28 @@ fn expm1_tail<L: Lanes>(l: &mut L, r: L::F, r_err: L::F, tail: &[f64]) -> L::F {
     l.mla(r2, q, r_err)
 }
 
-/// `e^x · 2^extra` (`extra` small), for every `x`; NaN stays NaN: `r = x - k·ln 2` in two
-/// FMA steps and `e^r` as its degree-13 Taylor polynomial.
+/// [`expm1_tail`] of `f64` lanes: [`EXPM1_Q`] evaluated with a short dependency chain.
+#[inline(always)]
+fn expm1_tail_f64<L: Lanes>(l: &mut L, r: L::F, r_err: L::F) -> L::F {
+    let q = l.poly_estrin(r, &EXPM1_Q);
+    let r2 = l.mul(r, r);
+    l.mla(r2, q, r_err)
+}
+
+/// `e^x · 2^extra` (`extra` small), for every `x`; NaN stays NaN: `r = x - k·ln 2` with its
+/// rounding error carried, `t = e^r - 1 = r + (r²·Q(r) + r_err)`, and the result
+/// `(s1 + t·s1)·s2` with `s1·s2 = 2^(k + extra)` (one rounding for `1 + t`, and the second
+/// product exact unless the result is subnormal or overflows).
+#[inline(always)]
 pub(super) fn exp_scaled<L: Lanes>(l: &mut L, x: L::F, extra: i64) -> L::F {
     let x = l.max_keep_nan(x, -746.0);
     let x = l.min_keep_nan(x, 711.0);
-    let (kd, kf, r) = l.round_reduce(x, LOG2E, LN2_HI);
-    let nlo = l.c(-LN2_LO);
-    let r = l.mla(kf, nlo, r);
-    let p = l.poly(r, &EXP_TAYLOR);
-    let k = l.shifted_int(kd);
-    scale(l, p, k, extra)
+    let (k, r, r_err) = reduce_f64(l, x);
+    let w = expm1_tail_f64(l, r, r_err);
+    let t = l.add(r, w);
+    let (s1, s2) = scale_factors(l, k, extra);
+    let y = l.mla(t, s1, s1);
+    l.mul(y, s2)
 }
 
 /// `exp(x)`.
@@ -99,6 +135,7 @@ pub(crate) struct Exp;
 
 impl Algorithm for Exp {
     const F32: bool = true;
+    #[inline(always)]
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         exp_scaled(l, x, 0)
     }
@@ -109,24 +146,20 @@ impl Algorithm for Exp {
 }
 
 /// The constants of an `expm1`: `ln 2` in two parts (see [`reduce`]), the coefficients of
-/// its tail polynomial (see [`expm1_tail`]), the clamp `[lo, hi]` of its argument (below,
-/// the result rounds to -1; above, it overflows), and `tiny`, below which `expm1(x) = x`.
+/// its tail polynomial (see [`expm1_tail`]; `None`: [`expm1_tail_f64`]'s), the clamp
+/// `[lo, hi]` of its argument (below, the result rounds to -1; above, it overflows), and
+/// `tiny`, below which `expm1(x) = x`.
 struct Expm1Consts {
     ln2: [f64; 2],
-    tail: &'static [f64],
+    tail: Option<&'static [f64]>,
     lo: f64,
     hi: f64,
     tiny: f64,
 }
 
 /// `f64`: 2^-54, and `k = 1024` still fitting the scale.
-const EXPM1_F64: Expm1Consts = Expm1Consts {
-    ln2: [LN2_HI, LN2_LO],
-    tail: &EXPM1_TAIL,
-    lo: -40.0,
-    hi: 709.79,
-    tiny: 5.551_115_123_125_783e-17,
-};
+const EXPM1_F64: Expm1Consts =
+    Expm1Consts { ln2: [LN2_HI, LN2_LO], tail: None, lo: -40.0, hi: 709.79, tiny: 5.551_115_123_125_783e-17 };
 
 /// `expm1(x)` for `x` in `[lo, hi]` (not tiny) as an unevaluated sum `hi + lo`:
 /// `2^k·expm1(r) + (2^k - 1)`, computed as `2·(2^(k-1)·expm1(r) + (2^(k-1) - ½))` so that
@@ -135,7 +168,10 @@ const EXPM1_F64: Expm1Consts = Expm1Consts {
 #[inline(always)]
 fn expm1_dd<L: Lanes>(l: &mut L, x: L::F, e: &Expm1Consts) -> (L::F, L::F) {
     let (k, r, r_err) = reduce(l, x, e.ln2);
-    let t = expm1_tail(l, r, r_err, e.tail);
+    let t = match e.tail {
+        Some(tail) => expm1_tail(l, r, r_err, tail),
+        None => expm1_tail_f64(l, r, r_err),
+    };
     let one = l.ci(1);
     let km1 = l.isub(k, one);
     let s = l.pow2(km1);
@@ -168,6 +204,7 @@ pub(crate) struct Expm1;
 
 impl Algorithm for Expm1 {
     const F32: bool = true;
+    #[inline(always)]
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         expm1(l, x, &EXPM1_F64)
     }
@@ -184,6 +221,7 @@ const SINH_TAIL: [f64; 8] = inv_factorials(3, 2);
 pub(crate) struct Sinh;
 
 impl Algorithm for Sinh {
+    #[inline(always)]
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         let a = l.abs(x);
         let h = exp_scaled(l, a, -1);
@@ -204,6 +242,7 @@ impl Algorithm for Sinh {
 pub(crate) struct Cosh;
 
 impl Algorithm for Cosh {
+    #[inline(always)]
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         let a = l.abs(x);
         let h = exp_scaled(l, a, -1);
@@ -213,9 +252,28 @@ impl Algorithm for Cosh {
     }
 }
 
-/// `tanh(x) = t/(t + 2)` with `t = expm1(2|x|)` as a double-double and the quotient
-/// corrected by its exact remainder (FMA), so nearly correctly rounded; `|x|` below 2^-28
-/// gives `x`, from 22 on 1; the sign of `x`.
+/// `tanh` on `[0, 0.25]`: `(tanh(a) - a)/a³` as a polynomial in `z = a²`, a Chebyshev fit
+/// of degree 7 (`jit/tools/fit_coefficients.py`); its error, with the coefficients rounded,
+/// is below 0.011·2^-53 of `tanh(a)`.
+const TANH_P: [f64; 8] = [
+    -0.3333333333333333,
+    0.1333333333333302,
+    -0.053968253967195144,
+    0.021869488400359696,
+    -0.008863226966122328,
+    0.0035918341340072982,
+    -0.0014502234715960424,
+    0.0005336803027405916,
+];
+
+/// `tanh(x)`, the sign of `x` on `tanh(a)`, `a = |x|`: below 0.25, `a + a³·P(a²)`; from 0.25
+/// on, `1 - 2/(e^(2a) + 1)` with `e^(2a) + 1` carried as a double-double (`e^(2a)` from the
+/// reduction of `exp` with its error carried), one division whose quotient is corrected by
+/// its exact remainder, and `1 - q` split exactly, so that the last addition is the only
+/// rounding of note. Both are computed and the one of each lane selected. About 0.63 ulp from
+/// the exact value, with or without FMA (the remainder then by Dekker's product); glibc's
+/// `tanh`, the reference, is itself up to 2.1 ulp from it below 0.55, so the 2-ulp bound
+/// leaves this little room.
 pub(crate) struct Tanh;
 
 impl Algorithm for Tanh {
@@ -224,28 +282,43 @@ impl Algorithm for Tanh {
     fn eval_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         tanh_f32(l, x)
     }
+    #[inline(always)]
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         let a = l.abs(x);
-        let y = l.add(a, a);
-        let y = l.min_keep_nan(y, 44.0);
-        let (th, tl) = expm1_dd(l, y, &EXPM1_F64);
+        // a < 0.25 (±0 and subnormals too: a³·P is below half an ulp of a).
+        let z = l.mul(a, a);
+        let p = l.poly_estrin(z, &TANH_P);
+        let a3 = l.mul(a, z);
+        let small = l.mla(a3, p, a);
+        // a ≥ 0.25 (a NaN stays NaN; inf becomes 22, whose result is 1).
+        let ac = l.min_keep_nan(a, 22.0);
+        let y = l.add(ac, ac);
+        let (k, r, r_err) = reduce_f64(l, y);
+        let w = expm1_tail_f64(l, r, r_err);
+        // d = e^y + 1 = (2^k + 1) + 2^k·r + 2^k·w as dh + dl (2^k·r exact, 2^k + 1 exact while
+        // it matters), normalised.
+        let sc = l.pow2(k);
+        let c = l.addc(sc, 1.0);
+        let sr = l.mul(sc, r);
+        let (dh, dl) = l.fast_two_sum(c, sr);
+        let dl = l.mla(sc, w, dl);
+        let (dh, dl) = l.fast_two_sum(dh, dl);
+        // q + qc = 2/(dh + dl): the quotient and its remainder's correction, 1/dh ≈ q/2.
         let two = l.c(2.0);
-        let (dh, dl) = l.two_sum(th, two);
-        let q = l.div(th, dh);
-        // rem = (th + tl) - q·(dh + dl + tl), its first term exact with FMA.
+        let q = l.div(two, dh);
+        let rem = l.residual(two, q, dh);
         let nq = l.neg(q);
-        let rem = l.mla(nq, dh, th);
-        let rem = l.add(rem, tl);
-        let dlt = l.add(dl, tl);
-        let rem = l.mla(nq, dlt, rem);
-        let c = l.div(rem, dh);
-        let z = l.add(q, c);
-        let tiny = l.cmpc(Cmp::Lt, a, 3.725_290_298_461_914e-9);
-        let z = l.sel(tiny, a, z);
-        let sat = l.cmpc(Cmp::Ge, a, 22.0);
-        let z = l.selc(sat, 1.0, z);
-        let z = l.keep_nan(x, z);
-        l.copysign(z, x)
+        let rem = l.mla(nq, dl, rem);
+        let hq = l.mulc(q, 0.5);
+        let qc = l.mul(rem, hq);
+        // 1 - q exactly (q < 1: fast_two_sum), then the correction.
+        let one = l.c(1.0);
+        let (b, be) = l.fast_two_sum(one, nq);
+        let be = l.sub(be, qc);
+        let big = l.add(b, be);
+        let is_small = l.cmpc(Cmp::Lt, a, 0.25);
+        let t = l.sel(is_small, small, big);
+        l.copysign(t, x)
     }
 }
 
@@ -259,6 +332,7 @@ impl Algorithm for Sigmoid {
     fn eval_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         sigmoid_f32(l, x)
     }
+    #[inline(always)]
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         let a = l.abs(x);
         let na = l.neg(a);
@@ -282,6 +356,7 @@ impl Algorithm for Softplus {
     fn eval_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         softplus_f32(l, x)
     }
+    #[inline(always)]
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         let a = l.abs(x);
         let na = l.neg(a);
@@ -318,7 +393,7 @@ const EXPM1_TAIL_F32: [f64; 6] = [
 /// `f32`: 2^-25, and `k = 128` still fitting the scale.
 const EXPM1_F32: Expm1Consts = Expm1Consts {
     ln2: [LN2_HI_F32, LN2_LO_F32],
-    tail: &EXPM1_TAIL_F32,
+    tail: Some(&EXPM1_TAIL_F32),
     lo: -18.0,
     hi: 88.73,
     tiny: 2.980_232_238_769_531_2e-8,

@@ -25,6 +25,7 @@ const QS: [f64; 5] = [
 const ASIN_NEAR_ONE: u64 = 0x3fef_3333_0000_0000;
 
 /// fdlibm's `R(z) = z·P(z)/Q(z)`.
+#[inline(always)]
 fn rat<L: Lanes>(l: &mut L, z: L::F) -> L::F {
     let p = l.poly(z, &PS);
     let p = l.mul(z, p);
@@ -37,6 +38,7 @@ fn rat<L: Lanes>(l: &mut L, z: L::F) -> L::F {
 pub(crate) struct Asin;
 
 impl Algorithm for Asin {
+    #[inline(always)]
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         let a = l.abs(x);
         let small = l.cmpc(Cmp::Lt, a, 0.5);
@@ -81,6 +83,7 @@ impl Algorithm for Asin {
 pub(crate) struct Acos;
 
 impl Algorithm for Acos {
+    #[inline(always)]
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         let a = l.abs(x);
         let small = l.cmpc(Cmp::Lt, a, 0.5);
@@ -151,6 +154,7 @@ const AT: [f64; 11] = [
 pub(crate) struct Atan;
 
 impl Algorithm for Atan {
+    #[inline(always)]
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         let a = l.abs(x);
         // Beyond 2^66 atan is π/2 to the last bit; clamping keeps -1/a finite and 0·a zero.

@@ -113,6 +113,7 @@ fn ln_of<L: Lanes>(l: &mut L, p: &Parts<L>, c: Option<L::F>, lc: &LogConsts) -> 
 
 /// The results for `u` outside `(0, inf)`: `-inf` at ±0, NaN below 0 or for NaN, `inf` at
 /// `inf`; `y` elsewhere.
+#[inline(always)]
 fn specials<L: Lanes>(l: &mut L, u: L::F, y: L::F) -> L::F {
     let zero = l.cmpc(Cmp::Eq, u, 0.0);
     let y = l.selc(zero, f64::NEG_INFINITY, y);
@@ -131,6 +132,7 @@ fn log_with<L: Lanes>(l: &mut L, x: L::F, lc: &LogConsts) -> L::F {
 }
 
 /// `log(x)` in `f64`.
+#[inline(always)]
 pub(super) fn log<L: Lanes>(l: &mut L, x: L::F) -> L::F {
     log_with(l, x, &LOG_F64)
 }
@@ -144,6 +146,7 @@ impl Algorithm for Log {
     fn eval_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         log_with(l, x, &LOG_F32)
     }
+    #[inline(always)]
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         log(l, x)
     }
@@ -168,6 +171,7 @@ fn log1p_dd<L: Lanes>(l: &mut L, hi: L::F, lo: Option<L::F>, lc: &LogConsts) -> 
 }
 
 /// `log1p(x)` in `f64`.
+#[inline(always)]
 pub(super) fn log1p<L: Lanes>(l: &mut L, x: L::F) -> L::F {
     log1p_dd(l, x, None, &LOG_F64)
 }
@@ -181,6 +185,7 @@ impl Algorithm for Log1p {
     fn eval_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         log1p_dd(l, x, None, &LOG_F32)
     }
+    #[inline(always)]
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         log1p(l, x)
     }
@@ -188,6 +193,7 @@ impl Algorithm for Log1p {
 
 /// fdlibm's extra-precise `log2`/`log10` recombination: `hi + lo = log(1+f)` with `hi`
 /// holding 21 bits, scaled by `1/ln b` in two parts, plus `k·log_b 2`.
+#[inline(always)]
 fn log_base<L: Lanes>(l: &mut L, x: L::F, ten: bool) -> L::F {
     let p = parts(l, x, true, &LOG_F64);
     let hi = l.sub(p.f, p.hfsq);
@@ -222,6 +228,7 @@ fn log_base<L: Lanes>(l: &mut L, x: L::F, ten: bool) -> L::F {
 pub(crate) struct Log2;
 
 impl Algorithm for Log2 {
+    #[inline(always)]
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         log_base(l, x, false)
     }
@@ -231,6 +238,7 @@ impl Algorithm for Log2 {
 pub(crate) struct Log10;
 
 impl Algorithm for Log10 {
+    #[inline(always)]
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         log_base(l, x, true)
     }
@@ -244,6 +252,7 @@ pub(crate) struct Asinh;
 
 impl Algorithm for Asinh {
     const BULK_F32: bool = false;
+    #[inline(always)]
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         let a = l.abs(x);
         let one = l.c(1.0);
@@ -270,6 +279,7 @@ pub(crate) struct Acosh;
 
 impl Algorithm for Acosh {
     const BULK_F32: bool = false;
+    #[inline(always)]
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         let xm = l.addc(x, -1.0);
         let xm = l.r32(xm);
@@ -295,6 +305,7 @@ pub(crate) struct Atanh;
 
 impl Algorithm for Atanh {
     const BULK_F32: bool = false;
+    #[inline(always)]
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         let t = l.add(x, x);
         let t = l.r32(t);

@@ -130,6 +130,8 @@ pub(crate) trait Lanes {
     fn sqrt(&mut self, a: Self::F) -> Self::F;
     /// `a · b + c`: fused when the target has FMA, else a multiply and an add.
     fn mla(&mut self, a: Self::F, b: Self::F, c: Self::F) -> Self::F;
+    /// Whether [`mla`](Self::mla) is fused (one rounding).
+    fn fused(&self) -> bool;
     /// The mask of `a cc b`.
     fn cmp(&mut self, cc: Cmp, a: Self::F, b: Self::F) -> Self::M;
     /// `m ? a : b` per lane.
@@ -156,21 +158,25 @@ pub(crate) trait Lanes {
     fn r32(&mut self, x: Self::F) -> Self::F;
 
     /// `a + c` for a constant `c`.
+    #[inline(always)]
     fn addc(&mut self, a: Self::F, c: f64) -> Self::F {
         let c = self.c(c);
         self.add(a, c)
     }
     /// `a · c` for a constant `c`.
+    #[inline(always)]
     fn mulc(&mut self, a: Self::F, c: f64) -> Self::F {
         let c = self.c(c);
         self.mul(a, c)
     }
     /// `c - a` for a constant `c`.
+    #[inline(always)]
     fn csub(&mut self, c: f64, a: Self::F) -> Self::F {
         let c = self.c(c);
         self.sub(c, a)
     }
     /// `c[0] + x·(c[1] + x·(c[2] + …))` (Horner, with `mla`).
+    #[inline(always)]
     fn poly(&mut self, x: Self::F, c: &[f64]) -> Self::F {
         let n = c.len();
         let mut p = self.c(c[n - 1]);
@@ -180,39 +186,82 @@ pub(crate) trait Lanes {
         }
         p
     }
+    /// `c[0] + x·c[1] + x²·c[2] + …`, the same polynomial as [`poly`](Self::poly) with a
+    /// shorter chain of dependent operations: groups of four coefficients
+    /// (`(c0 + x·c1) + x²·(c2 + x·c3)`, independent of one another) joined by Horner's rule
+    /// in `x⁴`.
+    #[inline(always)]
+    fn poly_estrin(&mut self, x: Self::F, c: &[f64]) -> Self::F {
+        let x2 = self.mul(x, x);
+        let x4 = self.mul(x2, x2);
+        let mut acc: Option<Self::F> = None;
+        for g in c.chunks(4).rev() {
+            let lo = self.linear(x, &g[..g.len().min(2)]);
+            let v = if g.len() > 2 {
+                let hi = self.linear(x, &g[2..]);
+                self.mla(hi, x2, lo)
+            } else {
+                lo
+            };
+            acc = Some(match acc {
+                Some(a) => self.mla(a, x4, v),
+                None => v,
+            });
+        }
+        acc.expect("at least one coefficient")
+    }
+    /// `c[0] + x·c[1]` (`c[0]` alone when `c` has one coefficient).
+    #[inline(always)]
+    fn linear(&mut self, x: Self::F, c: &[f64]) -> Self::F {
+        let c0 = self.c(c[0]);
+        match c.get(1) {
+            Some(&c1) => {
+                let c1 = self.c(c1);
+                self.mla(c1, x, c0)
+            }
+            None => c0,
+        }
+    }
     /// The mask of `a cc c` for a constant `c`.
+    #[inline(always)]
     fn cmpc(&mut self, cc: Cmp, a: Self::F, c: f64) -> Self::M {
         let c = self.c(c);
         self.cmp(cc, a, c)
     }
     /// `m ? c : b` for a constant `c`.
+    #[inline(always)]
     fn selc(&mut self, m: Self::M, c: f64, b: Self::F) -> Self::F {
         let c = self.c(c);
         self.sel(m, c, b)
     }
     /// `x` where `x` is ±0 (keeps the sign of zero for odd functions), else `y`.
+    #[inline(always)]
     fn keep_zero(&mut self, x: Self::F, y: Self::F) -> Self::F {
         let z = self.cmpc(Cmp::Eq, x, 0.0);
         self.sel(z, x, y)
     }
     /// `x` where `x` is NaN, else `y`.
+    #[inline(always)]
     fn keep_nan(&mut self, x: Self::F, y: Self::F) -> Self::F {
         let n = self.cmp(Cmp::Unord, x, x);
         self.sel(n, x, y)
     }
     /// `max(x, c)` keeping a NaN `x`.
+    #[inline(always)]
     fn max_keep_nan(&mut self, x: Self::F, c: f64) -> Self::F {
         let c = self.c(c);
         let m = self.cmp(Cmp::Lt, x, c);
         self.sel(m, c, x)
     }
     /// `min(x, c)` keeping a NaN `x`.
+    #[inline(always)]
     fn min_keep_nan(&mut self, x: Self::F, c: f64) -> Self::F {
         let c = self.c(c);
         let m = self.cmp(Cmp::Lt, c, x);
         self.sel(m, c, x)
     }
     /// `x` with the low 32 bits of its representation cleared (fdlibm's `SET_LOW_WORD(x, 0)`).
+    #[inline(always)]
     fn clear_low_word(&mut self, x: Self::F) -> Self::F {
         let i = self.bits(x);
         let m = self.ci(-1i64 << 32);
@@ -221,6 +270,7 @@ pub(crate) trait Lanes {
     }
     /// The first step of a Cody-Waite reduction: `(kd, k, x - k·hi)` with `k = round(x·inv)`
     /// as a float and `kd = shifter + k` (see [`shifted_int`](Self::shifted_int)).
+    #[inline(always)]
     fn round_reduce(&mut self, x: Self::F, inv: f64, hi: f64) -> (Self::F, Self::F, Self::F) {
         let (inv, sh) = (self.c(inv), self.c(self.fmt().shifter));
         let kd = self.mla(x, inv, sh);
@@ -229,12 +279,14 @@ pub(crate) trait Lanes {
         (kd, k, self.mla(k, nhi, x))
     }
     /// `k` from `kd = shifter + k` (a float holding the integer `k` in its low bits).
+    #[inline(always)]
     fn shifted_int(&mut self, kd: Self::F) -> Self::I {
         let kb = self.bits(kd);
         let shb = self.ci(self.fmt().shifter_bits);
         self.isub(kb, shb)
     }
     /// `2^k` as a float, for a normal result.
+    #[inline(always)]
     fn pow2(&mut self, k: Self::I) -> Self::F {
         let f = self.fmt();
         let c = self.ci(f.bias);
@@ -243,6 +295,7 @@ pub(crate) trait Lanes {
         self.float(e)
     }
     /// The exact sum `a + b` as `(hi, lo)` when `|a| ≥ |b|` (or `a` is 0): Fast2Sum.
+    #[inline(always)]
     fn fast_two_sum(&mut self, a: Self::F, b: Self::F) -> (Self::F, Self::F) {
         let s = self.add(a, b);
         let d = self.sub(a, s);
@@ -250,6 +303,7 @@ pub(crate) trait Lanes {
     }
     /// `(n_hi + n_lo) / (d_hi + d_lo)` to about one rounding: the quotient of the high
     /// parts corrected by its remainder (exact with FMA).
+    #[inline(always)]
     fn div_dd(&mut self, nh: Self::F, nl: Self::F, dh: Self::F, dl: Self::F) -> Self::F {
         let q = self.div(nh, dh);
         let nq = self.neg(q);
@@ -259,7 +313,51 @@ pub(crate) trait Lanes {
         let c = self.div(rem, dh);
         self.add(q, c)
     }
+    /// The exact product `a · b` as `(hi, lo)`: `lo = a·b - hi` by one FMA where
+    /// [`mla`](Self::mla) is fused, else by Dekker's product of Veltkamp halves (exact
+    /// unless `a·b` overflows or the low part underflows).
+    #[inline(always)]
+    fn two_prod(&mut self, a: Self::F, b: Self::F) -> (Self::F, Self::F) {
+        let p = self.mul(a, b);
+        if self.fused() {
+            let np = self.neg(p);
+            return (p, self.mla(a, b, np));
+        }
+        let (ah, al) = self.split(a);
+        let (bh, bl) = self.split(b);
+        let hh = self.mul(ah, bh);
+        let e = self.sub(hh, p);
+        let hl = self.mul(ah, bl);
+        let e = self.add(e, hl);
+        let lh = self.mul(al, bh);
+        let e = self.add(e, lh);
+        let ll = self.mul(al, bl);
+        (p, self.add(e, ll))
+    }
+    /// `n - q·d`, exact where it is representable (the remainder of a quotient `q ≈ n/d`):
+    /// one FMA where [`mla`](Self::mla) is fused, else with [`two_prod`](Self::two_prod).
+    #[inline(always)]
+    fn residual(&mut self, n: Self::F, q: Self::F, d: Self::F) -> Self::F {
+        if self.fused() {
+            let nq = self.neg(q);
+            return self.mla(nq, d, n);
+        }
+        let (p, e) = self.two_prod(q, d);
+        let r = self.sub(n, p);
+        self.sub(r, e)
+    }
+    /// Veltkamp's split of `a` into `hi + lo`, each with at most half the significand bits
+    /// (so that the products of halves are exact).
+    #[inline(always)]
+    fn split(&mut self, a: Self::F) -> (Self::F, Self::F) {
+        let k = ((1u64 << (self.fmt().mant + 1).div_ceil(2)) + 1) as f64;
+        let c = self.mulc(a, k);
+        let d = self.sub(c, a);
+        let hi = self.sub(c, d);
+        (hi, self.sub(a, hi))
+    }
     /// The exact sum `a + b` as `(hi, lo)` (Knuth's TwoSum).
+    #[inline(always)]
     fn two_sum(&mut self, a: Self::F, b: Self::F) -> (Self::F, Self::F) {
         let s = self.add(a, b);
         let bb = self.sub(s, a);
@@ -290,6 +388,7 @@ pub(crate) trait Algorithm {
     /// The function of `x` on `f32` lanes; only called when [`F32`](Self::F32) is set (the
     /// functions without an `f32` algorithm keep this default, which is `eval` and would be
     /// wrong on `f32` lanes).
+    #[inline(always)]
     fn eval_f32<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         debug_assert!(Self::F32, "eval_f32 of a function without an f32 algorithm");
         Self::eval(l, x)

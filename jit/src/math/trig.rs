@@ -53,6 +53,7 @@ const T: [f64; 13] = [
 const PIO4: f64 = std::f64::consts::FRAC_PI_4;
 
 /// `x - n·π/2 = y0 + y1` and the integer `n`, for `|x| ≤ LIMIT` (fdlibm's `PIO2_1T` unused).
+#[inline(always)]
 fn reduce<L: Lanes>(l: &mut L, x: L::F) -> (L::F, L::F, L::I) {
     // Round 1: n·PIO2_1 is exact (31-bit constant, |n| ≤ 2^20) and so is the difference.
     let (kd, fnv, r) = l.round_reduce(x, INV_PIO2, PIO2_1);
@@ -114,6 +115,7 @@ fn k_cos<L: Lanes>(l: &mut L, x: L::F, y: L::F, c: &[f64]) -> L::F {
 
 /// fdlibm's `__kernel_tan(x, y, odd)`, both branches computed: `tan(x + y)` (even) or
 /// `-1/tan(x + y)` (odd), for `|x| ≤ π/4`. `odd` is a lane mask.
+#[inline(always)]
 fn k_tan<L: Lanes>(l: &mut L, x: L::F, y: L::F, odd: L::M) -> L::F {
     let ax = l.abs(x);
     let big = l.cmpc(Cmp::Ge, ax, 0.674_335_479_736_328_1);
@@ -167,6 +169,7 @@ fn k_tan<L: Lanes>(l: &mut L, x: L::F, y: L::F, odd: L::M) -> L::F {
 }
 
 /// The lane mask of `n & bit != 0`.
+#[inline(always)]
 fn bit_set<L: Lanes>(l: &mut L, n: L::I, bit: i64) -> L::M {
     let c = l.ci(bit);
     let b = l.iand(n, c);
@@ -217,6 +220,7 @@ impl Algorithm for Sin {
         let y = sin_quadrant(l, r, 0, &S_F32, &C_F32);
         l.keep_zero(x, y)
     }
+    #[inline(always)]
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         let r = reduce(l, x);
         sin_quadrant(l, r, 0, &S, &C)
@@ -235,6 +239,7 @@ impl Algorithm for Cos {
         let r = reduce_f32(l, x);
         sin_quadrant(l, r, 1, &S_F32, &C_F32)
     }
+    #[inline(always)]
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         let r = reduce(l, x);
         sin_quadrant(l, r, 1, &S, &C)
@@ -246,6 +251,7 @@ pub(crate) struct Tan;
 
 impl Algorithm for Tan {
     const LIMIT: Option<f64> = Some(LIMIT);
+    #[inline(always)]
     fn eval<L: Lanes>(l: &mut L, x: L::F) -> L::F {
         let (y0, y1, n) = reduce(l, x);
         let odd = bit_set(l, n, 1);

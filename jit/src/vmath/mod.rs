@@ -34,13 +34,17 @@
 //! `softplus` checked on every `float32` of their working ranges).
 //!
 //! * `math::exp` family: `exp` is the reference notes' §3.3 algorithm (clamp keeping NaN,
-//!   the 1.5·2^52 shifter for `k = round(x/ln 2)`, Cody-Waite with a two-part `ln 2`, a
-//!   degree-13 Taylor polynomial, scaling by two powers of two so that subnormal results and
-//!   overflow come out right); `expm1` uses the same reduction with `expm1(r)` and the
-//!   reduction error carried and the final sum done exactly; `sinh`, `cosh` from
-//!   `exp(|x|)/2` (a polynomial for `|x| < 1` in `sinh`); `tanh` as `t/(t+2)` with
-//!   `t = expm1(2|x|)` in double-double and a corrected quotient; `sigmoid` and `softplus`
-//!   with the reference's stable forms.
+//!   the 1.5·2^52 shifter for `k = round(x/ln 2)`, Cody-Waite with a two-part `ln 2` and
+//!   the reduction error carried, `e^r = 1 + r + r²·Q(r)` with `Q` a fitted degree-10
+//!   polynomial (`jit/tools/fit_coefficients.py`) evaluated in groups of four coefficients
+//!   (Estrin) for a short dependency chain, scaling by two powers of two so that subnormal
+//!   results and overflow come out right); `expm1` uses the same reduction with the final
+//!   sum done exactly; `sinh`, `cosh` from `exp(|x|)/2` (a polynomial for `|x| < 1` in
+//!   `sinh`); `tanh` as `a + a³·P(a²)` below 0.25 (`P` fitted, degree 7) and
+//!   `1 - 2/(e^(2a) + 1)` above, `e^(2a) + 1` carried as a double-double into one division
+//!   with a corrected quotient (about 0.63 ulp from the exact value; glibc's `tanh`, the
+//!   reference, is itself up to 2.1 ulp from it); `sigmoid` and `softplus` with the
+//!   reference's stable forms.
 //! * `math::log` family: fdlibm's `log` (`x = 2^k·m`, `s = f/(2+f)`, degree-7 minimax in
 //!   `s²`), with an extra low part for `log1p` (the exact error of `1 + x`), and fdlibm's
 //!   extra-precise recombination for `log2` and `log10`; `arcsinh`, `arccosh`, `arctanh`
@@ -306,6 +310,9 @@ impl Lanes for Clif<'_, '_> {
             self.b.ins().iconst(types::I64, v)
         };
         self.splat(ity, s)
+    }
+    fn fused(&self) -> bool {
+        self.fma
     }
     fn mla(&mut self, a: Value, b: Value, c: Value) -> Value {
         if self.fma {
