@@ -218,7 +218,7 @@ fn two_gradients_of_one_loop_merge() {
     let (x, a0) = (xv.to_f64_vec(), av.to_f64_vec());
     let (mut want1, mut want2, mut want_w) = (vec![0.0; T * N], vec![0.0; T * N], 0.0);
     for j in 0..N {
-        let mut a = vec![0.0; T];
+        let mut a = [0.0; T];
         let mut prev = a0[j];
         for t in 0..T {
             a[t] = wv * prev + x[t * N + j] * x[t * N + j];

@@ -282,7 +282,7 @@ mod tests {
     }
 
     #[test]
-    fn scans_with_one_step_count_input_merge_and_print() {
+    fn scans_with_one_step_count_input_merge() {
         // n_steps given: both loops run min(rows, k) steps, one node.
         let (x, a0, w, k) = (dmatrix("x"), dvector("a0"), dscalar("w"), iscalar("k"));
         let r1 = Scan::new().sequences([&x]).outputs_info([&a0]).n_steps(&k);
