@@ -57,7 +57,13 @@ fn scan(c: &mut Criterion) {
     let sums =
         Scan::new().sequences([&v]).outputs_info([tl::constant(0.0)]).build(|a| (&a[1] + &a[0]).into());
     let last = sums.expect("scan").outputs[0].get(&[tl::Index::At(-1)]);
-    bench(c, "running sum of 1e5 scalars", &[&v], &[last.clone()], vec![data(&[100_000], 0.1, 0.0, 1.0)]);
+    bench(
+        c,
+        "running sum of 1e5 scalars",
+        &[&v],
+        std::slice::from_ref(&last),
+        vec![data(&[100_000], 0.1, 0.0, 1.0)],
+    );
 
     // The same loop and a running sum of squares over the same numbers: one loop or two.
     let squares = Scan::new()
