@@ -2,7 +2,8 @@
 //! and the reverse loops of their gradients, are merged in the optimized graph; the values
 //! and gradients are those of the same function with the rewrite excluded and of an
 //! explicit Rust loop. Also two gradients of one loop (two reverse loops holding the same
-//! forward step's placeholders).
+//! forward step's placeholders), a loop and its clone, and the checked public constructor of a
+//! loop's description.
 
 use ndarray::Array2;
 use tensorlift as tl;
@@ -266,4 +267,20 @@ fn a_loop_and_its_clone_with_another_non_sequence_merge() {
         }
         close(&got[k], &want, 1e-13, &format!("a with w = {wv}"));
     }
+}
+
+/// The public constructor of a loop's description checks the counts against the step.
+#[test]
+fn a_step_description_with_counts_that_do_not_fit_is_a_typed_error() {
+    let (h, x) = (tl::dvector("h"), tl::dvector("x"));
+    let step = || tl::ScanStep { inputs: vec![x.clone(), h.clone()], outputs: vec![&h + &x] };
+    let info = step().try_into_info(1, 1, false, None, false, "ok".into()).unwrap();
+    assert_eq!((info.n_seqs, info.n_carries, info.n_mapped), (1, 1, 0));
+    let e = step().try_into_info(1, 2, false, None, false, "bad".into()).unwrap_err();
+    assert!(e.to_string().contains("carries"), "{e}");
+    let e = step().try_into_info(0, 1, true, None, false, "bad".into()).unwrap_err();
+    assert!(e.to_string().contains("carries"), "{e}");
+    let wrong = tl::ScanStep { inputs: vec![x.clone(), h.clone()], outputs: vec![tl::sum(&h)] };
+    let e = wrong.try_into_info(1, 1, false, None, false, "bad".into()).unwrap_err();
+    assert!(e.to_string().contains("carry 0"), "{e}");
 }
