@@ -3,7 +3,8 @@
 //! `h_t = tanh(x_t W + h_{t-1} U + b)`, the loss `sum(h²) / size` and its gradients with
 //! respect to W, U and b (forward and backpropagation through time) — and the forward
 //! loop alone; beside them a scalar loop (the running sum of 1e5 numbers), which measures
-//! the cost of a step itself.
+//! the cost of a step itself; and two scalar loops over the same 1e5 numbers (a running
+//! sum and a running sum of squares) run as one loop by `scan_merge` or apart.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::time::Duration;
@@ -56,7 +57,39 @@ fn scan(c: &mut Criterion) {
     let sums =
         Scan::new().sequences([&v]).outputs_info([tl::constant(0.0)]).build(|a| (&a[1] + &a[0]).into());
     let last = sums.expect("scan").outputs[0].get(&[tl::Index::At(-1)]);
-    bench(c, "running sum of 1e5 scalars", &[&v], &[last], vec![data(&[100_000], 0.1, 0.0, 1.0)]);
+    bench(
+        c,
+        "running sum of 1e5 scalars",
+        &[&v],
+        std::slice::from_ref(&last),
+        vec![data(&[100_000], 0.1, 0.0, 1.0)],
+    );
+
+    // The same loop and a running sum of squares over the same numbers: one loop or two.
+    let squares = Scan::new()
+        .sequences([&v])
+        .outputs_info([tl::constant(0.0)])
+        .build(|a| (&a[1] + &a[0] * &a[0]).into());
+    let last_sq = squares.expect("scan").outputs[0].get(&[tl::Index::At(-1)]);
+    let outs = [last, last_sq];
+    let args: Vec<tl::Arg> = vec![tl::Arg::from(data(&[100_000], 0.1, 0.0, 1.0))];
+    let mut group = c.benchmark_group("two loops over 1e5 scalars");
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_millis(500));
+    group.measurement_time(Duration::from_secs(4));
+    let before = tl::num_threads();
+    tl::set_num_threads(1);
+    for (label, merge) in [("merged", true), ("apart", false)] {
+        let mut config = tl::OptConfig::default();
+        if !merge {
+            config = config.excluding("scan_merge");
+        }
+        let f =
+            tl::Function::builder(&[&v], &outs).mode(Mode::Jit).optimizer(config).build().expect("compiles");
+        group.bench_function(label, |b| b.iter(|| f.call(&args).expect("runs")));
+    }
+    tl::set_num_threads(before);
+    group.finish();
 }
 
 criterion_group!(benches, scan);

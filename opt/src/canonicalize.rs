@@ -44,6 +44,7 @@ pub static RULES: &[Rule] = &[
     Rule { name: "local_dimshuffle_lift", fast_math: false, apply: dimshuffle_lift },
     Rule { name: "local_useless_reduce", fast_math: false, apply: useless_reduce },
     Rule { name: "local_sum_of_scalar_mul", fast_math: false, apply: sum_of_scalar_mul },
+    Rule { name: "scan_merge", fast_math: false, apply: crate::scan::scan_merge },
 ];
 
 /// Largest constant that folding creates, in elements.

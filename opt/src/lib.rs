@@ -10,6 +10,7 @@
 //! - `pattern`: helpers rules use to read and build nodes.
 //! - `scratch`: per-node working storage rules borrow from their phase.
 //! - `canonicalize`, `stabilize`, `specialize`, `fusion`, `lower`: the rules of each phase.
+//! - `scan`: rewrites of loops (`scan_merge`, run with canonicalization).
 //! - `shape`: shape inference (Theano's `ShapeFeature`) and the canonicalization rules
 //!   that use it; `symbolic`: the symbolic lengths it computes.
 //! - `trace`: the record of what fired, and of what each phase cost.
@@ -28,6 +29,7 @@ pub mod fusion;
 pub mod lower;
 pub mod pattern;
 pub mod phase;
+pub mod scan;
 pub mod scratch;
 pub mod shape;
 pub mod specialize;

@@ -70,6 +70,44 @@ impl ScanStep {
     }
 }
 
+impl ScanStep {
+    /// The description of a loop running this step, for code outside this crate (the
+    /// optimizer's `scan_merge` makes one step of two): the first `n_seqs` inputs are rows
+    /// of sequences, the next `n_carries` carries (as are the first `n_carries` outputs,
+    /// each of its carry's dtype and rank); the other outputs are mapped, but the last, a
+    /// 0-d condition, when `until`. Counts that do not fit the step are an error.
+    pub fn try_into_info(
+        self,
+        n_seqs: usize,
+        n_carries: usize,
+        until: bool,
+        truncate_gradient: Option<usize>,
+        reverse: bool,
+        name: String,
+    ) -> Result<ScanInfo, BuildError> {
+        let bad = |reason: String| Err(BuildError::invalid("scan", reason));
+        if n_seqs + n_carries > self.inputs.len() {
+            return bad(format!(
+                "{n_seqs} sequences and {n_carries} carries for a step of {} inputs",
+                self.inputs.len()
+            ));
+        }
+        if n_carries + usize::from(until) > self.outputs.len() {
+            return bad(format!("{n_carries} carries for a step of {} outputs", self.outputs.len()));
+        }
+        for k in 0..n_carries {
+            let (inner, next) = (self.inputs[n_seqs + k].ty(), self.outputs[k].ty());
+            if inner.dtype != next.dtype || inner.ndim() != next.ndim() {
+                return bad(format!("carry {k} is {inner} but the step returns {next}"));
+            }
+        }
+        if until && self.outputs.last().is_some_and(|c| c.ndim() != 0) {
+            return bad("the until condition must be 0-d".into());
+        }
+        Ok(self.into_info(n_seqs, n_carries, until, truncate_gradient, reverse, name))
+    }
+}
+
 /// A sequence of a scan and the taps each step reads (`0`: row `t`; `-2`: row `t - 2`; …).
 #[derive(Clone, Debug)]
 pub struct Sequence {
