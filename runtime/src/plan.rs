@@ -391,9 +391,15 @@ impl Plan {
                         Op::Scan(info) => Some(self.run_loop(g, id, info, &ins, opts)?),
                         _ => multi_output(op)
                             .map(|p| {
-                                // Each output's sink, if the caller offers one (not when checking).
+                                // Each output's sink, if the caller offers one (not when
+                                // checking); a plain call builds nothing.
+                                let offers =
+                                    !check && step.outputs.iter().flatten().any(|&k| k < sinks.len());
+                                if !offers {
+                                    return self.eval_outputs(g, id, p, &ins, &mut [], check);
+                                }
                                 let mut offered: Vec<Option<&mut Tensor>> =
-                                    sinks.iter_mut().map(|s| s.as_deref_mut().filter(|_| !check)).collect();
+                                    sinks.iter_mut().map(|s| s.as_deref_mut()).collect();
                                 let mut mine: Vec<Option<&mut Tensor>> = step
                                     .outputs
                                     .iter()
@@ -511,8 +517,7 @@ impl Plan {
         // The steps take their buffers from the call's pool and give them back to it; they
         // are not calls of their own (no accounting of theirs, no profile).
         let inner = RunOptions { profile: None, nested: true, ..opts };
-        let zeros = |dtype, shape: &[usize]| crate::pool::zeros(dtype, shape);
-        kernels::scan::run(info, ins, &lp.keep, &zeros, |args, sinks| {
+        kernels::scan::run(info, ins, &lp.keep, &crate::pool::zeros, |args, sinks| {
             lp.plan.run_into(&lp.graph, args, &[], sinks, inner)
         })
         .map_err(|e| match e {
