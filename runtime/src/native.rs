@@ -348,7 +348,7 @@ fn fast_layouts<'a>(inputs: &[KernelInput<'a>], shape: &[usize]) -> Option<(Vec<
 /// result's dtype and shape and owns its contiguous data (a shared one is copied first;
 /// else `None`), otherwise into a new array (`ValueError::Memory` of `op` when it cannot
 /// be allocated).
-fn write_result(
+pub(crate) fn write_result(
     dtype: DType,
     op: &str,
     shape: &[usize],

@@ -8,7 +8,9 @@
 //! The op-by-op reference interpreter (`crate::interp`, `Mode::Interp`) is the plan whose
 //! every step is the reference kernel: one loop, two configurations. A multi-output
 //! composite computes all its outputs at once; `CompositeOutput` steps read them. Views
-//! stay views (no needless copies).
+//! stay views (no needless copies). A float random draw that one native elementwise
+//! kernel alone reads is generated inside that kernel's pass, chunk by chunk, and never
+//! stored (`How::Drawn`, `crate::random::fused`).
 //!
 //! `ifelse` is lazy: a step that only the branch not taken needs is skipped. Each step
 //! carries its guard — the conditions (outermost first) under which something reads its
@@ -62,6 +64,9 @@ pub enum How {
     Conv,
     /// A random draw split over the threads (`crate::random`).
     Random,
+    /// A random draw generated inside the pass of its only reader, a native elementwise
+    /// kernel (`crate::random::fused`): stored only when that pass cannot run.
+    Drawn,
     /// A view of its input (the reference kernel, which copies nothing).
     View,
     /// The value of the branch an `ifelse` takes (computed by the steps it guards).
@@ -85,6 +90,9 @@ struct Step {
     /// For each value the step computes (one, or each output of a multi-output kernel), the
     /// graph output it is, if any: where a caller's sink for it is found.
     outputs: Box<[Option<usize>]>,
+    /// The random draw this step generates in its own pass (`How::Drawn`): its position
+    /// among the step's inputs, and its node.
+    draw: Option<(usize, NodeId)>,
 }
 
 /// A scan's step compiled: its optimized graph and plan, and which of the scan's outputs
@@ -126,9 +134,13 @@ impl Plan {
     /// The plan of `g` running `native`'s kernels where they apply.
     pub(crate) fn with_kernels(g: &FunctionGraph, native: crate::native::NativeKernels) -> Plan {
         let (order, mut guards) = lazy_order(g);
+        let mut hows: Vec<How> = g.ids().map(|id| how(g, id, &native)).collect();
+        let draws = drawn_in_pass(g, &mut hows, &guards);
         let mut last = vec![usize::MAX; g.len()];
         for (k, &id) in order.iter().enumerate() {
-            for &i in &g.node(id).inputs {
+            // A draw generated in its reader's pass reads its inputs there.
+            let drawn = draws[id.index()].map(|(_, r)| &g.node(r).inputs[..]).unwrap_or_default();
+            for &i in g.node(id).inputs.iter().chain(drawn) {
                 last[i.index()] = k;
             }
         }
@@ -160,7 +172,8 @@ impl Plan {
                         .collect(),
                     None => Box::new([output_of(id)]),
                 };
-                Step { id, how: how(g, id, &native), frees, guard: guard.into(), outputs }
+                let (how, draw) = (hows[id.index()], draws[id.index()]);
+                Step { id, how, frees, guard: guard.into(), outputs, draw }
             })
             .collect();
         let names = g.ids().map(|id| g.describe(id)).collect();
@@ -216,11 +229,20 @@ impl Plan {
                 (_, Op::Composite(p)) if p.n_outputs() > 1 => {
                     format!("reference composite ({} outputs)", p.n_outputs())
                 }
-                (How::Kernel, Op::Elemwise(s)) => format!("native {}", s.name()),
-                (How::Kernel, _) => "native composite".to_string(),
+                (How::Kernel, op) => {
+                    let what = match op {
+                        Op::Elemwise(s) => format!("native {}", s.name()),
+                        _ => "native composite".to_string(),
+                    };
+                    match step.draw {
+                        Some((_, r)) => format!("{what} (draws {r} in its pass)"),
+                        None => what,
+                    }
+                }
                 (How::Matmul, op) => format!("matmul {}", op.name()),
                 (How::Conv, op) => format!("native {}", op.name()),
                 (How::Random, op) => format!("native random {}", op.name()),
+                (How::Drawn, op) => format!("random {}, drawn in its reader's pass", op.name()),
                 (How::View, op) => format!("view {}", op.name()),
                 (How::Branch, op) => format!("lazy {}", op.name()),
                 (How::Loop, Op::Scan(info)) => {
@@ -333,8 +355,23 @@ impl Plan {
                 continue;
             }
             let started = profile.map(|_| std::time::Instant::now());
+            if let (Some((at, r)), false) = (step.draw, check) {
+                // A draw generated in this kernel's pass; stored first when the pass
+                // cannot run.
+                match self.draw_in_pass(g, step, at, r, &values, sinks)? {
+                    Drawn::Consumer(t) => {
+                        if let (Some(p), Some(t0)) = (profile, started) {
+                            p.add_node(id, t0.elapsed());
+                        }
+                        values[id.index()] = Some(Cow::Owned(t));
+                        self.free(step, &mut values, &mut extras, pool);
+                        continue;
+                    }
+                    Drawn::Draw(t) => values[r.index()] = Some(Cow::Owned(t)),
+                }
+            }
             let value = match (step.how, &node.op) {
-                (How::Input, _) => None,
+                (How::Input | How::Drawn, _) => None,
                 (How::Constant, Op::Constant(t)) => Some(Cow::Borrowed(&**t)),
                 (How::Shared, _) if values[id.index()].is_some() => None,
                 (How::Shared, Op::Shared(s)) => Some(Cow::Owned(s.get())),
@@ -501,6 +538,38 @@ impl Plan {
         }
     }
 
+    /// Step `step` (a native elementwise kernel) with its input `at`, the draw `r`,
+    /// generated in the kernel's pass (`crate::random::fused`); or, when the inputs do not
+    /// suit such a pass or something fails, the draw alone (the step then runs as any
+    /// other, and reports any error where it arises).
+    fn draw_in_pass(
+        &self,
+        g: &FunctionGraph,
+        step: &Step,
+        at: usize,
+        r: NodeId,
+        values: &[Option<Cow<'_, Tensor>>],
+        sinks: &mut [Option<&mut Tensor>],
+    ) -> Result<Drawn> {
+        let (id, node, draw) = (step.id, g.node(step.id), g.node(r));
+        let draw_ins = self.kernel_inputs(g, &draw.inputs, values);
+        if let Some(kernel) = self.native.kernel(id) {
+            let others: Vec<NodeId> =
+                node.inputs.iter().enumerate().filter(|&(k, _)| k != at).map(|(_, &i)| i).collect();
+            let others = self.kernel_inputs(g, &others, values);
+            let sink = step.outputs[0].and_then(|k| sinks.get_mut(k)?.as_deref_mut());
+            let consumer =
+                crate::random::Consumer { kernel, name: &self.names[id.index()], others: &others, at };
+            if let Some(Ok(t)) = crate::random::fused(&consumer, &draw.op, &draw_ins, g.ty(r), sink) {
+                self.native.count_contiguous();
+                return Ok(Drawn::Consumer(t));
+            }
+        }
+        crate::random::eval(&draw.op, &draw_ins, g.ty(r))
+            .map(Drawn::Draw)
+            .map_err(|source| Error::Eval { node: tensorlift_ir::pp_graph_depth(g, r, ERROR_DEPTH), source })
+    }
+
     /// Every output of the scan `id`: its step's plan run once per step.
     fn run_loop(
         &self,
@@ -579,6 +648,47 @@ fn how(g: &FunctionGraph, id: NodeId, native: &crate::native::NativeKernels) -> 
         Op::IfElse => How::Branch,
         _ => How::Reference,
     }
+}
+
+/// What [`Plan::draw_in_pass`] computed.
+enum Drawn {
+    /// The reading kernel's result, the draw generated in its pass.
+    Consumer(Tensor),
+    /// The draw alone, for the reading kernel to run as usual.
+    Draw(Tensor),
+}
+
+/// The random draws to generate inside the pass of their reader, by reader: `(position
+/// among its inputs, draw)`; their steps become `How::Drawn`. A float draw of an
+/// elementwise distribution qualifies when exactly one step reads it, once, that step is a
+/// native elementwise kernel under the same guard, and the draw is not a graph output.
+fn drawn_in_pass(
+    g: &FunctionGraph,
+    hows: &mut [How],
+    guards: &[Vec<(NodeId, bool)>],
+) -> Vec<Option<(usize, NodeId)>> {
+    let mut draws = vec![None; g.len()];
+    let guard = |id: NodeId| guards.get(id.index()).map(Vec::as_slice).unwrap_or_default();
+    for r in g.ids() {
+        let (Op::Random(d), How::Random) = (&g.node(r).op, hows[r.index()]) else { continue };
+        if !d.is_elementwise() || !d.dtype.is_float() || g.outputs().contains(&r) {
+            continue;
+        }
+        let readers: Vec<NodeId> = g.uses(r).into_iter().filter(|&u| !g.is_dead(u)).collect();
+        let &[c] = readers.as_slice() else { continue };
+        let positions: Vec<usize> =
+            g.node(c).inputs.iter().enumerate().filter(|&(_, &i)| i == r).map(|(k, _)| k).collect();
+        if hows[c.index()] != How::Kernel
+            || positions.len() != 1
+            || draws[c.index()].is_some()
+            || guard(c) != guard(r)
+        {
+            continue;
+        }
+        draws[c.index()] = Some((positions[0], r));
+        hows[r.index()] = How::Drawn;
+    }
+    draws
 }
 
 /// The truth of condition `cond`, read by step `id`.

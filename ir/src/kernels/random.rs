@@ -171,14 +171,24 @@ pub trait Fill<T>: Sync {
     fn fill<S: Slot<T>>(&self, first: usize, out: &mut [S]);
 }
 
-/// How a draw's buffer is made and filled: serially by the reference kernel, split over
-/// threads by the runtime.
+/// How a draw is computed: serially by the reference kernel, split over threads by the
+/// runtime, or fused into the kernel that consumes it. [`draw`] checks the parameters and
+/// hands an elementwise draw to [`make`](Exec::make) as a [`Fill`]; other draws are computed
+/// whole and handed to [`whole`](Exec::whole).
 pub trait Exec {
-    /// A vector of `shape`'s elements, every one written by `f`.
-    fn make<T, F: Fill<T>>(&self, shape: &[usize], f: &F) -> Result<Vec<T>, ValueError>
+    /// What the execution makes of a draw: the draw itself, or its consumer's result.
+    type Out;
+
+    /// The elementwise draw of `shape` whose elements `f` writes.
+    fn make<T, F: Fill<T>>(&self, shape: &[usize], f: &F) -> Result<Self::Out, ValueError>
     where
         T: TensorElement + Slot<T>,
-        MaybeUninit<T>: Slot<T>;
+        MaybeUninit<T>: Slot<T>,
+        Tensor: From<ArrayD<T>>;
+
+    /// A draw that is not elementwise (choice without replacement or weighted,
+    /// permutation, multinomial), computed whole.
+    fn whole(&self, t: Tensor) -> Result<Self::Out, ValueError>;
 }
 
 /// The reference execution: one thread, a zeroed buffer.
@@ -186,16 +196,23 @@ pub trait Exec {
 pub struct Serial;
 
 impl Exec for Serial {
-    fn make<T, F: Fill<T>>(&self, shape: &[usize], f: &F) -> Result<Vec<T>, ValueError>
+    type Out = Tensor;
+
+    fn make<T, F: Fill<T>>(&self, shape: &[usize], f: &F) -> Result<Tensor, ValueError>
     where
         T: TensorElement + Slot<T>,
         MaybeUninit<T>: Slot<T>,
+        Tensor: From<ArrayD<T>>,
     {
         let n = crate::value::checked_len("random", shape, T::DTYPE)?;
         check_alloc("random", shape, T::DTYPE)?;
         let mut v = vec![T::zero(); n];
         f.fill(0, &mut v);
-        Ok(v)
+        finish(v, shape)
+    }
+
+    fn whole(&self, t: Tensor) -> Result<Tensor, ValueError> {
+        Ok(t)
     }
 }
 
@@ -491,7 +508,7 @@ pub fn draw<E: Exec>(
     inputs: &[KernelInput<'_>],
     _out: &TensorType,
     exec: &E,
-) -> Result<Tensor, ValueError> {
+) -> Result<E::Out, ValueError> {
     let Op::Random(d) = op else {
         return Err(ValueError::invalid(op.name(), "not a random draw"));
     };
@@ -513,12 +530,12 @@ pub fn draw<E: Exec>(
                 DType::F32 => {
                     let (a, b) =
                         (param::<f32>(name, &params[0], &size)?, param::<f32>(name, &params[1], &size)?);
-                    finish(exec.make(&size, &Continuous { gen, normal, a, b })?, &size)
+                    exec.make(&size, &Continuous { gen, normal, a, b })
                 }
                 _ => {
                     let (a, b) =
                         (param::<f64>(name, &params[0], &size)?, param::<f64>(name, &params[1], &size)?);
-                    finish(exec.make(&size, &Continuous { gen, normal, a, b })?, &size)
+                    exec.make(&size, &Continuous { gen, normal, a, b })
                 }
             }
         }
@@ -578,7 +595,7 @@ pub fn draw<E: Exec>(
                 (Some(p), false) => choice_weighted_distinct(name, &gen, p, count)?,
                 (None, _) => choice_distinct(&gen, n as u64, count),
             };
-            to_tensor(picks, &size, d.dtype)
+            exec.whole(to_tensor(picks, &size, d.dtype)?)
         }
         Distribution::Permutation => {
             let n = params[0].value.cast(DType::I64).scalar::<i64>()?;
@@ -593,27 +610,27 @@ pub fn draw<E: Exec>(
             for r in 0..rows {
                 out.extend(shuffle(&gen, (r * n) as u64, n));
             }
-            to_tensor(out, &shape, d.dtype)
+            exec.whole(to_tensor(out, &shape, d.dtype)?)
         }
-        Distribution::Multinomial => multinomial(name, &gen, params, &size, d.dtype),
+        Distribution::Multinomial => exec.whole(multinomial(name, &gen, params, &size, d.dtype)?),
     }
 }
 
 /// The draw of an elementwise distribution computed as integers, in `dtype`.
-fn by_dtype<E: Exec, F>(exec: &E, dtype: DType, size: &[usize], f: &F) -> Result<Tensor, ValueError>
+fn by_dtype<E: Exec, F>(exec: &E, dtype: DType, size: &[usize], f: &F) -> Result<E::Out, ValueError>
 where
     F: Fill<i32> + Fill<i64> + Fill<f32> + Fill<f64>,
 {
     match dtype {
-        DType::I32 => finish(exec.make::<i32, F>(size, f)?, size),
-        DType::F32 => finish(exec.make::<f32, F>(size, f)?, size),
-        DType::F64 => finish(exec.make::<f64, F>(size, f)?, size),
-        _ => finish(exec.make::<i64, F>(size, f)?, size),
+        DType::I32 => exec.make::<i32, F>(size, f),
+        DType::F32 => exec.make::<f32, F>(size, f),
+        DType::F64 => exec.make::<f64, F>(size, f),
+        _ => exec.make::<i64, F>(size, f),
     }
 }
 
 /// A tensor of `shape` from its elements.
-fn finish<T: TensorElement>(v: Vec<T>, shape: &[usize]) -> Result<Tensor, ValueError>
+pub fn finish<T: TensorElement>(v: Vec<T>, shape: &[usize]) -> Result<Tensor, ValueError>
 where
     Tensor: From<ArrayD<T>>,
 {

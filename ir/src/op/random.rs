@@ -120,6 +120,20 @@ pub struct RandomDraw {
 }
 
 impl RandomDraw {
+    /// True when each element of the result is drawn on its own from its own slot (uniform,
+    /// normal, binomial, integers, choice among equally likely items with replacement): the
+    /// result has the size's shape, and any run of its elements can be generated alone.
+    pub fn is_elementwise(&self) -> bool {
+        matches!(
+            self.dist,
+            Distribution::Uniform
+                | Distribution::Normal
+                | Distribution::Binomial
+                | Distribution::Integers
+                | Distribution::Choice { replace: true, weighted: false }
+        )
+    }
+
     /// The parameters of the text form: `uniform, float64, [3,?]`, and `, stream=k` when `k`
     /// is not 0.
     pub fn fmt_params(&self) -> String {
