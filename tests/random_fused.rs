@@ -148,3 +148,28 @@ fn a_draw_of_the_wrong_size_is_an_error_and_the_state_stays() {
     assert_eq!(ok[0].shape(), &[4]);
     assert_ne!(state.get_value().expect("shared"), before);
 }
+
+#[test]
+fn an_int_mask_read_by_float_arithmetic_is_drawn_as_floats_in_the_pass() {
+    // Theano's default dropout mask is int64: `x * mask` and `x * cast(mask, floatX)`.
+    let x = tl::dmatrix("x");
+    let xv = matrix(50, 70);
+    for explicit in [false, true] {
+        let rng = RandomStreams::new(9);
+        let mask = rng.binomial(tl::shape(&x), 1, 0.5);
+        assert_eq!(mask.dtype(), DType::I64);
+        let factor = if explicit { tl::cast(&mask, DType::F64) } else { mask.clone() };
+        let y = &x * &factor;
+        let fused = build(&x, &[&y], Mode::Jit);
+        let plan = fused.dump(tl::Stage::Schedule).expect("plan");
+        assert!(plan.contains("drawn in its reader's pass"), "{plan}");
+        // Returned too, the mask stays int64; the product is the same.
+        let both = build(&x, &[&y, &mask], Mode::Jit).call(&[xv.clone().into()]).expect("runs");
+        assert_eq!(both[1].dtype(), DType::I64);
+        let got = fused.call(&[xv.clone().into()]).expect("runs").remove(0);
+        assert_eq!(got, both[0]);
+        let want: Vec<f64> = xv.to_f64_vec().iter().zip(both[1].to_f64_vec()).map(|(x, m)| x * m).collect();
+        assert_eq!(got.to_f64_vec(), want);
+        assert_eq!(build(&x, &[&y], Mode::Interp).call(&[xv.clone().into()]).expect("runs")[0], got);
+    }
+}

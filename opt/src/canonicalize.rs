@@ -7,13 +7,14 @@ use crate::engine::Rule;
 use crate::pattern::{same_pattern, Rw, Terms};
 use crate::shape;
 use tensorlift_ir::kernels::{self, KernelInput};
-use tensorlift_ir::{NodeId, Op, ReduceOp, ScalarOp, Tensor};
+use tensorlift_ir::{Distribution, NodeId, Op, RandomDraw, ReduceOp, ScalarOp, Tensor};
 
 /// The rules of the phase, in the order they are tried.
 pub static RULES: &[Rule] = &[
     Rule { name: "constant_folding", fast_math: false, apply: constant_folding },
     Rule { name: "local_useless_cast", fast_math: false, apply: useless_cast },
     Rule { name: "local_cast_cast", fast_math: false, apply: cast_cast },
+    Rule { name: "local_float_draw", fast_math: false, apply: float_draw },
     Rule { name: "local_remove_grad_barrier", fast_math: false, apply: remove_grad_barrier },
     Rule { name: "local_shape_i_fold", fast_math: false, apply: shape::shape_i_fold },
     Rule { name: "local_shape_fold", fast_math: false, apply: shape::shape_fold },
@@ -103,6 +104,34 @@ fn cast_cast(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
     let x = rw.inputs(inner)[0];
     let xd = rw.ty(x).dtype;
     (xd == b && xd.upcast(a) == a).then_some(x)
+}
+
+/// An integer binomial draw that one float op alone reads becomes a draw of floats:
+/// `cast{f}(draw)` is the draw made in `f`, and `x op draw` (`add`, `sub`, `mul` with a
+/// float result, which convert the counts first) reads the draw made in the result's
+/// dtype. The counts convert exactly as the cast converts them, so the values are the
+/// same; dropout's int mask then reaches the float kernel that reads it (and is drawn in
+/// that kernel's pass).
+fn float_draw(rw: &mut Rw<'_>, id: NodeId) -> Option<NodeId> {
+    let s = rw.scalar_op(id)?;
+    let float = rw.ty(id).dtype;
+    if !float.is_float() || !matches!(s, ScalarOp::Cast(_) | ScalarOp::Add | ScalarOp::Sub | ScalarOp::Mul) {
+        return None;
+    }
+    let inputs = rw.inputs(id).to_vec();
+    let k = inputs.iter().position(|&i| {
+        matches!(rw.op(i), Op::Random(d) if d.dist == Distribution::Binomial && d.dtype.is_int())
+            && rw.use_count(i) == 1
+    })?;
+    let Op::Random(d) = rw.op(inputs[k]) else { unreachable!("found above") };
+    let draw = RandomDraw { dtype: float, ..d.clone() };
+    let drawn = rw.add(Op::Random(draw), rw.inputs(inputs[k]).to_vec())?;
+    if matches!(s, ScalarOp::Cast(_)) {
+        return Some(drawn);
+    }
+    let mut inputs = inputs;
+    inputs[k] = drawn;
+    rw.el(s, inputs)
 }
 
 /// `fill(a, b)` is `b` when `b` already has the result's shape and dtype.
