@@ -69,13 +69,14 @@ pub fn repeat<'py>(
     wrap(py, tl::repeat(as_var(x)?, term_req(repeats)?, axis))
 }
 
-/// One count of `tile`: a non-negative int or an integer scalar variable.
-fn count(obj: &Bound<'_, PyAny>) -> PyResult<Length> {
+/// A length or count (of `tile`, `alloc`, …, named `op` in errors): a non-negative int or
+/// an integer scalar variable.
+pub fn length(obj: &Bound<'_, PyAny>, op: &str) -> PyResult<Length> {
     if obj.cast::<PyVar>().is_err() {
         if let Ok(n) = obj.extract::<i64>() {
             return usize::try_from(n)
                 .map(Length::Fixed)
-                .map_err(|_| PyValueError::new_err(format!("tile: negative count {n}")));
+                .map_err(|_| PyValueError::new_err(format!("{op}: negative length {n}")));
         }
     }
     as_var(obj).map(Length::Var)
@@ -103,8 +104,8 @@ pub fn tile<'py>(
         return wrap(py, tl::tile(&x, &[Length::Var(v)], ndim));
     }
     let counts: Vec<Length> = match reps.extract::<Vec<Bound<'py, PyAny>>>() {
-        Ok(items) => items.iter().map(count).collect::<PyResult<_>>()?,
-        Err(_) => vec![count(reps)?],
+        Ok(items) => items.iter().map(|r| length(r, "tile")).collect::<PyResult<_>>()?,
+        Err(_) => vec![length(reps, "tile")?],
     };
     wrap(py, tl::tile(&x, &counts, ndim))
 }

@@ -187,15 +187,7 @@ fn alloc<'py>(
     value: &Bound<'py, PyAny>,
     lengths: Vec<Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let lengths = lengths
-        .iter()
-        .map(|l| match l.extract::<i64>() {
-            Ok(n) => usize::try_from(n)
-                .map(tl::Length::Fixed)
-                .map_err(|_| pyo3::exceptions::PyValueError::new_err(format!("alloc: negative length {n}"))),
-            Err(_) => as_var(l).map(tl::Length::Var),
-        })
-        .collect::<PyResult<Vec<_>>>()?;
+    let lengths = lengths.iter().map(|l| array::length(l, "alloc")).collect::<PyResult<Vec<_>>>()?;
     wrap(py, tl::alloc(term_req(value)?, &lengths))
 }
 
