@@ -205,6 +205,31 @@ impl Var {
     }
 }
 
+/// Every node of the graphs of `roots`, each once and after its inputs (post-order, without
+/// recursion: deep graphs cannot overflow the stack). The walk enters a node's inputs only
+/// when `descend` says so (a node it does not descend into is still listed).
+pub fn post_order(roots: &[Var], descend: impl Fn(&Var) -> bool) -> Vec<Var> {
+    let mut order = Vec::new();
+    let mut seen: std::collections::HashSet<usize> = std::collections::HashSet::new();
+    let mut stack: Vec<(Var, bool)> = roots.iter().rev().map(|r| (r.clone(), false)).collect();
+    while let Some((v, expanded)) = stack.pop() {
+        if expanded {
+            order.push(v);
+            continue;
+        }
+        if !seen.insert(v.key()) {
+            continue;
+        }
+        stack.push((v.clone(), true));
+        if descend(&v) {
+            stack.extend(
+                v.inputs().iter().rev().filter(|i| !seen.contains(&i.key())).map(|i| (i.clone(), false)),
+            );
+        }
+    }
+    order
+}
+
 impl AsRef<Var> for Var {
     fn as_ref(&self) -> &Var {
         self

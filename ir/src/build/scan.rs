@@ -627,25 +627,16 @@ fn push_out(
     invs: &[(Var, Var)],
 ) -> Result<(Vec<Var>, Vec<(Var, Var)>), BuildError> {
     let mut place: HashMap<usize, Place> = HashMap::new();
-    let mut order: Vec<Var> = Vec::new();
-    let mut stack: Vec<(Var, bool)> = outs.iter().rev().map(|o| (o.clone(), false)).collect();
-    while let Some((v, done)) = stack.pop() {
-        if place.contains_key(&v.key()) {
-            continue;
-        }
-        if !done && !v.inputs().is_empty() {
-            stack.push((v.clone(), true));
-            stack.extend(v.inputs().iter().rev().map(|i| (i.clone(), false)));
-            continue;
-        }
+    let order = crate::var::post_order(outs, |_| true);
+    for v in &order {
         let ins: Vec<&Place> = v.inputs().iter().map(|i| &place[&i.key()]).collect();
         let outer = |p: &Place| match p {
             Place::Seq(o, _) | Place::Inv(o) => Some(o.clone()),
             Place::Loop => None,
         };
-        let p = if let Some((_, o)) = seqs.iter().find(|(i, _)| i.same(&v)) {
+        let p = if let Some((_, o)) = seqs.iter().find(|(i, _)| i.same(v)) {
             Place::Seq(o.clone(), false)
-        } else if let Some((_, o)) = invs.iter().find(|(i, _)| i.same(&v)) {
+        } else if let Some((_, o)) = invs.iter().find(|(i, _)| i.same(v)) {
             Place::Inv(o.clone())
         } else if matches!(v.op(), Op::Constant(_)) {
             Place::Inv(v.clone())
@@ -673,7 +664,6 @@ fn push_out(
             }
         };
         place.insert(v.key(), p);
-        order.push(v);
     }
     // Moved: each product-holding expression a loop-bound node (or an output) reads.
     let movable = |v: &Var| !v.inputs().is_empty() && matches!(place[&v.key()], Place::Seq(_, true));
@@ -704,18 +694,8 @@ fn tap_span(taps: &[isize]) -> Option<(isize, isize)> {
 
 /// The leaves (inputs, shared variables) of the graphs of `roots`, each once.
 fn leaves(roots: &[Var]) -> Vec<Var> {
-    let mut seen = HashSet::new();
-    let mut stack: Vec<Var> = roots.to_vec();
-    let mut out = Vec::new();
-    while let Some(v) = stack.pop() {
-        if !seen.insert(v.key()) {
-            continue;
-        }
-        if matches!(v.op(), Op::Input | Op::Shared(_)) {
-            out.push(v.clone());
-        }
-        stack.extend(v.inputs().iter().cloned());
-    }
+    let mut out = crate::var::post_order(roots, |_| true);
+    out.retain(|v| matches!(v.op(), Op::Input | Op::Shared(_)));
     out
 }
 
@@ -723,27 +703,17 @@ fn leaves(roots: &[Var]) -> Vec<Var> {
 /// input, a shared variable or a random draw): the loop invariants to compute outside.
 /// Expressions of constants alone stay inside, where the optimizer folds them.
 fn invariants(roots: &[Var], placeholders: &HashSet<usize>) -> Vec<Var> {
-    // Post-order: whether each node reads a placeholder, and whether it reads a variable.
+    // Whether each node reads a placeholder, and whether it reads a variable.
     let mut varies: HashMap<usize, bool> = HashMap::new();
     let mut reads: HashMap<usize, bool> = HashMap::new();
-    let mut stack: Vec<(Var, bool)> = roots.iter().rev().map(|r| (r.clone(), false)).collect();
-    let mut order = Vec::new();
-    while let Some((v, done)) = stack.pop() {
-        if varies.contains_key(&v.key()) {
-            continue;
-        }
-        if done || v.inputs().is_empty() {
-            let ins = v.inputs();
-            let vary = placeholders.contains(&v.key()) || ins.iter().any(|i| varies[&i.key()]);
-            let read = matches!(v.op(), Op::Input | Op::Shared(_) | Op::Random(_))
-                || ins.iter().any(|i| reads[&i.key()]);
-            varies.insert(v.key(), vary);
-            reads.insert(v.key(), read);
-            order.push(v);
-            continue;
-        }
-        stack.push((v.clone(), true));
-        stack.extend(v.inputs().iter().rev().map(|i| (i.clone(), false)));
+    let order = crate::var::post_order(roots, |_| true);
+    for v in &order {
+        let ins = v.inputs();
+        let vary = placeholders.contains(&v.key()) || ins.iter().any(|i| varies[&i.key()]);
+        let read = matches!(v.op(), Op::Input | Op::Shared(_) | Op::Random(_))
+            || ins.iter().any(|i| reads[&i.key()]);
+        varies.insert(v.key(), vary);
+        reads.insert(v.key(), read);
     }
     let hoisted = |v: &Var| !varies[&v.key()] && reads[&v.key()];
     let mut out: Vec<Var> = Vec::new();

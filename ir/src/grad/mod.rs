@@ -299,31 +299,10 @@ fn reads_variable(g: &Var) -> bool {
 /// random draw), each
 /// after its inputs.
 fn topo(roots: &[Var], stop: &HashSet<usize>) -> Vec<Var> {
-    let mut order = Vec::new();
-    let mut seen: HashSet<usize> = HashSet::new();
-    let mut stack: Vec<(Var, bool)> = roots.iter().rev().map(|r| (r.clone(), false)).collect();
-    while let Some((v, expanded)) = stack.pop() {
-        if expanded {
-            order.push(v);
-            continue;
-        }
-        if !seen.insert(v.key()) {
-            continue;
-        }
-        stack.push((v.clone(), true));
-        // Random draws disconnect their inputs too (see `GradKind::Disconnected`).
-        if !stop.contains(&v.key())
-            && *v.op() != Op::GradBarrier(Barrier::Disconnected)
-            && !v.op().is_random()
-        {
-            for i in v.inputs().iter().rev() {
-                if !seen.contains(&i.key()) {
-                    stack.push((i.clone(), false));
-                }
-            }
-        }
-    }
-    order
+    // Random draws disconnect their inputs too (see `GradKind::Disconnected`).
+    crate::var::post_order(roots, |v| {
+        !stop.contains(&v.key()) && *v.op() != Op::GradBarrier(Barrier::Disconnected) && !v.op().is_random()
+    })
 }
 
 /// The sum of the gradient contributions reaching one variable.
