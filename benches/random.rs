@@ -1,6 +1,7 @@
 //! Criterion benchmarks of random draws: 1e7 float64 uniforms on one thread (a call of a
 //! function returning `RandomStreams::uniform(10_000_000)`, its state advanced by the
-//! default update), beside it the same on every thread, 1e7 normals, and a dropout mask
+//! default update), beside it the same on every thread, 1e7 normals (plain and truncated at
+//! two standard deviations), and a dropout mask
 //! `x * binomial(p = 0.5)` of 1e6. NumPy's `Generator.random(10**7)` is timed beside it by
 //! `benches/peers/classic.py --only RNG`.
 
@@ -31,6 +32,8 @@ fn random(c: &mut Criterion) {
     bench(c, "uniform float64 1e7, all threads", &[], &u, vec![], all);
     let z = rng.normal(10_000_000, 0.0, 1.0);
     bench(c, "normal float64 1e7, 1 thread", &[], &z, vec![], 1);
+    let t = rng.normal_truncated(10_000_000, 0.0, 1.0);
+    bench(c, "normal truncated float64 1e7, 1 thread", &[], &t, vec![], 1);
     let x = tl::dvector("x");
     let dropped = &x * rng.binomial(tl::shape(&x), 1, 0.5);
     let data = tl::Tensor::from(vec![1.5f64; 1_000_000]);

@@ -87,8 +87,9 @@ fn uniform_and_normal_draws_in_a_pass_are_the_stored_draws() {
     for (dist, dtype) in [
         (Distribution::Uniform, DType::F64),
         (Distribution::Uniform, DType::F32),
-        (Distribution::Normal, DType::F64),
-        (Distribution::Normal, DType::F32),
+        (Distribution::Normal { truncate: false }, DType::F64),
+        (Distribution::Normal { truncate: true }, DType::F64),
+        (Distribution::Normal { truncate: false }, DType::F32),
     ] {
         let rng = RandomStreams::new(11);
         let d = rng.draw(dist, dtype, tl::shape(&x), vec![(-1.0).into(), 3.0.into()]);
@@ -135,7 +136,7 @@ fn a_draw_read_twice_or_broadcast_is_stored() {
 fn a_draw_of_the_wrong_size_is_an_error_and_the_state_stays() {
     let rng = RandomStreams::new(5);
     let x = tl::dvector("x");
-    let d = rng.draw(Distribution::Normal, DType::F64, [4], vec![0.0.into(), 1.0.into()]);
+    let d = rng.draw(Distribution::Normal { truncate: false }, DType::F64, [4], vec![0.0.into(), 1.0.into()]);
     let y = &x * &d;
     let state = d.random_state().expect("a draw").clone();
     let f = Function::builder(&[&x], &[&y]).mode(Mode::Jit).build().expect("compiles");

@@ -6,6 +6,10 @@
 //! restore, `seed`, `no_default_updates`; symbolic sizes; failed calls; no merging and no
 //! folding of draws; gradients; printing and the text form.
 
+#[path = "common/stats.rs"]
+mod stats;
+
+use stats::{chi_square, ks, ks_critical, normal_cdf};
 use tensorlift as tl;
 use tl::kernels::random::philox4x32_10;
 use tl::{DType, Distribution, Function, Mode, RandomStreams, Tensor, Var};
@@ -22,51 +26,6 @@ fn func(out: &Var, mode: Mode) -> Function {
 
 fn f64s(t: &Tensor) -> Vec<f64> {
     t.to_f64_vec()
-}
-
-/// The Kolmogorov–Smirnov statistic of `xs` against the CDF `cdf`.
-fn ks(mut xs: Vec<f64>, cdf: impl Fn(f64) -> f64) -> f64 {
-    xs.sort_by(f64::total_cmp);
-    let n = xs.len() as f64;
-    xs.iter()
-        .enumerate()
-        .map(|(i, &x)| {
-            let c = cdf(x);
-            (c - i as f64 / n).max((i + 1) as f64 / n - c)
-        })
-        .fold(0.0, f64::max)
-}
-
-/// The KS critical value at level 1e-3 (asymptotic: sqrt(-ln(alpha / 2) / 2) / sqrt(n)).
-fn ks_critical(n: usize) -> f64 {
-    1.949 / (n as f64).sqrt()
-}
-
-/// The standard normal CDF, through the complementary error function (Numerical Recipes'
-/// Chebyshev fit, relative error below 1.2e-7: far below the KS bound of 1e-2).
-fn normal_cdf(x: f64) -> f64 {
-    let z = x.abs() / std::f64::consts::SQRT_2;
-    let t = 1.0 / (1.0 + 0.5 * z);
-    let poly = -z * z - 1.265_512_23
-        + t * (1.000_023_68
-            + t * (0.374_091_96
-                + t * (0.096_784_18
-                    + t * (-0.186_288_06
-                        + t * (0.278_868_07
-                            + t * (-1.135_203_98
-                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
-    let erfc = t * poly.exp();
-    if x >= 0.0 {
-        1.0 - 0.5 * erfc
-    } else {
-        0.5 * erfc
-    }
-}
-
-/// Pearson's chi-square of observed counts against expected probabilities.
-fn chi_square(counts: &[usize], probs: &[f64]) -> f64 {
-    let n: usize = counts.iter().sum();
-    counts.iter().zip(probs).map(|(&o, &p)| (o as f64 - n as f64 * p).powi(2) / (n as f64 * p)).sum()
 }
 
 /// Pearson's correlation.
@@ -131,7 +90,7 @@ fn normal_passes_kolmogorov_smirnov() {
     let rng = RandomStreams::new(7);
     let n = 20_000;
     for dtype in [DType::F64, DType::F32] {
-        let z = rng.draw(Distribution::Normal, dtype, [n], vec![1.5.into(), 2.0.into()]);
+        let z = rng.draw(Distribution::Normal { truncate: false }, dtype, [n], vec![1.5.into(), 2.0.into()]);
         let xs = f64s(&draw(&func(&z, Mode::Jit)));
         let d = ks(xs, |x| normal_cdf((x - 1.5) / 2.0));
         assert!(d < ks_critical(n), "{dtype}: KS statistic {d}");
@@ -217,8 +176,8 @@ fn draws_are_bit_identical_across_threads_and_engines() {
     let cases = [
         fixed_draw(Distribution::Uniform, DType::F64, vec![(-1.0).into(), 2.0.into()]),
         fixed_draw(Distribution::Uniform, DType::F32, vec![0.0.into(), 1.0.into()]),
-        fixed_draw(Distribution::Normal, DType::F64, vec![0.0.into(), 1.0.into()]),
-        fixed_draw(Distribution::Normal, DType::F32, vec![0.0.into(), 1.0.into()]),
+        fixed_draw(Distribution::Normal { truncate: false }, DType::F64, vec![0.0.into(), 1.0.into()]),
+        fixed_draw(Distribution::Normal { truncate: false }, DType::F32, vec![0.0.into(), 1.0.into()]),
         fixed_draw(Distribution::Binomial, DType::I64, vec![3.into(), 0.4.into()]),
         fixed_draw(Distribution::Integers, DType::I32, vec![(-5).into(), 1000.into()]),
     ];
@@ -411,8 +370,14 @@ fn draws_are_never_merged_nor_folded() {
     assert_eq!(s.get_value().unwrap().to_vec::<i64>().unwrap(), vec![1, 3]);
     // A draw on a constant state is not folded: it stays a draw in the optimized graph.
     let c = tl::constant(Tensor::from(vec![9i64, 0]));
-    let on_constant =
-        tl::random_draw(&c, Distribution::Normal, DType::F64, [3], vec![0.0.into(), 1.0.into()], 0);
+    let on_constant = tl::random_draw(
+        &c,
+        Distribution::Normal { truncate: false },
+        DType::F64,
+        [3],
+        vec![0.0.into(), 1.0.into()],
+        0,
+    );
     let f = func(&on_constant, Mode::Jit);
     assert_eq!(randoms(&f), 1);
 }

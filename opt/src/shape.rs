@@ -33,7 +33,7 @@ use crate::pattern::Rw;
 pub use crate::symbolic::{SymDim, SymShape};
 use tensorlift_ir::op::AdvPart;
 use tensorlift_ir::{
-    AdvEntry, Dim, IndexEntry, NodeId, Op, ReduceOp, ReshapeDim, ScalarOp, Tensor, TensorType,
+    AdvEntry, Dim, Distribution, IndexEntry, NodeId, Op, ReduceOp, ReshapeDim, ScalarOp, Tensor, TensorType,
 };
 
 impl Rw<'_> {
@@ -169,23 +169,27 @@ impl Rw<'_> {
                     })
                     .collect()
             }
-            // The size's lengths, then a permutation's or multinomial's own axis.
+            // The size's lengths, then a permutation's or multinomial's own axis; a choice by
+            // the rows of a probability matrix has the rows first.
             Op::Random(d) => {
+                let rows =
+                    matches!(d.dist, Distribution::Choice { weighted: true, .. }) && ndim > d.shape.len();
+                let mut out = SymShape::new();
+                if rows {
+                    out.push(of(ins[2])[0]);
+                }
                 let mut lengths = ins[1 + d.dist.params().len()..].iter();
-                let mut out: SymShape = d
-                    .shape
-                    .iter()
-                    .enumerate()
-                    .map(|(k, x)| match x {
+                for (k, x) in d.shape.iter().enumerate() {
+                    out.push(match x {
                         Dim::Fixed(n) => SymDim::Const(*n),
                         Dim::Input => {
                             let len = *lengths.next().expect("typed: one input per length");
-                            self.length_held(len).unwrap_or(own(k))
+                            self.length_held(len).unwrap_or(own(k + rows as usize))
                         }
-                    })
-                    .collect();
-                if ndim > d.shape.len() {
-                    out.push(own(d.shape.len()));
+                    });
+                }
+                if out.len() < ndim {
+                    out.push(own(out.len()));
                 }
                 out
             }

@@ -71,8 +71,8 @@ impl PyRandomStreams {
         PyRandomStreams { streams: tl::RandomStreams::new(seed) }
     }
 
-    /// A draw of `dist` (`uniform`, `normal`, `binomial`, `random_integers`, `permutation`,
-    /// `multinomial`) with its own new state.
+    /// A draw of `dist` (`uniform`, `normal`, `normal_truncated`, `binomial`,
+    /// `random_integers`, `permutation`, `multinomial`) with its own new state.
     fn draw<'py>(
         &self,
         py: Python<'py>,
@@ -88,7 +88,8 @@ impl PyRandomStreams {
     }
 
     /// Picks among `a` (an int: positions; a vector: its elements), distinct unless
-    /// `replace`, with probabilities `p`.
+    /// `replace`, with probabilities `p` (a vector, or a matrix: one distribution per row,
+    /// the rows a first axis of the result).
     #[pyo3(signature = (size, a, replace, p=None))]
     fn choice<'py>(
         &self,

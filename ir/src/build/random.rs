@@ -254,6 +254,13 @@ pub fn blocks_used(draw: &Var) -> Result<Var, BuildError> {
     }
     match d.dist {
         Distribution::Permutation => symbolic.push(ins[1].clone()),
+        // A choice by the rows of a probability matrix: its picks for every row.
+        Distribution::Choice { weighted: true, .. } if ins[2].ndim() == 2 => {
+            match draw.ty().shape.first().copied().flatten() {
+                Some(rows) => fixed = fixed.wrapping_mul(rows as i64),
+                None => symbolic.push(crate::build::shape::shape_i(&ins[2], 0)),
+            }
+        }
         Distribution::Multinomial => match draw.ty().shape.last().copied().flatten() {
             Some(k) => fixed = fixed.wrapping_mul(k as i64),
             None => symbolic.push(crate::build::shape::shape_i(&ins[2], -1)),
@@ -458,7 +465,26 @@ impl RandomStreams {
     /// Normal floats of mean `avg` and standard deviation `std`, of dtype `floatX`.
     #[track_caller]
     pub fn normal(&self, size: impl Into<Size>, avg: impl Into<Term>, std: impl Into<Term>) -> Var {
-        self.draw(Distribution::Normal, crate::config::float_x(), size, vec![avg.into(), std.into()])
+        let dist = Distribution::Normal { truncate: false };
+        self.draw(dist, crate::config::float_x(), size, vec![avg.into(), std.into()])
+    }
+
+    /// Normal floats of mean `avg` and standard deviation `std` truncated at two standard
+    /// deviations, of dtype `floatX` (Theano's MRG `normal(..., truncate=True)`): every
+    /// sample is within `avg ± 2 std`. As Theano's, a standard sample beyond ±2 keeps its
+    /// Box–Muller angle and takes a new radius `sqrt(-2 ln v)`, `v` uniform on `[e^-2, 1)`;
+    /// so the samples' standard deviation is about `0.8906 std` (the variance `0.79312
+    /// std²`), a little more than a truncated normal's `0.8796 std`.
+    ///
+    /// ```
+    /// use tensorlift_ir::RandomStreams;
+    /// let z = RandomStreams::new(1).normal_truncated([4, 5], 0.0, 1.0);
+    /// assert_eq!(z.ty().shape, vec![Some(4), Some(5)]);
+    /// ```
+    #[track_caller]
+    pub fn normal_truncated(&self, size: impl Into<Size>, avg: impl Into<Term>, std: impl Into<Term>) -> Var {
+        let dist = Distribution::Normal { truncate: true };
+        self.draw(dist, crate::config::float_x(), size, vec![avg.into(), std.into()])
     }
 
     /// Successes among `n` trials of probability `p`, int64 (`n = 1`: Theano's MRG
@@ -476,6 +502,20 @@ impl RandomStreams {
 
     /// Picks among `a`: an integer `n` (positions `0..n`, int64) or a vector (its elements);
     /// with `replace: false` the picks are distinct; `p` the probability of each.
+    ///
+    /// `p` may be a matrix of `n` columns, one distribution per row (Theano's MRG
+    /// `choice(size, p=matrix)`): the result is `(rows, *size)`, each row's picks drawn from
+    /// its own row (distinct within the row without replacement: each pick from the row's
+    /// probabilities of the items not picked yet, renormalized). Each row must sum to 1; a
+    /// row with fewer non-zero probabilities than the picks it needs without replacement
+    /// is an error when the function runs.
+    ///
+    /// ```
+    /// use tensorlift_ir::{constant, RandomStreams, Tensor};
+    /// let p = constant(Tensor::from(ndarray::arr2(&[[0.5, 0.5, 0.0], [0.1, 0.2, 0.7]]).into_dyn()));
+    /// let picks = RandomStreams::new(3).choice([2], 3, false, Some(&p));
+    /// assert_eq!(picks.ty().shape, vec![Some(2), Some(2)]);
+    /// ```
     #[track_caller]
     pub fn choice(&self, size: impl Into<Size>, a: impl Into<Term>, replace: bool, p: Option<&Var>) -> Var {
         let a = term_var(a.into());

@@ -1,8 +1,7 @@
-// Over 800 lines: the generator, its block layout and every distribution share the slot and parameter helpers.
 //! Random draws: the Philox4x32-10 counter-based generator (Salmon, Moraes, Dror and Shaw,
 //! "Parallel random numbers: as easy as 1, 2, 3", SC 2011) and every distribution of
 //! `Op::Random`, written once and shared by the reference interpreter and the runtime's
-//! threaded path.
+//! threaded path (the draws that pick among items are in the submodule `picks`).
 //!
 //! # Layout
 //! A state is `[key, counter]` (int64, read as unsigned). Block `b` of a draw is
@@ -24,12 +23,18 @@
 //!   (float32, computed in float64 and rounded): `u1` in `(0, 1]`, `u2` in `[0, 1)`, `r =
 //!   sqrt(-2 ln u1)`, elements `avg + std * r cos(2π u2)` and `avg + std * r sin(2π u2)`.
 //!   One routine (Rust's `ln`, `sqrt`, `sin_cos`) on every engine: identical everywhere.
+//! - truncated normal (Theano's MRG `normal(truncate=True)`): the same pair; an element whose
+//!   standard value is beyond ±2 keeps its angle and takes the radius `sqrt(-2 ln v)`, `v =
+//!   e^-2 + (1 - e^-2) u` on `[e^-2, 1)`, `u` from the element's slot in sub-draw `j = 1`, so
+//!   the radius, and the element, is at most 2.
 //! - binomial: the number of `k < n` with `u(slot, j = k) < p` (`n = 1`: Theano's MRG
 //!   `cast(uniform < p)`).
 //! - integers on `[low, high]`: Lemire's multiply-shift with rejection (exact), retrying
 //!   with `j + 1`.
 //! - choice, permutation: integers in shrinking ranges (a Fisher–Yates shuffle); weighted
-//!   picks invert the normalized cumulative probabilities with one uniform.
+//!   picks invert the normalized cumulative probabilities with one uniform (without
+//!   replacement, those of the items not yet picked). A choice by the rows of a probability
+//!   matrix draws each row in turn, pick `t` of row `r` from slot `r * picks + t`.
 //! - multinomial: `n` categorical picks per row, pick `t` using sub-draw `j = t` of the row's
 //!   slot.
 
@@ -40,8 +45,9 @@ use crate::op::{Dim, Distribution, Op};
 use crate::types::TensorType;
 use crate::value::{check_alloc, Tensor, TensorElement};
 use ndarray::{ArrayD, IxDyn};
-use std::collections::HashMap;
 use std::mem::MaybeUninit;
+
+mod picks;
 
 /// Philox4x32 multipliers.
 const M0: u32 = 0xD251_1F53;
@@ -137,6 +143,29 @@ fn box_muller(u1: f64, u2: f64) -> (f64, f64) {
     let r = (-2.0 * u1.ln()).sqrt();
     let (s, c) = (std::f64::consts::TAU * u2).sin_cos();
     (r * c, r * s)
+}
+
+/// `e^-2`: the lower end of the uniform a truncated normal's new radius comes from.
+const EXP_MINUS_2: f64 = 0.135_335_283_236_612_7;
+
+/// The Box–Muller pair of `u1` and `u2` truncated at 2 (Theano's MRG `normal(truncate=True)`):
+/// an element of magnitude over 2 keeps its angle and takes the radius `sqrt(-2 ln v)`, `v =
+/// e^-2 + (1 - e^-2) u` uniform on `[e^-2, 1)` with `u = redraw(k)` in `[0, 1)` (`k` 0 for
+/// the cosine element, 1 for the sine one), so it is at most 2 (held there against the
+/// rounding of `ln`).
+#[inline(always)]
+fn box_muller_truncated(u1: f64, u2: f64, redraw: impl Fn(usize) -> f64) -> (f64, f64) {
+    let r = (-2.0 * u1.ln()).sqrt();
+    let (s, c) = (std::f64::consts::TAU * u2).sin_cos();
+    let fix = |z: f64, trig: f64, k: usize| {
+        if z.abs() <= 2.0 {
+            z
+        } else {
+            let v = EXP_MINUS_2 + (1.0 - EXP_MINUS_2) * redraw(k);
+            (-2.0 * v.ln()).sqrt().min(2.0) * trig
+        }
+    };
+    (fix(r * c, c, 0), fix(r * s, s, 1))
 }
 
 /// Where a generated element goes: an initialized element or an uninitialized one.
@@ -241,24 +270,37 @@ impl<T: Copy> Param<T> {
     }
 }
 
+/// What a float draw makes of its words (a const parameter of the fills, so each variate
+/// has its own loop).
+const UNIFORM: u8 = 0;
+/// Standard normals (Box–Muller).
+const NORMAL: u8 = 1;
+/// Standard normals truncated at 2 ([`box_muller_truncated`]).
+const TRUNCATED: u8 = 2;
+
 /// Uniform or normal float draws.
 struct Continuous<T> {
     gen: Philox,
-    normal: bool,
+    /// `UNIFORM`, `NORMAL` or `TRUNCATED`.
+    variate: u8,
     a: Param<T>,
     b: Param<T>,
 }
 
-/// The two float64 variates of a block's words: uniforms in `[0, 1)`, or a standard normal
-/// pair.
+/// The two float64 variates of block `b`, sub-draw `j`: uniforms in `[0, 1)`, or a standard
+/// normal pair (a truncated pair redraws a radius from the words of sub-draw `j + 1` of the
+/// block, the cosine element's from the first, the sine element's from the second).
 #[inline(always)]
-fn pair64<const NORMAL: bool>(x: [u32; 4]) -> (f64, f64) {
+fn pair64<const MODE: u8>(gen: &Philox, b: u64, j: u32) -> (f64, f64) {
+    let x = gen.block(b, j);
     let w0 = (x[0] as u64) | ((x[1] as u64) << 32);
     let w1 = (x[2] as u64) | ((x[3] as u64) << 32);
-    if NORMAL {
-        box_muller(unit52_open0(w0), unit52(w1))
-    } else {
-        (unit52(w0), unit52(w1))
+    match MODE {
+        UNIFORM => (unit52(w0), unit52(w1)),
+        NORMAL => box_muller(unit52_open0(w0), unit52(w1)),
+        _ => box_muller_truncated(unit52_open0(w0), unit52(w1), |k| {
+            unit52(gen.word64(2 * b + k as u64, j + 1))
+        }),
     }
 }
 
@@ -266,7 +308,7 @@ fn pair64<const NORMAL: bool>(x: [u32; 4]) -> (f64, f64) {
 /// `j`): `put(slot, k, v)` writes variate `v` of element `first + k` into `out[k]`. A plain
 /// loop over whole blocks, which the compiler vectorizes across blocks.
 #[inline(always)]
-fn fill64<const NORMAL: bool, S>(
+fn fill64<const MODE: u8, S>(
     gen: &Philox,
     first: usize,
     j: u32,
@@ -276,57 +318,72 @@ fn fill64<const NORMAL: bool, S>(
     let n = out.len();
     let mut k = 0;
     if first % 2 == 1 && n > 0 {
-        let (_, b) = pair64::<NORMAL>(gen.block((first / 2) as u64, j));
+        let (_, b) = pair64::<MODE>(gen, (first / 2) as u64, j);
         put(&mut out[0], 0, b);
         k = 1;
     }
     let b0 = ((first + k) / 2) as u64;
     let body = (n - k) / 2 * 2;
     for (i, pair) in out[k..k + body].chunks_exact_mut(2).enumerate() {
-        let (a, b) = pair64::<NORMAL>(gen.block(b0 + i as u64, j));
+        let (a, b) = pair64::<MODE>(gen, b0 + i as u64, j);
         put(&mut pair[0], k + 2 * i, a);
         put(&mut pair[1], k + 2 * i + 1, b);
     }
     if k + body < n {
-        let (a, _) = pair64::<NORMAL>(gen.block(b0 + (body / 2) as u64, j));
+        let (a, _) = pair64::<MODE>(gen, b0 + (body / 2) as u64, j);
         put(&mut out[n - 1], n - 1, a);
     }
 }
 
-/// The float32 variate of word `lane` (0..4) of a block's words `x`.
+/// The float32 variate of word `lane` (0..4) of block `b`'s words `x` (a truncated normal
+/// redraws its radius from word `lane` of sub-draw 1 of the block).
 #[inline(always)]
-fn raw32<const NORMAL: bool>(x: [u32; 4], lane: usize) -> f32 {
-    if !NORMAL {
+fn raw32<const MODE: u8>(gen: &Philox, b: u64, x: [u32; 4], lane: usize) -> f32 {
+    if MODE == UNIFORM {
         return unit24(x[lane]);
     }
     let pair = lane & !1;
     let u1 = 1.0 - unit24(x[pair]) as f64;
     let u2 = unit24(x[pair + 1]) as f64;
-    let (c, s) = box_muller(u1, u2);
+    let (c, s) = if MODE == NORMAL {
+        box_muller(u1, u2)
+    } else {
+        box_muller_truncated(u1, u2, |k| unit24(gen.block(b, 1)[pair + k]) as f64)
+    };
     (if lane.is_multiple_of(2) { c } else { s }) as f32
 }
 
 impl Fill<f64> for Continuous<f64> {
     #[inline(always)]
     fn fill<S: Slot<f64>>(&self, first: usize, out: &mut [S]) {
-        let normal = self.normal;
+        match self.variate {
+            UNIFORM => self.fill64::<UNIFORM, S>(first, out),
+            NORMAL => self.fill64::<NORMAL, S>(first, out),
+            _ => self.fill64::<TRUNCATED, S>(first, out),
+        }
+    }
+}
+
+impl Continuous<f64> {
+    /// [`Fill::fill`] of one kind of variate.
+    #[inline(always)]
+    fn fill64<const MODE: u8, S: Slot<f64>>(&self, first: usize, out: &mut [S]) {
         match (&self.a, &self.b) {
-            (Param::One(a), Param::One(b)) => {
-                // Uniform: lo + (hi - lo) * u; normal: avg + std * z.
-                if normal {
-                    let (avg, std) = (*a, *b);
-                    fill64::<true, S>(&self.gen, first, 0, out, |s, _, z| s.put(avg + std * z));
-                } else {
-                    let (lo, span) = (*a, b - a);
-                    fill64::<false, S>(&self.gen, first, 0, out, |s, _, u| s.put(lo + span * u));
-                }
+            // Uniform: lo + (hi - lo) * u; normal: avg + std * z.
+            (Param::One(a), Param::One(b)) if MODE == UNIFORM => {
+                let (lo, span) = (*a, b - a);
+                fill64::<MODE, S>(&self.gen, first, 0, out, |s, _, u| s.put(lo + span * u));
             }
-            (a, b) if normal => fill64::<true, S>(&self.gen, first, 0, out, |s, k, z| {
-                s.put(a.at(first + k) + b.at(first + k) * z)
-            }),
-            (a, b) => fill64::<false, S>(&self.gen, first, 0, out, |s, k, u| {
+            (Param::One(avg), Param::One(std)) => {
+                let (avg, std) = (*avg, *std);
+                fill64::<MODE, S>(&self.gen, first, 0, out, |s, _, z| s.put(avg + std * z));
+            }
+            (a, b) if MODE == UNIFORM => fill64::<MODE, S>(&self.gen, first, 0, out, |s, k, u| {
                 let (x, y) = (a.at(first + k), b.at(first + k));
                 s.put(x + (y - x) * u)
+            }),
+            (a, b) => fill64::<MODE, S>(&self.gen, first, 0, out, |s, k, z| {
+                s.put(a.at(first + k) + b.at(first + k) * z)
             }),
         }
     }
@@ -335,57 +392,62 @@ impl Fill<f64> for Continuous<f64> {
 impl Fill<f32> for Continuous<f32> {
     #[inline(always)]
     fn fill<S: Slot<f32>>(&self, first: usize, out: &mut [S]) {
-        let normal = self.normal;
+        match self.variate {
+            UNIFORM => self.fill32::<UNIFORM, S>(first, out),
+            NORMAL => self.fill32::<NORMAL, S>(first, out),
+            _ => self.fill32::<TRUNCATED, S>(first, out),
+        }
+    }
+}
+
+impl Continuous<f32> {
+    /// [`Fill::fill`] of one kind of variate.
+    #[inline(always)]
+    fn fill32<const MODE: u8, S: Slot<f32>>(&self, first: usize, out: &mut [S]) {
         let (a, b) = (&self.a, &self.b);
         let value = |i: usize, v: f32| {
             let (x, y) = (a.at(i), b.at(i));
-            if normal {
-                x + y * v
-            } else {
+            if MODE == UNIFORM {
                 x + (y - x) * v
+            } else {
+                x + y * v
             }
+        };
+        let gen = &self.gen;
+        let one = |e: usize| {
+            let b = (e / 4) as u64;
+            value(e, raw32::<MODE>(gen, b, gen.block(b, 0), e % 4))
         };
         let n = out.len();
         // A lone head and tail, element by element; whole blocks in a plain loop.
         let head = ((4 - first % 4) % 4).min(n);
         for (k, slot) in out[..head].iter_mut().enumerate() {
-            let e = first + k;
-            let x = self.gen.block((e / 4) as u64, 0);
-            slot.put(value(e, if normal { raw32::<true>(x, e % 4) } else { raw32::<false>(x, e % 4) }));
+            slot.put(one(first + k));
         }
         let b0 = ((first + head) / 4) as u64;
         let body = (n - head) / 4 * 4;
-        match (a, b, normal) {
-            (Param::One(a), Param::One(b), false) => {
+        match (a, b) {
+            (Param::One(a), Param::One(b)) if MODE == UNIFORM => {
                 let (a, span) = (*a, b - a);
                 for (i, quad) in out[head..head + body].chunks_exact_mut(4).enumerate() {
-                    let x = self.gen.block(b0 + i as u64, 0);
+                    let x = gen.block(b0 + i as u64, 0);
                     for (slot, &w) in quad.iter_mut().zip(&x) {
                         slot.put(a + span * unit24(w));
                     }
                 }
             }
-            (_, _, false) => {
+            _ => {
                 for (i, quad) in out[head..head + body].chunks_exact_mut(4).enumerate() {
-                    let x = self.gen.block(b0 + i as u64, 0);
+                    let b = b0 + i as u64;
+                    let x = gen.block(b, 0);
                     for (lane, slot) in quad.iter_mut().enumerate() {
-                        slot.put(value(first + head + 4 * i + lane, raw32::<false>(x, lane)));
-                    }
-                }
-            }
-            (_, _, true) => {
-                for (i, quad) in out[head..head + body].chunks_exact_mut(4).enumerate() {
-                    let x = self.gen.block(b0 + i as u64, 0);
-                    for (lane, slot) in quad.iter_mut().enumerate() {
-                        slot.put(value(first + head + 4 * i + lane, raw32::<true>(x, lane)));
+                        slot.put(value(first + head + 4 * i + lane, raw32::<MODE>(gen, b, x, lane)));
                     }
                 }
             }
         }
         for (k, slot) in out.iter_mut().enumerate().skip(head + body) {
-            let e = first + k;
-            let x = self.gen.block((e / 4) as u64, 0);
-            slot.put(value(e, if normal { raw32::<true>(x, e % 4) } else { raw32::<false>(x, e % 4) }));
+            slot.put(one(first + k));
         }
     }
 }
@@ -411,7 +473,7 @@ impl<T: Element> Fill<T> for Binomial {
             let len = tile.len();
             count[..len].fill(0);
             for trial in 0..self.max_n {
-                fill64::<false, f64>(&self.gen, start, trial as u32, &mut u[..len], |s, _, v| *s = v);
+                fill64::<UNIFORM, f64>(&self.gen, start, trial as u32, &mut u[..len], |s, _, v| *s = v);
                 for k in 0..len {
                     let i = start + k;
                     count[k] += (trial < self.n.at(i) && u[k] < self.p.at(i)) as i64;
@@ -518,9 +580,13 @@ pub fn draw<E: Exec>(
     let params = &inputs[1..1 + n_params];
     let size = lengths(name, &d.shape, &inputs[1 + n_params..])?;
     match d.dist {
-        Distribution::Uniform | Distribution::Normal => {
-            let normal = d.dist == Distribution::Normal;
-            if normal {
+        Distribution::Uniform | Distribution::Normal { .. } => {
+            let variate = match d.dist {
+                Distribution::Normal { truncate: false } => NORMAL,
+                Distribution::Normal { truncate: true } => TRUNCATED,
+                _ => UNIFORM,
+            };
+            if variate != UNIFORM {
                 let std = params[1].value.cast(DType::F64).into_array::<f64>()?;
                 if std.iter().any(|&s| s < 0.0 || s.is_nan()) {
                     return Err(ValueError::invalid(name, format!("{} has a negative std", params[1].name)));
@@ -530,12 +596,12 @@ pub fn draw<E: Exec>(
                 DType::F32 => {
                     let (a, b) =
                         (param::<f32>(name, &params[0], &size)?, param::<f32>(name, &params[1], &size)?);
-                    exec.make(&size, &Continuous { gen, normal, a, b })
+                    exec.make(&size, &Continuous { gen, variate, a, b })
                 }
                 _ => {
                     let (a, b) =
                         (param::<f64>(name, &params[0], &size)?, param::<f64>(name, &params[1], &size)?);
-                    exec.make(&size, &Continuous { gen, normal, a, b })
+                    exec.make(&size, &Continuous { gen, variate, a, b })
                 }
             }
         }
@@ -572,14 +638,21 @@ pub fn draw<E: Exec>(
         }
         Distribution::Choice { replace, weighted } => {
             let n = params[0].value.cast(DType::I64).scalar::<i64>()?;
-            let count: usize = size.iter().product();
             if n < 0 {
                 return Err(ValueError::invalid(name, format!("cannot choose among {n} items")));
+            }
+            let count: usize = size.iter().product();
+            if weighted && params[1].value.ndim() == 2 {
+                let mut shape = vec![params[1].value.shape()[0]];
+                shape.extend_from_slice(&size);
+                check_alloc(name, &shape, DType::I64)?;
+                let picks = picks::choice_rows(name, &gen, n as usize, &params[1], count, replace)?;
+                return exec.whole(to_tensor(picks, &shape, d.dtype)?);
             }
             if n == 0 && count > 0 {
                 return Err(ValueError::invalid(name, "cannot choose from an empty population"));
             }
-            let p = if weighted { Some(probabilities(name, &params[1], n as usize)?) } else { None };
+            let p = if weighted { Some(picks::probabilities(name, &params[1], n as usize)?) } else { None };
             if replace && p.is_none() {
                 let f = Integers { gen, low: Param::One(0), high: Param::One(n - 1) };
                 return by_dtype(exec, d.dtype, &size, &f);
@@ -591,9 +664,9 @@ pub fn draw<E: Exec>(
                 ));
             }
             let picks = match (&p, replace) {
-                (Some(p), true) => choice_weighted(&gen, p, count),
-                (Some(p), false) => choice_weighted_distinct(name, &gen, p, count)?,
-                (None, _) => choice_distinct(&gen, n as u64, count),
+                (Some(p), true) => picks::choice_weighted(&gen, 0, p, count),
+                (Some(p), false) => picks::choice_weighted_distinct(name, &gen, 0, p, count)?,
+                (None, _) => picks::choice_distinct(&gen, n as u64, count),
             };
             exec.whole(to_tensor(picks, &size, d.dtype)?)
         }
@@ -608,11 +681,11 @@ pub fn draw<E: Exec>(
             let rows: usize = size.iter().product();
             let mut out = Vec::with_capacity(rows * n);
             for r in 0..rows {
-                out.extend(shuffle(&gen, (r * n) as u64, n));
+                out.extend(picks::shuffle(&gen, (r * n) as u64, n));
             }
             exec.whole(to_tensor(out, &shape, d.dtype)?)
         }
-        Distribution::Multinomial => exec.whole(multinomial(name, &gen, params, &size, d.dtype)?),
+        Distribution::Multinomial => exec.whole(picks::multinomial(name, &gen, params, &size, d.dtype)?),
     }
 }
 
@@ -689,171 +762,6 @@ fn param<T: TensorElement>(op: &str, p: &KernelInput<'_>, size: &[usize]) -> Res
         operands: vec![(p.name.to_string(), v.shape().to_vec()), ("size".into(), size.to_vec())],
     })?;
     Ok(Param::Each(b.iter().copied().collect()))
-}
-
-/// A probability vector of `n` entries, checked (non-negative, summing to 1) and returned as
-/// its cumulative sums normalized by the last.
-fn probabilities(op: &str, p: &KernelInput<'_>, n: usize) -> Result<Vec<f64>, ValueError> {
-    let v = p.value.cast(DType::F64).into_array::<f64>()?;
-    if v.len() != n {
-        return Err(ValueError::invalid(
-            op,
-            format!("{} has {} probabilities for {n} items", p.name, v.len()),
-        ));
-    }
-    if v.iter().any(|&x| x.is_nan() || x < 0.0 || !x.is_finite()) {
-        return Err(ValueError::invalid(op, format!("{} has a negative or non-finite probability", p.name)));
-    }
-    let total: f64 = v.iter().sum();
-    if (total - 1.0).abs() > 1e-6 {
-        return Err(ValueError::invalid(op, format!("the probabilities {} sum to {total}, not 1", p.name)));
-    }
-    let mut acc = 0.0;
-    let cdf: Vec<f64> = v
-        .iter()
-        .map(|&x| {
-            acc += x;
-            acc
-        })
-        .collect();
-    let last = *cdf.last().unwrap_or(&1.0);
-    Ok(cdf.into_iter().map(|c| c / last).collect())
-}
-
-/// The first index whose cumulative probability exceeds `u` (NumPy's `searchsorted(cdf, u,
-/// side='right')`), kept below `cdf.len()`.
-fn pick(cdf: &[f64], u: f64) -> usize {
-    cdf.partition_point(|&c| c <= u).min(cdf.len() - 1)
-}
-
-/// `count` weighted picks with replacement, pick `t` from slot `t`.
-fn choice_weighted(gen: &Philox, cdf: &[f64], count: usize) -> Vec<i64> {
-    let mut words = vec![0u64; count];
-    words64(gen, 0, &mut words);
-    words.iter().map(|&w| pick(cdf, unit52(w)) as i64).collect()
-}
-
-/// `count` distinct positions below `n`: a partial Fisher–Yates shuffle (sparse: it stores
-/// only the swapped positions), pick `t` from slot `t`.
-fn choice_distinct(gen: &Philox, n: u64, count: usize) -> Vec<i64> {
-    let mut swapped: HashMap<u64, u64> = HashMap::new();
-    (0..count as u64)
-        .map(|t| {
-            let r = t + bounded(gen, t, gen.word64(t, 0), n - t);
-            let at_r = *swapped.get(&r).unwrap_or(&r);
-            let at_t = *swapped.get(&t).unwrap_or(&t);
-            swapped.insert(r, at_t);
-            at_r as i64
-        })
-        .collect()
-}
-
-/// `count` distinct weighted positions: each pick from the probabilities of the positions
-/// not yet picked, renormalized (NumPy's `choice(replace=False, p=…)`), pick `t` from slot
-/// `t`.
-fn choice_weighted_distinct(
-    op: &str,
-    gen: &Philox,
-    cdf: &[f64],
-    count: usize,
-) -> Result<Vec<i64>, ValueError> {
-    let mut p: Vec<f64> = cdf.iter().scan(0.0, |prev, &c| Some(c - std::mem::replace(prev, c))).collect();
-    if p.iter().filter(|&&x| x > 0.0).count() < count {
-        return Err(ValueError::invalid(op, "fewer items with a non-zero probability than the size"));
-    }
-    let mut out = Vec::with_capacity(count);
-    for t in 0..count {
-        let total: f64 = p.iter().sum();
-        let target = unit52(gen.word64(t as u64, 0)) * total;
-        let mut acc = 0.0;
-        let mut chosen = p.iter().rposition(|&x| x > 0.0).expect("a position is left");
-        for (k, &x) in p.iter().enumerate() {
-            acc += x;
-            if x > 0.0 && target < acc {
-                chosen = k;
-                break;
-            }
-        }
-        p[chosen] = 0.0;
-        out.push(chosen as i64);
-    }
-    Ok(out)
-}
-
-/// A permutation of `0..n` from slots `first..first + n` (Fisher–Yates).
-fn shuffle(gen: &Philox, first: u64, n: usize) -> Vec<i64> {
-    let mut v: Vec<i64> = (0..n as i64).collect();
-    for t in 0..n.saturating_sub(1) {
-        let s = first + t as u64;
-        let r = t + bounded(gen, s, gen.word64(s, 0), (n - t) as u64) as usize;
-        v.swap(t, r);
-    }
-    v
-}
-
-/// Multinomial counts: for each element of the size, `n` picks among the categories of
-/// `pvals`'s last axis.
-fn multinomial(
-    op: &str,
-    gen: &Philox,
-    params: &[KernelInput<'_>],
-    size: &[usize],
-    dtype: DType,
-) -> Result<Tensor, ValueError> {
-    let n = param::<i64>(op, &params[0], size)?;
-    let pv = params[1].value.cast(DType::F64).into_array::<f64>()?;
-    let k = *pv.shape().last().expect("typed: pvals has a category axis");
-    let mut lead = size.to_vec();
-    lead.push(k);
-    let pb = pv.broadcast(IxDyn(&lead)).ok_or_else(|| ValueError::ShapeMismatch {
-        op: op.into(),
-        operands: vec![(params[1].name.to_string(), pv.shape().to_vec()), ("size".into(), size.to_vec())],
-    })?;
-    crate::value::checked_len(op, &lead, DType::I64)?;
-    check_alloc(op, &lead, DType::I64)?;
-    let rows: usize = size.iter().product();
-    if k == 0 && rows > 0 {
-        return Err(ValueError::invalid(op, "pvals has no category"));
-    }
-    let flat: Vec<f64> = pb.iter().copied().collect();
-    let mut out = vec![0i64; rows * k];
-    let mut cdf = vec![0.0; k];
-    for r in 0..rows {
-        let row = &flat[r * k..(r + 1) * k];
-        if row.iter().any(|&x| !(0.0..=1.0).contains(&x)) {
-            return Err(ValueError::invalid(
-                op,
-                format!("{} has a probability outside [0, 1]", params[1].name),
-            ));
-        }
-        let head: f64 = row[..k - 1].iter().sum();
-        if head > 1.0 + 1e-12 {
-            return Err(ValueError::invalid(
-                op,
-                format!("the probabilities {} (but the last) sum to {head}, more than 1", params[1].name),
-            ));
-        }
-        let mut acc = 0.0;
-        for (c, &x) in cdf.iter_mut().zip(row) {
-            acc += x;
-            *c = acc;
-        }
-        cdf[k - 1] = f64::INFINITY;
-        let trials = n.at(r);
-        if trials < 0 {
-            return Err(ValueError::invalid(
-                op,
-                format!("{} has a negative number of trials", params[0].name),
-            ));
-        }
-        let slot = (r * k) as u64;
-        let counts = &mut out[r * k..(r + 1) * k];
-        for t in 0..trials {
-            let u = unit52(gen.word64(slot, t as u32));
-            counts[pick(&cdf, u)] += 1;
-        }
-    }
-    to_tensor(out, &lead, dtype)
 }
 
 #[cfg(test)]

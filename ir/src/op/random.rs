@@ -22,8 +22,14 @@ pub enum Distribution {
     /// Uniform on `[low, high)`: parameters `low, high`; a float result.
     Uniform,
     /// Normal with mean `avg` and standard deviation `std` (Box–Muller): parameters `avg,
-    /// std`; a float result.
-    Normal,
+    /// std`; a float result. With `truncate` every sample is within two standard deviations
+    /// of the mean (Theano's MRG `normal(truncate=True)`): a standard sample of magnitude
+    /// over 2 keeps its Box–Muller angle and takes a new radius `sqrt(-2 ln u)`, `u` uniform
+    /// on `[e^-2, 1)`.
+    Normal {
+        /// Samples beyond two standard deviations are drawn again (see above).
+        truncate: bool,
+    },
     /// Successes among `n` trials of probability `p`: parameters `n` (integer), `p`.
     Binomial,
     /// Integers uniform on `[low, high]`, both ends included (Theano's `random_integers`):
@@ -31,7 +37,11 @@ pub enum Distribution {
     Integers,
     /// Positions in `0..n` (parameter `n`, an integer scalar), each with the probability the
     /// vector `p` gives when `weighted` (a second parameter), all alike otherwise; with
-    /// `replace: false` the positions of one draw are distinct (NumPy's `choice`).
+    /// `replace: false` the positions of one draw are distinct (NumPy's `choice`). A
+    /// weighted draw may take a matrix `p`, one distribution over `0..n` per row (Theano's
+    /// MRG `choice(p=matrix)`): the result has one more axis in front, the rows, and each
+    /// row draws the size's elements from its own distribution (distinct within the row
+    /// without `replace`).
     Choice {
         /// Positions may repeat.
         replace: bool,
@@ -51,7 +61,8 @@ impl Distribution {
     pub fn name(self) -> &'static str {
         match self {
             Distribution::Uniform => "uniform",
-            Distribution::Normal => "normal",
+            Distribution::Normal { truncate: false } => "normal",
+            Distribution::Normal { truncate: true } => "normal_truncated",
             Distribution::Binomial => "binomial",
             Distribution::Integers => "random_integers",
             Distribution::Choice { replace: true, weighted: false } => "choice",
@@ -64,9 +75,10 @@ impl Distribution {
     }
 
     /// Every distribution, for the parser.
-    pub const ALL: [Distribution; 10] = [
+    pub const ALL: [Distribution; 11] = [
         Distribution::Uniform,
-        Distribution::Normal,
+        Distribution::Normal { truncate: false },
+        Distribution::Normal { truncate: true },
         Distribution::Binomial,
         Distribution::Integers,
         Distribution::Choice { replace: true, weighted: false },
@@ -86,7 +98,7 @@ impl Distribution {
     pub fn params(self) -> &'static [&'static str] {
         match self {
             Distribution::Uniform | Distribution::Integers => &["low", "high"],
-            Distribution::Normal => &["avg", "std"],
+            Distribution::Normal { .. } => &["avg", "std"],
             Distribution::Binomial => &["n", "p"],
             Distribution::Choice { weighted: true, .. } => &["n", "p"],
             Distribution::Choice { weighted: false, .. } | Distribution::Permutation => &["n"],
@@ -98,7 +110,7 @@ impl Distribution {
     /// a joint draw, owns one slot; `dtype` is the result's).
     pub fn per_block(self, dtype: DType) -> usize {
         match self {
-            Distribution::Uniform | Distribution::Normal if dtype == DType::F32 => 4,
+            Distribution::Uniform | Distribution::Normal { .. } if dtype == DType::F32 => 4,
             _ => 2,
         }
     }
@@ -111,7 +123,8 @@ pub struct RandomDraw {
     pub dist: Distribution,
     /// The result's dtype.
     pub dtype: DType,
-    /// The size: the result's axes (permutations and multinomials add one more).
+    /// The size: the result's axes (permutations and multinomials add one more after it, a
+    /// choice by the rows of a probability matrix one before it).
     pub shape: Vec<Dim>,
     /// Which of the draws built on one state this is: draws on one state read distinct
     /// Philox counters (word 3 of the counter), so two draws are never one value and are
@@ -127,7 +140,7 @@ impl RandomDraw {
         matches!(
             self.dist,
             Distribution::Uniform
-                | Distribution::Normal
+                | Distribution::Normal { .. }
                 | Distribution::Binomial
                 | Distribution::Integers
                 | Distribution::Choice { replace: true, weighted: false }
@@ -191,7 +204,7 @@ pub(super) fn random(r: &Rule<'_>, d: &RandomDraw) -> Result<TensorType, BuildEr
     };
     let mut shape = size.clone();
     match d.dist {
-        Distribution::Uniform | Distribution::Normal => {
+        Distribution::Uniform | Distribution::Normal { .. } => {
             if !d.dtype.is_float() {
                 return Err(r.invalid(format!("draws floats, not {}", d.dtype)));
             }
@@ -229,8 +242,11 @@ pub(super) fn random(r: &Rule<'_>, d: &RandomDraw) -> Result<TensorType, BuildEr
             }
             if let Distribution::Choice { weighted: true, .. } = d.dist {
                 let p = &ps[1];
-                if p.ty.ndim() != 1 || !numeric(p) {
-                    return Err(dtype_err(r, p, "a vector of probabilities"));
+                if !(1..=2).contains(&p.ty.ndim()) || !numeric(p) {
+                    return Err(dtype_err(r, p, "a vector of probabilities, or a matrix of one per row"));
+                }
+                if p.ty.ndim() == 2 {
+                    shape.insert(0, p.ty.shape[0]);
                 }
             }
             if d.dist == Distribution::Permutation {
