@@ -297,6 +297,25 @@ mod tests {
     }
 
     #[test]
+    fn each_row_is_written_while_the_one_before_is_read() {
+        // A loop's pattern: row `r` computed from row `r - 1`, both borrowed at once.
+        let mut stack = Stack::new(Tensor::zeros(DType::F64, &[4, 3])).unwrap();
+        stack.write(0, &Tensor::from(vec![1.0, 2.0, 3.0])).unwrap();
+        let mut previous = crate::map_array!(stack.data.clone(), a => a.index_axis_move(Axis(0), 0));
+        for r in 1..4 {
+            let mut sink = Sink::row(stack.lend(r).unwrap());
+            let before = previous.array::<f64>().unwrap();
+            let (src, dst) = (before.as_slice().unwrap(), sink.data_mut::<f64>().unwrap());
+            for (d, s) in dst.iter_mut().zip(src) {
+                *d = 2.0 * s;
+            }
+            previous = sink.tensor();
+        }
+        let all = stack.into_tensor().to_f64_vec();
+        assert_eq!(all, vec![1.0, 2.0, 3.0, 2.0, 4.0, 6.0, 4.0, 8.0, 12.0, 8.0, 16.0, 24.0]);
+    }
+
+    #[test]
     fn only_a_buffer_nothing_else_holds_becomes_a_stack() {
         let t = Tensor::zeros(DType::F32, &[2, 2]);
         let held = t.clone();
