@@ -472,3 +472,98 @@ fn products_of_sequence_rows_move_out_of_the_loop() {
         &points,
     );
 }
+
+/// `h_t = tanh(x_t W + h_{t-1} U + b)` by an explicit loop over the rows of `x` (from the
+/// last when `backwards`): every `h_t`, in step order.
+fn elman_loop(points: &[Tensor], backwards: bool) -> ArrayD<f64> {
+    let m2 = |t: &Tensor| arr(t).into_dimensionality::<ndarray::Ix2>().unwrap();
+    let (xa, mut h, w, u) = (arr(&points[0]), m2(&points[1]), m2(&points[2]), m2(&points[3]));
+    let b: Array1<f64> = arr(&points[4]).into_dimensionality().unwrap();
+    let steps = xa.shape()[0];
+    let mut hs = ArrayD::zeros(IxDyn(&[steps, h.nrows(), h.ncols()]));
+    for k in 0..steps {
+        let t = if backwards { steps - 1 - k } else { k };
+        let xt = xa.index_axis(ndarray::Axis(0), t).into_dimensionality::<ndarray::Ix2>().unwrap();
+        h = (xt.dot(&w) + h.dot(&u) + &b).mapv(f64::tanh);
+        hs.index_axis_mut(ndarray::Axis(0), k).assign(&h);
+    }
+    hs
+}
+
+#[test]
+fn compiled_steps_write_their_outputs_straight_into_the_stacked_traces() {
+    let (x, h0, w, u, b) =
+        (tl::dtensor3("x"), tl::dmatrix("h0"), tl::dmatrix("W"), tl::dmatrix("U"), tl::dvector("b"));
+    let points = [
+        v(&[9, 3, 4], 0.21, 0.3, 1.0),
+        v(&[3, 5], 0.13, 0.7, 0.5),
+        v(&[4, 5], 0.17, 0.2, 0.5),
+        v(&[5, 5], 0.19, 0.5, 0.5),
+        v(&[5], 0.23, 0.9, 0.1),
+    ];
+    let inputs = [&x, &h0, &w, &u, &b];
+    let copies = |f: &tl::Function| {
+        let before = tl::kernels::scan::row_copies();
+        let got = call(f, &points);
+        (got, tl::kernels::scan::row_copies() - before)
+    };
+    // The Elman cell, forwards and backwards: every row of the carry's trace written by the
+    // step's native kernel in place, and read back by the next step.
+    for backwards in [false, true] {
+        let r = Scan::new()
+            .sequences([&x])
+            .outputs_info([&h0])
+            .go_backwards(backwards)
+            .build(|p| tl::tanh(tl::dot(&p[0], &w) + tl::dot(&p[1], &u) + &b).into())
+            .unwrap();
+        let f = tl::Function::builder(&inputs, &[&r.outputs[0]]).mode(tl::Mode::Jit).build().unwrap();
+        let (got, copied) = copies(&f);
+        assert_eq!(copied, 0, "{}", f.dump(tl::Stage::Schedule).unwrap());
+        close(&got[0], &elman_loop(&points, backwards), 1e-13);
+        // The interpreter's reference kernels make their own arrays: each row is copied.
+        let interp = tl::Function::builder(&inputs, &[&r.outputs[0]]).mode(tl::Mode::Interp).build().unwrap();
+        let (reference, copied) = copies(&interp);
+        assert_eq!(copied, 9);
+        close(&reference[0], &elman_loop(&points, backwards), 1e-13);
+        // A second call: the same values (nothing of the first call's trace is written).
+        let again = call(&f, &points);
+        assert_eq!((got[0].to_f64_vec(), got[0].shape()), (again[0].to_f64_vec(), again[0].shape()));
+    }
+    // A mapped output whose rows' shape only the step gives: its first row is copied, the
+    // others written in place (here by the matrix product); the carry's rows all in place.
+    let vv = tl::dmatrix("V");
+    let r = Scan::new()
+        .sequences([&x])
+        .outputs_info([OutputInfo::from(&h0), OutputInfo::Mapped])
+        .build(|p| {
+            let h = tl::tanh(tl::dot(&p[0], &w) + tl::dot(&p[1], &u) + &b);
+            let y = tl::dot(&h, &vv) * 2.0;
+            Step::new(&[h, y])
+        })
+        .unwrap();
+    let with_v = [&x, &h0, &w, &u, &b, &vv];
+    let f = tl::Function::builder(&with_v, &r.outputs).mode(tl::Mode::Jit).build().unwrap();
+    let before = tl::kernels::scan::row_copies();
+    let mut args = points.to_vec();
+    args.push(v(&[5, 2], 0.29, 0.1, 1.0));
+    let got = call(&f, &args);
+    assert_eq!(tl::kernels::scan::row_copies() - before, 1, "{}", f.dump(tl::Stage::Schedule).unwrap());
+    let hs = elman_loop(&points, false);
+    close(&got[0], &hs, 1e-13);
+    let vm = arr(&args[5]).into_dimensionality::<ndarray::Ix2>().unwrap();
+    let ys: Vec<ArrayD<f64>> = hs
+        .outer_iter()
+        .map(|h| (h.into_dimensionality::<ndarray::Ix2>().unwrap().dot(&vm) * 2.0).into_dyn())
+        .collect();
+    let views: Vec<_> = ys.iter().map(|y| y.view()).collect();
+    close(&got[1], &ndarray::stack(ndarray::Axis(0), &views).unwrap(), 1e-13);
+    // A step that returns its carry unchanged writes nothing: its rows are copied.
+    let r = Scan::new().sequences([&x]).outputs_info([&h0]).build(|p| p[1].clone().into()).unwrap();
+    let f = tl::Function::builder(&[&x, &h0], &[&r.outputs[0]]).mode(tl::Mode::Jit).build().unwrap();
+    let before = tl::kernels::scan::row_copies();
+    let got = call(&f, &points[..2]);
+    assert_eq!(tl::kernels::scan::row_copies() - before, 9);
+    let h = arr(&points[1]);
+    let views: Vec<_> = (0..9).map(|_| h.view()).collect();
+    close(&got[0], &ndarray::stack(ndarray::Axis(0), &views).unwrap(), 0.0);
+}

@@ -1,6 +1,7 @@
-//! A compiled loop allocates no carried value per step: each step writes its carries into
-//! the buffers of two steps back (double-buffered) and its mapped outputs into the buffer of
-//! the step before, so the large allocations of a call do not grow with the number of steps.
+//! A compiled loop allocates no carried value per step: each step writes its outputs
+//! straight into their rows of the stored traces (a carry whose trace is not stored into the
+//! buffer of two steps back, double-buffered), so the large allocations of a call do not grow
+//! with the number of steps.
 //! A counting global allocator counts the large blocks; JIT only (the reference kernels make
 //! their own results).
 

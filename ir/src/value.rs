@@ -8,6 +8,12 @@ use ndarray::{ArcArray, ArrayD, ArrayViewD, IxDyn};
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
+// The crate's one `unsafe` module: writing a row of a stacked buffer that the steps of a
+// loop read (see its documentation).
+#[allow(unsafe_code)]
+mod sink;
+pub use sink::{Sink, Stack, StackRow};
+
 /// A concrete tensor value. Cloning is cheap: the data is reference counted and copied only
 /// when a unique owner is needed.
 ///

@@ -7,6 +7,7 @@ use crate::cache::Compiled;
 use crate::error::{Error, Result};
 pub use crate::mode::Mode;
 use std::sync::{Arc, Mutex, MutexGuard};
+use tensorlift_ir::value::Sink;
 use tensorlift_ir::{
     clone_replace, Arg, DType, FunctionGraph, IntoArgs, NodeId, Op, ScalarProgram, SharedVar, Tensor, Var,
 };
@@ -487,15 +488,16 @@ impl Function {
                 return self.compiled.plan.run_into(graph, values, shared, &mut [], opts);
             }
             // Outputs into new arrays; update values into the spare buffers.
-            let mut offered: Vec<Option<&mut Tensor>> = (0..self.n_outputs).map(|_| None).collect();
-            offered.extend(spares.iter_mut().map(Option::as_mut));
+            let mut offered: Vec<Option<Sink<'_>>> = (0..self.n_outputs).map(|_| None).collect();
+            offered.extend(spares.iter_mut().map(|s| s.as_mut().map(Sink::owned)));
             return self.compiled.plan.run_into(graph, values, shared, &mut offered, opts);
         };
-        let mut offered: Vec<Option<&mut Tensor>> = outs.iter_mut().map(Some).collect();
+        let mut offered: Vec<Option<Sink<'_>>> = outs.iter_mut().map(|t| Some(Sink::owned(t))).collect();
         if has_spares {
-            offered.extend(spares.iter_mut().map(Option::as_mut));
+            offered.extend(spares.iter_mut().map(|s| s.as_mut().map(Sink::owned)));
         }
         let results = self.compiled.plan.run_into(graph, values, shared, &mut offered, opts)?;
+        drop(offered);
         // Outputs not written in place are copied, after checking they fit.
         for (k, (out, r)) in outs.iter_mut().zip(&results).enumerate() {
             if out.dtype() != r.dtype() || out.shape() != r.shape() {

@@ -15,6 +15,7 @@ use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use tensorlift_ir::kernels::{self, KernelInput};
+use tensorlift_ir::value::Sink;
 use tensorlift_ir::{DType, FunctionGraph, NodeId, Op, Tensor, TensorElement, TensorType, ValueError};
 use tensorlift_jit::{ElementwiseKernel, KernelArg, KernelOut};
 
@@ -183,7 +184,7 @@ impl NativeKernels {
         &self,
         id: NodeId,
         inputs: &[KernelInput<'_>],
-        sinks: &mut [Option<&mut Tensor>],
+        sinks: &mut [Option<&mut Sink<'_>>],
     ) -> Option<Result<Vec<Tensor>, ValueError>> {
         let kernel = self.kernels.get(id.index())?.as_ref()?;
         let shape = match kernels::broadcast_runtime("composite", inputs) {
@@ -211,7 +212,7 @@ impl NativeKernels {
         op: &Op,
         inputs: &[KernelInput<'_>],
         out_ty: &TensorType,
-        sink: Option<&mut Tensor>,
+        sink: Option<&mut Sink<'_>>,
     ) -> Option<Result<Tensor, ValueError>> {
         if self.matmul && matches!(op, Op::Dot | Op::Gemm) {
             return crate::matmul::eval(op, inputs, out_ty.dtype, sink).map(Ok);
@@ -278,7 +279,7 @@ fn run(
     op: &str,
     inputs: &[KernelInput<'_>],
     shape: &[usize],
-    sink: Option<&mut Tensor>,
+    sink: Option<&mut Sink<'_>>,
 ) -> Option<(Result<Tensor, ValueError>, Path)> {
     let Some((layouts, split)) = fast_layouts(inputs, shape) else {
         let walk = crate::strided::Walk::new(kernel, inputs, shape)?;
@@ -345,26 +346,25 @@ fn fast_layouts<'a>(inputs: &[KernelInput<'a>], shape: &[usize]) -> Option<(Vec<
 }
 
 /// The result of `fill` over `shape` in `dtype`: written into `sink` when it has the
-/// result's dtype and shape and owns its contiguous data (a shared one is copied first;
-/// else `None`), otherwise into a new array (`ValueError::Memory` of `op` when it cannot
-/// be allocated).
+/// result's dtype and shape and gives its contiguous data (`Sink::data_mut`; else `None`),
+/// otherwise into a new array (`ValueError::Memory` of `op` when it cannot be allocated).
 pub(crate) fn write_result(
     dtype: DType,
     op: &str,
     shape: &[usize],
-    sink: Option<&mut Tensor>,
+    sink: Option<&mut Sink<'_>>,
     fill: &impl Fill,
 ) -> Option<Result<Tensor, ValueError>> {
     if let Some(sink) = sink {
         if sink.shape() != shape || sink.dtype() != dtype {
             return None;
         }
-        match sink {
-            Tensor::F64(a) => fill.fill(as_uninit(a.as_slice_mut()?))?,
-            Tensor::F32(a) => fill.fill(as_uninit(a.as_slice_mut()?))?,
+        match dtype {
+            DType::F64 => fill.fill(as_uninit(sink.data_mut::<f64>()?))?,
+            DType::F32 => fill.fill(as_uninit(sink.data_mut::<f32>()?))?,
             _ => return None,
         }
-        return Some(Ok(sink.clone()));
+        return Some(Ok(sink.tensor()));
     }
     match dtype {
         DType::F64 => fresh::<f64>(op, shape, fill),
@@ -380,24 +380,24 @@ enum Buf {
 }
 
 /// Every output of a multi-output kernel over `shape`, in one pass: output `k` written into
-/// `sinks[k]` when given and it has the output's dtype and shape and owns its contiguous
-/// data (a shared one is copied first), otherwise into a buffer of the call's pool or a new
+/// `sinks[k]` when given and it has the output's dtype and shape and gives its contiguous
+/// data (`Sink::data_mut`), otherwise into a buffer of the call's pool or a new
 /// one. `None` for non-float outputs or a failed run.
 fn run_outputs(
     kernel: &ElementwiseKernel,
     args: &[KernelArg<'_>],
     shape: &[usize],
-    sinks: &mut [Option<&mut Tensor>],
+    sinks: &mut [Option<&mut Sink<'_>>],
 ) -> Option<Result<Vec<Tensor>, ValueError>> {
     if kernel.output_dtypes().iter().any(|d| !d.is_float()) {
         return None;
     }
     /// Where one output goes.
-    enum Dest<'s> {
+    enum Dest<'s, 'k> {
         New(Buf),
-        Sink(&'s mut Tensor),
+        Sink(&'s mut Sink<'k>),
     }
-    let mut dests: Vec<Dest<'_>> = Vec::with_capacity(kernel.output_dtypes().len());
+    let mut dests: Vec<Dest<'_, '_>> = Vec::with_capacity(kernel.output_dtypes().len());
     let mut sinks = sinks.iter_mut();
     for &d in kernel.output_dtypes() {
         let sink =
@@ -425,9 +425,11 @@ fn run_outputs(
         let out = match dest {
             Dest::New(Buf::F64(v)) => KernelOut::F64(&mut v.spare_capacity_mut()[..n]),
             Dest::New(Buf::F32(v)) => KernelOut::F32(&mut v.spare_capacity_mut()[..n]),
-            Dest::Sink(Tensor::F64(a)) => KernelOut::F64(as_uninit(a.as_slice_mut()?)),
-            Dest::Sink(Tensor::F32(a)) => KernelOut::F32(as_uninit(a.as_slice_mut()?)),
-            Dest::Sink(_) => return None,
+            Dest::Sink(s) => match s.dtype() {
+                DType::F64 => KernelOut::F64(as_uninit(s.data_mut::<f64>()?)),
+                DType::F32 => KernelOut::F32(as_uninit(s.data_mut::<f32>()?)),
+                _ => return None,
+            },
         };
         match out {
             KernelOut::F64(o) => {
@@ -472,7 +474,7 @@ fn run_outputs(
         .into_iter()
         .map(|d| {
             Some(match d {
-                Dest::Sink(t) => t.clone(),
+                Dest::Sink(s) => s.tensor(),
                 Dest::New(Buf::F64(mut v)) => {
                     // SAFETY: a successful run wrote every element of the first `n`.
                     unsafe { v.set_len(n) };

@@ -22,6 +22,7 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::sync::Arc;
 use tensorlift_ir::kernels::{self, KernelInput};
+use tensorlift_ir::value::Sink;
 use tensorlift_ir::{FunctionGraph, NodeId, Op, Tensor};
 
 /// Levels of the failing expression an error message shows.
@@ -330,7 +331,7 @@ impl Plan {
         g: &FunctionGraph,
         inputs: &[Tensor],
         shared: &[(NodeId, Tensor)],
-        sinks: &mut [Option<&mut Tensor>],
+        sinks: &mut [Option<Sink<'_>>],
         opts: RunOptions<'_>,
     ) -> Result<Vec<Tensor>> {
         let RunOptions { check, pool, profile, nested } = opts;
@@ -435,9 +436,9 @@ impl Plan {
                                 if !offers {
                                     return self.eval_outputs(g, id, p, &ins, &mut [], check);
                                 }
-                                let mut offered: Vec<Option<&mut Tensor>> =
-                                    sinks.iter_mut().map(|s| s.as_deref_mut()).collect();
-                                let mut mine: Vec<Option<&mut Tensor>> = step
+                                let mut offered: Vec<Option<&mut Sink<'_>>> =
+                                    sinks.iter_mut().map(Option::as_mut).collect();
+                                let mut mine: Vec<Option<&mut Sink<'_>>> = step
                                     .outputs
                                     .iter()
                                     .map(|k| k.and_then(|k| offered.get_mut(k)?.take()))
@@ -460,7 +461,7 @@ impl Plan {
                         How::Kernel | How::Reduce | How::Matmul => {
                             // `call_into`, updates and loops offer sinks.
                             let sink = match step.outputs[0] {
-                                Some(k) if !check => sinks.get_mut(k).and_then(|s| s.as_deref_mut()),
+                                Some(k) if !check => sinks.get_mut(k).and_then(Option::as_mut),
                                 _ => None,
                             };
                             self.native.eval_into(id, op, &ins, g.ty(id), sink)
@@ -549,7 +550,7 @@ impl Plan {
         at: usize,
         r: NodeId,
         values: &[Option<Cow<'_, Tensor>>],
-        sinks: &mut [Option<&mut Tensor>],
+        sinks: &mut [Option<Sink<'_>>],
     ) -> Result<Drawn> {
         let (id, node, draw) = (step.id, g.node(step.id), g.node(r));
         let draw_ins = self.kernel_inputs(g, &draw.inputs, values);
@@ -557,7 +558,7 @@ impl Plan {
             let others: Vec<NodeId> =
                 node.inputs.iter().enumerate().filter(|&(k, _)| k != at).map(|(_, &i)| i).collect();
             let others = self.kernel_inputs(g, &others, values);
-            let sink = step.outputs[0].and_then(|k| sinks.get_mut(k)?.as_deref_mut());
+            let sink = step.outputs[0].and_then(|k| sinks.get_mut(k)?.as_mut());
             let consumer =
                 crate::random::Consumer { kernel, name: &self.names[id.index()], others: &others, at };
             if let Some(Ok(t)) = crate::random::fused(&consumer, &draw.op, &draw_ins, g.ty(r), sink) {
@@ -604,7 +605,7 @@ impl Plan {
         id: NodeId,
         p: &tensorlift_ir::ScalarProgram,
         ins: &[KernelInput<'_>],
-        sinks: &mut [Option<&mut Tensor>],
+        sinks: &mut [Option<&mut Sink<'_>>],
         check: bool,
     ) -> Result<Vec<Tensor>> {
         let eval_error =

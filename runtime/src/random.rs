@@ -19,6 +19,7 @@ use std::cell::RefCell;
 use std::mem::MaybeUninit;
 use tensorlift_ir::kernels::random::{draw, finish, Exec, Fill, Slot, CHUNK_UNIT};
 use tensorlift_ir::kernels::KernelInput;
+use tensorlift_ir::value::Sink;
 use tensorlift_ir::{DType, Op, Tensor, TensorElement, TensorType, ValueError};
 use tensorlift_jit::{ElementwiseKernel, KernelArg};
 
@@ -103,13 +104,13 @@ pub(crate) struct Consumer<'a> {
 }
 
 /// A draw run inside its consumer's pass: see the module documentation.
-struct Fused<'a, 's> {
+struct Fused<'a, 's, 'b> {
     consumer: &'a Consumer<'a>,
     /// Where the result goes, when the caller offers a buffer.
-    sink: RefCell<Option<&'s mut Tensor>>,
+    sink: RefCell<Option<&'s mut Sink<'b>>>,
 }
 
-impl Exec for Fused<'_, '_> {
+impl Exec for Fused<'_, '_, '_> {
     /// `None` when the consumer's inputs do not suit a fused pass (the caller computes the
     /// draw and then the consumer).
     type Out = Option<Result<Tensor, ValueError>>;
@@ -205,7 +206,7 @@ pub(crate) fn fused(
     draw_op: &Op,
     draw_ins: &[KernelInput<'_>],
     draw_ty: &TensorType,
-    sink: Option<&mut Tensor>,
+    sink: Option<&mut Sink<'_>>,
 ) -> Option<Result<Tensor, ValueError>> {
     let exec = Fused { consumer, sink: RefCell::new(sink) };
     match draw(draw_op, draw_ins, draw_ty, &exec) {

@@ -3,19 +3,28 @@
 //! per step, feeding rows of the sequences (views, not copies) and the carries, checking
 //! what the step returns, and writing each kept trace into its stacked result in place.
 //!
-//! Carries are double-buffered: each step is offered, for each of its outputs, a buffer
-//! of the right shape that nothing else holds any more — a carry's value from two steps
-//! back, a mapped output's from the step before — to write its result into (a native kernel
-//! does; a reference kernel makes its own), so a loop in the steady state allocates no
-//! carried value.
+//! Each step is offered, for each of its outputs, a sink to write its result into (a native
+//! kernel does; a reference kernel makes its own array, which is then copied):
+//!
+//! - for an output whose trace is stored, its row of the trace (`value::Stack` lends each
+//!   row once): the step writes its result straight into the stacked result, and a carry's
+//!   next step reads that row as its previous value. Its inputs never overlap the row being
+//!   written — the rows of earlier steps, the sequences and non-sequences from outside —,
+//!   and the row is written no more once the step hands it out;
+//! - else a buffer of the right shape that nothing else holds any more — a carry's value
+//!   from two steps back (double-buffered), a mapped output's from the step before.
+//!
+//! A loop in the steady state thus allocates no carried value and copies no row;
+//! [`row_copies`] counts the copies made.
 
 use super::KernelInput;
 use crate::dtype::DType;
 use crate::error::ValueError;
 use crate::map_array;
 use crate::op::ScanInfo;
-use crate::value::{Tensor, TensorElement};
+use crate::value::{Sink, Stack, StackRow, Tensor};
 use ndarray::Axis;
+use std::cell::Cell;
 
 /// Makes a zero-filled array of a dtype and shape (a stored trace), or says why it cannot.
 pub type Zeros<'a> = dyn Fn(DType, &[usize]) -> Result<Tensor, ValueError> + 'a;
@@ -28,14 +37,14 @@ pub type Zeros<'a> = dyn Fn(DType, &[usize]) -> Result<Tensor, ValueError> + 'a;
 /// stored: an empty array stands for it. A carry's trace and full trace are one array. The
 /// stored traces are zero-filled arrays `zeros(dtype, shape)` makes (the caller's buffers),
 /// written row by row. `step(args, sinks)` runs one step on the inner inputs `args`; it may
-/// write its output `k` into `sinks[k]` (a buffer of the output's last value, held by
-/// nothing else) and return that buffer.
+/// write its output `k` into `sinks[k]` (the output's row of its stored trace, or a buffer
+/// of the output's earlier value held by nothing else) and return the sink's tensor.
 pub fn run<E: From<ValueError>>(
     info: &ScanInfo,
     ins: &[KernelInput<'_>],
     keep: &[bool],
     zeros: &Zeros<'_>,
-    mut step: impl FnMut(&[Tensor], &mut [Option<&mut Tensor>]) -> Result<Vec<Tensor>, E>,
+    mut step: impl FnMut(&[Tensor], &mut [Option<Sink<'_>>]) -> Result<Vec<Tensor>, E>,
 ) -> Result<Vec<Tensor>, E> {
     let err = |reason: String| ValueError::invalid(format!("scan {}", info.name), reason);
     let n = ins[0].value.cast(DType::I64).scalar::<i64>()?;
@@ -57,20 +66,31 @@ pub fn run<E: From<ValueError>>(
     // Where the value after step `t` goes in a carry's full trace (`n + 1` rows, the
     // initial value first, or last in a reverse scan), and a mapped output's row.
     let (full_row, initial_row) = if info.reverse { (0, n) } else { (1, 0) };
+    let stack = |t: Tensor| Stack::new(t).map_err(|_| err("a stored trace is shared".into()));
     // Carries' full traces (allocated now, with the initial value), then mapped traces
-    // (allocated on the first step, when the row's shape is known).
-    let mut traces: Vec<Option<Tensor>> = vec![None; c + m];
+    // (allocated now when the step's type gives the row's shape, else on the first step).
+    let mut traces: Vec<Option<Stack>> = (0..c + m).map(|_| None).collect();
     for (k, trace) in traces.iter_mut().enumerate().take(c) {
         if keeps(info.trace_index(k)) || keeps(info.full_index(k)) {
             let init = &args[s + k];
             let mut shape = vec![n + 1];
             shape.extend(init.shape());
-            let mut full = zeros(init.dtype(), &shape)?;
-            write_row(&mut full, initial_row, init);
+            let mut full = stack(zeros(init.dtype(), &shape)?)?;
+            full.write(initial_row, init)?;
             *trace = Some(full);
         }
     }
-    // Buffers the next step may write its outputs into (see the module documentation).
+    for (j, trace) in traces.iter_mut().enumerate().skip(c) {
+        let ty = &info.outputs[j];
+        let row: Option<Vec<usize>> = ty.shape.iter().copied().collect();
+        if let Some(row) = row.filter(|_| keeps(info.mapped_index(j - c))) {
+            let mut shape = vec![n];
+            shape.extend(row);
+            *trace = Some(stack(zeros(ty.dtype, &shape)?)?);
+        }
+    }
+    // Buffers the next step may write the outputs without a stored trace into (see the
+    // module documentation).
     let mut spare: Vec<Option<Tensor>> = vec![None; c + m];
     let mut steps = 0;
     for i in 0..n {
@@ -78,33 +98,34 @@ pub fn run<E: From<ValueError>>(
         for k in 0..s {
             args[k] = map_array!(outer[k].value.clone(), a => a.index_axis_move(Axis(0), t));
         }
+        // Each output's sink: its row of its stored trace, else a spare buffer.
         let mut offered = std::mem::replace(&mut spare, vec![None; c + m]);
-        let mut sinks: Vec<Option<&mut Tensor>> = offered.iter_mut().map(Option::as_mut).collect();
-        let mut outs = step(&args, &mut sinks)?;
-        drop(sinks);
+        let mut sinks: Vec<Option<Sink<'_>>> = traces
+            .iter_mut()
+            .zip(offered.iter_mut())
+            .enumerate()
+            .map(|(j, (trace, buffer))| match trace {
+                Some(trace) => trace.lend(if j < c { t + full_row } else { t }).map(Sink::row),
+                None => buffer.as_mut().map(Sink::owned),
+            })
+            .collect();
+        let outs = step(&args, &mut sinks);
+        let rows: Vec<Option<StackRow<'_>>> = sinks.into_iter().map(|s| s.and_then(Sink::into_row)).collect();
+        let mut outs = outs?;
         if outs.len() != c + m + usize::from(info.until) {
             return Err(err(format!("the step returned {} values, expected {}", outs.len(), c + m)).into());
         }
-        // A buffer written into now belongs to the output alone; one not written is offered
-        // again.
-        for (j, buffer) in offered.into_iter().enumerate() {
-            if let Some(b) = buffer.filter(|b| !outs.iter().any(|o| o.shares_data(b))) {
-                spare[j] = Some(b);
-            }
-        }
         steps = i + 1;
         let stop = if info.until { outs.pop().expect("counted").is_true()? } else { false };
-        for (j, out) in outs.into_iter().enumerate() {
+        for (j, out) in outs.iter().enumerate() {
             let inner = if j < c { &info.inputs[s + j] } else { &info.outputs[j] };
+            // A mapped output's row, from its stored trace.
+            let row = rows[j].as_ref().map(StackRow::shape).filter(|_| j >= c);
             if out.dtype() != inner.dtype
                 || (j < c && out.shape() != args[s + j].shape())
                 || !inner.accepts_shape(out.shape())
             {
-                let before = if j < c {
-                    args[s + j].shape()
-                } else {
-                    traces[j].as_ref().map_or(&[][..], |tr| &tr.shape()[1..])
-                };
+                let before = if j < c { args[s + j].shape() } else { row.unwrap_or(&[]) };
                 let what = if j < c { format!("carry {j}") } else { format!("mapped output {}", j - c) };
                 return Err(err(format!(
                     "step {t}: {what} is {} of shape {:?}, expected {} of shape {before:?}",
@@ -114,39 +135,61 @@ pub fn run<E: From<ValueError>>(
                 ))
                 .into());
             }
-            if j < c {
-                if let Some(full) = &mut traces[j] {
-                    write_row(full, t + full_row, &out);
+            if let Some(row) = row.filter(|row| out.shape() != *row) {
+                return Err(err(format!(
+                    "step {t}: mapped output {} has shape {:?}, earlier steps {row:?}",
+                    j - c,
+                    out.shape(),
+                ))
+                .into());
+            }
+        }
+        // The rows of the stored traces: written in place by the step, or copied now (a
+        // reference kernel made its own array, or the step returned an input or a view).
+        let mut written: Vec<Option<Tensor>> = Vec::with_capacity(c + m);
+        for (row, out) in rows.into_iter().zip(&outs) {
+            written.push(match row {
+                Some(mut row) => {
+                    if !row.holds(out) {
+                        count_copy();
+                        row.assign(out)?;
+                    }
+                    Some(row.into_tensor())
                 }
-                let before = std::mem::replace(&mut args[s + j], out);
-                // The value before this step is read by nothing now (unless the step
-                // returned a view of it, or it is the initial value the caller holds).
-                if before.is_unique() {
+                None => None,
+            });
+        }
+        // A buffer written into now belongs to the output alone; one not written is offered
+        // again.
+        for (j, buffer) in offered.into_iter().enumerate() {
+            if let Some(b) = buffer.filter(|b| !outs.iter().any(|o| o.shares_data(b))) {
+                spare[j] = Some(b);
+            }
+        }
+        for (j, (out, row)) in outs.into_iter().zip(written).enumerate() {
+            if j < c {
+                // A stored carry is read from its trace's row (the next step writes another).
+                let before = std::mem::replace(&mut args[s + j], row.unwrap_or(out));
+                // Without a trace, the value before this step is read by nothing now (unless
+                // the step returned a view of it, or it is the initial value the caller
+                // holds): the next step but one may write into it.
+                if traces[j].is_none() && before.is_unique() {
                     spare[j] = Some(before);
                 }
                 continue;
             }
-            if keeps(info.mapped_index(j - c)) {
-                let trace = match &mut traces[j] {
-                    Some(trace) => trace,
-                    slot => {
-                        let mut shape = vec![n];
-                        shape.extend(out.shape());
-                        slot.insert(zeros(out.dtype(), &shape)?)
-                    }
-                };
-                if trace.shape()[1..] != *out.shape() {
-                    return Err(err(format!(
-                        "step {t}: mapped output {} has shape {:?}, earlier steps {:?}",
-                        j - c,
-                        out.shape(),
-                        &trace.shape()[1..]
-                    ))
-                    .into());
-                }
-                write_row(trace, t, &out);
+            if row.is_some() {
+                continue;
             }
-            if out.is_unique() {
+            if keeps(info.mapped_index(j - c)) {
+                // The first step: the row's shape is known now.
+                let mut shape = vec![n];
+                shape.extend(out.shape());
+                let mut trace = stack(zeros(out.dtype(), &shape)?)?;
+                count_copy();
+                trace.write(t, &out)?;
+                traces[j] = Some(trace);
+            } else if out.is_unique() {
                 spare[j] = Some(out);
             }
         }
@@ -154,6 +197,7 @@ pub fn run<E: From<ValueError>>(
             break;
         }
     }
+    let traces: Vec<Option<Tensor>> = traces.into_iter().map(|t| t.map(Stack::into_tensor)).collect();
     // The rows written: all, or those of the steps run before `until` held.
     let rows = |from: usize, to: usize| -> ndarray::Slice {
         if info.reverse {
@@ -209,17 +253,21 @@ pub fn run<E: From<ValueError>>(
     Ok(result)
 }
 
-/// Writes `src` as row `t` of `dst` (same dtype, `src` of `dst`'s row shape).
-fn write_row(dst: &mut Tensor, t: usize, src: &Tensor) {
-    fn typed<T: TensorElement>(dst: &mut Tensor, t: usize, src: &Tensor) {
-        let (Some(d), Some(s)) = (T::array_mut(dst), T::array(src)) else { unreachable!("dtypes checked") };
-        d.index_axis_mut(Axis(0), t).assign(s);
-    }
-    match src.dtype() {
-        DType::Bool => typed::<bool>(dst, t, src),
-        DType::I32 => typed::<i32>(dst, t, src),
-        DType::I64 => typed::<i64>(dst, t, src),
-        DType::F32 => typed::<f32>(dst, t, src),
-        DType::F64 => typed::<f64>(dst, t, src),
-    }
+thread_local! {
+    /// Step results copied into a stored trace by the loops run on this thread.
+    static ROW_COPIES: Cell<usize> = const { Cell::new(0) };
+}
+
+/// How many step results the loops run on this thread copied into their stored traces,
+/// rather than the step writing them in place (a diagnostic: tests use it to check that a
+/// compiled loop's native kernels write straight into the traces). A copy is made when a
+/// reference kernel made its own array, the step returned an input or a view, or for a
+/// mapped output's first row when only the step gives the row's shape.
+pub fn row_copies() -> usize {
+    ROW_COPIES.with(Cell::get)
+}
+
+/// Counts one copy into a stored trace (see [`row_copies`]).
+fn count_copy() {
+    ROW_COPIES.with(|c| c.set(c.get() + 1));
 }

@@ -18,8 +18,9 @@
 //! matrix elements), which cannot win back waking a second one.
 
 use kernels::zero;
-use ndarray::{ArcArray, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Ix1, Ix2, IxDyn};
+use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Ix1, Ix2, IxDyn};
 use tensorlift_ir::kernels::KernelInput;
+use tensorlift_ir::value::Sink;
 use tensorlift_ir::{DType, Op, Tensor, ValueError};
 
 #[cfg(feature = "blas")]
@@ -187,13 +188,13 @@ struct Epilogue<'a> {
 }
 
 /// The result of `op` (`Dot` or `Gemm`) on float matrices, or `None` for the reference;
-/// written into `sink` when it has the result's dtype and shape, is contiguous and nothing
-/// else holds it (the result then shares its data).
+/// written into `sink` when it has the result's dtype and shape and gives its contiguous
+/// data (the result then shares its data).
 pub(crate) fn eval(
     op: &Op,
     inputs: &[KernelInput<'_>],
     out: DType,
-    sink: Option<&mut Tensor>,
+    sink: Option<&mut Sink<'_>>,
 ) -> Option<Tensor> {
     let (x, y, epi) = match op {
         Op::BatchedDot => {
@@ -273,7 +274,7 @@ fn product<T: MatElem>(
     x: &Tensor,
     y: &Tensor,
     epi: &Epilogue<'_>,
-    sink: Option<&mut Tensor>,
+    sink: Option<&mut Sink<'_>>,
 ) -> Option<Tensor> {
     let (xa, ya) = (x.array::<T>().ok()?, y.array::<T>().ok()?);
     let alpha = T::from_f64(epi.alpha);
@@ -285,7 +286,7 @@ fn product<T: MatElem>(
         _ => return None,
     };
     let mut out = Out::new(&shape, epi, beta, sink)?;
-    let mut c = out.view();
+    let mut c = out.view()?;
     match (xa.ndim(), ya.ndim()) {
         (2, 2) => {
             let (a, b) = (xa.into_dimensionality::<Ix2>().ok()?, ya.into_dimensionality::<Ix2>().ok()?);
@@ -315,35 +316,40 @@ fn product<T: MatElem>(
 }
 
 /// Where a product is written: a new array, or the caller's sink.
-enum Out<'s, T> {
+enum Out<'s, 'k, T> {
     New(ndarray::ArrayD<T>),
-    Sink(&'s mut ArcArray<T, IxDyn>),
+    Sink(&'s mut Sink<'k>),
 }
 
-impl<'s, T: MatElem> Out<'s, T> {
+impl<'s, 'k, T: MatElem> Out<'s, 'k, T> {
     /// The output of `shape` holding the bias broadcast (or zeros, see [`start`]): the
-    /// sink when it fits (its own contiguous memory, nothing else holding it), else new.
-    fn new(shape: &[usize], epi: &Epilogue<'_>, beta: T, sink: Option<&'s mut Tensor>) -> Option<Self> {
-        if let Some(a) = sink.and_then(T::array_mut) {
-            if a.shape() == shape && a.is_standard_layout() && a.is_unique() {
-                fill_start(a.view_mut(), epi, beta)?;
-                return Some(Out::Sink(a));
+    /// sink when it fits (its dtype and shape, its contiguous memory given), else new.
+    fn new(shape: &[usize], epi: &Epilogue<'_>, beta: T, sink: Option<&'s mut Sink<'k>>) -> Option<Self> {
+        if let Some(sink) = sink.filter(|s| s.dtype() == T::DTYPE && s.shape() == shape) {
+            let mut out = Out::Sink(sink);
+            if let Some(c) = out.view() {
+                fill_start(c, epi, beta)?;
+                return Some(out);
             }
         }
         start(shape, epi, beta).map(Out::New)
     }
 
-    fn view(&mut self) -> ndarray::ArrayViewMutD<'_, T> {
+    /// The output's elements (`None` when a sink does not give its memory).
+    fn view(&mut self) -> Option<ndarray::ArrayViewMutD<'_, T>> {
         match self {
-            Out::New(a) => a.view_mut(),
-            Out::Sink(a) => a.view_mut(),
+            Out::New(a) => Some(a.view_mut()),
+            Out::Sink(s) => {
+                let shape = IxDyn(s.shape());
+                ndarray::ArrayViewMutD::from_shape(shape, s.data_mut::<T>()?).ok()
+            }
         }
     }
 
     fn finish(self) -> Tensor {
         match self {
             Out::New(a) => T::wrap(a.into_shared()),
-            Out::Sink(a) => T::wrap(a.clone()),
+            Out::Sink(s) => s.tensor(),
         }
     }
 }
