@@ -98,7 +98,7 @@ BATCH, N_BATCHES = 500, 4
 STEPS = {"LR": ("logreg", 0.13, 11), "MLP": ("mlp", 0.1, 12), "LENET": ("lenet", 0.1, 13)}
 TITLES = {"LR": "logistic regression training step", "MLP": "MLP training step",
           "LENET": "LeNet training step", "CONV": "LeNet conv2d forward",
-          "SCAN_RNN": "Elman RNN through scan, loss and gradients"}
+          "SCAN_RNN": "Elman RNN through scan, loss and gradients", "RNG": "random draws"}
 RNN_STEPS, RNN_BATCH, RNN_IN, RNN_HIDDEN = 1000, 32, 64, 64
 
 
@@ -604,7 +604,7 @@ def report(paths):
     # the run's label beside each peer when several runs are shown
     rows = [dict(r, peer=f"{r['peer']} [{run['label']}]") if len(runs) > 1 else r
             for run in runs for r in run["results"]]
-    for wl in ["LR", "MLP", "LENET", "CONV", "SCAN_RNN"]:
+    for wl in ["LR", "MLP", "LENET", "CONV", "SCAN_RNN", "RNG"]:
         wrows = [r for r in rows if r["workload"] == wl]
         cases = list(dict.fromkeys(r["case"] for r in wrows))
         for case in cases:
