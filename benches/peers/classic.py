@@ -426,12 +426,18 @@ def bench_rng():
     for B in M["theano-like"]:
         for pname, mode in modes(B):
             def tl_setup(B=B, mode=mode):
-                rng_mrg = importlib.import_module(B.theano.__name__ + ".sandbox.rng_mrg")
-                srng = rng_mrg.MRG_RandomStreams(1)
-                f = B.theano.function([], srng.uniform((n,), dtype="float64"), mode=mode)
+                try:
+                    rng_mrg = importlib.import_module(B.theano.__name__ + ".sandbox.rng_mrg")
+                    draw = rng_mrg.MRG_RandomStreams(1).uniform((n,), dtype="float64")
+                except ModuleNotFoundError:
+                    # PyTensor has no MRG streams any more: its own RandomStream (NumPy's
+                    # generator behind a shared state with a default update).
+                    utils = importlib.import_module(B.theano.__name__ + ".tensor.random.utils")
+                    draw = utils.RandomStream(1).uniform(size=(n,), dtype="float64")
+                f = B.theano.function([], draw, mode=mode)
                 out = f()
                 return f, bool(out.shape == (n,) and abs(out.mean() - 0.5) < 1e-3)
-            peers.append(Peer(f"{pname} MRG_RandomStreams.uniform", tl_setup))
+            peers.append(Peer(f"{pname} RandomStreams.uniform", tl_setup))
     run_case("RNG", case, peers, reps=R(9), extra={"dtype": "float64", "n": n})
 
 
