@@ -8,24 +8,17 @@
 //! errors, printing and the text form. Every statistical test has a false-alarm rate of at
 //! most 1e-3 for a good generator, with fixed seeds.
 
+#[path = "common/draws.rs"]
+mod draws;
 #[path = "common/stats.rs"]
 mod stats;
 
+use draws::{assert_same_everywhere, draw, frozen};
 use stats::{chi_square, ks, ks_critical, normal_cdf};
 use tensorlift as tl;
 use tl::{DType, Distribution, Function, Mode, RandomStreams, Tensor, Var};
 
 const TRUNCATED: Distribution = Distribution::Normal { truncate: true };
-
-/// Calls a function of no input once.
-fn draw(f: &Function) -> Tensor {
-    f.call(&[]).expect("runs").remove(0)
-}
-
-/// A function of no input computing `out`, in `mode`, its state left alone.
-fn frozen(out: &Var, mode: Mode) -> Function {
-    Function::builder::<Var, _>(&[], &[out]).mode(mode).no_default_updates(true).build().expect("compiles")
-}
 
 /// A fresh generator state.
 fn state(key: i64) -> Var {
@@ -172,23 +165,6 @@ fn a_truncated_sample_is_the_plain_one_unless_it_is_beyond_two() {
         // P(|N| > 2) = 0.0455: 910 expected, standard deviation 29.5.
         assert!((redrawn as f64 - 910.0).abs() < 120.0, "{dtype}: {redrawn} redrawn");
     }
-}
-
-/// The results of `out` with 1, 2 and 3 threads and in the interpreter, all equal.
-fn assert_same_everywhere(out: &Var) -> Tensor {
-    let (jit, interp) = (frozen(out, Mode::Jit), frozen(out, Mode::Interp));
-    let before = tl::num_threads();
-    tl::set_num_threads(1);
-    let one = draw(&jit);
-    tl::set_num_threads(2);
-    let two = draw(&jit);
-    tl::set_num_threads(3);
-    let three = draw(&jit);
-    tl::set_num_threads(before);
-    assert_eq!(one, two, "{}: 1 and 2 threads", tl::pp(out));
-    assert_eq!(one, three, "{}: 1 and 3 threads", tl::pp(out));
-    assert_eq!(one, draw(&interp), "{}: JIT and interpreter", tl::pp(out));
-    one
 }
 
 #[test]

@@ -6,6 +6,8 @@
 //! restore, `seed`, `no_default_updates`; symbolic sizes; failed calls; no merging and no
 //! folding of draws; gradients; printing and the text form.
 
+#[path = "common/draws.rs"]
+mod draws;
 #[path = "common/stats.rs"]
 mod stats;
 
@@ -181,23 +183,8 @@ fn draws_are_bit_identical_across_threads_and_engines() {
         fixed_draw(Distribution::Binomial, DType::I64, vec![3.into(), 0.4.into()]),
         fixed_draw(Distribution::Integers, DType::I32, vec![(-5).into(), 1000.into()]),
     ];
-    let before = tl::num_threads();
     for d in &cases {
-        // No default update: every call draws from the same state.
-        let build = |mode| {
-            Function::builder::<Var, _>(&[], &[d]).mode(mode).no_default_updates(true).build().unwrap()
-        };
-        let (jit, interp) = (build(Mode::Jit), build(Mode::Interp));
-        tl::set_num_threads(1);
-        let one = draw(&jit);
-        tl::set_num_threads(2);
-        let two = draw(&jit);
-        tl::set_num_threads(3);
-        let three = draw(&jit);
-        let reference = draw(&interp);
-        assert_eq!(one, two, "{}: 1 and 2 threads", tl::pp(d));
-        assert_eq!(one, three, "{}: 1 and 3 threads", tl::pp(d));
-        assert_eq!(one, reference, "{}: JIT and interpreter", tl::pp(d));
+        let one = draws::assert_same_everywhere(d);
         // The first elements are those of a draw of their own (no dependence on the size).
         let small = Function::builder::<Var, _>(&[], &[&d.get(&[tl::Index::slice(Some(0), Some(7), 1)])])
             .no_default_updates(true)
@@ -205,7 +192,6 @@ fn draws_are_bit_identical_across_threads_and_engines() {
             .unwrap();
         assert_eq!(draw(&small).to_f64_vec(), one.to_f64_vec()[..7].to_vec());
     }
-    tl::set_num_threads(before);
 }
 
 #[test]
