@@ -22,7 +22,8 @@
 //! - normal: Box–Muller on the two words of a block (float64) or each pair of 32-bit words
 //!   (float32, computed in float64 and rounded): `u1` in `(0, 1]`, `u2` in `[0, 1)`, `r =
 //!   sqrt(-2 ln u1)`, elements `avg + std * r cos(2π u2)` and `avg + std * r sin(2π u2)`.
-//!   One routine (Rust's `ln`, `sqrt`, `sin_cos`) on every engine: identical everywhere.
+//!   One routine (`normal`: its own vectorizable `ln` and `sin`/`cos` of a turn, within 2 ulp)
+//!   on every engine: identical everywhere.
 //! - truncated normal (Theano's MRG `normal(truncate=True)`): the same pair; an element whose
 //!   standard value is beyond ±2 keeps its angle and takes the radius `sqrt(-2 ln v)`, `v =
 //!   e^-2 + (1 - e^-2) u` on `[e^-2, 1)`, `u` from the element's slot in sub-draw `j = 1`, so
@@ -47,7 +48,10 @@ use crate::value::{check_alloc, Tensor, TensorElement};
 use ndarray::{ArrayD, IxDyn};
 use std::mem::MaybeUninit;
 
+mod normal;
 mod picks;
+
+use normal::{box_muller, box_muller_truncated};
 
 /// Philox4x32 multipliers.
 const M0: u32 = 0xD251_1F53;
@@ -135,37 +139,6 @@ fn unit52_open0(w: u64) -> f64 {
 #[inline(always)]
 fn unit24(x: u32) -> f32 {
     ((x >> 8) as i32) as f32 * (1.0 / 16_777_216.0)
-}
-
-/// The Box–Muller pair of two uniforms `u1` in `(0, 1]` and `u2` in `[0, 1)`.
-#[inline(always)]
-fn box_muller(u1: f64, u2: f64) -> (f64, f64) {
-    let r = (-2.0 * u1.ln()).sqrt();
-    let (s, c) = (std::f64::consts::TAU * u2).sin_cos();
-    (r * c, r * s)
-}
-
-/// `e^-2`: the lower end of the uniform a truncated normal's new radius comes from.
-const EXP_MINUS_2: f64 = 0.135_335_283_236_612_7;
-
-/// The Box–Muller pair of `u1` and `u2` truncated at 2 (Theano's MRG `normal(truncate=True)`):
-/// an element of magnitude over 2 keeps its angle and takes the radius `sqrt(-2 ln v)`, `v =
-/// e^-2 + (1 - e^-2) u` uniform on `[e^-2, 1)` with `u = redraw(k)` in `[0, 1)` (`k` 0 for
-/// the cosine element, 1 for the sine one), so it is at most 2 (held there against the
-/// rounding of `ln`).
-#[inline(always)]
-fn box_muller_truncated(u1: f64, u2: f64, redraw: impl Fn(usize) -> f64) -> (f64, f64) {
-    let r = (-2.0 * u1.ln()).sqrt();
-    let (s, c) = (std::f64::consts::TAU * u2).sin_cos();
-    let fix = |z: f64, trig: f64, k: usize| {
-        if z.abs() <= 2.0 {
-            z
-        } else {
-            let v = EXP_MINUS_2 + (1.0 - EXP_MINUS_2) * redraw(k);
-            (-2.0 * v.ln()).sqrt().min(2.0) * trig
-        }
-    };
-    (fix(r * c, c, 0), fix(r * s, s, 1))
 }
 
 /// Where a generated element goes: an initialized element or an uninitialized one.
