@@ -121,7 +121,7 @@ def test_a_shared_variable_default_update():
     assert count.get_value() == 20.0
 
 
-def test_symbolic_sizes_and_engines_agree():
+def test_symbolic_sizes_and_engines_agree(same_on_both_engines):
     s = RandomStreams(8)
     x = T.dmatrix("x")
     by_shape = s.uniform(size=x.shape)
@@ -131,11 +131,7 @@ def test_symbolic_sizes_and_engines_agree():
     outs = theano.function([x], [by_shape, mixed, vector])(xv)
     assert [o.shape for o in outs] == [(4, 6), (4, 10), (6, 4)]
     # The same state gives the same numbers natively and in the interpreter.
-    saved = by_shape.rng.get_value()
-    fast = theano.function([x], by_shape, mode="FAST_RUN")(xv)
-    by_shape.rng.set_value(saved)
-    slow = theano.function([x], by_shape, mode="FAST_COMPILE")(xv)
-    np.testing.assert_array_equal(fast, slow)
+    same_on_both_engines([x], by_shape, xv)
 
 
 def test_a_failed_call_leaves_the_state_and_bad_parameters_raise():

@@ -109,16 +109,12 @@ def test_truncation_bounds_and_exact_std(dtype):
     assert abs((~inside).mean() - 0.0455) < 0.003
 
 
-def test_truncation_is_the_same_on_both_engines():
+def test_truncation_is_the_same_on_both_engines(same_on_both_engines):
     R = MRG_RandomStreams(8)
     x = T.dmatrix("x")
     z = R.normal(size=x.shape, truncate=True)
     xv = np.zeros((301, 7))
-    saved = z.rng.get_value()
-    fast = theano.function([x], z, mode="FAST_RUN")(xv)
-    z.rng.set_value(saved)
-    slow = theano.function([x], z, mode="FAST_COMPILE")(xv)
-    np.testing.assert_array_equal(fast, slow)
+    same_on_both_engines([x], z, xv)
 
 
 # Theano's test_multinomial_wo_replacement.py, test_function.
@@ -204,17 +200,13 @@ def test_choice_by_rows_with_replacement_and_first_picks():
     assert out.shape == (5, 3) and out.dtype == np.int32
 
 
-def test_choice_by_rows_is_the_same_on_both_engines():
+def test_choice_by_rows_is_the_same_on_both_engines(same_on_both_engines):
     R = MRG_RandomStreams(21)
     q = T.dmatrix("q")
     c = R.choice(size=4, p=q, replace=False)
     qv = np.random.default_rng(0).uniform(0.1, 1.0, (2001, 9))
     qv /= qv.sum(axis=1, keepdims=True)
-    saved = c.rng.get_value()
-    fast = theano.function([q], c, mode="FAST_RUN")(qv)
-    c.rng.set_value(saved)
-    slow = theano.function([q], c, mode="FAST_COMPILE")(qv)
-    np.testing.assert_array_equal(fast, slow)
+    same_on_both_engines([q], c, qv)
 
 
 def test_choice_errors():
