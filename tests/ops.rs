@@ -36,7 +36,7 @@ fn try_eval(inputs: &[&Var], out: &Var, args: &[tl::Arg]) -> Result<Tensor, Stri
 
 /// `eval` of a one-input function.
 #[track_caller]
-fn eval1(x: &Var, out: &Var, arg: impl Into<tl::Arg>) -> Tensor {
+fn eval1<'a>(x: &Var, out: &Var, arg: impl Into<tl::Arg<'a>>) -> Tensor {
     eval(&[x], out, &[arg.into()])
 }
 

@@ -10,7 +10,7 @@ use tl::{Mode, Op, ScalarOp, Term, Var};
 
 /// The sum of `n` float64 vectors as one n-ary add node, compiled in `Mode::Jit` with
 /// `opt`, with the inputs `x_k = [k, 2k]`.
-fn wide_sum(n: usize, opt: OptConfig) -> (tl::Function, Vec<tl::Arg>) {
+fn wide_sum(n: usize, opt: OptConfig) -> (tl::Function, Vec<tl::Arg<'static>>) {
     let xs: Vec<Var> = (0..n).map(|k| tl::dvector(&format!("x{k}"))).collect();
     let sum = tl::elemwise(ScalarOp::Add, xs.iter().map(|x| Term::Var(x.clone())).collect());
     let inputs: Vec<&Var> = xs.iter().collect();

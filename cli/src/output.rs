@@ -22,6 +22,7 @@ pub fn float_json(v: f64) -> Value {
 /// One tensor as `{"dtype", "shape", "data"}`.
 pub fn tensor_json(t: &tl::Tensor) -> Value {
     let data: Vec<Value> = match t {
+        tl::Tensor::Borrowed(b) => return tensor_json(&b.to_owned()),
         tl::Tensor::Bool(a) => a.iter().map(|&b| json!(b)).collect(),
         tl::Tensor::I32(a) => a.iter().map(|&v| json!(v)).collect(),
         tl::Tensor::I64(a) => a.iter().map(|&v| json!(v)).collect(),

@@ -310,7 +310,11 @@ fn fmt_f32(v: f32) -> String {
 
 /// A constant's value: its elements nested in brackets following the shape.
 fn fmt_constant(t: &Tensor) -> String {
+    if let Tensor::Borrowed(b) = t {
+        return fmt_constant(&b.to_owned());
+    }
     let cells: Vec<String> = match t {
+        Tensor::Borrowed(_) => unreachable!("copied above"),
         Tensor::Bool(a) => a.iter().map(|v| v.to_string()).collect(),
         Tensor::I32(a) => a.iter().map(|v| v.to_string()).collect(),
         Tensor::I64(a) => a.iter().map(|v| v.to_string()).collect(),

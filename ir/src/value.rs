@@ -7,12 +7,17 @@ use crate::error::ValueError;
 use ndarray::{ArcArray, ArrayD, ArrayViewD, IxDyn};
 use std::fmt;
 use std::hash::{Hash, Hasher};
+use std::marker::PhantomData;
 
 // The crate's one `unsafe` module: writing a row of a stacked buffer that the steps of a
 // loop read (see its documentation).
 #[allow(unsafe_code)]
 mod sink;
 pub use sink::{Sink, Stack, StackRow};
+// Data read in place from memory another owner keeps.
+#[allow(unsafe_code)]
+mod borrowed;
+pub use borrowed::{Borrowed, Keeper};
 
 /// A concrete tensor value. Cloning is cheap: the data is reference counted and copied only
 /// when a unique owner is needed.
@@ -20,7 +25,8 @@ pub use sink::{Sink, Stack, StackRow};
 /// Made `From` Rust data (`2.0`, `vec![1.0, 2.0]`, `[1.0, 2.0]`, `[[1.0, 2.0], [3.0, 4.0]]`,
 /// a 3-level nested array, `TryFrom` nested `Vec`s) and ndarray arrays. An owned `Array` or
 /// `ArcArray` is moved in without a copy; everything else is copied: Rust arrays, `Vec`s of
-/// `Vec`s, slices, `&Array` and `ArrayView`.
+/// `Vec`s, slices, `&Array` and `ArrayView` (given to a call as an [`Arg`], a view is read in
+/// place instead; [`Tensor::Borrowed`] holds such data).
 ///
 /// Back to Rust with `TryFrom` (a `ValueError` when the dtype or rank does not fit, never a
 /// panic): `f64`/`f32`/`i64`/`i32`/`bool` from a one-element tensor, `Vec<T>` from a vector,
@@ -48,9 +54,13 @@ pub enum Tensor {
     F32(ArcArray<f32, IxDyn>),
     /// `float64` data.
     F64(ArcArray<f64, IxDyn>),
+    /// Data of any dtype read in place from memory another owner keeps (an argument given
+    /// as a view, a NumPy array): only read, copied by whatever must own its data.
+    Borrowed(Borrowed),
 }
 
-/// Applies `$body` to the array inside a tensor, whatever its dtype.
+/// Applies `$body` to the array inside a tensor, whatever its dtype (borrowed data is
+/// copied into an array of its own first).
 #[macro_export]
 macro_rules! with_array {
     ($t:expr, $a:ident => $body:expr) => {
@@ -60,11 +70,20 @@ macro_rules! with_array {
             $crate::Tensor::I64($a) => $body,
             $crate::Tensor::F32($a) => $body,
             $crate::Tensor::F64($a) => $body,
+            $crate::Tensor::Borrowed(b) => match b.to_owned() {
+                $crate::Tensor::Bool($a) => $body,
+                $crate::Tensor::I32($a) => $body,
+                $crate::Tensor::I64($a) => $body,
+                $crate::Tensor::F32($a) => $body,
+                $crate::Tensor::F64($a) => $body,
+                $crate::Tensor::Borrowed(_) => unreachable!("a copy owns its data"),
+            },
         }
     };
 }
 
-/// Applies `$body` to the array inside a tensor and wraps the result in the same variant.
+/// Applies `$body` to the array inside a tensor and wraps the result in the same variant
+/// (borrowed data is copied into an array of its own first).
 #[macro_export]
 macro_rules! map_array {
     ($t:expr, $a:ident => $body:expr) => {
@@ -74,13 +93,60 @@ macro_rules! map_array {
             $crate::Tensor::I64($a) => $crate::Tensor::I64($body),
             $crate::Tensor::F32($a) => $crate::Tensor::F32($body),
             $crate::Tensor::F64($a) => $crate::Tensor::F64($body),
+            $crate::Tensor::Borrowed(b) => match b.to_owned() {
+                $crate::Tensor::Bool($a) => $crate::Tensor::Bool($body),
+                $crate::Tensor::I32($a) => $crate::Tensor::I32($body),
+                $crate::Tensor::I64($a) => $crate::Tensor::I64($body),
+                $crate::Tensor::F32($a) => $crate::Tensor::F32($body),
+                $crate::Tensor::F64($a) => $crate::Tensor::F64($body),
+                $crate::Tensor::Borrowed(_) => unreachable!("a copy owns its data"),
+            },
+        }
+    };
+}
+
+/// `map_array!` for a body that only views the data anew (transposes, slices, indexes: no
+/// element copied): borrowed data stays borrowed, the body applied to its view.
+#[macro_export]
+macro_rules! view_array {
+    ($t:expr, $a:ident => $body:expr) => {
+        match $t {
+            $crate::Tensor::Borrowed(b) => {
+                let derived = match b.dtype() {
+                    $crate::DType::Bool => b.derive::<bool>(|$a| $body),
+                    $crate::DType::I32 => b.derive::<i32>(|$a| $body),
+                    $crate::DType::I64 => b.derive::<i64>(|$a| $body),
+                    $crate::DType::F32 => b.derive::<f32>(|$a| $body),
+                    $crate::DType::F64 => b.derive::<f64>(|$a| $body),
+                };
+                match derived {
+                    Some(d) => $crate::Tensor::Borrowed(d),
+                    None => $crate::map_array!(b.to_owned(), $a => $body),
+                }
+            }
+            t => $crate::map_array!(t, $a => $body),
+        }
+    };
+}
+
+/// `$owned` on the array of a tensor owning its data, `$borrowed` on borrowed data.
+macro_rules! owned_or {
+    ($t:expr, $a:ident => $owned:expr, $b:ident => $borrowed:expr) => {
+        match $t {
+            Tensor::Bool($a) => $owned,
+            Tensor::I32($a) => $owned,
+            Tensor::I64($a) => $owned,
+            Tensor::F32($a) => $owned,
+            Tensor::F64($a) => $owned,
+            Tensor::Borrowed($b) => $borrowed,
         }
     };
 }
 
 /// Connects an `Element` type with its `Tensor` variant.
-pub trait TensorElement: Element {
-    /// The array inside `t` when its dtype is `Self`.
+pub trait TensorElement: Element + borrowed::RawElement {
+    /// The array inside `t` when its dtype is `Self` and `t` owns its data (borrowed data
+    /// gives `None`: read it with [`Tensor::array`]).
     fn array(t: &Tensor) -> Option<&ArcArray<Self, IxDyn>>;
     /// The array inside `t`, mutably, when its dtype is `Self`.
     fn array_mut(t: &mut Tensor) -> Option<&mut ArcArray<Self, IxDyn>>;
@@ -290,34 +356,161 @@ nested_into_tensor!(bool, i32, i64, f32, f64);
 
 /// An argument of a compiled function: a tensor, or the reason the data given for it does
 /// not form one (reported when the function is called). Made `From` numbers, `Vec`s,
-/// slices, arrays, nested `Vec`s, ndarray arrays and views, and `Tensor`s.
+/// slices, arrays, nested `Vec`s, ndarray arrays, and `Tensor`s (each moved or copied as
+/// [`Tensor`]'s conversions do); an `ArrayView` or `&Array` is *borrowed*: the call reads
+/// it in place, without a copy, for the argument's lifetime `'a`, and copies whatever of it
+/// the call returns or stores.
 #[derive(Clone, Debug)]
-pub struct Arg(Result<Tensor, ValueError>);
+pub struct Arg<'a> {
+    value: Result<Tensor, ValueError>,
+    /// The data borrowed, if any, for `'a`.
+    borrow: PhantomData<&'a ()>,
+}
 
-impl<T: IntoTensor> From<T> for Arg {
-    fn from(v: T) -> Arg {
-        Arg(v.into_tensor())
+impl Arg<'_> {
+    fn owned(value: Result<Tensor, ValueError>) -> Self {
+        Arg { value, borrow: PhantomData }
+    }
+
+    /// The tensor or the conversion error. A borrowed argument's data is copied: the tensor
+    /// is the caller's to keep.
+    pub fn into_result(self) -> Result<Tensor, ValueError> {
+        self.value.map(Tensor::detach)
+    }
+
+    /// True when the argument reads the caller's data in place (an `ArrayView`, a
+    /// `&Array`).
+    pub fn is_borrowed(&self) -> bool {
+        matches!(&self.value, Ok(t) if t.is_borrowed())
+    }
+
+    /// The shape of the argument's tensor, or the conversion error.
+    pub fn shape(&self) -> Result<&[usize], &ValueError> {
+        self.value.as_ref().map(Tensor::shape)
+    }
+
+    /// The tensor or the conversion error, by reference, for the call it is an argument of.
+    ///
+    /// # Safety
+    /// A borrowed argument's tensor reads the caller's data for `'a` only: nothing made
+    /// from the tensor (a clone, a view, a result computed in place of it) may outlive the
+    /// call, unless [`Tensor::detach`]ed first (the runtime detaches every output and update
+    /// value of a call).
+    #[allow(unsafe_code)]
+    pub unsafe fn for_call(&self) -> Result<&Tensor, &ValueError> {
+        self.value.as_ref()
     }
 }
 
-/// The arguments of one call: a single argument (anything that makes an [`Arg`]), or a
-/// tuple of up to eight, one per input: `f.call1(2.0)`, `f.call1((x, 3.0))`.
-pub trait IntoArgs {
-    /// The arguments, in input order.
-    fn into_args(self) -> Vec<Arg>;
+impl From<Tensor> for Arg<'_> {
+    fn from(t: Tensor) -> Self {
+        // A tensor the caller made owns its data, or borrows it under its own keeper.
+        Arg::owned(Ok(t))
+    }
 }
 
-impl<T: Into<Arg>> IntoArgs for T {
-    fn into_args(self) -> Vec<Arg> {
+impl From<&Tensor> for Arg<'_> {
+    fn from(t: &Tensor) -> Self {
+        Arg::owned(Ok(t.clone()))
+    }
+}
+
+macro_rules! arg_from {
+    ($t:ty) => {
+        impl From<$t> for Arg<'_> {
+            fn from(v: $t) -> Self {
+                Arg::owned(v.into_tensor())
+            }
+        }
+        impl From<Vec<$t>> for Arg<'_> {
+            fn from(v: Vec<$t>) -> Self {
+                Arg::owned(v.into_tensor())
+            }
+        }
+        impl From<&[$t]> for Arg<'_> {
+            fn from(v: &[$t]) -> Self {
+                Arg::owned(v.into_tensor())
+            }
+        }
+        impl<const N: usize> From<[$t; N]> for Arg<'_> {
+            fn from(v: [$t; N]) -> Self {
+                Arg::owned(v.into_tensor())
+            }
+        }
+        impl<const N: usize, const M: usize> From<[[$t; N]; M]> for Arg<'_> {
+            fn from(v: [[$t; N]; M]) -> Self {
+                Arg::owned(v.into_tensor())
+            }
+        }
+        impl<const N: usize, const M: usize, const K: usize> From<[[[$t; N]; M]; K]> for Arg<'_> {
+            fn from(v: [[[$t; N]; M]; K]) -> Self {
+                Arg::owned(v.into_tensor())
+            }
+        }
+        impl From<Vec<Vec<$t>>> for Arg<'_> {
+            fn from(v: Vec<Vec<$t>>) -> Self {
+                Arg::owned(v.into_tensor())
+            }
+        }
+        impl From<Vec<Vec<Vec<$t>>>> for Arg<'_> {
+            fn from(v: Vec<Vec<Vec<$t>>>) -> Self {
+                Arg::owned(v.into_tensor())
+            }
+        }
+        impl<D: ndarray::Dimension> From<ndarray::Array<$t, D>> for Arg<'_> {
+            fn from(v: ndarray::Array<$t, D>) -> Self {
+                Arg::owned(v.into_tensor())
+            }
+        }
+        impl<D: ndarray::Dimension> From<ndarray::ArcArray<$t, D>> for Arg<'_> {
+            fn from(v: ndarray::ArcArray<$t, D>) -> Self {
+                Arg::owned(v.into_tensor())
+            }
+        }
+        impl<'a, D: ndarray::Dimension> From<ndarray::ArrayView<'a, $t, D>> for Arg<'a> {
+            /// Borrowed: read in place for `'a`.
+            fn from(v: ndarray::ArrayView<'a, $t, D>) -> Self {
+                // SAFETY: the data stays borrowed (so valid and unwritten) for `'a`, which
+                // the argument carries; the tensor is reached only through `into_result`
+                // (which copies it) or `for_call`, whose contract keeps everything made from
+                // it within the call.
+                #[allow(unsafe_code)]
+                let b = unsafe { Borrowed::new(v.into_dyn(), None) };
+                Arg::owned(Ok(Tensor::Borrowed(b)))
+            }
+        }
+        impl<'a, D: ndarray::Dimension> From<&'a ndarray::Array<$t, D>> for Arg<'a> {
+            /// Borrowed: read in place for `'a`.
+            fn from(v: &'a ndarray::Array<$t, D>) -> Self {
+                Arg::from(v.view())
+            }
+        }
+    };
+}
+arg_from!(bool);
+arg_from!(i32);
+arg_from!(i64);
+arg_from!(f32);
+arg_from!(f64);
+
+/// The arguments of one call: a single argument (anything that makes an [`Arg`]), or a
+/// tuple of up to eight, one per input: `f.call1(2.0)`, `f.call1((x, 3.0))`.
+pub trait IntoArgs<'a> {
+    /// The arguments, in input order.
+    fn into_args(self) -> Vec<Arg<'a>>;
+}
+
+impl<'a, T: Into<Arg<'a>>> IntoArgs<'a> for T {
+    fn into_args(self) -> Vec<Arg<'a>> {
         vec![self.into()]
     }
 }
 
 macro_rules! tuple_args {
     ($($name:ident),+) => {
-        impl<$($name: Into<Arg>),+> IntoArgs for ($($name,)+) {
+        impl<'a, $($name: Into<Arg<'a>>),+> IntoArgs<'a> for ($($name,)+) {
             #[allow(non_snake_case)]
-            fn into_args(self) -> Vec<Arg> {
+            fn into_args(self) -> Vec<Arg<'a>> {
                 let ($($name,)+) = self;
                 vec![$($name.into()),+]
             }
@@ -332,18 +525,6 @@ tuple_args!(A, B, C, D, E);
 tuple_args!(A, B, C, D, E, F);
 tuple_args!(A, B, C, D, E, F, G);
 tuple_args!(A, B, C, D, E, F, G, H);
-
-impl Arg {
-    /// The tensor or the conversion error.
-    pub fn into_result(self) -> Result<Tensor, ValueError> {
-        self.0
-    }
-
-    /// The tensor or the conversion error, by reference.
-    pub fn as_result(&self) -> Result<&Tensor, &ValueError> {
-        self.0.as_ref()
-    }
-}
 
 /// An array of function arguments from values of mixed types:
 /// `f.call(&args![2.0, vec![1.0, 2.0]])`.
@@ -401,7 +582,38 @@ impl Tensor {
             Tensor::I64(_) => DType::I64,
             Tensor::F32(_) => DType::F32,
             Tensor::F64(_) => DType::F64,
+            Tensor::Borrowed(b) => b.dtype(),
         }
+    }
+
+    /// True when this tensor reads data another owner keeps ([`Tensor::Borrowed`]).
+    pub fn is_borrowed(&self) -> bool {
+        matches!(self, Tensor::Borrowed(_))
+    }
+
+    /// This tensor with data of its own: borrowed data is copied (in standard layout),
+    /// anything else returned as it is. What a value that outlives a call's borrows is
+    /// made of.
+    pub fn detach(self) -> Tensor {
+        match self {
+            Tensor::Borrowed(b) => b.to_owned(),
+            t => t,
+        }
+    }
+
+    /// The strides, in elements.
+    pub fn strides(&self) -> &[isize] {
+        owned_or!(self, a => a.strides(), b => b.strides())
+    }
+
+    /// True when the elements are contiguous in row-major order.
+    pub fn is_standard_layout(&self) -> bool {
+        owned_or!(self, a => a.is_standard_layout(), b => b.is_standard_layout())
+    }
+
+    /// The address of the element at index 0 on every axis.
+    pub fn data_ptr(&self) -> *const u8 {
+        owned_or!(self, a => a.as_ptr() as *const u8, b => b.as_ptr())
     }
 
     /// True when both tensors are the same view of the same memory: same dtype, shape,
@@ -410,15 +622,14 @@ impl Tensor {
     pub fn shares_data(&self, other: &Tensor) -> bool {
         self.dtype() == other.dtype()
             && self.shape() == other.shape()
-            && with_array!(self, a => a.strides()) == with_array!(other, b => b.strides())
-            && with_array!(self, a => a.as_ptr() as *const u8)
-                == with_array!(other, b => b.as_ptr() as *const u8)
+            && self.strides() == other.strides()
+            && self.data_ptr() == other.data_ptr()
     }
 
     /// True when nothing else holds this tensor's storage (no clone, view or shared
     /// variable): writing into it in place changes no value anyone else can see.
     pub fn is_unique(&self) -> bool {
-        with_array!(self, a => a.is_unique())
+        owned_or!(self, a => a.is_unique(), _b => false)
     }
 
     /// A copy with storage of its own, in standard layout (nothing else holds it).
@@ -447,14 +658,20 @@ impl Tensor {
             (Tensor::I64(a), Tensor::I64(b)) => a.assign(b),
             (Tensor::F32(a), Tensor::F32(b)) => a.assign(b),
             (Tensor::F64(a), Tensor::F64(b)) => a.assign(b),
-            _ => unreachable!("dtypes checked equal"),
+            (dst, src) => {
+                if dst.is_borrowed() {
+                    *dst = std::mem::replace(dst, Tensor::from(false)).detach();
+                }
+                let src = src.clone().detach();
+                return dst.assign(&src);
+            }
         }
         Ok(())
     }
 
     /// The concrete shape.
     pub fn shape(&self) -> &[usize] {
-        with_array!(self, a => a.shape())
+        owned_or!(self, a => a.shape(), b => b.shape())
     }
 
     /// Number of axes.
@@ -464,7 +681,7 @@ impl Tensor {
 
     /// Number of elements.
     pub fn len(&self) -> usize {
-        with_array!(self, a => a.len())
+        self.shape().iter().product()
     }
 
     /// True when the tensor holds no element.
@@ -507,12 +724,28 @@ impl Tensor {
 
     /// A view of the data as `T`, or an error naming both dtypes.
     pub fn array<T: TensorElement>(&self) -> Result<ArrayViewD<'_, T>, ValueError> {
-        T::array(self).map(|a| a.view()).ok_or(ValueError::DType { expected: T::DTYPE, got: self.dtype() })
+        let view = match self {
+            Tensor::Borrowed(b) => b.view(),
+            t => T::array(t).map(|a| a.view()),
+        };
+        view.ok_or(ValueError::DType { expected: T::DTYPE, got: self.dtype() })
+    }
+
+    /// A view of the data as `T` broadcast to `shape` (NumPy's rules), or `None` when the
+    /// dtype is not `T` or the shape does not broadcast.
+    pub fn broadcast_view<T: TensorElement>(&self, shape: &[usize]) -> Option<ArrayViewD<'_, T>> {
+        match self {
+            Tensor::Borrowed(b) => b.broadcast(shape),
+            t => T::array(t)?.broadcast(IxDyn(shape)),
+        }
     }
 
     /// The data as an owned `ArrayD<T>` (no copy when this tensor is its only owner).
     pub fn into_array<T: TensorElement>(self) -> Result<ArrayD<T>, ValueError> {
         let got = self.dtype();
+        if let Tensor::Borrowed(b) = &self {
+            return b.view::<T>().map(|v| v.to_owned()).ok_or(ValueError::DType { expected: T::DTYPE, got });
+        }
         T::array(&self).ok_or(ValueError::DType { expected: T::DTYPE, got })?;
         let arc = T::array(&self).expect("checked").clone();
         drop(self);
@@ -616,6 +849,7 @@ impl Tensor {
                 Tensor::I64(a) => a.mapv(T::from_i64),
                 Tensor::F32(a) => a.mapv(|v| T::from_f64(v as f64)),
                 Tensor::F64(a) => a.mapv(T::from_f64),
+                Tensor::Borrowed(b) => return to::<T>(&b.to_owned()),
             };
             T::wrap(a.into_shared())
         }
@@ -649,14 +883,14 @@ impl Tensor {
     }
 
     fn bit_eq_or_nan(&self, other: &Tensor) -> bool {
-        match (self, other) {
-            (Tensor::F32(a), Tensor::F32(b)) => {
-                a.iter().zip(b.iter()).all(|(x, y)| x == y || (x.is_nan() && y.is_nan()))
-            }
-            (Tensor::F64(a), Tensor::F64(b)) => {
-                a.iter().zip(b.iter()).all(|(x, y)| x == y || (x.is_nan() && y.is_nan()))
-            }
-            (a, b) => a == b,
+        fn floats<T: TensorElement>(a: &Tensor, b: &Tensor) -> Option<bool> {
+            let (a, b) = (a.array::<T>().ok()?, b.array::<T>().ok()?);
+            Some(a.iter().zip(b.iter()).all(|(x, y)| x == y || (x.is_nan() && y.is_nan())))
+        }
+        match (self.dtype(), other.dtype()) {
+            (DType::F32, DType::F32) => floats::<f32>(self, other).unwrap_or(false),
+            (DType::F64, DType::F64) => floats::<f64>(self, other).unwrap_or(false),
+            _ => self == other,
         }
     }
 
@@ -676,16 +910,19 @@ impl Tensor {
 impl PartialEq for Tensor {
     /// Equal dtype, shape and bit patterns (so a NaN constant equals itself).
     fn eq(&self, other: &Tensor) -> bool {
-        fn bits<T: Element>(a: &ArcArray<T, IxDyn>, b: &ArcArray<T, IxDyn>, key: fn(&T) -> u64) -> bool {
+        fn bits<T: TensorElement>(a: &Tensor, b: &Tensor, key: fn(&T) -> u64) -> bool {
+            let (Ok(a), Ok(b)) = (a.array::<T>(), b.array::<T>()) else { return false };
             a.shape() == b.shape() && a.iter().zip(b.iter()).all(|(x, y)| key(x) == key(y))
         }
-        match (self, other) {
-            (Tensor::Bool(a), Tensor::Bool(b)) => bits(a, b, |v| *v as u64),
-            (Tensor::I32(a), Tensor::I32(b)) => bits(a, b, |v| *v as u64),
-            (Tensor::I64(a), Tensor::I64(b)) => bits(a, b, |v| *v as u64),
-            (Tensor::F32(a), Tensor::F32(b)) => bits(a, b, |v| v.to_bits() as u64),
-            (Tensor::F64(a), Tensor::F64(b)) => bits(a, b, |v| v.to_bits()),
-            _ => false,
+        if self.dtype() != other.dtype() {
+            return false;
+        }
+        match self.dtype() {
+            DType::Bool => bits::<bool>(self, other, |v| *v as u64),
+            DType::I32 => bits::<i32>(self, other, |v| *v as u64),
+            DType::I64 => bits::<i64>(self, other, |v| *v as u64),
+            DType::F32 => bits::<f32>(self, other, |v| v.to_bits() as u64),
+            DType::F64 => bits::<f64>(self, other, |v| v.to_bits()),
         }
     }
 }
@@ -697,13 +934,17 @@ impl Hash for Tensor {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.dtype().hash(state);
         self.shape().hash(state);
-        match self {
-            Tensor::Bool(a) => a.iter().for_each(|v| v.hash(state)),
-            Tensor::I32(a) => a.iter().for_each(|v| v.hash(state)),
-            Tensor::I64(a) => a.iter().for_each(|v| v.hash(state)),
-            Tensor::F32(a) => a.iter().for_each(|v| v.to_bits().hash(state)),
-            Tensor::F64(a) => a.iter().for_each(|v| v.to_bits().hash(state)),
-        }
+        let mut view = |t: &Tensor| -> Option<()> {
+            match t.dtype() {
+                DType::Bool => t.array::<bool>().ok()?.iter().for_each(|v| v.hash(state)),
+                DType::I32 => t.array::<i32>().ok()?.iter().for_each(|v| v.hash(state)),
+                DType::I64 => t.array::<i64>().ok()?.iter().for_each(|v| v.hash(state)),
+                DType::F32 => t.array::<f32>().ok()?.iter().for_each(|v| v.to_bits().hash(state)),
+                DType::F64 => t.array::<f64>().ok()?.iter().for_each(|v| v.to_bits().hash(state)),
+            }
+            Some(())
+        };
+        view(self).expect("a tensor's own dtype");
     }
 }
 
@@ -881,16 +1122,17 @@ impl Tensor {
     /// order of the shown indices.
     fn cells(&self, summarize: bool) -> Vec<String> {
         let idx = shown_indices(self.shape(), summarize);
-        fn pick<T: Copy>(a: &ArcArray<T, IxDyn>, idx: &[Vec<usize>]) -> Vec<T> {
+        fn pick<T: TensorElement>(t: &Tensor, idx: &[Vec<usize>]) -> Vec<T> {
+            let a = t.array::<T>().expect("the tensor's own dtype");
             idx.iter().map(|i| a[IxDyn(i)]).collect()
         }
-        let cells: Vec<String> = match self {
-            Tensor::F64(a) => numpy_floats(&pick(a, &idx), 8),
-            Tensor::F32(a) => numpy_floats(&pick(a, &idx), 8),
-            Tensor::I32(a) => pick(a, &idx).iter().map(ToString::to_string).collect(),
-            Tensor::I64(a) => pick(a, &idx).iter().map(ToString::to_string).collect(),
-            Tensor::Bool(a) => {
-                pick(a, &idx).iter().map(|&v| if v { "True" } else { "False" }.into()).collect()
+        let cells: Vec<String> = match self.dtype() {
+            DType::F64 => numpy_floats(&pick::<f64>(self, &idx), 8),
+            DType::F32 => numpy_floats(&pick::<f32>(self, &idx), 8),
+            DType::I32 => pick::<i32>(self, &idx).iter().map(ToString::to_string).collect(),
+            DType::I64 => pick::<i64>(self, &idx).iter().map(ToString::to_string).collect(),
+            DType::Bool => {
+                pick::<bool>(self, &idx).iter().map(|&v| if v { "True" } else { "False" }.into()).collect()
             }
         };
         let width = cells.iter().map(String::len).max().unwrap_or(0);

@@ -2,7 +2,6 @@
 //! `Tensor`s, and `Tensor`s out as numpy arrays that own the Rust buffer.
 
 use crate::errors::raise;
-use ndarray::IxDyn;
 use numpy::{
     PyArray, PyArrayDescrMethods, PyArrayDyn, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods,
 };
@@ -34,26 +33,82 @@ pub fn parse_dtype(obj: &Bound<'_, PyAny>) -> PyResult<DType> {
     }
 }
 
-/// A tensor from a numpy array of a supported dtype (copied; `None` for other dtypes).
-fn from_numpy(a: &Bound<'_, PyUntypedArray>) -> PyResult<Option<Tensor>> {
-    fn take<T: numpy::Element + Clone>(
+/// How a numpy array becomes a tensor.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Take {
+    /// Copied into a buffer of the tensor's own.
+    Copy,
+    /// Read in place (see [`borrow_numpy`]); small or misaligned arrays are copied.
+    Borrow,
+}
+
+/// Keeps a numpy array alive under the tensors that read its memory in place.
+struct NumpyKeeper(Py<PyAny>);
+
+/// The numpy array whose memory `t` reads in place, when `t` reads all of it as numpy
+/// sees it (same data pointer, shape and strides).
+pub fn borrowed_array<'py>(py: Python<'py>, t: &Tensor) -> Option<Bound<'py, PyAny>> {
+    let Tensor::Borrowed(b) = t else { return None };
+    let keeper = b.keeper()?.downcast_ref::<NumpyKeeper>()?;
+    let arr = keeper.0.bind(py).cast::<PyUntypedArray>().ok()?;
+    let itemsize = arr.dtype().itemsize() as isize;
+    // SAFETY: `as_array_ptr` points to the live array object `arr` holds (with the GIL).
+    let data = unsafe { (*arr.as_array_ptr()).fields.data };
+    let same = data as *const u8 == b.as_ptr()
+        && arr.shape() == b.shape()
+        && arr.strides().iter().zip(b.strides()).all(|(&s, &e)| s == e * itemsize);
+    same.then(|| arr.clone().into_any())
+}
+
+/// A tensor reading the numpy array `a` in place, kept alive by a reference to it.
+///
+/// Numpy has no lock: the array's owner must not write it while a function reads it (a
+/// call running without the GIL on other threads), as for numpy's own functions that
+/// release the GIL; a function never writes it (results are copied out of it).
+fn borrow_numpy<T: numpy::Element + tl::TensorElement>(
+    a: &Bound<'_, PyUntypedArray>,
+) -> PyResult<Option<Tensor>> {
+    let arr = a.cast::<PyArrayDyn<T>>()?;
+    let view = arr.readonly();
+    let v = view.as_array();
+    if !(v.as_ptr() as usize).is_multiple_of(std::mem::align_of::<T>()) || v.len() <= COPY_BELOW {
+        return Ok(None);
+    }
+    let keeper: tl::value::Keeper = std::sync::Arc::new(NumpyKeeper(a.clone().into_any().unbind()));
+    // SAFETY: the keeper holds a reference to the array, so its memory stays allocated (and
+    // unresized: numpy refuses to resize an array others reference) while any tensor over
+    // it lives; tensorlift only reads it, and the array's owner does not write it while a
+    // function reads it (the documented contract above, numpy's own for GIL-free reads).
+    let b = unsafe { tl::value::Borrowed::new(v, Some(keeper)) };
+    Ok(Some(Tensor::Borrowed(b)))
+}
+
+/// A tensor from a numpy array of a supported dtype (`None` for other dtypes).
+fn from_numpy(a: &Bound<'_, PyUntypedArray>, how: Take) -> PyResult<Option<Tensor>> {
+    fn take<T: numpy::Element + tl::TensorElement>(
         a: &Bound<'_, PyUntypedArray>,
-    ) -> PyResult<ndarray::ArcArray<T, IxDyn>> {
+        how: Take,
+    ) -> PyResult<Tensor> {
+        if how == Take::Borrow {
+            if let Some(t) = borrow_numpy::<T>(a)? {
+                return Ok(t);
+            }
+        }
         let a = a.cast::<PyArrayDyn<T>>()?.readonly();
-        Ok(a.as_array().to_owned().into_shared())
+        Ok(T::wrap(a.as_array().to_owned().into_shared()))
     }
     let dt = a.dtype();
     let py = a.py();
     Ok(Some(if dt.is_equiv_to(&numpy::dtype::<f64>(py)) {
-        Tensor::F64(take(a)?)
+        take::<f64>(a, how)?
     } else if dt.is_equiv_to(&numpy::dtype::<f32>(py)) {
-        Tensor::F32(take(a)?)
+        take::<f32>(a, how)?
     } else if dt.is_equiv_to(&numpy::dtype::<i64>(py)) {
-        Tensor::I64(take(a)?)
+        take::<i64>(a, how)?
     } else if dt.is_equiv_to(&numpy::dtype::<i32>(py)) {
-        Tensor::I32(take(a)?)
+        take::<i32>(a, how)?
     } else if dt.is_equiv_to(&numpy::dtype::<bool>(py)) {
-        Tensor::Bool(take(a)?)
+        take::<bool>(a, how)?
     } else {
         return Ok(None);
     }))
@@ -70,8 +125,13 @@ fn widened(kind: char, size: usize) -> Option<&'static str> {
 }
 
 /// A tensor from any value numpy can turn into an array: numbers, nested lists, numpy
-/// scalars and arrays. Python `int` is int64 and `float` float64, as in numpy.
+/// scalars and arrays. Python `int` is int64 and `float` float64, as in numpy. Copied.
 pub fn to_tensor(obj: &Bound<'_, PyAny>) -> PyResult<Tensor> {
+    to_tensor_as(obj, Take::Copy)
+}
+
+/// [`to_tensor`], with a numpy array of a supported dtype taken as `how` says.
+pub fn to_tensor_as(obj: &Bound<'_, PyAny>, how: Take) -> PyResult<Tensor> {
     let py = obj.py();
     // The common scalar cases without a trip through numpy.
     // `float` and its subclasses (`np.float64`).
@@ -97,7 +157,7 @@ pub fn to_tensor(obj: &Bound<'_, PyAny>) -> PyResult<Tensor> {
             a.cast_into::<PyUntypedArray>()?
         }
     };
-    if let Some(t) = from_numpy(&arr)? {
+    if let Some(t) = from_numpy(&arr, how)? {
         return Ok(t);
     }
     let dt = arr.dtype();
@@ -105,7 +165,7 @@ pub fn to_tensor(obj: &Bound<'_, PyAny>) -> PyResult<Tensor> {
     match widened(kind, size) {
         Some(to) => {
             let wide = arr.call_method1("astype", (to,))?.cast_into::<PyUntypedArray>()?;
-            Ok(from_numpy(&wide)?.expect("a supported dtype"))
+            Ok(from_numpy(&wide, Take::Copy)?.expect("a supported dtype"))
         }
         None => Err(raise(
             "DTypeNotSupported",
@@ -130,6 +190,7 @@ const COPY_BELOW: usize = 16;
 /// A numpy array owning the tensor's buffer (no copy when nothing else holds it); small
 /// arrays are copied.
 pub fn to_numpy(py: Python<'_>, t: Tensor) -> Bound<'_, PyAny> {
+    let t = t.detach();
     if t.len() <= COPY_BELOW {
         return tl::with_array!(t, a => PyArray::from_array(py, &a).into_any());
     }
@@ -139,6 +200,7 @@ pub fn to_numpy(py: Python<'_>, t: Tensor) -> Bound<'_, PyAny> {
         Tensor::I64(a) => PyArray::from_owned_array(py, a.into_owned()).into_any(),
         Tensor::I32(a) => PyArray::from_owned_array(py, a.into_owned()).into_any(),
         Tensor::Bool(a) => PyArray::from_owned_array(py, a.into_owned()).into_any(),
+        Tensor::Borrowed(_) => unreachable!("detached above"),
     }
 }
 
@@ -160,15 +222,30 @@ pub struct TensorBuffer {
 /// runtime's in-place updates check `Tensor::is_unique`), so a function updating the
 /// variable writes a new buffer and the array keeps showing the value it was made from.
 pub fn to_numpy_view(py: Python<'_>, t: Tensor) -> PyResult<Bound<'_, PyAny>> {
+    // A variable over a numpy array's memory gives that array back.
+    if let Some(arr) = borrowed_array(py, &t) {
+        return Ok(arr);
+    }
+    let t = t.detach();
     let keeper = Bound::new(py, TensorBuffer { tensor: t })?;
     let container = keeper.clone().into_any();
-    let array = tl::with_array!(&keeper.get().tensor, a => {
-        // SAFETY: `container` (the array's base object) owns the `ArcArray` `a` and lives as
-        // long as the numpy array; `a` sits in a frozen pyclass, never mutably borrowed, so its
-        // buffer is neither reallocated nor moved while the container lives, and other
-        // references to the data never write it in place (see above).
-        unsafe { PyArray::borrow_from_array(a, container) }.into_any()
-    });
+    macro_rules! view {
+        ($a:expr) => {
+            // SAFETY: `container` (the array's base object) owns the `ArcArray` `$a` and
+            // lives as long as the numpy array; `$a` sits in a frozen pyclass, never mutably
+            // borrowed, so its buffer is neither reallocated nor moved while the container
+            // lives, and other references to the data never write it in place (see above).
+            unsafe { PyArray::borrow_from_array($a, container) }.into_any()
+        };
+    }
+    let array = match &keeper.get().tensor {
+        Tensor::F64(a) => view!(a),
+        Tensor::F32(a) => view!(a),
+        Tensor::I64(a) => view!(a),
+        Tensor::I32(a) => view!(a),
+        Tensor::Bool(a) => view!(a),
+        Tensor::Borrowed(_) => unreachable!("detached above"),
+    };
     let kwargs = pyo3::types::PyDict::new(py);
     kwargs.set_item("write", false)?;
     array.call_method("setflags", (), Some(&kwargs))?;
@@ -179,7 +256,7 @@ pub fn to_numpy_view(py: Python<'_>, t: Tensor) -> PyResult<Bound<'_, PyAny>> {
 /// input is rounded to float32, as Theano does for `floatX` inputs; everything else must
 /// convert without loss (checked by the runtime).
 pub fn arg_for(obj: &Bound<'_, PyAny>, var: &Var) -> PyResult<Tensor> {
-    let t = to_tensor(obj)?;
+    let t = to_tensor_as(obj, Take::Borrow)?;
     if obj.is_exact_instance_of::<PyFloat>() && var.dtype() == tl::DType::F32 {
         return Ok(t.cast(tl::DType::F32));
     }

@@ -87,7 +87,7 @@ impl PyFunction {
         &self,
         args: &Bound<'_, PyTuple>,
         kwargs: Option<&Bound<'_, PyDict>>,
-    ) -> PyResult<Vec<tl::Arg>> {
+    ) -> PyResult<Vec<tl::Arg<'static>>> {
         let n = self.names.len();
         if args.len() > n {
             return Err(raise(

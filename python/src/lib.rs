@@ -88,23 +88,20 @@ fn as_tensor_variable<'py>(py: Python<'py>, x: &Bound<'py, PyAny>) -> PyResult<B
     wrap(py, as_var(x)?)
 }
 
-/// A shared variable holding a copy of `value`, of `dtype` if given.
+/// A shared variable holding `value`, of `dtype` if given: a copy, or with `borrow` the
+/// numpy array itself, read in place (Theano's aliasing: the caller's writes to the array
+/// are what functions read, until an update gives the variable a new buffer).
 #[pyfunction]
-#[pyo3(signature = (value, name=None, dtype=None))]
+#[pyo3(signature = (value, name=None, dtype=None, borrow=false))]
 fn shared<'py>(
     py: Python<'py>,
     value: &Bound<'py, PyAny>,
     name: Option<&str>,
     dtype: Option<&Bound<'py, PyAny>>,
+    borrow: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
-    // Always one copy, `borrow=True` included (Theano lets the variable alias the caller's
-    // array then, and allows a copy). Aliasing is impossible soundly: a `Tensor` is an
-    // `ArcArray`, a buffer Rust allocated and owns, so numpy's memory cannot become one
-    // without a copy; and a tensor over memory the caller still holds could be written by
-    // Python (`a[0] = 1`, numpy releases no lock) while a function reads it on threads
-    // that do not hold the GIL, a data race. The other direction is a view:
-    // `get_value(borrow=True)` (see `to_numpy_view`).
-    let mut t = to_tensor(value)?;
+    let how = if borrow { convert::Take::Borrow } else { convert::Take::Copy };
+    let mut t = convert::to_tensor_as(value, how)?;
     if let Some(d) = dtype {
         t = t.cast(parse_dtype(d)?);
     }

@@ -779,13 +779,14 @@ impl PyShared {
     }
 
     /// Replaces the value (of the variable's dtype and a shape its type accepts; Python
-    /// numbers and lists are converted). The value is copied for any `borrow`: later writes
-    /// to the caller's array do not reach the variable.
+    /// numbers and lists are converted). The value is copied, or with `borrow=True` a numpy
+    /// array of the variable's dtype is read in place (the caller's later writes to it are
+    /// what functions read, as in Theano).
     #[pyo3(signature = (value, borrow=false))]
     fn set_value(slf: PyRef<'_, Self>, value: &Bound<'_, PyAny>, borrow: bool) -> PyResult<()> {
-        let _ = borrow; // accepted for Theano's signature
         let var = &slf.as_super().var;
-        let t = to_tensor(value)?;
+        let how = if borrow { crate::convert::Take::Borrow } else { crate::convert::Take::Copy };
+        let t = crate::convert::to_tensor_as(value, how)?;
         var.set_value(t).py()
     }
 

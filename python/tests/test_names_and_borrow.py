@@ -1,6 +1,6 @@
 """Theano's ``x.name = ...`` (renames the variable in place, leaves included) and ``borrow``:
 ``get_value(borrow=True)`` is a read-only view of the variable's buffer, ``shared(v,
-borrow=True)`` a copy (the library's buffers are its own)."""
+borrow=True)`` reads the caller's array in place (and gives it back)."""
 
 import pickle
 import threading
@@ -156,13 +156,62 @@ def test_a_view_read_while_functions_update_the_variable_in_threads():
     assert w.get_value()[0] == 100.0
 
 
-def test_shared_with_borrow_copies():
-    data = np.arange(4.0)
+def test_shared_with_borrow_reads_the_callers_array_in_place():
+    data = np.arange(100.0)
     w = theano.shared(data, borrow=True)
-    data[0] = 100.0
-    # The variable holds its own copy (see `shared`'s docstring for why).
-    assert w.get_value()[0] == 0.0
-    f32 = np.arange(3, dtype=np.float32)
+    total = theano.function([], w.sum())
+    assert total() == data.sum()
+    # Theano's aliasing: the caller's writes are what functions read, and
+    # `get_value(borrow=True)` is the array itself.
+    data[:] = 2.0
+    assert total() == 200.0
+    assert w.get_value(borrow=True) is data
+    # A copy stays a copy.
+    c = w.get_value()
+    assert not np.shares_memory(c, data)
+    # An update gives the variable a buffer of its own: the caller's array is never written.
+    step = theano.function([], [], updates=[(w, w * 3)])
+    step()
+    np.testing.assert_array_equal(data, np.full(100, 2.0))
+    np.testing.assert_array_equal(w.get_value(), np.full(100, 6.0))
+    assert not np.shares_memory(w.get_value(borrow=True), data)
+    # `set_value(borrow=True)` aliases again; without `borrow` it copies.
+    fresh = np.ones(100)
+    w.set_value(fresh, borrow=True)
+    fresh[0] = 50.0
+    assert total() == 149.0
+    other = np.ones(100)
+    w.set_value(other)
+    other[0] = 50.0
+    assert total() == 100.0
+
+
+def test_shared_with_borrow_of_other_layouts_and_dtypes():
+    f32 = np.arange(30, dtype=np.float32)
     v = theano.shared(f32, borrow=True)
     assert v.dtype == "float32"
-    np.testing.assert_array_equal(v.get_value(borrow=True), f32)
+    assert v.get_value(borrow=True) is f32
+    # A transposed array is read in place too; a strided view of it as numpy sees it.
+    m = np.arange(60.0).reshape(6, 10).T
+    s = theano.shared(m, borrow=True)
+    assert s.get_value(borrow=True) is m
+    np.testing.assert_array_equal(theano.function([], s * 2)(), m * 2)
+    # A small array, or a dtype converted on the way in, is copied.
+    small = np.arange(3.0)
+    t = theano.shared(small, borrow=True)
+    small[0] = 9.0
+    assert t.get_value()[0] == 0.0
+    ints = np.arange(40, dtype=np.int16)
+    u = theano.shared(ints, borrow=True)
+    assert u.dtype == "int32" and not np.shares_memory(u.get_value(borrow=True), ints)
+
+
+def test_a_borrowed_variable_keeps_the_array_alive():
+    data = np.linspace(0.0, 1.0, 1000)
+    expected = data.sum()
+    w = theano.shared(data, borrow=True)
+    f = theano.function([], w.sum())
+    del data
+    import gc
+    gc.collect()
+    assert abs(f() - expected) < 1e-12

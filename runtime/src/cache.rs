@@ -251,14 +251,7 @@ impl Entry {
 /// The data address and size in bytes of `t`'s buffer (the address tells buffers shared
 /// between entries apart from copies).
 fn buffer_of(t: &Tensor) -> (usize, usize) {
-    let at = match t {
-        Tensor::Bool(a) => a.as_ptr() as usize,
-        Tensor::I32(a) => a.as_ptr() as usize,
-        Tensor::I64(a) => a.as_ptr() as usize,
-        Tensor::F32(a) => a.as_ptr() as usize,
-        Tensor::F64(a) => a.as_ptr() as usize,
-    };
-    (at, t.len() * t.dtype().size())
+    (t.data_ptr() as usize, t.len() * t.dtype().size())
 }
 
 /// A function's variables and the graph built from them, all held weakly.

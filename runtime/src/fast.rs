@@ -96,14 +96,16 @@ impl FastPath {
             return None;
         }
         // Every argument is checked, also those no output reads.
-        for (a, input) in args.iter().zip(inputs) {
-            let t = a.as_result().ok()?;
+        // SAFETY: what this path returns is computed by its native kernels into data of
+        // its own (`out`); no argument's tensor, nor anything made from one, outlives it.
+        let arg = |k: usize| unsafe { args[k].for_call() }.ok();
+        for (k, input) in inputs.iter().enumerate() {
+            let t = arg(k)?;
             let ty = input.ty();
             if t.dtype() != ty.dtype || !ty.accepts_shape(t.shape()) {
                 return None;
             }
         }
-        let arg = |k: usize| args[k].as_result().ok();
         match self {
             FastPath::Scalar(path) => path.run_recycled(args.len(), arg, out),
             FastPath::Kernel { node, kernel, sources } => {

@@ -387,7 +387,9 @@ impl Function {
         }
         let mut values = Vec::with_capacity(args.len());
         for (index, (arg, input)) in args.iter().zip(&self.inputs).enumerate() {
-            let t = arg.as_result().map_err(|e| Error::ArgData {
+            // SAFETY: the call's results are `detached` before it returns, and the values
+            // here live only until then: nothing made from a borrowed argument outlives it.
+            let t = unsafe { arg.for_call() }.map_err(|e| Error::ArgData {
                 function: self.name.clone(),
                 index,
                 input: input.describe(),
@@ -425,14 +427,14 @@ impl Function {
             let shared: Vec<(NodeId, Tensor)> =
                 self.reads.nodes.iter().copied().zip(snapshot.values().cloned()).collect();
             if self.targets.is_empty() {
-                return self.run(&values, &shared, sinks.as_deref_mut(), &mut []);
+                return self.run(&values, &shared, sinks.as_deref_mut(), &mut []).map(detached);
             }
             // In-place updates: each update value is written into a spare buffer of its
             // variable (a value an earlier call replaced, that nothing holds any more), so
             // a training loop allocates nothing for its parameters. No reader ever sees the
             // buffer being written: it is published only by the commit below.
             let mut spares = if self.mode == Mode::Jit { self.take_spares() } else { Vec::new() };
-            let mut results = self.run(&values, &shared, sinks.as_deref_mut(), &mut spares)?;
+            let mut results = detached(self.run(&values, &shared, sinks.as_deref_mut(), &mut spares)?);
             drop(spares);
             let updates = results.split_off(self.n_outputs);
             // All-or-nothing: check every update value before writing any.
@@ -458,7 +460,7 @@ impl Function {
     }
 
     /// Runs the graph once on checked arguments and the shared values read: the outputs,
-    /// then the update values.
+    /// then the update values (possibly borrowing the arguments' data: see [`detached`]).
     fn run(
         &self,
         values: &[Tensor],
@@ -532,7 +534,7 @@ impl Function {
 
     /// Calls a function of one output: `f.call1(2.0)?`, or with a tuple, one argument per
     /// input, `f.call1((x, 2.0))?`.
-    pub fn call1(&self, args: impl IntoArgs) -> Result<Tensor> {
+    pub fn call1<'a>(&self, args: impl IntoArgs<'a>) -> Result<Tensor> {
         let [out] = self.call_n(args)?;
         Ok(out)
     }
@@ -540,7 +542,7 @@ impl Function {
     /// Calls a function of `N` outputs and returns them as an array: one argument or a
     /// tuple of them, one per input (`let [y, dy] = f.call_n((x, 2.0))?`). An error if the
     /// function has another number of outputs.
-    pub fn call_n<const N: usize>(&self, args: impl IntoArgs) -> Result<[Tensor; N]> {
+    pub fn call_n<'a, const N: usize>(&self, args: impl IntoArgs<'a>) -> Result<[Tensor; N]> {
         if self.n_outputs != N {
             let wanted = match N {
                 1 => "call1 needs exactly one output".to_string(),
@@ -718,7 +720,7 @@ impl Caller<'_> {
     /// output, are readable until the next call.
     pub fn call(&mut self, args: &[Arg]) -> Result<&[Tensor]> {
         let same = self.shapes.len() == args.len()
-            && args.iter().zip(&self.shapes).all(|(a, s)| a.as_result().is_ok_and(|t| t.shape() == &s[..]));
+            && args.iter().zip(&self.shapes).all(|(a, s)| a.shape().is_ok_and(|t| t == &s[..]));
         if same && !self.outputs.is_empty() {
             self.function.call_into(args, &mut self.outputs)?;
         } else {
@@ -729,8 +731,7 @@ impl Caller<'_> {
                     *t = t.deep_copy();
                 }
             }
-            self.shapes =
-                args.iter().map(|a| a.as_result().map(|t| t.shape().to_vec()).unwrap_or_default()).collect();
+            self.shapes = args.iter().map(|a| a.shape().map(<[usize]>::to_vec).unwrap_or_default()).collect();
         }
         Ok(&self.outputs)
     }
@@ -739,4 +740,12 @@ impl Caller<'_> {
     pub fn outputs(&self) -> &[Tensor] {
         &self.outputs
     }
+}
+
+/// A call's results with data of their own: an output or update value that reads an
+/// argument's borrowed data (the argument itself, a view of it) is copied, so nothing a
+/// call returns or stores outlives the borrows of its arguments (what makes borrowing an
+/// argument sound, see `Arg`).
+fn detached(results: Vec<Tensor>) -> Vec<Tensor> {
+    results.into_iter().map(Tensor::detach).collect()
 }

@@ -4,7 +4,7 @@
 //! path and the fused reductions.
 
 use std::mem::MaybeUninit;
-use tensorlift_ir::Tensor;
+use tensorlift_ir::{DType, Tensor};
 use tensorlift_jit::kernel::KernelArg;
 
 /// How one input of a kernel run is laid out against the result's shape, split at axis
@@ -22,19 +22,20 @@ pub(crate) enum Layout<'a> {
 }
 
 /// The contiguous data of a float tensor as a kernel argument.
+/// (Owned or borrowed data alike.)
 pub(crate) fn slice_arg(t: &Tensor) -> Option<KernelArg<'_>> {
-    match t {
-        Tensor::F64(a) => Some(KernelArg::F64(a.as_slice()?)),
-        Tensor::F32(a) => Some(KernelArg::F32(a.as_slice()?)),
+    match t.dtype() {
+        DType::F64 => Some(KernelArg::F64(t.array::<f64>().ok()?.to_slice()?)),
+        DType::F32 => Some(KernelArg::F32(t.array::<f32>().ok()?.to_slice()?)),
         _ => None,
     }
 }
 
 /// Element `k` of a contiguous float tensor, as a scalar argument.
 pub(crate) fn element(t: &Tensor, k: usize) -> Option<KernelArg<'static>> {
-    match t {
-        Tensor::F64(a) => Some(KernelArg::ScalarF64(*a.as_slice()?.get(k)?)),
-        Tensor::F32(a) => Some(KernelArg::ScalarF32(*a.as_slice()?.get(k)?)),
+    match slice_arg(t)? {
+        KernelArg::F64(s) => Some(KernelArg::ScalarF64(*s.get(k)?)),
+        KernelArg::F32(s) => Some(KernelArg::ScalarF32(*s.get(k)?)),
         _ => None,
     }
 }

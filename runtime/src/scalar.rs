@@ -132,9 +132,9 @@ impl ScalarPath {
 
 /// The value of a 0-d float tensor as a kernel argument.
 fn scalar_arg(t: &Tensor) -> Option<KernelArg<'static>> {
-    match t {
-        Tensor::F64(a) => Some(KernelArg::ScalarF64(*a.first()?)),
-        Tensor::F32(a) => Some(KernelArg::ScalarF32(*a.first()?)),
+    match t.dtype() {
+        DType::F64 => Some(KernelArg::ScalarF64(*t.array::<f64>().ok()?.first()?)),
+        DType::F32 => Some(KernelArg::ScalarF32(*t.array::<f32>().ok()?.first()?)),
         _ => None,
     }
 }

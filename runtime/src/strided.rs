@@ -18,7 +18,7 @@ use crate::threads::in_parts;
 use ndarray::{ArcArray, IxDyn};
 use std::mem::MaybeUninit;
 use tensorlift_ir::kernels::KernelInput;
-use tensorlift_ir::Tensor;
+use tensorlift_ir::{DType, Tensor};
 use tensorlift_jit::{ElementwiseKernel, KernelArg};
 
 /// The memory of one float input.
@@ -220,6 +220,8 @@ impl Fill for Walk<'_, '_> {
 /// A float tensor's memory: the slice from its lowest to its highest element, where its
 /// element at index 0 on every axis is in it (an empty slice for an empty tensor), and its
 /// strides in elements. `None` for other dtypes.
+/// `None` for other dtypes, and for borrowed data whose elements do not fill their span
+/// (the memory between them is someone else's: copied first by the caller).
 fn span(t: &Tensor) -> Option<(Data<'_>, usize, &[isize])> {
     match t {
         Tensor::F64(a) => {
@@ -229,6 +231,22 @@ fn span(t: &Tensor) -> Option<(Data<'_>, usize, &[isize])> {
         Tensor::F32(a) => {
             let (data, origin) = span_of(a);
             Some((Data::F32(data), origin, a.strides()))
+        }
+        Tensor::Borrowed(b) => {
+            let data = match b.dtype() {
+                DType::F64 => Data::F64(b.view::<f64>()?.to_slice_memory_order()?),
+                DType::F32 => Data::F32(b.view::<f32>()?.to_slice_memory_order()?),
+                _ => return None,
+            };
+            // Dense in some order (a transpose, a Fortran-order array): the slice is the
+            // elements themselves, the origin where index 0 sits among them.
+            let lowest = b
+                .shape()
+                .iter()
+                .zip(b.strides())
+                .map(|(&n, &s)| (n as isize - 1).max(0) * s.min(0))
+                .sum::<isize>();
+            Some((data, lowest.unsigned_abs(), b.strides()))
         }
         _ => None,
     }

@@ -44,7 +44,7 @@ impl Prepared {
 
     /// The input variables of the function (the used ones) and their values; an error
     /// naming every used variable that has no value.
-    pub fn inputs_with_values(&self) -> CliResult<(Vec<tl::Var>, Vec<tl::Arg>)> {
+    pub fn inputs_with_values(&self) -> CliResult<(Vec<tl::Var>, Vec<tl::Arg<'static>>)> {
         let used = self.used();
         let missing: Vec<&str> = used.iter().filter(|d| d.value.is_none()).map(|d| d.name.as_str()).collect();
         if !missing.is_empty() {

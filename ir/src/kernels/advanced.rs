@@ -268,6 +268,8 @@ fn scatter<T: TensorElement>(
     let yb = yb.as_standard_layout();
     let ys = yb.as_slice().expect("standard layout");
     let got = x.dtype();
+    // Written in place: borrowed data is copied first.
+    x = x.detach();
     let out = T::array_mut(&mut x).ok_or(ValueError::DType { expected: T::DTYPE, got })?;
     if !out.is_standard_layout() {
         *out = out.as_standard_layout().into_owned().into_shared();

@@ -63,9 +63,7 @@ pub(super) fn eval(op: ScalarOp, inputs: &[KernelInput<'_>], out: &TensorType) -
 
 fn views<'a, T: TensorElement>(ins: &[&'a Tensor], shape: &[usize]) -> Vec<ArrayViewD<'a, T>> {
     ins.iter()
-        .map(|&t| {
-            T::array(t).expect("converted to compute dtype").broadcast(IxDyn(shape)).expect("checked shape")
-        })
+        .map(|&t| t.broadcast_view::<T>(shape).expect("converted to compute dtype, checked shape"))
         .collect()
 }
 

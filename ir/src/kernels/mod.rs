@@ -43,7 +43,8 @@ pub fn eval_updating(
 ) -> Option<Result<Tensor, ValueError>> {
     match op {
         Op::AdvancedIncSubtensor { index, set } => {
-            Some(advanced::advanced_inc_subtensor_owned(first, first_name, rest, index, *set))
+            // Written in place: borrowed data is copied first.
+            Some(advanced::advanced_inc_subtensor_owned(first.detach(), first_name, rest, index, *set))
         }
         _ => None,
     }

@@ -266,12 +266,12 @@ pub(super) fn arg_reduce(
     axes: &[usize],
     keepdims: bool,
 ) -> Result<Tensor, ValueError> {
-    match x {
-        Tensor::Bool(_) => typed_arg::<bool>(op, x, axes, keepdims),
-        Tensor::I32(_) => typed_arg::<i32>(op, x, axes, keepdims),
-        Tensor::I64(_) => typed_arg::<i64>(op, x, axes, keepdims),
-        Tensor::F32(_) => typed_arg::<f32>(op, x, axes, keepdims),
-        Tensor::F64(_) => typed_arg::<f64>(op, x, axes, keepdims),
+    match x.dtype() {
+        DType::Bool => typed_arg::<bool>(op, x, axes, keepdims),
+        DType::I32 => typed_arg::<i32>(op, x, axes, keepdims),
+        DType::I64 => typed_arg::<i64>(op, x, axes, keepdims),
+        DType::F32 => typed_arg::<f32>(op, x, axes, keepdims),
+        DType::F64 => typed_arg::<f64>(op, x, axes, keepdims),
     }
 }
 

@@ -96,7 +96,7 @@ pub fn run<E: From<ValueError>>(
     for i in 0..n {
         let t = if info.reverse { n - 1 - i } else { i };
         for k in 0..s {
-            args[k] = map_array!(outer[k].value.clone(), a => a.index_axis_move(Axis(0), t));
+            args[k] = crate::view_array!(outer[k].value, a => a.clone().index_axis_move(Axis(0), t));
         }
         // Each output's sink: its row of its stored trace, else a spare buffer.
         let mut offered = std::mem::replace(&mut spare, vec![None; c + m]);

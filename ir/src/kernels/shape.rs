@@ -11,7 +11,7 @@ use crate::value::{check_alloc, Tensor, TensorElement};
 use ndarray::{ArrayViewMutD, Axis, IxDyn, Slice};
 
 pub(super) fn dimshuffle(x: &Tensor, order: &[Option<usize>]) -> Tensor {
-    crate::map_array!(x, a => {
+    crate::view_array!(x, a => {
         let mut a = a.clone();
         let n = a.ndim();
         let kept: Vec<usize> = order.iter().flatten().copied().collect();
@@ -105,6 +105,12 @@ pub(super) fn reshape(inputs: &[KernelInput<'_>], shape: &[ReshapeDim]) -> Resul
     if !crate::op::shape_fits(&dims) {
         return Err(too_large(&dims));
     }
+    if x.value.is_borrowed() && x.value.is_standard_layout() {
+        // A contiguous borrowed array is viewed in the new shape (any other is copied below).
+        return Ok(crate::view_array!(x.value, a => {
+            a.clone().into_shape_with_order(IxDyn(&dims)).expect("standard layout, checked size")
+        }));
+    }
     Ok(crate::map_array!(x.value, a => {
         let a = if a.is_standard_layout() { a.clone() } else { a.as_standard_layout().into_owned().into_shared() };
         a.into_shape_with_order(IxDyn(&dims)).expect("standard layout, checked size")
@@ -165,7 +171,7 @@ pub(super) fn split_part(inputs: &[KernelInput<'_>], axis: usize, part: usize) -
     let start: usize = pieces[..part].iter().map(|p| p.value.shape()[axis]).sum();
     let len = pieces[part].value.shape()[axis];
     let s = Slice::new(start as isize, Some((start + len) as isize), 1);
-    Ok(crate::map_array!(whole, a => {
+    Ok(crate::view_array!(whole, a => {
         let mut a = a.clone();
         a.slice_axis_inplace(Axis(axis), s);
         a
@@ -253,7 +259,7 @@ pub(super) fn subtensor(
     idx: &[KernelInput<'_>],
 ) -> Result<Tensor, ValueError> {
     let res = resolve(index, idx, x.shape())?;
-    Ok(crate::map_array!(x, a => {
+    Ok(crate::view_array!(x, a => {
         let mut a = a.clone();
         for (axis, r) in res.iter().enumerate().rev() {
             match r {

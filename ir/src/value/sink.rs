@@ -169,9 +169,9 @@ impl StackRow<'_> {
         }
         fn typed<T: TensorElement>(row: &mut StackRow<'_>, src: &Tensor) -> Option<()> {
             let shape = IxDyn(row.shape());
-            let s = T::array(src)?;
+            let s = src.array::<T>().ok()?;
             // `src` cannot overlap the row: nothing but this row reaches its elements.
-            ArrayViewMutD::from_shape(shape, row.data_mut::<T>()?).ok()?.assign(s);
+            ArrayViewMutD::from_shape(shape, row.data_mut::<T>()?).ok()?.assign(&s);
             Some(())
         }
         let done = match src.dtype() {

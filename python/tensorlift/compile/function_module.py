@@ -162,14 +162,17 @@ def _print_profiles():
 
 
 def shared(value, name=None, strict=False, allow_downcast=None, borrow=False, **kwargs):
-    """A shared variable holding ``value`` (copied): functions read it and ``updates``
-    write it. ``get_value()``/``set_value(v)`` read and replace it.
+    """A shared variable holding ``value``: functions read it and ``updates`` write it.
+    ``get_value()``/``set_value(v)`` read and replace it.
 
-    ``borrow=True`` copies too (Theano allows either): the variable's buffer belongs to the
-    Rust library, and an array the caller can still write must not be read by functions
-    running without the GIL. ``get_value(borrow=True)`` returns a read-only view of the
-    buffer, without a copy."""
-    return _core.shared(value, name)
+    ``value`` is copied; with ``borrow=True`` a numpy array of a supported dtype is read in
+    place, without a copy, as in Theano: the caller's writes to the array are what functions
+    read, and ``get_value(borrow=True)`` returns the array itself, until an update gives the
+    variable a new buffer (tensorlift never writes the caller's array). As for numpy's own
+    functions, do not write the array while a function that reads it runs on another
+    thread. Without ``borrow``, ``get_value(borrow=True)`` returns a read-only view of the
+    variable's buffer."""
+    return _core.shared(value, name, None, borrow)
 
 
 __all__ = ["function", "Function", "FunctionMaker", "In", "Out", "Mode", "shared"]
