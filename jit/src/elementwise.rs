@@ -137,6 +137,15 @@ impl ElementwiseKernel {
         self.run_range(inputs, out, 0..len)
     }
 
+    /// The value of a kernel of float64 inputs and one float64 output at one point (input
+    /// `k` is `args[k]`): [`run`](Self::run) of one element for a 0-d call, without the
+    /// general checks. `None` when the kernel is not of that kind or `args` has another
+    /// length.
+    #[inline]
+    pub fn eval_f64(&self, args: &[f64]) -> Option<f64> {
+        self.native.eval_f64(args)
+    }
+
     /// Like [`run`](Self::run), but computes only the elements `range` of `out` (the other
     /// elements are left untouched). Slices are still as long as `out`: element `i` of the
     /// result reads element `i` of each input (element `first + i * stride` of a strided

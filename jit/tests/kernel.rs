@@ -1396,3 +1396,28 @@ fn f32_math_kernels_stay_in_f32() {
     ];
     assert!(w9.iter().all(|&f| tensorlift_jit::bulk::f32_width(f)));
 }
+
+#[test]
+fn eval_f64_is_a_one_element_run() {
+    // Every value of a few programs of one to three inputs, against `run` of one element.
+    for (op, n) in [(ScalarOp::Exp, 1), (ScalarOp::Mul, 2), (ScalarOp::Pow, 2), (ScalarOp::Tanh, 1)] {
+        let k = compile_elementwise(&single(op, F64, n)).unwrap();
+        let mut rng = Rng(7);
+        for _ in 0..200 {
+            let args: Vec<f64> = (0..n).map(|_| rng.value()).collect();
+            let ins: Vec<KernelArg<'_>> = args.iter().map(|&v| KernelArg::ScalarF64(v)).collect();
+            let mut want = [0f64];
+            k.run(&ins, &mut want).unwrap();
+            let got = k.eval_f64(&args).expect("a float64 kernel");
+            assert!(
+                got.to_bits() == want[0].to_bits() || (got.is_nan() && want[0].is_nan()),
+                "{op:?}{args:?}"
+            );
+        }
+        // Another number of arguments is refused, not run.
+        assert_eq!(k.eval_f64(&vec![1.0; n + 1]), None);
+    }
+    // So is a kernel of other dtypes.
+    let k32 = compile_elementwise(&single(ScalarOp::Exp, F32, 1)).unwrap();
+    assert_eq!(k32.eval_f64(&[1.0]), None);
+}

@@ -5,7 +5,7 @@
 use crate::convert::{arg_for, to_numpy};
 use crate::errors::{raise, IntoPy};
 use crate::var::{as_var, var_of};
-use numpy::ToPyArray;
+use numpy::PyArrayMethods;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFloat, PyFloatMethods, PyList, PyTuple};
@@ -72,11 +72,11 @@ impl PyFunction {
             return None;
         }
         let mut values = [0f64; MAX];
-        for (slot, a) in values.iter_mut().zip(args.iter()) {
-            *slot = a.cast::<PyFloat>().ok()?.value();
+        for (k, slot) in values[..n].iter_mut().enumerate() {
+            *slot = args.get_borrowed_item(k).ok()?.cast::<PyFloat>().ok()?.value();
         }
         let out = self.f.call_f64(&values[..n])?;
-        Some(out.py().map(|v| ndarray::arr0(v).to_pyarray(py).into_any()))
+        Some(out.py().map(|v| scalar_array(py, v)))
     }
 
     fn arg(&self, obj: &Bound<'_, PyAny>, k: usize) -> PyResult<Tensor> {
@@ -463,4 +463,15 @@ pub fn compile(
         no_default,
     };
     Ok(PyFunction { f, names, defaults, downcast: allow_input_downcast, single, scalar, spec })
+}
+
+/// A new 0-d float64 array holding `v` (what Theano returns for a 0-d output), made
+/// directly: no intermediate Rust array.
+fn scalar_array(py: Python<'_>, v: f64) -> Bound<'_, PyAny> {
+    // SAFETY: a new 0-d array of one element, uninitialized until written just below, before
+    // any Python code can see it.
+    let a = unsafe { numpy::PyArray0::<f64>::new(py, (), false) };
+    // SAFETY: `data` points to the array's one element, which nothing else references yet.
+    unsafe { a.data().write(v) };
+    a.into_any()
 }

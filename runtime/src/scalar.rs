@@ -57,17 +57,14 @@ impl ScalarPath {
     /// The one output of a float64 program from float64 values, with no tensor made
     /// (`None` if the program has another signature).
     pub(crate) fn run_f64(&self, args: &[f64]) -> Option<f64> {
-        let k = &self.kernel;
-        let mut stack = [KernelArg::ScalarF64(0.0); 8];
-        if k.output_dtypes() != [DType::F64] || self.outputs != [0] || self.args.len() > stack.len() {
+        let mut stack = [0f64; 8];
+        if self.outputs != [0] || self.args.len() > stack.len() {
             return None;
         }
         for (a, &j) in stack.iter_mut().zip(&self.args) {
-            *a = KernelArg::ScalarF64(*args.get(j)?);
+            *a = *args.get(j)?;
         }
-        let mut r = [0f64];
-        k.run(&stack[..self.args.len()], &mut r).ok()?;
-        Some(r[0])
+        self.kernel.eval_f64(&stack[..self.args.len()])
     }
 
     /// [`run`](Self::run) for a program of one output, written into `out`'s kept tensor when

@@ -50,6 +50,35 @@ pub(crate) trait LongRun {
 }
 
 impl NativeKernel {
+    /// [`ElementwiseKernel::eval_f64`](crate::ElementwiseKernel::eval_f64).
+    #[inline]
+    pub(crate) fn eval_f64(&self, args: &[f64]) -> Option<f64> {
+        const MAX: usize = 16;
+        let n = args.len();
+        if self.output != DType::F64
+            || self.outputs.len() != 1
+            || n != self.inputs.len()
+            || n > MAX
+            || self.inputs.iter().any(|&d| d != DType::F64)
+        {
+            return None;
+        }
+        let mut ptrs = [std::ptr::null::<u8>(); MAX];
+        for (p, a) in ptrs.iter_mut().zip(args) {
+            *p = (a as *const f64).cast();
+        }
+        let strides = [0isize; MAX];
+        let mut r = 0f64;
+        let outs = [(&mut r as *mut f64).cast::<u8>()];
+        // SAFETY: every input is float64 and the one output float64 (checked), as the
+        // function was compiled for; each input is a scalar (stride 0) at its element of
+        // `args`, borrowed for the call; the function computes element 0 only (`0..1`) and
+        // writes it to `r`, which nothing else accesses. The code stays mapped while `self`
+        // lives, and it calls only Rust functions that cannot unwind.
+        unsafe { (self.func)(ptrs.as_ptr(), strides.as_ptr(), outs.as_ptr(), 0, 1) };
+        Some(r)
+    }
+
     /// [`ElementwiseKernel::run_range`](crate::ElementwiseKernel::run_range), through `long` if given.
     #[inline]
     pub(crate) fn run_range<T: Element>(
