@@ -606,6 +606,17 @@ impl Tensor {
         owned_or!(self, a => a.strides(), b => b.strides())
     }
 
+    /// True when the elements fill the memory from the lowest to the highest of them (in
+    /// any order: a transpose is dense, a stepped slice is not).
+    pub fn is_dense(&self) -> bool {
+        let (shape, strides) = (self.shape(), self.strides());
+        if shape.contains(&0) {
+            return true;
+        }
+        let reach: usize = shape.iter().zip(strides).map(|(&n, &s)| (n - 1) * s.unsigned_abs()).sum();
+        reach + 1 == self.len()
+    }
+
     /// True when the elements are contiguous in row-major order.
     pub fn is_standard_layout(&self) -> bool {
         owned_or!(self, a => a.is_standard_layout(), b => b.is_standard_layout())
