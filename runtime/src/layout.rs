@@ -3,8 +3,9 @@
 //! computes every element of a result buffer. Shared by the native kernels, the strided
 //! path and the fused reductions.
 
+use std::borrow::Cow;
 use std::mem::MaybeUninit;
-use tensorlift_ir::{DType, Tensor};
+use tensorlift_ir::{DType, NodeId, Tensor};
 use tensorlift_jit::kernel::KernelArg;
 
 /// How one input of a kernel run is laid out against the result's shape, split at axis
@@ -63,6 +64,21 @@ pub(crate) fn layout<'a>(t: &'a Tensor, shape: &[usize]) -> Option<Layout<'a>> {
         return Some(Layout::Leading(s, t));
     }
     None
+}
+
+/// Copies (once) the borrowed arguments among `inputs` whose elements do not fill their
+/// span (a stepped view of a caller's array): the native kernels read a strided input
+/// through the memory from its lowest to its highest element, and between a borrowed
+/// array's elements lies memory that is not the tensor's. Dense ones (any order) stay as
+/// they are.
+pub(crate) fn gather_sparse_borrows(inputs: &[NodeId], values: &mut [Option<Cow<'_, Tensor>>]) {
+    for &i in inputs {
+        let sparse = values[i.index()].as_deref().is_some_and(|t| t.is_borrowed() && !t.is_dense());
+        if sparse {
+            let t = values[i.index()].take().expect("checked").into_owned();
+            values[i.index()] = Some(Cow::Owned(t.detach()));
+        }
+    }
 }
 
 /// Computes every element of a result buffer (C order).

@@ -372,7 +372,7 @@ impl Plan {
                 }
             }
             if matches!(step.how, How::Kernel | How::Kernels | How::Reduce) {
-                gather_sparse_borrows(&node.inputs, &mut values);
+                crate::layout::gather_sparse_borrows(&node.inputs, &mut values);
             }
             let value = match (step.how, &node.op) {
                 (How::Input | How::Drawn, _) => None,
@@ -631,21 +631,6 @@ impl Plan {
 }
 
 /// How node `id` of `g` runs, given the native kernels compiled for it.
-/// Copies (once) the borrowed arguments among `inputs` whose elements do not fill their
-/// span (a stepped view of a caller's array): the native kernels read a strided input
-/// through the memory from its lowest to its highest element, and between a borrowed
-/// array's elements lies memory that is not the tensor's. Dense ones (any order) stay as
-/// they are.
-fn gather_sparse_borrows(inputs: &[NodeId], values: &mut [Option<Cow<'_, Tensor>>]) {
-    for &i in inputs {
-        let sparse = values[i.index()].as_deref().is_some_and(|t| t.is_borrowed() && !t.is_dense());
-        if sparse {
-            let t = values[i.index()].take().expect("checked").into_owned();
-            values[i.index()] = Some(Cow::Owned(t.detach()));
-        }
-    }
-}
-
 fn how(g: &FunctionGraph, id: NodeId, native: &crate::native::NativeKernels) -> How {
     let node = g.node(id);
     let floats = || node.inputs.iter().all(|&i| g.ty(i).dtype.is_float());
