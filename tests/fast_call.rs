@@ -90,3 +90,21 @@ fn a_caller_writes_every_call_into_the_same_arrays() {
     assert_eq!(calls.outputs().len(), 2);
     assert!(calls.call(&tl::args![vec![1.0; 3], vec![1.0; 4]]).is_err());
 }
+
+#[test]
+fn a_scalar_call_gives_the_general_paths_results() {
+    // The 0-d float64 path runs the kernel at one point (`eval_f64`): the same values as
+    // the interpreter, and bit for bit those of `call_f64`, on ordinary and special values.
+    let (x, y) = (tl::dscalar("x"), tl::dscalar("y"));
+    let e = x.pow(2) * tl::exp(&y) - &x;
+    let jit = tl::Function::builder(&[&x, &y], &[&e]).mode(tl::Mode::Jit).build().unwrap();
+    let interp = tl::Function::builder(&[&x, &y], &[&e]).mode(tl::Mode::Interp).build().unwrap();
+    for (a, b) in [(2.0, 0.5), (-3.0, -1.0), (0.0, 700.0), (f64::NAN, 1.0), (1e300, 2.0), (-0.0, -800.0)] {
+        let u = jit.call1((a, b)).unwrap().to_f64().unwrap();
+        let v = interp.call1((a, b)).unwrap().to_f64().unwrap();
+        let close = u == v || (u.is_nan() && v.is_nan()) || (u - v).abs() <= 1e-15 * v.abs();
+        assert!(close, "f({a}, {b}): {u} vs {v}");
+        let w = jit.call_f64(&[a, b]).expect("a float64 scalar function").unwrap();
+        assert!(w.to_bits() == u.to_bits() || (w.is_nan() && u.is_nan()), "f({a}, {b}): {w} vs {u}");
+    }
+}

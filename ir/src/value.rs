@@ -575,6 +575,7 @@ fn nested3<T: TensorElement>(v: Vec<Vec<Vec<T>>>) -> Result<Tensor, ValueError> 
 
 impl Tensor {
     /// The dtype of the data.
+    #[inline]
     pub fn dtype(&self) -> DType {
         match self {
             Tensor::Bool(_) => DType::Bool,
@@ -587,6 +588,7 @@ impl Tensor {
     }
 
     /// True when this tensor reads data another owner keeps ([`Tensor::Borrowed`]).
+    #[inline]
     pub fn is_borrowed(&self) -> bool {
         matches!(self, Tensor::Borrowed(_))
     }
@@ -594,6 +596,7 @@ impl Tensor {
     /// This tensor with data of its own: borrowed data is copied (in standard layout),
     /// anything else returned as it is. What a value that outlives a call's borrows is
     /// made of.
+    #[inline]
     pub fn detach(self) -> Tensor {
         match self {
             Tensor::Borrowed(b) => b.to_owned(),
@@ -602,6 +605,7 @@ impl Tensor {
     }
 
     /// The strides, in elements.
+    #[inline]
     pub fn strides(&self) -> &[isize] {
         owned_or!(self, a => a.strides(), b => b.strides())
     }
@@ -639,6 +643,7 @@ impl Tensor {
 
     /// True when nothing else holds this tensor's storage (no clone, view or shared
     /// variable): writing into it in place changes no value anyone else can see.
+    #[inline]
     pub fn is_unique(&self) -> bool {
         owned_or!(self, a => a.is_unique(), _b => false)
     }
@@ -681,16 +686,19 @@ impl Tensor {
     }
 
     /// The concrete shape.
+    #[inline]
     pub fn shape(&self) -> &[usize] {
         owned_or!(self, a => a.shape(), b => b.shape())
     }
 
     /// Number of axes.
+    #[inline]
     pub fn ndim(&self) -> usize {
         self.shape().len()
     }
 
     /// Number of elements.
+    #[inline]
     pub fn len(&self) -> usize {
         self.shape().iter().product()
     }
@@ -740,6 +748,16 @@ impl Tensor {
             t => T::array(t).map(|a| a.view()),
         };
         view.ok_or(ValueError::DType { expected: T::DTYPE, got: self.dtype() })
+    }
+
+    /// The elements as a slice of `T`, when the dtype is `T` and they are contiguous in
+    /// row-major order (no view is made: the cheapest way to the data).
+    #[inline]
+    pub fn as_slice<T: TensorElement>(&self) -> Option<&[T]> {
+        match self {
+            Tensor::Borrowed(b) => b.view::<T>()?.to_slice(),
+            t => T::array(t)?.as_slice(),
+        }
     }
 
     /// A view of the data as `T` broadcast to `shape` (NumPy's rules), or `None` when the

@@ -26,8 +26,8 @@ pub(crate) enum Layout<'a> {
 /// (Owned or borrowed data alike.)
 pub(crate) fn slice_arg(t: &Tensor) -> Option<KernelArg<'_>> {
     match t.dtype() {
-        DType::F64 => Some(KernelArg::F64(t.array::<f64>().ok()?.to_slice()?)),
-        DType::F32 => Some(KernelArg::F32(t.array::<f32>().ok()?.to_slice()?)),
+        DType::F64 => Some(KernelArg::F64(t.as_slice::<f64>()?)),
+        DType::F32 => Some(KernelArg::F32(t.as_slice::<f32>()?)),
         _ => None,
     }
 }
