@@ -143,6 +143,24 @@ macro_rules! owned_or {
     };
 }
 
+/// The offsets, in elements from the element at index 0, of the lowest and the highest
+/// element of an array of `shape` and `strides` (both 0 for an empty array).
+pub fn extent(shape: &[usize], strides: &[isize]) -> (isize, isize) {
+    if shape.contains(&0) {
+        return (0, 0);
+    }
+    let (mut lo, mut hi) = (0isize, 0isize);
+    for (&n, &stride) in shape.iter().zip(strides) {
+        let reach = (n as isize - 1) * stride;
+        if reach < 0 {
+            lo += reach;
+        } else {
+            hi += reach;
+        }
+    }
+    (lo, hi)
+}
+
 /// Connects an `Element` type with its `Tensor` variant.
 pub trait TensorElement: Element + borrowed::RawElement {
     /// The array inside `t` when its dtype is `Self` and `t` owns its data (borrowed data
@@ -613,12 +631,8 @@ impl Tensor {
     /// True when the elements fill the memory from the lowest to the highest of them (in
     /// any order: a transpose is dense, a stepped slice is not).
     pub fn is_dense(&self) -> bool {
-        let (shape, strides) = (self.shape(), self.strides());
-        if shape.contains(&0) {
-            return true;
-        }
-        let reach: usize = shape.iter().zip(strides).map(|(&n, &s)| (n - 1) * s.unsigned_abs()).sum();
-        reach + 1 == self.len()
+        let (lo, hi) = extent(self.shape(), self.strides());
+        self.is_empty() || (hi - lo) as usize + 1 == self.len()
     }
 
     /// True when the elements are contiguous in row-major order.

@@ -22,8 +22,7 @@ pub(crate) enum Layout<'a> {
     Leading(usize, &'a Tensor),
 }
 
-/// The contiguous data of a float tensor as a kernel argument.
-/// (Owned or borrowed data alike.)
+/// The contiguous data of a float tensor (owned or borrowed) as a kernel argument.
 pub(crate) fn slice_arg(t: &Tensor) -> Option<KernelArg<'_>> {
     match t.dtype() {
         DType::F64 => Some(KernelArg::F64(t.as_slice::<f64>()?)),

@@ -18,6 +18,7 @@ use crate::threads::in_parts;
 use ndarray::{ArcArray, IxDyn};
 use std::mem::MaybeUninit;
 use tensorlift_ir::kernels::KernelInput;
+use tensorlift_ir::value::extent;
 use tensorlift_ir::{DType, Tensor};
 use tensorlift_jit::{ElementwiseKernel, KernelArg};
 
@@ -219,9 +220,8 @@ impl Fill for Walk<'_, '_> {
 
 /// A float tensor's memory: the slice from its lowest to its highest element, where its
 /// element at index 0 on every axis is in it (an empty slice for an empty tensor), and its
-/// strides in elements. `None` for other dtypes.
-/// `None` for other dtypes, and for borrowed data whose elements do not fill their span
-/// (the memory between them is someone else's: copied first by the caller).
+/// strides in elements. `None` for other dtypes, and for borrowed data whose elements do not
+/// fill their span (the memory between them is someone else's: copied first by the caller).
 fn span(t: &Tensor) -> Option<(Data<'_>, usize, &[isize])> {
     match t {
         Tensor::F64(a) => {
@@ -240,13 +240,8 @@ fn span(t: &Tensor) -> Option<(Data<'_>, usize, &[isize])> {
             };
             // Dense in some order (a transpose, a Fortran-order array): the slice is the
             // elements themselves, the origin where index 0 sits among them.
-            let lowest = b
-                .shape()
-                .iter()
-                .zip(b.strides())
-                .map(|(&n, &s)| (n as isize - 1).max(0) * s.min(0))
-                .sum::<isize>();
-            Some((data, lowest.unsigned_abs(), b.strides()))
+            let (lo, _) = extent(b.shape(), b.strides());
+            Some((data, lo.unsigned_abs(), b.strides()))
         }
         _ => None,
     }
@@ -259,15 +254,7 @@ fn span_of<T>(a: &ArcArray<T, IxDyn>) -> (&[T], usize) {
         return (&[], 0);
     }
     // Offsets (in elements, from element 0) of the lowest and the highest element.
-    let (mut lo, mut hi) = (0isize, 0isize);
-    for (&n, &stride) in a.shape().iter().zip(a.strides()) {
-        let reach = (n as isize - 1) * stride;
-        if reach < 0 {
-            lo += reach;
-        } else {
-            hi += reach;
-        }
-    }
+    let (lo, hi) = extent(a.shape(), a.strides());
     let len = (hi - lo) as usize + 1;
     // SAFETY: an `ArcArray` keeps its elements in one reference-counted `Vec`, and ndarray
     // guarantees that every element `as_ptr() + Σ index·stride` lies among that `Vec`'s

@@ -181,16 +181,8 @@ impl Borrowed {
 fn span<T>(v: &ArrayViewD<'_, T>) -> (usize, usize) {
     let base = v.as_ptr() as usize;
     let size = std::mem::size_of::<T>() as isize;
-    let (mut lo, mut hi) = (0isize, 0isize);
-    for (&n, &s) in v.shape().iter().zip(v.strides()) {
-        let reach = (n as isize - 1).max(0) * s * size;
-        if reach < 0 {
-            lo += reach;
-        } else {
-            hi += reach;
-        }
-    }
-    (base.wrapping_add_signed(lo), base.wrapping_add_signed(hi))
+    let (lo, hi) = crate::value::extent(v.shape(), v.strides());
+    (base.wrapping_add_signed(lo * size), base.wrapping_add_signed(hi * size))
 }
 
 impl fmt::Debug for Borrowed {
